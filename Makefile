@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make run` (today's call list from the demo portfolio on
+# SQLite) and `make test` (the whole suite; PostgreSQL too when TEST_DATABASE_URL is set).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/arbot db upgrade
+	$(BIN)/arbot demo
+	$(BIN)/arbot calllist
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) arbot.db arbot.db-wal arbot.db-shm

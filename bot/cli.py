@@ -1,0 +1,92 @@
+"""The ``arbot`` command line. Parses arguments, builds the context, and hands each subcommand
+to the module that owns it. Exit codes: 0 ok, 1 refused input, 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.app import build_context, sync_team
+from bot.settings import Settings
+from commands.context import AppContext
+from commands.team import TeamFileError
+from storage.db import make_engine
+from storage.migrate import upgrade
+
+
+def _cmd_db(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    print(f"database is at the latest schema ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def _with_context(run: Callable[[AppContext, argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Subcommands that touch the ledger get a migrated database and a synced team."""
+
+    def handler(args: argparse.Namespace) -> int:
+        settings = Settings.from_env()
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        ctx = build_context(settings, engine=engine)
+        sync_team(ctx)
+        return run(ctx, args)
+
+    return handler
+
+
+def _lazy(module: str, func: str) -> Callable[[AppContext, argparse.Namespace], int]:
+    """Import the subcommand's module only when it runs, so `arbot --help` stays fast."""
+
+    def run(ctx: AppContext, args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module), func)(ctx, args)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arbot", description="Collections chat-ops bot")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(handler=_cmd_db)
+
+    demo = sub.add_parser("demo", help="load the deterministic demo portfolio")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--customers", type=int, default=300)
+    demo.set_defaults(handler=_with_context(_lazy("bot.cli_demo", "run")))
+
+    imp = sub.add_parser("import", help="import an AR aging / open-items file (CSV or XLSX)")
+    imp.add_argument("file")
+    imp.add_argument("--skip-invalid", action="store_true", help="import the valid rows, report the rest")
+    imp.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: from the file, else today)")
+    imp.set_defaults(handler=_with_context(_lazy("bot.cli_import", "run")))
+
+    cl = sub.add_parser("calllist", help="print the prioritized call list")
+    cl.add_argument("--date", help="YYYY-MM-DD (default: today, or the next business day)")
+    cl.add_argument("--collector", help="collector email (default: every collector)")
+    cl.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    cl.set_defaults(handler=_with_context(_lazy("bot.cli_calllist", "run")))
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--as", dest="as_email", required=True, help="your team email")
+    chat.set_defaults(handler=_with_context(_lazy("bot.terminal", "run")))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except TeamFileError as exc:
+        print(f"arbot: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""What every use case is handed: sessions, the team, the business calendar, the clock and the
+ranking policy. Built once by the composition root (bot.app) and passed in, never global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from commands.calendar import BusinessCalendar
+from commands.clock import Clock, local_today
+from commands.team import Team
+
+
+@dataclass
+class AppContext:
+    sessions: sessionmaker[Session]
+    team: Team
+    calendar: BusinessCalendar
+    clock: Clock
+    policy_file: Path | None = None
+
+    def today(self) -> date:
+        """The team's local calendar date now."""
+        return local_today(self.clock, self.team.timezone)
+
+    def work_day(self) -> date:
+        """Today if it is a business day, else the next business day (the list for a Saturday is Monday's)."""
+        return self.calendar.on_or_after(self.today())

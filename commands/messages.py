@@ -1,0 +1,125 @@
+"""The neutral message model: what a user said (:class:`Incoming`) and what the bot answers
+(:class:`Reply`). Adapters turn platform payloads into ``Incoming`` and draw a ``Reply`` as Block
+Kit, an Adaptive Card or plain text. All text here is plain: adapters escape it for their markup,
+so a customer called ``<!channel>`` cannot ping anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ChatUser:
+    """Who spoke. ``email`` is how the core finds the team member (and so their roles)."""
+
+    platform: str  # "slack" | "teams" | "terminal"
+    user_id: str
+    email: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Where:
+    """A conversation, and optionally a thread in it."""
+
+    channel: str
+    thread: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button press: the action name and the data the button carried. Data from a button is
+    never trusted for authorization, only to say which item was clicked."""
+
+    name: str
+    value: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    user: ChatUser
+    where: Where
+    text: str | None = None
+    action: Action | None = None
+
+
+class Tone(str, Enum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class ButtonStyle(str, Enum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str
+    value: dict[str, Any] = field(default_factory=dict)
+    style: ButtonStyle = ButtonStyle.DEFAULT
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a list: a headline, a detail line (reasons), and buttons acting on it."""
+
+    title: str
+    detail: str = ""
+    fields: tuple[Field, ...] = ()
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    title: str
+    text: str = ""
+    fields: tuple[Field, ...] = ()
+    rows: tuple[Row, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    tone: Tone = Tone.INFO
+    # Where to post: None means "answer where the user spoke". A thread ref keeps it in a thread.
+    where: Where | None = None
+    # Only the person who asked should see it (Slack ephemeral / Teams personal reply).
+    private: bool = False
+
+
+def error(title: str, text: str = "") -> Reply:
+    return Reply(title=title, text=text, tone=Tone.ERROR, private=True)
+
+
+@dataclass(frozen=True)
+class PostedRef:
+    """Handle of a posted message, so it can be updated or replied to in its thread."""
+
+    where: Where
+    message_id: str
+
+
+class Messenger(Protocol):
+    """The port the core sends through; each platform adapter implements it."""
+
+    def post(self, where: Where, reply: Reply) -> PostedRef:
+        """Post a message to a channel, or into a thread when ``where.thread`` is set."""
+        ...
+
+    def update(self, ref: PostedRef, reply: Reply) -> None:
+        """Replace a posted message in place (a decided approval card)."""
+        ...
+
+    def direct(self, email: str, reply: Reply) -> PostedRef:
+        """Send to one team member privately (their daily list)."""
+        ...

@@ -1,0 +1,27 @@
+"""All tables, importable from one place (``from storage.models import Customer``)."""
+
+from storage.models.audit import AuditEvent, ImportBatch
+from storage.models.base import Base
+from storage.models.collections import (
+    Activity,
+    ActivityKind,
+    Dispute,
+    DisputeStatus,
+    Hold,
+    HoldStatus,
+    Outcome,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+)
+from storage.models.ledger import Contact, Customer, Invoice, InvoiceKind, Payment
+from storage.models.team import TeamMember
+
+__all__ = [
+    "Activity", "ActivityKind", "AuditEvent", "Base", "Contact", "Customer", "Dispute",
+    "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "Outcome",
+    "Payment", "PaymentPlan", "PlanInstalment", "PlanStatus", "Promise", "PromiseStatus",
+    "TeamMember",
+]

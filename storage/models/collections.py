@@ -1,0 +1,146 @@
+"""What collectors do and what customers commit to: activities, promises to pay, disputes,
+holds and payment plans."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base
+from storage.types import Money, UTCDateTime
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class ActivityKind(str, enum.Enum):
+    CALL = "call"
+    VOICEMAIL = "voicemail"
+    EMAIL = "email"
+
+
+class Outcome(str, enum.Enum):
+    REACHED = "reached"
+    NO_ANSWER = "no-answer"
+    VOICEMAIL = "voicemail"
+    WRONG_NUMBER = "wrong-number"
+    REFUSED = "refused"
+    EMAIL_SENT = "email-sent"
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (Index("ix_activities_customer_time", "customer_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    kind: Mapped[ActivityKind] = mapped_column(_enum(ActivityKind))
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PromiseStatus(str, enum.Enum):
+    OPEN = "open"
+    KEPT = "kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class Promise(Base):
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_customer_status", "customer_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    promised_date: Mapped[date]
+    paid_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    status: Mapped[PromiseStatus] = mapped_column(_enum(PromiseStatus), default=PromiseStatus.OPEN)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    settled_on: Mapped[date | None]
+
+
+class DisputeStatus(str, enum.Enum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Dispute(Base):
+    __tablename__ = "disputes"
+    __table_args__ = (Index("ix_disputes_customer_status", "customer_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[DisputeStatus] = mapped_column(_enum(DisputeStatus), default=DisputeStatus.OPEN)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class HoldStatus(str, enum.Enum):
+    ACTIVE = "active"
+    RELEASED = "released"
+
+
+class Hold(Base):
+    __tablename__ = "holds"
+    __table_args__ = (Index("ix_holds_customer_status", "customer_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[HoldStatus] = mapped_column(_enum(HoldStatus), default=HoldStatus.ACTIVE)
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    release_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PlanStatus(str, enum.Enum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    DEFAULTED = "defaulted"
+
+
+class PaymentPlan(Base):
+    __tablename__ = "payment_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    total: Mapped[Decimal] = mapped_column(Money())
+    cadence: Mapped[str] = mapped_column(String(10))  # weekly | biweekly | monthly
+    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus), default=PlanStatus.ACTIVE)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    instalments: Mapped[list[PlanInstalment]] = relationship(
+        back_populates="plan", order_by="PlanInstalment.due_date"
+    )
+
+
+class PlanInstalment(Base):
+    __tablename__ = "plan_instalments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plans.id"), index=True)
+    due_date: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(Money())
+    paid_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    status: Mapped[str] = mapped_column(String(10), default="due")  # due | paid | missed
+
+    plan: Mapped[PaymentPlan] = relationship(back_populates="instalments")

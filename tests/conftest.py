@@ -1,0 +1,106 @@
+"""Shared fixtures. Every database test runs on SQLite, and on PostgreSQL too when
+``TEST_DATABASE_URL`` points at a server (CI sets it). Schemas are built by the real Alembic
+migrations, once per backend per test process; tests get a clean database each time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url, text
+
+from bot.settings import EXAMPLE_TEAM_FILE
+from commands.calendar import BusinessCalendar
+from commands.clock import FixedClock
+from commands.context import AppContext
+from commands.team import load_team, sync_members
+from storage.db import make_engine, make_session_factory, normalize_url
+from storage.migrate import upgrade
+
+# Real exports as accounting systems produce them (QuickBooks A/R Aging Detail, a generic ERP).
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
+
+# Monday 23 Nov 2026, 09:00 in Chicago: the day the sample exports were taken.
+MONDAY_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server_engine() -> Iterator[Engine | None]:
+    """A throwaway database on the test server, so parallel test processes never collide."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield None
+        return
+    base_url = make_url(normalize_url(base))
+    name = f"arbot_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(base_url.set(database=name).render_as_string(hide_password=False))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    with engine.begin() as conn:
+        tables = conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        )).scalars().all()
+        if tables:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "arbot.db"
+        shutil.copy(sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    pg = request.getfixturevalue("postgres_server_engine")
+    _truncate_all(pg)
+    yield pg
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(MONDAY_MORNING)
+
+
+@pytest.fixture
+def ctx(engine: Engine, clock: FixedClock) -> AppContext:
+    """The example team on a migrated, empty database, on Monday 23 Nov 2026 09:00 Chicago."""
+    team = load_team(EXAMPLE_TEAM_FILE)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        sync_members(session, team)
+    return AppContext(
+        sessions=sessions, team=team, calendar=BusinessCalendar(team.country), clock=clock,
+    )
+
+
+@pytest.fixture
+def samples() -> Path:
+    return SAMPLES
