@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 import holidays
 
 
@@ -65,3 +66,22 @@ class BusinessCalendar:
         if day.weekday() == 6:
             return day + timedelta(days=1)
         return day
+
+    def business_hours_between(self, start: datetime, end: datetime, tz: ZoneInfo,
+                               day_start: time, day_end: time) -> float:
+        """Working hours elapsed from ``start`` to ``end``: only the part of each business day
+        between ``day_start`` and ``day_end`` (local time) counts. A request sent on Friday at
+        16:00 has waited two business hours at 10:00 on Monday."""
+        if end <= start:
+            return 0.0
+        local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+        total, day = 0.0, local_start.date()
+        while day <= local_end.date():
+            if self.is_business_day(day):
+                open_at = datetime.combine(day, day_start, tz)
+                close_at = datetime.combine(day, day_end, tz)
+                lo, hi = max(open_at, local_start), min(close_at, local_end)
+                if hi > lo:
+                    total += (hi - lo).total_seconds() / 3600
+            day += timedelta(days=1)
+        return total

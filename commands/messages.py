@@ -95,10 +95,13 @@ class Reply:
     where: Where | None = None
     # Only the person who asked should see it (Slack ephemeral / Teams personal reply).
     private: bool = False
-
-
-def error(title: str, text: str = "") -> Reply:
-    return Reply(title=title, text=text, tone=Tone.ERROR, private=True)
+    # Send privately to this team member (email) instead: their daily list, a reminder.
+    to_user: str | None = None
+    # Replace this posted message in place (a decided approval card) instead of posting anew.
+    replaces: PostedRef | None = None
+    # Remember where this post landed under this key ("approval:12"), so later updates and
+    # thread replies can find it.
+    track: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,14 @@ class PostedRef:
 
     where: Where
     message_id: str
+
+    def thread(self) -> Where:
+        """The thread under this message."""
+        return Where(channel=self.where.channel, thread=self.where.thread or self.message_id)
+
+
+def error(title: str, text: str = "") -> Reply:
+    return Reply(title=title, text=text, tone=Tone.ERROR, private=True)
 
 
 class Messenger(Protocol):

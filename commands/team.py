@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commands.rules import RulesError, Workflow, workflow_from_dict
 from storage.models import TeamMember
 
 ROLES = frozenset(
@@ -46,7 +47,8 @@ class Team:
     subdivision: str | None
     capacity: int
     members: tuple[Member, ...]
-    assignment: dict[str, str] = field(default_factory=dict)
+    assignment: dict[str, Any] = field(default_factory=dict)
+    workflow: Workflow = field(default_factory=Workflow)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def member(self, email: str) -> Member | None:
@@ -95,6 +97,10 @@ def team_from_dict(data: dict[str, Any]) -> Team:
         tz = ZoneInfo(info.get("timezone", "UTC"))
     except Exception as exc:  # zoneinfo raises several types for a bad key
         raise TeamFileError(f"unknown timezone {info.get('timezone')!r}") from exc
+    try:
+        workflow = workflow_from_dict(data)
+    except (RulesError, ValueError) as exc:
+        raise TeamFileError(f"team file: {exc}") from exc
     return Team(
         name=info.get("name", "Collections"),
         timezone=tz,
@@ -103,6 +109,7 @@ def team_from_dict(data: dict[str, Any]) -> Team:
         capacity=int(info.get("capacity", 75)),
         members=members,
         assignment=data.get("assignment", {}),
+        workflow=workflow,
         raw=data,
     )
 

@@ -18,10 +18,21 @@ from storage.models.collections import (
 )
 from storage.models.ledger import Contact, Customer, Invoice, InvoiceKind, Payment
 from storage.models.team import TeamMember
+from storage.models.workflows import (
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalStatus,
+    ConfirmationStatus,
+    FeeWaiver,
+    JobRun,
+    PaymentConfirmation,
+    PostedMessage,
+)
 
 __all__ = [
     "Activity", "ActivityKind", "AuditEvent", "Base", "Contact", "Customer", "Dispute",
     "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "Outcome",
     "Payment", "PaymentPlan", "PlanInstalment", "PlanStatus", "Promise", "PromiseStatus",
-    "TeamMember",
+    "TeamMember", "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "ConfirmationStatus",
+    "FeeWaiver", "JobRun", "PaymentConfirmation", "PostedMessage",
 ]

@@ -1,0 +1,140 @@
+"""Workflow rules from the team file: chat destinations, who may approve what up to which
+amount, and the timers for reminders, escalations and expiries.
+
+Authorization is always decided here from the actor's roles in the team file, never from data
+carried in a button."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+APPROVAL_KINDS = ("hold", "release", "waiver", "plan")
+
+DEFAULT_RULES: tuple[dict[str, Any], ...] = (
+    {"kind": "hold", "roles": ["manager", "controller", "vp_finance"]},
+    {"kind": "release", "roles": ["manager", "controller", "vp_finance"]},
+    {"kind": "waiver", "roles": ["manager"], "max_amount": "250"},
+    {"kind": "waiver", "roles": ["controller", "vp_finance"]},
+    {"kind": "plan", "roles": ["controller", "vp_finance"]},
+)
+
+
+class RulesError(ValueError):
+    """The team file's workflow sections say something impossible."""
+
+
+@dataclass(frozen=True)
+class Channels:
+    collections: str = "collections"
+    finance: str = "finance"
+    approvals: str = "approvals"
+    hold_announcements: tuple[str, ...] = ("client-services", "sales")
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    kind: str
+    roles: frozenset[str]
+    max_amount: Decimal | None = None  # None: no limit
+
+    def covers(self, roles: frozenset[str], amount: Decimal | None) -> bool:
+        if not roles & self.roles:
+            return False
+        return self.max_amount is None or amount is None or amount <= self.max_amount
+
+
+@dataclass(frozen=True)
+class Timers:
+    """Business hours count only inside the working day on business days."""
+
+    workday_start: time = time(9, 0)
+    workday_end: time = time(17, 0)
+    finance_remind_hours: float = 4
+    finance_escalate_hours: float = 8
+    urgent_remind_hours: float = 1
+    urgent_escalate_hours: float = 2
+    approval_remind_days: int = 1
+    approval_expire_days: int = 3
+    promise_grace_days: int = 1
+    daily_list_at: time = time(8, 0)
+    catch_up_hours: float = 4
+    release_on_confirmed_payment: bool = True
+
+
+@dataclass(frozen=True)
+class Workflow:
+    channels: Channels = field(default_factory=Channels)
+    rules: tuple[ApprovalRule, ...] = ()
+    timers: Timers = field(default_factory=Timers)
+
+    def approver_rules(self, kind: str) -> tuple[ApprovalRule, ...]:
+        return tuple(r for r in self.rules if r.kind == kind)
+
+    def may_approve(self, roles: frozenset[str], kind: str, amount: Decimal | None) -> bool:
+        return any(rule.covers(roles, amount) for rule in self.approver_rules(kind))
+
+    def who_may_approve(self, kind: str, amount: Decimal | None) -> str:
+        """Plain words for a refusal: 'a manager (up to $250) or a controller'."""
+        parts = []
+        for rule in self.approver_rules(kind):
+            names = " or ".join(sorted(r.replace("_", " ") for r in rule.roles))
+            limit = f" (up to ${rule.max_amount:,.2f})" if rule.max_amount is not None else ""
+            if amount is None or rule.covers(rule.roles, amount):
+                parts.append(names + limit)
+        return "; ".join(parts) or "nobody (no rule in the team file)"
+
+
+def workflow_from_dict(data: dict[str, Any]) -> Workflow:
+    return Workflow(
+        channels=_channels(data.get("channels", {})),
+        rules=tuple(_rule(r) for r in data.get("approvals", {}).get("rules", DEFAULT_RULES)),
+        timers=_timers(data.get("timers", {})),
+    )
+
+
+def _channels(data: dict[str, Any]) -> Channels:
+    base = Channels()
+    announce = data.get("hold_announcements", base.hold_announcements)
+    return Channels(
+        collections=str(data.get("collections", base.collections)),
+        finance=str(data.get("finance", base.finance)),
+        approvals=str(data.get("approvals", base.approvals)),
+        hold_announcements=tuple(str(c) for c in announce),
+    )
+
+
+def _rule(data: dict[str, Any]) -> ApprovalRule:
+    kind = str(data.get("kind", ""))
+    if kind not in APPROVAL_KINDS:
+        raise RulesError(f"approval rule kind must be one of {', '.join(APPROVAL_KINDS)}, not {kind!r}")
+    roles = frozenset(str(r).replace(" ", "_") for r in data.get("roles", []))
+    if not roles:
+        raise RulesError(f"approval rule for {kind} names no roles")
+    limit = data.get("max_amount")
+    try:
+        max_amount = None if limit is None else Decimal(str(limit))
+    except InvalidOperation as exc:
+        raise RulesError(f"approval rule for {kind}: max_amount {limit!r} is not a number") from exc
+    return ApprovalRule(kind=kind, roles=roles, max_amount=max_amount)
+
+
+def _timers(data: dict[str, Any]) -> Timers:
+    base = Timers()
+    values: dict[str, Any] = {}
+    for name, default in vars(base).items():
+        if name not in data:
+            continue
+        raw = data[name]
+        if isinstance(default, time):
+            values[name] = time.fromisoformat(str(raw))
+        elif isinstance(default, bool):
+            values[name] = bool(raw)
+        else:
+            values[name] = type(default)(raw)
+    unknown = set(data) - set(vars(base))
+    if unknown:
+        raise RulesError(f"unknown timer setting(s): {', '.join(sorted(unknown))}")
+    return Timers(**values)

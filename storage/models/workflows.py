@@ -1,0 +1,134 @@
+"""Requests that wait for someone: payment confirmations for finance, approval requests for
+managers, and the scheduler's run keys.
+
+Decisions are taken with a conditional UPDATE (``WHERE status = 'pending'``), so a double click,
+a stale card or two approvers at once change state exactly once."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base
+from storage.types import Money, UTCDateTime
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class PostedMessage(Base):
+    """Where a tracked post landed ("approval:12" -> channel and message id), so the card can be
+    updated in place and a reply in its thread can be routed back to the request."""
+
+    __tablename__ = "posted_messages"
+    __table_args__ = (Index("ix_posted_messages_location", "channel", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(200))
+    thread: Mapped[str | None] = mapped_column(String(200))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConfirmationStatus(str, enum.Enum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    PARTIAL = "partial"
+    NOT_RECEIVED = "not_received"
+
+
+class PaymentConfirmation(Base):
+    """A collector says the customer paid; finance confirms whether the money arrived."""
+
+    __tablename__ = "payment_confirmations"
+    __table_args__ = (Index("ix_payment_confirmations_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    paid_on: Mapped[date]
+    method: Mapped[str | None] = mapped_column(String(40))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ConfirmationStatus] = mapped_column(
+        _enum(ConfirmationStatus), default=ConfirmationStatus.PENDING
+    )
+    confirmed_amount: Mapped[Decimal | None] = mapped_column(Money())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApprovalKind(str, enum.Enum):
+    HOLD = "hold"
+    RELEASE = "release"
+    WAIVER = "waiver"
+    PLAN = "plan"
+
+
+class ApprovalStatus(str, enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class ApprovalRequest(Base):
+    """A hold, release, fee waiver or payment plan waiting for an authorized approver."""
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (Index("ix_approval_requests_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ApprovalKind] = mapped_column(_enum(ApprovalKind))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
+    amount: Mapped[Decimal | None] = mapped_column(Money())  # what approval limits compare against
+    reason: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[ApprovalStatus] = mapped_column(_enum(ApprovalStatus), default=ApprovalStatus.PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FeeWaiver(Base):
+    """An approved waiver of a fee (e.g. the card surcharge) on an account."""
+
+    __tablename__ = "fee_waivers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"))
+    fee: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobRun(Base):
+    """One row per (job, business date): the unique key makes a scheduled job run exactly once
+    across restarts, late starts and several schedulers on one database."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "run_date", name="uq_job_runs_job_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(60))
+    run_date: Mapped[date]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
