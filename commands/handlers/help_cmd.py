@@ -1,0 +1,63 @@
+"""``help [command]``: generated from the registry, so a new command documents itself the
+moment it is registered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from commands.context import AppContext
+from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.messages import Reply, Row
+from commands.parsing.text import quote
+from commands.refusal import Refusal
+
+READING_TIPS = (
+    "Name a customer by its ERP id or by part of its name; quote names with commas or that "
+    'look like amounts ("Summit Ortho, P.C."). Amounts: 1,200 or 1200.50 or $1.2k or USD 300. '
+    "Dates: today, tomorrow, fri, next fri, 12/1, dec 1, 2026-12-01, in 5 days, in 2 weeks, eom."
+)
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    commands: tuple[Command[Any], ...]
+    topic: Command[Any] | None = None
+
+
+def parse(args: str, env: ParseEnv) -> HelpRequest | Refusal:
+    word = args.strip()
+    if not word:
+        return HelpRequest(env.registry.commands)
+    topic = env.registry.find(word.split()[0])
+    if topic is None:
+        names = ", ".join(c.name for c in env.registry.commands)
+        return Refusal(f"there is no command {quote(word)}; I know: {names}")
+    return HelpRequest(env.registry.commands, topic)
+
+
+def handle(request: HelpRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply]:
+    if request.topic is not None:
+        return [_about(request.topic)]
+    rows = tuple(Row(command.usage, detail=command.summary) for command in request.commands)
+    return [Reply(title="What I can do", text=READING_TIPS, rows=rows, private=True)]
+
+
+def _about(command: Command[Any]) -> Reply:
+    aliases = f"Also: {', '.join(command.aliases)}." if command.aliases else ""
+    rows = tuple(Row(example) for example in command.examples)
+    text = " ".join(part for part in (command.summary, aliases) if part)
+    return Reply(title=command.usage, text=text, rows=rows, private=True)
+
+
+COMMAND = Command(
+    name="help", usage="help [command]", parse=parse, handle=handle, aliases=("?",),
+    summary="This list, or how to use one command.",
+    examples=("help", "help promise"),
+)
+
+
+def register(registry: Registry) -> None:
+    registry.add(COMMAND)

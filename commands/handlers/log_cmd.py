@@ -1,0 +1,168 @@
+"""``log <customer> <outcome> [with <person reached>] [note]``: record a call, voicemail or
+email, so the next person on the account sees what was tried and what was said.
+
+Also the "Log call" button on call-list lines: until adapters open a form, it answers with the
+typed command for that customer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from commands.accounts import account_balance
+from commands.context import AppContext
+from commands.handlers.common import customer_from_button, money, typed_name
+from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
+from commands.messages import Field, Reply, Tone
+from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
+from commands.parsing.notes import read_note
+from commands.parsing.text import Token, clean_text, name_ends, phrase, quote, tokenize
+from commands.refusal import Refusal
+from storage.audit import record
+from storage.models import Activity, ActivityKind, Customer, Outcome
+
+USAGE = "log <customer> <outcome> [with <person reached>] [note]"
+OUTCOMES_TEXT = ", ".join(o.value for o in Outcome)
+MAX_CONTACT_LENGTH = 200  # activities.contact_name
+MAX_CONTACT_WORDS = 4  # "with Jane Doe: ..." reads a name up to the colon, if it is this short
+OUTCOME_WORDS: dict[str, Outcome] = {
+    **{o.value: o for o in Outcome},
+    "no answer": Outcome.NO_ANSWER, "noanswer": Outcome.NO_ANSWER,
+    "wrong number": Outcome.WRONG_NUMBER, "email sent": Outcome.EMAIL_SENT,
+    "emailed": Outcome.EMAIL_SENT, "vm": Outcome.VOICEMAIL,
+}
+KIND_OF = {
+    Outcome.REACHED: ActivityKind.CALL, Outcome.NO_ANSWER: ActivityKind.CALL,
+    Outcome.WRONG_NUMBER: ActivityKind.CALL, Outcome.REFUSED: ActivityKind.CALL,
+    Outcome.VOICEMAIL: ActivityKind.VOICEMAIL, Outcome.EMAIL_SENT: ActivityKind.EMAIL,
+}
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    customer: Customer
+    outcome: Outcome
+    contact_name: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One way to read the words after the customer: outcome, then contact and note."""
+
+    outcome: Outcome
+    after: int  # index of the first token after the outcome word(s)
+
+
+def parse(args: str, env: ParseEnv) -> LogRequest | Refusal:
+    tokens = tokenize(args)
+    readings = [(phrase(tokens[:i]), r) for i, r in _outcome_positions(tokens)]
+    if not tokens:
+        return Refusal(f"which customer, and what happened? Outcomes: {OUTCOMES_TEXT}")
+    if not readings:
+        return Refusal(f"what happened? Put an outcome after the customer: {OUTCOMES_TEXT}",
+                       f"customer {quote(phrase(tokens))}")
+    found = resolve_first(env.session, readings)
+    if isinstance(found, Refusal):
+        return found
+    customer, reading = found
+    understood = f"customer {describe(customer)}, outcome {reading.outcome.value}"
+    rest = _contact_and_note(args, tokens, reading.after)
+    if isinstance(rest, Refusal):
+        return rest.with_understood(understood)
+    contact, note_text = rest
+    note = read_note(note_text)
+    if isinstance(note, Refusal):
+        return note.with_understood(understood)
+    return LogRequest(customer, reading.outcome, contact, note)
+
+
+def _outcome_positions(tokens: list[Token]) -> list[tuple[int, _Reading]]:
+    """Every place an outcome word could end the customer's name (which needs one word)."""
+    found = []
+    for i in name_ends(tokens, MAX_NAME_LENGTH):
+        for width in (2, 1):
+            words = tokens[i:i + width]
+            if len(words) < width or any(t.quoted for t in words):
+                continue
+            key = " ".join(_word(t) for t in words)
+            if key in OUTCOME_WORDS:
+                found.append((i, _Reading(OUTCOME_WORDS[key], i + width)))
+                break
+    return found
+
+
+def _word(token: Token) -> str:
+    return token.lower.rstrip(":,;.").replace("_", "-")
+
+
+def _contact_and_note(text: str, tokens: list[Token], after: int) -> tuple[str | None, str] | Refusal:
+    """``with Jane``, ``with "Jane Doe"`` or ``with Jane Doe: note``; the rest is the note."""
+    if after >= len(tokens) or _word(tokens[after]) != "with" or tokens[after].quoted:
+        return None, _note_text(text, tokens[after - 1].end)
+    if after + 1 >= len(tokens):
+        return Refusal('with whom? Write `with Jane`, `with "Jane Doe"` or `with Jane Doe: note`')
+    start = end = after + 1
+    if not tokens[start].quoted:
+        window = range(start, min(start + MAX_CONTACT_WORDS, len(tokens)))
+        end = next((k for k in window if tokens[k].text.endswith(":")), start)
+    contact = clean_text(phrase(tokens[start:end + 1])).strip().rstrip(":,;").strip()
+    if len(contact) > MAX_CONTACT_LENGTH:
+        return Refusal(f"the name of the person reached can be at most {MAX_CONTACT_LENGTH} characters")
+    return (contact or None), _note_text(text, tokens[end].end)
+
+
+def _note_text(text: str, start: int) -> str:
+    return text[start:].strip().removeprefix(":").strip()
+
+
+def handle(request: LogRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply]:
+    customer, now = request.customer, ctx.clock.now()
+    kind = KIND_OF[request.outcome]
+    activity = Activity(
+        customer_id=customer.id, member_id=actor.member_id, kind=kind, outcome=request.outcome,
+        contact_name=request.contact_name, note=request.note, occurred_at=now,
+    )
+    session.add(activity)
+    session.flush()
+    record(session, at=now, actor=actor.email, action="activity.logged", entity_type="activity",
+           entity_id=activity.id, customer_id=customer.id, kind=kind.value,
+           outcome=request.outcome.value, contact_name=request.contact_name, note=request.note)
+    fields = [Field("Outcome", request.outcome.value)]
+    if request.contact_name:
+        fields.append(Field("Spoke with", request.contact_name))
+    if request.note:
+        fields.append(Field("Note", request.note))
+    fields.append(Field("Balance", money(customer, account_balance(session, customer.id))))
+    return [Reply(title=f"Logged {kind.value} for {describe(customer)}", fields=tuple(fields),
+                  tone=Tone.SUCCESS)]
+
+
+def log_call_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
+                    session: Session) -> list[Reply] | Refusal:
+    customer = customer_from_button(session, value)
+    if isinstance(customer, Refusal):
+        return customer
+    name = typed_name(customer)
+    return [Reply(
+        title=f"Log a contact with {describe(customer)}",
+        text=(f"Type: log {name} <outcome> [with <person reached>] [note]\n"
+              f"Outcomes: {OUTCOMES_TEXT}\n"
+              f'Example: log {name} reached with "Jane Doe" will pay Friday'),
+        private=True,
+    )]
+
+
+COMMAND = Command(
+    name="log", usage=USAGE, parse=parse, handle=handle,
+    summary=f"Record a call, voicemail or email. Outcomes: {OUTCOMES_TEXT}.",
+    examples=('log acme reached with "Jane Doe" will pay Friday', "log C100 voicemail",
+              "log acme email-sent statement resent"),
+)
+
+
+def register(registry: Registry) -> None:
+    registry.add(COMMAND)
+    registry.add_action(ButtonAction("log_call", log_call_button))

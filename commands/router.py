@@ -1,0 +1,124 @@
+"""The one entry point adapters call: :func:`handle` turns an :class:`Incoming` into replies.
+
+One message is one transaction. A refusal, from parsing or from a handler, rolls it back and
+answers with what was understood; an unexpected error rolls it back, goes to the log with its
+traceback and a short reference, and the user sees only that reference, never a traceback."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+import secrets
+import string
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commands import messages
+from commands.context import AppContext
+from commands.handlers.registry import Actor, ParseEnv, Registry
+from commands.messages import ChatUser, Incoming, Reply
+from commands.parsing.text import clean_text, quote
+from commands.refusal import Refusal
+from storage.models import TeamMember
+
+log = logging.getLogger(__name__)
+
+HANDLERS_PACKAGE = "commands.handlers"
+
+_REF_ALPHABET = string.ascii_uppercase + string.digits
+
+
+def command_modules() -> tuple[str, ...]:
+    """Every module in commands/handlers/ that registers something. Adding a command is adding
+    one module with a ``register(registry)`` function; nothing else to edit."""
+    package = importlib.import_module(HANDLERS_PACKAGE)
+    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__))
+    modules = (f"{HANDLERS_PACKAGE}.{name}" for name in names)
+    return tuple(m for m in modules if hasattr(importlib.import_module(m), "register"))
+
+
+@cache
+def default_registry() -> Registry:
+    """Every command module's registrations, built once on first use."""
+    return build_registry(command_modules())
+
+
+def build_registry(modules: tuple[str, ...]) -> Registry:
+    registry = Registry()
+    for name in modules:
+        importlib.import_module(name).register(registry)
+    return registry
+
+
+def handle(ctx: AppContext, incoming: Incoming, *, registry: Registry | None = None) -> list[Reply]:
+    """Answer one message or button press. Never raises for anything a user can send."""
+    try:
+        return _in_transaction(ctx, incoming, registry if registry is not None else default_registry())
+    except Exception:
+        ref = "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
+        log.exception("chat request failed (ref %s) from %s: text=%r action=%r", ref,
+                      incoming.user.email, (incoming.text or "")[:200], incoming.action)
+        return [messages.error(f"Something went wrong on our side; nothing was saved (ref {ref})")]
+
+
+def _in_transaction(ctx: AppContext, incoming: Incoming, registry: Registry) -> list[Reply]:
+    with ctx.sessions() as session:
+        outcome = _dispatch(session, ctx, incoming, registry)
+        if isinstance(outcome, Refusal):
+            session.rollback()
+            return [outcome.to_reply()]
+        session.commit()
+        return outcome
+
+
+def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
+              registry: Registry) -> list[Reply] | Refusal:
+    actor = find_actor(session, ctx, incoming.user)
+    if isinstance(actor, Refusal):
+        return actor
+    if incoming.action is not None:
+        button = registry.action(incoming.action.name)
+        if button is None:
+            return Refusal(f"I don't know what to do with the button {quote(incoming.action.name)}")
+        return button.handle(dict(incoming.action.value), actor, ctx, session=session)
+    text = clean_text(incoming.text or "").strip()
+    if not text:
+        return Refusal("say `help` to see what I can do")
+    word, *rest = text.split(maxsplit=1)
+    args = rest[0] if rest else ""
+    command = registry.find(word)
+    if command is None:
+        return _unknown(word, registry)
+    request = command.parse(args, ParseEnv(session, ctx, incoming, actor, registry))
+    if isinstance(request, Refusal):
+        return request.with_usage(command.usage)
+    return command.handle(request, actor, ctx, session=session)
+
+
+def find_actor(session: Session, ctx: AppContext, user: ChatUser) -> Actor | Refusal:
+    """The team member behind a chat user, found by email in the team file and the database."""
+    if not user.email:
+        return Refusal("I can't see your email address, so I can't tell who you are on the team; "
+                       "ask an admin to check the bot's access to profile emails")
+    member = ctx.team.member(user.email)
+    if member is None:
+        return Refusal(f"{quote(user.email)} is not on the {ctx.team.name} team; "
+                       "ask an admin to add you to the team file")
+    member_id = session.scalar(
+        select(TeamMember.id).where(TeamMember.email == member.email, TeamMember.active)
+    )
+    if member_id is None:
+        return Refusal(f"{member.email} is in the team file but not yet in the database; "
+                       "ask an admin to restart the bot so it picks up the team file")
+    return Actor(member, member_id)
+
+
+def _unknown(word: str, registry: Registry) -> Refusal:
+    names = ", ".join(c.name for c in registry.commands)
+    guess = registry.suggest(word)
+    hint = f"Did you mean `{guess}`? " if guess else ""
+    return Refusal(f"I don't know the command {quote(word)}. {hint}I know: {names}. "
+                   "Say `help` for how to use them")
