@@ -2,18 +2,29 @@
 ``/ar`` is optional, as in Slack); replies print as plain text. Reads a pipe as happily as a
 keyboard, so a whole conversation can be scripted for a demo or a test.
 
+Posts the bot makes elsewhere (the finance channel, an approval card, a direct message) print
+with the id of the message, and that id is how a person acts on them here:
+
+    in m3k9q: approve                  a reply typed in that message's thread
+    click m3k9q Confirm                press a button on it (``click m3k9q Partial 500`` when the
+                                       button needs a value)
+    as priya.shah@example.com          speak as another team member from now on
+
 Also a :class:`Messenger` that prints posts, so scheduled jobs can run without a chat platform."""
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import re
+import secrets
 import sys
+from collections.abc import Callable
 from collections.abc import Iterable
 from typing import TextIO
 
 from commands.context import AppContext
-from commands.messages import Button, ChatUser, Incoming, PostedRef, Reply, Row, Tone, Where
+from commands.delivery import deliver, thread_of_tracked
+from commands.messages import Action, Button, ChatUser, Incoming, PostedRef, Reply, Row, Tone, Where
 from commands.parsing.text import clean_text
 from commands.router import handle
 
@@ -31,18 +42,23 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         return 1
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # a customer name must not crash a cp1252 console
-    user = ChatUser(platform="terminal", user_id=member.email, email=member.email,
-                    display_name=member.name)
     try:
-        converse(ctx, user, sys.stdin, sys.stdout, prompt=sys.stdin.isatty())
+        converse(ctx, terminal_user(member.email, member.name), sys.stdin, sys.stdout,
+                 prompt=sys.stdin.isatty())
     except KeyboardInterrupt:
         print(file=sys.stdout)
         return 130
     return 0
 
 
-def converse(ctx: AppContext, user: ChatUser, lines: TextIO, out: TextIO, *, prompt: bool) -> None:
+def terminal_user(email: str, name: str | None = None) -> ChatUser:
+    return ChatUser(platform="terminal", user_id=email, email=email, display_name=name)
+
+
+def converse(ctx: AppContext, user: ChatUser, lines: TextIO, out: TextIO, *, prompt: bool,
+             messenger: TerminalMessenger | None = None) -> None:
     """Read messages until EOF or ``quit``; skip blank lines and ``#`` comments."""
+    messenger = messenger or TerminalMessenger(out)
     while True:
         if prompt:
             out.write("> ")
@@ -55,9 +71,47 @@ def converse(ctx: AppContext, user: ChatUser, lines: TextIO, out: TextIO, *, pro
             continue
         if text.lower() in ("quit", "exit"):
             return
-        replies = handle(ctx, Incoming(user=user, where=WHERE, text=text))
-        out.write(render_replies(replies) + "\n\n")
+        switched = _switch_user(ctx, text)
+        if switched is not None:
+            user = switched if isinstance(switched, ChatUser) else user
+            out.write((switched if isinstance(switched, str) else f"(you are now {user.email})") + "\n\n")
+            continue
+        incoming = to_incoming(ctx, user, text, messenger)
+        replies = handle(ctx, incoming) if isinstance(incoming, Incoming) else [incoming]
+        mine = deliver(replies, messenger=messenger, sessions=ctx.sessions, clock=ctx.clock)
+        out.write(render_replies(mine) + "\n\n")
         out.flush()
+
+
+_IN_THREAD = re.compile(r"in\s+(\S+?)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
+_CLICK = re.compile(r"click\s+(\S+)\s+(.+)", re.IGNORECASE)
+
+
+def _switch_user(ctx: AppContext, text: str) -> ChatUser | str | None:
+    """``as <email>``: who speaks from now on (a scripted conversation has several people)."""
+    parts = text.split()
+    if len(parts) != 2 or parts[0].lower() != "as":
+        return None
+    member = ctx.team.member(parts[1])
+    if member is None:
+        return f"Error: {parts[1][:80]} is not on the {ctx.team.name} team"
+    return terminal_user(member.email, member.name)
+
+
+def to_incoming(ctx: AppContext, user: ChatUser, text: str,
+                messenger: TerminalMessenger) -> Incoming | Reply:
+    """A typed line as the neutral message: plain text, a reply in a thread, or a button press."""
+    if match := _IN_THREAD.fullmatch(text):
+        where = messenger.thread_of(match[1])
+        if where is None:
+            with ctx.sessions() as session:
+                where = thread_of_tracked(session, match[1])
+        if where is None:
+            return Reply(title=f"No message {match[1][:20]} to reply to", tone=Tone.ERROR, private=True)
+        return Incoming(user=user, where=where, text=match[2])
+    if match := _CLICK.fullmatch(text):
+        return messenger.press(user, match[1], match[2])
+    return Incoming(user=user, where=WHERE, text=text)
 
 
 def strip_prefix(text: str) -> str:
@@ -117,22 +171,56 @@ def _destination(where: Where) -> str:
 
 
 class TerminalMessenger:
-    """The Messenger port on stdout: each post is printed with where it would have gone."""
+    """The Messenger port on stdout: each post is printed with where it would have gone and the
+    id a person types to answer in its thread or press its buttons. Ids are random so posts from
+    earlier sessions on the same database never collide."""
 
-    def __init__(self, out: TextIO | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, new_id: Callable[[], str] | None = None) -> None:
         self._out = out
-        self._ids = itertools.count(1)
+        self._new_id = new_id or (lambda: "m" + secrets.token_hex(3))
+        self._posted: dict[str, tuple[Where, Reply]] = {}
 
     def post(self, where: Where, reply: Reply) -> PostedRef:
-        return self._print(f"posted to {_destination(where)}", where, reply)
+        return self._print("posted to " + _destination(where), where, reply)
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
-        self._print(f"update of message {ref.message_id} in {_destination(ref.where)}", ref.where, reply)
+        self._posted[ref.message_id] = (ref.where, reply)
+        self._write(f"update of {ref.message_id} in {_destination(ref.where)}", reply)
 
     def direct(self, email: str, reply: Reply) -> PostedRef:
         return self._print(f"direct message to {email}", Where(channel=f"dm:{email}"), reply)
 
+    def thread_of(self, message_id: str) -> Where | None:
+        """The thread under a message posted in this session."""
+        if message_id not in self._posted:
+            return None
+        return Where(channel=self._posted[message_id][0].channel, thread=message_id)
+
+    def press(self, user: ChatUser, message_id: str, label_and_value: str) -> Incoming | Reply:
+        """The button whose label starts ``label_and_value``; what follows it is the value a
+        button that ``needs`` one (an amount, a reason) would ask for in a form."""
+        if message_id not in self._posted:
+            return Reply(title=f"No message {message_id[:20]} in this session to click on",
+                         tone=Tone.ERROR, private=True)
+        where, reply = self._posted[message_id]
+        buttons = list(reply.buttons) + [b for row in reply.rows for b in row.buttons]
+        for button in sorted(buttons, key=lambda b: -len(b.label)):
+            if label_and_value.lower().startswith(button.label.lower()):
+                rest = label_and_value[len(button.label):].strip()
+                value = dict(button.value)
+                if rest and isinstance(value.get("needs"), str):
+                    value[value["needs"]] = rest
+                return Incoming(user=user, where=Where(where.channel, thread=message_id),
+                                action=Action(name=button.action, value=value))
+        labels = ", ".join(b.label for b in buttons) or "none"
+        return Reply(title=f"Message {message_id} has no button {label_and_value[:40]!r} (buttons: {labels})",
+                     tone=Tone.ERROR, private=True)
+
     def _print(self, header: str, where: Where, reply: Reply) -> PostedRef:
-        out = self._out or sys.stdout
-        print(f"[{header}]\n{render_reply(reply)}\n", file=out, flush=True)
-        return PostedRef(where=where, message_id=f"terminal-{next(self._ids)}")
+        message_id = self._new_id()
+        self._posted[message_id] = (where, reply)
+        self._write(f"{header} as {message_id}", reply)
+        return PostedRef(where=where, message_id=message_id)
+
+    def _write(self, header: str, reply: Reply) -> None:
+        print(f"[{header}]\n{render_reply(reply)}\n", file=self._out or sys.stdout, flush=True)

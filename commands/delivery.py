@@ -61,3 +61,10 @@ def tracked_key(session: Session, where: Where) -> str | None:
         return None
     return session.scalar(select(PostedMessage.key).where(
         PostedMessage.channel == where.channel, PostedMessage.message_id == where.thread))
+
+
+def thread_of_tracked(session: Session, message_id: str) -> Where | None:
+    """The thread under a tracked post known only by its message id (a terminal user answering
+    a card posted in an earlier session)."""
+    channel = session.scalar(select(PostedMessage.channel).where(PostedMessage.message_id == message_id))
+    return None if channel is None else Where(channel=channel, thread=message_id)

@@ -25,7 +25,7 @@ def _customer(session, erp_id: str = "C1") -> Customer:
 
 
 def test_migrations_reach_head(ctx: AppContext) -> None:
-    assert current_revision(ctx.sessions.kw["bind"]) == "0002"
+    assert current_revision(ctx.sessions.kw["bind"]) == "0003"
 
 
 def test_money_is_exact_decimal_and_sums_exactly(ctx: AppContext) -> None:
@@ -76,3 +76,14 @@ def test_audit_log_is_append_only(ctx: AppContext) -> None:
                 session.execute(text(statement))
     with ctx.sessions() as session:
         assert session.scalar(select(AuditEvent.action)) == "test"
+
+
+def test_models_and_migrations_agree(ctx: AppContext) -> None:
+    """A model change without its migration fails here, before it fails on someone's server."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from storage.models import Base
+
+    with ctx.sessions.kw["bind"].connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

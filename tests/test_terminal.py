@@ -156,14 +156,20 @@ def test_replies_render_as_plain_text() -> None:
 
 def test_the_terminal_messenger_prints_where_each_post_would_go() -> None:
     out = io.StringIO()
-    messenger = TerminalMessenger(out)
+    ids = iter(["m1", "m2"])
+    messenger = TerminalMessenger(out, new_id=lambda: next(ids))
     first = messenger.post(Where("ar-team"), Reply(title="Daily lists are out"))
     second = messenger.direct("dana.reyes@example.com", Reply(title="Your list", fields=(Field("Accounts", "3"),)))
     messenger.update(first, Reply(title="Daily lists are out (updated)"))
-    assert first == PostedRef(Where("ar-team"), "terminal-1")
-    assert second.message_id == "terminal-2"
+    assert first == PostedRef(Where("ar-team"), "m1")
+    assert second.message_id == "m2"
     assert out.getvalue() == (
-        "[posted to #ar-team]\nDaily lists are out\n\n"
-        "[direct message to dana.reyes@example.com]\nYour list\n  Accounts: 3\n\n"
-        "[update of message terminal-1 in #ar-team]\nDaily lists are out (updated)\n\n"
+        "[posted to #ar-team as m1]\nDaily lists are out\n\n"
+        "[direct message to dana.reyes@example.com as m2]\nYour list\n  Accounts: 3\n\n"
+        "[update of m1 in #ar-team]\nDaily lists are out (updated)\n\n"
     )
+
+
+def test_random_ids_do_not_repeat_across_sessions() -> None:
+    ids = {TerminalMessenger(io.StringIO()).post(Where("x"), Reply(title="t")).message_id for _ in range(50)}
+    assert len(ids) >= 49

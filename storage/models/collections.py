@@ -7,7 +7,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base
@@ -56,7 +56,12 @@ class PromiseStatus(str, enum.Enum):
 
 class Promise(Base):
     __tablename__ = "promises"
-    __table_args__ = (Index("ix_promises_customer_status", "customer_id", "status"),)
+    __table_args__ = (
+        Index("ix_promises_customer_status", "customer_id", "status"),
+        # One open promise per customer and date, even when two messages race past the check.
+        Index("uq_promises_open_per_day", "customer_id", "promised_date", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
