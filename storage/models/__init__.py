@@ -2,6 +2,7 @@
 
 from storage.models.audit import AuditEvent, ImportBatch
 from storage.models.base import Base
+from storage.models.chat import ChatIdentity, ConversationRef, InboundEvent
 from storage.models.collections import (
     Activity,
     ActivityKind,
@@ -34,5 +35,5 @@ __all__ = [
     "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "Outcome",
     "Payment", "PaymentPlan", "PlanInstalment", "PlanStatus", "Promise", "PromiseStatus",
     "TeamMember", "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "ConfirmationStatus",
-    "FeeWaiver", "JobRun", "PaymentConfirmation", "PostedMessage",
+    "FeeWaiver", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation", "PostedMessage",
 ]

@@ -1,0 +1,54 @@
+"""What the chat adapters must remember across restarts: deliveries already handled (platforms
+retry), who a platform user is, and where to post proactively (Teams needs a stored
+ConversationReference for every conversation it may write to unprompted)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base
+from storage.types import UTCDateTime
+
+
+class InboundEvent(Base):
+    """One row per platform delivery id (Slack ``event_id``, Teams activity id): a retried
+    delivery hits the unique key and is dropped, so it takes effect once."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_inbound_events_platform_event"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChatIdentity(Base):
+    """A platform user id mapped to a team member's email (looked up once, then cached)."""
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_chat_identities_platform_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationRef(Base):
+    """Where the bot can post unprompted: a serialized platform conversation reference, keyed by
+    what the core calls the destination (a channel name, or ``dm:<email>``)."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("platform", "key", name="uq_conversation_refs_platform_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(300))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
