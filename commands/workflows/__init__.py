@@ -1,0 +1,1 @@
+"""Workflows that wait for someone: payment confirmations and approval requests."""
