@@ -103,7 +103,12 @@ class HoldStatus(str, enum.Enum):
 
 class Hold(Base):
     __tablename__ = "holds"
-    __table_args__ = (Index("ix_holds_customer_status", "customer_id", "status"),)
+    __table_args__ = (
+        Index("ix_holds_customer_status", "customer_id", "status"),
+        # At most one active hold per account, even when two approvals land at the same moment.
+        Index("uq_holds_active_per_customer", "customer_id", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
