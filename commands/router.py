@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from commands import messages
 from commands.context import AppContext
+from commands.delivery import tracked_key
 from commands.handlers.registry import Actor, ParseEnv, Registry
 from commands.messages import ChatUser, Incoming, Reply
 from commands.parsing.text import clean_text, quote
@@ -91,6 +92,8 @@ def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
     args = rest[0] if rest else ""
     command = registry.find(word)
     if command is None:
+        if tracked_key(session, incoming.where) is not None:
+            return []  # people talking in a request's thread: discussion, not a command
         return _unknown(word, registry)
     request = command.parse(args, ParseEnv(session, ctx, incoming, actor, registry))
     if isinstance(request, Refusal):
