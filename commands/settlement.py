@@ -1,0 +1,84 @@
+"""Settling promises to pay against money that arrived.
+
+A promise is kept when payments covering it arrive by its promised date plus a grace of business
+days; broken otherwise. Payments seen at an import and payments finance confirms both go through
+:func:`apply_payment_to_promises`, so the rule lives in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commands.calendar import BusinessCalendar
+from commands.promises import broken_from
+from storage.audit import record
+from storage.models import Payment, Promise, PromiseStatus
+
+
+def promise_deadline(promise: Promise, *, calendar: BusinessCalendar, grace_days: int = 1) -> date:
+    """Last day a payment still keeps the promise: the promised date plus the grace business days."""
+    return calendar.add_business_days(promise.promised_date, grace_days)
+
+
+def apply_payment_to_promises(session: Session, *, payment: Payment, at: datetime, actor: str,
+                              grace_days: int = 1, calendar: BusinessCalendar) -> list[Promise]:
+    """Allocate ``payment`` to the customer's open promises, earliest promised date first (the
+    one falling due first is the one the customer was paying). A fully covered promise becomes
+    KEPT when the payment arrived by its deadline, BROKEN when it came too late; a partly covered
+    one stays open with its ``paid_amount`` raised. One audit event per promise changed."""
+    promises = session.scalars(
+        select(Promise)
+        .where(Promise.customer_id == payment.customer_id, Promise.status == PromiseStatus.OPEN)
+        .order_by(Promise.promised_date, Promise.created_at, Promise.id)
+    ).all()
+    remaining = payment.amount
+    changed: list[Promise] = []
+    for promise in promises:
+        if remaining <= 0:
+            break
+        applied = min(promise.amount - promise.paid_amount, remaining)
+        if applied <= 0:
+            continue
+        remaining -= applied
+        promise.paid_amount += applied
+        if promise.paid_amount >= promise.amount:
+            deadline = promise_deadline(promise, calendar=calendar, grace_days=grace_days)
+            on_time = payment.received_on <= deadline
+            promise.status = PromiseStatus.KEPT if on_time else PromiseStatus.BROKEN
+            promise.settled_on = payment.received_on
+        _audit(session, promise, at=at, actor=actor, payment_id=payment.id, applied=applied)
+        changed.append(promise)
+    return changed
+
+
+def break_overdue_promises(session: Session, *, as_of: date, at: datetime, actor: str, grace_days: int = 1,
+                           calendar: BusinessCalendar) -> list[Promise]:
+    """Open promises not covered by the first business day after their deadline are BROKEN on
+    ``as_of``, the same day the scheduled promise check would break them."""
+    candidates = session.scalars(
+        select(Promise)
+        .where(Promise.status == PromiseStatus.OPEN, Promise.promised_date < as_of,
+               Promise.paid_amount < Promise.amount)
+        .order_by(Promise.id)
+    ).all()
+    broken = []
+    for promise in candidates:
+        if broken_from(promise.promised_date, calendar=calendar, grace_days=grace_days) <= as_of:
+            promise.status = PromiseStatus.BROKEN
+            promise.settled_on = as_of
+            _audit(session, promise, at=at, actor=actor)
+            broken.append(promise)
+    return broken
+
+
+def _audit(session: Session, promise: Promise, *, at: datetime, actor: str, **data: object) -> None:
+    action = {PromiseStatus.KEPT: "promise_kept", PromiseStatus.BROKEN: "promise_broken"}.get(
+        promise.status, "promise_part_paid"
+    )
+    record(session, at=at, actor=actor, action=action, entity_type="promise", entity_id=promise.id,
+           customer_id=promise.customer_id, amount=promise.amount, paid_amount=promise.paid_amount,
+           promised_date=promise.promised_date, **data)
+

@@ -1,0 +1,73 @@
+"""Applying checked open items to the ledger as one snapshot: customers, invoices, and the
+payments the snapshot reveals. Runs inside the caller's transaction; writes no audit events
+itself (the use case records the batch, customer changes and payments in the same transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from storage.aging.bulk import Bulk, Progress
+from storage.aging.customers import Assign, erp_ids_for_names, existing_customers, file_customers, upsert_customers
+from storage.aging.invoices import apply_invoices
+from storage.models import Payment
+
+
+@dataclass(frozen=True)
+class SnapshotChanges:
+    customers: int
+    customers_created: int
+    customer_changes: list[dict[str, object]]
+    inserted: int
+    updated: int
+    closed: int
+    payments: pd.DataFrame  # id, customer_id, cents: one payment per customer whose balance dropped
+
+
+def apply_snapshot(session: Session, items: pd.DataFrame, *, fields: frozenset[str], refused: frozenset[str],
+                   batch_id: int, as_of: date, now: datetime, members: dict[str, int], assign: Assign,
+                   progress: Progress | None = None) -> SnapshotChanges:
+    """``items`` are checked items (owner already an email); ``refused`` the customer keys of rows
+    left out, whose missing invoices must not be taken for paid. Items with a zero open balance
+    are settled, so they count as absent."""
+    bulk = Bulk(session, progress)
+    existing = existing_customers(bulk)
+    settled = (items["open_balance"] == 0).to_numpy()
+    items = items[~settled] if settled.any() else items
+    codes, distinct = pd.factorize(items["erp_id"] if "erp_id" in fields else items["name"])
+    if "erp_id" not in fields:
+        distinct = erp_ids_for_names(pd.Series(distinct, dtype=object), existing).to_numpy(dtype=object)
+    found = file_customers(items, codes, distinct, members)
+    customers = upsert_customers(bulk, found, existing, members=members, assign=assign, now=now,
+                                 currency_given="currency" in fields, adopt="erp_id" in fields)
+    refused_keys = pd.Series(sorted(refused), dtype=object)
+    if "erp_id" not in fields:
+        refused_keys = erp_ids_for_names(refused_keys, existing)
+    known = pd.concat([existing[["id", "erp_id"]], pd.DataFrame({"id": customers.ids, "erp_id": found["erp_id"]})])
+    keep_open = frozenset(known.loc[known["erp_id"].isin(refused_keys), "id"].astype(int).tolist())
+    invoices = apply_invoices(bulk, items.assign(customer_id=customers.ids[codes]), given=fields,
+                              batch_id=batch_id, as_of=as_of, keep_open=keep_open)
+    return SnapshotChanges(
+        customers=len(found), customers_created=customers.created, customer_changes=customers.changed,
+        inserted=invoices.inserted, updated=invoices.updated, closed=invoices.closed,
+        payments=_record_payments(bulk, invoices.paid, batch_id=batch_id, as_of=as_of, now=now),
+    )
+
+
+def _record_payments(bulk: Bulk, paid: pd.DataFrame, *, batch_id: int, as_of: date,
+                     now: datetime) -> pd.DataFrame:
+    """One ``source="import"`` payment per customer, received on the snapshot date. They are read
+    back by primary key range (payments has no index on batch_id; other writers may add payments
+    meanwhile, hence the batch filter too)."""
+    last = bulk.frame("SELECT COALESCE(MAX(id), 0) FROM payments", {"last": "int64"})["last"].iat[0]
+    rows = pd.DataFrame({
+        "customer_id": paid["customer_id"].to_numpy(), "amount": paid["cents"].to_numpy(),
+        "received_on": as_of.isoformat(), "source": "import", "batch_id": batch_id,
+        "created_at": bulk.instant(Payment.__table__.c.created_at, now),
+    })
+    bulk.insert("payments", list(rows.columns), rows, stage="recording payments")
+    return bulk.frame(f"SELECT id, customer_id, amount FROM payments WHERE id > {int(last)}"
+                      f" AND batch_id = {int(batch_id)}", {"id": "int64", "customer_id": "int64", "cents": "int64"})
