@@ -1,0 +1,251 @@
+"""Promises to pay and payment-plan instalments over time: the business-day check that breaks
+what came due unpaid, and the allocation of incoming money to plan instalments.
+
+The deadline rule, one for promises and instalments: a commitment due on day D with a grace of
+G business days may still be met up to D + G business days (the deadline
+:func:`commands.settlement.promise_deadline` settles payments against). It is broken from the
+first *business* day after that deadline, team-local: that is when the collector can act on it,
+and it is the day the call list starts counting it as broken. With G = 1, a promise due Friday
+20 Nov 2026 may still be paid on Monday 23 and is broken on Tuesday 24; one due Wednesday 25 Nov
+has Friday 27 as its grace day (Thanksgiving on the 26th is no business day) and is broken on
+Monday 30 Nov, not over the weekend.
+
+Every state change is a conditional UPDATE on the current status, so the check can run every
+quarter hour, from several schedulers at once, and change each row exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from commands.calendar import BusinessCalendar
+from commands.context import AppContext
+from commands.handlers.common import money
+from commands.messages import Button, ButtonStyle, Reply, Tone, Where
+from commands.parsing.customers import describe
+from commands.parsing.dates import format_day
+from storage.audit import record
+from storage.models import (
+    Customer, PaymentPlan, PlanInstalment, PlanStatus, Promise, PromiseStatus, TeamMember,
+)
+
+SYSTEM_ACTOR = "system:promise_checks"
+DUE, PAID, MISSED = "due", "paid", "missed"  # PlanInstalment.status values
+
+
+def check_promises(session: Session, ctx: AppContext) -> list[Reply]:
+    """Break every open promise and miss every plan instalment that is broken today by the rule
+    above, and say so to the people who act on it. Running it again changes nothing."""
+    today, now = ctx.today(), ctx.clock.now()
+    grace = ctx.team.workflow.timers.promise_grace_days
+    replies: list[Reply | None] = [_break_promise(session, ctx, promise, customer, today=today, at=now)
+               for promise, customer in _overdue_promises(session, ctx.calendar, today, grace)]
+    for plan, missed in _overdue_instalments(session, ctx.calendar, today, grace):
+        replies += _miss_instalments(session, ctx, plan, missed, today=today, at=now)
+    return [reply for reply in replies if reply is not None]
+
+
+def broken_from(due: date, *, calendar: BusinessCalendar, grace_days: int) -> date:
+    """The first day on which a commitment due on ``due`` and still unpaid is broken: the
+    business day after its deadline (see the module)."""
+    return calendar.add_business_days(due, grace_days + 1)
+
+
+# --- promises --------------------------------------------------------------------------------
+
+def _overdue_promises(session: Session, calendar: BusinessCalendar, today: date,
+                      grace: int) -> list[tuple[Promise, Customer]]:
+    rows = session.execute(
+        select(Promise, Customer).join(Customer, Customer.id == Promise.customer_id)
+        .where(Promise.status == PromiseStatus.OPEN, Promise.promised_date < today,
+               Promise.paid_amount < Promise.amount)
+        .order_by(Promise.promised_date, Promise.id)
+    ).all()
+    return [(promise, customer) for promise, customer in rows
+            if broken_from(promise.promised_date, calendar=calendar, grace_days=grace) <= today]
+
+
+def _break_promise(session: Session, ctx: AppContext, promise: Promise, customer: Customer, *,
+                   today: date, at: datetime) -> Reply | None:
+    """BROKEN unless another run got there first (then nothing to say)."""
+    changed = session.execute(
+        update(Promise).where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
+        .values(status=PromiseStatus.BROKEN, settled_on=today)
+    ).rowcount
+    if not changed:
+        return None
+    record(session, at=at, actor=SYSTEM_ACTOR, action="promise.broken", entity_type="promise",
+           entity_id=promise.id, customer_id=customer.id, amount=promise.amount,
+           paid_amount=promise.paid_amount, promised_date=promise.promised_date)
+    text = (f"{describe(customer)} broke its promise of {money(customer, promise.amount)} due "
+            f"{format_day(promise.promised_date)} (paid {money(customer, promise.paid_amount)}).")
+    # Who took the promise follows it up; if they have left, the account's collector does.
+    collector = (reachable_email(session, ctx, promise.member_id)
+                 or reachable_email(session, ctx, customer.collector_id))
+    buttons = _account_buttons(customer)
+    if collector is None:
+        return Reply(title=f"Broken promise: {describe(customer)}", tone=Tone.WARNING, buttons=buttons,
+                     text=f"{text} Nobody on the team owns it.",
+                     where=Where(ctx.team.workflow.channels.collections))
+    return Reply(title=f"Broken promise: {describe(customer)}", tone=Tone.WARNING, buttons=buttons,
+                 text=f"{text} It moves up your call list.", to_user=collector)
+
+
+def _account_buttons(customer: Customer) -> tuple[Button, ...]:
+    """What a collector does next about a broken commitment: call, or take a new promise."""
+    value = {"customer": customer.erp_id}
+    return (Button("Log call", "log_call", value, ButtonStyle.PRIMARY), Button("Promise", "promise", value))
+
+
+# --- plan instalments ------------------------------------------------------------------------
+
+def _overdue_instalments(session: Session, calendar: BusinessCalendar, today: date,
+                         grace: int) -> list[tuple[PaymentPlan, list[PlanInstalment]]]:
+    """Active plans with instalments past their deadline and not fully paid, oldest first."""
+    instalments = session.scalars(
+        select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+        .where(PaymentPlan.status == PlanStatus.ACTIVE, PlanInstalment.status == DUE,
+               PlanInstalment.due_date < today, PlanInstalment.paid_amount < PlanInstalment.amount)
+        .order_by(PlanInstalment.plan_id, PlanInstalment.due_date, PlanInstalment.id)
+    ).all()
+    by_plan: dict[int, tuple[PaymentPlan, list[PlanInstalment]]] = {}
+    for instalment in instalments:
+        if broken_from(instalment.due_date, calendar=calendar, grace_days=grace) <= today:
+            by_plan.setdefault(instalment.plan_id, (instalment.plan, []))[1].append(instalment)
+    return list(by_plan.values())
+
+
+def _miss_instalments(session: Session, ctx: AppContext, plan: PaymentPlan,
+                      overdue: list[PlanInstalment], *, today: date, at: datetime) -> list[Reply]:
+    """Mark the instalments missed and the plan defaulted; tell its approver and the collector."""
+    missed = [i for i in overdue if _mark_missed(session, i)]
+    if not missed:
+        return []
+    customer = session.get_one(Customer, plan.customer_id)
+    for instalment in missed:
+        record(session, at=at, actor=SYSTEM_ACTOR, action="instalment.missed", entity_type="plan_instalment",
+               entity_id=instalment.id, customer_id=customer.id, plan_id=plan.id, amount=instalment.amount,
+               paid_amount=instalment.paid_amount, due_date=instalment.due_date)
+    defaulted = session.execute(
+        update(PaymentPlan).where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
+        .values(status=PlanStatus.DEFAULTED)
+    ).rowcount
+    if defaulted:
+        record(session, at=at, actor=SYSTEM_ACTOR, action="plan.defaulted", entity_type="payment_plan",
+               entity_id=plan.id, customer_id=customer.id, missed=[i.id for i in missed], on=today)
+    return _missed_replies(session, ctx, plan, customer, missed)
+
+
+def _mark_missed(session: Session, instalment: PlanInstalment) -> bool:
+    return bool(session.execute(
+        update(PlanInstalment).where(PlanInstalment.id == instalment.id, PlanInstalment.status == DUE)
+        .values(status=MISSED)
+    ).rowcount)
+
+
+def _missed_replies(session: Session, ctx: AppContext, plan: PaymentPlan, customer: Customer,
+                    missed: list[PlanInstalment]) -> list[Reply]:
+    what = _describe_missed(plan, customer, missed)
+    title = f"Payment plan defaulted: {describe(customer)}"
+    approver = reachable_email(session, ctx, plan.approved_by_id)
+    collector = reachable_email(session, ctx, customer.collector_id)
+    paid = sum((i.paid_amount for i in plan.instalments), Decimal("0.00"))
+    standing = f"{money(customer, paid)} of {money(customer, plan.total)} paid under the plan."
+    replies: list[Reply] = []
+    if approver is not None:
+        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=approver,
+                             text=f"{what} of the plan you approved. {standing}"))
+    else:
+        replies.append(Reply(title=title, tone=Tone.WARNING, where=Where(ctx.team.workflow.channels.approvals),
+                             text=f"{what} of its payment plan; nobody on the team is recorded as its "
+                                  f"approver. {standing}"))
+    if collector is not None and collector != approver:
+        approved = f" approved by {_member_name(session, plan.approved_by_id)}" if plan.approved_by_id else ""
+        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector,
+                             buttons=_account_buttons(customer),
+                             text=f"{what} of its payment plan{approved}. The plan is defaulted and the "
+                                  f"account is back on your call list."))
+    return replies
+
+
+def _describe_missed(plan: PaymentPlan, customer: Customer, missed: list[PlanInstalment]) -> str:
+    """'Acme (C100) missed instalment 2 of 4 ($500.00 due Mon 7 Dec 2026)', naming each one."""
+    order = {i.id: n for n, i in enumerate(plan.instalments, start=1)}
+    total = len(plan.instalments)
+    parts = []
+    for instalment in missed:
+        paid = f", {money(customer, instalment.paid_amount)} paid" if instalment.paid_amount else ""
+        parts.append(f"instalment {order[instalment.id]} of {total} ({money(customer, instalment.amount)} "
+                     f"due {format_day(instalment.due_date)}{paid})")
+    return f"{describe(customer)} missed " + " and ".join(parts)
+
+
+# --- paying instalments ----------------------------------------------------------------------
+
+def apply_payment_to_instalments(session: Session, *, customer_id: int, amount: Decimal, at: datetime,
+                                 actor: str) -> Decimal:
+    """Allocate ``amount`` to the customer's active plans, oldest due instalment first (the one
+    falling due first is what the customer is paying). A covered instalment becomes paid, a plan
+    whose instalments are all paid is completed. Returns what is left for anything else.
+
+    Only active plans take money: a defaulted plan has been escalated, and what the customer
+    pays then is for the people handling the escalation to apply."""
+    remaining = amount
+    open_instalments = session.scalars(
+        select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+        .where(PaymentPlan.customer_id == customer_id, PaymentPlan.status == PlanStatus.ACTIVE,
+               PlanInstalment.status == DUE, PlanInstalment.paid_amount < PlanInstalment.amount)
+        .order_by(PlanInstalment.due_date, PlanInstalment.id)
+    ).all()
+    touched: dict[int, PaymentPlan] = {}
+    for instalment in open_instalments:
+        if remaining <= 0:
+            break
+        applied = min(instalment.amount - instalment.paid_amount, remaining)
+        remaining -= applied
+        instalment.paid_amount += applied
+        if instalment.paid_amount >= instalment.amount:
+            instalment.status = PAID
+        action = "instalment.paid" if instalment.status == PAID else "instalment.part_paid"
+        record(session, at=at, actor=actor, action=action, entity_type="plan_instalment",
+               entity_id=instalment.id, customer_id=customer_id, plan_id=instalment.plan_id,
+               applied=applied, paid_amount=instalment.paid_amount, amount=instalment.amount)
+        touched[instalment.plan_id] = instalment.plan
+    _complete_paid_plans(session, touched.values(), customer_id=customer_id, at=at, actor=actor)
+    return remaining
+
+
+def _complete_paid_plans(session: Session, plans: Iterable[PaymentPlan], *, customer_id: int,
+                         at: datetime, actor: str) -> None:
+    """Conditional on the plan still being active: a check that defaulted it meanwhile wins."""
+    for plan in plans:
+        if not all(i.status == PAID for i in plan.instalments):
+            continue
+        completed = session.execute(
+            update(PaymentPlan).where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
+            .values(status=PlanStatus.COMPLETED)
+        ).rowcount
+        if completed:
+            record(session, at=at, actor=actor, action="plan.completed", entity_type="payment_plan",
+                   entity_id=plan.id, customer_id=customer_id, total=plan.total)
+
+
+# --- people ----------------------------------------------------------------------------------
+
+def reachable_email(session: Session, ctx: AppContext, member_id: int | None) -> str | None:
+    """The email of a member still in the team file, so a direct message reaches someone who
+    acts on it; None for nobody, or for someone who has left (their messages go to a channel)."""
+    if member_id is None:
+        return None
+    email = session.scalar(select(TeamMember.email).where(TeamMember.id == member_id, TeamMember.active))
+    return email if email is not None and ctx.team.member(email) is not None else None
+
+
+def _member_name(session: Session, member_id: int | None) -> str:
+    name = session.scalar(select(TeamMember.name).where(TeamMember.id == member_id))
+    return name or "someone no longer on the team"
