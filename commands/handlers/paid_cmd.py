@@ -1,0 +1,199 @@
+"""``paid <customer> <amount> [date] [method] [reference] [--urgent]``: the customer says it
+paid; finance is asked to confirm the money arrived (commands.workflows.payments).
+
+Dates here look back, not ahead: ``fri`` is the latest Friday (today if it is Friday),
+``11/20`` the latest 20 November, ``yesterday`` works; a date in the future is refused. Anything
+after the date and the method is the reference, as typed. ``--urgent`` (a hold blocks product
+release or scheduling) may stand anywhere and shortens finance's reminder and escalation times."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from commands.context import AppContext
+from commands.handlers.common import money
+from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.messages import Reply
+from commands.parsing.amounts import CURRENCY_CODES, Amount, format_money, read_amount
+from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer
+from commands.parsing.dates import MONTHS, WEEKDAYS, format_day, read_date
+from commands.parsing.text import Token, clean_text, name_ends, phrase, quote, tokenize
+from commands.refusal import Refusal
+from commands.workflows.payments import PaymentClaim, request_confirmation
+from storage.models import Customer
+
+USAGE = "paid <customer> <amount> [date] [method] [reference] [--urgent]"
+METHODS = ("wire", "ach", "check", "card", "cash", "other")
+MAX_REFERENCE_LENGTH = 100
+# Further back than this is more likely a misread date than news for finance.
+MAX_DAYS_BACK = 180
+# Phones turn "--" into a dash.
+URGENT_FLAGS = frozenset({"--urgent", "\u2014urgent", "\u2013urgent"})
+_CURRENCY_WORDS = CURRENCY_CODES | {"$", "US$", "€", "£"}
+_MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DAY_NUMBER = r"\d{1,2}(?:st|nd|rd|th)?"
+# Month and day without a year: read as the latest such day, not the next one.
+_YEARLESS = re.compile(rf"\d{{1,2}}/\d{{1,2}}|(?:{_MONTH_WORDS}) {_DAY_NUMBER}|{_DAY_NUMBER} (?:of )?(?:{_MONTH_WORDS})")
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One way to read the words after the customer: the amount, the day (None: today) and
+    where the method and reference start."""
+
+    amount: Amount
+    day: date | None
+    day_text: str
+    rest: int
+
+
+def parse(args: str, env: ParseEnv) -> PaymentClaim | Refusal:
+    tokens = tokenize(args)
+    urgent = any(_is_urgent(t) for t in tokens)
+    tokens = [t for t in tokens if not _is_urgent(t)]
+    today = env.today()
+    found = _customer_and_reading(env.session, tokens, today)
+    if isinstance(found, Refusal):
+        return found
+    customer, reading = found
+    day = reading.day or today
+    understood = f"customer {describe(customer)}, amount {money(customer, reading.amount.value)}, paid {format_day(day)}"
+    problem = _check_currency(customer, reading.amount) or _check_day(reading, today)
+    if problem:
+        return problem.with_understood(understood)
+    method, reference = _method_and_reference(tokens[reading.rest:])
+    if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
+        return Refusal(f"a reference can be at most {MAX_REFERENCE_LENGTH} characters and yours has "
+                       f"{len(reference)}", understood)
+    return PaymentClaim(customer=customer, amount=reading.amount.value, paid_on=day, method=method,
+                        reference=reference, urgent=urgent)
+
+
+def _is_urgent(token: Token) -> bool:
+    return not token.quoted and token.lower in URGENT_FLAGS
+
+
+def _customer_and_reading(session: Session, tokens: list[Token],
+                          today: date) -> tuple[Customer, _Reading] | Refusal:
+    """The longest customer phrase that names one customer and is followed by an amount wins
+    (so ``route 66 dental 700`` is 700 from Route 66 Dental, not 66 from "route"). When that
+    amount or its date cannot be taken as written, the user hears why."""
+    splits = [(i, reading) for i in name_ends(tokens, MAX_NAME_LENGTH)
+              if (reading := _reading_at(tokens, i, today)) is not None]
+    if not splits:
+        said = f" I read the customer as {quote(phrase(tokens))}." if tokens else ""
+        return Refusal(f"I need a customer, then the amount it paid.{said}")
+    shortest_problem: Refusal | None = None
+    for i, reading in reversed(splits):
+        customer = resolve_customer(session, phrase(tokens[:i]))
+        if isinstance(customer, Refusal):
+            shortest_problem = customer
+            continue
+        if isinstance(reading, Refusal):
+            return reading.with_understood(f"customer {describe(customer)}")
+        return customer, reading
+    return shortest_problem or Refusal("which customer? Name it by its ERP id or by part of its name")
+
+
+def _reading_at(tokens: list[Token], i: int, today: date) -> _Reading | Refusal | None:
+    """The amount starting at word ``i`` and the date after it; None if word ``i`` is no amount."""
+    for width in _amount_widths(tokens, i):
+        amount = read_amount(phrase(tokens[i:i + width]))
+        if amount is None:
+            continue
+        if isinstance(amount, Refusal):
+            return amount
+        return _day_after(tokens, i + width, amount, today)
+    return None
+
+
+def _amount_widths(tokens: list[Token], i: int) -> tuple[int, ...]:
+    """``USD 300`` and ``300 USD`` are one amount in two words; anything else is one word."""
+    if tokens[i].quoted:
+        return ()
+    pair = tokens[i:i + 2]
+    if len(pair) == 2 and not pair[1].quoted and any(t.text.upper() in _CURRENCY_WORDS for t in pair):
+        return (2, 1)
+    return (1,)
+
+
+def _day_after(tokens: list[Token], j: int, amount: Amount, today: date) -> _Reading | Refusal:
+    """The longest run of up to three words after the amount that reads as a date, if any."""
+    for width in (3, 2, 1):
+        words = tokens[j:j + width]
+        if len(words) < width or any(t.quoted for t in words):
+            continue
+        day = read_paid_day(phrase(words), today)
+        if isinstance(day, Refusal):
+            return day.with_understood(f"amount {format_money(amount.value, amount.currency or 'USD')}")
+        if day is not None:
+            return _Reading(amount, day, phrase(words), j + width)
+    return _Reading(amount, None, "", j)
+
+
+def read_paid_day(text: str, today: date) -> date | Refusal | None:
+    """A day a payment was made, read looking back from ``today``; None if it is no date."""
+    cleaned = re.sub(r"\s+", " ", text.lower().replace(",", " ")).strip().rstrip(".")
+    cleaned = re.sub(r"^on ", "", cleaned)
+    if cleaned == "yesterday":
+        return today - timedelta(days=1)
+    last, _, name = cleaned.rpartition(" ")
+    if name in WEEKDAYS and last in ("", "last"):
+        back = (today.weekday() - WEEKDAYS[name]) % 7
+        return today - timedelta(days=back or (7 if last else 0))
+    day = read_date(cleaned, today)
+    if isinstance(day, date) and day > today and _YEARLESS.fullmatch(cleaned):
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:  # 29 Feb: no such day the year before
+            return day
+    return day
+
+
+def _check_currency(customer: Customer, amount: Amount) -> Refusal | None:
+    if amount.currency and amount.currency != customer.currency:
+        return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}; "
+                       f"write the amount in {customer.currency}")
+    return None
+
+
+def _check_day(reading: _Reading, today: date) -> Refusal | None:
+    if reading.day is None:
+        return None
+    read_as = f"I read {quote(reading.day_text)} as {format_day(reading.day)}"
+    if reading.day > today:
+        return Refusal(f"a payment can't be dated in the future; {read_as}")
+    if reading.day < today - timedelta(days=MAX_DAYS_BACK):
+        return Refusal(f"a payment date can be at most {MAX_DAYS_BACK} days back; {read_as}")
+    return None
+
+
+def _method_and_reference(tokens: list[Token]) -> tuple[str | None, str | None]:
+    """A known method word first, if there is one; everything else is the reference."""
+    method = None
+    if tokens and not tokens[0].quoted and tokens[0].lower in METHODS:
+        method, tokens = tokens[0].lower, tokens[1:]
+    reference = clean_text(phrase(tokens)).strip()
+    return method, reference or None
+
+
+def handle(request: PaymentClaim, actor: Actor, ctx: AppContext, *,
+           session: Session) -> list[Reply] | Refusal:
+    return request_confirmation(session, ctx, claim=request, actor=actor)
+
+
+COMMAND = Command(
+    name="paid", usage=USAGE, parse=parse, handle=handle,
+    summary=("The customer says it paid: asks finance to confirm the money arrived "
+             f"(method: {', '.join(METHODS)}; --urgent when a hold blocks release or scheduling)."),
+    examples=("paid acme dental 1,200", "paid C100 1200 fri wire FED-REF 8841",
+              'paid "Summit Ortho, P.C." 1,500 11/20 check 10233 --urgent'),
+)
+
+
+def register(registry: Registry) -> None:
+    registry.add(COMMAND)

@@ -1,0 +1,126 @@
+"""What finance's answer does to the ledger and who hears about it: the confirmed money becomes a
+Payment, settles the customer's open promises, frees a held account (or tells the approvals
+channel it may be freed), and the collector who asked is told in the card's thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from sqlalchemy.orm import Session
+
+from commands.context import AppContext
+from commands.handlers.common import money, typed_name
+from commands.handlers.registry import Actor
+from commands.holds import active_holds, release_hold
+from commands.messages import PostedRef, Reply, Tone, Where
+from commands.parsing.customers import describe
+from commands.parsing.dates import format_day
+from commands.settlement import apply_payment_to_promises
+from commands.workflows.payment_card import CardFacts
+from storage.audit import record
+from storage.models import ConfirmationStatus, Customer, Payment, PaymentConfirmation, Promise, PromiseStatus
+
+RELEASE_REASON = "payment confirmed by finance"
+_NOT_RECEIVED_ADVICE = ("Nothing was recorded. Check the payment details with the customer (date, amount, "
+                        "reference) and ask again once they can show it was sent.")
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What happened, as lines for the collector, and the posts for other channels."""
+
+    lines: tuple[str, ...] = ()
+    announcements: tuple[Reply, ...] = ()
+
+
+def effects_of_payment(session: Session, ctx: AppContext, *, confirmation: PaymentConfirmation,
+                       customer: Customer, actor: Actor, at: datetime) -> Effects:
+    """Record what finance confirmed; nothing at all when it was not received."""
+    received = confirmation.confirmed_amount
+    if received is None:
+        return Effects()
+    payment = Payment(customer_id=customer.id, amount=received, received_on=confirmation.paid_on,
+                      method=confirmation.method, reference=confirmation.reference, source="finance",
+                      created_at=at)
+    session.add(payment)
+    session.flush()
+    confirmation.payment_id = payment.id
+    record(session, at=at, actor=actor.email, action="payment.recorded", entity_type="payment",
+           entity_id=payment.id, customer_id=customer.id, amount=received, received_on=payment.received_on,
+           confirmation_id=confirmation.id, source="finance")
+    settled = apply_payment_to_promises(session, payment=payment, at=at, actor=actor.email,
+                                        grace_days=ctx.team.workflow.timers.promise_grace_days,
+                                        calendar=ctx.calendar)
+    lines = [f"Recorded as a payment received {format_day(payment.received_on)}."]
+    lines += [_promise_line(customer, promise) for promise in settled]
+    hold_lines, announcements = _free_held_account(session, ctx, confirmation, customer, actor, at)
+    return Effects(tuple(lines + hold_lines), tuple(announcements))
+
+
+def _promise_line(customer: Customer, promise: Promise) -> str:
+    what = f"Promise of {money(customer, promise.amount)} due {format_day(promise.promised_date)}"
+    if promise.status is PromiseStatus.KEPT:
+        return f"{what}: kept."
+    if promise.status is PromiseStatus.BROKEN:
+        return f"{what}: covered, but after its deadline, so it counts as broken."
+    return f"{what}: {money(customer, promise.paid_amount)} paid so far."
+
+
+def _free_held_account(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
+                       customer: Customer, actor: Actor, at: datetime) -> tuple[list[str], list[Reply]]:
+    """A full confirmation releases the account's holds when the team's policy says so. A
+    partial one, or a policy that wants a person to decide, only tells the approvals channel
+    the account can be released and how to ask."""
+    holds = active_holds(session, customer.id)
+    if not holds:
+        return [], []
+    full = confirmation.status is ConfirmationStatus.CONFIRMED
+    channels = ctx.team.workflow.channels
+    if full and ctx.team.workflow.timers.release_on_confirmed_payment:
+        announced = [reply for hold in holds for reply in release_hold(
+            session, ctx, hold=hold, actor_email=actor.email, reason=RELEASE_REASON, at=at)]
+        told = ", ".join(f"#{c}" for c in channels.hold_announcements)
+        return [f"The hold is released{'; announced to ' + told if told else ''}."], announced
+    record(session, at=at, actor=actor.email, action="confirmation.release_eligible",
+           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
+           holds=[h.id for h in holds], full=full)
+    paid = (f"finance confirmed {money(customer, confirmation.amount)}" if full else
+            f"finance confirmed {money(customer, confirmation.confirmed_amount or confirmation.amount)} "
+            f"of the {money(customer, confirmation.amount)} claimed")
+    note = Reply(title=f"{describe(customer)} is on hold and {paid}",
+                 text=("The account can be released from hold on request. To ask, type: "
+                       f"release {typed_name(customer)} {RELEASE_REASON}"),
+                 where=Where(channels.approvals))
+    return [f"The account stays on hold; #{channels.approvals} is told it can be released on request."], [note]
+
+
+def tell_requester(facts: CardFacts, effects: Effects, ref: PostedRef | None, requester_email: str) -> list[Reply]:
+    """The collector who asked hears the answer in the card's thread, by name; a payment that
+    did not arrive also reaches them directly, since they have to go back to the customer."""
+    confirmation, customer = facts.confirmation, facts.summary.customer
+    decider, claimed = facts.decider or "Finance", money(customer, confirmation.amount)
+    if confirmation.status is ConfirmationStatus.NOT_RECEIVED:
+        headline = (f"{decider} has not received the {claimed} {describe(customer)} says it paid "
+                    f"{format_day(confirmation.paid_on)}")
+        text, tone = _NOT_RECEIVED_ADVICE, Tone.WARNING
+    elif confirmation.status is ConfirmationStatus.PARTIAL:
+        received = money(customer, confirmation.confirmed_amount or confirmation.amount)
+        headline = f"{decider} confirmed {received} of the {claimed} from {describe(customer)}"
+        text, tone = "\n".join(effects.lines), Tone.WARNING
+    else:
+        headline = f"{decider} confirmed {claimed} from {describe(customer)}"
+        text, tone = "\n".join(effects.lines), Tone.SUCCESS
+    note = Reply(title=f"{facts.requester}: {headline}", text=text, tone=tone)
+    told = [in_thread_or(note, ref, to_user=requester_email)]
+    if ref is not None and confirmation.status is ConfirmationStatus.NOT_RECEIVED:
+        told.append(replace(note, to_user=requester_email))
+    return told
+
+
+def in_thread_or(reply: Reply, ref: PostedRef | None, *, where: Where | None = None,
+                 to_user: str | None = None) -> Reply:
+    """``reply`` in the thread under ``ref``; to ``where`` or ``to_user`` when the card was never
+    posted (its delivery failed), so the message still reaches someone."""
+    if ref is not None:
+        return replace(reply, where=ref.thread())
+    return replace(reply, where=where, to_user=to_user)

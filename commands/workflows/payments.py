@@ -1,0 +1,284 @@
+"""Payment confirmation: a collector says the customer paid, finance says whether the money
+arrived. The request posts a card in the finance channel; the answer (Confirm, Not received,
+Partial) records the payment, settles promises, frees a held account and tells the collector in
+the card's thread; unanswered requests are reminded and then escalated to the finance lead.
+
+An answer is taken with a conditional UPDATE on the request still being pending, so a double
+click or two finance members at once decide it exactly once; whoever comes second is told who
+answered first and nothing else happens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from commands.accounts import account_summary
+from commands.context import AppContext
+from commands.delivery import posted
+from commands.handlers.common import money
+from commands.handlers.registry import Actor
+from commands.messages import Reply, Tone, Where
+from commands.parsing.amounts import parse_amount
+from commands.parsing.customers import describe
+from commands.parsing.dates import format_day
+from commands.refusal import Refusal
+from commands.workflows.payment_card import CardFacts, card_key, decision_line, payment_card
+from commands.workflows.payment_effects import effects_of_payment, in_thread_or, tell_requester
+from storage.audit import record
+from storage.models import ConfirmationStatus, Customer, PaymentConfirmation, TeamMember
+
+DECIDER_ROLES = frozenset({"finance", "finance_lead"})
+PENDING = ConfirmationStatus.PENDING
+TIMER_ACTOR = "system:confirmation_timers"
+
+
+@dataclass(frozen=True)
+class PaymentClaim:
+    """What the collector typed: the customer says it paid this, on this day, this way."""
+
+    customer: Customer
+    amount: Decimal
+    paid_on: date
+    method: str | None
+    reference: str | None
+    urgent: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Finance's answer to one request; ``partial`` is the amount received as typed (PARTIAL
+    only), read after the answerer's role is checked so a refused attempt is audited whatever
+    it says."""
+
+    confirmation_id: int
+    outcome: ConfirmationStatus
+    partial: str | None = None
+
+
+def request_confirmation(session: Session, ctx: AppContext, *, claim: PaymentClaim,
+                         actor: Actor) -> list[Reply] | Refusal:
+    """Open a request and post its card to finance; the same claim twice is refused, so a
+    repeated message does not ask finance twice."""
+    customer = claim.customer
+    twin = session.scalar(select(PaymentConfirmation.id).where(
+        PaymentConfirmation.customer_id == customer.id, PaymentConfirmation.amount == claim.amount,
+        PaymentConfirmation.paid_on == claim.paid_on, PaymentConfirmation.status == PENDING))
+    if twin is not None:
+        return Refusal(f"finance is already asked to confirm {money(customer, claim.amount)} paid "
+                       f"{format_day(claim.paid_on)} by {describe(customer)} (request #{twin}); "
+                       "follow it in that card's thread")
+    now = ctx.clock.now()
+    confirmation = PaymentConfirmation(
+        customer_id=customer.id, requested_by_id=actor.member_id, amount=claim.amount,
+        paid_on=claim.paid_on, method=claim.method, reference=claim.reference, urgent=claim.urgent,
+        status=PENDING, created_at=now)
+    session.add(confirmation)
+    session.flush()
+    record(session, at=now, actor=actor.email, action="confirmation.requested",
+           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
+           amount=claim.amount, paid_on=claim.paid_on, method=claim.method, reference=claim.reference,
+           urgent=claim.urgent)
+    finance = ctx.team.workflow.channels.finance
+    card = replace(payment_card(card_facts(session, ctx, confirmation), ctx),
+                   where=Where(finance), track=card_key(confirmation.id))
+    ack = Reply(title=f"Asked finance to confirm {money(customer, claim.amount)} from {describe(customer)}",
+                text=f"Request #{confirmation.id}. Finance answers on the card in #{finance}; "
+                     "you will be told in its thread.", tone=Tone.SUCCESS)
+    return [card, ack]
+
+
+def decide(session: Session, ctx: AppContext, *, decision: Decision, actor: Actor) -> list[Reply] | Refusal:
+    """Finance's answer, from a button or a reply in the card's thread."""
+    confirmation = session.get(PaymentConfirmation, decision.confirmation_id)
+    if confirmation is None:
+        return Refusal(f"there is no payment confirmation #{decision.confirmation_id}")
+    customer = session.get_one(Customer, confirmation.customer_id)
+    refused = _refuse_decider(session, ctx, confirmation, decision, actor)
+    if refused is not None:
+        return [refused]
+    if confirmation.status is not PENDING:
+        return [_already_answered(session, ctx, confirmation, customer)]
+    amount = _amount_received(confirmation, customer, decision)
+    if isinstance(amount, Refusal):
+        return amount
+    now = ctx.clock.now()
+    if not _take(session, confirmation, decision.outcome, amount, actor, now):
+        session.refresh(confirmation)
+        return [_already_answered(session, ctx, confirmation, customer)]
+    session.refresh(confirmation)
+    record(session, at=now, actor=actor.email, action=f"confirmation.{decision.outcome.value}",
+           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
+           claimed=confirmation.amount, confirmed_amount=amount)
+    effects = effects_of_payment(session, ctx, confirmation=confirmation, customer=customer,
+                                 actor=actor, at=now)
+    facts = card_facts(session, ctx, confirmation)
+    ref = posted(session, card_key(confirmation.id))
+    card = [replace(payment_card(facts, ctx), replaces=ref)] if ref is not None else []
+    requester = session.get_one(TeamMember, confirmation.requested_by_id)
+    return card + tell_requester(facts, effects, ref, requester.email) + list(effects.announcements)
+
+
+def _refuse_decider(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
+                    decision: Decision, actor: Actor) -> Reply | None:
+    """Only finance answers, and never the person who asked. The refusal is an error reply,
+    not a Refusal, so the audit event of the attempt is kept."""
+    if not actor.member.roles & DECIDER_ROLES:
+        reason, text = "wrong role", f"Only finance can answer payment confirmations: {_finance_names(ctx)}."
+    elif confirmation.requested_by_id == actor.member_id:
+        others = _finance_names(ctx, besides=actor.email)
+        reason, text = "own request", f"You asked for this confirmation, so someone else in finance answers it: {others}."
+    else:
+        return None
+    record(session, at=ctx.clock.now(), actor=actor.email, action="confirmation.refused",
+           entity_type="payment_confirmation", entity_id=confirmation.id,
+           customer_id=confirmation.customer_id, reason=reason, attempted=decision.outcome.value,
+           roles=sorted(actor.member.roles))
+    return Reply(title=f"You can't answer payment confirmation #{confirmation.id}",
+                 text=f"{text} Nothing was changed.", tone=Tone.ERROR, private=True)
+
+
+def _finance_names(ctx: AppContext, besides: str | None = None) -> str:
+    names = [m.name for m in ctx.team.members if m.roles & DECIDER_ROLES and m.email != besides]
+    return " or ".join(names) if names else "nobody on the team file has the finance role"
+
+
+def _amount_received(confirmation: PaymentConfirmation, customer: Customer,
+                     decision: Decision) -> Decimal | None | Refusal:
+    """What arrived: the claim on Confirm, nothing on Not received, the typed part on Partial
+    (more than zero, less than the claim, in the customer's currency)."""
+    if decision.outcome is ConfirmationStatus.CONFIRMED:
+        return confirmation.amount
+    if decision.outcome is ConfirmationStatus.NOT_RECEIVED:
+        return None
+    if not decision.partial:
+        return Refusal("Partial needs the amount that arrived, like Partial 500")
+    partial = parse_amount(decision.partial)
+    if isinstance(partial, Refusal):
+        return partial
+    if partial.currency and partial.currency != customer.currency:
+        return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {partial.currency}")
+    if partial.value >= confirmation.amount:
+        return Refusal(f"a partial amount must be less than the {money(customer, confirmation.amount)} claimed; "
+                       f"I read {money(customer, partial.value)}. If it all arrived, press Confirm")
+    return partial.value
+
+
+def _take(session: Session, confirmation: PaymentConfirmation, outcome: ConfirmationStatus,
+          amount: Decimal | None, actor: Actor, now: datetime) -> bool:
+    """Decide the request if nobody has yet; False when someone else got there first."""
+    taken = cast(CursorResult[Any], session.execute(
+        update(PaymentConfirmation)
+        .where(PaymentConfirmation.id == confirmation.id, PaymentConfirmation.status == PENDING)
+        .values(status=outcome, confirmed_amount=amount, decided_by_id=actor.member_id, decided_at=now)
+        .execution_options(synchronize_session=False)))
+    return taken.rowcount == 1
+
+
+def _already_answered(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
+                      customer: Customer) -> Reply:
+    decider = member_name(session, confirmation.decided_by_id)
+    return Reply(title=f"Payment confirmation #{confirmation.id} was already answered",
+                 text=f"{decision_line(confirmation, customer, decider, ctx)}. Nothing was changed.",
+                 private=True)
+
+
+def card_facts(session: Session, ctx: AppContext, confirmation: PaymentConfirmation) -> CardFacts:
+    """The card's content as the ledger stands now (promises just settled show as settled)."""
+    customer = session.get_one(Customer, confirmation.customer_id)
+    return CardFacts(
+        confirmation=confirmation,
+        summary=account_summary(session, customer, as_of=ctx.today()),
+        requester=member_name(session, confirmation.requested_by_id) or "someone no longer on the team",
+        collector=member_name(session, customer.collector_id),
+        decider=member_name(session, confirmation.decided_by_id),
+    )
+
+
+def member_name(session: Session, member_id: int | None) -> str | None:
+    member = session.get(TeamMember, member_id) if member_id is not None else None
+    return member.name if member is not None else None
+
+
+def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
+    """Remind unanswered requests in their thread after the remind hours, and escalate to every
+    finance lead after the escalate hours (the urgent hours for urgent requests). Hours are
+    business hours inside the working day. Each step happens once per request, even with two
+    schedulers: it is stamped with a conditional UPDATE before anything is said."""
+    timers, now = ctx.team.workflow.timers, ctx.clock.now()
+    replies: list[Reply] = []
+    waiting = session.scalars(select(PaymentConfirmation).where(PaymentConfirmation.status == PENDING)
+                              .order_by(PaymentConfirmation.id)).all()
+    for confirmation in waiting:
+        waited = ctx.calendar.business_hours_between(confirmation.created_at, now, ctx.team.timezone,
+                                                     timers.workday_start, timers.workday_end)
+        remind, escalate = ((timers.urgent_remind_hours, timers.urgent_escalate_hours) if confirmation.urgent
+                            else (timers.finance_remind_hours, timers.finance_escalate_hours))
+        if waited >= remind and _stamp(session, confirmation, "reminded_at", now):
+            replies += _reminder(session, ctx, confirmation, remind, now)
+        if waited >= escalate and _stamp(session, confirmation, "escalated_at", now):
+            replies += _escalation(session, ctx, confirmation, escalate, now)
+    return replies
+
+
+def _stamp(session: Session, confirmation: PaymentConfirmation, column: str, now: datetime) -> bool:
+    """Set ``column`` if it is still empty and the request still pending; True if this call did."""
+    stamped = cast(CursorResult[Any], session.execute(
+        update(PaymentConfirmation)
+        .where(PaymentConfirmation.id == confirmation.id, PaymentConfirmation.status == PENDING,
+               getattr(PaymentConfirmation, column).is_(None))
+        .values({column: now})
+        .execution_options(synchronize_session=False)))
+    return stamped.rowcount == 1
+
+
+def _reminder(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float,
+              now: datetime) -> list[Reply]:
+    facts = card_facts(session, ctx, confirmation)
+    customer = facts.summary.customer
+    record(session, at=now, actor=TIMER_ACTOR, action="confirmation.reminded",
+           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
+           business_hours=hours)
+    reminder = Reply(
+        title=f"Reminder: {money(customer, confirmation.amount)} from {describe(customer)} has waited "
+              f"{_hours(hours)} for finance",
+        text=f"{facts.requester} is waiting. Answer on the card: Confirm, Not received or Partial.",
+        tone=Tone.WARNING)
+    return [_in_thread(session, ctx, confirmation, reminder)]
+
+
+def _escalation(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float,
+                now: datetime) -> list[Reply]:
+    facts = card_facts(session, ctx, confirmation)
+    customer = facts.summary.customer
+    leads = [m for m in ctx.team.members if m.has("finance_lead")]
+    record(session, at=now, actor=TIMER_ACTOR, action="confirmation.escalated",
+           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
+           business_hours=hours, to=[m.email for m in leads])
+    ref = posted(session, card_key(confirmation.id))
+    where = f"#{ctx.team.workflow.channels.finance}" + (f", message {ref.message_id}" if ref else "")
+    details = ", ".join(filter(None, (confirmation.method, confirmation.reference)))
+    how = f" ({details})" if details else ""
+    note = Reply(
+        title=f"Payment confirmation unanswered for {_hours(hours)}: {describe(customer)}",
+        text=(f"{facts.requester} asked finance to confirm {money(customer, confirmation.amount)} paid "
+              f"{format_day(confirmation.paid_on)}{how}. Nobody has answered yet. The card is in {where}."
+              + (" Urgent: a hold blocks product release or scheduling." if confirmation.urgent else "")),
+        tone=Tone.WARNING)
+    names = " and ".join(m.name for m in leads) or "nobody (the team file names no finance lead)"
+    thread_note = Reply(title=f"Escalated to {names} after {_hours(hours)}", tone=Tone.WARNING)
+    return [replace(note, to_user=m.email) for m in leads] + [_in_thread(session, ctx, confirmation, thread_note)]
+
+
+def _hours(hours: float) -> str:
+    return f"{hours:g} business hour" + ("" if hours == 1 else "s")
+
+
+def _in_thread(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, reply: Reply) -> Reply:
+    """In the card's thread; in the finance channel itself if the card was never posted."""
+    ref = posted(session, card_key(confirmation.id))
+    return in_thread_or(reply, ref, where=Where(ctx.team.workflow.channels.finance))
