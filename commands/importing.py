@@ -19,13 +19,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
-from commands.settlement import apply_payment_to_promises, break_overdue_promises
+from commands.promises import break_overdue_promises
+from commands.settlement import settle_payment
 from storage.aging import (
     AgingFileError, CheckedItems, Progress, SnapshotChanges, apply_snapshot, as_of_from_titles, check_items,
     format_problems, lock_imports, parse_items, read_table,
 )
 from storage.audit import record
-from storage.models import AuditEvent, ImportBatch, Payment, Promise, PromiseStatus, TeamMember
+from storage.models import (
+    AuditEvent, ImportBatch, Payment, PaymentPlan, PlanStatus, Promise, PromiseStatus, TeamMember,
+)
 from storage.types import from_cents
 
 ACTOR = "system:import"
@@ -177,13 +180,14 @@ def _settle(ctx: AppContext, session: Session, batch: ImportBatch, changes: Snap
     settled: list[Promise] = []
     if len(changes.payments):
         promised = select(Promise.customer_id).where(Promise.status == PromiseStatus.OPEN)
+        planned = select(PaymentPlan.customer_id).where(PaymentPlan.status == PlanStatus.ACTIVE)
         payments = session.scalars(select(Payment).where(
             Payment.id >= int(changes.payments["id"].min()), Payment.batch_id == batch.id,
-            Payment.customer_id.in_(promised)).order_by(Payment.id))
-        settled = [promise for payment in payments.all() for promise in apply_payment_to_promises(
+            Payment.customer_id.in_(promised.union(planned))).order_by(Payment.id))
+        settled = [promise for payment in payments.all() for promise in settle_payment(
             session, payment=payment, at=now, actor=actor, grace_days=grace, calendar=ctx.calendar)]
-    broken = break_overdue_promises(session, as_of=batch.as_of, at=now, actor=actor, grace_days=grace,
-                                    calendar=ctx.calendar)
+    broken = break_overdue_promises(session, calendar=ctx.calendar, today=batch.as_of, grace_days=grace,
+                                    at=now, actor=actor)
     kept = sum(promise.status == PromiseStatus.KEPT for promise in settled)
     late = sum(promise.status == PromiseStatus.BROKEN for promise in settled)
     return kept, late + len(broken)

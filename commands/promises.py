@@ -43,11 +43,22 @@ def check_promises(session: Session, ctx: AppContext) -> list[Reply]:
     above, and say so to the people who act on it. Running it again changes nothing."""
     today, now = ctx.today(), ctx.clock.now()
     grace = ctx.team.workflow.timers.promise_grace_days
-    replies: list[Reply | None] = [_break_promise(session, ctx, promise, customer, today=today, at=now)
-               for promise, customer in _overdue_promises(session, ctx.calendar, today, grace)]
+    broken = break_overdue_promises(session, calendar=ctx.calendar, today=today, grace_days=grace,
+                                    at=now, actor=SYSTEM_ACTOR)
+    replies = [_broken_reply(session, ctx, promise, customer) for promise, customer in broken]
     for plan, missed in _overdue_instalments(session, ctx.calendar, today, grace):
-        replies += _miss_instalments(session, ctx, plan, missed, today=today, at=now)
-    return [reply for reply in replies if reply is not None]
+        replies += [r for r in _miss_instalments(session, ctx, plan, missed, today=today, at=now) if r]
+    return replies
+
+
+def break_overdue_promises(session: Session, *, calendar: BusinessCalendar, today: date, grace_days: int,
+                           at: datetime, actor: str) -> list[tuple[Promise, Customer]]:
+    """Mark BROKEN (and audit) the open promises broken by ``today``; the scheduled check and a
+    snapshot import both call this, so a promise breaks by one rule whoever notices first.
+    Conditional on the promise still being open: a concurrent run breaks it once."""
+    overdue = _overdue_promises(session, calendar, today, grace_days)
+    return [(promise, customer) for promise, customer in overdue
+            if _mark_broken(session, promise, customer, today=today, at=at, actor=actor)]
 
 
 def broken_from(due: date, *, calendar: BusinessCalendar, grace_days: int) -> date:
@@ -70,18 +81,20 @@ def _overdue_promises(session: Session, calendar: BusinessCalendar, today: date,
             if broken_from(promise.promised_date, calendar=calendar, grace_days=grace) <= today]
 
 
-def _break_promise(session: Session, ctx: AppContext, promise: Promise, customer: Customer, *,
-                   today: date, at: datetime) -> Reply | None:
-    """BROKEN unless another run got there first (then nothing to say)."""
+def _mark_broken(session: Session, promise: Promise, customer: Customer, *, today: date,
+                 at: datetime, actor: str) -> bool:
     changed = session.execute(
         update(Promise).where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
         .values(status=PromiseStatus.BROKEN, settled_on=today)
     ).rowcount
-    if not changed:
-        return None
-    record(session, at=at, actor=SYSTEM_ACTOR, action="promise.broken", entity_type="promise",
-           entity_id=promise.id, customer_id=customer.id, amount=promise.amount,
-           paid_amount=promise.paid_amount, promised_date=promise.promised_date)
+    if changed:
+        record(session, at=at, actor=actor, action="promise.broken", entity_type="promise",
+               entity_id=promise.id, customer_id=customer.id, amount=promise.amount,
+               paid_amount=promise.paid_amount, promised_date=promise.promised_date)
+    return bool(changed)
+
+
+def _broken_reply(session: Session, ctx: AppContext, promise: Promise, customer: Customer) -> Reply:
     text = (f"{describe(customer)} broke its promise of {money(customer, promise.amount)} due "
             f"{format_day(promise.promised_date)} (paid {money(customer, promise.paid_amount)}).")
     # Who took the promise follows it up; if they have left, the account's collector does.

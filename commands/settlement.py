@@ -2,18 +2,19 @@
 
 A promise is kept when payments covering it arrive by its promised date plus a grace of business
 days; broken otherwise. Payments seen at an import and payments finance confirms both go through
-:func:`apply_payment_to_promises`, so the rule lives in one place.
+:func:`settle_payment`, so the rule lives in one place.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.calendar import BusinessCalendar
-from commands.promises import broken_from
+from commands.promises import apply_payment_to_instalments
 from storage.audit import record
 from storage.models import Payment, Promise, PromiseStatus
 
@@ -23,9 +24,20 @@ def promise_deadline(promise: Promise, *, calendar: BusinessCalendar, grace_days
     return calendar.add_business_days(promise.promised_date, grace_days)
 
 
+def settle_payment(session: Session, *, payment: Payment, at: datetime, actor: str,
+                   grace_days: int = 1, calendar: BusinessCalendar) -> list[Promise]:
+    """Money that arrived pays the instalments of an active payment plan first (a plan replaces
+    the promises it was agreed instead of), then open promises. Returns the promises changed."""
+    left = apply_payment_to_instalments(session, customer_id=payment.customer_id, amount=payment.amount,
+                                        at=at, actor=actor)
+    return apply_payment_to_promises(session, payment=payment, amount=left, at=at, actor=actor,
+                                     grace_days=grace_days, calendar=calendar)
+
+
 def apply_payment_to_promises(session: Session, *, payment: Payment, at: datetime, actor: str,
-                              grace_days: int = 1, calendar: BusinessCalendar) -> list[Promise]:
-    """Allocate ``payment`` to the customer's open promises, earliest promised date first (the
+                              amount: Decimal | None = None, grace_days: int = 1,
+                              calendar: BusinessCalendar) -> list[Promise]:
+    """Allocate ``payment`` (or the part of it given as ``amount``) to the customer's open promises, earliest promised date first (the
     one falling due first is the one the customer was paying). A fully covered promise becomes
     KEPT when the payment arrived by its deadline, BROKEN when it came too late; a partly covered
     one stays open with its ``paid_amount`` raised. One audit event per promise changed."""
@@ -34,7 +46,7 @@ def apply_payment_to_promises(session: Session, *, payment: Payment, at: datetim
         .where(Promise.customer_id == payment.customer_id, Promise.status == PromiseStatus.OPEN)
         .order_by(Promise.promised_date, Promise.created_at, Promise.id)
     ).all()
-    remaining = payment.amount
+    remaining = payment.amount if amount is None else amount
     changed: list[Promise] = []
     for promise in promises:
         if remaining <= 0:
@@ -54,29 +66,9 @@ def apply_payment_to_promises(session: Session, *, payment: Payment, at: datetim
     return changed
 
 
-def break_overdue_promises(session: Session, *, as_of: date, at: datetime, actor: str, grace_days: int = 1,
-                           calendar: BusinessCalendar) -> list[Promise]:
-    """Open promises not covered by the first business day after their deadline are BROKEN on
-    ``as_of``, the same day the scheduled promise check would break them."""
-    candidates = session.scalars(
-        select(Promise)
-        .where(Promise.status == PromiseStatus.OPEN, Promise.promised_date < as_of,
-               Promise.paid_amount < Promise.amount)
-        .order_by(Promise.id)
-    ).all()
-    broken = []
-    for promise in candidates:
-        if broken_from(promise.promised_date, calendar=calendar, grace_days=grace_days) <= as_of:
-            promise.status = PromiseStatus.BROKEN
-            promise.settled_on = as_of
-            _audit(session, promise, at=at, actor=actor)
-            broken.append(promise)
-    return broken
-
-
 def _audit(session: Session, promise: Promise, *, at: datetime, actor: str, **data: object) -> None:
-    action = {PromiseStatus.KEPT: "promise_kept", PromiseStatus.BROKEN: "promise_broken"}.get(
-        promise.status, "promise_part_paid"
+    action = {PromiseStatus.KEPT: "promise.kept", PromiseStatus.BROKEN: "promise.broken"}.get(
+        promise.status, "promise.part_paid"
     )
     record(session, at=at, actor=actor, action=action, entity_type="promise", entity_id=promise.id,
            customer_id=promise.customer_id, amount=promise.amount, paid_amount=promise.paid_amount,

@@ -133,7 +133,7 @@ def test_confirm_records_the_payment_keeps_the_promise_releases_the_hold_and_tel
         assert announced.reply.title == "Hold released on Acme Dental Group (C100)"
         assert "Released by Priya Shah" in announced.reply.text
     assert actions(chat)[-5:] == ["confirmation.requested", "confirmation.confirmed", "payment.recorded",
-                                  "promise_kept", "hold.released"]
+                                  "promise.kept", "hold.released"]
 
 
 def test_partial_records_what_arrived_and_leaves_the_hold_for_a_person_to_release(chat: Conversation) -> None:

@@ -9,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from commands.context import AppContext
-from commands.settlement import apply_payment_to_promises, break_overdue_promises, promise_deadline
+from commands.promises import break_overdue_promises
+from commands.settlement import apply_payment_to_promises, promise_deadline
 from storage.models import AuditEvent, Customer, Payment, Promise, PromiseStatus
 
 AT = datetime(2026, 11, 23, 15, tzinfo=timezone.utc)
@@ -47,7 +48,7 @@ def test_payment_fills_the_earliest_promise_first(ctx: AppContext) -> None:
     with ctx.sessions() as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert [(e.action, e.entity_id, e.data["applied"]) for e in events] == [
-        ("promise_kept", sooner.id, "200.00"), ("promise_part_paid", later.id, "50.00")]
+        ("promise.kept", sooner.id, "200.00"), ("promise.part_paid", later.id, "50.00")]
     assert events[0].actor == "priya.shah@example.com"
 
 
@@ -84,10 +85,10 @@ def test_overdue_uncovered_promises_break_once_their_deadline_passed(ctx: AppCon
     with ctx.sessions.begin() as session:
         _customer, (overdue, due_today, future) = _setup(
             session, [("10.00", date(2026, 11, 18)), ("10.00", date(2026, 11, 20)), ("10.00", date(2026, 11, 30))])
-        broken = break_overdue_promises(session, as_of=date(2026, 11, 23), at=AT, actor="system:import",
-                                        calendar=ctx.calendar)
-        assert broken == [overdue]
+        broken = break_overdue_promises(session, today=date(2026, 11, 23), at=AT, actor="system:import",
+                                        grace_days=1, calendar=ctx.calendar)
+        assert [promise for promise, _customer in broken] == [overdue]
         assert (overdue.status, overdue.settled_on) == (PromiseStatus.BROKEN, date(2026, 11, 23))
         assert due_today.status == future.status == PromiseStatus.OPEN
     with ctx.sessions() as session:
-        assert session.scalars(select(AuditEvent.action)).all() == ["promise_broken"]
+        assert session.scalars(select(AuditEvent.action)).all() == ["promise.broken"]

@@ -78,7 +78,7 @@ def test_second_snapshot_closes_pays_and_settles_promises(ctx: AppContext, tmp_p
     assert promises[overdue] == (PromiseStatus.BROKEN, Decimal("0.00"), MONDAY)
     assert promises[partial] == (PromiseStatus.OPEN, Decimal("250.00"), None)
     assert promises[late] == (PromiseStatus.BROKEN, Decimal("80.00"), MONDAY)
-    assert actions == ["promise_broken", "promise_broken", "promise_kept", "promise_part_paid"]
+    assert actions == ["promise.broken", "promise.broken", "promise.kept", "promise.part_paid"]
 
 
 def test_a_promise_not_yet_past_its_grace_day_stays_open(ctx: AppContext, tmp_path: Path) -> None:

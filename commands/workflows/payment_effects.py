@@ -15,7 +15,7 @@ from commands.holds import active_holds, release_hold
 from commands.messages import PostedRef, Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
-from commands.settlement import apply_payment_to_promises
+from commands.settlement import settle_payment
 from commands.workflows.payment_card import CardFacts
 from storage.audit import record
 from storage.models import ConfirmationStatus, Customer, Payment, PaymentConfirmation, Promise, PromiseStatus
@@ -48,9 +48,8 @@ def effects_of_payment(session: Session, ctx: AppContext, *, confirmation: Payme
     record(session, at=at, actor=actor.email, action="payment.recorded", entity_type="payment",
            entity_id=payment.id, customer_id=customer.id, amount=received, received_on=payment.received_on,
            confirmation_id=confirmation.id, source="finance")
-    settled = apply_payment_to_promises(session, payment=payment, at=at, actor=actor.email,
-                                        grace_days=ctx.team.workflow.timers.promise_grace_days,
-                                        calendar=ctx.calendar)
+    settled = settle_payment(session, payment=payment, at=at, actor=actor.email,
+                             grace_days=ctx.team.workflow.timers.promise_grace_days, calendar=ctx.calendar)
     lines = [f"Recorded as a payment received {format_day(payment.received_on)}."]
     lines += [_promise_line(customer, promise) for promise in settled]
     hold_lines, announcements = _free_held_account(session, ctx, confirmation, customer, actor, at)
