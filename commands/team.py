@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,7 +56,7 @@ class Team:
         email = email.strip().lower()
         return next((m for m in self.members if m.email == email), None)
 
-    @property
+    @cached_property
     def collectors(self) -> tuple[Member, ...]:
         return tuple(m for m in self.members if m.has("collector"))
 
