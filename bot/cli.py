@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from bot.app import build_context, sync_team
 from bot.settings import Settings
+from bot.teams.package import add_parser as add_teams_package_parser
 from commands.context import AppContext
 from commands.team import TeamFileError
 from storage.db import make_engine
@@ -78,6 +79,21 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("--as", dest="as_email", required=True, help="your team email")
     chat.set_defaults(handler=_with_context(_lazy("bot.terminal", "run")))
+
+    sched = sub.add_parser("scheduler", help="run the scheduled jobs: daily lists, statements, finals, timers")
+    sched.add_argument("--once", action="store_true", help="run one tick and exit (for cron)")
+    sched.add_argument("--at", help='with --once: run the tick as if it were this local time, '
+                       'e.g. "2026-11-23 08:00" (records real runs)')
+    sched.set_defaults(handler=_with_context(_lazy("bot.cli_scheduler", "run")))
+
+    serve = sub.add_parser("serve", help="run the chat endpoints (Slack, Teams) and the scheduler")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 3978)")
+    serve.add_argument("--dev", action="store_true",
+                       help="verbose logging, no scheduler, Teams endpoint with authentication OFF")
+    serve.set_defaults(handler=_with_context(_lazy("bot.cli_serve", "run")))
+
+    add_teams_package_parser(sub)
     return parser
 
 

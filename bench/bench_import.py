@@ -1,0 +1,169 @@
+"""Benchmark of ``arbot import``: a generated 1,000,000-row open-items CSV in the generic ERP
+layout (100,000 customers), imported into a fresh database, then imported again.
+
+Each measurement runs in its own child process, so its peak resident memory (ru_maxrss) is the
+import's alone. Run from the repository root::
+
+    python -m bench.bench_import                      # SQLite file under bench/data/
+    python -m bench.bench_import --database postgresql://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA = Path(__file__).resolve().parent / "data"
+AS_OF = date(2026, 11, 23)
+KINDS = ["Standard", "Final", "Recurring", "Retainer", "Credit Memo", "Unapplied Payment"]
+KIND_WEIGHTS = [0.55, 0.12, 0.18, 0.08, 0.04, 0.03]
+
+
+def generate(path: Path, rows: int, customers: int, seed: int = 7) -> None:
+    """A deterministic open-items export: every customer has invoices, credits are negative."""
+    rng = np.random.default_rng(seed)
+    customer = np.sort(np.concatenate([np.arange(customers), rng.integers(0, customers, rows - customers)]))
+    kind = rng.choice(len(KINDS), size=rows, p=KIND_WEIGHTS)
+    amount = rng.integers(5_000, 5_000_000, size=rows)
+    open_cents = np.where(rng.random(rows) < 0.7, amount, (amount * rng.random(rows)).astype(np.int64) + 1)
+    sign = np.where(kind >= 4, -1, 1)
+    issued = np.datetime64("2026-11-20") - rng.integers(0, 240, size=rows).astype("timedelta64[D]")
+    due = issued + rng.choice([15, 30, 45], size=rows).astype("timedelta64[D]")
+    ids = pd.Series(customer).map("C{:06d}".format)
+    frame = pd.DataFrame({
+        "Customer ID": ids,
+        "Customer Name": "Customer " + ids.str[1:],
+        "Invoice No.": pd.Series(np.arange(rows) + 100_000).map("INV-{:07d}".format),
+        "Invoice Type": np.asarray(KINDS, dtype=object)[kind],
+        "Invoice Date": np.datetime_as_string(issued, unit="D"),
+        "Due Date": np.datetime_as_string(due, unit="D"),
+        "Currency": "USD",
+        "Original Amount": _money_text(sign * amount),
+        "Amount Due": _money_text(sign * open_cents),
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+
+
+def _money_text(cents: np.ndarray) -> pd.Series:
+    """Plain "-1234.56" text from integer cents, exactly."""
+    whole = pd.Series(np.abs(cents) // 100).astype(str)
+    frac = pd.Series(np.abs(cents) % 100).astype(str).str.zfill(2)
+    return np.where(cents < 0, "-", "") + whole + "." + frac
+
+
+def child(database: str, file: Path, as_of: date) -> dict[str, object]:
+    """One import in this process: seconds for the use case, then this process's peak RSS."""
+    from bot.settings import EXAMPLE_TEAM_FILE
+    from commands.calendar import BusinessCalendar
+    from commands.clock import FixedClock
+    from commands.context import AppContext
+    from commands.importing import ImportRefused, import_aging_file
+    from commands.team import load_team, sync_members
+    from storage.db import make_engine, make_session_factory
+    from storage.migrate import upgrade
+
+    engine = make_engine(database)
+    upgrade(engine)
+    team = load_team(EXAMPLE_TEAM_FILE)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        sync_members(session, team)
+    ctx = AppContext(sessions=sessions, team=team, calendar=BusinessCalendar(team.country),
+                     clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=timezone.utc)))
+    start, cpu = time.perf_counter(), _cpu_seconds()
+    try:
+        result = import_aging_file(ctx, file, as_of=as_of)
+        outcome = (f"{result.inserted:,} inserted, {result.updated:,} updated, {result.closed:,} closed, "
+                   f"{result.customers:,} customers")
+    except ImportRefused as refused:
+        outcome = "refused: " + refused.messages[0]
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "cpu": cpu, "rss_mb": rss_mb, "outcome": outcome}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process: unlike wall time, barely moved by other work on the machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measure(label: str, database: str, file: Path, rows: int) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.bench_import", "--child", "--database", database, "--file", str(file)],
+        check=True, capture_output=True, text=True,
+    )
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    rate = rows / report["seconds"] if report["seconds"] else 0
+    print(f"{label}: {report['seconds']:.2f} s ({report['cpu']:.2f} s CPU), peak RSS {report['rss_mb']:.0f} MB, "
+          f"{rate:,.0f} rows/s ({report['outcome']})", flush=True)
+
+
+def _fresh_database(database: str | None) -> tuple[str, callable]:
+    """A new SQLite file, or a throwaway PostgreSQL database on the given server."""
+    if not database:
+        path = DATA / "bench_import.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}", lambda: None
+    from sqlalchemy import make_url, text
+
+    from storage.db import make_engine, normalize_url
+
+    base = make_url(normalize_url(database))
+    name = f"arbot_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``argv`` None (as ``python -m bench`` calls it) runs the defaults."""
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_import")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--database", help="PostgreSQL server URL (default: a fresh SQLite file)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv or [])
+    if args.child:
+        print(json.dumps(child(args.database, Path(args.file), AS_OF)))
+        return
+    file = DATA / f"open_items_{args.rows}x{args.customers}.csv"
+    if not file.exists():
+        started = time.perf_counter()
+        generate(file, args.rows, args.customers)
+        print(f"generated {file.name} ({file.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+    same_content = file.with_name(file.stem + "_crlf.csv")
+    if not same_content.exists():
+        same_content.write_bytes(file.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    database, drop = _fresh_database(args.database)
+    backend = "postgresql" if args.database else "sqlite"
+    try:
+        _measure(f"import {args.rows:,} rows ({backend}, fresh)", database, file, args.rows)
+        _measure("re-import, same file", database, file, args.rows)
+        _measure("re-import, same content in other bytes", database, same_content, args.rows)
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,142 @@
+"""What happens after Slack was acknowledged: the core runs on a worker thread, its posts go out
+through the :class:`SlackMessenger`, and the person who asked gets their answer.
+
+Listeners only acknowledge and hand over (:meth:`SlackRuntime.submit`); Slack wants an answer
+within 3 seconds and retries events it did not get one for, while a command's transaction, the
+ranking behind ``list`` and the Web API calls block. Handing over keeps the event loop free to
+acknowledge the next request while this one is still writing.
+
+Events API deliveries are deduplicated by ``event_id`` in the database before they are handled:
+Slack retries up to three times, and a retried "approve" must not approve twice (nor answer
+twice "already decided")."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+
+from bot.slack.identity import UnknownSlackUser
+from bot.slack.incoming import Request
+from bot.slack.messenger import AnswerTo, SlackMessenger
+from commands.context import AppContext
+from commands.delivery import deliver
+from commands.messages import ChatUser, Incoming, Reply, Tone
+from commands.router import handle
+from storage.models import InboundEvent
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+_HINTS = {
+    "not_in_channel": "invite the bot to that channel (/invite @arbot)",
+    "channel_not_found": "check the channel in the team file, and invite the bot if it is private",
+    "is_archived": "the channel is archived; point the team file at another one",
+}
+
+
+class SlackRuntime:
+    """The core behind the Slack listeners, and the background work they started."""
+
+    def __init__(self, ctx: AppContext, messenger: SlackMessenger, *,
+                 on_home_action: Callable[[SlackRuntime, str], None] | None = None) -> None:
+        self.ctx = ctx
+        self.messenger = messenger
+        self._on_home_action = on_home_action
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    # -- handing over (event loop side) -------------------------------------------------------
+
+    def submit(self, request: Request) -> None:
+        """Handle ``request`` on a worker thread, after the listener has returned."""
+        self.in_thread(self.process, request)
+
+    def in_thread(self, fn: Callable[..., None], *args: Any) -> None:
+        self.start(asyncio.to_thread(fn, *args))
+
+    def start(self, work: Awaitable[Any]) -> None:
+        """Run ``work`` in the background; kept referenced until done, errors logged."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background Slack work failed", exc_info=task.exception())
+
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def drain(self) -> None:
+        """Wait until all background work, including work it started, is finished."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- the work (worker thread side) --------------------------------------------------------
+
+    def process(self, request: Request) -> None:
+        """Run the core for one request and answer; never raises (it is nobody's to catch)."""
+        try:
+            if request.event_id is not None and not self.claim_event(request.event_id):
+                log.info("Slack event %s already handled; dropped", request.event_id)
+                return
+            email = self.messenger.identity.email_of(request.user_id)
+            incoming = Incoming(user=ChatUser(PLATFORM, request.user_id, email), where=request.where,
+                                text=request.text, action=request.action)
+            for reply in self.send(handle(self.ctx, incoming)):
+                self.messenger.answer(request.to, reply)
+            if request.from_home and self._on_home_action is not None:
+                self._on_home_action(self, request.user_id)
+        except Exception:
+            log.exception("Slack request from %s failed after it was acknowledged", request.user_id)
+
+    def tell(self, to: AnswerTo, reply: Reply) -> None:
+        """Answer someone without running the core (a button from an old message)."""
+        self.in_thread(self.messenger.answer, to, reply)
+
+    def claim_event(self, event_id: str) -> bool:
+        """Record the delivery in its own transaction; False if it was recorded before."""
+        try:
+            with self.ctx.sessions.begin() as session:
+                session.add(InboundEvent(platform=PLATFORM, event_id=event_id, received_at=self.ctx.clock.now()))
+        except IntegrityError:
+            return False
+        return True
+
+    def send(self, replies: list[Reply]) -> list[Reply]:
+        """Deliver the replies that go elsewhere, one by one so a channel Slack refuses does
+        not stop the others; return what is for the asker, plus a note of what failed (the
+        change itself is saved by then, so saying "nothing was saved" would be wrong)."""
+        mine: list[Reply] = []
+        failed: list[str] = []
+        for reply in replies:
+            try:
+                mine += deliver([reply], messenger=self.messenger, sessions=self.ctx.sessions,
+                                clock=self.ctx.clock)
+            except (SlackApiError, UnknownSlackUser) as exc:
+                log.warning("could not deliver %r: %s", reply.title, exc)
+                failed.append(f"{reply.title} ({_destination(reply)}): {_why(exc)}")
+        if failed:
+            mine.append(Reply(title="Saved, but Slack refused some posts", text="\n".join(failed),
+                              tone=Tone.WARNING, private=True))
+        return mine
+
+
+def _destination(reply: Reply) -> str:
+    if reply.to_user:
+        return f"to {reply.to_user}"
+    if reply.replaces is not None:
+        return "updating a posted card"
+    return f"in {reply.where.channel}" if reply.where is not None else "here"
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        error = str(exc.response.get("error") or "error")
+        return f"{error}; {_HINTS[error]}" if error in _HINTS else error
+    return str(exc)

@@ -1,0 +1,238 @@
+"""The Teams turn handler: a message or a card click in, the core's answer out.
+
+A message (a personal chat, or an @mention in a channel or group chat, the mention stripped) and
+a card click (``adaptiveCard/action`` from ``Action.Execute``, or the ``Action.Submit`` fallback)
+become the neutral :class:`Incoming`; the core handles it on a worker thread (one transaction)
+and delivers its posts through the :class:`TeamsMessenger`; what is left for the asker is sent in
+place, in the thread of a channel message. A click is answered in the invoke response: the card
+redrawn when the click changed it (the same card is also updated in the message for everyone),
+else a short message only the clicker sees. Installs and channel events store where the bot may
+post later."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse
+
+from bot.teams import capture, inbound, references
+from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render
+from bot.teams.identity import email_of
+from bot.teams.messenger import Outbox, TeamsMessenger, Unreachable, reply_activity
+from commands import messages
+from commands.context import AppContext
+from commands.delivery import deliver
+from commands.messages import Action, ChatUser, Incoming, Reply, Where
+from commands.router import handle
+
+log = logging.getLogger(__name__)
+CARD_ACTION = "adaptiveCard/action"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+ERROR_RESPONSE = "application/vnd.microsoft.error"
+_CONVERSATIONS_KEPT = 10_000
+
+
+class MessageInvokeResponse(AdaptiveCardInvokeResponse):
+    """The schema object for a text answer to a click: its ``value`` is a string, which the
+    stock class (typed for a card) cannot serialize."""
+
+    _attribute_map = {**AdaptiveCardInvokeResponse._attribute_map, "value": {"key": "value", "type": "str"}}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the core said to the asker, and the redrawn card when a click changed its own card."""
+
+    replies: list[Reply]
+    card: Reply | None = None
+
+
+class TeamsBot:
+    def __init__(self, ctx: AppContext, outbox: Outbox, messenger: TeamsMessenger) -> None:
+        self.ctx, self.outbox, self.messenger = ctx, outbox, messenger
+        # conversation id -> ((reference, email) last stored, the keys it is stored under)
+        self._seen: dict[str, tuple[tuple[dict[str, Any], str | None], list[str]]] = {}
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.type == ActivityTypes.message:
+            await self._on_message(turn_context)
+        elif activity.type == ActivityTypes.invoke:
+            await self._on_invoke(turn_context)
+        elif activity.type in (ActivityTypes.conversation_update, ActivityTypes.installation_update):
+            await self._on_membership(turn_context)
+
+    async def _on_message(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        user = await self._user(turn_context)
+        clicked = read_action(activity.value) if isinstance(activity.value, dict) else None
+        action = Action(name=clicked[0], value=clicked[1]) if clicked else None
+        text = None if action else " ".join(mention_free_text(activity).split())
+        answer = await asyncio.to_thread(self._converse, turn_context, user, text, action)
+        for reply in answer.replies:
+            await self.outbox.send(turn_context, reply_activity(reply))
+
+    async def _on_invoke(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        card_action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        if activity.name != CARD_ACTION or card_action.get("type") != "Action.Execute":
+            await _answer_invoke(turn_context, error_response("NotSupported", "this bot answers card buttons only"))
+            return
+        if card_action.get("verb") == REFRESH_VERB:
+            await self._refresh(turn_context)
+            return
+        clicked = read_action(card_action.get("data") or {})
+        if clicked is None:
+            await _answer_invoke(turn_context, error_response("BadRequest", "this button is not one of ours"))
+            return
+        user = await self._user(turn_context)
+        answer = await asyncio.to_thread(self._converse, turn_context, user, None,
+                                         Action(name=clicked[0], value=clicked[1]))
+        await self._respond_to_click(turn_context, answer)
+
+    async def _respond_to_click(self, turn_context: TurnContext, answer: Answer) -> None:
+        personal = turn_context.activity.conversation.conversation_type == "personal"
+        only_clicker = [r for r in answer.replies if r.private and not personal and answer.card is None]
+        for reply in answer.replies:
+            if reply not in only_clicker:
+                await self.outbox.send(turn_context, reply_activity(reply))
+        if answer.card is not None:
+            card = render(answer.card)
+            self.outbox.keep(turn_context.activity.reply_to_id or "", card)
+            body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+        else:
+            said = only_clicker or answer.replies
+            text = "\n".join(_plain(r) for r in said) if only_clicker else (said[0].title if said else "Done")
+            body = MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=text)
+        await _answer_invoke(turn_context, body)
+
+    async def _refresh(self, turn_context: TurnContext) -> None:
+        card = self.outbox.card(turn_context.activity.reply_to_id or "")
+        if card is None:
+            body = error_response("NotFound", "this card was drawn before the bot restarted; it is shown as last updated")
+        else:
+            body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+        await _answer_invoke(turn_context, body)
+
+    async def _on_membership(self, turn_context: TurnContext) -> None:
+        """Installs, uninstalls and channel events: where the bot may post from now on."""
+        activity = turn_context.activity
+        self._seen.clear()  # what is stored changes here; the next message re-checks it
+        channel_data = activity.channel_data or {}
+        event = channel_data.get("eventType")
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        removed = capture.bot_was_removed(activity) or (
+            activity.type == ActivityTypes.installation_update and str(activity.action or "").startswith("remove"))
+        if removed:
+            dropped = await asyncio.to_thread(references.forget, self.ctx.sessions, activity.conversation.id)
+            log.info("Teams app removed from %s; forgot %s", activity.conversation.id, dropped or "nothing")
+            return
+        if event == "channelDeleted":
+            channel_id = (channel_data.get("channel") or {}).get("id", "")
+            await asyncio.to_thread(references.forget, self.ctx.sessions, channel_id)
+            return
+        installed = capture.bot_was_added(activity) or activity.type == ActivityTypes.installation_update
+        if activity.conversation.conversation_type == "personal":
+            if installed:
+                email = await email_of(turn_context, self.ctx)
+                await asyncio.to_thread(capture.remember_conversation, self.ctx, reference,
+                                        conversation_type="personal", email=email)
+            return
+        if installed or event in ("channelCreated", "channelRenamed", "channelRestored"):
+            channels = await capture.team_channels(turn_context) if installed else []
+            named = channel_data.get("channel") or {}
+            if not installed and named.get("id"):
+                channels = [(named["id"], named.get("name"))]
+            saved = await asyncio.to_thread(capture.remember_channels, self.ctx, reference, channels)
+            log.info("Teams channels known after %s: %s", event or activity.type, saved or "none")
+
+    async def _user(self, turn_context: TurnContext) -> ChatUser:
+        sender = turn_context.activity.from_property
+        email = await email_of(turn_context, self.ctx)
+        return ChatUser(platform="teams", user_id=sender.id if sender else "", email=email,
+                        display_name=getattr(sender, "name", None))
+
+    def _converse(self, turn_context: TurnContext, user: ChatUser, text: str | None,
+                  action: Action | None) -> Answer:
+        """On a worker thread: drop a redelivery, keep the conversation's reference fresh, let the
+        core handle the message, deliver its posts, and return what is left for the asker."""
+        activity = turn_context.activity
+        conversation = activity.conversation
+        if activity.id and not inbound.first_delivery(self.ctx, inbound.event_id(conversation.id, activity.id)):
+            log.info("dropped a redelivered Teams activity %s", activity.id)
+            return Answer(replies=[])
+        keys = self._remember(activity, user)
+        where = self._where(activity, user, keys, clicked=action is not None)
+        replies = handle(self.ctx, Incoming(user=user, where=where, text=text, action=action))
+        clicked_id = activity.reply_to_id if action is not None else None
+        card = next((r for r in replies if r.replaces is not None and clicked_id
+                     and r.replaces.message_id == clicked_id), None)
+        return Answer(replies=self._deliver(replies), card=card)
+
+    def _remember(self, activity: Activity, user: ChatUser) -> list[str]:
+        """Keep the stored reference of this conversation fresh, and return the core names it goes
+        by. Only a reference that changed since this process last stored it costs a write."""
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        reference.pop("activityId", None)
+        known = self._seen.get(activity.conversation.id)
+        if known is not None and known[0] == (reference, user.email):
+            return known[1]
+        keys = capture.remember_conversation(self.ctx, reference, conversation_type=activity.conversation.conversation_type,
+                                             email=user.email)
+        self._seen[activity.conversation.id] = ((reference, user.email), keys)
+        while len(self._seen) > _CONVERSATIONS_KEPT:
+            self._seen.pop(next(iter(self._seen)))
+        return keys
+
+    def _where(self, activity: Activity, user: ChatUser, keys: list[str], *, clicked: bool) -> Where:
+        """The neutral place of a message: ``dm:<email>`` for a personal chat; for a channel its
+        core name (else its Teams id) and the thread (the root of the thread it is in)."""
+        conversation_id = activity.conversation.id
+        button_thread = activity.reply_to_id if clicked else None
+        if activity.conversation.conversation_type == "personal":
+            channel = references.dm_key(user.email) if user.email else conversation_id
+            return Where(channel=channel, thread=button_thread)
+        channel = next((k for k in keys if not k.startswith("dm:")), references.base_conversation(conversation_id))
+        return Where(channel=channel, thread=references.thread_of(conversation_id) or button_thread)
+
+    def _deliver(self, replies: list[Reply]) -> list[Reply]:
+        """Deliver one reply at a time, so a channel the bot cannot reach costs that one post
+        (and says so to the asker), not the rest."""
+        mine: list[Reply] = []
+        for reply in replies:
+            try:
+                mine += deliver([reply], messenger=self.messenger, sessions=self.ctx.sessions, clock=self.ctx.clock)
+            except Unreachable as exc:
+                mine.append(messages.error(f"Saved, but I could not post \"{reply.title[:80]}\"", str(exc)))
+            except Exception:
+                log.exception("posting %r to Teams failed", reply.title[:80])
+                mine.append(messages.error(f"Saved, but posting \"{reply.title[:80]}\" to Teams failed",
+                                           "Teams refused it or did not answer; the log has the details."))
+        return mine
+
+
+def mention_free_text(activity: Activity) -> str:
+    """The message without the @mention of the bot (``<at>arbot</at> promise acme 1200 fri``)."""
+    if activity.recipient is not None and activity.entities:
+        return TurnContext.remove_recipient_mention(activity) or ""
+    return activity.text or ""
+
+
+async def _answer_invoke(turn_context: TurnContext, body: AdaptiveCardInvokeResponse) -> None:
+    """The invoke's HTTP answer. The SDK's default path fails to serialize a plain dict body, so
+    the response carries the schema object itself."""
+    await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                              value=InvokeResponse(status=200, body=body)))
+
+
+def error_response(code: str, message: str) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=400, type=ERROR_RESPONSE, value={"code": code, "message": message})
+
+
+def _plain(reply: Reply) -> str:
+    return "\n".join(part for part in (reply.title, reply.text) if part)

@@ -1,0 +1,87 @@
+"""Who a Teams user is on the team. The core knows people by email; a Teams activity carries a
+Teams user id and an Azure AD object id. In order: ids written in the team file
+(``teams_id = "..."`` on a member, either id), then the cached answer, then TeamsInfo (the
+member's email, else their UPN, which is the sign-in address and usually the email). A lookup is
+cached in ``chat_identities`` so the connector is asked once per person, not once per message."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from commands.context import AppContext
+from storage.models import ChatIdentity
+
+log = logging.getLogger(__name__)
+PLATFORM = "teams"
+
+
+async def email_of(turn_context: TurnContext, ctx: AppContext) -> str | None:
+    """The email of whoever sent this activity, or None when Teams will not say."""
+    sender = turn_context.activity.from_property
+    if sender is None or not sender.id:
+        return None
+    aad_id = getattr(sender, "aad_object_id", None)
+    known = team_file_email(ctx, sender.id, aad_id)
+    if known is not None:
+        return known
+    cached = await asyncio.to_thread(cached_email, ctx, sender.id)
+    if cached is not None:
+        return cached
+    found = await _ask_teams(turn_context, ctx, sender.id)
+    if found is not None:
+        await asyncio.to_thread(remember, ctx, sender.id, found)
+    return found
+
+
+def team_file_email(ctx: AppContext, user_id: str, aad_object_id: str | None) -> str | None:
+    """A member whose ``teams_id`` (a string or a list) names this Teams user or AAD object id."""
+    ids = {user_id.lower()} | ({aad_object_id.lower()} if aad_object_id else set())
+    for entry in ctx.team.raw.get("members", []):
+        listed = entry.get("teams_id") or []
+        listed = [listed] if isinstance(listed, str) else listed
+        if ids & {str(item).strip().lower() for item in listed}:
+            return str(entry.get("email", "")).strip().lower() or None
+    return None
+
+
+def cached_email(ctx: AppContext, user_id: str) -> str | None:
+    with ctx.sessions() as session:
+        return session.scalar(select(ChatIdentity.email).where(
+            ChatIdentity.platform == PLATFORM, ChatIdentity.user_id == user_id))
+
+
+def remember(ctx: AppContext, user_id: str, email: str) -> None:
+    try:
+        with ctx.sessions.begin() as session:
+            row = session.scalar(select(ChatIdentity).where(
+                ChatIdentity.platform == PLATFORM, ChatIdentity.user_id == user_id))
+            if row is None:
+                row = ChatIdentity(platform=PLATFORM, user_id=user_id)
+                session.add(row)
+            row.email, row.updated_at = email, ctx.clock.now()
+    except IntegrityError:
+        pass  # the same person's first two messages raced; either row says the same
+
+
+def pick_email(ctx: AppContext, candidates: list[Any]) -> str | None:
+    """The first candidate address that is on the team, else the first address at all (so the
+    refusal can name it)."""
+    addresses = [str(c).strip().lower() for c in candidates if c and "@" in str(c)]
+    on_team = [a for a in addresses if ctx.team.member(a) is not None]
+    return (on_team or addresses or [None])[0]
+
+
+async def _ask_teams(turn_context: TurnContext, ctx: AppContext, user_id: str) -> str | None:
+    try:
+        member = await TeamsInfo.get_member(turn_context, user_id)
+    except Exception:  # no connector (a test channel), the user left, Teams is down: not fatal
+        log.warning("could not look up Teams user %s", user_id, exc_info=True)
+        return None
+    return pick_email(ctx, [getattr(member, "email", None), getattr(member, "user_principal_name", None)])

@@ -1,0 +1,189 @@
+"""Sending to Teams: the :class:`Outbox` on the server's event loop (paced per thread, retried on
+429/412/502/504) and :class:`TeamsMessenger`, the core's synchronous Messenger port.
+
+The core delivers from a worker thread (its database work is synchronous), while the SDK's
+connector lives on the event loop; the messenger hands each send to the loop and waits for its
+message id. A proactive post continues a ConversationReference loaded from the database, so the
+daily list and approval cards reach Teams after any restart."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationReference
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.teams import references
+from bot.teams.cards import CARD_CONTENT_TYPE, render, summary
+from bot.teams.pacing import ThreadThrottle, with_retries
+from commands.clock import Clock
+from commands.messages import PostedRef, Reply, Where
+
+T = TypeVar("T")
+_CARDS_KEPT = 2000
+SEND_TIMEOUT_SECONDS = 300.0  # a post may wait its turn behind a busy thread; never forever
+
+
+class Unreachable(Exception):
+    """The bot has no way into that conversation yet; the message says what would fix it."""
+
+
+def reply_activity(reply: Reply) -> Activity:
+    """One reply as a message carrying its Adaptive Card."""
+    card = render(reply)
+    return Activity(type=ActivityTypes.message, summary=summary(reply),
+                    attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)])
+
+
+def card_of(activity: Activity) -> dict[str, Any] | None:
+    attachments = activity.attachments or []
+    return attachments[0].content if attachments and attachments[0].content_type == CARD_CONTENT_TYPE else None
+
+
+class Outbox:
+    """Every message the bot sends goes through here, on the event loop."""
+
+    def __init__(self, adapter: BotAdapter, *, bot_app_id: str, throttle: ThreadThrottle | None = None,
+                 retry: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]] | None = None) -> None:
+        self.adapter, self.bot_app_id = adapter, bot_app_id
+        self.throttle = throttle or ThreadThrottle()
+        self._retry = retry or with_retries
+        self._cards: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    async def send(self, turn_context: TurnContext, activity: Activity) -> str:
+        """Send into the turn's conversation (its thread, in a channel); returns the message id."""
+        await self.throttle.wait_turn(turn_context.activity.conversation.id)
+        response = await self._retry(lambda: turn_context.send_activity(copy.deepcopy(activity)))
+        message_id = getattr(response, "id", None) or ""
+        self._keep_card(message_id, activity)
+        return message_id
+
+    async def update(self, turn_context: TurnContext, activity: Activity) -> None:
+        await self.throttle.wait_turn(turn_context.activity.conversation.id)
+        await self._retry(lambda: turn_context.update_activity(copy.deepcopy(activity)))
+        self._keep_card(activity.id or "", activity)
+
+    async def post_to(self, reference: ConversationReference, activity: Activity) -> str:
+        """A proactive message: continue the stored conversation and send into it."""
+        sent: list[str] = []
+
+        async def send(turn_context: TurnContext) -> None:
+            sent.append(await self.send(turn_context, activity))
+
+        await self.adapter.continue_conversation(reference, send, self.bot_app_id)
+        return sent[0]
+
+    async def update_in(self, reference: ConversationReference, activity: Activity) -> None:
+        async def update(turn_context: TurnContext) -> None:
+            await self.update(turn_context, activity)
+
+        await self.adapter.continue_conversation(reference, update, self.bot_app_id)
+
+    def card(self, message_id: str) -> dict[str, Any] | None:
+        """The card as last drawn in that message by this process (for a refresh)."""
+        return self._cards.get(message_id)
+
+    def keep(self, message_id: str, card: dict[str, Any]) -> None:
+        if not message_id:
+            return
+        self._cards[message_id] = card
+        self._cards.move_to_end(message_id)
+        while len(self._cards) > _CARDS_KEPT:
+            self._cards.popitem(last=False)
+
+    def _keep_card(self, message_id: str, activity: Activity) -> None:
+        card = card_of(activity)
+        if card is not None and "refresh" in card:
+            self.keep(message_id, card)
+
+
+class TeamsMessenger:
+    """The Messenger port for Teams. Call it from worker threads (the core's delivery, the
+    scheduler), never from the event loop it sends on."""
+
+    def __init__(self, outbox: Outbox, *, sessions: sessionmaker[Session], clock: Clock,
+                 channel_ids: dict[str, str] | None = None) -> None:
+        self._outbox, self._sessions, self._clock = outbox, sessions, clock
+        self._channel_ids = dict(channel_ids or {})
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The server's event loop, where every send runs."""
+        self._loop = loop
+
+    def post(self, where: Where, reply: Reply) -> PostedRef:
+        reference = self._reference(where.channel, thread=where.thread)
+        message_id = self._run(self._outbox.post_to(reference, reply_activity(reply)))
+        return PostedRef(where=where, message_id=message_id)
+
+    def update(self, ref: PostedRef, reply: Reply) -> None:
+        reference = self._reference(ref.where.channel, thread=ref.where.thread)
+        activity = reply_activity(reply)
+        activity.id = ref.message_id
+        self._run(self._outbox.update_in(reference, activity))
+
+    def direct(self, email: str, reply: Reply) -> PostedRef:
+        where = Where(channel=references.dm_key(email))
+        return self.post(where, reply)
+
+    def _reference(self, key: str, *, thread: str | None) -> ConversationReference:
+        stored = references.load(self._sessions, key) or self._from_channel_id(key)
+        if stored is None:
+            raise Unreachable(_unreachable_hint(key))
+        reference = ConversationReference().deserialize(stored)
+        if thread:
+            reference.conversation.id = references.base_conversation(reference.conversation.id) \
+                + references.THREAD_MARK + thread
+        reference.activity_id = None
+        return reference
+
+    def _from_channel_id(self, key: str) -> dict[str, Any] | None:
+        """A channel named in the team file by its Teams id (``[teams.channels]``, or the id
+        itself in ``[channels]``), reached through the service URL and tenant the bot already
+        knows from any stored conversation."""
+        channel_id = self._channel_ids.get(key) or (key if looks_like_channel_id(key) else None)
+        template = references.latest(self._sessions) if channel_id else None
+        if template is None:
+            return None
+        stored = copy.deepcopy(template)
+        tenant = stored.get("conversation", {}).get("tenantId")
+        stored["conversation"] = {"id": channel_id, "isGroup": True, "conversationType": "channel",
+                                  **({"tenantId": tenant} if tenant else {})}
+        stored.pop("user", None)
+        references.save(self._sessions, self._clock, key, stored)
+        return stored
+
+    def _run(self, coro: Awaitable[T]) -> T:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            coro.close()  # type: ignore[attr-defined]
+            raise RuntimeError("TeamsMessenger is not bound to a running event loop")
+        if _on_loop(loop):
+            coro.close()  # type: ignore[attr-defined]
+            raise RuntimeError("TeamsMessenger must be called from a worker thread, not its event loop")
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=SEND_TIMEOUT_SECONDS)
+
+
+def looks_like_channel_id(key: str) -> bool:
+    """Teams channel and chat conversation ids look like ``19:...@thread.tacv2``."""
+    return key.startswith("19:") and "@thread" in key
+
+
+def _unreachable_hint(key: str) -> str:
+    if key.startswith("dm:"):
+        return (f"{key[3:]} has not opened a chat with the bot in Teams yet; "
+                "they need to install the app or send it a message once")
+    return (f"the bot does not know the Teams channel #{key} yet; add the app to that channel's team "
+            f"(a channel named {key}), or map it under [teams.channels] in the team file")
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

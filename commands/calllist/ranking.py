@@ -1,0 +1,125 @@
+"""Scoring, exclusions and the cap, over every account at once.
+
+The rules (:mod:`commands.calllist.rules`) give points with numpy over the whole frame; accounts
+that should not be chased today are left out or pushed to the end as the policy says; each
+collector's accounts are then cut at the capacity. Only the survivors get reason strings, which
+is where per-row Python is affordable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from commands.calllist.cutoffs import Cutoffs
+from commands.calllist.policy import Exclusions, Policy
+from commands.calllist.rules import RULES, Row, day_month, dollars
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    name: str  # the key in [exclusions]
+    applies: Callable[[pd.DataFrame, Exclusions], pd.Series]
+    reason: Callable[[Row], str]
+
+
+def _open_promise(f: pd.DataFrame, x: Exclusions) -> pd.Series:
+    return f["open_promises"] > 0
+
+
+def _plan_in_good_standing(f: pd.DataFrame, x: Exclusions) -> pd.Series:
+    return f["plan_ok"] > 0
+
+
+def _reached_today(f: pd.DataFrame, x: Exclusions) -> pd.Series:
+    return f["reached_today"] > 0
+
+
+def _tried_today(f: pd.DataFrame, x: Exclusions) -> pd.Series:
+    return (f["attempts_today"] >= x.max_attempts) & (f["reached_today"] == 0)
+
+
+EXCLUSIONS: tuple[Exclusion, ...] = (
+    Exclusion("open_promise", _open_promise,
+              lambda row: f"promised to pay by {day_month(row['open_promise_date'])}"),
+    Exclusion("plan_in_good_standing", _plan_in_good_standing,
+              lambda row: "on a payment plan in good standing"),
+    Exclusion("reached_today", _reached_today, lambda row: "reached today"),
+    Exclusion("tried_today", _tried_today, lambda row: f"tried {row['attempts_today']} times today"),
+)
+
+
+def score(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Every account that has something to collect, with ``score``, ``points_<rule>``,
+    ``pushed_<exclusion>`` and ``pushed``; accounts the policy leaves out are gone."""
+    frame = collectible(features)
+    frame = frame[(frame["balance"] > 0) & (frame["collectible"] > 0)
+                  & (frame["oldest_dpd"] >= policy.list.min_days_past_due)]
+    points = {f"points_{r.name}": r.score(frame, getattr(policy.rules, r.name)) for r in RULES}
+    frame = frame.assign(**points, score=np.sum(list(points.values()), axis=0))
+    frame = _apply_exclusions(frame, policy.exclusions)
+    return frame.assign(pushed=frame[[f"pushed_{x.name}" for x in EXCLUSIONS]].any(axis=1))
+
+
+def collectible(features: pd.DataFrame) -> pd.DataFrame:
+    """What can be collected: the net balance (credits included) less every open dispute. Disputes
+    tied to an invoice were already taken off that invoice's amounts; one not tied to an invoice
+    could touch any item, so the past-due amount may not exceed what is left."""
+    left = (features["balance"] - features["disputed"]).clip(lower=0)
+    return features.assign(collectible=left, past_due=np.minimum(features["past_due"], left))
+
+
+def cut_to_capacity(scored: pd.DataFrame, capacity: int) -> pd.DataFrame:
+    """Each collector's best ``capacity`` accounts in list order, with their ``rank``. Pushed-down
+    accounts come after all others; ties go to the bigger past-due amount, then the older debt,
+    then the older customer record."""
+    frame = scored.assign(customer=scored.index).sort_values(
+        ["pushed", "score", "past_due", "oldest_dpd", "customer"],
+        ascending=[True, False, False, False, True])
+    frame["rank"] = frame.groupby("collector_id", dropna=False, sort=False).cumcount() + 1
+    return frame[frame["rank"] <= capacity]
+
+
+def shortlist(scored: pd.DataFrame, capacity: int, headroom: float) -> pd.Index:
+    """The accounts that can still make the list once up to ``headroom`` more points are known
+    (payment history, which is costly to read for everyone). An account is out for sure when
+    ``capacity`` accounts of its collector already score more than it could reach: their scores
+    can only grow."""
+    ordered = cut_to_capacity(scored, len(scored))
+    group = ordered["collector_id"].fillna(-1)
+    at_line = ordered["rank"] == capacity
+    line = ordered[at_line].set_index(group[at_line])
+    pushed = ordered["pushed"].astype("int64")
+    line_pushed = group.map(line["pushed"].astype("int64"))  # NaN where a group is not full
+    line_score = group.map(line["score"])
+    full = line_score.notna()
+    reachable = ordered["score"] + headroom >= line_score
+    could_pass = (pushed < line_pushed) | ((pushed == line_pushed) & reachable)
+    return ordered.index[~full | could_pass]
+
+
+def _apply_exclusions(frame: pd.DataFrame, policy: Exclusions) -> pd.DataFrame:
+    keep = pd.Series(True, index=frame.index)
+    for exclusion in EXCLUSIONS:
+        mode = getattr(policy, exclusion.name)
+        applies = exclusion.applies(frame, policy) if mode != "ignore" else pd.Series(False, index=frame.index)
+        if mode == "leave_out":
+            keep &= ~applies
+        frame[f"pushed_{exclusion.name}"] = applies if mode == "push_down" else False
+    return frame[keep]
+
+
+def reasons(row: Row, policy: Policy, cut: Cutoffs) -> tuple[str, ...]:
+    """Plain-words reasons for one listed account: why it was pushed down (if it was), then each
+    rule that gave points, most points first, then the amount set aside for disputes."""
+    pushed = [x.reason(row) for x in EXCLUSIONS if row[f"pushed_{x.name}"]]
+    scored = sorted(
+        ((row[f"points_{r.name}"], -i, r) for i, r in enumerate(RULES) if row[f"points_{r.name}"] > 0),
+        key=lambda item: item[:2], reverse=True,
+    )
+    texts = [rule.reason(row, getattr(policy.rules, rule.name), cut) for _, _, rule in scored]
+    notes = [f"{dollars(row['disputed'])} in dispute, set aside"] if row["disputed"] > 0 else []
+    return tuple(pushed + texts + notes)

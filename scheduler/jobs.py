@@ -1,0 +1,291 @@
+"""The scheduled jobs and their registry.
+
+A job is a plain function ``(ctx, messenger) -> JobResult``: it reads the ledger through
+``ctx.sessions``, asks ``ctx.clock`` what day it is, and sends through ``messenger``. When it
+runs and how often is the :class:`Job` spec's business (see ``scheduler.due``), and running it
+once per slot is ``scheduler.runs``'s; so each job can be called directly in a test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from operator import attrgetter
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from commands.calllist import CallListRow, build_call_list
+from commands.context import AppContext
+from commands.delivery import deliver
+from commands.messages import Button, ButtonStyle, Field, Messenger, Reply, Row, Where
+from commands.parsing.amounts import format_money
+from commands.parsing.dates import format_day
+from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, Schedule, nth_business_day
+from storage.models import Customer, Invoice, InvoiceKind, TeamMember
+
+log = logging.getLogger(__name__)
+
+LIST_ROWS = 20      # accounts shown in a collector's morning message; the rest are a command away
+SUMMARY_TOP = 3     # accounts named in the channel summary
+FINALS_DAY = 6      # business day of the month on which final invoices are worked
+TIMER_MINUTES = 15  # promise, approval and confirmation timers run this often in the working day
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a run did, stored on its job_runs row: counts by name and a short note."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+
+JobFn = Callable[[AppContext, Messenger], JobResult]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    schedule: Schedule
+    run: JobFn
+    needs: str | None = None  # module that must be importable; the job is skipped until it is
+
+    def waiting_for(self) -> str | None:
+        """The module this job needs when it cannot be imported yet, else None."""
+        if self.needs is None:
+            return None
+        try:
+            importlib.import_module(self.needs)
+        except ModuleNotFoundError as exc:
+            if exc.name and (self.needs == exc.name or self.needs.startswith(exc.name + ".")):
+                return self.needs
+            raise
+        return None
+
+
+def day_label(day: date) -> str:
+    """'Mon 23 Nov': the chat's day format without the year, which a morning message does not
+    need."""
+    return format_day(day).rsplit(" ", 1)[0]
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def totals(amounts: Iterable[tuple[Decimal, str]]) -> str:
+    """A sum per currency ("$1,200.00 + 300.00 EUR"): amounts in different currencies never add."""
+    sums: dict[str, Decimal] = {}
+    for amount, currency in amounts:
+        sums[currency] = sums.get(currency, Decimal("0.00")) + amount
+    return " + ".join(format_money(v, c) for c, v in sorted(sums.items())) or format_money(Decimal("0.00"))
+
+
+def _send(ctx: AppContext, messenger: Messenger, replies: Iterable[Reply]) -> int:
+    """Deliver replies; a scheduled job has nobody to answer in place, so an undirected reply is
+    a bug worth a log line rather than a silent drop."""
+    replies = list(replies)
+    for stray in deliver(replies, messenger=messenger, sessions=ctx.sessions, clock=ctx.clock):
+        log.warning("scheduled reply without a destination dropped: %s", stray.title)
+    return len(replies)
+
+
+def _account_buttons(erp_id: str) -> tuple[Button, ...]:
+    """The same buttons as the `list` command, so a morning line is acted on like any other."""
+    value = {"customer": erp_id}
+    return (Button("Log call", "log_call", value, ButtonStyle.PRIMARY),
+            Button("Promise", "promise", value), Button("Paid", "paid", value))
+
+
+def _member_name(ctx: AppContext, email: str | None) -> str:
+    member = ctx.team.member(email) if email else None
+    return member.name if member else (email or "unassigned")
+
+
+# --- daily call lists ----------------------------------------------------------------------
+
+def daily_lists(ctx: AppContext, messenger: Messenger) -> JobResult:
+    """Each collector gets their own ranked list privately; the collections channel gets who has
+    how much, and the three accounts that matter most today."""
+    day = ctx.today()
+    with ctx.sessions() as session:
+        rows = build_call_list(session, ctx, day=day)
+        currencies = dict(session.execute(select(Customer.id, Customer.currency).where(
+            Customer.id.in_([r.customer_id for r in rows]))).all())
+    lines = [(row, currencies.get(row.customer_id, "USD")) for row in rows]
+    by_collector: dict[str | None, list[tuple[CallListRow, str]]] = {}
+    for line in lines:
+        by_collector.setdefault(line[0].collector_email, []).append(line)
+    # Accounts of someone no longer in the team file still show in the summary, under their email.
+    replies = [_collector_list(email, own, day) for email, own in by_collector.items()
+               if email and ctx.team.member(email)]
+    replies.append(_list_summary(ctx, by_collector, lines, day))
+    _send(ctx, messenger, replies)
+    return JobResult(counts={"collectors": len(replies) - 1, "accounts": len(rows)})
+
+
+def _collector_list(email: str, lines: Sequence[tuple[CallListRow, str]], day: date) -> Reply:
+    shown = lines[:LIST_ROWS]
+    more = f" The top {len(shown)} are below; `list` shows them all." if len(lines) > len(shown) else ""
+    return Reply(
+        title=f"Your call list for {day_label(day)}",
+        text=(f"{plural(len(lines), 'account')}, {totals((r.balance_due, c) for r, c in lines)} due, "
+              f"most important first.{more}"),
+        rows=tuple(_call_row(row, currency) for row, currency in shown),
+        to_user=email,
+    )
+
+
+def _call_row(row: CallListRow, currency: str) -> Row:
+    fields = [Field("Balance", format_money(row.balance_due, currency))]
+    if row.days_past_due:
+        fields.append(Field("Days past due", str(row.days_past_due)))
+    return Row(title=f"{row.customer_name} ({row.erp_id})", detail="; ".join(row.reasons),
+               fields=tuple(fields), buttons=_account_buttons(row.erp_id))
+
+
+def _list_summary(ctx: AppContext, by_collector: dict[str | None, list[tuple[CallListRow, str]]],
+                  lines: Sequence[tuple[CallListRow, str]], day: date) -> Reply:
+    fields = tuple(
+        Field(_member_name(ctx, email),
+              f"{plural(len(own), 'account')}, {totals((r.balance_due, c) for r, c in own)}")
+        for email, own in sorted(by_collector.items(), key=lambda kv: _member_name(ctx, kv[0]))
+    )
+    top = sorted(lines, key=lambda line: -line[0].score)[:SUMMARY_TOP]
+    text = (f"{plural(len(lines), 'account')} on today's lists, "
+            f"{totals((r.balance_due, c) for r, c in lines)} due." if lines else "No accounts to call today.")
+    return Reply(
+        title=f"Call lists for {day_label(day)}",
+        text=text,
+        fields=fields,
+        rows=tuple(Row(title=f"{r.customer_name} ({r.erp_id})", detail="; ".join(r.reasons),
+                       fields=(Field("Balance", format_money(r.balance_due, c)),
+                               Field("Collector", _member_name(ctx, r.collector_email))))
+                   for r, c in top),
+        where=Where(ctx.team.workflow.channels.collections),
+    )
+
+
+# --- statements day ------------------------------------------------------------------------
+
+def statements_reminder(ctx: AppContext, messenger: Messenger) -> JobResult:
+    """The morning statements go out: how many customers will get one."""
+    with ctx.sessions() as session:
+        count = _customers_with_open_balances(session)
+    verb = "has an open balance" if count == 1 else "have open balances"
+    reply = Reply(title="Statements go out today", text=f"{plural(count, 'customer')} {verb}.",
+                  where=Where(ctx.team.workflow.channels.collections))
+    _send(ctx, messenger, [reply])
+    return JobResult(counts={"customers": count})
+
+
+def _customers_with_open_balances(session: Session) -> int:
+    """Customers whose open items net to more than zero (a credit alone gets no statement)."""
+    owing = (
+        select(Invoice.customer_id)
+        .where(Invoice.closed_on.is_(None))
+        .group_by(Invoice.customer_id)
+        .having(func.sum(Invoice.open_balance) > Decimal("0"))
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(owing)) or 0)
+
+
+# --- finals day ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _FinalAccount:
+    erp_id: str
+    name: str
+    currency: str
+    collector_email: str | None
+    past_due: Decimal
+    days_past_due: int
+
+
+def finals_day(ctx: AppContext, messenger: Messenger) -> JobResult:
+    """On the 6th business day, final invoices get worked: the channel sees every customer with
+    a past-due final invoice, each collector gets their own."""
+    day = ctx.today()
+    with ctx.sessions() as session:
+        accounts = _past_due_finals(session, day)
+    collectors = sorted({a.collector_email for a in accounts if a.collector_email})
+    replies = [_finals_reply(f"Your past-due finals for {day_label(day)}",
+                             [a for a in accounts if a.collector_email == email], ctx, to_user=email)
+               for email in collectors]
+    replies.append(_finals_reply(f"Finals day: {plural(len(accounts), 'customer')} with past-due finals",
+                                 accounts, ctx, where=Where(ctx.team.workflow.channels.collections)))
+    _send(ctx, messenger, replies)
+    return JobResult(counts={"customers": len(accounts), "collectors": len(collectors)})
+
+
+def _past_due_finals(session: Session, day: date) -> list[_FinalAccount]:
+    rows = session.execute(
+        select(Customer.erp_id, Customer.name, Customer.currency, TeamMember.email,
+               func.sum(Invoice.open_balance), func.min(Invoice.due_date))
+        .join(Invoice, Invoice.customer_id == Customer.id)
+        .outerjoin(TeamMember, TeamMember.id == Customer.collector_id)
+        .where(Invoice.kind == InvoiceKind.FINAL, Invoice.closed_on.is_(None),
+               Invoice.open_balance > Decimal("0"), Invoice.due_date < day)
+        .group_by(Customer.id, Customer.erp_id, Customer.name, Customer.currency, TeamMember.email)
+    ).all()
+    accounts = [_FinalAccount(erp, name, currency, email, total, (day - oldest).days)
+                for erp, name, currency, email, total, oldest in rows]
+    return sorted(accounts, key=lambda a: (-a.past_due, a.name))
+
+
+def _finals_reply(title: str, accounts: Sequence[_FinalAccount], ctx: AppContext, *,
+                  to_user: str | None = None, where: Where | None = None) -> Reply:
+    shown = accounts[:LIST_ROWS]
+    more = f" The largest {len(shown)} are below." if len(accounts) > len(shown) else ""
+    rows = tuple(
+        Row(title=f"{a.name} ({a.erp_id})",
+            detail=f"final invoice {plural(a.days_past_due, 'day')} past due",
+            fields=(Field("Past due", format_money(a.past_due, a.currency)),
+                    Field("Collector", _member_name(ctx, a.collector_email))),
+            buttons=_account_buttons(a.erp_id))
+        for a in shown
+    )
+    text = (f"{totals((a.past_due, a.currency) for a in accounts)} past due on final invoices.{more}"
+            if accounts else "No final invoice is past due.")
+    return Reply(title=title, text=text, rows=rows, to_user=to_user, where=where)
+
+
+# --- timers owned by the workflows ---------------------------------------------------------
+
+def _domain_job(path: str) -> JobFn:
+    """A job around a workflow's timer function ``(session, ctx) -> list[Reply]``, named by
+    dotted path so the scheduler does not import a workflow until it runs it. The function's
+    changes commit before anything is sent, as with a chat command."""
+    module, _, attr = path.partition(":")
+
+    def run(ctx: AppContext, messenger: Messenger) -> JobResult:
+        timer = getattr(importlib.import_module(module), attr)
+        with ctx.sessions.begin() as session:
+            replies = list(timer(session, ctx))
+        return JobResult(counts={"replies": _send(ctx, messenger, replies)})
+
+    return run
+
+
+def timer_job(name: str, path: str) -> Job:
+    """A quarter-hour job during the working day around the timer function at ``path``
+    ("package.module:function"), skipped while that module does not exist."""
+    return Job(name, Schedule(BUSINESS_DAYS, every_minutes=TIMER_MINUTES), _domain_job(path),
+               needs=path.partition(":")[0])
+
+
+MORNING = attrgetter("daily_list_at")
+
+JOBS: tuple[Job, ...] = (
+    Job("daily_lists", Schedule(BUSINESS_DAYS, at=MORNING), daily_lists),
+    Job("statements_reminder", Schedule(STATEMENTS_DAY, at=MORNING), statements_reminder),
+    Job("finals_day", Schedule(nth_business_day(FINALS_DAY), at=MORNING), finals_day),
+    timer_job("promise_checks", "commands.promises:check_promises"),
+    timer_job("approval_timers", "commands.workflows.approvals:run_timers"),
+    timer_job("confirmation_timers", "commands.workflows.payments:run_timers"),
+)

@@ -1,0 +1,79 @@
+"""``arbot scheduler``: one tick on demand (``--once``, optionally at a pretend time) prints
+what would be posted; bad options refuse without running anything; the long-running form stops
+cleanly on Ctrl-C or a service manager's SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bot.cli_scheduler import run as cli_run
+from bot.settings import EXAMPLE_TEAM_FILE
+from commands.context import AppContext
+from storage.models import JobRun
+from tests.test_scheduler_jobs import DANA, LEE, SAM, seed_portfolio
+from tests.test_scheduler_service import LIST_TITLE
+
+
+@pytest.fixture
+def team_ctx(ctx: AppContext) -> AppContext:
+    seed_portfolio(ctx)
+    return ctx
+
+
+def test_cli_once_prints_the_posts(team_ctx: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_run(team_ctx, Namespace(once=True, at="2026-11-23 08:05")) == 0
+    out = capsys.readouterr().out
+    assert out.count(LIST_TITLE) == 2 and DANA in out and SAM in out and LEE not in out
+    assert out.count("Call lists for Mon 23 Nov") == 1 and "#collections" in out
+    assert "[Log call] [Promise] [Paid]" in out
+    assert "daily_lists for 2026-11-23: done, 3 message(s) sent" in out
+    assert cli_run(team_ctx, Namespace(once=True, at="2026-11-23 08:06")) == 0
+    assert "nothing due at 2026-11-23 08:06 America/Chicago" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (Namespace(once=True, at="Monday at eight"), "is not a time like 2026-11-23 08:00"),
+    (Namespace(once=False, at="2026-11-23 08:00"), "--at needs --once"),
+])
+def test_cli_refuses_bad_options_and_runs_nothing(team_ctx: AppContext, capsys: pytest.CaptureFixture[str],
+                                                 args: Namespace, message: str) -> None:
+    assert cli_run(team_ctx, args) == 2
+    assert message in capsys.readouterr().err
+    with team_ctx.sessions() as session:
+        assert session.scalars(select(JobRun)).all() == []
+
+
+RUN_FOREVER = """
+import sys
+from argparse import Namespace
+from bot.app import build_context
+from bot.cli_scheduler import run
+from bot.settings import Settings
+sys.exit(run(build_context(Settings.from_env()), Namespace(once=False, at=None)))
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_the_long_running_scheduler_stops_cleanly(team_ctx: AppContext, engine: Engine,
+                                                  stop: signal.Signals) -> None:
+    env = dict(os.environ, DATABASE_URL=engine.url.render_as_string(hide_password=False),
+               ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE))
+    proc = subprocess.Popen([sys.executable, "-c", RUN_FOREVER], cwd=Path(__file__).parents[1],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline() if proc.stdout else ""
+        proc.send_signal(stop)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert first.startswith("scheduler running for Ridgeview Collections"), err
+    assert (proc.returncode, out.strip().splitlines()[-1]) == (0, "scheduler stopped"), err

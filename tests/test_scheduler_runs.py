@@ -1,0 +1,149 @@
+"""Run keys: one claim per (job, date) however many schedulers race for it; a failure before
+anything was sent gives the run back, a failure after keeps it."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from commands.context import AppContext
+from commands.messages import Messenger, PostedRef, Reply, Where
+from scheduler.runs import claim, mark, run_claimed
+from storage.db import make_engine, make_session_factory
+from storage.models import JobRun
+
+DAY = date(2026, 11, 23)
+
+
+@dataclass
+class Recorder:
+    """A Messenger that records every post, direct message and update it is asked to send."""
+
+    calls: list[tuple[str, str, Reply]] = field(default_factory=list)  # (kind, channel or email, reply)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def post(self, where: Where, reply: Reply) -> PostedRef:
+        return self._record("post", where.channel, reply, where)
+
+    def direct(self, email: str, reply: Reply) -> PostedRef:
+        return self._record("direct", email, reply, Where(f"dm:{email}"))
+
+    def update(self, ref: PostedRef, reply: Reply) -> None:
+        self._record("update", ref.where.channel, reply, ref.where)
+
+    def _record(self, kind: str, to: str, reply: Reply, where: Where) -> PostedRef:
+        with self._lock:
+            self.calls.append((kind, to, reply))
+            return PostedRef(where=where, message_id=f"m{next(self._ids)}")
+
+    def posts(self, channel: str) -> list[Reply]:
+        return [r for kind, to, r in self.calls if kind == "post" and to == channel]
+
+    def directs(self, email: str | None = None) -> list[Reply]:
+        return [r for kind, to, r in self.calls if kind == "direct" and email in (None, to)]
+
+
+def other_engine(engine: Engine) -> Engine:
+    """A second engine on the same database: what a second scheduler process would have."""
+    return make_engine(engine.url.render_as_string(hide_password=False))
+
+
+def runs(sessions: sessionmaker[Session]) -> list[JobRun]:
+    with sessions() as session:
+        return list(session.scalars(select(JobRun).order_by(JobRun.id)))
+
+
+def test_claim_once_per_job_and_date(ctx: AppContext) -> None:
+    now = ctx.clock.now()
+    assert claim(ctx.sessions, "daily_lists", DAY, now)
+    assert not claim(ctx.sessions, "daily_lists", DAY, now)
+    assert claim(ctx.sessions, "daily_lists", date(2026, 11, 24), now)
+    assert claim(ctx.sessions, "finals_day", DAY, now)
+    assert [(r.job, r.run_date, r.finished_at) for r in runs(ctx.sessions)] == [
+        ("daily_lists", DAY, None), ("daily_lists", date(2026, 11, 24), None), ("finals_day", DAY, None)]
+
+
+def test_a_successful_run_is_finished_with_its_counts(ctx: AppContext) -> None:
+    recorder = Recorder()
+
+    def work(messenger: Messenger) -> tuple[dict[str, int], str]:
+        messenger.post(Where("collections"), Reply(title="hello"))
+        return {"accounts": 3}, "ok"
+
+    outcome = run_claimed(ctx.sessions, key="daily_lists", run_date=DAY, now=ctx.clock.now,
+                          messenger=recorder, work=work)
+    assert (outcome.status, outcome.sent, outcome.counts) == ("done", 1, {"accounts": 3})
+    [row] = runs(ctx.sessions)
+    assert row.finished_at == ctx.clock.now()
+    assert row.result == {"status": "done", "sent": 1, "counts": {"accounts": 3}, "note": "ok"}
+    again = run_claimed(ctx.sessions, key="daily_lists", run_date=DAY, now=ctx.clock.now,
+                        messenger=recorder, work=work)
+    assert again.status == "taken"
+    assert len(recorder.posts("collections")) == 1
+
+
+def test_failure_before_sending_releases_the_claim_for_a_retry(ctx: AppContext) -> None:
+    def broken(messenger: Messenger) -> tuple[dict[str, int], str]:
+        raise RuntimeError("database went away")
+
+    outcome = run_claimed(ctx.sessions, key="daily_lists", run_date=DAY, now=ctx.clock.now,
+                          messenger=Recorder(), work=broken)
+    assert outcome.status == "retry" and "database went away" in outcome.note
+    assert runs(ctx.sessions) == []
+    assert claim(ctx.sessions, "daily_lists", DAY, ctx.clock.now())
+
+
+def test_failure_after_sending_keeps_the_claim(ctx: AppContext) -> None:
+    recorder = Recorder()
+
+    def half(messenger: Messenger) -> tuple[dict[str, int], str]:
+        messenger.direct("dana.reyes@example.com", Reply(title="Your call list"))
+        raise RuntimeError("chat platform timed out")
+
+    outcome = run_claimed(ctx.sessions, key="daily_lists", run_date=DAY, now=ctx.clock.now,
+                          messenger=recorder, work=half)
+    assert (outcome.status, outcome.sent) == ("failed", 1)
+    [row] = runs(ctx.sessions)
+    assert row.result["status"] == "failed" and "timed out" in row.result["error"]
+    assert not claim(ctx.sessions, "daily_lists", DAY, ctx.clock.now())
+    assert len(recorder.directs()) == 1
+
+
+def test_a_missed_slot_is_recorded_once(ctx: AppContext) -> None:
+    args = dict(key="daily_lists", run_date=DAY, now=ctx.clock.now(), status="missed", note="late")
+    assert mark(ctx.sessions, **args)
+    assert not mark(ctx.sessions, **args)
+    [row] = runs(ctx.sessions)
+    assert row.result == {"status": "missed", "sent": 0, "note": "late"}
+
+
+@pytest.mark.parametrize("contenders", [2, 8])
+def test_racing_claims_from_separate_engines_have_one_winner(ctx: AppContext, engine: Engine,
+                                                             contenders: int) -> None:
+    engines = [other_engine(engine) for _ in range(contenders)]
+    factories = [make_session_factory(e) for e in engines]
+    start = threading.Barrier(contenders)
+    wins: list[bool] = []
+
+    def contend(sessions: sessionmaker[Session]) -> None:
+        start.wait()
+        wins.append(claim(sessions, "daily_lists", DAY, ctx.clock.now()))
+
+    threads = [threading.Thread(target=contend, args=(f,)) for f in factories]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    finally:
+        for e in engines:
+            e.dispose()
+    assert sorted(wins) == [False] * (contenders - 1) + [True]
+    assert len(runs(ctx.sessions)) == 1

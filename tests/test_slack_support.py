@@ -1,0 +1,431 @@
+"""What the Slack tests talk to: a fake Slack Web API that records every call and answers like
+Slack, the real arbot server on a real port, and requests signed exactly as Slack signs them.
+
+Both servers run on one event loop in a background thread; a test is plain synchronous code
+that sends a request and then waits for the background work it started to finish
+(:meth:`SlackWorld.settle`), so nothing depends on a fixed sleep.
+
+    world.command("U0DANA", "promise C200 300 fri")      # /ar promise C200 300 fri
+    card = world.last_post("CFINANCE")
+    world.click("U0PRIYA", card, "Confirm")
+
+The tests of the fake itself are at the bottom."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.server import MOUNTED, ServerSettings, build_web_app
+from bot.slack.settings import SlackSettings
+from commands.context import AppContext
+from storage.models import Customer, Invoice, InvoiceKind, TeamMember
+
+FIXTURES = Path(__file__).parent / "fixtures" / "slack"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_USER = "U0ARBOT"
+T = TypeVar("T")
+
+# Slack user id -> email, for the example team.
+USERS = {
+    "U0DANA": "dana.reyes@example.com", "U0SAM": "sam.okafor@example.com",
+    "U0PRIYA": "priya.shah@example.com", "U0TOM": "tom.becker@example.com",
+    "U0MARIA": "maria.lopez@example.com", "U0CHRIS": "chris.wong@example.com",
+    "U0ALEX": "alex.kim@example.com",
+}
+NASTY_NAME = "<!channel> *Bold* _Co_ <@U0ALEX>"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# -- the fake Web API --------------------------------------------------------------------------
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int
+    answer: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class FakeSlack:
+    """Answers the Web API methods arbot uses the way Slack does, and records every call.
+    ``fail_next(method, status)`` makes the next call(s) of a method fail (429 carries
+    ``Retry-After: 1``)."""
+
+    users: dict[str, str] = field(default_factory=lambda: dict(USERS))
+    calls: list[Call] = field(default_factory=list)
+    url: str = ""
+    _failures: dict[str, list[int]] = field(default_factory=dict)
+    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _runner: web.AppRunner | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.url}/respond/{name}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def fail_next(self, method: str, status: int, times: int = 1) -> None:
+        with self._lock:
+            self._failures.setdefault(method, []).extend([status] * times)
+
+    def made(self, method: str | None = None, *, status: int | None = 200) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if (method is None or c.method == method)
+                    and (status is None or c.status == status)]
+
+    def wait_for(self, check: Callable[[FakeSlack], T], timeout: float = 10) -> T:
+        """Poll until ``check`` returns something truthy (for work no drain can see)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = check(self)
+            if result or time.monotonic() > deadline:
+                assert result, "timed out waiting for the fake Slack to see the expected calls"
+                return result
+            time.sleep(0.02)
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await _params(request)
+        with self._lock:
+            failures = self._failures.get(method)
+            status = failures.pop(0) if failures else 200
+        if status != 200:
+            headers = {"Retry-After": "1"} if status == 429 else {}
+            answer = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
+            self._record(Call(method, params, status, answer))
+            return web.json_response(answer, status=status, headers=headers)
+        answer = self._answer(method, params)
+        self._record(Call(method, params, 200, answer))
+        return web.json_response(answer)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        params = await request.json()
+        self._record(Call("response_url", {**params, "name": request.match_info["name"]}, 200, {"ok": True}))
+        return web.Response(text="ok")
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        ts = f"1763910{next(self._ts):03d}.000100"
+        if method == "auth.test":
+            return {"ok": True, "url": "https://ridgeview.slack.com/", "team": "Ridgeview", "user": "arbot",
+                    "team_id": "T0RIDGE", "user_id": BOT_USER, "bot_id": "B0ARBOT", "is_enterprise_install": False}
+        if method in ("chat.postMessage", "chat.update"):
+            channel = channel_id(str(params.get("channel", "")))
+            return {"ok": True, "channel": channel, "ts": params.get("ts") or ts,
+                    "message": {"text": params.get("text"), "blocks": params.get("blocks"), "ts": ts}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method == "users.info":
+            user = str(params.get("user"))
+            return self._user(user) if user in self.users else {"ok": False, "error": "user_not_found"}
+        if method == "users.lookupByEmail":
+            found = [uid for uid, email in self.users.items() if email == params.get("email")]
+            return self._user(found[0]) if found else {"ok": False, "error": "users_not_found"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).removeprefix("U")}}
+        if method in ("views.open", "views.publish"):
+            return {"ok": True, "view": {"id": f"V{next(self._ts)}", **params.get("view", {})}}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        return {"ok": True, "user": {"id": user_id, "name": user_id.lower(), "profile": {"email": self.users[user_id]}}}
+
+
+def channel_id(channel: str) -> str:
+    """A channel name as Slack would answer with its id: ``finance`` -> ``CFINANCE``."""
+    if re.fullmatch(r"[CDGU][A-Z0-9]+", channel):
+        return channel if not channel.startswith("U") else "D" + channel[1:]
+    return "C" + re.sub(r"[^A-Z0-9]", "", channel.upper())
+
+
+async def _params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        params.update(await request.json())
+    elif request.can_read_body:
+        params.update(dict(await request.post()))
+    for key in ("blocks", "view"):
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params
+
+
+# -- the loop in a thread, and the real server -----------------------------------------------
+
+class LoopThread:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 60) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+def sign(body: str, timestamp: int, secret: str = SECRET) -> str:
+    """Slack's request signature: v0= HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackWorld:
+    """The arbot server (built by ``build_web_app``) against the fake, for one test."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.loop = LoopThread()
+        self.fake = FakeSlack()
+        self.loop.run(self.fake.start())
+        self.settings = ServerSettings(slack=SlackSettings(bot_token="xoxb-test", signing_secret=SECRET,
+                                                           api_url=self.fake.api_url))
+        self.app = build_web_app(ctx, self.settings)
+        self.runtime = self.app[MOUNTED]["slack"].background
+        self._runner = web.AppRunner(self.app, access_log=None)
+        self.loop.run(self._runner.setup())
+        self.loop.run(web.TCPSite(self._runner, "127.0.0.1", 0).start())
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        self._responses = itertools.count(1)
+
+    def close(self) -> None:
+        self.loop.run(self._runner.cleanup())
+        self.loop.run(self.fake.stop())
+        self.loop.close()
+
+    @property
+    def messenger(self) -> Any:
+        return self.app[MOUNTED]["slack"].messenger
+
+    # sending, as Slack does
+    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
+             signature: str | None = None, path: str = "/slack/events",
+             headers: dict[str, str] | None = None) -> tuple[int, str]:
+        ts = int(time.time()) if timestamp is None else timestamp
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts),
+                   "X-Slack-Signature": signature or sign(body, ts), **(headers or {})}
+        request = urllib.request.Request(self.url + path, data=body.encode(), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    def command(self, user: str, text: str, *, command: str = "/ar", channel: str = "C0COLLECT") -> str:
+        """A slash command; returns the name of its response URL (to find the answer)."""
+        name = f"cmd{next(self._responses)}"
+        fields = {**fixture("slash_command"), "user_id": user, "text": text, "command": command,
+                  "channel_id": channel, "response_url": self.fake.response_url(name)}
+        status, _ = self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded")
+        assert status == 200
+        return name
+
+    def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def click(self, user: str, message: Call, label: str, *, customer: str | None = None) -> str:
+        """``user`` presses the button labelled ``label`` on a posted (or updated) message; on
+        a list, the one on ``customer``'s line. Returns the name of its response URL."""
+        button = next(e for b in message.params["blocks"] if b["type"] == "actions"
+                      for e in b["elements"] if e["text"]["text"] == label
+                      and (customer is None or json.loads(e["value"])["v"].get("customer") == customer))
+        channel, ts = message.answer["channel"], message.answer["ts"]
+        name = f"act{next(self._responses)}"
+        payload = fixture("block_actions")
+        payload["user"] = {**payload["user"], "id": user}
+        payload["container"] = {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": False}
+        payload["channel"] = {"id": channel, "name": "directmessage" if channel.startswith("D") else "channel"}
+        payload["message"] = {**payload["message"], "ts": ts, "blocks": message.params["blocks"]}
+        payload["response_url"] = self.fake.response_url(name)
+        payload["actions"] = [{**payload["actions"][0], "action_id": button["action_id"],
+                               "text": button["text"], "value": button["value"]}]
+        status, _ = self.interact(payload)
+        assert status == 200
+        return name
+
+    def submit(self, user: str, opened: Call, values: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``user`` fills in the form ``views.open`` showed and submits it; ``values`` by field:
+        a string for text, a date for a date picker, a list for checkboxes."""
+        view = opened.params["view"]
+        payload = fixture("view_submission")
+        payload["user"] = {**payload["user"], "id": user}
+        payload["view"] = {**payload["view"], "blocks": view["blocks"], "callback_id": view["callback_id"],
+                           "private_metadata": view["private_metadata"],
+                           "state": {"values": _state(view["blocks"], values)}}
+        status, body = self.interact(payload)
+        return status, (json.loads(body) if body else {})
+
+    def event(self, name: str, *, event_id: str | None = None, retry: int = 0, **event: Any) -> tuple[int, str]:
+        """An Events API delivery of fixture ``name`` with these event fields; a fresh
+        ``event_id`` unless one is given (Slack keeps it on retries, and says which retry)."""
+        payload = fixture(name)
+        payload["event"] = {**payload["event"], **event}
+        payload["event_id"] = event_id or f"Ev{next(self._responses):06d}"
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        return self.post(json.dumps(payload), "application/json", headers=headers)
+
+    def settle(self) -> None:
+        """Wait until the work the requests started (and the work it started) is done."""
+        self.loop.run(self.runtime.drain())
+
+    # reading what Slack was asked to do
+    def posts(self, channel: str) -> list[Call]:
+        return [c for c in self.fake.made("chat.postMessage") if c.answer["channel"] == channel]
+
+    def last_post(self, channel: str) -> Call:
+        return self.posts(channel)[-1]
+
+    def answers(self, name: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.fake.made("response_url") if c.params["name"] == name]
+
+
+def _state(blocks: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """The ``view.state.values`` Slack sends for these inputs."""
+    state: dict[str, Any] = {}
+    for block in blocks:
+        if block["type"] != "input":
+            continue
+        element, block_id = block["element"], block["block_id"]
+        value = values.get(block_id)
+        kind = element["type"]
+        if kind == "datepicker":
+            entry = {"type": kind, "selected_date": value.isoformat() if value else None}
+        elif kind == "static_select":
+            entry = {"type": kind, "selected_option": None if value is None else
+                     {"text": {"type": "plain_text", "text": value}, "value": value}}
+        elif kind == "checkboxes":
+            entry = {"type": kind, "selected_options": [{"value": v} for v in (value or [])]}
+        else:
+            entry = {"type": kind, "value": value}
+        state[block_id] = {element["action_id"]: entry}
+    return state
+
+
+def text_of(call_params: dict[str, Any]) -> str:
+    """Everything a message shows, as one string (for asserting on what people read)."""
+    parts = [call_params.get("text") or ""]
+    for block in call_params.get("blocks") or []:
+        for key in ("text",):
+            if isinstance(block.get(key), dict):
+                parts.append(block[key]["text"])
+        parts += [f["text"] for f in block.get("fields") or []]
+        parts += [e.get("text", "") for e in block.get("elements") or [] if block["type"] == "context"]
+    return "\n".join(parts)
+
+
+# -- a small ledger --------------------------------------------------------------------------
+
+CREATED = datetime(2026, 10, 1, tzinfo=timezone.utc)
+LEDGER = [
+    # erp id, name, collector, [(number, kind, due date, open balance)]
+    ("C100", "Acme Dental Group", "dana.reyes@example.com",
+     [("INV-1", InvoiceKind.STANDARD, date(2026, 10, 1), "1000.00"),
+      ("INV-3", InvoiceKind.FINAL, date(2026, 8, 1), "2000.00")]),
+    ("C200", "Acme Ortho", "dana.reyes@example.com", [("A-1", InvoiceKind.STANDARD, date(2026, 11, 1), "800.00")]),
+    ("C300", "Route 66 Dental", "dana.reyes@example.com",
+     [("R-1", InvoiceKind.STANDARD, date(2026, 9, 3), "700.00")]),
+    ("C900", NASTY_NAME, "dana.reyes@example.com", [("N-1", InvoiceKind.STANDARD, date(2026, 10, 10), "450.00")]),
+]
+
+
+def seed(ctx: AppContext) -> dict[str, int]:
+    """Four past-due accounts of Dana's; one named to ping and format if it were not escaped."""
+    with ctx.sessions.begin() as session:
+        members = {m.email: m.id for m in session.scalars(select(TeamMember))}
+        ids = {}
+        for erp_id, name, collector, items in LEDGER:
+            customer = Customer(erp_id=erp_id, name=name, currency="USD", created_at=CREATED,
+                                collector_id=members[collector])
+            session.add(customer)
+            session.flush()
+            ids[erp_id] = customer.id
+            for number, kind, due, balance in items:
+                session.add(Invoice(customer_id=customer.id, number=number, kind=kind, due_date=due,
+                                    amount=Decimal(balance), open_balance=Decimal(balance), currency="USD"))
+    return ids
+
+
+@pytest.fixture
+def world(ctx: AppContext) -> Iterator[SlackWorld]:
+    seed(ctx)
+    slack = SlackWorld(ctx)
+    try:
+        yield slack
+    finally:
+        slack.close()
+
+
+# -- the fake itself -------------------------------------------------------------------------
+
+def test_the_fake_answers_like_slack_and_fails_on_request() -> None:
+    loop, fake = LoopThread(), FakeSlack()
+    try:
+        loop.run(fake.start())
+        from slack_sdk import WebClient
+        from slack_sdk.errors import SlackApiError
+
+        client = WebClient(token="xoxb-test", base_url=fake.api_url)
+        posted = client.chat_postMessage(channel="finance", text="hi")
+        assert posted["channel"] == "CFINANCE" and posted["ts"]
+        assert client.users_info(user="U0DANA")["user"]["profile"]["email"] == "dana.reyes@example.com"
+        fake.fail_next("chat.postMessage", 429)
+        with pytest.raises(SlackApiError) as caught:
+            client.chat_postMessage(channel="finance", text="again")
+        assert caught.value.response.status_code == 429
+        assert caught.value.response.headers.get("retry-after") == ["1"] or \
+            caught.value.response.headers.get("Retry-After") in ("1", ["1"])
+        assert [c.status for c in fake.made("chat.postMessage", status=None)] == [200, 429]
+    finally:
+        loop.run(fake.stop())
+        loop.close()

@@ -1,0 +1,412 @@
+"""The Teams bot through botbuilder's TestAdapter: people type in a personal chat or @mention the
+bot in a channel, click Adaptive Card buttons (``Action.Execute`` invokes), and the bot answers,
+posts proactively to channels it learnt at install, and survives a restart.
+
+``TeamsWorld`` is the test rig, imported by the other Teams tests: the example team, each member
+known to Teams as ``29:<name>``, five team channels, and helpers that speak Teams activities."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import tomllib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, Entity
+from sqlalchemy import func, select
+
+from bot.settings import EXAMPLE_TEAM_FILE
+from bot.teams.cards import DATA_KEY
+from bot.teams.settings import TeamsSettings
+from bot.teams.web import TeamsApp, build
+from commands.context import AppContext
+from commands.delivery import posted
+from commands.team import team_from_dict
+from storage.models import ApprovalRequest, ApprovalStatus, ConversationRef, Promise
+
+TENANT = "tenant-1"
+BOT = ChannelAccount(id="28:arbot", name="arbot")
+SERVICE_URL = "https://smba.example.test/amer/"
+TEAM_ID = "19:general@thread.tacv2"
+CHANNELS = {"collections": TEAM_ID, "finance": "19:finance@thread.tacv2",
+            "approvals": "19:approvals@thread.tacv2", "client-services": "19:cs@thread.tacv2",
+            "sales": "19:sales@thread.tacv2"}
+DANA, PRIYA, MARIA = "dana.reyes@example.com", "priya.shah@example.com", "maria.lopez@example.com"
+
+
+def teams_user_id(email: str) -> str:
+    return "29:" + email.split("@")[0]
+
+
+def teams_ctx(ctx: AppContext, **teams_section: Any) -> AppContext:
+    """The example team with a ``teams_id`` on every member (and an optional ``[teams]`` table)."""
+    data = tomllib.loads(EXAMPLE_TEAM_FILE.read_text(encoding="utf-8"))
+    for member in data["members"]:
+        member["teams_id"] = teams_user_id(member["email"])
+    if teams_section:
+        data["teams"] = teams_section
+    return dataclasses.replace(ctx, team=team_from_dict(data))
+
+
+def card_of(activity: Activity) -> dict[str, Any]:
+    [attachment] = activity.attachments
+    return attachment.content
+
+
+def title_of(activity: Activity) -> str:
+    return card_of(activity)["body"][0]["text"]
+
+
+def personal(email: str) -> ConversationAccount:
+    return ConversationAccount(id=f"a:chat-{email.split('@')[0]}", conversation_type="personal", tenant_id=TENANT)
+
+
+def channel(name: str, thread: str | None = None) -> ConversationAccount:
+    conversation_id = CHANNELS[name] + (f";messageid={thread}" if thread else "")
+    return ConversationAccount(id=conversation_id, conversation_type="channel", is_group=True, tenant_id=TENANT)
+
+
+class TeamsWorld:
+    """One bot process: a TestAdapter standing in for the Bot Connector, the real TeamsBot."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        template = Activity(channel_id="msteams", service_url=SERVICE_URL, recipient=BOT,
+                            from_property=ChannelAccount(id="29:nobody"), conversation=personal(DANA))
+        self.adapter = TestAdapter(template_or_conversation=template)
+        self.app: TeamsApp = build(ctx, TeamsSettings(dev=True), adapter=self.adapter)
+        self.adapter.logic = self.app.bot.on_turn
+
+    async def start(self) -> None:
+        self.app.messenger.bind(asyncio.get_running_loop())
+
+    async def send(self, activity: Activity) -> list[Activity]:
+        """Deliver one activity; return everything the bot sent because of it."""
+        before = len(self.adapter.activity_buffer)
+        await self.adapter.receive_activity(activity)
+        return self.adapter.activity_buffer[before:]
+
+    async def install_team(self) -> None:
+        """The bot is added to the team, and Teams tells it about each channel."""
+        for name, channel_id in CHANNELS.items():
+            await self.send(Activity(
+                type=ActivityTypes.conversation_update, from_property=ChannelAccount(id=teams_user_id(DANA)),
+                conversation=channel("collections"),
+                channel_data={"eventType": "channelCreated", "team": {"id": TEAM_ID},
+                              "channel": {"id": channel_id, "name": name.replace("-", " ").title()},
+                              "tenant": {"id": TENANT}}))
+
+    async def say(self, email: str, text: str, *, where: ConversationAccount | None = None,
+                  mention: bool = False, activity_id: str | None = None) -> list[Activity]:
+        sender = ChannelAccount(id=teams_user_id(email), name=email)
+        entities = None
+        if mention:
+            text = f"<at>arbot</at> {text}"
+            # As the connector delivers it: a JSON entity, not the SDK's Mention class.
+            entities = [Entity().deserialize({"type": "mention", "text": "<at>arbot</at>",
+                                              "mentioned": {"id": BOT.id, "name": BOT.name}})]
+        return await self.send(Activity(type=ActivityTypes.message, text=text, from_property=sender,
+                                        conversation=where or personal(email), entities=entities,
+                                        id=activity_id))
+
+    async def click(self, email: str, card: dict[str, Any], label: str, *, message_id: str,
+                    where: ConversationAccount, typed: str | None = None) -> tuple[Any, list[Activity]]:
+        """Press the button ``label`` as ``email`` (Action.Execute); returns the invoke response
+        body and the other activities the bot sent."""
+        action = next(a for a in _actions(card) if a["title"] == label)
+        data = dict(action["data"])
+        if typed is not None:
+            data[action["data"][DATA_KEY]["input"]] = typed
+        sent = await self.send(Activity(
+            type=ActivityTypes.invoke, name="adaptiveCard/action", reply_to_id=message_id,
+            from_property=ChannelAccount(id=teams_user_id(email)), conversation=where,
+            value={"action": {"type": "Action.Execute", "verb": action["verb"], "data": data}, "trigger": "manual"}))
+        [response] = [a for a in sent if a.type == ActivityTypes.invoke_response]
+        return response.value.body, [a for a in sent if a.type != ActivityTypes.invoke_response]
+
+
+def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found = list(card.get("actions", []))
+    for block in card["body"]:
+        for item in block.get("items", []):
+            found += item.get("actions", [])
+    return found
+
+
+def run(world_test: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(world_test())
+
+
+def test_a_command_in_personal_chat_is_answered_there(ctx: AppContext) -> None:
+    from tests.test_chat_world import seed_world
+
+    seed_world(ctx)
+    world = TeamsWorld(teams_ctx(ctx))
+
+    async def conversation() -> None:
+        await world.start()
+        [status] = await world.say(DANA, "status acme dental")
+        assert status.conversation.id == personal(DANA).id
+        assert title_of(status) == "Acme Dental Group (C100)"
+        assert {"title": "Balance", "value": "$3,350.10"} in card_of(status)["body"][2]["facts"]
+        [unknown] = await world.say(DANA, "promse acme 100 fri")
+        assert card_of(unknown)["body"][0]["color"] == "Attention"
+        assert r"Did you mean \`promise\`?" in title_of(unknown)
+
+    run(conversation)
+    with ctx.sessions() as session:
+        stored = session.scalar(select(ConversationRef).where(ConversationRef.key == f"dm:{DANA}"))
+    assert stored.reference["conversation"]["id"] == personal(DANA).id
+    assert stored.reference["serviceUrl"] == SERVICE_URL and "activityId" not in stored.reference
+
+
+def test_a_mention_in_a_channel_is_stripped_and_answered_in_its_thread(ctx: AppContext) -> None:
+    from tests.test_chat_world import seed_world
+
+    seed_world(ctx)
+    world = TeamsWorld(teams_ctx(ctx))
+
+    async def conversation() -> None:
+        await world.start()
+        await world.install_team()
+        [answer] = await world.say(DANA, "promise acme dental 1200 fri", where=channel("collections", "1700"),
+                                   mention=True)
+        assert answer.conversation.id == f"{TEAM_ID};messageid=1700"
+        assert title_of(answer).startswith("Promise recorded"), title_of(answer)
+
+    run(conversation)
+    with ctx.sessions() as session:
+        promise = session.scalar(select(Promise).order_by(Promise.id.desc()))
+    assert (promise.amount, promise.promised_date.isoformat()) == (1200, "2026-11-27")
+
+
+def _world(ctx: AppContext) -> TeamsWorld:
+    from tests.test_chat_world import seed_world
+
+    seed_world(ctx)
+    return TeamsWorld(teams_ctx(ctx))
+
+
+def _posted_id(ctx: AppContext, key: str) -> str:
+    with ctx.sessions() as session:
+        ref = posted(session, key)
+    assert ref is not None, f"nothing tracked as {key}"
+    return ref.message_id
+
+
+def test_approve_click_refreshes_the_card_for_everyone_and_tells_the_requester(ctx: AppContext) -> None:
+    world = _world(ctx)
+
+    async def conversation() -> None:
+        await world.start()
+        await world.install_team()
+        sent = await world.say(DANA, "hold acme ortho final invoice 120 days past due")
+        card_post, ack = sent
+        assert card_post.conversation.id == CHANNELS["approvals"]  # a new thread in #approvals
+        assert title_of(card_post) == "Approval needed: hold on Acme Ortho"
+        assert ack.conversation.id == personal(DANA).id and title_of(ack).startswith("Approval requested")
+        card_id = _posted_id(ctx, "approval:1")
+        body, others = await world.click(MARIA, card_of(card_post), "Approve", message_id=card_id,
+                                         where=channel("approvals", card_id))
+        assert (body.status_code, body.type) == (200, "application/vnd.microsoft.card.adaptive")
+        assert body.value["body"][0]["text"] == "Approved: hold on Acme Ortho"
+        assert "actions" not in body.value  # decided: nothing left to press
+        [update] = world.adapter.updated_activities
+        assert (update.id, card_of(update)) == (card_id, body.value)  # the same card, for everyone
+        told = {(a.conversation.id, title_of(a)) for a in others}
+        assert (f"{CHANNELS['approvals']};messageid={card_id}", "Approved: hold on Acme Ortho (request #1)") in told
+        assert (personal(DANA).id, "Approved: hold on Acme Ortho (request #1)") in told
+        assert any(conv == CHANNELS["client-services"] and t.startswith("Hold placed") for conv, t in told)
+
+    run(conversation)
+    with ctx.sessions() as session:
+        assert session.get(ApprovalRequest, 1).status is ApprovalStatus.APPROVED
+
+
+def test_reject_click_takes_the_typed_reason(ctx: AppContext) -> None:
+    world = _world(ctx)
+
+    async def conversation() -> None:
+        await world.start()
+        await world.install_team()
+        card_post, _ = await world.say(DANA, "hold acme ortho retainer unpaid")
+        card_id = _posted_id(ctx, "approval:1")
+        where = channel("approvals", card_id)
+        body, _ = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where)
+        assert body.type == "application/vnd.microsoft.activity.message"  # only Maria sees it
+        assert "say why you reject it" in body.value
+        body, _ = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where,
+                                    typed="they paid the retainer this morning")
+        assert body.value["body"][0]["text"] == "Rejected: hold on Acme Ortho"
+        assert "they paid the retainer this morning" in body.value["body"][1]["text"]
+
+    run(conversation)
+    with ctx.sessions() as session:
+        request = session.get(ApprovalRequest, 1)
+    assert (request.status, request.decision_reason) == (ApprovalStatus.REJECTED, "they paid the retainer this morning")
+
+
+def test_finance_confirms_part_of_a_payment_from_its_card(ctx: AppContext) -> None:
+    world = _world(ctx)
+
+    async def conversation() -> None:
+        await world.start()
+        await world.install_team()
+        sent = await world.say(DANA, "paid acme dental 1200 today wire REF-1")
+        [card_post] = [a for a in sent if a.conversation.id == CHANNELS["finance"]]
+        assert title_of(card_post).startswith("Payment to confirm")
+        card_id = _posted_id(ctx, "confirmation:1")
+        body, _ = await world.click(PRIYA, card_of(card_post), "Partial", message_id=card_id,
+                                    where=channel("finance", card_id), typed="500")
+        assert body.value["body"][0]["text"].startswith("Payment partly confirmed")
+        assert "$500.00 of $1,200.00 received" in body.value["body"][1]["text"]
+
+    run(conversation)
+
+
+def test_list_buttons_answer_in_the_personal_chat(ctx: AppContext) -> None:
+    world = _world(ctx)
+
+    async def conversation() -> None:
+        await world.start()
+        [listed] = await world.say(DANA, "list")
+        card = card_of(listed)
+        assert title_of(listed).startswith("Your call list for Mon 23 Nov 2026")
+        first_row = card["body"][1]
+        assert [a["title"] for a in first_row["items"][-1]["actions"]] == ["Log call", "Promise", "Paid"]
+        body, [prompt] = await world.click(DANA, {"body": [first_row]}, "Log call", message_id="41",
+                                           where=personal(DANA))
+        assert title_of(prompt).startswith("Log a contact with")
+        assert prompt.conversation.id == personal(DANA).id
+        assert body.type == "application/vnd.microsoft.activity.message" and body.value == \
+            card_of(prompt)["body"][0]["text"].replace("\\", "")
+
+    run(conversation)
+
+
+def test_submit_fallback_and_refresh(ctx: AppContext) -> None:
+    """An older client sends Action.Submit as a message with the data as its value; a client
+    showing a stale card asks for a refresh and gets the card as last drawn."""
+    world = _world(ctx)
+
+    async def conversation() -> None:
+        await world.start()
+        await world.install_team()
+        card_post, _ = await world.say(DANA, "hold acme ortho retainer unpaid")
+        card_id = _posted_id(ctx, "approval:1")
+        refresh = card_of(card_post)["refresh"]["action"]
+        response = await world.send(Activity(
+            type=ActivityTypes.invoke, name="adaptiveCard/action", reply_to_id=card_id,
+            from_property=ChannelAccount(id=teams_user_id(MARIA)), conversation=channel("approvals", card_id),
+            value={"action": {"type": "Action.Execute", "verb": refresh["verb"], "data": refresh["data"]}}))
+        assert response[0].value.body.value == card_of(card_post)
+        approve = card_of(card_post)["actions"][0]["fallback"]
+        sent = await world.send(Activity(type=ActivityTypes.message, value=approve["data"], reply_to_id=card_id,
+                                         from_property=ChannelAccount(id=teams_user_id(MARIA)),
+                                         conversation=channel("approvals", card_id)))
+        assert title_of(world.adapter.updated_activities[0]) == "Approved: hold on Acme Ortho"
+        assert any(title_of(a) == "Approved: hold on Acme Ortho (request #1)" for a in sent)
+
+    run(conversation)
+    with ctx.sessions() as session:
+        assert session.get(ApprovalRequest, 1).status is ApprovalStatus.APPROVED
+
+
+def test_a_redelivered_message_takes_effect_once(ctx: AppContext) -> None:
+    world = _world(ctx)
+
+    async def conversation() -> None:
+        await world.start()
+        first = await world.say(DANA, "promise acme dental 310 fri", activity_id="act-7")
+        again = await world.say(DANA, "promise acme dental 310 fri", activity_id="act-7")
+        assert len(first) == 1 and again == []
+
+    run(conversation)
+    with ctx.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Promise).where(Promise.amount == 310)) == 1
+
+
+def test_proactive_posts_survive_a_restart(ctx: AppContext) -> None:
+    """References learnt by one process are what the next one posts through."""
+    world = _world(ctx)
+
+    async def before_restart() -> None:
+        await world.start()
+        await world.install_team()
+        await world.say(DANA, "help")
+
+    run(before_restart)
+    restarted = TeamsWorld(teams_ctx(ctx))
+    from commands.messages import Reply, Where
+
+    async def after_restart() -> None:
+        await restarted.start()
+        messenger = restarted.app.messenger
+        ref = await asyncio.to_thread(messenger.post, Where("collections"), Reply(title="Daily summary"))
+        dm = await asyncio.to_thread(messenger.direct, DANA, Reply(title="Your list is ready"))
+        threaded = await asyncio.to_thread(messenger.post, Where("collections", thread=ref.message_id),
+                                           Reply(title="In the thread"))
+        posts = restarted.adapter.activity_buffer
+        assert [(a.conversation.id, title_of(a)) for a in posts] == [
+            (TEAM_ID, "Daily summary"), (personal(DANA).id, "Your list is ready"),
+            (f"{TEAM_ID};messageid={ref.message_id}", "In the thread")]
+        assert (dm.where.channel, threaded.where.thread) == (f"dm:{DANA}", ref.message_id)
+
+    run(after_restart)
+
+
+def test_an_unknown_channel_is_said_not_swallowed(ctx: AppContext) -> None:
+    """No team installed: the approval is saved, and the requester learns the card could not be posted."""
+    world = _world(ctx)
+
+    async def conversation() -> None:
+        await world.start()
+        sent = await world.say(DANA, "hold acme ortho retainer unpaid")
+        titles = [title_of(a) for a in sent]
+        assert titles[0] == "Saved, but I could not post \"Approval needed: hold on Acme Ortho\""
+        assert "does not know the Teams channel #approvals yet" in card_of(sent[0])["body"][1]["text"]
+        assert titles[1].startswith("Approval requested")
+
+    run(conversation)
+    with ctx.sessions() as session:
+        assert session.get(ApprovalRequest, 1).status is ApprovalStatus.PENDING
+
+
+def test_a_channel_mapped_by_id_in_the_team_file_is_reached_without_an_install(ctx: AppContext) -> None:
+    from tests.test_chat_world import seed_world
+
+    seed_world(ctx)
+    world = TeamsWorld(teams_ctx(ctx, channels={"approvals": "19:mapped@thread.tacv2"}))
+
+    async def conversation() -> None:
+        await world.start()
+        await world.say(DANA, "help")  # the bot has seen one conversation: it knows the service URL
+        card_post, _ = await world.say(DANA, "hold acme ortho retainer unpaid")
+        assert card_post.conversation.id == "19:mapped@thread.tacv2"
+
+    run(conversation)
+
+
+def test_uninstall_forgets_the_personal_chat(ctx: AppContext) -> None:
+    world = _world(ctx)
+
+    async def conversation() -> None:
+        await world.start()
+        await world.send(Activity(type=ActivityTypes.installation_update, action="add",
+                                  from_property=ChannelAccount(id=teams_user_id(PRIYA)), conversation=personal(PRIYA)))
+        assert await _keys(ctx) == [f"dm:{PRIYA}"]
+        await world.send(Activity(type=ActivityTypes.installation_update, action="remove",
+                                  from_property=ChannelAccount(id=teams_user_id(PRIYA)), conversation=personal(PRIYA)))
+        assert await _keys(ctx) == []
+
+    run(conversation)
+
+
+async def _keys(ctx: AppContext) -> list[str]:
+    def keys() -> list[str]:
+        with ctx.sessions() as session:
+            return sorted(session.scalars(select(ConversationRef.key)))
+
+    return await asyncio.to_thread(keys)

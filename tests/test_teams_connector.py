@@ -1,0 +1,293 @@
+"""The Teams endpoint over real HTTP: ``/api/messages`` on an aiohttp server, with a local fake
+Bot Connector service standing in for Teams (activities point their ``serviceUrl`` at it). Covers
+who may reach the endpoint, invoke answers as Teams receives them, identity through TeamsInfo,
+and retries when Teams answers 429/412/502/504."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.teams.settings import TeamsSettings, TeamsSettingsError, settings_problem
+from bot.teams.web import TEAMS_APP, add_routes, health
+from commands.context import AppContext
+from storage.models import ChatIdentity
+from tests.test_teams_adapter import MARIA, teams_ctx
+
+APP_ID = "11111111-2222-3333-4444-555555555555"
+
+
+@dataclass
+class FakeConnector:
+    """The Bot Connector REST API, as much of it as the bot uses. ``failures`` holds statuses
+    to answer with, in order, before sends succeed again."""
+
+    members: dict[str, dict[str, str]] = field(default_factory=dict)
+    channels: list[dict[str, str]] = field(default_factory=list)
+    failures: list[int] = field(default_factory=list)
+    sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    updated: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    attempts: int = 0
+    member_lookups: int = 0
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{cid}/activities", self._send)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._send)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._update)
+        app.router.add_get("/v3/conversations/{cid}/members/{mid}", self._member)
+        app.router.add_get("/v3/teams/{tid}/conversations", self._channels)
+        return app
+
+    async def _send(self, request: web.Request) -> web.Response:
+        self.attempts += 1
+        if self.failures:
+            status = self.failures.pop(0)
+            return web.json_response({"error": {"code": "Throttled", "message": "slow down"}}, status=status,
+                                     headers={"Retry-After": "0"})
+        self.sent.append((request.match_info["cid"], await request.json()))
+        return web.json_response({"id": f"m{next(self._ids)}"})
+
+    async def _update(self, request: web.Request) -> web.Response:
+        self.updated.append((request.match_info["cid"], request.match_info["aid"], await request.json()))
+        return web.json_response({"id": request.match_info["aid"]})
+
+    async def _member(self, request: web.Request) -> web.Response:
+        self.member_lookups += 1
+        member = self.members.get(request.match_info["mid"])
+        return web.json_response(member) if member else web.json_response({"error": {}}, status=404)
+
+    async def _channels(self, request: web.Request) -> web.Response:
+        return web.json_response({"conversations": self.channels})
+
+
+@asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def bot_and_teams(ctx: AppContext, connector: FakeConnector,
+                        settings: TeamsSettings | None = None) -> AsyncIterator[tuple[str, str, web.Application]]:
+    app = web.Application()
+    add_routes(app, ctx, settings or TeamsSettings(dev=True))
+    async with serve(connector.app()) as teams_url, serve(app) as bot_url:
+        yield bot_url, teams_url, app
+
+
+def activity(teams_url: str, *, text: str | None = None, user: str = "29:dana.reyes", conversation: str = "a:dana",
+             conversation_type: str = "personal", **extra: Any) -> dict[str, Any]:
+    body = {"type": "message", "id": f"act-{next(_activity_ids)}", "channelId": "msteams",
+            "serviceUrl": teams_url + "/", "from": {"id": user, "aadObjectId": "aad-" + user},
+            "recipient": {"id": "28:arbot", "name": "arbot"},
+            "conversation": {"id": conversation, "conversationType": conversation_type, "tenantId": "t1"},
+            "channelData": {"tenant": {"id": "t1"}}, **extra}
+    if text is not None:
+        body["text"] = text
+    return body
+
+
+_activity_ids = itertools.count(1)
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(test())
+
+
+def test_without_an_app_id_the_endpoint_is_not_served(ctx: AppContext) -> None:
+    async def scenario() -> None:
+        app = web.Application()
+        assert add_routes(app, ctx, TeamsSettings()) is None
+        assert health(app) == {"teams": "off"}
+        async with serve(app) as url, aiohttp.ClientSession() as http:
+            response = await http.post(url + "/api/messages", json={"type": "message"})
+            assert response.status == 404
+
+    run(scenario)
+
+
+def test_with_an_app_id_an_unsigned_request_is_refused(ctx: AppContext) -> None:
+    async def scenario() -> None:
+        connector = FakeConnector()
+        async with bot_and_teams(ctx, connector, TeamsSettings(app_id=APP_ID, app_password="secret")) as (bot, teams, app):
+            assert health(app) == {"teams": "on", "teams_app_type": "MultiTenant"}
+            async with aiohttp.ClientSession() as http:
+                response = await http.post(bot + "/api/messages", json=activity(teams, text="help"))
+                assert response.status == 401
+        assert connector.sent == []
+
+    run(scenario)
+
+
+def test_dev_mode_says_authentication_is_off(ctx: AppContext) -> None:
+    app = web.Application()
+    add_routes(app, ctx, TeamsSettings(dev=True))
+    status = health(app)
+    assert (status["teams"], status["teams_authentication"]) == ("dev", "OFF")
+    assert "WITHOUT authentication" in status["warning"]
+
+
+def test_settings_refuse_what_bot_framework_would_reject_later() -> None:
+    assert TeamsSettings.from_env({}).served is False
+    assert TeamsSettings.from_env({}, dev=True).auth_disabled is True
+    on = TeamsSettings.from_env({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "singletenant",
+                                 "MICROSOFT_APP_TENANT_ID": "t1", "MICROSOFT_APP_PASSWORD": "p"})
+    assert (on.app_type, on.served, on.auth_disabled) == ("SingleTenant", True, False)
+    for env, says in [({"MICROSOFT_APP_ID": "not-a-guid"}, "must be the bot's app id"),
+                      ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant"}, "needs MICROSOFT_APP_TENANT_ID"),
+                      ({"MICROSOFT_APP_TYPE": "Anything"}, "MICROSOFT_APP_TYPE must be one of")]:
+        with pytest.raises(TeamsSettingsError, match=says):
+            TeamsSettings.from_env(env)
+        assert says in (settings_problem(env) or "")
+    assert settings_problem({"MICROSOFT_APP_ID": APP_ID}) is None
+
+
+def test_identity_comes_from_teamsinfo_once_then_from_the_cache(ctx: AppContext) -> None:
+    """A member without a teams_id in the team file: their UPN is on the team, so they are Maria."""
+    base = teams_ctx(ctx)
+    connector = FakeConnector(members={"29:stranger": {"id": "29:stranger", "name": "Maria",
+                                                       "userPrincipalName": MARIA.upper()}})
+
+    async def scenario() -> None:
+        async with bot_and_teams(base, connector) as (bot, teams, _), aiohttp.ClientSession() as http:
+            for _ in range(2):
+                response = await http.post(bot + "/api/messages", json=activity(
+                    teams, text="status c100", user="29:stranger", conversation="a:maria"))
+                assert response.status in (200, 201)
+        assert connector.member_lookups == 1
+        assert [body["attachments"][0]["content"]["body"][0]["text"] for _, body in connector.sent] == \
+            ["Acme Dental Group (C100)"] * 2
+
+    from tests.test_chat_world import seed_world
+
+    seed_world(base)
+    run(scenario)
+    with base.sessions() as session:
+        assert session.scalar(select(ChatIdentity.email).where(ChatIdentity.user_id == "29:stranger")) == MARIA
+
+
+def test_an_invoke_is_answered_with_the_card_in_the_http_response(ctx: AppContext) -> None:
+    """Over HTTP, as Teams sees it: 200 and the invoke response JSON (the SDK's default path would 500)."""
+    from tests.test_chat_world import seed_world
+
+    seed_world(ctx)
+    base = teams_ctx(ctx)
+    connector = FakeConnector(channels=[{"id": "19:approvals@thread.tacv2", "name": "Approvals"}])
+
+    async def scenario() -> None:
+        async with bot_and_teams(base, connector) as (bot, teams, _), aiohttp.ClientSession() as http:
+            install = activity(teams, type="conversationUpdate", conversation="19:general@thread.tacv2",
+                               conversation_type="channel", membersAdded=[{"id": "28:arbot"}],
+                               channelData={"team": {"id": "19:general@thread.tacv2"}, "eventType": "teamMemberAdded",
+                                            "tenant": {"id": "t1"}})
+            assert (await http.post(bot + "/api/messages", json=install)).status in (200, 201)
+            await http.post(bot + "/api/messages", json=activity(teams, text="hold acme ortho retainer unpaid"))
+            [(conversation, card_post)] = [s for s in connector.sent if s[0] == "19:approvals@thread.tacv2"]
+            approve = card_post["attachments"][0]["content"]["actions"][0]
+            click = activity(teams, type="invoke", name="adaptiveCard/action", user="29:maria.lopez",
+                             conversation=f"{conversation};messageid=m1", conversation_type="channel", replyToId="m1",
+                             value={"action": {"type": "Action.Execute", "verb": approve["verb"], "data": approve["data"]}})
+            response = await http.post(bot + "/api/messages", json=click)
+            assert response.status == 200
+            body = await response.json()
+            assert (body["statusCode"], body["type"]) == (200, "application/vnd.microsoft.card.adaptive")
+            assert body["value"]["body"][0]["text"] == "Approved: hold on Acme Ortho"
+        [(updated_in, message_id, update)] = connector.updated
+        assert (updated_in, message_id, update["attachments"][0]["content"]) == \
+            ("19:approvals@thread.tacv2", "m1", body["value"])
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("status", [429, 412, 502, 504])
+def test_a_throttled_or_failing_send_is_retried(ctx: AppContext, status: int) -> None:
+    from tests.test_chat_world import seed_world
+
+    seed_world(ctx)
+    connector = FakeConnector(failures=[status, status])
+
+    async def scenario() -> None:
+        async with bot_and_teams(teams_ctx(ctx), connector) as (bot, teams, _), aiohttp.ClientSession() as http:
+            await http.post(bot + "/api/messages", json=activity(teams, text="status c100"))
+        assert connector.attempts == 3
+        [(conversation, body)] = connector.sent
+        assert conversation == "a:dana" and body["attachments"][0]["content"]["body"][0]["text"] == \
+            "Acme Dental Group (C100)"
+
+    run(scenario)
+
+
+def test_a_refused_send_is_not_retried_and_the_asker_is_told(ctx: AppContext) -> None:
+    """Teams says 403 to the approvals post (the bot was removed there): one attempt, and the
+    requester hears that the card could not be posted while the request itself is saved."""
+    from tests.test_chat_world import seed_world
+
+    seed_world(ctx)
+    base = teams_ctx(ctx, channels={"approvals": "19:gone@thread.tacv2"})
+    connector = FakeConnector()
+
+    async def scenario() -> None:
+        async with bot_and_teams(base, connector) as (bot, teams, app), aiohttp.ClientSession() as http:
+            await http.post(bot + "/api/messages", json=activity(teams, text="help"))
+            connector.failures = [403]
+            attempts = connector.attempts
+            await http.post(bot + "/api/messages", json=activity(teams, text="hold acme ortho retainer unpaid"))
+            assert connector.attempts - attempts == 3  # the refused post, then two answers to Dana
+        titles = [body["attachments"][0]["content"]["body"][0]["text"] for _, body in connector.sent]
+        assert titles[-2:] == ['Saved, but posting "Approval needed: hold on Acme Ortho" to Teams failed',
+                               "Approval requested: hold on Acme Ortho (request #1)"]
+        assert app[TEAMS_APP] is not None
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("dev, mode, served", [(True, "dev (authentication OFF)", True), (False, "off", False)])
+def test_the_shared_server_mounts_teams_beside_slack(ctx: AppContext, monkeypatch: pytest.MonkeyPatch,
+                                                     dev: bool, mode: str, served: bool) -> None:
+    """``arbot serve``: /healthz names the Teams mode; without an app id and without --dev the
+    Teams route is simply not there."""
+    from bot.server import ServerSettings, build_web_app, mount_slack
+    from bot.teams.web import mount
+
+    monkeypatch.delenv("MICROSOFT_APP_ID", raising=False)
+
+    async def scenario() -> None:
+        app = build_web_app(ctx, ServerSettings(dev=dev), endpoints={"slack": mount_slack, "teams": mount})
+        async with serve(app) as url, aiohttp.ClientSession() as http:
+            health_body = await (await http.get(url + "/healthz")).json()
+            assert (health_body["teams"], health_body["slack"]) == (mode, "off")
+            response = await http.post(url + "/api/messages", json={"type": "message"})
+            assert (response.status != 404) is served
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("body", ['{"type": "message"}', "not json", "{}", "[1]", '{"type": "message", "serviceUrl": 5}'])
+def test_a_malformed_activity_is_refused_with_400(ctx: AppContext, body: str) -> None:
+    async def scenario() -> None:
+        connector = FakeConnector()
+        async with bot_and_teams(ctx, connector) as (bot, _, _app), aiohttp.ClientSession() as http:
+            response = await http.post(bot + "/api/messages", data=body, headers={"Content-Type": "application/json"})
+            assert response.status == 400, await response.text()
+            assert "error" in await response.json()
+        assert connector.sent == []
+
+    run(scenario)
