@@ -18,7 +18,7 @@ from commands.context import AppContext
 from commands.handlers.common import money
 from commands.handlers.registry import Actor, Command, ParseEnv, Registry
 from commands.messages import Reply
-from commands.parsing.amounts import CURRENCY_CODES, Amount, format_money, read_amount
+from commands.parsing.amounts import Amount, amount_widths, format_money, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer
 from commands.parsing.dates import MONTHS, WEEKDAYS, format_day, read_date
 from commands.parsing.text import Token, clean_text, name_ends, phrase, quote, tokenize
@@ -33,7 +33,6 @@ MAX_REFERENCE_LENGTH = 100
 MAX_DAYS_BACK = 180
 # Phones turn "--" into a dash.
 URGENT_FLAGS = frozenset({"--urgent", "\u2014urgent", "\u2013urgent"})
-_CURRENCY_WORDS = CURRENCY_CODES | {"$", "US$", "€", "£"}
 _MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DAY_NUMBER = r"\d{1,2}(?:st|nd|rd|th)?"
 # Month and day without a year: read as the latest such day, not the next one.
@@ -101,7 +100,7 @@ def _customer_and_reading(session: Session, tokens: list[Token],
 
 def _reading_at(tokens: list[Token], i: int, today: date) -> _Reading | Refusal | None:
     """The amount starting at word ``i`` and the date after it; None if word ``i`` is no amount."""
-    for width in _amount_widths(tokens, i):
+    for width in amount_widths(tokens, i):
         amount = read_amount(phrase(tokens[i:i + width]))
         if amount is None:
             continue
@@ -109,16 +108,6 @@ def _reading_at(tokens: list[Token], i: int, today: date) -> _Reading | Refusal 
             return amount
         return _day_after(tokens, i + width, amount, today)
     return None
-
-
-def _amount_widths(tokens: list[Token], i: int) -> tuple[int, ...]:
-    """``USD 300`` and ``300 USD`` are one amount in two words; anything else is one word."""
-    if tokens[i].quoted:
-        return ()
-    pair = tokens[i:i + 2]
-    if len(pair) == 2 and not pair[1].quoted and any(t.text.upper() in _CURRENCY_WORDS for t in pair):
-        return (2, 1)
-    return (1,)
 
 
 def _day_after(tokens: list[Token], j: int, amount: Amount, today: date) -> _Reading | Refusal:

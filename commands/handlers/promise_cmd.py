@@ -18,7 +18,7 @@ from commands.context import AppContext
 from commands.handlers.common import customer_from_button, money, typed_name
 from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone
-from commands.parsing.amounts import CURRENCY_CODES, Amount, format_money, read_amount
+from commands.parsing.amounts import Amount, amount_widths, format_money, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
 from commands.parsing.dates import format_day, read_date
 from commands.parsing.notes import read_note
@@ -30,7 +30,6 @@ from storage.models import Customer, Promise, PromiseStatus
 USAGE = "promise <customer> <amount> <date> [note]"
 # A promise further out than this is a payment plan in disguise, which needs approval.
 MAX_DAYS_AHEAD = 90
-_CURRENCY_WORDS = CURRENCY_CODES | {"$", "US$", "€", "£"}
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def _readings(tokens: list[Token], today: date) -> tuple[list[tuple[int, _Readin
     readings: list[tuple[int, _Reading]] = []
     first_problem: Refusal | None = None
     for i in name_ends(tokens, MAX_NAME_LENGTH):
-        for width in _amount_widths(tokens, i):
+        for width in amount_widths(tokens, i):
             amount = read_amount(phrase(tokens[i:i + width]))
             if amount is None:
                 continue
@@ -94,16 +93,6 @@ def _readings(tokens: list[Token], today: date) -> tuple[list[tuple[int, _Readin
                 first_problem = first_problem or reading.with_understood(said)
             break
     return readings, first_problem
-
-
-def _amount_widths(tokens: list[Token], i: int) -> tuple[int, ...]:
-    """``USD 300`` and ``300 USD`` are one amount in two words; anything else is one word."""
-    if tokens[i].quoted:
-        return ()
-    pair = tokens[i:i + 2]
-    if len(pair) == 2 and not pair[1].quoted and any(t.text.upper() in _CURRENCY_WORDS for t in pair):
-        return (2, 1)
-    return (1,)
 
 
 def _date_after(tokens: list[Token], j: int, today: date, amount: Amount) -> _Reading | Refusal:

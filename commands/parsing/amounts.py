@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from commands.parsing.text import quote
+from commands.parsing.text import Token, quote
 from commands.refusal import Refusal
 
 CENT = Decimal("0.01")
@@ -114,3 +114,18 @@ def format_money(amount: Decimal, currency: str = "USD") -> str:
     sign = "-" if amount < 0 else ""
     digits = f"{abs(amount).quantize(CENT):,.2f}"
     return f"{sign}${digits}" if currency == "USD" else f"{sign}{digits} {currency}"
+
+
+_CURRENCY_WORDS = CURRENCY_CODES | {"$", "US$", "€", "£"}
+
+
+def amount_widths(tokens: list[Token], i: int) -> tuple[int, ...]:
+    """How many words the amount starting at ``tokens[i]`` may take, longest first: ``USD 300``
+    and ``300 USD`` are one amount in two words; anything else is one word; a quoted word is a
+    name, never an amount."""
+    if tokens[i].quoted:
+        return ()
+    pair = tokens[i:i + 2]
+    if len(pair) == 2 and not pair[1].quoted and any(t.text.upper() in _CURRENCY_WORDS for t in pair):
+        return (2, 1)
+    return (1,)
