@@ -8,17 +8,17 @@ features in a few set-based queries (:mod:`.features`), scores and cuts them (:m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import pandas as pd
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.calllist.cutoffs import Cutoffs, cutoffs_for
 from commands.calllist.account_facts import load_history
+from commands.calllist.cutoffs import Cutoffs, cutoffs_for
 from commands.calllist.features import load_details, load_features
 from commands.calllist.policy import Policy, PolicyError, load_policy
 from commands.calllist.ranking import cut_to_capacity, reasons, score, shortlist
@@ -115,7 +115,7 @@ def _row(customer_id: int, fields: dict, details: dict, emails: dict[int, str],
     )
 
 
-def _team_order(ctx: AppContext):
+def _team_order(ctx: AppContext) -> Callable[[CallListRow], tuple[int, str, int]]:
     """Lists grouped by collector in team-file order, then anyone else by email, then accounts
     without a collector; ranks in order within each."""
     order = {m.email: i for i, m in enumerate(ctx.team.collectors)}
