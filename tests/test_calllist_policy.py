@@ -19,7 +19,7 @@ def test_defaults() -> None:
     assert policy.list.capacity is None
     assert policy.rules.final_invoice.weight == 1000
     assert policy.rules.crossing_soon.thresholds == (30, 60, 90)
-    assert policy.rules.broken_promise.grace_business_days == 1
+    assert policy.rules.broken_promise.window_days == 30
     assert policy.exclusions.max_attempts == 3
     assert policy.exclusions.open_promise == "leave_out"
 

@@ -7,6 +7,7 @@ and the reason is gone, so the first half is known to rest on that rule alone.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -151,6 +152,20 @@ def test_an_open_promise_past_its_grace_counts_as_broken(ctx: AppContext) -> Non
         ledger.promise(late, date(2026, 11, 18), PromiseStatus.OPEN)
     (row,) = call_list(ctx)
     assert "broke promise of 18 Nov" in row.reasons
+
+
+def test_the_grace_is_the_team_files(ctx: AppContext) -> None:
+    """The list and the promise check read one grace: with four business days of grace in the
+    team file, Wednesday 18 Nov's promise still has until Tuesday 24 Nov, and an
+    open promise not yet due keeps the account off the list."""
+    timers = replace(ctx.team.workflow.timers, promise_grace_days=4)
+    ctx.team = replace(ctx.team, workflow=replace(ctx.team.workflow, timers=timers))
+    with ctx.sessions.begin() as session:
+        ledger = Ledger(session)
+        late = ledger.customer("LATE")
+        ledger.invoice(late, "5000", 20)
+        ledger.promise(late, date(2026, 11, 18), PromiseStatus.OPEN)
+    assert call_list(ctx) == []
 
 
 def test_a_broken_promise_outside_the_window_is_old_news(ctx: AppContext) -> None:

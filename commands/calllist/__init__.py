@@ -53,7 +53,8 @@ def build_call_list(session: Session, ctx: AppContext, *, day: date,
     capacity = _capacity(capacity, policy, ctx)
     emails = dict(session.execute(select(TeamMember.id, TeamMember.email)).all())
     collector_id = _collector_id(session, collector_email) if collector_email is not None else None
-    cut = cutoffs_for(day, policy, ctx.calendar, ctx.team.timezone)
+    cut = cutoffs_for(day, policy, ctx.calendar, ctx.team.timezone,
+                      promise_grace_days=ctx.team.workflow.timers.promise_grace_days)
     features = load_features(session, cut, collector_id=collector_id)
     candidates = shortlist(score(features, policy), capacity, headroom=policy.rules.days_late.weight)
     features = _with_history(session, cut, features.loc[candidates], collector_id)

@@ -59,7 +59,11 @@ class Cutoffs:
         return sorted({d for c in self.crossings for d in c.due_dates})
 
 
-def cutoffs_for(day: date, policy: Policy, calendar: BusinessCalendar, tz: ZoneInfo) -> Cutoffs:
+def cutoffs_for(day: date, policy: Policy, calendar: BusinessCalendar, tz: ZoneInfo, *,
+                promise_grace_days: int = 1) -> Cutoffs:
+    """The dates every rule compares against for a list on ``day``. ``promise_grace_days`` is
+    the team's (timers.promise_grace_days), so the list and the promise check agree on when a
+    promise is broken."""
     rules = policy.rules
 
     def days_ago(n: int) -> date:
@@ -80,7 +84,7 @@ def cutoffs_for(day: date, policy: Policy, calendar: BusinessCalendar, tz: ZoneI
         window_from=days_ago(rules.early_window.max_days),
         window_until=days_ago(rules.early_window.min_days),
         crossings=crossings,
-        broken_by=last_broken_promise_date(day, rules.broken_promise.grace_business_days, calendar),
+        broken_by=last_broken_promise_date(day, promise_grace_days, calendar),
         broken_since=days_ago(rules.broken_promise.window_days),
         history_since=days_ago(rules.days_late.lookback_days),
         promises_since=days_ago(rules.promise_kept.lookback_days),

@@ -62,7 +62,6 @@ class CrossingSoon:
 class BrokenPromise:
     weight: float
     window_days: int
-    grace_business_days: int
 
 
 @dataclass(frozen=True)
