@@ -8,7 +8,6 @@ once per slot is ``scheduler.runs``'s; so each job can be called directly in a t
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from commands.delivery import deliver
 from commands.messages import Button, ButtonStyle, Field, Messenger, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
+from commands.promises import check_promises
+from commands.workflows import approvals, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, Schedule, nth_business_day
 from storage.models import Customer, Invoice, InvoiceKind, TeamMember
 
@@ -52,19 +53,6 @@ class Job:
     name: str
     schedule: Schedule
     run: JobFn
-    needs: str | None = None  # module that must be importable; the job is skipped until it is
-
-    def waiting_for(self) -> str | None:
-        """The module this job needs when it cannot be imported yet, else None."""
-        if self.needs is None:
-            return None
-        try:
-            importlib.import_module(self.needs)
-        except ModuleNotFoundError as exc:
-            if exc.name and (self.needs == exc.name or self.needs.startswith(exc.name + ".")):
-                return self.needs
-            raise
-        return None
 
 
 def day_label(day: date) -> str:
@@ -257,14 +245,14 @@ def _finals_reply(title: str, accounts: Sequence[_FinalAccount], ctx: AppContext
 
 # --- timers owned by the workflows ---------------------------------------------------------
 
-def _domain_job(path: str) -> JobFn:
-    """A job around a workflow's timer function ``(session, ctx) -> list[Reply]``, named by
-    dotted path so the scheduler does not import a workflow until it runs it. The function's
-    changes commit before anything is sent, as with a chat command."""
-    module, _, attr = path.partition(":")
+Timer = Callable[[Session, AppContext], list[Reply]]
+
+
+def _domain_job(timer: Timer) -> JobFn:
+    """A job around a workflow's timer function ``(session, ctx) -> list[Reply]``. The
+    function's changes commit before anything is sent, as with a chat command."""
 
     def run(ctx: AppContext, messenger: Messenger) -> JobResult:
-        timer = getattr(importlib.import_module(module), attr)
         with ctx.sessions.begin() as session:
             replies = list(timer(session, ctx))
         return JobResult(counts={"replies": _send(ctx, messenger, replies)})
@@ -272,11 +260,9 @@ def _domain_job(path: str) -> JobFn:
     return run
 
 
-def timer_job(name: str, path: str) -> Job:
-    """A quarter-hour job during the working day around the timer function at ``path``
-    ("package.module:function"), skipped while that module does not exist."""
-    return Job(name, Schedule(BUSINESS_DAYS, every_minutes=TIMER_MINUTES), _domain_job(path),
-               needs=path.partition(":")[0])
+def timer_job(name: str, timer: Timer) -> Job:
+    """A quarter-hour job during the working day around a workflow's timer function."""
+    return Job(name, Schedule(BUSINESS_DAYS, every_minutes=TIMER_MINUTES), _domain_job(timer))
 
 
 MORNING = attrgetter("daily_list_at")
@@ -285,7 +271,7 @@ JOBS: tuple[Job, ...] = (
     Job("daily_lists", Schedule(BUSINESS_DAYS, at=MORNING), daily_lists),
     Job("statements_reminder", Schedule(STATEMENTS_DAY, at=MORNING), statements_reminder),
     Job("finals_day", Schedule(nth_business_day(FINALS_DAY), at=MORNING), finals_day),
-    timer_job("promise_checks", "commands.promises:check_promises"),
-    timer_job("approval_timers", "commands.workflows.approvals:run_timers"),
-    timer_job("confirmation_timers", "commands.workflows.payments:run_timers"),
+    timer_job("promise_checks", check_promises),
+    timer_job("approval_timers", approvals.run_timers),
+    timer_job("confirmation_timers", payments.run_timers),
 )

@@ -98,7 +98,7 @@ class RunOutcome:
 
     key: str
     run_date: date
-    status: str  # "done" | "failed" | "retry" | "taken" | "skipped" | "missed"
+    status: str  # "done" | "failed" | "retry" | "taken" | "missed"
     sent: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     note: str = ""
@@ -136,9 +136,9 @@ def _failed(session_factory: sessionmaker[Session], key: str, run_date: date, no
 
 def mark(session_factory: sessionmaker[Session], *, key: str, run_date: date, now: datetime,
          status: str, note: str) -> bool:
-    """Record a slot that was not run ("missed": its catch-up window closed; "skipped": the job
-    cannot run yet), once across all schedulers: the log says it once and the table shows the
-    gap. False if the slot was already recorded or ran."""
+    """Record a slot that was not run ("missed": its catch-up window closed), once across all
+    schedulers: the log says it once and the table shows the gap. False if the slot was already
+    recorded or ran."""
     if not claim(session_factory, key, run_date, now):
         return False
     finish(session_factory, key, run_date, now, {"status": status, "sent": 0, "note": note})

@@ -53,19 +53,6 @@ def tick(ctx: AppContext, messenger: Messenger, *, jobs: Sequence[Job] = JOBS) -
 
 
 def _run_slot(ctx: AppContext, messenger: Messenger, job: Job, slot: Slot) -> RunOutcome:
-    try:
-        waiting = job.waiting_for()
-    except Exception as exc:  # the module exists but does not import: say so, keep ticking
-        log.exception("%s cannot be loaded", job.name)
-        return RunOutcome(slot.key, slot.run_date, "failed", note=f"{type(exc).__name__}: {exc}")
-    if waiting is not None:
-        note = f"{waiting} is not installed yet"
-        if mark(ctx.sessions, key=slot.key, run_date=slot.run_date, now=ctx.clock.now(),
-                status="skipped", note=note):
-            log.info("%s for %s skipped: %s", slot.key, slot.run_date, note)
-            return RunOutcome(slot.key, slot.run_date, "skipped", note=note)
-        return RunOutcome(slot.key, slot.run_date, "taken")
-
     def work(counting: Messenger) -> tuple[dict[str, int], str]:
         result = job.run(ctx, counting)
         return result.counts, result.note

@@ -1,15 +1,12 @@
 """What the scheduled jobs send: each collector's morning list and the channel summary, the
-statements-day reminder, the finals-day lists, and the workflow timers (run, or skipped while
-their module does not exist)."""
+statements-day reminder, the finals-day lists, and the workflow timers."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +20,7 @@ from scheduler.jobs import (
 from scheduler.service import tick
 from storage.audit import record
 from storage.models import (
-    AuditEvent, Customer, Invoice, InvoiceKind, JobRun, Promise, PromiseStatus, TeamMember,
+    AuditEvent, Customer, Invoice, InvoiceKind, Promise, PromiseStatus, TeamMember,
 )
 from tests.test_scheduler_runs import Recorder
 
@@ -181,8 +178,7 @@ def broken_promises_timer(session: Session, ctx: AppContext) -> list[Reply]:
     return [Reply(title="Promise broken: Acme Dental Group", where=Where("collections"))]
 
 
-TEST_TIMER = timer_job("test_timer", "tests.test_scheduler_jobs:broken_promises_timer")
-GHOST_TIMER = timer_job("ghost_timer", "commands.not_written_yet.timers:run_timers")
+TEST_TIMER = timer_job("test_timer", broken_promises_timer)
 
 
 def test_a_workflow_timer_runs_once_per_quarter_hour(ctx: AppContext, clock: FixedClock) -> None:
@@ -198,25 +194,8 @@ def test_a_workflow_timer_runs_once_per_quarter_hour(ctx: AppContext, clock: Fix
         assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "timer_ran")).all()) == 2
 
 
-def test_a_timer_whose_module_is_missing_is_skipped_and_logged_once(
-        ctx: AppContext, clock: FixedClock, caplog: pytest.LogCaptureFixture) -> None:
-    clock.at = chicago(date(2026, 11, 23), 10, 0)
-    recorder = Recorder()
-    with caplog.at_level(logging.INFO, logger="scheduler"):
-        [outcome] = tick(ctx, recorder, jobs=[GHOST_TIMER, TEST_TIMER])[:1]
-        clock.advance(minutes=1)
-        assert [o.status for o in tick(ctx, recorder, jobs=[GHOST_TIMER])] == []
-    assert (outcome.key, outcome.status) == ("ghost_timer@10:00", "skipped")
-    assert "commands.not_written_yet.timers is not installed yet" in outcome.note
-    assert sum("ghost_timer@10:00" in r.getMessage() for r in caplog.records) == 1
-    assert len(recorder.posts("collections")) == 1, "the other timer still ran"
-    with ctx.sessions() as session:
-        row = session.scalars(select(JobRun).where(JobRun.job == "ghost_timer@10:00")).one()
-        assert row.result["status"] == "skipped"
-
-
 def test_the_registered_promise_check_runs_from_the_scheduler(ctx: AppContext, clock: FixedClock) -> None:
-    """The dotted path in JOBS reaches the real promise check: a promise due Thu 19 Nov with one
+    """JOBS reaches the real promise check: a promise due Thu 19 Nov with one
     business day of grace is broken by Monday's first quarter-hour run, and only once."""
     seed_portfolio(ctx)
     with ctx.sessions.begin() as session:
