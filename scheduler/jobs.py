@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from commands.calllist import CallListRow, build_call_list
@@ -27,7 +27,7 @@ from commands.parsing.dates import format_day
 from commands.promises import check_promises
 from commands.workflows import approvals, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, Schedule, nth_business_day
-from storage.models import Customer, Invoice, InvoiceKind, TeamMember
+from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, TeamMember
 
 log = logging.getLogger(__name__)
 
@@ -243,6 +243,25 @@ def _finals_reply(title: str, accounts: Sequence[_FinalAccount], ctx: AppContext
     return Reply(title=title, text=text, rows=rows, to_user=to_user, where=where)
 
 
+# --- housekeeping -------------------------------------------------------------------------------
+
+DEDUPE_KEEP_DAYS = 7     # platforms retry a delivery for minutes, not days
+TIMER_RUNS_KEEP_DAYS = 30
+
+
+def housekeeping(ctx: AppContext, messenger: Messenger) -> JobResult:
+    """Forget what only matters for a while: delivery ids kept to drop platform retries, and
+    the quarter-hour timer runs (about 100 rows a business day). Daily runs stay: they are the
+    record of what was posted when."""
+    now = ctx.clock.now()
+    with ctx.sessions.begin() as session:
+        events = session.execute(delete(InboundEvent).where(
+            InboundEvent.received_at < now - timedelta(days=DEDUPE_KEEP_DAYS))).rowcount
+        runs = session.execute(delete(JobRun).where(
+            JobRun.job.contains("@"), JobRun.run_date < now.date() - timedelta(days=TIMER_RUNS_KEEP_DAYS))).rowcount
+    return JobResult(counts={"inbound_events": events, "timer_runs": runs})
+
+
 # --- timers owned by the workflows ---------------------------------------------------------
 
 Timer = Callable[[Session, AppContext], list[Reply]]
@@ -271,6 +290,7 @@ JOBS: tuple[Job, ...] = (
     Job("daily_lists", Schedule(BUSINESS_DAYS, at=MORNING), daily_lists),
     Job("statements_reminder", Schedule(STATEMENTS_DAY, at=MORNING), statements_reminder),
     Job("finals_day", Schedule(nth_business_day(FINALS_DAY), at=MORNING), finals_day),
+    Job("housekeeping", Schedule(BUSINESS_DAYS, at=MORNING), housekeeping),
     timer_job("promise_checks", check_promises),
     timer_job("approval_timers", approvals.run_timers),
     timer_job("confirmation_timers", payments.run_timers),

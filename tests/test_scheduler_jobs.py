@@ -3,7 +3,7 @@ statements-day reminder, the finals-day lists, and the workflow timers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -15,12 +15,13 @@ from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Reply, Where
 from scheduler.jobs import (
-    JOBS, LIST_ROWS, day_label, daily_lists, finals_day, statements_reminder, timer_job, totals,
+    JOBS, LIST_ROWS, day_label, daily_lists, finals_day, housekeeping, statements_reminder, timer_job,
+    totals,
 )
 from scheduler.service import tick
 from storage.audit import record
 from storage.models import (
-    AuditEvent, Customer, Invoice, InvoiceKind, Promise, PromiseStatus, TeamMember,
+    AuditEvent, Customer, InboundEvent, Invoice, InvoiceKind, JobRun, Promise, PromiseStatus, TeamMember,
 )
 from tests.test_scheduler_runs import Recorder
 
@@ -210,3 +211,18 @@ def test_the_registered_promise_check_runs_from_the_scheduler(ctx: AppContext, c
         assert session.scalars(select(Promise.status)).one() is PromiseStatus.BROKEN
     clock.advance(minutes=5)
     assert tick(ctx, Recorder(), jobs=promise_checks) == []
+
+
+def test_housekeeping_forgets_old_delivery_ids_and_timer_runs_but_keeps_daily_runs(
+        ctx: AppContext, clock: FixedClock) -> None:
+    now = clock.now()
+    with ctx.sessions.begin() as session:
+        for event_id, age in (("old", 8), ("recent", 1)):
+            session.add(InboundEvent(platform="slack", event_id=event_id, received_at=now - timedelta(days=age)))
+        for job, age in (("promise_checks@10:00", 31), ("promise_checks@10:15", 29), ("daily_lists", 400)):
+            session.add(JobRun(job=job, run_date=now.date() - timedelta(days=age), started_at=now))
+    result = housekeeping(ctx, Recorder())
+    assert result.counts == {"inbound_events": 1, "timer_runs": 1}
+    with ctx.sessions() as session:
+        assert session.scalars(select(InboundEvent.event_id)).all() == ["recent"]
+        assert sorted(session.scalars(select(JobRun.job))) == ["daily_lists", "promise_checks@10:15"]

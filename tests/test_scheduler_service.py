@@ -57,8 +57,9 @@ def test_posted_at_eight_not_at_seven_fifty_nine(team_ctx: AppContext, clock: Fi
     assert tick(team_ctx, recorder) == []
     assert recorder.calls == []
     clock.advance(minutes=1)
-    [outcome] = tick(team_ctx, recorder)
+    outcome, tidy = tick(team_ctx, recorder)
     assert (outcome.key, outcome.run_date, outcome.status, outcome.sent) == ("daily_lists", MONDAY, "done", 3)
+    assert (tidy.key, tidy.status, tidy.sent) == ("housekeeping", "done", 0)
     assert sorted(lists_sent(recorder)) == [
         ("collections", "Call lists for Mon 23 Nov"), (DANA, LIST_TITLE), (SAM, LIST_TITLE)]
 
