@@ -186,3 +186,15 @@ def test_crossings_beyond_a_week_name_the_date(ctx: AppContext, tmp_path: Path) 
         ledger.invoice(ledger.customer("SOON"), "5000", 83)  # 91 days past due on Tue 1 Dec
     (row,) = call_list(ctx)
     assert "crosses 90 days on 1 Dec" in row.reasons
+
+
+def test_an_average_that_rounds_to_no_days_late_is_no_reason(ctx: AppContext) -> None:
+    """One invoice paid a day late in three averages 0.33 days: on time, said no other way."""
+    with ctx.sessions.begin() as session:
+        ledger = Ledger(session)
+        prompt = ledger.customer("PROMPT")
+        ledger.invoice(prompt, "5000", 20)
+        for i, late in enumerate((1, 0, 0)):
+            ledger.paid_invoice(prompt, "800", 100 + 30 * i, days_late=late)
+    (row,) = call_list(ctx)
+    assert not any("late on average" in reason for reason in row.reasons), row.reasons

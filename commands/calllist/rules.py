@@ -142,7 +142,9 @@ def balance_reason(row: Row, rule: p.Balance, cut: Cutoffs) -> str:
 # -- payment history -------------------------------------------------------------------------------
 
 def days_late_score(f: pd.DataFrame, rule: p.DaysLate) -> np.ndarray:
-    share = np.clip(f["avg_days_late"].fillna(0).to_numpy() / rule.full_at_days, 0.0, 1.0)
+    # Whole days, as the reason says them: an average that rounds to 0 days late is on time.
+    days = np.round(f["avg_days_late"].fillna(0).to_numpy())
+    share = np.clip(days / rule.full_at_days, 0.0, 1.0)
     return np.where(f["paid_invoices"].to_numpy() >= rule.min_paid_invoices, rule.weight * share, 0.0)
 
 
