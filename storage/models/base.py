@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+import enum
+
+from sqlalchemy import Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -16,3 +18,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def str_enum(cls: type[enum.Enum]) -> Enum:
+    """A Python enum stored as its string values in a VARCHAR: portable (no native ENUM type to
+    migrate on PostgreSQL) and readable in the database."""
+    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])

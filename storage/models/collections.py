@@ -7,15 +7,11 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.models.base import Base
+from storage.models.base import Base, str_enum
 from storage.types import Money, UTCDateTime
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class ActivityKind(str, enum.Enum):
@@ -40,8 +36,8 @@ class Activity(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
-    kind: Mapped[ActivityKind] = mapped_column(_enum(ActivityKind))
-    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome))
+    kind: Mapped[ActivityKind] = mapped_column(str_enum(ActivityKind))
+    outcome: Mapped[Outcome] = mapped_column(str_enum(Outcome))
     contact_name: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -69,7 +65,7 @@ class Promise(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     promised_date: Mapped[date]
     paid_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
-    status: Mapped[PromiseStatus] = mapped_column(_enum(PromiseStatus), default=PromiseStatus.OPEN)
+    status: Mapped[PromiseStatus] = mapped_column(str_enum(PromiseStatus), default=PromiseStatus.OPEN)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     settled_on: Mapped[date | None]
@@ -89,7 +85,7 @@ class Dispute(Base):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     amount: Mapped[Decimal] = mapped_column(Money())
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[DisputeStatus] = mapped_column(_enum(DisputeStatus), default=DisputeStatus.OPEN)
+    status: Mapped[DisputeStatus] = mapped_column(str_enum(DisputeStatus), default=DisputeStatus.OPEN)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -113,7 +109,7 @@ class Hold(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[HoldStatus] = mapped_column(_enum(HoldStatus), default=HoldStatus.ACTIVE)
+    status: Mapped[HoldStatus] = mapped_column(str_enum(HoldStatus), default=HoldStatus.ACTIVE)
     placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
@@ -134,7 +130,7 @@ class PaymentPlan(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     total: Mapped[Decimal] = mapped_column(Money())
     cadence: Mapped[str] = mapped_column(String(10))  # weekly | biweekly | monthly
-    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus), default=PlanStatus.ACTIVE)
+    status: Mapped[PlanStatus] = mapped_column(str_enum(PlanStatus), default=PlanStatus.ACTIVE)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -6,10 +6,10 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.models.base import Base
+from storage.models.base import Base, str_enum
 from storage.types import Money, UTCDateTime
 
 
@@ -71,9 +71,7 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     number: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[InvoiceKind] = mapped_column(
-        Enum(InvoiceKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[InvoiceKind] = mapped_column(str_enum(InvoiceKind))
     issue_date: Mapped[date | None]
     due_date: Mapped[date]
     amount: Mapped[Decimal] = mapped_column(Money())

@@ -11,15 +11,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base
+from storage.models.base import Base, str_enum
 from storage.types import Money, UTCDateTime
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class PostedMessage(Base):
@@ -59,7 +55,7 @@ class PaymentConfirmation(Base):
     reference: Mapped[str | None] = mapped_column(String(100))
     urgent: Mapped[bool] = mapped_column(default=False)
     status: Mapped[ConfirmationStatus] = mapped_column(
-        _enum(ConfirmationStatus), default=ConfirmationStatus.PENDING
+        str_enum(ConfirmationStatus), default=ConfirmationStatus.PENDING
     )
     confirmed_amount: Mapped[Decimal | None] = mapped_column(Money())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
@@ -91,13 +87,13 @@ class ApprovalRequest(Base):
     __table_args__ = (Index("ix_approval_requests_status", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[ApprovalKind] = mapped_column(_enum(ApprovalKind))
+    kind: Mapped[ApprovalKind] = mapped_column(str_enum(ApprovalKind))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
     amount: Mapped[Decimal | None] = mapped_column(Money())  # what approval limits compare against
     reason: Mapped[str] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[ApprovalStatus] = mapped_column(_enum(ApprovalStatus), default=ApprovalStatus.PENDING)
+    status: Mapped[ApprovalStatus] = mapped_column(str_enum(ApprovalStatus), default=ApprovalStatus.PENDING)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str | None] = mapped_column(Text)
