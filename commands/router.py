@@ -11,7 +11,9 @@ import logging
 import pkgutil
 import secrets
 import string
+from collections.abc import Mapping
 from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -84,7 +86,7 @@ def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
         button = registry.action(incoming.action.name)
         if button is None:
             return Refusal(f"I don't know what to do with the button {quote(incoming.action.name)}")
-        return button.handle(dict(incoming.action.value), actor, ctx, session=session)
+        return button.handle(_cleaned(incoming.action.value), actor, ctx, session=session)
     text = clean_text(incoming.text or "").strip()
     if not text:
         return Refusal("say `help` to see what I can do")
@@ -99,6 +101,12 @@ def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
     if isinstance(request, Refusal):
         return request.with_usage(command.usage)
     return command.handle(request, actor, ctx, session=session)
+
+
+def _cleaned(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Button data comes back from the chat client and may be forged: its text gets the same
+    cleaning as typed text (PostgreSQL, for one, refuses a NUL character in a query)."""
+    return {key: clean_text(item) if isinstance(item, str) else item for key, item in value.items()}
 
 
 def find_actor(session: Session, ctx: AppContext, user: ChatUser) -> Actor | Refusal:

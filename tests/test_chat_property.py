@@ -5,7 +5,7 @@ with its audit event, nothing else."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from commands.context import AppContext
@@ -84,6 +84,7 @@ def test_any_text_gets_an_answer_and_a_refusal_writes_nothing(world: AppContext,
                                     st.integers(), st.none(), st.lists(st.integers(), max_size=2)),
                           max_size=3),
 )
+@example(name="log_call", value={"customer": "\x00"})  # PostgreSQL refuses NUL in a query
 def test_any_button_data_gets_an_answer_and_writes_nothing(world: AppContext, name: str, value: dict) -> None:
     before = row_counts(world)
     replies = press(world, name, value)
