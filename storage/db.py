@@ -60,4 +60,8 @@ def _sqlite_begin_immediate(conn: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose flushes also keep the call list's packed open items in step."""
+    from storage.open_items import keep_packs_current  # the models are not needed to make an engine
+
+    keep_packs_current()
     return sessionmaker(engine, expire_on_commit=False)

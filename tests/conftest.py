@@ -21,6 +21,7 @@ from commands.context import AppContext
 from commands.team import load_team, sync_members
 from storage.db import make_engine, make_session_factory, normalize_url
 from storage.migrate import upgrade
+from storage.open_items import stale_packs
 
 # Real exports as accounting systems produce them (QuickBooks A/R Aging Detail, a generic ERP).
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
@@ -90,15 +91,18 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def ctx(engine: Engine, clock: FixedClock) -> AppContext:
-    """The example team on a migrated, empty database, on Monday 23 Nov 2026 09:00 Chicago."""
+def ctx(engine: Engine, clock: FixedClock) -> Iterator[AppContext]:
+    """The example team on a migrated, empty database, on Monday 23 Nov 2026 09:00 Chicago.
+    Whatever the test did, the call list's packed open items must still match the ledger."""
     team = load_team(EXAMPLE_TEAM_FILE)
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         sync_members(session, team)
-    return AppContext(
+    yield AppContext(
         sessions=sessions, team=team, calendar=BusinessCalendar(team.country), clock=clock,
     )
+    with engine.connect() as conn:
+        assert stale_packs(conn) == [], "packed open items disagree with the invoices of these customers"
 
 
 @pytest.fixture

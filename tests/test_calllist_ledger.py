@@ -100,14 +100,16 @@ def call_list(ctx: AppContext, **kwargs) -> list:
 
 # -- the aggregate query agrees with a Python reading of the same items ----------------------------
 
-def _expected(items: list[tuple[int, date, InvoiceKind, int]], day: date) -> dict[int, dict[str, int]]:
-    """Per customer, the open-item facts worked out one item at a time."""
+def _expected(items: list[list], day: date) -> dict[int, dict[str, int]]:
+    """Per customer, the open-item facts worked out one item at a time: items are
+    [customer id, due date, kind, cents, disputed cents]."""
     out: dict[int, dict[str, int]] = {}
-    for customer_id, due, kind, cents in items:
+    for customer_id, due, kind, cents, disputed in items:
         facts = out.setdefault(customer_id, dict.fromkeys(
             ["balance", "past_due", "window", "finals", "mrr_months", "crossing"], 0) | {"oldest_dpd": None})
         dpd = (day - due).days
-        facts["balance"] += cents
+        facts["balance"] += cents  # the ledger's balance; collectible() takes disputes off it
+        cents -= disputed
         if cents <= 0:
             continue
         facts["oldest_dpd"] = max(dpd, facts["oldest_dpd"] if facts["oldest_dpd"] is not None else dpd)
@@ -121,19 +123,30 @@ def _expected(items: list[tuple[int, date, InvoiceKind, int]], day: date) -> dic
 
 
 def test_open_item_aggregates_match_item_by_item_arithmetic(ctx: AppContext) -> None:
+    """Random items, twins among them (alike in due date, kind and amount), and disputes: whole,
+    partial and two on one invoice, some on one twin only."""
     rng = random.Random(11)
     kinds = list(InvoiceKind)
-    items = []
+    items: list[list] = []
     with ctx.sessions.begin() as session:
         ledger = Ledger(session)
         customers = [ledger.customer(f"R{i}") for i in range(40)]
-        for _ in range(400):
+        by_id = {c.id: c for c in customers}
+        invoices = []
+        for n in range(400):
             customer, kind = rng.choice(customers), rng.choice(kinds)
             cents = rng.randint(1, 500_000) * (-1 if kind in (InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT) else 1)
             dpd = rng.randint(-40, 130)
-            amount = str(Decimal(cents) / 100)
-            ledger.invoice(customer, amount, dpd, kind)
-            items.append((customer.id, MONDAY - timedelta(days=dpd), kind, cents))
+            if n % 10 == 9:  # a twin of the one before
+                customer, kind, cents = by_id[items[-1][0]], items[-1][2], items[-1][3]
+                dpd = (MONDAY - items[-1][1]).days
+            invoices.append(ledger.invoice(customer, str(Decimal(cents) / 100), dpd, kind))
+            items.append([customer.id, MONDAY - timedelta(days=dpd), kind, cents, 0])
+        for index in rng.sample([i for i, item in enumerate(items) if item[3] > 0], 80):
+            for _ in range(2 if index % 5 == 0 else 1):
+                part = rng.choice([items[index][3], items[index][3] // 2, items[index][3] // 5])
+                ledger.dispute(by_id[items[index][0]], str(Decimal(part) / 100), invoices[index])
+                items[index][4] += part
         # Closed items never count.
         ledger.paid_invoice(customers[0], "999.00", 70, 3)
     policy = load_policy(None)

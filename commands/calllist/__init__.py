@@ -1,9 +1,10 @@
 """The prioritized daily call list: for a day and a collector, the accounts to contact first,
 each with its reasons in plain words.
 
-:func:`build_call_list` is the one entry point: it reads the policy, loads every account's
-features in a few set-based queries (:mod:`.features`), scores and cuts them (:mod:`.ranking`,
-:mod:`.rules`) and turns the survivors into :class:`CallListRow` values.
+:func:`build_call_list` is the one entry point: it reads the policy, works out every account's
+features from its packed open items with numpy and from the smaller tables in a few set-based
+queries (:mod:`.features`), scores and cuts them (:mod:`.ranking`, :mod:`.rules`) and turns the
+survivors into :class:`CallListRow` values.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Every date the call-list queries compare against, worked out once per list in Python.
+"""Every date the call list compares against, worked out once per list in Python.
 
-The aggregates then compare indexed columns with constants (``due_date <= :over_30``) instead of
-doing date arithmetic on each of a million rows, which keeps the query portable between SQLite
-and PostgreSQL and lets both read the open-items index alone.
+Features then compare each item's due day with constants (``due <= over_30``) instead of doing
+date arithmetic, business days included, on each of a million items; the queries on the smaller
+tables compare columns with them the same way, which keeps them portable between SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations

@@ -1,33 +1,33 @@
-"""What the ranking needs to know about every account, read in a handful of set-based queries.
+"""What the ranking needs to know about every account's open items, worked out with numpy.
 
-The heavy one is a single aggregate over open items: it walks the partial covering index
-``ix_invoices_open_items`` (customer_id, due_date, kind, open_balance WHERE closed_on IS NULL)
-in customer order and counts or sums each item into a few columns, comparing due dates with the
-constants from :mod:`commands.calllist.cutoffs`. Each aggregate costs time on every one of a
-million rows, so it computes only what scoring needs; amounts and dates that only reasons need
-are read by :func:`load_details` for the accounts that make the list. Money stays integer cents
-(exact, and fast to sum); it becomes ``Decimal`` only on listed rows.
+The items come packed, one short array per customer (:mod:`storage.open_items`), so a million of
+them are read as 100,000 values and every column below is one vectorised pass: a sum, count or
+minimum per customer over the items a condition picks, comparing due days with the constants
+from :mod:`commands.calllist.cutoffs`. Money stays integer cents (exact, and fast to sum); it
+becomes ``Decimal`` only on listed rows.
 
-Disputed money leaves collection: for the few customers with a dispute tied to an invoice the
-same columns are worked out again with each item's disputed part taken off (a wholly disputed
-item then counts for nothing), and those rows replace theirs.
+Disputed money leaves collection: every column but the balance is worked out on the items less
+their open disputes (:mod:`commands.calllist.disputed`). The amounts and dates that only reasons
+name are worked out the same way, for the accounts that make the list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from datetime import date
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, ColumnElement, Date, Select, func, literal, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.calllist.account_facts import COUNTS, account_facts, promise_dates
 from commands.calllist.cutoffs import BUCKETS, Cutoffs
-from commands.calllist.sql import days_between, number_frame, of_collector, total, typed_frame
-from storage.models import Customer, Dispute, DisputeStatus, Invoice, InvoiceKind
-
-_OPEN_DISPUTE = (Dispute.status == DisputeStatus.OPEN, Dispute.invoice_id.is_not(None))
+from commands.calllist.disputed import less_disputes
+from commands.calllist.sql import number_frame, of_collector, typed_frame
+from storage.models import Customer, InvoiceKind
+from storage.open_items import EPOCH, KIND_CODE, OpenItems, day_number, read_packs
+_NONE = np.iinfo(np.int32).max  # "no such item" while taking a minimum of due days
 
 
 def load_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> pd.DataFrame:
@@ -39,10 +39,13 @@ def load_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -
 
 
 def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> pd.DataFrame:
-    """The open-item columns per customer, less what is in dispute."""
-    items = _score_frame(session, cut, collector_id, less_disputes=False)
-    disputed = _score_frame(session, cut, collector_id, less_disputes=True)
-    return pd.concat([items.drop(disputed.index, errors="ignore"), disputed])
+    """The open-item columns per customer, less what is in dispute. The balance stays the
+    ledger's: collectible() takes every open dispute off it, once."""
+    connection = session.connection()
+    packed = read_packs(connection, collector_id=collector_id)
+    features = score_columns(less_disputes(connection, packed), cut)
+    features.insert(0, "balance", _PerCustomer(packed).total())
+    return features
 
 
 def with_account_facts(session: Session, cut: Cutoffs, items: pd.DataFrame, *,
@@ -57,74 +60,90 @@ def with_account_facts(session: Session, cut: Cutoffs, items: pd.DataFrame, *,
     return frame.assign(avg_days_late=float("nan"), paid_invoices=0)
 
 
-def _score_frame(session: Session, cut: Cutoffs, collector_id: int | None, *,
-                 less_disputes: bool) -> pd.DataFrame:
-    customers = select(Dispute.customer_id).where(*_OPEN_DISPUTE) if less_disputes else None
-    stmt, names = _aggregate(session, cut, _score_columns, collector_id=collector_id,
-                             less_disputes=less_disputes, customers=customers)
-    return number_frame(session, stmt, names, floats={"oldest_dpd"})
+class _PerCustomer:
+    """Sums, counts and earliest due days of the items a condition picks, per customer."""
+
+    def __init__(self, open_items: OpenItems) -> None:
+        self.open_items = open_items
+        self.starts = open_items.starts
+        items = open_items.items
+        self.due, self.cents = items["due"], items["cents"]
+        self.kind = items["kind"]
+        self.positive = self.cents > 0
+
+    def is_kind(self, kind: InvoiceKind) -> np.ndarray:
+        return self.kind == KIND_CODE[kind.value]
+
+    def between(self, first: date, last: date) -> np.ndarray:
+        return (self.due >= day_number(first)) & (self.due <= day_number(last))
+
+    def before(self, day: date) -> np.ndarray:
+        return self.due < day_number(day)
+
+    def on_or_before(self, day: date) -> np.ndarray:
+        return self.due <= day_number(day)
+
+    def total(self, picked: np.ndarray | None = None) -> np.ndarray:
+        return self._reduce(np.add, self.cents if picked is None else np.where(picked, self.cents, 0))
+
+    def count(self, picked: np.ndarray) -> np.ndarray:
+        return self._reduce(np.add, picked.astype(np.int64))
+
+    def earliest(self, picked: np.ndarray) -> np.ndarray:
+        """The earliest due day picked, or ``_NONE``."""
+        return self._reduce(np.minimum, np.where(picked, self.due, _NONE))
+
+    def _reduce(self, ufunc: np.ufunc, values: np.ndarray) -> np.ndarray:
+        if len(self.open_items) == 0:
+            return np.zeros(0, dtype=values.dtype)
+        return ufunc.reduceat(values, self.starts)
+
+    def frame(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+        return pd.DataFrame(columns, index=pd.Index(self.open_items.customer_ids, name="customer_id"))
 
 
-Columns = Callable[[Session, Cutoffs, Any], dict[str, ColumnElement[Any]]]
+def score_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
+    """What scoring reads. The age buckets an account reaches all follow from its oldest
+    positive item, so one minimum stands in for four sums."""
+    at = _PerCustomer(open_items)
+    positive, past = at.positive, at.positive & at.before(cut.day)
+    oldest = at.earliest(positive)
+    crossing = np.isin(at.due, day_number(cut.crossing_due_dates))
+    return at.frame({
+        "past_due": at.total(past),
+        "oldest_dpd": np.where(oldest == _NONE, np.nan, day_number(cut.day) - oldest.astype(np.float64)),
+        "window": at.count(positive & at.between(cut.window_from, cut.window_until)),
+        "finals": at.count(positive & at.is_kind(InvoiceKind.FINAL) & at.between(cut.final_from, cut.final_until)),
+        "mrr_months": at.count(past & at.is_kind(InvoiceKind.RECURRING)),
+        "crossing": at.count(positive & crossing),
+    })
 
 
-def _aggregate(session: Session, cut: Cutoffs, columns: Columns, *, collector_id: int | None,
-               less_disputes: bool, customers: Any = None) -> tuple[Select[Any], list[str]]:
-    """Open items grouped by customer. With ``less_disputes`` each item's amount is its open
-    balance less its open disputes (so a wholly disputed item is not positive and counts for
-    nothing); ``customers`` limits the customers read."""
-    cents = type_coerce(Invoice.open_balance, BigInteger)
-    stmt = select(Invoice.customer_id)
-    if less_disputes:
-        disputed = (select(Dispute.invoice_id, func.sum(type_coerce(Dispute.amount, BigInteger)).label("cents"))
-                    .where(*_OPEN_DISPUTE).group_by(Dispute.invoice_id).subquery("disputed"))
-        stmt = stmt.outerjoin(disputed, disputed.c.invoice_id == Invoice.id)
-        cents = cents - func.coalesce(disputed.c.cents, 0)
-    named = columns(session, cut, cents)
-    stmt = stmt.add_columns(*(c.label(n) for n, c in named.items())).where(Invoice.closed_on.is_(None))
-    if customers is not None:
-        stmt = stmt.where(Invoice.customer_id.in_(customers))
-    return of_collector(stmt.group_by(Invoice.customer_id), Invoice.customer_id, collector_id), list(named)
-
-
-def _score_columns(session: Session, cut: Cutoffs, cents: Any) -> dict[str, ColumnElement[Any]]:
-    """What scoring reads, kept to few aggregates: the age buckets an account reaches all follow
-    from its oldest positive item, so one MIN stands in for four conditional sums. Conditions
-    put the test that fails most often first (SQLite stops at the first false one), and the
-    crossing windows are a list of dates (an OR of ranges costs SQLite several times more)."""
-    due, kind, positive = Invoice.due_date, Invoice.kind, cents > 0
-    return {
-        "balance": total(type_coerce(Invoice.open_balance, BigInteger)),
-        "past_due": total(cents, due < cut.day, positive),
-        # Per customer, not per item: one subtraction for each group.
-        "oldest_dpd": days_between(session, func.min(due).filter(positive), literal(cut.day, Date)),
-        "window": func.count().filter(due.between(cut.window_from, cut.window_until), positive),
-        "finals": func.count().filter(kind == InvoiceKind.FINAL, due.between(cut.final_from, cut.final_until),
-                                      positive),
-        "mrr_months": func.count().filter(kind == InvoiceKind.RECURRING, due < cut.day, positive),
-        "crossing": func.count().filter(due.in_(cut.crossing_due_dates), positive),
-    }
-
-
-def _detail_columns(session: Session, cut: Cutoffs, cents: Any) -> dict[str, ColumnElement[Any]]:
+def detail_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
     """The amounts and dates reasons name."""
-    due, positive = Invoice.due_date, cents > 0
-    return {
-        "oldest_due": func.min(due).filter(positive, due < cut.day),
-        "final_due": func.min(due).filter(positive, Invoice.kind == InvoiceKind.FINAL,
-                                          due.between(cut.final_from, cut.final_until)),
-        **{f"over_{n}": total(cents, positive, due <= cut.over[n]) for n in BUCKETS},
-        "window_cents": total(cents, positive, due.between(cut.window_from, cut.window_until)),
-        **{f"crossing_due_{c.threshold}": func.min(due).filter(positive, due > c.due_after, due <= c.due_until)
-           for c in cut.crossings},
-    }
+    at = _PerCustomer(open_items)
+    positive = at.positive
+    window = positive & at.between(cut.window_from, cut.window_until)
+    final = positive & at.is_kind(InvoiceKind.FINAL) & at.between(cut.final_from, cut.final_until)
+    return at.frame({
+        "oldest_due": _dates(at.earliest(positive & at.before(cut.day))),
+        "final_due": _dates(at.earliest(final)),
+        **{f"over_{n}": at.total(positive & at.on_or_before(cut.over[n])) for n in BUCKETS},
+        "window_cents": at.total(window),
+        **{f"crossing_due_{c.threshold}": _dates(at.earliest(
+            positive & ~at.on_or_before(c.due_after) & at.on_or_before(c.due_until))) for c in cut.crossings},
+    })
 
 
 def load_details(session: Session, cut: Cutoffs, customer_ids: Sequence[int]) -> pd.DataFrame:
     """Names and the amounts and dates behind the reasons, for the accounts on the list only."""
     names = typed_frame(session, select(Customer.id, Customer.erp_id, Customer.name)
                         .where(Customer.id.in_(customer_ids)), ["erp_id", "name"])
-    stmt, columns = _aggregate(session, cut, _detail_columns, collector_id=None, less_disputes=True,
-                               customers=customer_ids)
-    return (names.join(typed_frame(session, stmt, columns), how="left")
-            .join(promise_dates(session, cut, customer_ids), how="left"))
+    connection = session.connection()
+    details = detail_columns(less_disputes(connection, read_packs(connection, customer_ids=customer_ids)), cut)
+    return names.join(details, how="left").join(promise_dates(session, cut, customer_ids), how="left")
+
+
+def _dates(days: np.ndarray) -> list[date | None]:
+    """Due days back as dates (None where no item was picked)."""
+    return [None if d == _NONE else (EPOCH + int(d)).astype(date) for d in days.tolist()]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from storage.aging.bulk import Bulk
 from storage.aging.dates import iso_dates
+from storage.open_items import group_items, write_packs
 
 COMPARED = ("kind", "issue_date", "due_date", "amount", "open_balance", "currency")
 INSERTED = ("customer_id", "number", "kind", "issue_date", "due_date", "amount", "open_balance",
@@ -48,8 +49,28 @@ def apply_invoices(bulk: Bulk, items: pd.DataFrame, *, given: frozenset[str], ba
     inserts = fresh[fresh["id"].isna()].sort_values("customer_id", kind="stable")
     _write(bulk, inserts.assign(last_batch_id=batch_id), updates, closing["id"].to_numpy(dtype=np.int64),
            batch_id, as_of)
+    unlisted_kept = held[~held["id"].isin(matched["id"][found]) & held["customer_id"].isin(keep_open)]
+    _write_packs(bulk, _customers(inserts, updates, closing), pd.concat([matched[found], fresh]), unlisted_kept)
     return InvoiceChanges(inserted=len(inserts), updated=len(updates), closed=len(closing),
                           paid=_paid(matched[found], closing))
+
+
+def _customers(*frames: pd.DataFrame) -> np.ndarray:
+    return np.unique(np.concatenate([frame["customer_id"].to_numpy(dtype=np.int64) for frame in frames]))
+
+
+def _write_packs(bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd.DataFrame) -> None:
+    """The call list's packed open items of every customer this import changed, from the frames
+    in hand rather than a re-read of a million rows: what is open now is every listed item (its
+    kind as the file says, else as the ledger had it, else the default) and the unlisted items
+    of customers whose missing rows prove nothing."""
+    columns = ["customer_id", "due_date", "kind", "open_balance"]
+    listed = listed.assign(kind=listed["kind"].fillna(listed["kind_db"]).fillna("standard"))
+    now_open = pd.concat([listed[columns], kept[columns]], ignore_index=True)
+    now_open = now_open[np.isin(now_open["customer_id"].to_numpy(dtype=np.int64), changed)]
+    write_packs(bulk.connection, changed, group_items(
+        now_open["customer_id"].to_numpy(dtype=np.int64), now_open["due_date"].to_numpy(dtype=object),
+        now_open["kind"].to_numpy(dtype=object), now_open["open_balance"].to_numpy(dtype=np.int64)))
 
 
 def _ledger_form(items: pd.DataFrame, given: frozenset[str]) -> pd.DataFrame:
@@ -87,12 +108,14 @@ def _open_invoices(bulk: Bulk) -> pd.DataFrame:
 
 
 def _with_closed_ids(bulk: Bulk, fresh: pd.DataFrame) -> pd.DataFrame:
-    """Items not open in the ledger, with the id of a closed invoice they reopen (a reversed
-    payment) or NA when they are new. Only keys of closed invoices are read."""
-    closed = bulk.frame("SELECT customer_id, number, id FROM invoices WHERE closed_on IS NOT NULL",
-                        {"customer_id": "int64", "number": "str", "id": "Int64"}) if len(fresh) else pd.DataFrame()
+    """Items not open in the ledger, with the id and kind of a closed invoice they reopen (a
+    reversed payment) or NA when they are new. Only keys of closed invoices are read."""
+    closed = bulk.frame("SELECT customer_id, number, id, kind FROM invoices WHERE closed_on IS NOT NULL",
+                        {"customer_id": "int64", "number": "str", "id": "Int64", "kind_db": "object"}
+                        ) if len(fresh) else pd.DataFrame()
     if closed.empty:
-        return fresh.assign(id=pd.Series(pd.NA, index=fresh.index, dtype="Int64"))
+        return fresh.assign(id=pd.Series(pd.NA, index=fresh.index, dtype="Int64"),
+                            kind_db=pd.Series(None, index=fresh.index, dtype=object))
     return fresh.merge(closed, on=["customer_id", "number"], how="left")
 
 

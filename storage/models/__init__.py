@@ -17,7 +17,7 @@ from storage.models.collections import (
     Promise,
     PromiseStatus,
 )
-from storage.models.ledger import Contact, Customer, Invoice, InvoiceKind, Payment
+from storage.models.ledger import Contact, Customer, Invoice, InvoiceKind, OpenItemPack, Payment
 from storage.models.team import TeamMember
 from storage.models.workflows import (
     ApprovalKind,
@@ -32,7 +32,7 @@ from storage.models.workflows import (
 
 __all__ = [
     "Activity", "ActivityKind", "AuditEvent", "Base", "Contact", "Customer", "Dispute",
-    "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "Outcome",
+    "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "OpenItemPack", "Outcome",
     "Payment", "PaymentPlan", "PlanInstalment", "PlanStatus", "Promise", "PromiseStatus",
     "TeamMember", "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "ConfirmationStatus",
     "FeeWaiver", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation", "PostedMessage",

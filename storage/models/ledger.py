@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, str_enum
@@ -79,6 +79,16 @@ class Invoice(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     closed_on: Mapped[date | None]
     last_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class OpenItemPack(Base):
+    """One customer's open items packed into one value, for the call list: a projection of
+    ``invoices`` kept in step by storage/open_items.py (absent when the customer has none open)."""
+
+    __tablename__ = "open_item_packs"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    items: Mapped[bytes] = mapped_column(LargeBinary())
 
 
 class Payment(Base):

@@ -1,0 +1,61 @@
+"""Disputed money leaves collection: each open item less its open disputes.
+
+Disputes change in chat without touching invoices, so the packed items hold the ledger's
+amounts and the disputes are taken off when a list is built. Only the disputed invoices are read
+(a few thousand rows, not every item of every disputed customer), and each is found among its
+customer's packed items by what it is: due day, kind and open cents. Two items alike in all
+three are interchangeable for every rule, so whichever of them takes the deduction, the list is
+the same; alike disputed invoices are paired with alike items one to one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import BigInteger, Connection, select, type_coerce
+
+from commands.calllist.sql import total
+from storage.models import Dispute, DisputeStatus, Invoice
+from storage.open_items import KIND_CODE, OpenItems, day_number
+
+_KEY = ["customer_id", "due", "kind", "cents"]
+
+
+def less_disputes(connection: Connection, open_items: OpenItems) -> OpenItems:
+    """The same customers and items, each item's cents less its open disputes (a wholly
+    disputed item is left at zero or below, so it counts for nothing)."""
+    disputed = _disputed_invoices(connection)
+    disputed = disputed[np.isin(disputed["customer_id"].to_numpy(), open_items.customer_ids)]
+    if disputed.empty:
+        return open_items
+    owners = np.repeat(open_items.customer_ids, open_items.counts)
+    at = np.flatnonzero(np.isin(owners, disputed["customer_id"].to_numpy()))  # their customers' items
+    picked = open_items.items[at]
+    items = pd.DataFrame({"customer_id": owners[at], "due": picked["due"], "kind": picked["kind"],
+                          "cents": picked["cents"]}, index=at)
+    pairs = _numbered(items).reset_index().merge(_numbered(disputed), on=[*_KEY, "nth"])
+    adjusted = open_items.items.copy()
+    adjusted["cents"][pairs["index"].to_numpy()] -= pairs["deduct"].to_numpy(dtype=np.int64)
+    return OpenItems(open_items.customer_ids, open_items.counts, adjusted)
+
+
+def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Alike rows numbered 0, 1, 2... so the n-th alike item pairs with the n-th alike dispute."""
+    return frame.assign(nth=frame.groupby(_KEY, sort=False).cumcount())
+
+
+def _disputed_invoices(connection: Connection) -> pd.DataFrame:
+    """Open invoices with open disputes: the item as packed, and the disputed cents in all."""
+    stmt = (select(Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance,
+                   total(type_coerce(Dispute.amount, BigInteger)))
+            .join(Dispute, Dispute.invoice_id == Invoice.id)
+            .where(Dispute.status == DisputeStatus.OPEN, Invoice.closed_on.is_(None))
+            .group_by(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance))
+    with connection.execute(stmt) as result:
+        rows = result.cursor.fetchall()  # driver values: dates as ISO text (SQLite) or dates, cents as int
+    customers, due, kinds, cents, deduct = zip(*rows) if rows else ((), (), (), (), ())
+    return pd.DataFrame({
+        "customer_id": np.asarray(customers, dtype=np.int64), "due": day_number(due),
+        "kind": pd.Series(kinds, dtype=object).map(KIND_CODE).to_numpy(dtype=np.int8),
+        "cents": np.asarray(cents, dtype=np.int64), "deduct": np.asarray(deduct, dtype=np.int64),
+    })
