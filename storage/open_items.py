@@ -20,7 +20,7 @@ A customer without open items has no pack.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -68,16 +68,22 @@ def day_number(days: Any) -> np.ndarray:
 
 def group_items(customer_ids: Any, due: Any, kinds: Any, cents: Any) -> OpenItems:
     """Items given column by column (one entry per item, kinds as their stored names) grouped by
-    customer, each customer's items in one canonical order (due day, kind, cents), so equal
-    sets of items pack to equal bytes."""
+    customer. Within a customer the order means nothing (and is not sorted: a million-item sort
+    on three keys would cost more than the rest of an import's packing)."""
     table = np.empty(len(customer_ids), ITEM)
-    table["due"] = day_number(due)
-    table["kind"] = pd.Series(kinds, dtype=object).map(KIND_CODE).to_numpy(dtype=np.int8)
+    table["due"] = _each_distinct(day_number, due)  # a few hundred distinct dates in a million items
+    table["kind"] = _each_distinct(lambda names: [KIND_CODE[name] for name in names], kinds)
     table["cents"] = np.asarray(cents, dtype=np.int64)
     owners = np.asarray(customer_ids, dtype=np.int64)
-    order = np.lexsort((table["cents"], table["kind"], table["due"], owners))
+    order = np.argsort(owners, kind="stable")
     ids, counts = np.unique(owners[order], return_counts=True)
     return OpenItems(ids.astype(np.int64), counts.astype(np.int64), table[order])
+
+
+def _each_distinct(convert: Callable[[Any], Any], values: Any) -> np.ndarray:
+    """``convert`` applied once per distinct value rather than once per item."""
+    codes, distinct = pd.factorize(pd.Series(values, dtype=object))
+    return np.asarray(convert(np.asarray(distinct, dtype=object)))[codes] if len(codes) else np.zeros(0)
 
 
 def read_packs(connection: Connection, *, collector_id: int | None = None,
@@ -127,14 +133,18 @@ def pack_rows(open_items: OpenItems) -> pd.DataFrame:
                          "items": pd.Series(blobs, dtype=object)})
 
 
-def write_packs(connection: Connection, changed: Iterable[int], open_items: OpenItems) -> None:
+def write_packs(connection: Connection, changed: Iterable[int], open_items: OpenItems, *,
+                insert_rows: Callable[[pd.DataFrame], None] | None = None) -> None:
     """Replace the packs of the ``changed`` customers with ``open_items`` (which holds their items
-    only; a changed customer missing from it has no open items left)."""
+    only; a changed customer missing from it has no open items left). ``insert_rows`` lets a
+    bulk writer (the import's multi-row INSERT or COPY) store the new rows."""
     changed = sorted({int(c) for c in changed})
     for chunk in _chunked(changed):
         connection.execute(delete(OpenItemPack).where(OpenItemPack.customer_id.in_(chunk)))
     rows = pack_rows(open_items)
-    if len(rows):
+    if len(rows) and insert_rows is not None:
+        insert_rows(rows)
+    elif len(rows):
         connection.execute(insert(OpenItemPack), rows.to_dict("records"))
 
 
@@ -157,11 +167,19 @@ def rebuild_packs(connection: Connection) -> None:
 def stale_packs(connection: Connection) -> list[int]:
     """Customers whose pack does not hold exactly their open items: empty unless something wrote
     invoices around this module (a check for tests and for ``arbot db check``)."""
-    packed = pack_rows(read_packs(connection)).set_index("customer_id")["items"]
-    ledger = pack_rows(read_open_items(connection, None)).set_index("customer_id")["items"]
+    packed = pack_rows(_canonical(read_packs(connection))).set_index("customer_id")["items"]
+    ledger = pack_rows(_canonical(read_open_items(connection, None))).set_index("customer_id")["items"]
     both = packed.to_frame("packed").join(ledger.to_frame("ledger"), how="outer")
     differs = both["packed"].ne(both["ledger"]) | both["packed"].isna() | both["ledger"].isna()
     return sorted(int(c) for c in both.index[differs.to_numpy(dtype=bool)])
+
+
+def _canonical(open_items: OpenItems) -> OpenItems:
+    """Each customer's items in one order (due day, kind, cents), so equal sets pack alike."""
+    owners = np.repeat(open_items.customer_ids, open_items.counts)
+    items = open_items.items
+    order = np.lexsort((items["cents"], items["kind"], items["due"], owners))
+    return OpenItems(open_items.customer_ids, open_items.counts, items[order])
 
 
 def keep_packs_current(target: Any = Session) -> None:

@@ -23,14 +23,14 @@ HEADER = "Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Original A
 
 
 def packed(ctx: AppContext) -> dict[str, list[tuple[date, InvoiceKind, int]]]:
-    """Each customer's packed items, decoded: ERP id -> [(due date, kind, cents)]."""
+    """Each customer's packed items, decoded and in due order: ERP id -> [(due date, kind, cents)]."""
     with ctx.sessions() as session:
         erp = dict(session.execute(select(Customer.id, Customer.erp_id)).all())
         found = read_packs(session.connection())
     starts = found.starts
     return {
-        erp[int(customer)]: [((EPOCH + int(item["due"])).astype(date), KINDS[item["kind"]], int(item["cents"]))
-                             for item in found.items[start:start + count]]
+        erp[int(customer)]: sorted(((EPOCH + int(item["due"])).astype(date), KINDS[item["kind"]], int(item["cents"]))
+                                   for item in found.items[start:start + count])
         for customer, start, count in zip(found.customer_ids, starts, found.counts)
     }
 

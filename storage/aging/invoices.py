@@ -68,9 +68,10 @@ def _write_packs(bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd
     listed = listed.assign(kind=listed["kind"].fillna(listed["kind_db"]).fillna("standard"))
     now_open = pd.concat([listed[columns], kept[columns]], ignore_index=True)
     now_open = now_open[np.isin(now_open["customer_id"].to_numpy(dtype=np.int64), changed)]
-    write_packs(bulk.connection, changed, group_items(
-        now_open["customer_id"].to_numpy(dtype=np.int64), now_open["due_date"].to_numpy(dtype=object),
-        now_open["kind"].to_numpy(dtype=object), now_open["open_balance"].to_numpy(dtype=np.int64)))
+    packed = group_items(now_open["customer_id"].to_numpy(dtype=np.int64), now_open["due_date"].to_numpy(dtype=object),
+                         now_open["kind"].to_numpy(dtype=object), now_open["open_balance"].to_numpy(dtype=np.int64))
+    write_packs(bulk.connection, changed, packed, insert_rows=lambda rows: bulk.insert(
+        "open_item_packs", ["customer_id", "items"], rows, stage="packing open items for the call list"))
 
 
 def _ledger_form(items: pd.DataFrame, given: frozenset[str]) -> pd.DataFrame:

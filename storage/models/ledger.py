@@ -59,7 +59,8 @@ class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("customer_id", "number", name="uq_invoices_customer_number"),
-        # Covering index for the call-list aggregate: only open items, in customer order.
+        # One customer's open items without touching the rest: refreshing its packed items,
+        # its status, the disputed items the call list takes money off.
         Index(
             "ix_invoices_open_items",
             "customer_id", "due_date", "kind", "open_balance",
