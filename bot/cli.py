@@ -19,10 +19,25 @@ from storage.migrate import upgrade
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
+    """upgrade: migrate. check: do the call list's packed open items match the invoices (they
+    can only drift if something wrote invoices with plain SQL)? repack: rebuild them all."""
     settings = Settings.from_env()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    print(f"database is at the latest schema ({engine.url.render_as_string(hide_password=True)})")
+    if args.action == "upgrade":
+        print(f"database is at the latest schema ({engine.url.render_as_string(hide_password=True)})")
+        return 0
+    from storage.open_items import rebuild_packs, stale_packs
+
+    with engine.begin() as conn:
+        if args.action == "repack":
+            rebuild_packs(conn)
+        stale = stale_packs(conn)
+    if stale:
+        print(f"packed open items disagree with the invoices for {len(stale)} customer(s) (ids "
+              f"{', '.join(map(str, stale[:10]))}{' ...' if len(stale) > 10 else ''}); run `arbot db repack`")
+        return 1
+    print("packed open items match the invoices" + (" (rebuilt)" if args.action == "repack" else ""))
     return 0
 
 
@@ -55,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="arbot", description="Collections chat-ops bot")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    db = sub.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade"])
+    db = sub.add_parser("db", help="database schema and checks")
+    db.add_argument("action", choices=["upgrade", "check", "repack"],
+                    help="upgrade the schema; check or rebuild the call list's packed open items")
     db.set_defaults(handler=_cmd_db)
 
     demo = sub.add_parser("demo", help="load the deterministic demo portfolio")

@@ -9,11 +9,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select, text
 
 from commands.context import AppContext
 from commands.importing import import_aging_file
-from storage.db import make_engine
+from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Customer, Invoice, InvoiceKind
 from storage.open_items import EPOCH, KINDS, read_packs, stale_packs
@@ -123,4 +124,26 @@ def test_the_migration_packs_an_existing_ledger(tmp_path: Path) -> None:
         assert stale_packs(conn) == []
     assert found.customer_ids.tolist() == [1]
     assert found.items["cents"].tolist() == [8000]
+    engine.dispose()
+
+
+def test_db_check_finds_drift_and_repack_mends_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    url = f"sqlite:///{tmp_path / 'arbot.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        ledger = Ledger(session)
+        ledger.invoice(ledger.customer("A", collector=None), "100", 10)
+    assert main(["db", "check"]) == 0
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE invoices SET open_balance = 1"))  # around the packs
+    assert main(["db", "check"]) == 1
+    assert "disagree with the invoices for 1 customer(s)" in capsys.readouterr().out
+    assert main(["db", "repack"]) == 0
+    assert main(["db", "check"]) == 0
     engine.dispose()
