@@ -9,12 +9,19 @@ import itertools
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.terminal import TerminalMessenger, converse, terminal_user
+from commands.accounts import confirmed_unapplied
+from commands.calllist import build_call_list, load_policy
+from commands.calllist.cutoffs import cutoffs_for
+from commands.calllist.features import load_features
+from commands.calllist.ranking import collectible
 from commands.context import AppContext
+from commands.importing import import_aging_file
 from commands.messages import ButtonStyle, Reply, Tone
 from storage.models import (
     AuditEvent,
@@ -32,6 +39,7 @@ from tests.test_chat_world import DANA, PRIYA, field, refused, row_counts, seed_
 
 TOM = "tom.becker@example.com"      # finance lead and finance
 MARIA = "maria.lopez@example.com"   # manager
+MONDAY = date(2026, 11, 23)
 
 
 @pytest.fixture
@@ -314,3 +322,40 @@ def test_the_whole_flow_in_the_terminal_chat(chat: Conversation) -> None:
     assert printed.rstrip().endswith("Partly confirmed by Priya Shah at Mon 23 Nov 2026 09:00: $500.00 of "
                                      "$1,200.00 received. Nothing was changed.")
     assert [p.amount for p in payments(chat)] == [Decimal("500.00")]
+
+
+def test_a_confirmed_payment_is_set_aside_until_an_import_shows_it(chat: Conversation, tmp_path: Path) -> None:
+    """Invoices change only by import: between finance's confirmation and the next snapshot, the
+    list and the status card take the confirmed money off what is left to collect."""
+    ctx = chat.ctx
+
+    def acme() -> tuple[int, tuple[str, ...], Decimal]:
+        with ctx.sessions() as session:
+            cut = cutoffs_for(MONDAY, load_policy(), ctx.calendar, ctx.team.timezone)
+            frame = collectible(load_features(session, cut, collector_id=None))
+            row = next(r for r in build_call_list(session, ctx, day=MONDAY) if r.erp_id == "C100")
+            unapplied = confirmed_unapplied(session, row.customer_id)
+        return int(frame.loc[row.customer_id, "collectible"]), row.reasons, unapplied
+
+    before, _, _ = acme()
+    chat.click(PRIYA, ask(chat), "Confirm")
+    during, reasons, unapplied = acme()
+    assert (before, during, unapplied) == (325000, 205000, Decimal("1200.00"))
+    assert "$1,200 paid (confirmed by finance), set aside until the next import" in reasons
+    [card] = chat.say(DANA, "status c100")
+    assert field(card, "Paid, not yet in the ledger") == "$1,200.00"
+
+    # That evening's export shows INV-1 and most of INV-3 paid.
+    ctx.clock.advance(hours=9)
+    (tmp_path / "export.csv").write_text(
+        "Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Amount Due\n"
+        "C100,Acme Dental Group,INV-2,Recurring,2026-11-30,500.00\n"
+        "C100,Acme Dental Group,INV-3,Final,2026-08-01,1800.00\n"
+        "C100,Acme Dental Group,CM-1,Credit Memo,2026-11-10,-250.00\n"
+        "C100,Acme Dental Group,INV-4,Standard,2026-09-01,100.10\n")
+    import_aging_file(ctx, tmp_path / "export.csv", as_of=MONDAY)
+    after, reasons, unapplied = acme()
+    assert (after, unapplied) == (205000, Decimal("0.00"))
+    assert not any("confirmed by finance" in reason for reason in reasons)
+    [card] = chat.say(DANA, "status c100")
+    assert "Paid, not yet in the ledger" not in [f.label for f in card.fields]

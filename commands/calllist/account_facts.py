@@ -10,20 +10,22 @@ import pandas as pd
 from sqlalchemy import BigInteger, ColumnElement, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from commands.accounts import confirmed_since_last_import
 from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
 from storage.models import (
-    Activity, ActivityKind, Dispute, DisputeStatus, Invoice, InvoiceKind, Outcome, PaymentPlan,
+    Activity, ActivityKind, Dispute, DisputeStatus, Invoice, InvoiceKind, Outcome, Payment, PaymentPlan,
     PlanInstalment, PlanStatus, Promise, PromiseStatus,
 )
 
-COUNTS = ("disputed", "plan_ok", "reached_today", "attempts_today", "open_promises", "broken_promises",
+COUNTS = ("disputed", "unapplied", "plan_ok", "reached_today", "attempts_today", "open_promises", "broken_promises",
           "promises_kept", "promises_due")
 
 
 def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -> list[pd.DataFrame]:
     """Frames indexed by customer id, holding the columns in :data:`COUNTS` between them."""
-    return [part(session, cut, collector_id) for part in (_dispute_totals, _promises, _plans, _contacts_today)]
+    return [part(session, cut, collector_id)
+            for part in (_dispute_totals, _unapplied_payments, _promises, _plans, _contacts_today)]
 
 
 def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
@@ -31,6 +33,13 @@ def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) ->
     stmt = (select(Dispute.customer_id, total(type_coerce(Dispute.amount, BigInteger)))
             .where(Dispute.status == DisputeStatus.OPEN).group_by(Dispute.customer_id))
     return number_frame(session, of_collector(stmt, Dispute.customer_id, collector_id), ["disputed"])
+
+
+def _unapplied_payments(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+    """Money finance confirmed since the last import: paid, but not yet off the open items."""
+    stmt = (select(Payment.customer_id, total(type_coerce(Payment.amount, BigInteger)))
+            .where(*confirmed_since_last_import()).group_by(Payment.customer_id))
+    return number_frame(session, of_collector(stmt, Payment.customer_id, collector_id), ["unapplied"])
 
 
 def _promise_conditions(cut: Cutoffs) -> dict[str, ColumnElement[bool]]:

@@ -65,10 +65,11 @@ def score(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
 
 
 def collectible(features: pd.DataFrame) -> pd.DataFrame:
-    """What can be collected: the net balance (credits included) less every open dispute. Disputes
-    tied to an invoice were already taken off that invoice's amounts; one not tied to an invoice
-    could touch any item, so the past-due amount may not exceed what is left."""
-    left = (features["balance"] - features["disputed"]).clip(lower=0)
+    """What can be collected: the net balance (credits included) less every open dispute and
+    every payment finance confirmed that no import has shown yet. Disputes tied to an invoice
+    were already taken off that invoice's amounts; the rest could touch any item, so the
+    past-due amount may not exceed what is left."""
+    left = (features["balance"] - features["disputed"] - features["unapplied"]).clip(lower=0)
     return features.assign(collectible=left, past_due=np.minimum(features["past_due"], left))
 
 
@@ -122,4 +123,6 @@ def reasons(row: Row, policy: Policy, cut: Cutoffs) -> tuple[str, ...]:
     )
     texts = [rule.reason(row, getattr(policy.rules, rule.name), cut) for _, _, rule in scored]
     notes = [f"{dollars(row['disputed'])} in dispute, set aside"] if row["disputed"] > 0 else []
+    if row["unapplied"] > 0:
+        notes.append(f"{dollars(row['unapplied'])} paid (confirmed by finance), set aside until the next import")
     return tuple(pushed + texts + notes)

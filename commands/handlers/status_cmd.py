@@ -42,6 +42,8 @@ def status_reply(summary: AccountSummary, ctx: AppContext, *, collector: str | N
     promises" is said rather than left for the reader to infer."""
     customer = summary.customer
     fields = [Field("Balance", money(customer, summary.balance))]
+    if summary.confirmed_unapplied:
+        fields.append(Field("Paid, not yet in the ledger", money(customer, summary.confirmed_unapplied)))
     fields += [Field(_BUCKET_TITLES.get(label, f"{label} days"), money(customer, amount))
                for label, amount in summary.aging.buckets()]
     fields.append(Field("Collector", collector or "unassigned"))
