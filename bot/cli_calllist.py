@@ -19,6 +19,7 @@ from itertools import groupby, zip_longest
 
 from commands.calllist import CallListError, CallListRow, PolicyError, build_call_list
 from commands.context import AppContext
+from storage.db import read_only
 
 WIDTH = 100
 _CUSTOMER, _BALANCE, _DPD = 28, 13, 4
@@ -30,7 +31,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
     try:
         day = list_day(ctx, args.date)
         with ctx.sessions() as session:
-            rows = build_call_list(session, ctx, day=day, collector_email=args.collector)
+            rows = build_call_list(read_only(session), ctx, day=day, collector_email=args.collector)
     except (CallListError, PolicyError) as exc:
         print(f"arbot calllist: {exc}", file=sys.stderr)
         return 1

@@ -27,6 +27,7 @@ from commands.parsing.dates import format_day
 from commands.promises import check_promises
 from commands.workflows import approvals, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, Schedule, nth_business_day
+from storage.db import read_only
 from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, TeamMember
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def daily_lists(ctx: AppContext, messenger: Messenger) -> JobResult:
     how much, and the three accounts that matter most today."""
     day = ctx.today()
     with ctx.sessions() as session:
-        rows = build_call_list(session, ctx, day=day)
+        rows = build_call_list(read_only(session), ctx, day=day)
         currencies = dict(session.execute(select(Customer.id, Customer.currency).where(
             Customer.id.in_([r.customer_id for r in rows]))).all())
     lines = [(row, currencies.get(row.customer_id, "USD")) for row in rows]

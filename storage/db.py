@@ -36,7 +36,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -53,10 +53,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
+def _sqlite_begin(conn: Any) -> None:
     """BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing with 'database is
-    locked' when a read transaction later tries to upgrade to a write."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    locked' when a read transaction later tries to upgrade to a write. A transaction marked
+    with :func:`read_only` takes a plain BEGIN and never holds the write lock."""
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
+
+
+def read_only(session: Session) -> Session:
+    """Start ``session``'s transaction as a reader (call it before the first statement). On
+    SQLite a long read, such as a whole team's call list, then leaves the write lock to chat
+    commands meanwhile; WAL still gives the reader one consistent snapshot."""
+    session.connection(execution_options={"read_only": True})
+    return session
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

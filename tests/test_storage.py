@@ -3,8 +3,10 @@ the audit log refuses edits."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -12,8 +14,9 @@ from sqlalchemy.exc import DBAPIError
 
 from commands.context import AppContext
 from storage.audit import record
-from storage.migrate import current_revision
-from storage.models import AuditEvent, Customer, Invoice, InvoiceKind
+from storage.db import make_engine, make_session_factory, read_only
+from storage.migrate import current_revision, upgrade
+from storage.models import AuditEvent, Customer, Invoice, InvoiceKind, TeamMember
 
 
 def _customer(session, erp_id: str = "C1") -> Customer:
@@ -87,3 +90,30 @@ def test_models_and_migrations_agree(ctx: AppContext) -> None:
 
     with ctx.sessions.kw["bind"].connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_a_read_only_session_leaves_the_sqlite_write_lock_free(tmp_path: Path) -> None:
+    """While a long read (a team's call list) runs, a chat command can still write."""
+    path = tmp_path / "arbot.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+
+    def writer_can_lock() -> bool:
+        other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+
+    with sessions() as session:
+        read_only(session).execute(select(TeamMember.id)).all()
+        assert writer_can_lock()
+    with sessions() as session:
+        session.execute(select(TeamMember.id)).all()
+        assert not writer_can_lock()  # the default transaction takes the write lock up front
+    engine.dispose()
