@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from commands.snapshots import after_last_import
 from storage.models import (
     Activity,
     ActivityKind,
@@ -22,7 +23,6 @@ from storage.models import (
     DisputeStatus,
     Hold,
     HoldStatus,
-    ImportBatch,
     Invoice,
     Outcome,
     Payment,
@@ -80,12 +80,9 @@ class AccountSummary:
 
 
 def confirmed_since_last_import() -> tuple[ColumnElement[bool], ...]:
-    """Payments finance confirmed after the latest aging import ran. Invoices change only by
-    import, so these are not in the open balances yet: the list sets them aside and ``status``
-    shows them. The next snapshot carries the ERP's own reading of them."""
-    last_import = select(func.max(ImportBatch.created_at)).scalar_subquery()
-    return (Payment.source == "finance",
-            or_(last_import.is_(None), Payment.created_at > last_import))
+    """Payments finance confirmed after the latest aging import ran: not in the open balances
+    yet (:mod:`commands.snapshots`), so the list sets them aside and ``status`` shows them."""
+    return Payment.source == "finance", after_last_import(Payment.created_at)
 
 
 def confirmed_unapplied(session: Session, customer_id: int) -> Decimal:

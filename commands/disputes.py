@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from commands.messages import Reply, Tone
+from commands.snapshots import after_last_import
 from storage.audit import record
 from storage.models import AuditEvent, Customer, Dispute, DisputeStatus, Invoice, TeamMember
 
@@ -41,6 +42,16 @@ OUTCOMES: dict[str, Outcome] = {o.word: o for o in (
     Outcome("withdrawn", "the customer withdrew the dispute; the amount goes back to collection",
             owed=True, credit_due=False),
 )}
+
+
+def set_aside() -> ColumnElement[bool]:
+    """Disputes whose money the call list leaves alone: open ones, and ones settled in the
+    customer's favour (upheld, credited) since the latest import, whose credit no snapshot can
+    show yet (:mod:`commands.snapshots`)."""
+    not_owed = or_(*(Dispute.outcome.startswith(o.word) for o in OUTCOMES.values() if not o.owed))
+    settled_for_customer = and_(Dispute.status == DisputeStatus.RESOLVED, not_owed,
+                                after_last_import(Dispute.resolved_at))
+    return or_(Dispute.status == DisputeStatus.OPEN, settled_for_customer)
 
 
 def disputable_left(session: Session, invoice: Invoice) -> tuple[Decimal, Decimal]:

@@ -10,6 +10,7 @@ import io
 import threading
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -25,6 +26,7 @@ from commands.context import AppContext
 from commands.disputes import OUTCOMES
 from commands.handlers import resolve_cmd
 from commands.handlers.registry import Actor
+from commands.importing import import_aging_file
 from commands.messages import ChatUser, Incoming, Reply, Tone, Where
 from commands.reports import CycleTimes, dispute_cycle_times
 from commands.router import handle
@@ -165,6 +167,36 @@ def test_the_disputed_amount_leaves_the_list_until_the_dispute_is_rejected(ctx: 
     [reply] = chat.say(DANA, "resolve 2 rejected customer found our delivery note")
     assert reply.tone is Tone.SUCCESS
     assert acme() == (before, reasons_before)
+
+
+def test_an_upheld_dispute_stays_set_aside_until_the_next_import(ctx: AppContext, clock: FixedClock,
+                                                                tmp_path: Path) -> None:
+    """The customer was right, but the credit memo is not in the ledger yet: the money stays out
+    of collection until a snapshot taken after the resolution shows the ERP's reading of it."""
+    ids = seed_world(ctx)
+
+    def acme_collectible() -> int:
+        with ctx.sessions() as session:
+            cut = cutoffs_for(date(2026, 11, 23), load_policy(), ctx.calendar, ctx.team.timezone)
+            return int(collectible(load_features(session, cut, collector_id=None)).loc[ids["C100"], "collectible"])
+
+    before = acme_collectible()
+    chat, _ = opened(ctx)
+    clock.advance(hours=2)
+    [reply] = chat.say(DANA, "resolve 2 upheld credit memo to follow")
+    assert reply.tone is Tone.SUCCESS, reply
+    assert acme_collectible() == before - 45000
+
+    clock.advance(hours=8)  # the evening export still lists INV-1 in full: no credit memo yet
+    (tmp_path / "export.csv").write_text(
+        "Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Amount Due\n"
+        "C100,Acme Dental Group,INV-1,Standard,2026-10-01,1000.00\n"
+        "C100,Acme Dental Group,INV-2,Recurring,2026-11-30,500.00\n"
+        "C100,Acme Dental Group,INV-3,Final,2026-08-01,2000.00\n"
+        "C100,Acme Dental Group,CM-1,Credit Memo,2026-11-10,-250.00\n"
+        "C100,Acme Dental Group,INV-4,Standard,2026-09-01,100.10\n")
+    import_aging_file(ctx, tmp_path / "export.csv", as_of=date(2026, 11, 23))
+    assert acme_collectible() == before
 
 
 # --- resolving ----------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from commands.accounts import confirmed_since_last_import
 from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
+from commands.disputes import set_aside
 from storage.models import (
-    Activity, ActivityKind, Dispute, DisputeStatus, Invoice, InvoiceKind, Outcome, Payment, PaymentPlan,
+    Activity, ActivityKind, Dispute, Invoice, InvoiceKind, Outcome, Payment, PaymentPlan,
     PlanInstalment, PlanStatus, Promise, PromiseStatus,
 )
 
@@ -29,9 +30,9 @@ def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -
 
 
 def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
-    """All open disputes, with or without an invoice: what comes off the collectible balance."""
+    """Disputes set aside, with or without an invoice: what comes off the collectible balance."""
     stmt = (select(Dispute.customer_id, total(type_coerce(Dispute.amount, BigInteger)))
-            .where(Dispute.status == DisputeStatus.OPEN).group_by(Dispute.customer_id))
+            .where(set_aside()).group_by(Dispute.customer_id))
     return number_frame(session, of_collector(stmt, Dispute.customer_id, collector_id), ["disputed"])
 
 

@@ -15,15 +15,17 @@ import pandas as pd
 from sqlalchemy import BigInteger, Connection, select, type_coerce
 
 from commands.calllist.sql import total
-from storage.models import Dispute, DisputeStatus, Invoice
+from commands.disputes import set_aside
+from storage.models import Dispute, Invoice
 from storage.open_items import KIND_CODE, OpenItems, day_number
 
 _KEY = ["customer_id", "due", "kind", "cents"]
 
 
 def less_disputes(connection: Connection, open_items: OpenItems) -> OpenItems:
-    """The same customers and items, each item's cents less its open disputes (a wholly
-    disputed item is left at zero or below, so it counts for nothing)."""
+    """The same customers and items, each item's cents less its disputes set aside (open, or
+    settled for the customer since the last import; a wholly disputed item is left at zero or
+    below, so it counts for nothing)."""
     disputed = _disputed_invoices(connection)
     disputed = disputed[np.isin(disputed["customer_id"].to_numpy(), open_items.customer_ids)]
     if disputed.empty:
@@ -45,11 +47,11 @@ def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _disputed_invoices(connection: Connection) -> pd.DataFrame:
-    """Open invoices with open disputes: the item as packed, and the disputed cents in all."""
+    """Open invoices with disputes set aside: the item as packed, and their cents in all."""
     stmt = (select(Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance,
                    total(type_coerce(Dispute.amount, BigInteger)))
             .join(Dispute, Dispute.invoice_id == Invoice.id)
-            .where(Dispute.status == DisputeStatus.OPEN, Invoice.closed_on.is_(None))
+            .where(set_aside(), Invoice.closed_on.is_(None))
             .group_by(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance))
     with connection.execute(stmt) as result:
         rows = result.cursor.fetchall()  # driver values: dates as ISO text (SQLite) or dates, cents as int
