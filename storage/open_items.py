@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, event, insert, select
+from sqlalchemy import Connection, Select, delete, event, insert, select
 from sqlalchemy.orm import Session, attributes
 
 from storage.models import Customer, Invoice, InvoiceKind, OpenItemPack
@@ -72,12 +73,17 @@ def group_items(customer_ids: Any, due: Any, kinds: Any, cents: Any) -> OpenItem
     on three keys would cost more than the rest of an import's packing)."""
     table = np.empty(len(customer_ids), ITEM)
     table["due"] = _each_distinct(day_number, due)  # a few hundred distinct dates in a million items
-    table["kind"] = _each_distinct(lambda names: [KIND_CODE[name] for name in names], kinds)
+    table["kind"] = kind_codes(kinds)
     table["cents"] = np.asarray(cents, dtype=np.int64)
     owners = np.asarray(customer_ids, dtype=np.int64)
     order = np.argsort(owners, kind="stable")
     ids, counts = np.unique(owners[order], return_counts=True)
     return OpenItems(ids.astype(np.int64), counts.astype(np.int64), table[order])
+
+
+def kind_codes(kinds: Any) -> np.ndarray:
+    """Stored kind names as their positions in KINDS."""
+    return _each_distinct(lambda names: [KIND_CODE[name] for name in names], kinds).astype(np.int8)
 
 
 def _each_distinct(convert: Callable[[Any], Any], values: Any) -> np.ndarray:
@@ -93,11 +99,7 @@ def read_packs(connection: Connection, *, collector_id: int | None = None,
     if collector_id is not None:
         stmt = stmt.where(OpenItemPack.customer_id.in_(
             select(Customer.id).where(Customer.collector_id == collector_id)))
-    rows: list[Any] = []
-    for chunk in _chunked(customer_ids) if customer_ids is not None else [None]:
-        part = stmt if chunk is None else stmt.where(OpenItemPack.customer_id.in_(chunk))
-        with connection.execute(part) as result:
-            rows += result.cursor.fetchall()  # plain (id, bytes) tuples: no row objects for 100,000 rows
+    rows = _fetch(connection, stmt, OpenItemPack.customer_id, customer_ids)
     rows.sort(key=lambda row: row[0])
     blobs = [bytes(row[1]) for row in rows]
     return OpenItems(
@@ -111,15 +113,22 @@ def read_open_items(connection: Connection, customer_ids: Collection[int] | None
     """The customers' open items straight from ``invoices`` (everyone's when None)."""
     stmt = (select(Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance)
             .where(Invoice.closed_on.is_(None)))
-    rows: list[Any] = []
-    for chunk in _chunked(customer_ids) if customer_ids is not None else [None]:
-        part = stmt if chunk is None else stmt.where(Invoice.customer_id.in_(chunk))
-        with connection.execute(part) as result:
-            rows += result.cursor.fetchall()  # driver values: dates as ISO text (SQLite) or dates, cents as int
+    rows = _fetch(connection, stmt, Invoice.customer_id, customer_ids)
     if not rows:
         return group_items([], [], [], [])
     owners, due, kinds, amounts = zip(*rows)
     return group_items(owners, due, kinds, amounts)
+
+
+def _fetch(connection: Connection, stmt: Select[Any], customer: Any,
+           customer_ids: Collection[int] | None) -> list[Any]:
+    """The driver's plain tuples (no row objects for 100,000 rows; dates as ISO text on SQLite,
+    dates on PostgreSQL), for the given customers a chunk at a time, or for everyone."""
+    rows: list[Any] = []
+    for chunk in _chunked(customer_ids) if customer_ids is not None else [None]:
+        with connection.execute(stmt if chunk is None else stmt.where(customer.in_(chunk))) as result:
+            rows += result.cursor.fetchall()
+    return rows
 
 
 def pack_rows(open_items: OpenItems) -> pd.DataFrame:
@@ -142,10 +151,12 @@ def write_packs(connection: Connection, changed: Iterable[int], open_items: Open
     for chunk in _chunked(changed):
         connection.execute(delete(OpenItemPack).where(OpenItemPack.customer_id.in_(chunk)))
     rows = pack_rows(open_items)
-    if len(rows) and insert_rows is not None:
-        insert_rows(rows)
-    elif len(rows):
-        connection.execute(insert(OpenItemPack), rows.to_dict("records"))
+    if len(rows):
+        (insert_rows or partial(_insert, connection))(rows)
+
+
+def _insert(connection: Connection, rows: pd.DataFrame) -> None:
+    connection.execute(insert(OpenItemPack), rows.to_dict("records"))
 
 
 def refresh_packs(connection: Connection, customer_ids: Iterable[int]) -> None:
@@ -158,10 +169,9 @@ def refresh_packs(connection: Connection, customer_ids: Iterable[int]) -> None:
 def rebuild_packs(connection: Connection) -> None:
     """Every pack from scratch: for a new table, or to repair one."""
     connection.execute(delete(OpenItemPack))
-    open_items = read_open_items(connection, None)
-    rows = pack_rows(open_items)
+    rows = pack_rows(read_open_items(connection, None))
     if len(rows):
-        connection.execute(insert(OpenItemPack), rows.to_dict("records"))
+        _insert(connection, rows)
 
 
 def stale_packs(connection: Connection) -> list[int]:

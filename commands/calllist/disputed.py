@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, Connection, select, type_coerce
 from commands.calllist.sql import total
 from commands.disputes import set_aside
 from storage.models import Dispute, Invoice
-from storage.open_items import KIND_CODE, OpenItems, day_number
+from storage.open_items import OpenItems, day_number, kind_codes
 
 _KEY = ["customer_id", "due", "kind", "cents"]
 
@@ -58,6 +58,6 @@ def _disputed_invoices(connection: Connection) -> pd.DataFrame:
     customers, due, kinds, cents, deduct = zip(*rows) if rows else ((), (), (), (), ())
     return pd.DataFrame({
         "customer_id": np.asarray(customers, dtype=np.int64), "due": day_number(due),
-        "kind": pd.Series(kinds, dtype=object).map(KIND_CODE).to_numpy(dtype=np.int8),
+        "kind": kind_codes(kinds),
         "cents": np.asarray(cents, dtype=np.int64), "deduct": np.asarray(deduct, dtype=np.int64),
     })
