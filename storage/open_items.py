@@ -16,33 +16,62 @@ in the same transaction as the change they follow:
 * the migration that created the table built them all (:func:`rebuild_packs`).
 
 A customer without open items has no pack.
+
+numpy and pandas are imported inside the functions that use them: every session factory hooks
+:func:`keep_packs_current` and every migration run loads this module, so importing them at the top
+would put them in the memory of every ``arbot serve`` that never imports a file or builds a list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, Select, delete, event, insert, select
 from sqlalchemy.orm import Session, attributes
 
 from storage.models import Customer, Invoice, InvoiceKind, OpenItemPack
 
-# One open item. Due dates are days since 1970-01-01; kinds are positions in KINDS.
-ITEM = np.dtype([("due", "<i4"), ("kind", "i1"), ("cents", "<i8")])
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
 # Append only: a pack stores the position, so reordering would change what packs mean.
 KINDS: tuple[InvoiceKind, ...] = (
     InvoiceKind.STANDARD, InvoiceKind.FINAL, InvoiceKind.RECURRING, InvoiceKind.RETAINER,
     InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT,
 )
 KIND_CODE = {kind.value: code for code, kind in enumerate(KINDS)}
-EPOCH = np.datetime64("1970-01-01", "D")
 _IN_CHUNK = 5000  # customer ids per IN (...) list
+
+
+@cache
+def item_dtype() -> np.dtype:
+    """One open item: due date in days since 1970-01-01, kind as its position in KINDS, open cents."""
+    import numpy as np
+
+    return np.dtype([("due", "<i4"), ("kind", "i1"), ("cents", "<i8")])
+
+
+@cache
+def epoch() -> np.datetime64:
+    """Day 0 of the due dates."""
+    import numpy as np
+
+    return np.datetime64("1970-01-01", "D")
+
+
+def __getattr__(name: str) -> Any:
+    """``ITEM`` (:func:`item_dtype`) and ``EPOCH`` (:func:`epoch`) as module constants, made on
+    first use so that importing this module does not import numpy."""
+    if name == "ITEM":
+        return item_dtype()
+    if name == "EPOCH":
+        return epoch()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -52,10 +81,12 @@ class OpenItems:
 
     customer_ids: np.ndarray  # int64
     counts: np.ndarray        # int64
-    items: np.ndarray         # ITEM
+    items: np.ndarray         # item_dtype()
 
     @property
     def starts(self) -> np.ndarray:
+        import numpy as np
+
         return np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
 
     def __len__(self) -> int:
@@ -64,14 +95,18 @@ class OpenItems:
 
 def day_number(days: Any) -> np.ndarray:
     """Dates (date objects, ISO strings or datetime64) as days since 1970-01-01."""
-    return (np.asarray(days, dtype="datetime64[D]") - EPOCH).astype(np.int32)
+    import numpy as np
+
+    return (np.asarray(days, dtype="datetime64[D]") - epoch()).astype(np.int32)
 
 
 def group_items(customer_ids: Any, due: Any, kinds: Any, cents: Any) -> OpenItems:
     """Items given column by column (one entry per item, kinds as their stored names) grouped by
     customer. Within a customer the order means nothing (and is not sorted: a million-item sort
     on three keys would cost more than the rest of an import's packing)."""
-    table = np.empty(len(customer_ids), ITEM)
+    import numpy as np
+
+    table = np.empty(len(customer_ids), item_dtype())
     table["due"] = _each_distinct(day_number, due)  # a few hundred distinct dates in a million items
     table["kind"] = kind_codes(kinds)
     table["cents"] = np.asarray(cents, dtype=np.int64)
@@ -83,11 +118,16 @@ def group_items(customer_ids: Any, due: Any, kinds: Any, cents: Any) -> OpenItem
 
 def kind_codes(kinds: Any) -> np.ndarray:
     """Stored kind names as their positions in KINDS."""
+    import numpy as np
+
     return _each_distinct(lambda names: [KIND_CODE[name] for name in names], kinds).astype(np.int8)
 
 
 def _each_distinct(convert: Callable[[Any], Any], values: Any) -> np.ndarray:
     """``convert`` applied once per distinct value rather than once per item."""
+    import numpy as np
+    import pandas as pd
+
     codes, distinct = pd.factorize(pd.Series(values, dtype=object))
     return np.asarray(convert(np.asarray(distinct, dtype=object)))[codes] if len(codes) else np.zeros(0)
 
@@ -95,6 +135,8 @@ def _each_distinct(convert: Callable[[Any], Any], values: Any) -> np.ndarray:
 def read_packs(connection: Connection, *, collector_id: int | None = None,
                customer_ids: Collection[int] | None = None) -> OpenItems:
     """The packed items of every customer (of one collector, or of the given customers)."""
+    import numpy as np
+
     stmt = select(OpenItemPack.customer_id, OpenItemPack.items).order_by(OpenItemPack.customer_id)
     if collector_id is not None:
         stmt = stmt.where(OpenItemPack.customer_id.in_(
@@ -104,8 +146,8 @@ def read_packs(connection: Connection, *, collector_id: int | None = None,
     blobs = [bytes(row[1]) for row in rows]
     return OpenItems(
         customer_ids=np.fromiter((row[0] for row in rows), np.int64, len(rows)),
-        counts=np.fromiter(map(len, blobs), np.int64, len(blobs)) // ITEM.itemsize,
-        items=np.frombuffer(b"".join(blobs), ITEM),
+        counts=np.fromiter(map(len, blobs), np.int64, len(blobs)) // item_dtype().itemsize,
+        items=np.frombuffer(b"".join(blobs), item_dtype()),
     )
 
 
@@ -133,8 +175,11 @@ def _fetch(connection: Connection, stmt: Select[Any], customer: Any,
 
 def pack_rows(open_items: OpenItems) -> pd.DataFrame:
     """One (customer_id, items) row per customer, ready to insert."""
+    import numpy as np
+    import pandas as pd
+
     raw = open_items.items.tobytes()
-    size = ITEM.itemsize
+    size = item_dtype().itemsize
     ends = np.cumsum(open_items.counts) * size
     begins = ends - open_items.counts * size
     blobs = [raw[b:e] for b, e in zip(begins.tolist(), ends.tolist())]
@@ -169,6 +214,8 @@ def refresh_packs(connection: Connection, customer_ids: Iterable[int]) -> None:
 def rebuild_packs(connection: Connection) -> None:
     """Every pack from scratch: for a new table, or to repair one."""
     connection.execute(delete(OpenItemPack))
+    if connection.scalar(select(Invoice.id).where(Invoice.closed_on.is_(None)).limit(1)) is None:
+        return  # nothing to pack: a new database's migration then leaves numpy unloaded
     rows = pack_rows(read_open_items(connection, None))
     if len(rows):
         _insert(connection, rows)
@@ -186,6 +233,8 @@ def stale_packs(connection: Connection) -> list[int]:
 
 def _canonical(open_items: OpenItems) -> OpenItems:
     """Each customer's items in one order (due day, kind, cents), so equal sets pack alike."""
+    import numpy as np
+
     owners = np.repeat(open_items.customer_ids, open_items.counts)
     items = open_items.items
     order = np.lexsort((items["cents"], items["kind"], items["due"], owners))

@@ -4,29 +4,23 @@ each with its reasons in plain words.
 :func:`build_call_list` is the one entry point: it reads the policy, works out every account's
 features from its packed open items with numpy and from the smaller tables in a few set-based
 queries (:mod:`.features`), scores and cuts them (:mod:`.ranking`, :mod:`.rules`) and turns the
-survivors into :class:`CallListRow` values.
+survivors into :class:`CallListRow` values (:mod:`.build`).
+
+Importing this package does not import numpy or pandas: the scheduler and the chat commands
+import it in every ``arbot serve``, and most of those processes build a list once a day at most,
+so the ranking modules are imported by the first :func:`build_call_list`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import pandas as pd
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.calllist.account_facts import load_history
-from commands.calllist.cutoffs import Cutoffs, cutoffs_for
-from commands.calllist.features import load_details, load_features
 from commands.calllist.policy import Policy, PolicyError, load_policy
-from commands.calllist.ranking import cut_to_capacity, reasons, score, shortlist
-from commands.calllist.rules import present
 from commands.context import AppContext
-from storage.models import TeamMember
-from storage.types import from_cents
 
 
 class CallListError(ValueError):
@@ -50,84 +44,9 @@ def build_call_list(session: Session, ctx: AppContext, *, day: date,
                     collector_email: str | None = None, capacity: int | None = None) -> list[CallListRow]:
     """Ranked accounts to contact on `day` (one collector's, or everyone's when collector_email is None,
     each collector capped at capacity, default ctx.team.capacity)."""
-    policy = load_policy(ctx.policy_file)
-    capacity = _capacity(capacity, policy, ctx)
-    emails = dict(session.execute(select(TeamMember.id, TeamMember.email)).all())
-    collector_id = _collector_id(session, collector_email) if collector_email is not None else None
-    cut = cutoffs_for(day, policy, ctx.calendar, ctx.team.timezone,
-                      promise_grace_days=ctx.team.workflow.timers.promise_grace_days)
-    features = load_features(session, cut, collector_id=collector_id)
-    candidates = shortlist(score(features, policy), capacity, headroom=policy.rules.days_late.weight)
-    features = _with_history(session, cut, features.loc[candidates], collector_id)
-    listed = cut_to_capacity(score(features, policy), capacity)
-    details = load_details(session, cut, [int(i) for i in listed.index]).to_dict("index")
-    rows = [
-        _row(int(cid), fields, details[cid], emails, policy, cut)
-        for cid, fields in zip(listed.index, listed.to_dict("records"))
-    ]
-    return sorted(rows, key=_team_order(ctx))
+    from commands.calllist.build import call_list
 
-
-# Up to this many accounts, payment history is read customer by customer through an index;
-# beyond it, one scan of closed invoices is cheaper.
-HISTORY_BY_CUSTOMER_LIMIT = 5000
-
-
-def _with_history(session: Session, cut: Cutoffs, features: pd.DataFrame,
-                  collector_id: int | None) -> pd.DataFrame:
-    """Payment history for the shortlisted accounts: the one input read only for those that
-    can still make the list."""
-    ids = [int(i) for i in features.index]
-    by_customer = ids if len(ids) <= HISTORY_BY_CUSTOMER_LIMIT else None
-    history = load_history(session, cut, by_customer, collector_id=collector_id).reindex(features.index)
-    return features.assign(avg_days_late=history["avg_days_late"],
-                           paid_invoices=history["paid_invoices"].fillna(0).astype("int64"))
-
-
-def _capacity(asked: int | None, policy: Policy, ctx: AppContext) -> int:
-    capacity = asked if asked is not None else policy.list.capacity or ctx.team.capacity
-    if capacity < 1:
-        raise CallListError(f"capacity must be at least 1, not {capacity}")
-    return capacity
-
-
-def _collector_id(session: Session, email: str) -> int:
-    wanted = email.strip().lower()
-    member_id = session.scalar(select(TeamMember.id).where(func.lower(TeamMember.email) == wanted))
-    if member_id is None:
-        raise CallListError(f"{email} is not a member of the team")
-    return member_id
-
-
-def _row(customer_id: int, fields: dict, details: dict, emails: dict[int, str],
-         policy: Policy, cut: Cutoffs) -> CallListRow:
-    row = {**fields, **details}
-    oldest = row["oldest_due"]
-    collector = row["collector_id"]
-    return CallListRow(
-        rank=int(row["rank"]),
-        customer_id=customer_id,
-        erp_id=row["erp_id"],
-        customer_name=row["name"],
-        collector_email=emails.get(int(collector)) if present(collector) else None,
-        score=round(float(row["score"]), 1),
-        balance_due=from_cents(int(row["balance"])),
-        days_past_due=cut.dpd(oldest) if present(oldest) else 0,
-        reasons=reasons(row, policy, cut),
-    )
-
-
-def _team_order(ctx: AppContext) -> Callable[[CallListRow], tuple[int, str, int]]:
-    """Lists grouped by collector in team-file order, then anyone else by email, then accounts
-    without a collector; ranks in order within each."""
-    order = {m.email: i for i, m in enumerate(ctx.team.collectors)}
-
-    def key(row: CallListRow) -> tuple[int, str, int]:
-        email = row.collector_email
-        group = order.get(email, len(order)) if email is not None else len(order) + 1
-        return group, email or "", row.rank
-
-    return key
+    return call_list(session, ctx, day=day, collector_email=collector_email, capacity=capacity)
 
 
 __all__ = ["CallListError", "CallListRow", "Policy", "PolicyError", "build_call_list", "load_policy"]
