@@ -42,11 +42,13 @@ class Background(Protocol):
 @dataclass(frozen=True)
 class Mounted:
     """What an endpoint did: its mode (``http``, ``socket``, ``off``), the messenger it offers
-    for posts nobody asked for (the scheduler's), and its background work."""
+    for posts nobody asked for (the scheduler's), its background work, and (when the mode alone
+    does not say whether it works yet, as with Socket Mode still connecting) its live status."""
 
     mode: str
     messenger: Messenger | None = None
     background: Background | None = None
+    status: Callable[[], str] | None = None  # the live state /healthz reports instead of the mode
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,8 @@ CONTEXT = web.AppKey("arbot.context", AppContext)
 
 
 def mount_slack(app: web.Application, ctx: AppContext, settings: ServerSettings) -> Mounted:
-    """Slack over HTTP at ``/slack/events``, or over Socket Mode with an app token."""
+    """Slack over HTTP at ``/slack/events``, or over Socket Mode with an app token (connected in
+    the background: ``/healthz`` says ``connecting`` until the socket is open)."""
     slack = settings.slack
     if slack.mode == "off":
         return Mounted("off")
@@ -80,10 +83,11 @@ def mount_slack(app: web.Application, ctx: AppContext, settings: ServerSettings)
     runtime = build_runtime(ctx, slack)
     bolt = build_app(slack, runtime)
     if slack.mode == "http":
-        app.router.add_post(SLACK_PATH, http_handler(bolt))
-    else:
-        app.cleanup_ctx.append(socket_mode(bolt, slack.app_token))
-    return Mounted(slack.mode, runtime.messenger, runtime)
+        app.router.add_post(SLACK_PATH, http_handler(bolt, slack.signing_secret))
+        return Mounted(slack.mode, runtime.messenger, runtime)
+    connection = socket_mode(bolt, slack.app_token)
+    app.cleanup_ctx.append(connection.cleanup_context)
+    return Mounted(slack.mode, runtime.messenger, runtime, status=connection.status)
 
 
 def mount_teams(app: web.Application, ctx: AppContext, settings: ServerSettings) -> Mounted:
@@ -118,8 +122,14 @@ async def healthz(request: web.Request) -> web.Response:
         log.exception("health check: database not reachable")
         reachable = False
     body: dict[str, object] = {"ok": reachable, "database": "reachable" if reachable else "unreachable"}
-    body.update({name: mounted.mode for name, mounted in request.app[MOUNTED].items()})
+    body.update({name: _live_mode(mounted) for name, mounted in request.app[MOUNTED].items()})
     return web.json_response(body, status=200 if reachable else 503)
+
+
+def _live_mode(mounted: Mounted) -> str:
+    """What an endpoint is doing now: its status when it has one (Socket Mode: ``connecting`` or
+    ``socket``), else the mode it was mounted in."""
+    return mounted.status() if mounted.status is not None else mounted.mode
 
 
 def _database_answers(ctx: AppContext) -> bool:

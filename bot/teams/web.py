@@ -8,9 +8,11 @@ never exposes an unauthenticated Teams endpoint by accident."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ from aiohttp import web
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import AuthenticateRequestResult
 
 from bot.teams.bot import TeamsBot, error_response
 from bot.teams.capture import configured_ids
@@ -53,7 +56,13 @@ class TeamsApp:
             problem = "the body is not JSON"
         if problem:
             return _refused(problem)
-        response = await self.adapter.process(request, self.bot)
+        try:
+            response = await self.adapter.process(request, self.bot)
+        except web.HTTPUnauthorized as refused:
+            # CloudAdapter raises this from the PermissionError that says why; say it on one line.
+            reason = refused.__context__ or "no reason given"
+            log.warning("refused a Teams request from %s: %s", request.remote, reason)
+            return _refused("unauthorized", status=401)
         return response or web.Response(status=201)
 
 
@@ -88,13 +97,39 @@ def build(ctx: AppContext, settings: TeamsSettings, *, adapter: BotAdapter | Non
     """Everything Teams needs; ``adapter`` and ``outbox`` may be given (tests, benchmarks)."""
     _fast_msrest_retry_policy()
     if adapter is None:
-        auth = ConfigurationBotFrameworkAuthentication(settings.bot_framework_config())
-        adapter = CloudAdapter(auth)
+        adapter = CloudAdapter(RefusingAuthentication(settings.bot_framework_config()))
     adapter.on_turn_error = _on_turn_error
     outbox = outbox or Outbox(adapter, bot_app_id=settings.app_id)
     messenger = TeamsMessenger(outbox, sessions=ctx.sessions, clock=ctx.clock, channel_ids=configured_ids(ctx))
     return TeamsApp(settings=settings, adapter=adapter, bot=TeamsBot(ctx, outbox, messenger),
                     outbox=outbox, messenger=messenger)
+
+
+class RefusingAuthentication(ConfigurationBotFrameworkAuthentication):
+    """Bot Framework authentication where every token that does not check out is a
+    PermissionError (hence 401). The SDK raises one for a missing or foreign token, but lets a
+    token that is not a JWT at all (``Bearer not-a-jwt``), an unknown signing key or a failed
+    endorsement escape as other exceptions, which would be a 500 with a traceback. Network
+    failures while fetching Microsoft's signing keys stay what they are: the sender may be
+    genuine, and the Bot Connector retries a 5xx."""
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+        with _token_refusals():
+            return await super().authenticate_request(activity, auth_header)
+
+    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
+        with _token_refusals():
+            return await super().authenticate_streaming_request(auth_header, channel_id_header)
+
+
+@contextlib.contextmanager
+def _token_refusals() -> Iterator[None]:
+    try:
+        yield
+    except (PermissionError, OSError):
+        raise
+    except Exception as exc:
+        raise PermissionError(f"the token does not check out ({type(exc).__name__}: {exc})") from exc
 
 
 def _fast_msrest_retry_policy() -> None:
