@@ -8,14 +8,20 @@ input with every click.
 
 All text in a reply is plain. Teams renders a markdown subset in TextBlocks, so a customer called
 ``*Acme* [click](http://x)`` would turn into formatting and a link: every markdown character is
-escaped."""
+escaped.
+
+A Teams message carries at most about 40 KB of JSON (:data:`MAX_ACTIVITY_BYTES`); a longer
+reply, such as a full call list, is drawn by :func:`render_pages` as several cards."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from commands.messages import Button, ButtonStyle, Reply, Row, Tone
+from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -28,6 +34,19 @@ _NUMBERED = re.compile(r"^(\s*)(\d+)\.(?=\s)", re.MULTILINE)  # and so would "1.
 _COLORS = {Tone.ERROR: "Attention", Tone.WARNING: "Warning", Tone.SUCCESS: "Good", Tone.INFO: "Default"}
 _STYLES = {ButtonStyle.PRIMARY: "positive", ButtonStyle.DANGER: "destructive"}
 _NEEDS_LABELS = {"amount": "Amount received", "reason": "Reason"}
+
+# Teams answers 413 (MessageSizeTooBig) above this. The connector sends JSON with non-ASCII
+# escaped, so these are bytes on the wire. Microsoft counts the payload as UTF-16: 40,000 bytes
+# of JSON is 80 KB there, the size Microsoft recommends staying under (100 KB is refused); a
+# tenant still on the older 40 KB-of-UTF-16 rule needs ``limit=20_000``.
+MAX_ACTIVITY_BYTES = 40_000
+# What the SDK adds around the card before sending (ids, serviceUrl, conversation, from,
+# recipient, channelData, replyToId, the summary line): about 1.1 KB for a reply in a channel
+# thread, plus some 250 bytes for each person mentioned.
+ENVELOPE_HEADROOM = 4_000
+TITLE_CHARS = 300  # a paged title is repeated on every page; the text carries the rest
+ELLIPSIS = "\u2026"
+_PAGE_MARK = " (999 of 999)"  # the widest "(2 of 4)" a title can get, reserved while packing
 
 
 def escape(text: str) -> str:
@@ -60,9 +79,36 @@ def render(reply: Reply, *, refreshable: bool = True) -> dict[str, Any]:
         body += _needed_inputs(reply.buttons, inputs)
         card["actions"] = [_action(button, inputs) for button in reply.buttons]
     if refreshable and has_buttons(reply):
-        card["refresh"] = {"action": {"type": "Action.Execute", "verb": REFRESH_VERB, "title": "Refresh",
-                                      "data": {DATA_KEY: {"action": REFRESH_VERB}}}}
+        card["refresh"] = _refresh()
     return card
+
+
+def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES) -> list[dict[str, Any]]:
+    """The reply as cards that Teams will take: exactly :func:`render` when that fits in one
+    message of ``limit`` bytes, else several pages.
+
+    The title, text, fields and the reply's own buttons go on the first page. That is the message
+    the bot tracks (a decided card replaces it, a refresh redraws it, replies go in its thread),
+    and a collector reads a list from the top: what it is first, then the accounts in rank order.
+    Rows are numbered across pages ("1." ... "75.") and every title says which page it is
+    ("Your call list for Mon 23 Nov 2026 (75 accounts) (2 of 4)"), so a page read on its own
+    still says where it stands. Text too long for one message is cut with a visible "…": a
+    shortened reason is better than a list that never arrives."""
+    budget = limit - ENVELOPE_HEADROOM
+    whole = render(reply)
+    if activity_bytes(whole) <= budget:
+        return [whole]
+    pages = [part for page in _pack(reply, budget) for part in _split_to_fit(page, budget)]
+    return [render(replace(page, title=_page_title(reply.title, number, len(pages))))
+            for number, page in enumerate(pages, start=1)]
+
+
+def activity_bytes(card: dict[str, Any]) -> int:
+    """Bytes of a message activity carrying only ``card``, serialized as the connector sends it
+    (JSON with non-ASCII as ``\\u`` escapes). A real activity also carries ids and addresses:
+    leave :data:`ENVELOPE_HEADROOM` for them."""
+    envelope = {"type": "message", "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}]}
+    return len(json.dumps(envelope))
 
 
 def has_buttons(reply: Reply) -> bool:
@@ -86,6 +132,98 @@ def read_action(data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if isinstance(needs, str) and isinstance(typed, str) and typed.strip():
         value[needs] = typed.strip()
     return ours["action"], value
+
+
+def _refresh() -> dict[str, Any]:
+    return {"action": {"type": "Action.Execute", "verb": REFRESH_VERB, "title": "Refresh",
+                       "data": {DATA_KEY: {"action": REFRESH_VERB}}}}
+
+
+def _pack(reply: Reply, budget: int) -> list[Reply]:
+    """Pages by adding up the measured size of each row: the head (title, text, fields, buttons)
+    and as many rows as fit, then continuation pages of rows. Titles carry the widest page mark
+    while packing, so the real "(2 of 4)" only makes a page smaller."""
+    title = _cut(reply.title, TITLE_CHARS) + _PAGE_MARK
+    if has_buttons(reply):  # a page of rows with buttons gains a refresh the head did not have
+        budget -= _bytes_of({"refresh": _refresh()})
+    first = _fit_head(replace(reply, title=title, rows=()), budget)
+    more = Reply(title=title, tone=reply.tone)
+    pages: list[Reply] = []
+    page, rows, used = first, [], _bytes(first)
+    for rank, original in enumerate(reply.rows, start=1):
+        row = _fit_row(original, rank, more, budget)
+        cost = _bytes_of(_row(row, _InputIds())) + len(", ")
+        if used + cost > budget and (rows or page is first):
+            pages.append(replace(page, rows=tuple(rows)))
+            page, rows, used = more, [], _bytes(more)
+        rows.append(row)
+        used += cost
+    return pages + [replace(page, rows=tuple(rows))]
+
+
+def _split_to_fit(page: Reply, budget: int) -> list[Reply]:
+    """The page measured whole, and halved until each part fits (packing adds sizes up; this
+    checks them)."""
+    if len(page.rows) < 2 or _bytes(page) <= budget:
+        return [page]
+    half = len(page.rows) // 2
+    rest = Reply(title=page.title, tone=page.tone, rows=page.rows[half:])
+    return _split_to_fit(replace(page, rows=page.rows[:half]), budget) + _split_to_fit(rest, budget)
+
+
+def _fit_head(head: Reply, budget: int) -> Reply:
+    """The head with its text and fields cut just enough to fit a page on its own."""
+    longest = max([len(head.text)] + [len(part) for f in head.fields for part in (f.label, f.value)])
+    return _largest_fitting(lambda n: replace(head, text=_cut(head.text, n), fields=_cut_fields(head.fields, n)),
+                            longest, budget)
+
+
+def _fit_row(row: Row, rank: int, page: Reply, budget: int) -> Row:
+    """The row numbered with its rank, its texts cut just enough to fit a page of its own."""
+    longest = max([len(row.title), len(row.detail)] + [len(p) for f in row.fields for p in (f.label, f.value)])
+
+    def alone(n: int) -> Reply:
+        cut = replace(row, title=f"{rank}. {_cut(row.title, n)}", detail=_cut(row.detail, n),
+                      fields=_cut_fields(row.fields, n))
+        return replace(page, rows=(cut,))
+
+    return _largest_fitting(alone, longest, budget).rows[0]
+
+
+def _largest_fitting(make: Callable[[int], Reply], longest: int, budget: int) -> Reply:
+    """``make(n)`` for the largest cut ``n`` (up to ``longest`` characters) that fits; ``make(0)``
+    when nothing does (a button value is never cut)."""
+    if _bytes(make(longest)) <= budget:
+        return make(longest)
+    low, high = 0, longest - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _bytes(make(middle)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return make(low)
+
+
+def _page_title(title: str, number: int, total: int) -> str:
+    title = _cut(title, TITLE_CHARS)
+    return f"{title} ({number} of {total})" if total > 1 else title
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + ELLIPSIS
+
+
+def _cut_fields(fields: tuple[Field, ...], limit: int) -> tuple[Field, ...]:
+    return tuple(Field(_cut(f.label, limit), _cut(f.value, limit)) for f in fields)
+
+
+def _bytes(page: Reply) -> int:
+    return activity_bytes(render(page))
+
+
+def _bytes_of(node: dict[str, Any]) -> int:
+    return len(json.dumps(node))
 
 
 class _InputIds:
