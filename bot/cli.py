@@ -100,7 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("--once", action="store_true", help="run one tick and exit (for cron)")
     sched.add_argument("--at", help='with --once: run the tick as if it were this local time, '
                        'e.g. "2026-11-23 08:00" (records real runs)')
+    sched.add_argument("--dry-run", action="store_true",
+                       help="with --once: print what would be posted; record, queue and send nothing")
     sched.set_defaults(handler=_with_context(_lazy("bot.cli_scheduler", "run")))
+
+    outbox = sub.add_parser("outbox", help="what the bot sent or could not send; requeue failures")
+    outbox.add_argument("--failed", action="store_true", help="only entries that could not be delivered")
+    outbox.add_argument("--limit", type=int, default=50, help="how many of the newest entries (default 50)")
+    outbox_sub = outbox.add_subparsers(dest="outbox_action")
+    retry = outbox_sub.add_parser("retry", help="requeue failed entries once their cause is fixed")
+    retry.add_argument("ids", nargs="*", type=int, help="entry ids (from `arbot outbox --failed`)")
+    retry.add_argument("--failed", dest="all_failed", action="store_true", help="every failed entry")
+    outbox.set_defaults(handler=_with_context(_lazy("bot.cli_outbox", "run")))
 
     serve = sub.add_parser("serve", help="run the chat endpoints (Slack, Teams) and the scheduler")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")

@@ -1,9 +1,14 @@
-"""``arbot scheduler``: run the scheduled jobs on their own, printing what would be posted.
+"""``arbot scheduler``: run the scheduled jobs on their own.
 
-``--once`` runs a single tick and exits (for cron, or to see what the morning brings);
-``--once --at "2026-11-23 08:00"`` runs that tick as if it were that local time. Without
-``--once`` it ticks every minute until Ctrl-C. Runs are keyed in the database, so this can run
-next to ``arbot serve`` or a second copy of itself without posting anything twice."""
+``--once`` runs a single tick and exits (for cron); ``--once --at "2026-11-23 08:00"`` runs that
+tick as if it were that local time. Without ``--once`` it ticks every minute until Ctrl-C. Runs
+are keyed in the database, so this can run next to ``arbot serve`` or a second copy of itself
+without queueing anything twice.
+
+With Slack configured (``SLACK_BOT_TOKEN``) the runs queue their posts and this process delivers
+them. With no platform it can reach, a run would only be words on a terminal: ``--once`` is
+then a preview that prints what would be posted and records nothing, so the morning is still
+posted by ``arbot serve``; ``--dry-run`` asks for that preview explicitly."""
 
 from __future__ import annotations
 
@@ -16,9 +21,14 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import os
+
+from bot.slack.settings import SlackSettings
 from bot.terminal import TerminalMessenger
 from commands.clock import FixedClock
 from commands.context import AppContext
+from commands.messages import Messenger, Where
+from commands.outbox import Dispatcher
 from scheduler.runs import RunOutcome
 from scheduler.service import build_scheduler, tick
 
@@ -38,18 +48,60 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
             print(f"arbot scheduler: --at {at_text!r} is not a time like 2026-11-23 08:00", file=sys.stderr)
             return 2
         ctx = replace(ctx, clock=FixedClock(at))
-    messenger = TerminalMessenger()
+    senders = platform_senders(ctx)
+    if getattr(args, "dry_run", False) or not senders:
+        if not args.once:
+            print("arbot scheduler: no chat platform configured (set SLACK_BOT_TOKEN, or run arbot serve); "
+                  "--once shows what would be posted", file=sys.stderr)
+            return 2
+        return _preview(ctx, explicit=bool(getattr(args, "dry_run", False)))
+    ctx = replace(ctx, platforms=tuple(senders))
+    dispatcher = Dispatcher(ctx, senders)
     if args.once:
-        outcomes = tick(ctx, messenger)
+        outcomes = tick(ctx)
+        report = dispatcher.drain()
         print(summarize(outcomes, ctx.clock.now(), ctx.team.timezone))
+        print(f"delivered {report.sent}, to retry {report.retried}, failed {report.failed} "
+              "(`arbot outbox --failed` lists failures)")
         return 0
-    return _run_forever(ctx, messenger)
+    return _run_forever(ctx, dispatcher)
 
 
-def _run_forever(ctx: AppContext, messenger: TerminalMessenger) -> int:
+def platform_senders(ctx: AppContext) -> dict[str, Messenger]:
+    """The platforms this process can post on by itself: Slack, with a bot token. (Teams posts
+    go through the Bot Connector of a running ``arbot serve``, which delivers them.)"""
+    settings = SlackSettings.from_env(os.environ)
+    if not settings.bot_token:
+        return {}
+    from bot.slack.app import build_runtime  # slack_sdk only when Slack is configured
+
+    return {"slack": build_runtime(ctx, settings).messenger}
+
+
+def _preview(ctx: AppContext, *, explicit: bool) -> int:
+    outcomes = tick(ctx, preview=True)
+    why = "--dry-run" if explicit else "no chat platform is configured"
+    print(f"preview ({why}): nothing was recorded, queued or sent; `arbot serve` still posts the morning\n")
+    messenger = TerminalMessenger()
+    for outcome in outcomes:
+        for reply in outcome.replies:
+            if reply.to_user:
+                messenger.direct(reply.to_user, reply)
+            else:
+                messenger.post(reply.where or Where("?"), reply)
+    print(summarize(outcomes, ctx.clock.now(), ctx.team.timezone))
+    return 0
+
+
+def _run_forever(ctx: AppContext, dispatcher: Dispatcher) -> int:
     """Tick in a background thread while this one only waits, so Ctrl-C or a service manager's
-    SIGTERM always lands here (never inside a tick) and a tick that is posting can finish."""
-    scheduler = build_scheduler(ctx, messenger, background=True)
+    SIGTERM always lands here (never inside a tick) and a tick that is posting can finish.
+    Each tick is followed by a delivery round (retries come due on later ticks)."""
+    def tick_and_deliver(tick_ctx: AppContext) -> None:
+        tick(tick_ctx)
+        dispatcher.drain()
+
+    scheduler = build_scheduler(ctx, background=True, run=tick_and_deliver)
     try:
         scheduler.start()
         signal.signal(signal.SIGTERM, _stop)
@@ -85,7 +137,7 @@ def summarize(outcomes: list[RunOutcome], now: datetime, tz: ZoneInfo) -> str:
         return f"nothing due at {stamp} (or already done)"
     lines = [f"tick at {stamp}:"]
     for o in outcomes:
-        detail = f", {o.sent} message(s) sent" if o.status == "done" else ""
+        detail = f", {o.queued} message(s) queued" if o.status in ("done", "preview") else ""
         note = f" ({o.note})" if o.note else ""
         lines.append(f"  {o.key} for {o.run_date}: {o.status}{detail}{note}")
     return "\n".join(lines)

@@ -6,8 +6,9 @@ answers with whether the database is reachable and each platform's mode, for a l
 a container's health check.
 
 The scheduler runs inside the event loop (APScheduler's asyncio flavour; each tick still runs on
-a worker thread) and posts through the first platform that can post, so the morning lists reach
-Slack without a second process."""
+a worker thread) and queues its posts in the outbox; the outbox's dispatcher (bot.delivery)
+sends every entry through the platform it is for, so with Slack and Teams in one server each
+person gets their messages where they work."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Protocol
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.delivery import DeliveryService
 from bot.slack.settings import SlackSettings
 from commands.context import AppContext
 from commands.messages import Messenger
@@ -70,6 +72,7 @@ Endpoint = Callable[[web.Application, AppContext, ServerSettings], Mounted]
 
 MOUNTED = web.AppKey("arbot.mounted", dict[str, Mounted])
 CONTEXT = web.AppKey("arbot.context", AppContext)
+DELIVERY = web.AppKey("arbot.delivery", DeliveryService)
 
 
 def mount_slack(app: web.Application, ctx: AppContext, settings: ServerSettings) -> Mounted:
@@ -92,7 +95,11 @@ def mount_slack(app: web.Application, ctx: AppContext, settings: ServerSettings)
 
 def mount_teams(app: web.Application, ctx: AppContext, settings: ServerSettings) -> Mounted:
     """Teams at ``/api/messages`` when ``MICROSOFT_APP_ID`` is set, or with ``--dev`` (docs/teams.md).
-    botbuilder is imported only here, so a Slack-only deployment never loads it."""
+    botbuilder is imported only when Teams is served, so a Slack-only deployment never loads it."""
+    from bot.teams.settings import teams_settings_of
+
+    if not teams_settings_of(settings).served:
+        return Mounted("off")
     from bot.teams.web import mount
 
     return mount(app, ctx, settings)
@@ -109,8 +116,16 @@ def build_web_app(ctx: AppContext, settings: ServerSettings, *,
     app = web.Application()
     app[CONTEXT] = ctx
     app[MOUNTED] = {name: mount(app, ctx, settings) for name, mount in (endpoints or ENDPOINTS).items()}
+    senders = {name: m.messenger for name, m in app[MOUNTED].items() if m.messenger is not None}
+    # The context is this server's: from here on the core queues for the platforms it serves.
+    ctx.platforms = tuple(senders) or ("terminal",)
+    delivery = DeliveryService(ctx, senders)
+    ctx.on_enqueued = delivery.kick
+    app[DELIVERY] = delivery
     app.router.add_get("/healthz", healthz)
     app.on_shutdown.append(_drain)
+    if senders:
+        app.cleanup_ctx.append(delivery.cleanup_context)
     return app
 
 
@@ -143,23 +158,18 @@ async def _drain(app: web.Application) -> None:
             await mounted.background.drain()
 
 
-def scheduler_messenger(app: web.Application) -> Messenger:
-    """The first mounted platform that can post; the terminal when none is configured, so the
-    scheduled jobs still run (and print what they would have posted)."""
-    for mounted in app[MOUNTED].values():
-        if mounted.messenger is not None:
-            return mounted.messenger
-    from bot.terminal import TerminalMessenger
-
-    return TerminalMessenger()
-
-
 def with_scheduler(app: web.Application, ctx: AppContext) -> None:
-    """Start the scheduler once the endpoints are up, and stop it before they close."""
+    """Start the scheduler once the endpoints are up, and stop it before they close. Without a
+    platform to post on there is nobody to tell: the scheduler does not run (``arbot scheduler
+    --once`` previews the morning instead)."""
     from scheduler.service import build_scheduler
 
+    if not any(m.messenger is not None for m in app[MOUNTED].values()):
+        log.warning("no chat platform configured: the scheduler does not run in this server")
+        return
+
     async def run(web_app: web.Application) -> AsyncIterator[None]:
-        scheduler = build_scheduler(ctx, scheduler_messenger(web_app), background=False)
+        scheduler = build_scheduler(ctx, background=False)
         scheduler.start()
         yield
         scheduler.shutdown(wait=False)

@@ -23,9 +23,10 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from commands.context import AppContext
-from commands.delivery import deliver, thread_of_tracked
+from commands.delivery import thread_of_tracked
 from commands.messages import Action, Button, ChatUser, Incoming, PostedRef, Reply, Row, Tone, Where
 from commands.parsing.text import clean_text
+from commands.outbox import Dispatcher
 from commands.router import handle
 
 PREFIX = "/ar"
@@ -77,10 +78,17 @@ def converse(ctx: AppContext, user: ChatUser, lines: TextIO, out: TextIO, *, pro
             out.write((switched if isinstance(switched, str) else f"(you are now {user.email})") + "\n\n")
             continue
         incoming = to_incoming(ctx, user, text, messenger)
-        replies = handle(ctx, incoming) if isinstance(incoming, Incoming) else [incoming]
-        mine = deliver(replies, messenger=messenger, sessions=ctx.sessions, clock=ctx.clock)
+        mine = handle(ctx, incoming) if isinstance(incoming, Incoming) else [incoming]
+        terminal_dispatcher(ctx, messenger).drain()
         out.write(render_replies(mine) + "\n\n")
         out.flush()
+
+
+def terminal_dispatcher(ctx: AppContext, messenger: TerminalMessenger) -> Dispatcher:
+    """Delivers what the terminal's own messages queued, in order, at once. Only entries for
+    the terminal: a database shared with a real deployment keeps its Slack and Teams entries
+    for the server that can send them."""
+    return Dispatcher(ctx, {"terminal": messenger}, workers=1, pacing={})
 
 
 _IN_THREAD = re.compile(r"in\s+(\S+?)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
@@ -132,8 +140,10 @@ def render_reply(reply: Reply) -> str:
     their details, and buttons as ``[Label]``. Control characters are dropped so text from the
     ledger cannot drive the terminal."""
     lines = []
-    if reply.where is not None:
+    if reply.where is not None and reply.replaces is None and reply.thread_of is None:
         lines.append(f"(to {_destination(reply.where)})")
+    if reply.mentions:
+        lines.append(" ".join(f"@{_plain(email)}" for email in reply.mentions))
     lines.append(_TONE_PREFIX.get(reply.tone, "") + _plain(reply.title))
     lines += _indented(reply.text, "  ")
     lines += [f"  {_plain(f.label)}: {_plain(f.value)}" for f in reply.fields]

@@ -3,7 +3,8 @@ ranking policy. Built once by the composition root (bot.app) and passed in, neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +22,12 @@ class AppContext:
     calendar: BusinessCalendar
     clock: Clock
     policy_file: Path | None = None
+    # The chat platforms this deployment talks on, in order of preference ("slack", "teams");
+    # the terminal when none is configured. Decides where each outbox entry goes.
+    platforms: tuple[str, ...] = ("terminal",)
+    # Called after a transaction that queued messages committed: wakes this process's
+    # dispatcher so the post goes out now, not at its next poll.
+    on_enqueued: Callable[[], None] = field(default=lambda: None)
 
     def today(self) -> date:
         """The team's local calendar date now."""

@@ -1,50 +1,14 @@
-"""Delivering a use case's replies. Handlers never call a chat SDK: they return Replies, each
-saying where it goes (answer the user, post to a channel or thread, message one person, or
-replace a posted card). :func:`deliver` sends them through the platform's Messenger after the
-transaction committed, and records where tracked posts landed."""
+"""Where tracked posts landed. Handlers never call a chat SDK: they return Replies, each saying
+where it goes, and the outbox (commands.outbox) delivers them; these look-ups answer "which
+request is this thread about?" for a reply typed under a card."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from commands.clock import Clock
-from commands.messages import Messenger, PostedRef, Reply, Where
+from commands.messages import PostedRef, Where
 from storage.models import PostedMessage
-
-log = logging.getLogger(__name__)
-
-
-def deliver(replies: Iterable[Reply], *, messenger: Messenger, sessions: sessionmaker[Session],
-            clock: Clock) -> list[Reply]:
-    """Send every reply that has a destination; return the ones meant for the person who asked
-    (the adapter answers those in place: ephemeral, in the thread, or printed)."""
-    for_user: list[Reply] = []
-    for reply in replies:
-        if reply.replaces is not None:
-            messenger.update(reply.replaces, reply)
-        elif reply.to_user is not None:
-            _remember(sessions, clock, reply.track, messenger.direct(reply.to_user, reply))
-        elif reply.where is not None:
-            _remember(sessions, clock, reply.track, messenger.post(reply.where, reply))
-        else:
-            for_user.append(reply)
-    return for_user
-
-
-def _remember(sessions: sessionmaker[Session], clock: Clock, key: str | None, ref: PostedRef) -> None:
-    if key is None:
-        return
-    with sessions.begin() as session:
-        row = session.scalar(select(PostedMessage).where(PostedMessage.key == key))
-        if row is None:
-            row = PostedMessage(key=key)
-            session.add(row)
-        row.channel, row.message_id = ref.where.channel, ref.message_id
-        row.thread, row.posted_at = ref.where.thread, clock.now()
 
 
 def posted(session: Session, key: str) -> PostedRef | None:

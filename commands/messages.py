@@ -97,11 +97,23 @@ class Reply:
     private: bool = False
     # Send privately to this team member (email) instead: their daily list, a reminder.
     to_user: str | None = None
-    # Replace this posted message in place (a decided approval card) instead of posting anew.
-    replaces: PostedRef | None = None
+    # Replace the tracked post with this key ("approval:12") in place (a decided card) instead
+    # of posting anew. Nothing is sent when that post never went out.
+    replaces: str | None = None
+    # Post in the thread of the tracked post with this key; where it never went out, to
+    # ``where`` / ``to_user`` instead, so the message still reaches someone.
+    thread_of: str | None = None
+    # Team members (emails) to mention, so their client notifies them: the people who must act.
+    mentions: tuple[str, ...] = ()
     # Remember where this post landed under this key ("approval:12"), so later updates and
     # thread replies can find it.
     track: str | None = None
+
+    @property
+    def for_asker(self) -> bool:
+        """An answer to the person who spoke, sent back on their own request (the fast path);
+        everything else goes through the outbox."""
+        return self.where is None and self.to_user is None and self.replaces is None and self.thread_of is None
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,19 @@ class PostedRef:
 
 def error(title: str, text: str = "") -> Reply:
     return Reply(title=title, text=text, tone=Tone.ERROR, private=True)
+
+
+class DeliveryFailed(Exception):
+    """A platform refused or did not take a message. ``permanent`` failures (unknown or
+    deactivated user, bot not in the channel, no stored conversation) will not go away by
+    retrying and need a person; the others (429, 5xx, timeouts, dropped connections) are retried,
+    not before ``retry_after`` seconds when the platform said so. ``hint`` tells a person what
+    to do about it."""
+
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None,
+                 hint: str = "") -> None:
+        super().__init__(reason)
+        self.reason, self.permanent, self.retry_after, self.hint = reason, permanent, retry_after, hint
 
 
 class Messenger(Protocol):

@@ -1,7 +1,8 @@
 """The one entry point adapters call: :func:`handle` turns an :class:`Incoming` into replies.
 
-One message is one transaction. A refusal, from parsing or from a handler, rolls it back and
-answers with what was understood; an unexpected error rolls it back, goes to the log with its
+One message is one transaction. What the use case says to anyone but the asker is written to the
+outbox in that same transaction (commands.outbox), and only the asker's answer is returned. A
+refusal, from parsing or from a handler, rolls it back and answers with what was understood; an unexpected error rolls it back, goes to the log with its
 traceback and a short reference, and the user sees only that reference, never a traceback."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from commands import messages
 from commands.context import AppContext
 from commands.delivery import tracked_key
+from commands.outbox.entries import enqueue
 from commands.handlers.registry import Actor, ParseEnv, Registry
 from commands.messages import ChatUser, Incoming, Reply
 from commands.parsing.text import clean_text, quote
@@ -73,8 +75,11 @@ def _in_transaction(ctx: AppContext, incoming: Incoming, registry: Registry) -> 
         if isinstance(outcome, Refusal):
             session.rollback()
             return [outcome.to_reply()]
+        queued = enqueue(session, ctx, outcome)
         session.commit()
-        return outcome
+    if queued:
+        ctx.on_enqueued()
+    return [reply for reply in outcome if reply.for_asker]
 
 
 def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,

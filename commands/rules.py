@@ -26,12 +26,25 @@ class RulesError(ValueError):
     """The team file's workflow sections say something impossible."""
 
 
+PLATFORMS = ("slack", "teams")
+
+
 @dataclass(frozen=True)
 class Channels:
+    """The core names channels by role ("finance"); ``destinations`` says where each lives on
+    each platform when the team file gives a table (``finance = { slack = "C0123", teams =
+    "19:...@thread.tacv2" }``). A plain string is the channel's name or id on any platform."""
+
     collections: str = "collections"
     finance: str = "finance"
     approvals: str = "approvals"
     hold_announcements: tuple[str, ...] = ("client-services", "sales")
+    admins: str = "arbot-admins"  # delivery failures a person must fix are reported here
+    destinations: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def on(self, name: str) -> dict[str, str]:
+        """Where channel ``name`` lives, per platform ({} when the team file gave a plain name)."""
+        return self.destinations.get(name, {})
 
 
 @dataclass(frozen=True)
@@ -97,12 +110,28 @@ def workflow_from_dict(data: dict[str, Any]) -> Workflow:
 
 def _channels(data: dict[str, Any]) -> Channels:
     base = Channels()
+    destinations: dict[str, dict[str, str]] = {}
+
+    def channel(role: str, value: Any) -> str:
+        if not isinstance(value, dict):
+            return str(value)
+        places = {str(k): str(v) for k, v in value.items() if k != "name"}
+        unknown = set(places) - set(PLATFORMS)
+        if unknown or not places:
+            raise RulesError(f"channel {role} names {', '.join(sorted(unknown)) or 'no platform'}; "
+                             f"give {' and/or '.join(PLATFORMS)}")
+        name = str(value.get("name", role))
+        destinations[name] = places
+        return name
+
     announce = data.get("hold_announcements", base.hold_announcements)
     return Channels(
-        collections=str(data.get("collections", base.collections)),
-        finance=str(data.get("finance", base.finance)),
-        approvals=str(data.get("approvals", base.approvals)),
-        hold_announcements=tuple(str(c) for c in announce),
+        collections=channel("collections", data.get("collections", base.collections)),
+        finance=channel("finance", data.get("finance", base.finance)),
+        approvals=channel("approvals", data.get("approvals", base.approvals)),
+        hold_announcements=tuple(channel(f"hold_announcements[{i}]", c) for i, c in enumerate(announce)),
+        admins=channel("admins", data.get("admins", base.admins)),
+        destinations=destinations,
     )
 
 

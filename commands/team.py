@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.rules import RulesError, Workflow, workflow_from_dict
+from commands.rules import PLATFORMS, RulesError, Workflow, workflow_from_dict
 from storage.models import TeamMember
 
 ROLES = frozenset(
@@ -35,6 +35,7 @@ class Member:
     email: str
     name: str
     roles: frozenset[str]
+    chat: str | None = None  # home platform ("slack" | "teams"); None: worked out (commands.outbox.routing)
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -123,7 +124,10 @@ def _member(entry: dict[str, Any], index: int) -> Member:
     unknown = roles - ROLES
     if unknown:
         raise TeamFileError(f"member {email}: unknown role(s) {', '.join(sorted(unknown))}")
-    return Member(email=email, name=str(entry.get("name") or email), roles=roles)
+    chat = entry.get("chat")
+    if chat is not None and chat not in PLATFORMS:
+        raise TeamFileError(f"member {email}: chat must be one of {', '.join(PLATFORMS)}, not {chat!r}")
+    return Member(email=email, name=str(entry.get("name") or email), roles=roles, chat=chat)
 
 
 def sync_members(session: Session, team: Team) -> dict[str, int]:

@@ -1,9 +1,12 @@
 """The scheduled jobs and their registry.
 
-A job is a plain function ``(ctx, messenger) -> JobResult``: it reads the ledger through
-``ctx.sessions``, asks ``ctx.clock`` what day it is, and sends through ``messenger``. When it
-runs and how often is the :class:`Job` spec's business (see ``scheduler.due``), and running it
-once per slot is ``scheduler.runs``'s; so each job can be called directly in a test.
+A job is a plain function ``(ctx, session) -> JobResult``: it asks ``ctx.clock`` what day it is,
+changes the ledger through ``session`` if it must (a promise broken, a request expired) and
+returns what to say. Its run commits the changes, the messages (into the outbox) and the run key
+together (``scheduler.runs``): a run is done when its messages are queued; delivering them is the
+outbox's business. A heavy read may use a read-only session of its own (``ctx.sessions``) so the
+write lock is not held meanwhile. When it runs and how often is the :class:`Job` spec's business
+(see ``scheduler.due``); so each job can be called directly in a test.
 """
 
 from __future__ import annotations
@@ -20,15 +23,15 @@ from sqlalchemy.orm import Session
 
 from commands.calllist import CallListRow, build_call_list
 from commands.context import AppContext
-from commands.delivery import deliver
-from commands.messages import Button, ButtonStyle, Field, Messenger, Reply, Row, Where
+from commands.messages import Button, ButtonStyle, Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.promises import check_promises
 from commands.workflows import approvals, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, Schedule, nth_business_day
 from storage.db import read_only
-from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, TeamMember
+from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, OutboxEntry, TeamMember
+from storage.models.outbox import SENT, SKIPPED
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +43,15 @@ TIMER_MINUTES = 15  # promise, approval and confirmation timers run this often i
 
 @dataclass(frozen=True)
 class JobResult:
-    """What a run did, stored on its job_runs row: counts by name and a short note."""
+    """What a run says (queued in the outbox with the run) and what it did, stored on its
+    job_runs row: counts by name and a short note."""
 
+    replies: tuple[Reply, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
     note: str = ""
 
 
-JobFn = Callable[[AppContext, Messenger], JobResult]
+JobFn = Callable[[AppContext, Session], JobResult]
 
 
 @dataclass(frozen=True)
@@ -74,15 +79,6 @@ def totals(amounts: Iterable[tuple[Decimal, str]]) -> str:
     return " + ".join(format_money(v, c) for c, v in sorted(sums.items())) or format_money(Decimal("0.00"))
 
 
-def _send(ctx: AppContext, messenger: Messenger, replies: Iterable[Reply]) -> int:
-    """Deliver replies; a scheduled job has nobody to answer in place, so an undirected reply is
-    a bug worth a log line rather than a silent drop."""
-    replies = list(replies)
-    for stray in deliver(replies, messenger=messenger, sessions=ctx.sessions, clock=ctx.clock):
-        log.warning("scheduled reply without a destination dropped: %s", stray.title)
-    return len(replies)
-
-
 def _account_buttons(erp_id: str) -> tuple[Button, ...]:
     """The same buttons as the `list` command, so a morning line is acted on like any other."""
     value = {"customer": erp_id}
@@ -97,13 +93,13 @@ def _member_name(ctx: AppContext, email: str | None) -> str:
 
 # --- daily call lists ----------------------------------------------------------------------
 
-def daily_lists(ctx: AppContext, messenger: Messenger) -> JobResult:
+def daily_lists(ctx: AppContext, session: Session) -> JobResult:
     """Each collector gets their own ranked list privately; the collections channel gets who has
     how much, and the three accounts that matter most today."""
     day = ctx.today()
-    with ctx.sessions() as session:
-        rows = build_call_list(read_only(session), ctx, day=day)
-        currencies = dict(session.execute(select(Customer.id, Customer.currency).where(
+    with ctx.sessions() as reader:
+        rows = build_call_list(read_only(reader), ctx, day=day)
+        currencies = dict(reader.execute(select(Customer.id, Customer.currency).where(
             Customer.id.in_([r.customer_id for r in rows]))).all())
     lines = [(row, currencies.get(row.customer_id, "USD")) for row in rows]
     by_collector: dict[str | None, list[tuple[CallListRow, str]]] = {}
@@ -113,8 +109,7 @@ def daily_lists(ctx: AppContext, messenger: Messenger) -> JobResult:
     replies = [_collector_list(email, own, day) for email, own in by_collector.items()
                if email and ctx.team.member(email)]
     replies.append(_list_summary(ctx, by_collector, lines, day))
-    _send(ctx, messenger, replies)
-    return JobResult(counts={"collectors": len(replies) - 1, "accounts": len(rows)})
+    return JobResult(tuple(replies), counts={"collectors": len(replies) - 1, "accounts": len(rows)})
 
 
 def _collector_list(email: str, lines: Sequence[tuple[CallListRow, str]], day: date) -> Reply:
@@ -161,15 +156,13 @@ def _list_summary(ctx: AppContext, by_collector: dict[str | None, list[tuple[Cal
 
 # --- statements day ------------------------------------------------------------------------
 
-def statements_reminder(ctx: AppContext, messenger: Messenger) -> JobResult:
+def statements_reminder(ctx: AppContext, session: Session) -> JobResult:
     """The morning statements go out: how many customers will get one."""
-    with ctx.sessions() as session:
-        count = _customers_with_open_balances(session)
+    count = _customers_with_open_balances(session)
     verb = "has an open balance" if count == 1 else "have open balances"
     reply = Reply(title="Statements go out today", text=f"{plural(count, 'customer')} {verb}.",
                   where=Where(ctx.team.workflow.channels.collections))
-    _send(ctx, messenger, [reply])
-    return JobResult(counts={"customers": count})
+    return JobResult((reply,), counts={"customers": count})
 
 
 def _customers_with_open_balances(session: Session) -> int:
@@ -196,20 +189,18 @@ class _FinalAccount:
     days_past_due: int
 
 
-def finals_day(ctx: AppContext, messenger: Messenger) -> JobResult:
+def finals_day(ctx: AppContext, session: Session) -> JobResult:
     """On the 6th business day, final invoices get worked: the channel sees every customer with
     a past-due final invoice, each collector gets their own."""
     day = ctx.today()
-    with ctx.sessions() as session:
-        accounts = _past_due_finals(session, day)
+    accounts = _past_due_finals(session, day)
     collectors = sorted({a.collector_email for a in accounts if a.collector_email})
     replies = [_finals_reply(f"Your past-due finals for {day_label(day)}",
                              [a for a in accounts if a.collector_email == email], ctx, to_user=email)
                for email in collectors]
     replies.append(_finals_reply(f"Finals day: {plural(len(accounts), 'customer')} with past-due finals",
                                  accounts, ctx, where=Where(ctx.team.workflow.channels.collections)))
-    _send(ctx, messenger, replies)
-    return JobResult(counts={"customers": len(accounts), "collectors": len(collectors)})
+    return JobResult(tuple(replies), counts={"customers": len(accounts), "collectors": len(collectors)})
 
 
 def _past_due_finals(session: Session, day: date) -> list[_FinalAccount]:
@@ -248,19 +239,22 @@ def _finals_reply(title: str, accounts: Sequence[_FinalAccount], ctx: AppContext
 
 DEDUPE_KEEP_DAYS = 7     # platforms retry a delivery for minutes, not days
 TIMER_RUNS_KEEP_DAYS = 30
+OUTBOX_KEEP_DAYS = 14    # delivered entries; tracked posts stay (their platform may still call back)
 
 
-def housekeeping(ctx: AppContext, messenger: Messenger) -> JobResult:
-    """Forget what only matters for a while: delivery ids kept to drop platform retries, and
-    the quarter-hour timer runs (about 100 rows a business day). Daily runs stay: they are the
-    record of what was posted when."""
+def housekeeping(ctx: AppContext, session: Session) -> JobResult:
+    """Forget what only matters for a while: delivery ids kept to drop platform retries, the
+    quarter-hour timer runs (about 100 rows a business day) and delivered outbox entries. Daily
+    runs stay: they are the record of what was posted when; failed entries stay for a person."""
     now = ctx.clock.now()
-    with ctx.sessions.begin() as session:
-        events = session.execute(delete(InboundEvent).where(
-            InboundEvent.received_at < now - timedelta(days=DEDUPE_KEEP_DAYS))).rowcount
-        runs = session.execute(delete(JobRun).where(
-            JobRun.job.contains("@"), JobRun.run_date < now.date() - timedelta(days=TIMER_RUNS_KEEP_DAYS))).rowcount
-    return JobResult(counts={"inbound_events": events, "timer_runs": runs})
+    events = session.execute(delete(InboundEvent).where(
+        InboundEvent.received_at < now - timedelta(days=DEDUPE_KEEP_DAYS))).rowcount
+    runs = session.execute(delete(JobRun).where(
+        JobRun.job.contains("@"), JobRun.run_date < now.date() - timedelta(days=TIMER_RUNS_KEEP_DAYS))).rowcount
+    sent = session.execute(delete(OutboxEntry).where(
+        OutboxEntry.status.in_([SENT, SKIPPED]), OutboxEntry.created_at < now - timedelta(days=OUTBOX_KEEP_DAYS),
+        OutboxEntry.track_key.is_(None))).rowcount
+    return JobResult(counts={"inbound_events": events, "timer_runs": runs, "outbox": sent})
 
 
 # --- timers owned by the workflows ---------------------------------------------------------
@@ -269,13 +263,12 @@ Timer = Callable[[Session, AppContext], list[Reply]]
 
 
 def _domain_job(timer: Timer) -> JobFn:
-    """A job around a workflow's timer function ``(session, ctx) -> list[Reply]``. The
-    function's changes commit before anything is sent, as with a chat command."""
+    """A job around a workflow's timer function ``(session, ctx) -> list[Reply]``: its changes
+    and its messages commit together, as with a chat command."""
 
-    def run(ctx: AppContext, messenger: Messenger) -> JobResult:
-        with ctx.sessions.begin() as session:
-            replies = list(timer(session, ctx))
-        return JobResult(counts={"replies": _send(ctx, messenger, replies)})
+    def run(ctx: AppContext, session: Session) -> JobResult:
+        replies = tuple(timer(session, ctx))
+        return JobResult(replies, counts={"replies": len(replies)})
 
     return run
 

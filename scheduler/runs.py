@@ -1,27 +1,19 @@
 """Run keys: the ``job_runs`` row that makes a scheduled job happen once per (job, date).
 
-The guarantee is *at most once after a successful claim*, with a retry when nothing went out:
-
-1. :func:`claim` inserts the row in its own, committed transaction. The unique key (job,
-   run_date) lets exactly one scheduler win, whether the others are a second instance on the same
-   database, a restarted process or a late start catching up.
-2. The winner runs the job through a :class:`CountingMessenger`.
-3. On success, :func:`finish` stores the finish time and the job's counts on the row.
-4. If the job raises before it sent anything, :func:`release` deletes the row, so the next tick
-   (every minute, while the catch-up window is open) tries again: a database hiccup or a broken
-   query does not cost the team its morning list.
-5. If it raises after sending something, the row is kept and marked failed. Retrying would post
-   the first messages twice, and a duplicated call list confuses more than a partial one; the
-   error is logged for a person to look at.
-
-A process killed between claim and finish leaves a row without ``finished_at``. Whether it
-posted cannot be known, so that slot is not retried: the row is the evidence to look at.
+A run is one transaction: the job's ledger changes, its messages (into the outbox) and the run's
+row commit together. The unique key (job, run_date) lets exactly one scheduler win, whether the
+others are a second instance on the same database, a restarted process or a late start catching
+up: the loser's insert fails, its transaction rolls back, and nothing it prepared is queued.
+A job that raises commits nothing, so the next tick (every minute, while the catch-up window is
+open) tries again; a process killed mid-run leaves nothing behind and the slot is retried too.
+Delivering the queued messages is the outbox's business: one person the platform cannot reach no
+longer costs the others their morning list.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -30,7 +22,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from commands.messages import Messenger, PostedRef, Reply, Where
+from commands.context import AppContext
+from commands.messages import Reply
+from commands.outbox.entries import enqueue
 from storage.models import JobRun
 
 log = logging.getLogger(__name__)
@@ -59,79 +53,62 @@ def finish(session_factory: sessionmaker[Session], job: str, run_date: date, now
         run.finished_at, run.result = now, result
 
 
-def release(session_factory: sessionmaker[Session], job: str, run_date: date) -> None:
-    """Give the run back (it failed before sending anything), so a later tick retries it."""
-    with session_factory.begin() as session:
-        session.execute(delete(JobRun).where(JobRun.job == job, JobRun.run_date == run_date))
-
-
 def _existing(job: str, run_date: date) -> Any:
     return select(JobRun.id).where(JobRun.job == job, JobRun.run_date == run_date)
 
 
-@dataclass
-class CountingMessenger:
-    """Wraps the real Messenger to count what actually went out, which decides whether a failed
-    run may be retried."""
-
-    inner: Messenger
-    sent: int = 0
-
-    def post(self, where: Where, reply: Reply) -> PostedRef:
-        ref = self.inner.post(where, reply)
-        self.sent += 1
-        return ref
-
-    def update(self, ref: PostedRef, reply: Reply) -> None:
-        self.inner.update(ref, reply)
-        self.sent += 1
-
-    def direct(self, email: str, reply: Reply) -> PostedRef:
-        ref = self.inner.direct(email, reply)
-        self.sent += 1
-        return ref
-
-
 @dataclass(frozen=True)
 class RunOutcome:
-    """What happened to one slot on one tick."""
+    """What happened to one slot on one tick. A preview carries the replies it would have queued."""
 
     key: str
     run_date: date
-    status: str  # "done" | "failed" | "retry" | "taken" | "missed"
-    sent: int = 0
+    status: str  # "done" | "retry" | "taken" | "missed" | "preview"
+    queued: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     note: str = ""
+    replies: tuple[Reply, ...] = ()
 
 
-def run_claimed(session_factory: sessionmaker[Session], *, key: str, run_date: date,
-                now: Callable[[], datetime], messenger: Messenger,
-                work: Callable[[Messenger], tuple[dict[str, int], str]]) -> RunOutcome:
-    """Claim (key, run_date), run ``work`` with a counting messenger, then finish or release.
-    ``work`` returns the job's counts and a note; its exceptions are logged, not raised, so one
-    failing job does not stop the others on the same tick."""
-    if not claim(session_factory, key, run_date, now()):
+Work = Callable[[Session], tuple[Sequence[Reply], dict[str, int], str]]
+
+
+def run_claimed(ctx: AppContext, *, key: str, run_date: date, work: Work, preview: bool = False) -> RunOutcome:
+    """Run ``work`` and commit its changes, its messages and the run key together; or, for a
+    preview, roll everything back and return what it would have said. ``work``'s exceptions are
+    logged, not raised, so one failing job does not stop the others on the same tick."""
+    if not preview and _done_before(ctx.sessions, key, run_date):
         return RunOutcome(key, run_date, "taken")
-    counting = CountingMessenger(messenger)
     try:
-        counts, note = work(counting)
-    except Exception as exc:  # any failure of the job must end in finish or release
-        return _failed(session_factory, key, run_date, now(), counting.sent, exc)
-    finish(session_factory, key, run_date, now(),
-           {"status": "done", "sent": counting.sent, "counts": counts, "note": note})
-    return RunOutcome(key, run_date, "done", counting.sent, counts, note)
+        with ctx.sessions() as session:
+            replies, counts, note = work(session)
+            if preview:
+                session.rollback()
+                return RunOutcome(key, run_date, "preview", len(replies), counts, note, tuple(replies))
+            now = ctx.clock.now()
+            session.add(JobRun(job=key, run_date=run_date, started_at=now, finished_at=now,
+                               result={"status": "done", "queued": len(replies), "counts": counts, "note": note}))
+            try:
+                session.flush()
+            except IntegrityError:
+                return RunOutcome(key, run_date, "taken")
+            entries = enqueue(session, ctx, replies, origin=f"job:{key}:{run_date.isoformat()}")
+            session.commit()
+    except IntegrityError:
+        return RunOutcome(key, run_date, "taken")
+    except Exception as exc:  # any failure of the job leaves nothing behind; the next tick retries
+        log.exception("job %s for %s failed; nothing was queued, it will be retried", key, run_date)
+        return RunOutcome(key, run_date, "retry", note=f"{type(exc).__name__}: {exc}")
+    if entries:
+        ctx.on_enqueued()
+    return RunOutcome(key, run_date, "done", len(entries), counts, note)
 
 
-def _failed(session_factory: sessionmaker[Session], key: str, run_date: date, now: datetime,
-            sent: int, exc: Exception) -> RunOutcome:
-    error = f"{type(exc).__name__}: {exc}"
-    if sent == 0:
-        log.exception("job %s for %s failed before sending anything; it will be retried", key, run_date)
-        release(session_factory, key, run_date)
-        return RunOutcome(key, run_date, "retry", note=error)
-    log.exception("job %s for %s failed after sending %d message(s); not retried", key, run_date, sent)
-    finish(session_factory, key, run_date, now, {"status": "failed", "sent": sent, "error": error})
-    return RunOutcome(key, run_date, "failed", sent, note=error)
+def _done_before(session_factory: sessionmaker[Session], key: str, run_date: date) -> bool:
+    """Looking first keeps the common "already done" case free of failed INSERTs (PostgreSQL
+    logs each as an error) and of write transactions; the unique key still settles races."""
+    with session_factory() as session:
+        return session.scalar(_existing(key, run_date)) is not None
 
 
 def mark(session_factory: sessionmaker[Session], *, key: str, run_date: date, now: datetime,

@@ -1,6 +1,6 @@
 """Conversations as tests: people type and click, the bot answers through a recording
-Messenger. The same path the Slack, Teams and terminal adapters take: router.handle, then
-delivery.deliver.
+Messenger. The same path the Slack, Teams and terminal adapters take: router.handle (which
+queues posts for others in the outbox), then a dispatcher round that delivers them.
 
     chat = Conversation(ctx)
     chat.say("dana.reyes@example.com", "paid acme 1200 today wire REF-1")
@@ -14,7 +14,9 @@ import itertools
 from dataclasses import dataclass, field
 
 from commands.context import AppContext
-from commands.delivery import deliver
+from commands.messages import Messenger
+from commands.outbox import Dispatcher, enqueue
+from scheduler.jobs import Job, JobResult
 from commands.messages import Action, ChatUser, Incoming, PostedRef, Reply, Where
 
 
@@ -55,6 +57,22 @@ class RecordingMessenger:
         return [s for s in self.sent if s.kind == "update" and s.ref.message_id == ref.message_id]
 
 
+def dispatcher(ctx: AppContext, messenger: Messenger) -> Dispatcher:
+    """A dispatcher for every platform a test context talks on, one entry at a time (so the
+    recorded order is the queue's order) and without pacing."""
+    return Dispatcher(ctx, {platform: messenger for platform in ctx.platforms}, workers=1, pacing={})
+
+
+def run_job(ctx: AppContext, job: Job, messenger: Messenger) -> JobResult:
+    """One run of a scheduled job as the scheduler does it (its changes and messages commit
+    together), then its messages delivered."""
+    with ctx.sessions.begin() as session:
+        result = job.run(ctx, session)
+        enqueue(session, ctx, result.replies)
+    dispatcher(ctx, messenger).drain()
+    return result
+
+
 class Conversation:
     def __init__(self, ctx: AppContext, messenger: RecordingMessenger | None = None) -> None:
         self.ctx = ctx
@@ -64,7 +82,12 @@ class Conversation:
         from commands.router import handle
 
         replies = handle(self.ctx, incoming)
-        return deliver(replies, messenger=self.messenger, sessions=self.ctx.sessions, clock=self.ctx.clock)
+        self.deliver()
+        return replies
+
+    def deliver(self) -> None:
+        """Everything queued so far, through the recording messenger (in queue order)."""
+        dispatcher(self.ctx, self.messenger).drain()
 
     def say(self, email: str, text: str, *, where: Where | None = None) -> list[Reply]:
         """``email`` types ``text`` (in a DM unless ``where`` says a channel or thread)."""

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from bot.terminal import TerminalMessenger, converse, terminal_user
 from commands.calendar import BusinessCalendar
 from commands.context import AppContext
-from commands.delivery import deliver
+from commands.outbox import enqueue
 from commands.holds import active_holds, place_hold, release_hold
 from commands.messages import Action, ChatUser, Incoming, Reply, Tone
 from commands.router import handle
@@ -395,7 +395,8 @@ def tick(ctx: AppContext, chat: Conversation) -> list[Reply]:
     """One scheduler pass: the timers' changes commit, then their messages go out."""
     with ctx.sessions.begin() as session:
         replies = run_timers(session, ctx)
-    deliver(replies, messenger=chat.messenger, sessions=ctx.sessions, clock=ctx.clock)
+        enqueue(session, ctx, replies)
+    chat.deliver()
     return replies
 
 
@@ -409,7 +410,8 @@ def test_reminder_then_expiry_skip_the_weekend_and_a_stale_card_changes_nothing(
         assert tick(ctx, chat) == []
     clock.at = chicago(2026, 11, 23, 15, 0)  # one business day: Fri 15-17 and Mon 9-15
     [reminder] = tick(ctx, chat)
-    assert reminder.where == card.ref.thread() and f"Who may approve: {HOLD_APPROVERS}" in reminder.text
+    assert chat.messenger.sent[-1].ref.where == card.ref.thread() and f"Who may approve: {HOLD_APPROVERS}" in reminder.text
+    assert set(reminder.mentions) == {MARIA, CHRIS, ALEX}  # the people who may decide are notified
     assert request_of(ctx, card).reminded_at == clock.at and len(audit(ctx, "approval.reminded")) == 1
     clock.at = chicago(2026, 11, 25, 14, 59)
     assert tick(ctx, chat) == []  # reminded once only, and not yet three business days

@@ -13,7 +13,8 @@ from commands.context import AppContext
 from commands.handlers.paid_cmd import read_paid_day
 from commands.messages import Tone
 from storage.models import PaymentConfirmation
-from tests.test_chat_world import refused, row_counts, say, seed_world
+from tests.harness import Conversation
+from tests.test_chat_world import DANA, refused, row_counts, say, seed_world
 
 MONDAY = date(2026, 11, 23)
 
@@ -39,8 +40,9 @@ def test_paid_reads_customer_amount_date_method_reference_and_urgency(
         ctx: AppContext, text: str, erp_id: str, amount: str, paid_on: date, method: str | None,
         reference: str | None, urgent: bool) -> None:
     ids = seed_world(ctx)
-    card, ack = say(ctx, text)
-    assert ack.tone is Tone.SUCCESS and card.where is not None and card.where.channel == "finance", ack
+    chat = Conversation(ctx)
+    [ack] = chat.say(DANA, text)
+    assert ack.tone is Tone.SUCCESS and len(chat.messenger.posts("finance")) == 1, ack
     with ctx.sessions() as session:
         claim = session.scalars(select(PaymentConfirmation)).one()
     assert (claim.customer_id, claim.amount, claim.paid_on, claim.method, claim.reference, claim.urgent) == (

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from commands.clock import FixedClock
 from commands.context import AppContext
-from commands.delivery import deliver
+from commands.outbox import enqueue
 from commands.handlers.registry import Actor
 from commands.messages import Action, ChatUser, Incoming, Reply
 from commands.router import find_actor, handle
@@ -86,7 +86,9 @@ def _timers(chat: Conversation) -> list[Reply]:
     """One run of the timer job: its changes commit, then its replies are sent."""
     with chat.ctx.sessions.begin() as session:
         replies = run_timers(session, chat.ctx)
-    assert deliver(replies, messenger=chat.messenger, sessions=chat.ctx.sessions, clock=chat.ctx.clock) == []
+        assert not [r for r in replies if r.for_asker]
+        enqueue(session, chat.ctx, replies)
+    chat.deliver()
     return replies
 
 
@@ -110,7 +112,7 @@ def test_friday_afternoon_request_is_reminded_monday_after_four_business_hours_a
         assert _timers(chat) == []
     clock.at = _local(23, 11)
     [reminder] = _timers(chat)
-    assert reminder.where == card.ref.thread()
+    assert chat.messenger.sent[-1].ref.where == card.ref.thread() and set(reminder.mentions) == {PRIYA, TOM}
     assert reminder.title == ("Reminder: $1,200.00 from Acme Dental Group (C100) has waited 4 business hours "
                               "for finance")
     assert _timers(chat) == []

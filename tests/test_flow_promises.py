@@ -28,7 +28,7 @@ from storage.models import (
     AuditEvent, Customer, Invoice, InvoiceKind, Payment, PaymentPlan, PlanInstalment, PlanStatus, Promise,
     PromiseStatus, TeamMember,
 )
-from tests.harness import Conversation, RecordingMessenger
+from tests.harness import Conversation, RecordingMessenger, run_job
 from tests.test_chat_world import DANA, PRIYA, row_counts, seed_world
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -205,7 +205,7 @@ def test_the_scheduled_job_delivers_the_message(ctx: AppContext, clock: FixedClo
     clock.at = at(TUE_24)
     messenger = RecordingMessenger()
     [job] = [j for j in JOBS if j.name == "promise_checks"]
-    assert job.run(ctx, messenger).counts == {"replies": 1}
+    assert run_job(ctx, job, messenger).counts == {"replies": 1}
     [sent] = messenger.directs(DANA)
     assert sent.reply.title == "Broken promise: Acme Dental Group (C100)"
 
@@ -222,7 +222,7 @@ def test_the_whole_promise_flow_through_the_terminal_chat(ctx: AppContext, clock
     converse(ctx, dana, io.StringIO("promise acme dental 1,200 fri\n"), out, prompt=False, messenger=messenger)
     clock.at = at(TUE_24)
     [job] = [j for j in JOBS if j.name == "promise_checks"]
-    job.run(ctx, messenger)
+    run_job(ctx, job, messenger)
     converse(ctx, dana, io.StringIO("click m1 Promise\npromise acme dental 1,200 fri\n"), out, prompt=False,
              messenger=messenger)
     text = out.getvalue()

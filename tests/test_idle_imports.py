@@ -76,8 +76,6 @@ def test_building_a_call_list_loads_pandas_and_numpy(slack_only: dict[str, list[
     assert {"numpy", "pandas"} <= set(slack_only["after_call_list"])
 
 
-@pytest.mark.xfail(strict=True, reason="bot/server.py mount_teams imports bot.teams.web, and with it "
-                                       "botbuilder, before it knows whether Teams is configured")
 def test_slack_only_server_does_not_load_botbuilder(slack_only: dict[str, list[str]]) -> None:
     assert "botbuilder" not in slack_only["served"]
 

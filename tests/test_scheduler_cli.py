@@ -17,7 +17,8 @@ from sqlalchemy import Engine, select
 from bot.cli_scheduler import run as cli_run
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.context import AppContext
-from storage.models import JobRun
+from scheduler.service import tick
+from storage.models import JobRun, OutboxEntry
 from tests.test_scheduler_jobs import DANA, LEE, SAM, seed_portfolio
 from tests.test_scheduler_service import LIST_TITLE
 
@@ -28,20 +29,28 @@ def team_ctx(ctx: AppContext) -> AppContext:
     return ctx
 
 
-def test_cli_once_prints_the_posts(team_ctx: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_a_platform_once_is_a_preview_and_the_morning_stays_for_serve(
+        team_ctx: AppContext, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     assert cli_run(team_ctx, Namespace(once=True, at="2026-11-23 08:05")) == 0
     out = capsys.readouterr().out
+    assert out.startswith("preview (no chat platform is configured): nothing was recorded")
     assert out.count(LIST_TITLE) == 2 and DANA in out and SAM in out and LEE not in out
     assert out.count("Call lists for Mon 23 Nov") == 1 and "#collections" in out
     assert "[Log call] [Promise] [Paid]" in out
-    assert "daily_lists for 2026-11-23: done, 3 message(s) sent" in out
-    assert cli_run(team_ctx, Namespace(once=True, at="2026-11-23 08:06")) == 0
-    assert "nothing due at 2026-11-23 08:06 America/Chicago" in capsys.readouterr().out
+    assert "daily_lists for 2026-11-23: preview, 3 message(s) queued" in out
+    with team_ctx.sessions() as session:
+        assert session.scalars(select(JobRun)).all() == [] and session.scalars(select(OutboxEntry)).all() == []
+    # so the real run later (arbot serve's scheduler) still posts the morning
+    assert {o.key: o.status for o in tick(team_ctx)}["daily_lists"] == "done"
+    assert cli_run(team_ctx, Namespace(once=True, at="2026-11-23 08:06", dry_run=True)) == 0
+    assert "preview (--dry-run)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("args, message", [
     (Namespace(once=True, at="Monday at eight"), "is not a time like 2026-11-23 08:00"),
     (Namespace(once=False, at="2026-11-23 08:00"), "--at needs --once"),
+    (Namespace(once=False, at=None), "no chat platform configured"),
 ])
 def test_cli_refuses_bad_options_and_runs_nothing(team_ctx: AppContext, capsys: pytest.CaptureFixture[str],
                                                  args: Namespace, message: str) -> None:
@@ -65,7 +74,8 @@ sys.exit(run(build_context(Settings.from_env()), Namespace(once=False, at=None))
 def test_the_long_running_scheduler_stops_cleanly(team_ctx: AppContext, engine: Engine,
                                                   stop: signal.Signals) -> None:
     env = dict(os.environ, DATABASE_URL=engine.url.render_as_string(hide_password=False),
-               ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE))
+               ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE), SLACK_BOT_TOKEN="xoxb-test",
+               SLACK_API_URL="http://127.0.0.1:9/api/")  # a platform to post on, never reached
     proc = subprocess.Popen([sys.executable, "-c", RUN_FOREVER], cwd=Path(__file__).parents[1],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -18,12 +18,12 @@ from scheduler.jobs import (
     JOBS, LIST_ROWS, day_label, daily_lists, finals_day, housekeeping, statements_reminder, timer_job,
     totals,
 )
-from scheduler.service import tick
 from storage.audit import record
 from storage.models import (
-    AuditEvent, Customer, InboundEvent, Invoice, InvoiceKind, JobRun, Promise, PromiseStatus, TeamMember,
+    AuditEvent, Customer, InboundEvent, Invoice, InvoiceKind, JobRun, OutboxEntry, Promise, PromiseStatus,
+    TeamMember,
 )
-from tests.test_scheduler_runs import Recorder
+from tests.test_scheduler_runs import Recorder, run_fn, tick_delivered
 
 DANA, SAM, LEE = "dana.reyes@example.com", "sam.okafor@example.com", "lee.marsh@example.com"
 CREATED = datetime(2026, 1, 5, tzinfo=timezone.utc)
@@ -77,7 +77,7 @@ def test_money_in_different_currencies_is_never_added_up() -> None:
 def test_daily_lists_send_each_collector_their_own(ctx: AppContext) -> None:
     seed_portfolio(ctx)
     recorder = Recorder()
-    result = daily_lists(ctx, recorder)
+    result = run_fn(ctx, daily_lists, recorder)
 
     [dana] = recorder.directs(DANA)
     [sam] = recorder.directs(SAM)
@@ -96,7 +96,7 @@ def test_daily_lists_send_each_collector_their_own(ctx: AppContext) -> None:
 def test_daily_lists_summary_goes_to_the_collections_channel(ctx: AppContext) -> None:
     seed_portfolio(ctx)
     recorder = Recorder()
-    daily_lists(ctx, recorder)
+    run_fn(ctx, daily_lists, recorder)
 
     [summary] = recorder.posts("collections")
     assert summary.title == "Call lists for Mon 23 Nov"
@@ -115,7 +115,7 @@ def test_a_long_list_shows_its_top_lines_and_says_where_the_rest_is(ctx: AppCont
             add_customer(session, f"L{n:03}", f"Lakeside Account {n}", LEE,
                          [(InvoiceKind.STANDARD, date(2026, 10, 1), f"{1000 + n}.00")])
     recorder = Recorder()
-    daily_lists(ctx, recorder)
+    run_fn(ctx, daily_lists, recorder)
     [lee] = recorder.directs(LEE)
     assert len(lee.rows) == LIST_ROWS
     assert lee.text.startswith(f"{LIST_ROWS + 5} accounts, ")
@@ -130,7 +130,7 @@ def test_someone_who_left_the_team_gets_no_message_but_shows_in_the_summary(ctx:
         add_customer(session, "C900", "Orphan Works", "gone@example.com",
                      [(InvoiceKind.STANDARD, date(2026, 10, 1), "700.00")])
     recorder = Recorder()
-    daily_lists(ctx, recorder)
+    run_fn(ctx, daily_lists, recorder)
     assert recorder.directs() == []
     [summary] = recorder.posts("collections")
     assert {f.label: f.value for f in summary.fields} == {"gone@example.com": "1 account, $700.00"}
@@ -138,7 +138,7 @@ def test_someone_who_left_the_team_gets_no_message_but_shows_in_the_summary(ctx:
 
 def test_daily_lists_on_an_empty_ledger_still_tell_the_channel(ctx: AppContext) -> None:
     recorder = Recorder()
-    daily_lists(ctx, recorder)
+    run_fn(ctx, daily_lists, recorder)
     assert recorder.directs() == []
     [summary] = recorder.posts("collections")
     assert summary.text == "No accounts to call today."
@@ -147,7 +147,7 @@ def test_daily_lists_on_an_empty_ledger_still_tell_the_channel(ctx: AppContext) 
 def test_statements_reminder_counts_customers_with_open_balances(ctx: AppContext) -> None:
     seed_portfolio(ctx)
     recorder = Recorder()
-    statements_reminder(ctx, recorder)
+    run_fn(ctx, statements_reminder, recorder)
     [post] = recorder.posts("collections")
     assert post.title == "Statements go out today"
     assert post.text == "4 customers have open balances."
@@ -161,7 +161,7 @@ def test_finals_day_lists_past_due_finals_for_the_channel_and_each_collector(
                      [(InvoiceKind.FINAL, date(2026, 12, 20), "300.00")])
     clock.at = chicago(date(2026, 12, 8), 8)
     recorder = Recorder()
-    result = finals_day(ctx, recorder)
+    result = run_fn(ctx, finals_day, recorder)
 
     [channel] = recorder.posts("collections")
     assert channel.title == "Finals day: 1 customer with past-due finals"
@@ -185,11 +185,11 @@ TEST_TIMER = timer_job("test_timer", broken_promises_timer)
 def test_a_workflow_timer_runs_once_per_quarter_hour(ctx: AppContext, clock: FixedClock) -> None:
     recorder = Recorder()
     clock.at = chicago(date(2026, 11, 23), 9, 0)
-    assert [o.key for o in tick(ctx, recorder, jobs=[TEST_TIMER])] == ["test_timer@09:00"]
+    assert [o.key for o in tick_delivered(ctx, recorder, jobs=[TEST_TIMER])] == ["test_timer@09:00"]
     clock.advance(minutes=10)
-    assert tick(ctx, recorder, jobs=[TEST_TIMER]) == []
+    assert tick_delivered(ctx, recorder, jobs=[TEST_TIMER]) == []
     clock.advance(minutes=5)
-    assert [o.key for o in tick(ctx, recorder, jobs=[TEST_TIMER])] == ["test_timer@09:15"]
+    assert [o.key for o in tick_delivered(ctx, recorder, jobs=[TEST_TIMER])] == ["test_timer@09:15"]
     assert len(recorder.posts("collections")) == 2
     with ctx.sessions() as session:
         assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "timer_ran")).all()) == 2
@@ -205,12 +205,12 @@ def test_the_registered_promise_check_runs_from_the_scheduler(ctx: AppContext, c
                             created_at=CREATED))
     promise_checks = [job for job in JOBS if job.name == "promise_checks"]
     clock.at = chicago(date(2026, 11, 23), 9, 0)
-    [outcome] = tick(ctx, Recorder(), jobs=promise_checks)
+    [outcome] = tick_delivered(ctx, Recorder(), jobs=promise_checks)
     assert (outcome.key, outcome.status) == ("promise_checks@09:00", "done")
     with ctx.sessions() as session:
         assert session.scalars(select(Promise.status)).one() is PromiseStatus.BROKEN
     clock.advance(minutes=5)
-    assert tick(ctx, Recorder(), jobs=promise_checks) == []
+    assert tick_delivered(ctx, Recorder(), jobs=promise_checks) == []
 
 
 def test_housekeeping_forgets_old_delivery_ids_and_timer_runs_but_keeps_daily_runs(
@@ -221,8 +221,14 @@ def test_housekeeping_forgets_old_delivery_ids_and_timer_runs_but_keeps_daily_ru
             session.add(InboundEvent(platform="slack", event_id=event_id, received_at=now - timedelta(days=age)))
         for job, age in (("promise_checks@10:00", 31), ("promise_checks@10:15", 29), ("daily_lists", 400)):
             session.add(JobRun(job=job, run_date=now.date() - timedelta(days=age), started_at=now))
-    result = housekeeping(ctx, Recorder())
-    assert result.counts == {"inbound_events": 1, "timer_runs": 1}
+        for key, age, status in (("old-sent", 15, "sent"), ("recent-sent", 13, "sent"), ("old-failed", 15, "failed")):
+            session.add(OutboxEntry(key=key, platform="slack", kind="post", destination="C1", payload={"title": key},
+                                    status=status, attempts=1, next_attempt_at=now, reported=False,
+                                    created_at=now - timedelta(days=age)))
+    result = run_fn(ctx, housekeeping, Recorder())
+    assert result.counts == {"inbound_events": 1, "timer_runs": 1, "outbox": 1}
+    with ctx.sessions() as session:  # a failure stays for a person to see and retry
+        assert sorted(session.scalars(select(OutboxEntry.key))) == ["old-failed", "recent-sent"]
     with ctx.sessions() as session:
         assert session.scalars(select(InboundEvent.event_id)).all() == ["recent"]
         assert sorted(session.scalars(select(JobRun.job))) == ["daily_lists", "promise_checks@10:15"]

@@ -7,6 +7,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,9 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.context import AppContext
 from commands.messages import Messenger, PostedRef, Reply, Where
-from scheduler.runs import claim, mark, run_claimed
+from commands.outbox import Dispatcher, enqueue
+from scheduler.jobs import JobFn, JobResult
+from scheduler.runs import RunOutcome, claim, mark, run_claimed
+from scheduler.service import tick
 from storage.db import make_engine, make_session_factory
-from storage.models import JobRun
+from storage.models import JobRun, OutboxEntry
 
 DAY = date(2026, 11, 23)
 
@@ -50,6 +54,23 @@ class Recorder:
         return [r for kind, to, r in self.calls if kind == "direct" and email in (None, to)]
 
 
+def run_fn(ctx: AppContext, fn: JobFn, messenger: Messenger) -> JobResult:
+    """A job function run as the scheduler runs it (changes and messages commit together), its
+    messages then delivered through ``messenger``."""
+    with ctx.sessions.begin() as session:
+        result = fn(ctx, session)
+        enqueue(session, ctx, result.replies)
+    Dispatcher(ctx, {p: messenger for p in ctx.platforms}, workers=1, pacing={}).drain()
+    return result
+
+
+def tick_delivered(ctx: AppContext, messenger: Messenger, **kwargs: Any) -> list[RunOutcome]:
+    """One scheduler tick, then a delivery round through ``messenger``."""
+    outcomes = tick(ctx, **kwargs)
+    Dispatcher(ctx, {p: messenger for p in ctx.platforms}, workers=1, pacing={}).drain()
+    return outcomes
+
+
 def other_engine(engine: Engine) -> Engine:
     """A second engine on the same database: what a second scheduler process would have."""
     return make_engine(engine.url.render_as_string(hide_password=False))
@@ -70,50 +91,46 @@ def test_claim_once_per_job_and_date(ctx: AppContext) -> None:
         ("daily_lists", DAY, None), ("daily_lists", date(2026, 11, 24), None), ("finals_day", DAY, None)]
 
 
-def test_a_successful_run_is_finished_with_its_counts(ctx: AppContext) -> None:
+def test_a_successful_run_commits_its_messages_and_its_key_together(ctx: AppContext) -> None:
     recorder = Recorder()
 
-    def work(messenger: Messenger) -> tuple[dict[str, int], str]:
-        messenger.post(Where("collections"), Reply(title="hello"))
-        return {"accounts": 3}, "ok"
+    def work(session: Session) -> tuple[list[Reply], dict[str, int], str]:
+        return [Reply(title="hello", where=Where("collections"))], {"accounts": 3}, "ok"
 
-    outcome = run_claimed(ctx.sessions, key="daily_lists", run_date=DAY, now=ctx.clock.now,
-                          messenger=recorder, work=work)
-    assert (outcome.status, outcome.sent, outcome.counts) == ("done", 1, {"accounts": 3})
+    outcome = run_claimed(ctx, key="daily_lists", run_date=DAY, work=work)
+    assert (outcome.status, outcome.queued, outcome.counts) == ("done", 1, {"accounts": 3})
     [row] = runs(ctx.sessions)
     assert row.finished_at == ctx.clock.now()
-    assert row.result == {"status": "done", "sent": 1, "counts": {"accounts": 3}, "note": "ok"}
-    again = run_claimed(ctx.sessions, key="daily_lists", run_date=DAY, now=ctx.clock.now,
-                        messenger=recorder, work=work)
-    assert again.status == "taken"
-    assert len(recorder.posts("collections")) == 1
+    assert row.result == {"status": "done", "queued": 1, "counts": {"accounts": 3}, "note": "ok"}
+    assert run_claimed(ctx, key="daily_lists", run_date=DAY, work=work).status == "taken"
+    Dispatcher(ctx, {"terminal": recorder}, workers=1, pacing={}).drain()
+    assert [r.title for r in recorder.posts("collections")] == ["hello"]  # once, though run twice
 
 
-def test_failure_before_sending_releases_the_claim_for_a_retry(ctx: AppContext) -> None:
-    def broken(messenger: Messenger) -> tuple[dict[str, int], str]:
+def test_a_failing_job_leaves_nothing_behind_and_is_retried(ctx: AppContext) -> None:
+    """What it changed, queued and claimed rolls back together: nothing half-posted to explain."""
+    def broken(session: Session) -> tuple[list[Reply], dict[str, int], str]:
+        session.add(JobRun(job="side-effect", run_date=DAY, started_at=ctx.clock.now(), result={}))
+        session.flush()
         raise RuntimeError("database went away")
 
-    outcome = run_claimed(ctx.sessions, key="daily_lists", run_date=DAY, now=ctx.clock.now,
-                          messenger=Recorder(), work=broken)
+    outcome = run_claimed(ctx, key="daily_lists", run_date=DAY, work=broken)
     assert outcome.status == "retry" and "database went away" in outcome.note
     assert runs(ctx.sessions) == []
+    with ctx.sessions() as session:
+        assert session.scalars(select(OutboxEntry)).all() == []
     assert claim(ctx.sessions, "daily_lists", DAY, ctx.clock.now())
 
 
-def test_failure_after_sending_keeps_the_claim(ctx: AppContext) -> None:
-    recorder = Recorder()
+def test_a_preview_says_what_it_would_post_and_records_nothing(ctx: AppContext) -> None:
+    def work(session: Session) -> tuple[list[Reply], dict[str, int], str]:
+        return [Reply(title="Your call list", to_user="dana.reyes@example.com")], {"accounts": 1}, ""
 
-    def half(messenger: Messenger) -> tuple[dict[str, int], str]:
-        messenger.direct("dana.reyes@example.com", Reply(title="Your call list"))
-        raise RuntimeError("chat platform timed out")
-
-    outcome = run_claimed(ctx.sessions, key="daily_lists", run_date=DAY, now=ctx.clock.now,
-                          messenger=recorder, work=half)
-    assert (outcome.status, outcome.sent) == ("failed", 1)
-    [row] = runs(ctx.sessions)
-    assert row.result["status"] == "failed" and "timed out" in row.result["error"]
-    assert not claim(ctx.sessions, "daily_lists", DAY, ctx.clock.now())
-    assert len(recorder.directs()) == 1
+    outcome = run_claimed(ctx, key="daily_lists", run_date=DAY, work=work, preview=True)
+    assert outcome.status == "preview" and [r.title for r in outcome.replies] == ["Your call list"]
+    assert runs(ctx.sessions) == []
+    with ctx.sessions() as session:
+        assert session.scalars(select(OutboxEntry)).all() == []
 
 
 def test_a_missed_slot_is_recorded_once(ctx: AppContext) -> None:

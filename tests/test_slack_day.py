@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from commands.outbox import enqueue
 from scheduler.jobs import daily_lists
 from storage.models import (
     Activity, ApprovalRequest, ApprovalStatus, ConfirmationStatus, Hold, HoldStatus, Outcome, Payment,
@@ -37,7 +38,9 @@ def rows_of(world: SlackWorld, model: type) -> list:
 
 def test_a_day_on_slack(world: SlackWorld) -> None:
     # 08:00: the scheduler's daily list reaches Dana privately, every line with its buttons.
-    daily_lists(world.ctx, world.messenger)
+    with world.ctx.sessions.begin() as session:
+        enqueue(session, world.ctx, daily_lists(world.ctx, session).replies)
+    world.settle()
     assert [c.params["email"] for c in world.fake.made("users.lookupByEmail")] == ["dana.reyes@example.com"]
     [morning] = world.posts("D0DANA")
     shown = text_of(morning.params)
@@ -174,12 +177,15 @@ def test_an_approver_rejects_with_a_reason_through_the_form(world: SlackWorld) -
     assert "they paid on Friday" in text_of(decided.params)
 
 
-def test_a_mention_in_a_channel_is_answered_in_its_thread(world: SlackWorld) -> None:
+def test_a_mention_in_a_channel_is_answered_only_to_the_asker_in_its_thread(world: SlackWorld) -> None:
+    """A balance asked for in a channel is not for the whole channel to read."""
     status, _ = world.event("event_app_mention", text="<@U0ARBOT> status C200", ts="1763910200.000200")
     assert status == 200
     world.settle()
-    [answer] = world.posts("C0COLLECT")
-    assert answer.params["thread_ts"] == "1763910200.000200"
+    assert world.posts("C0COLLECT") == []
+    [answer] = world.fake.made("chat.postEphemeral")
+    assert (answer.params["channel"], answer.params["thread_ts"]) == ("C0COLLECT", "1763910200.000200")
+    assert answer.params["user"] == "U0DANA"
     assert "Acme Ortho (C200)" in text_of(answer.params)
 
 

@@ -9,10 +9,13 @@ import json
 import threading
 import time
 import urllib.parse
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from storage.models import InboundEvent, PaymentConfirmation, Promise
+from commands.outbox.dispatch import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS
+from commands.outbox.entries import requeue
+from storage.models import InboundEvent, OutboxEntry, PaymentConfirmation, Promise
 from tests.test_chat_world import row_counts
 from tests.test_slack_support import SlackWorld, fixture, sign, world  # noqa: F401  (fixture)
 
@@ -101,29 +104,49 @@ def test_a_rate_limited_post_is_retried_after_retry_after_and_posted_once(world:
     world.fake.fail_next("chat.postMessage", 429)
     name = world.command("U0DANA", "paid C300 700 today wire FED-1")
     world.settle()
-    attempts = world.fake.made("chat.postMessage", status=None)
-    assert [a.status for a in attempts] == [429, 200]
-    assert attempts[1].at - attempts[0].at >= 1.0, "Slack said Retry-After: 1"
+    [entry] = outbox(world)
+    assert entry.status == "pending" and entry.attempts == 1
+    assert entry.next_attempt_at >= world.ctx.clock.now() + timedelta(seconds=1), "Slack said Retry-After: 1"
+    [ack] = world.answers(name)  # the asker's answer does not wait for finance's card
+    assert ack["text"].startswith("Asked finance to confirm $700.00")
+    world.ctx.clock.advance(seconds=10)
+    world.settle()
+    assert [a.status for a in world.fake.made("chat.postMessage", status=None)] == [429, 200]
     assert len(world.posts("CFINANCE")) == 1
     assert count(world, PaymentConfirmation) == 1
-    [ack] = world.answers(name)
-    assert ack["text"].startswith("Asked finance to confirm $700.00")
+    assert [e.status for e in outbox(world)] == ["sent"]
 
 
 def test_a_server_error_is_retried_and_posted_once(world: SlackWorld) -> None:
     world.fake.fail_next("chat.postMessage", 500)
     world.command("U0DANA", "paid C300 700 today wire FED-1")
     world.settle()
+    world.ctx.clock.advance(seconds=BACKOFF_CAP_SECONDS)
+    world.settle()
     assert [a.status for a in world.fake.made("chat.postMessage", status=None)] == [500, 200]
     assert len(world.posts("CFINANCE")) == 1
 
 
-def test_a_channel_slack_refuses_is_reported_and_the_change_kept(world: SlackWorld) -> None:
-    """Five failures outlast the retries: the confirmation is saved (the transaction had
-    committed), and the collector is told the card did not reach finance and why."""
-    world.fake.fail_next("chat.postMessage", 500, times=5)
-    name = world.command("U0DANA", "paid C300 700 today wire FED-1")
-    world.settle()
+def test_a_post_slack_keeps_refusing_is_failed_reported_to_admins_once_and_retryable(world: SlackWorld) -> None:
+    """Every attempt answered 500: the confirmation is saved (its transaction had committed),
+    the entry ends failed, the admins channel is told once what to do, and a requeue sends it."""
+    world.fake.fail_next("chat.postMessage", 500, times=MAX_ATTEMPTS)
+    world.command("U0DANA", "paid C300 700 today wire FED-1")
+    for _ in range(MAX_ATTEMPTS + 2):
+        world.settle()
+        world.ctx.clock.advance(seconds=BACKOFF_CAP_SECONDS * 2)
     assert count(world, PaymentConfirmation) == 1
-    answers = world.answers(name)
-    assert any("Slack refused some posts" in a["text"] for a in answers)
+    card, report = outbox(world)
+    assert (card.status, card.attempts, card.reported) == ("failed", MAX_ATTEMPTS, True)
+    assert report.status == "sent" and report.destination == "arbot-admins"
+    [told] = [c for c in world.fake.made("chat.postMessage") if c.params.get("channel") == "arbot-admins"]
+    assert f"arbot outbox retry {card.id}" in json.dumps(told.params)
+    with world.ctx.sessions.begin() as session:
+        assert requeue(session, now=world.ctx.clock.now(), ids=[card.id]) == 1
+    world.settle()
+    assert len(world.posts("CFINANCE")) == 1
+
+
+def outbox(world: SlackWorld) -> list[OutboxEntry]:
+    with world.ctx.sessions() as session:
+        return list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.id)))

@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 
 from bot import cli_serve
-from bot.server import MOUNTED, ServerSettings, build_web_app, scheduler_messenger, with_scheduler
+from bot.server import MOUNTED, ServerSettings, build_web_app, with_scheduler
 from bot.slack.settings import SlackSettings
 from bot.terminal import TerminalMessenger
 from commands.context import AppContext
@@ -56,7 +56,7 @@ def test_without_slack_settings_slack_is_off_and_not_mounted(ctx: AppContext) ->
     loop = LoopThread()
     try:
         app = build_web_app(ctx, ServerSettings())
-        assert isinstance(scheduler_messenger(app), TerminalMessenger)
+        assert ctx.platforms == ("terminal",) and not app.cleanup_ctx, "nobody to post to: no dispatcher"
         with serving(loop, app) as url:
             assert get(url + "/healthz") == (200, {"ok": True, "database": "reachable", "slack": "off", "teams": "off"})
             request = urllib.request.Request(url + "/slack/events", data=b"{}", method="POST")
@@ -84,7 +84,7 @@ def test_with_an_app_token_slack_runs_over_socket_mode(ctx: AppContext) -> None:
     assert app[MOUNTED]["slack"].mode == "socket"
     assert app[MOUNTED]["slack"].messenger is not None
     assert not [r for r in app.router.routes() if r.resource and r.resource.canonical == "/slack/events"]
-    assert len(app.cleanup_ctx) == 1, "the Socket Mode connection opens and closes with the server"
+    assert len(app.cleanup_ctx) == 2, "the Socket Mode connection and the outbox's dispatcher live with the server"
 
 
 def test_slack_settings_say_what_is_missing() -> None:

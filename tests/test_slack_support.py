@@ -35,7 +35,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.server import MOUNTED, ServerSettings, build_web_app
+from bot.server import DELIVERY, MOUNTED, ServerSettings, build_web_app
 from bot.slack.settings import SlackSettings
 from commands.context import AppContext
 from storage.models import Customer, Invoice, InvoiceKind, TeamMember
@@ -316,7 +316,10 @@ class SlackWorld:
         return self.post(json.dumps(payload), "application/json", headers=headers)
 
     def settle(self) -> None:
-        """Wait until the work the requests started (and the work it started) is done."""
+        """Wait until the work the requests started (and the work it started) is done, and
+        what it queued in the outbox is delivered."""
+        self.loop.run(self.runtime.drain())
+        self.loop.run(self.app[DELIVERY].drain())
         self.loop.run(self.runtime.drain())
 
     # reading what Slack was asked to do

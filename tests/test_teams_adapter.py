@@ -22,9 +22,10 @@ from bot.teams.cards import DATA_KEY
 from bot.teams.settings import TeamsSettings
 from bot.teams.web import TeamsApp, build
 from commands.context import AppContext
+from commands.outbox import Dispatcher
 from commands.delivery import posted
 from commands.team import team_from_dict
-from storage.models import ApprovalRequest, ApprovalStatus, ConversationRef, Promise
+from storage.models import ApprovalRequest, ApprovalStatus, ConversationRef, OutboxEntry, Promise
 
 TENANT = "tenant-1"
 BOT = ChannelAccount(id="28:arbot", name="arbot")
@@ -47,7 +48,7 @@ def teams_ctx(ctx: AppContext, **teams_section: Any) -> AppContext:
         member["teams_id"] = teams_user_id(member["email"])
     if teams_section:
         data["teams"] = teams_section
-    return dataclasses.replace(ctx, team=team_from_dict(data))
+    return dataclasses.replace(ctx, team=team_from_dict(data), platforms=("teams",))
 
 
 def card_of(activity: Activity) -> dict[str, Any]:
@@ -78,6 +79,8 @@ class TeamsWorld:
         self.adapter = TestAdapter(template_or_conversation=template)
         self.app: TeamsApp = build(ctx, TeamsSettings(dev=True), adapter=self.adapter)
         self.adapter.logic = self.app.bot.on_turn
+        ctx.platforms = ("teams",)
+        self.dispatcher = Dispatcher(ctx, {"teams": self.app.messenger}, workers=1, pacing={})
 
     async def start(self) -> None:
         self.app.messenger.bind(asyncio.get_running_loop())
@@ -86,6 +89,7 @@ class TeamsWorld:
         """Deliver one activity; return everything the bot sent because of it."""
         before = len(self.adapter.activity_buffer)
         await self.adapter.receive_activity(activity)
+        await asyncio.to_thread(self.dispatcher.drain)  # what it queued for others, delivered
         return self.adapter.activity_buffer[before:]
 
     async def install_team(self) -> None:
@@ -162,7 +166,9 @@ def test_a_command_in_personal_chat_is_answered_there(ctx: AppContext) -> None:
     assert stored.reference["serviceUrl"] == SERVICE_URL and "activityId" not in stored.reference
 
 
-def test_a_mention_in_a_channel_is_stripped_and_answered_in_its_thread(ctx: AppContext) -> None:
+def test_a_mention_in_a_channel_is_stripped_and_answered_in_the_personal_chat(ctx: AppContext) -> None:
+    """Balances and notes are not for the whole channel: the answer goes to the asker's chat
+    with the bot, and the channel thread only hears that it went there."""
     from tests.test_chat_world import seed_world
 
     seed_world(ctx)
@@ -171,10 +177,16 @@ def test_a_mention_in_a_channel_is_stripped_and_answered_in_its_thread(ctx: AppC
     async def conversation() -> None:
         await world.start()
         await world.install_team()
-        [answer] = await world.say(DANA, "promise acme dental 1200 fri", where=channel("collections", "1700"),
-                                   mention=True)
-        assert answer.conversation.id == f"{TEAM_ID};messageid=1700"
+        [refused] = await world.say(DANA, "status acme dental", where=channel("collections", "1690"), mention=True)
+        assert refused.conversation.id == f"{TEAM_ID};messageid=1690"
+        assert title_of(refused).startswith("I can't message you privately yet"), title_of(refused)
+        await world.say(DANA, "help")  # Dana opens her chat with the bot
+        answer, note = await world.say(DANA, "promise acme dental 1200 fri", where=channel("collections", "1700"),
+                                       mention=True)
+        assert answer.conversation.id == personal(DANA).id
         assert title_of(answer).startswith("Promise recorded"), title_of(answer)
+        assert note.conversation.id == f"{TEAM_ID};messageid=1700"
+        assert "sent you the answer in our chat" in title_of(note) and "1,200" not in title_of(note)
 
     run(conversation)
     with ctx.sessions() as session:
@@ -187,6 +199,13 @@ def _world(ctx: AppContext) -> TeamsWorld:
 
     seed_world(ctx)
     return TeamsWorld(teams_ctx(ctx))
+
+
+def in_conversation(sent: list[Activity], conversation_id: str) -> Activity:
+    """The one activity sent into ``conversation_id`` (the asker's answer goes out first, posts
+    for others after it, through the outbox)."""
+    [found] = [a for a in sent if a.conversation.id == conversation_id]
+    return found
 
 
 def _posted_id(ctx: AppContext, key: str) -> str:
@@ -203,8 +222,8 @@ def test_approve_click_refreshes_the_card_for_everyone_and_tells_the_requester(c
         await world.start()
         await world.install_team()
         sent = await world.say(DANA, "hold acme ortho final invoice 120 days past due")
-        card_post, ack = sent
-        assert card_post.conversation.id == CHANNELS["approvals"]  # a new thread in #approvals
+        card_post = in_conversation(sent, CHANNELS["approvals"])  # a new thread in #approvals
+        ack = in_conversation(sent, personal(DANA).id)
         assert title_of(card_post) == "Approval needed: hold on Acme Ortho"
         assert ack.conversation.id == personal(DANA).id and title_of(ack).startswith("Approval requested")
         card_id = _posted_id(ctx, "approval:1")
@@ -231,7 +250,7 @@ def test_reject_click_takes_the_typed_reason(ctx: AppContext) -> None:
     async def conversation() -> None:
         await world.start()
         await world.install_team()
-        card_post, _ = await world.say(DANA, "hold acme ortho retainer unpaid")
+        card_post = in_conversation(await world.say(DANA, "hold acme ortho retainer unpaid"), CHANNELS["approvals"])
         card_id = _posted_id(ctx, "approval:1")
         where = channel("approvals", card_id)
         body, _ = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where)
@@ -294,7 +313,7 @@ def test_submit_fallback_and_refresh(ctx: AppContext) -> None:
     async def conversation() -> None:
         await world.start()
         await world.install_team()
-        card_post, _ = await world.say(DANA, "hold acme ortho retainer unpaid")
+        card_post = in_conversation(await world.say(DANA, "hold acme ortho retainer unpaid"), CHANNELS["approvals"])
         card_id = _posted_id(ctx, "approval:1")
         refresh = card_of(card_post)["refresh"]["action"]
         response = await world.send(Activity(
@@ -357,21 +376,24 @@ def test_proactive_posts_survive_a_restart(ctx: AppContext) -> None:
     run(after_restart)
 
 
-def test_an_unknown_channel_is_said_not_swallowed(ctx: AppContext) -> None:
-    """No team installed: the approval is saved, and the requester learns the card could not be posted."""
+def test_an_unknown_channel_is_failed_and_reported_not_swallowed(ctx: AppContext) -> None:
+    """No team installed: the approval is saved and acknowledged; the card's entry fails with
+    what to do, and the admins are told (here their channel is unknown too: the report waits
+    in the outbox, failed, for ``arbot outbox``)."""
     world = _world(ctx)
 
     async def conversation() -> None:
         await world.start()
         sent = await world.say(DANA, "hold acme ortho retainer unpaid")
-        titles = [title_of(a) for a in sent]
-        assert titles[0] == "Saved, but I could not post \"Approval needed: hold on Acme Ortho\""
-        assert "does not know the Teams channel #approvals yet" in card_of(sent[0])["body"][1]["text"]
-        assert titles[1].startswith("Approval requested")
+        assert [title_of(a) for a in sent] == ["Approval requested: hold on Acme Ortho (request #1)"]
 
     run(conversation)
     with ctx.sessions() as session:
         assert session.get(ApprovalRequest, 1).status is ApprovalStatus.PENDING
+        card, report = session.scalars(select(OutboxEntry).order_by(OutboxEntry.id)).all()
+    assert (card.status, card.destination) == ("failed", "approvals")
+    assert "does not know the Teams channel #approvals yet" in (card.last_error or "")
+    assert report.key == f"admin-report:{card.id}#0" and report.payload["title"].startswith("Not delivered")
 
 
 def test_a_channel_mapped_by_id_in_the_team_file_is_reached_without_an_install(ctx: AppContext) -> None:
@@ -383,8 +405,8 @@ def test_a_channel_mapped_by_id_in_the_team_file_is_reached_without_an_install(c
     async def conversation() -> None:
         await world.start()
         await world.say(DANA, "help")  # the bot has seen one conversation: it knows the service URL
-        card_post, _ = await world.say(DANA, "hold acme ortho retainer unpaid")
-        assert card_post.conversation.id == "19:mapped@thread.tacv2"
+        sent = await world.say(DANA, "hold acme ortho retainer unpaid")
+        assert in_conversation(sent, "19:mapped@thread.tacv2")
 
     run(conversation)
 

@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from bot.teams.settings import TeamsSettings, TeamsSettingsError, settings_problem
 from bot.teams.web import TEAMS_APP, add_routes, health
+from bot.delivery import DeliveryService
 from commands.context import AppContext
-from storage.models import ChatIdentity
+from storage.models import ChatIdentity, OutboxEntry, PostedMessage
 from tests.test_teams_adapter import MARIA, teams_ctx
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
@@ -34,6 +35,7 @@ class FakeConnector:
     members: dict[str, dict[str, str]] = field(default_factory=dict)
     channels: list[dict[str, str]] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)  # conversation id -> status, every time
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     updated: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     attempts: int = 0
@@ -51,8 +53,8 @@ class FakeConnector:
 
     async def _send(self, request: web.Request) -> web.Response:
         self.attempts += 1
-        if self.failures:
-            status = self.failures.pop(0)
+        if self.failures or request.match_info["cid"] in self.refused:
+            status = self.refused.get(request.match_info["cid"]) or self.failures.pop(0)
             return web.json_response({"error": {"code": "Throttled", "message": "slow down"}}, status=status,
                                      headers={"Retry-After": "0"})
         self.sent.append((request.match_info["cid"], await request.json()))
@@ -88,9 +90,27 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
 async def bot_and_teams(ctx: AppContext, connector: FakeConnector,
                         settings: TeamsSettings | None = None) -> AsyncIterator[tuple[str, str, web.Application]]:
     app = web.Application()
-    add_routes(app, ctx, settings or TeamsSettings(dev=True))
+    teams = add_routes(app, ctx, settings or TeamsSettings(dev=True))
+    if teams is not None:  # the outbox's dispatcher, as arbot serve runs it beside the endpoint
+        delivery = DeliveryService(ctx, {"teams": teams.messenger}, poll_seconds=0.05)
+        ctx.on_enqueued = delivery.kick
+        app[DELIVERED] = delivery
+        app.cleanup_ctx.append(delivery.cleanup_context)
     async with serve(connector.app()) as teams_url, serve(app) as bot_url:
         yield bot_url, teams_url, app
+
+
+def posted_id(ctx: AppContext, key: str) -> str:
+    with ctx.sessions() as session:
+        return session.scalars(select(PostedMessage.message_id).where(PostedMessage.key == key)).one()
+
+
+DELIVERED = web.AppKey("test.delivery", DeliveryService)
+
+
+async def delivered(app: web.Application) -> None:
+    """Wait until what the requests so far queued in the outbox went out."""
+    await app[DELIVERED].drain()
 
 
 def activity(teams_url: str, *, text: str | None = None, user: str = "29:dana.reyes", conversation: str = "a:dana",
@@ -193,26 +213,30 @@ def test_an_invoke_is_answered_with_the_card_in_the_http_response(ctx: AppContex
     connector = FakeConnector(channels=[{"id": "19:approvals@thread.tacv2", "name": "Approvals"}])
 
     async def scenario() -> None:
-        async with bot_and_teams(base, connector) as (bot, teams, _), aiohttp.ClientSession() as http:
+        async with bot_and_teams(base, connector) as (bot, teams, app), aiohttp.ClientSession() as http:
             install = activity(teams, type="conversationUpdate", conversation="19:general@thread.tacv2",
                                conversation_type="channel", membersAdded=[{"id": "28:arbot"}],
                                channelData={"team": {"id": "19:general@thread.tacv2"}, "eventType": "teamMemberAdded",
                                             "tenant": {"id": "t1"}})
             assert (await http.post(bot + "/api/messages", json=install)).status in (200, 201)
             await http.post(bot + "/api/messages", json=activity(teams, text="hold acme ortho retainer unpaid"))
+            await delivered(app)
             [(conversation, card_post)] = [s for s in connector.sent if s[0] == "19:approvals@thread.tacv2"]
             approve = card_post["attachments"][0]["content"]["actions"][0]
+            card_id = await asyncio.to_thread(posted_id, base, "approval:1")
             click = activity(teams, type="invoke", name="adaptiveCard/action", user="29:maria.lopez",
-                             conversation=f"{conversation};messageid=m1", conversation_type="channel", replyToId="m1",
+                             conversation=f"{conversation};messageid={card_id}", conversation_type="channel",
+                             replyToId=card_id,
                              value={"action": {"type": "Action.Execute", "verb": approve["verb"], "data": approve["data"]}})
             response = await http.post(bot + "/api/messages", json=click)
             assert response.status == 200
             body = await response.json()
+            await delivered(app)
             assert (body["statusCode"], body["type"]) == (200, "application/vnd.microsoft.card.adaptive")
             assert body["value"]["body"][0]["text"] == "Approved: hold on Acme Ortho"
         [(updated_in, message_id, update)] = connector.updated
         assert (updated_in, message_id, update["attachments"][0]["content"]) == \
-            ("19:approvals@thread.tacv2", "m1", body["value"])
+            ("19:approvals@thread.tacv2", card_id, body["value"])
 
     run(scenario)
 
@@ -235,9 +259,9 @@ def test_a_throttled_or_failing_send_is_retried(ctx: AppContext, status: int) ->
     run(scenario)
 
 
-def test_a_refused_send_is_not_retried_and_the_asker_is_told(ctx: AppContext) -> None:
-    """Teams says 403 to the approvals post (the bot was removed there): one attempt, and the
-    requester hears that the card could not be posted while the request itself is saved."""
+def test_a_refused_send_is_not_retried_and_the_admins_are_told(ctx: AppContext) -> None:
+    """Teams says 403 to the approvals post (the bot was removed there): one attempt, the
+    request itself is saved and acknowledged, the entry is failed and the admins are told."""
     from tests.test_chat_world import seed_world
 
     seed_world(ctx)
@@ -247,14 +271,18 @@ def test_a_refused_send_is_not_retried_and_the_asker_is_told(ctx: AppContext) ->
     async def scenario() -> None:
         async with bot_and_teams(base, connector) as (bot, teams, app), aiohttp.ClientSession() as http:
             await http.post(bot + "/api/messages", json=activity(teams, text="help"))
-            connector.failures = [403]
+            connector.refused["19:gone@thread.tacv2"] = 403
             attempts = connector.attempts
             await http.post(bot + "/api/messages", json=activity(teams, text="hold acme ortho retainer unpaid"))
-            assert connector.attempts - attempts == 3  # the refused post, then two answers to Dana
+            await delivered(app)
+            assert connector.attempts - attempts == 2  # the answer to Dana, the refused post once
         titles = [body["attachments"][0]["content"]["body"][0]["text"] for _, body in connector.sent]
-        assert titles[-2:] == ['Saved, but posting "Approval needed: hold on Acme Ortho" to Teams failed',
-                               "Approval requested: hold on Acme Ortho (request #1)"]
-        assert app[TEAMS_APP] is not None
+        assert titles[-1] == "Approval requested: hold on Acme Ortho (request #1)"
+        with base.sessions() as session:
+            card = session.scalars(select(OutboxEntry).where(OutboxEntry.track_key == "approval:1")).one()
+            report = session.scalars(select(OutboxEntry).where(OutboxEntry.key == f"admin-report:{card.id}#0")).one()
+        assert (card.status, card.attempts, card.last_error) == ("failed", 1, "Teams answered 403")
+        assert "arbot outbox retry" in report.payload["text"]
 
     run(scenario)
 

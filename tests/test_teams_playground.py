@@ -26,6 +26,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.delivery import DeliveryService
 from bot.teams.settings import TeamsSettings
 from bot.teams.web import TEAMS_APP, add_routes
 from commands.context import AppContext
@@ -153,7 +154,7 @@ def _playground_ctx(ctx: AppContext) -> AppContext:
     team = load_team(FIXTURES / "team.toml")
     with ctx.sessions.begin() as session:
         sync_members(session, team)
-    return replace(ctx, team=team)
+    return replace(ctx, team=team, platforms=("teams",))
 
 
 async def _until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
@@ -179,6 +180,9 @@ def test_a_day_in_teams_through_the_agents_playground(ctx: AppContext, tmp_path:
         app = web.Application()
         add_routes(app, tctx, TeamsSettings(dev=True))
         teams = app[TEAMS_APP]
+        delivery = DeliveryService(tctx, {"teams": teams.messenger}, poll_seconds=0.05)  # as arbot serve runs it
+        tctx.on_enqueued = delivery.kick
+        app.cleanup_ctx.append(delivery.cleanup_context)
         async with serve(app) as bot_url, playground_for(bot_url, tmp_path) as pg:
             for conversation in (PERSONAL, TEAM):
                 response = await pg.http.post(f"{pg.url}/_debug/conversation/{conversation}/installation", json={})
@@ -193,9 +197,14 @@ def test_a_day_in_teams_through_the_agents_playground(ctx: AppContext, tmp_path:
             facts = status["message"]["attachments"][0]["content"]["body"][2]["facts"]
             assert {"title": "Balance", "value": "$3,350.10"} in facts
 
-            posted = await pg.say(TEAM, MARIA, "status summit", mention=True)
+            # The playground speaks as its current user, Dana: an answer with balances asked for in a
+            # channel goes to her personal chat, and the channel thread only says where it went.
+            posted = await pg.say(TEAM, DANA, "status summit", mention=True)
             thread = posted["postConversationId"]
-            await pg.message("the answer in Maria's thread", thread, lambda t: t.startswith("Summit Ortho"))
+            await pg.message("the answer in Dana's personal chat", PERSONAL, lambda t: t.startswith("Summit Ortho"))
+            note = await pg.message("the note in the channel thread", thread,
+                                    lambda t: t.endswith("I sent you the answer in our chat."))
+            assert "Summit" not in _title(note["message"])
 
             await pg.say(PERSONAL, DANA, "hold acme ortho final invoice 120 days past due")
             card_event = await pg.message("the approval card in #approvals", APPROVALS,

@@ -59,7 +59,7 @@ def async_web_client(settings: SlackSettings) -> AsyncWebClient:
 
 
 def build_runtime(ctx: AppContext, settings: SlackSettings) -> SlackRuntime:
-    client = web_client(settings)
+    client = web_client(settings, outbox=True)
     messenger = SlackMessenger(client, SlackIdentity(client, ctx))
     return SlackRuntime(ctx, messenger, on_home_action=publish_home)
 

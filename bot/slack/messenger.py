@@ -11,6 +11,8 @@ names the channel (``finance``): ``chat.update`` and thread replies need the id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,10 +24,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from bot.slack.identity import SlackIdentity
-from bot.slack.render import SlackMessage, render, render_one
+from bot.slack.identity import SlackIdentity, UnknownSlackUser
+from bot.slack.render import MAX_BLOCKS, SlackMessage, escape, render, render_one
 from bot.slack.settings import SlackSettings
-from commands.messages import PostedRef, Reply, Where
+from commands.messages import DeliveryFailed, PostedRef, Reply, Where
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +42,55 @@ def retry_handlers() -> list[RetryHandler]:
             ServerErrorRetryHandler(max_retry_count=2)]
 
 
-def web_client(settings: SlackSettings) -> WebClient:
+def web_client(settings: SlackSettings, *, outbox: bool = False) -> WebClient:
+    """The fast path's client retries in place; the outbox's only retries a dropped connection
+    once, and leaves 429s and 5xx to the dispatcher, which reschedules the entry instead of
+    holding a worker asleep (and so holding up nobody else)."""
+    handlers = [ConnectionErrorRetryHandler(max_retry_count=1)] if outbox else retry_handlers()
     return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=TIMEOUT_SECONDS,
-                     retry_handlers=retry_handlers())
+                     retry_handlers=handlers)
+
+
+RESPONSE_URL_USES = 5  # Slack accepts at most five messages through one response_url
+TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                              "request_timeout", "team_added_to_org"})
+HINTS = {
+    "not_in_channel": "invite the bot to that channel (/invite @arbot)",
+    "channel_not_found": "check the channel in the team file, and invite the bot if it is private",
+    "is_archived": "the channel is archived; point the team file at another one",
+    "user_not_found": "check the member's email in the team file",
+    "users_not_found": "check the member's email in the team file",
+    "account_inactive": "the member's Slack account is deactivated; update the team file",
+    "user_disabled": "the member's Slack account is deactivated; update the team file",
+    "cannot_dm_bot": "the team file points a member at a bot user",
+    "invalid_auth": "check SLACK_BOT_TOKEN",
+    "not_authed": "check SLACK_BOT_TOKEN",
+    "token_revoked": "the app was uninstalled or its token revoked; reinstall it and update SLACK_BOT_TOKEN",
+}
+
+
+def delivery_failure(exc: Exception) -> DeliveryFailed:
+    """A Slack failure in the outbox's terms: what will pass by itself and what needs a person."""
+    if isinstance(exc, UnknownSlackUser):
+        return DeliveryFailed(str(exc), permanent=True,
+                              hint="check the member's email in the team file, or give their slack_id there")
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        error = str(exc.response.get("error") or f"HTTP {status}")
+        if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
+            retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
+            return DeliveryFailed(f"Slack answered {error}", permanent=False,
+                                  retry_after=float(retry_after) if _number(retry_after) else None)
+        return DeliveryFailed(f"Slack refused: {error}", permanent=True, hint=HINTS.get(error, ""))
+    return DeliveryFailed(f"Slack did not answer: {type(exc).__name__}: {exc}"[:300], permanent=False)
+
+
+def _number(text: Any) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -70,7 +118,8 @@ class AnswerTo:
 
 class SlackMessenger:
     """Posts, updates and direct messages through ``chat.postMessage`` / ``chat.update`` /
-    ``conversations.open``, and answers askers (:meth:`answer`)."""
+    ``conversations.open``, and answers askers (:meth:`answer`). Failures come out as the
+    core's :class:`DeliveryFailed`, which the outbox retries or reports."""
 
     def __init__(self, client: WebClient, identity: SlackIdentity) -> None:
         self.client = client
@@ -79,11 +128,15 @@ class SlackMessenger:
 
     def post(self, where: Where, reply: Reply) -> PostedRef:
         """Post in a channel or thread; a reply too long for one message continues in more,
-        and the first (which carries the buttons) is the one reported."""
+        and the first (which carries the buttons and the mentions) is the one reported."""
+        with _as_delivery_failure():
+            return self._post(where, reply)
+
+    def _post(self, where: Where, reply: Reply) -> PostedRef:
         first: PostedRef | None = None
-        for message in render(reply):
-            response = self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread,
-                                                    **_payload(message))
+        for n, message in enumerate(render(reply)):
+            payload = _payload(self._mentioning(reply, message) if n == 0 else message)
+            response = self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread, **payload)
             if first is None:
                 first = PostedRef(where=Where(str(response["channel"]), where.thread),
                                   message_id=str(response["ts"]))
@@ -91,10 +144,27 @@ class SlackMessenger:
         return first
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
-        self.client.chat_update(channel=ref.where.channel, ts=ref.message_id, **_payload(render_one(reply)))
+        with _as_delivery_failure():
+            self.client.chat_update(channel=ref.where.channel, ts=ref.message_id, **_payload(render_one(reply)))
 
     def direct(self, email: str, reply: Reply) -> PostedRef:
-        return self.post(Where(self.dm_channel(email)), reply)
+        with _as_delivery_failure():
+            return self._post(Where(self.dm_channel(email)), reply)
+
+    def _mentioning(self, reply: Reply, message: SlackMessage) -> SlackMessage:
+        """The first message with a line that mentions ``reply.mentions`` (``<@U…>``), so their
+        Slack notifies them; someone Slack cannot find is named instead."""
+        if not reply.mentions:
+            return message
+        tags = []
+        for email in reply.mentions:
+            try:
+                tags.append(f"<@{self.identity.user_id_of(email)}>")
+            except (UnknownSlackUser, SlackApiError):
+                tags.append(escape(email))
+        line = " ".join(tags)
+        block = {"type": "section", "text": {"type": "mrkdwn", "text": line}}
+        return SlackMessage(f"{line} {message.text}", [block, *message.blocks][:MAX_BLOCKS])
 
     def dm_channel(self, email: str) -> str:
         """The direct-message channel with team member ``email``, opened once per process."""
@@ -104,22 +174,25 @@ class SlackMessenger:
             self._dm_channels[email] = str(response["channel"]["id"])
         return self._dm_channels[email]
 
-    def answer(self, to: AnswerTo, reply: Reply) -> None:
-        """Answer the asker: privately when the reply says so, else where they spoke."""
-        if to.response_url:
-            self._respond(to.response_url, reply)
-        elif to.channel and reply.private:
+    def answer(self, to: AnswerTo, reply: Reply, *, uses: list[int] | None = None) -> None:
+        """Answer the asker, and only them: an answer carries balances and notes, and a channel
+        is not the place for those. Through the ``response_url`` (ephemeral) while it has uses
+        left, else ephemerally in the channel, else in their direct messages. ``uses`` counts
+        the response_url's messages across the answers to one request."""
+        uses = [0] if uses is None else uses
+        messages = render(reply)
+        if to.response_url and uses[0] + len(messages) <= RESPONSE_URL_USES:
+            uses[0] += len(messages)
+            self._respond(to.response_url, messages)
+        elif to.channel and not to.channel.startswith("D"):
             self._ephemeral(to, reply)
-        elif to.channel:
-            self.post(Where(to.channel, to.thread), reply)
         else:
-            self.post(Where(to.user_id), reply)
+            self.post(Where(to.channel or to.user_id, to.thread if to.channel else None), reply)
 
-    def _respond(self, url: str, reply: Reply) -> None:
+    def _respond(self, url: str, messages: list[SlackMessage]) -> None:
         hook = WebhookClient(url, timeout=TIMEOUT_SECONDS, retry_handlers=retry_handlers())
-        kind = "ephemeral" if reply.private else "in_channel"
-        for message in render(reply):
-            response = hook.send(text=message.text, blocks=message.blocks, response_type=kind,
+        for message in messages:
+            response = hook.send(text=message.text, blocks=message.blocks, response_type="ephemeral",
                                  replace_original=False)
             if response.status_code != 200:
                 raise SlackApiError(f"response_url answered {response.status_code}",
@@ -137,6 +210,16 @@ class SlackMessenger:
             log.info("ephemeral answer in %s failed (%s); sending it directly",
                      to.channel, exc.response.get("error"))
             self.post(Where(to.user_id), reply)
+
+
+@contextmanager
+def _as_delivery_failure() -> Iterator[None]:
+    try:
+        yield
+    except DeliveryFailed:
+        raise
+    except (SlackApiError, UnknownSlackUser, OSError, TimeoutError) as exc:
+        raise delivery_failure(exc) from exc
 
 
 def _payload(message: SlackMessage) -> dict[str, Any]:

@@ -17,26 +17,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot.slack.identity import UnknownSlackUser
 from bot.slack.incoming import Request
 from bot.slack.messenger import AnswerTo, SlackMessenger
 from commands.context import AppContext
-from commands.delivery import deliver
-from commands.messages import ChatUser, Incoming, Reply, Tone
+from commands.messages import ChatUser, Incoming, Reply
 from commands.router import handle
 from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-_HINTS = {
-    "not_in_channel": "invite the bot to that channel (/invite @arbot)",
-    "channel_not_found": "check the channel in the team file, and invite the bot if it is private",
-    "is_archived": "the channel is archived; point the team file at another one",
-}
 
 
 class SlackRuntime:
@@ -88,8 +80,9 @@ class SlackRuntime:
             email = self.messenger.identity.email_of(request.user_id)
             incoming = Incoming(user=ChatUser(PLATFORM, request.user_id, email), where=request.where,
                                 text=request.text, action=request.action)
-            for reply in self.send(handle(self.ctx, incoming)):
-                self.messenger.answer(request.to, reply)
+            uses = [0]  # one request's response_url takes at most five messages
+            for reply in handle(self.ctx, incoming):
+                self.messenger.answer(request.to, reply, uses=uses)
             if request.from_home and self._on_home_action is not None:
                 self._on_home_action(self, request.user_id)
         except Exception:
@@ -107,36 +100,3 @@ class SlackRuntime:
         except IntegrityError:
             return False
         return True
-
-    def send(self, replies: list[Reply]) -> list[Reply]:
-        """Deliver the replies that go elsewhere, one by one so a channel Slack refuses does
-        not stop the others; return what is for the asker, plus a note of what failed (the
-        change itself is saved by then, so saying "nothing was saved" would be wrong)."""
-        mine: list[Reply] = []
-        failed: list[str] = []
-        for reply in replies:
-            try:
-                mine += deliver([reply], messenger=self.messenger, sessions=self.ctx.sessions,
-                                clock=self.ctx.clock)
-            except (SlackApiError, UnknownSlackUser) as exc:
-                log.warning("could not deliver %r: %s", reply.title, exc)
-                failed.append(f"{reply.title} ({_destination(reply)}): {_why(exc)}")
-        if failed:
-            mine.append(Reply(title="Saved, but Slack refused some posts", text="\n".join(failed),
-                              tone=Tone.WARNING, private=True))
-        return mine
-
-
-def _destination(reply: Reply) -> str:
-    if reply.to_user:
-        return f"to {reply.to_user}"
-    if reply.replaces is not None:
-        return "updating a posted card"
-    return f"in {reply.where.channel}" if reply.where is not None else "here"
-
-
-def _why(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        error = str(exc.response.get("error") or "error")
-        return f"{error}; {_HINTS[error]}" if error in _HINTS else error
-    return str(exc)

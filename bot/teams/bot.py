@@ -22,11 +22,11 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 from bot.teams import capture, inbound, references
 from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render
 from bot.teams.identity import email_of
-from bot.teams.messenger import Outbox, TeamsMessenger, Unreachable, reply_activity
+from bot.teams.messenger import Outbox, TeamsMessenger, reply_activity
 from commands import messages
 from commands.context import AppContext
-from commands.delivery import deliver
-from commands.messages import Action, ChatUser, Incoming, Reply, Where
+from commands.workflows.current_card import current_card_for_message
+from commands.messages import Action, ChatUser, DeliveryFailed, Incoming, Reply, Where
 from commands.router import handle
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,25 @@ class TeamsBot:
         action = Action(name=clicked[0], value=clicked[1]) if clicked else None
         text = None if action else " ".join(mention_free_text(activity).split())
         answer = await asyncio.to_thread(self._converse, turn_context, user, text, action)
-        for reply in answer.replies:
-            await self.outbox.send(turn_context, reply_activity(reply))
+        if activity.conversation.conversation_type == "personal" or not answer.replies:
+            for reply in answer.replies:
+                await self.outbox.send(turn_context, reply_activity(reply))
+            return
+        await self._answer_privately(turn_context, user, answer.replies)
+
+    async def _answer_privately(self, turn_context: TurnContext, user: ChatUser, replies: list[Reply]) -> None:
+        """An answer asked for in a channel carries balances and notes: it goes to the asker's
+        personal chat with the bot, and the channel only hears that it went there."""
+        try:
+            for reply in replies:
+                await asyncio.to_thread(self.messenger.direct, user.email or "", reply)
+        except DeliveryFailed:
+            note = ("I can't message you privately yet, and I don't answer with account details in a channel. "
+                    "Open a chat with arbot (Apps > arbot > Chat), then ask me there.")
+        else:
+            note = f"{user.display_name or 'I'}: I sent you the answer in our chat." if user.display_name \
+                else "I sent you the answer in our chat."
+        await self.outbox.send(turn_context, reply_activity(Reply(title=note)))
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -112,11 +129,13 @@ class TeamsBot:
         await _answer_invoke(turn_context, body)
 
     async def _refresh(self, turn_context: TurnContext) -> None:
-        card = self.outbox.card(turn_context.activity.reply_to_id or "")
-        if card is None:
-            body = error_response("NotFound", "this card was drawn before the bot restarted; it is shown as last updated")
+        """Drawn from the database every time: right after a typed decision, after a restart,
+        on any replica."""
+        reply = await asyncio.to_thread(self._current_card, turn_context.activity.reply_to_id or "")
+        if reply is None:
+            body = error_response("NotFound", "this message is not a card the bot keeps up to date")
         else:
-            body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+            body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=render(reply))
         await _answer_invoke(turn_context, body)
 
     async def _on_membership(self, turn_context: TurnContext) -> None:
@@ -168,11 +187,17 @@ class TeamsBot:
             return Answer(replies=[])
         keys = self._remember(activity, user)
         where = self._where(activity, user, keys, clicked=action is not None)
+        clicked = activity.reply_to_id if action is not None else None
+        before = self._current_card(clicked) if clicked else None
         replies = handle(self.ctx, Incoming(user=user, where=where, text=text, action=action))
-        clicked_id = activity.reply_to_id if action is not None else None
-        card = next((r for r in replies if r.replaces is not None and clicked_id
-                     and r.replaces.message_id == clicked_id), None)
-        return Answer(replies=self._deliver(replies), card=card)
+        after = self._current_card(clicked) if clicked else None
+        # The click changed its own card (a decision): the clicker gets it redrawn at once.
+        return Answer(replies=replies, card=after if after != before else None)
+
+    def _current_card(self, message_id: str) -> Reply | None:
+        """The clicked card as the database has it now (decided, or still pending)."""
+        with self.ctx.sessions() as session:
+            return current_card_for_message(session, self.ctx, message_id)
 
     def _remember(self, activity: Activity, user: ChatUser) -> list[str]:
         """Keep the stored reference of this conversation fresh, and return the core names it goes
@@ -199,21 +224,6 @@ class TeamsBot:
             return Where(channel=channel, thread=button_thread)
         channel = next((k for k in keys if not k.startswith("dm:")), references.base_conversation(conversation_id))
         return Where(channel=channel, thread=references.thread_of(conversation_id) or button_thread)
-
-    def _deliver(self, replies: list[Reply]) -> list[Reply]:
-        """Deliver one reply at a time, so a channel the bot cannot reach costs that one post
-        (and says so to the asker), not the rest."""
-        mine: list[Reply] = []
-        for reply in replies:
-            try:
-                mine += deliver([reply], messenger=self.messenger, sessions=self.ctx.sessions, clock=self.ctx.clock)
-            except Unreachable as exc:
-                mine.append(messages.error(f"Saved, but I could not post \"{reply.title[:80]}\"", str(exc)))
-            except Exception:
-                log.exception("posting %r to Teams failed", reply.title[:80])
-                mine.append(messages.error(f"Saved, but posting \"{reply.title[:80]}\" to Teams failed",
-                                           "Teams refused it or did not answer; the log has the details."))
-        return mine
 
 
 def mention_free_text(activity: Activity) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from botbuilder.core import BotAdapter, TurnContext
@@ -20,9 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.teams import references
 from bot.teams.cards import CARD_CONTENT_TYPE, render, summary
-from bot.teams.pacing import ThreadThrottle, with_retries
+from bot.teams.pacing import ThreadThrottle, retry_after, status_of, with_retries
 from commands.clock import Clock
-from commands.messages import PostedRef, Reply, Where
+from commands.messages import DeliveryFailed, PostedRef, Reply, Where
 
 T = TypeVar("T")
 _CARDS_KEPT = 2000
@@ -75,14 +76,30 @@ class Outbox:
         async def send(turn_context: TurnContext) -> None:
             sent.append(await self.send(turn_context, activity))
 
-        await self.adapter.continue_conversation(reference, send, self.bot_app_id)
+        await self._continue(reference, send)
         return sent[0]
 
     async def update_in(self, reference: ConversationReference, activity: Activity) -> None:
         async def update(turn_context: TurnContext) -> None:
             await self.update(turn_context, activity)
 
-        await self.adapter.continue_conversation(reference, update, self.bot_app_id)
+        await self._continue(reference, update)
+
+    async def _continue(self, reference: ConversationReference,
+                        work: Callable[[TurnContext], Awaitable[None]]) -> None:
+        """Run ``work`` in the stored conversation and raise what it raised: the adapter's turn
+        error handler would otherwise swallow it, and a refused post would look sent."""
+        failed: list[BaseException] = []
+
+        async def guarded(turn_context: TurnContext) -> None:
+            try:
+                await work(turn_context)
+            except Exception as exc:
+                failed.append(exc)
+
+        await self.adapter.continue_conversation(reference, guarded, self.bot_app_id)
+        if failed:
+            raise failed[0]
 
     def card(self, message_id: str) -> dict[str, Any] | None:
         """The card as last drawn in that message by this process (for a refresh)."""
@@ -117,15 +134,17 @@ class TeamsMessenger:
         self._loop = loop
 
     def post(self, where: Where, reply: Reply) -> PostedRef:
-        reference = self._reference(where.channel, thread=where.thread)
-        message_id = self._run(self._outbox.post_to(reference, reply_activity(reply)))
+        with _as_delivery_failure():
+            reference = self._reference(where.channel, thread=where.thread)
+            message_id = self._run(self._outbox.post_to(reference, reply_activity(reply)))
         return PostedRef(where=where, message_id=message_id)
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
-        reference = self._reference(ref.where.channel, thread=ref.where.thread)
-        activity = reply_activity(reply)
-        activity.id = ref.message_id
-        self._run(self._outbox.update_in(reference, activity))
+        with _as_delivery_failure():
+            reference = self._reference(ref.where.channel, thread=ref.where.thread)
+            activity = reply_activity(reply)
+            activity.id = ref.message_id
+            self._run(self._outbox.update_in(reference, activity))
 
     def direct(self, email: str, reply: Reply) -> PostedRef:
         where = Where(channel=references.dm_key(email))
@@ -167,6 +186,26 @@ class TeamsMessenger:
             coro.close()  # type: ignore[attr-defined]
             raise RuntimeError("TeamsMessenger must be called from a worker thread, not its event loop")
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=SEND_TIMEOUT_SECONDS)
+
+
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 413})
+
+
+@contextmanager
+def _as_delivery_failure() -> Iterator[None]:
+    """Teams failures in the outbox's terms: no stored conversation, a refused or oversized
+    message need a person; throttling, server errors and timeouts pass."""
+    try:
+        yield
+    except Unreachable as exc:
+        raise DeliveryFailed(str(exc), permanent=True) from exc
+    except (RuntimeError, DeliveryFailed):
+        raise
+    except Exception as exc:
+        status = status_of(exc)
+        reason = f"Teams answered {status}" if status else f"Teams did not answer: {type(exc).__name__}"
+        raise DeliveryFailed(reason, permanent=status in PERMANENT_STATUSES,
+                             retry_after=retry_after(exc)) from exc
 
 
 def looks_like_channel_id(key: str) -> bool:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
-from commands.delivery import posted, tracked_key
+from commands.delivery import tracked_key
 from commands.disputes import (
     OUTCOMES, Outcome, days_text, may_resolve, refuse_recorded, resolve_dispute, resolved_by,
 )
@@ -118,10 +118,9 @@ def _announce(session: Session, ctx: AppContext, actor: Actor, request: ResolveR
               Field("Resolved by", actor.member.name))
     title = f"Dispute #{dispute.id} resolved: {outcome.word}"
     replies = [Reply(title=title, text=text, fields=fields, tone=Tone.SUCCESS)]
-    card = posted(session, f"{_TRACK_PREFIX}{dispute.id}")
     note = Reply(title=f"{title} ({describe(customer)})", text=text, fields=fields)
-    replies.append(replace(note, replaces=card) if card is not None
-                   else replace(note, where=Where(ctx.team.workflow.channels.collections)))
+    replies.append(replace(note, replaces=f"{_TRACK_PREFIX}{dispute.id}",
+                           where=Where(ctx.team.workflow.channels.collections)))
     opener = reachable_email(session, ctx, dispute.opened_by_id)
     if opener is not None and opener != actor.email:
         replies.append(Reply(title=title, text=text, fields=fields, to_user=opener))

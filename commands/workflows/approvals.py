@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from commands import messages
 from commands.accounts import account_summary
 from commands.context import AppContext
-from commands.delivery import posted
 from commands.handlers.common import local_moment, money
 from commands.handlers.registry import Actor
 from commands.messages import Reply, Tone, Where
@@ -88,7 +87,7 @@ def open_request(session: Session, ctx: AppContext, *, actor: Actor, kind: Appro
            entity_id=request.id, customer_id=customer.id, kind=kind.value, amount=amount, reason=reason,
            details=request.details)
     channel = ctx.team.workflow.channels.approvals
-    card = pending_card(ctx, request, _facts(session, ctx, request, customer))
+    card = pending_card(ctx, request, card_facts(session, ctx, request, customer))
     ack = Reply(title=f"Approval requested: {what} (request #{request.id})",
                 text=(f"Posted in #{channel} for {ctx.team.workflow.who_may_approve(kind.value, amount)}. "
                       "I'll tell you here when it is decided."),
@@ -206,13 +205,12 @@ def _remind(session: Session, ctx: AppContext, request: ApprovalRequest, now: da
            entity_id=request.id, customer_id=customer.id, kind=request.kind.value)
     days = ctx.team.workflow.timers.approval_remind_days
     who = ctx.team.workflow.who_may_approve(request.kind.value, request.amount)
-    ref = posted(session, track_key(request.id))
-    where = ref.thread() if ref is not None else Where(ctx.team.workflow.channels.approvals)
     return [Reply(
         title=f"Reminder: {subject(request.kind, customer)} is waiting for a decision (request #{request.id})",
         text=(f"Waiting {days} business day{'s' if days != 1 else ''} so far. Who may approve: {who}. "
               f"It expires after {ctx.team.workflow.timers.approval_expire_days} business days."),
-        tone=Tone.WARNING, where=where)]
+        tone=Tone.WARNING, thread_of=track_key(request.id), where=Where(ctx.team.workflow.channels.approvals),
+        mentions=approvers(session, ctx, request))]
 
 
 def _expire(session: Session, ctx: AppContext, request: ApprovalRequest, now: datetime) -> list[Reply]:
@@ -225,9 +223,9 @@ def _expire(session: Session, ctx: AppContext, request: ApprovalRequest, now: da
         return []
     session.refresh(request)
     customer = session.get(Customer, request.customer_id)
-    record(session, at=now, actor=TIMER_ACTOR, action="approval.expired", entity_type="approval_request",
-           entity_id=request.id, customer_id=customer.id, kind=request.kind.value)
     outcome = "Nothing was changed; ask again if it is still needed."
+    record(session, at=now, actor=TIMER_ACTOR, action="approval.expired", entity_type="approval_request",
+           entity_id=request.id, customer_id=customer.id, kind=request.kind.value, outcome=outcome)
     return _tell_everyone(session, ctx, request, customer, None, outcome)
 
 
@@ -238,13 +236,18 @@ def _tell_everyone(session: Session, ctx: AppContext, request: ApprovalRequest, 
     text = f"For {requester.name}: {decision_line(ctx, request, decider)}"
     note = Reply(title=_headline(request, customer), text="\n".join(p for p in (text, outcome) if p),
                  tone=Tone.SUCCESS if request.status is ApprovalStatus.APPROVED else Tone.WARNING)
-    replies = [replace(note, to_user=requester.email)]
-    ref = posted(session, track_key(request.id))
-    if ref is not None:
-        card = decided_card(ctx, request, _facts(session, ctx, request, customer), decider=decider,
-                            outcome=outcome)
-        replies = [replace(card, replaces=ref), replace(note, where=ref.thread())] + replies
-    return replies
+    card = decided_card(ctx, request, card_facts(session, ctx, request, customer), decider=decider, outcome=outcome)
+    key = track_key(request.id)
+    return [replace(card, replaces=key), replace(note, thread_of=key, mentions=(requester.email,)),
+            replace(note, to_user=requester.email)]
+
+
+def approvers(session: Session, ctx: AppContext, request: ApprovalRequest) -> tuple[str, ...]:
+    """The team members who may decide ``request`` (not its requester): the people to mention."""
+    requester = session.get_one(TeamMember, request.requested_by_id)
+    return tuple(m.email for m in ctx.team.members
+                 if m.email != requester.email
+                 and ctx.team.workflow.may_approve(m.roles, request.kind.value, request.amount))
 
 
 def _headline(request: ApprovalRequest, customer: Customer) -> str:
@@ -294,7 +297,7 @@ def _already_decided(session: Session, ctx: AppContext, request: ApprovalRequest
                  tone=Tone.WARNING, private=True)
 
 
-def _facts(session: Session, ctx: AppContext, request: ApprovalRequest, customer: Customer) -> CardFacts:
+def card_facts(session: Session, ctx: AppContext, request: ApprovalRequest, customer: Customer) -> CardFacts:
     requester = session.get(TeamMember, request.requested_by_id)
     collector = session.get(TeamMember, customer.collector_id) if customer.collector_id else None
     return CardFacts(summary=account_summary(session, customer, as_of=ctx.today()),

@@ -93,7 +93,7 @@ def _free_held_account(session: Session, ctx: AppContext, confirmation: PaymentC
     return [f"The account stays on hold; #{channels.approvals} is told it can be released on request."], [note]
 
 
-def tell_requester(facts: CardFacts, effects: Effects, ref: PostedRef | None, requester_email: str) -> list[Reply]:
+def tell_requester(facts: CardFacts, effects: Effects, card: str, requester_email: str) -> list[Reply]:
     """The collector who asked hears the answer in the card's thread, by name; a payment that
     did not arrive also reaches them directly, since they have to go back to the customer."""
     confirmation, customer = facts.confirmation, facts.summary.customer
@@ -110,16 +110,14 @@ def tell_requester(facts: CardFacts, effects: Effects, ref: PostedRef | None, re
         headline = f"{decider} confirmed {claimed} from {describe(customer)}"
         text, tone = "\n".join(effects.lines), Tone.SUCCESS
     note = Reply(title=f"{facts.requester}: {headline}", text=text, tone=tone)
-    told = [in_thread_or(note, ref, to_user=requester_email)]
-    if ref is not None and confirmation.status is ConfirmationStatus.NOT_RECEIVED:
-        told.append(replace(note, to_user=requester_email))
-    return told
+    # One message in the card's thread, mentioning the collector so their client notifies them,
+    # and the same directly to them: a thread in #finance is not where a collector works.
+    in_thread = in_thread_of(replace(note, mentions=(requester_email,)), card)
+    return [in_thread, replace(note, to_user=requester_email)]
 
 
-def in_thread_or(reply: Reply, ref: PostedRef | None, *, where: Where | None = None,
-                 to_user: str | None = None) -> Reply:
-    """``reply`` in the thread under ``ref``; to ``where`` or ``to_user`` when the card was never
-    posted (its delivery failed), so the message still reaches someone."""
-    if ref is not None:
-        return replace(reply, where=ref.thread())
-    return replace(reply, where=where, to_user=to_user)
+def in_thread_of(reply: Reply, card: str, *, where: Where | None = None) -> Reply:
+    """``reply`` in the thread under the tracked post ``card``; in ``where`` (a channel) when
+    that card never went out, so the message still reaches someone. Without ``where`` a reply
+    whose card never went out is not sent (a direct message usually says the same)."""
+    return replace(reply, thread_of=card, where=where)

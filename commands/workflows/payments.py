@@ -28,7 +28,7 @@ from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
 from commands.workflows.payment_card import CardFacts, card_key, decision_line, payment_card
-from commands.workflows.payment_effects import effects_of_payment, in_thread_or, tell_requester
+from commands.workflows.payment_effects import effects_of_payment, in_thread_of, tell_requester
 from storage.audit import record
 from storage.models import ConfirmationStatus, Customer, PaymentConfirmation, TeamMember
 
@@ -117,10 +117,10 @@ def decide(session: Session, ctx: AppContext, *, decision: Decision, actor: Acto
     effects = effects_of_payment(session, ctx, confirmation=confirmation, customer=customer,
                                  actor=actor, at=now)
     facts = card_facts(session, ctx, confirmation)
-    ref = posted(session, card_key(confirmation.id))
-    card = [replace(payment_card(facts, ctx), replaces=ref)] if ref is not None else []
+    key = card_key(confirmation.id)
+    card = replace(payment_card(facts, ctx), replaces=key)
     requester = session.get_one(TeamMember, confirmation.requested_by_id)
-    return card + tell_requester(facts, effects, ref, requester.email) + list(effects.announcements)
+    return [card, *tell_requester(facts, effects, key, requester.email), *effects.announcements]
 
 
 def _refuse_decider(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
@@ -247,8 +247,8 @@ def _reminder(session: Session, ctx: AppContext, confirmation: PaymentConfirmati
         title=f"Reminder: {money(customer, confirmation.amount)} from {describe(customer)} has waited "
               f"{_hours(hours)} for finance",
         text=f"{facts.requester} is waiting. Answer on the card: Confirm, Not received or Partial.",
-        tone=Tone.WARNING)
-    return [_in_thread(session, ctx, confirmation, reminder)]
+        tone=Tone.WARNING, mentions=tuple(m.email for m in ctx.team.members if m.has("finance")))
+    return [_in_thread(ctx, confirmation, reminder)]
 
 
 def _escalation(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float,
@@ -270,15 +270,15 @@ def _escalation(session: Session, ctx: AppContext, confirmation: PaymentConfirma
               + (" Urgent: a hold blocks product release or scheduling." if confirmation.urgent else "")),
         tone=Tone.WARNING)
     names = " and ".join(m.name for m in leads) or "nobody (the team file names no finance lead)"
-    thread_note = Reply(title=f"Escalated to {names} after {_hours(hours)}", tone=Tone.WARNING)
-    return [replace(note, to_user=m.email) for m in leads] + [_in_thread(session, ctx, confirmation, thread_note)]
+    thread_note = Reply(title=f"Escalated to {names} after {_hours(hours)}", tone=Tone.WARNING,
+                        mentions=tuple(m.email for m in leads))
+    return [replace(note, to_user=m.email) for m in leads] + [_in_thread(ctx, confirmation, thread_note)]
 
 
 def _hours(hours: float) -> str:
     return f"{hours:g} business hour" + ("" if hours == 1 else "s")
 
 
-def _in_thread(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, reply: Reply) -> Reply:
+def _in_thread(ctx: AppContext, confirmation: PaymentConfirmation, reply: Reply) -> Reply:
     """In the card's thread; in the finance channel itself if the card was never posted."""
-    ref = posted(session, card_key(confirmation.id))
-    return in_thread_or(reply, ref, where=Where(ctx.team.workflow.channels.finance))
+    return in_thread_of(reply, card_key(confirmation.id), where=Where(ctx.team.workflow.channels.finance))

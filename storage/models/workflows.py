@@ -31,6 +31,7 @@ class PostedMessage(Base):
     message_id: Mapped[str] = mapped_column(String(200))
     thread: Mapped[str | None] = mapped_column(String(200))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    platform: Mapped[str | None] = mapped_column(String(20))  # None: before platforms were recorded
 
 
 class ConfirmationStatus(str, enum.Enum):
