@@ -45,7 +45,7 @@ def check_promises(session: Session, ctx: AppContext) -> list[Reply]:
     grace = ctx.team.workflow.timers.promise_grace_days
     broken = break_overdue_promises(session, calendar=ctx.calendar, today=today, grace_days=grace,
                                     at=now, actor=SYSTEM_ACTOR)
-    replies = [_broken_reply(session, ctx, promise, customer) for promise, customer in broken]
+    replies = [r for promise, customer in broken for r in _broken_replies(session, ctx, promise, customer)]
     for plan, missed in _overdue_instalments(session, ctx.calendar, today, grace):
         replies += [r for r in _miss_instalments(session, ctx, plan, missed, today=today, at=now) if r]
     return replies
@@ -94,19 +94,26 @@ def _mark_broken(session: Session, promise: Promise, customer: Customer, *, toda
     return bool(changed)
 
 
-def _broken_reply(session: Session, ctx: AppContext, promise: Promise, customer: Customer) -> Reply:
+def _broken_replies(session: Session, ctx: AppContext, promise: Promise, customer: Customer) -> list[Reply]:
+    """The account's owner acts on a broken promise (it moves up their list); whoever took the
+    promise, if someone else, hears about it too, since the customer broke their word to them.
+    With no owner still on the team the collections channel is told, so the account is not lost."""
     text = (f"{describe(customer)} broke its promise of {money(customer, promise.amount)} due "
             f"{format_day(promise.promised_date)} (paid {money(customer, promise.paid_amount)}).")
-    # Who took the promise follows it up; if they have left, the account's collector does.
-    collector = (reachable_email(session, ctx, promise.member_id)
-                 or reachable_email(session, ctx, customer.collector_id))
-    buttons = _account_buttons(customer)
-    if collector is None:
-        return Reply(title=f"Broken promise: {describe(customer)}", tone=Tone.WARNING, buttons=buttons,
-                     text=f"{text} Nobody on the team owns it.",
-                     where=Where(ctx.team.workflow.channels.collections))
-    return Reply(title=f"Broken promise: {describe(customer)}", tone=Tone.WARNING, buttons=buttons,
-                 text=f"{text} It moves up your call list.", to_user=collector)
+    title, buttons = f"Broken promise: {describe(customer)}", _account_buttons(customer)
+    owner = reachable_email(session, ctx, customer.collector_id)
+    recorder = reachable_email(session, ctx, promise.member_id)
+    if owner is None:
+        told = [Reply(title=title, tone=Tone.WARNING, buttons=buttons, text=f"{text} Nobody on the team owns it.",
+                      where=Where(ctx.team.workflow.channels.collections))]
+    else:
+        told = [Reply(title=title, tone=Tone.WARNING, buttons=buttons,
+                      text=f"{text} It moves up your call list.", to_user=owner)]
+    if recorder is not None and recorder != owner:
+        owner_name = _member_name(session, customer.collector_id) if owner else "nobody on the team"
+        told.append(Reply(title=title, tone=Tone.WARNING, to_user=recorder,
+                          text=f"{text} You took this promise; the account is {owner_name}'s."))
+    return told
 
 
 def _account_buttons(customer: Customer) -> tuple[Button, ...]:

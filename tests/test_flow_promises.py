@@ -199,6 +199,21 @@ def test_a_promise_nobody_owns_is_posted_to_the_collections_channel(ctx: AppCont
                           "(paid 0.00 EUR). Nobody on the team owns it.")
 
 
+def test_a_promise_taken_by_someone_else_breaks_to_the_owner_and_the_taker(
+        ctx: AppContext, clock: FixedClock) -> None:
+    """Sam covers Dana's desk and takes Acme Dental's promise: when it breaks, Dana (the owner)
+    gets the account back on her list and Sam hears the customer broke its word to him."""
+    seed_world(ctx)
+    promise_typed_on(ctx, clock, date(2026, 11, 18), "promise acme dental 1,200 fri", who=SAM)
+    clock.at = at(TUE_24)
+    owner, taker = check(ctx)
+    assert (owner.to_user, taker.to_user) == (DANA, SAM)
+    assert owner.text.endswith("It moves up your call list.")
+    assert taker.text == ("Acme Dental Group (C100) broke its promise of $1,200.00 due Fri 20 Nov 2026 "
+                          "(paid $0.00). You took this promise; the account is Dana Reyes's.")
+    assert len(audit(ctx, "promise.broken")) == 1
+
+
 def test_the_scheduled_job_delivers_the_message(ctx: AppContext, clock: FixedClock) -> None:
     seed_world(ctx)
     promise_typed_on(ctx, clock, date(2026, 11, 18), "promise acme dental 1,200 fri")
