@@ -4,7 +4,10 @@ paid; finance is asked to confirm the money arrived (commands.workflows.payments
 Dates here look back, not ahead: ``fri`` is the latest Friday (today if it is Friday),
 ``11/20`` the latest 20 November, ``yesterday`` works; a date in the future is refused. Anything
 after the date and the method is the reference, as typed. ``--urgent`` (a hold blocks product
-release or scheduling) may stand anywhere and shortens finance's reminder and escalation times."""
+release or scheduling) may stand anywhere and shortens finance's reminder and escalation times;
+the same claim typed again with ``--urgent`` makes the pending request urgent. A claim for more
+than the customer still owes, or on an account in credit, is refused with the balance
+(commands.workflows.payments)."""
 
 from __future__ import annotations
 

@@ -14,10 +14,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
-from commands.accounts import account_summary
+from commands.accounts import account_balance, account_summary, confirmed_unapplied
 from commands.context import AppContext
 from commands.delivery import posted
 from commands.handlers.common import money
@@ -65,13 +65,18 @@ def request_confirmation(session: Session, ctx: AppContext, *, claim: PaymentCla
     """Open a request and post its card to finance; the same claim twice is refused, so a
     repeated message does not ask finance twice."""
     customer = claim.customer
-    twin = session.scalar(select(PaymentConfirmation.id).where(
+    twin = session.scalar(select(PaymentConfirmation).where(
         PaymentConfirmation.customer_id == customer.id, PaymentConfirmation.amount == claim.amount,
         PaymentConfirmation.paid_on == claim.paid_on, PaymentConfirmation.status == PENDING))
     if twin is not None:
+        if claim.urgent and not twin.urgent:
+            return _make_urgent(session, ctx, twin, customer, actor)
         return Refusal(f"finance is already asked to confirm {money(customer, claim.amount)} paid "
-                       f"{format_day(claim.paid_on)} by {describe(customer)} (request #{twin}); "
+                       f"{format_day(claim.paid_on)} by {describe(customer)} (request #{twin.id}); "
                        "follow it in that card's thread")
+    too_much = _claim_exceeds_balance(session, customer, claim.amount)
+    if too_much is not None:
+        return too_much
     now = ctx.clock.now()
     confirmation = PaymentConfirmation(
         customer_id=customer.id, requested_by_id=actor.member_id, amount=claim.amount,
@@ -90,6 +95,56 @@ def request_confirmation(session: Session, ctx: AppContext, *, claim: PaymentCla
                 text=f"Request #{confirmation.id}. Finance answers on the card in #{finance}; "
                      "you will be told in its thread.", tone=Tone.SUCCESS)
     return [card, ack]
+
+
+def _claim_exceeds_balance(session: Session, customer: Customer, amount: Decimal) -> Refusal | None:
+    """A claim for more than the customer owes is a typo or an overpayment; neither is finance's
+    confirmation to make. What it owes is the open balance less what finance already confirmed
+    since the last import and what is already waiting for confirmation."""
+    balance = account_balance(session, customer.id)
+    confirmed = confirmed_unapplied(session, customer.id)
+    waiting = session.scalar(select(func.coalesce(func.sum(PaymentConfirmation.amount), 0)).where(
+        PaymentConfirmation.customer_id == customer.id, PaymentConfirmation.status == PENDING)) or 0
+    owed = balance - confirmed - Decimal(waiting)
+    if balance <= 0:
+        state = "is in credit by " + money(customer, -balance) if balance < 0 else "owes nothing"
+        return Refusal(f"{describe(customer)} {state}: there is no payment for finance to confirm. "
+                       "If the customer paid again, tell finance directly")
+    if amount <= owed:
+        return None
+    parts = [f"{describe(customer)} owes {money(customer, balance)}"]
+    if confirmed:
+        parts.append(f"{money(customer, confirmed)} of it already confirmed by finance")
+    if waiting:
+        parts.append(f"{money(customer, Decimal(waiting))} already waiting for finance to confirm")
+    return Refusal(f"{'; '.join(parts)}: a payment of {money(customer, amount)} is more than the "
+                   f"{money(customer, max(owed, Decimal(0)))} left. Check the amount")
+
+
+def _make_urgent(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, customer: Customer,
+                 actor: Actor) -> list[Reply] | Refusal:
+    """The same claim again with ``--urgent``: the pending request is escalated (shorter
+    reminder and escalation times from now on) instead of being refused as a repeat."""
+    changed = session.execute(
+        update(PaymentConfirmation).where(PaymentConfirmation.id == confirmation.id,
+                                          PaymentConfirmation.status == PENDING,
+                                          PaymentConfirmation.urgent.is_(False))
+        .values(urgent=True).execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        return Refusal(f"request #{confirmation.id} was answered or made urgent a moment ago; see its card")
+    session.refresh(confirmation)
+    now = ctx.clock.now()
+    record(session, at=now, actor=actor.email, action="confirmation.made_urgent",
+           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id)
+    key = card_key(confirmation.id)
+    card = replace(payment_card(card_facts(session, ctx, confirmation), ctx), replaces=key)
+    note = in_thread_of(Reply(title=f"Now urgent: {money(customer, confirmation.amount)} from {describe(customer)}",
+                              text=f"{actor.member.name} marked this request urgent: a hold is blocking "
+                                   "release or scheduling.", tone=Tone.WARNING),
+                        key, where=Where(ctx.team.workflow.channels.finance))
+    ack = Reply(title=f"Request #{confirmation.id} is now urgent", tone=Tone.SUCCESS,
+                text=f"Finance is told in the card's thread in #{ctx.team.workflow.channels.finance}.")
+    return [card, note, ack]
 
 
 def decide(session: Session, ctx: AppContext, *, decision: Decision, actor: Actor) -> list[Reply] | Refusal:
