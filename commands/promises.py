@@ -257,6 +257,28 @@ def _complete_paid_plans(session: Session, plans: Iterable[PaymentPlan], *, cust
 
 # --- people ----------------------------------------------------------------------------------
 
+def open_promise(session: Session, customer_id: int) -> Promise | None:
+    """The customer's open promise (at most one is kept open; the latest if older data has more)."""
+    return session.scalar(select(Promise).where(Promise.customer_id == customer_id,
+                                                Promise.status == PromiseStatus.OPEN)
+                          .order_by(Promise.id.desc()).limit(1))
+
+
+def end_promise(session: Session, promise: Promise, *, action: str, at: datetime, actor: str, today: date,
+                **data: object) -> bool:
+    """Close an open promise that was neither kept nor broken (replaced by a newer one, or
+    withdrawn), with its audit event; conditional, so a concurrent check settles it once."""
+    changed = session.execute(
+        update(Promise).where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
+        .values(status=PromiseStatus.CANCELLED, settled_on=today).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        record(session, at=at, actor=actor, action=action, entity_type="promise", entity_id=promise.id,
+               customer_id=promise.customer_id, amount=promise.amount, promised_date=promise.promised_date,
+               **data)
+    return bool(changed)
+
+
 def reachable_email(session: Session, ctx: AppContext, member_id: int | None) -> str | None:
     """The email of a member still in the team file, so a direct message reaches someone who
     acts on it; None for nobody, or for someone who has left (their messages go to a channel)."""

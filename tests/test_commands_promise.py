@@ -12,6 +12,7 @@ from sqlalchemy import select
 from commands.context import AppContext
 from commands.messages import Tone
 from storage.models import AuditEvent, Promise, PromiseStatus
+from tests.harness import Conversation
 from tests.test_chat_world import DANA, field, refused, row_counts, say, seed_world
 
 
@@ -44,7 +45,9 @@ def test_promise_records_an_open_promise_and_an_audit_event(ctx: AppContext, tex
     [reply] = say(ctx, text)
     assert reply.tone is Tone.SUCCESS, reply
     after = row_counts(ctx)
-    assert (after["promises"], after["audit_events"]) == (before["promises"] + 1, before["audit_events"] + 1)
+    replaced = 1 if erp_id == "C300" else 0  # Summit's open promise gives way to the new one
+    assert (after["promises"], after["audit_events"]) == (before["promises"] + 1,
+                                                          before["audit_events"] + 1 + replaced)
     promise = _new_promise(ctx)
     assert (promise.customer_id, promise.amount, promise.promised_date, promise.note) == (
         ids[erp_id], Decimal(amount), day, note)
@@ -121,13 +124,57 @@ def test_a_customer_with_nothing_open_cannot_promise(ctx: AppContext) -> None:
     assert row_counts(ctx) == before
 
 
-def test_a_second_open_promise_on_the_same_date_is_refused(ctx: AppContext) -> None:
+def test_a_new_promise_replaces_the_open_one_and_says_so(ctx: AppContext) -> None:
     seed_world(ctx)  # Summit already promised $300 for Tue 1 Dec
+    [reply] = say(ctx, "promise summit 200 12/4")
+    assert reply.tone is Tone.SUCCESS
+    assert reply.text == "It replaces the open promise of $300.00 by Tue 1 Dec 2026."
+    with ctx.sessions() as session:
+        promises = session.scalars(select(Promise).order_by(Promise.id)).all()
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "promise.replaced")).all()
+    assert [(p.amount, p.promised_date, p.status) for p in promises] == [
+        (Decimal("300.00"), date(2026, 12, 1), PromiseStatus.CANCELLED),
+        (Decimal("200.00"), date(2026, 12, 4), PromiseStatus.OPEN)]
+    assert (event.entity_id, event.actor) == (promises[0].id, DANA)
+    # the same date with another amount replaces it too
+    [again] = say(ctx, "promise summit 250 12/4")
+    assert again.text == "It replaces the open promise of $200.00 by Fri 4 Dec 2026."
+
+
+def test_the_same_promise_twice_is_refused_and_writes_nothing(ctx: AppContext) -> None:
+    seed_world(ctx)
     before = row_counts(ctx)
-    reply = refused(say(ctx, "promise summit 200 12/1"))
-    assert reply.title == "Summit Ortho, P.C. (C300) already has an open promise of $300.00 for Tue 1 Dec 2026"
+    reply = refused(say(ctx, "promise summit 300 12/1"))
+    assert reply.title == "Summit Ortho, P.C. (C300) already has this promise: $300.00 by Tue 1 Dec 2026"
     assert row_counts(ctx) == before
-    assert say(ctx, "promise summit 200 12/2")[0].tone is Tone.SUCCESS
+
+
+def test_promise_cancel_ends_the_open_promise(ctx: AppContext) -> None:
+    seed_world(ctx)
+    [reply] = say(ctx, "promise cancel summit ortho customer says the check was lost")
+    assert (reply.tone, reply.title) == (Tone.SUCCESS, "Promise cancelled for Summit Ortho, P.C. (C300)")
+    with ctx.sessions() as session:
+        assert session.scalars(select(Promise)).one().status is PromiseStatus.CANCELLED
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "promise.cancelled")).all()
+    assert event.data["reason"] == "customer says the check was lost"
+    before = row_counts(ctx)
+    assert refused(say(ctx, "promise cancel summit")).title == "Summit Ortho, P.C. (C300) has no open promise to cancel"
+    assert refused(say(ctx, "promise cancel")).title.startswith("which customer's promise?")
+    assert row_counts(ctx) == before
+
+
+def test_a_promise_on_disputed_money_or_someone_elses_account_is_taken_with_a_warning(ctx: AppContext) -> None:
+    seed_world(ctx)  # Acme Dental (Dana's) has $100.10 in dispute
+    chat = Conversation(ctx)
+    [reply] = chat.say("sam.okafor@example.com", "promise acme dental 500 fri")
+    assert reply.tone is Tone.SUCCESS
+    assert reply.text.splitlines() == [
+        "Note: $100.10 of this account is in dispute; the customer may hold that back until it is resolved.",
+        "Note: this is Dana Reyes's account; they are told."]
+    [told] = chat.messenger.directs(DANA)
+    assert told.reply.text == "Sam Okafor recorded a promise of $500.00 by Fri 27 Nov 2026."
+    [own] = say(ctx, "promise acme ortho 100 fri")  # Dana's own, undisputed account: no notes
+    assert own.text == ""
 
 
 def test_a_kept_promise_on_the_same_date_does_not_block_a_new_one(ctx: AppContext) -> None:

@@ -242,12 +242,14 @@ def test_the_whole_promise_flow_through_the_terminal_chat(ctx: AppContext, clock
              messenger=messenger)
     text = out.getvalue()
     expected_in_order = [
-        "Promise recorded for Acme Dental Group (C100)\n  Amount: $1,200.00\n  By: Fri 20 Nov 2026",
+        "Promise recorded for Acme Dental Group (C100)\n  Note: $100.10 of this account is in dispute; the "
+        "customer may hold that back until it is resolved.\n  Amount: $1,200.00\n  By: Fri 20 Nov 2026",
         "[direct message to dana.reyes@example.com as m1]\nWarning: Broken promise: Acme Dental Group (C100)\n"
         "  Acme Dental Group (C100) broke its promise of $1,200.00 due Fri 20 Nov 2026 (paid $0.00). "
         "It moves up your call list.\n  [Log call] [Promise]",
         "Record a promise from Acme Dental Group (C100)",
-        "Promise recorded for Acme Dental Group (C100)\n  Amount: $1,200.00\n  By: Fri 27 Nov 2026",
+        "Promise recorded for Acme Dental Group (C100)\n  Note: $100.10 of this account is in dispute; the "
+        "customer may hold that back until it is resolved.\n  Amount: $1,200.00\n  By: Fri 27 Nov 2026",
     ]
     position = 0
     for part in expected_in_order:  # each one after the one before

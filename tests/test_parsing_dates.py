@@ -59,6 +59,9 @@ def test_dates_are_read_relative_to_today(text: str, expected: date) -> None:
     (date(2026, 11, 27), "fri", date(2026, 12, 4)),        # Friday: never today
     (date(2026, 11, 30), "eom", date(2026, 11, 30)),       # the last day itself
     (date(2027, 2, 10), "eom", date(2027, 2, 28)),
+    (date(2026, 11, 23), "eow", date(2026, 11, 27)),       # Monday: this week's Friday
+    (date(2026, 11, 27), "end of week", date(2026, 11, 27)),  # Friday: today
+    (date(2026, 11, 28), "end of the week", date(2026, 12, 4)),  # Saturday: the coming Friday
     (date(2026, 12, 31), "1/1", date(2027, 1, 1)),
     (date(2027, 1, 31), "in 1 month", date(2027, 2, 28)),
 ])

@@ -1,5 +1,8 @@
 """``promise <customer> <amount> <date> [note]``: record a promise to pay, which keeps the
-account off the call list until it comes due and is checked when it does.
+account off the call list until it comes due and is checked when it does. A customer has at
+most one open promise: a new one replaces the old (said, and audited); ``promise cancel
+<customer> [reason]`` ends it. Dates read forward: ``fri`` is the coming Friday, ``next fri``
+the Friday of next week, ``eow`` this week's Friday, ``eom`` the month's last day.
 
 Also the "Promise" button on call-list lines: until adapters open a form, it answers with the
 typed command for that customer."""
@@ -10,7 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from decimal import Decimal
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
@@ -23,9 +28,10 @@ from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
 from commands.parsing.dates import format_day, read_date
 from commands.parsing.notes import read_note
 from commands.parsing.text import Token, name_ends, phrase, quote, tokenize
+from commands.promises import end_promise, open_promise
 from commands.refusal import Refusal
 from storage.audit import record
-from storage.models import Customer, Promise, PromiseStatus
+from storage.models import Customer, Dispute, DisputeStatus, Promise, PromiseStatus, TeamMember
 
 USAGE = "promise <customer> <amount> <date> [note]"
 # A promise further out than this is a payment plan in disguise, which needs approval.
@@ -50,8 +56,18 @@ class _Reading:
     note_start: int  # where the note begins in the typed text
 
 
-def parse(args: str, env: ParseEnv) -> PromiseRequest | Refusal:
+@dataclass(frozen=True)
+class CancelRequest:
+    """``promise cancel <customer> [reason]``: the customer withdrew its promise."""
+
+    customer: Customer
+    reason: str | None
+
+
+def parse(args: str, env: ParseEnv) -> PromiseRequest | CancelRequest | Refusal:
     tokens, today = tokenize(args), env.today()
+    if tokens and not tokens[0].quoted and tokens[0].lower == "cancel":
+        return _parse_cancel(args[tokens[0].end:], env)
     readings, first_problem = _readings(tokens, today)
     if not readings:
         said = f"customer {quote(phrase(tokens))}" if tokens else ""
@@ -69,6 +85,23 @@ def parse(args: str, env: ParseEnv) -> PromiseRequest | Refusal:
     if isinstance(note, Refusal):
         return note.with_understood(understood)
     return PromiseRequest(customer, reading.amount, reading.day, note)
+
+
+def _parse_cancel(args: str, env: ParseEnv) -> CancelRequest | Refusal:
+    """The longest run of words that names one customer; what follows is the reason."""
+    tokens = tokenize(args)
+    if not tokens:
+        return Refusal("which customer's promise? Type: promise cancel <customer> [reason]")
+    ends = [i for i in range(len(tokens), 0, -1)
+            if len(phrase(tokens[:i])) <= MAX_NAME_LENGTH]
+    found = resolve_first(env.session, [(phrase(tokens[:i]), tokens[i - 1].end) for i in ends])
+    if isinstance(found, Refusal):
+        return found
+    customer, reason_start = found
+    reason = read_note(args[reason_start:])
+    if isinstance(reason, Refusal):
+        return reason.with_understood(f"customer {describe(customer)}")
+    return CancelRequest(customer, reason)
 
 
 def _readings(tokens: list[Token], today: date) -> tuple[list[tuple[int, _Reading]], Refusal | None]:
@@ -127,34 +160,85 @@ def _check_day(reading: _Reading, today: date) -> Refusal | None:
     return None
 
 
-def handle(request: PromiseRequest, actor: Actor, ctx: AppContext, *,
+def handle(request: PromiseRequest | CancelRequest, actor: Actor, ctx: AppContext, *,
            session: Session) -> list[Reply] | Refusal:
+    if isinstance(request, CancelRequest):
+        return _cancel(request, actor, ctx, session=session)
     customer, amount, day = request.customer, request.amount.value, request.day
     understood = f"customer {describe(customer)}, amount {money(customer, amount)}, date {format_day(day)}"
     balance = account_balance(session, customer.id)
     if amount > balance:
         return Refusal(f"{money(customer, amount)} is more than the open balance of {describe(customer)}, "
                        f"which is {money(customer, balance)}", understood)
-    same_day = session.scalar(select(Promise).where(
-        Promise.customer_id == customer.id, Promise.status == PromiseStatus.OPEN,
-        Promise.promised_date == day,
-    ))
-    if same_day is not None:
-        return Refusal(f"{describe(customer)} already has an open promise of "
-                       f"{money(customer, same_day.amount)} for {format_day(day)}", understood)
+    current = open_promise(session, customer.id)
+    if current is not None and (current.promised_date, current.amount) == (day, amount):
+        return Refusal(f"{describe(customer)} already has this promise: {money(customer, amount)} by "
+                       f"{format_day(day)}", understood)
     now = ctx.clock.now()
+    # The old one ends first: one open promise per customer and day is also the database's rule.
+    replaced = current is not None and end_promise(session, current, action="promise.replaced", at=now,
+                                                   actor=actor.email, today=ctx.today())
     promise = Promise(customer_id=customer.id, member_id=actor.member_id, amount=amount,
                       promised_date=day, status=PromiseStatus.OPEN, note=request.note, created_at=now)
     session.add(promise)
     session.flush()
     record(session, at=now, actor=actor.email, action="promise.created", entity_type="promise",
            entity_id=promise.id, customer_id=customer.id, amount=amount, promised_date=day,
-           note=request.note)
+           note=request.note, replaces=current.id if replaced and current else None)
     fields = [Field("Amount", money(customer, amount)), Field("By", format_day(day)),
               Field("Balance", money(customer, balance))]
     if request.note:
         fields.append(Field("Note", request.note))
-    return [Reply(title=f"Promise recorded for {describe(customer)}", fields=tuple(fields), tone=Tone.SUCCESS)]
+    lines = [f"It replaces the open promise of {money(customer, current.amount)} by "
+             f"{format_day(current.promised_date)}." if replaced and current else "",
+             *_warnings(session, ctx, customer, actor)]
+    ack = Reply(title=f"Promise recorded for {describe(customer)}", fields=tuple(fields), tone=Tone.SUCCESS,
+                text="\n".join(line for line in lines if line))
+    return [ack, *_tell_owner(session, ctx, customer, actor, promise)]
+
+
+def _warnings(session: Session, ctx: AppContext, customer: Customer, actor: Actor) -> list[str]:
+    """Taken, but said: a promise on disputed money may never be paid as promised, and one on
+    someone else's account is news to its owner."""
+    warnings = []
+    disputed = session.scalar(select(func.coalesce(func.sum(Dispute.amount), 0)).where(
+        Dispute.customer_id == customer.id, Dispute.status == DisputeStatus.OPEN)) or 0
+    if disputed:
+        warnings.append(f"Note: {money(customer, Decimal(disputed))} of this account is in dispute; "
+                        "the customer may hold that back until it is resolved.")
+    owner = _owner(session, customer)
+    if owner is not None and owner.id != actor.member_id:
+        warnings.append(f"Note: this is {owner.name}'s account; they are told.")
+    return warnings
+
+
+def _owner(session: Session, customer: Customer) -> TeamMember | None:
+    if customer.collector_id is None:
+        return None
+    return session.scalar(select(TeamMember).where(TeamMember.id == customer.collector_id, TeamMember.active))
+
+
+def _tell_owner(session: Session, ctx: AppContext, customer: Customer, actor: Actor,
+                promise: Promise) -> list[Reply]:
+    owner = _owner(session, customer)
+    if owner is None or owner.id == actor.member_id or ctx.team.member(owner.email) is None:
+        return []
+    return [Reply(title=f"Promise on your account {describe(customer)}", to_user=owner.email,
+                  text=(f"{actor.member.name} recorded a promise of {money(customer, promise.amount)} by "
+                        f"{format_day(promise.promised_date)}."))]
+
+
+def _cancel(request: CancelRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
+    customer = request.customer
+    current = open_promise(session, customer.id)
+    if current is None:
+        return Refusal(f"{describe(customer)} has no open promise to cancel")
+    if not end_promise(session, current, action="promise.cancelled", at=ctx.clock.now(), actor=actor.email,
+                       today=ctx.today(), reason=request.reason):
+        return Refusal(f"the promise of {describe(customer)} was settled a moment ago; see status")
+    return [Reply(title=f"Promise cancelled for {describe(customer)}", tone=Tone.SUCCESS,
+                  text=(f"The promise of {money(customer, current.amount)} by {format_day(current.promised_date)} "
+                        "is cancelled; the account is back on the call list."))]
 
 
 def promise_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
@@ -174,9 +258,12 @@ def promise_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
 
 COMMAND = Command(
     name="promise", usage=USAGE, parse=parse, handle=handle, aliases=("ptp",),
-    summary=f"Record a promise to pay an amount by a date (at most {MAX_DAYS_AHEAD} days ahead).",
+    summary=(f"Record a promise to pay an amount by a date (at most {MAX_DAYS_AHEAD} days ahead); a new "
+             "promise replaces the customer's open one; promise cancel <customer> [reason] ends it. Dates: fri = the coming Friday, next fri = Friday "
+             "of next week, eow = this week's Friday, eom = the month's last day."),
     examples=("promise acme dental 1,200 fri", 'promise "Summit Ortho, P.C." $1.2k 12/1 wire',
-              "promise C100 USD 300 in 5 days"),
+              "promise C100 USD 300 in 5 days", "promise acme dental 500 eow",
+              "promise cancel acme dental customer withdrew it"),
 )
 
 

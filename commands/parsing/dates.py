@@ -3,7 +3,8 @@
 Forms: ``today``, ``tomorrow``, weekday names (``fri``, ``friday``: the next one, never
 today), ``next fri`` (the Friday of next week), ``12/1`` (US month/day, the next such date
 not in the past), ``12/1/2026``, ``2026-12-01``, ``dec 1``, ``1 dec``, ``in 5 days``,
-``in 2 weeks``, ``in 1 month``, ``eom``. Every day is echoed back as ``Mon 2 Nov 2026`` so the
+``in 2 weeks``, ``in 1 month``, ``eow`` / ``end of week`` (this week's Friday), ``eom`` /
+``end of month`` (its last day). Every day is echoed back as ``Mon 2 Nov 2026`` so the
 user sees which day was understood; anything that could be two days is refused instead."""
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _ISO = re.compile(r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})", re.ASC
 _IN = re.compile(r"in\s+(?P<n>\d{1,6}|a|an|one)\s+(?P<unit>days?|weeks?|months?)", re.ASCII)
 _RELATIVE_WORDS = {"today": 0, "tomorrow": 1, "tmrw": 1}
 _END_OF_MONTH = {"eom", "end of month", "end of the month"}
+_END_OF_WEEK = {"eow", "end of week", "end of the week"}
 MAX_DAYS_AHEAD_READ = 3660  # beyond ten years nobody means it; also keeps date arithmetic in range
 FORMS_HINT = "try fri, 12/1, dec 1, 2026-12-01 or in 5 days"
 
@@ -74,6 +76,8 @@ def _read_word(text: str, today: date) -> date | None:
         return today + timedelta(days=_RELATIVE_WORDS[text])
     if text in _END_OF_MONTH:
         return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    if text in _END_OF_WEEK:  # this week's Friday (today on a Friday); said at the weekend, the next one
+        return today + timedelta(days=(4 - today.weekday()) % 7)
     return None
 
 
