@@ -59,9 +59,29 @@ def test_a_collector_with_nothing_due_hears_so(ctx: AppContext) -> None:
     assert (reply.title, reply.rows) == ("Nothing on your list for Mon 23 Nov 2026", ())
 
 
-def test_list_is_for_collectors_and_takes_no_arguments(ctx: AppContext) -> None:
+def test_list_is_for_collectors_and_other_lists_for_those_who_oversee(ctx: AppContext) -> None:
     seed_world(ctx)
     before = row_counts(ctx)
-    assert "the call list is for collectors" in refused(say(ctx, "list", email=PRIYA)).title
-    assert "`list` takes nothing after it" in refused(say(ctx, "list sam")).title
+    assert "try `list team`, `list <collector>`" in refused(say(ctx, "list", email=PRIYA)).title
+    assert "only managers, finance and admins see other collectors' lists" in refused(say(ctx, "list sam")).title
+    assert "only managers, finance and admins" in refused(say(ctx, "list team")).title
+    assert "no collector on the team matches 'nobody'" in refused(say(ctx, "list nobody", email=PRIYA)).title
     assert row_counts(ctx) == before
+
+
+def test_finance_and_managers_see_a_collectors_list_and_the_team(ctx: AppContext) -> None:
+    seed_world(ctx)
+    [own] = say(ctx, "list")
+    for asked in ("list dana", "list Dana Reyes", "list dana.reyes@example.com", "list @dana.reyes"):
+        [theirs] = say(ctx, asked, email=PRIYA)
+        assert theirs.title == own.title.replace("Your", "Dana Reyes's"), asked
+        assert [r.title for r in theirs.rows] == [r.title for r in own.rows]
+        assert theirs.private
+    [team] = say(ctx, "list team", email="maria.lopez@example.com")
+    assert team.title.startswith("Team call lists for ")
+    dana, *others = team.rows
+    assert dana.title.startswith(f"Dana Reyes: {len(own.rows)} accounts, $")
+    assert dana.detail.startswith(f"first: {own.rows[0].title}")
+    assert [r.detail for r in others] == ["nothing to call today"] * len(others)
+
+

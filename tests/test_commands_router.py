@@ -84,7 +84,7 @@ def test_a_refusal_from_a_handler_rolls_back_what_it_wrote(ctx: AppContext) -> N
 def test_a_new_command_is_one_registration_and_help_lists_it(ctx: AppContext) -> None:
     [reply] = _say(ctx, "help", _registry_with_test_commands())
     titles = [r.title for r in reply.rows]
-    for usage in ("list", "log <customer> <outcome> [with <person reached>] [note]",
+    for usage in ("list [<collector> | team]", "log <customer> <outcome> [with <person reached>] [note]",
                   "promise <customer> <amount> <date> [note]", "status <customer>", "help [command]"):
         assert usage in titles
     assert titles[-2:] == ["boom <text>", "nah <text>"]
