@@ -8,28 +8,35 @@ whoever changes it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from storage.audit import record
-from storage.models import Customer, Hold, HoldStatus, TeamMember
+from commands.accounts import ZERO, aging, confirmed_unapplied
+from storage.models import Customer, Dispute, DisputeStatus, Hold, HoldStatus, Payment, TeamMember
 
 
 def place_hold(session: Session, ctx: AppContext, *, customer: Customer, reason: str,
-               actor_email: str, at: datetime) -> tuple[Hold, list[Reply]]:
+               actor_email: str, at: datetime, request_id: int | None = None) -> tuple[Hold, list[Reply]]:
     """Put ``customer`` on hold for ``reason``, approved by ``actor_email``; returns the hold and
-    one announcement per hold channel."""
+    one announcement per hold channel. The past-due money it is for is kept with it, so a
+    later payment releases it only when it clears that (:func:`clearing`)."""
+    past_due = past_due_less_disputes(session, customer.id, as_of=ctx.today())
     hold = Hold(customer_id=customer.id, reason=reason, status=HoldStatus.ACTIVE,
-                placed_by_id=_member_id(session, actor_email), placed_at=at)
+                placed_by_id=_member_id(session, actor_email), placed_at=at,
+                past_due_at_placement=past_due, request_id=request_id)
     session.add(hold)
     session.flush()
     record(session, at=at, actor=actor_email, action="hold.placed", entity_type="hold",
-           entity_id=hold.id, customer_id=customer.id, reason=reason)
+           entity_id=hold.id, customer_id=customer.id, reason=reason, past_due=past_due,
+           request_id=request_id)
     text = f"Hold placed on {describe(customer)}: {reason}. Approved by {_name(ctx, actor_email)}."
     return hold, _announce(ctx, f"Hold placed on {describe(customer)}", text, Tone.WARNING)
 
@@ -57,6 +64,43 @@ def release_hold(session: Session, ctx: AppContext, *, hold: Hold, actor_email: 
     name = describe(customer) if customer is not None else f"customer #{hold.customer_id}"
     text = f"Hold released on {name}: {reason}. Released by {_name(ctx, actor_email)}."
     return _announce(ctx, f"Hold released on {name}", text, Tone.SUCCESS)
+
+
+def past_due_less_disputes(session: Session, customer_id: int, *, as_of: date) -> Decimal:
+    """Money past due on ``as_of`` (credits netted) less what is in open dispute: what the
+    customer has to pay for a hold to have done its job."""
+    owed = aging(session, customer_id, as_of=as_of)
+    disputed = session.scalar(select(func.coalesce(func.sum(Dispute.amount), 0)).where(
+        Dispute.customer_id == customer_id, Dispute.status == DisputeStatus.OPEN)) or 0
+    return max(owed.total - owed.current - Decimal(disputed), ZERO)
+
+
+@dataclass(frozen=True)
+class Clearing:
+    """How far payments have gone towards what a hold is for."""
+
+    needed: Decimal
+    paid: Decimal
+
+    @property
+    def cleared(self) -> bool:
+        return self.paid >= self.needed
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.needed - self.paid, ZERO)
+
+
+def clearing(session: Session, hold: Hold, *, today: date) -> Clearing:
+    """Payments recorded since the hold was placed against the past-due money it was placed
+    for. A hold from before that was recorded compares money finance confirmed since the last
+    import with what is past due now (imported payments are already out of the balances)."""
+    if hold.past_due_at_placement is None:
+        return Clearing(past_due_less_disputes(session, hold.customer_id, as_of=today),
+                        confirmed_unapplied(session, hold.customer_id))
+    paid = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
+        Payment.customer_id == hold.customer_id, Payment.created_at >= hold.placed_at)) or 0
+    return Clearing(hold.past_due_at_placement, Decimal(paid))
 
 
 def active_holds(session: Session, customer_id: int) -> list[Hold]:

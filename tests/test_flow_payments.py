@@ -113,8 +113,10 @@ def test_paid_posts_a_card_to_finance_with_the_claim_the_account_and_three_butto
     assert payments(chat) == []
 
 
-def test_confirm_records_the_payment_keeps_the_promise_releases_the_hold_and_tells_the_collector(
+def test_confirm_records_the_payment_keeps_the_promise_and_tells_the_collector(
         chat: Conversation) -> None:
+    """$1,200 confirmed on Acme Dental, held for its $2,750.00 past due (less the $100.10 in
+    dispute): the promise is kept, the hold stays and everyone hears what is left."""
     promised(chat)
     card = ask(chat)
     assert chat.click(PRIYA, card, "Confirm") == []
@@ -125,7 +127,8 @@ def test_confirm_records_the_payment_keeps_the_promise_releases_the_hold_and_tel
     [told] = thread_posts(chat, card)
     assert told.title == "Dana Reyes: Priya Shah confirmed $1,200.00 from Acme Dental Group (C100)"
     assert "Promise of $1,200.00 due Fri 27 Nov 2026: kept." in told.text
-    assert "The hold is released; announced to #client-services, #sales." in told.text
+    assert ("The account stays on hold: $1,550.00 of the $2,750.00 past due it was placed for is still to pay."
+            in told.text)
     [payment] = payments(chat)
     request = confirmation(chat)
     assert (payment.amount, payment.received_on, payment.method, payment.reference, payment.source) == (
@@ -134,14 +137,46 @@ def test_confirm_records_the_payment_keeps_the_promise_releases_the_hold_and_tel
         ConfirmationStatus.CONFIRMED, Decimal("1200.00"), payment.id)
     promise = c100_promise(chat)
     assert (promise.status, promise.paid_amount) == (PromiseStatus.KEPT, Decimal("1200.00"))
+    assert held(chat).status is HoldStatus.ACTIVE and chat.messenger.posts("sales") == []
+    [note] = chat.messenger.posts("approvals")
+    assert note.reply.title == "Acme Dental Group (C100) stays on hold: $1,550.00 still to pay"
+    assert note.reply.text == ("The hold is for $2,750.00 past due; $1,200.00 has been paid since it was placed. "
+                               "To release it sooner, type: release C100 <reason> (it needs approval).")
+    assert actions(chat)[-4:] == ["confirmation.requested", "confirmation.confirmed", "payment.recorded",
+                                  "promise.kept"]
+
+
+def test_a_payment_that_clears_what_the_hold_was_for_releases_it(chat: Conversation) -> None:
+    card = ask(chat, "paid c100 2,750 today wire FED 8841")
+    chat.click(PRIYA, card, "Confirm")
+    [told] = thread_posts(chat, card)
+    assert "The hold is released; announced to #client-services, #sales." in told.text
     hold = held(chat)
     assert (hold.status, hold.release_reason) == (HoldStatus.RELEASED, "payment confirmed by finance")
     for channel in ("client-services", "sales"):
         [announced] = chat.messenger.posts(channel)
         assert announced.reply.title == "Hold released on Acme Dental Group (C100)"
         assert "Released by Priya Shah" in announced.reply.text
-    assert actions(chat)[-5:] == ["confirmation.requested", "confirmation.confirmed", "payment.recorded",
-                                  "promise.kept", "hold.released"]
+    assert actions(chat)[-3:] == ["confirmation.confirmed", "payment.recorded", "hold.released"]
+
+
+def test_a_hold_placed_through_approval_keeps_what_it_was_for_and_its_thread_hears_what_is_left(
+        chat: Conversation) -> None:
+    """Acme Ortho owes $800 past due when Maria approves its hold; a $100 payment later leaves
+    it in place (said in the hold's approval thread), the remaining $700 releases it."""
+    chat.say(DANA, "hold acme ortho final invoice 22 days past due")
+    approval = chat.last_post("approvals")
+    chat.click("maria.lopez@example.com", approval, "Approve")
+    with chat.ctx.sessions() as session:
+        hold = session.scalars(select(Hold).order_by(Hold.id.desc()).limit(1)).one()
+    assert hold.past_due_at_placement == Decimal("800.00") and hold.request_id is not None
+    chat.click(PRIYA, ask(chat, "paid acme ortho 100 today"), "Confirm")
+    [note] = [s for s in chat.messenger.posts("approvals") if s.ref.where == approval.ref.thread()
+              and "stays on hold" in s.reply.title]
+    assert note.reply.title == "Acme Ortho (C200) stays on hold: $700.00 still to pay"
+    chat.click(PRIYA, ask(chat, "paid acme ortho 700 today"), "Confirm")
+    with chat.ctx.sessions() as session:
+        assert session.get_one(Hold, hold.id).status is HoldStatus.RELEASED
 
 
 def test_partial_records_what_arrived_and_leaves_the_hold_for_a_person_to_release(chat: Conversation) -> None:
@@ -162,20 +197,20 @@ def test_partial_records_what_arrived_and_leaves_the_hold_for_a_person_to_releas
     assert "$500.00 paid so far" in told.text
     assert held(chat).status is HoldStatus.ACTIVE and chat.messenger.posts("sales") == []
     [note] = chat.messenger.posts("approvals")
-    assert note.reply.title == ("Acme Dental Group (C100) is on hold and finance confirmed $500.00 "
-                                "of the $1,200.00 claimed")
-    assert "release C100 payment confirmed by finance" in note.reply.text
-    assert "confirmation.release_eligible" in actions(chat)
+    assert note.reply.title == "Acme Dental Group (C100) stays on hold: $2,250.00 still to pay"
+    assert "release C100 <reason>" in note.reply.text
 
 
 def test_a_full_confirmation_only_marks_the_hold_eligible_when_the_policy_says_so(chat: Conversation) -> None:
     workflow = chat.ctx.team.workflow
     timers = replace(workflow.timers, release_on_confirmed_payment=False)
     chat.ctx.team = replace(chat.ctx.team, workflow=replace(workflow, timers=timers))
-    chat.click(PRIYA, ask(chat), "Confirm")
+    chat.click(PRIYA, ask(chat, "paid c100 2,750 today"), "Confirm")
     assert held(chat).status is HoldStatus.ACTIVE
     [note] = chat.messenger.posts("approvals")
-    assert note.reply.title == "Acme Dental Group (C100) is on hold and finance confirmed $1,200.00"
+    assert note.reply.title == "Acme Dental Group (C100) is on hold and has paid what the hold was for"
+    assert "release C100 payment confirmed by finance" in note.reply.text
+    assert "confirmation.release_eligible" in actions(chat)
 
 
 def test_not_received_records_nothing_but_the_answer_and_tells_the_collector_twice(chat: Conversation) -> None:

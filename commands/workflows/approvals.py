@@ -141,7 +141,7 @@ def _apply(session: Session, ctx: AppContext, request: ApprovalRequest, customer
             since = local_moment(ctx, held[0].placed_at)
             return [], f"{customer.name} was already on hold since {since}; no second hold was placed."
         _, announced = place_hold(session, ctx, customer=customer, reason=request.reason,
-                                  actor_email=approver.email, at=at)
+                                  actor_email=approver.email, at=at, request_id=request.id)
         return announced, f"Hold placed; {told} told."
     if request.kind is ApprovalKind.RELEASE:
         announced = [reply for hold in active_holds(session, customer.id)

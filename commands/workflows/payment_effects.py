@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 from commands.context import AppContext
 from commands.handlers.common import money, typed_name
 from commands.handlers.registry import Actor
-from commands.holds import active_holds, release_hold
+from commands.holds import Clearing, active_holds, clearing, release_hold
 from commands.messages import PostedRef, Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.settlement import settle_payment
 from commands.workflows.payment_card import CardFacts
 from storage.audit import record
-from storage.models import ConfirmationStatus, Customer, Payment, PaymentConfirmation, Promise, PromiseStatus
+from storage.models import ConfirmationStatus, Customer, Hold, Payment, PaymentConfirmation, Promise, PromiseStatus
 
 RELEASE_REASON = "payment confirmed by finance"
 _NOT_RECEIVED_ADVICE = ("Nothing was recorded. Check the payment details with the customer (date, amount, "
@@ -67,30 +67,45 @@ def _promise_line(customer: Customer, promise: Promise) -> str:
 
 def _free_held_account(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
                        customer: Customer, actor: Actor, at: datetime) -> tuple[list[str], list[Reply]]:
-    """A full confirmation releases the account's holds when the team's policy says so. A
-    partial one, or a policy that wants a person to decide, only tells the approvals channel
-    the account can be released and how to ask."""
+    """A hold ends when the money it was placed for is paid (:func:`commands.holds.clearing`)
+    and the team's policy lets a confirmed payment release it. A smaller payment leaves it in
+    place and says in the hold's thread what is left; a policy that wants a person to decide
+    only tells the approvals channel the account can be released and how to ask."""
     holds = active_holds(session, customer.id)
     if not holds:
         return [], []
-    full = confirmation.status is ConfirmationStatus.CONFIRMED
+    short = [(hold, owed) for hold in holds if not (owed := clearing(session, hold, today=ctx.today())).cleared]
+    if short:
+        return _still_held(ctx, customer, *short[0])
     channels = ctx.team.workflow.channels
-    if full and ctx.team.workflow.timers.release_on_confirmed_payment:
+    if ctx.team.workflow.timers.release_on_confirmed_payment:
         announced = [reply for hold in holds for reply in release_hold(
             session, ctx, hold=hold, actor_email=actor.email, reason=RELEASE_REASON, at=at)]
         told = ", ".join(f"#{c}" for c in channels.hold_announcements)
         return [f"The hold is released{'; announced to ' + told if told else ''}."], announced
     record(session, at=at, actor=actor.email, action="confirmation.release_eligible",
            entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
-           holds=[h.id for h in holds], full=full)
-    paid = (f"finance confirmed {money(customer, confirmation.amount)}" if full else
-            f"finance confirmed {money(customer, confirmation.confirmed_amount or confirmation.amount)} "
-            f"of the {money(customer, confirmation.amount)} claimed")
-    note = Reply(title=f"{describe(customer)} is on hold and {paid}",
+           holds=[h.id for h in holds])
+    note = Reply(title=f"{describe(customer)} is on hold and has paid what the hold was for",
                  text=("The account can be released from hold on request. To ask, type: "
                        f"release {typed_name(customer)} {RELEASE_REASON}"),
                  where=Where(channels.approvals))
     return [f"The account stays on hold; #{channels.approvals} is told it can be released on request."], [note]
+
+
+def _still_held(ctx: AppContext, customer: Customer, hold: Hold, owed: Clearing) -> tuple[list[str], list[Reply]]:
+    """The payment does not cover what the hold is for: it stays, and the hold's thread (or the
+    approvals channel) hears how much is left and how to release it sooner."""
+    left, needed = money(customer, owed.left), money(customer, owed.needed)
+    note = Reply(title=f"{describe(customer)} stays on hold: {left} still to pay",
+                 text=(f"The hold is for {needed} past due; {money(customer, owed.paid)} has been paid since it "
+                       f"was placed. To release it sooner, type: release {typed_name(customer)} <reason> "
+                       "(it needs approval)."), tone=Tone.WARNING)
+    approvals = Where(ctx.team.workflow.channels.approvals)
+    in_thread = in_thread_of(note, f"approval:{hold.request_id}", where=approvals) if hold.request_id \
+        else replace(note, where=approvals)
+    return [f"The account stays on hold: {left} of the {needed} past due it was placed for is still to pay."], \
+        [in_thread]
 
 
 def tell_requester(facts: CardFacts, effects: Effects, card: str, requester_email: str) -> list[Reply]:

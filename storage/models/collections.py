@@ -115,6 +115,11 @@ class Hold(Base):
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     release_reason: Mapped[str | None] = mapped_column(Text)
+    # What the hold is for: the past-due money (less disputes) when it was placed; a confirmed
+    # payment releases it only once payments since then cover this. None on holds placed before
+    # it was recorded: those compare with what is past due now.
+    past_due_at_placement: Mapped[Decimal | None] = mapped_column(Money())
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
 
 
 class PlanStatus(str, enum.Enum):
