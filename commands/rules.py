@@ -77,11 +77,16 @@ class Timers:
     release_on_confirmed_payment: bool = True
 
 
+DEFAULT_FEES = ("late fee", "card surcharge", "admin fee", "reinstatement fee", "finance charge",
+                "returned payment fee", "collection fee")
+
+
 @dataclass(frozen=True)
 class Workflow:
     channels: Channels = field(default_factory=Channels)
     rules: tuple[ApprovalRule, ...] = ()
     timers: Timers = field(default_factory=Timers)
+    fees: tuple[str, ...] = DEFAULT_FEES  # the fees a waiver names, as the team calls them
 
     def approver_rules(self, kind: str) -> tuple[ApprovalRule, ...]:
         return tuple(r for r in self.rules if r.kind == kind)
@@ -105,7 +110,14 @@ def workflow_from_dict(data: dict[str, Any]) -> Workflow:
         channels=_channels(data.get("channels", {})),
         rules=tuple(_rule(r) for r in data.get("approvals", {}).get("rules", DEFAULT_RULES)),
         timers=_timers(data.get("timers", {})),
+        fees=_fees(data.get("fees", {}).get("names", DEFAULT_FEES)),
     )
+
+
+def _fees(names: Any) -> tuple[str, ...]:
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise RulesError('[fees] names must be a list of fee names, like ["late fee", "card surcharge"]')
+    return tuple(" ".join(n.lower().split()) for n in names)
 
 
 def _channels(data: dict[str, Any]) -> Channels:

@@ -35,6 +35,12 @@ MONDAY = date(2026, 11, 23)
     ('paid "Summit Ortho, P.C." 1,500 11/20 check 10233', "C300", "1500.00", date(2026, 11, 20), "check", "10233",
      False),
     ("paid zenith 900 EUR", "C600", "900.00", MONDAY, None, None, False),
+    ("paid c100 1200 zelle", "C100", "1200.00", MONDAY, "zelle", None, False),
+    ("paid c100 1200 fri via wire FED 12", "C100", "1200.00", date(2026, 11, 20), "wire", "FED 12", False),
+    ("paid c100 1200 by check 10233", "C100", "1200.00", MONDAY, "check", "10233", False),
+    ("paid c100 1200 credit card ending 4242", "C100", "1200.00", MONDAY, "card", "ending 4242", False),
+    ("paid c100 1200 cheque 88", "C100", "1200.00", MONDAY, "check", "88", False),
+    ("paid c100 1200 by REF-9", "C100", "1200.00", MONDAY, None, "by REF-9", False),
 ])
 def test_paid_reads_customer_amount_date_method_reference_and_urgency(
         ctx: AppContext, text: str, erp_id: str, amount: str, paid_on: date, method: str | None,

@@ -6,6 +6,8 @@ typed command for that customer."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,11 +109,29 @@ def _contact_and_note(text: str, tokens: list[Token], after: int) -> tuple[str |
     start = end = after + 1
     if not tokens[start].quoted:
         window = range(start, min(start + MAX_CONTACT_WORDS, len(tokens)))
-        end = next((k for k in window if tokens[k].text.endswith(":")), start)
+        end = next((k for k in window if tokens[k].text.endswith(":")), None) or _name_end(tokens, start)
     contact = clean_text(phrase(tokens[start:end + 1])).strip().rstrip(":,;").strip()
     if len(contact) > MAX_CONTACT_LENGTH:
         return Refusal(f"the name of the person reached can be at most {MAX_CONTACT_LENGTH} characters")
     return (contact or None), _note_text(text, tokens[end].end)
+
+
+def _name_end(tokens: list[Token], start: int) -> int:
+    """Where a name typed without quotes ends: it runs on over capitalised words ("Kim Lee",
+    "Dr. Ames", "Mary J. Blige") and stops at a lowercase word, a quote or a comma, so
+    ``with Kim Lee will pay fri`` reads Kim Lee and the note "will pay fri"."""
+    end = start
+    while end + 1 < min(start + MAX_CONTACT_WORDS, len(tokens)):
+        here, following = tokens[end], tokens[end + 1]
+        if following.quoted or not following.text[:1].isupper() or here.text.endswith((",", ";")):
+            break
+        if here.text.endswith(".") and not _TITLE_OR_INITIAL.fullmatch(here.text):
+            break
+        end += 1
+    return end
+
+
+_TITLE_OR_INITIAL = re.compile(r"(?:[A-Z]|Dr|Mr|Mrs|Ms|Mx|Prof|St)\.")
 
 
 def _note_text(text: str, start: int) -> str:

@@ -30,7 +30,16 @@ from commands.workflows.payments import PaymentClaim, request_confirmation
 from storage.models import Customer
 
 USAGE = "paid <customer> <amount> [date] [method] [reference] [--urgent]"
-METHODS = ("wire", "ach", "check", "card", "cash", "other")
+METHODS = ("wire", "ach", "check", "card", "cash", "zelle", "paypal", "other")
+# How people name a method: the words (one or two) and the method they mean.
+METHOD_WORDS = {
+    "wire": "wire", "wired": "wire", "wire transfer": "wire", "bank wire": "wire",
+    "ach": "ach", "eft": "ach", "bank transfer": "ach", "direct deposit": "ach",
+    "check": "check", "cheque": "check", "chk": "check",
+    "card": "card", "credit card": "card", "debit card": "card", "cc": "card", "visa": "card",
+    "mastercard": "card", "amex": "card",
+    "cash": "cash", "zelle": "zelle", "paypal": "paypal", "other": "other",
+}
 MAX_REFERENCE_LENGTH = 100
 # Further back than this is more likely a misread date than news for finance.
 MAX_DAYS_BACK = 180
@@ -165,10 +174,17 @@ def _check_day(reading: _Reading, today: date) -> Refusal | None:
 
 
 def _method_and_reference(tokens: list[Token]) -> tuple[str | None, str | None]:
-    """A known method word first, if there is one; everything else is the reference."""
+    """A method as people name it first ("zelle", "via wire", "by check", "credit card"), if
+    there is one; everything else is the reference."""
     method = None
-    if tokens and not tokens[0].quoted and tokens[0].lower in METHODS:
-        method, tokens = tokens[0].lower, tokens[1:]
+    lead = 1 if tokens and not tokens[0].quoted and tokens[0].lower in ("via", "by", "with") else 0
+    for width in (2, 1):
+        words = tokens[lead:lead + width]
+        if len(words) == width and not any(t.quoted for t in words):
+            method = METHOD_WORDS.get(" ".join(t.lower for t in words))
+            if method is not None:
+                tokens = tokens[lead + width:]
+                break
     reference = clean_text(phrase(tokens)).strip()
     return method, reference or None
 

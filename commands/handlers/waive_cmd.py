@@ -1,6 +1,7 @@
 """``waive <customer> <amount> <fee> <reason>``: ask finance management to waive a fee (the card
 surcharge, a late fee). Fees are not waived by default, so every waiver names its fee and its
-reason, and who may approve it depends on the amount."""
+reason, and who may approve it depends on the amount. Fees are read by the names the team file
+gives them (``[fees] names``): "late", "late fee" and "Late fee," are the team's "late fee"."""
 
 from __future__ import annotations
 
@@ -48,11 +49,12 @@ def parse(args: str, env: ParseEnv) -> WaiveRequest | Refusal:
                        understood)
     if i + 1 >= len(tokens):
         return Refusal('which fee? Name it after the amount, like surcharge or "late fee"', understood)
-    fee = _fee(tokens[i + 1])
-    if isinstance(fee, Refusal):
-        return fee.with_understood(understood)
+    found_fee = _fee(tokens, i + 1, env.ctx.team.workflow.fees)
+    if isinstance(found_fee, Refusal):
+        return found_fee.with_understood(understood)
+    fee, reason_start = found_fee
     understood += f", fee {quote(fee)}"
-    reason = read_note(args[tokens[i + 1].end:])
+    reason = read_note(args[reason_start:])
     if isinstance(reason, Refusal):
         return reason.with_understood(understood)
     if reason is None:
@@ -75,11 +77,33 @@ def _amount_positions(tokens: list[Token]) -> tuple[list[tuple[int, Amount]], Re
     return found, None
 
 
-def _fee(token: Token) -> str | Refusal:
-    fee = " ".join(token.text.split())
+def _fee(tokens: list[Token], start: int, known: tuple[str, ...]) -> tuple[str, int] | Refusal:
+    """The fee as the team names it ("late", "late fee", "card fee" all read as the team's
+    "late fee" / "card surcharge"), or one quoted or unknown word taken as written; returns the
+    fee and where the reason starts."""
+    if not tokens[start].quoted:
+        for width in (3, 2, 1):
+            words = tokens[start:start + width]
+            if len(words) == width and not any(t.quoted for t in words):
+                fee = _known_fee(" ".join(t.lower.strip(",;:") for t in words), known)
+                if fee is not None:
+                    return fee, words[-1].end
+    fee = " ".join(tokens[start].text.split())
     if len(fee) > MAX_FEE_LENGTH:
         return Refusal(f"a fee's name can be at most {MAX_FEE_LENGTH} characters")
-    return fee
+    return fee, tokens[start].end
+
+
+def _known_fee(words: str, known: tuple[str, ...]) -> str | None:
+    """``words`` as one of the team's fees: the whole name, the name without its last word
+    ("late" for "late fee"), or with "fee" / "charge" for it ("card fee" for "card surcharge")."""
+    for name in known:
+        first, last = name.split()[0], name.split()[-1]
+        if words in (name, first, f"{first} fee", f"{first} charge", f"{name} fee"):
+            return name
+        if words == last and last not in ("fee", "charge"):  # "surcharge" for "card surcharge"
+            return name
+    return None
 
 
 def handle(request: WaiveRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply]:
