@@ -46,8 +46,11 @@ def check_promises(session: Session, ctx: AppContext) -> list[Reply]:
     broken = break_overdue_promises(session, calendar=ctx.calendar, today=today, grace_days=grace,
                                     at=now, actor=SYSTEM_ACTOR)
     replies = [r for promise, customer in broken for r in _broken_replies(session, ctx, promise, customer)]
+    replies += _remind_instalments(session, ctx, today=today, at=now)
     for plan, missed in _overdue_instalments(session, ctx.calendar, today, grace):
-        replies += [r for r in _miss_instalments(session, ctx, plan, missed, today=today, at=now) if r]
+        replies += _miss_instalments(session, ctx, plan, missed, today=today, at=now)
+    for plan in _plans_past_default_grace(session, ctx, today):
+        replies += _default_plan(session, ctx, plan, today=today, at=now)
     return replies
 
 
@@ -140,9 +143,57 @@ def _overdue_instalments(session: Session, calendar: BusinessCalendar, today: da
     return list(by_plan.values())
 
 
+def _default_day(ctx: AppContext, instalment: PlanInstalment) -> date:
+    """The day a plan defaults on an instalment still unpaid: the team's plan grace after the
+    day it was missed (``plan_default_grace_days`` business days to pay it late)."""
+    timers = ctx.team.workflow.timers
+    return broken_from(instalment.due_date, calendar=ctx.calendar,
+                       grace_days=timers.promise_grace_days + timers.plan_default_grace_days)
+
+
+def _remind_instalments(session: Session, ctx: AppContext, *, today: date, at: datetime) -> list[Reply]:
+    """The business day before an instalment is due, its collector is reminded once, so the
+    call that keeps a plan on track happens before the money is late."""
+    if not ctx.calendar.is_business_day(today):
+        return []
+    tomorrow = ctx.calendar.add_business_days(today, 1)
+    due = session.scalars(
+        select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+        .where(PaymentPlan.status == PlanStatus.ACTIVE, PlanInstalment.status == DUE,
+               PlanInstalment.reminded_on.is_(None), PlanInstalment.due_date > today,
+               PlanInstalment.due_date <= tomorrow, PlanInstalment.paid_amount < PlanInstalment.amount)
+        .order_by(PlanInstalment.due_date, PlanInstalment.id)).all()
+    replies = []
+    for instalment in due:
+        taken = session.execute(update(PlanInstalment).where(PlanInstalment.id == instalment.id,
+                                                             PlanInstalment.reminded_on.is_(None))
+                                .values(reminded_on=today)).rowcount
+        customer = session.get_one(Customer, instalment.plan.customer_id)
+        collector = reachable_email(session, ctx, customer.collector_id)
+        if not taken or collector is None:
+            continue
+        record(session, at=at, actor=SYSTEM_ACTOR, action="instalment.reminded", entity_type="plan_instalment",
+               entity_id=instalment.id, customer_id=customer.id, plan_id=instalment.plan_id,
+               due_date=instalment.due_date)
+        number, count = _position(instalment)
+        left = money(customer, instalment.amount - instalment.paid_amount)
+        replies.append(Reply(title=f"Plan instalment due {format_day(instalment.due_date)}: {describe(customer)}",
+                             text=(f"Instalment {number} of {count} of its payment plan: {left} due "
+                                   f"{format_day(instalment.due_date)}. A call today keeps the plan on track."),
+                             to_user=collector, buttons=_account_buttons(customer)))
+    return replies
+
+
+def _position(instalment: PlanInstalment) -> tuple[int, int]:
+    ordered = instalment.plan.instalments
+    return next(n for n, i in enumerate(ordered, start=1) if i.id == instalment.id), len(ordered)
+
+
 def _miss_instalments(session: Session, ctx: AppContext, plan: PaymentPlan,
                       overdue: list[PlanInstalment], *, today: date, at: datetime) -> list[Reply]:
-    """Mark the instalments missed and the plan defaulted; tell its approver and the collector."""
+    """Mark the instalments missed and warn the plan's approver and the collector: the plan
+    still stands until its grace is over (then :func:`_default_plan`), so a late payment can
+    save it. When that grace is already over, the default says it all."""
     missed = [i for i in overdue if _mark_missed(session, i)]
     if not missed:
         return []
@@ -151,14 +202,46 @@ def _miss_instalments(session: Session, ctx: AppContext, plan: PaymentPlan,
         record(session, at=at, actor=SYSTEM_ACTOR, action="instalment.missed", entity_type="plan_instalment",
                entity_id=instalment.id, customer_id=customer.id, plan_id=plan.id, amount=instalment.amount,
                paid_amount=instalment.paid_amount, due_date=instalment.due_date)
+    default_day = min(_default_day(ctx, i) for i in missed)
+    if default_day <= today:
+        return []
+    what = _describe_missed(plan, customer, missed)
+    then = f"The plan defaults on {format_day(default_day)} unless it is paid by then."
+    return _plan_replies(session, ctx, plan, customer, title=f"Missed plan instalment: {describe(customer)}",
+                         what=what, approver_tail=then, collector_tail=then)
+
+
+def _plans_past_default_grace(session: Session, ctx: AppContext, today: date) -> list[PaymentPlan]:
+    """Active plans with a missed instalment still unpaid after the plan grace."""
+    missed = session.scalars(
+        select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+        .where(PaymentPlan.status == PlanStatus.ACTIVE, PlanInstalment.status == MISSED,
+               PlanInstalment.paid_amount < PlanInstalment.amount)
+        .order_by(PlanInstalment.plan_id, PlanInstalment.id)).all()
+    plans = {i.plan_id: i.plan for i in missed if _default_day(ctx, i) <= today}
+    return list(plans.values())
+
+
+def _default_plan(session: Session, ctx: AppContext, plan: PaymentPlan, *, today: date,
+                  at: datetime) -> list[Reply]:
+    """The plan is over: defaulted (conditional, so two checks default it once), and its approver
+    and the collector are told the account is back on the list."""
     defaulted = session.execute(
         update(PaymentPlan).where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
         .values(status=PlanStatus.DEFAULTED)
     ).rowcount
-    if defaulted:
-        record(session, at=at, actor=SYSTEM_ACTOR, action="plan.defaulted", entity_type="payment_plan",
-               entity_id=plan.id, customer_id=customer.id, missed=[i.id for i in missed], on=today)
-    return _missed_replies(session, ctx, plan, customer, missed)
+    if not defaulted:
+        return []
+    missed = [i for i in plan.instalments if i.status == MISSED and i.paid_amount < i.amount]
+    customer = session.get_one(Customer, plan.customer_id)
+    record(session, at=at, actor=SYSTEM_ACTOR, action="plan.defaulted", entity_type="payment_plan",
+           entity_id=plan.id, customer_id=customer.id, missed=[i.id for i in missed], on=today)
+    what = _describe_missed(plan, customer, missed)
+    paid = sum((i.paid_amount for i in plan.instalments), Decimal("0.00"))
+    standing = f"{money(customer, paid)} of {money(customer, plan.total)} paid under the plan."
+    return _plan_replies(session, ctx, plan, customer, title=f"Payment plan defaulted: {describe(customer)}",
+                         what=what, approver_tail=standing,
+                         collector_tail="The plan is defaulted and the account is back on your call list.")
 
 
 def _mark_missed(session: Session, instalment: PlanInstalment) -> bool:
@@ -168,28 +251,24 @@ def _mark_missed(session: Session, instalment: PlanInstalment) -> bool:
     ).rowcount)
 
 
-def _missed_replies(session: Session, ctx: AppContext, plan: PaymentPlan, customer: Customer,
-                    missed: list[PlanInstalment]) -> list[Reply]:
-    what = _describe_missed(plan, customer, missed)
-    title = f"Payment plan defaulted: {describe(customer)}"
+def _plan_replies(session: Session, ctx: AppContext, plan: PaymentPlan, customer: Customer, *, title: str,
+                  what: str, approver_tail: str, collector_tail: str) -> list[Reply]:
+    """The plan's approver (or the approvals channel, when nobody on the team approved it) and
+    the account's collector hear ``what`` happened, each with what it means for them."""
     approver = reachable_email(session, ctx, plan.approved_by_id)
     collector = reachable_email(session, ctx, customer.collector_id)
-    paid = sum((i.paid_amount for i in plan.instalments), Decimal("0.00"))
-    standing = f"{money(customer, paid)} of {money(customer, plan.total)} paid under the plan."
     replies: list[Reply] = []
     if approver is not None:
         replies.append(Reply(title=title, tone=Tone.WARNING, to_user=approver,
-                             text=f"{what} of the plan you approved. {standing}"))
+                             text=f"{what} of the plan you approved. {approver_tail}"))
     else:
         replies.append(Reply(title=title, tone=Tone.WARNING, where=Where(ctx.team.workflow.channels.approvals),
-                             text=f"{what} of its payment plan; nobody on the team is recorded as its "
-                                  f"approver. {standing}"))
+                             text=(f"{what} of its payment plan; nobody on the team is recorded as its "
+                                   f"approver. {approver_tail}")))
     if collector is not None and collector != approver:
         approved = f" approved by {_member_name(session, plan.approved_by_id)}" if plan.approved_by_id else ""
-        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector,
-                             buttons=_account_buttons(customer),
-                             text=f"{what} of its payment plan{approved}. The plan is defaulted and the "
-                                  f"account is back on your call list."))
+        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector, buttons=_account_buttons(customer),
+                             text=f"{what} of its payment plan{approved}. {collector_tail}"))
     return replies
 
 
@@ -219,7 +298,7 @@ def apply_payment_to_instalments(session: Session, *, customer_id: int, amount: 
     open_instalments = session.scalars(
         select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
         .where(PaymentPlan.customer_id == customer_id, PaymentPlan.status == PlanStatus.ACTIVE,
-               PlanInstalment.status == DUE, PlanInstalment.paid_amount < PlanInstalment.amount)
+               PlanInstalment.status.in_((DUE, MISSED)), PlanInstalment.paid_amount < PlanInstalment.amount)
         .order_by(PlanInstalment.due_date, PlanInstalment.id)
     ).all()
     touched: dict[int, PaymentPlan] = {}

@@ -72,6 +72,7 @@ class Timers:
     approval_remind_days: int = 1
     approval_expire_days: int = 3
     promise_grace_days: int = 1
+    plan_default_grace_days: int = 5  # business days a missed plan instalment may still be paid
     daily_list_at: time = time(8, 0)
     catch_up_hours: float = 4
     release_on_confirmed_payment: bool = True

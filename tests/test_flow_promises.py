@@ -5,6 +5,8 @@ still be met on D + 1 business day and is broken the day after that, team-local.
 
 from __future__ import annotations
 
+import dataclasses
+
 import io
 import threading
 from datetime import date, datetime, time, timezone
@@ -330,45 +332,100 @@ def plan_state(ctx: AppContext, plan_id: int) -> tuple[PlanStatus, list[str], li
         return plan.status, [i.status for i in plan.instalments], [i.paid_amount for i in plan.instalments]
 
 
-def test_a_missed_instalment_defaults_the_plan_and_tells_its_approver_and_the_collector(
+WED_2 = date(2026, 12, 2)  # Fri 20 Nov + 1 business day of grace + 5 of plan grace (Thanksgiving skipped)
+
+
+def test_a_missed_instalment_is_warned_about_then_defaults_the_plan_after_its_grace(
         ctx: AppContext, clock: FixedClock) -> None:
     ids = seed_world(ctx)
     plan_id = seed_plan(ctx, ids, dues=WEEKLY, paid=("500.00", "120.00", "0.00", "0.00"))
     clock.at = at(MON_23)  # the grace day of Friday's instalment
-    assert check(ctx) == []
+    assert [r.title for r in check(ctx)] == []
     assert plan_state(ctx, plan_id)[0] is PlanStatus.ACTIVE
     clock.at = at(TUE_24)
     assert "C100" not in dana_accounts(ctx, TUE_24)  # a plan in good standing is not chased
     chris, dana = check(ctx)
-    assert "C100" in dana_accounts(ctx, TUE_24)
     assert (chris.to_user, dana.to_user) == (CHRIS, DANA)
+    assert chris.title == dana.title == "Missed plan instalment: Acme Dental Group (C100)"
+    assert chris.text == ("Acme Dental Group (C100) missed instalment 2 of 4 ($500.00 due Fri 20 Nov 2026, "
+                          "$120.00 paid) of the plan you approved. The plan defaults on Wed 2 Dec 2026 unless "
+                          "it is paid by then.")
+    assert dana.text == ("Acme Dental Group (C100) missed instalment 2 of 4 ($500.00 due Fri 20 Nov 2026, "
+                         "$120.00 paid) of its payment plan approved by Chris Wong. The plan defaults on "
+                         "Wed 2 Dec 2026 unless it is paid by then.")
+    assert plan_state(ctx, plan_id)[:2] == (PlanStatus.ACTIVE, ["paid", "missed", "due", "due"])
+    assert "C100" in dana_accounts(ctx, TUE_24)  # a missed instalment puts the account back on the list
+    assert check(ctx) == [] and audit(ctx, "plan.defaulted") == []
+    clock.at = at(date(2026, 12, 1))
+    assert "Missed plan instalment: Acme Dental Group (C100)" in [r.title for r in check(ctx)]  # instalment 3
+    clock.at = at(WED_2)
+    chris, dana = [r for r in check(ctx) if r.title.startswith("Payment plan")]
     assert chris.title == dana.title == "Payment plan defaulted: Acme Dental Group (C100)"
     assert chris.text == ("Acme Dental Group (C100) missed instalment 2 of 4 ($500.00 due Fri 20 Nov 2026, "
-                          "$120.00 paid) of the plan you approved. $620.00 of $2,000.00 paid under the plan.")
-    assert dana.text == ("Acme Dental Group (C100) missed instalment 2 of 4 ($500.00 due Fri 20 Nov 2026, "
-                         "$120.00 paid) of its payment plan approved by Chris Wong. The plan is defaulted and "
-                         "the account is back on your call list.")
-    assert plan_state(ctx, plan_id)[:2] == (PlanStatus.DEFAULTED, ["paid", "missed", "due", "due"])
-    [missed] = audit(ctx, "instalment.missed")
+                          "$120.00 paid) and instalment 3 of 4 ($500.00 due Fri 27 Nov 2026) of the plan you "
+                          "approved. $620.00 of $2,000.00 paid under the plan.")
+    assert dana.text.endswith("The plan is defaulted and the account is back on your call list.")
+    assert plan_state(ctx, plan_id)[:2] == (PlanStatus.DEFAULTED, ["paid", "missed", "missed", "due"])
+    missed = audit(ctx, "instalment.missed")
     [defaulted] = audit(ctx, "plan.defaulted")
-    assert (missed.data["plan_id"], missed.data["due_date"], missed.customer_id) == (
+    assert (missed[0].data["plan_id"], missed[0].data["due_date"], missed[0].customer_id) == (
         plan_id, "2026-11-20", ids["C100"])
     assert (defaulted.entity_id, defaulted.data["missed"], defaulted.actor) == (
-        plan_id, [missed.entity_id], "system:promise_checks")
+        plan_id, [m.entity_id for m in missed], "system:promise_checks")
     clock.at = at(date(2026, 12, 9))  # later instalments of a defaulted plan are not chased again
     assert [r.title for r in check(ctx)] == ["Broken promise: Summit Ortho, P.C. (C300)"]
-    assert len(audit(ctx, "instalment.missed")) == 1
+    assert len(audit(ctx, "instalment.missed")) == 2
 
 
-def test_a_plan_without_a_known_approver_escalates_in_the_approvals_channel(
+def test_a_missed_instalment_paid_within_the_grace_keeps_the_plan(ctx: AppContext, clock: FixedClock) -> None:
+    ids = seed_world(ctx)
+    plan_id = seed_plan(ctx, ids, dues=WEEKLY, paid=("500.00", "0.00", "0.00", "0.00"))
+    clock.at = at(TUE_24)
+    check(ctx)
+    with ctx.sessions.begin() as session:
+        apply_payment_to_instalments(session, customer_id=ids["C100"], amount=Decimal("500.00"),
+                                     at=clock.now(), actor=PRIYA)
+    assert plan_state(ctx, plan_id)[:2] == (PlanStatus.ACTIVE, ["paid", "paid", "due", "due"])
+    clock.at = at(WED_2, 8)
+    check(ctx)
+    assert plan_state(ctx, plan_id)[0] is PlanStatus.ACTIVE and audit(ctx, "plan.defaulted") == []
+
+
+def test_with_no_plan_grace_the_plan_defaults_on_the_day_it_is_missed(ctx: AppContext, clock: FixedClock) -> None:
+    ids = seed_world(ctx)
+    timers = dataclasses.replace(ctx.team.workflow.timers, plan_default_grace_days=0)
+    ctx.team = dataclasses.replace(ctx.team, workflow=dataclasses.replace(ctx.team.workflow, timers=timers))
+    plan_id = seed_plan(ctx, ids, dues=WEEKLY, paid=("500.00", "0.00", "0.00", "0.00"))
+    clock.at = at(TUE_24)
+    assert [r.title for r in check(ctx)] == ["Payment plan defaulted: Acme Dental Group (C100)"] * 2
+    assert plan_state(ctx, plan_id)[0] is PlanStatus.DEFAULTED
+
+
+def test_the_collector_is_reminded_the_business_day_before_an_instalment(ctx: AppContext, clock: FixedClock) -> None:
+    ids = seed_world(ctx)
+    seed_plan(ctx, ids, dues=(date(2026, 11, 20), FRI_27, date(2026, 12, 4), date(2026, 12, 11)),
+              paid=("500.00", "0.00", "0.00", "0.00"))
+    clock.at = at(date(2026, 11, 25))  # Wednesday; Thursday is Thanksgiving, so Friday is the next business day
+    [reminder] = check(ctx)
+    assert (reminder.to_user, reminder.title) == (DANA, "Plan instalment due Fri 27 Nov 2026: Acme Dental Group (C100)")
+    assert reminder.text == ("Instalment 2 of 4 of its payment plan: $500.00 due Fri 27 Nov 2026. "
+                             "A call today keeps the plan on track.")
+    assert check(ctx) == []  # once
+    assert [e.data["due_date"] for e in audit(ctx, "instalment.reminded")] == ["2026-11-27"]
+
+
+def test_a_plan_without_a_known_approver_is_escalated_in_the_approvals_channel(
         ctx: AppContext, clock: FixedClock) -> None:
     ids = seed_world(ctx)
     seed_plan(ctx, ids, dues=WEEKLY, paid=("500.00", "0.00", "0.00", "0.00"), approver=None)
     clock.at = at(TUE_24)
     channel, dana = check(ctx)
     assert channel.where == Where("approvals") and dana.to_user == DANA
-    assert "nobody on the team is recorded as its approver" in channel.text
-    assert "of its payment plan. The plan is defaulted" in dana.text
+    assert "nobody on the team is recorded as its approver. The plan defaults on Wed 2 Dec 2026" in channel.text
+    assert "of its payment plan. The plan defaults on" in dana.text
+    clock.at = at(WED_2)
+    channel, dana = [r for r in check(ctx) if r.title.startswith("Payment plan")]
+    assert channel.where == Where("approvals") and "of its payment plan. The plan is defaulted" in dana.text
 
 
 def test_payments_pay_the_oldest_instalments_and_complete_the_plan(ctx: AppContext, clock: FixedClock) -> None:
@@ -397,8 +454,9 @@ def test_payments_pay_the_oldest_instalments_and_complete_the_plan(ctx: AppConte
 def test_a_defaulted_plan_takes_no_money(ctx: AppContext, clock: FixedClock) -> None:
     ids = seed_world(ctx)
     plan_id = seed_plan(ctx, ids, dues=WEEKLY, paid=("500.00", "0.00", "0.00", "0.00"))
-    clock.at = at(TUE_24)
+    clock.at = at(WED_2)
     check(ctx)
+    assert plan_state(ctx, plan_id)[0] is PlanStatus.DEFAULTED
     before = row_counts(ctx)
     with ctx.sessions.begin() as session:
         assert apply_payment_to_instalments(session, customer_id=ids["C100"], amount=Decimal("500.00"),

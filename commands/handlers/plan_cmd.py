@@ -5,7 +5,7 @@ amounts to the cent), and that schedule is what an approval creates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from commands.workflows.plans import CADENCES, MAX_INSTALMENTS, MIN_INSTALMENTS,
 from storage.models import ApprovalKind, Customer
 
 USAGE = "plan <customer> <total> <n> <weekly|biweekly|monthly> <first date> [reason]"
+MAX_FIRST_DAYS_AHEAD = 90  # as for promises: further out is a date misread, or a plan not yet agreed
 _CADENCE_WORDS = {**{c: c for c in CADENCES}, "bi-weekly": "biweekly", "fortnightly": "biweekly"}
 
 
@@ -118,6 +119,10 @@ def _check(customer: Customer, reading: _Reading, today: date) -> Refusal | None
         return Refusal(f"{money(customer, reading.total.value)} can't be split into {reading.n} instalments")
     if reading.first < today:
         return Refusal(f"the first instalment can't be due in the past ({format_day(reading.first)})")
+    latest = today + timedelta(days=MAX_FIRST_DAYS_AHEAD)
+    if reading.first > latest:
+        return Refusal(f"the first instalment can be at most {MAX_FIRST_DAYS_AHEAD} days ahead (until "
+                       f"{format_day(latest)}), like a promise; I read the date as {format_day(reading.first)}")
     return None
 
 

@@ -153,5 +153,6 @@ class PlanInstalment(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     paid_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     status: Mapped[str] = mapped_column(String(10), default="due")  # due | paid | missed
+    reminded_on: Mapped[date | None]  # the collector was reminded the business day before
 
     plan: Mapped[PaymentPlan] = relationship(back_populates="instalments")

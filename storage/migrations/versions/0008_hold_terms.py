@@ -18,9 +18,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('past_due_at_placement', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('request_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_holds_request_id', 'approval_requests', ['request_id'], ['id'])
+    with op.batch_alter_table('plan_instalments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reminded_on', sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('plan_instalments', schema=None) as batch_op:
+        batch_op.drop_column('reminded_on')
     with op.batch_alter_table('holds', schema=None) as batch_op:
         batch_op.drop_constraint('fk_holds_request_id', type_='foreignkey')
         batch_op.drop_column('request_id')
