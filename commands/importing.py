@@ -185,7 +185,8 @@ def _settle(ctx: AppContext, session: Session, batch: ImportBatch, changes: Snap
             Payment.id >= int(changes.payments["id"].min()), Payment.batch_id == batch.id,
             Payment.customer_id.in_(promised.union(planned))).order_by(Payment.id))
         settled = [promise for payment in payments.all() for promise in settle_payment(
-            session, payment=payment, at=now, actor=actor, grace_days=grace, calendar=ctx.calendar)]
+            session, payment=payment, at=now, actor=actor, grace_days=grace, calendar=ctx.calendar,
+            tz=ctx.team.timezone)]
     broken = break_overdue_promises(session, calendar=ctx.calendar, today=batch.as_of, grace_days=grace,
                                     at=now, actor=actor)
     kept = sum(promise.status == PromiseStatus.KEPT for promise in settled)

@@ -7,7 +7,7 @@ days; broken otherwise. Payments seen at an import and payments finance confirms
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -25,22 +25,25 @@ def promise_deadline(promise: Promise, *, calendar: BusinessCalendar, grace_days
 
 
 def settle_payment(session: Session, *, payment: Payment, at: datetime, actor: str,
-                   grace_days: int = 1, calendar: BusinessCalendar) -> list[Promise]:
+                   grace_days: int = 1, calendar: BusinessCalendar, tz: tzinfo = timezone.utc) -> list[Promise]:
     """Money that arrived pays the instalments of an active payment plan first (a plan replaces
     the promises it was agreed instead of), then open promises. Returns the promises changed."""
     left = apply_payment_to_instalments(session, customer_id=payment.customer_id, amount=payment.amount,
                                         at=at, actor=actor)
     return apply_payment_to_promises(session, payment=payment, amount=left, at=at, actor=actor,
-                                     grace_days=grace_days, calendar=calendar)
+                                     grace_days=grace_days, calendar=calendar, tz=tz)
 
 
 def apply_payment_to_promises(session: Session, *, payment: Payment, at: datetime, actor: str,
                               amount: Decimal | None = None, grace_days: int = 1,
-                              calendar: BusinessCalendar) -> list[Promise]:
+                              calendar: BusinessCalendar, tz: tzinfo = timezone.utc) -> list[Promise]:
     """Allocate ``payment`` (or the part of it given as ``amount``) to the customer's open promises, earliest promised date first (the
     one falling due first is the one the customer was paying). A fully covered promise becomes
     KEPT when the payment arrived by its deadline, BROKEN when it came too late; a partly covered
-    one stays open with its ``paid_amount`` raised. One audit event per promise changed."""
+    one stays open with its ``paid_amount`` raised. One audit event per promise changed.
+
+    Money paid before a promise was made (team-local day, ``tz``) was not paid because of it
+    and does not count towards it."""
     promises = session.scalars(
         select(Promise)
         .where(Promise.customer_id == payment.customer_id, Promise.status == PromiseStatus.OPEN)
@@ -51,6 +54,8 @@ def apply_payment_to_promises(session: Session, *, payment: Payment, at: datetim
     for promise in promises:
         if remaining <= 0:
             break
+        if payment.received_on < promise.created_at.astimezone(tz).date():
+            continue
         applied = min(promise.amount - promise.paid_amount, remaining)
         if applied <= 0:
             continue

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from commands.context import AppContext
 from commands.messages import Tone
-from storage.models import AuditEvent, Customer, Invoice, InvoiceKind, PaymentConfirmation
+from storage.models import AuditEvent, Customer, Invoice, InvoiceKind, PaymentConfirmation, Promise, PromiseStatus
 from tests.harness import Conversation
 from tests.test_chat_world import CREATED, DANA, PRIYA, refused, row_counts, say, seed_world
 
@@ -92,3 +92,22 @@ def test_the_same_claim_again_with_urgent_escalates_the_pending_request(ctx: App
     assert redrawn.reply.tone is Tone.WARNING
     again = refused(chat.say(DANA, "paid acme dental 1,200 fri --urgent"))
     assert "finance is already asked to confirm $1,200.00" in again.title
+
+
+def test_a_payment_made_before_the_promise_does_not_keep_it(ctx: AppContext) -> None:
+    """Monday: Dana takes a promise for Friday; the customer says it paid last Thursday. That
+    money was not paid because of the promise, so the promise stays open; money paid today does
+    keep it."""
+    seed_world(ctx)
+    chat = Conversation(ctx)
+    chat.say(DANA, "promise acme ortho 500 fri")
+    chat.say(DANA, "paid acme ortho 500 last thu")
+    chat.click(PRIYA, chat.last_post("finance"), "Confirm")
+    with ctx.sessions() as session:
+        promise = session.scalars(select(Promise).where(Promise.amount == Decimal("500.00"))).one()
+        assert (promise.status, promise.paid_amount) == (PromiseStatus.OPEN, Decimal("0.00"))
+    chat.say(DANA, "paid acme ortho 300 today")
+    chat.click(PRIYA, chat.last_post("finance"), "Confirm")
+    with ctx.sessions() as session:
+        promise = session.get_one(Promise, promise.id)
+        assert (promise.status, promise.paid_amount) == (PromiseStatus.OPEN, Decimal("300.00"))

@@ -49,7 +49,8 @@ def effects_of_payment(session: Session, ctx: AppContext, *, confirmation: Payme
            entity_id=payment.id, customer_id=customer.id, amount=received, received_on=payment.received_on,
            confirmation_id=confirmation.id, source="finance")
     settled = settle_payment(session, payment=payment, at=at, actor=actor.email,
-                             grace_days=ctx.team.workflow.timers.promise_grace_days, calendar=ctx.calendar)
+                             grace_days=ctx.team.workflow.timers.promise_grace_days, calendar=ctx.calendar,
+                             tz=ctx.team.timezone)
     lines = [f"Recorded as a payment received {format_day(payment.received_on)}."]
     lines += [_promise_line(customer, promise) for promise in settled]
     hold_lines, announcements = _free_held_account(session, ctx, confirmation, customer, actor, at)
