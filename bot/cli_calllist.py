@@ -8,8 +8,6 @@ on stdout always parse.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import re
 import sys
@@ -19,6 +17,7 @@ from itertools import groupby, zip_longest
 
 from commands.calllist import CallListError, CallListRow, PolicyError, build_call_list
 from commands.context import AppContext
+from commands.exports import csv_text
 from storage.db import read_only
 
 WIDTH = 100
@@ -113,10 +112,5 @@ def render_json(rows: list[CallListRow], day: date, ctx: AppContext) -> str:
 
 
 def render_csv(rows: list[CallListRow], day: date, ctx: AppContext) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        record = _record(row, day)
-        writer.writerow({**record, "reasons": "; ".join(row.reasons)})
-    return buffer.getvalue()
+    """CSV for the team's spreadsheets; text that would run as a formula is escaped."""
+    return csv_text(({**_record(row, day), "reasons": "; ".join(row.reasons)} for row in rows), FIELDS)
