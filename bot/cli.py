@@ -4,12 +4,11 @@ to the module that owns it. Exit codes: 0 ok, 1 refused input, 2 usage error."""
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 
 from bot.app import build_context, sync_team
+from bot.log_setup import configure as configure_logging
 from bot.settings import Settings
 from bot.teams.package import add_parser as add_teams_package_parser
 from commands.context import AppContext
@@ -125,8 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("ARBOT_LOG_LEVEL", "WARNING").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("WARNING")
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

@@ -13,7 +13,6 @@ posted by ``arbot serve``; ``--dry-run`` asks for that preview explicitly."""
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -23,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import os
 
+from bot.log_setup import configure as configure_logging
 from bot.slack.settings import SlackSettings
 from bot.terminal import TerminalMessenger
 from commands.clock import FixedClock
@@ -34,9 +34,8 @@ from scheduler.service import build_scheduler, tick
 
 
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler says "running job" twice a minute; our own log lines say what a tick did.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler says "running job" twice a minute (kept at WARNING); our own lines say what a tick did.
+    configure_logging("INFO")
     at_text = getattr(args, "at", None)
     if at_text and not args.once:
         print("arbot scheduler: --at needs --once (a pretend time only makes sense for one tick)",

@@ -6,9 +6,9 @@ what is missing rather than served without it."""
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from bot.log_setup import configure as configure_logging
 from bot.server import SLACK_PATH, ServerSettings, serve
 from bot.teams.settings import settings_problem as teams_settings_problem
 from commands.context import AppContext
@@ -25,10 +25,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
     if teams_problem:
         print(f"arbot serve: {teams_problem} (see docs/teams.md)", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.DEBUG if settings.dev else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not settings.dev:
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    configure_logging("DEBUG" if settings.dev else "INFO")
     print(banner(settings), flush=True)
     serve(ctx, settings)
     return 0

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import TextIO
 
+from bot.log_setup import chat_log_file
+from bot.log_setup import configure as configure_logging
 from commands.context import AppContext
 from commands.delivery import thread_of_tracked
 from commands.messages import Action, Button, ChatUser, Incoming, PostedRef, Reply, Row, Tone, Where
@@ -43,6 +45,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         return 1
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # a customer name must not crash a cp1252 console
+    configure_logging("WARNING", to_file=chat_log_file())  # log lines never land in the conversation
     try:
         converse(ctx, terminal_user(member.email, member.name), sys.stdin, sys.stdout,
                  prompt=sys.stdin.isatty())

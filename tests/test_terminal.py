@@ -77,7 +77,9 @@ def test_a_whole_conversation_through_a_pipe(tmp_path: Path) -> None:
     assert blocks[1].startswith("Acme Dental Group (C100)\n  No open promises.\n  Balance: $3,350.10\n")
     assert blocks[2] == ("Logged call for Acme Dental Group (C100)\n  Outcome: reached\n  Spoke with: Jane Doe\n"
                          "  Note: will pay in 5 days *wire* <!channel>\n  Balance: $3,350.10")
-    assert blocks[3].startswith("Promise recorded for Acme Dental Group (C100)\n  Amount: $1,200.00\n")
+    assert blocks[3].startswith("Promise recorded for Acme Dental Group (C100)\n  Note: $100.10 of this account is "
+                                "in dispute; the customer may hold that back until it is resolved.\n"
+                                "  Amount: $1,200.00\n")
     assert blocks[4].startswith("Error: 'acme' matches several customers: "
                                 "Acme Dental Group (C100), Acme Ortho (C200)")
     assert blocks[5].startswith("Error: amounts must be positive; I read '-5' as -$5.00\n"
