@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from commands.calendar import BusinessCalendar
 from commands.context import AppContext
-from commands.handlers.common import money
+from commands.wording import money
 from commands.messages import Button, ButtonStyle, Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day

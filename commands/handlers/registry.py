@@ -15,26 +15,14 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.messages import Incoming, Reply
 from commands.refusal import Refusal
-from commands.team import Member
 
 R = TypeVar("R")
 R_contra = TypeVar("R_contra", contravariant=True)
 R_co = TypeVar("R_co", covariant=True)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The team member who spoke: roles from the team file, id from ``team_members``."""
-
-    member: Member
-    member_id: int
-
-    @property
-    def email(self) -> str:
-        return self.member.email
 
 
 @dataclass(frozen=True)

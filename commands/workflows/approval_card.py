@@ -12,8 +12,8 @@ from datetime import datetime
 
 from commands.accounts import AccountSummary
 from commands.context import AppContext
-from commands.handlers.common import local_moment, money
-from commands.handlers.status_cmd import status_reply
+from commands.wording import local_moment, money
+from commands.account_card import status_reply
 from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from commands import messages
 from commands.accounts import account_summary
 from commands.context import AppContext
-from commands.handlers.common import local_moment, money
-from commands.handlers.registry import Actor
+from commands.wording import local_moment, money
+from commands.actor import Actor
 from commands.messages import Reply, Tone, Where
 from commands.refusal import Refusal
 from commands.workflows.approval_card import CardFacts, decided_card, decision_line, pending_card, subject

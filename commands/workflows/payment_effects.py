@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
-from commands.handlers.common import money, typed_name
-from commands.handlers.registry import Actor
+from commands.wording import money, typed_name
+from commands.actor import Actor
 from commands.holds import Clearing, active_holds, clearing, release_hold
-from commands.messages import PostedRef, Reply, Tone, Where
+from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.settlement import settle_payment

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from commands.accounts import account_balance, account_summary, confirmed_unapplied
 from commands.context import AppContext
 from commands.delivery import posted
-from commands.handlers.common import money
-from commands.handlers.registry import Actor
+from commands.wording import money
+from commands.actor import Actor
 from commands.messages import Reply, Tone, Where
 from commands.parsing.amounts import parse_amount
 from commands.parsing.customers import describe
