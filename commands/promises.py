@@ -24,9 +24,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from commands.calendar import BusinessCalendar
+from commands.call_row import account_buttons
 from commands.context import AppContext
 from commands.wording import money
-from commands.messages import Button, ButtonStyle, Reply, Tone, Where
+from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from storage.audit import record
@@ -103,7 +104,7 @@ def _broken_replies(session: Session, ctx: AppContext, promise: Promise, custome
     With no owner still on the team the collections channel is told, so the account is not lost."""
     text = (f"{describe(customer)} broke its promise of {money(customer, promise.amount)} due "
             f"{format_day(promise.promised_date)} (paid {money(customer, promise.paid_amount)}).")
-    title, buttons = f"Broken promise: {describe(customer)}", _account_buttons(customer)
+    title, buttons = f"Broken promise: {describe(customer)}", account_buttons(customer.erp_id, paid=False)
     owner = reachable_email(session, ctx, customer.collector_id)
     recorder = reachable_email(session, ctx, promise.member_id)
     if owner is None:
@@ -117,12 +118,6 @@ def _broken_replies(session: Session, ctx: AppContext, promise: Promise, custome
         told.append(Reply(title=title, tone=Tone.WARNING, to_user=recorder,
                           text=f"{text} You took this promise; the account is {owner_name}'s."))
     return told
-
-
-def _account_buttons(customer: Customer) -> tuple[Button, ...]:
-    """What a collector does next about a broken commitment: call, or take a new promise."""
-    value = {"customer": customer.erp_id}
-    return (Button("Log call", "log_call", value, ButtonStyle.PRIMARY), Button("Promise", "promise", value))
 
 
 # --- plan instalments ------------------------------------------------------------------------
@@ -180,7 +175,7 @@ def _remind_instalments(session: Session, ctx: AppContext, *, today: date, at: d
         replies.append(Reply(title=f"Plan instalment due {format_day(instalment.due_date)}: {describe(customer)}",
                              text=(f"Instalment {number} of {count} of its payment plan: {left} due "
                                    f"{format_day(instalment.due_date)}. A call today keeps the plan on track."),
-                             to_user=collector, buttons=_account_buttons(customer)))
+                             to_user=collector, buttons=account_buttons(customer.erp_id, paid=False)))
     return replies
 
 
@@ -267,7 +262,7 @@ def _plan_replies(session: Session, ctx: AppContext, plan: PaymentPlan, customer
                                    f"approver. {approver_tail}")))
     if collector is not None and collector != approver:
         approved = f" approved by {_member_name(session, plan.approved_by_id)}" if plan.approved_by_id else ""
-        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector, buttons=_account_buttons(customer),
+        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector, buttons=account_buttons(customer.erp_id, paid=False),
                              text=f"{what} of its payment plan{approved}. {collector_tail}"))
     return replies
 

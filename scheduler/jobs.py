@@ -22,8 +22,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from commands.calllist import CallListRow, build_call_list
+from commands.call_row import account_buttons, call_row
 from commands.context import AppContext
-from commands.messages import Button, ButtonStyle, Field, Reply, Row, Where
+from commands.messages import Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.promises import check_promises
@@ -79,13 +80,6 @@ def totals(amounts: Iterable[tuple[Decimal, str]]) -> str:
     return " + ".join(format_money(v, c) for c, v in sorted(sums.items())) or format_money(Decimal("0.00"))
 
 
-def _account_buttons(erp_id: str) -> tuple[Button, ...]:
-    """The same buttons as the `list` command, so a morning line is acted on like any other."""
-    value = {"customer": erp_id}
-    return (Button("Log call", "log_call", value, ButtonStyle.PRIMARY),
-            Button("Promise", "promise", value), Button("Paid", "paid", value))
-
-
 def _member_name(ctx: AppContext, email: str | None) -> str:
     member = ctx.team.member(email) if email else None
     return member.name if member else (email or "unassigned")
@@ -119,17 +113,9 @@ def _collector_list(email: str, lines: Sequence[tuple[CallListRow, str]], day: d
         title=f"Your call list for {day_label(day)}",
         text=(f"{plural(len(lines), 'account')}, {totals((r.balance_due, c) for r, c in lines)} due, "
               f"most important first.{more}"),
-        rows=tuple(_call_row(row, currency) for row, currency in shown),
+        rows=tuple(call_row(row, currency) for row, currency in shown),
         to_user=email,
     )
-
-
-def _call_row(row: CallListRow, currency: str) -> Row:
-    fields = [Field("Balance", format_money(row.balance_due, currency))]
-    if row.days_past_due:
-        fields.append(Field("Days past due", str(row.days_past_due)))
-    return Row(title=f"{row.customer_name} ({row.erp_id})", detail="; ".join(row.reasons),
-               fields=tuple(fields), buttons=_account_buttons(row.erp_id))
 
 
 def _list_summary(ctx: AppContext, by_collector: dict[str | None, list[tuple[CallListRow, str]]],
@@ -227,7 +213,7 @@ def _finals_reply(title: str, accounts: Sequence[_FinalAccount], ctx: AppContext
             detail=f"final invoice {plural(a.days_past_due, 'day')} past due",
             fields=(Field("Past due", format_money(a.past_due, a.currency)),
                     Field("Collector", _member_name(ctx, a.collector_email))),
-            buttons=_account_buttons(a.erp_id))
+            buttons=account_buttons(a.erp_id))
         for a in shown
     )
     text = (f"{totals((a.past_due, a.currency) for a in accounts)} past due on final invoices.{more}"

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commands.call_row import call_row
 from commands.context import AppContext
 from commands.handlers.registry import Actor, Command, ParseEnv, Registry
-from commands.messages import Button, ButtonStyle, Field, Reply, Row
+from commands.messages import Reply, Row
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.parsing.text import quote
@@ -90,7 +91,7 @@ def handle(request: ListRequest, actor: Actor, ctx: AppContext, *,
         return [Reply(title=f"Nothing on {label} list for {format_day(day)}",
                       text=f"No account of {'yours' if own else 'theirs'} needs a call today.", private=True)]
     currencies = _currencies(session, [line.customer_id for line in lines])
-    rows = tuple(_row(line, currencies.get(line.customer_id, "USD")) for line in lines)
+    rows = tuple(call_row(line, currencies.get(line.customer_id, "USD")) for line in lines)
     count = f"{len(rows)} account" + ("s" if len(rows) != 1 else "")
     return [Reply(title=f"{label[0].upper()}{label[1:]} call list for {format_day(day)} ({count})",
                   rows=rows, private=True)]
@@ -115,20 +116,6 @@ def _team_summary(session: Session, ctx: AppContext, lines: list[CallListRow], d
                         detail=f"first: {first.customer_name} ({first.erp_id}): {'; '.join(first.reasons[:2])}"))
     return Reply(title=f"Team call lists for {format_day(day)}", rows=tuple(rows), private=True,
                  text="`list <collector>` shows one of them in full.")
-
-
-def _row(line: CallListRow, currency: str) -> Row:
-    value = {"customer": line.erp_id}
-    fields = [Field("Balance", format_money(line.balance_due, currency))]
-    if line.days_past_due:
-        fields.append(Field("Days past due", str(line.days_past_due)))
-    return Row(
-        title=f"{line.customer_name} ({line.erp_id})",
-        detail="; ".join(line.reasons),
-        fields=tuple(fields),
-        buttons=(Button("Log call", "log_call", value, ButtonStyle.PRIMARY),
-                 Button("Promise", "promise", value), Button("Paid", "paid", value)),
-    )
 
 
 def _currencies(session: Session, customer_ids: list[int]) -> dict[int, str]:
