@@ -38,6 +38,7 @@ class FakeConnector:
     refused: dict[str, int] = field(default_factory=dict)  # conversation id -> status, every time
     sent: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     updated: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    wire: list[tuple[str, int]] = field(default_factory=list)  # (message id given, bytes received) per send
     attempts: int = 0
     member_lookups: int = 0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -58,7 +59,8 @@ class FakeConnector:
             return web.json_response({"error": {"code": "Throttled", "message": "slow down"}}, status=status,
                                      headers={"Retry-After": "0"})
         self.sent.append((request.match_info["cid"], await request.json()))
-        return web.json_response({"id": f"m{next(self._ids)}"})
+        self.wire.append((f"m{next(self._ids)}", len(await request.read())))
+        return web.json_response({"id": self.wire[-1][0]})
 
     async def _update(self, request: web.Request) -> web.Response:
         self.updated.append((request.match_info["cid"], request.match_info["aid"], await request.json()))

@@ -1,19 +1,24 @@
 """Teams refuses a message above about 40 KB of JSON (413, MessageSizeTooBig). A collector's full
 call list, 75 accounts with their reasons and three buttons each, is drawn as several cards that
 each fit, every account once and in rank order; a short reply stays one card; hostile text is
-cut with a visible "…" instead of costing the whole message."""
+cut with a visible "…" instead of costing the whole message. The bot sends all the pages: back
+to the asker, to their personal chat, and through the outbox (tracked by the first page)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
+import aiohttp
 import pytest
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationAccount
 
 from bot.teams.cards import (
-    CARD_CONTENT_TYPE, ENVELOPE_HEADROOM, MAX_ACTIVITY_BYTES, activity_bytes, escape, render, render_pages, summary,
+    CARD_CONTENT_TYPE, ENVELOPE_HEADROOM, MAX_ACTIVITY_BYTES, Mention, activity_bytes, escape, render, render_pages,
+    summary,
 )
 from commands.context import AppContext
 from commands.demo import load_demo
@@ -159,3 +164,103 @@ def test_one_row_of_forty_thousand_characters_alone_is_cut_not_refused() -> None
     [row] = rows_of(page)
     assert sent_bytes(page, reply) <= MAX_ACTIVITY_BYTES
     assert row["items"][1]["text"].endswith("…") and len(row["items"][1]["text"]) > 30_000
+
+
+# Through the bot: the call list as Teams receives it, over HTTP and through the outbox.
+
+
+def _demo_team(ctx: AppContext) -> AppContext:
+    """The example team known to Teams, with 500 demo customers: 75 of them on Dana's list."""
+    from tests.test_teams_adapter import teams_ctx
+
+    base = teams_ctx(ctx)
+    with base.sessions.begin() as session:
+        load_demo(session, base, customers=500)
+    return base
+
+
+def every_account_once(cards: list[dict[str, Any]]) -> None:
+    """Ranks 1 to 75 across the pages, in order, each a different account (its buttons name it)."""
+    drawn = [entry for card in cards for entry in ranked(card)]
+    assert [rank for rank, _ in drawn] == list(range(1, 76))
+    customers = [verbs(row)[0][1]["customer"] for card in cards for row in rows_of(card)]
+    assert len(set(customers)) == 75 and len({title for _, title in drawn}) == 75
+    assert [card["body"][0]["text"].rsplit(" (", 1)[1] for card in cards] == [
+        f"{n} of {len(cards)})" for n in range(1, len(cards) + 1)]
+
+
+def test_a_collector_typing_list_in_teams_gets_every_page_under_the_limit(ctx: AppContext) -> None:
+    """Over real HTTP: the list goes back into Dana's chat as pages, each request the connector
+    receives under 40,000 bytes."""
+    from tests.test_teams_connector import FakeConnector, activity, bot_and_teams, run
+
+    base, connector = _demo_team(ctx), FakeConnector()
+
+    async def scenario() -> None:
+        async with bot_and_teams(base, connector) as (bot, teams, _), aiohttp.ClientSession() as http:
+            response = await http.post(bot + "/api/messages", json=activity(teams, text="list"))
+            assert response.status in (200, 201)
+
+    run(scenario)
+    assert {conversation for conversation, _ in connector.sent} == {"a:dana"}
+    sizes = [size for _, size in connector.wire]
+    assert len(sizes) >= 3 and max(sizes) <= MAX_ACTIVITY_BYTES, sizes
+    every_account_once([body["attachments"][0]["content"] for _, body in connector.sent])
+
+
+def test_a_long_list_posted_through_the_outbox_is_tracked_by_its_first_page(ctx: AppContext) -> None:
+    """A proactive post of 75 rows: every page goes out in order, and the message id kept for
+    later updates and thread replies is the first page's."""
+    from commands.outbox import enqueue
+    from tests.test_teams_connector import FakeConnector, activity, bot_and_teams, delivered, posted_id, run
+
+    base, connector = _demo_team(ctx), FakeConnector()
+    [listing] = handle(base, Incoming(user=ChatUser("teams", "29:dana.reyes", DANA), where=Where(f"dm:{DANA}"),
+                                      text="list"))
+
+    async def scenario() -> None:
+        async with bot_and_teams(base, connector) as (bot, teams, app), aiohttp.ClientSession() as http:
+            await http.post(bot + "/api/messages", json=activity(teams, text="help"))  # Dana's chat is known
+            before = len(connector.sent)
+            with base.sessions.begin() as session:
+                enqueue(session, base, [replace(listing, to_user=DANA, track="list:dana")])
+            await delivered(app)
+            pages = connector.sent[before:]
+            assert {conversation for conversation, _ in pages} == {"a:dana"}
+            every_account_once([body["attachments"][0]["content"] for _, body in pages])
+            [(first_id, _), *_] = connector.wire[before:]
+            assert await asyncio.to_thread(posted_id, base, "list:dana") == first_id
+            assert max(size for _, size in connector.wire[before:]) <= MAX_ACTIVITY_BYTES
+
+    run(scenario)
+
+
+def test_a_list_asked_for_in_a_channel_arrives_whole_in_the_personal_chat(ctx: AppContext) -> None:
+    """@arbot list in #collections: every page goes to Dana's chat with the bot, in order; the
+    channel thread only hears that it went there."""
+    from tests.test_teams_adapter import TeamsWorld, channel, personal, run, title_of
+
+    world = TeamsWorld(_demo_team(ctx))
+
+    async def conversation() -> None:
+        await world.start()
+        await world.install_team()
+        await world.say(DANA, "help")
+        *pages, note = await world.say(DANA, "list", where=channel("collections", "1700"), mention=True)
+        assert {page.conversation.id for page in pages} == {personal(DANA).id}
+        assert "sent you the answer in our chat" in title_of(note)
+        every_account_once([page.attachments[0].content for page in pages])
+        assert max(len(json.dumps(page.serialize())) for page in pages) <= MAX_ACTIVITY_BYTES
+
+    run(conversation)
+
+
+def test_mentions_are_on_the_first_page_and_counted_in_its_size() -> None:
+    reply = approval_with_long_history()
+    people = [Mention(name=f"Person {n} " + "Longname" * 8, user_id=f"29:{'x' * 90}{n}") for n in range(12)]
+    pages = render_pages(reply, mentions=people)
+    assert all(sent_bytes(page, reply) <= MAX_ACTIVITY_BYTES for page in pages)
+    first, *rest = pages
+    assert first["body"][1]["text"].startswith("<at>Person 0 Longname") and len(first["msteams"]["entities"]) == 12
+    assert all("entities" not in page["msteams"] for page in rest)
+    assert [rank for page in pages for rank, _ in ranked(page)] == list(range(1, 121))

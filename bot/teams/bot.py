@@ -20,9 +20,9 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse
 
 from bot.teams import capture, inbound, references
-from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render
+from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render_pages
 from bot.teams.identity import email_of
-from bot.teams.messenger import Outbox, TeamsMessenger, reply_activity
+from bot.teams.messenger import Outbox, TeamsMessenger
 from commands import messages
 from commands.context import AppContext
 from commands.workflows.current_card import current_card_for_message
@@ -75,7 +75,7 @@ class TeamsBot:
         answer = await asyncio.to_thread(self._converse, turn_context, user, text, action)
         if activity.conversation.conversation_type == "personal" or not answer.replies:
             for reply in answer.replies:
-                await self.outbox.send(turn_context, reply_activity(reply))
+                await self._send(turn_context, reply)
             return
         await self._answer_privately(turn_context, user, answer.replies)
 
@@ -91,7 +91,12 @@ class TeamsBot:
         else:
             note = f"{user.display_name or 'I'}: I sent you the answer in our chat." if user.display_name \
                 else "I sent you the answer in our chat."
-        await self.outbox.send(turn_context, reply_activity(Reply(title=note)))
+        await self._send(turn_context, Reply(title=note))
+
+    async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
+        """Into the turn's conversation: every page of a long reply, in order."""
+        activities = await asyncio.to_thread(self.messenger.activities, reply)
+        await self.outbox.send_all(turn_context, activities)
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -117,9 +122,9 @@ class TeamsBot:
         only_clicker = [r for r in answer.replies if r.private and not personal and answer.card is None]
         for reply in answer.replies:
             if reply not in only_clicker:
-                await self.outbox.send(turn_context, reply_activity(reply))
+                await self._send(turn_context, reply)
         if answer.card is not None:
-            card = render(answer.card)
+            card = render_pages(answer.card)[0]
             self.outbox.keep(turn_context.activity.reply_to_id or "", card)
             body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
         else:
@@ -135,7 +140,8 @@ class TeamsBot:
         if reply is None:
             body = error_response("NotFound", "this message is not a card the bot keeps up to date")
         else:
-            body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=render(reply))
+            first_page = render_pages(reply)[0]  # a tracked card is short: one page
+            body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=first_page)
         await _answer_invoke(turn_context, body)
 
     async def _on_membership(self, turn_context: TurnContext) -> None:

@@ -11,14 +11,18 @@ All text in a reply is plain. Teams renders a markdown subset in TextBlocks, so 
 escaped.
 
 A Teams message carries at most about 40 KB of JSON (:data:`MAX_ACTIVITY_BYTES`); a longer
-reply, such as a full call list, is drawn by :func:`render_pages` as several cards."""
+reply, such as a full call list, is drawn by :func:`render_pages` as several cards.
+
+People a reply ``mentions`` are named on its first card as ``<at>Name</at>`` with a mention entity
+in the card's ``msteams.entities``: that is what makes Teams notify them (a name typed in plain
+text notifies nobody)."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone
@@ -34,6 +38,7 @@ _NUMBERED = re.compile(r"^(\s*)(\d+)\.(?=\s)", re.MULTILINE)  # and so would "1.
 _COLORS = {Tone.ERROR: "Attention", Tone.WARNING: "Warning", Tone.SUCCESS: "Good", Tone.INFO: "Default"}
 _STYLES = {ButtonStyle.PRIMARY: "positive", ButtonStyle.DANGER: "destructive"}
 _NEEDS_LABELS = {"amount": "Amount received", "reason": "Reason"}
+_NOT_IN_A_NAME = re.compile(r"[\\`*_\[\]<>~]")  # would break the <at> tag or its match with the entity
 
 # Teams answers 413 (MessageSizeTooBig) above this. The connector sends JSON with non-ASCII
 # escaped, so these are bytes on the wire. Microsoft counts the payload as UTF-16: 40,000 bytes
@@ -42,7 +47,7 @@ _NEEDS_LABELS = {"amount": "Amount received", "reason": "Reason"}
 MAX_ACTIVITY_BYTES = 40_000
 # What the SDK adds around the card before sending (ids, serviceUrl, conversation, from,
 # recipient, channelData, replyToId, the summary line): about 1.1 KB for a reply in a channel
-# thread, plus some 250 bytes for each person mentioned.
+# thread. Mentions travel inside the card and are measured with it.
 ENVELOPE_HEADROOM = 4_000
 TITLE_CHARS = 300  # a paged title is repeated on every page; the text carries the rest
 ELLIPSIS = "\u2026"
@@ -83,7 +88,17 @@ def render(reply: Reply, *, refreshable: bool = True) -> dict[str, Any]:
     return card
 
 
-def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Mention:
+    """Someone a message must notify: their name as shown, and the id Teams knows them by (a
+    ``29:`` user id or their Azure AD object id); without an id they are only named."""
+
+    name: str
+    user_id: str | None = None
+
+
+def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES,
+                 mentions: Sequence[Mention] = ()) -> list[dict[str, Any]]:
     """The reply as cards that Teams will take: exactly :func:`render` when that fits in one
     message of ``limit`` bytes, else several pages.
 
@@ -93,14 +108,38 @@ def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES) -> list[dict[
     Rows are numbered across pages ("1." ... "75.") and every title says which page it is
     ("Your call list for Mon 23 Nov 2026 (75 accounts) (2 of 4)"), so a page read on its own
     still says where it stands. Text too long for one message is cut with a visible "…": a
-    shortened reason is better than a list that never arrives."""
-    budget = limit - ENVELOPE_HEADROOM
+    shortened reason is better than a list that never arrives. ``mentions`` go on the first page,
+    and the pages are packed smaller by what they take."""
+    empty = render(Reply(title=""))
+    budget = limit - ENVELOPE_HEADROOM - (activity_bytes(mentioning(empty, mentions)) - activity_bytes(empty))
     whole = render(reply)
     if activity_bytes(whole) <= budget:
-        return [whole]
+        return [mentioning(whole, mentions)]
     pages = [part for page in _pack(reply, budget) for part in _split_to_fit(page, budget)]
-    return [render(replace(page, title=_page_title(reply.title, number, len(pages))))
-            for number, page in enumerate(pages, start=1)]
+    cards = [render(replace(page, title=_page_title(reply.title, number, len(pages))))
+             for number, page in enumerate(pages, start=1)]
+    return [mentioning(cards[0], mentions), *cards[1:]]
+
+
+def mentioning(card: dict[str, Any], mentions: Sequence[Mention]) -> dict[str, Any]:
+    """``card`` with a line under its title naming ``mentions``: ``<at>Name</at>`` and a mention
+    entity for each person with a known Teams id, the plain name for anyone else."""
+    if not mentions:
+        return card
+    names, entities = [], []
+    for mention in mentions:
+        name = _mention_name(mention.name)
+        if mention.user_id:
+            tag = f"<at>{name}</at>"
+            entities.append({"type": "mention", "text": tag, "mentioned": {"id": mention.user_id, "name": name}})
+            names.append(tag)
+        else:
+            names.append(escape(name))
+    line = {"type": "TextBlock", "text": " ".join(names), "wrap": True}
+    drawn = {**card, "body": [*card["body"][:1], line, *card["body"][1:]]}
+    if entities:
+        drawn["msteams"] = {**card.get("msteams", {}), "entities": entities}
+    return drawn
 
 
 def activity_bytes(card: dict[str, Any]) -> int:
@@ -109,6 +148,12 @@ def activity_bytes(card: dict[str, Any]) -> int:
     leave :data:`ENVELOPE_HEADROOM` for them."""
     envelope = {"type": "message", "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}]}
     return len(json.dumps(envelope))
+
+
+def _mention_name(name: str) -> str:
+    """A name Teams matches between the card's ``<at>`` tag and the entity: one line, no markup."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in name)
+    return " ".join(_NOT_IN_A_NAME.sub("", printable).split()) or "someone"
 
 
 def has_buttons(reply: Reply) -> bool:

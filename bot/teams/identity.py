@@ -2,7 +2,10 @@
 Teams user id and an Azure AD object id. In order: ids written in the team file
 (``teams_id = "..."`` on a member, either id), then the cached answer, then TeamsInfo (the
 member's email, else their UPN, which is the sign-in address and usually the email). A lookup is
-cached in ``chat_identities`` so the connector is asked once per person, not once per message."""
+cached in ``chat_identities`` so the connector is asked once per person, not once per message.
+
+The other way round, for mentions (:func:`mention_of`): the ``teams_id`` in the team file, else
+the Teams user id that member last wrote to the bot from."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from botbuilder.core.teams import TeamsInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.teams.cards import Mention
 from commands.context import AppContext
 from storage.models import ChatIdentity
 
@@ -44,11 +48,36 @@ def team_file_email(ctx: AppContext, user_id: str, aad_object_id: str | None) ->
     """A member whose ``teams_id`` (a string or a list) names this Teams user or AAD object id."""
     ids = {user_id.lower()} | ({aad_object_id.lower()} if aad_object_id else set())
     for entry in ctx.team.raw.get("members", []):
-        listed = entry.get("teams_id") or []
-        listed = [listed] if isinstance(listed, str) else listed
-        if ids & {str(item).strip().lower() for item in listed}:
+        if ids & {item.lower() for item in _listed_ids(entry)}:
             return str(entry.get("email", "")).strip().lower() or None
     return None
+
+
+def _listed_ids(entry: dict[str, Any]) -> list[str]:
+    """A team file member's ``teams_id``: one id or a list of them."""
+    listed = entry.get("teams_id") or []
+    return [str(item).strip() for item in ([listed] if isinstance(listed, str) else listed) if str(item).strip()]
+
+
+def mention_of(ctx: AppContext, email: str) -> Mention:
+    """Team member ``email`` as a message names them; with no Teams id known they are only named
+    (a notification to a wrong or guessed id would reach nobody, or someone else)."""
+    member = ctx.team.member(email)
+    return Mention(name=member.name if member else email, user_id=teams_id_of(ctx, email))
+
+
+def teams_id_of(ctx: AppContext, email: str) -> str | None:
+    """The Teams user id (``29:...``, preferred) or Azure AD object id the team file gives for
+    ``email``; else the Teams user id cached from their last message."""
+    email = email.strip().lower()
+    for entry in ctx.team.raw.get("members", []):
+        ids = _listed_ids(entry) if str(entry.get("email", "")).strip().lower() == email else []
+        if ids:
+            return next((i for i in ids if i.startswith("29:")), ids[0])
+    with ctx.sessions() as session:
+        return session.scalar(select(ChatIdentity.user_id).where(
+            ChatIdentity.platform == PLATFORM, ChatIdentity.email == email)
+            .order_by(ChatIdentity.updated_at.desc(), ChatIdentity.id.desc()).limit(1))
 
 
 def cached_email(ctx: AppContext, user_id: str) -> str | None:

@@ -4,14 +4,17 @@
 The core delivers from a worker thread (its database work is synchronous), while the SDK's
 connector lives on the event loop; the messenger hands each send to the loop and waits for its
 message id. A proactive post continues a ConversationReference loaded from the database, so the
-daily list and approval cards reach Teams after any restart."""
+daily list and approval cards reach Teams after any restart.
+
+A reply too long for one Teams message goes out as all its pages, in order, in one conversation
+turn; the first page is the message tracked (updated, replied to in its thread)."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -20,7 +23,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.teams import references
-from bot.teams.cards import CARD_CONTENT_TYPE, render, summary
+from bot.teams.cards import CARD_CONTENT_TYPE, Mention, render_pages, summary
 from bot.teams.pacing import ThreadThrottle, retry_after, status_of, with_retries
 from commands.clock import Clock
 from commands.messages import DeliveryFailed, PostedRef, Reply, Where
@@ -34,9 +37,13 @@ class Unreachable(Exception):
     """The bot has no way into that conversation yet; the message says what would fix it."""
 
 
-def reply_activity(reply: Reply) -> Activity:
-    """One reply as a message carrying its Adaptive Card."""
-    card = render(reply)
+def reply_activities(reply: Reply, mentions: Sequence[Mention] = ()) -> list[Activity]:
+    """One reply as messages carrying its Adaptive Cards: one, or the pages of a long reply,
+    each under Teams' size limit; ``mentions`` are on the first."""
+    return [card_activity(reply, card) for card in render_pages(reply, mentions=mentions)]
+
+
+def card_activity(reply: Reply, card: dict[str, Any]) -> Activity:
     return Activity(type=ActivityTypes.message, summary=summary(reply),
                     attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)])
 
@@ -69,12 +76,18 @@ class Outbox:
         await self._retry(lambda: turn_context.update_activity(copy.deepcopy(activity)))
         self._keep_card(activity.id or "", activity)
 
-    async def post_to(self, reference: ConversationReference, activity: Activity) -> str:
-        """A proactive message: continue the stored conversation and send into it."""
+    async def send_all(self, turn_context: TurnContext, activities: Sequence[Activity]) -> str:
+        """Send the pages of one reply in order; returns the first page's message id."""
+        ids = [await self.send(turn_context, activity) for activity in activities]
+        return ids[0]
+
+    async def post_to(self, reference: ConversationReference, activities: Sequence[Activity]) -> str:
+        """A proactive message (every page of it): continue the stored conversation and send
+        into it. Returns the first page's id."""
         sent: list[str] = []
 
         async def send(turn_context: TurnContext) -> None:
-            sent.append(await self.send(turn_context, activity))
+            sent.append(await self.send_all(turn_context, activities))
 
         await self._continue(reference, send)
         return sent[0]
@@ -124,9 +137,11 @@ class TeamsMessenger:
     scheduler), never from the event loop it sends on."""
 
     def __init__(self, outbox: Outbox, *, sessions: sessionmaker[Session], clock: Clock,
-                 channel_ids: dict[str, str] | None = None) -> None:
+                 channel_ids: dict[str, str] | None = None,
+                 people: Callable[[str], Mention] | None = None) -> None:
         self._outbox, self._sessions, self._clock = outbox, sessions, clock
         self._channel_ids = dict(channel_ids or {})
+        self._people = people or (lambda email: Mention(name=email))
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -136,19 +151,26 @@ class TeamsMessenger:
     def post(self, where: Where, reply: Reply) -> PostedRef:
         with _as_delivery_failure():
             reference = self._reference(where.channel, thread=where.thread)
-            message_id = self._run(self._outbox.post_to(reference, reply_activity(reply)))
+            message_id = self._run(self._outbox.post_to(reference, self.activities(reply)))
         return PostedRef(where=where, message_id=message_id)
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
+        """Redraw a tracked card with the first page of ``reply`` (cards are short), as a
+        refresh draws it: an edit notifies nobody, so mentions are not drawn again."""
         with _as_delivery_failure():
             reference = self._reference(ref.where.channel, thread=ref.where.thread)
-            activity = reply_activity(reply)
+            activity = card_activity(reply, render_pages(reply)[0])
             activity.id = ref.message_id
             self._run(self._outbox.update_in(reference, activity))
 
     def direct(self, email: str, reply: Reply) -> PostedRef:
         where = Where(channel=references.dm_key(email))
         return self.post(where, reply)
+
+    def activities(self, reply: Reply) -> list[Activity]:
+        """The messages for ``reply``, with the people it mentions looked up (from a worker
+        thread: an id may come from the database)."""
+        return reply_activities(reply, [self._people(email) for email in reply.mentions])
 
     def _reference(self, key: str, *, thread: str | None) -> ConversationReference:
         stored = references.load(self._sessions, key) or self._from_channel_id(key)

@@ -24,6 +24,7 @@ from botframework.connector.auth import AuthenticateRequestResult
 
 from bot.teams.bot import TeamsBot, error_response
 from bot.teams.capture import configured_ids
+from bot.teams.identity import mention_of
 from bot.teams.messenger import Outbox, TeamsMessenger
 from bot.teams.settings import DEV_WARNING, TeamsSettings, teams_settings_of
 from commands.context import AppContext
@@ -100,7 +101,8 @@ def build(ctx: AppContext, settings: TeamsSettings, *, adapter: BotAdapter | Non
         adapter = CloudAdapter(RefusingAuthentication(settings.bot_framework_config()))
     adapter.on_turn_error = _on_turn_error
     outbox = outbox or Outbox(adapter, bot_app_id=settings.app_id)
-    messenger = TeamsMessenger(outbox, sessions=ctx.sessions, clock=ctx.clock, channel_ids=configured_ids(ctx))
+    messenger = TeamsMessenger(outbox, sessions=ctx.sessions, clock=ctx.clock, channel_ids=configured_ids(ctx),
+                               people=lambda email: mention_of(ctx, email))
     return TeamsApp(settings=settings, adapter=adapter, bot=TeamsBot(ctx, outbox, messenger),
                     outbox=outbox, messenger=messenger)
 
