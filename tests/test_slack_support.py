@@ -52,6 +52,8 @@ USERS = {
     "U0MARIA": "maria.lopez@example.com", "U0CHRIS": "chris.wong@example.com",
     "U0ALEX": "alex.kim@example.com",
 }
+# The channels the example team file names, as the example workspace has them.
+WORKSPACE_CHANNELS = ("collections", "arbot-admins", "finance", "approvals", "client-services", "sales")
 NASTY_NAME = "<!channel> *Bold* _Co_ <@U0ALEX>"
 
 
@@ -70,19 +72,43 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+Fault = int | str  # an HTTP status, or "timeout" / "drop" / "lost" (see FakeSlack)
+
+
 @dataclass
 class FakeSlack:
     """Answers the Web API methods arbot uses the way Slack does, and records every call.
-    ``fail_next(method, status)`` makes the next call(s) of a method fail (429 carries
-    ``Retry-After: 1``)."""
+
+    It keeps what was posted, per conversation (with message metadata), and serves it back
+    through ``conversations.history`` / ``conversations.replies`` / ``conversations.list``.
+
+    Faults, on request: ``fail_next(method, fault)`` makes the next call(s) of a method fail.
+    A fault is an HTTP status (429 carries ``Retry-After: 1``, or ``retry_after``), or
+    ``"timeout"`` (Slack posts, then answers later than the client waits), ``"drop"`` (the
+    connection closes before Slack did anything) or ``"lost"`` (Slack posts, then the
+    connection closes before the answer). ``refuse(method, target, error)`` answers that error
+    (HTTP 200, ``ok: false``, as Slack does) to every call of a method about one channel, user
+    or email. ``chaos`` (method -> fault or None) is asked about every call that has no fault
+    queued: a seeded random one makes a flaky Slack that replays exactly. ``clock`` makes
+    message timestamps follow a test's clock (``oldest`` filters then mean what they say)."""
 
     users: dict[str, str] = field(default_factory=lambda: dict(USERS))
     calls: list[Call] = field(default_factory=list)
     url: str = ""
-    _failures: dict[str, list[int]] = field(default_factory=dict)
+    clock: Callable[[], datetime] | None = None
+    chaos: Callable[[str], Fault | None] | None = None
+    retry_after: str = "1"
+    hang_seconds: float = 1.0  # how late a "timeout" answers
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> posted, in order
+    channel_names: dict[str, str] = field(  # the workspace's channels: id -> name
+        default_factory=lambda: {channel_id(name): name for name in WORKSPACE_CHANNELS})
+    _failures: dict[str, list[Fault]] = field(default_factory=dict)
+    _refusals: dict[tuple[str, str], str] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _last_ts: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _runner: web.AppRunner | None = None
+    _closing: asyncio.Event | None = None
 
     @property
     def api_url(self) -> str:
@@ -92,6 +118,7 @@ class FakeSlack:
         return f"{self.url}/respond/{name}"
 
     async def start(self) -> None:
+        self._closing = asyncio.Event()
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
@@ -104,17 +131,37 @@ class FakeSlack:
         self.url = f"http://{host}:{port}"
 
     async def stop(self) -> None:
+        if self._closing is not None:
+            self._closing.set()  # held answers end now, not after hang_seconds
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def fail_next(self, method: str, status: int, times: int = 1) -> None:
+    def fail_next(self, method: str, status: Fault, times: int = 1, *, target: str | None = None) -> None:
+        """The next ``times`` calls of ``method`` (about ``target`` only, when given: a
+        channel id or name, a user id, an email) fail with ``status``."""
         with self._lock:
-            self._failures.setdefault(method, []).extend([status] * times)
+            self._failures.setdefault(f"{method}|{target or ''}", []).extend([status] * times)
+
+    def refuse(self, method: str, target: str, error: str) -> None:
+        """Every ``method`` call about ``target`` (a channel id or name, a user id, an email)
+        answers ``error``, until :meth:`accept`."""
+        with self._lock:
+            self._refusals[(method, target)] = error
+
+    def accept(self, method: str, target: str) -> None:
+        with self._lock:
+            self._refusals.pop((method, target), None)
 
     def made(self, method: str | None = None, *, status: int | None = 200) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if (method is None or c.method == method)
                     and (status is None or c.status == status)]
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """What people see: every message in a conversation (or in all), in order."""
+        with self._lock:
+            chosen = [channel] if channel is not None else list(self.messages)
+            return [m for c in chosen for m in self.messages.get(c, [])]
 
     def wait_for(self, check: Callable[[FakeSlack], T], timeout: float = 10) -> T:
         """Poll until ``check`` returns something truthy (for work no drain can see)."""
@@ -126,20 +173,43 @@ class FakeSlack:
                 return result
             time.sleep(0.02)
 
-    async def _api(self, request: web.Request) -> web.Response:
+    async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = await _params(request)
-        with self._lock:
-            failures = self._failures.get(method)
-            status = failures.pop(0) if failures else 200
-        if status != 200:
-            headers = {"Retry-After": "1"} if status == 429 else {}
-            answer = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
-            self._record(Call(method, params, status, answer))
-            return web.json_response(answer, status=status, headers=headers)
-        answer = self._answer(method, params)
+        fault = self._fault(method, _targets(params))
+        if fault == "drop":
+            self._record(Call(method, params, 0, {"dropped": True}))
+            return _dropped(request)
+        if isinstance(fault, int) and fault != 200:  # 200: this call goes through (then the next fault)
+            headers = {"Retry-After": self.retry_after} if fault == 429 else {}
+            answer = {"ok": False, "error": "ratelimited" if fault == 429 else "internal_error"}
+            self._record(Call(method, params, fault, answer))
+            return web.json_response(answer, status=fault, headers=headers)
+        answer = self._refusal(method, params) or self._answer(method, params)
         self._record(Call(method, params, 200, answer))
+        if fault == "lost":
+            return _dropped(request)
+        if fault == "timeout":
+            assert self._closing is not None
+            try:
+                await asyncio.wait_for(self._closing.wait(), self.hang_seconds)
+            except asyncio.TimeoutError:
+                pass
         return web.json_response(answer)
+
+    def _fault(self, method: str, targets: list[str]) -> Fault | None:
+        with self._lock:
+            for target in [*targets, ""]:
+                failures = self._failures.get(f"{method}|{target}")
+                if failures:
+                    return failures.pop(0)
+        return self.chaos(method) if self.chaos is not None else None
+
+    def _refusal(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        targets = _targets(params)
+        with self._lock:
+            error = next((self._refusals[(method, t)] for t in targets if (method, t) in self._refusals), None)
+        return None if error is None else {"ok": False, "error": error}
 
     async def _respond(self, request: web.Request) -> web.Response:
         params = await request.json()
@@ -150,17 +220,23 @@ class FakeSlack:
         with self._lock:
             self.calls.append(call)
 
+    def _next_ts(self) -> str:
+        if self.clock is None:
+            return f"1763910{next(self._ts):03d}.000100"
+        with self._lock:
+            self._last_ts = max(self.clock().timestamp(), self._last_ts + 0.000001)
+            return f"{self._last_ts:.6f}"
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        ts = f"1763910{next(self._ts):03d}.000100"
         if method == "auth.test":
             return {"ok": True, "url": "https://ridgeview.slack.com/", "team": "Ridgeview", "user": "arbot",
                     "team_id": "T0RIDGE", "user_id": BOT_USER, "bot_id": "B0ARBOT", "is_enterprise_install": False}
-        if method in ("chat.postMessage", "chat.update"):
-            channel = channel_id(str(params.get("channel", "")))
-            return {"ok": True, "channel": channel, "ts": params.get("ts") or ts,
-                    "message": {"text": params.get("text"), "blocks": params.get("blocks"), "ts": ts}}
+        if method == "chat.postMessage":
+            return self._post(params)
+        if method == "chat.update":
+            return self._update(params)
         if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": ts}
+            return {"ok": True, "message_ts": self._next_ts()}
         if method == "users.info":
             user = str(params.get("user"))
             return self._user(user) if user in self.users else {"ok": False, "error": "user_not_found"}
@@ -171,10 +247,89 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).removeprefix("U")}}
         if method in ("views.open", "views.publish"):
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **params.get("view", {})}}
+        if method == "conversations.history":
+            return self._history(params)
+        if method == "conversations.replies":
+            return self._replies(params)
+        if method == "conversations.list":
+            with self._lock:
+                channels = [{"id": cid, "name": name} for cid, name in self.channel_names.items()]
+            return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _post(self, params: dict[str, Any]) -> dict[str, Any]:
+        given = str(params.get("channel", ""))
+        channel, ts = channel_id(given), self._next_ts()
+        message = {"type": "message", "ts": ts, "bot_id": "B0ARBOT", "text": params.get("text"),
+                   "blocks": params.get("blocks")}
+        if params.get("thread_ts"):
+            message["thread_ts"] = str(params["thread_ts"])
+        if isinstance(params.get("metadata"), dict):
+            message["metadata"] = params["metadata"]
+        with self._lock:
+            self.messages.setdefault(channel, []).append(message)
+            if channel[0] in "CG":
+                self.channel_names.setdefault(channel, given.removeprefix("#") if given != channel else channel.lower())
+        return {"ok": True, "channel": channel, "ts": ts, "message": {k: v for k, v in message.items() if k != "metadata"}}
+
+    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = channel_id(str(params.get("channel", ""))), str(params.get("ts"))
+        with self._lock:
+            found = next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+            if found is not None:
+                found.update(text=params.get("text"), blocks=params.get("blocks"), edited=True)
+        # Messages posted before this fake kept them (or by hand in a test) are updated blind.
+        return {"ok": True, "channel": channel, "ts": ts,
+                "message": {"text": params.get("text"), "blocks": params.get("blocks"), "ts": ts}}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages (and thread parents), newest first, as conversations.history."""
+        channel = str(params.get("channel", ""))
+        with self._lock:
+            known = channel in self.messages or channel in self.channel_names
+            found = [m for m in self.messages.get(channel, []) if m.get("thread_ts") in (None, m["ts"])]
+        if not known and not channel.startswith("D"):
+            return {"ok": False, "error": "channel_not_found"}
+        return _page(list(reversed(found)), params)
+
+    def _replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A thread, parent first, oldest first, as conversations.replies."""
+        channel, parent = str(params.get("channel", "")), str(params.get("ts", ""))
+        with self._lock:
+            found = [m for m in self.messages.get(channel, []) if m["ts"] == parent or m.get("thread_ts") == parent]
+        if not found:
+            return {"ok": False, "error": "thread_not_found"}
+        return _page(found, params)
 
     def _user(self, user_id: str) -> dict[str, Any]:
         return {"ok": True, "user": {"id": user_id, "name": user_id.lower(), "profile": {"email": self.users[user_id]}}}
+
+
+def _targets(params: dict[str, Any]) -> list[str]:
+    """What a call is about: its channel (as given and as an id), user or email."""
+    given = [str(params[k]) for k in ("channel", "users", "user", "email") if params.get(k)]
+    return given + [channel_id(t) for t in given if "@" not in t]
+
+
+def _page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """One page of ``messages`` newer than ``oldest``, by ``limit`` and ``cursor``; metadata
+    only with ``include_all_metadata``, as Slack."""
+    oldest = float(params.get("oldest") or 0)
+    kept = [m for m in messages if float(m["ts"]) > oldest]
+    start = int(params.get("cursor") or 0)
+    limit = int(params.get("limit") or 100)
+    metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+    page = [m if metadata else {k: v for k, v in m.items() if k != "metadata"} for m in kept[start:start + limit]]
+    more = start + limit < len(kept)
+    return {"ok": True, "messages": page, "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+
+def _dropped(request: web.Request) -> web.StreamResponse:
+    """Close the connection without an answer, as a network cut does."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=200)
 
 
 def channel_id(channel: str) -> str:

@@ -11,9 +11,11 @@ names the channel (``finance``): ``chat.update`` and thread replies need the id.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -43,12 +45,35 @@ def retry_handlers() -> list[RetryHandler]:
 
 
 def web_client(settings: SlackSettings, *, outbox: bool = False) -> WebClient:
-    """The fast path's client retries in place; the outbox's only retries a dropped connection
-    once, and leaves 429s and 5xx to the dispatcher, which reschedules the entry instead of
-    holding a worker asleep (and so holding up nobody else)."""
-    handlers = [ConnectionErrorRetryHandler(max_retry_count=1)] if outbox else retry_handlers()
+    """The fast path's client retries in place. The outbox's never does: a 429 or a 5xx is
+    rescheduled by the dispatcher instead of holding a worker asleep, and a connection dropped
+    after Slack may already have posted must not be blindly sent again; the dispatcher's retry
+    first looks for the earlier attempt (:meth:`SlackMessenger.post` with ``unsure_since``)."""
+    handlers: list[RetryHandler] = [] if outbox else retry_handlers()
     return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=TIMEOUT_SECONDS,
                      retry_handlers=handlers)
+
+
+OUTBOX_EVENT = "arbot_outbox"  # the metadata event type that carries an outbox entry's key
+LOOKUP_MARGIN = timedelta(minutes=5)  # clocks disagree a little; look a bit before the entry was queued
+LOOKUP_PAGE_SIZE = 100
+LOOKUP_PAGES = 10  # at most 1,000 messages since the entry was queued: a busy channel, not a firehose
+CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{2,}")
+
+
+def outbox_metadata(key: str, part: int) -> dict[str, Any]:
+    """Slack message metadata naming outbox entry ``key`` (and which part of a long reply)."""
+    return {"event_type": OUTBOX_EVENT, "event_payload": {"key": key, "part": part}}
+
+
+def _outbox_part(message: dict[str, Any], key: str) -> int | None:
+    """Which part of entry ``key`` this history message is, if it is one."""
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    if metadata.get("event_type") != OUTBOX_EVENT or payload.get("key") != key:
+        return None
+    part = payload.get("part", 0)
+    return part if isinstance(part, int) else 0
 
 
 RESPONSE_URL_USES = 5  # Slack accepts at most five messages through one response_url
@@ -119,37 +144,117 @@ class AnswerTo:
 class SlackMessenger:
     """Posts, updates and direct messages through ``chat.postMessage`` / ``chat.update`` /
     ``conversations.open``, and answers askers (:meth:`answer`). Failures come out as the
-    core's :class:`DeliveryFailed`, which the outbox retries or reports."""
+    core's :class:`DeliveryFailed`, which the outbox retries or reports. Every post from the
+    outbox carries its entry's key, so a retry can find an earlier attempt that landed."""
+
+    finds_earlier_attempts = True  # the dispatcher passes ``key`` and ``unsure_since``
 
     def __init__(self, client: WebClient, identity: SlackIdentity) -> None:
         self.client = client
         self.identity = identity
         self._dm_channels: dict[str, str] = {}
+        self._channel_ids: dict[str, str] = {}  # a channel as the team file names it -> its id
 
-    def post(self, where: Where, reply: Reply) -> PostedRef:
+    def post(self, where: Where, reply: Reply, *, key: str | None = None,
+             unsure_since: datetime | None = None) -> PostedRef:
         """Post in a channel or thread; a reply too long for one message continues in more,
-        and the first (which carries the buttons and the mentions) is the one reported."""
-        with _as_delivery_failure():
-            return self._post(where, reply)
+        and the first (which carries the buttons and the mentions) is the one reported.
 
-    def _post(self, where: Where, reply: Reply) -> PostedRef:
+        ``key`` (the outbox entry's) goes along as message metadata. ``unsure_since`` says an
+        earlier attempt may have landed (a dispatcher died mid-send, a connection dropped after
+        Slack took the post): the conversation is searched first, and only the parts not found
+        there are posted, so a retry never shows a message twice."""
+        with _as_delivery_failure():
+            return self._post(where, reply, key=key, unsure_since=unsure_since)
+
+    def _post(self, where: Where, reply: Reply, *, key: str | None = None,
+              unsure_since: datetime | None = None) -> PostedRef:
+        landed = self._landed(where, key, unsure_since) if key and unsure_since else {}
         first: PostedRef | None = None
         for n, message in enumerate(render(reply)):
-            payload = _payload(self._mentioning(reply, message) if n == 0 else message)
-            response = self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread, **payload)
+            if n in landed:
+                channel, ts = landed[n]
+            else:
+                payload = _payload(self._mentioning(reply, message) if n == 0 else message)
+                if key:
+                    payload["metadata"] = outbox_metadata(key, n)
+                response = self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread, **payload)
+                channel, ts = str(response["channel"]), str(response["ts"])
+                self._channel_ids.setdefault(where.channel, channel)
             if first is None:
-                first = PostedRef(where=Where(str(response["channel"]), where.thread),
-                                  message_id=str(response["ts"]))
+                first = PostedRef(where=Where(channel, where.thread), message_id=ts)
         assert first is not None  # render always gives at least the title
         return first
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
+        """Replace a posted message; doing it twice shows the same thing, so a retry needs no
+        look-up."""
         with _as_delivery_failure():
             self.client.chat_update(channel=ref.where.channel, ts=ref.message_id, **_payload(render_one(reply)))
 
-    def direct(self, email: str, reply: Reply) -> PostedRef:
+    def direct(self, email: str, reply: Reply, *, key: str | None = None,
+               unsure_since: datetime | None = None) -> PostedRef:
         with _as_delivery_failure():
-            return self._post(Where(self.dm_channel(email)), reply)
+            return self._post(Where(self.dm_channel(email)), reply, key=key, unsure_since=unsure_since)
+
+    # -- finding an earlier attempt ------------------------------------------------------------
+
+    def _landed(self, where: Where, key: str, since: datetime) -> dict[int, tuple[str, str]]:
+        """The parts of outbox entry ``key`` already in the conversation: part -> (channel, ts).
+
+        Reads the channel's history (or the thread's replies) since shortly before the entry
+        was queued, with ``include_all_metadata``. A look-up Slack refuses for good (the scope
+        is missing, the bot may post but not read there) cannot tell, and the post goes out: a
+        possible repeat beats a lost message. A 429, 5xx or timeout on the look-up is raised,
+        so the entry waits for the next attempt instead of posting blind."""
+        oldest = f"{(since - LOOKUP_MARGIN).timestamp():.6f}"
+        try:
+            channel = self._channel_id(where.channel)
+            if channel is None:
+                return {}  # Slack knows no such channel: nothing was posted there
+            return self._search(channel, where.thread, key, oldest)
+        except SlackApiError as exc:
+            if delivery_failure(exc).permanent:
+                log.warning("cannot look for earlier attempts of %s in %s (%s); sending it again",
+                            key, channel, exc.response.get("error"))
+                return {}
+            raise
+
+    def _search(self, channel: str, thread: str | None, key: str, oldest: str) -> dict[int, tuple[str, str]]:
+        found: dict[int, tuple[str, str]] = {}
+        cursor: str | None = None
+        for _ in range(LOOKUP_PAGES):
+            params: dict[str, Any] = {"channel": channel, "oldest": oldest, "limit": LOOKUP_PAGE_SIZE,
+                                      "include_all_metadata": True, "cursor": cursor}
+            response = (self.client.conversations_replies(ts=thread, **params) if thread
+                        else self.client.conversations_history(**params))
+            for message in response.get("messages") or []:
+                part = _outbox_part(message, key)
+                if part is not None:
+                    found.setdefault(part, (channel, str(message["ts"])))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not response.get("has_more") or not cursor:
+                break
+        return found
+
+    def _channel_id(self, name: str) -> str | None:
+        """The id of channel ``name`` (the team file may name it): history needs the id."""
+        if CHANNEL_ID.fullmatch(name):
+            return name
+        if name not in self._channel_ids:
+            wanted = name.removeprefix("#")
+            cursor: str | None = None
+            for _ in range(LOOKUP_PAGES):
+                response = self.client.conversations_list(types="public_channel,private_channel",
+                                                          exclude_archived=True, limit=1000, cursor=cursor)
+                for channel in response.get("channels") or []:
+                    if channel.get("name") == wanted:
+                        self._channel_ids[name] = str(channel["id"])
+                        return self._channel_ids[name]
+                cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    return None
+        return self._channel_ids.get(name)
 
     def _mentioning(self, reply: Reply, message: SlackMessage) -> SlackMessage:
         """The first message with a line that mentions ``reply.mentions`` (``<@U…>``), so their

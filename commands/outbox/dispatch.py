@@ -16,9 +16,29 @@ Each entry is settled in its own transaction with the outcome:
 - permanent failure (unknown user, bot not in the channel, no conversation): marked failed and
   reported once in the admins channel with what to do; ``arbot outbox retry`` requeues it.
 
-A process killed after the claim and before the send leaves the entry claimed; when the lease
-ends another round takes it, so nothing is lost. Killed after the send and before the settle,
-the platform has the message and the row does not know: that one message goes out twice.
+Right before each send the dispatcher renews its claim on the entry (one short UPDATE that
+only succeeds while the claim is still its own). A lane that takes longer than the lease (a
+long list paced into one channel, a slow platform) therefore never sends an entry that another
+replica has taken over meanwhile: the second one sends it, the first lets it go.
+
+Crashes. A process killed after the claim and before the send leaves the entry claimed; when
+the lease ends another round takes it, so nothing is lost. Killed after the send and before the
+settle, the platform has the message and the row does not know. Such an entry, taken back after
+its lease ran out, and any entry retried after an earlier failed attempt, is *unsure*: an
+earlier attempt may have landed (a timeout or a dropped connection after the platform took the
+post looks just like one that did not). A sender that can look (``finds_earlier_attempts``)
+gets the entry's key with every post and ``unsure_since`` on an unsure one:
+
+- Slack: every post carries message metadata ``{"event_type": "arbot_outbox", "event_payload":
+  {"key": ..., "part": n}}``; an unsure entry first reads the conversation (history, or the
+  thread's replies) since it was queued and settles as sent with the message found, posting
+  only what is missing. Card updates (``chat.update``) are the same when repeated. So on Slack
+  a crash between commit and send loses nothing and sends nothing twice. The exceptions: a
+  history Slack will not let the bot read (a missing scope) is logged and the post goes out,
+  since a possible repeat beats a lost message.
+- Teams: the Bot Connector has no way to ask what the bot sent in a conversation, so there is
+  nothing to look in. An unsure entry is sent again: after a crash in that small window (or a
+  timeout after Teams took the message) a Teams message can appear twice. Nothing is lost.
 """
 
 from __future__ import annotations
@@ -63,10 +83,11 @@ class RoundReport:
     failed: int = 0
     skipped: int = 0
     deferred: int = 0
+    taken_over: int = 0  # claims another dispatcher took after this one's lease ran out
 
     @property
     def settled(self) -> int:
-        return self.sent + self.retried + self.failed + self.skipped + self.deferred
+        return self.sent + self.retried + self.failed + self.skipped + self.deferred + self.taken_over
 
 
 @dataclass
@@ -87,7 +108,7 @@ class Dispatcher:
     def run_once(self) -> RoundReport:
         """Claim what is due and deliver it; never raises for a delivery problem."""
         report = RoundReport()
-        entries = self.claim()
+        entries, unsure = self._claim()
         if not entries:
             return report
         lanes: dict[tuple[str, str], list[OutboxEntry]] = {}
@@ -95,10 +116,11 @@ class Dispatcher:
             lanes.setdefault(_lane(entry), []).append(entry)
         if len(lanes) == 1 or self.workers <= 1:
             for lane, queued in lanes.items():
-                self._work_lane(lane, queued, report)
+                self._work_lane(lane, queued, unsure, report)
         else:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(lanes))) as pool:
-                for future in [pool.submit(self._work_lane, lane, queued, report) for lane, queued in lanes.items()]:
+                for future in [pool.submit(self._work_lane, lane, queued, unsure, report)
+                               for lane, queued in lanes.items()]:
                     future.result()
         return report
 
@@ -107,53 +129,66 @@ class Dispatcher:
         total = RoundReport()
         for _ in range(rounds):
             report = self.run_once()
-            for name in ("sent", "retried", "failed", "skipped", "deferred"):
+            for name in ("sent", "retried", "failed", "skipped", "deferred", "taken_over"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
-            if report.settled == 0 or report.settled == report.deferred + report.retried:
+            if report.settled == 0 or report.settled == report.deferred + report.retried + report.taken_over:
                 break
         return total
 
     # -- claiming -----------------------------------------------------------------------------
 
     def claim(self) -> list[OutboxEntry]:
+        """Take the due entries for a lease (what a round does first)."""
+        return self._claim()[0]
+
+    def _claim(self) -> tuple[list[OutboxEntry], frozenset[int]]:
+        """The claimed entries, and the ids of the unsure ones: taken back from a dispatcher
+        whose lease ran out mid-send, or tried before (see the module docstring)."""
         now = self.ctx.clock.now()
         token = f"{self.name}:{uuid.uuid4().hex[:8]}"
         claimable = and_(OutboxEntry.platform.in_(list(self.senders)), or_(
             and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= now),
             and_(OutboxEntry.status == SENDING, OutboxEntry.claimed_until < now)))
         with self.ctx.sessions.begin() as session:
-            ids = list(session.scalars(select(OutboxEntry.id).where(claimable).order_by(OutboxEntry.id)
-                                       .limit(self.batch).with_for_update(skip_locked=True)))
-            if not ids:
-                return []
+            due = session.execute(select(OutboxEntry.id, OutboxEntry.status, OutboxEntry.attempts)
+                                  .where(claimable).order_by(OutboxEntry.id)
+                                  .limit(self.batch).with_for_update(skip_locked=True)).all()
+            if not due:
+                return [], frozenset()
+            ids = [row.id for row in due]
+            unsure = frozenset(row.id for row in due if row.status == SENDING or row.attempts > 0)
             session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids), claimable).values(
                 status=SENDING, claimed_by=token, claimed_until=now + timedelta(seconds=self.lease_seconds)))
             claimed = list(session.scalars(select(OutboxEntry).where(
                 OutboxEntry.id.in_(ids), OutboxEntry.claimed_by == token).order_by(OutboxEntry.id)))
             session.expunge_all()
-        return claimed
+        return claimed, unsure
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _work_lane(self, lane: tuple[str, str], entries: list[OutboxEntry], report: RoundReport) -> None:
+    def _work_lane(self, lane: tuple[str, str], entries: list[OutboxEntry], unsure: frozenset[int],
+                   report: RoundReport) -> None:
         for entry in entries:
             try:
-                outcome = self._deliver(lane, entry)
+                outcome = self._deliver(lane, entry, unsure=entry.id in unsure)
             except Exception:  # one entry's bug must not stop the lane, nor the round
                 log.exception("outbox entry %s: unexpected failure", entry.id)
                 outcome = _Failure(DeliveryFailed("unexpected error (see the log)", permanent=False))
             with self._lock:
                 setattr(report, outcome.counter, getattr(report, outcome.counter) + 1)
 
-    def _deliver(self, lane: tuple[str, str], entry: OutboxEntry) -> _Outcome:
+    def _deliver(self, lane: tuple[str, str], entry: OutboxEntry, *, unsure: bool = False) -> _Outcome:
         reply = decode(entry.payload)
         messenger = self.senders[entry.platform]
         target = self._tracked(entry)
         if isinstance(target, _Outcome):
             return self._settle(entry, target)
         self._pace(lane, entry.platform)
+        if not self._renew(entry):
+            log.info("outbox entry %s: taken over by another dispatcher before it was sent", entry.id)
+            return _TakenOver()
         try:
-            ref = self._send(entry, messenger, reply, target)
+            ref = self._send(entry, messenger, reply, target, unsure=unsure)
         except DeliveryFailed as exc:
             return self._settle(entry, _Failure(exc))
         return self._settle(entry, _Sent(ref))
@@ -176,16 +211,29 @@ class Dispatcher:
             return _Skipped(f"{key} was never posted")
         return None  # to the fallback destination, as a new message
 
-    def _send(self, entry: OutboxEntry, messenger: Messenger, reply: Reply, target: PostedRef | None) -> PostedRef:
+    def _renew(self, entry: OutboxEntry) -> bool:
+        """Extend this dispatcher's claim right before the send; False when the claim is gone
+        (its lease ran out while the lane worked through earlier entries, and another
+        dispatcher took the entry): then that one sends it, not this one."""
+        until = self.ctx.clock.now() + timedelta(seconds=self.lease_seconds)
+        with self.ctx.sessions.begin() as session:
+            renewed = session.execute(update(OutboxEntry).where(
+                OutboxEntry.id == entry.id, OutboxEntry.claimed_by == entry.claimed_by,
+                OutboxEntry.status == SENDING).values(claimed_until=until)).rowcount
+        return renewed == 1
+
+    def _send(self, entry: OutboxEntry, messenger: Messenger, reply: Reply, target: PostedRef | None, *,
+              unsure: bool = False) -> PostedRef:
         if entry.kind == "update" and target is not None:
-            messenger.update(target, reply)
+            messenger.update(target, reply)  # the same content again: safe to repeat
             return target
+        keyed = _keyed(messenger, entry, unsure=unsure)
         if target is not None:
-            return messenger.post(target.thread(), reply)
+            return keyed.post(target.thread(), reply)
         if entry.kind == "direct" or (reply.to_user is not None and entry.kind == "update"):
-            return messenger.direct(entry.destination, reply)
+            return keyed.direct(entry.destination, reply)
         thread = reply.where.thread if reply.where is not None else None
-        return messenger.post(Where(entry.destination, thread), reply)
+        return keyed.post(Where(entry.destination, thread), reply)
 
     def _pace(self, lane: tuple[str, str], platform: str) -> None:
         gap = self.pacing.get(platform, 0.0)
@@ -218,6 +266,27 @@ class Dispatcher:
         return max(wait, retry_after or 0.0)
 
 
+@dataclass(frozen=True)
+class _Keyed:
+    """A sender's post and direct with the entry's key (and, when unsure, since when to look
+    for an earlier attempt), for senders that can find what they sent; others get neither."""
+
+    messenger: Messenger
+    kwargs: dict[str, object]
+
+    def post(self, where: Where, reply: Reply) -> PostedRef:
+        return self.messenger.post(where, reply, **self.kwargs)  # type: ignore[call-arg]
+
+    def direct(self, email: str, reply: Reply) -> PostedRef:
+        return self.messenger.direct(email, reply, **self.kwargs)  # type: ignore[call-arg]
+
+
+def _keyed(messenger: Messenger, entry: OutboxEntry, *, unsure: bool) -> _Keyed:
+    if not getattr(messenger, "finds_earlier_attempts", False):
+        return _Keyed(messenger, {})
+    return _Keyed(messenger, {"key": entry.key, "unsure_since": entry.created_at if unsure else None})
+
+
 def _lane(entry: OutboxEntry) -> tuple[str, str]:
     """Entries that must go in order: one conversation (a channel, a person, a card's channel)."""
     return entry.platform, entry.replaces_key or entry.thread_key or f"{entry.kind}:{entry.destination}"
@@ -248,6 +317,12 @@ class _Deferred(_Outcome):
 
     def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
         row.status, row.next_attempt_at = PENDING, now + timedelta(seconds=WAIT_FOR_TRACKED_SECONDS)
+
+
+class _TakenOver(_Outcome):
+    """Another dispatcher holds the entry now; nothing to settle here."""
+
+    counter = "taken_over"
 
 
 @dataclass
