@@ -12,7 +12,7 @@ import logging
 import pkgutil
 import secrets
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -23,10 +23,13 @@ from commands import messages
 from commands.context import AppContext
 from commands.delivery import tracked_key
 from commands.outbox.entries import enqueue
-from commands.handlers.registry import Actor, ParseEnv, Registry
+from commands.handlers.registry import Actor, Command, ParseEnv, Registry
 from commands.messages import ChatUser, Incoming, Reply
+from commands.parsing import decisions
 from commands.parsing.text import clean_text, quote
 from commands.refusal import Refusal
+from commands.workflows.approvals import request_id_of
+from commands.workflows.payment_card import confirmation_id_of
 from storage.models import TeamMember
 
 log = logging.getLogger(__name__)
@@ -95,17 +98,52 @@ def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
     text = clean_text(incoming.text or "").strip()
     if not text:
         return Refusal("say `help` to see what I can do")
+    key = tracked_key(session, incoming.where)
+    card_command = _decision_command(key, text, registry)
+    if card_command is not None:
+        return _run(card_command, text, session, ctx, incoming, actor, registry)
     word, *rest = text.split(maxsplit=1)
-    args = rest[0] if rest else ""
     command = registry.find(word)
     if command is None:
-        if tracked_key(session, incoming.where) is not None:
+        if key is not None:
             return []  # people talking in a request's thread: discussion, not a command
         return _unknown(word, registry)
+    return _run(command, rest[0] if rest else "", session, ctx, incoming, actor, registry)
+
+
+def _run(command: Command[Any], args: str, session: Session, ctx: AppContext, incoming: Incoming,
+         actor: Actor, registry: Registry) -> list[Reply] | Refusal:
     request = command.parse(args, ParseEnv(session, ctx, incoming, actor, registry))
     if isinstance(request, Refusal):
         return request.with_usage(command.usage)
     return command.handle(request, actor, ctx, session=session)
+
+
+# The command that reads typed decisions for each kind of card, by the card's tracked key.
+_CARD_COMMANDS: tuple[tuple[Callable[[str | None], int | None], str], ...] = (
+    (request_id_of, "approve"), (confirmation_id_of, "confirm"))
+
+
+def _decision_command(key: str | None, text: str, registry: Registry) -> Command[Any] | None:
+    """In a card's thread, a line that reads as a decision (taken or doubtful) goes to the
+    card's own command whatever word it starts with ("Approved.", "Thanks, confirmed"), so it
+    is decided or answered with how to say it instead of passing as talk. Anything else in the
+    thread is a command or talk, as everywhere."""
+    name = next((name for card_id, name in _CARD_COMMANDS if card_id(key) is not None), None)
+    if name is None or decisions.read(text) is None:
+        return None
+    return registry.find(name)
+
+
+def wanted_in_thread(text: str, registry: Registry | None = None) -> bool:
+    """Whether a line typed in a thread under one of the bot's posts is for the bot: it starts
+    with a command word, or it reads like a decision. Adapters that see every message in a
+    thread use it to pass these on and leave the team's talk alone."""
+    text = clean_text(text).strip()
+    if not text:
+        return False
+    found = (registry if registry is not None else default_registry()).find(text.split(maxsplit=1)[0])
+    return found is not None or decisions.read(text) is not None
 
 
 def _cleaned(value: Mapping[str, Any]) -> dict[str, Any]:

@@ -71,12 +71,17 @@ def thread_posts(chat: Conversation, card: Sent) -> list[Reply]:
 
 def decide(chat: Conversation, email: str, card: Sent, how: str, *, approve: bool = True,
            reason: str = "") -> Reply:
-    """One decision by button or by a reply in the card's thread; the decider's one answer."""
+    """One decision by button or by a reply in the card's thread; the decider's one answer. A
+    decision typed in the thread is confirmed there by its note to the requester, not twice."""
     if how == "button":
         replies = chat.click(email, card, "Approve" if approve else "Reject", **({"reason": reason} if reason else {}))
     else:
         text = ("approve" if approve else "reject") + (f" because {reason}" if reason else "")
+        before = len(thread_posts(chat, card))
         replies = chat.reply_in_thread(email, card, text)
+        if not replies:
+            [note] = thread_posts(chat, card)[before:]
+            return note
     assert len(replies) == 1, replies
     return replies[0]
 

@@ -1,31 +1,38 @@
 """Finance's answers to a payment confirmation: the card's buttons (Confirm, Not received,
-Partial) and the same answers typed in the card's thread (``confirm``, ``not received`` or
-``notreceived``, ``partial <amount>``).
+Partial) and the same answers typed in the card's thread the way finance writes them
+("Confirmed!", "received it, thanks", "Not received :(", "partial $500").
 
-A thread is where finance and the collector also talk, so a line there is an answer only when
-it is exactly one of those forms; "confirm with the bank first?" is conversation and gets no
-reply. Outside a tracked thread the same words are refused with where to type them."""
+A thread is where finance and the collector also talk, so what is taken, what is answered with
+how to say it, and what is left alone as conversation is decided by one reader,
+:mod:`commands.parsing.decisions`. An amount is taken only after ``partial``, or after
+``confirm`` when it is the claim itself: "confirm 500" on an $800 claim is asked again, never
+guessed. Outside a tracked thread the same words are refused with where to type them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.delivery import tracked_key
+from commands.handlers.common import money
 from commands.handlers.registry import Actor, ActionHandler, ButtonAction, Command, ParseEnv, Parser, Registry
 from commands.messages import Reply
-from commands.parsing.amounts import read_amount
-from commands.parsing.text import clean_text
+from commands.parsing import decisions
+from commands.parsing.amounts import parse_amount
+from commands.parsing.decisions import PAYMENT_VERDICTS, Doubtful, Verdict
+from commands.parsing.text import quote
 from commands.refusal import Refusal
 from commands.workflows.payment_card import CONFIRM, NOT_RECEIVED, PARTIAL, confirmation_id_of
 from commands.workflows.payments import Decision, decide
-from storage.models import ConfirmationStatus
+from storage.models import ConfirmationStatus, Customer, PaymentConfirmation
 
 _WHERE = "in the thread of a payment card in the finance channel (or press the card's button)"
+_OUTCOMES = {Verdict.CONFIRM: ConfirmationStatus.CONFIRMED, Verdict.NOT_RECEIVED: ConfirmationStatus.NOT_RECEIVED,
+             Verdict.PARTIAL: ConfirmationStatus.PARTIAL}
 
 
 @dataclass(frozen=True)
@@ -58,23 +65,74 @@ def _id_from_button(value: dict[str, Any]) -> int | Refusal:
     return Refusal("that button doesn't say which payment confirmation it is for")
 
 
-def _typed(exact: Callable[[str, str], bool], outcome: ConfirmationStatus,
-           usage: str) -> Parser[ThreadAnswer]:
-    """A parser for one typed answer: ``exact(word, args)`` says whether the line is that answer."""
+def _typed(usage: str) -> Parser[ThreadAnswer]:
+    """The parser every typed answer shares: the whole line is read, whichever word it starts
+    with, since "Thanks, confirmed" and "not received" are the same kind of line."""
     def parse(args: str, env: ParseEnv) -> ThreadAnswer | Refusal:
-        text = clean_text(args).strip()
         key = tracked_key(env.session, env.incoming.where)
-        word = clean_text(env.incoming.text or "").split(maxsplit=1)[0].lower()
-        if not exact(word, text):
-            if key is not None:
-                return ThreadAnswer(None)
+        if key is None:
             return Refusal(f"type `{usage}` {_WHERE}")
+        text = env.incoming.text or ""
         confirmation_id = confirmation_id_of(key)
         if confirmation_id is None:
+            if decisions.read(text) is None:
+                return ThreadAnswer(None)
             return Refusal(f"this is not a payment confirmation's thread; type `{usage}` {_WHERE}")
-        partial = text if outcome is ConfirmationStatus.PARTIAL else None
-        return ThreadAnswer(Decision(confirmation_id, outcome, partial))
+        return read_typed(env.session, text, confirmation_id)
     return parse
+
+
+def read_typed(session: Session, text: str, confirmation_id: int) -> ThreadAnswer | Refusal:
+    """Finance's line in a card's thread: an answer, a question back with how to say it, or talk."""
+    reading = decisions.read(text)
+    if reading is None:
+        return ThreadAnswer(None)
+    claim = _claim(session, confirmation_id)
+    if isinstance(reading, Doubtful):
+        return _not_answered(text, reading.verdict, reading.why, claim)
+    if reading.verdict not in PAYMENT_VERDICTS:
+        return _not_answered(text, reading.verdict, "this card asks whether the money arrived", claim)
+    if reading.verdict is Verdict.CONFIRM and reading.amount is not None:
+        mismatch = _not_the_claim(reading.amount, claim)
+        if mismatch is not None:
+            return _not_answered(text, Verdict.CONFIRM, mismatch, claim)
+    partial = reading.amount if reading.verdict is Verdict.PARTIAL else None
+    return ThreadAnswer(Decision(confirmation_id, _OUTCOMES[reading.verdict], partial))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the collector said arrived, to check "confirm <amount>" against and to show."""
+
+    amount: Decimal
+    currency: str
+    shown: str
+
+
+def _claim(session: Session, confirmation_id: int) -> Claim | None:
+    confirmation = session.get(PaymentConfirmation, confirmation_id)
+    if confirmation is None:
+        return None
+    customer = session.get_one(Customer, confirmation.customer_id)
+    return Claim(confirmation.amount, customer.currency, money(customer, confirmation.amount))
+
+
+def _not_the_claim(amount: str, claim: Claim | None) -> str | None:
+    """Why "confirm <amount>" cannot be taken, or None when the amount is the claim itself."""
+    read = parse_amount(amount)
+    if claim is None or isinstance(read, Refusal):
+        return f"I can't read {quote(amount)} as the claimed amount"
+    if read.value != claim.amount or read.currency not in (None, claim.currency):
+        return f"the claim is {claim.shown}, not {amount}"
+    return None
+
+
+def _not_answered(text: str, verdict: Verdict | None, why: str, claim: Claim | None) -> Refusal:
+    """Nothing answered, said with what was read and the words that would answer."""
+    of = f" (all {claim.shown} arrived)" if claim else ""
+    less = f" (less than {claim.shown})" if claim else ""
+    return Refusal(f"Not answered: {why}. To answer, reply here with `confirm`{of}, `not received`, "
+                   f"or `partial <amount>`{less}", understood=f"{quote(text)} as {decisions.describe(verdict)}")
 
 
 def _answer(request: ThreadAnswer, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
@@ -83,31 +141,16 @@ def _answer(request: ThreadAnswer, actor: Actor, ctx: AppContext, *, session: Se
     return decide(session, ctx, decision=request.decision, actor=actor)
 
 
-def _is_confirm(word: str, args: str) -> bool:
-    return args == ""
-
-
-def _is_not_received(word: str, args: str) -> bool:
-    rest = args.lower().rstrip(".!")
-    return rest == "received" if word == "not" else rest == ""
-
-
-def _is_partial(word: str, args: str) -> bool:
-    """``partial 500`` (or ``partial`` alone, which is then asked for its amount)."""
-    first = args.split(maxsplit=1)[0] if args else ""
-    return not args or read_amount(args) is not None or read_amount(first) is not None
-
-
 COMMANDS = (
-    Command(name="confirm", usage="confirm", parse=_typed(_is_confirm, ConfirmationStatus.CONFIRMED, "confirm"),
+    Command(name="confirm", usage="confirm", parse=_typed("confirm"),
             handle=_answer, summary="Finance: the claimed payment arrived (type it in the payment card's thread).",
-            examples=("confirm",)),
+            examples=("confirm", "Confirmed, thanks")),
     Command(name="notreceived", usage="not received", aliases=("not",),
-            parse=_typed(_is_not_received, ConfirmationStatus.NOT_RECEIVED, "not received"), handle=_answer,
+            parse=_typed("not received"), handle=_answer,
             summary="Finance: the claimed payment has not arrived (in the payment card's thread).",
             examples=("not received", "notreceived")),
     Command(name="partial", usage="partial <amount>",
-            parse=_typed(_is_partial, ConfirmationStatus.PARTIAL, "partial <amount>"), handle=_answer,
+            parse=_typed("partial <amount>"), handle=_answer,
             summary="Finance: only part of the claimed payment arrived (in the payment card's thread).",
             examples=("partial 500", "partial $1,250.50")),
 )

@@ -1,8 +1,12 @@
 """Deciding approval requests: the Approve / Reject buttons on an approval card, and the same
-typed as a reply in the card's thread (``approve [because ...]``, ``reject because <reason>``).
+typed as a reply in the card's thread the way approvers write it ("Approved.", "ok approved
+thanks", "rejected - they paid yesterday", "pls reject: duplicate"); see
+:mod:`commands.parsing.decisions` for what is taken, what is doubtful and what is talk.
 
-Button data only says which request was clicked; whether the person may decide it is checked
-from their roles in the team file, in :func:`commands.workflows.approvals.decide`."""
+A doubtful line is answered with what was understood and how to say it, and decides nothing;
+talk gets no reply. Button data and typed words only say which request is meant; whether the
+person may decide it is checked from their roles in the team file, in
+:func:`commands.workflows.approvals.decide`."""
 
 from __future__ import annotations
 
@@ -16,13 +20,17 @@ from commands.context import AppContext
 from commands.delivery import tracked_key
 from commands.handlers.registry import ActionHandler, Actor, ButtonAction, Command, ParseEnv, Parser, Registry
 from commands.messages import Reply
+from commands.parsing import decisions
+from commands.parsing.decisions import APPROVAL_VERDICTS, Doubtful, Verdict
 from commands.parsing.notes import read_note
+from commands.parsing.text import quote
 from commands.refusal import Refusal
 from commands.workflows.approval_card import APPROVE_ACTION, REJECT_ACTION
-from commands.workflows.approvals import decide, request_id_of
+from commands.workflows.approvals import decide, request_id_of, track_key
 
-# "approve because ...", "reject: ...", "reject - ..." all introduce the reason.
+# "approve because ...", "reject: ...", "reject - ..." all introduce the reason (button forms).
 _REASON_LEAD = re.compile(r"^(?:because\b|[:\-\u2013\u2014])\s*", re.IGNORECASE)
+HOW_TO = "reply here with `approve` (or `approve because <note>`) or `reject because <reason>`"
 
 
 @dataclass(frozen=True)
@@ -32,25 +40,66 @@ class Decision:
     reason: str | None
 
 
-def _parse(approve: bool) -> Parser[Decision]:
-    def parse(args: str, env: ParseEnv) -> Decision | Refusal:
+@dataclass(frozen=True)
+class ThreadLine:
+    """A line typed in an approval card's thread: a decision, or None when it is talk."""
+
+    decision: Decision | None
+
+
+def _parse(approve: bool) -> Parser[ThreadLine]:
+    def parse(args: str, env: ParseEnv) -> ThreadLine | Refusal:
         word = "approve" if approve else "reject"
         request_id = request_id_of(tracked_key(env.session, env.incoming.where))
         if request_id is None:
             return Refusal(f"`{word}` works as a reply in the thread of an approval card "
                            f"(#{env.ctx.team.workflow.channels.approvals}); use the card's buttons or reply there")
-        reason = _reason(args)
-        return reason if isinstance(reason, Refusal) else Decision(request_id, approve, reason)
+        return read_typed(env.incoming.text or "", request_id)
     return parse
+
+
+def read_typed(text: str, request_id: int) -> ThreadLine | Refusal:
+    """The whole line, read as approvers write it: taken, answered with how to say it, or talk."""
+    reading = decisions.read(text)
+    if reading is None:
+        return ThreadLine(None)
+    if isinstance(reading, Doubtful):
+        return _not_decided(text, reading.verdict, reading.why)
+    if reading.verdict not in APPROVAL_VERDICTS:
+        return _not_decided(text, reading.verdict, "this card asks for approve or reject")
+    reason = read_note(reading.note or "")
+    if isinstance(reason, Refusal):
+        return reason
+    return ThreadLine(Decision(request_id, reading.verdict is Verdict.APPROVE, reason))
+
+
+def _not_decided(text: str, verdict: Verdict | None, why: str) -> Refusal:
+    """Nothing decided, said with what was read and the words that would decide it."""
+    return Refusal(f"Not decided: {why}. To decide, {HOW_TO}",
+                   understood=f"{quote(text)} as {decisions.describe(verdict)}")
 
 
 def _reason(text: str) -> str | None | Refusal:
     return read_note(_REASON_LEAD.sub("", text.strip(), count=1))
 
 
-def handle(request: Decision, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
-    return decide(session, ctx, request_id=request.request_id, actor=actor, approve=request.approve,
-                  reason=request.reason)
+def handle(request: ThreadLine, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
+    """Decide a typed decision. The decision's note in the card's thread (mentioning the
+    requester) is what the typist sees; the workflow's answer to the asker says the same, so in
+    a thread it is left out rather than posted twice."""
+    decision = request.decision
+    if decision is None:
+        return []
+    replies = decide(session, ctx, request_id=decision.request_id, actor=actor, approve=decision.approve,
+                     reason=decision.reason)
+    return replies if isinstance(replies, Refusal) else without_echo(replies, track_key(decision.request_id))
+
+
+def without_echo(replies: list[Reply], card: str) -> list[Reply]:
+    """``replies`` less the asker's answers that repeat a headline already going into ``card``'s
+    thread, where the asker typed."""
+    in_thread = {r.title for r in replies if r.thread_of == card}
+    return [r for r in replies if not (r.for_asker and not r.private and r.title in in_thread)]
 
 
 def _button(approve: bool) -> ActionHandler:
@@ -73,12 +122,12 @@ def _button(approve: bool) -> ActionHandler:
 APPROVE = Command(
     name="approve", usage="approve [because <reason>]", parse=_parse(True), handle=handle,
     summary="In an approval card's thread: approve the request (for those the team file allows).",
-    examples=("approve", "approve because the retainer is overdue"),
+    examples=("approve", "Approved, thanks", "approve because the retainer is overdue"),
 )
 REJECT = Command(
     name="reject", usage="reject because <reason>", parse=_parse(False), handle=handle,
     summary="In an approval card's thread: reject the request, saying why.",
-    examples=("reject because they paid yesterday",),
+    examples=("reject because they paid yesterday", "rejected - duplicate request"),
 )
 
 
