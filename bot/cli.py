@@ -91,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--format", choices=["table", "json", "csv"], default="table")
     cl.set_defaults(handler=_with_context(_lazy("bot.cli_calllist", "run")))
 
+    report = sub.add_parser("report", help="the team's KPIs (DSO, CEI, ADD, promises kept) for a period")
+    report_sub = report.add_subparsers(dest="report", required=True)
+    kpi = report_sub.add_parser("kpi", help="KPIs for the days --from to --to inclusive")
+    kpi.add_argument("--from", dest="date_from", required=True, help="first day YYYY-MM-DD")
+    kpi.add_argument("--to", dest="date_to", required=True, help="last day YYYY-MM-DD")
+    kpi.add_argument("--collector", help="one collector's customers and work (email)")
+    kpi.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    kpi.set_defaults(handler=_with_context(_lazy("bot.cli_report", "run")))
+
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
     chat.add_argument("--as", dest="as_email", required=True, help="your team email")
     chat.set_defaults(handler=_with_context(_lazy("bot.terminal", "run")))

@@ -1,0 +1,252 @@
+"""The KPI report on a small ledger built by three real imports, every figure worked out by hand
+here from the files: a period (October 2026) whose beginning is the 30 Sep snapshot and whose end
+is the 31 Oct snapshot, read back after a later 20 Nov snapshot changed the ledger again, with
+partly paid items, credit memos, items paid between snapshots, an item without an issue date,
+and promises kept and broken in the period."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from commands.context import AppContext
+from commands.importing import import_aging_file
+from commands.kpi import Period, as_dict, kpi_report
+from commands.kpi.formulas import Month, countback_dso
+from commands.kpi.receivables import receivables_on
+from storage.models import (
+    Activity, ActivityKind, ApprovalKind, ApprovalRequest, ApprovalStatus, ConfirmationStatus, Customer, Dispute,
+    DisputeStatus, Outcome, PaymentConfirmation, Promise, PromiseStatus, TeamMember,
+)
+
+HEADER = "Customer ID,Customer Name,Collector,Invoice No.,Invoice Type,Invoice Date,Due Date,Original Amount,Amount Due\n"
+DANA, SAM = "dana.reyes@example.com", "sam.okafor@example.com"
+A, B = f"A,Acme Dental,{DANA}", f"B,Birch & Sons,{DANA}"
+C, D = f"C,Cobalt Imaging,{SAM}", f"D,Delta Health,{SAM}"
+CHICAGO = ZoneInfo("America/Chicago")
+
+SEP_30 = [  # B = 600 + 500 + 2000 - 300 + 800 - 200 = 3400
+    f"{A},A1,Standard,2026-08-01,2026-08-31,1000.00,600.00",   # partly paid before the period
+    f"{A},A2,Standard,2026-09-10,2026-10-10,500.00,500.00",
+    f"{B},B1,Standard,2026-06-01,2026-07-01,2000.00,2000.00",
+    f"{B},BCM,Credit Memo,2026-09-15,2026-09-15,-300.00,-300.00",
+    f"{C},C1,Standard,2026-09-01,2026-10-01,800.00,800.00",
+    f"{C},CCM,Credit Memo,2026-09-20,2026-09-20,-200.00,-200.00",
+]
+OCT_31 = [
+    # A1 paid (600); A2 partly paid (300)
+    f"{A},A2,Standard,2026-09-10,2026-10-10,500.00,200.00",
+    f"{A},A3,Standard,2026-10-05,2026-11-04,700.00,700.00",
+    f"{B},B1,Standard,2026-06-01,2026-07-01,2000.00,500.00",    # 1500 paid
+    f"{B},BCM,Credit Memo,2026-09-15,2026-09-15,-300.00,-300.00",
+    f"{B},B2,Standard,2026-10-20,2026-11-19,400.00,400.00",
+    # C1 settled by the credit memo CCM and 600 of cash: both gone
+    f"{C},C2,Recurring,2026-10-01,2026-10-30,250.00,250.00",
+    f"{C},C3,Credit Memo,2026-10-15,2026-10-15,-100.00,-100.00",
+    f"{D},D1,Standard,,2026-11-15,300.00,300.00",               # no issue date: counted as issued 16 Oct
+]
+NOV_20 = [
+    # A2 paid (200); B1 paid (500); D1 partly paid (200); B3 new in November
+    f"{A},A3,Standard,2026-10-05,2026-11-04,700.00,700.00",
+    f"{B},BCM,Credit Memo,2026-09-15,2026-09-15,-300.00,-300.00",
+    f"{B},B2,Standard,2026-10-20,2026-11-19,400.00,400.00",
+    f"{B},B3,Standard,2026-11-10,2026-12-10,900.00,900.00",
+    f"{C},C2,Recurring,2026-10-01,2026-10-30,250.00,250.00",
+    f"{C},C3,Credit Memo,2026-10-15,2026-10-15,-100.00,-100.00",
+    f"{D},D1,Standard,,2026-11-15,300.00,100.00",
+]
+OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
+D2 = Decimal("0.01")
+
+
+def _local(day: int, hour: int, month: int = 10) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=CHICAGO)
+
+
+def build_ledger(ctx: AppContext, tmp_path: Path, *, through_november: bool = True) -> None:
+    """The three snapshots, then what the team did in October (and around it)."""
+    snapshots = [(SEP_30, date(2026, 9, 30)), (OCT_31, date(2026, 10, 31))]
+    if through_november:
+        snapshots.append((NOV_20, date(2026, 11, 20)))
+    for n, (rows, as_of) in enumerate(snapshots):
+        path = tmp_path / f"aging{n}.csv"
+        path.write_text(HEADER + "".join(row + "\n" for row in rows))
+        import_aging_file(ctx, path, as_of=as_of)
+    with ctx.sessions.begin() as session:
+        ids = {e: i for e, i in session.execute(select(Customer.erp_id, Customer.id))}
+        member = {e: i for e, i in session.execute(select(TeamMember.email, TeamMember.id))}
+        made = _local(1, 8, month=9)
+        session.add_all([
+            # Due in October: kept 300 (A) + 200 (C), broken 1000 (B); outside or undecided: not counted.
+            Promise(customer_id=ids["A"], member_id=member[DANA], amount=Decimal("300.00"),
+                    promised_date=date(2026, 10, 20), status=PromiseStatus.KEPT, created_at=made),
+            Promise(customer_id=ids["B"], member_id=member[DANA], amount=Decimal("1000.00"),
+                    promised_date=date(2026, 10, 15), status=PromiseStatus.BROKEN, created_at=made),
+            Promise(customer_id=ids["C"], member_id=member[SAM], amount=Decimal("200.00"),
+                    promised_date=date(2026, 10, 25), status=PromiseStatus.KEPT, created_at=made),
+            Promise(customer_id=ids["A"], member_id=member[DANA], amount=Decimal("100.00"),
+                    promised_date=date(2026, 11, 5), status=PromiseStatus.KEPT, created_at=made),
+            Promise(customer_id=ids["D"], member_id=member[SAM], amount=Decimal("50.00"),
+                    promised_date=date(2026, 10, 28), status=PromiseStatus.OPEN, created_at=made),
+            # Meaningful contacts: dana 2, sam 1 (unnamed, unanswered and November calls do not count).
+            *[Activity(customer_id=ids[c], member_id=member[who], kind=ActivityKind.CALL, outcome=outcome,
+                       contact_name=name, occurred_at=at) for c, who, outcome, name, at in (
+                ("A", DANA, Outcome.REACHED, "Jane Doe", _local(5, 10)),
+                ("B", DANA, Outcome.REACHED, "Bo Birch", _local(6, 10)),
+                ("B", DANA, Outcome.REACHED, None, _local(7, 10)),
+                ("B", DANA, Outcome.NO_ANSWER, "Bo Birch", _local(8, 10)),
+                ("C", SAM, Outcome.REACHED, "Cy Cobalt", _local(30, 16)),
+                ("D", SAM, Outcome.REACHED, "Di Delta", _local(2, 10, month=11)),
+            )],
+            # Disputes resolved in October: billed twice 3.0 and 1.0 days, price 30.0 days.
+            *[Dispute(customer_id=ids["A"], amount=Decimal("10.00"), reason=reason, status=DisputeStatus.RESOLVED,
+                      opened_at=opened, resolved_at=resolved, outcome="rejected") for reason, opened, resolved in (
+                ("billed twice", _local(1, 9), _local(4, 9)),
+                ("Billed  Twice", _local(10, 9), _local(11, 9)),
+                ("price", _local(20, 12, month=9), _local(20, 12)),
+            )],
+            # Confirmations: 5 business hours (on target) and 11 (Wed 16:00 to Fri 11:00: 1 + 8 + 2).
+            *[PaymentConfirmation(customer_id=ids["A"], requested_by_id=member[DANA], amount=Decimal("100.00"),
+                                  paid_on=date(2026, 10, 5), status=ConfirmationStatus.CONFIRMED,
+                                  created_at=asked, decided_at=answered) for asked, answered in (
+                (_local(5, 10), _local(5, 15)), (_local(14, 16), _local(16, 11)))],
+            ApprovalRequest(kind=ApprovalKind.HOLD, customer_id=ids["B"], requested_by_id=member[DANA],
+                            reason="90+", status=ApprovalStatus.APPROVED, created_at=_local(6, 9),
+                            decided_at=_local(6, 13)),
+        ])
+
+
+def test_receivables_on_each_snapshot_are_rolled_back_from_the_ledger(ctx: AppContext, tmp_path: Path) -> None:
+    build_ledger(ctx, tmp_path)
+    with ctx.sessions() as session:
+        sep, octo, nov = (receivables_on(session, date(2026, m, d)) for m, d in ((9, 30), (10, 31), (11, 20)))
+        before = receivables_on(session, date(2026, 9, 29))
+        mid = receivables_on(session, date(2026, 10, 15))
+    assert sep.total == Decimal("3400.00")
+    # 31 Oct: A2 200 + A3 700 + B1 500 - BCM 300 + B2 400 + C2 250 - C3 100 + D1 300
+    assert octo.total == Decimal("1950.00")
+    # 20 Nov: A3 700 - 300 + B2 400 + B3 900 + C2 250 - C3 100 + D1 100
+    assert nov.total == Decimal("1950.00") and nov.snapshot.as_of == date(2026, 11, 20)
+    assert before.snapshot is None and before.total == 0  # no import that old: the ledger knew nothing
+    assert mid.total == sep.total and mid.snapshot.as_of == date(2026, 9, 30)  # between imports: the older one
+
+
+def test_october_kpis_worked_by_hand(ctx: AppContext, tmp_path: Path) -> None:
+    build_ledger(ctx, tmp_path)
+    with ctx.sessions() as session:
+        report = kpi_report(ctx, session, OCTOBER)
+    b, e, n = Decimal(3400), Decimal(1950), 31
+    s = Decimal(700 + 400 + 250 + 300)        # A3, B2, C2 and D1 (dated 16 Oct by its due date); no credit memos
+    c = Decimal(700 + 400 + 300)              # due on or after 31 Oct: A3 (4 Nov), B2 (19 Nov), D1 (15 Nov)
+    assert (report.beginning.total, report.sales, report.ending.total, report.ending_current) == (b, s, e, c)
+    assert report.dso == e / s * n and report.dso.quantize(D2) == Decimal("36.64")
+    assert report.best_possible_dso == c / s * n and report.best_possible_dso.quantize(D2) == Decimal("26.30")
+    assert report.add.quantize(D2) == ((e - c) / s * n).quantize(D2) == Decimal("10.33")
+    assert report.cei == (b + s - e) / (b + s - c) * 100 and report.cei.quantize(D2) == Decimal("84.93")
+    # Countback: October's 1650 of sales takes 31 days; the 300 left is 300/1300 of September (A2 500 + C1 800).
+    assert report.countback.days == 31 + Decimal(300) / Decimal(1300) * 30
+    # On 31 Oct: B1 500 is 122 days past due; BCM -300 is 46 days past due; A2 (21) and C2 (1) are younger.
+    assert (report.over_90, report.past_due_31) == (Decimal("500.00"), Decimal("200.00"))
+    assert (report.promises.kept, report.promises.broken) == (2, 1)
+    assert report.ptp_kept_rate.quantize(D2) == Decimal("66.67")
+    assert report.ptp_kept_amount_rate == Decimal(500) / Decimal(1500) * 100
+    assert report.contacts == {DANA: 2, SAM: 1}
+    assert [(r, s.count, s.average, s.median, s.longest) for r, s in report.disputes.items()] == [
+        ("all", 3, Decimal("11.3"), Decimal("3.0"), Decimal("30.0")),
+        ("billed twice", 2, Decimal("2.0"), Decimal("2.0"), Decimal("3.0")),
+        ("price", 1, Decimal("30.0"), Decimal("30.0"), Decimal("30.0")),
+    ]
+    assert (report.confirmations.hours.average, report.confirmations.hours.longest,
+            report.confirmations.within_target) == (Decimal("8.0"), Decimal("11.0"), 1)
+    assert (report.approvals.count, report.approvals.average) == (1, Decimal("4.0"))
+
+
+def test_the_same_figures_before_the_november_import(ctx: AppContext, tmp_path: Path) -> None:
+    """With 31 Oct as the latest import, E is read straight from the ledger: the same numbers."""
+    build_ledger(ctx, tmp_path, through_november=False)
+    with ctx.sessions() as session:
+        figures = as_dict(kpi_report(ctx, session, OCTOBER))
+    assert (figures["beginning_receivables"], figures["ending_receivables"], figures["ending_current"],
+            figures["credit_sales"], figures["cei"]) == ("3400.00", "1950.00", "1400.00", "1650.00", "84.93")
+
+
+def test_one_collectors_figures(ctx: AppContext, tmp_path: Path) -> None:
+    build_ledger(ctx, tmp_path)
+    with ctx.sessions() as session:
+        dana = session.scalar(select(TeamMember.id).where(TeamMember.email == DANA))
+        figures = as_dict(kpi_report(ctx, session, OCTOBER, collector=(DANA, dana)))
+    # Dana has A and B. B = A1 600 + A2 500 + B1 2000 - BCM 300; E = A2 200 + A3 700 + B1 500 - 300 + B2 400;
+    # S = A3 700 + B2 400; C = A3 + B2; CEI = (2800 + 1100 - 1500) / (2800 + 1100 - 1100) x 100.
+    assert {k: figures[k] for k in ("beginning_receivables", "ending_receivables", "credit_sales", "ending_current",
+                                    "dso", "cei", "ptp_kept_rate", "ptp_kept_amount_rate", "over_90")} == {
+        "beginning_receivables": "2800.00", "ending_receivables": "1500.00", "credit_sales": "1100.00",
+        "ending_current": "1100.00", "dso": "42.27", "cei": "85.71", "ptp_kept_rate": "50.00",
+        "ptp_kept_amount_rate": "23.08", "over_90": "500.00"}
+    assert figures["meaningful_contacts"] == {DANA: {"contacts": 2, "per_week": "0.45"}}
+
+
+def test_json_keys_and_conventions(ctx: AppContext, tmp_path: Path) -> None:
+    build_ledger(ctx, tmp_path)
+    with ctx.sessions() as session:
+        figures = as_dict(kpi_report(ctx, session, OCTOBER))
+    assert figures == json.loads(json.dumps(figures))
+    assert {k: figures[k] for k in ("dso", "best_possible_dso", "add", "cei", "countback_dso", "ptp_kept_rate",
+                                    "ptp_kept_amount_rate", "over_90", "past_due_31")} == {
+        "dso": "36.64", "best_possible_dso": "26.30", "add": "10.33", "cei": "84.93", "countback_dso": "37.92",
+        "ptp_kept_rate": "66.67", "ptp_kept_amount_rate": "33.33", "over_90": "500.00", "past_due_31": "200.00"}
+    assert (figures["beginning_snapshot"], figures["ending_snapshot"], figures["days"]) == ("2026-09-30",
+                                                                                             "2026-10-31", 31)
+    assert figures["payment_confirmation_hours"] == {"count": 2, "average": "8.00", "median": "8.00",
+                                                     "longest": "11.00", "target": "8.00", "within_target": 1,
+                                                     "within_target_rate": "50.00"}
+
+
+def test_undefined_figures_are_null_not_zero(ctx: AppContext) -> None:
+    with ctx.sessions() as session:
+        figures = as_dict(kpi_report(ctx, session, OCTOBER))
+    assert figures["dso"] is None and figures["cei"] is None and figures["ptp_kept_rate"] is None
+    assert figures["ending_receivables"] == "0.00" and figures["countback_dso"] == "0.00"
+
+
+def test_countback_exhaustion() -> None:
+    months = [Month("Oct", Decimal(100), 31), Month("Sep", Decimal(0), 30), Month("Aug", Decimal(200), 31)]
+    assert countback_dso(Decimal(100), months).days == 31
+    assert countback_dso(Decimal(200), months).days == 31 + 30 + Decimal(31) / 2
+    ran_out = countback_dso(Decimal(1000), months)
+    assert (ran_out.days, ran_out.exhausted) == (92, False)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_cli_report_kpi(ctx: AppContext, tmp_path: Path, fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from argparse import Namespace
+
+    from bot.cli_report import run
+
+    build_ledger(ctx, tmp_path)
+    args = Namespace(date_from="2026-10-01", date_to="2026-10-31", collector=None, format=fmt)
+    assert run(ctx, args) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        figures = json.loads(out)
+        assert (figures["cei"], figures["dso"], figures["beginning_receivables"], figures["credit_sales"]) == (
+            "84.93", "36.64", "3400.00", "1650.00")
+    elif fmt == "csv":
+        assert out.splitlines()[0] == "kpi,value" and "cei,84.93" in out.splitlines()
+    else:
+        assert "cei" in out and "84.93" in out and DANA in out
+
+
+def test_cli_refuses_a_backwards_period(ctx: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+    from argparse import Namespace
+
+    from bot.cli_report import run
+
+    args = Namespace(date_from="2026-10-31", date_to="2026-10-01", collector=None, format="json")
+    assert run(ctx, args) == 1
+    assert "before --from" in capsys.readouterr().err
