@@ -106,7 +106,8 @@ def _expected(items: list[list], day: date) -> dict[int, dict[str, int]]:
     out: dict[int, dict[str, int]] = {}
     for customer_id, due, kind, cents, disputed in items:
         facts = out.setdefault(customer_id, dict.fromkeys(
-            ["balance", "past_due", "window", "finals", "mrr_months", "crossing"], 0) | {"oldest_dpd": None})
+            ["balance", "past_due", "window", "finals", "mrr_months", "crossing", "amount_final_invoice",
+             "amount_unpaid_mrr", "amount_over_30_days", "amount_crossing_soon"], 0) | {"oldest_dpd": None})
         dpd = (day - due).days
         facts["balance"] += cents  # the ledger's balance; collectible() takes disputes off it
         cents -= disputed
@@ -114,11 +115,18 @@ def _expected(items: list[list], day: date) -> dict[int, dict[str, int]]:
             continue
         facts["oldest_dpd"] = max(dpd, facts["oldest_dpd"] if facts["oldest_dpd"] is not None else dpd)
         # Monday + 3 business days is Friday 27 Nov (Thanksgiving skipped): 4 days ahead.
-        facts["crossing"] += any(dpd <= n < dpd + 4 for n in (30, 60, 90))
+        crossing = any(dpd <= n < dpd + 4 for n in (30, 60, 90))
+        final = kind == InvoiceKind.FINAL and 1 <= dpd <= 30
+        mrr = kind == InvoiceKind.RECURRING and dpd >= 1
+        facts["crossing"] += crossing
         facts["past_due"] += cents if dpd >= 1 else 0
         facts["window"] += 5 <= dpd <= 15
-        facts["finals"] += kind == InvoiceKind.FINAL and 1 <= dpd <= 30
-        facts["mrr_months"] += kind == InvoiceKind.RECURRING and dpd >= 1
+        facts["finals"] += final
+        facts["mrr_months"] += mrr
+        facts["amount_final_invoice"] += cents if final else 0
+        facts["amount_unpaid_mrr"] += cents if mrr else 0
+        facts["amount_over_30_days"] += cents if dpd > 30 else 0
+        facts["amount_crossing_soon"] += cents if crossing else 0
     return out
 
 

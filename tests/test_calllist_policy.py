@@ -22,6 +22,16 @@ def test_defaults() -> None:
     assert policy.rules.broken_promise.window_days == 30
     assert policy.exclusions.max_attempts == 3
     assert policy.exclusions.open_promise == "leave_out"
+    assert policy.ranking.tiers == ("final_invoice", "unpaid_mrr", "over_30_days", "crossing_soon", "broken_promise")
+    assert policy.ranking.tier_floor == 100
+
+
+def test_a_team_file_sets_its_own_tiers_in_its_own_order(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('[ranking]\ntiers = ["broken_promise", "final_invoice"]\n')
+    assert load_policy(path).ranking.tiers == ("broken_promise", "final_invoice")
+    path.write_text("[ranking]\ntiers = []\ntier_floor = 0\n")
+    assert (load_policy(path).ranking.tiers, load_policy(path).ranking.tier_floor) == ((), 0)
 
 
 def test_every_default_key_is_documented_by_a_comment() -> None:
@@ -55,6 +65,12 @@ def test_a_team_file_changes_only_what_it_names(tmp_path: Path) -> None:
     ("[rules.crossing_soon]\nthresholds = []\n", r"non-empty list of whole numbers"),
     ("rules = 3\n", r"\[rules\] must be a table"),
     ("[rules.balance\n", r"is not valid TOML"),
+    ('[ranking]\ntiers = ["final_invoice", "balance"]\n',
+     r"ranking.tiers: unknown tier\(s\) balance \(known: final_invoice"),
+    ('[ranking]\ntiers = ["over_30_days", "over_30_days"]\n', r"ranking.tiers: over_30_days named more than once"),
+    ('[ranking]\ntiers = "final_invoice"\n', r"ranking.tiers must be a list of rule names"),
+    ("[ranking]\ntier_floor = -5\n", r"ranking.tier_floor must be at least 0"),
+    ("[ranking]\ntier_floor = 99.5\n", r"ranking.tier_floor must be a whole number"),
 ])
 def test_mistakes_are_refused_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "policy.toml"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from commands.calllist.policy import TIER_RULES
 from commands.context import AppContext
 from storage.models import Customer, InvoiceKind, PromiseStatus
 from tests.test_calllist_ledger import MONDAY, Ledger, call_list
@@ -88,6 +89,13 @@ def _pair(ctx: AppContext, build: Build) -> None:
         build(ledger, ledger.customer("WITH"), True)
 
 
+def _switched_off(rule: str, key: str) -> str:
+    """A team policy without the rule: no points, and out of the tiers if it is one (a tier
+    ranks its accounts first whatever its weight)."""
+    tiers = ", ".join(f'"{t}"' for t in TIER_RULES if t != rule)
+    return f"[ranking]\ntiers = [{tiers}]\n\n[rules.{rule}]\n{key} = 0\n"
+
+
 @pytest.mark.parametrize(("rule", "key", "build", "reason"), CASES, ids=[c[0] for c in CASES])
 def test_rule_lifts_the_customer_that_has_its_fact(ctx: AppContext, tmp_path: Path, rule: str, key: str,
                                                   build: Build, reason: str) -> None:
@@ -99,7 +107,7 @@ def test_rule_lifts_the_customer_that_has_its_fact(ctx: AppContext, tmp_path: Pa
     assert reason not in second.reasons
 
     ctx.policy_file = tmp_path / "policy.toml"
-    ctx.policy_file.write_text(f"[rules.{rule}]\n{key} = 0\n")
+    ctx.policy_file.write_text(_switched_off(rule, key))
     switched_off = {row.erp_id: row for row in call_list(ctx)}
     assert switched_off["WITH"].score == switched_off["WITHOUT"].score
     assert reason not in switched_off["WITH"].reasons

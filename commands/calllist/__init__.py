@@ -3,8 +3,9 @@ each with its reasons in plain words.
 
 :func:`build_call_list` is the one entry point: it reads the policy, works out every account's
 features from its packed open items with numpy and from the smaller tables in a few set-based
-queries (:mod:`.features`), scores and cuts them (:mod:`.ranking`, :mod:`.rules`) and turns the
-survivors into :class:`CallListRow` values (:mod:`.build`).
+queries (:mod:`.features`), puts them in tiers (:mod:`.tiers`), scores and cuts them
+(:mod:`.ranking`, :mod:`.rules`) and turns the survivors into :class:`CallListRow` values
+(:mod:`.build`).
 
 Importing this package does not import numpy or pandas: the scheduler and the chat commands
 import it in every ``arbot serve``, and most of those processes build a list once a day at most,

@@ -103,19 +103,26 @@ class _PerCustomer:
 
 
 def score_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
-    """What scoring reads. The age buckets an account reaches all follow from its oldest
-    positive item, so one minimum stands in for four sums."""
+    """What scoring and tiers read. The age buckets an account reaches all follow from its oldest
+    positive item, so one minimum stands in for four sums. The ``amount_<rule>`` columns are the
+    cents behind each tier's fact, which the tier floor compares (:mod:`commands.calllist.tiers`)."""
     at = _PerCustomer(open_items)
     positive, past = at.positive, at.positive & at.before(cut.day)
     oldest = at.earliest(positive)
-    crossing = np.isin(at.due, day_number(cut.crossing_due_dates))
+    final = positive & at.is_kind(InvoiceKind.FINAL) & at.between(cut.final_from, cut.final_until)
+    mrr = past & at.is_kind(InvoiceKind.RECURRING)
+    crossing = positive & np.isin(at.due, day_number(cut.crossing_due_dates))
     return at.frame({
         "past_due": at.total(past),
         "oldest_dpd": np.where(oldest == _NONE, np.nan, day_number(cut.day) - oldest.astype(np.float64)),
         "window": at.count(positive & at.between(cut.window_from, cut.window_until)),
-        "finals": at.count(positive & at.is_kind(InvoiceKind.FINAL) & at.between(cut.final_from, cut.final_until)),
-        "mrr_months": at.count(past & at.is_kind(InvoiceKind.RECURRING)),
-        "crossing": at.count(positive & crossing),
+        "finals": at.count(final),
+        "mrr_months": at.count(mrr),
+        "crossing": at.count(crossing),
+        "amount_final_invoice": at.total(final),
+        "amount_unpaid_mrr": at.total(mrr),
+        "amount_over_30_days": at.total(positive & at.on_or_before(cut.over[30])),
+        "amount_crossing_soon": at.total(crossing),
     })
 
 

@@ -1,4 +1,4 @@
-"""The ranking policy: weights, thresholds, windows and exclusions, read from TOML.
+"""The ranking policy: tiers, weights, thresholds, windows and exclusions, read from TOML.
 
 The built-in ``default_policy.toml`` documents every key and is the only place defaults live; a
 team's file is laid over it, so it names only what it changes. Mistakes in a team's file (a
@@ -19,6 +19,9 @@ DEFAULT_POLICY_FILE = Path(__file__).with_name("default_policy.toml")
 
 Mode = Literal["leave_out", "push_down", "ignore"]
 
+# The rules that can be tiers: each says yes or no about an account (the others only grade it).
+TIER_RULES = ("final_invoice", "unpaid_mrr", "over_30_days", "crossing_soon", "broken_promise")
+
 
 class PolicyError(ValueError):
     """The policy file cannot be used; the message says which key and why."""
@@ -28,6 +31,12 @@ class PolicyError(ValueError):
 class ListSettings:
     capacity: int | None
     min_days_past_due: int
+
+
+@dataclass(frozen=True)
+class Ranking:
+    tiers: tuple[str, ...]  # names from TIER_RULES, most urgent first; empty: additive scores only
+    tier_floor: int         # dollars; a tier's past-due amount under this does not qualify for it
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,7 @@ class Exclusions:
 @dataclass(frozen=True)
 class Policy:
     list: ListSettings
+    ranking: Ranking
     rules: Rules
     exclusions: Exclusions
 
@@ -194,12 +204,28 @@ def _value(hint: Any, raw: Any, name: str) -> Any:
         if raw not in get_args(hint):
             raise PolicyError(f"{name} must be one of {', '.join(map(repr, get_args(hint)))}, not {raw!r}")
         return raw
+    if get_origin(hint) is tuple and get_args(hint)[0] is str:
+        return _tier_names(raw, name)
     if get_origin(hint) is tuple:
         if not isinstance(raw, list) or not raw:
             raise PolicyError(f"{name} must be a non-empty list of whole numbers")
         return tuple(sorted(_number(int, item, name, key) for item in raw))
     base = next(a for a in get_args(hint) if a is not type(None)) if _optional(hint) else hint
     return _number(base, raw, name, key)
+
+
+def _tier_names(raw: Any, name: str) -> tuple[str, ...]:
+    """Tier names in the team's order (the order is the point, so it is kept as written). A
+    repeated or unknown name is refused: either would leave the intended order unclear."""
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise PolicyError(f"{name} must be a list of rule names (an empty list ranks by score alone)")
+    unknown = [item for item in raw if item not in TIER_RULES]
+    if unknown:
+        raise PolicyError(f"{name}: unknown tier(s) {', '.join(unknown)} (known: {', '.join(TIER_RULES)})")
+    repeated = sorted({item for item in raw if raw.count(item) > 1})
+    if repeated:
+        raise PolicyError(f"{name}: {', '.join(repeated)} named more than once")
+    return tuple(raw)
 
 
 def _number(kind: type, raw: Any, name: str, key: str) -> int | float:

@@ -1,9 +1,11 @@
-"""Scoring, exclusions and the cap, over every account at once.
+"""Tiers, scoring, exclusions and the cap, over every account at once.
 
-The rules (:mod:`commands.calllist.rules`) give points with numpy over the whole frame; accounts
-that should not be chased today are left out or pushed to the end as the policy says; each
-collector's accounts are then cut at the capacity. Only the survivors get reason strings, which
-is where per-row Python is affordable.
+The tiers (:mod:`commands.calllist.tiers`) put each account in a group and the rules
+(:mod:`commands.calllist.rules`) give points, both with numpy over the whole frame; accounts that
+should not be chased today are left out or pushed to the end as the policy says; each
+collector's accounts are then sorted by band (tier, after the pushed-down ones) and score and cut
+at the capacity. Only the survivors get reason strings, which is where per-row Python is
+affordable.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import pandas as pd
 
 from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.policy import Exclusions, Policy
-from commands.calllist.rules import RULES, Row, day_month, dollars
+from commands.calllist.rules import RULES, RULES_BY_NAME, Row, Rule, day_month, dollars
+from commands.calllist.tiers import qualified, tier_of
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,27 @@ EXCLUSIONS: tuple[Exclusion, ...] = (
 
 
 def score(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """Every account that has something to collect, with ``score``, ``points_<rule>``,
-    ``pushed_<exclusion>`` and ``pushed``; accounts the policy leaves out are gone."""
+    """Every account that has something to collect, with ``tier``, ``score``, ``points_<rule>``,
+    ``pushed_<exclusion>``, ``pushed`` and ``band`` (the list's first sort key: the tier, after
+    every account not pushed down); accounts the policy leaves out are gone."""
     frame = collectible(features)
     frame = frame[(frame["balance"] > 0) & (frame["collectible"] > 0)
                   & (frame["oldest_dpd"] >= policy.list.min_days_past_due)]
-    points = {f"points_{r.name}": r.score(frame, getattr(policy.rules, r.name)) for r in RULES}
-    frame = frame.assign(**points, score=np.sum(list(points.values()), axis=0))
+    in_tier = qualified(frame, policy)
+    points = {f"points_{r.name}": _tier_points(r.score(frame, getattr(policy.rules, r.name)), in_tier.get(r.name))
+              for r in RULES}
+    tiers = policy.ranking.tiers
+    frame = frame.assign(**points, score=np.sum(list(points.values()), axis=0),
+                         tier=tier_of(in_tier, tiers, len(frame)))
     frame = _apply_exclusions(frame, policy.exclusions)
-    return frame.assign(pushed=frame[[f"pushed_{x.name}" for x in EXCLUSIONS]].any(axis=1))
+    pushed = frame[[f"pushed_{x.name}" for x in EXCLUSIONS]].any(axis=1)
+    return frame.assign(pushed=pushed, band=frame["tier"] + pushed.astype("int64") * (len(tiers) + 1))
+
+
+def _tier_points(points: np.ndarray, in_tier: np.ndarray | None) -> np.ndarray:
+    """A tier rule's points count only where its fact reaches the tier floor, or a small old
+    item would lift an account within everything else as the tiers no longer can."""
+    return points if in_tier is None else np.where(in_tier, points, 0.0)
 
 
 def collectible(features: pd.DataFrame) -> pd.DataFrame:
@@ -74,11 +89,11 @@ def collectible(features: pd.DataFrame) -> pd.DataFrame:
 
 
 def cut_to_capacity(scored: pd.DataFrame, capacity: int) -> pd.DataFrame:
-    """Each collector's best ``capacity`` accounts in list order, with their ``rank``. Pushed-down
-    accounts come after all others; ties go to the bigger past-due amount, then the older debt,
-    then the older customer record."""
+    """Each collector's best ``capacity`` accounts in list order, with their ``rank``: by band
+    (tier, pushed-down accounts after all others), then score; ties go to the bigger past-due
+    amount, then the older debt, then the older customer record."""
     frame = scored.assign(customer=scored.index).sort_values(
-        ["pushed", "score", "past_due", "oldest_dpd", "customer"],
+        ["band", "score", "past_due", "oldest_dpd", "customer"],
         ascending=[True, False, False, False, True])
     frame["rank"] = frame.groupby("collector_id", dropna=False, sort=False).cumcount() + 1
     return frame[frame["rank"] <= capacity]
@@ -86,19 +101,19 @@ def cut_to_capacity(scored: pd.DataFrame, capacity: int) -> pd.DataFrame:
 
 def shortlist(scored: pd.DataFrame, capacity: int, headroom: float) -> pd.Index:
     """The accounts that can still make the list once up to ``headroom`` more points are known
-    (payment history, which is costly to read for everyone). An account is out for sure when
-    ``capacity`` accounts of its collector already score more than it could reach: their scores
-    can only grow."""
+    (payment history, which is costly to read for everyone and moves no account between tiers).
+    An account is out for sure when ``capacity`` accounts of its collector are in an earlier band
+    or in its band with more points than it could reach: their scores can only grow."""
     ordered = cut_to_capacity(scored, len(scored))
     group = ordered["collector_id"].fillna(-1)
     at_line = ordered["rank"] == capacity
     line = ordered[at_line].set_index(group[at_line])
-    pushed = ordered["pushed"].astype("int64")
-    line_pushed = group.map(line["pushed"].astype("int64"))  # NaN where a group is not full
+    band = ordered["band"]
+    line_band = group.map(line["band"])  # NaN where a group is not full
     line_score = group.map(line["score"])
     full = line_score.notna()
     reachable = ordered["score"] + headroom >= line_score
-    could_pass = (pushed < line_pushed) | ((pushed == line_pushed) & reachable)
+    could_pass = (band < line_band) | ((band == line_band) & reachable)
     return ordered.index[~full | could_pass]
 
 
@@ -114,15 +129,25 @@ def _apply_exclusions(frame: pd.DataFrame, policy: Exclusions) -> pd.DataFrame:
 
 
 def reasons(row: Row, policy: Policy, cut: Cutoffs) -> tuple[str, ...]:
-    """Plain-words reasons for one listed account: why it was pushed down (if it was), then each
-    rule that gave points, most points first, then the amount set aside for disputes."""
+    """Plain-words reasons for one listed account: why it was pushed down (if it was), then its
+    tier's reason (what put it where it is), then each other rule that gave points, most points
+    first, then the amounts set aside."""
     pushed = [x.reason(row) for x in EXCLUSIONS if row[f"pushed_{x.name}"]]
+    tier = _tier_rule(row, policy)
     scored = sorted(
-        ((row[f"points_{r.name}"], -i, r) for i, r in enumerate(RULES) if row[f"points_{r.name}"] > 0),
+        ((row[f"points_{r.name}"], -i, r) for i, r in enumerate(RULES)
+         if row[f"points_{r.name}"] > 0 and r is not tier),
         key=lambda item: item[:2], reverse=True,
     )
-    texts = [rule.reason(row, getattr(policy.rules, rule.name), cut) for _, _, rule in scored]
+    first = [tier] if tier is not None else []
+    texts = [rule.reason(row, getattr(policy.rules, rule.name), cut) for rule in first + [r for _, _, r in scored]]
     notes = [f"{dollars(row['disputed'])} in dispute, set aside"] if row["disputed"] > 0 else []
     if row["unapplied"] > 0:
         notes.append(f"{dollars(row['unapplied'])} paid (confirmed by finance), set aside until the next import")
     return tuple(pushed + texts + notes)
+
+
+def _tier_rule(row: Row, policy: Policy) -> Rule | None:
+    """The rule of the account's tier, or None for everything else."""
+    tiers = policy.ranking.tiers
+    return RULES_BY_NAME[tiers[int(row["tier"])]] if int(row["tier"]) < len(tiers) else None

@@ -1,6 +1,8 @@
 """The ranking rules. Each reads one section of the policy (``[rules.<name>]``) and has two
 halves: ``score`` gives points to every account at once (numpy over the whole feature frame, no
-loop per customer) and ``reason`` says in plain words why one listed account got them.
+loop per customer) and ``reason`` says in plain words why one listed account got them. The rules
+that say yes or no about an account also have ``applies``, the same test as a boolean array, so
+that they can be tiers (:mod:`commands.calllist.tiers`).
 
 Scores read the counts and cents of :mod:`commands.calllist.features` and
 :mod:`commands.calllist.account_facts` (disputes already taken away); reasons also read the
@@ -29,6 +31,7 @@ class Rule:
     name: str  # the policy section, [rules.<name>]
     score: Callable[[pd.DataFrame, Any], np.ndarray]
     reason: Callable[[Row, Any, Cutoffs], str]
+    applies: Callable[[pd.DataFrame, Any], np.ndarray] | None = None  # set for the rules that can be tiers
 
 
 def dollars(cents: int) -> str:
@@ -61,8 +64,12 @@ def _points(condition: pd.Series, points: float) -> np.ndarray:
 
 # -- final invoices just past due ------------------------------------------------------------------
 
+def final_invoice_applies(f: pd.DataFrame, rule: p.FinalInvoice) -> np.ndarray:
+    return f["finals"].to_numpy() > 0
+
+
 def final_invoice_score(f: pd.DataFrame, rule: p.FinalInvoice) -> np.ndarray:
-    return _points(f["finals"] > 0, rule.weight)
+    return np.where(final_invoice_applies(f, rule), rule.weight, 0.0)
 
 
 def final_invoice_reason(row: Row, rule: p.FinalInvoice, cut: Cutoffs) -> str:
@@ -71,9 +78,13 @@ def final_invoice_reason(row: Row, rule: p.FinalInvoice, cut: Cutoffs) -> str:
 
 # -- months of recurring invoices unpaid -----------------------------------------------------------
 
+def unpaid_mrr_applies(f: pd.DataFrame, rule: p.UnpaidMrr) -> np.ndarray:
+    return f["mrr_months"].to_numpy() >= rule.min_months
+
+
 def unpaid_mrr_score(f: pd.DataFrame, rule: p.UnpaidMrr) -> np.ndarray:
     months = f["mrr_months"].to_numpy()
-    return np.where(months >= rule.min_months,
+    return np.where(unpaid_mrr_applies(f, rule),
                     rule.weight + (months - rule.min_months) * rule.per_extra_month, 0.0)
 
 
@@ -82,6 +93,10 @@ def unpaid_mrr_reason(row: Row, rule: p.UnpaidMrr, cut: Cutoffs) -> str:
 
 
 # -- money over 30 days past due -------------------------------------------------------------------
+
+def over_30_days_applies(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
+    return f["oldest_dpd"].to_numpy() > 30
+
 
 def over_30_days_score(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
     oldest = f["oldest_dpd"]
@@ -96,8 +111,12 @@ def over_30_days_reason(row: Row, rule: p.Over30Days, cut: Cutoffs) -> str:
 
 # -- items about to age into the next bucket -------------------------------------------------------
 
+def crossing_soon_applies(f: pd.DataFrame, rule: p.CrossingSoon) -> np.ndarray:
+    return f["crossing"].to_numpy() > 0
+
+
 def crossing_soon_score(f: pd.DataFrame, rule: p.CrossingSoon) -> np.ndarray:
-    return _points(f["crossing"] > 0, rule.weight)
+    return np.where(crossing_soon_applies(f, rule), rule.weight, 0.0)
 
 
 def crossing_soon_reason(row: Row, rule: p.CrossingSoon, cut: Cutoffs) -> str:
@@ -109,8 +128,12 @@ def crossing_soon_reason(row: Row, rule: p.CrossingSoon, cut: Cutoffs) -> str:
 
 # -- broken promises -------------------------------------------------------------------------------
 
+def broken_promise_applies(f: pd.DataFrame, rule: p.BrokenPromise) -> np.ndarray:
+    return f["broken_promises"].to_numpy() > 0
+
+
 def broken_promise_score(f: pd.DataFrame, rule: p.BrokenPromise) -> np.ndarray:
-    return _points(f["broken_promises"] > 0, rule.weight)
+    return np.where(broken_promise_applies(f, rule), rule.weight, 0.0)
 
 
 def broken_promise_reason(row: Row, rule: p.BrokenPromise, cut: Cutoffs) -> str:
@@ -163,14 +186,17 @@ def promise_kept_reason(row: Row, rule: p.PromiseKept, cut: Cutoffs) -> str:
 
 
 # In order of importance: when two rules give equal points, the earlier one's reason comes first.
+# The ones with ``applies`` are exactly policy.TIER_RULES.
 RULES: tuple[Rule, ...] = (
-    Rule("final_invoice", final_invoice_score, final_invoice_reason),
-    Rule("unpaid_mrr", unpaid_mrr_score, unpaid_mrr_reason),
-    Rule("over_30_days", over_30_days_score, over_30_days_reason),
-    Rule("crossing_soon", crossing_soon_score, crossing_soon_reason),
-    Rule("broken_promise", broken_promise_score, broken_promise_reason),
+    Rule("final_invoice", final_invoice_score, final_invoice_reason, final_invoice_applies),
+    Rule("unpaid_mrr", unpaid_mrr_score, unpaid_mrr_reason, unpaid_mrr_applies),
+    Rule("over_30_days", over_30_days_score, over_30_days_reason, over_30_days_applies),
+    Rule("crossing_soon", crossing_soon_score, crossing_soon_reason, crossing_soon_applies),
+    Rule("broken_promise", broken_promise_score, broken_promise_reason, broken_promise_applies),
     Rule("early_window", early_window_score, early_window_reason),
     Rule("balance", balance_score, balance_reason),
     Rule("days_late", days_late_score, days_late_reason),
     Rule("promise_kept", promise_kept_score, promise_kept_reason),
 )
+
+RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
