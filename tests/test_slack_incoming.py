@@ -1,9 +1,10 @@
 """Slack payloads as the core's input: Slack's markup turned back into what was typed, which
 messages reach the core at all, where a button press is answered, and what each form's
-submission asks of the core (parsed by the real command parsers in the flow tests)."""
+submission asks of the core (the core form's action with the values as entered)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 
@@ -90,7 +91,7 @@ def origin(action: str, value: dict) -> Origin:
 
 def submitted(origin: Origin, values: dict) -> Submission | dict:
     view = form_for(origin, pressed="Pressed", today=date(2026, 11, 23)).to_dict()
-    return read_submission({**view, "state": {"values": _state(view["blocks"], values)}})
+    return read_submission({**view, "state": {"values": _state(view["blocks"], values)}}, today=date(2026, 11, 23))
 
 
 def test_which_buttons_open_a_form() -> None:
@@ -101,24 +102,27 @@ def test_which_buttons_open_a_form() -> None:
     assert not wants_form(ButtonData("promise", {}, "")), "no customer: the core explains"
 
 
-def test_form_submissions_are_the_commands_a_person_would_type() -> None:
-    log = submitted(origin("log_call", {"customer": "C100"}), {"outcome": "no-answer", "note": "with reception"})
-    assert isinstance(log, Submission) and log.text == "log C100 no-answer : with reception"
-    spaced = submitted(origin("log_call", {"customer": "ACME 01"}),
-                       {"outcome": "reached", "contact": 'Jane "JD" Doe'})
-    assert isinstance(spaced, Submission) and spaced.text == "log \"ACME 01\" reached with \"Jane 'JD' Doe\""
-    promise = submitted(origin("promise", {"customer": "C100"}), {"amount": "$1,200", "date": date(2026, 11, 27)})
-    assert isinstance(promise, Submission) and promise.text == "promise C100 $1,200 2026-11-27"
+def test_form_submissions_are_the_core_forms_actions_with_the_values_as_entered() -> None:
+    log = submitted(origin("log_call", {"customer": "C100"}), {"outcome": "no-answer", "note": "with Bob: thanks"})
+    assert isinstance(log, Submission)
+    assert log.action == Action("form.log_call", {"customer": "C100", "outcome": "no-answer", "contact": "",
+                                                  "note": "with Bob: thanks"})
+    promise = submitted(origin("promise", {"customer": "ACME 01"}), {"amount": "$1,200", "date": date(2026, 11, 27)})
+    assert isinstance(promise, Submission)
+    assert promise.action == Action("form.promise", {"customer": "ACME 01", "amount": "$1,200", "date": "2026-11-27",
+                                                     "note": ""})
     paid = submitted(origin("paid", {"customer": "C100"}),
                      {"amount": "700", "date": date(2026, 11, 20), "method": "check", "reference": "10233",
                       "urgent": ["urgent"]})
-    assert isinstance(paid, Submission) and paid.text == "paid C100 700 2026-11-20 check 10233 --urgent"
+    assert isinstance(paid, Submission) and paid.action.name == "form.paid"
+    assert paid.action.value == {"customer": "C100", "amount": "700", "date": "2026-11-20", "method": "check",
+                                 "reference": "10233", "urgent": "true"}
     assert paid.origin.to == AnswerTo("U0DANA", "D0DANA")
 
 
 def test_a_needs_form_presses_the_button_again_with_the_value() -> None:
     partial = submitted(origin("confirmation.partial", {"id": 4, "needs": "amount"}), {"amount": "250.50"})
-    assert isinstance(partial, Submission) and partial.text is None
+    assert isinstance(partial, Submission)
     assert partial.action == Action("confirmation.partial", {"id": 4, "needs": "amount", "amount": "250.50"})
     reject = submitted(origin("approval.reject", {"id": 9, "needs": "reason"}), {"reason": "they paid"})
     assert isinstance(reject, Submission)
@@ -129,11 +133,13 @@ def test_a_bad_amount_is_shown_in_the_form() -> None:
     errors = submitted(origin("promise", {"customer": "C100"}), {"amount": "twelve", "date": date(2026, 11, 27)})
     assert isinstance(errors, dict) and list(errors) == ["amount"] and "twelve" in errors["amount"]
     assert isinstance(submitted(origin("confirmation.partial", {"id": 4, "needs": "amount"}), {"amount": "-5"}), dict)
+    past = submitted(origin("promise", {"customer": "C100"}), {"amount": "100", "date": date(2026, 11, 20)})
+    assert isinstance(past, dict) and list(past) == ["date"] and "can't be in the past" in past["date"]
 
 
 def test_a_form_remembers_what_opened_it_within_slacks_limits() -> None:
     big = origin("log_call", {"customer": "C" * 60})
     view = form_for(big, pressed="Log call", today=date(2026, 11, 23)).to_dict()  # validated by slack_sdk
-    assert Origin.from_json(view["private_metadata"]) == big
+    assert Origin.from_json(view["private_metadata"]) == dataclasses.replace(big, pressed="Log call")
     assert len(view["private_metadata"]) <= 3000 and len(view["title"]["text"]) <= 24
     assert json.loads(view["private_metadata"])["a"] == "log_call"

@@ -253,9 +253,9 @@ def test_reject_click_takes_the_typed_reason(ctx: AppContext) -> None:
         card_post = in_conversation(await world.say(DANA, "hold acme ortho retainer unpaid"), CHANNELS["approvals"])
         card_id = _posted_id(ctx, "approval:1")
         where = channel("approvals", card_id)
-        body, _ = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where)
-        assert body.type == "application/vnd.microsoft.activity.message"  # only Maria sees it
-        assert "say why you reject it" in body.value
+        body, [form] = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where)
+        assert body.type == "application/vnd.microsoft.activity.message"  # without a reason: the form
+        assert [i["id"] for i in card_of(form)["body"] if i["type"].startswith("Input.")] == ["reason"]
         body, _ = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where,
                                     typed="they paid the retainer this morning")
         assert body.value["body"][0]["text"] == "Rejected: hold on Acme Ortho"
@@ -295,12 +295,11 @@ def test_list_buttons_answer_in_the_personal_chat(ctx: AppContext) -> None:
         assert title_of(listed).startswith("Your call list for Mon 23 Nov 2026")
         first_row = card["body"][1]
         assert [a["title"] for a in first_row["items"][-1]["actions"]] == ["Log call", "Promise", "Paid"]
-        body, [prompt] = await world.click(DANA, {"body": [first_row]}, "Log call", message_id="41",
-                                           where=personal(DANA))
-        assert title_of(prompt).startswith("Log a contact with")
-        assert prompt.conversation.id == personal(DANA).id
-        assert body.type == "application/vnd.microsoft.activity.message" and body.value == \
-            card_of(prompt)["body"][0]["text"].replace("\\", "")
+        body, [form] = await world.click(DANA, {"body": [first_row]}, "Log call", message_id="41",
+                                         where=personal(DANA))
+        assert title_of(form) == "Log a call"
+        assert form.conversation.id == personal(DANA).id
+        assert body.type == "application/vnd.microsoft.activity.message" and "fill in the form" in body.value
 
     run(conversation)
 

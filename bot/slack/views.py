@@ -1,6 +1,7 @@
-"""Form submissions. A form with a bad amount is answered with the error under that field and
-stays open; otherwise it closes at once and the core gets the typed command (or the button
-press with its value) the form stands for."""
+"""Form submissions. A form with a problem the core's checks find without the ledger (a bad
+amount, a past promise date) is answered with the error under that field and stays open;
+otherwise it closes at once and the core gets the form's action with the values by field (or,
+for a one-field form, the button press with its value filled in)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ CALLBACK_IDS = re.compile(rf"^{re.escape(CALLBACK_PREFIX)}")
 def register(app: AsyncApp, runtime: SlackRuntime) -> None:
     async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
-            read = read_submission(view)
+            read = read_submission(view, today=runtime.ctx.today())
         except (KeyError, TypeError, ValueError):
             log.warning("form %s came back without what it was opened with", view.get("callback_id"))
             await ack()
@@ -35,6 +36,6 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
         await ack()
         origin = read.origin
         runtime.submit(Request(user_id=str(body["user"]["id"]), where=origin.where, to=origin.to,
-                               text=read.text, action=read.action, from_home=origin.from_home))
+                               action=read.action, from_home=origin.from_home))
 
     app.view(CALLBACK_IDS)(on_submit)

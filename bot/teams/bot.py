@@ -6,8 +6,11 @@ become the neutral :class:`Incoming`; the core handles it on a worker thread (on
 and delivers its posts through the :class:`TeamsMessenger`; what is left for the asker is sent in
 place, in the thread of a channel message. A click is answered in the invoke response: the card
 redrawn when the click changed it (the same card is also updated in the message for everyone),
-else a short message only the clicker sees. Installs and channel events store where the bot may
-post later."""
+else a short message only the clicker sees. A button that needs typed input (Log call, Promise,
+Paid; Partial and Reject pressed without a value) answers with the core's form drawn as a card
+(commands.forms); the form's submit is checked (a problem comes back as the card again, the
+message under its field) and goes to the core as the form's action, and the form card turns into
+the core's answer. Installs and channel events store where the bot may post later."""
 
 from __future__ import annotations
 
@@ -17,16 +20,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
 
 from bot.teams import capture, inbound, references
-from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render_pages
+from bot.teams.cards import (
+    CARD_CONTENT_TYPE, FORM_VERB, REFRESH_VERB, FormSubmit, read_action, read_form, render, render_form, render_pages,
+)
 from bot.teams.identity import email_of
 from bot.teams.messenger import Outbox, TeamsMessenger
-from commands import messages
+from commands import forms, messages
 from commands.context import AppContext
 from commands.workflows.current_card import current_card_for_message
-from commands.messages import Action, ChatUser, DeliveryFailed, Incoming, Reply, Where
+from commands.messages import Action, ChatUser, DeliveryFailed, Incoming, Reply, Tone, Where
 from commands.router import handle
 
 log = logging.getLogger(__name__)
@@ -68,6 +73,10 @@ class TeamsBot:
 
     async def _on_message(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
+        submitted = read_form(activity.value) if isinstance(activity.value, dict) else None
+        if submitted is not None:
+            await self._on_form_fallback(turn_context, submitted)
+            return
         user = await self._user(turn_context)
         clicked = read_action(activity.value) if isinstance(activity.value, dict) else None
         action = Action(name=clicked[0], value=clicked[1]) if clicked else None
@@ -108,14 +117,61 @@ class TeamsBot:
         if card_action.get("verb") == REFRESH_VERB:
             await self._refresh(turn_context)
             return
-        clicked = read_action(card_action.get("data") or {})
+        data = card_action.get("data") if isinstance(card_action.get("data"), dict) else {}
+        submitted = read_form(data) if card_action.get("verb") == FORM_VERB else None
+        if submitted is not None:
+            await _answer_invoke(turn_context, await self._on_form(turn_context, submitted))
+            return
+        clicked = read_action(data)
         if clicked is None:
             await _answer_invoke(turn_context, error_response("BadRequest", "this button is not one of ours"))
+            return
+        form = form_to_open(clicked[0], clicked[1])
+        if form is not None:
+            await self._open_form(turn_context, form, Action(clicked[0], clicked[1]))
             return
         user = await self._user(turn_context)
         answer = await asyncio.to_thread(self._converse, turn_context, user, None,
                                          Action(name=clicked[0], value=clicked[1]))
         await self._respond_to_click(turn_context, answer)
+
+    async def _open_form(self, turn_context: TurnContext, form: forms.Form, pressed: Action) -> None:
+        """The form goes into the conversation as a card of its own (a call list it was opened
+        from stays as it is); the click is answered with where to find it."""
+        card = render_form(form, pressed, values=form.initial(self.ctx.today()))
+        await self.outbox.send_all(turn_context, [_card_activity(card, form.title)])
+        body = MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=f"{form.title}: fill in the form below")
+        await _answer_invoke(turn_context, body)
+
+    async def _on_form(self, turn_context: TurnContext, submitted: FormSubmit) -> AdaptiveCardInvokeResponse:
+        """A form's submit: the card again with the problems under their fields, or the core's
+        answer drawn in the form's place (the rest of it sent as messages)."""
+        card = await self._form_outcome(turn_context, submitted)
+        return AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=card)
+
+    async def _on_form_fallback(self, turn_context: TurnContext, submitted: FormSubmit) -> None:
+        """An older client's Action.Submit of a form: the outcome comes as a new card."""
+        card = await self._form_outcome(turn_context, submitted)
+        await self.outbox.send_all(turn_context, [_card_activity(card, "arbot")])
+
+    async def _form_outcome(self, turn_context: TurnContext, submitted: FormSubmit) -> dict[str, Any]:
+        form = forms.form_for_button(submitted.pressed.name, submitted.pressed.value, pressed=submitted.label)
+        if form is None:
+            return render(messages.error("That form is not one of ours"), refreshable=False)
+        errors = forms.check(form, submitted.values, self.ctx.today())
+        if errors:
+            return render_form(form, submitted.pressed, label=submitted.label, values=submitted.values, errors=errors)
+        user = await self._user(turn_context)
+        action = forms.submission(form, submitted.pressed, submitted.values)
+        answer = await asyncio.to_thread(self._converse, turn_context, user, None, action)
+        first, rest = (answer.replies[0], answer.replies[1:]) if answer.replies else (Reply(title="Done"), [])
+        if first.tone is Tone.ERROR:
+            problem = "\n".join(part for part in (first.title, first.text) if part)
+            return render_form(form, submitted.pressed, label=submitted.label, values=submitted.values,
+                               problem=problem)
+        for reply in rest:
+            await self._send(turn_context, reply)
+        return render_pages(first)[0]
 
     async def _respond_to_click(self, turn_context: TurnContext, answer: Answer) -> None:
         personal = turn_context.activity.conversation.conversation_type == "personal"
@@ -230,6 +286,21 @@ class TeamsBot:
             return Where(channel=channel, thread=button_thread)
         channel = next((k for k in keys if not k.startswith("dm:")), references.base_conversation(conversation_id))
         return Where(channel=channel, thread=references.thread_of(conversation_id) or button_thread)
+
+
+def form_to_open(name: str, value: dict[str, Any]) -> forms.Form | None:
+    """The core's form a click opens: Log call, Promise, Paid, or Partial / Reject when their
+    value was not typed on the card itself (then the click acts at once, as before)."""
+    form = forms.form_for_button(name, value)
+    if form is None or form.action is not None:
+        return form
+    needs = value.get("needs")
+    return None if isinstance(needs, str) and str(value.get(needs) or "").strip() else form
+
+
+def _card_activity(card: dict[str, Any], summary_text: str) -> Activity:
+    return Activity(type=ActivityTypes.message, summary=summary_text,
+                    attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)])
 
 
 def mention_free_text(activity: Activity) -> str:

@@ -1,8 +1,9 @@
 """``log <customer> <outcome> [with <person reached>] [note]``: record a call, voicemail or
 email, so the next person on the account sees what was tried and what was said.
 
-Also the "Log call" button on call-list lines: until adapters open a form, it answers with the
-typed command for that customer."""
+Also the "Log call" button on call-list lines: Slack and Teams open the Log call form
+(commands.forms) and send its submission as ``form.log_call``; a client without forms (the
+terminal) answers the button with the typed command for that customer."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
 from commands.context import AppContext
+from commands.forms import LOG_CALL, LogRequest, check_contact, read_log_call, refusal_of
 from commands.handlers.common import customer_from_button, money, typed_name
 from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone
@@ -23,11 +25,10 @@ from commands.parsing.notes import read_note
 from commands.parsing.text import Token, clean_text, name_ends, phrase, quote, tokenize
 from commands.refusal import Refusal
 from storage.audit import record
-from storage.models import Activity, ActivityKind, Customer, Outcome
+from storage.models import Activity, ActivityKind, Outcome
 
 USAGE = "log <customer> <outcome> [with <person reached>] [note]"
 OUTCOMES_TEXT = ", ".join(o.value for o in Outcome)
-MAX_CONTACT_LENGTH = 200  # activities.contact_name
 MAX_CONTACT_WORDS = 4  # "with Jane Doe: ..." reads a name up to the colon, if it is this short
 OUTCOME_WORDS: dict[str, Outcome] = {
     **{o.value: o for o in Outcome},
@@ -40,14 +41,6 @@ KIND_OF = {
     Outcome.WRONG_NUMBER: ActivityKind.CALL, Outcome.REFUSED: ActivityKind.CALL,
     Outcome.VOICEMAIL: ActivityKind.VOICEMAIL, Outcome.EMAIL_SENT: ActivityKind.EMAIL,
 }
-
-
-@dataclass(frozen=True)
-class LogRequest:
-    customer: Customer
-    outcome: Outcome
-    contact_name: str | None
-    note: str | None
 
 
 @dataclass(frozen=True)
@@ -111,8 +104,9 @@ def _contact_and_note(text: str, tokens: list[Token], after: int) -> tuple[str |
         window = range(start, min(start + MAX_CONTACT_WORDS, len(tokens)))
         end = next((k for k in window if tokens[k].text.endswith(":")), None) or _name_end(tokens, start)
     contact = clean_text(phrase(tokens[start:end + 1])).strip().rstrip(":,;").strip()
-    if len(contact) > MAX_CONTACT_LENGTH:
-        return Refusal(f"the name of the person reached can be at most {MAX_CONTACT_LENGTH} characters")
+    too_long = check_contact(contact)
+    if too_long is not None:
+        return too_long
     return (contact or None), _note_text(text, tokens[end].end)
 
 
@@ -175,6 +169,18 @@ def log_call_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
     )]
 
 
+def log_call_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
+                  session: Session) -> list[Reply] | Refusal:
+    """The submitted Log call form: the same activity the typed ``log`` records."""
+    customer = customer_from_button(session, value)
+    if isinstance(customer, Refusal):
+        return customer
+    request = read_log_call(value, customer, ctx.today())
+    if isinstance(request, dict):
+        return refusal_of(request, LOG_CALL)
+    return handle(request, actor, ctx, session=session)
+
+
 COMMAND = Command(
     name="log", usage=USAGE, parse=parse, handle=handle,
     summary=f"Record a call, voicemail or email. Outcomes: {OUTCOMES_TEXT}.",
@@ -186,3 +192,4 @@ COMMAND = Command(
 def register(registry: Registry) -> None:
     registry.add(COMMAND)
     registry.add_action(ButtonAction("log_call", log_call_button))
+    registry.add_action(ButtonAction(LOG_CALL.action or "form.log_call", log_call_form))

@@ -7,19 +7,29 @@ after the date and the method is the reference, as typed. ``--urgent`` (a hold b
 release or scheduling) may stand anywhere and shortens finance's reminder and escalation times;
 the same claim typed again with ``--urgent`` makes the pending request urgent. A claim for more
 than the customer still owes, or on an account in credit, is refused with the balance
-(commands.workflows.payments)."""
+(commands.workflows.payments).
+
+Also the "Paid" button on call-list lines: Slack and Teams open the Paid form (commands.forms)
+and send its submission as ``form.paid``; a client without forms (the terminal) answers the
+button with the typed command for that customer."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from commands.accounts import account_balance
 from commands.context import AppContext
-from commands.handlers.common import money
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.forms import (
+    METHODS, PAID, check_currency, check_paid_day, check_reference, read_paid,
+    refusal_of,
+)
+from commands.handlers.common import customer_from_button, money, typed_name
+from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.amounts import Amount, amount_widths, format_money, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer
@@ -30,7 +40,6 @@ from commands.workflows.payments import PaymentClaim, request_confirmation
 from storage.models import Customer
 
 USAGE = "paid <customer> <amount> [date] [method] [reference] [--urgent]"
-METHODS = ("wire", "ach", "check", "card", "cash", "zelle", "paypal", "other")
 # How people name a method: the words (one or two) and the method they mean.
 METHOD_WORDS = {
     "wire": "wire", "wired": "wire", "wire transfer": "wire", "bank wire": "wire",
@@ -40,9 +49,6 @@ METHOD_WORDS = {
     "mastercard": "card", "amex": "card",
     "cash": "cash", "zelle": "zelle", "paypal": "paypal", "other": "other",
 }
-MAX_REFERENCE_LENGTH = 100
-# Further back than this is more likely a misread date than news for finance.
-MAX_DAYS_BACK = 180
 # Phones turn "--" into a dash.
 URGENT_FLAGS = frozenset({"--urgent", "\u2014urgent", "\u2013urgent"})
 _MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
@@ -73,13 +79,13 @@ def parse(args: str, env: ParseEnv) -> PaymentClaim | Refusal:
     customer, reading = found
     day = reading.day or today
     understood = f"customer {describe(customer)}, amount {money(customer, reading.amount.value)}, paid {format_day(day)}"
-    problem = _check_currency(customer, reading.amount) or _check_day(reading, today)
+    problem = check_currency(customer, reading.amount) or _check_day(reading, today)
     if problem:
         return problem.with_understood(understood)
     method, reference = _method_and_reference(tokens[reading.rest:])
-    if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
-        return Refusal(f"a reference can be at most {MAX_REFERENCE_LENGTH} characters and yours has "
-                       f"{len(reference)}", understood)
+    too_long = check_reference(reference)
+    if too_long is not None:
+        return too_long.with_understood(understood)
     return PaymentClaim(customer=customer, amount=reading.amount.value, paid_on=day, method=method,
                         reference=reference, urgent=urgent)
 
@@ -155,22 +161,10 @@ def read_paid_day(text: str, today: date) -> date | Refusal | None:
     return day
 
 
-def _check_currency(customer: Customer, amount: Amount) -> Refusal | None:
-    if amount.currency and amount.currency != customer.currency:
-        return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}; "
-                       f"write the amount in {customer.currency}")
-    return None
-
-
 def _check_day(reading: _Reading, today: date) -> Refusal | None:
     if reading.day is None:
         return None
-    read_as = f"I read {quote(reading.day_text)} as {format_day(reading.day)}"
-    if reading.day > today:
-        return Refusal(f"a payment can't be dated in the future; {read_as}")
-    if reading.day < today - timedelta(days=MAX_DAYS_BACK):
-        return Refusal(f"a payment date can be at most {MAX_DAYS_BACK} days back; {read_as}")
-    return None
+    return check_paid_day(reading.day, today, f"I read {quote(reading.day_text)} as {format_day(reading.day)}")
 
 
 def _method_and_reference(tokens: list[Token]) -> tuple[str | None, str | None]:
@@ -194,6 +188,34 @@ def handle(request: PaymentClaim, actor: Actor, ctx: AppContext, *,
     return request_confirmation(session, ctx, claim=request, actor=actor)
 
 
+def paid_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
+                session: Session) -> list[Reply] | Refusal:
+    """The Paid button where no form can be drawn: how to type the claim."""
+    customer = customer_from_button(session, value)
+    if isinstance(customer, Refusal):
+        return customer
+    name = typed_name(customer)
+    balance = money(customer, account_balance(session, customer.id))
+    return [Reply(
+        title=f"Tell finance {describe(customer)} paid",
+        text=(f"Type: {USAGE.replace('<customer>', name)}\nOpen balance: {balance}\n"
+              f"Example: paid {name} 1,200 yesterday wire FED-REF 8841"),
+        private=True,
+    )]
+
+
+def paid_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
+              session: Session) -> list[Reply] | Refusal:
+    """The submitted Paid form: the same confirmation request the typed ``paid`` makes."""
+    customer = customer_from_button(session, value)
+    if isinstance(customer, Refusal):
+        return customer
+    claim = read_paid(value, customer, ctx.today())
+    if isinstance(claim, dict):
+        return refusal_of(claim, PAID)
+    return handle(claim, actor, ctx, session=session)
+
+
 COMMAND = Command(
     name="paid", usage=USAGE, parse=parse, handle=handle,
     summary=("The customer says it paid: asks finance to confirm the money arrived "
@@ -205,3 +227,5 @@ COMMAND = Command(
 
 def register(registry: Registry) -> None:
     registry.add(COMMAND)
+    registry.add_action(ButtonAction("paid", paid_button))
+    registry.add_action(ButtonAction(PAID.action or "form.paid", paid_form))

@@ -4,13 +4,14 @@ most one open promise: a new one replaces the old (said, and audited); ``promise
 <customer> [reason]`` ends it. Dates read forward: ``fri`` is the coming Friday, ``next fri``
 the Friday of next week, ``eow`` this week's Friday, ``eom`` the month's last day.
 
-Also the "Promise" button on call-list lines: until adapters open a form, it answers with the
-typed command for that customer."""
+Also the "Promise" button on call-list lines: Slack and Teams open the Promise form
+(commands.forms) and send its submission as ``form.promise``; a client without forms (the
+terminal) answers the button with the typed command for that customer."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from decimal import Decimal
@@ -20,6 +21,9 @@ from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
 from commands.context import AppContext
+from commands.forms import (
+    MAX_DAYS_AHEAD, PROMISE, PromiseRequest, check_currency, check_promise_day, read_promise, refusal_of,
+)
 from commands.handlers.common import customer_from_button, money, typed_name
 from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone
@@ -34,17 +38,6 @@ from storage.audit import record
 from storage.models import Customer, Dispute, DisputeStatus, Promise, PromiseStatus, TeamMember
 
 USAGE = "promise <customer> <amount> <date> [note]"
-# A promise further out than this is a payment plan in disguise, which needs approval.
-MAX_DAYS_AHEAD = 90
-
-
-@dataclass(frozen=True)
-class PromiseRequest:
-    customer: Customer
-    amount: Amount
-    day: date
-    note: str | None
-
 
 @dataclass(frozen=True)
 class _Reading:
@@ -78,7 +71,7 @@ def parse(args: str, env: ParseEnv) -> PromiseRequest | CancelRequest | Refusal:
     customer, reading = found
     understood = (f"customer {describe(customer)}, amount {money(customer, reading.amount.value)}, "
                   f"date {format_day(reading.day)}")
-    problem = _check_currency(customer, reading.amount) or _check_day(reading, today)
+    problem = check_currency(customer, reading.amount) or _check_day(reading, today)
     if problem:
         return problem.with_understood(understood)
     note = read_note(args[reading.note_start:])
@@ -142,22 +135,8 @@ def _date_after(tokens: list[Token], j: int, today: date, amount: Amount) -> _Re
     return Refusal("I need a date after the amount, like fri, 12/1 or in 5 days")
 
 
-def _check_currency(customer: Customer, amount: Amount) -> Refusal | None:
-    if amount.currency and amount.currency != customer.currency:
-        return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}; "
-                       f"write the amount in {customer.currency}")
-    return None
-
-
 def _check_day(reading: _Reading, today: date) -> Refusal | None:
-    read_as = f"I read {quote(reading.date_text)} as {format_day(reading.day)}"
-    if reading.day < today:
-        return Refusal(f"promise dates can't be in the past; {read_as}")
-    latest = today + timedelta(days=MAX_DAYS_AHEAD)
-    if reading.day > latest:
-        return Refusal(f"promises can be at most {MAX_DAYS_AHEAD} days ahead (until "
-                       f"{format_day(latest)}); {read_as}")
-    return None
+    return check_promise_day(reading.day, today, f"I read {quote(reading.date_text)} as {format_day(reading.day)}")
 
 
 def handle(request: PromiseRequest | CancelRequest, actor: Actor, ctx: AppContext, *,
@@ -256,6 +235,18 @@ def promise_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
     )]
 
 
+def promise_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
+                 session: Session) -> list[Reply] | Refusal:
+    """The submitted Promise form: the same promise the typed ``promise`` records."""
+    customer = customer_from_button(session, value)
+    if isinstance(customer, Refusal):
+        return customer
+    request = read_promise(value, customer, ctx.today())
+    if isinstance(request, dict):
+        return refusal_of(request, PROMISE)
+    return handle(request, actor, ctx, session=session)
+
+
 COMMAND = Command(
     name="promise", usage=USAGE, parse=parse, handle=handle, aliases=("ptp",),
     summary=(f"Record a promise to pay an amount by a date (at most {MAX_DAYS_AHEAD} days ahead); a new "
@@ -270,3 +261,4 @@ COMMAND = Command(
 def register(registry: Registry) -> None:
     registry.add(COMMAND)
     registry.add_action(ButtonAction("promise", promise_button))
+    registry.add_action(ButtonAction(PROMISE.action or "form.promise", promise_form))
