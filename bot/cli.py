@@ -121,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--failed", dest="all_failed", action="store_true", help="every failed entry")
     outbox.set_defaults(handler=_with_context(_lazy("bot.cli_outbox", "run")))
 
+    audit = sub.add_parser("audit", help="check the audit log's hash chain")
+    audit_verify = audit.add_subparsers(dest="audit_action", required=True).add_parser(
+        "verify", help="walk the chain; exit 1 at the first broken link")
+    audit_verify.add_argument("--tip", help="a tip printed by an earlier verify; it must still be in the chain")
+    audit.set_defaults(handler=_with_context(_lazy("bot.cli_audit", "run")))
+
     serve = sub.add_parser("serve", help="run the chat endpoints (Slack, Teams) and the scheduler")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 3978)")

@@ -15,10 +15,16 @@ from storage.types import UTCDateTime
 class AuditEvent(Base):
     """One row per ledger change, written in the same transaction as the change.
 
-    Database triggers (see the initial migration) refuse UPDATE and DELETE on this table."""
+    Database triggers (migrations 0001 and 0009) refuse UPDATE, DELETE, SQLite's REPLACE and
+    PostgreSQL's TRUNCATE. ``prev_hash`` and ``hash`` chain the events in id order (the rule is
+    in storage.audit), so a change made with the triggers off shows; ``prev_hash`` is unique, so
+    two writers can never both chain onto the same event."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_events_entity", "entity_type", "entity_id"),
+        Index("ux_audit_events_prev_hash", "prev_hash", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -28,6 +34,9 @@ class AuditEvent(Base):
     entity_id: Mapped[int | None]
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set by storage.audit when the event is flushed; NULL only on a row written around it.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ImportBatch(Base):
