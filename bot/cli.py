@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--skip-invalid", action="store_true", help="import the valid rows, report the rest")
     imp.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: from the file, else today)")
+    imp.add_argument("--date-format", choices=("dmy", "mdy", "ymd"),
+                     help="how numeric dates read when the file cannot tell (dmy: 31/12/2026, mdy: 12/31/2026)")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     imp.set_defaults(handler=_with_context(_lazy("bot.cli_import", "run")))
 
     cl = sub.add_parser("calllist", help="print the prioritized call list")

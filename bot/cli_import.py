@@ -1,5 +1,6 @@
-"""``arbot import FILE [--skip-invalid] [--as-of YYYY-MM-DD]``: load an AR aging / open-items
-export and print what changed. A refused file prints its reasons on stderr and exits 1."""
+"""``arbot import FILE [--skip-invalid] [--as-of YYYY-MM-DD] [--date-format dmy|mdy|ymd] [--dry-run]``:
+load an AR aging / open-items export and print what changed (or, with --dry-run, what would).
+A refused file prints its reasons on stderr and exits 1."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         return 2
     bar = _TerminalBar() if _wants_bar(Path(args.file)) else None
     try:
-        result = import_aging_file(ctx, args.file, skip_invalid=args.skip_invalid, as_of=as_of, progress=bar)
+        result = import_aging_file(ctx, args.file, skip_invalid=args.skip_invalid, as_of=as_of, progress=bar,
+                                   date_format=getattr(args, "date_format", None),
+                                   dry_run=getattr(args, "dry_run", False))
     except ImportRefused as refused:
         print("\n".join(refused.messages), file=sys.stderr)
         return 1
@@ -46,19 +49,31 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
 def summary(result: ImportResult) -> list[str]:
     """The lines a person reads after an import."""
     imported = result.rows - result.skipped_rows
+    layout = f"{LAYOUTS.get(result.layout, result.layout)}, as of {result.as_of.isoformat()}"
+    head = (f"Dry run of {result.file_name}: nothing was written ({layout})" if result.dry_run
+            else f"Imported {result.file_name} as batch #{result.batch_id} ({layout})")
+    if result.unchanged:
+        return [head, "  no changes: the ledger already shows this snapshot",
+                f"  open total: {money(result.open_total)}", *_skipped(result)]
     lines = [
-        f"Imported {result.file_name} as batch #{result.batch_id} "
-        f"({LAYOUTS.get(result.layout, result.layout)}, as of {result.as_of.isoformat()})",
+        head,
         f"  rows:       {result.rows:,} read, {imported:,} imported, {result.skipped_rows:,} skipped",
         f"  customers:  {result.customers:,} ({result.customers_created:,} new, {result.customers_updated:,} updated)",
-        f"  invoices:   {result.inserted:,} inserted, {result.updated:,} updated, {result.closed:,} closed",
-        f"  payments:   {result.payments:,} seen, {money(result.payments_total)} in all",
-        f"  promises:   {result.promises_kept:,} kept, {result.promises_broken:,} broken",
-        f"  open total: {money(result.open_total)}",
+        f"  invoices:   {result.inserted:,} inserted, {result.updated:,} updated, {result.closed:,} closed"
+        + (f", {result.reopened:,} reopened" if result.reopened else ""),
+        f"  payments:   {result.payments:,} seen, {money(result.payments_total)} in all"
+        + (f"; {money(result.reversed_total)} taken back from invoices listed again" if result.reversed_total else ""),
+        f"  promises:   {result.promises_kept:,} kept, {result.promises_broken:,} broken"
+        + (f", {result.promises_reopened:,} open again" if result.promises_reopened else ""),
     ]
-    if result.skipped:
-        lines += ["Skipped rows:", *(f"  {line}" for line in result.skipped)]
-    return lines
+    if result.confirmed_in_erp:
+        lines.append(f"  confirmed:  {result.confirmed_in_erp:,} payments finance confirmed are now in the export "
+                     f"({money(result.confirmed_in_erp_total)})")
+    return [*lines, f"  open total: {money(result.open_total)}", *_skipped(result)]
+
+
+def _skipped(result: ImportResult) -> list[str]:
+    return ["Skipped rows:", *(f"  {line}" for line in result.skipped)] if result.skipped else []
 
 
 def money(amount: Decimal) -> str:

@@ -76,8 +76,8 @@ def test_skipped_rows_do_not_close_their_customers_items(ctx: AppContext, tmp_pa
 
 
 def test_duplicate_invoice_numbers_name_both_lines(ctx: AppContext, tmp_path: Path) -> None:
-    text = "Customer,Invoice #,Due Date,Balance\nAcme,1,11/01/2026,5.00\nBeta,1,11/01/2026,5.00\n" \
-           "Acme,1,11/02/2026,7.00\n"
+    text = "Customer,Invoice #,Due Date,Balance\nAcme,1,11/21/2026,5.00\nBeta,1,11/21/2026,5.00\n" \
+           "Acme,1,11/22/2026,7.00\n"
     with pytest.raises(ImportRefused) as refused:
         import_aging_file(ctx, _write(tmp_path, "dup.csv", text))
     assert refused.value.messages[1:] == [
@@ -138,21 +138,26 @@ def test_the_same_file_twice_is_refused_as_already_imported(ctx: AppContext, sam
     before = _counts(ctx)
     with pytest.raises(ImportRefused) as refused:
         import_aging_file(ctx, samples / "erp_open_items.csv")
-    assert refused.value.messages == [f"already imported (batch #{first.batch_id} on 2026-11-23)"]
+    assert refused.value.messages == [f"already imported as of 2026-11-23 (batch #{first.batch_id}); nothing changed"]
     assert _counts(ctx) == before
 
 
 def test_the_same_content_in_other_bytes_changes_no_invoice(ctx: AppContext, samples: Path,
                                                             tmp_path: Path) -> None:
-    import_aging_file(ctx, samples / "quickbooks_ar_aging_detail.csv")
+    first = import_aging_file(ctx, samples / "quickbooks_ar_aging_detail.csv")
     with ctx.sessions() as session:
         invoices = session.execute(select(Invoice.__table__)).all()
+    before = _counts(ctx)
     copy = tmp_path / "again.csv"  # one more blank line: other bytes, same items
     copy.write_bytes((samples / "quickbooks_ar_aging_detail.csv").read_bytes() + b"\n")
 
-    result = import_aging_file(ctx, copy)
+    with pytest.raises(ImportRefused) as refused:
+        import_aging_file(ctx, copy)
 
-    assert (result.inserted, result.updated, result.closed, result.payments) == (0, 0, 0, 0)
+    assert refused.value.messages == [f"already imported as of 2026-11-23 (batch #{first.batch_id}); nothing changed"]
+    assert _counts(ctx) == before
+    result = import_aging_file(ctx, copy, as_of=date(2026, 11, 24))  # the next day's export, unchanged
+    assert result.unchanged and (result.inserted, result.updated, result.closed, result.payments) == (0, 0, 0, 0)
     with ctx.sessions() as session:
         assert session.execute(select(Invoice.__table__)).all() == invoices
 

@@ -99,7 +99,9 @@ def test_changes_update_and_a_listed_closed_invoice_reopens(ctx: AppContext, tmp
     ]
     result = import_aging_file(ctx, _file(tmp_path, "3.csv", changed), as_of=MONDAY)
 
-    assert (result.inserted, result.updated, result.closed, result.customers_updated) == (0, 2, 0, 1)
+    assert (result.inserted, result.updated, result.reopened, result.closed) == (0, 1, 1, 0)
+    assert result.customers_updated == 1
+    assert (result.payments, result.reversed_total) == (0, Decimal("100.00"))  # the bounced payment is taken back
     with ctx.sessions() as session:
         a1 = session.scalars(select(Invoice).where(Invoice.number == "A1")).one()
         a2 = session.scalars(select(Invoice).where(Invoice.number == "A2")).one()
@@ -114,7 +116,7 @@ def test_a_quickbooks_invoice_does_not_undo_a_known_kind(ctx: AppContext, tmp_pa
     import_aging_file(ctx, _file(tmp_path, "erp.csv", ["Acme Dental,1,Final,2026-11-10,5.00"],
                                  header="Customer,Num,Invoice Type,Due Date,Open Balance\n"), as_of=FRIDAY)
     result = import_aging_file(ctx, _file(tmp_path, "qb.csv", ["Acme Dental,1,Invoice,11/10/2026,5.00"],
-                                          header=header), as_of=MONDAY)
+                                          header=header), as_of=MONDAY, date_format="mdy")
     assert result.updated == 0
     with ctx.sessions() as session:
         assert session.scalar(select(Invoice.kind)) == InvoiceKind.FINAL

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,10 @@ from storage.aging.items import ParsedItems, map_distinct
 from storage.aging.source import RawTable
 
 MAX_LISTED = 50
+# Invoices of a live ledger: a date before this, or more than a year past the snapshot, is a
+# typo or a placeholder (1900-01-01), not a date to age money by.
+FIRST_PLAUSIBLE = np.datetime64("2000-01-01", "D")
+DAYS_AHEAD = 366
 LIMITS = {"erp_id": ("customer ID", 64), "name": ("customer name", 200),
           "number": ("invoice number", 64), "segment": ("segment", 64)}
 
@@ -32,8 +37,10 @@ class CheckedItems:
 Reason = Callable[[np.ndarray], "pd.Series | np.ndarray"]
 
 
-def check_items(parsed: ParsedItems, table: RawTable, *, owners: Mapping[str, str]) -> CheckedItems:
-    """``owners`` maps a lower-cased email or member name to the member's email."""
+def check_items(parsed: ParsedItems, table: RawTable, *, owners: Mapping[str, str],
+                as_of: date | None = None) -> CheckedItems:
+    """``owners`` maps a lower-cased email or member name to the member's email; ``as_of`` (the
+    snapshot date) bounds how far ahead a date may lie."""
     frame = parsed.frame
     key = frame["erp_id"] if "erp_id" in parsed.fields else frame["name"]
     found: list[tuple[np.ndarray, np.ndarray]] = []
@@ -51,6 +58,7 @@ def check_items(parsed: ParsedItems, table: RawTable, *, owners: Mapping[str, st
     flag(parsed.due.invalid, _quoted(parsed.raw["due_date"], "due date ", " is not a date"))
     if parsed.issue is not None:
         flag(parsed.issue.invalid, _quoted(parsed.raw["issue_date"], "invoice date ", " is not a date"))
+    _check_dates(frame, parsed, as_of, flag)
     _check_money(frame, parsed, flag)
     _check_text(frame, parsed.fields, owners, flag)
     duplicated = _duplicated(key, frame["number"])
@@ -68,6 +76,29 @@ def check_items(parsed: ParsedItems, table: RawTable, *, owners: Mapping[str, st
 
 def _quoted(raw: pd.Series, before: str, after: str) -> Reason:
     return lambda rows: before + "'" + raw.iloc[rows] + "'" + after
+
+
+def _check_dates(frame: pd.DataFrame, parsed: ParsedItems, as_of: date | None,
+                 flag: Callable[..., None]) -> None:
+    """Dates that parse but cannot be an open item's: before 2000, over a year past the
+    snapshot, or an invoice dated after it falls due."""
+    latest = np.datetime64(as_of, "D") + DAYS_AHEAD if as_of else None
+    columns = [("due_date", "due date ", parsed.due)]
+    if parsed.issue is not None:
+        columns.append(("issue_date", "invoice date ", parsed.issue))
+    for field, label, _column in columns:
+        days, raw = frame[field].to_numpy(dtype="datetime64[D]"), parsed.raw[field]
+        known = ~np.isnat(days)
+        flag(known & (days < FIRST_PLAUSIBLE), _quoted(raw, label, " is before 2000"))
+        if latest is not None:
+            flag(known & (days > latest), _quoted(raw, label, f" is more than a year after {as_of.isoformat()}"))
+    if parsed.issue is not None:
+        issue = frame["issue_date"].to_numpy(dtype="datetime64[D]")
+        due = frame["due_date"].to_numpy(dtype="datetime64[D]")
+        raw_issue, raw_due = parsed.raw["issue_date"], parsed.raw["due_date"]
+        flag(~np.isnat(issue) & ~np.isnat(due) & (issue > due),
+             lambda rows: "invoice date '" + raw_issue.iloc[rows] + "' is after the due date '"
+             + raw_due.iloc[rows] + "'")
 
 
 def _check_money(frame: pd.DataFrame, parsed: ParsedItems, flag: Callable[..., None]) -> None:

@@ -5,6 +5,10 @@ changed are updated; items closed earlier but listed again are reopened; open it
 longer lists were paid (or applied) and close with a zero balance. Unchanged items are not touched,
 so importing the same content twice changes nothing. The diff is a pair of merges on
 (customer, number); every write is one set-at-a-time statement.
+
+What each item's positive balance did is handed back per invoice (:attr:`InvoiceChanges.moves`):
+a fall may be money received, a rise (a reopened item included) may undo money an earlier import
+took for received. Deciding which is storage.aging.payments' job, with the ledger's history.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ class InvoiceChanges:
     inserted: int
     updated: int
     closed: int
-    paid: pd.DataFrame  # customer_id, cents: the drop in each customer's open positive balance
+    reopened: int
+    moves: pd.DataFrame  # invoice_id, customer_id, cents: fall (> 0) or rise (< 0) of each positive balance
 
 
 def apply_invoices(bulk: Bulk, items: pd.DataFrame, *, given: frozenset[str], batch_id: int, as_of: date,
@@ -51,8 +56,9 @@ def apply_invoices(bulk: Bulk, items: pd.DataFrame, *, given: frozenset[str], ba
            batch_id, as_of)
     unlisted_kept = held[~held["id"].isin(matched["id"][found]) & held["customer_id"].isin(keep_open)]
     _write_packs(bulk, _customers(inserts, updates, closing), pd.concat([matched[found], fresh]), unlisted_kept)
-    return InvoiceChanges(inserted=len(inserts), updated=len(updates), closed=len(closing),
-                          paid=_paid(matched[found], closing))
+    reopened = fresh[fresh["id"].notna()]
+    return InvoiceChanges(inserted=len(inserts), updated=len(updates) - len(reopened), closed=len(closing),
+                          reopened=len(reopened), moves=_moves(matched[found], closing, reopened))
 
 
 def _customers(*frames: pd.DataFrame) -> np.ndarray:
@@ -151,16 +157,22 @@ def _write(bulk: Bulk, inserts: pd.DataFrame, updates: pd.DataFrame, closing: np
     bulk.insert("invoices", INSERTED, inserts, stage="inserting invoices")
 
 
-def _paid(kept: pd.DataFrame, closing: pd.DataFrame) -> pd.DataFrame:
-    """Per customer, how much of the open positive balance disappeared: reduced invoices plus
-    closed ones. Credits and unapplied payments (negative items) are not money received."""
-    before = kept["open_balance_db"].to_numpy(dtype=np.int64)
+def _moves(kept: pd.DataFrame, closing: pd.DataFrame, reopened: pd.DataFrame) -> pd.DataFrame:
+    """Per invoice, how its open positive balance moved: down on kept items that fell and on
+    closed ones, up on kept items that rose and on reopened ones. Credits and unapplied payments
+    (negative items) are not money received, so they count as zero."""
+    before = kept["open_balance_db"].to_numpy(dtype=np.int64).clip(min=0)
     after = kept["open_balance"].to_numpy(dtype=np.int64).clip(min=0)
-    reduced = (before > 0) & (after < before)
+    moved = before != after
     gone = closing[closing["open_balance"] > 0]
-    paid = pd.DataFrame({
-        "customer_id": np.concatenate([kept["customer_id"].to_numpy()[reduced], gone["customer_id"].to_numpy()]),
-        "cents": np.concatenate([(before - after)[reduced], gone["open_balance"].to_numpy()]),
-    }).astype("int64")
-    paid = paid.groupby("customer_id", as_index=False)["cents"].sum()
-    return paid[paid["cents"] > 0]
+    back = reopened[reopened["open_balance"] > 0]
+    frame = pd.DataFrame({
+        "invoice_id": np.concatenate([kept["id"].to_numpy(dtype=np.int64)[moved], gone["id"].to_numpy(dtype=np.int64),
+                                      back["id"].to_numpy(dtype=np.int64)]),
+        "customer_id": np.concatenate([kept["customer_id"].to_numpy(dtype=np.int64)[moved],
+                                       gone["customer_id"].to_numpy(dtype=np.int64),
+                                       back["customer_id"].to_numpy(dtype=np.int64)]),
+        "cents": np.concatenate([(before - after)[moved], gone["open_balance"].to_numpy(dtype=np.int64),
+                                 -back["open_balance"].to_numpy(dtype=np.int64)]),
+    })
+    return frame.astype("int64")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from storage.aging.columns import layout_name, match_columns
-from storage.aging.dates import DateColumn, parse_dates
+from storage.aging.dates import DateColumn, date_order, parse_dates
 from storage.aging.money import MoneyColumn, parse_money
 from storage.aging.source import RawTable
 
@@ -50,10 +50,13 @@ class ParsedItems:
     raw: pd.DataFrame  # the original text of the item rows, for messages
     fields: frozenset[str]
     layout: str
+    date_order: str = "mdy"  # how this file's numeric dates read: "mdy", "dmy" or "ymd"
 
 
-def parse_items(table: RawTable) -> ParsedItems:
-    """Keep item rows, parse their fields. Validation is a separate step (storage.aging.checks)."""
+def parse_items(table: RawTable, date_format: str | None = None) -> ParsedItems:
+    """Keep item rows, parse their fields. Validation is a separate step (storage.aging.checks).
+    Numeric dates read in ``date_format`` if given, else in the order the file's own dates show
+    (refused with how to say it when they cannot tell)."""
     found = match_columns(table.labels)
     cells = table.cells
     text = {field: _text(cells[pos], field) for field, pos in found.items()}
@@ -67,8 +70,9 @@ def parse_items(table: RawTable) -> ParsedItems:
     open_text = text.get("open_balance", text.get("amount"))
     open_balance = parse_money(open_text)
     amount = parse_money(text["amount"]) if "amount" in text and "open_balance" in text else None
-    due = parse_dates(text["due_date"])
-    issue = parse_dates(text["issue_date"]) if "issue_date" in text else None
+    order = date_order([text[f] for f in ("due_date", "issue_date") if f in text], date_format)
+    due = parse_dates(text["due_date"], order)
+    issue = parse_dates(text["issue_date"], order) if "issue_date" in text else None
     frame = pd.DataFrame({
         "erp_id": key if "erp_id" in text else blank,
         "name": name.where(name != "", key),
@@ -86,6 +90,7 @@ def parse_items(table: RawTable) -> ParsedItems:
     return ParsedItems(
         frame=frame, due=due, issue=issue, open_balance=open_balance, amount=amount,
         raw=pd.DataFrame(text), fields=frozenset(found), layout=layout_name(table.labels, table.titles),
+        date_order=order,
     )
 
 

@@ -1,6 +1,7 @@
 """Applying checked open items to the ledger as one snapshot: customers, invoices, and the
-payments the snapshot reveals. Runs inside the caller's transaction; writes no audit events
-itself (the use case records the batch, customer changes and payments in the same transaction)."""
+payments the snapshot reveals (storage.aging.payments decides them against the ledger's history
+and audits each invoice's share). Runs inside the caller's transaction; the use case records the
+batch, customer changes and payments in the same transaction."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from storage.aging.bulk import Bulk, Progress
 from storage.aging.customers import Assign, erp_ids_for_names, existing_customers, file_customers, upsert_customers
 from storage.aging.invoices import apply_invoices
+from storage.aging.payments import invoices_by_customer, money_seen
 from storage.models import Payment
 
 
@@ -24,12 +26,16 @@ class SnapshotChanges:
     inserted: int
     updated: int
     closed: int
-    payments: pd.DataFrame  # id, customer_id, cents: one payment per customer whose balance dropped
+    reopened: int
+    payments: pd.DataFrame  # id, customer_id, cents: one signed payment per customer whose money moved
+    absorbed: list[tuple[int, int, int]]  # finance payments the ERP now shows: (id, customer id, cents)
+    paid_invoices: dict[int, dict[str, int]]  # customer -> {invoice id: signed cents} recorded as paid
+    reversed_cents: int
 
 
 def apply_snapshot(session: Session, items: pd.DataFrame, *, fields: frozenset[str], refused: frozenset[str],
                    batch_id: int, as_of: date, now: datetime, members: dict[str, int], assign: Assign,
-                   progress: Progress | None = None) -> SnapshotChanges:
+                   actor: str, progress: Progress | None = None) -> SnapshotChanges:
     """``items`` are checked items (owner already an email); ``refused`` the customer keys of rows
     left out, whose missing invoices must not be taken for paid. Items with a zero open balance
     are settled, so they count as absent."""
@@ -50,18 +56,24 @@ def apply_snapshot(session: Session, items: pd.DataFrame, *, fields: frozenset[s
     keep_open = frozenset(known.loc[known["erp_id"].isin(refused_keys), "id"].astype(int).tolist())
     invoices = apply_invoices(bulk, items.assign(customer_id=customers.ids[codes]), given=fields,
                               batch_id=batch_id, as_of=as_of, keep_open=keep_open)
+    money = money_seen(session, invoices.moves, as_of=as_of, batch_id=batch_id, at=now, actor=actor)
     return SnapshotChanges(
         customers=len(found), customers_created=customers.created, customer_changes=customers.changed,
-        inserted=invoices.inserted, updated=invoices.updated, closed=invoices.closed,
-        payments=_record_payments(bulk, invoices.paid, batch_id=batch_id, as_of=as_of, now=now),
+        inserted=invoices.inserted, updated=invoices.updated, closed=invoices.closed, reopened=invoices.reopened,
+        payments=_record_payments(bulk, money.per_customer, batch_id=batch_id, as_of=as_of, now=now),
+        absorbed=money.absorbed, paid_invoices=invoices_by_customer(money.per_invoice),
+        reversed_cents=money.reversed_cents,
     )
 
 
 def _record_payments(bulk: Bulk, paid: pd.DataFrame, *, batch_id: int, as_of: date,
                      now: datetime) -> pd.DataFrame:
-    """One ``source="import"`` payment per customer, received on the snapshot date. They are read
+    """One ``source="import"`` payment per customer, received on the snapshot date (negative when
+    it undoes money earlier imports recorded). They are read
     back by primary key range (payments has no index on batch_id; other writers may add payments
     meanwhile, hence the batch filter too)."""
+    if paid.empty:
+        return pd.DataFrame({"id": [], "customer_id": [], "cents": []}, dtype="int64")
     last = bulk.frame("SELECT COALESCE(MAX(id), 0) FROM payments", {"last": "int64"})["last"].iat[0]
     rows = pd.DataFrame({
         "customer_id": paid["customer_id"].to_numpy(), "amount": paid["cents"].to_numpy(),
