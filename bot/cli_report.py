@@ -26,11 +26,11 @@ class ReportError(Exception):
 
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
     try:
-        period = Period(_day(args.date_from, "--from"), _day(args.date_to, "--to"))
+        period = Period(day_of(args.date_from, "--from"), day_of(args.date_to, "--to"))
         if period.last < period.first:
             raise ReportError(f"--to {period.last} is before --from {period.first}")
         with ctx.sessions() as session:
-            collector = _collector(session, args.collector)
+            collector = collector_named(session, args.collector)
             report = as_dict(kpi_report(ctx, read_only(session), period, collector=collector))
     except ReportError as exc:
         print(f"arbot report: {exc}", file=sys.stderr)
@@ -40,14 +40,14 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _day(text: str, option: str) -> date:
+def day_of(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise ReportError(f"{option} must be a day like 2026-10-31, not {text!r}") from None
 
 
-def _collector(session, email: str | None) -> tuple[str, int] | None:  # type: ignore[no-untyped-def]
+def collector_named(session, email: str | None) -> tuple[str, int] | None:  # type: ignore[no-untyped-def]
     if email is None:
         return None
     member_id = session.scalar(select(TeamMember.id).where(TeamMember.email == email.strip().lower()))

@@ -32,6 +32,9 @@ from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.import_money import settle_recording, unsettle
+from commands.kpi.alerts import check_targets
+from commands.kpi.history import keep_receivables
+from commands.outbox.entries import enqueue
 from commands.promises import break_overdue_promises
 from storage.aging import (
     AgingFileError, CheckedItems, Progress, SnapshotChanges, apply_snapshot, as_of_from_titles, check_items,
@@ -155,6 +158,8 @@ def _write(ctx: AppContext, session: Session, found: _Checked, name: str, digest
     batch.inserted, batch.updated, batch.closed = changes.inserted, changes.updated + changes.reopened, changes.closed
     kept, broken, reopened = _settle(ctx, session, batch, changes, actor)
     result = _result(batch, found, changes, kept, broken, reopened)
+    keep_receivables(session, batch)
+    enqueue(session, ctx, check_targets(ctx, session, batch.as_of), origin=f"import-{batch.id}-targets")
     _audit(ctx, session, batch, changes, result, actor, found.content)
     return result
 

@@ -84,6 +84,17 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a message: a chart, a workbook. Slack uploads it into the
+    message's channel; Teams shows an image in the card."""
+
+    name: str
+    mime: str
+    data: bytes = field(repr=False)
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     title: str
     text: str = ""
@@ -108,6 +119,8 @@ class Reply:
     # Remember where this post landed under this key ("approval:12"), so later updates and
     # thread replies can find it.
     track: str | None = None
+    # Files that go with it (a chart image, a workbook).
+    files: tuple[Attachment, ...] = ()
 
     @property
     def for_asker(self) -> bool:

@@ -76,6 +76,12 @@ class Timers:
     daily_list_at: time = time(8, 0)
     catch_up_hours: float = 4
     release_on_confirmed_payment: bool = True
+    digest_weekday: str = "monday"  # the weekly digest goes out on the first business day from this weekday
+    digest_at: time = time(8, 30)
+    cash_post_at: time = time(16, 45)  # the end-of-day cash post, business days
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 DEFAULT_FEES = ("late fee", "card surcharge", "admin fee", "reinstatement fee", "finance charge",
@@ -179,4 +185,8 @@ def _timers(data: dict[str, Any]) -> Timers:
     unknown = set(data) - set(vars(base))
     if unknown:
         raise RulesError(f"unknown timer setting(s): {', '.join(sorted(unknown))}")
+    if values.get("digest_weekday", base.digest_weekday).lower() not in WEEKDAYS:
+        raise RulesError(f"digest_weekday must be a day of the week, like \"monday\", not {data['digest_weekday']!r}")
+    if "digest_weekday" in values:
+        values["digest_weekday"] = values["digest_weekday"].lower()
     return Timers(**values)

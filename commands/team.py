@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commands.targets import Target, targets_from_dict
 from commands.rules import PLATFORMS, RulesError, Workflow, workflow_from_dict
 from storage.models import TeamMember
 
@@ -51,6 +52,7 @@ class Team:
     members: tuple[Member, ...]
     assignment: dict[str, Any] = field(default_factory=dict)
     workflow: Workflow = field(default_factory=Workflow)
+    targets: tuple[Target, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
 
     def member(self, email: str) -> Member | None:
@@ -101,6 +103,7 @@ def team_from_dict(data: dict[str, Any]) -> Team:
         raise TeamFileError(f"unknown timezone {info.get('timezone')!r}") from exc
     try:
         workflow = workflow_from_dict(data)
+        targets = targets_from_dict(data.get("targets", {}))
     except (RulesError, ValueError) as exc:
         raise TeamFileError(f"team file: {exc}") from exc
     return Team(
@@ -112,6 +115,7 @@ def team_from_dict(data: dict[str, Any]) -> Team:
         members=members,
         assignment=data.get("assignment", {}),
         workflow=workflow,
+        targets=targets,
         raw=data,
     )
 

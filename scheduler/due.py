@@ -20,13 +20,14 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 from commands.calendar import BusinessCalendar
-from commands.rules import Timers
+from commands.rules import WEEKDAYS, Timers
 
 
 class DayKind(str, Enum):
     BUSINESS = "business"          # weekdays that are not public holidays
     STATEMENTS = "statements"      # the 15th, moved off a weekend (see BusinessCalendar)
     NTH_BUSINESS = "nth_business"  # the n-th business day of the month
+    WEEKLY = "weekly"              # the first business day of the week from the team's digest weekday
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,9 @@ class Days:
     kind: DayKind
     n: int = 0
 
-    def matches(self, day: date, calendar: BusinessCalendar) -> bool:
+    def matches(self, day: date, calendar: BusinessCalendar, timers: Timers | None = None) -> bool:
+        if self.kind is DayKind.WEEKLY:
+            return _first_business_day_from(day, WEEKDAYS.index((timers or Timers()).digest_weekday), calendar)
         if self.kind is DayKind.BUSINESS:
             return calendar.is_business_day(day)
         if self.kind is DayKind.STATEMENTS:
@@ -46,6 +49,16 @@ class Days:
 
 BUSINESS_DAYS = Days(DayKind.BUSINESS)
 STATEMENTS_DAY = Days(DayKind.STATEMENTS)
+WEEKLY = Days(DayKind.WEEKLY)
+
+
+def _first_business_day_from(day: date, weekday: int, calendar: BusinessCalendar) -> bool:
+    """``day`` is the first business day of its week on or after ``weekday`` (a Monday holiday
+    moves a Monday digest to Tuesday; a week without one has none)."""
+    if day.weekday() < weekday or not calendar.is_business_day(day):
+        return False
+    start = day - timedelta(days=day.weekday() - weekday)
+    return all(not calendar.is_business_day(start + timedelta(days=n)) for n in range((day - start).days))
 
 
 def nth_business_day(n: int) -> Days:
@@ -98,7 +111,7 @@ def due_now(now: datetime, *, tz: ZoneInfo, calendar: BusinessCalendar, timers: 
     due: list[Slot] = []
     missed: list[Slot] = []
     for name, schedule in schedules:
-        if not schedule.days.matches(today, calendar):
+        if not schedule.days.matches(today, calendar, timers):
             continue
         if schedule.at is not None:
             slot = _daily_slot(name, today, schedule.at(timers), tz)

@@ -28,8 +28,9 @@ from commands.messages import Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.promises import check_promises
+from commands.kpi import cash, digest
 from commands.workflows import approvals, payments
-from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, Schedule, nth_business_day
+from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, WEEKLY, Schedule, nth_business_day
 from storage.db import read_only
 from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, OutboxEntry, TeamMember
 from storage.models.outbox import SENT, SKIPPED
@@ -243,6 +244,22 @@ def housekeeping(ctx: AppContext, session: Session) -> JobResult:
     return JobResult(counts={"inbound_events": events, "timer_runs": runs, "outbox": sent})
 
 
+# --- reports -------------------------------------------------------------------------------
+
+def weekly_digest(ctx: AppContext, session: Session) -> JobResult:
+    """Last week's figures, where money fell past due, and the 12-week aging chart."""
+    with ctx.sessions() as reader:
+        reply = digest.weekly_digest(ctx, read_only(reader), ctx.today())
+    return JobResult((reply,), counts={"accounts": len(reply.rows)})
+
+
+def cash_post(ctx: AppContext, session: Session) -> JobResult:
+    """Money in today and expected over the next business days."""
+    with ctx.sessions() as reader:
+        reply = cash.cash_post(ctx, read_only(reader), ctx.today())
+    return JobResult((reply,), counts={"fields": len(reply.fields)})
+
+
 # --- timers owned by the workflows ---------------------------------------------------------
 
 Timer = Callable[[Session, AppContext], list[Reply]]
@@ -265,12 +282,16 @@ def timer_job(name: str, timer: Timer) -> Job:
 
 
 MORNING = attrgetter("daily_list_at")
+DIGEST = attrgetter("digest_at")
+END_OF_DAY = attrgetter("cash_post_at")
 
 JOBS: tuple[Job, ...] = (
     Job("daily_lists", Schedule(BUSINESS_DAYS, at=MORNING), daily_lists),
     Job("statements_reminder", Schedule(STATEMENTS_DAY, at=MORNING), statements_reminder),
     Job("finals_day", Schedule(nth_business_day(FINALS_DAY), at=MORNING), finals_day),
     Job("housekeeping", Schedule(BUSINESS_DAYS, at=MORNING), housekeeping),
+    Job("weekly_digest", Schedule(WEEKLY, at=DIGEST), weekly_digest),
+    Job("cash_post", Schedule(BUSINESS_DAYS, at=END_OF_DAY), cash_post),
     timer_job("promise_checks", check_promises),
     timer_job("approval_timers", approvals.run_timers),
     timer_job("confirmation_timers", payments.run_timers),

@@ -13,7 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from commands.context import AppContext
 from commands.importing import import_aging_file
@@ -22,7 +22,7 @@ from commands.kpi.formulas import Month, countback_dso
 from commands.kpi.receivables import receivables_on
 from storage.models import (
     Activity, ActivityKind, ApprovalKind, ApprovalRequest, ApprovalStatus, ConfirmationStatus, Customer, Dispute,
-    DisputeStatus, Outcome, PaymentConfirmation, Promise, PromiseStatus, TeamMember,
+    DisputeStatus, ImportBatch, Outcome, PaymentConfirmation, Promise, PromiseStatus, ReceivableRollup, TeamMember,
 )
 
 HEADER = "Customer ID,Customer Name,Collector,Invoice No.,Invoice Type,Invoice Date,Due Date,Original Amount,Amount Due\n"
@@ -122,8 +122,26 @@ def build_ledger(ctx: AppContext, tmp_path: Path, *, through_november: bool = Tr
         ])
 
 
-def test_receivables_on_each_snapshot_are_rolled_back_from_the_ledger(ctx: AppContext, tmp_path: Path) -> None:
+def forget_rollups(ctx: AppContext) -> None:
+    """As if every batch had been imported before imports kept their receivables."""
+    with ctx.sessions.begin() as session:
+        session.execute(delete(ReceivableRollup))
+        session.execute(update(ImportBatch).values(rollup_kept=False))
+
+
+HISTORY = pytest.mark.parametrize("history", ["kept by each import", "rolled back from the ledger"])
+
+
+def _build(ctx: AppContext, tmp_path: Path, history: str) -> None:
     build_ledger(ctx, tmp_path)
+    if history != "kept by each import":
+        forget_rollups(ctx)
+
+
+@HISTORY
+def test_receivables_on_each_snapshot(ctx: AppContext, tmp_path: Path,
+                                                                      history: str) -> None:
+    _build(ctx, tmp_path, history)
     with ctx.sessions() as session:
         sep, octo, nov = (receivables_on(session, date(2026, m, d)) for m, d in ((9, 30), (10, 31), (11, 20)))
         before = receivables_on(session, date(2026, 9, 29))
@@ -137,8 +155,9 @@ def test_receivables_on_each_snapshot_are_rolled_back_from_the_ledger(ctx: AppCo
     assert mid.total == sep.total and mid.snapshot.as_of == date(2026, 9, 30)  # between imports: the older one
 
 
-def test_october_kpis_worked_by_hand(ctx: AppContext, tmp_path: Path) -> None:
-    build_ledger(ctx, tmp_path)
+@HISTORY
+def test_october_kpis_worked_by_hand(ctx: AppContext, tmp_path: Path, history: str) -> None:
+    _build(ctx, tmp_path, history)
     with ctx.sessions() as session:
         report = kpi_report(ctx, session, OCTOBER)
     b, e, n = Decimal(3400), Decimal(1950), 31
@@ -176,8 +195,9 @@ def test_the_same_figures_before_the_november_import(ctx: AppContext, tmp_path: 
             figures["credit_sales"], figures["cei"]) == ("3400.00", "1950.00", "1400.00", "1650.00", "84.93")
 
 
-def test_one_collectors_figures(ctx: AppContext, tmp_path: Path) -> None:
-    build_ledger(ctx, tmp_path)
+@HISTORY
+def test_one_collectors_figures(ctx: AppContext, tmp_path: Path, history: str) -> None:
+    _build(ctx, tmp_path, history)
     with ctx.sessions() as session:
         dana = session.scalar(select(TeamMember.id).where(TeamMember.email == DANA))
         figures = as_dict(kpi_report(ctx, session, OCTOBER, collector=(DANA, dana)))
@@ -189,6 +209,21 @@ def test_one_collectors_figures(ctx: AppContext, tmp_path: Path) -> None:
         "ending_current": "1100.00", "dso": "42.27", "cei": "85.71", "ptp_kept_rate": "50.00",
         "ptp_kept_amount_rate": "23.08", "over_90": "500.00"}
     assert figures["meaningful_contacts"] == {DANA: {"contacts": 2, "per_week": "0.45"}}
+
+
+def test_a_past_month_follows_who_held_the_customers_then(ctx: AppContext, tmp_path: Path) -> None:
+    """Birch & Sons moves from Dana to Sam after the November import: Dana's October still
+    counts it (the imports kept who held it), Sam's does not."""
+    build_ledger(ctx, tmp_path)
+    with ctx.sessions.begin() as session:
+        member = {e: i for e, i in session.execute(select(TeamMember.email, TeamMember.id))}
+        session.execute(update(Customer).where(Customer.erp_id == "B").values(collector_id=member[SAM]))
+    with ctx.sessions() as session:
+        dana = as_dict(kpi_report(ctx, session, OCTOBER, collector=(DANA, member[DANA])))
+        sam = as_dict(kpi_report(ctx, session, OCTOBER, collector=(SAM, member[SAM])))
+    assert (dana["beginning_receivables"], dana["ending_receivables"]) == ("2800.00", "1500.00")
+    # Sam held C and D: 30 Sep C1 800 - CCM 200; 31 Oct C2 250 - C3 100 + D1 300.
+    assert (sam["beginning_receivables"], sam["ending_receivables"]) == ("600.00", "450.00")
 
 
 def test_json_keys_and_conventions(ctx: AppContext, tmp_path: Path) -> None:

@@ -17,6 +17,9 @@ whole, and no balance went up. A ledger built without imports (the demo) is roll
 way from each item's ``closed_on`` and the payments received after the day.
 
 An item without an issue date is taken as issued 30 days before it falls due (net 30).
+
+Batches that kept their receivables (:mod:`commands.kpi.history`, every import since the
+rollups exist) are read from what they kept instead: exact, and one small query.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from commands.kpi.history import kept_receivables
 from storage.models import Customer, ImportBatch, Invoice, InvoiceKind, Payment
 
 ZERO = Decimal("0.00")
@@ -90,6 +94,10 @@ def receivables_on(session: Session, day: date, *, collector_id: int | None = No
     snap = snapshot_on(session, day)
     if snap is None:
         return Receivables(day=day, snapshot=None)
+    if snap.batch_id is not None:
+        kept = kept_receivables(session, snap.batch_id, collector_id=collector_id)
+        if kept is not None:
+            return Receivables(day=day, snapshot=snap, by_due=kept)
     by_due: dict[date, Decimal] = defaultdict(lambda: ZERO)
     for due, balance in _untouched(session, snap, collector_id):
         by_due[due] += balance

@@ -19,7 +19,7 @@ from commands.kpi import activity, formulas
 from commands.kpi.activity import Confirmations, Promises, Spread, Window
 from commands.kpi.formulas import Countback
 from commands.kpi.receivables import Receivables, receivables_on
-from commands.kpi.sales import credit_sales, monthly_sales
+from commands.kpi.sales import period_sales
 
 CENTS = Decimal("0.01")
 
@@ -113,12 +113,13 @@ def kpi_report(ctx: AppContext, session: Session, period: Period, *, collector: 
     who = collector[1] if collector else None
     window = Window.of(ctx, period.first, period.last)
     ending = receivables_on(session, period.last, collector_id=who)
+    sales, months = period_sales(session, period.first, period.last, collector_id=who)
     return KpiReport(
         period=period, collector=collector[0] if collector else None,
         beginning=receivables_on(session, period.first - timedelta(days=1), collector_id=who),
         ending=ending,
-        sales=credit_sales(session, period.first, period.last, collector_id=who),
-        countback=formulas.countback_dso(ending.total, monthly_sales(session, period.last, collector_id=who)),
+        sales=sales,
+        countback=formulas.countback_dso(ending.total, months),
         promises=activity.promises(session, window, collector_id=who),
         contacts=activity.meaningful_contacts(session, window, collector_id=who),
         disputes=activity.dispute_cycles(session, window, collector_id=who),

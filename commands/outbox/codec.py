@@ -3,9 +3,10 @@ process (or after a restart) draws exactly what the use case said."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone, Where
+from commands.messages import Attachment, Button, ButtonStyle, Field, Reply, Row, Tone, Where
 
 
 def encode(reply: Reply) -> dict[str, Any]:
@@ -18,6 +19,8 @@ def encode(reply: Reply) -> dict[str, Any]:
         "where": None if reply.where is None else {"channel": reply.where.channel, "thread": reply.where.thread},
         "to_user": reply.to_user, "replaces": reply.replaces, "thread_of": reply.thread_of,
         "mentions": list(reply.mentions), "track": reply.track,
+        "files": [{"name": f.name, "mime": f.mime, "title": f.title, "data": base64.b64encode(f.data).decode("ascii")}
+                  for f in reply.files],
     }
 
 
@@ -34,6 +37,8 @@ def decode(data: dict[str, Any]) -> Reply:
         where=None if where is None else Where(where["channel"], where.get("thread")),
         to_user=data.get("to_user"), replaces=data.get("replaces"), thread_of=data.get("thread_of"),
         mentions=tuple(data.get("mentions", ())), track=data.get("track"),
+        files=tuple(Attachment(name=f["name"], mime=f["mime"], title=f.get("title", ""),
+                               data=base64.b64decode(f["data"])) for f in data.get("files", ())),
     )
 
 

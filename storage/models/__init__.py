@@ -19,6 +19,7 @@ from storage.models.collections import (
 )
 from storage.models.ledger import Contact, Customer, Invoice, InvoiceKind, OpenItemPack, Payment
 from storage.models.outbox import OutboxEntry
+from storage.models.reports import ReceivableRollup, SalesDay, TargetState
 from storage.models.team import TeamMember
 from storage.models.workflows import (
     ApprovalKind,
@@ -34,7 +35,7 @@ from storage.models.workflows import (
 __all__ = [
     "Activity", "ActivityKind", "AuditEvent", "Base", "Contact", "Customer", "Dispute",
     "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "OpenItemPack", "Outcome", "OutboxEntry",
-    "Payment", "PaymentPlan", "PlanInstalment", "PlanStatus", "Promise", "PromiseStatus",
-    "TeamMember", "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "ConfirmationStatus",
+    "Payment", "PaymentPlan", "ReceivableRollup", "SalesDay", "PlanInstalment", "PlanStatus", "Promise", "PromiseStatus",
+    "TargetState", "TeamMember", "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "ConfirmationStatus",
     "FeeWaiver", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation", "PostedMessage",
 ]

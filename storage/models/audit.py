@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -54,3 +54,6 @@ class ImportBatch(Base):
     skipped: Mapped[int] = mapped_column(default=0)
     actor: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The batch wrote its receivable_rollups (batches imported before they existed did not).
+    rollup_kept: Mapped[bool] = mapped_column(default=False, server_default=false())
+
