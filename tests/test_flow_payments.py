@@ -372,11 +372,14 @@ def test_a_confirmed_payment_is_set_aside_until_an_import_shows_it(chat: Convers
             unapplied = confirmed_unapplied(session, row.customer_id)
         return int(frame.loc[row.customer_id, "collectible"]), row.reasons, unapplied
 
-    before, _, _ = acme()
+    before, reasons_before, _ = acme()
     chat.click(PRIYA, ask(chat), "Confirm")
     during, reasons, unapplied = acme()
     assert (before, during, unapplied) == (325000, 205000, Decimal("1200.00"))
-    assert "$1,200 paid (confirmed by finance), set aside until the next import" in reasons
+    # The $1,200 pays the oldest item first: INV-3 ($2,000, 114 days) has $800 left.
+    assert reasons_before[:2] == ("$2,000 over 90 days", "$3,100 past due")
+    assert reasons[:2] == ("$800 over 90 days", "$1,900 past due")
+    assert "$1,200 paid (confirmed by finance), taken off the oldest invoices until the ERP shows it" in reasons
     [card] = chat.say(DANA, "status c100")
     assert field(card, "Paid, not yet in the ledger") == "$1,200.00"
 

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import BigInteger, ColumnElement, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from commands.accounts import confirmed_since_last_import
+from commands.snapshots import awaiting_erp
 from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
 from commands.disputes import set_aside
@@ -37,9 +37,10 @@ def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) ->
 
 
 def _unapplied_payments(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
-    """Money finance confirmed since the last import: paid, but not yet off the open items."""
+    """Money finance confirmed that no import has shown yet: paid, but not yet off the imported
+    open items (:mod:`commands.calllist.confirmed` takes it off them, oldest first)."""
     stmt = (select(Payment.customer_id, total(type_coerce(Payment.amount, BigInteger)))
-            .where(*confirmed_since_last_import()).group_by(Payment.customer_id))
+            .where(awaiting_erp()).group_by(Payment.customer_id))
     return number_frame(session, of_collector(stmt, Payment.customer_id, collector_id), ["unapplied"])
 
 
