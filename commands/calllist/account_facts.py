@@ -15,11 +15,11 @@ from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
 from commands.disputes import set_aside
 from storage.models import (
-    Activity, ActivityKind, Dispute, Invoice, InvoiceKind, Outcome, Payment, PaymentPlan,
+    Activity, ActivityKind, Dispute, DisputeStatus, Invoice, InvoiceKind, Outcome, Payment, PaymentPlan,
     PlanInstalment, PlanStatus, Promise, PromiseStatus,
 )
 
-COUNTS = ("disputed", "unapplied", "plan_ok", "reached_today", "attempts_today", "open_promises", "broken_promises",
+COUNTS = ("disputed", "credit_due", "unapplied", "plan_ok", "reached_today", "attempts_today", "open_promises", "broken_promises",
           "promises_kept", "promises_due")
 
 
@@ -30,10 +30,13 @@ def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -
 
 
 def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
-    """Disputes set aside, with or without an invoice: what comes off the collectible balance."""
-    stmt = (select(Dispute.customer_id, total(type_coerce(Dispute.amount, BigInteger)))
+    """Disputes set aside, with or without an invoice: what comes off the collectible balance,
+    apart as still in dispute and as settled for the customer with the credit not yet imported."""
+    cents = type_coerce(Dispute.amount, BigInteger)
+    is_open = Dispute.status == DisputeStatus.OPEN
+    stmt = (select(Dispute.customer_id, total(cents, is_open), total(cents, ~is_open))
             .where(set_aside()).group_by(Dispute.customer_id))
-    return number_frame(session, of_collector(stmt, Dispute.customer_id, collector_id), ["disputed"])
+    return number_frame(session, of_collector(stmt, Dispute.customer_id, collector_id), ["disputed", "credit_due"])
 
 
 def _unapplied_payments(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
