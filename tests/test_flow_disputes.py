@@ -333,7 +333,7 @@ def test_resolving_twice_is_refused_and_says_who_resolved_it(ctx: AppContext, cl
     clock.advance(minutes=5)
     reply = refused(chat.say(MARIA, "resolve 2 upheld"))
     assert reply.title == ("dispute #2 was already resolved (rejected: customer found our delivery note) "
-                           "by Dana Reyes at Mon 23 Nov 2026 09:14")
+                           "by Dana Reyes at Mon 23 Nov 2026 9:14 AM CST")
     assert dispute(ctx, 2).outcome == "rejected: customer found our delivery note"
     assert len(audit(ctx, "dispute.resolved")) == 1
     [event] = audit(ctx, "dispute.resolve_refused")
@@ -388,7 +388,7 @@ def test_two_resolutions_at_the_same_moment_make_one_decision(ctx: AppContext, e
     winner = dispute(ctx, 2).outcome
     by = "Dana Reyes" if winner == "rejected" else "Maria Lopez"
     assert titles == sorted([f"Dispute #2 resolved: {winner}",
-                             f"dispute #2 was already resolved ({winner}) by {by} at Mon 23 Nov 2026 09:00"])
+                             f"dispute #2 was already resolved ({winner}) by {by} at Mon 23 Nov 2026 9:00 AM CST"])
     assert len(audit(ctx, "dispute.resolved")) == 1 and len(audit(ctx, "dispute.resolve_refused")) == 1
 
 
@@ -409,7 +409,7 @@ def test_a_resolution_that_loses_the_race_after_reading_the_dispute_open_changes
                                      session=session)
         session.commit()
     reply = refused(replies)
-    assert reply.title == "dispute #2 was already resolved (rejected) by Dana Reyes at Mon 23 Nov 2026 09:03"
+    assert reply.title == "dispute #2 was already resolved (rejected) by Dana Reyes at Mon 23 Nov 2026 9:03 AM CST"
     assert dispute(ctx, 2).outcome == "rejected"
     assert [e.actor for e in audit(ctx, "dispute.resolved")] == [DANA]
     assert [e.actor for e in audit(ctx, "dispute.resolve_refused")] == [MARIA]
