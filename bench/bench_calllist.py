@@ -220,7 +220,8 @@ def _copy_into_postgres(engine: Engine, tables: dict[str, tuple[list[str], list[
 
 # -- the naive way: one ORM query per customer ---------------------------------------------------
 
-_ITEM_COLUMNS = ["balance", "past_due", "oldest_dpd", "window", "finals", "mrr_months", "crossing"]
+_ITEM_COLUMNS = ["balance", "past_due", "oldest_dpd", "window", "finals", "mrr_months", "crossing",
+                 "amount_final_invoice", "amount_unpaid_mrr", "amount_over_30_days", "amount_crossing_soon"]
 
 
 def naive_items(session: Session, cut: Cutoffs, customer_ids: list[int]) -> pd.DataFrame:
@@ -242,6 +243,8 @@ def naive_items(session: Session, cut: Cutoffs, customer_ids: list[int]) -> pd.D
 
 
 def _naive_row(items: list[Invoice], disputed: dict[int, int], cut: Cutoffs) -> dict[str, Any]:
+    """One customer's open-item columns, item by item: the counts the rules read and the cents
+    behind each tier's fact, which the tier floor compares."""
     row: dict[str, Any] = dict.fromkeys(_ITEM_COLUMNS, 0)
     ages = []
     for item in items:
@@ -251,11 +254,18 @@ def _naive_row(items: list[Invoice], disputed: dict[int, int], cut: Cutoffs) -> 
             continue
         due, kind, dpd = item.due_date, item.kind, (cut.day - item.due_date).days
         ages.append(dpd)
+        final = kind == InvoiceKind.FINAL and cut.final_from <= due <= cut.final_until
+        mrr = kind == InvoiceKind.RECURRING and due < cut.day
+        crossing = any(c.due_after < due <= c.due_until for c in cut.crossings)
         row["past_due"] += cents if due < cut.day else 0
         row["window"] += cut.window_from <= due <= cut.window_until
-        row["finals"] += kind == InvoiceKind.FINAL and cut.final_from <= due <= cut.final_until
-        row["mrr_months"] += kind == InvoiceKind.RECURRING and due < cut.day
-        row["crossing"] += any(c.due_after < due <= c.due_until for c in cut.crossings)
+        row["finals"] += final
+        row["mrr_months"] += mrr
+        row["crossing"] += crossing
+        row["amount_final_invoice"] += cents if final else 0
+        row["amount_unpaid_mrr"] += cents if mrr else 0
+        row["amount_over_30_days"] += cents if due <= cut.over[30] else 0
+        row["amount_crossing_soon"] += cents if crossing else 0
     row["oldest_dpd"] = max(ages, default=float("nan"))
     return row
 

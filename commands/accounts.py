@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.snapshots import after_last_import
+from commands.snapshots import awaiting_erp
 from storage.models import (
     Activity,
     ActivityKind,
@@ -79,15 +79,11 @@ class AccountSummary:
         return self.aging.total
 
 
-def confirmed_since_last_import() -> tuple[ColumnElement[bool], ...]:
-    """Payments finance confirmed after the latest aging import ran: not in the open balances
-    yet (:mod:`commands.snapshots`), so the list sets them aside and ``status`` shows them."""
-    return Payment.source == "finance", after_last_import(Payment.created_at)
-
-
 def confirmed_unapplied(session: Session, customer_id: int) -> Decimal:
+    """Money finance confirmed that no import has shown yet (:func:`commands.snapshots.awaiting_erp`,
+    which holds through exports that lag): paid, though the imported open items still carry it."""
     total = session.scalar(select(func.sum(Payment.amount)).where(
-        Payment.customer_id == customer_id, *confirmed_since_last_import()))
+        Payment.customer_id == customer_id, awaiting_erp()))
     return total if total is not None else ZERO
 
 

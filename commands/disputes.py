@@ -1,6 +1,7 @@
 """Disputes: a customer contests part of an invoice, the amount leaves collection (the call list
 sets open disputes aside) until someone resolves it, and the time that took is the dispute's
-cycle time.
+cycle time. Resolved in the customer's favour, the amount stays out of collection until an
+import shows the credit; resolved as owed, it is collectible again at once.
 
 The chat commands (``dispute``, ``resolve``) live in commands/handlers; the rules they share are
 here: how much of an invoice can still be disputed, who may resolve, what each outcome means,
@@ -13,12 +14,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from commands.messages import Reply, Tone
 from commands.snapshots import after_last_import
 from storage.audit import record
-from storage.models import AuditEvent, Customer, Dispute, DisputeStatus, Invoice, TeamMember
+from storage.models import AuditEvent, Customer, Dispute, DisputeStatus, Invoice, InvoiceKind, TeamMember
 
 ZERO = Decimal("0.00")
 # Who may open a dispute: anyone who talks to customers or handles their money.
@@ -46,12 +47,38 @@ OUTCOMES: dict[str, Outcome] = {o.word: o for o in (
 
 def set_aside() -> ColumnElement[bool]:
     """Disputes whose money the call list leaves alone: open ones, and ones settled in the
-    customer's favour (upheld, credited) since the latest import, whose credit no snapshot can
-    show yet (:mod:`commands.snapshots`)."""
+    customer's favour (upheld, credited) whose credit no import has shown yet
+    (:func:`credit_shown`)."""
     not_owed = or_(*(Dispute.outcome.startswith(o.word) for o in OUTCOMES.values() if not o.owed))
-    settled_for_customer = and_(Dispute.status == DisputeStatus.RESOLVED, not_owed,
-                                after_last_import(Dispute.resolved_at))
-    return or_(Dispute.status == DisputeStatus.OPEN, settled_for_customer)
+    awaiting_credit = and_(Dispute.status == DisputeStatus.RESOLVED, not_owed, ~credit_shown())
+    return or_(Dispute.status == DisputeStatus.OPEN, awaiting_credit)
+
+
+def credit_shown() -> ColumnElement[bool]:
+    """An import has shown the credit of a dispute settled in the customer's favour when, after
+    the resolution, either
+
+    * the disputed invoice is closed, or its open balance has fallen by at least the disputed
+      amount from what it was at the resolution (the ERP applied the credit to it), or
+    * credit memos of the customer that appeared after the resolution (rows added to the ledger
+      since then: rows are only ever added, so a higher id is a later row) add up to at least the
+      disputed amount.
+
+    Invoices change only by import, so either can only be an import's doing. A dispute resolved
+    before these marks were kept waits, as it did then, for the first import after it."""
+    disputed, memo = aliased(Invoice), aliased(Invoice)  # apart from any invoice the caller joins
+    invoice_moved = select(disputed.id).where(
+        disputed.id == Dispute.invoice_id,
+        or_(disputed.closed_on.is_not(None),
+            disputed.open_balance <= Dispute.invoice_open_at_resolution - Dispute.amount)
+    ).correlate(Dispute).exists()
+    new_credits = (select(func.coalesce(-func.sum(memo.amount), 0))
+                   .where(memo.customer_id == Dispute.customer_id, memo.kind == InvoiceKind.CREDIT_MEMO,
+                          memo.id > Dispute.last_invoice_at_resolution)
+                   .correlate(Dispute).scalar_subquery())
+    unmarked = Dispute.last_invoice_at_resolution.is_(None)
+    return or_(and_(unmarked, ~after_last_import(Dispute.resolved_at)),
+               and_(~unmarked, or_(invoice_moved, new_credits >= Dispute.amount)))
 
 
 def disputable_left(session: Session, invoice: Invoice) -> tuple[Decimal, Decimal]:
@@ -102,7 +129,7 @@ def resolve_dispute(session: Session, dispute: Dispute, *, outcome: Outcome, not
     stored = f"{outcome.word}: {note}" if note else outcome.word
     changed = session.execute(
         update(Dispute).where(Dispute.id == dispute.id, Dispute.status == DisputeStatus.OPEN)
-        .values(status=DisputeStatus.RESOLVED, resolved_at=at, outcome=stored)
+        .values(status=DisputeStatus.RESOLVED, resolved_at=at, outcome=stored, **_credit_marks(session, dispute))
     ).rowcount
     if not changed:
         return None
@@ -111,6 +138,15 @@ def resolve_dispute(session: Session, dispute: Dispute, *, outcome: Outcome, not
            customer_id=dispute.customer_id, outcome=outcome.word, note=note, amount=dispute.amount,
            cycle_days=days, summary=f"resolved after {days_text(days)}")
     return days
+
+
+def _credit_marks(session: Session, dispute: Dispute) -> dict[str, object]:
+    """What :func:`credit_shown` compares later imports with: the invoice's open balance now and
+    the newest invoice row."""
+    invoice_open = session.scalar(select(Invoice.open_balance).where(Invoice.id == dispute.invoice_id)) \
+        if dispute.invoice_id is not None else None
+    last_row = session.scalar(select(func.coalesce(func.max(Invoice.id), 0)))
+    return {"invoice_open_at_resolution": invoice_open, "last_invoice_at_resolution": last_row}
 
 
 def resolved_by(session: Session, dispute_id: int) -> str | None:

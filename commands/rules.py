@@ -102,14 +102,31 @@ class Workflow:
         return any(rule.covers(roles, amount) for rule in self.approver_rules(kind))
 
     def who_may_approve(self, kind: str, amount: Decimal | None) -> str:
-        """Plain words for a refusal: 'a manager (up to $250) or a controller'."""
+        """Plain words for a refusal or a card, roles as people say them and most junior first:
+        'a manager (up to $250.00), or a controller or VP finance'."""
         parts = []
         for rule in self.approver_rules(kind):
-            names = " or ".join(sorted(r.replace("_", " ") for r in rule.roles))
             limit = f" (up to ${rule.max_amount:,.2f})" if rule.max_amount is not None else ""
             if amount is None or rule.covers(rule.roles, amount):
-                parts.append(names + limit)
-        return "; ".join(parts) or "nobody (no rule in the team file)"
+                parts.append(role_names(rule.roles) + limit)
+        return ", or ".join(parts) or "nobody (no rule in the team file)"
+
+
+# Roles from the most junior to the most senior, and how people name them.
+_ROLE_WORDS = {"collector": "collector", "finance": "finance team member", "finance_lead": "finance lead",
+               "manager": "manager", "controller": "controller", "vp_finance": "VP finance", "admin": "admin"}
+
+
+def role_names(roles: frozenset[str] | set[str]) -> str:
+    """'a manager, controller or VP finance': one article, a list as people say it."""
+    order = list(_ROLE_WORDS)
+    words = [_ROLE_WORDS.get(r, r.replace("_", " "))
+             for r in sorted(roles, key=lambda r: (order.index(r) if r in order else len(order), r))]
+    if not words:
+        return "nobody"
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    article = "an" if listed[0] in "aeiou" else "a"
+    return f"{article} {listed}"
 
 
 def workflow_from_dict(data: dict[str, Any]) -> Workflow:

@@ -18,9 +18,11 @@ def money(customer: Customer, amount: Decimal) -> str:
 
 
 def local_moment(ctx: AppContext, instant: datetime) -> str:
-    """``Mon 23 Nov 2026 09:00`` in the team's timezone (the ledger keeps UTC)."""
+    """``Mon 23 Nov 2026 9:05 AM CST``: in the team's timezone (the ledger keeps UTC), on a
+    12-hour clock as people say it, with the zone named, since a team spread over offices would
+    otherwise read it in their own."""
     local = instant.astimezone(ctx.team.timezone)
-    return f"{format_day(local.date())} {local:%H:%M}"
+    return f"{format_day(local.date())} {local.hour % 12 or 12}:{local:%M %p} {local.tzname()}"
 
 
 def typed_name(customer: Customer) -> str:

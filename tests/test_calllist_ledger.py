@@ -200,4 +200,4 @@ def test_facts_about_customers_without_open_items_change_nothing(ctx: AppContext
         ledger.invoice(mrr, "2500", 18, InvoiceKind.RECURRING)
     (row,) = call_list(ctx)
     assert row.erp_id == "MRR"
-    assert row.reasons[0] == "2 months of MRR unpaid"
+    assert row.reasons[0] == "2 months of recurring invoices unpaid"

@@ -70,11 +70,11 @@ def _promise_kept(ledger: Ledger, c: Customer, has: bool) -> None:
 
 CASES = [
     ("final_invoice", "weight", _final, "final invoice 3 days past due"),
-    ("unpaid_mrr", "weight", _mrr, "2 months of MRR unpaid"),
+    ("unpaid_mrr", "weight", _mrr, "2 months of recurring invoices unpaid"),
     ("over_30_days", "weight", _over_30, "$5,000 over 30 days"),
-    ("crossing_soon", "weight", _crossing, "crosses 60 days on Friday"),
+    ("crossing_soon", "weight", _crossing, "crosses 60 days past due on Friday"),
     ("broken_promise", "weight", _broken, "broke promise of 18 Nov"),
-    ("early_window", "weight", _window, "$5,000 in the 5-15 day window"),
+    ("early_window", "weight", _window, "$5,000 is 5-15 days past due, the best time to call"),
     ("balance", "per_tenfold", _balance, "$20,000 past due"),
     ("days_late", "weight", _days_late, "pays 30 days late on average"),
     ("promise_kept", "weight", _promise_kept, "kept 1 of 4 promises"),
@@ -135,7 +135,7 @@ def test_default_order_of_the_rules(ctx: AppContext) -> None:
         ledger.invoice(final, "5000", 3, InvoiceKind.FINAL)
     rows = call_list(ctx)
     assert [r.erp_id for r in rows] == ["FINAL", "MRR", "OVER30", "CROSSING", "BROKEN", "WINDOW", "PLAIN"]
-    assert rows[3].reasons[0] == "crosses 30 days on Thursday"
+    assert rows[3].reasons[0] == "crosses 30 days past due on Thursday"
 
 
 def test_reasons_name_the_oldest_bucket_in_whole_dollars_most_points_first(ctx: AppContext) -> None:
@@ -193,7 +193,7 @@ def test_crossings_beyond_a_week_name_the_date(ctx: AppContext, tmp_path: Path) 
         ledger = Ledger(session)
         ledger.invoice(ledger.customer("SOON"), "5000", 83)  # 91 days past due on Tue 1 Dec
     (row,) = call_list(ctx)
-    assert "crosses 90 days on 1 Dec" in row.reasons
+    assert "crosses 90 days past due on 1 Dec" in row.reasons
 
 
 def test_an_average_that_rounds_to_no_days_late_is_no_reason(ctx: AppContext) -> None:

@@ -50,9 +50,9 @@ def _anything_else(ledger: Ledger, c: Customer, dollars: float) -> None:
 
 TIER_FACTS: list[tuple[str, Fact, str]] = [
     ("final_invoice", _final, "final invoice 3 days past due"),
-    ("unpaid_mrr", _mrr, "2 months of MRR unpaid"),
+    ("unpaid_mrr", _mrr, "2 months of recurring invoices unpaid"),
     ("over_30_days", _over_30, "over 30 days"),
-    ("crossing_soon", _crossing, "crosses 30 days on Thursday"),
+    ("crossing_soon", _crossing, "crosses 30 days past due on Thursday"),
     ("broken_promise", _broken, "broke promise of 18 Nov"),
     ("everything else", _anything_else, ""),
 ]
@@ -195,7 +195,7 @@ def test_reasons_start_with_the_tier_even_when_other_rules_give_more(ctx: AppCon
         ledger.invoice(acme, "100000", 10)
         _final(ledger, acme, 1_000)
     (row,) = call_list(ctx)
-    assert row.reasons == ("final invoice 3 days past due", "$100,000 in the 5-15 day window",
+    assert row.reasons == ("final invoice 3 days past due", "$100,000 is 5-15 days past due, the best time to call",
                            "$101,000 past due")
 
 

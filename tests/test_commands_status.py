@@ -22,10 +22,10 @@ def test_status_shows_balance_buckets_promises_holds_disputes_and_contacts(ctx: 
     ]
     assert [(r.title, r.detail) for r in reply.rows] == [
         ("Promise: $1,200.00 by Fri 27 Nov 2026", ""),
-        ("Hold since Fri 20 Nov 2026 10:00", "final invoice over 90 days"),
-        ("Dispute: $100.10 since Wed 18 Nov 2026 09:00", "INV-4 billed twice"),
-        ("Mon 23 Nov 2026 09:00 call, reached with Jane Doe", "will pay fri"),
-        ("Fri 20 Nov 2026 09:30 call, no-answer", ""),
+        ("Hold since Fri 20 Nov 2026 10:00 AM CST", "final invoice over 90 days"),
+        ("Dispute: $100.10 since Wed 18 Nov 2026 9:00 AM CST", "INV-4 billed twice"),
+        ("Mon 23 Nov 2026 9:00 AM CST call, reached with Jane Doe", "will pay fri"),
+        ("Fri 20 Nov 2026 9:30 AM CST call, no-answer", ""),
     ]
     assert reply.rows[3].fields[0].value == "Dana Reyes"
     assert reply.text == ""
@@ -46,7 +46,7 @@ def test_status_shows_only_the_last_five_contacts(ctx: AppContext) -> None:
         say(ctx, f"log zenith email-sent reminder {n}")
     [reply] = say(ctx, "status zenith")
     assert [r.detail for r in reply.rows] == [f"reminder {n}" for n in (6, 5, 4, 3, 2)]
-    assert reply.rows[0].title == "Mon 23 Nov 2026 09:00 email"
+    assert reply.rows[0].title == "Mon 23 Nov 2026 9:00 AM CST email"
 
 
 def test_status_refusals(ctx: AppContext) -> None:

@@ -73,11 +73,11 @@ def test_a_waiting_payment_card_is_drawn_with_its_three_buttons(chat: Conversati
 
 
 @pytest.mark.parametrize("label, form, title, lead", [
-    ("Confirm", {}, "Payment confirmed: Acme Dental Group (C100)", "Confirmed by Priya Shah at Mon 23 Nov 2026 09:00"),
+    ("Confirm", {}, "Payment confirmed: Acme Dental Group (C100)", "Confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST"),
     ("Not received", {}, "Payment not received: Acme Dental Group (C100)",
-     "Marked not received by Priya Shah at Mon 23 Nov 2026 09:00"),
+     "Marked not received by Priya Shah at Mon 23 Nov 2026 9:00 AM CST"),
     ("Partial", {"amount": "500"}, "Payment partly confirmed: Acme Dental Group (C100)",
-     "Partly confirmed by Priya Shah at Mon 23 Nov 2026 09:00: $500.00 of $1,200.00 received"),
+     "Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of $1,200.00 received"),
 ])
 def test_once_finance_answers_the_payment_card_shows_the_answer_and_no_buttons(
         chat: Conversation, label: str, form: dict[str, str], title: str, lead: str) -> None:
@@ -114,7 +114,7 @@ def test_a_hold_approved_by_a_reply_in_the_thread_is_drawn_decided_with_what_it_
     assert decided is not None
     assert decided.title == "Approved: hold on Acme Ortho" and labels(decided) == []
     lead, outcome = decided.text.splitlines()[:2]
-    assert lead == "Approved by Maria Lopez at Mon 23 Nov 2026 09:00"
+    assert lead == "Approved by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST"
     assert outcome == "Hold placed; #client-services and #sales told."
     assert drawn(decided) == drawn(only_update(chat, card))
     assert for_message(chat, card.ref.message_id) == decided
@@ -127,7 +127,7 @@ def test_a_rejected_request_is_drawn_with_the_reason(chat: Conversation) -> None
     assert decided is not None
     assert (decided.title, labels(decided)) == ("Rejected: hold on Acme Ortho", [])
     assert decided.text.splitlines()[0] == (
-        "Rejected by Maria Lopez at Mon 23 Nov 2026 09:00 — they paid this morning")
+        "Rejected by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST — they paid this morning")
     assert drawn(decided) == drawn(only_update(chat, card))
 
 
@@ -139,7 +139,7 @@ def test_an_expired_request_is_drawn_expired_without_buttons(chat: Conversation,
     expired = now_drawn(chat, key)
     assert expired is not None
     assert (expired.title, labels(expired)) == ("Expired: hold on Acme Ortho", [])
-    assert expired.text.startswith("Expired at Mon 30 Nov 2026 09:00: no decision after 3 business days.")
+    assert expired.text.startswith("Expired at Mon 30 Nov 2026 9:00 AM CST: no decision after 3 business days.")
 
 
 # --- keys that draw nothing --------------------------------------------------------------------

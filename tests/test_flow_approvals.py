@@ -35,7 +35,7 @@ from tests.test_chat_world import field, refused, row_counts, seed_world
 DANA, SAM, PRIYA = "dana.reyes@example.com", "sam.okafor@example.com", "priya.shah@example.com"
 MARIA, CHRIS, ALEX = "maria.lopez@example.com", "chris.wong@example.com", "alex.kim@example.com"
 CHICAGO = ZoneInfo("America/Chicago")
-HOLD_APPROVERS = "controller or manager or vp finance"
+HOLD_APPROVERS = "a manager, controller or VP finance"
 
 
 def chicago(*args: int) -> datetime:
@@ -159,7 +159,7 @@ def test_request_card_approval_and_effect(ctx: AppContext, kind: str, how: str) 
     request = request_of(ctx, card)
     assert card.reply.title == title and card.ref.where.channel == "approvals"
     assert field(card.reply, "Asked") == asked
-    assert field(card.reply, "Requested by") == "Dana Reyes, Mon 23 Nov 2026 09:00"
+    assert field(card.reply, "Requested by") == "Dana Reyes, Mon 23 Nov 2026 9:00 AM CST"
     assert field(card.reply, "Request") == f"#{request.id}"
     assert field(card.reply, "Collector") == "Dana Reyes"
     assert [(b.label, b.value) for b in card.reply.buttons] == [
@@ -168,11 +168,11 @@ def test_request_card_approval_and_effect(ctx: AppContext, kind: str, how: str) 
         assert (field(card.reply, "Balance"), field(card.reply, "90+ days")) == ("$3,350.10", "$2,000.00")
         titles = [r.title for r in card.reply.rows]
         assert titles[0].startswith("Hold since") and titles[1].startswith("Dispute: $100.10")
-        assert titles[2] == "Fri 20 Nov 2026 09:30 call, no-answer"
+        assert titles[2] == "Fri 20 Nov 2026 9:30 AM CST call, no-answer"
     if kind == "plan":
         assert card.reply.rows[1].title == "Instalment 2 of 4: $300.00 due Mon 4 Jan 2027"
         assert card.reply.rows[4].title == "Promise: $300.00 by Tue 1 Dec 2026"
-        assert field(card.reply, "Who may approve") == "controller or vp finance"
+        assert field(card.reply, "Who may approve") == "a controller or VP finance"
 
     answer = decide(chat, approver, card, how)
     assert answer.tone is Tone.SUCCESS and answer.title.startswith("Approved:"), answer
@@ -182,11 +182,11 @@ def test_request_card_approval_and_effect(ctx: AppContext, kind: str, how: str) 
     name = ctx.team.member(approver).name
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.title == title.replace("Approval needed", "Approved") and update.reply.buttons == ()
-    assert update.reply.text.startswith(f"Approved by {name} at Mon 23 Nov 2026 09:00")
+    assert update.reply.text.startswith(f"Approved by {name} at Mon 23 Nov 2026 9:00 AM CST")
     [in_thread] = thread_posts(chat, card)
     [direct] = chat.messenger.directs(DANA)
     for told in (in_thread, direct.reply):
-        assert told.text.startswith(f"For Dana Reyes: Approved by {name} at Mon 23 Nov 2026 09:00")
+        assert told.text.startswith(f"For Dana Reyes: Approved by {name} at Mon 23 Nov 2026 9:00 AM CST")
     assert [e.entity_id for e in audit(ctx, "approval.requested")] == [request.id]
     [event] = audit(ctx, "approval.approved")
     assert (event.entity_id, event.actor, event.data["kind"]) == (request.id, approver, request.kind.value)
@@ -201,7 +201,7 @@ def test_reject_says_why_and_changes_nothing_else(ctx: AppContext, how: str) -> 
     assert answer.title.startswith("Rejected: hold on Acme Ortho")
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.text.startswith(
-        "Rejected by Maria Lopez at Mon 23 Nov 2026 09:00 — they paid the retainer this morning")
+        "Rejected by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST — they paid the retainer this morning")
     [direct] = chat.messenger.directs(DANA)
     assert "they paid the retainer this morning" in direct.reply.text
     with ctx.sessions() as session:
@@ -229,9 +229,9 @@ def test_reject_needs_a_reason(ctx: AppContext, how: str) -> None:
     (MARIA, "hold acme ortho retainer unpaid", MARIA, "self_approval",
      f"Someone else has to decide it: {HOLD_APPROVERS}", "Chris Wong, Alex Kim"),
     (DANA, "waive acme dental 300 surcharge paid by card", MARIA, "over_limit",
-     "needs controller or vp finance", "Chris Wong, Alex Kim"),
+     "needs a controller or VP finance", "Chris Wong, Alex Kim"),
     (DANA, "plan summit ortho 1,200 4 monthly 12/1", MARIA, "wrong_role",
-     "That takes controller or vp finance", "Chris Wong, Alex Kim"),
+     "That takes a controller or VP finance", "Chris Wong, Alex Kim"),
 ])
 def test_refused_deciders_are_told_who_may_and_audited(ctx: AppContext, requester: str, text: str,
                                                       decider: str, why: str, says: str, names: str) -> None:
@@ -270,7 +270,7 @@ def test_finance_may_ask_for_a_hold_but_not_for_a_waiver(ctx: AppContext) -> Non
 
 
 @pytest.mark.parametrize(("text", "says"), [
-    ("hold acme dental final invoice", "Acme Dental Group (C100) is already on hold since Fri 20 Nov 2026 10:00"),
+    ("hold acme dental final invoice", "Acme Dental Group (C100) is already on hold since Fri 20 Nov 2026 10:00 AM CST"),
     ("hold acme ortho", "say why the account should go on hold"),
     ("hold nobody inc overdue", "no customer matches 'nobody'"),
     ("release acme ortho", "Acme Ortho (C200) has no active hold to release"),
@@ -318,7 +318,7 @@ def test_double_click_decides_once_and_says_who_decided(ctx: AppContext) -> None
     for email in (MARIA, CHRIS):
         [again] = chat.click(email, card, "Approve")
         assert again.private and again.title == f"Request #{request_of(ctx, card).id} is no longer waiting"
-        assert again.text.startswith("Approved by Maria Lopez at Mon 23 Nov 2026 09:00")
+        assert again.text.startswith("Approved by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST")
     with ctx.sessions() as session:
         assert len(active_holds(session, ids["C200"])) == 1
     assert len(audit(ctx, "approval.approved")) == 1 and len(chat.messenger.posts("sales")) == 1
@@ -425,13 +425,13 @@ def test_reminder_then_expiry_skip_the_weekend_and_a_stale_card_changes_nothing(
     assert request_of(ctx, card).status is ApprovalStatus.EXPIRED
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.title == "Expired: hold on Acme Ortho" and update.reply.buttons == ()
-    assert update.reply.text.startswith("Expired at Wed 25 Nov 2026 15:00: no decision after 3 business days.")
+    assert update.reply.text.startswith("Expired at Wed 25 Nov 2026 3:00 PM CST: no decision after 3 business days.")
     [direct] = chat.messenger.directs(DANA)
     assert direct.reply.title.startswith("Expired: hold on Acme Ortho") and len(audit(ctx, "approval.expired")) == 1
     assert tick(ctx, chat) == []
 
     [stale] = chat.click(MARIA, card, "Approve")  # the card as it was before it expired
-    assert stale.text.startswith("Expired at Wed 25 Nov 2026 15:00") and "Nothing was changed" in stale.text
+    assert stale.text.startswith("Expired at Wed 25 Nov 2026 3:00 PM CST") and "Nothing was changed" in stale.text
     with ctx.sessions() as session:
         assert active_holds(session, ids["C200"]) == []
     assert audit(ctx, "approval.approved") == []
@@ -498,7 +498,7 @@ def test_terminal_chat_request_then_reject_with_a_reason(ctx: AppContext) -> Non
              messenger=TerminalMessenger(out, new_id=lambda: next(ids)))
     text = out.getvalue()
     assert "[posted to #approvals as m1]" in text and "Approval needed: hold on Acme Ortho" in text
-    assert "Rejected by Chris Wong at Mon 23 Nov 2026 09:00 — they paid the retainer this morning" in text
+    assert "Rejected by Chris Wong at Mon 23 Nov 2026 9:00 AM CST — they paid the retainer this morning" in text
     assert "Request #1 is no longer waiting" in text
     with ctx.sessions() as session:
         assert session.scalar(select(ApprovalRequest.status)) is ApprovalStatus.REJECTED

@@ -169,34 +169,90 @@ def test_the_disputed_amount_leaves_the_list_until_the_dispute_is_rejected(ctx: 
     assert acme() == (before, reasons_before)
 
 
-def test_an_upheld_dispute_stays_set_aside_until_the_next_import(ctx: AppContext, clock: FixedClock,
-                                                                tmp_path: Path) -> None:
-    """The customer was right, but the credit memo is not in the ledger yet: the money stays out
-    of collection until a snapshot taken after the resolution shows the ERP's reading of it."""
+ACME_ROWS = {
+    "INV-1": "C100,Acme Dental Group,INV-1,Standard,2026-10-01,{inv1}\n",
+    "INV-2": "C100,Acme Dental Group,INV-2,Recurring,2026-11-30,500.00\n",
+    "INV-3": "C100,Acme Dental Group,INV-3,Final,2026-08-01,2000.00\n",
+    "CM-1": "C100,Acme Dental Group,CM-1,Credit Memo,2026-11-10,-250.00\n",
+    "INV-4": "C100,Acme Dental Group,INV-4,Standard,2026-09-01,100.10\n",
+}
+
+
+def acme_export(tmp_path: Path, name: str, *, inv1: str = "1000.00", extra: str = "") -> Path:
+    """Acme Dental's items as the ERP exports them, INV-1 at ``inv1``, with ``extra`` rows."""
+    path = tmp_path / name
+    path.write_text("Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Amount Due\n"
+                    + "".join(row.format(inv1=inv1) for row in ACME_ROWS.values()) + extra)
+    return path
+
+
+def acme_on_the_list(ctx: AppContext, ids: dict[str, int]) -> tuple[int, tuple[str, ...]]:
+    """Acme Dental's collectible cents as the list ranks it, and its reasons on Dana's list."""
+    day = date(2026, 11, 23)
+    with ctx.sessions() as session:
+        cut = cutoffs_for(day, load_policy(), ctx.calendar, ctx.team.timezone)
+        frame = collectible(load_features(session, cut, collector_id=None))
+        rows = build_call_list(session, ctx, day=day, collector_email=DANA)
+    return int(frame.loc[ids["C100"], "collectible"]), next(r.reasons for r in rows if r.erp_id == "C100")
+
+
+@pytest.mark.parametrize("outcome", ["upheld", "credited"])
+def test_a_dispute_settled_for_the_customer_stays_out_of_collection_until_an_import_shows_the_credit_memo(
+        ctx: AppContext, clock: FixedClock, tmp_path: Path, outcome: str) -> None:
+    """The customer was right, but the credit memo is not in the ledger yet: exports without it
+    keep the money out of collection; the one that brings the credit memo takes over, and the
+    money is off the balance once, through the memo."""
     ids = seed_world(ctx)
-
-    def acme_collectible() -> int:
-        with ctx.sessions() as session:
-            cut = cutoffs_for(date(2026, 11, 23), load_policy(), ctx.calendar, ctx.team.timezone)
-            return int(collectible(load_features(session, cut, collector_id=None)).loc[ids["C100"], "collectible"])
-
-    before = acme_collectible()
+    before, _ = acme_on_the_list(ctx, ids)
     chat, _ = opened(ctx)
     clock.advance(hours=2)
-    [reply] = chat.say(DANA, "resolve 2 upheld credit memo to follow")
+    [reply] = chat.say(DANA, f"resolve 2 {outcome} credit memo to follow")
     assert reply.tone is Tone.SUCCESS, reply
-    assert acme_collectible() == before - 45000
+    collectible_now, reasons = acme_on_the_list(ctx, ids)
+    assert collectible_now == before - 45000
+    assert "$450 to be credited (dispute settled), set aside until the ERP shows the credit" in reasons
+    assert "$100 in dispute, set aside" in reasons  # dispute #1 is still open
 
-    clock.advance(hours=8)  # the evening export still lists INV-1 in full: no credit memo yet
-    (tmp_path / "export.csv").write_text(
-        "Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Amount Due\n"
-        "C100,Acme Dental Group,INV-1,Standard,2026-10-01,1000.00\n"
-        "C100,Acme Dental Group,INV-2,Recurring,2026-11-30,500.00\n"
-        "C100,Acme Dental Group,INV-3,Final,2026-08-01,2000.00\n"
-        "C100,Acme Dental Group,CM-1,Credit Memo,2026-11-10,-250.00\n"
-        "C100,Acme Dental Group,INV-4,Standard,2026-09-01,100.10\n")
-    import_aging_file(ctx, tmp_path / "export.csv", as_of=date(2026, 11, 23))
-    assert acme_collectible() == before
+    for evening in range(2):  # two evening exports still list INV-1 in full, with no credit memo
+        clock.advance(hours=8 + 24 * evening)
+        import_aging_file(ctx, acme_export(tmp_path, f"day{evening}.csv"), as_of=date(2026, 11, 23 + evening))
+        assert acme_on_the_list(ctx, ids)[0] == before - 45000
+
+    clock.advance(hours=24)
+    import_aging_file(ctx, acme_export(tmp_path, "memo.csv",
+                                       extra="C100,Acme Dental Group,CM-7,Credit Memo,2026-11-25,-450.00\n"),
+                      as_of=date(2026, 11, 25))
+    collectible_now, reasons = acme_on_the_list(ctx, ids)
+    assert collectible_now == before - 45000  # the memo's $450, not the memo and the dispute
+    assert not any("to be credited" in reason for reason in reasons)
+
+
+def test_an_upheld_dispute_ends_when_the_erp_reduces_the_invoice_by_it(
+        ctx: AppContext, clock: FixedClock, tmp_path: Path) -> None:
+    ids = seed_world(ctx)
+    before, _ = acme_on_the_list(ctx, ids)
+    chat, _ = opened(ctx)
+    [reply] = chat.say(DANA, "resolve 2 upheld")
+    assert reply.tone is Tone.SUCCESS, reply
+    clock.advance(hours=8)
+    import_aging_file(ctx, acme_export(tmp_path, "part.csv", inv1="700.00"), as_of=date(2026, 11, 23))
+    assert acme_on_the_list(ctx, ids)[0] == before - 30000 - 45000  # $300 of the $450 shown: still waiting
+    clock.advance(hours=24)
+    import_aging_file(ctx, acme_export(tmp_path, "whole.csv", inv1="550.00"), as_of=date(2026, 11, 24))
+    collectible_now, reasons = acme_on_the_list(ctx, ids)
+    assert collectible_now == before - 45000
+    assert not any("to be credited" in reason for reason in reasons)
+
+
+@pytest.mark.parametrize("outcome", ["rejected", "withdrawn"])
+def test_a_dispute_settled_as_owed_is_back_in_collection_at_once(ctx: AppContext, outcome: str) -> None:
+    ids = seed_world(ctx)
+    before = acme_on_the_list(ctx, ids)
+    chat, _ = opened(ctx)
+    assert acme_on_the_list(ctx, ids)[0] == before[0] - 45000
+    [reply] = chat.say(DANA, f"resolve 2 {outcome}")
+    assert "goes back to collection" in reply.text
+    assert acme_on_the_list(ctx, ids) == before
 
 
 # --- resolving ----------------------------------------------------------------------------------
@@ -232,8 +288,8 @@ def test_a_manager_resolves_someone_elses_dispute_and_the_opener_and_finance_are
     [reply] = chat.say(MARIA, "resolve #2 upheld our rate card was wrong")
     assert reply.title == "Dispute #2 resolved: upheld"
     assert "the customer was right; a credit is due. Resolved after 12 days." in reply.text
-    assert reply.text.endswith("Until the credit memo for $450.00 of INV-1 reaches the ledger with an aging "
-                               "import, the amount counts as collectible again.")
+    assert reply.text.endswith("The amount stays out of collection until an aging import shows the credit "
+                               "(a credit memo for it, or INV-1 reduced by it).")
     [dana] = chat.messenger.directs(DANA)
     assert dana.reply.title == "Dispute #2 resolved: upheld" and ("Resolved by", "Maria Lopez") in [
         (f.label, f.value) for f in dana.reply.fields]
@@ -277,7 +333,7 @@ def test_resolving_twice_is_refused_and_says_who_resolved_it(ctx: AppContext, cl
     clock.advance(minutes=5)
     reply = refused(chat.say(MARIA, "resolve 2 upheld"))
     assert reply.title == ("dispute #2 was already resolved (rejected: customer found our delivery note) "
-                           "by Dana Reyes at Mon 23 Nov 2026 09:14")
+                           "by Dana Reyes at Mon 23 Nov 2026 9:14 AM CST")
     assert dispute(ctx, 2).outcome == "rejected: customer found our delivery note"
     assert len(audit(ctx, "dispute.resolved")) == 1
     [event] = audit(ctx, "dispute.resolve_refused")
@@ -332,7 +388,7 @@ def test_two_resolutions_at_the_same_moment_make_one_decision(ctx: AppContext, e
     winner = dispute(ctx, 2).outcome
     by = "Dana Reyes" if winner == "rejected" else "Maria Lopez"
     assert titles == sorted([f"Dispute #2 resolved: {winner}",
-                             f"dispute #2 was already resolved ({winner}) by {by} at Mon 23 Nov 2026 09:00"])
+                             f"dispute #2 was already resolved ({winner}) by {by} at Mon 23 Nov 2026 9:00 AM CST"])
     assert len(audit(ctx, "dispute.resolved")) == 1 and len(audit(ctx, "dispute.resolve_refused")) == 1
 
 
@@ -353,7 +409,7 @@ def test_a_resolution_that_loses_the_race_after_reading_the_dispute_open_changes
                                      session=session)
         session.commit()
     reply = refused(replies)
-    assert reply.title == "dispute #2 was already resolved (rejected) by Dana Reyes at Mon 23 Nov 2026 09:03"
+    assert reply.title == "dispute #2 was already resolved (rejected) by Dana Reyes at Mon 23 Nov 2026 9:03 AM CST"
     assert dispute(ctx, 2).outcome == "rejected"
     assert [e.actor for e in audit(ctx, "dispute.resolved")] == [DANA]
     assert [e.actor for e in audit(ctx, "dispute.resolve_refused")] == [MARIA]

@@ -100,7 +100,7 @@ def test_paid_posts_a_card_to_finance_with_the_claim_the_account_and_three_butto
         ("Amount", "$1,200.00"), ("Date paid", "Mon 23 Nov 2026"), ("Method", "wire"),
         ("Reference", "FED 8841"), ("Requested by", "Dana Reyes"), ("Urgent", "no"),
         ("Balance", "$3,350.10"), ("90+ days", "$2,000.00")]
-    assert "Hold since Fri 20 Nov 2026 10:00" in [r.title for r in card.reply.rows]
+    assert "Hold since Fri 20 Nov 2026 10:00 AM CST" in [r.title for r in card.reply.rows]
     assert [(b.label, b.action, b.value, b.style) for b in card.reply.buttons] == [
         ("Confirm", "confirmation.confirm", {"id": request.id}, ButtonStyle.PRIMARY),
         ("Not received", "confirmation.not_received", {"id": request.id}, ButtonStyle.DANGER),
@@ -122,7 +122,7 @@ def test_confirm_records_the_payment_keeps_the_promise_and_tells_the_collector(
     assert chat.click(PRIYA, card, "Confirm") == []
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.title == "Payment confirmed: Acme Dental Group (C100)"
-    assert update.reply.text.startswith("Confirmed by Priya Shah at Mon 23 Nov 2026 09:00")
+    assert update.reply.text.startswith("Confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST")
     assert update.reply.buttons == () and update.reply.tone is Tone.SUCCESS
     [told] = thread_posts(chat, card)
     assert told.title == "Dana Reyes: Priya Shah confirmed $1,200.00 from Acme Dental Group (C100)"
@@ -191,7 +191,7 @@ def test_partial_records_what_arrived_and_leaves_the_hold_for_a_person_to_releas
     assert (request.status, request.confirmed_amount) == (ConfirmationStatus.PARTIAL, Decimal("500.00"))
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.text.startswith(
-        "Partly confirmed by Priya Shah at Mon 23 Nov 2026 09:00: $500.00 of $1,200.00 received")
+        "Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of $1,200.00 received")
     [told] = thread_posts(chat, card)
     assert told.title == "Dana Reyes: Priya Shah confirmed $500.00 of the $1,200.00 from Acme Dental Group (C100)"
     assert "$500.00 paid so far" in told.text
@@ -220,7 +220,7 @@ def test_not_received_records_nothing_but_the_answer_and_tells_the_collector_twi
     assert confirmation(chat).status is ConfirmationStatus.NOT_RECEIVED
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.title == "Payment not received: Acme Dental Group (C100)"
-    assert update.reply.text.startswith("Marked not received by Tom Becker at Mon 23 Nov 2026 09:00")
+    assert update.reply.text.startswith("Marked not received by Tom Becker at Mon 23 Nov 2026 9:00 AM CST")
     [told] = thread_posts(chat, card)
     [direct] = chat.messenger.directs(DANA)
     assert told.title == direct.reply.title == (
@@ -322,7 +322,7 @@ def test_a_second_answer_changes_nothing_and_says_who_answered_first(chat: Conve
     for who, label in ((PRIYA, "Confirm"), (TOM, "Not received"), (TOM, "Partial")):
         [reply] = chat.click(who, card, label, amount="100")
         assert reply.title == f"Payment confirmation #{confirmation(chat).id} was already answered"
-        assert reply.text == "Confirmed by Priya Shah at Mon 23 Nov 2026 09:00. Nothing was changed."
+        assert reply.text == "Confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST. Nothing was changed."
     assert row_counts(chat.ctx) == before
     assert len(payments(chat)) == 1 and len(chat.messenger.updates(card.ref)) == 1
 
@@ -354,7 +354,7 @@ def test_the_whole_flow_in_the_terminal_chat(chat: Conversation) -> None:
     assert "[posted to #finance as p1]\n(to #finance)\nPayment to confirm: Acme Dental Group (C100)" in printed
     assert "[update of p1 in #finance]\nWarning: Payment partly confirmed: Acme Dental Group (C100)" in printed
     assert "Dana Reyes: Priya Shah confirmed $500.00 of the $1,200.00 from Acme Dental Group (C100)" in printed
-    assert printed.rstrip().endswith("Partly confirmed by Priya Shah at Mon 23 Nov 2026 09:00: $500.00 of "
+    assert printed.rstrip().endswith("Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of "
                                      "$1,200.00 received. Nothing was changed.")
     assert [p.amount for p in payments(chat)] == [Decimal("500.00")]
 
@@ -372,11 +372,14 @@ def test_a_confirmed_payment_is_set_aside_until_an_import_shows_it(chat: Convers
             unapplied = confirmed_unapplied(session, row.customer_id)
         return int(frame.loc[row.customer_id, "collectible"]), row.reasons, unapplied
 
-    before, _, _ = acme()
+    before, reasons_before, _ = acme()
     chat.click(PRIYA, ask(chat), "Confirm")
     during, reasons, unapplied = acme()
     assert (before, during, unapplied) == (325000, 205000, Decimal("1200.00"))
-    assert "$1,200 paid (confirmed by finance), set aside until the next import" in reasons
+    # The $1,200 pays the oldest item first: INV-3 ($2,000, 114 days) has $800 left.
+    assert reasons_before[:2] == ("$2,000 over 90 days", "$3,100 past due")
+    assert reasons[:2] == ("$800 over 90 days", "$1,900 past due")
+    assert "$1,200 paid (confirmed by finance), taken off the oldest invoices until the ERP shows it" in reasons
     [card] = chat.say(DANA, "status c100")
     assert field(card, "Paid, not yet in the ledger") == "$1,200.00"
 

@@ -187,7 +187,7 @@ def test_an_answer_read_before_another_committed_still_loses_to_it(ctx: AppConte
         replies = decide(session, rival, decision=Decision(stale.id, ConfirmationStatus.NOT_RECEIVED), actor=actor)
         assert isinstance(replies, list) and len(replies) == 1
         session.commit()
-    assert replies[0].text == "Confirmed by Priya Shah at Mon 23 Nov 2026 09:00. Nothing was changed."
+    assert replies[0].text == "Confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST. Nothing was changed."
     with ctx.sessions() as session:
         assert session.scalars(select(PaymentConfirmation.status)).one() is ConfirmationStatus.CONFIRMED
         assert session.scalar(select(func.count()).select_from(Payment)) == 1

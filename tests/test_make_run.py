@@ -23,8 +23,8 @@ from storage.models import (
 )
 
 ARBOT = Path(sys.executable).with_name("arbot")
-REASON = re.compile(r"past due|over \d+ days|MRR unpaid|final invoice|broke promise|day window|"
-                    r"crosses \d+ days|late on average|promises")
+REASON = re.compile(r"past due|over \d+ days|recurring invoices unpaid|final invoice|broke promise|"
+                    r"the best time to call|crosses \d+ days past due|late on average|promises")
 HEADER = re.compile(r"^(?P<name>.+) <(?P<email>[^>]+)>: (?P<count>\d+) accounts?$")
 ACCOUNT = re.compile(r"^\s*\d+  .*\$-?[\d,]+\.\d\d\s+\d+  (?P<reasons>\S.*)$")
 ERP_ID = re.compile(r"^\s+(?P<erp>DEMO-C\d+)")

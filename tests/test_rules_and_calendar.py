@@ -25,7 +25,9 @@ def test_example_team_limits() -> None:
     assert not flow.may_approve(manager, "plan", Decimal("10"))
     assert flow.may_approve(frozenset({"vp_finance"}), "plan", Decimal("10"))
     assert not flow.may_approve(frozenset({"collector"}), "hold", None)
-    assert flow.who_may_approve("waiver", Decimal("300")) == "controller or vp finance"
+    assert flow.who_may_approve("waiver", Decimal("300")) == "a controller or VP finance"
+    assert flow.who_may_approve("waiver", Decimal("100")) == "a manager (up to $250.00), or a controller or VP finance"
+    assert flow.who_may_approve("hold", None) == "a manager, controller or VP finance"
     assert flow.channels.hold_announcements == ("client-services", "sales")
     assert flow.timers.daily_list_at == time(8, 0)
 

@@ -10,16 +10,16 @@ import pandas as pd
 from sqlalchemy import BigInteger, ColumnElement, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from commands.accounts import confirmed_since_last_import
+from commands.snapshots import awaiting_erp
 from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
 from commands.disputes import set_aside
 from storage.models import (
-    Activity, ActivityKind, Dispute, Invoice, InvoiceKind, Outcome, Payment, PaymentPlan,
+    Activity, ActivityKind, Dispute, DisputeStatus, Invoice, InvoiceKind, Outcome, Payment, PaymentPlan,
     PlanInstalment, PlanStatus, Promise, PromiseStatus,
 )
 
-COUNTS = ("disputed", "unapplied", "plan_ok", "reached_today", "attempts_today", "open_promises", "broken_promises",
+COUNTS = ("disputed", "credit_due", "unapplied", "plan_ok", "reached_today", "attempts_today", "open_promises", "broken_promises",
           "promises_kept", "promises_due")
 
 
@@ -30,16 +30,20 @@ def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -
 
 
 def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
-    """Disputes set aside, with or without an invoice: what comes off the collectible balance."""
-    stmt = (select(Dispute.customer_id, total(type_coerce(Dispute.amount, BigInteger)))
+    """Disputes set aside, with or without an invoice: what comes off the collectible balance,
+    apart as still in dispute and as settled for the customer with the credit not yet imported."""
+    cents = type_coerce(Dispute.amount, BigInteger)
+    is_open = Dispute.status == DisputeStatus.OPEN
+    stmt = (select(Dispute.customer_id, total(cents, is_open), total(cents, ~is_open))
             .where(set_aside()).group_by(Dispute.customer_id))
-    return number_frame(session, of_collector(stmt, Dispute.customer_id, collector_id), ["disputed"])
+    return number_frame(session, of_collector(stmt, Dispute.customer_id, collector_id), ["disputed", "credit_due"])
 
 
 def _unapplied_payments(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
-    """Money finance confirmed since the last import: paid, but not yet off the open items."""
+    """Money finance confirmed that no import has shown yet: paid, but not yet off the imported
+    open items (:mod:`commands.calllist.confirmed` takes it off them, oldest first)."""
     stmt = (select(Payment.customer_id, total(type_coerce(Payment.amount, BigInteger)))
-            .where(*confirmed_since_last_import()).group_by(Payment.customer_id))
+            .where(awaiting_erp()).group_by(Payment.customer_id))
     return number_frame(session, of_collector(stmt, Payment.customer_id, collector_id), ["unapplied"])
 
 

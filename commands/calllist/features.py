@@ -18,11 +18,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from commands.calllist.account_facts import COUNTS, account_facts, promise_dates
 from commands.calllist.cutoffs import BUCKETS, Cutoffs
+from commands.calllist.confirmed import less_confirmed
 from commands.calllist.disputed import less_disputes
 from commands.calllist.sql import number_frame, of_collector, typed_frame
 from storage.models import Customer, InvoiceKind
@@ -39,13 +40,20 @@ def load_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -
 
 
 def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> pd.DataFrame:
-    """The open-item columns per customer, less what is in dispute. The balance stays the
-    ledger's: collectible() takes every open dispute off it, once."""
+    """The open-item columns per customer, less what is in dispute and less the confirmed money
+    the ERP does not show yet (:func:`collectible_items`). The balance stays the ledger's:
+    collectible() takes every open dispute and that money off it, once."""
     connection = session.connection()
     packed = read_packs(connection, collector_id=collector_id)
-    features = score_columns(less_disputes(connection, packed), cut)
+    features = score_columns(collectible_items(connection, packed), cut)
     features.insert(0, "balance", _PerCustomer(packed).total())
     return features
+
+
+def collectible_items(connection: Connection, packed: OpenItems) -> OpenItems:
+    """The items as collectors can still collect them: disputed money off its invoice first, then
+    confirmed payments on what is left, oldest first (a payment does not pay a disputed amount)."""
+    return less_confirmed(connection, less_disputes(connection, packed))
 
 
 def with_account_facts(session: Session, cut: Cutoffs, items: pd.DataFrame, *,
@@ -147,7 +155,7 @@ def load_details(session: Session, cut: Cutoffs, customer_ids: Sequence[int]) ->
     names = typed_frame(session, select(Customer.id, Customer.erp_id, Customer.name)
                         .where(Customer.id.in_(customer_ids)), ["erp_id", "name"])
     connection = session.connection()
-    details = detail_columns(less_disputes(connection, read_packs(connection, customer_ids=customer_ids)), cut)
+    details = detail_columns(collectible_items(connection, read_packs(connection, customer_ids=customer_ids)), cut)
     return names.join(details, how="left").join(promise_dates(session, cut, customer_ids), how="left")
 
 

@@ -80,11 +80,13 @@ def _tier_points(points: np.ndarray, in_tier: np.ndarray | None) -> np.ndarray:
 
 
 def collectible(features: pd.DataFrame) -> pd.DataFrame:
-    """What can be collected: the net balance (credits included) less every open dispute and
-    every payment finance confirmed that no import has shown yet. Disputes tied to an invoice
-    were already taken off that invoice's amounts; the rest could touch any item, so the
-    past-due amount may not exceed what is left."""
-    left = (features["balance"] - features["disputed"] - features["unapplied"]).clip(lower=0)
+    """What can be collected: the net balance (credits included) less every open dispute, every
+    dispute settled for the customer whose credit no import shows yet, and every payment finance confirmed that no import has shown yet. Disputes tied to an invoice
+    were already taken off that invoice's amounts and confirmed payments off the oldest items
+    (:func:`commands.calllist.features.collectible_items`); disputes without an invoice could
+    touch any item, so the past-due amount may not exceed what is left."""
+    set_aside = features["disputed"] + features["credit_due"] + features["unapplied"]
+    left = (features["balance"] - set_aside).clip(lower=0)
     return features.assign(collectible=left, past_due=np.minimum(features["past_due"], left))
 
 
@@ -142,8 +144,12 @@ def reasons(row: Row, policy: Policy, cut: Cutoffs) -> tuple[str, ...]:
     first = [tier] if tier is not None else []
     texts = [rule.reason(row, getattr(policy.rules, rule.name), cut) for rule in first + [r for _, _, r in scored]]
     notes = [f"{dollars(row['disputed'])} in dispute, set aside"] if row["disputed"] > 0 else []
+    if row["credit_due"] > 0:
+        notes.append(f"{dollars(row['credit_due'])} to be credited (dispute settled), set aside until the ERP "
+                     "shows the credit")
     if row["unapplied"] > 0:
-        notes.append(f"{dollars(row['unapplied'])} paid (confirmed by finance), set aside until the next import")
+        notes.append(f"{dollars(row['unapplied'])} paid (confirmed by finance), taken off the oldest invoices "
+                     "until the ERP shows it")
     return tuple(pushed + texts + notes)
 
 

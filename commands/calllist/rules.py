@@ -89,7 +89,7 @@ def unpaid_mrr_score(f: pd.DataFrame, rule: p.UnpaidMrr) -> np.ndarray:
 
 
 def unpaid_mrr_reason(row: Row, rule: p.UnpaidMrr, cut: Cutoffs) -> str:
-    return f"{row['mrr_months']} months of MRR unpaid"
+    return f"{row['mrr_months']} months of recurring invoices unpaid"
 
 
 # -- money over 30 days past due -------------------------------------------------------------------
@@ -123,7 +123,7 @@ def crossing_soon_reason(row: Row, rule: p.CrossingSoon, cut: Cutoffs) -> str:
     """Names the oldest bucket being reached, on the day the first item reaches it."""
     threshold = next(t for t in reversed(rule.thresholds) if present(row[f"crossing_due_{t}"]))
     crosses_on = row[f"crossing_due_{threshold}"] + timedelta(days=threshold + 1)
-    return f"crosses {threshold} days {_when(crosses_on, cut)}"
+    return f"crosses {threshold} days past due {_when(crosses_on, cut)}"
 
 
 # -- broken promises -------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ def early_window_score(f: pd.DataFrame, rule: p.EarlyWindow) -> np.ndarray:
 
 def early_window_reason(row: Row, rule: p.EarlyWindow, cut: Cutoffs) -> str:
     amount = dollars(min(row["window_cents"], row["collectible"]))
-    return f"{amount} in the {rule.min_days}-{rule.max_days} day window"
+    return f"{amount} is {rule.min_days}-{rule.max_days} days past due, the best time to call"
 
 
 # -- balance ---------------------------------------------------------------------------------------

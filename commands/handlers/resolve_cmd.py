@@ -111,9 +111,11 @@ def _announce(session: Session, ctx: AppContext, actor: Actor, request: ResolveR
     summary = f"{describe(customer)}, {what}: {outcome.meaning}. Resolved after {days_text(days)}."
     text = summary + (f"\nNote: {request.note}" if request.note else "")
     if not outcome.owed:
-        # The ledger learns of a credit only when an aging import brings the credit memo in.
-        text += (f"\nUntil the credit memo for {what} reaches the ledger with an aging import, "
-                 "the amount counts as collectible again.")
+        # The ledger learns of a credit only by import (commands.disputes.credit_shown).
+        reduced = f", or {invoice.number} reduced by it" if invoice else ""
+        text += (f"\nThe amount stays out of collection until an aging import shows the credit "
+                 f"(a credit memo for it{reduced}).")
+
     fields = (Field("Outcome", outcome.word), Field("Cycle time", days_text(days)),
               Field("Resolved by", actor.member.name))
     title = f"Dispute #{dispute.id} resolved: {outcome.word}"

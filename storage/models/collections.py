@@ -90,6 +90,10 @@ class Dispute(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(Text)
+    # When settled in the customer's favour, what an import must move to show the credit
+    # (commands.disputes.credit_shown): the invoice's open balance then, and the newest invoice row.
+    invoice_open_at_resolution: Mapped[Decimal | None] = mapped_column(Money())
+    last_invoice_at_resolution: Mapped[int | None]
 
 
 class HoldStatus(str, enum.Enum):
