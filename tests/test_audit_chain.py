@@ -251,6 +251,20 @@ def test_postgres_refuses_truncate_even_to_a_role_allowed_to(ctx: AppContext, en
         assert conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 2
 
 
+def test_postgres_refuses_truncate_to_a_superuser_too(ctx: AppContext, engine: Engine) -> None:
+    """The test server's role is a superuser: TRUNCATE is refused all the same; only switching
+    the triggers off on purpose (what a restore does) lets it through."""
+    _postgres_only(engine)
+    _events(ctx, 2)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one()
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text("TRUNCATE audit_events"))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 2
+
+
 def _readme_grants() -> str:
     """The SQL block README gives for the owner to run after `arbot db upgrade`."""
     section = README.read_text().split("### Protecting the audit log", 1)[1].split("\n## ", 1)[0]
