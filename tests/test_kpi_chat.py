@@ -67,3 +67,27 @@ def test_refusals(ctx: AppContext) -> None:
     assert "two dates" in chat.say(MARIA, "report 2026-10-01")[0].title
     assert "ends" in chat.say(MARIA, "report 2026-10-31 2026-10-01")[0].title
     assert "no single collector" in chat.say(MARIA, "report last month nobody")[0].title
+
+
+def test_report_weekly_in_chat(ctx: AppContext, tmp_path: Path) -> None:
+    """Last week (16-22 Nov): the digest with its chart, or the workbook as a file; managers
+    and finance only."""
+    import io
+
+    from openpyxl import load_workbook
+
+    build_ledger(ctx, tmp_path)
+    chat = Conversation(ctx)
+    [digest] = chat.say(MARIA, "report weekly")
+    assert digest.title == "Weekly digest: Mon 16 Nov 2026 to Sun 22 Nov 2026" and digest.private
+    assert digest.where is None and digest.files[0].data.startswith(b"\x89PNG")
+    [book] = chat.say(PRIYA, "report weekly xlsx")
+    assert book.title == "Weekly workbook, 2026-11-16 to 2026-11-22" and book.private
+    (file,) = book.files
+    assert file.name == "weekly-2026-11-16.xlsx"
+    assert load_workbook(io.BytesIO(file.data)).sheetnames == ["KPIs", "Aging by customer", "Activity", "Promises",
+                                                               "Disputes"]
+    [refused] = chat.say(DANA, "report weekly xlsx")
+    assert refused.tone is Tone.ERROR and "whole team" in refused.title and not refused.files
+    [typo] = chat.say(MARIA, "report weekly pdf")
+    assert typo.tone is Tone.ERROR and "report weekly xlsx" in typo.title

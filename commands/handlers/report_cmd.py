@@ -1,5 +1,6 @@
-"""``report [kpi] [this month | last month | <from> <to>] [<collector>]`` and
-``report explain <kpi> [period] [<collector>]``: the team's KPIs in chat.
+"""``report [kpi] [this month | last month | <from> <to>] [<collector>]``,
+``report explain <kpi> [period] [<collector>]`` and ``report weekly [xlsx]``: the team's KPIs in
+chat, last week's digest with its chart, or the weekly workbook as a file.
 
 Managers, approvers, finance and admins see the team or any collector. A collector sees their
 own figures only (their customers, their contacts and requests): asking for the team or for a
@@ -9,8 +10,8 @@ collector can still watch their own."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -19,12 +20,17 @@ from sqlalchemy.orm import Session
 from commands.context import AppContext
 from commands.handlers.registry import Actor, Command, ParseEnv, Registry
 from commands.kpi import EXPLAINED, KpiReport, Period, explain, headline, kpi_name, kpi_report, last_month, this_month
-from commands.messages import Field, Reply
+from commands.kpi.digest import weekly_digest
+from commands.kpi.workbook import last_week, weekly_sheets
+from commands.messages import Attachment, Field, Reply
 from commands.parsing.amounts import format_money
 from commands.refusal import Refusal
+from commands.workbooks import workbook_bytes
 from storage.models import TeamMember
 
-USAGE = "report [kpi] [this month | last month | <from> <to>] [<collector>]  ·  report explain <kpi>"
+USAGE = ("report [kpi] [this month | last month | <from> <to>] [<collector>]  ·  report explain <kpi>  ·  "
+         "report weekly [xlsx]")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEE_TEAM = frozenset({"manager", "controller", "vp_finance", "finance", "finance_lead", "admin"})
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 MONEY = frozenset({"beginning_receivables", "credit_sales", "ending_receivables", "ending_current", "over_90",
@@ -43,10 +49,13 @@ class ReportRequest:
     period: Period
     collector: str | None  # email; None for the whole team
     explain: str | None = None
+    weekly: str | None = None  # "digest" or "xlsx": last week's digest, or its workbook
 
 
 def parse(args: str, env: ParseEnv) -> ReportRequest | Refusal:
     words = args.lower().split()
+    if words[:1] == ["weekly"]:
+        return _weekly(words[1:], env)
     kpi = None
     if words[:1] == ["explain"]:
         if len(words) < 2 or (kpi := kpi_name(words[1])) is None:
@@ -61,6 +70,16 @@ def parse(args: str, env: ParseEnv) -> ReportRequest | Refusal:
     if isinstance(collector, Refusal):
         return collector
     return _allowed(ReportRequest(period, collector, kpi), env.actor)
+
+
+def _weekly(words: list[str], env: ParseEnv) -> ReportRequest | Refusal:
+    """``report weekly`` (the digest, with its chart) or ``report weekly xlsx`` (the workbook)."""
+    if words not in ([], ["xlsx"], ["excel"]):
+        return Refusal("type report weekly for last week's digest, or report weekly xlsx for the workbook")
+    if not env.actor.member.roles & SEE_TEAM:
+        return Refusal("the weekly report covers the whole team: it is for managers, finance and admins; "
+                       "type report for your own figures")
+    return ReportRequest(last_week(env.today()), None, weekly="xlsx" if words else "digest")
 
 
 def _period(words: list[str], today: date) -> tuple[Period | Refusal, list[str]]:
@@ -112,11 +131,24 @@ def handle(request: ReportRequest, actor: Actor, ctx: AppContext, *, session: Se
     if request.collector:
         member_id = session.scalar(select(TeamMember.id).where(TeamMember.email == request.collector))
         collector = (request.collector, member_id or -1)
+    if request.weekly == "xlsx":
+        return [_workbook(ctx, session, request.period)]
+    if request.weekly == "digest":
+        return [replace(weekly_digest(ctx, session, request.period.last + timedelta(days=1)), where=None,
+                        private=True)]
     report = kpi_report(ctx, session, request.period, collector=collector)
     if request.explain:
         title, lines = explain(report, request.explain)
         return [Reply(title=title, text="\n".join(lines), private=True)]
     return [_card(report)]
+
+
+def _workbook(ctx: AppContext, session: Session, period: Period) -> Reply:
+    data = workbook_bytes(weekly_sheets(ctx, session, period))
+    return Reply(title=f"Weekly workbook, {period}",
+                 text="Sheets: KPIs against targets, aging by customer, activity, promises and disputes.",
+                 files=(Attachment(name=f"weekly-{period.first.isoformat()}.xlsx", mime=XLSX, data=data,
+                                   title=f"Weekly report {period}"),), private=True)
 
 
 def _card(report: KpiReport) -> Reply:
@@ -137,7 +169,8 @@ def _shown(key: str, value: str | None) -> str:
 COMMAND = Command(
     name="report", usage=USAGE, parse=parse, handle=handle, aliases=("kpi",),
     summary="The team's KPIs (DSO, CEI, ADD, promises kept, 90+) for a period; report explain cei shows the sums.",
-    examples=("report", "report last month", "report 2026-10-01 2026-10-31 dana", "report explain cei"),
+    examples=("report", "report last month", "report 2026-10-01 2026-10-31 dana", "report explain cei",
+              "report weekly", "report weekly xlsx"),
 )
 
 
