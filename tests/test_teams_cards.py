@@ -83,3 +83,30 @@ def test_a_click_reads_back_its_own_typed_value_only() -> None:
         ("approval.reject", {"id": 9, "needs": "reason"})
     assert read_action({"msteams": {"type": "imBack"}}) is None
     assert read_action({DATA_KEY: {"value": {}}}) is None
+
+
+def test_a_chart_is_shown_inside_the_card_and_a_workbook_is_named() -> None:
+    """The weekly digest's chart (32 colours, about 11 KB) travels inside the card, within one
+    Teams message; a workbook cannot, and the card says so instead of dropping it silently."""
+    import base64
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from bot.teams.cards import MAX_ACTIVITY_BYTES, activity_bytes, render_pages
+    from commands.kpi.chart import BUCKETS, Week, aging_chart_png
+    from commands.messages import Attachment
+
+    weeks = [Week(date(2026, 9, 6) + timedelta(weeks=n),
+                  {label: Decimal(100_000 * (i + 1) + 5_000 * n) for i, (label, _, _) in enumerate(BUCKETS)})
+             for n in range(12)]
+    png = aging_chart_png(weeks, ceiling=Decimal(2_000_000))
+    chart = Attachment(name="aging.png", mime="image/png", data=png, title="Receivables by age")
+    book = Attachment(name="weekly.xlsx", mime="application/vnd.ms-excel", data=b"PK" * 10, title="Weekly report")
+    reply = Reply(title="Weekly digest", text="Last week's figures.", fields=(Field("DSO", "36.1 days"),),
+                  files=(chart, book))
+    [card] = render_pages(reply)
+    [image] = _blocks(card, "Image")
+    assert image["url"] == "data:image/png;base64," + base64.b64encode(png).decode()
+    assert image["altText"] == "Receivables by age"
+    assert any("weekly.xlsx" in b["text"] and "cannot be sent" in b["text"] for b in _blocks(card, "TextBlock"))
+    assert activity_bytes(card) < MAX_ACTIVITY_BYTES

@@ -19,12 +19,19 @@ reason) is drawn by :func:`render_form` as a card of ``Input.*`` fields whose su
 customer); :func:`read_form` reads the submit back. Errors found in the values are drawn under
 their fields when the card comes back.
 
+A file that goes with a reply (commands.messages.Attachment) is shown in the card when it is a
+picture small enough to travel inside the message (a chart, drawn in 32 colours, is about 11 KB):
+an ``Image`` with a ``data:`` URI, since a bot's card cannot point at a file Teams would fetch
+from the bot. Any other file (a workbook) is named with where to get it instead: a bot can only
+hand a file over in Teams through the personal-chat file-consent exchange.
+
 People a reply ``mentions`` are named on its first card as ``<at>Name</at>`` with a mention entity
 in the card's ``msteams.entities``: that is what makes Teams notify them (a name typed in plain
 text notifies nobody)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -32,7 +39,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from commands.forms import Form, FormField, Kind
-from commands.messages import Action, Button, ButtonStyle, Field, Reply, Row, Tone
+from commands.messages import Action, Attachment, Button, ButtonStyle, Field, Reply, Row, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -57,6 +64,7 @@ MAX_ACTIVITY_BYTES = 40_000
 # recipient, channelData, replyToId, the summary line): about 1.1 KB for a reply in a channel
 # thread. Mentions travel inside the card and are measured with it.
 ENVELOPE_HEADROOM = 4_000
+MAX_INLINE_IMAGE_BYTES = 20_000  # a picture inside a card: 27 KB once base64-encoded, within one message
 TITLE_CHARS = 300  # a paged title is repeated on every page; the text carries the rest
 ELLIPSIS = "\u2026"
 _PAGE_MARK = " (999 of 999)"  # the widest "(2 of 4)" a title can get, reserved while packing
@@ -79,6 +87,7 @@ def render(reply: Reply, *, refreshable: bool = True) -> dict[str, Any]:
     body += [_text(paragraph) for paragraph in _paragraphs(reply.text)]
     if reply.fields:
         body.append(_facts(reply.fields))
+    body += [_file(f) for f in reply.files]
     for row in reply.rows:
         body.append(_row(row, inputs))
     card: dict[str, Any] = {
@@ -94,6 +103,15 @@ def render(reply: Reply, *, refreshable: bool = True) -> dict[str, Any]:
     if refreshable and has_buttons(reply):
         card["refresh"] = _refresh()
     return card
+
+
+def _file(file: Attachment) -> dict[str, Any]:
+    """A small picture inline; anything else named, with where to get it."""
+    if file.mime.startswith("image/") and len(file.data) <= MAX_INLINE_IMAGE_BYTES:
+        uri = f"data:{file.mime};base64,{base64.b64encode(file.data).decode('ascii')}"
+        return {"type": "Image", "url": uri, "altText": file.title or file.name, "size": "Stretch"}
+    return _text(f"{file.title or file.name} ({file.name}) cannot be sent to you in Teams; an admin can write "
+                 "it on the server with arbot report weekly FILE.xlsx.", is_subtle=True)
 
 
 @dataclass(frozen=True)
