@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, make_url, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from bench.cache import postgres_database, sqlite_file, timed
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.calendar import BusinessCalendar
 from commands.calllist import Policy, build_call_list, load_policy
@@ -37,7 +36,7 @@ from commands.calllist.ranking import cut_to_capacity, score
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.team import load_team, sync_members
-from storage.db import make_engine, make_session_factory, normalize_url
+from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Customer, Dispute, DisputeStatus, Invoice, InvoiceKind
 from storage.open_items import rebuild_packs
@@ -47,7 +46,6 @@ CUSTOMERS, OPEN_INVOICES, CLOSED_INVOICES = 100_000, 1_000_000, 300_000
 PROMISES, DISPUTES, ACTIVITIES, PLANS = 30_000, 5_000, 200_000, 500
 NAIVE_SUBSET = 5_000
 ANCHOR = date(2026, 11, 23)  # a Monday; the list is built for it at 09:00 in Chicago
-DATA = Path(__file__).parent / "data"
 KINDS = ["standard", "recurring", "final", "retainer", "credit_memo", "unapplied_payment"]
 KIND_SHARES = [0.70, 0.12, 0.04, 0.04, 0.07, 0.03]
 
@@ -149,40 +147,28 @@ def _migrated(engine: Engine) -> list[int]:
 
 
 def sqlite_engine() -> Engine:
-    path = DATA / f"{VERSION}.db"
-    if not path.exists():
-        DATA.mkdir(exist_ok=True)
-        building = path.with_name(path.name + ".building")
-        building.unlink(missing_ok=True)
-        started = time.perf_counter()
-        engine = make_engine(f"sqlite:///{building}")
-        collectors = _migrated(engine)
-        engine.dispose()
-        con = sqlite3.connect(building)
-        con.execute("PRAGMA journal_mode=OFF")
-        con.execute("PRAGMA synchronous=OFF")
-        for table, (columns, rows) in portfolio(collectors).items():
-            marks = ", ".join("?" * len(columns))
-            con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-        con.commit()
-        con.close()
-        packing = make_engine(f"sqlite:///{building}")
-        _pack(packing)
-        packing.dispose()
-        building.rename(path)
-        print(f"built {path} in {time.perf_counter() - started:.1f} s")
-    return make_engine(f"sqlite:///{path}")
+    return sqlite_file(VERSION, _build_sqlite)
+
+
+def _build_sqlite(path: Path) -> None:
+    engine = make_engine(f"sqlite:///{path}")
+    collectors = _migrated(engine)
+    engine.dispose()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    for table, (columns, rows) in portfolio(collectors).items():
+        marks = ", ".join("?" * len(columns))
+        con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+    con.commit()
+    con.close()
+    packing = make_engine(f"sqlite:///{path}")
+    _pack(packing)
+    packing.dispose()
 
 
 def postgres_engine(url: str) -> Engine:
-    base = make_url(normalize_url(url))
-    name = "arbot_bench_" + VERSION.replace("-", "_")
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+    engine = postgres_database(url, VERSION)
     collectors = _migrated(engine)
     with engine.connect() as conn:
         loaded = conn.scalar(select(func.count()).select_from(Customer))
@@ -192,7 +178,7 @@ def postgres_engine(url: str) -> Engine:
         _pack(engine)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))  # fresh statistics and a visibility map for index-only scans
-        print(f"built PostgreSQL database {name} in {time.perf_counter() - started:.1f} s")
+        print(f"built PostgreSQL database for {VERSION} in {time.perf_counter() - started:.1f} s")
     return engine
 
 
@@ -274,15 +260,6 @@ def _naive_row(items: list[Invoice], disputed: dict[int, int], cut: Cutoffs) -> 
 
 # -- timing --------------------------------------------------------------------------------------
 
-def _timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), statistics.median(times), result
-
-
 def _context(engine: Engine) -> AppContext:
     team = load_team(EXAMPLE_TEAM_FILE)
     return AppContext(sessions=make_session_factory(engine), team=team, calendar=BusinessCalendar(team.country),
@@ -305,9 +282,9 @@ def measure(engine: Engine, label: str, naive_full: bool) -> None:
         with ctx.sessions() as session:
             return build_call_list(session, ctx, day=ANCHOR, **kwargs)
 
-    best, median, rows = _timed(call_list)
+    best, median, rows = timed(call_list)
     print(f"{label}: whole team ({len(rows)} rows): best {best:.3f} s, median {median:.3f} s (of 5)")
-    one_best, one_median, mine = _timed(lambda: call_list(collector_email=ctx.team.collectors[0].email))
+    one_best, one_median, mine = timed(lambda: call_list(collector_email=ctx.team.collectors[0].email))
     print(f"{label}: one collector ({len(mine)} rows): best {one_best:.3f} s, median {one_median:.3f} s (of 5)")
     naive = measure_naive(ctx, CUSTOMERS if naive_full else NAIVE_SUBSET, label)
     print(f"{label}: naive / set-based (whole team, best) = {naive / best:.0f}x")

@@ -16,7 +16,6 @@ the same receivables.
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
@@ -24,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, func, make_url, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session
 
+from bench.cache import postgres_database, sqlite_file, timed
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.calendar import BusinessCalendar
 from commands.clock import FixedClock
@@ -34,14 +34,13 @@ from commands.context import AppContext
 from commands.kpi import Period, as_dict, kpi_report
 from commands.kpi.history import keep_receivables
 from commands.team import load_team, sync_members
-from storage.db import make_engine, make_session_factory, normalize_url
+from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Customer, ImportBatch, TeamMember
 
 VERSION = "report-v1"
 CUSTOMERS, OPEN_ITEMS, PAID_ITEMS, MONTHS = 100_000, 1_000_000, 300_000, 24
 FIRST_MONTH = date(2024, 12, 1)
-DATA = Path(__file__).parent / "data"
 INVOICE_COLUMNS = ("id", "customer_id", "number", "kind", "issue_date", "due_date", "amount", "open_balance",
                    "currency", "closed_on", "last_batch_id")
 
@@ -147,29 +146,15 @@ def _close(conn: Any, mark: str, at: Callable[[Any], Any], items: dict[str, np.n
 
 
 def sqlite_engine() -> Engine:
-    path = DATA / f"{VERSION}.db"
-    if not path.exists():
-        DATA.mkdir(exist_ok=True)
-        building = path.with_name(path.name + ".building")
-        building.unlink(missing_ok=True)
-        started = time.perf_counter()
-        engine = make_engine(f"sqlite:///{building}")
+    def build_file(path: Path) -> None:
+        engine = make_engine(f"sqlite:///{path}")
         build(engine)
         engine.dispose()
-        building.rename(path)
-        print(f"built {path} in {time.perf_counter() - started:.1f} s")
-    return make_engine(f"sqlite:///{path}")
+    return sqlite_file(VERSION, build_file)
 
 
 def postgres_engine(url: str) -> Engine:
-    base = make_url(normalize_url(url))
-    name = "arbot_bench_" + VERSION.replace("-", "_")
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+    engine = postgres_database(url, VERSION)
     upgrade(engine)
     with engine.connect() as conn:
         built = conn.scalar(select(func.count()).select_from(ImportBatch))
@@ -181,17 +166,8 @@ def postgres_engine(url: str) -> Engine:
         build(engine)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
-        print(f"built PostgreSQL database {name} in {time.perf_counter() - started:.1f} s")
+        print(f"built PostgreSQL database for {VERSION} in {time.perf_counter() - started:.1f} s")
     return engine
-
-
-def _timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), statistics.median(times), result
 
 
 def _receivables(figures: dict[str, Any]) -> tuple[str, str, str]:
@@ -207,11 +183,11 @@ def measure(engine: Engine, label: str) -> None:
         open_items = session.scalar(text("SELECT count(*) FROM invoices WHERE closed_on IS NULL"))
         collector = session.execute(select(TeamMember.email, TeamMember.id)
                                     .where(TeamMember.id.in_(select(Customer.collector_id))).limit(1)).one()
-        team_best, team_median, kept = _timed(lambda: as_dict(kpi_report(ctx, session, period)))
-        one_best, one_median, _ = _timed(lambda: as_dict(kpi_report(ctx, session, period,
+        team_best, team_median, kept = timed(lambda: as_dict(kpi_report(ctx, session, period)))
+        one_best, one_median, _ = timed(lambda: as_dict(kpi_report(ctx, session, period,
                                                                     collector=tuple(collector))))
         session.execute(update(ImportBatch).values(rollup_kept=False))  # rolled back below
-        old_best, old_median, rolled = _timed(lambda: as_dict(kpi_report(ctx, session, period)), repeat=3)
+        old_best, old_median, rolled = timed(lambda: as_dict(kpi_report(ctx, session, period)), repeat=3)
         session.rollback()
     print(f"[{label}] {open_items:,} open items, {MONTHS} monthly snapshots, report for {period}")
     print(f"  kpi report, team:          best {team_best:.3f} s, median {team_median:.3f} s")
