@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from commands.context import AppContext
 from commands.importing import import_aging_file
+from commands.messages import Tone
 from commands.outbox.codec import decode
 from commands.targets import Target, TargetsError, targets_from_dict
 from commands.team import TeamFileError, team_from_dict
@@ -61,7 +62,7 @@ def test_dso_past_its_target_is_told_once_and_again_when_back(ctx: AppContext, t
         assert (state.missed, Decimal(state.value), state.checked_on) == (True, Decimal(130), date(2026, 10, 31))
 
     _import(ctx, tmp_path, 2)
-    assert _channel_posts(ctx) == [*crossed, ("collections", "DSO is back under target again: 30.0 days "
+    assert _channel_posts(ctx) == [*crossed, ("collections", "DSO is back under its target: 30.0 days "
                                                              "(target 35 days).")]
 
 
@@ -119,3 +120,40 @@ def test_a_bad_target_is_refused_when_the_team_file_loads(targets: dict[str, obj
     with pytest.raises(TeamFileError) as team_refused:
         team_from_dict({"team": {"name": "T"}, "targets": targets})
     assert message in str(team_refused.value)
+
+
+def test_a_confirmed_payment_that_keeps_a_promise_can_cross_a_target(ctx: AppContext) -> None:
+    """In the last 30 days one promise broke and an earlier check saw 0% kept, under the floor of
+    40%. Dana's customer keeps today's promise when finance confirms the payment: 1 of 2 kept,
+    50%, back over the floor, and the collections channel is told once."""
+    from datetime import datetime, timezone
+
+    from storage.models import Customer, Promise, PromiseStatus, TeamMember
+    from tests.harness import Conversation
+    from tests.test_chat_world import DANA, PRIYA, seed_world
+
+    seed_world(ctx)
+    ctx = _with_targets(ctx, ptp_kept_rate_min=40)
+    chat = Conversation(ctx)
+    made = datetime(2026, 11, 2, 15, tzinfo=timezone.utc)
+    with ctx.sessions.begin() as session:
+        dana = session.scalar(select(TeamMember.id).where(TeamMember.email == DANA))
+        customers = session.scalars(select(Customer).where(Customer.collector_id == dana).order_by(Customer.id)).all()
+        session.add_all([
+            Promise(customer_id=customers[1].id, member_id=dana, amount=Decimal("100.00"),
+                    promised_date=date(2026, 11, 10), status=PromiseStatus.BROKEN, created_at=made),
+            Promise(customer_id=customers[0].id, member_id=dana, amount=Decimal("50.00"),
+                    promised_date=date(2026, 11, 23), created_at=made),
+        ])
+        erp_id = customers[0].erp_id
+    with ctx.sessions.begin() as session:  # the state as an earlier check left it: 0% kept, past the floor
+        session.add(TargetState(key="ptp_kept_rate_min", missed=True, value="0", checked_on=date(2026, 11, 20)))
+
+    [ack] = chat.say(DANA, f"paid {erp_id} 50 today")
+    assert ack.tone is Tone.SUCCESS, ack
+    chat.click(PRIYA, chat.last_post("finance"), "Confirm")
+    told = [s.reply.text for s in chat.messenger.posts("collections")]
+    assert told == ["Promise-kept rate is back at or above its target: 50.0% (target 40%)."]
+    chat.say(DANA, f"paid {erp_id} 10 today")
+    chat.click(PRIYA, chat.last_post("finance"), "Confirm")  # no promise kept this time: nothing new said
+    assert len(chat.messenger.posts("collections")) == 1

@@ -75,4 +75,4 @@ def _line(target: Target, value: Decimal, missed: bool) -> str:
         side = "above the target of" if kind.ceiling else "below the target of"
         return f"{kind.label} is {now}, {side} {limit}."
     side = "back under" if kind.ceiling else "back at or above"
-    return f"{kind.label} is {side} target again: {now} (target {limit})."
+    return f"{kind.label} is {side} its target: {now} (target {limit})."

@@ -1,6 +1,7 @@
 """What finance's answer does to the ledger and who hears about it: the confirmed money becomes a
 Payment, settles the customer's open promises, frees a held account (or tells the approvals
-channel it may be freed), and the collector who asked is told in the card's thread."""
+channel it may be freed), and the collector who asked is told in the card's thread. A promise it
+keeps can move the promise-kept rate past its target; the collections channel is told then."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from commands.context import AppContext
 from commands.wording import money, typed_name
 from commands.actor import Actor
+from commands.kpi.alerts import check_targets
 from commands.holds import Clearing, active_holds, clearing, release_hold
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
@@ -54,7 +56,9 @@ def effects_of_payment(session: Session, ctx: AppContext, *, confirmation: Payme
     lines = [f"Recorded as a payment received {format_day(payment.received_on)}."]
     lines += [_promise_line(customer, promise) for promise in settled]
     hold_lines, announcements = _free_held_account(session, ctx, confirmation, customer, actor, at)
-    return Effects(tuple(lines + hold_lines), tuple(announcements))
+    # A promise kept moves the promise-kept rate: the channel hears if it crossed its target.
+    crossed = check_targets(ctx, session, ctx.today()) if settled else []
+    return Effects(tuple(lines + hold_lines), tuple(announcements) + tuple(crossed))
 
 
 def _promise_line(customer: Customer, promise: Promise) -> str:
