@@ -187,9 +187,9 @@ def watch(dispatcher: Dispatcher) -> Watch:
         seen.backoffs.append(wait)
         return wait
 
-    def timed_round() -> RoundReport:
+    def timed_round(**options: Any) -> RoundReport:
         started = time.monotonic()
-        report = run_once()
+        report = run_once(**options)
         rounds.append(Round(started, time.monotonic(), report.settled, report))
         return report
 
