@@ -215,6 +215,7 @@ def test_the_delivery_loop_sleeps_until_the_retry_is_due_not_a_poll(slack: Slack
     idle = service.idle_seconds()
     assert 1.0 <= idle <= 1.0 * (1 + RETRY_AFTER_JITTER) + 0.01
     advance(slack, idle)
+    assert service.idle_seconds() < 0.01, "due now (it came due while a round ran): no sleep"
     assert service.dispatcher.run_once().sent == 1
     assert service.idle_seconds() == 30
 

@@ -186,13 +186,14 @@ class Dispatcher:
 
     def next_due(self) -> datetime | None:
         """When the next entry this dispatcher could send comes due (a retry, a lane's turn, a
-        claim whose lease runs out), or None when nothing is waiting: the delivery loop sleeps
-        until then. Entries due already but behind a waiting one in their lane go with it."""
+        claim whose lease runs out; in the past when one is due already, having come due while
+        a round ran), or None when nothing is waiting: the delivery loop sleeps until then.
+        Entries behind a waiting one in their lane go with it, so they do not count."""
         now = self.ctx.clock.now()
         ours = OutboxEntry.platform.in_(list(self.senders))
         with self.ctx.sessions() as session:
             retry = session.scalar(select(func.min(OutboxEntry.next_attempt_at)).where(
-                ours, OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at > now))
+                ours, OutboxEntry.status == PENDING, not_(behind_a_waiting_entry(now))))
             lease = session.scalar(select(func.min(OutboxEntry.claimed_until)).where(
                 ours, OutboxEntry.status == SENDING, OutboxEntry.claimed_until >= now))
         times = [t for t in (retry, lease) if t is not None]
