@@ -13,8 +13,10 @@ Pacing. Slack takes about one message a second per channel, so each lane waits
 :data:`DEFAULT_PACING` after its last send. A round does not sleep that out: the lane's next
 entry goes back to the queue due at its turn (with the rest of the lane behind it), and the
 delivery loop wakes for it (``bot/delivery.py``), so a long run into one channel holds up no
-other lane and no other round. Only a wait shorter than :data:`INLINE_PACE_SECONDS` is slept in
-the lane, and :meth:`Dispatcher.drain` (a terminal, ``arbot scheduler --once``) sleeps them all.
+other lane and no other round. A wait shorter than :data:`INLINE_PACE_SECONDS` is slept in the
+lane, and so is the wait of an entry tried before (its retry came due after its backoff, so what
+is left of the pace is a fraction of a second); :meth:`Dispatcher.drain` (a terminal,
+``arbot scheduler --once``, shutdown) sleeps them all.
 
 Each entry is settled in its own transaction with the outcome:
 
@@ -171,9 +173,9 @@ class Dispatcher:
         return total
 
     def _call_paced_now(self) -> None:
-        """Entries queued only for their lane's turn (never tried and failed, due within one
-        pace) are made due now: a drain takes them at once and sleeps the pace in the lane.
-        Those behind a retry stay behind it (the lane's order is kept at the claim)."""
+        """Entries queued only for their lane's turn (never tried, due within one pace) are
+        made due now: a drain takes them at once and sleeps the pace in the lane. Those behind
+        a retry stay behind it (the lane's order is kept at the claim)."""
         gap = max(self.pacing.values(), default=0.0)
         if gap <= 0:
             return
@@ -181,7 +183,7 @@ class Dispatcher:
         with self.ctx.sessions.begin() as session:
             session.execute(update(OutboxEntry).where(
                 OutboxEntry.platform.in_(list(self.senders)), OutboxEntry.status == PENDING,
-                OutboxEntry.last_error.is_(None), OutboxEntry.next_attempt_at > now,
+                OutboxEntry.attempts == 0, OutboxEntry.next_attempt_at > now,
                 OutboxEntry.next_attempt_at <= now + timedelta(seconds=gap)).values(next_attempt_at=now))
 
     def next_due(self) -> datetime | None:
@@ -262,7 +264,7 @@ class Dispatcher:
         if isinstance(target, _Outcome):
             return self._settle(entry, target)
         wait = self._pace.wait(lane)
-        if wait > INLINE_PACE_SECONDS and queue_paced:
+        if wait > INLINE_PACE_SECONDS and queue_paced and entry.attempts == 0:
             return self._settle(entry, _Paced(self.ctx.clock.now() + timedelta(seconds=wait)))
         if wait > 0:
             self.sleep(wait)
@@ -285,11 +287,16 @@ class Dispatcher:
         if key is None:
             return None
         with self.ctx.sessions() as session:
-            row = session.scalar(select(PostedMessage).where(PostedMessage.key == key))
+            posted = select(PostedMessage).where(PostedMessage.key == key)
+            row = session.scalar(posted)
+            if row is None:
+                on_its_way = session.scalar(select(OutboxEntry.id).where(
+                    OutboxEntry.track_key == key, OutboxEntry.status.in_([PENDING, SENDING])).limit(1))
+                # The card may have landed between the two looks (its lane runs beside this one):
+                # it is sent and remembered in one transaction, so look once more.
+                row = None if on_its_way is not None else session.scalar(posted)
             if row is not None:
                 return PostedRef(Where(row.channel, row.thread), row.message_id)
-            on_its_way = session.scalar(select(OutboxEntry.id).where(
-                OutboxEntry.track_key == key, OutboxEntry.status.in_([PENDING, SENDING])).limit(1))
         if on_its_way is not None:
             return _Deferred(self.ctx.clock.now() + timedelta(seconds=WAIT_FOR_TRACKED_SECONDS))
         if not entry.destination:
