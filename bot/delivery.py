@@ -1,12 +1,18 @@
 """The outbox's dispatcher inside ``arbot serve``: one background loop per process that delivers
 through every mounted platform.
 
-The loop runs a round on a worker thread (sessions and the platform clients block), then waits
-for a kick (the core queued something: :meth:`DeliveryService.kick`, wired to the context's
-``on_enqueued``) or for :data:`POLL_SECONDS`, whichever comes first; a retry that comes due or
-an entry another replica left behind is picked up by the poll. Rounds never overlap in one
-process: :meth:`drain` (tests, shutdown) waits for the running one and then delivers what is
-due."""
+The loop runs a round on a worker thread (sessions and the platform clients block), then sleeps
+until the next thing is due and no longer: the earliest retry (a 429's Retry-After, a backoff), a
+lane's next turn at its pace, or a claim whose lease runs out (:meth:`Dispatcher.next_due`). A
+retry Slack asked for in one second is tried one second later, not at the next poll. A kick (the
+core queued something: :meth:`DeliveryService.kick`, wired to the context's ``on_enqueued``)
+wakes it at once. It never sleeps longer than ``poll_seconds``: entries queued by another
+process (``arbot scheduler``, another replica) send no kick here and are found by that poll.
+
+Rounds never overlap in one process, and a round does not sleep out a lane's pace (the lane's
+next entry is queued for its turn), so a long run into one channel delays no other lane.
+:meth:`drain` (tests, shutdown) waits for the running round and then delivers what is due,
+sleeping out the paces."""
 
 from __future__ import annotations
 
@@ -22,13 +28,15 @@ from commands.outbox import Dispatcher, RoundReport
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0    # the longest idle sleep: how soon work queued by another process is seen
+WAKE_MARGIN = 0.002   # wake just after the due instant, not a hair before it
 
 
 class DeliveryService:
     def __init__(self, ctx: AppContext, senders: Mapping[str, Messenger], *,
                  poll_seconds: float = POLL_SECONDS) -> None:
         self.dispatcher = Dispatcher(ctx, senders)
+        self.ctx = ctx
         self.poll_seconds = poll_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -55,15 +63,25 @@ class DeliveryService:
         while True:
             try:
                 report = await self.round()
+                if report.sent + report.failed + report.skipped:
+                    continue  # a full batch may have left more due at once
+                idle = await asyncio.to_thread(self.idle_seconds)
             except Exception:  # the database away for a moment: the next poll tries again
                 log.exception("outbox round failed")
-                report = RoundReport()
-            if report.sent + report.failed + report.skipped == 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                except asyncio.TimeoutError:
-                    pass
-                self._wake.clear()
+                idle = self.poll_seconds
+            try:
+                await asyncio.wait_for(self._wake.wait(), idle)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    def idle_seconds(self) -> float:
+        """How long the loop may sleep: until the next entry comes due, at most the poll."""
+        due = self.dispatcher.next_due()
+        if due is None:
+            return self.poll_seconds
+        until = (due - self.ctx.clock.now()).total_seconds() + WAKE_MARGIN
+        return min(self.poll_seconds, max(0.0, until))
 
     async def cleanup_context(self, _app: web.Application) -> AsyncIterator[None]:
         """Start with the server, stop with it after the endpoints' own work was drained."""

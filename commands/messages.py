@@ -6,6 +6,7 @@ so a customer called ``<!channel>`` cannot ping anyone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
@@ -150,12 +151,20 @@ class DeliveryFailed(Exception):
     deactivated user, bot not in the channel, no stored conversation) will not go away by
     retrying and need a person; the others (429, 5xx, timeouts, dropped connections) are retried,
     not before ``retry_after`` seconds when the platform said so. ``hint`` tells a person what
-    to do about it."""
+    to do about it.
+
+    ``may_have_landed`` is False when the platform answered that it did not take the message
+    (a 429, a refusal): the retry need not look for an earlier attempt. A timeout or a dropped
+    connection leaves it True. ``parts`` are the parts of a long message (part number -> where
+    it landed) that went out before the failure, so the retry sends only the rest."""
 
     def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None,
-                 hint: str = "") -> None:
+                 hint: str = "", may_have_landed: bool = True,
+                 parts: Mapping[int, PostedRef] | None = None) -> None:
         super().__init__(reason)
         self.reason, self.permanent, self.retry_after, self.hint = reason, permanent, retry_after, hint
+        self.may_have_landed = may_have_landed
+        self.parts: dict[int, PostedRef] = dict(parts or {})
 
 
 class Messenger(Protocol):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -97,16 +97,20 @@ HINTS = {
 def delivery_failure(exc: Exception) -> DeliveryFailed:
     """A Slack failure in the outbox's terms: what will pass by itself and what needs a person."""
     if isinstance(exc, UnknownSlackUser):
-        return DeliveryFailed(str(exc), permanent=True,
+        return DeliveryFailed(str(exc), permanent=True, may_have_landed=False,
                               hint="check the member's email in the team file, or give their slack_id there")
     if isinstance(exc, SlackApiError):
         status = exc.response.status_code
         error = str(exc.response.get("error") or f"HTTP {status}")
+        # Slack answered: below 500 that answer is that it posted nothing (a 429, a refusal).
+        # A 5xx may come from a gateway after Slack took the post.
+        answered = status < 500
         if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
             retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-            return DeliveryFailed(f"Slack answered {error}", permanent=False,
+            return DeliveryFailed(f"Slack answered {error}", permanent=False, may_have_landed=not answered,
                                   retry_after=float(retry_after) if _number(retry_after) else None)
-        return DeliveryFailed(f"Slack refused: {error}", permanent=True, hint=HINTS.get(error, ""))
+        return DeliveryFailed(f"Slack refused: {error}", permanent=True, hint=HINTS.get(error, ""),
+                              may_have_landed=not answered)
     return DeliveryFailed(f"Slack did not answer: {type(exc).__name__}: {exc}"[:300], permanent=False)
 
 
@@ -148,6 +152,7 @@ class SlackMessenger:
     outbox carries its entry's key, so a retry can find an earlier attempt that landed."""
 
     finds_earlier_attempts = True  # the dispatcher passes ``key`` and ``unsure_since``
+    resumes_parts = True  # and ``parts_sent``
 
     def __init__(self, client: WebClient, identity: SlackIdentity) -> None:
         self.client = client
@@ -156,35 +161,47 @@ class SlackMessenger:
         self._channel_ids: dict[str, str] = {}  # a channel as the team file names it -> its id
 
     def post(self, where: Where, reply: Reply, *, key: str | None = None,
-             unsure_since: datetime | None = None) -> PostedRef:
+             unsure_since: datetime | None = None, parts_sent: Mapping[int, PostedRef] | None = None) -> PostedRef:
         """Post in a channel or thread; a reply too long for one message continues in more,
         and the first (which carries the buttons and the mentions) is the one reported.
 
         ``key`` (the outbox entry's) goes along as message metadata. ``unsure_since`` says an
         earlier attempt may have landed (a dispatcher died mid-send, a connection dropped after
         Slack took the post): the conversation is searched first, and only the parts not found
-        there are posted, so a retry never shows a message twice."""
+        there are posted, so a retry never shows a message twice. ``parts_sent`` are parts an
+        earlier attempt delivered (it failed on a later one): they are not posted again. When a
+        part fails, the failure names the parts that went out before it."""
         with _as_delivery_failure():
-            return self._post(where, reply, key=key, unsure_since=unsure_since)
+            return self._post(where, reply, key=key, unsure_since=unsure_since, parts_sent=parts_sent)
 
-    def _post(self, where: Where, reply: Reply, *, key: str | None = None,
-              unsure_since: datetime | None = None) -> PostedRef:
-        landed = self._landed(where, key, unsure_since) if key and unsure_since else {}
-        first: PostedRef | None = None
+    def _post(self, where: Where, reply: Reply, *, key: str | None = None, unsure_since: datetime | None = None,
+              parts_sent: Mapping[int, PostedRef] | None = None) -> PostedRef:
+        done = dict(parts_sent or {})
+        if key and unsure_since:
+            try:
+                landed = self._landed(where, key, unsure_since)
+            except SlackApiError as exc:  # the look-up was refused for now: still unsure next time
+                failure = delivery_failure(exc)
+                failure.may_have_landed, failure.parts = True, done
+                raise failure from exc
+            done.update({n: PostedRef(Where(channel, where.thread), ts) for n, (channel, ts) in landed.items()
+                         if n not in done})
         for n, message in enumerate(render(reply)):
-            if n in landed:
-                channel, ts = landed[n]
-            else:
-                payload = _payload(self._mentioning(reply, message) if n == 0 else message)
-                if key:
-                    payload["metadata"] = outbox_metadata(key, n)
+            if n in done:
+                continue
+            payload = _payload(self._mentioning(reply, message) if n == 0 else message)
+            if key:
+                payload["metadata"] = outbox_metadata(key, n)
+            try:
                 response = self.client.chat_postMessage(channel=where.channel, thread_ts=where.thread, **payload)
-                channel, ts = str(response["channel"]), str(response["ts"])
-                self._channel_ids.setdefault(where.channel, channel)
-            if first is None:
-                first = PostedRef(where=Where(channel, where.thread), message_id=ts)
-        assert first is not None  # render always gives at least the title
-        return first
+            except (SlackApiError, OSError, TimeoutError) as exc:
+                failure = delivery_failure(exc)
+                failure.parts = done
+                raise failure from exc
+            channel, ts = str(response["channel"]), str(response["ts"])
+            self._channel_ids.setdefault(where.channel, channel)
+            done[n] = PostedRef(where=Where(channel, where.thread), message_id=ts)
+        return done[0]  # render always gives at least the title
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
         """Replace a posted message; doing it twice shows the same thing, so a retry needs no
@@ -192,10 +209,11 @@ class SlackMessenger:
         with _as_delivery_failure():
             self.client.chat_update(channel=ref.where.channel, ts=ref.message_id, **_payload(render_one(reply)))
 
-    def direct(self, email: str, reply: Reply, *, key: str | None = None,
-               unsure_since: datetime | None = None) -> PostedRef:
+    def direct(self, email: str, reply: Reply, *, key: str | None = None, unsure_since: datetime | None = None,
+               parts_sent: Mapping[int, PostedRef] | None = None) -> PostedRef:
         with _as_delivery_failure():
-            return self._post(Where(self.dm_channel(email)), reply, key=key, unsure_since=unsure_since)
+            return self._post(Where(self.dm_channel(email)), reply, key=key, unsure_since=unsure_since,
+                              parts_sent=parts_sent)
 
     # -- finding an earlier attempt ------------------------------------------------------------
 

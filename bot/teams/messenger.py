@@ -7,14 +7,16 @@ message id. A proactive post continues a ConversationReference loaded from the d
 daily list and approval cards reach Teams after any restart.
 
 A reply too long for one Teams message goes out as all its pages, in order, in one conversation
-turn; the first page is the message tracked (updated, replied to in its thread)."""
+turn; the first page is the message tracked (updated, replied to in its thread). When a later
+page fails, the pages that went out are handed back with the failure, and the outbox's retry
+sends only the rest."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -76,18 +78,25 @@ class Outbox:
         await self._retry(lambda: turn_context.update_activity(copy.deepcopy(activity)))
         self._keep_card(activity.id or "", activity)
 
-    async def send_all(self, turn_context: TurnContext, activities: Sequence[Activity]) -> str:
-        """Send the pages of one reply in order; returns the first page's message id."""
-        ids = [await self.send(turn_context, activity) for activity in activities]
-        return ids[0]
+    async def send_all(self, turn_context: TurnContext, activities: Sequence[Activity],
+                       sent: dict[int, str] | None = None) -> str:
+        """Send the pages of one reply in order; returns the first page's message id. ``sent``
+        (page number -> message id) skips the pages it names and gains each page as it goes,
+        so after a failure it says which pages went out."""
+        sent = {} if sent is None else sent
+        for n, activity in enumerate(activities):
+            if n not in sent:
+                sent[n] = await self.send(turn_context, activity)
+        return sent[0]
 
-    async def post_to(self, reference: ConversationReference, activities: Sequence[Activity]) -> str:
-        """A proactive message (every page of it): continue the stored conversation and send
-        into it. Returns the first page's id."""
-        sent: list[str] = []
+    async def post_to(self, reference: ConversationReference, activities: Sequence[Activity],
+                      sent: dict[int, str] | None = None) -> str:
+        """A proactive message (every page of it, but those ``sent`` names): continue the stored
+        conversation and send into it. Returns the first page's id."""
+        sent = {} if sent is None else sent
 
         async def send(turn_context: TurnContext) -> None:
-            sent.append(await self.send_all(turn_context, activities))
+            await self.send_all(turn_context, activities, sent)
 
         await self._continue(reference, send)
         return sent[0]
@@ -148,10 +157,19 @@ class TeamsMessenger:
         """The server's event loop, where every send runs."""
         self._loop = loop
 
-    def post(self, where: Where, reply: Reply) -> PostedRef:
-        with _as_delivery_failure():
-            reference = self._reference(where.channel, thread=where.thread)
-            message_id = self._run(self._outbox.post_to(reference, self.activities(reply)))
+    resumes_parts = True  # the dispatcher passes ``parts_sent``
+
+    def post(self, where: Where, reply: Reply, *, parts_sent: Mapping[int, PostedRef] | None = None) -> PostedRef:
+        """Post every page of ``reply`` but those ``parts_sent`` names (an earlier attempt
+        delivered them before a later page failed); a failure names the pages that went out."""
+        sent = {n: ref.message_id for n, ref in (parts_sent or {}).items()}
+        try:
+            with _as_delivery_failure():
+                reference = self._reference(where.channel, thread=where.thread)
+                message_id = self._run(self._outbox.post_to(reference, self.activities(reply), sent))
+        except DeliveryFailed as failure:
+            failure.parts = {n: PostedRef(where=where, message_id=id_) for n, id_ in sent.items()}
+            raise
         return PostedRef(where=where, message_id=message_id)
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
@@ -163,9 +181,9 @@ class TeamsMessenger:
             activity.id = ref.message_id
             self._run(self._outbox.update_in(reference, activity))
 
-    def direct(self, email: str, reply: Reply) -> PostedRef:
+    def direct(self, email: str, reply: Reply, *, parts_sent: Mapping[int, PostedRef] | None = None) -> PostedRef:
         where = Where(channel=references.dm_key(email))
-        return self.post(where, reply)
+        return self.post(where, reply, parts_sent=parts_sent)
 
     def activities(self, reply: Reply) -> list[Activity]:
         """The messages for ``reply``, with the people it mentions looked up (from a worker

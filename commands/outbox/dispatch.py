@@ -3,31 +3,49 @@
 One round (:meth:`Dispatcher.run_once`) claims the due entries of the platforms this process can
 reach, for a lease, in one short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
 replicas never take the same row; SQLite serializes writers anyway). The claimed entries are
-grouped by destination ("lane") and the lanes are worked in parallel: an entry's failure, or a
-slow platform, holds up only its own lane. Inside a lane entries go in order, paced (Slack allows
-about one message a second per channel), so a card is posted before its update and its thread
-replies.
+grouped by conversation ("lane", :mod:`commands.outbox.lanes`) and the lanes are worked in
+parallel: an entry's failure, or a slow platform, holds up only its own lane. Inside a lane
+entries go in order, so a card is posted before its update and its thread replies, and an entry
+whose lane has an earlier one waiting (for its retry or its pace) is not claimed at all: a later
+message never overtakes an earlier one.
+
+Pacing. Slack takes about one message a second per channel, so each lane waits
+:data:`DEFAULT_PACING` after its last send. A round does not sleep that out: the lane's next
+entry goes back to the queue due at its turn (with the rest of the lane behind it), and the
+delivery loop wakes for it (``bot/delivery.py``), so a long run into one channel holds up no
+other lane and no other round. A wait shorter than :data:`INLINE_PACE_SECONDS` is slept in the
+lane, and so is the wait of an entry tried before (its retry came due after its backoff, so what
+is left of the pace is a fraction of a second); :meth:`Dispatcher.drain` (a terminal,
+``arbot scheduler --once``, shutdown) sleeps them all.
 
 Each entry is settled in its own transaction with the outcome:
 
 - sent: the platform's message id is stored; a tracked post is remembered (``posted_messages``);
-- transient failure (429, 5xx, timeout): tried again later, after the platform's Retry-After or
-  an exponential backoff; after :data:`MAX_ATTEMPTS` it counts as permanent;
+- transient failure (429, 5xx, timeout): tried again when the platform's Retry-After has passed
+  (plus a jitter of at most :data:`RETRY_AFTER_JITTER` of it, so replicas do not retry in step),
+  or after an exponential backoff when it named no time; a 429 also pushes its lane's next send
+  back by Retry-After. After :data:`MAX_ATTEMPTS` it counts as permanent;
 - permanent failure (unknown user, bot not in the channel, no conversation): marked failed and
   reported once in the admins channel with what to do; ``arbot outbox retry`` requeues it.
 
-Right before each send the dispatcher renews its claim on the entry (one short UPDATE that
-only succeeds while the claim is still its own). A lane that takes longer than the lease (a
-long list paced into one channel, a slow platform) therefore never sends an entry that another
-replica has taken over meanwhile: the second one sends it, the first lets it go.
+A long message (a Slack list over 50 blocks, a Teams list over 40 KB) goes out in parts; when a
+later part fails, the parts that landed are stored with the entry and the retry sends only the
+rest, so nobody sees page 1 twice.
+
+Right before each send the dispatcher makes sure its claim on the entry is still its own: while
+most of the lease is left that is certain; later, one short UPDATE renews it and only succeeds
+while the claim is still this dispatcher's. A lane that takes longer than the lease therefore
+never sends an entry that another replica has taken over meanwhile: the second one sends it,
+the first lets it go.
 
 Crashes. A process killed after the claim and before the send leaves the entry claimed; when
 the lease ends another round takes it, so nothing is lost. Killed after the send and before the
 settle, the platform has the message and the row does not know. Such an entry, taken back after
-its lease ran out, and any entry retried after an earlier failed attempt, is *unsure*: an
-earlier attempt may have landed (a timeout or a dropped connection after the platform took the
-post looks just like one that did not). A sender that can look (``finds_earlier_attempts``)
-gets the entry's key with every post and ``unsure_since`` on an unsure one:
+its lease ran out, and one whose last attempt may have landed (a timeout or a dropped
+connection after the platform took the post looks just like one that did not) is *unsure*. A
+429 or a refusal is not: the platform said it posted nothing, so its retry just sends. A sender
+that can look (``finds_earlier_attempts``) gets the entry's key with every post and
+``unsure_since`` on an unsure one:
 
 - Slack: every post carries message metadata ``{"event_type": "arbot_outbox", "event_payload":
   {"key": ..., "part": n}}``; an unsure entry first reads the conversation (history, or the
@@ -54,14 +72,16 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.messages import DeliveryFailed, Messenger, PostedRef, Reply, Tone, Where
 from commands.outbox.codec import decode
 from commands.outbox.entries import enqueue
+from commands.outbox.lanes import Lane, Pace, behind_a_waiting_entry, lane_of
 from storage.models import OutboxEntry, PostedMessage
 from storage.models.outbox import FAILED, PENDING, SENDING, SENT, SKIPPED
 
@@ -69,9 +89,14 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8          # about 10 minutes of backoff: longer than any platform hiccup worth waiting out
 BACKOFF_CAP_SECONDS = 300
+RETRY_AFTER_JITTER = 0.05  # at most this share of Retry-After is added, so replicas do not retry in step
 WAIT_FOR_TRACKED_SECONDS = 2  # an update or thread reply whose card is still on its way
 REPORT_PREFIX = "admin-report:"
-DEFAULT_PACING = {"slack": 1.0, "teams": 0.5}  # seconds between messages in one conversation
+# Seconds between messages in one lane. Slack: about one a second per channel, with a margin.
+# Teams paces itself per thread (bot/teams/pacing.py), to the limits Teams documents.
+DEFAULT_PACING = {"slack": 1.1}
+INLINE_PACE_SECONDS = 0.25  # a pace wait this short is slept in the lane; a longer one is queued
+COUNTERS = ("sent", "retried", "failed", "skipped", "deferred", "paced", "taken_over")
 
 
 @dataclass
@@ -82,12 +107,17 @@ class RoundReport:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
-    deferred: int = 0
+    deferred: int = 0   # back in the queue: waiting for a tracked card, or behind a retry in their lane
+    paced: int = 0      # back in the queue until their lane's turn (and those behind them)
     taken_over: int = 0  # claims another dispatcher took after this one's lease ran out
 
     @property
     def settled(self) -> int:
-        return self.sent + self.retried + self.failed + self.skipped + self.deferred + self.taken_over
+        return sum(getattr(self, name) for name in COUNTERS)
+
+    def add(self, other: RoundReport) -> None:
+        for name in COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass
@@ -99,41 +129,77 @@ class Dispatcher:
     workers: int = 8
     pacing: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_PACING))
     sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic  # the pace's clock: platforms count real seconds
     name: str = field(default_factory=lambda: f"{socket.gethostname()[:30]}:{os.getpid()}")
-    _last_sent: dict[tuple[str, str], float] = field(default_factory=dict)
+    _pace: Pace = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._pace = Pace(self.pacing, now=self.monotonic)
 
     # -- a round ----------------------------------------------------------------------------
 
-    def run_once(self) -> RoundReport:
-        """Claim what is due and deliver it; never raises for a delivery problem."""
+    def run_once(self, *, queue_paced: bool = True) -> RoundReport:
+        """Claim what is due and deliver it; never raises for a delivery problem. With
+        ``queue_paced`` a lane's wait for its pace goes back to the queue (the delivery loop
+        wakes for it); without, the round sleeps it out in that lane."""
         report = RoundReport()
         entries, unsure = self._claim()
         if not entries:
             return report
-        lanes: dict[tuple[str, str], list[OutboxEntry]] = {}
+        lanes: dict[Lane, list[OutboxEntry]] = {}
         for entry in entries:
-            lanes.setdefault(_lane(entry), []).append(entry)
+            lanes.setdefault(lane_of(entry), []).append(entry)
         if len(lanes) == 1 or self.workers <= 1:
             for lane, queued in lanes.items():
-                self._work_lane(lane, queued, unsure, report)
+                self._work_lane(lane, queued, unsure, report, queue_paced=queue_paced)
         else:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(lanes))) as pool:
-                for future in [pool.submit(self._work_lane, lane, queued, unsure, report)
+                for future in [pool.submit(self._work_lane, lane, queued, unsure, report, queue_paced=queue_paced)
                                for lane, queued in lanes.items()]:
                     future.result()
         return report
 
     def drain(self, *, rounds: int = 50) -> RoundReport:
-        """Rounds until nothing due is left (tests, the terminal, ``arbot scheduler --once``)."""
+        """Rounds until nothing due is left (tests, the terminal, ``arbot scheduler --once``),
+        sleeping out each lane's pace; retries that are not due yet are left for later."""
         total = RoundReport()
         for _ in range(rounds):
-            report = self.run_once()
-            for name in ("sent", "retried", "failed", "skipped", "deferred", "taken_over"):
-                setattr(total, name, getattr(total, name) + getattr(report, name))
+            self._call_paced_now()
+            report = self.run_once(queue_paced=False)
+            total.add(report)
             if report.settled == 0 or report.settled == report.deferred + report.retried + report.taken_over:
                 break
         return total
+
+    def _call_paced_now(self) -> None:
+        """Entries queued only for their lane's turn (never tried, due within one pace) are
+        made due now: a drain takes them at once and sleeps the pace in the lane. Those behind
+        a retry stay behind it (the lane's order is kept at the claim)."""
+        gap = max(self.pacing.values(), default=0.0)
+        if gap <= 0:
+            return
+        now = self.ctx.clock.now()
+        with self.ctx.sessions.begin() as session:
+            session.execute(update(OutboxEntry).where(
+                OutboxEntry.platform.in_(list(self.senders)), OutboxEntry.status == PENDING,
+                OutboxEntry.attempts == 0, OutboxEntry.next_attempt_at > now,
+                OutboxEntry.next_attempt_at <= now + timedelta(seconds=gap)).values(next_attempt_at=now))
+
+    def next_due(self) -> datetime | None:
+        """When the next entry this dispatcher could send comes due (a retry, a lane's turn, a
+        claim whose lease runs out; in the past when one is due already, having come due while
+        a round ran), or None when nothing is waiting: the delivery loop sleeps until then.
+        Entries behind a waiting one in their lane go with it, so they do not count."""
+        now = self.ctx.clock.now()
+        ours = OutboxEntry.platform.in_(list(self.senders))
+        with self.ctx.sessions() as session:
+            retry = session.scalar(select(func.min(OutboxEntry.next_attempt_at)).where(
+                ours, OutboxEntry.status == PENDING, not_(behind_a_waiting_entry(now))))
+            lease = session.scalar(select(func.min(OutboxEntry.claimed_until)).where(
+                ours, OutboxEntry.status == SENDING, OutboxEntry.claimed_until >= now))
+        times = [t for t in (retry, lease) if t is not None]
+        return min(times) if times else None
 
     # -- claiming -----------------------------------------------------------------------------
 
@@ -143,20 +209,21 @@ class Dispatcher:
 
     def _claim(self) -> tuple[list[OutboxEntry], frozenset[int]]:
         """The claimed entries, and the ids of the unsure ones: taken back from a dispatcher
-        whose lease ran out mid-send, or tried before (see the module docstring)."""
+        whose lease ran out mid-send, or whose last attempt may have landed (see the module
+        docstring)."""
         now = self.ctx.clock.now()
         token = f"{self.name}:{uuid.uuid4().hex[:8]}"
         claimable = and_(OutboxEntry.platform.in_(list(self.senders)), or_(
             and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= now),
             and_(OutboxEntry.status == SENDING, OutboxEntry.claimed_until < now)))
         with self.ctx.sessions.begin() as session:
-            due = session.execute(select(OutboxEntry.id, OutboxEntry.status, OutboxEntry.attempts)
-                                  .where(claimable).order_by(OutboxEntry.id)
+            due = session.execute(select(OutboxEntry.id, OutboxEntry.status, OutboxEntry.may_have_landed)
+                                  .where(claimable, not_(behind_a_waiting_entry(now))).order_by(OutboxEntry.id)
                                   .limit(self.batch).with_for_update(skip_locked=True)).all()
             if not due:
                 return [], frozenset()
             ids = [row.id for row in due]
-            unsure = frozenset(row.id for row in due if row.status == SENDING or row.attempts > 0)
+            unsure = frozenset(row.id for row in due if row.status == SENDING or row.may_have_landed)
             session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids), claimable).values(
                 status=SENDING, claimed_by=token, claimed_until=now + timedelta(seconds=self.lease_seconds)))
             claimed = list(session.scalars(select(OutboxEntry).where(
@@ -166,30 +233,50 @@ class Dispatcher:
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _work_lane(self, lane: tuple[str, str], entries: list[OutboxEntry], unsure: frozenset[int],
-                   report: RoundReport) -> None:
-        for entry in entries:
+    def _work_lane(self, lane: Lane, entries: list[OutboxEntry], unsure: frozenset[int],
+                   report: RoundReport, *, queue_paced: bool = True) -> None:
+        """The lane's entries in order. One that must wait (its retry, its pace, its card) sends
+        the rest of the lane back to the queue behind it, so none of them overtakes it."""
+        for n, entry in enumerate(entries):
             try:
-                outcome = self._deliver(lane, entry, unsure=entry.id in unsure)
-            except Exception:  # one entry's bug must not stop the lane, nor the round
+                outcome = self._deliver(lane, entry, unsure=entry.id in unsure, queue_paced=queue_paced)
+            except Exception:  # one entry's bug must not stop the round; the lease brings the lane back
                 log.exception("outbox entry %s: unexpected failure", entry.id)
-                outcome = _Failure(DeliveryFailed("unexpected error (see the log)", permanent=False))
-            with self._lock:
-                setattr(report, outcome.counter, getattr(report, outcome.counter) + 1)
+                self._count(report, "retried")
+                return
+            self._count(report, outcome.counter)
+            until = outcome.holds_lane_until()
+            if until is not None:
+                behind = "paced" if isinstance(outcome, _Paced) else "deferred"
+                for later in entries[n + 1:]:
+                    self._count(report, self._settle(later, _Behind(until, behind)).counter)
+                return
 
-    def _deliver(self, lane: tuple[str, str], entry: OutboxEntry, *, unsure: bool = False) -> _Outcome:
+    def _count(self, report: RoundReport, counter: str) -> None:
+        with self._lock:
+            setattr(report, counter, getattr(report, counter) + 1)
+
+    def _deliver(self, lane: Lane, entry: OutboxEntry, *, unsure: bool = False,
+                 queue_paced: bool = True) -> _Outcome:
         reply = decode(entry.payload)
         messenger = self.senders[entry.platform]
         target = self._tracked(entry)
         if isinstance(target, _Outcome):
             return self._settle(entry, target)
-        self._pace(lane, entry.platform)
+        wait = self._pace.wait(lane)
+        if wait > INLINE_PACE_SECONDS and queue_paced and entry.attempts == 0:
+            return self._settle(entry, _Paced(self.ctx.clock.now() + timedelta(seconds=wait)))
+        if wait > 0:
+            self.sleep(wait)
         if not self._renew(entry):
             log.info("outbox entry %s: taken over by another dispatcher before it was sent", entry.id)
             return _TakenOver()
+        self._pace.sending(lane)
         try:
             ref = self._send(entry, messenger, reply, target, unsure=unsure)
         except DeliveryFailed as exc:
+            if exc.retry_after is not None:
+                self._pace.push_back(lane, exc.retry_after)
             return self._settle(entry, _Failure(exc))
         return self._settle(entry, _Sent(ref))
 
@@ -200,26 +287,37 @@ class Dispatcher:
         if key is None:
             return None
         with self.ctx.sessions() as session:
-            row = session.scalar(select(PostedMessage).where(PostedMessage.key == key))
+            posted = select(PostedMessage).where(PostedMessage.key == key)
+            row = session.scalar(posted)
+            if row is None:
+                on_its_way = session.scalar(select(OutboxEntry.id).where(
+                    OutboxEntry.track_key == key, OutboxEntry.status.in_([PENDING, SENDING])).limit(1))
+                # The card may have landed between the two looks (its lane runs beside this one):
+                # it is sent and remembered in one transaction, so look once more.
+                row = None if on_its_way is not None else session.scalar(posted)
             if row is not None:
                 return PostedRef(Where(row.channel, row.thread), row.message_id)
-            on_its_way = session.scalar(select(OutboxEntry.id).where(
-                OutboxEntry.track_key == key, OutboxEntry.status.in_([PENDING, SENDING])).limit(1))
         if on_its_way is not None:
-            return _Deferred()
+            return _Deferred(self.ctx.clock.now() + timedelta(seconds=WAIT_FOR_TRACKED_SECONDS))
         if not entry.destination:
             return _Skipped(f"{key} was never posted")
         return None  # to the fallback destination, as a new message
 
     def _renew(self, entry: OutboxEntry) -> bool:
-        """Extend this dispatcher's claim right before the send; False when the claim is gone
-        (its lease ran out while the lane worked through earlier entries, and another
-        dispatcher took the entry): then that one sends it, not this one."""
-        until = self.ctx.clock.now() + timedelta(seconds=self.lease_seconds)
+        """Make sure the claim is still this dispatcher's right before the send; False when it
+        is gone (its lease ran out while the lane worked through earlier entries, and another
+        dispatcher took the entry): then that one sends it, not this one. While more than half
+        the lease is left nobody else can have it, and the database is not asked."""
+        now = self.ctx.clock.now()
+        if entry.claimed_until is not None and entry.claimed_until - now > timedelta(seconds=self.lease_seconds / 2):
+            return True
+        until = now + timedelta(seconds=self.lease_seconds)
         with self.ctx.sessions.begin() as session:
             renewed = session.execute(update(OutboxEntry).where(
                 OutboxEntry.id == entry.id, OutboxEntry.claimed_by == entry.claimed_by,
                 OutboxEntry.status == SENDING).values(claimed_until=until)).rowcount
+        if renewed == 1:
+            entry.claimed_until = until
         return renewed == 1
 
     def _send(self, entry: OutboxEntry, messenger: Messenger, reply: Reply, target: PostedRef | None, *,
@@ -235,18 +333,6 @@ class Dispatcher:
         thread = reply.where.thread if reply.where is not None else None
         return keyed.post(Where(entry.destination, thread), reply)
 
-    def _pace(self, lane: tuple[str, str], platform: str) -> None:
-        gap = self.pacing.get(platform, 0.0)
-        if gap <= 0:
-            return
-        with self._lock:
-            last = self._last_sent.get(lane)
-            now = time.monotonic()
-            wait = 0.0 if last is None else max(0.0, last + gap - now)
-            self._last_sent[lane] = now + wait
-        if wait:
-            self.sleep(wait)
-
     # -- settling -----------------------------------------------------------------------------
 
     def _settle(self, entry: OutboxEntry, outcome: _Outcome) -> _Outcome:
@@ -256,23 +342,27 @@ class Dispatcher:
             if row is None or row.claimed_by != entry.claimed_by or row.status != SENDING:
                 log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out",
                             entry.id)
-                return outcome
+                return _TakenOver()
             row.claimed_by, row.claimed_until = None, None
             outcome.apply(session, row, now, self)
         return outcome
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
-        wait = min(BACKOFF_CAP_SECONDS, 2.0 ** attempts) * (0.75 + random.random() / 2)
-        return max(wait, retry_after or 0.0)
+        """Seconds until the next attempt: the platform's Retry-After when it named one (and a
+        little jitter), else an exponential backoff."""
+        if retry_after is not None:
+            return retry_after * (1 + RETRY_AFTER_JITTER * random.random())
+        return min(BACKOFF_CAP_SECONDS, 2.0 ** attempts) * (0.75 + random.random() / 2)
 
 
 @dataclass(frozen=True)
 class _Keyed:
-    """A sender's post and direct with the entry's key (and, when unsure, since when to look
-    for an earlier attempt), for senders that can find what they sent; others get neither."""
+    """A sender's post and direct with what the sender can use: the entry's key (and, when
+    unsure, since when to look for an earlier attempt) for senders that can find what they
+    sent; the parts already delivered for senders that can resume a long message."""
 
     messenger: Messenger
-    kwargs: dict[str, object]
+    kwargs: dict[str, Any]
 
     def post(self, where: Where, reply: Reply) -> PostedRef:
         return self.messenger.post(where, reply, **self.kwargs)  # type: ignore[call-arg]
@@ -282,14 +372,23 @@ class _Keyed:
 
 
 def _keyed(messenger: Messenger, entry: OutboxEntry, *, unsure: bool) -> _Keyed:
-    if not getattr(messenger, "finds_earlier_attempts", False):
-        return _Keyed(messenger, {})
-    return _Keyed(messenger, {"key": entry.key, "unsure_since": entry.created_at if unsure else None})
+    kwargs: dict[str, Any] = {}
+    if getattr(messenger, "finds_earlier_attempts", False):
+        kwargs.update(key=entry.key, unsure_since=entry.created_at if unsure else None)
+    if getattr(messenger, "resumes_parts", False):
+        kwargs.update(parts_sent=parts_from_row(entry.parts_sent))
+    return _Keyed(messenger, kwargs)
 
 
-def _lane(entry: OutboxEntry) -> tuple[str, str]:
-    """Entries that must go in order: one conversation (a channel, a person, a card's channel)."""
-    return entry.platform, entry.replaces_key or entry.thread_key or f"{entry.kind}:{entry.destination}"
+def parts_from_row(stored: Mapping[str, Any] | None) -> dict[int, PostedRef]:
+    """The parts of a long message that landed, as stored with the entry."""
+    return {int(n): PostedRef(Where(part["channel"], part.get("thread")), part["id"])
+            for n, part in (stored or {}).items()}
+
+
+def parts_for_row(parts: Mapping[int, PostedRef]) -> dict[str, Any] | None:
+    return {str(n): {"channel": ref.where.channel, "thread": ref.where.thread, "id": ref.message_id}
+            for n, ref in sorted(parts.items())} or None
 
 
 class _Outcome:
@@ -297,6 +396,10 @@ class _Outcome:
 
     def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
         raise NotImplementedError
+
+    def holds_lane_until(self) -> datetime | None:
+        """When this entry goes again, if it waits in the queue: the rest of its lane waits too."""
+        return None
 
 
 @dataclass
@@ -307,16 +410,41 @@ class _Sent(_Outcome):
     def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
         row.status, row.sent_at, row.attempts = SENT, now, row.attempts + 1
         row.message_channel, row.message_id, row.last_error = self.ref.where.channel, self.ref.message_id, None
+        row.may_have_landed = False
         if row.track_key and row.kind != "update":
             remember(session, row.track_key, self.ref, platform=row.platform, at=now)
 
 
 @dataclass
-class _Deferred(_Outcome):
-    counter = "deferred"
+class _Requeued(_Outcome):
+    """Back in the queue, due at ``until``, without counting as an attempt."""
+
+    until: datetime
 
     def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
-        row.status, row.next_attempt_at = PENDING, now + timedelta(seconds=WAIT_FOR_TRACKED_SECONDS)
+        row.status, row.next_attempt_at = PENDING, self.until
+
+    def holds_lane_until(self) -> datetime | None:
+        return self.until
+
+
+class _Deferred(_Requeued):
+    """An update or thread reply whose card is still on its way."""
+
+    counter = "deferred"
+
+
+class _Paced(_Requeued):
+    """Its lane's pace says not yet: it goes at its turn."""
+
+    counter = "paced"
+
+
+@dataclass
+class _Behind(_Requeued):
+    """Later in a lane whose earlier entry waits: it goes after that one."""
+
+    counter: str = "deferred"
 
 
 class _TakenOver(_Outcome):
@@ -337,16 +465,24 @@ class _Skipped(_Outcome):
 @dataclass
 class _Failure(_Outcome):
     error: DeliveryFailed
+    retry_at: datetime | None = None
 
     def __post_init__(self) -> None:
         self.counter = "failed" if self.error.permanent else "retried"
 
+    def holds_lane_until(self) -> datetime | None:
+        return self.retry_at
+
     def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
         row.attempts += 1
         row.last_error = self.error.reason + (f" ({self.error.hint})" if self.error.hint else "")
+        row.may_have_landed = self.error.may_have_landed
+        if self.error.parts:
+            row.parts_sent = parts_for_row({**parts_from_row(row.parts_sent), **self.error.parts})
         if not self.error.permanent and row.attempts < MAX_ATTEMPTS:
             row.status = PENDING
             row.next_attempt_at = now + timedelta(seconds=dispatcher.backoff(row.attempts, self.error.retry_after))
+            self.retry_at = row.next_attempt_at
             log.info("outbox entry %s: %s; attempt %d, next at %s", row.id, self.error.reason, row.attempts,
                      row.next_attempt_at)
             return

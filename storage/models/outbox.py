@@ -4,7 +4,8 @@ spoke is a row here, written in the same transaction as the ledger change that c
 A post that fails cannot undo the ledger, a ledger change cannot lose its post, and several
 dispatchers (one per ``arbot serve`` replica) share the rows: each claims a batch for a lease,
 sends, and settles. The row keeps the platform's message id, so later updates and thread
-replies find the message."""
+replies find the message, and what a failed attempt left behind (parts delivered, whether it may
+have landed), so the retry neither repeats nor loses anything."""
 
 from __future__ import annotations
 
@@ -44,3 +45,9 @@ class OutboxEntry(Base):
     message_channel: Mapped[str | None] = mapped_column(String(200))
     message_id: Mapped[str | None] = mapped_column(String(200))
     reported: Mapped[bool] = mapped_column(Boolean, default=False)  # admins told of the failure
+    # The last attempt failed in a way that may have landed (a timeout, a dropped connection):
+    # the retry looks for it first. Not after a 429 or a refusal, which say nothing was posted.
+    may_have_landed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Parts of a long message already delivered ({"1": {"channel": ..., "id": ...}}), so a retry
+    # after a later part failed sends only the rest.
+    parts_sent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
