@@ -15,11 +15,11 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from commands.accounts import ZERO, aging, confirmed_unapplied
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from storage.audit import record
-from commands.accounts import ZERO, aging, confirmed_unapplied
 from storage.models import Customer, Dispute, DisputeStatus, Hold, HoldStatus, Payment, TeamMember
 
 

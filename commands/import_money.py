@@ -11,7 +11,7 @@ taken back by an import.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ PAID = "paid"
 
 
 def settle_recording(session: Session, *, payment: Payment, at: datetime, actor: str, grace_days: int,
-                     calendar: BusinessCalendar, tz: tzinfo = timezone.utc) -> list[Promise]:
+                     calendar: BusinessCalendar, tz: tzinfo = UTC) -> list[Promise]:
     """:func:`settle_payment`, then a ``payment.applied`` event naming what it paid into."""
     before = _paid_amounts(session, payment.customer_id)
     changed = settle_payment(session, payment=payment, at=at, actor=actor, grace_days=grace_days,

@@ -37,12 +37,28 @@ from commands.kpi.history import keep_receivables
 from commands.outbox.entries import enqueue
 from commands.promises import break_overdue_promises
 from storage.aging import (
-    AgingFileError, CheckedItems, Progress, SnapshotChanges, apply_snapshot, as_of_from_titles, check_items,
-    format_problems, lock_imports, parse_items, read_table,
+    AgingFileError,
+    CheckedItems,
+    Progress,
+    SnapshotChanges,
+    apply_snapshot,
+    as_of_from_titles,
+    check_items,
+    format_problems,
+    lock_imports,
+    parse_items,
+    read_table,
 )
 from storage.audit import record
 from storage.models import (
-    AuditEvent, ImportBatch, Payment, PaymentPlan, PlanStatus, Promise, PromiseStatus, TeamMember,
+    AuditEvent,
+    ImportBatch,
+    Payment,
+    PaymentPlan,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 from storage.types import from_cents
 

@@ -26,13 +26,19 @@ from sqlalchemy.orm import Session
 from commands.calendar import BusinessCalendar
 from commands.call_row import account_buttons
 from commands.context import AppContext
-from commands.wording import money
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
+from commands.wording import money
 from storage.audit import record
 from storage.models import (
-    Customer, PaymentPlan, PlanInstalment, PlanStatus, Promise, PromiseStatus, TeamMember,
+    Customer,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 
 SYSTEM_ACTOR = "system:promise_checks"
@@ -262,7 +268,8 @@ def _plan_replies(session: Session, ctx: AppContext, plan: PaymentPlan, customer
                                    f"approver. {approver_tail}")))
     if collector is not None and collector != approver:
         approved = f" approved by {_member_name(session, plan.approved_by_id)}" if plan.approved_by_id else ""
-        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector, buttons=account_buttons(customer.erp_id, paid=False),
+        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector,
+                             buttons=account_buttons(customer.erp_id, paid=False),
                              text=f"{what} of its payment plan{approved}. {collector_tail}"))
     return replies
 

@@ -21,14 +21,14 @@ from operator import attrgetter
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from commands.calllist import CallListRow, build_call_list
 from commands.call_row import account_buttons, call_row
+from commands.calllist import CallListRow, build_call_list
 from commands.context import AppContext
+from commands.kpi import cash, digest
 from commands.messages import Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.promises import check_promises
-from commands.kpi import cash, digest
 from commands.workflows import approvals, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, WEEKLY, Schedule, nth_business_day
 from storage.db import read_only

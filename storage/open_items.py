@@ -158,7 +158,7 @@ def read_open_items(connection: Connection, customer_ids: Collection[int] | None
     rows = _fetch(connection, stmt, Invoice.customer_id, customer_ids)
     if not rows:
         return group_items([], [], [], [])
-    owners, due, kinds, amounts = zip(*rows)
+    owners, due, kinds, amounts = zip(*rows, strict=True)
     return group_items(owners, due, kinds, amounts)
 
 
@@ -182,7 +182,7 @@ def pack_rows(open_items: OpenItems) -> pd.DataFrame:
     size = item_dtype().itemsize
     ends = np.cumsum(open_items.counts) * size
     begins = ends - open_items.counts * size
-    blobs = [raw[b:e] for b, e in zip(begins.tolist(), ends.tolist())]
+    blobs = [raw[b:e] for b, e in zip(begins.tolist(), ends.tolist(), strict=True)]
     return pd.DataFrame({"customer_id": open_items.customer_ids,
                          "items": pd.Series(blobs, dtype=object)})
 

@@ -39,7 +39,7 @@ def call_list(session: Session, ctx: AppContext, *, day: date,
     details = load_details(session, cut, [int(i) for i in listed.index]).to_dict("index")
     rows = [
         _row(int(cid), fields, details[cid], emails, policy, cut)
-        for cid, fields in zip(listed.index, listed.to_dict("records"))
+        for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)
     ]
     return sorted(rows, key=_team_order(ctx))
 

@@ -78,7 +78,7 @@ def cast_stories(rng: random.Random, count: int) -> list[str]:
             + [BROKE_PROMISE] * max(3, count // 60) + [PROMISED] * max(4, count // 35)
             + [DISPUTING] * 2 + [REACHED] * 2 + [TRIED] * 2)
     stories = [REGULAR] * count
-    for index, story in zip(rng.sample(range(count), len(cast)), cast):
+    for index, story in zip(rng.sample(range(count), len(cast)), cast, strict=True):
         stories[index] = story
     return stories
 

@@ -8,7 +8,6 @@ terminal) answers the button with the typed command for that customer."""
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from typing import Any
 

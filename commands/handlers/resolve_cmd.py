@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from commands.context import AppContext
 from commands.delivery import tracked_key
 from commands.disputes import (
-    OUTCOMES, Outcome, days_text, may_resolve, refuse_recorded, resolve_dispute, resolved_by,
+    OUTCOMES,
+    Outcome,
+    days_text,
+    may_resolve,
+    refuse_recorded,
+    resolve_dispute,
+    resolved_by,
 )
 from commands.handlers.common import local_moment, money
 from commands.handlers.registry import Actor, Command, ParseEnv, Registry

@@ -21,8 +21,18 @@ from commands.context import AppContext
 from commands.disputes import cycle_days
 from commands.kpi.receivables import ZERO
 from storage.models import (
-    Activity, ApprovalRequest, ApprovalStatus, ConfirmationStatus, Customer, Dispute, DisputeStatus, Outcome,
-    PaymentConfirmation, Promise, PromiseStatus, TeamMember,
+    Activity,
+    ApprovalRequest,
+    ApprovalStatus,
+    ConfirmationStatus,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Outcome,
+    PaymentConfirmation,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 
 TENTH = Decimal("0.1")

@@ -13,8 +13,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from commands.kpi.formulas import Month
-from commands.kpi.receivables import ASSUMED_TERMS, CREDITS, ZERO
 from commands.kpi.history import sales_kept
+from commands.kpi.receivables import ASSUMED_TERMS, CREDITS, ZERO
 from storage.models import Customer, Invoice, SalesDay
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from commands.account_card import status_reply
 from commands.accounts import AccountSummary
 from commands.context import AppContext
-from commands.wording import local_moment, money
-from commands.account_card import status_reply
 from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
+from commands.wording import local_moment, money
 from commands.workflows.plans import from_details
 from storage.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Customer
 

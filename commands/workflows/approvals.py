@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from commands import messages
 from commands.accounts import account_summary
-from commands.context import AppContext
-from commands.wording import local_moment, money
 from commands.actor import Actor
-from commands.messages import Reply, Tone, Where
-from commands.refusal import Refusal
-from commands.workflows.approval_card import CardFacts, decided_card, decision_line, pending_card, subject
+from commands.context import AppContext
 from commands.holds import active_holds, place_hold, release_hold
+from commands.messages import Reply, Tone, Where
 from commands.parsing.dates import format_day
+from commands.refusal import Refusal
+from commands.wording import local_moment, money
+from commands.workflows.approval_card import CardFacts, decided_card, decision_line, pending_card, subject
 from commands.workflows.plans import create_plan, from_details
 from storage.audit import record
 from storage.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Customer, FeeWaiver, TeamMember

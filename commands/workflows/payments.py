@@ -18,15 +18,15 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance, account_summary, confirmed_unapplied
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import posted
-from commands.wording import money
-from commands.actor import Actor
 from commands.messages import Reply, Tone, Where
 from commands.parsing.amounts import parse_amount
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
+from commands.wording import money
 from commands.workflows.payment_card import CardFacts, card_key, decision_line, payment_card
 from commands.workflows.payment_effects import effects_of_payment, in_thread_of, tell_requester
 from storage.audit import record
@@ -186,7 +186,8 @@ def _refuse_decider(session: Session, ctx: AppContext, confirmation: PaymentConf
         reason, text = "wrong role", f"Only finance can answer payment confirmations: {_finance_names(ctx)}."
     elif confirmation.requested_by_id == actor.member_id:
         others = _finance_names(ctx, besides=actor.email)
-        reason, text = "own request", f"You asked for this confirmation, so someone else in finance answers it: {others}."
+        reason = "own request"
+        text = f"You asked for this confirmation, so someone else in finance answers it: {others}."
     else:
         return None
     record(session, at=ctx.clock.now(), actor=actor.email, action="confirmation.refused",
