@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands import messages
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import tracked_key
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import ChatUser, Incoming, Reply
 from commands.outbox.entries import enqueue
 from commands.parsing import decisions

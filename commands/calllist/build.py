@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -75,7 +76,7 @@ def _collector_id(session: Session, email: str) -> int:
     return member_id
 
 
-def _row(customer_id: int, fields: dict, details: dict, emails: dict[int, str],
+def _row(customer_id: int, fields: dict[str, Any], details: dict[str, Any], emails: dict[int, str],
          policy: Policy, cut: Cutoffs) -> CallListRow:
     row = {**fields, **details}
     oldest = row["oldest_due"]

@@ -54,7 +54,8 @@ class Account:
 
     def bind(self) -> None:
         """Point the rows at the customer once the database has given it an id."""
-        for row in (*self.invoices, *self.payments):
+        rows: list[Invoice | Payment] = [*self.invoices, *self.payments]
+        for row in rows:
             row.customer_id = self.customer.id
 
     def past_due(self, anchor: date) -> list[Invoice]:

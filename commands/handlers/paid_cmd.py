@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.forms import (
     METHODS,
@@ -34,7 +35,7 @@ from commands.forms import (
     refusal_of,
 )
 from commands.handlers.common import customer_from_button, money, typed_name
-from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
+from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.amounts import Amount, amount_widths, format_money, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer

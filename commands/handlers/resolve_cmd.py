@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import tracked_key
 from commands.disputes import (
@@ -22,7 +23,7 @@ from commands.disputes import (
     resolved_by,
 )
 from commands.handlers.common import local_moment, money
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.notes import read_note

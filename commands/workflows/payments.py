@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance, account_summary, confirmed_unapplied
@@ -31,6 +30,7 @@ from commands.workflows.payment_card import CardFacts, card_key, decision_line, 
 from commands.workflows.payment_effects import effects_of_payment, in_thread_of, tell_requester
 from storage.audit import record
 from storage.models import ConfirmationStatus, Customer, PaymentConfirmation, TeamMember
+from storage.row_counts import rows_changed
 
 DECIDER_ROLES = frozenset({"finance", "finance_lead"})
 PENDING = ConfirmationStatus.PENDING
@@ -125,11 +125,11 @@ def _make_urgent(session: Session, ctx: AppContext, confirmation: PaymentConfirm
                  actor: Actor) -> list[Reply] | Refusal:
     """The same claim again with ``--urgent``: the pending request is escalated (shorter
     reminder and escalation times from now on) instead of being refused as a repeat."""
-    changed = session.execute(
+    changed = rows_changed(session,
         update(PaymentConfirmation).where(PaymentConfirmation.id == confirmation.id,
                                           PaymentConfirmation.status == PENDING,
                                           PaymentConfirmation.urgent.is_(False))
-        .values(urgent=True).execution_options(synchronize_session=False)).rowcount
+        .values(urgent=True).execution_options(synchronize_session=False))
     if not changed:
         return Refusal(f"request #{confirmation.id} was answered or made urgent a moment ago; see its card")
     session.refresh(confirmation)
@@ -227,12 +227,13 @@ def _amount_received(confirmation: PaymentConfirmation, customer: Customer,
 def _take(session: Session, confirmation: PaymentConfirmation, outcome: ConfirmationStatus,
           amount: Decimal | None, actor: Actor, now: datetime) -> bool:
     """Decide the request if nobody has yet; False when someone else got there first."""
-    taken = cast(CursorResult[Any], session.execute(
+    taken = rows_changed(
+        session,
         update(PaymentConfirmation)
         .where(PaymentConfirmation.id == confirmation.id, PaymentConfirmation.status == PENDING)
         .values(status=outcome, confirmed_amount=amount, decided_by_id=actor.member_id, decided_at=now)
-        .execution_options(synchronize_session=False)))
-    return taken.rowcount == 1
+        .execution_options(synchronize_session=False))
+    return taken == 1
 
 
 def _already_answered(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
@@ -283,13 +284,14 @@ def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
 
 def _stamp(session: Session, confirmation: PaymentConfirmation, column: str, now: datetime) -> bool:
     """Set ``column`` if it is still empty and the request still pending; True if this call did."""
-    stamped = cast(CursorResult[Any], session.execute(
+    stamped = rows_changed(
+        session,
         update(PaymentConfirmation)
         .where(PaymentConfirmation.id == confirmation.id, PaymentConfirmation.status == PENDING,
                getattr(PaymentConfirmation, column).is_(None))
         .values({column: now})
-        .execution_options(synchronize_session=False)))
-    return stamped.rowcount == 1
+        .execution_options(synchronize_session=False))
+    return stamped == 1
 
 
 def _reminder(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float,
