@@ -1,12 +1,13 @@
 # Two commands on a fresh machine: `make run` (today's call list from the demo portfolio on
 # SQLite) and `make test` (the whole suite; PostgreSQL too when TEST_DATABASE_URL is set).
+# `make lint` runs ruff and mypy.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install bench clean
+.PHONY: run test lint install bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +24,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+
+# The rules the machine checks: ruff on the core and the benchmarks, mypy --strict as
+# pyproject.toml's [tool.mypy] says (commands/, storage/, scheduler/).
+lint: $(STAMP)
+	$(BIN)/ruff check commands storage scheduler bench
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,8 @@ def portfolio(collector_ids: list[int]) -> dict[str, tuple[list[str], list[tuple
     ids = np.arange(1, CUSTOMERS + 1)
     owners = np.array(collector_ids + [None], dtype=object)[
         rng.choice(len(collector_ids) + 1, CUSTOMERS, p=[0.98 / len(collector_ids)] * len(collector_ids) + [0.02])]
-    customers = [(int(i), f"B{i:06d}", f"Bench Customer {i:06d}", o, "USD", created) for i, o in zip(ids, owners)]
+    customers = [(int(i), f"B{i:06d}", f"Bench Customer {i:06d}", o, "USD", created)
+                 for i, o in zip(ids, owners, strict=True)]
 
     n = OPEN_INVOICES + CLOSED_INVOICES
     owner = rng.integers(1, CUSTOMERS + 1, n)
@@ -90,12 +91,12 @@ def portfolio(collector_ids: list[int]) -> dict[str, tuple[list[str], list[tuple
     closed = [None] * OPEN_INVOICES + _dates(np.maximum(dpd[OPEN_INVOICES:] - late, 1))
     invoices = list(zip(range(1, n + 1), owner.tolist(), [f"INV{i:07d}" for i in range(n)],
                         [KINDS[k] for k in kind], _dates(dpd), cents.tolist(), open_cents.tolist(),
-                        ["USD"] * n, closed))
+                        ["USD"] * n, closed, strict=True))
 
     p_status = rng.choice(["open", "kept", "broken", "cancelled"], PROMISES, p=[0.3, 0.4, 0.25, 0.05])
     p_days = np.where(p_status == "open", rng.integers(-14, 6, PROMISES), rng.integers(1, 200, PROMISES))
     p_rows = zip(rng.integers(1, CUSTOMERS + 1, PROMISES).tolist(), rng.integers(10_000, 2_000_000, PROMISES).tolist(),
-                 _dates(p_days), p_status.tolist())
+                 _dates(p_days), p_status.tolist(), strict=True)
     open_days = set()  # one open promise per customer and day (a unique index says so)
     promises = []
     for customer, cents, day, status in p_rows:
@@ -109,14 +110,14 @@ def portfolio(collector_ids: list[int]) -> dict[str, tuple[list[str], list[tuple
     disputed = rng.choice(positive_open, DISPUTES, replace=False)
     whole = rng.random(DISPUTES) < 0.5
     disputes = [(i + 1, int(owner[inv]), int(inv) + 1, int(open_cents[inv] if w else open_cents[inv] // 3),
-                 "billing error", "open", created) for i, (inv, w) in enumerate(zip(disputed, whole))]
+                 "billing error", "open", created) for i, (inv, w) in enumerate(zip(disputed, whole, strict=True))]
 
     a_days = np.where(rng.random(ACTIVITIES) < 0.03, 0, rng.integers(1, 60, ACTIVITIES))
     a_kind = rng.choice(["call", "voicemail", "email"], ACTIVITIES, p=[0.5, 0.3, 0.2])
     a_outcome = np.where(a_kind == "email", "email-sent",
                          rng.choice(["reached", "no-answer", "voicemail"], ACTIVITIES, p=[0.3, 0.4, 0.3]))
     activities = list(zip(range(1, ACTIVITIES + 1), rng.integers(1, CUSTOMERS + 1, ACTIVITIES).tolist(),
-                          a_kind.tolist(), a_outcome.tolist(), _instants(a_days, rng)))
+                          a_kind.tolist(), a_outcome.tolist(), _instants(a_days, rng), strict=True))
 
     plans = [(i + 1, int(c), 300_000, "monthly", "active", created)
              for i, c in enumerate(rng.choice(ids, PLANS, replace=False))]
@@ -263,7 +264,7 @@ def _naive_row(items: list[Invoice], disputed: dict[int, int], cut: Cutoffs) -> 
 def _context(engine: Engine) -> AppContext:
     team = load_team(EXAMPLE_TEAM_FILE)
     return AppContext(sessions=make_session_factory(engine), team=team, calendar=BusinessCalendar(team.country),
-                      clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=timezone.utc)))
+                      clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=UTC)))
 
 
 def _ranked(session: Session, cut: Cutoffs, items: pd.DataFrame, policy: Policy, capacity: int) -> pd.DataFrame:

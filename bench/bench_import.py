@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +80,7 @@ def child(database: str, file: Path, as_of: date) -> dict[str, object]:
     with sessions.begin() as session:
         sync_members(session, team)
     ctx = AppContext(sessions=sessions, team=team, calendar=BusinessCalendar(team.country),
-                     clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=timezone.utc)))
+                     clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=UTC)))
     start, cpu = time.perf_counter(), _cpu_seconds()
     try:
         result = import_aging_file(ctx, file, as_of=as_of)

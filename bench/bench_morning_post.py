@@ -37,8 +37,9 @@ import tomllib
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,8 @@ from storage.migrate import upgrade
 from storage.models import Customer, Invoice, InvoiceKind, OutboxEntry, TeamMember
 from storage.models.outbox import PENDING, SENDING
 
-MORNING = datetime(2026, 11, 23, 14, 0, 30, tzinfo=timezone.utc)  # Monday 08:00:30 in Chicago
-CREATED = datetime(2026, 9, 1, tzinfo=timezone.utc)
+MORNING = datetime(2026, 11, 23, 14, 0, 30, tzinfo=UTC)  # Monday 08:00:30 in Chicago
+CREATED = datetime(2026, 9, 1, tzinfo=UTC)
 SECRET = "bench-signing-secret"
 PER_CHANNEL_SECONDS = 1.0   # what the fake enforces, and the floor is worked out from
 RETRY_AFTER = 1             # whole seconds, as Slack sends it
@@ -369,7 +370,7 @@ def retry_waits(m: Morning) -> list[float]:
             attempts.setdefault(_channel_of(call), []).append((call.at, call.status))
     waits = []
     for tries in attempts.values():
-        for (at, status), (next_at, _) in zip(tries, tries[1:]):
+        for (at, status), (next_at, _) in pairwise(tries):
             if status == 429:
                 waits.append(next_at - at)
     return waits

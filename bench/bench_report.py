@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,7 @@ def build(engine: Engine) -> None:
         members = sync_members(session, team)
     collectors = [members[m.email] for m in team.collectors]
     rng = np.random.default_rng(20261130)
-    created = datetime(2024, 11, 1, 15, tzinfo=timezone.utc)
+    created = datetime(2024, 11, 1, 15, tzinfo=UTC)
     with sessions.begin() as session:
         owners = rng.choice(len(collectors), CUSTOMERS)
         mark, at = _driver(engine)
@@ -109,7 +109,7 @@ def _driver(engine: Engine) -> tuple[str, Callable[[Any], Any]]:
 
     def text_of(value: Any) -> str:
         if isinstance(value, datetime):
-            return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         return value.isoformat()
     return "?", text_of
 
@@ -177,7 +177,7 @@ def _receivables(figures: dict[str, Any]) -> tuple[str, str, str]:
 def measure(engine: Engine, label: str) -> None:
     team = load_team(EXAMPLE_TEAM_FILE)
     ctx = AppContext(sessions=make_session_factory(engine), team=team, calendar=BusinessCalendar(team.country),
-                     clock=FixedClock(datetime(2026, 12, 1, 15, tzinfo=timezone.utc)))
+                     clock=FixedClock(datetime(2026, 12, 1, 15, tzinfo=UTC)))
     period = Period(month_start(MONTHS - 1), month_end(MONTHS - 1))
     with ctx.sessions() as session:
         open_items = session.scalar(text("SELECT count(*) FROM invoices WHERE closed_on IS NULL"))

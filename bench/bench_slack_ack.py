@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,7 @@ from storage.db import make_engine, make_session_factory, normalize_url
 from storage.migrate import upgrade
 from storage.models import Customer, Invoice, InvoiceKind, Promise, TeamMember
 
-MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)  # 09:00 in Chicago
+MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
 TODAY = date(2026, 11, 23)
 CUSTOMERS = 100
 DAYS_AHEAD = 89           # promises may be at most 90 days ahead

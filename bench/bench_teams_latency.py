@@ -1,9 +1,10 @@
 """Teams message -> reply latency at a steady 50 requests per second.
 
 The real path: HTTP POST of a Teams activity to ``/api/messages`` (aiohttp, CloudAdapter,
-authentication off as in ``--dev``, in a process of its own as ``arbot serve`` would be), identity, dedupe, the core's transaction, an Adaptive Card
-rendered, and the reply POSTed to a local fake Bot Connector that timestamps it. Latency is from
-the moment the activity is sent to the moment its reply arrives (matched by ``replyToId``).
+authentication off as in ``--dev``, in a process of its own as ``arbot serve`` would be),
+identity, dedupe, the core's transaction, an Adaptive Card rendered, and the reply POSTed to a
+local fake Bot Connector that timestamps it. Latency is from the moment the activity is sent to
+the moment its reply arrives (matched by ``replyToId``).
 Requests are sent open-loop on a fixed schedule, so a slow reply does not slow the offered load.
 The mix is 70% ``status <customer>`` (reads) and 30% ``log <customer> voicemail`` (writes), from
 50 collectors in their personal chats, one message a second each (Teams paces a bot at 7 messages
@@ -25,7 +26,7 @@ import statistics
 import tempfile
 import time
 import tomllib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
@@ -70,7 +71,7 @@ def _seed(url: str) -> None:
     with ctx.sessions.begin() as session:
         sync_members(session, ctx.team)
         ids = dict(session.query(TeamMember.email, TeamMember.id).all())
-        created = datetime(2026, 10, 1, tzinfo=timezone.utc)
+        created = datetime(2026, 10, 1, tzinfo=UTC)
         for n in range(CUSTOMERS):
             customer = Customer(erp_id=f"B{n:04d}", name=f"Bench Customer {n:04d}", currency="USD",
                                 created_at=created, collector_id=ids[COLLECTORS[n % len(COLLECTORS)]])

@@ -20,6 +20,7 @@ from commands.messages import Reply, Tone
 from commands.snapshots import after_last_import
 from storage.audit import record
 from storage.models import AuditEvent, Customer, Dispute, DisputeStatus, Invoice, InvoiceKind, TeamMember
+from storage.row_counts import rows_changed
 
 ZERO = Decimal("0.00")
 # Who may open a dispute: anyone who talks to customers or handles their money.
@@ -86,11 +87,11 @@ def disputable_left(session: Session, invoice: Invoice) -> tuple[Decimal, Decima
     disputes on it. Locks the invoice row first (PostgreSQL), so two disputes typed at the same
     moment cannot together dispute more than is open; SQLite writers are serialized anyway."""
     session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
-    disputed = session.scalar(
+    total = session.scalar(
         select(func.coalesce(func.sum(Dispute.amount), ZERO))
         .where(Dispute.invoice_id == invoice.id, Dispute.status == DisputeStatus.OPEN)
     )
-    disputed = Decimal(disputed).quantize(ZERO)
+    disputed = Decimal(total if total is not None else ZERO).quantize(ZERO)
     return disputed, max(invoice.open_balance - disputed, ZERO)
 
 
@@ -127,10 +128,10 @@ def resolve_dispute(session: Session, dispute: Dispute, *, outcome: Outcome, not
     """RESOLVED with its outcome, exactly once: the cycle time in days, or None when someone
     else resolved it first (nothing changed)."""
     stored = f"{outcome.word}: {note}" if note else outcome.word
-    changed = session.execute(
+    changed = rows_changed(session,
         update(Dispute).where(Dispute.id == dispute.id, Dispute.status == DisputeStatus.OPEN)
         .values(status=DisputeStatus.RESOLVED, resolved_at=at, outcome=stored, **_credit_marks(session, dispute))
-    ).rowcount
+    )
     if not changed:
         return None
     days = cycle_days(dispute.opened_at, at)

@@ -42,9 +42,12 @@ def write_xlsx(path: Path, rows: Iterable[Mapping[str, object]], fieldnames: Seq
     """The rows as an Excel workbook with a header; text is stored as text (never a formula),
     money as numbers."""
     from openpyxl import Workbook  # imported here: most runs never write a workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     page = book.active
+    if not isinstance(page, Worksheet):  # a new workbook opens on one empty worksheet
+        raise TypeError(f"a new workbook opened on {page!r}, not a worksheet")
     page.title = sheet[:31]
     page.append(list(fieldnames))
     for row in rows:

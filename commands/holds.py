@@ -15,12 +15,13 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from commands.accounts import ZERO, aging, confirmed_unapplied
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from storage.audit import record
-from commands.accounts import ZERO, aging, confirmed_unapplied
 from storage.models import Customer, Dispute, DisputeStatus, Hold, HoldStatus, Payment, TeamMember
+from storage.row_counts import rows_changed
 
 
 def place_hold(session: Session, ctx: AppContext, *, customer: Customer, reason: str,
@@ -48,14 +49,15 @@ def release_hold(session: Session, ctx: AppContext, *, hold: Hold, actor_email: 
     The release is a conditional update on the hold still being active, so a payment
     confirmation and an approved release arriving together release it once and announce it
     once; the one that comes second gets no announcements back."""
-    released = session.execute(
+    released = rows_changed(
+        session,
         update(Hold)
         .where(Hold.id == hold.id, Hold.status == HoldStatus.ACTIVE)
         .values(status=HoldStatus.RELEASED, released_by_id=_member_id(session, actor_email),
                 released_at=at, release_reason=reason)
         .execution_options(synchronize_session=False)
     )
-    if released.rowcount == 0:
+    if released == 0:
         return []
     session.refresh(hold)
     customer = session.get(Customer, hold.customer_id)

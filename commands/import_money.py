@@ -11,7 +11,7 @@ taken back by an import.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ PAID = "paid"
 
 
 def settle_recording(session: Session, *, payment: Payment, at: datetime, actor: str, grace_days: int,
-                     calendar: BusinessCalendar, tz: tzinfo = timezone.utc) -> list[Promise]:
+                     calendar: BusinessCalendar, tz: tzinfo = UTC) -> list[Promise]:
     """:func:`settle_payment`, then a ``payment.applied`` event naming what it paid into."""
     before = _paid_amounts(session, payment.customer_id)
     changed = settle_payment(session, payment=payment, at=at, actor=actor, grace_days=grace_days,
@@ -94,7 +94,7 @@ def _still_applied(session: Session, customer_id: int) -> list[tuple[int, str, i
 
 def _reopen_promise(session: Session, promise_id: int, cents: int, *, at: datetime, actor: str,
                     **data: int) -> Promise:
-    promise = session.get(Promise, promise_id)
+    promise = session.get_one(Promise, promise_id)
     promise.paid_amount -= from_cents(cents)
     if promise.status in (PromiseStatus.KEPT, PromiseStatus.BROKEN) and promise.paid_amount < promise.amount:
         promise.status, promise.settled_on = PromiseStatus.OPEN, None
@@ -106,7 +106,7 @@ def _reopen_promise(session: Session, promise_id: int, cents: int, *, at: dateti
 
 def _reopen_instalment(session: Session, instalment_id: int, cents: int, *, at: datetime, actor: str,
                        **data: int) -> None:
-    instalment = session.get(PlanInstalment, instalment_id)
+    instalment = session.get_one(PlanInstalment, instalment_id)
     instalment.paid_amount -= from_cents(cents)
     if instalment.status == PAID and instalment.paid_amount < instalment.amount:
         instalment.status = "due"

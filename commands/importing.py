@@ -19,7 +19,7 @@ import would do.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -37,12 +37,28 @@ from commands.kpi.history import keep_receivables
 from commands.outbox.entries import enqueue
 from commands.promises import break_overdue_promises
 from storage.aging import (
-    AgingFileError, CheckedItems, Progress, SnapshotChanges, apply_snapshot, as_of_from_titles, check_items,
-    format_problems, lock_imports, parse_items, read_table,
+    AgingFileError,
+    CheckedItems,
+    Progress,
+    SnapshotChanges,
+    apply_snapshot,
+    as_of_from_titles,
+    check_items,
+    format_problems,
+    lock_imports,
+    parse_items,
+    read_table,
 )
 from storage.audit import record
 from storage.models import (
-    AuditEvent, ImportBatch, Payment, PaymentPlan, PlanStatus, Promise, PromiseStatus, TeamMember,
+    AuditEvent,
+    ImportBatch,
+    Payment,
+    PaymentPlan,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 from storage.types import from_cents
 
@@ -253,7 +269,7 @@ def _already(batch_id: int, as_of: date) -> str:
     return f"already imported as of {as_of.isoformat()} (batch #{batch_id}); nothing changed"
 
 
-def _contents(session: Session, batch_ids: list[int]) -> list[tuple[int, str | None]]:
+def _contents(session: Session, batch_ids: Sequence[int]) -> list[tuple[int, str | None]]:
     """Each batch's content digest, kept in its ``import`` audit event."""
     if not batch_ids:
         return []
@@ -334,12 +350,14 @@ def _audit(ctx: AppContext, session: Session, batch: ImportBatch, changes: Snaps
                    entity_id=change["customer_id"], customer_id=change["customer_id"],
                    data={**{k: v for k, v in change.items() if k != "customer_id"}, "batch_id": batch.id})
               for change in changes.customer_changes]
-    events += [dict(at=now, actor=actor, action="payment_seen" if row.cents > 0 else "payment_reversed",
-                    entity_type="payment", entity_id=int(row.id),
-                    customer_id=int(row.customer_id),
-                    data={"amount": str(from_cents(int(row.cents))), "received_on": batch.as_of.isoformat(),
-                          "batch_id": batch.id, "invoices": changes.paid_invoices.get(int(row.customer_id), {})})
-               for row in changes.payments.itertuples(index=False)]
+    payments = changes.payments
+    events += [dict(at=now, actor=actor, action="payment_seen" if cents > 0 else "payment_reversed",
+                    entity_type="payment", entity_id=int(payment_id),
+                    customer_id=int(customer_id),
+                    data={"amount": str(from_cents(int(cents))), "received_on": batch.as_of.isoformat(),
+                          "batch_id": batch.id, "invoices": changes.paid_invoices.get(int(customer_id), {})})
+               for payment_id, customer_id, cents in zip(payments["id"].tolist(), payments["customer_id"].tolist(),
+                                                         payments["cents"].tolist(), strict=True)]
     if events:
         session.execute(insert(AuditEvent), events)
     record(session, at=now, actor=actor, action="import", entity_type="import_batch", entity_id=batch.id,

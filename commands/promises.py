@@ -26,14 +26,21 @@ from sqlalchemy.orm import Session
 from commands.calendar import BusinessCalendar
 from commands.call_row import account_buttons
 from commands.context import AppContext
-from commands.wording import money
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
+from commands.wording import money
 from storage.audit import record
 from storage.models import (
-    Customer, PaymentPlan, PlanInstalment, PlanStatus, Promise, PromiseStatus, TeamMember,
+    Customer,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
+from storage.row_counts import rows_changed
 
 SYSTEM_ACTOR = "system:promise_checks"
 DUE, PAID, MISSED = "due", "paid", "missed"  # PlanInstalment.status values
@@ -87,10 +94,10 @@ def _overdue_promises(session: Session, calendar: BusinessCalendar, today: date,
 
 def _mark_broken(session: Session, promise: Promise, customer: Customer, *, today: date,
                  at: datetime, actor: str) -> bool:
-    changed = session.execute(
+    changed = rows_changed(session,
         update(Promise).where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
         .values(status=PromiseStatus.BROKEN, settled_on=today)
-    ).rowcount
+    )
     if changed:
         record(session, at=at, actor=actor, action="promise.broken", entity_type="promise",
                entity_id=promise.id, customer_id=customer.id, amount=promise.amount,
@@ -160,9 +167,9 @@ def _remind_instalments(session: Session, ctx: AppContext, *, today: date, at: d
         .order_by(PlanInstalment.due_date, PlanInstalment.id)).all()
     replies = []
     for instalment in due:
-        taken = session.execute(update(PlanInstalment).where(PlanInstalment.id == instalment.id,
+        taken = rows_changed(session, update(PlanInstalment).where(PlanInstalment.id == instalment.id,
                                                              PlanInstalment.reminded_on.is_(None))
-                                .values(reminded_on=today)).rowcount
+                                .values(reminded_on=today))
         customer = session.get_one(Customer, instalment.plan.customer_id)
         collector = reachable_email(session, ctx, customer.collector_id)
         if not taken or collector is None:
@@ -221,10 +228,10 @@ def _default_plan(session: Session, ctx: AppContext, plan: PaymentPlan, *, today
                   at: datetime) -> list[Reply]:
     """The plan is over: defaulted (conditional, so two checks default it once), and its approver
     and the collector are told the account is back on the list."""
-    defaulted = session.execute(
+    defaulted = rows_changed(session,
         update(PaymentPlan).where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
         .values(status=PlanStatus.DEFAULTED)
-    ).rowcount
+    )
     if not defaulted:
         return []
     missed = [i for i in plan.instalments if i.status == MISSED and i.paid_amount < i.amount]
@@ -240,10 +247,10 @@ def _default_plan(session: Session, ctx: AppContext, plan: PaymentPlan, *, today
 
 
 def _mark_missed(session: Session, instalment: PlanInstalment) -> bool:
-    return bool(session.execute(
+    return bool(rows_changed(session,
         update(PlanInstalment).where(PlanInstalment.id == instalment.id, PlanInstalment.status == DUE)
         .values(status=MISSED)
-    ).rowcount)
+    ))
 
 
 def _plan_replies(session: Session, ctx: AppContext, plan: PaymentPlan, customer: Customer, *, title: str,
@@ -262,7 +269,8 @@ def _plan_replies(session: Session, ctx: AppContext, plan: PaymentPlan, customer
                                    f"approver. {approver_tail}")))
     if collector is not None and collector != approver:
         approved = f" approved by {_member_name(session, plan.approved_by_id)}" if plan.approved_by_id else ""
-        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector, buttons=account_buttons(customer.erp_id, paid=False),
+        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector,
+                             buttons=account_buttons(customer.erp_id, paid=False),
                              text=f"{what} of its payment plan{approved}. {collector_tail}"))
     return replies
 
@@ -320,10 +328,10 @@ def _complete_paid_plans(session: Session, plans: Iterable[PaymentPlan], *, cust
     for plan in plans:
         if not all(i.status == PAID for i in plan.instalments):
             continue
-        completed = session.execute(
+        completed = rows_changed(session,
             update(PaymentPlan).where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
             .values(status=PlanStatus.COMPLETED)
-        ).rowcount
+        )
         if completed:
             record(session, at=at, actor=actor, action="plan.completed", entity_type="payment_plan",
                    entity_id=plan.id, customer_id=customer_id, total=plan.total)
@@ -342,10 +350,10 @@ def end_promise(session: Session, promise: Promise, *, action: str, at: datetime
                 **data: object) -> bool:
     """Close an open promise that was neither kept nor broken (replaced by a newer one, or
     withdrawn), with its audit event; conditional, so a concurrent check settles it once."""
-    changed = session.execute(
+    changed = rows_changed(session,
         update(Promise).where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
         .values(status=PromiseStatus.CANCELLED, settled_on=today).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if changed:
         record(session, at=at, actor=actor, action=action, entity_type="promise", entity_id=promise.id,
                customer_id=promise.customer_id, amount=promise.amount, promised_date=promise.promised_date,

@@ -35,7 +35,7 @@ def dispute_cycle_times(session: Session, since: datetime) -> CycleTimes:
         select(Dispute.opened_at, Dispute.resolved_at)
         .where(Dispute.status == DisputeStatus.RESOLVED, Dispute.resolved_at >= since)
     ).all()
-    days = [cycle_days(opened, resolved) for opened, resolved in rows]
+    days = [cycle_days(opened, resolved) for opened, resolved in rows if resolved is not None]
     if not days:
         return CycleTimes(0, None, None, None)
     tenth = Decimal("0.1")

@@ -2,8 +2,9 @@
 
 One message is one transaction. What the use case says to anyone but the asker is written to the
 outbox in that same transaction (commands.outbox), and only the asker's answer is returned. A
-refusal, from parsing or from a handler, rolls it back and answers with what was understood; an unexpected error rolls it back, goes to the log with its
-traceback and a short reference, and the user sees only that reference, never a traceback."""
+refusal, from parsing or from a handler, rolls it back and answers with what was understood; an
+unexpected error rolls it back, goes to the log with its traceback and a short reference, and the
+user sees only that reference, never a traceback."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands import messages
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import tracked_key
-from commands.outbox.entries import enqueue
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import ChatUser, Incoming, Reply
+from commands.outbox.entries import enqueue
 from commands.parsing import decisions
 from commands.parsing.text import clean_text, quote
 from commands.refusal import Refusal

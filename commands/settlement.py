@@ -7,7 +7,7 @@ days; broken otherwise. Payments seen at an import and payments finance confirms
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -25,7 +25,7 @@ def promise_deadline(promise: Promise, *, calendar: BusinessCalendar, grace_days
 
 
 def settle_payment(session: Session, *, payment: Payment, at: datetime, actor: str,
-                   grace_days: int = 1, calendar: BusinessCalendar, tz: tzinfo = timezone.utc) -> list[Promise]:
+                   grace_days: int = 1, calendar: BusinessCalendar, tz: tzinfo = UTC) -> list[Promise]:
     """Money that arrived pays the instalments of an active payment plan first (a plan replaces
     the promises it was agreed instead of), then open promises. Returns the promises changed."""
     left = apply_payment_to_instalments(session, customer_id=payment.customer_id, amount=payment.amount,
@@ -36,11 +36,11 @@ def settle_payment(session: Session, *, payment: Payment, at: datetime, actor: s
 
 def apply_payment_to_promises(session: Session, *, payment: Payment, at: datetime, actor: str,
                               amount: Decimal | None = None, grace_days: int = 1,
-                              calendar: BusinessCalendar, tz: tzinfo = timezone.utc) -> list[Promise]:
-    """Allocate ``payment`` (or the part of it given as ``amount``) to the customer's open promises, earliest promised date first (the
-    one falling due first is the one the customer was paying). A fully covered promise becomes
-    KEPT when the payment arrived by its deadline, BROKEN when it came too late; a partly covered
-    one stays open with its ``paid_amount`` raised. One audit event per promise changed.
+                              calendar: BusinessCalendar, tz: tzinfo = UTC) -> list[Promise]:
+    """Allocate ``payment`` (or the part of it given as ``amount``) to the customer's open promises,
+    earliest promised date first (the one falling due first is the one the customer was paying).
+    A fully covered promise becomes KEPT when the payment arrived by its deadline, BROKEN when it
+    came too late; a partly covered one stays open with its ``paid_amount`` raised. One audit event per promise changed.
 
     Money paid before a promise was made (team-local day, ``tz``) was not paid because of it
     and does not count towards it."""

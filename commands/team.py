@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.targets import Target, targets_from_dict
 from commands.rules import PLATFORMS, RulesError, Workflow, workflow_from_dict
+from commands.targets import Target, targets_from_dict
 from storage.models import TeamMember
 
 ROLES = frozenset(

@@ -60,7 +60,7 @@ def _book(sheets: Iterable[Sheet]) -> Any:
     from openpyxl import Workbook  # imported here: most runs never write a workbook
 
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the empty sheet a new workbook opens on
     for sheet in sheets:
         _fill(book.create_sheet(title=_sheet_title(sheet.title)), sheet)
     return book

@@ -122,9 +122,9 @@ def due_now(now: datetime, *, tz: ZoneInfo, calendar: BusinessCalendar, timers: 
             elif now >= window_end:
                 missed.append(slot)
         else:
-            slot = _interval_slot(name, local, schedule.every_minutes or 60, timers)
-            if slot is not None:
-                due.append(slot)
+            interval = _interval_slot(name, local, schedule.every_minutes or 60, timers)
+            if interval is not None:
+                due.append(interval)
     return DueNow(due=tuple(due), missed=tuple(missed))
 
 

@@ -21,19 +21,20 @@ from operator import attrgetter
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from commands.calllist import CallListRow, build_call_list
 from commands.call_row import account_buttons, call_row
+from commands.calllist import CallListRow, build_call_list
 from commands.context import AppContext
+from commands.kpi import cash, digest
 from commands.messages import Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.promises import check_promises
-from commands.kpi import cash, digest
 from commands.workflows import approvals, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, WEEKLY, Schedule, nth_business_day
 from storage.db import read_only
 from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, OutboxEntry, TeamMember
 from storage.models.outbox import SENT, SKIPPED
+from storage.row_counts import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -234,13 +235,13 @@ def housekeeping(ctx: AppContext, session: Session) -> JobResult:
     quarter-hour timer runs (about 100 rows a business day) and delivered outbox entries. Daily
     runs stay: they are the record of what was posted when; failed entries stay for a person."""
     now = ctx.clock.now()
-    events = session.execute(delete(InboundEvent).where(
-        InboundEvent.received_at < now - timedelta(days=DEDUPE_KEEP_DAYS))).rowcount
-    runs = session.execute(delete(JobRun).where(
-        JobRun.job.contains("@"), JobRun.run_date < now.date() - timedelta(days=TIMER_RUNS_KEEP_DAYS))).rowcount
-    sent = session.execute(delete(OutboxEntry).where(
+    events = rows_changed(session, delete(InboundEvent).where(
+        InboundEvent.received_at < now - timedelta(days=DEDUPE_KEEP_DAYS)))
+    runs = rows_changed(session, delete(JobRun).where(
+        JobRun.job.contains("@"), JobRun.run_date < now.date() - timedelta(days=TIMER_RUNS_KEEP_DAYS)))
+    sent = rows_changed(session, delete(OutboxEntry).where(
         OutboxEntry.status.in_([SENT, SKIPPED]), OutboxEntry.created_at < now - timedelta(days=OUTBOX_KEEP_DAYS),
-        OutboxEntry.track_key.is_(None))).rowcount
+        OutboxEntry.track_key.is_(None)))
     return JobResult(counts={"inbound_events": events, "timer_runs": runs, "outbox": sent})
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -83,6 +83,6 @@ def build_scheduler(ctx: AppContext, *, background: bool,
         run or tick, IntervalTrigger(seconds=TICK_SECONDS), args=(ctx,),
         id="arbot-tick", name="arbot scheduler tick",
         coalesce=True, max_instances=1, misfire_grace_time=TICK_SECONDS,
-        next_run_time=datetime.now(timezone.utc),
+        next_run_time=datetime.now(UTC),
     )
     return scheduler

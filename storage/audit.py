@@ -34,7 +34,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, event, select, text
@@ -83,7 +83,7 @@ def event_hash(*, id: int, at: datetime, actor: str, action: str, entity_type: s
 def _utc_iso(at: datetime) -> str:
     if at.tzinfo is None:
         raise ValueError("instants must be timezone-aware datetimes")
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _row_hash(row: Any, prev_hash: str | None) -> str:
@@ -129,7 +129,7 @@ def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
     rows = [{"at": e.at, "actor": e.actor, "action": e.action, "entity_type": e.entity_type,
              "entity_id": e.entity_id, "customer_id": e.customer_id,
              "data": e.data if e.data is not None else {}} for e in pending]
-    for obj, link in zip(pending, _link(session.connection(), rows)):
+    for obj, link in zip(pending, _link(session.connection(), rows), strict=True):
         obj.id, obj.prev_hash, obj.hash = link["id"], link["prev_hash"], link["hash"]
         if obj.data is None:
             obj.data = {}  # what the column default would store, and what was hashed
@@ -150,7 +150,7 @@ def _on_execute(state: ORMExecuteState) -> Any:
         session.flush()  # earlier events of this transaction come first in the chain
     rows = params if isinstance(params, list) else [params]
     links = _link(session.connection(), [{**row, "data": row.get("data") or {}} for row in rows])
-    extra: Any = [{**link, "data": row.get("data") or {}} for row, link in zip(rows, links)]
+    extra: Any = [{**link, "data": row.get("data") or {}} for row, link in zip(rows, links, strict=True)]
     return state.invoke_statement(params=extra if isinstance(params, list) else extra[0])
 
 

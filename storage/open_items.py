@@ -158,11 +158,11 @@ def read_open_items(connection: Connection, customer_ids: Collection[int] | None
     rows = _fetch(connection, stmt, Invoice.customer_id, customer_ids)
     if not rows:
         return group_items([], [], [], [])
-    owners, due, kinds, amounts = zip(*rows)
+    owners, due, kinds, amounts = zip(*rows, strict=True)
     return group_items(owners, due, kinds, amounts)
 
 
-def _fetch(connection: Connection, stmt: Select[Any], customer: Any,
+def _fetch(connection: Connection, stmt: Select[*tuple[Any, ...]], customer: Any,
            customer_ids: Collection[int] | None) -> list[Any]:
     """The driver's plain tuples (no row objects for 100,000 rows; dates as ISO text on SQLite,
     dates on PostgreSQL), for the given customers a chunk at a time, or for everyone."""
@@ -182,7 +182,7 @@ def pack_rows(open_items: OpenItems) -> pd.DataFrame:
     size = item_dtype().itemsize
     ends = np.cumsum(open_items.counts) * size
     begins = ends - open_items.counts * size
-    blobs = [raw[b:e] for b, e in zip(begins.tolist(), ends.tolist())]
+    blobs = [raw[b:e] for b, e in zip(begins.tolist(), ends.tolist(), strict=True)]
     return pd.DataFrame({"customer_id": open_items.customer_ids,
                          "items": pd.Series(blobs, dtype=object)})
 
@@ -201,7 +201,9 @@ def write_packs(connection: Connection, changed: Iterable[int], open_items: Open
 
 
 def _insert(connection: Connection, rows: pd.DataFrame) -> None:
-    connection.execute(insert(OpenItemPack), rows.to_dict("records"))
+    columns = [str(name) for name in rows.columns]
+    connection.execute(insert(OpenItemPack), [dict(zip(columns, values, strict=True))
+                                              for values in rows.itertuples(index=False, name=None)])
 
 
 def refresh_packs(connection: Connection, customer_ids: Iterable[int]) -> None:

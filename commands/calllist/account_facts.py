@@ -10,17 +10,28 @@ import pandas as pd
 from sqlalchemy import BigInteger, ColumnElement, and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from commands.snapshots import awaiting_erp
 from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
 from commands.disputes import set_aside
+from commands.snapshots import awaiting_erp
 from storage.models import (
-    Activity, ActivityKind, Dispute, DisputeStatus, Invoice, InvoiceKind, Outcome, Payment, PaymentPlan,
-    PlanInstalment, PlanStatus, Promise, PromiseStatus,
+    Activity,
+    ActivityKind,
+    Dispute,
+    DisputeStatus,
+    Invoice,
+    InvoiceKind,
+    Outcome,
+    Payment,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
 )
 
-COUNTS = ("disputed", "credit_due", "unapplied", "plan_ok", "reached_today", "attempts_today", "open_promises", "broken_promises",
-          "promises_kept", "promises_due")
+COUNTS = ("disputed", "credit_due", "unapplied", "plan_ok", "reached_today", "attempts_today", "open_promises",
+          "broken_promises", "promises_kept", "promises_due")
 
 
 def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -> list[pd.DataFrame]:

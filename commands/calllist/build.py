@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -39,7 +40,7 @@ def call_list(session: Session, ctx: AppContext, *, day: date,
     details = load_details(session, cut, [int(i) for i in listed.index]).to_dict("index")
     rows = [
         _row(int(cid), fields, details[cid], emails, policy, cut)
-        for cid, fields in zip(listed.index, listed.to_dict("records"))
+        for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)
     ]
     return sorted(rows, key=_team_order(ctx))
 
@@ -75,7 +76,7 @@ def _collector_id(session: Session, email: str) -> int:
     return member_id
 
 
-def _row(customer_id: int, fields: dict, details: dict, emails: dict[int, str],
+def _row(customer_id: int, fields: dict[str, Any], details: dict[str, Any], emails: dict[int, str],
          policy: Policy, cut: Cutoffs) -> CallListRow:
     row = {**fields, **details}
     oldest = row["oldest_due"]

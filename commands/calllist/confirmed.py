@@ -52,5 +52,5 @@ def _awaiting_erp(connection: Connection) -> pd.Series:
             .where(awaiting_erp()).group_by(Payment.customer_id))
     with connection.execute(stmt) as result:
         rows = result.cursor.fetchall()
-    customers, cents = zip(*rows) if rows else ((), ())
+    customers, cents = zip(*rows, strict=True) if rows else ((), ())
     return pd.Series(np.asarray(cents, dtype=np.int64), index=np.asarray(customers, dtype=np.int64))

@@ -9,7 +9,7 @@ PostgreSQL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from commands.calendar import BusinessCalendar
@@ -89,8 +89,8 @@ def cutoffs_for(day: date, policy: Policy, calendar: BusinessCalendar, tz: ZoneI
         broken_since=days_ago(rules.broken_promise.window_days),
         history_since=days_ago(rules.days_late.lookback_days),
         promises_since=days_ago(rules.promise_kept.lookback_days),
-        day_start=start.astimezone(timezone.utc),
-        day_end=datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(timezone.utc),
+        day_start=start.astimezone(UTC),
+        day_end=datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC),
     )
 
 

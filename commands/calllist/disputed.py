@@ -55,7 +55,7 @@ def _disputed_invoices(connection: Connection) -> pd.DataFrame:
             .group_by(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance))
     with connection.execute(stmt) as result:
         rows = result.cursor.fetchall()  # driver values: dates as ISO text (SQLite) or dates, cents as int
-    customers, due, kinds, cents, deduct = zip(*rows) if rows else ((), (), (), (), ())
+    customers, due, kinds, cents, deduct = zip(*rows, strict=True) if rows else ((), (), (), (), ())
     return pd.DataFrame({
         "customer_id": np.asarray(customers, dtype=np.int64), "due": day_number(due),
         "kind": kind_codes(kinds),

@@ -22,12 +22,13 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from commands.calllist.account_facts import COUNTS, account_facts, promise_dates
-from commands.calllist.cutoffs import BUCKETS, Cutoffs
 from commands.calllist.confirmed import less_confirmed
+from commands.calllist.cutoffs import BUCKETS, Cutoffs
 from commands.calllist.disputed import less_disputes
 from commands.calllist.sql import number_frame, of_collector, typed_frame
 from storage.models import Customer, InvoiceKind
 from storage.open_items import EPOCH, KIND_CODE, OpenItems, day_number, read_packs
+
 _NONE = np.iinfo(np.int32).max  # "no such item" while taking a minimum of due days
 
 

@@ -13,7 +13,10 @@ import tomllib
 import types
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("default_policy.toml")
 
@@ -140,6 +143,9 @@ _ORDERED = {
 _POSITIVE = {"capacity", "thresholds", "full_at_days", "from_amount", "max_attempts", "min_months"}
 
 
+T = TypeVar("T", bound="DataclassInstance")
+
+
 def load_policy(path: Path | None = None) -> Policy:
     """The default policy, with the file at ``path`` (if any) laid over it."""
     data = _read(DEFAULT_POLICY_FILE)
@@ -174,7 +180,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any], source: str, where: str =
     return merged
 
 
-def _build(cls: type, data: Any, where: str) -> Any:
+def _build(cls: type[T], data: Any, where: str) -> T:
     """One frozen dataclass from its TOML table, checking keys, types and ranges."""
     label = f"[{where}]" if where else "the top level"
     if not isinstance(data, dict):
@@ -183,7 +189,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
     unknown = sorted(set(data) - set(hints))
     if unknown:
         raise PolicyError(f"{label}: unknown key(s) {', '.join(unknown)} (known: {', '.join(hints)})")
-    values = {}
+    values: dict[str, Any] = {}
     for f in fields(cls):
         name = f"{where}.{f.name}" if where else f.name
         if f.name not in data:
@@ -228,7 +234,7 @@ def _tier_names(raw: Any, name: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def _number(kind: type, raw: Any, name: str, key: str) -> int | float:
+def _number(kind: type[int] | type[float], raw: Any, name: str, key: str) -> int | float:
     """Whole numbers where a count of days or items is meant; any number for weights. Booleans
     are refused although Python counts them as ints: ``weight = true`` is a mistake."""
     wanted = (int,) if kind is int else (int, float)

@@ -81,8 +81,9 @@ def _tier_points(points: np.ndarray, in_tier: np.ndarray | None) -> np.ndarray:
 
 def collectible(features: pd.DataFrame) -> pd.DataFrame:
     """What can be collected: the net balance (credits included) less every open dispute, every
-    dispute settled for the customer whose credit no import shows yet, and every payment finance confirmed that no import has shown yet. Disputes tied to an invoice
-    were already taken off that invoice's amounts and confirmed payments off the oldest items
+    dispute settled for the customer whose credit no import shows yet, and every payment finance
+    confirmed that no import has shown yet. Disputes tied to an invoice were already taken off
+    that invoice's amounts and confirmed payments off the oldest items
     (:func:`commands.calllist.features.collectible_items`); disputes without an invoice could
     touch any item, so the past-due amount may not exceed what is left."""
     set_aside = features["disputed"] + features["credit_due"] + features["unapplied"]

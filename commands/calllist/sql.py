@@ -4,24 +4,36 @@ work on SQLite and PostgreSQL, sums of cents, and turning results into frames qu
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, TypeVarTuple
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, cast, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    SQLColumnExpression,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from storage.models import Customer
 
+Columns = TypeVarTuple("Columns")
 
-def of_collector(stmt: Select[Any], customer_column: Any, collector_id: int | None) -> Select[Any]:
+
+def of_collector(stmt: Select[*Columns], customer_column: Any, collector_id: int | None) -> Select[*Columns]:
     """Restrict a per-customer query to one collector's accounts, in SQL."""
     if collector_id is None:
         return stmt
     return stmt.where(customer_column.in_(select(Customer.id).where(Customer.collector_id == collector_id)))
 
 
-def scanned_customer(column: Any) -> ColumnElement[Any]:
+def scanned_customer(column: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     """The customer id to group by when a query reads a whole table. Written ``customer_id + 0``,
     it is an expression SQLite cannot take from an index, so SQLite scans the table and sorts,
     instead of walking a (customer_id, ...) index for its order and fetching every row through it
@@ -29,7 +41,8 @@ def scanned_customer(column: Any) -> ColumnElement[Any]:
     return (column + literal_column("0")).label("customer_id")
 
 
-def days_between(session: Session, earlier: Any, later: Any) -> ColumnElement[Any]:
+def days_between(session: Session, earlier: SQLColumnExpression[Any],
+                 later: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     """Whole days from one date to another: PostgreSQL subtracts dates natively, SQLite keeps
     them as ISO text and needs julianday()."""
     if session.get_bind().dialect.name == "sqlite":
@@ -44,7 +57,7 @@ def total(cents: Any, *conditions: ColumnElement[bool]) -> ColumnElement[Any]:
     return cast(func.coalesce(summed, 0), BigInteger)
 
 
-def number_frame(session: Session, stmt: Select[Any], columns: Sequence[str], *,
+def number_frame(session: Session, stmt: Select[*tuple[Any, ...]], columns: Sequence[str], *,
                  floats: Collection[str] = ()) -> pd.DataFrame:
     """A per-customer query whose columns are all numbers, as a frame indexed by customer id.
     The rows go from the DBAPI cursor straight into numpy: SQLAlchemy's row objects and pandas'
@@ -60,7 +73,7 @@ def number_frame(session: Session, stmt: Select[Any], columns: Sequence[str], *,
     )
 
 
-def typed_frame(session: Session, stmt: Select[Any], columns: Sequence[str]) -> pd.DataFrame:
+def typed_frame(session: Session, stmt: Select[*tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
     """A small per-customer query with dates or text, converted by SQLAlchemy as usual."""
     rows = [tuple(row) for row in session.connection().execute(stmt)]
     return pd.DataFrame(rows, columns=["customer_id", *columns]).set_index("customer_id")

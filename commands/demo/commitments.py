@@ -15,8 +15,18 @@ from commands.demo.activities import call, money, short
 from commands.demo.ledger import METHODS, Account, weighted
 from commands.demo.timeline import Timeline
 from storage.models import (
-    Base, Dispute, DisputeStatus, Hold, HoldStatus, Invoice, Payment, PaymentPlan, PlanInstalment,
-    PlanStatus, Promise, PromiseStatus,
+    Base,
+    Dispute,
+    DisputeStatus,
+    Hold,
+    HoldStatus,
+    Invoice,
+    Payment,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
 )
 from storage.types import from_cents
 

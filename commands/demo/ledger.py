@@ -54,7 +54,8 @@ class Account:
 
     def bind(self) -> None:
         """Point the rows at the customer once the database has given it an id."""
-        for row in (*self.invoices, *self.payments):
+        rows: list[Invoice | Payment] = [*self.invoices, *self.payments]
+        for row in rows:
             row.customer_id = self.customer.id
 
     def past_due(self, anchor: date) -> list[Invoice]:
@@ -78,7 +79,7 @@ def cast_stories(rng: random.Random, count: int) -> list[str]:
             + [BROKE_PROMISE] * max(3, count // 60) + [PROMISED] * max(4, count // 35)
             + [DISPUTING] * 2 + [REACHED] * 2 + [TRIED] * 2)
     stories = [REGULAR] * count
-    for index, story in zip(rng.sample(range(count), len(cast)), cast):
+    for index, story in zip(rng.sample(range(count), len(cast)), cast, strict=True):
         stories[index] = story
     return stories
 

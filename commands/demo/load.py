@@ -18,8 +18,21 @@ from sqlalchemy.orm import Session
 from commands.context import AppContext
 from commands.demo import activities, commitments
 from commands.demo.ledger import (
-    BROKE_PROMISE, DISPUTING, HOLD, INDUSTRIES, PLAN, PROMISED, REACHED, REGULAR, TRIED, Account, bill,
-    cast_stories, number_invoices, open_account, weighted,
+    BROKE_PROMISE,
+    DISPUTING,
+    HOLD,
+    INDUSTRIES,
+    PLAN,
+    PROMISED,
+    REACHED,
+    REGULAR,
+    TRIED,
+    Account,
+    bill,
+    cast_stories,
+    number_invoices,
+    open_account,
+    weighted,
 )
 from commands.demo.names import company_names
 from commands.demo.summary import DemoSummary, summarize
@@ -100,7 +113,7 @@ def _ledger(rng: random.Random, t: Timeline, count: int, team: Team, ids: dict[s
     industries = [weighted(rng, INDUSTRIES)[0] for _ in range(count)]
     names = company_names(rng, industries)
     accounts = []
-    for i, (industry, name, story) in enumerate(zip(industries, names, cast_stories(rng, count))):
+    for i, (industry, name, story) in enumerate(zip(industries, names, cast_stories(rng, count), strict=True)):
         erp_id = f"{DEMO_ERP_PREFIX}{10000 + i}"
         owner = team.collector_for(erp_id, name)
         account = open_account(rng, t, erp_id, name, industry, story, ids[owner.email] if owner else None)

@@ -14,8 +14,20 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from commands.demo.timeline import Timeline
 from storage.models import (
-    Activity, ActivityKind, Base, Customer, Dispute, DisputeStatus, Hold, HoldStatus, Invoice, Outcome,
-    PaymentPlan, PlanStatus, Promise, TeamMember,
+    Activity,
+    ActivityKind,
+    Base,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Hold,
+    HoldStatus,
+    Invoice,
+    Outcome,
+    PaymentPlan,
+    PlanStatus,
+    Promise,
+    TeamMember,
 )
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")

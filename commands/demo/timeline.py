@@ -7,7 +7,7 @@ and the portfolio looks freshly aged whenever it is loaded."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from commands.calendar import BusinessCalendar
@@ -34,4 +34,4 @@ class Timeline:
 
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
         """A local wall-clock moment on ``day`` in the team's timezone, as an aware UTC instant."""
-        return datetime.combine(day, time(hour, minute), self.tz).astimezone(timezone.utc)
+        return datetime.combine(day, time(hour, minute), self.tz).astimezone(UTC)

@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import tracked_key
 from commands.handlers.common import money
-from commands.handlers.registry import Actor, ActionHandler, ButtonAction, Command, ParseEnv, Parser, Registry
+from commands.handlers.registry import ActionHandler, ButtonAction, Command, ParseEnv, Parser, Registry
 from commands.messages import Reply
 from commands.parsing import decisions
 from commands.parsing.amounts import parse_amount

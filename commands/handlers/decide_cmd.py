@@ -16,9 +16,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import tracked_key
-from commands.handlers.registry import ActionHandler, Actor, ButtonAction, Command, ParseEnv, Parser, Registry
+from commands.handlers.registry import ActionHandler, ButtonAction, Command, ParseEnv, Parser, Registry
 from commands.messages import Reply
 from commands.parsing import decisions
 from commands.parsing.decisions import APPROVAL_VERDICTS, Doubtful, Verdict

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.disputes import OPENER_ROLES, OUTCOMES, disputable_left, open_dispute, refuse_recorded
 from commands.handlers.common import money
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone, Where
 from commands.parsing.amounts import Amount, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.handlers.common import local_moment
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.holds import active_holds
 from commands.messages import Reply
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer, resolve_first

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.call_row import call_row
 from commands.context import AppContext
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Reply, Row
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day

@@ -8,17 +8,17 @@ terminal) answers the button with the typed command for that customer."""
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.forms import LOG_CALL, LogRequest, check_contact, read_log_call, refusal_of
 from commands.handlers.common import customer_from_button, money, typed_name
-from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
+from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
 from commands.parsing.notes import read_note

@@ -23,13 +23,19 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.forms import (
-    METHODS, PAID, check_currency, check_paid_day, check_reference, read_paid,
+    METHODS,
+    PAID,
+    check_currency,
+    check_paid_day,
+    check_reference,
+    read_paid,
     refusal_of,
 )
 from commands.handlers.common import customer_from_button, money, typed_name
-from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
+from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.amounts import Amount, amount_widths, format_money, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer
@@ -54,7 +60,8 @@ URGENT_FLAGS = frozenset({"--urgent", "\u2014urgent", "\u2013urgent"})
 _MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DAY_NUMBER = r"\d{1,2}(?:st|nd|rd|th)?"
 # Month and day without a year: read as the latest such day, not the next one.
-_YEARLESS = re.compile(rf"\d{{1,2}}/\d{{1,2}}|(?:{_MONTH_WORDS}) {_DAY_NUMBER}|{_DAY_NUMBER} (?:of )?(?:{_MONTH_WORDS})")
+_YEARLESS = re.compile(
+    rf"\d{{1,2}}/\d{{1,2}}|(?:{_MONTH_WORDS}) {_DAY_NUMBER}|{_DAY_NUMBER} (?:of )?(?:{_MONTH_WORDS})")
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,8 @@ def parse(args: str, env: ParseEnv) -> PaymentClaim | Refusal:
         return found
     customer, reading = found
     day = reading.day or today
-    understood = f"customer {describe(customer)}, amount {money(customer, reading.amount.value)}, paid {format_day(day)}"
+    understood = (f"customer {describe(customer)}, amount {money(customer, reading.amount.value)}, "
+                  f"paid {format_day(day)}")
     problem = check_currency(customer, reading.amount) or _check_day(reading, today)
     if problem:
         return problem.with_understood(understood)

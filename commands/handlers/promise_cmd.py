@@ -12,20 +12,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.forms import (
-    MAX_DAYS_AHEAD, PROMISE, PromiseRequest, check_currency, check_promise_day, read_promise, refusal_of,
+    MAX_DAYS_AHEAD,
+    PROMISE,
+    PromiseRequest,
+    check_currency,
+    check_promise_day,
+    read_promise,
+    refusal_of,
 )
 from commands.handlers.common import customer_from_button, money, typed_name
-from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
+from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone
 from commands.parsing.amounts import Amount, amount_widths, format_money, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
@@ -250,7 +256,8 @@ def promise_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
 COMMAND = Command(
     name="promise", usage=USAGE, parse=parse, handle=handle, aliases=("ptp",),
     summary=(f"Record a promise to pay an amount by a date (at most {MAX_DAYS_AHEAD} days ahead); a new "
-             "promise replaces the customer's open one; promise cancel <customer> [reason] ends it. Dates: fri = the coming Friday, next fri = Friday "
+             "promise replaces the customer's open one; promise cancel <customer> [reason] ends it. "
+             "Dates: fri = the coming Friday, next fri = Friday "
              "of next week, eow = this week's Friday, eom = the month's last day."),
     examples=("promise acme dental 1,200 fri", 'promise "Summit Ortho, P.C." $1.2k 12/1 wire',
               "promise C100 USD 300 in 5 days", "promise acme dental 500 eow",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.handlers.hold_cmd import CustomerAndText, read_customer_and_text
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.holds import active_holds
 from commands.messages import Reply
 from commands.parsing.customers import describe

@@ -17,8 +17,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.kpi import EXPLAINED, KpiReport, Period, explain, headline, kpi_name, kpi_report, last_month, this_month
 from commands.kpi.digest import weekly_digest
 from commands.kpi.workbook import last_week, weekly_sheets

@@ -10,13 +10,20 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import tracked_key
 from commands.disputes import (
-    OUTCOMES, Outcome, days_text, may_resolve, refuse_recorded, resolve_dispute, resolved_by,
+    OUTCOMES,
+    Outcome,
+    days_text,
+    may_resolve,
+    refuse_recorded,
+    resolve_dispute,
+    resolved_by,
 )
 from commands.handlers.common import local_moment, money
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.notes import read_note

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from commands.account_card import status_reply
 from commands.accounts import account_summary
+from commands.actor import Actor
 from commands.context import AppContext
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.customers import resolve_customer
 from commands.parsing.text import phrase, tokenize

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.handlers.common import money
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.amounts import Amount, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first

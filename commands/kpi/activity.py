@@ -21,8 +21,18 @@ from commands.context import AppContext
 from commands.disputes import cycle_days
 from commands.kpi.receivables import ZERO
 from storage.models import (
-    Activity, ApprovalRequest, ApprovalStatus, ConfirmationStatus, Customer, Dispute, DisputeStatus, Outcome,
-    PaymentConfirmation, Promise, PromiseStatus, TeamMember,
+    Activity,
+    ApprovalRequest,
+    ApprovalStatus,
+    ConfirmationStatus,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Outcome,
+    PaymentConfirmation,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 
 TENTH = Decimal("0.1")
@@ -119,6 +129,8 @@ def dispute_cycles(session: Session, window: Window, *, collector_id: int | None
         stmt = stmt.where(Dispute.customer_id.in_(_customers_of(collector_id)))
     by_reason: dict[str, list[Decimal]] = defaultdict(list)
     for reason, opened, resolved in session.execute(stmt):
+        if resolved is None:  # the query asks for resolved disputes only
+            continue
         days = cycle_days(opened, resolved)
         by_reason[" ".join(reason.lower().split())].append(days)
         by_reason["all"].append(days)
@@ -147,7 +159,8 @@ def confirmations(ctx: AppContext, session: Session, window: Window, *,
         PaymentConfirmation.decided_at < window.end)
     if collector_id is not None:
         stmt = stmt.where(PaymentConfirmation.requested_by_id == collector_id)
-    hours = [_business_hours(ctx, asked, answered) for asked, answered in session.execute(stmt)]
+    hours = [_business_hours(ctx, asked, answered) for asked, answered in session.execute(stmt)
+             if answered is not None]
     target = workday_hours(ctx)
     return Confirmations(hours=Spread.of(hours), within_target=sum(h <= target for h in hours))
 
@@ -159,4 +172,5 @@ def approvals(ctx: AppContext, session: Session, window: Window, *, collector_id
         ApprovalRequest.decided_at >= window.start, ApprovalRequest.decided_at < window.end)
     if collector_id is not None:
         stmt = stmt.where(ApprovalRequest.requested_by_id == collector_id)
-    return Spread.of([_business_hours(ctx, asked, decided) for asked, decided in session.execute(stmt)])
+    return Spread.of([_business_hours(ctx, asked, decided) for asked, decided in session.execute(stmt)
+                      if decided is not None])

@@ -64,10 +64,10 @@ def aging_chart_png(weeks: list[Week], *, ceiling: Decimal | None = None, title:
     try:
         labels = [f"{w.ends:%d %b}" for w in weeks]
         base = [0.0] * len(weeks)
-        for (label, _, _), colour in zip(BUCKETS, COLOURS):
+        for (label, _, _), colour in zip(BUCKETS, COLOURS, strict=True):
             heights = [float(w.buckets[label]) / 1000 for w in weeks]
             axes.bar(labels, heights, bottom=base, color=colour, label=label, width=0.7)
-            base = [b + h for b, h in zip(base, heights)]
+            base = [b + h for b, h in zip(base, heights, strict=True)]
         if ceiling is not None:
             axes.axhline(float(ceiling) / 1000, color="black", linestyle="--", linewidth=1.5,
                          label=f"31+ ceiling ${float(ceiling) / 1000:,.0f}k")

@@ -28,8 +28,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -139,13 +140,14 @@ def _rolled_back(session: Session, snap: Snapshot, collector_id: int | None) -> 
     return out
 
 
-def _balance_then(row, paid: dict[int, Decimal]) -> Decimal:  # type: ignore[no-untyped-def]
+def _balance_then(row: Row[Any], paid: dict[int, Decimal]) -> Decimal:
     """One touched item's balance at the snapshot; draws on (and reduces) its customer's
     payments since, so rows must come oldest due date first per customer."""
-    now = row.open_balance if row.closed_on is None else ZERO
-    if row.kind in CREDITS or row.amount < 0:
-        return now if row.closed_on is None else row.amount
-    undone = min(paid.get(row.customer_id, ZERO), max(row.amount - now, ZERO))
+    amount: Decimal = row.amount
+    now: Decimal = row.open_balance if row.closed_on is None else ZERO
+    if row.kind in CREDITS or amount < 0:
+        return now if row.closed_on is None else amount
+    undone = min(paid.get(row.customer_id, ZERO), max(amount - now, ZERO))
     if undone:
         paid[row.customer_id] -= undone
     return now + undone

@@ -70,7 +70,7 @@ def aging_sheet(session: Session, day: date) -> Sheet:
             .group_by(Customer.id, Customer.name, Customer.erp_id, TeamMember.name)
             .order_by(total.desc(), Customer.name))
     rows = [{"customer": name, "erp_id": erp_id, "collector": collector or "",
-             **{b[0]: _money(v) for b, v in zip(BUCKETS, values[:-1])}, "total": _money(values[-1])}
+             **{b[0]: _money(v) for b, v in zip(BUCKETS, values[:-1], strict=True)}, "total": _money(values[-1])}
             for name, erp_id, collector, *values in session.execute(stmt)]
     columns = (Column("Customer", "customer"), Column("Customer ID", "erp_id"), Column("Collector", "collector"),
                Column("Current", "current", "money"), Column("1-30", "d1_30", "money"),

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
+from commands.account_card import status_reply
 from commands.accounts import AccountSummary
 from commands.context import AppContext
-from commands.wording import local_moment, money
-from commands.account_card import status_reply
 from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
+from commands.wording import local_moment, money
 from commands.workflows.plans import from_details
 from storage.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Customer
 
@@ -58,10 +59,10 @@ def asked(request: ApprovalRequest, customer: Customer) -> str:
         return f"Release the hold on {name}" + (f": {reason}" if reason else "")
     if request.kind is ApprovalKind.WAIVER:
         fee = request.details["fee"]
-        return f"Waive {fee} of {money(customer, request.amount)} for {name}: {reason}"
+        return f"Waive {fee} of {money(customer, asked_amount(request))} for {name}: {reason}"
     details = request.details
     first = format_day(from_details(details["schedule"])[0].due)
-    sentence = (f"Let {name} pay {money(customer, request.amount)} in {details['n']} "
+    sentence = (f"Let {name} pay {money(customer, asked_amount(request))} in {details['n']} "
                 f"{details['cadence']} instalments from {first}")
     return sentence + (f": {reason}" if reason else "")
 
@@ -103,7 +104,7 @@ def _card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *, title:
     account = status_reply(facts.summary, ctx, collector=facts.collector)
     fields = [Field("Asked", asked(request, customer))]
     if request.amount is not None:
-        fields.append(Field("Amount", money(customer, request.amount)))
+        fields.append(Field("Amount", money(customer, asked_amount(request))))
     fields += [
         Field("Requested by", f"{facts.requester}, {local_moment(ctx, request.created_at)}"),
         Field("Who may approve", ctx.team.workflow.who_may_approve(request.kind.value, request.amount)),
@@ -127,3 +128,11 @@ def _schedule_rows(request: ApprovalRequest, customer: Customer) -> tuple[Row, .
 
 def _when(ctx: AppContext, instant: datetime | None) -> str:
     return local_moment(ctx, instant) if instant is not None else "an unknown time"
+
+
+def asked_amount(request: ApprovalRequest) -> Decimal:
+    """The amount of a fee waiver or payment plan: its request cannot be made without one, and
+    the change it approves is that amount."""
+    if request.amount is None:
+        raise ValueError(f"approval request #{request.id} ({request.kind.value}) carries no amount")
+    return request.amount

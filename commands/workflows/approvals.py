@@ -20,17 +20,25 @@ from sqlalchemy.orm import Session
 
 from commands import messages
 from commands.accounts import account_summary
-from commands.context import AppContext
-from commands.wording import local_moment, money
 from commands.actor import Actor
-from commands.messages import Reply, Tone, Where
-from commands.refusal import Refusal
-from commands.workflows.approval_card import CardFacts, decided_card, decision_line, pending_card, subject
+from commands.context import AppContext
 from commands.holds import active_holds, place_hold, release_hold
+from commands.messages import Reply, Tone, Where
 from commands.parsing.dates import format_day
+from commands.refusal import Refusal
+from commands.wording import local_moment, money
+from commands.workflows.approval_card import (
+    CardFacts,
+    asked_amount,
+    decided_card,
+    decision_line,
+    pending_card,
+    subject,
+)
 from commands.workflows.plans import create_plan, from_details
 from storage.audit import record
 from storage.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Customer, FeeWaiver, TeamMember
+from storage.row_counts import rows_changed
 
 # Collectors ask; so do managers and up. Finance sees payments land, so it may ask about holds.
 REQUESTER_ROLES = frozenset({"collector", "manager", "controller", "vp_finance"})
@@ -110,16 +118,16 @@ def decide(session: Session, ctx: AppContext, *, request_id: int, actor: Actor, 
         return Refusal("say why you reject it, so the requester knows: reject because <reason>")
     now = ctx.clock.now()
     status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-    won = session.execute(
+    won = rows_changed(session,
         update(ApprovalRequest)
         .where(ApprovalRequest.id == request.id, ApprovalRequest.status == ApprovalStatus.PENDING)
         .values(status=status, decided_by_id=actor.member_id, decided_at=now, decision_reason=reason)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     session.refresh(request)
     if not won:
         return [_already_decided(session, ctx, request)]
-    customer = session.get(Customer, request.customer_id)
+    customer = session.get_one(Customer, request.customer_id)
     effects, outcome = _apply(session, ctx, request, customer, approver=actor, at=now) if approve else ([], "")
     record(session, at=now, actor=actor.email, action=f"approval.{status.value}",
            entity_type="approval_request", entity_id=request.id, customer_id=customer.id,
@@ -149,18 +157,19 @@ def _apply(session: Session, ctx: AppContext, request: ApprovalRequest, customer
                                                reason=request.reason or "release approved", at=at)]
         return (announced, f"Hold released; {told} told.") if announced else \
             ([], "There was no active hold left to release.")
+    amount = asked_amount(request)
     if request.kind is ApprovalKind.WAIVER:
         fee = str(request.details["fee"])
-        waiver = FeeWaiver(customer_id=customer.id, request_id=request.id, fee=fee, amount=request.amount,
+        waiver = FeeWaiver(customer_id=customer.id, request_id=request.id, fee=fee, amount=amount,
                            approved_by_id=approver.member_id, created_at=at)
         session.add(waiver)
         session.flush()
         record(session, at=at, actor=approver.email, action="fee_waiver.created", entity_type="fee_waiver",
-               entity_id=waiver.id, customer_id=customer.id, fee=fee, amount=request.amount,
+               entity_id=waiver.id, customer_id=customer.id, fee=fee, amount=amount,
                request_id=request.id)
-        return [], f"Waived {fee} of {money(customer, request.amount)}."
+        return [], f"Waived {fee} of {money(customer, amount)}."
     instalments = from_details(request.details["schedule"])
-    plan = create_plan(session, customer_id=customer.id, total=request.amount,
+    plan = create_plan(session, customer_id=customer.id, total=amount,
                        cadence=request.details["cadence"], instalments=instalments,
                        approved_by_id=approver.member_id, actor=approver.email, at=at)
     return [], (f"Plan #{plan.id} created: {len(instalments)} instalments, first due "
@@ -192,15 +201,15 @@ def _waited(ctx: AppContext, since: datetime, now: datetime, days: int) -> bool:
 
 
 def _remind(session: Session, ctx: AppContext, request: ApprovalRequest, now: datetime) -> list[Reply]:
-    marked = session.execute(
+    marked = rows_changed(session,
         update(ApprovalRequest)
         .where(ApprovalRequest.id == request.id, ApprovalRequest.status == ApprovalStatus.PENDING,
                ApprovalRequest.reminded_at.is_(None))
         .values(reminded_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not marked:
         return []
-    customer = session.get(Customer, request.customer_id)
+    customer = session.get_one(Customer, request.customer_id)
     record(session, at=now, actor=TIMER_ACTOR, action="approval.reminded", entity_type="approval_request",
            entity_id=request.id, customer_id=customer.id, kind=request.kind.value)
     days = ctx.team.workflow.timers.approval_remind_days
@@ -214,15 +223,15 @@ def _remind(session: Session, ctx: AppContext, request: ApprovalRequest, now: da
 
 
 def _expire(session: Session, ctx: AppContext, request: ApprovalRequest, now: datetime) -> list[Reply]:
-    expired = session.execute(
+    expired = rows_changed(session,
         update(ApprovalRequest)
         .where(ApprovalRequest.id == request.id, ApprovalRequest.status == ApprovalStatus.PENDING)
         .values(status=ApprovalStatus.EXPIRED, decided_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if not expired:
         return []
     session.refresh(request)
-    customer = session.get(Customer, request.customer_id)
+    customer = session.get_one(Customer, request.customer_id)
     outcome = "Nothing was changed; ask again if it is still needed."
     record(session, at=now, actor=TIMER_ACTOR, action="approval.expired", entity_type="approval_request",
            entity_id=request.id, customer_id=customer.id, kind=request.kind.value, outcome=outcome)
@@ -232,7 +241,7 @@ def _expire(session: Session, ctx: AppContext, request: ApprovalRequest, now: da
 def _tell_everyone(session: Session, ctx: AppContext, request: ApprovalRequest, customer: Customer,
                    decider: str | None, outcome: str) -> list[Reply]:
     """The card redrawn in place, and the requester told in its thread and directly."""
-    requester = session.get(TeamMember, request.requested_by_id)
+    requester = session.get_one(TeamMember, request.requested_by_id)
     text = f"For {requester.name}: {decision_line(ctx, request, decider)}"
     note = Reply(title=_headline(request, customer), text="\n".join(p for p in (text, outcome) if p),
                  tone=Tone.SUCCESS if request.status is ApprovalStatus.APPROVED else Tone.WARNING)
@@ -259,7 +268,7 @@ def _refuse_decider(session: Session, ctx: AppContext, request: ApprovalRequest,
                     approve: bool) -> Reply | None:
     """Why ``actor`` may not decide this request (audited), or None when they may."""
     flow, kind, amount = ctx.team.workflow, request.kind.value, request.amount
-    customer = session.get(Customer, request.customer_id)
+    customer = session.get_one(Customer, request.customer_id)
     what = subject(request.kind, customer)
     who = flow.who_may_approve(kind, amount)
     people = _approvers(ctx, request, exclude=actor.email)
@@ -269,7 +278,8 @@ def _refuse_decider(session: Session, ctx: AppContext, request: ApprovalRequest,
         text = f"Someone else has to decide it: {who}{named}."
     elif flow.may_approve(actor.member.roles, kind, amount):
         return None
-    elif any(rule.roles & actor.member.roles for rule in flow.approver_rules(kind)):
+    elif amount is not None and any(rule.roles & actor.member.roles for rule in flow.approver_rules(kind)):
+        # Over a limit: a rule names one of the actor's roles yet does not cover the amount.
         code, title = "over_limit", f"{money(customer, amount)} is over your approval limit for a {kind}"
         text = f"This {what} needs {who}{named}."
     else:
@@ -291,14 +301,14 @@ def _approvers(ctx: AppContext, request: ApprovalRequest, *, exclude: str) -> st
 
 
 def _already_decided(session: Session, ctx: AppContext, request: ApprovalRequest) -> Reply:
-    decider = session.get(TeamMember, request.decided_by_id) if request.decided_by_id else None
+    decider = session.get_one(TeamMember, request.decided_by_id) if request.decided_by_id else None
     line = decision_line(ctx, request, decider.name if decider else None)
     return Reply(title=f"Request #{request.id} is no longer waiting", text=f"{line}\nNothing was changed.",
                  tone=Tone.WARNING, private=True)
 
 
 def card_facts(session: Session, ctx: AppContext, request: ApprovalRequest, customer: Customer) -> CardFacts:
-    requester = session.get(TeamMember, request.requested_by_id)
-    collector = session.get(TeamMember, customer.collector_id) if customer.collector_id else None
+    requester = session.get_one(TeamMember, request.requested_by_id)
+    collector = session.get_one(TeamMember, customer.collector_id) if customer.collector_id else None
     return CardFacts(summary=account_summary(session, customer, as_of=ctx.today()),
                      requester=requester.name, collector=collector.name if collector else None)

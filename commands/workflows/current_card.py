@@ -20,7 +20,12 @@ from commands.workflows.approvals import request_id_of
 from commands.workflows.payment_card import confirmation_id_of, payment_card
 from commands.workflows.payments import card_facts, member_name
 from storage.models import (
-    ApprovalRequest, ApprovalStatus, AuditEvent, Customer, PaymentConfirmation, PostedMessage,
+    ApprovalRequest,
+    ApprovalStatus,
+    AuditEvent,
+    Customer,
+    PaymentConfirmation,
+    PostedMessage,
 )
 
 # Ids above this are in no table (integer keys on both databases); asking PostgreSQL for one

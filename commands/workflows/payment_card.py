@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from commands.account_card import status_reply
 from commands.accounts import AccountSummary
 from commands.context import AppContext
-from commands.wording import local_moment, money
-from commands.account_card import status_reply
 from commands.messages import Button, ButtonStyle, Field, Reply, Tone
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
+from commands.wording import local_moment, money
 from storage.models import ConfirmationStatus, Customer, PaymentConfirmation
 
 CONFIRM = "confirmation.confirm"

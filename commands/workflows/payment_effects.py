@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+
 from sqlalchemy.orm import Session
 
-from commands.context import AppContext
-from commands.wording import money, typed_name
 from commands.actor import Actor
-from commands.kpi.alerts import check_targets
+from commands.context import AppContext
 from commands.holds import Clearing, active_holds, clearing, release_hold
+from commands.kpi.alerts import check_targets
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.settlement import settle_payment
+from commands.wording import money, typed_name
 from commands.workflows.payment_card import CardFacts
 from storage.audit import record
 from storage.models import ConfirmationStatus, Customer, Hold, Payment, PaymentConfirmation, Promise, PromiseStatus

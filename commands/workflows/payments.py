@@ -12,25 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance, account_summary, confirmed_unapplied
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import posted
-from commands.wording import money
-from commands.actor import Actor
 from commands.messages import Reply, Tone, Where
 from commands.parsing.amounts import parse_amount
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
+from commands.wording import money
 from commands.workflows.payment_card import CardFacts, card_key, decision_line, payment_card
 from commands.workflows.payment_effects import effects_of_payment, in_thread_of, tell_requester
 from storage.audit import record
 from storage.models import ConfirmationStatus, Customer, PaymentConfirmation, TeamMember
+from storage.row_counts import rows_changed
 
 DECIDER_ROLES = frozenset({"finance", "finance_lead"})
 PENDING = ConfirmationStatus.PENDING
@@ -125,11 +125,11 @@ def _make_urgent(session: Session, ctx: AppContext, confirmation: PaymentConfirm
                  actor: Actor) -> list[Reply] | Refusal:
     """The same claim again with ``--urgent``: the pending request is escalated (shorter
     reminder and escalation times from now on) instead of being refused as a repeat."""
-    changed = session.execute(
+    changed = rows_changed(session,
         update(PaymentConfirmation).where(PaymentConfirmation.id == confirmation.id,
                                           PaymentConfirmation.status == PENDING,
                                           PaymentConfirmation.urgent.is_(False))
-        .values(urgent=True).execution_options(synchronize_session=False)).rowcount
+        .values(urgent=True).execution_options(synchronize_session=False))
     if not changed:
         return Refusal(f"request #{confirmation.id} was answered or made urgent a moment ago; see its card")
     session.refresh(confirmation)
@@ -186,7 +186,8 @@ def _refuse_decider(session: Session, ctx: AppContext, confirmation: PaymentConf
         reason, text = "wrong role", f"Only finance can answer payment confirmations: {_finance_names(ctx)}."
     elif confirmation.requested_by_id == actor.member_id:
         others = _finance_names(ctx, besides=actor.email)
-        reason, text = "own request", f"You asked for this confirmation, so someone else in finance answers it: {others}."
+        reason = "own request"
+        text = f"You asked for this confirmation, so someone else in finance answers it: {others}."
     else:
         return None
     record(session, at=ctx.clock.now(), actor=actor.email, action="confirmation.refused",
@@ -226,12 +227,13 @@ def _amount_received(confirmation: PaymentConfirmation, customer: Customer,
 def _take(session: Session, confirmation: PaymentConfirmation, outcome: ConfirmationStatus,
           amount: Decimal | None, actor: Actor, now: datetime) -> bool:
     """Decide the request if nobody has yet; False when someone else got there first."""
-    taken = cast(CursorResult[Any], session.execute(
+    taken = rows_changed(
+        session,
         update(PaymentConfirmation)
         .where(PaymentConfirmation.id == confirmation.id, PaymentConfirmation.status == PENDING)
         .values(status=outcome, confirmed_amount=amount, decided_by_id=actor.member_id, decided_at=now)
-        .execution_options(synchronize_session=False)))
-    return taken.rowcount == 1
+        .execution_options(synchronize_session=False))
+    return taken == 1
 
 
 def _already_answered(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
@@ -282,13 +284,14 @@ def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
 
 def _stamp(session: Session, confirmation: PaymentConfirmation, column: str, now: datetime) -> bool:
     """Set ``column`` if it is still empty and the request still pending; True if this call did."""
-    stamped = cast(CursorResult[Any], session.execute(
+    stamped = rows_changed(
+        session,
         update(PaymentConfirmation)
         .where(PaymentConfirmation.id == confirmation.id, PaymentConfirmation.status == PENDING,
                getattr(PaymentConfirmation, column).is_(None))
         .values({column: now})
-        .execution_options(synchronize_session=False)))
-    return stamped.rowcount == 1
+        .execution_options(synchronize_session=False))
+    return stamped == 1
 
 
 def _reminder(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float,

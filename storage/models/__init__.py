@@ -34,8 +34,9 @@ from storage.models.workflows import (
 
 __all__ = [
     "Activity", "ActivityKind", "AuditEvent", "Base", "Contact", "Customer", "Dispute",
-    "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "OpenItemPack", "Outcome", "OutboxEntry",
-    "Payment", "PaymentPlan", "ReceivableRollup", "SalesDay", "PlanInstalment", "PlanStatus", "Promise", "PromiseStatus",
+    "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "OpenItemPack", "Outcome",
+    "OutboxEntry", "Payment", "PaymentPlan", "ReceivableRollup", "SalesDay", "PlanInstalment", "PlanStatus", "Promise",
+    "PromiseStatus",
     "TargetState", "TeamMember", "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "ConfirmationStatus",
     "FeeWaiver", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation", "PostedMessage",
 ]
