@@ -18,6 +18,7 @@ SCOPES_NEEDED = {
     "chat.postMessage": "chat:write", "chat.update": "chat:write", "chat.postEphemeral": "chat:write",
     "users.info": "users:read", "users.lookupByEmail": "users:read.email",
     "conversations.open": "im:write", "slash commands": "commands",
+    "files.getUploadURLExternal": "files:write", "files.completeUploadExternal": "files:write",
     "app_mention": "app_mentions:read", "message.channels": "channels:history",
     "message.groups": "groups:history", "message.im": "im:history",
 }

@@ -102,6 +102,8 @@ class FakeSlack:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> posted, in order
     channel_names: dict[str, str] = field(  # the workspace's channels: id -> name
         default_factory=lambda: {channel_id(name): name for name in WORKSPACE_CHANNELS})
+    files: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> files shared there
+    _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> name, length, bytes
     _failures: dict[str, list[Fault]] = field(default_factory=dict)
     _refusals: dict[tuple[str, str], str] = field(default_factory=dict)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
@@ -123,6 +125,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -216,6 +219,17 @@ class FakeSlack:
         self._record(Call("response_url", {**params, "name": request.match_info["name"]}, 200, {"ok": True}))
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal handed out: takes the file's bytes."""
+        file_id, data = request.match_info["file_id"], await request.read()
+        with self._lock:
+            pending = self._uploads.get(file_id)
+            if pending is None or len(data) != pending["length"]:
+                return web.Response(status=400, text="bad upload")
+            pending["data"] = data
+        self._record(Call("upload", {"file_id": file_id, "bytes": len(data)}, 200, {"ok": True}))
+        return web.Response(text=f"OK - {len(data)}")
+
     def _record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
@@ -251,11 +265,34 @@ class FakeSlack:
             return self._history(params)
         if method == "conversations.replies":
             return self._replies(params)
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):06d}"
+            with self._lock:
+                self._uploads[file_id] = {"name": params.get("filename"), "length": int(params.get("length", -1))}
+            return {"ok": True, "file_id": file_id, "upload_url": f"{self.url}/upload/{file_id}"}
+        if method == "files.completeUploadExternal":
+            return self._share(params)
         if method == "conversations.list":
             with self._lock:
                 channels = [{"id": cid, "name": name} for cid, name in self.channel_names.items()]
             return {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _share(self, params: dict[str, Any]) -> dict[str, Any]:
+        """files.completeUploadExternal: the uploaded files appear in the channel (or thread)."""
+        listed = params.get("files")
+        wanted = json.loads(listed) if isinstance(listed, str) else listed or []
+        channel = channel_id(str(params.get("channel_id", "")))
+        shared = []
+        with self._lock:
+            for item in wanted:
+                upload = self._uploads.get(item.get("id"))
+                if upload is None or "data" not in upload:
+                    return {"ok": False, "error": "file_not_found"}
+                shared.append({"id": item["id"], "title": item.get("title"), "name": upload["name"],
+                               "data": upload["data"], "thread_ts": params.get("thread_ts")})
+            self.files.setdefault(channel, []).extend(shared)
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"], "name": f["name"]} for f in shared]}
 
     def _post(self, params: dict[str, Any]) -> dict[str, Any]:
         given = str(params.get("channel", ""))

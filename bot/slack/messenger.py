@@ -14,12 +14,12 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, ServerErrorRetryHandler,
 )
@@ -29,7 +29,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.slack.identity import SlackIdentity, UnknownSlackUser
 from bot.slack.render import MAX_BLOCKS, SlackMessage, escape, render, render_one
 from bot.slack.settings import SlackSettings
-from commands.messages import DeliveryFailed, PostedRef, Reply, Where
+from commands.messages import Attachment, DeliveryFailed, PostedRef, Reply, Where
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,8 @@ class SlackMessenger:
                 raise failure from exc
             done.update({n: PostedRef(Where(channel, where.thread), ts) for n, (channel, ts) in landed.items()
                          if n not in done})
-        for n, message in enumerate(render(reply)):
+        messages = render(reply)
+        for n, message in enumerate(messages):
             if n in done:
                 continue
             payload = _payload(self._mentioning(reply, message) if n == 0 else message)
@@ -201,7 +202,28 @@ class SlackMessenger:
             channel, ts = str(response["channel"]), str(response["ts"])
             self._channel_ids.setdefault(where.channel, channel)
             done[n] = PostedRef(where=Where(channel, where.thread), message_id=ts)
+        for n, file in enumerate(reply.files, start=len(messages)):
+            if n not in done:
+                self._share_part(done[0].where.channel, where.thread, file, done)
+                done[n] = done[0]
         return done[0]  # render always gives at least the title
+
+    def _share_part(self, channel: str, thread: str | None, file: Attachment,
+                    done: dict[int, PostedRef]) -> None:
+        """A file after its message, as one more part: a retry after a later failure does not
+        share it twice (files carry no metadata, so one shared just before a crash can be)."""
+        try:
+            self.share(channel, thread, file)
+        except (SlackApiError, SlackRequestError, OSError, TimeoutError) as exc:
+            failure = delivery_failure(exc)
+            failure.parts = done
+            raise failure from exc
+
+    def share(self, channel: str, thread: str | None, file: Attachment) -> None:
+        """Upload ``file`` into a conversation (id) or thread: files.getUploadURLExternal, the
+        upload, then files.completeUploadExternal, as ``files_upload_v2`` does them."""
+        self.client.files_upload_v2(channel=channel, thread_ts=thread, file=file.data, filename=file.name,
+                                    title=file.title or file.name)
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
         """Replace a posted message; doing it twice shows the same thing, so a retry needs no
@@ -310,7 +332,11 @@ class SlackMessenger:
         elif to.channel and not to.channel.startswith("D"):
             self._ephemeral(to, reply)
         else:
-            self.post(Where(to.channel or to.user_id, to.thread if to.channel else None), reply)
+            self.post(Where(to.channel or to.user_id, to.thread if to.channel else None), replace(reply, files=()))
+        if reply.files:  # an ephemeral answer cannot carry a file: it goes to the asker's direct messages
+            dm = str(self.client.conversations_open(users=to.user_id)["channel"]["id"])
+            for file in reply.files:
+                self.share(dm, None, file)
 
     def _respond(self, url: str, messages: list[SlackMessage]) -> None:
         hook = WebhookClient(url, timeout=TIMEOUT_SECONDS, retry_handlers=retry_handlers())
