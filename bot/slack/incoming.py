@@ -7,8 +7,10 @@ customer typed as ``Smith & Sons`` is looked up as typed.
 
 Which messages reach the core: every slash command; every mention of the bot; everything said
 to the bot in its direct messages; and, in channels, replies in the thread of one of the bot's
-own posts whose first word is a command (``approve``, ``confirm``...). A thread is where people
-also talk among themselves, so "thanks, on it" there gets no "unknown command" answer."""
+own posts that are for the bot: a line starting with a command word (``approve``, ``confirm``...)
+or one that reads as a decision ("Approved: customer paid", "Not received yet"); the core
+decides which (``commands.router.wanted_in_thread``). A thread is where people also talk among
+themselves, so "thanks, on it" there gets no "unknown command" answer."""
 
 from __future__ import annotations
 
@@ -102,7 +104,7 @@ def from_mention(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
 
 
 def from_message(event: dict[str, Any], *, event_id: str | None, bot_user_id: str | None,
-                 is_command: Callable[[str], bool]) -> Request | None:
+                 wanted_in_thread: Callable[[str], bool]) -> Request | None:
     """A message for the core, or None when it is not one (see the module)."""
     user = event.get("user")
     if event.get("subtype") or event.get("bot_id") or not user or user == bot_user_id:
@@ -116,8 +118,7 @@ def from_message(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
     if bot_user_id and f"<@{bot_user_id}" in raw:
         return None  # the app_mention event for the same message is the one handled
     text = plain_text(raw, bot_user_id=bot_user_id)
-    first = text.split(maxsplit=1)[0] if text else ""
-    if not is_command(first):
+    if not wanted_in_thread(text):
         return None
     return Request(user_id=user, where=Where(channel, thread), to=AnswerTo(user, channel, thread),
                    text=text, event_id=event_id)
