@@ -60,7 +60,7 @@ def test_which_messages_reach_the_core() -> None:
     request = from_message({**im, "text": "/ar status C100"}, event_id="Ev2", bot_user_id=BOT_USER,
                            wanted_in_thread=wanted_in_thread)
     assert request is not None and request.text == "status C100" and request.where == Where("D0DANA")
-    assert request.event_id == "Ev2"
+    assert request.request_id == "Ev2"
 
 
 def test_a_mention_is_answered_in_its_thread() -> None:

@@ -37,15 +37,16 @@ _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 
 @dataclass(frozen=True)
 class Request:
-    """One thing for the core to handle, and where its answer goes. ``event_id`` is set for
-    Events API deliveries, which Slack retries and which are therefore deduplicated."""
+    """One thing for the core to handle, and where its answer goes. ``request_id`` is its
+    idempotency key: the ``event_id`` of an Events API delivery (Slack retries those), else the
+    ``trigger_id`` Slack gives each slash command, button press and form submission."""
 
     user_id: str
     where: Where
     to: AnswerTo
     text: str | None = None
     action: Action | None = None
-    event_id: str | None = None
+    request_id: str | None = None
     from_home: bool = False
 
 
@@ -73,7 +74,15 @@ def from_command(body: dict[str, Any]) -> Request:
     word = SLASH_COMMANDS.get(str(body.get("command", "")), "")
     text = plain_text(str(body.get("text") or ""))
     return Request(user_id=user, where=Where(channel), text=f"{word} {text}".strip() if word else text,
-                   to=AnswerTo(user, channel, response_url=body.get("response_url") or None))
+                   to=AnswerTo(user, channel, response_url=body.get("response_url") or None),
+                   request_id=trigger_of(body))
+
+
+def trigger_of(body: dict[str, Any]) -> str | None:
+    """The ``trigger_id`` of a slash command, button press or form submission: unique to that
+    one interaction, so it serves as the request's idempotency key."""
+    trigger = body.get("trigger_id")
+    return f"trigger:{trigger}" if isinstance(trigger, str) and trigger else None
 
 
 def action_origin(body: dict[str, Any]) -> tuple[Where, AnswerTo, bool]:
@@ -98,7 +107,7 @@ def from_mention(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
     thread (a new one under the mention when it was not in one)."""
     user, channel = str(event["user"]), str(event["channel"])
     thread = event.get("thread_ts")
-    return Request(user_id=user, where=Where(channel, thread), event_id=event_id,
+    return Request(user_id=user, where=Where(channel, thread), request_id=event_id,
                    text=strip_prefix(plain_text(str(event.get("text") or ""), bot_user_id=bot_user_id)),
                    to=AnswerTo(user, channel, thread or event.get("ts")))
 
@@ -112,7 +121,7 @@ def from_message(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
     raw, channel, thread = str(event.get("text") or ""), str(event["channel"]), event.get("thread_ts")
     if event.get("channel_type") == "im":
         return Request(user_id=user, where=Where(channel, thread), to=AnswerTo(user, channel, thread),
-                       text=strip_prefix(plain_text(raw, bot_user_id=bot_user_id)), event_id=event_id)
+                       text=strip_prefix(plain_text(raw, bot_user_id=bot_user_id)), request_id=event_id)
     if not thread or thread == event.get("ts") or event.get("parent_user_id") != bot_user_id:
         return None
     if bot_user_id and f"<@{bot_user_id}" in raw:
@@ -121,4 +130,4 @@ def from_message(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
     if not wanted_in_thread(text):
         return None
     return Request(user_id=user, where=Where(channel, thread), to=AnswerTo(user, channel, thread),
-                   text=text, event_id=event_id)
+                   text=text, request_id=event_id)
