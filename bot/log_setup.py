@@ -18,7 +18,10 @@ import sys
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The SDKs that see tokens, signed URLs and request bodies; their chatter is never needed.
 QUIET_LIBRARIES = ("slack_sdk", "slack_bolt", "botbuilder", "botframework", "msrest", "msal", "urllib3",
-                   "aiohttp.access", "aiohttp.client", "websockets", "apscheduler")
+                   "aiohttp.access", "aiohttp.client", "websockets", "apscheduler", "httpx", "httpcore",
+                   "requests_oauthlib", "oauthlib",
+                   # statements with their parameters: chat text, stored answers, button data
+                   "sqlalchemy.engine", "sqlalchemy.pool")
 _SECRETS = [
     (re.compile(r"\bxox[abposre]-[A-Za-z0-9-]+"), "xox?-[redacted]"),
     (re.compile(r"\bxapp-[A-Za-z0-9-]+"), "xapp-[redacted]"),

@@ -32,9 +32,10 @@ from commands.handlers.registry import Actor, Command, ParseEnv, Registry
 from commands.messages import ChatUser, Incoming, Reply
 from commands.parsing import decisions
 from commands.parsing.text import clean_text, quote
-from commands.refusal import Refusal
+from commands.refusal import PointsAtNothing, Refusal
 from commands.workflows.approvals import request_id_of
 from commands.workflows.payment_card import confirmation_id_of
+from storage.audit import record
 from storage.db import connection_lost
 from storage.models import TeamMember
 
@@ -94,6 +95,8 @@ def _in_transaction(ctx: AppContext, incoming: Incoming, registry: Registry) -> 
         outcome = _dispatch(session, ctx, incoming, registry)
         if isinstance(outcome, Refusal):
             session.rollback()
+            if _on_the_record(outcome, incoming):
+                _audit_refusal(ctx, incoming, outcome)
             return [outcome.to_reply()]
         queued = enqueue(session, ctx, outcome)
         answer = [reply for reply in outcome if reply.for_asker]
@@ -136,15 +139,41 @@ def _described(incoming: Incoming) -> str:
             f" key={incoming.request_id}")
 
 
+def _on_the_record(refusal: Refusal, incoming: Incoming) -> bool:
+    """Refusals that say something about who is knocking, not about a typo: someone the team
+    does not know (or whose email is hidden), and a button that points at nothing (stale or
+    forged). Typed mistakes and values a form got wrong write nothing, as bad input should."""
+    return isinstance(refusal, _IdentityRefusal) or (
+        incoming.action is not None and isinstance(refusal, PointsAtNothing))
+
+
+def _audit_refusal(ctx: AppContext, incoming: Incoming, refusal: Refusal) -> None:
+    """On the record in a transaction of its own (the request's was rolled back)."""
+    user = incoming.user
+    action = incoming.action
+    button = None if action is None else {clean_text(str(k))[:40]: clean_text(str(v))[:100]
+                                          for k, v in list(action.value.items())[:10]}
+    with ctx.sessions.begin() as session:
+        record(session, at=ctx.clock.now(), actor=clean_text(user.email or f"{user.platform}:{user.user_id}")[:254],
+               action="chat.refused", entity_type="chat_request", refused=clean_text(refusal.message)[:300],
+               platform=user.platform, user_id=clean_text(user.user_id)[:200],
+               where=clean_text(incoming.where.channel)[:200],
+               button=clean_text(action.name)[:100] if action else None, button_value=button)
+
+
+class _IdentityRefusal(Refusal):
+    """A refusal of the person, not of what they asked."""
+
+
 def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
               registry: Registry) -> list[Reply] | Refusal:
     actor = find_actor(session, ctx, incoming.user)
     if isinstance(actor, Refusal):
-        return actor
+        return _IdentityRefusal(actor.message, actor.understood, actor.usage)
     if incoming.action is not None:
         button = registry.action(incoming.action.name)
         if button is None:
-            return Refusal(f"I don't know what to do with the button {quote(incoming.action.name)}")
+            return PointsAtNothing(f"I don't know what to do with the button {quote(incoming.action.name)}")
         return button.handle(_cleaned(incoming.action.value), actor, ctx, session=session)
     text = clean_text(incoming.text or "").strip()
     if not text:
