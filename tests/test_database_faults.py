@@ -192,3 +192,20 @@ def test_connections_carry_the_statement_timeout(direct: Engine) -> None:
             assert conn.execute(text("SHOW statement_timeout")).scalar() == "7s"
     finally:
         engine.dispose()
+
+
+def test_a_slack_user_not_yet_known_hears_back_while_the_database_is_away(
+        world: tuple[AppContext, AppContext], proxy: FaultyProxy) -> None:
+    """Who they are is looked up in the database first (the identity cache): that failure is
+    inside the same error path as the command."""
+    from slack_sdk import WebClient
+
+    from bot.slack.identity import SlackIdentity
+
+    bot, _ = world
+    people = SlackIdentity(WebClient(token="xoxb-unused", base_url="http://127.0.0.1:9/api/"), bot)
+    proxy.refuse()
+    said = one_error(ChatRuntime(bot, "slack").converse(lambda: Incoming(
+        user=ChatUser("slack", "U0NEWCOMER", people.email_of("U0NEWCOMER")), where=Where("D0NEW"),
+        text="list", request_id="Ev-newcomer")))
+    assert "the database cannot be reached" in said
