@@ -119,11 +119,12 @@ def _fresh_database(database: str | None) -> tuple[str, callable]:
         return f"sqlite:///{path}", lambda: None
     from sqlalchemy import make_url, text
 
-    from storage.db import make_engine, normalize_url
+    from storage.db import Timeouts, make_engine, normalize_url
 
     base = make_url(normalize_url(database))
     name = f"arbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
 

@@ -41,7 +41,7 @@ from commands.calendar import BusinessCalendar
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.team import load_team, sync_members
-from storage.db import make_engine, make_session_factory, normalize_url
+from storage.db import Timeouts, make_engine, make_session_factory, normalize_url
 from storage.migrate import upgrade
 from storage.models import Customer, Invoice, InvoiceKind, Promise, TeamMember
 
@@ -87,7 +87,8 @@ def database() -> Iterator[str]:
         return
     base = make_url(normalize_url(server))
     name = f"arbot_bench_slack_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -225,7 +226,7 @@ def requests(first: int, count: int, start_at: float, rate: float,
         at = start_at + n / rate
         body = urllib.parse.urlencode({**fixture("slash_command"), "user_id": USER, "command": "/ar",
                                        "text": f"promise {customer} 10 {day.isoformat()}",
-                                       "response_url": response_url})
+                                       "response_url": response_url, "trigger_id": f"bench.{i}"})
         stamp = int(time.time() + (at - time.monotonic()))
         out.append((at, body.encode(), {"Content-Type": "application/x-www-form-urlencoded",
                                         "X-Slack-Request-Timestamp": str(stamp),

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine, make_url, text
 
-from storage.db import make_engine, normalize_url
+from storage.db import Timeouts, make_engine, normalize_url
 
 DATA = Path(__file__).parent / "data"
 
@@ -37,12 +37,14 @@ def postgres_database(url: str, version: str) -> Engine:
     empty when missing; the caller checks whether its data is there."""
     base = make_url(normalize_url(url))
     name = "arbot_bench_" + version.replace("-", "_")
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                        timeouts=Timeouts(statement=0))  # CREATE DATABASE waits for a checkpoint
     with admin.connect() as conn:
         if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return make_engine(base.set(database=name).render_as_string(hide_password=False))
+    # Building a benchmark database (COPY of a million rows, VACUUM) is admin work: no time limit.
+    return make_engine(base.set(database=name).render_as_string(hide_password=False), timeouts=Timeouts(statement=0))
 
 
 def timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float, Any]:

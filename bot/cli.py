@@ -1,5 +1,6 @@
 """The ``arbot`` command line. Parses arguments, builds the context, and hands each subcommand
-to the module that owns it. Exit codes: 0 ok, 1 refused input, 2 usage error."""
+to the module that owns it. Exit codes: 0 ok, 1 refused input, 2 usage error, 3 the database
+cannot be used (unreachable, locked, read-only, full: said in one line, never a traceback)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import make_url
+
 from bot.app import build_context, sync_team
+from bot.log_setup import chat_log_file
 from bot.log_setup import configure as configure_logging
 from bot.settings import Settings
 from bot.teams.package import add_parser as add_teams_package_parser
 from commands.context import AppContext
 from commands.team import TeamFileError
-from storage.db import make_engine
+from storage.db import database_problem, make_engine, normalize_url
 from storage.migrate import upgrade
+
+DATABASE_UNUSABLE = 3
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -157,11 +163,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging("WARNING")
     args = build_parser().parse_args(argv)
+    if args.command == "chat":  # from the first line on, the log stays out of the conversation
+        configure_logging("WARNING", to_file=chat_log_file())
     try:
         return int(args.handler(args))
     except TeamFileError as exc:
         print(f"arbot: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        print(f"arbot {args.command}: {problem} ({_database_named()})", file=sys.stderr)
+        return DATABASE_UNUSABLE
+
+
+def _database_named() -> str:
+    """Which database, without its password: the one the settings name."""
+    try:
+        return make_url(normalize_url(Settings.from_env().database_url)).render_as_string(hide_password=True)
+    except Exception:  # a URL that does not parse is named by its setting
+        return "DATABASE_URL"
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from commands.context import AppContext
 from commands.importing import ImportRefused, ImportResult, import_aging_file
+from storage.db import database_problem
 
 # Below this a file imports in about a second: no bar to flash on screen.
 LARGE_FILE_BYTES = 8 * 1024 * 1024
@@ -36,8 +37,8 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         print("\n".join(refused.messages), file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
-        print(f"arbot import: the database refused the import; nothing was written ({exc.__class__.__name__})",
-              file=sys.stderr)
+        why = database_problem(exc) or f"the database refused the import ({exc.__class__.__name__})"
+        print(f"arbot import: {why}; nothing was written", file=sys.stderr)
         return 1
     finally:
         if bar:

@@ -9,7 +9,8 @@ import argparse
 import sys
 
 from bot.log_setup import configure as configure_logging
-from bot.server import SLACK_PATH, ServerSettings, serve
+from bot.server import ServerSettings, serve
+from bot.slack.mount import SLACK_PATH
 from bot.teams.settings import settings_problem as teams_settings_problem
 from commands.context import AppContext
 

@@ -18,7 +18,10 @@ import sys
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The SDKs that see tokens, signed URLs and request bodies; their chatter is never needed.
 QUIET_LIBRARIES = ("slack_sdk", "slack_bolt", "botbuilder", "botframework", "msrest", "msal", "urllib3",
-                   "aiohttp.access", "aiohttp.client", "websockets", "apscheduler")
+                   "aiohttp.access", "aiohttp.client", "websockets", "apscheduler", "httpx", "httpcore",
+                   "requests_oauthlib", "oauthlib",
+                   # statements with their parameters: chat text, stored answers, button data
+                   "sqlalchemy.engine", "sqlalchemy.pool")
 _SECRETS = [
     (re.compile(r"\bxox[abposre]-[A-Za-z0-9-]+"), "xox?-[redacted]"),
     (re.compile(r"\bxapp-[A-Za-z0-9-]+"), "xapp-[redacted]"),
@@ -47,8 +50,13 @@ def configure(default_level: str = "WARNING", *, to_file: str | None = None) -> 
     default level takes effect): ``ARBOT_LOG_LEVEL`` wins over ``default_level``; ``to_file``
     sends the lines to a file instead of stderr."""
     level = (os.environ.get("ARBOT_LOG_LEVEL") or default_level).upper()
-    handler: logging.Handler = logging.FileHandler(to_file, encoding="utf-8") if to_file \
-        else logging.StreamHandler(sys.stderr)
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if to_file:
+        try:
+            handler = logging.FileHandler(to_file, encoding="utf-8")
+        except OSError as exc:
+            print(f"arbot: cannot write the log file {to_file} ({exc.strerror}); logging to stderr",
+                  file=sys.stderr)
     handler.setFormatter(RedactingFormatter(FORMAT))
     root = logging.getLogger()
     for old in root.handlers[:]:

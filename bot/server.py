@@ -1,7 +1,8 @@
 """``arbot serve``: one aiohttp server for every chat platform, plus the scheduler, in one process.
 
-Each platform is an endpoint function that mounts its routes on the shared application and says
-how it runs; adding a platform is adding one entry to :data:`ENDPOINTS`. ``GET /healthz``
+Each platform package mounts itself (its ``mount`` module, found through the registry in
+bot.platforms and imported only when the server is built), so this module imports no platform
+code and no platform imports it; adding a platform is adding one line there. ``GET /healthz``
 answers with whether the database is reachable and each platform's mode, for a load balancer or
 a container's health check.
 
@@ -15,42 +16,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import platforms
 from bot.delivery import DeliveryService
-from bot.slack.settings import SlackSettings
+from bot.platforms import Background, Mount, Mounted
 from commands.context import AppContext
-from commands.messages import Messenger
+
+if TYPE_CHECKING:
+    from bot.slack.settings import SlackSettings
+
+__all__ = ["Background", "Mounted", "ServerSettings", "build_web_app", "serve", "with_scheduler"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 3978  # shared with the Teams endpoint (/api/messages), Bot Framework's usual port
-SLACK_PATH = "/slack/events"
 HEALTH_TIMEOUT_SECONDS = 5
 
 
-class Background(Protocol):
-    """Work an endpoint runs after answering a request; drained before the server stops."""
+def _slack_off() -> SlackSettings:
+    from bot.slack.settings import SlackSettings
 
-    async def drain(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Mounted:
-    """What an endpoint did: its mode (``http``, ``socket``, ``off``), the messenger it offers
-    for posts nobody asked for (the scheduler's), its background work, and (when the mode alone
-    does not say whether it works yet, as with Socket Mode still connecting) its live status."""
-
-    mode: str
-    messenger: Messenger | None = None
-    background: Background | None = None
-    status: Callable[[], str] | None = None  # the live state /healthz reports instead of the mode
+    return SlackSettings()
 
 
 @dataclass(frozen=True)
@@ -58,55 +51,23 @@ class ServerSettings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     dev: bool = False  # no scheduler: a laptop must not post the morning lists to real channels
-    slack: SlackSettings = field(default_factory=SlackSettings)
+    slack: SlackSettings = field(default_factory=_slack_off)  # Slack off unless given
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, host: str | None = None,
                  port: int | None = None, dev: bool = False) -> ServerSettings:
+        from bot.slack.settings import SlackSettings
+
         env = os.environ if environ is None else environ
         return cls(host=host or DEFAULT_HOST, port=DEFAULT_PORT if port is None else port, dev=dev,
                    slack=SlackSettings.from_env(env))
 
 
-Endpoint = Callable[[web.Application, AppContext, ServerSettings], Mounted]
+Endpoint = Mount  # what each platform package's ``mount`` is
 
 MOUNTED = web.AppKey("arbot.mounted", dict[str, Mounted])
 CONTEXT = web.AppKey("arbot.context", AppContext)
 DELIVERY = web.AppKey("arbot.delivery", DeliveryService)
-
-
-def mount_slack(app: web.Application, ctx: AppContext, settings: ServerSettings) -> Mounted:
-    """Slack over HTTP at ``/slack/events``, or over Socket Mode with an app token (connected in
-    the background: ``/healthz`` says ``connecting`` until the socket is open)."""
-    slack = settings.slack
-    if slack.mode == "off":
-        return Mounted("off")
-    from bot.slack.app import build_app, build_runtime, http_handler, socket_mode
-
-    runtime = build_runtime(ctx, slack)
-    bolt = build_app(slack, runtime)
-    if slack.mode == "http":
-        app.router.add_post(SLACK_PATH, http_handler(bolt, slack.signing_secret))
-        return Mounted(slack.mode, runtime.messenger, runtime)
-    connection = socket_mode(bolt, slack.app_token)
-    app.cleanup_ctx.append(connection.cleanup_context)
-    return Mounted(slack.mode, runtime.messenger, runtime, status=connection.status)
-
-
-def mount_teams(app: web.Application, ctx: AppContext, settings: ServerSettings) -> Mounted:
-    """Teams at ``/api/messages`` when ``MICROSOFT_APP_ID`` is set, or with ``--dev`` (docs/teams.md).
-    botbuilder is imported only when Teams is served, so a Slack-only deployment never loads it."""
-    from bot.teams.settings import teams_settings_of
-
-    if not teams_settings_of(settings).served:
-        return Mounted("off")
-    from bot.teams.web import mount
-
-    return mount(app, ctx, settings)
-
-
-# One line per platform.
-ENDPOINTS: dict[str, Endpoint] = {"slack": mount_slack, "teams": mount_teams}
 
 
 def build_web_app(ctx: AppContext, settings: ServerSettings, *,
@@ -115,7 +76,8 @@ def build_web_app(ctx: AppContext, settings: ServerSettings, *,
     :func:`serve`). Background work is drained on shutdown, so nothing half-sent is cut off."""
     app = web.Application()
     app[CONTEXT] = ctx
-    app[MOUNTED] = {name: mount(app, ctx, settings) for name, mount in (endpoints or ENDPOINTS).items()}
+    app[MOUNTED] = {name: mount(app, ctx, settings)
+                    for name, mount in (endpoints or platforms.endpoints()).items()}
     senders = {name: m.messenger for name, m in app[MOUNTED].items() if m.messenger is not None}
     # The context is this server's: from here on the core queues for the platforms it serves.
     ctx.platforms = tuple(senders) or ("terminal",)

@@ -26,6 +26,7 @@ from bot.log_setup import chat_log_file
 from bot.log_setup import configure as configure_logging
 from commands.context import AppContext
 from commands.delivery import thread_of_tracked
+from commands.failures import Saved, failure_reply
 from commands.messages import Action, Button, ChatUser, Incoming, PostedRef, Reply, Row, Tone, Where
 from commands.parsing.text import clean_text
 from commands.outbox import Dispatcher
@@ -80,11 +81,24 @@ def converse(ctx: AppContext, user: ChatUser, lines: TextIO, out: TextIO, *, pro
             user = switched if isinstance(switched, ChatUser) else user
             out.write((switched if isinstance(switched, str) else f"(you are now {user.email})") + "\n\n")
             continue
-        incoming = to_incoming(ctx, user, text, messenger)
-        mine = handle(ctx, incoming) if isinstance(incoming, Incoming) else [incoming]
-        terminal_dispatcher(ctx, messenger).drain()
-        out.write(render_replies(mine) + "\n\n")
+        out.write(render_replies(answer(ctx, user, text, messenger)) + "\n\n")
         out.flush()
+
+
+def answer(ctx: AppContext, user: ChatUser, text: str, messenger: TerminalMessenger) -> list[Reply]:
+    """One line's answer, and the posts it made printed; a failure is one sentence that says
+    truly whether the request was saved (the core commits before its posts are shown)."""
+    try:
+        incoming = to_incoming(ctx, user, text, messenger)
+    except Exception as exc:
+        return [failure_reply(exc, doing="terminal chat")]
+    mine = handle(ctx, incoming) if isinstance(incoming, Incoming) else [incoming]
+    try:
+        terminal_dispatcher(ctx, messenger).drain()
+    except Exception as exc:
+        saved = Saved.YES if any(reply.tone is not Tone.ERROR for reply in mine) else Saved.NO
+        mine.append(failure_reply(exc, saved=saved, doing="terminal delivery"))
+    return mine
 
 
 def terminal_dispatcher(ctx: AppContext, messenger: TerminalMessenger) -> Dispatcher:

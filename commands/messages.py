@@ -45,6 +45,9 @@ class Incoming:
     where: Where
     text: str | None = None
     action: Action | None = None
+    # The request's idempotency key (the platform's event or activity id): stored with its
+    # effects, so a redelivery takes effect once and a lost COMMIT can be checked afterwards.
+    request_id: str | None = None
 
 
 class Tone(str, Enum):

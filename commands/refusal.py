@@ -40,3 +40,10 @@ class Refusal:
             lines.append(f"Usage: {self.usage}")
         lines.append("Nothing was saved.")
         return messages.error(self.message, "\n".join(lines))
+
+
+@dataclass(frozen=True)
+class PointsAtNothing(Refusal):
+    """A button whose data names nothing that exists (no customer, no request, no such button):
+    stale, or forged. Refused like any other, and kept on the audit record, since a forged
+    button says something about who pressed it."""

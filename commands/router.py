@@ -4,15 +4,18 @@ One message is one transaction. What the use case says to anyone but the asker i
 outbox in that same transaction (commands.outbox), and only the asker's answer is returned. A
 refusal, from parsing or from a handler, rolls it back and answers with what was understood; an
 unexpected error rolls it back, goes to the log with its traceback and a short reference, and the
-user sees only that reference, never a traceback."""
+user sees only that reference, never a traceback (commands.failures).
+
+A request with an idempotency key (``Incoming.request_id``) stores the key and its answer in the
+same transaction (commands.idempotency): a redelivery is answered with the first answer, and when
+the connection is lost around COMMIT the key is looked up so the answer says truly whether the
+request was saved."""
 
 from __future__ import annotations
 
 import importlib
 import logging
 import pkgutil
-import secrets
-import string
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -20,25 +23,26 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands import messages
+from commands import idempotency
 from commands.actor import Actor
 from commands.context import AppContext
 from commands.delivery import tracked_key
+from commands.failures import Saved, failure_reply
 from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import ChatUser, Incoming, Reply
 from commands.outbox.entries import enqueue
 from commands.parsing import decisions
 from commands.parsing.text import clean_text, quote
-from commands.refusal import Refusal
+from commands.refusal import PointsAtNothing, Refusal
 from commands.workflows.approvals import request_id_of
 from commands.workflows.payment_card import confirmation_id_of
+from storage.audit import record
+from storage.db import connection_lost
 from storage.models import TeamMember
 
 log = logging.getLogger(__name__)
 
 HANDLERS_PACKAGE = "commands.handlers"
-
-_REF_ALPHABET = string.ascii_uppercase + string.digits
 
 
 def command_modules() -> tuple[str, ...]:
@@ -67,35 +71,110 @@ def handle(ctx: AppContext, incoming: Incoming, *, registry: Registry | None = N
     """Answer one message or button press. Never raises for anything a user can send."""
     try:
         return _in_transaction(ctx, incoming, registry if registry is not None else default_registry())
-    except Exception:
-        ref = "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
-        log.exception("chat request failed (ref %s) from %s: text=%r action=%r", ref,
-                      incoming.user.email, (incoming.text or "")[:200], incoming.action)
-        return [messages.error(f"Something went wrong on our side; nothing was saved (ref {ref})")]
+    except idempotency.InProgress:
+        log.info("request %s is being handled by another delivery; this one is dropped", incoming.request_id)
+        return []
+    except CommitUnknown as unknown:
+        return _after_lost_commit(ctx, incoming, unknown.__cause__ or unknown)
+    except Exception as exc:
+        return [failure_reply(exc, detail=_described(incoming))]
+
+
+class CommitUnknown(Exception):
+    """The connection failed while COMMIT was on its way: it may or may not have taken effect."""
 
 
 def _in_transaction(ctx: AppContext, incoming: Incoming, registry: Registry) -> list[Reply]:
+    platform, key = incoming.user.platform, incoming.request_id
     with ctx.sessions() as session:
+        if key is not None:
+            earlier = idempotency.earlier_answer(session, platform, key)
+            if earlier is not None:
+                log.info("request %s was handled before; answered as then", key)
+                return earlier
+            claimed = idempotency.claim(session, ctx.clock, platform, key)
         outcome = _dispatch(session, ctx, incoming, registry)
         if isinstance(outcome, Refusal):
             session.rollback()
+            if _on_the_record(outcome, incoming):
+                _audit_refusal(ctx, incoming, outcome)
             return [outcome.to_reply()]
         queued = enqueue(session, ctx, outcome)
-        session.commit()
+        answer = [reply for reply in outcome if reply.for_asker]
+        if key is not None:
+            idempotency.keep_answer(claimed, answer)
+        _commit(session)
     if queued:
         ctx.on_enqueued()
-    return [reply for reply in outcome if reply.for_asker]
+    return answer
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except Exception as exc:
+        if connection_lost(exc):
+            raise CommitUnknown from exc
+        raise
+
+
+def _after_lost_commit(ctx: AppContext, incoming: Incoming, exc: BaseException) -> list[Reply]:
+    """Tell the truth about a COMMIT whose reply never came: look the request's key up."""
+    detail = _described(incoming)
+    if incoming.request_id is None:
+        return [failure_reply(exc, saved=Saved.UNKNOWN, detail=detail)]
+    try:
+        stored = idempotency.committed_answer(ctx.sessions, incoming.user.platform, incoming.request_id)
+    except Exception:
+        log.warning("could not check whether request %s was saved", incoming.request_id, exc_info=True)
+        return [failure_reply(exc, saved=Saved.UNKNOWN, detail=detail)]
+    if stored is None:
+        return [failure_reply(exc, saved=Saved.NO, detail=detail)]
+    log.warning("request %s: the COMMIT's reply was lost, and it was saved", incoming.request_id)
+    ctx.on_enqueued()
+    return stored
+
+
+def _described(incoming: Incoming) -> str:
+    return (f"from {incoming.user.email}: text={(incoming.text or '')[:200]!r} action={incoming.action!r}"
+            f" key={incoming.request_id}")
+
+
+def _on_the_record(refusal: Refusal, incoming: Incoming) -> bool:
+    """Refusals that say something about who is knocking, not about a typo: someone the team
+    does not know (or whose email is hidden), and a button that points at nothing (stale or
+    forged). Typed mistakes and values a form got wrong write nothing, as bad input should."""
+    return isinstance(refusal, _IdentityRefusal) or (
+        incoming.action is not None and isinstance(refusal, PointsAtNothing))
+
+
+def _audit_refusal(ctx: AppContext, incoming: Incoming, refusal: Refusal) -> None:
+    """On the record in a transaction of its own (the request's was rolled back)."""
+    user = incoming.user
+    action = incoming.action
+    button = None if action is None else {clean_text(str(k))[:40]: clean_text(str(v))[:100]
+                                          for k, v in list(action.value.items())[:10]}
+    with ctx.sessions.begin() as session:
+        record(session, at=ctx.clock.now(), actor=clean_text(user.email or f"{user.platform}:{user.user_id}")[:254],
+               action="chat.refused", entity_type="chat_request", refused=clean_text(refusal.message)[:300],
+               platform=user.platform, user_id=clean_text(user.user_id)[:200],
+               where=clean_text(incoming.where.channel)[:200],
+               button=clean_text(action.name)[:100] if action else None, button_value=button)
+
+
+class _IdentityRefusal(Refusal):
+    """A refusal of the person, not of what they asked."""
 
 
 def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
               registry: Registry) -> list[Reply] | Refusal:
     actor = find_actor(session, ctx, incoming.user)
     if isinstance(actor, Refusal):
-        return actor
+        return _IdentityRefusal(actor.message, actor.understood, actor.usage)
     if incoming.action is not None:
         button = registry.action(incoming.action.name)
         if button is None:
-            return Refusal(f"I don't know what to do with the button {quote(incoming.action.name)}")
+            return PointsAtNothing(f"I don't know what to do with the button {quote(incoming.action.name)}")
         return button.handle(_cleaned(incoming.action.value), actor, ctx, session=session)
     text = clean_text(incoming.text or "").strip()
     if not text:

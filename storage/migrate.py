@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from storage.db import unlimited
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -22,7 +24,7 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` on the given engine, in one transaction where the
     database allows it."""
-    with engine.begin() as conn:
+    with engine.begin() as conn, unlimited(conn):
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

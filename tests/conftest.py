@@ -19,7 +19,7 @@ from commands.calendar import BusinessCalendar
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.team import load_team, sync_members
-from storage.db import make_engine, make_session_factory, normalize_url
+from storage.db import Timeouts, make_engine, make_session_factory, normalize_url
 from storage.migrate import upgrade
 from storage.open_items import stale_packs
 
@@ -50,10 +50,15 @@ def postgres_server_engine() -> Iterator[Engine | None]:
         return
     base_url = make_url(normalize_url(base))
     name = f"arbot_test_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(base_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    # Creating and dropping databases waits for a checkpoint, which on a busy server takes minutes.
+    admin = make_engine(base_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                        timeouts=Timeouts(statement=0))
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(base_url.set(database=name).render_as_string(hide_password=False))
+    # The shared test server is slow under parallel load (a TRUNCATE can wait on a checkpoint);
+    # the timeouts themselves are tested through a proxy in test_database_faults.
+    engine = make_engine(base_url.set(database=name).render_as_string(hide_password=False),
+                         timeouts=Timeouts(statement=0))
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -6,7 +6,9 @@ the line. The rules (docs/architecture.md explains why):
   scheduler knows no adapter;
 - the use cases (everything in commands/ but the chat-command layer: commands/handlers/ and
   commands/router.py) do not lean on that layer;
-- one platform package (bot/slack, bot/teams) never imports the other;
+- one platform package (bot/slack, bot/teams) never imports the other, nor the server; the
+  server (bot/server.py) imports no platform module at module level: it mounts each platform
+  through the registry in bot/platforms.py, which names them without importing them;
 - module-level imports form no cycle.
 
 Imports inside functions are the deliberate way to load something heavy or optional late
@@ -85,6 +87,7 @@ def layer_violations(imports: list[Import]) -> list[str]:
         (("scheduler",), ("bot",), "the scheduler imports an adapter"),
         (("bot.slack",), ("bot.teams",), "one platform package imports the other"),
         (("bot.teams",), ("bot.slack",), "one platform package imports the other"),
+        (("bot.slack", "bot.teams"), ("bot.server",), "a platform package imports the server"),
     ]
     found = [f"{imp.module}:{imp.line} imports {imp.target}: {why}"
              for imp in imports for sources, targets, why in rules
@@ -93,6 +96,10 @@ def layer_violations(imports: list[Import]) -> list[str]:
               for imp in imports
               if _in(imp.module, "commands") and not _in(imp.module, "commands.handlers", "commands.router")
               and _in(imp.target, "commands.handlers", "commands.router")]
+    found += [f"{imp.module}:{imp.line} imports {imp.target}: the server imports a platform module"
+              for imp in imports
+              if imp.module in ("bot.server", "bot.platforms") and imp.top_level
+              and _in(imp.target, "bot.slack", "bot.teams")]
     return found
 
 
@@ -153,6 +160,17 @@ def test_the_layers_hold() -> None:
     assert layer_violations(all_imports(ROOT)) == []
 
 
+def test_each_registered_platform_mounts_itself() -> None:
+    """The registry names modules by string; each must exist and define ``mount``."""
+    from bot.platforms import PLATFORMS
+
+    for name, module in PLATFORMS.items():
+        path = ROOT / (module.replace(".", "/") + ".py")
+        assert path.is_file(), f"{name}: {module} is not a module"
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        assert any(isinstance(node, ast.FunctionDef) and node.name == "mount" for node in tree.body), name
+
+
 def test_module_level_imports_form_no_cycle() -> None:
     assert cycles(all_imports(ROOT), our_modules(ROOT)) == []
 
@@ -169,7 +187,9 @@ def test_the_checks_catch_a_forbidden_import(tmp_path: Path) -> None:
         "storage/up.py": "def late():\n    from commands import router\n",
         "bot/__init__.py": "",
         "bot/slack/__init__.py": "from bot.teams import cards\n",
+        "bot/server.py": "from bot.slack.app import build_app\ndef late():\n    from bot.teams import web\n",
         "bot/teams/__init__.py": "",
+        "bot/teams/web.py": "def late():\n    from bot.server import Mounted\n",
         "bot/teams/cards.py": "",
         "scheduler/__init__.py": "",
         "scheduler/a.py": "from scheduler import b\n",
@@ -180,9 +200,11 @@ def test_the_checks_catch_a_forbidden_import(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text)
     imports = all_imports(tmp_path)
     assert sorted(v.split(": ", 1)[1] for v in layer_violations(imports)) == [
+        "a platform package imports the server",
         "a use case leans on the chat-command layer",
         "one platform package imports the other",
         "storage imports a layer above it",
         "the core imports a chat SDK or the web server",
+        "the server imports a platform module",
     ]
     assert cycles(imports, our_modules(tmp_path)) == [["scheduler.a", "scheduler.b"]]

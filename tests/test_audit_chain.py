@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from bot.cli_audit import run as audit_cli
 from commands.context import AppContext
 from storage.audit import GENESIS, record, verify
-from storage.db import make_engine, make_session_factory
+from storage.db import Timeouts, make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import AuditEvent
 from storage.types import UTCDateTime
@@ -349,7 +349,8 @@ def _fresh_database(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
         fresh.dispose()
         return
     name = f"arbot_mig_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT")
+    admin = make_engine(engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     fresh = make_engine(engine.url.set(database=name).render_as_string(hide_password=False))

@@ -16,7 +16,7 @@ from commands.handlers.registry import Actor, ButtonAction, Command, Handler, Pa
 from commands.messages import ChatUser, Incoming, Reply, Tone, Where
 from commands.refusal import Refusal
 from commands.router import build_registry, command_modules, handle
-from storage.models import Activity, ActivityKind, Outcome, TeamMember
+from storage.models import Activity, ActivityKind, AuditEvent, Outcome, TeamMember
 from tests.test_chat_world import DANA, PRIYA, press, refused, row_counts, say, seed_world
 
 
@@ -131,11 +131,21 @@ def test_unknown_commands_get_a_suggestion(ctx: AppContext) -> None:
     (None, "I can't see your email address"),
 ])
 def test_people_not_on_the_team_are_refused(ctx: AppContext, email: str | None, says: str) -> None:
+    """Refused, and on the record: nothing else is written but one audit event per attempt."""
     seed_world(ctx)
     before = row_counts(ctx)
     assert says in refused(say(ctx, "log c100 reached", email=email)).title
     assert says in refused(press(ctx, "log_call", {"customer": "C100"}, email=email or "")).title
-    assert row_counts(ctx) == before
+    assert row_counts(ctx) == {**before, "audit_events": before["audit_events"] + 2}
+    first, second = refusal_events(ctx)
+    assert first.actor == (email or "test:anon") and says in first.data["refused"]
+    assert (second.data["button"], second.data["button_value"]) == ("log_call", {"customer": "C100"})
+
+
+def refusal_events(ctx: AppContext) -> list[AuditEvent]:
+    with ctx.sessions() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == "chat.refused")
+                                    .order_by(AuditEvent.id)))
 
 
 def test_a_member_missing_from_the_database_is_refused(ctx: AppContext) -> None:
@@ -170,7 +180,29 @@ def test_call_list_buttons_explain_the_typed_command(ctx: AppContext, name: str,
     ("launch", {"customer": "C100"}, "I don't know what to do with the button 'launch'"),
 ])
 def test_stale_or_forged_buttons_are_refused(ctx: AppContext, name: str, value: dict, says: str) -> None:
+    """Refused, writing nothing but the audit event that keeps the attempt on the record."""
     seed_world(ctx)
     before = row_counts(ctx)
     assert says in refused(press(ctx, name, value)).title
+    assert row_counts(ctx) == {**before, "audit_events": before["audit_events"] + 1}
+    [event] = refusal_events(ctx)
+    assert (event.actor, event.data["button"]) == (DANA, name) and says in event.data["refused"]
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("approval.approve", {"id": 999}, "approval request #999, which does not exist"),
+    ("confirmation.confirm", {"id": "4242"}, "payment confirmation #4242, which does not exist"),
+])
+def test_buttons_naming_requests_that_do_not_exist_are_on_the_record(
+        ctx: AppContext, name: str, value: dict, says: str) -> None:
+    seed_world(ctx)
+    assert says in refused(press(ctx, name, value, email=PRIYA)).title
+    [event] = refusal_events(ctx)
+    assert event.data["button_value"] == {"id": str(value["id"])}
+
+
+def test_a_typed_mistake_writes_nothing_at_all(ctx: AppContext) -> None:
+    seed_world(ctx)
+    before = row_counts(ctx)
+    refused(say(ctx, "promise acme 1,2,3 someday"))
     assert row_counts(ctx) == before

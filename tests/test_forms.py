@@ -54,9 +54,11 @@ def test_a_wrong_form_value_reaching_the_core_is_refused_and_writes_nothing(ctx:
     assert "can't be in the past" in said.title
     said = refused(press(ctx, "form.paid", {"customer": "C600", "amount": "USD 90", "date": "2026-11-23"}))
     assert "billed in EUR" in said.title, "the customer's currency, checked in the core"
+    assert row_counts(ctx) == before
     said = refused(press(ctx, "form.log_call", {"customer": "GONE", "outcome": "reached"}))
     assert "no longer on the ledger" in said.title
-    assert row_counts(ctx) == before
+    # A form naming a customer that is not there is stale or forged: only its audit event is written.
+    assert row_counts(ctx) == {**before, "audit_events": before["audit_events"] + 1}
 
 
 def test_the_paid_button_without_a_form_says_what_to_type(ctx: AppContext) -> None:

@@ -16,8 +16,9 @@ from decimal import Decimal
 import aiohttp
 from aiohttp import web
 
-from bot.server import DELIVERY, MOUNTED, ServerSettings, build_web_app, mount_slack
+from bot.server import DELIVERY, MOUNTED, ServerSettings, build_web_app
 from bot.settings import EXAMPLE_TEAM_FILE
+from bot.slack.mount import mount as mount_slack
 from bot.slack.settings import SlackSettings
 from bot.teams.settings import TeamsSettings
 from commands.context import AppContext
@@ -60,7 +61,7 @@ def test_each_member_gets_the_morning_list_on_their_own_platform(ctx: AppContext
     connector, slack = FakeConnector(), FakeSlack()
 
     def teams_dev(app: web.Application, c: AppContext, _settings: ServerSettings):  # type: ignore[no-untyped-def]
-        from bot.teams.web import mount
+        from bot.teams.mount import mount
 
         return mount(app, c, TeamsSettings(dev=True))
 

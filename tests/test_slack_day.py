@@ -199,3 +199,45 @@ def test_talk_in_a_card_thread_gets_no_answer(world: SlackWorld) -> None:
     world.settle()
     assert world.fake.made()[before:] == []
     assert rows_of(world, ApprovalRequest)[0].status is ApprovalStatus.PENDING
+
+
+def test_a_decision_in_plain_words_in_the_card_thread_decides_it(world: SlackWorld) -> None:
+    """"Approved: customer paid" does not start with a command word; it is still a decision, and
+    talk around it in the same thread stays quiet."""
+    world.command("U0DANA", "hold C100 final invoice over 90 days")
+    world.settle()
+    card = world.last_post("CAPPROVALS")
+    before = len(world.fake.made())
+    world.event("event_message_thread", user="U0MARIA", text="thanks Dana, looking at it now",
+                channel="CAPPROVALS", thread_ts=card.answer["ts"], ts="1763999200.000100")
+    world.settle()
+    assert world.fake.made()[before:] == []
+    status, _ = world.event("event_message_thread", user="U0MARIA", text="Approved: customer paid late again",
+                            channel="CAPPROVALS", thread_ts=card.answer["ts"], ts="1763999300.000100")
+    assert status == 200
+    world.settle()
+    [request] = rows_of(world, ApprovalRequest)
+    assert request.status is ApprovalStatus.APPROVED
+    assert [h.status for h in rows_of(world, Hold)] == [HoldStatus.ACTIVE]
+    decided = world.fake.made("chat.update")[-1]
+    assert decided.params["ts"] == card.answer["ts"] and decided.params["text"].startswith("Approved")
+
+
+def test_not_received_in_plain_words_in_the_finance_thread(world: SlackWorld) -> None:
+    """A doubtful line gets a private answer saying how to put it and changes nothing; the plain
+    decision then takes effect."""
+    world.command("U0DANA", "paid C300 700 today wire", command="/ar")
+    world.settle()
+    card = world.last_post("CFINANCE")
+    world.event("event_message_thread", user="U0PRIYA", text="Not received yet :(", channel="CFINANCE",
+                thread_ts=card.answer["ts"], ts="1763999400.000100")
+    world.settle()
+    [doubt] = [c for c in world.fake.made("chat.postEphemeral") if c.params["user"] == "U0PRIYA"]
+    assert doubt.params["thread_ts"] == card.answer["ts"] and "not received" in text_of(doubt.params).lower()
+    assert rows_of(world, PaymentConfirmation)[0].status is ConfirmationStatus.PENDING
+    world.event("event_message_thread", user="U0PRIYA", text="Not received :(", channel="CFINANCE",
+                thread_ts=card.answer["ts"], ts="1763999500.000100")
+    world.settle()
+    [claim] = rows_of(world, PaymentConfirmation)
+    assert claim.status is ConfirmationStatus.NOT_RECEIVED
+    assert rows_of(world, Payment) == []

@@ -80,13 +80,14 @@ def test_a_member_without_a_slack_account_is_a_clear_error(ctx: AppContext, fake
 
 
 def test_someone_slack_will_not_name_is_told_and_nothing_changes(world: SlackWorld) -> None:
+    """Nothing changes but the audit event that keeps the refused attempt on the record."""
     world.fake.users.pop("U0DANA")
     before = row_counts(world.ctx)
     name = world.command("U0DANA", "promise C200 300 fri")
     world.settle()
     [answer] = world.answers(name)
     assert "can't see your email address" in answer["text"] and answer["response_type"] == "ephemeral"
-    assert row_counts(world.ctx) == before
+    assert row_counts(world.ctx) == {**before, "audit_events": before["audit_events"] + 1}
 
 
 def test_someone_not_on_the_team_is_told_and_nothing_changes(world: SlackWorld) -> None:
@@ -96,4 +97,5 @@ def test_someone_not_on_the_team_is_told_and_nothing_changes(world: SlackWorld) 
     world.settle()
     [answer] = world.answers(name)
     assert "guest@elsewhere.example" in answer["text"] and "not on the Ridgeview Collections team" in answer["text"]
-    assert row_counts(world.ctx) == {**before, "chat_identities": before["chat_identities"] + 1}
+    assert row_counts(world.ctx) == {**before, "chat_identities": before["chat_identities"] + 1,
+                                     "audit_events": before["audit_events"] + 1}

@@ -13,17 +13,13 @@ from bot.slack.messenger import AnswerTo
 from bot.slack.modals import Origin, Submission, form_for, read_submission, wants_form
 from bot.slack.render import ButtonData, escape
 from commands.messages import Action, Where
+from commands.router import wanted_in_thread
 from tests.test_slack_support import BOT_USER, _state, fixture
 
-KNOWN = {"approve", "reject", "confirm", "partial", "status"}
 
 
 def message(**event: object) -> dict:
     return {**fixture("event_message_thread")["event"], **event}
-
-
-def is_command(word: str) -> bool:
-    return word.lower() in KNOWN
 
 
 def test_slack_markup_becomes_the_typed_words() -> None:
@@ -45,10 +41,13 @@ def test_slash_commands_and_their_shortcuts() -> None:
 
 def test_which_messages_reach_the_core() -> None:
     def reaches(**event: object) -> bool:
-        return from_message(message(**event), event_id="Ev1", bot_user_id=BOT_USER, is_command=is_command) is not None
+        return from_message(message(**event), event_id="Ev1", bot_user_id=BOT_USER,
+                            wanted_in_thread=wanted_in_thread) is not None
 
     assert reaches(text="approve")
     assert reaches(text="reject because they paid")
+    assert reaches(text="Approved: customer paid"), "a decision in plain words"
+    assert reaches(text="Not received yet")
     assert not reaches(text="thanks, on it"), "talk in the thread is left alone"
     assert not reaches(text="approve", parent_user_id="U0DANA"), "a thread under someone else's message"
     assert not reaches(text="approve", thread_ts=None), "a top-level channel message"
@@ -59,9 +58,9 @@ def test_which_messages_reach_the_core() -> None:
     assert not reaches(text="approve", user=BOT_USER)
     im = fixture("event_message_im")["event"]
     request = from_message({**im, "text": "/ar status C100"}, event_id="Ev2", bot_user_id=BOT_USER,
-                           is_command=is_command)
+                           wanted_in_thread=wanted_in_thread)
     assert request is not None and request.text == "status C100" and request.where == Where("D0DANA")
-    assert request.event_id == "Ev2"
+    assert request.request_id == "Ev2"
 
 
 def test_a_mention_is_answered_in_its_thread() -> None:

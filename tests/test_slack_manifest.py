@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.server import SLACK_PATH
+from bot.slack.mount import SLACK_PATH
 from bot.slack.incoming import EVENTS, SLASH_COMMANDS
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest" / "slack" / "manifest.yaml"

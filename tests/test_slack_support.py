@@ -457,10 +457,14 @@ class SlackWorld:
         """A slash command; returns the name of its response URL (to find the answer)."""
         name = f"cmd{next(self._responses)}"
         fields = {**fixture("slash_command"), "user_id": user, "text": text, "command": command,
-                  "channel_id": channel, "response_url": self.fake.response_url(name)}
+                  "channel_id": channel, "response_url": self.fake.response_url(name), "trigger_id": self.trigger()}
         status, _ = self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded")
         assert status == 200
         return name
+
+    def trigger(self) -> str:
+        """A fresh ``trigger_id``: Slack gives one to every interaction."""
+        return f"13345224609.738474920.{next(self._responses):019d}"
 
     def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
         body = urllib.parse.urlencode({"payload": json.dumps(payload)})
@@ -480,6 +484,7 @@ class SlackWorld:
         payload["channel"] = {"id": channel, "name": "directmessage" if channel.startswith("D") else "channel"}
         payload["message"] = {**payload["message"], "ts": ts, "blocks": message.params["blocks"]}
         payload["response_url"] = self.fake.response_url(name)
+        payload["trigger_id"] = self.trigger()
         payload["actions"] = [{**payload["actions"][0], "action_id": button["action_id"],
                                "text": button["text"], "value": button["value"]}]
         status, _ = self.interact(payload)
@@ -492,6 +497,7 @@ class SlackWorld:
         view = opened.params["view"]
         payload = fixture("view_submission")
         payload["user"] = {**payload["user"], "id": user}
+        payload["trigger_id"] = self.trigger()
         payload["view"] = {**payload["view"], "blocks": view["blocks"], "callback_id": view["callback_id"],
                            "private_metadata": view["private_metadata"],
                            "state": {"values": _state(view["blocks"], values)}}

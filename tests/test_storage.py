@@ -28,7 +28,7 @@ def _customer(session, erp_id: str = "C1") -> Customer:
 
 
 def test_migrations_reach_head(ctx: AppContext) -> None:
-    assert current_revision(ctx.sessions.kw["bind"]) == "0013"
+    assert current_revision(ctx.sessions.kw["bind"]) == "0014"
 
 
 def test_money_is_exact_decimal_and_sums_exactly(ctx: AppContext) -> None:

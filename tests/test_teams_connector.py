@@ -294,8 +294,9 @@ def test_the_shared_server_mounts_teams_beside_slack(ctx: AppContext, monkeypatc
                                                      dev: bool, mode: str, served: bool) -> None:
     """``arbot serve``: /healthz names the Teams mode; without an app id and without --dev the
     Teams route is simply not there."""
-    from bot.server import ServerSettings, build_web_app, mount_slack
-    from bot.teams.web import mount
+    from bot.server import ServerSettings, build_web_app
+    from bot.slack.mount import mount as mount_slack
+    from bot.teams.mount import mount
 
     monkeypatch.delenv("MICROSOFT_APP_ID", raising=False)
 

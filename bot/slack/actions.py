@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.incoming import Request, action_origin
+from bot.slack.incoming import Request, action_origin, trigger_of
 from bot.slack.modals import Origin, form_for, wants_form
 from bot.slack.render import ACTION_ID_PREFIX, decode_button
 from commands.messages import Action, Reply, Tone
@@ -38,6 +38,6 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
             runtime.start(client.views_open(trigger_id=body["trigger_id"], view=form))
         else:
             runtime.submit(Request(user_id=to.user_id, where=where, to=to, from_home=from_home,
-                                   action=Action(button.action, button.value)))
+                                   action=Action(button.action, button.value), request_id=trigger_of(body)))
 
     app.action(ACTION_IDS)(on_button)

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.slack.incoming import from_mention, from_message
-from commands.router import default_registry
+from commands.router import default_registry, wanted_in_thread
 
 if TYPE_CHECKING:
     from bot.slack.runtime import SlackRuntime
@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, runtime: SlackRuntime) -> None:
     registry = default_registry()
 
-    def is_command(word: str) -> bool:
-        return registry.find(word) is not None
+    def wanted(text: str) -> bool:
+        return wanted_in_thread(text, registry)
 
     async def on_mention(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
                          context: AsyncBoltContext) -> None:
@@ -40,7 +40,7 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
         # Every message event is acknowledged, handled or not: an unanswered one is retried.
         await ack()
         request = from_message(event, event_id=body.get("event_id"), bot_user_id=context.bot_user_id,
-                               is_command=is_command)
+                               wanted_in_thread=wanted)
         if request is not None:
             runtime.submit(request)
 

@@ -3,28 +3,24 @@
 The core knows people by email. A Slack user id is mapped to one by, in order: a ``slack_id``
 given for the member in the team file (for workspaces that hide emails from apps), the
 ``chat_identities`` cache, and ``users.info`` (which needs the ``users:read.email`` scope). The
-other way round, for direct messages, ``users.lookupByEmail``. Looked-up answers are cached in
-the database, so a restart does not ask Slack about everyone again, and refreshed after a week
-in case an address changed."""
+other way round, for direct messages, ``users.lookupByEmail``. Looked-up answers are kept by the
+shared identity cache (bot.runtime.identities: memory and database, asked again after a week;
+an old answer stands in while Slack cannot be asked)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
+from bot.runtime.identities import IdentityCache
 from commands.context import AppContext
-from storage.models import ChatIdentity
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-REFRESH_AFTER = timedelta(days=7)
 
 
 class UnknownSlackUser(LookupError):
@@ -50,30 +46,25 @@ class SlackIdentity:
         self._ctx = ctx
         self._email_by_id = team_file_ids(ctx.team.raw)
         self._id_by_email = {email: user_id for user_id, email in self._email_by_id.items()}
-        # Looked-up answers also kept in memory: every request asks who is speaking.
-        self._known: dict[str, tuple[str, datetime]] = {}
+        self.cache = IdentityCache(ctx, PLATFORM)
 
     def email_of(self, user_id: str) -> str | None:
         """The email of Slack user ``user_id``, or None when Slack will not say (the core then
         tells the person it cannot see their address)."""
         if user_id in self._email_by_id:
             return self._email_by_id[user_id]
-        known = self._known.get(user_id)
-        if known is not None and self._fresh(known[1]):
-            return known[0]
-        cached = self._cached(user_id)
-        if cached is not None and self._fresh(cached.updated_at):
-            self._known[user_id] = (cached.email, cached.updated_at)
-            return cached.email
+        known = self.cache.known(user_id)
+        if known is not None and known.fresh:
+            return known.email
         try:
             profile = self._client.users_info(user=user_id)["user"].get("profile", {})
         except SlackApiError as exc:
             log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
-            return cached.email if cached is not None else None
+            return known.email if known is not None else None
         email = str(profile.get("email") or "").strip().lower()
         if not email:
             return None
-        self._remember(user_id, email)
+        self.cache.remember(user_id, email)
         return email
 
     def user_id_of(self, email: str) -> str:
@@ -81,10 +72,7 @@ class SlackIdentity:
         email = email.strip().lower()
         if email in self._id_by_email:
             return self._id_by_email[email]
-        with self._ctx.sessions() as session:
-            known = session.scalar(select(ChatIdentity.user_id).where(
-                ChatIdentity.platform == PLATFORM, ChatIdentity.email == email,
-            ).order_by(ChatIdentity.updated_at.desc()).limit(1))
+        known = self.cache.user_id_of(email)
         if known is not None:
             return known
         try:
@@ -92,28 +80,5 @@ class SlackIdentity:
         except SlackApiError as exc:
             raise UnknownSlackUser(f"no Slack user has the email {email} "
                                    f"({exc.response.get('error')})") from exc
-        self._remember(user_id, email)
+        self.cache.remember(user_id, email)
         return user_id
-
-    def _fresh(self, updated_at: datetime) -> bool:
-        return self._ctx.clock.now() - updated_at < REFRESH_AFTER
-
-    def _cached(self, user_id: str) -> ChatIdentity | None:
-        with self._ctx.sessions() as session:
-            return session.scalar(select(ChatIdentity).where(
-                ChatIdentity.platform == PLATFORM, ChatIdentity.user_id == user_id))
-
-    def _remember(self, user_id: str, email: str) -> None:
-        """Insert or refresh the cache row; a concurrent insert of the same user is fine."""
-        now = self._ctx.clock.now()
-        self._known[user_id] = (email, now)
-        try:
-            with self._ctx.sessions.begin() as session:
-                row = session.scalar(select(ChatIdentity).where(
-                    ChatIdentity.platform == PLATFORM, ChatIdentity.user_id == user_id))
-                if row is None:
-                    session.add(ChatIdentity(platform=PLATFORM, user_id=user_id, email=email, updated_at=now))
-                else:
-                    row.email, row.updated_at = email, now
-        except IntegrityError:
-            log.debug("identity of %s cached by another request first", user_id)

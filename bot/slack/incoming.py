@@ -7,8 +7,10 @@ customer typed as ``Smith & Sons`` is looked up as typed.
 
 Which messages reach the core: every slash command; every mention of the bot; everything said
 to the bot in its direct messages; and, in channels, replies in the thread of one of the bot's
-own posts whose first word is a command (``approve``, ``confirm``...). A thread is where people
-also talk among themselves, so "thanks, on it" there gets no "unknown command" answer."""
+own posts that are for the bot: a line starting with a command word (``approve``, ``confirm``...)
+or one that reads as a decision ("Approved: customer paid", "Not received yet"); the core
+decides which (``commands.router.wanted_in_thread``). A thread is where people also talk among
+themselves, so "thanks, on it" there gets no "unknown command" answer."""
 
 from __future__ import annotations
 
@@ -35,15 +37,16 @@ _LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 
 @dataclass(frozen=True)
 class Request:
-    """One thing for the core to handle, and where its answer goes. ``event_id`` is set for
-    Events API deliveries, which Slack retries and which are therefore deduplicated."""
+    """One thing for the core to handle, and where its answer goes. ``request_id`` is its
+    idempotency key: the ``event_id`` of an Events API delivery (Slack retries those), else the
+    ``trigger_id`` Slack gives each slash command, button press and form submission."""
 
     user_id: str
     where: Where
     to: AnswerTo
     text: str | None = None
     action: Action | None = None
-    event_id: str | None = None
+    request_id: str | None = None
     from_home: bool = False
 
 
@@ -71,7 +74,15 @@ def from_command(body: dict[str, Any]) -> Request:
     word = SLASH_COMMANDS.get(str(body.get("command", "")), "")
     text = plain_text(str(body.get("text") or ""))
     return Request(user_id=user, where=Where(channel), text=f"{word} {text}".strip() if word else text,
-                   to=AnswerTo(user, channel, response_url=body.get("response_url") or None))
+                   to=AnswerTo(user, channel, response_url=body.get("response_url") or None),
+                   request_id=trigger_of(body))
+
+
+def trigger_of(body: dict[str, Any]) -> str | None:
+    """The ``trigger_id`` of a slash command, button press or form submission: unique to that
+    one interaction, so it serves as the request's idempotency key."""
+    trigger = body.get("trigger_id")
+    return f"trigger:{trigger}" if isinstance(trigger, str) and trigger else None
 
 
 def action_origin(body: dict[str, Any]) -> tuple[Where, AnswerTo, bool]:
@@ -96,13 +107,13 @@ def from_mention(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
     thread (a new one under the mention when it was not in one)."""
     user, channel = str(event["user"]), str(event["channel"])
     thread = event.get("thread_ts")
-    return Request(user_id=user, where=Where(channel, thread), event_id=event_id,
+    return Request(user_id=user, where=Where(channel, thread), request_id=event_id,
                    text=strip_prefix(plain_text(str(event.get("text") or ""), bot_user_id=bot_user_id)),
                    to=AnswerTo(user, channel, thread or event.get("ts")))
 
 
 def from_message(event: dict[str, Any], *, event_id: str | None, bot_user_id: str | None,
-                 is_command: Callable[[str], bool]) -> Request | None:
+                 wanted_in_thread: Callable[[str], bool]) -> Request | None:
     """A message for the core, or None when it is not one (see the module)."""
     user = event.get("user")
     if event.get("subtype") or event.get("bot_id") or not user or user == bot_user_id:
@@ -110,14 +121,13 @@ def from_message(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
     raw, channel, thread = str(event.get("text") or ""), str(event["channel"]), event.get("thread_ts")
     if event.get("channel_type") == "im":
         return Request(user_id=user, where=Where(channel, thread), to=AnswerTo(user, channel, thread),
-                       text=strip_prefix(plain_text(raw, bot_user_id=bot_user_id)), event_id=event_id)
+                       text=strip_prefix(plain_text(raw, bot_user_id=bot_user_id)), request_id=event_id)
     if not thread or thread == event.get("ts") or event.get("parent_user_id") != bot_user_id:
         return None
     if bot_user_id and f"<@{bot_user_id}" in raw:
         return None  # the app_mention event for the same message is the one handled
     text = plain_text(raw, bot_user_id=bot_user_id)
-    first = text.split(maxsplit=1)[0] if text else ""
-    if not is_command(first):
+    if not wanted_in_thread(text):
         return None
     return Request(user_id=user, where=Where(channel, thread), to=AnswerTo(user, channel, thread),
-                   text=text, event_id=event_id)
+                   text=text, request_id=event_id)

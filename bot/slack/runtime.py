@@ -6,9 +6,9 @@ within 3 seconds and retries events it did not get one for, while a command's tr
 ranking behind ``list`` and the Web API calls block. Handing over keeps the event loop free to
 acknowledge the next request while this one is still writing.
 
-Events API deliveries are deduplicated by ``event_id`` in the database before they are handled:
-Slack retries up to three times, and a retried "approve" must not approve twice (nor answer
-twice "already decided")."""
+What is the same on every platform (a redelivery dropped by its key, the one error path that
+always answers, each reply delivered on its own) is :class:`bot.runtime.requests.ChatRuntime`'s;
+this module only says how Slack answers."""
 
 from __future__ import annotations
 
@@ -17,14 +17,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
+from bot.runtime.requests import ChatRuntime
 from bot.slack.incoming import Request
 from bot.slack.messenger import AnswerTo, SlackMessenger
 from commands.context import AppContext
 from commands.messages import ChatUser, Incoming, Reply
-from commands.router import handle
-from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +35,18 @@ class SlackRuntime:
                  on_home_action: Callable[[SlackRuntime, str], None] | None = None) -> None:
         self.ctx = ctx
         self.messenger = messenger
+        self.chat = ChatRuntime(ctx, PLATFORM)
         self._on_home_action = on_home_action
         self._tasks: set[asyncio.Future[Any]] = set()
 
     # -- handing over (event loop side) -------------------------------------------------------
 
     def submit(self, request: Request) -> None:
-        """Handle ``request`` on a worker thread, after the listener has returned."""
+        """Handle ``request`` on a worker thread, after the listener has returned; a redelivery
+        of one this process is handling or has answered is dropped here."""
+        if not self.chat.first_sight(request.request_id):
+            log.info("Slack request %s already handled; dropped", request.request_id)
+            return
         self.in_thread(self.process, request)
 
     def in_thread(self, fn: Callable[..., None], *args: Any) -> None:
@@ -73,30 +75,21 @@ class SlackRuntime:
 
     def process(self, request: Request) -> None:
         """Run the core for one request and answer; never raises (it is nobody's to catch)."""
-        try:
-            if request.event_id is not None and not self.claim_event(request.event_id):
-                log.info("Slack event %s already handled; dropped", request.event_id)
-                return
-            email = self.messenger.identity.email_of(request.user_id)
-            incoming = Incoming(user=ChatUser(PLATFORM, request.user_id, email), where=request.where,
-                                text=request.text, action=request.action)
-            uses = [0]  # one request's response_url takes at most five messages
-            for reply in handle(self.ctx, incoming):
-                self.messenger.answer(request.to, reply, uses=uses)
-            if request.from_home and self._on_home_action is not None:
+        replies = self.chat.converse(lambda: self._incoming(request))
+        uses = [0]  # one request's response_url takes at most five messages
+        self.chat.deliver(replies, lambda reply: self.messenger.answer(request.to, reply, uses=uses))
+        self.chat.finished(request.request_id, replies)
+        if request.from_home and self._on_home_action is not None:
+            try:
                 self._on_home_action(self, request.user_id)
-        except Exception:
-            log.exception("Slack request from %s failed after it was acknowledged", request.user_id)
+            except Exception:
+                log.exception("could not redraw the Home tab of %s", request.user_id)
+
+    def _incoming(self, request: Request) -> Incoming:
+        email = self.messenger.identity.email_of(request.user_id)
+        return Incoming(user=ChatUser(PLATFORM, request.user_id, email), where=request.where,
+                        text=request.text, action=request.action, request_id=request.request_id)
 
     def tell(self, to: AnswerTo, reply: Reply) -> None:
         """Answer someone without running the core (a button from an old message)."""
-        self.in_thread(self.messenger.answer, to, reply)
-
-    def claim_event(self, event_id: str) -> bool:
-        """Record the delivery in its own transaction; False if it was recorded before."""
-        try:
-            with self.ctx.sessions.begin() as session:
-                session.add(InboundEvent(platform=PLATFORM, event_id=event_id, received_at=self.ctx.clock.now()))
-        except IntegrityError:
-            return False
-        return True
+        self.in_thread(self.chat.deliver, [reply], lambda r: self.messenger.answer(to, r))

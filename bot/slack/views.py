@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.slack.incoming import Request
+from bot.slack.incoming import Request, trigger_of
 from bot.slack.modals import CALLBACK_PREFIX, read_submission
 
 if TYPE_CHECKING:
@@ -36,6 +36,6 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
         await ack()
         origin = read.origin
         runtime.submit(Request(user_id=str(body["user"]["id"]), where=origin.where, to=origin.to,
-                               action=read.action, from_home=origin.from_home))
+                               action=read.action, from_home=origin.from_home, request_id=trigger_of(body)))
 
     app.view(CALLBACK_IDS)(on_submit)

@@ -22,17 +22,17 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
 
+from bot.runtime.requests import ChatRuntime
 from bot.teams import capture, inbound, references
 from bot.teams.cards import (
     CARD_CONTENT_TYPE, FORM_VERB, REFRESH_VERB, FormSubmit, read_action, read_form, render, render_form, render_pages,
 )
-from bot.teams.identity import email_of
+from bot.teams.identity import email_of, identities
 from bot.teams.messenger import Outbox, TeamsMessenger
 from commands import forms, messages
 from commands.context import AppContext
 from commands.workflows.current_card import current_card_for_message
 from commands.messages import Action, ChatUser, DeliveryFailed, Incoming, Reply, Tone, Where
-from commands.router import handle
 
 log = logging.getLogger(__name__)
 CARD_ACTION = "adaptiveCard/action"
@@ -50,15 +50,19 @@ class MessageInvokeResponse(AdaptiveCardInvokeResponse):
 
 @dataclass(frozen=True)
 class Answer:
-    """What the core said to the asker, and the redrawn card when a click changed its own card."""
+    """What the core said to the asker, the redrawn card when a click changed its own card, and
+    who asked (None when even that could not be found out)."""
 
     replies: list[Reply]
     card: Reply | None = None
+    user: ChatUser | None = None
 
 
 class TeamsBot:
     def __init__(self, ctx: AppContext, outbox: Outbox, messenger: TeamsMessenger) -> None:
         self.ctx, self.outbox, self.messenger = ctx, outbox, messenger
+        self.chat = ChatRuntime(ctx, "teams")
+        self.identities = identities(ctx)
         # conversation id -> ((reference, email) last stored, the keys it is stored under)
         self._seen: dict[str, tuple[tuple[dict[str, Any], str | None], list[str]]] = {}
 
@@ -77,23 +81,24 @@ class TeamsBot:
         if submitted is not None:
             await self._on_form_fallback(turn_context, submitted)
             return
-        user = await self._user(turn_context)
         clicked = read_action(activity.value) if isinstance(activity.value, dict) else None
         action = Action(name=clicked[0], value=clicked[1]) if clicked else None
         text = None if action else " ".join(mention_free_text(activity).split())
-        answer = await asyncio.to_thread(self._converse, turn_context, user, text, action)
-        if activity.conversation.conversation_type == "personal" or not answer.replies:
-            for reply in answer.replies:
-                await self._send(turn_context, reply)
-            return
-        await self._answer_privately(turn_context, user, answer.replies)
+        answer = await self._answer(turn_context, text, action)
+        if activity.conversation.conversation_type == "personal" or answer.user is None or not answer.replies:
+            await self.chat.deliver_async(answer.replies, lambda reply: self._send(turn_context, reply))
+        else:
+            await self._answer_privately(turn_context, answer.user, answer.replies)
+        self.chat.finished(self._key(activity), answer.replies)
 
     async def _answer_privately(self, turn_context: TurnContext, user: ChatUser, replies: list[Reply]) -> None:
         """An answer asked for in a channel carries balances and notes: it goes to the asker's
         personal chat with the bot, and the channel only hears that it went there."""
         try:
+            if not user.email:
+                raise DeliveryFailed("no email to reach a personal chat by", permanent=True)
             for reply in replies:
-                await asyncio.to_thread(self.messenger.direct, user.email or "", reply)
+                await asyncio.to_thread(self.messenger.direct, user.email, reply)
         except DeliveryFailed:
             note = ("I can't message you privately yet, and I don't answer with account details in a channel. "
                     "Open a chat with arbot (Apps > arbot > Chat), then ask me there.")
@@ -130,10 +135,9 @@ class TeamsBot:
         if form is not None:
             await self._open_form(turn_context, form, Action(clicked[0], clicked[1]))
             return
-        user = await self._user(turn_context)
-        answer = await asyncio.to_thread(self._converse, turn_context, user, None,
-                                         Action(name=clicked[0], value=clicked[1]))
+        answer = await self._answer(turn_context, None, Action(name=clicked[0], value=clicked[1]))
         await self._respond_to_click(turn_context, answer)
+        self.chat.finished(self._key(turn_context.activity), answer.replies)
 
     async def _open_form(self, turn_context: TurnContext, form: forms.Form, pressed: Action) -> None:
         """The form goes into the conversation as a card of its own (a call list it was opened
@@ -161,24 +165,22 @@ class TeamsBot:
         errors = forms.check(form, submitted.values, self.ctx.today())
         if errors:
             return render_form(form, submitted.pressed, label=submitted.label, values=submitted.values, errors=errors)
-        user = await self._user(turn_context)
         action = forms.submission(form, submitted.pressed, submitted.values)
-        answer = await asyncio.to_thread(self._converse, turn_context, user, None, action)
+        answer = await self._answer(turn_context, None, action)
+        self.chat.finished(self._key(turn_context.activity), answer.replies)
         first, rest = (answer.replies[0], answer.replies[1:]) if answer.replies else (Reply(title="Done"), [])
         if first.tone is Tone.ERROR:
             problem = "\n".join(part for part in (first.title, first.text) if part)
             return render_form(form, submitted.pressed, label=submitted.label, values=submitted.values,
                                problem=problem)
-        for reply in rest:
-            await self._send(turn_context, reply)
+        await self.chat.deliver_async(rest, lambda reply: self._send(turn_context, reply))
         return render_pages(first)[0]
 
     async def _respond_to_click(self, turn_context: TurnContext, answer: Answer) -> None:
         personal = turn_context.activity.conversation.conversation_type == "personal"
         only_clicker = [r for r in answer.replies if r.private and not personal and answer.card is None]
-        for reply in answer.replies:
-            if reply not in only_clicker:
-                await self._send(turn_context, reply)
+        await self.chat.deliver_async([r for r in answer.replies if r not in only_clicker],
+                                      lambda reply: self._send(turn_context, reply))
         if answer.card is not None:
             card = render_pages(answer.card)[0]
             self.outbox.keep(turn_context.activity.reply_to_id or "", card)
@@ -234,27 +236,41 @@ class TeamsBot:
 
     async def _user(self, turn_context: TurnContext) -> ChatUser:
         sender = turn_context.activity.from_property
-        email = await email_of(turn_context, self.ctx)
+        email = await email_of(turn_context, self.ctx, self.identities)
         return ChatUser(platform="teams", user_id=sender.id if sender else "", email=email,
                         display_name=getattr(sender, "name", None))
 
+    @staticmethod
+    def _key(activity: Activity) -> str | None:
+        """The activity's idempotency key (its id within its conversation)."""
+        return inbound.event_id(activity.conversation.id, activity.id) if activity.id else None
+
+    async def _answer(self, turn_context: TurnContext, text: str | None, action: Action | None) -> Answer:
+        """Who asked, the core and the redrawn card, in the one error path: whatever fails, the
+        asker gets a sentence with a reference. A redelivery this process answered is dropped."""
+        if not self.chat.first_sight(self._key(turn_context.activity)):
+            log.info("dropped a redelivered Teams activity %s", turn_context.activity.id)
+            return Answer(replies=[])
+        try:
+            user = await self._user(turn_context)
+            return await asyncio.to_thread(self._converse, turn_context, user, text, action)
+        except Exception as exc:
+            return Answer(replies=[self.chat.failed(exc, "request")])
+
     def _converse(self, turn_context: TurnContext, user: ChatUser, text: str | None,
                   action: Action | None) -> Answer:
-        """On a worker thread: drop a redelivery, keep the conversation's reference fresh, let the
-        core handle the message, deliver its posts, and return what is left for the asker."""
+        """On a worker thread: keep the conversation's reference fresh, let the core handle the
+        message (with the activity's key), and return what is left for the asker."""
         activity = turn_context.activity
-        conversation = activity.conversation
-        if activity.id and not inbound.first_delivery(self.ctx, inbound.event_id(conversation.id, activity.id)):
-            log.info("dropped a redelivered Teams activity %s", activity.id)
-            return Answer(replies=[])
         keys = self._remember(activity, user)
         where = self._where(activity, user, keys, clicked=action is not None)
         clicked = activity.reply_to_id if action is not None else None
         before = self._current_card(clicked) if clicked else None
-        replies = handle(self.ctx, Incoming(user=user, where=where, text=text, action=action))
+        replies = self.chat.converse(lambda: Incoming(user=user, where=where, text=text, action=action,
+                                                      request_id=self._key(activity)))
         after = self._current_card(clicked) if clicked else None
         # The click changed its own card (a decision): the clicker gets it redrawn at once.
-        return Answer(replies=replies, card=after if after != before else None)
+        return Answer(replies=replies, card=after if after != before else None, user=user)
 
     def _current_card(self, message_id: str) -> Reply | None:
         """The clicked card as the database has it now (decided, or still pending)."""

@@ -1,8 +1,10 @@
 """Who a Teams user is on the team. The core knows people by email; a Teams activity carries a
 Teams user id and an Azure AD object id. In order: ids written in the team file
-(``teams_id = "..."`` on a member, either id), then the cached answer, then TeamsInfo (the
-member's email, else their UPN, which is the sign-in address and usually the email). A lookup is
-cached in ``chat_identities`` so the connector is asked once per person, not once per message.
+(``teams_id = "..."`` on a member, either id), then the cached answer while it is fresh, then
+TeamsInfo (the member's email, else their UPN, which is the sign-in address and usually the
+email), then an old cached answer when Teams cannot be asked. The cache is the one every platform
+shares (bot.runtime.identities), so the connector is asked once a week per person, not once per
+message.
 
 The other way round, for mentions (:func:`mention_of`): the ``teams_id`` in the team file, else
 the Teams user id that member last wrote to the bot from."""
@@ -15,32 +17,35 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
+from bot.runtime.identities import IdentityCache
 from bot.teams.cards import Mention
 from commands.context import AppContext
-from storage.models import ChatIdentity
 
 log = logging.getLogger(__name__)
 PLATFORM = "teams"
 
 
-async def email_of(turn_context: TurnContext, ctx: AppContext) -> str | None:
+def identities(ctx: AppContext) -> IdentityCache:
+    return IdentityCache(ctx, PLATFORM)
+
+
+async def email_of(turn_context: TurnContext, ctx: AppContext, cache: IdentityCache | None = None) -> str | None:
     """The email of whoever sent this activity, or None when Teams will not say."""
     sender = turn_context.activity.from_property
     if sender is None or not sender.id:
         return None
     aad_id = getattr(sender, "aad_object_id", None)
-    known = team_file_email(ctx, sender.id, aad_id)
-    if known is not None:
-        return known
-    cached = await asyncio.to_thread(cached_email, ctx, sender.id)
-    if cached is not None:
-        return cached
+    in_file = team_file_email(ctx, sender.id, aad_id)
+    if in_file is not None:
+        return in_file
+    cache = cache or identities(ctx)
+    known = await asyncio.to_thread(cache.known, sender.id)
+    if known is not None and known.fresh:
+        return known.email
     found = await _ask_teams(turn_context, ctx, sender.id)
-    if found is not None:
-        await asyncio.to_thread(remember, ctx, sender.id, found)
+    if found is None:
+        return known.email if known is not None else None
+    await asyncio.to_thread(cache.remember, sender.id, found)
     return found
 
 
@@ -74,29 +79,7 @@ def teams_id_of(ctx: AppContext, email: str) -> str | None:
         ids = _listed_ids(entry) if str(entry.get("email", "")).strip().lower() == email else []
         if ids:
             return next((i for i in ids if i.startswith("29:")), ids[0])
-    with ctx.sessions() as session:
-        return session.scalar(select(ChatIdentity.user_id).where(
-            ChatIdentity.platform == PLATFORM, ChatIdentity.email == email)
-            .order_by(ChatIdentity.updated_at.desc(), ChatIdentity.id.desc()).limit(1))
-
-
-def cached_email(ctx: AppContext, user_id: str) -> str | None:
-    with ctx.sessions() as session:
-        return session.scalar(select(ChatIdentity.email).where(
-            ChatIdentity.platform == PLATFORM, ChatIdentity.user_id == user_id))
-
-
-def remember(ctx: AppContext, user_id: str, email: str) -> None:
-    try:
-        with ctx.sessions.begin() as session:
-            row = session.scalar(select(ChatIdentity).where(
-                ChatIdentity.platform == PLATFORM, ChatIdentity.user_id == user_id))
-            if row is None:
-                row = ChatIdentity(platform=PLATFORM, user_id=user_id)
-                session.add(row)
-            row.email, row.updated_at = email, ctx.clock.now()
-    except IntegrityError:
-        pass  # the same person's first two messages raced; either row says the same
+    return identities(ctx).user_id_of(email)
 
 
 def pick_email(ctx: AppContext, candidates: list[Any]) -> str | None:

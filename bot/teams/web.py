@@ -14,7 +14,6 @@ import secrets
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
@@ -159,18 +158,6 @@ def add_routes(app: web.Application, ctx: AppContext, settings: object) -> Teams
     app.router.add_post(ROUTE, teams.handle)
     app.on_startup.append(teams.on_startup)
     return teams
-
-
-def mount(app: web.Application, ctx: AppContext, settings: object) -> Any:
-    """The ``bot.server`` endpoint hook: Teams mounted, with the mode ``/healthz`` reports
-    (``http``, ``dev (authentication OFF)`` or ``off``) and the messenger the scheduler may use."""
-    from bot.server import Mounted  # imported here: bot.server imports this module for its hook
-
-    teams = add_routes(app, ctx, settings)
-    if teams is None:
-        return Mounted("off")
-    mode = "dev (authentication OFF)" if teams.settings.auth_disabled else "http"
-    return Mounted(mode, teams.messenger)
 
 
 def health(app: web.Application) -> dict[str, object]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from commands.parsing.customers import customer_by_erp_id
-from commands.refusal import Refusal
+from commands.refusal import PointsAtNothing, Refusal
 from commands.wording import local_moment, money, typed_name
 from storage.models import Customer
 
@@ -20,8 +20,8 @@ def customer_from_button(session: Session, value: dict[str, Any]) -> Customer | 
     against the ledger, and a stale or forged one is refused."""
     erp_id = value.get("customer")
     if not isinstance(erp_id, str) or not erp_id:
-        return Refusal("that button doesn't say which customer it is for; please type the command")
+        return PointsAtNothing("that button doesn't say which customer it is for; please type the command")
     customer = customer_by_erp_id(session, erp_id)
     if customer is None:
-        return Refusal(f"that button points at customer {erp_id[:64]!r}, which is no longer on the ledger")
+        return PointsAtNothing(f"that button points at customer {erp_id[:64]!r}, which is no longer on the ledger")
     return customer

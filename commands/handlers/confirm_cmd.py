@@ -26,7 +26,7 @@ from commands.parsing import decisions
 from commands.parsing.amounts import parse_amount
 from commands.parsing.decisions import PAYMENT_VERDICTS, Doubtful, Verdict
 from commands.parsing.text import quote
-from commands.refusal import Refusal
+from commands.refusal import PointsAtNothing, Refusal
 from commands.workflows.payment_card import CONFIRM, NOT_RECEIVED, PARTIAL, confirmation_id_of
 from commands.workflows.payments import Decision, decide
 from storage.models import ConfirmationStatus, Customer, PaymentConfirmation
@@ -49,6 +49,9 @@ def _button(outcome: ConfirmationStatus) -> ActionHandler:
         confirmation_id = _id_from_button(value)
         if isinstance(confirmation_id, Refusal):
             return confirmation_id
+        if session.get(PaymentConfirmation, confirmation_id) is None:
+            return PointsAtNothing(
+                f"that button points at payment confirmation #{confirmation_id}, which does not exist")
         partial = value.get("amount") if outcome is ConfirmationStatus.PARTIAL else None
         decision = Decision(confirmation_id, outcome, None if partial is None else str(partial))
         return decide(session, ctx, decision=decision, actor=actor)
@@ -63,7 +66,7 @@ def _id_from_button(value: dict[str, Any]) -> int | Refusal:
         return raw
     if isinstance(raw, str) and raw.isdigit():
         return int(raw)
-    return Refusal("that button doesn't say which payment confirmation it is for")
+    return PointsAtNothing("that button doesn't say which payment confirmation it is for")
 
 
 def _typed(usage: str) -> Parser[ThreadAnswer]:

@@ -25,9 +25,10 @@ from commands.parsing import decisions
 from commands.parsing.decisions import APPROVAL_VERDICTS, Doubtful, Verdict
 from commands.parsing.notes import read_note
 from commands.parsing.text import quote
-from commands.refusal import Refusal
+from commands.refusal import PointsAtNothing, Refusal
 from commands.workflows.approval_card import APPROVE_ACTION, REJECT_ACTION
 from commands.workflows.approvals import decide, request_id_of, track_key
+from storage.models import ApprovalRequest
 
 # "approve because ...", "reject: ...", "reject - ..." all introduce the reason (button forms).
 _REASON_LEAD = re.compile(r"^(?:because\b|[:\-\u2013\u2014])\s*", re.IGNORECASE)
@@ -110,7 +111,9 @@ def _button(approve: bool) -> ActionHandler:
         if isinstance(request_id, str) and request_id.isdigit():
             request_id = int(request_id)
         if not isinstance(request_id, int) or isinstance(request_id, bool):
-            return Refusal("that button doesn't say which approval request it is for")
+            return PointsAtNothing("that button doesn't say which approval request it is for")
+        if session.get(ApprovalRequest, request_id) is None:
+            return PointsAtNothing(f"that button points at approval request #{request_id}, which does not exist")
         # The Reject button "needs" a reason: a form hands it back as "reason" (or a generic "value").
         typed = value.get("reason") or value.get("value") or ""
         reason = _reason(str(typed))

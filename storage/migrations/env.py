@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import default_database_url, make_engine
+from storage.db import Timeouts, default_database_url, make_engine
 from storage.models import Base
 
 config = context.config
@@ -29,7 +29,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or default_database_url())
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or default_database_url(),
+                         timeouts=Timeouts(statement=0))  # a migration may rightly take minutes
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

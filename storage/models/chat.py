@@ -15,8 +15,10 @@ from storage.types import UTCDateTime
 
 
 class InboundEvent(Base):
-    """One row per platform delivery id (Slack ``event_id``, Teams activity id): a retried
-    delivery hits the unique key and is dropped, so it takes effect once."""
+    """One row per chat request's idempotency key (Slack ``event_id`` or ``trigger_id``, Teams
+    activity id), written in the request's own transaction with the answer it got (``result``,
+    the asker's replies): a retried delivery hits the unique key and takes effect once, and when
+    a COMMIT's outcome is unknown the row says whether it happened and what was answered."""
 
     __tablename__ = "inbound_events"
     __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_inbound_events_platform_event"),)
@@ -25,6 +27,7 @@ class InboundEvent(Base):
     platform: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    result: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
 
 
 class ChatIdentity(Base):
