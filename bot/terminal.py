@@ -18,8 +18,7 @@ import argparse
 import re
 import secrets
 import sys
-from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from bot.log_setup import chat_log_file
@@ -28,8 +27,8 @@ from commands.context import AppContext
 from commands.delivery import thread_of_tracked
 from commands.failures import Saved, failure_reply
 from commands.messages import Action, Button, ChatUser, Incoming, PostedRef, Reply, Row, Tone, Where
-from commands.parsing.text import clean_text
 from commands.outbox import Dispatcher
+from commands.parsing.text import clean_text
 from commands.router import handle
 
 PREFIX = "/ar"
