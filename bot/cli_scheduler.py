@@ -13,14 +13,13 @@ posted by ``arbot serve``; ``--dry-run`` asks for that preview explicitly."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
-
-import os
 
 from bot.log_setup import configure as configure_logging
 from bot.slack.settings import SlackSettings

@@ -17,6 +17,7 @@ sleeping out the paces."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Mapping
 
@@ -69,10 +70,8 @@ class DeliveryService:
             except Exception:  # the database away for a moment: the next poll tries again
                 log.exception("outbox round failed")
                 idle = self.poll_seconds
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), idle)
-            except asyncio.TimeoutError:
-                pass
             self._wake.clear()
 
     def idle_seconds(self) -> float:
@@ -89,8 +88,6 @@ class DeliveryService:
         task = asyncio.create_task(self.run())
         yield
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
         await self.drain()

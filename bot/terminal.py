@@ -15,11 +15,12 @@ Also a :class:`Messenger` that prints posts, so scheduled jobs can run without a
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import secrets
 import sys
-from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TextIO
 
 from bot.log_setup import chat_log_file
@@ -27,15 +28,17 @@ from bot.log_setup import configure as configure_logging
 from commands.context import AppContext
 from commands.delivery import thread_of_tracked
 from commands.failures import Saved, failure_reply
-from commands.messages import Action, Button, ChatUser, Incoming, PostedRef, Reply, Row, Tone, Where
-from commands.parsing.text import clean_text
+from commands.messages import Action, Attachment, Button, ChatUser, Incoming, PostedRef, Reply, Row, Tone, Where
 from commands.outbox import Dispatcher
+from commands.parsing.text import clean_text
 from commands.router import handle
 
 PREFIX = "/ar"
 WHERE = Where(channel="terminal")
 _TONE_PREFIX = {Tone.ERROR: "Error: ", Tone.WARNING: "Warning: "}
 
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")  # a file name from a reply, as the terminal saves it
 
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
     """Hold a conversation on stdin/stdout as ``args.as_email``; 1 if that is not a team member."""
@@ -49,7 +52,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
     configure_logging("WARNING", to_file=chat_log_file())  # log lines never land in the conversation
     try:
         converse(ctx, terminal_user(member.email, member.name), sys.stdin, sys.stdout,
-                 prompt=sys.stdin.isatty())
+                 prompt=sys.stdin.isatty(), messenger=TerminalMessenger(sys.stdout, files_dir=files_dir()))
     except KeyboardInterrupt:
         print(file=sys.stdout)
         return 130
@@ -81,7 +84,7 @@ def converse(ctx: AppContext, user: ChatUser, lines: TextIO, out: TextIO, *, pro
             user = switched if isinstance(switched, ChatUser) else user
             out.write((switched if isinstance(switched, str) else f"(you are now {user.email})") + "\n\n")
             continue
-        out.write(render_replies(answer(ctx, user, text, messenger)) + "\n\n")
+        out.write(render_replies(answer(ctx, user, text, messenger), files_dir=messenger.files_dir) + "\n\n")
         out.flush()
 
 
@@ -147,12 +150,40 @@ def strip_prefix(text: str) -> str:
     return text
 
 
-def render_replies(replies: Iterable[Reply]) -> str:
+def render_replies(replies: Iterable[Reply], *, files_dir: Path | None = None) -> str:
     """Replies as plain text, a blank line between them."""
-    return "\n\n".join(render_reply(reply) for reply in replies)
+    return "\n\n".join(render_reply(reply, files_dir=files_dir) for reply in replies)
 
 
-def render_reply(reply: Reply) -> str:
+def files_dir() -> Path:
+    """Where the terminal chat saves the files replies carry (a chart, a workbook)."""
+    return Path(os.environ.get("ARBOT_FILES_DIR", "arbot-files"))
+
+
+def saved(file: Attachment, folder: Path) -> Path:
+    """``file`` written under ``folder`` with a name it cannot steer elsewhere; an existing file
+    of that name is kept and the new one numbered."""
+    name = _SAFE_NAME.sub("_", Path(file.name).name).lstrip(".") or "file"
+    folder.mkdir(parents=True, exist_ok=True)
+    path, stem, n = folder / name, Path(name).stem, 1
+    while path.exists():
+        n += 1
+        path = folder / f"{stem}-{n}{Path(name).suffix}"
+    path.write_bytes(file.data)
+    return path
+
+
+def _file_line(file: Attachment, folder: Path | None) -> str:
+    size = f"{len(file.data) / 1024:,.1f} KB"
+    if folder is None:
+        return f"  file: {_plain(file.name)} ({size}; not saved here)"
+    try:
+        return f"  file: {saved(file, folder)} ({size})"
+    except OSError as exc:
+        return f"  file: {_plain(file.name)} could not be saved in {folder}: {exc.strerror or exc}"
+
+
+def render_reply(reply: Reply, *, files_dir: Path | None = None) -> str:
     """Title (marked when it is an error), text, fields as ``label: value``, numbered rows with
     their details, and buttons as ``[Label]``. Control characters are dropped so text from the
     ledger cannot drive the terminal."""
@@ -168,6 +199,7 @@ def render_reply(reply: Reply) -> str:
         lines += _row_lines(number, row)
     if reply.buttons:
         lines.append("  " + _buttons(reply.buttons))
+    lines += [_file_line(file, files_dir) for file in reply.files]
     return "\n".join(lines)
 
 
@@ -202,7 +234,9 @@ class TerminalMessenger:
     id a person types to answer in its thread or press its buttons. Ids are random so posts from
     earlier sessions on the same database never collide."""
 
-    def __init__(self, out: TextIO | None = None, new_id: Callable[[], str] | None = None) -> None:
+    def __init__(self, out: TextIO | None = None, new_id: Callable[[], str] | None = None, *,
+                 files_dir: Path | None = None) -> None:
+        self.files_dir = files_dir
         self._out = out
         self._new_id = new_id or (lambda: "m" + secrets.token_hex(3))
         self._posted: dict[str, tuple[Where, Reply]] = {}
@@ -250,4 +284,5 @@ class TerminalMessenger:
         return PostedRef(where=where, message_id=message_id)
 
     def _write(self, header: str, reply: Reply) -> None:
-        print(f"[{header}]\n{render_reply(reply)}\n", file=self._out or sys.stdout, flush=True)
+        print(f"[{header}]\n{render_reply(reply, files_dir=self.files_dir)}\n", file=self._out or sys.stdout,
+              flush=True)

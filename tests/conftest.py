@@ -8,8 +8,9 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, make_url, text
@@ -27,7 +28,7 @@ from storage.open_items import stale_packs
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "samples"
 
 # Monday 23 Nov 2026, 09:00 in Chicago: the day the sample exports were taken.
-MONDAY_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+MONDAY_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -116,3 +117,18 @@ def ctx(engine: Engine, clock: FixedClock) -> Iterator[AppContext]:
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture
+def world(ctx: AppContext) -> Iterator[Any]:
+    """The arbot server against the fake Slack Web API, on a small ledger of Dana's
+    (tests.test_slack_support); imported here so Slack's libraries load only for the tests
+    that use it."""
+    from tests.test_slack_support import SlackWorld, seed
+
+    seed(ctx)
+    slack = SlackWorld(ctx)
+    try:
+        yield slack
+    finally:
+        slack.close()

@@ -5,6 +5,7 @@ server got it but before its reply reaches the client)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -26,10 +27,8 @@ class _Link:
         for sock in (self.client, self.server):
             if sock is None:
                 continue
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
 
@@ -59,10 +58,8 @@ class FaultyProxy:
         """Stop listening: every new connection is refused; open ones are cut."""
         listener, self._listener = self._listener, None
         if listener is not None:
-            try:
-                listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (close alone does not)
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):  # wakes the accepting thread (close alone does not)
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         self.drop_all()
 

@@ -14,10 +14,9 @@ import itertools
 from dataclasses import dataclass, field
 
 from commands.context import AppContext
-from commands.messages import Messenger
+from commands.messages import Action, ChatUser, Incoming, Messenger, PostedRef, Reply, Where
 from commands.outbox import Dispatcher, enqueue
 from scheduler.jobs import Job, JobResult
-from commands.messages import Action, ChatUser, Incoming, PostedRef, Reply, Where
 
 
 @dataclass

@@ -7,12 +7,13 @@ delete, truncate or unprotect the log."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ from tests.harness import Conversation
 from tests.test_chat_world import DANA, PRIYA, seed_world
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def _check(ctx: AppContext, capsys: pytest.CaptureFixture[str], tip: str | None = None) -> tuple[int, str]:
@@ -81,7 +82,7 @@ def test_a_days_work_leaves_an_intact_chain(ctx: AppContext, capsys: pytest.Capt
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
     assert len(events) >= 3 and {DANA, PRIYA} <= {e.actor for e in events}
     assert events[0].prev_hash == GENESIS
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:]))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events))
     code, line = _check(ctx, capsys)
     assert code == 0
     assert line == f"audit log intact: {len(events)} event(s), tip #{events[-1].id} {events[-1].hash}"
@@ -147,11 +148,10 @@ def test_events_added_in_bulk_and_one_by_one_in_one_transaction_chain_in_order(c
 def test_a_rolled_back_savepoint_leaves_no_gap_in_the_chain(ctx: AppContext) -> None:
     with ctx.sessions.begin() as session:
         record(session, at=NOW, actor=DANA, action="kept", entity_type="customer")
-        with pytest.raises(RuntimeError):
-            with session.begin_nested():
-                record(session, at=NOW, actor=DANA, action="undone", entity_type="customer")
-                session.flush()
-                raise RuntimeError
+        with pytest.raises(RuntimeError), session.begin_nested():
+            record(session, at=NOW, actor=DANA, action="undone", entity_type="customer")
+            session.flush()
+            raise RuntimeError
         record(session, at=NOW, actor=DANA, action="kept too", entity_type="customer")
     with ctx.sessions() as session:
         assert session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all() == ["kept", "kept too"]
@@ -209,9 +209,8 @@ def test_the_database_refuses_replace_and_upsert_over_events(ctx: AppContext, en
                        "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor"],
     }[engine.dialect.name]
     for statement in statements:
-        with pytest.raises(DBAPIError, match="append-only"):
-            with engine.begin() as conn:
-                conn.execute(text(statement))
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
     with engine.connect() as conn:
         assert conn.execute(select(AuditEvent.__table__).order_by(AuditEvent.id)).all() == before
         assert verify(conn).intact
@@ -243,10 +242,9 @@ def test_postgres_refuses_truncate_even_to_a_role_allowed_to(ctx: AppContext, en
     with _throwaway_role(engine) as role:
         with engine.begin() as conn:
             conn.execute(text(f'GRANT TRUNCATE ON audit_events TO "{role}"'))
-        with pytest.raises(DBAPIError, match="append-only"):
-            with engine.begin() as conn:
-                conn.execute(text(f'SET LOCAL ROLE "{role}"'))
-                conn.execute(text("TRUNCATE audit_events"))
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(f'SET LOCAL ROLE "{role}"'))
+            conn.execute(text("TRUNCATE audit_events"))
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 2
 
@@ -258,9 +256,8 @@ def test_postgres_refuses_truncate_to_a_superuser_too(ctx: AppContext, engine: E
     _events(ctx, 2)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one()
-    with pytest.raises(DBAPIError, match="append-only"):
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE audit_events"))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_events"))
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == 2
 
@@ -310,9 +307,8 @@ def _app_cannot_rewrite(app: Engine) -> None:
                       "TRUNCATE audit_events", "DROP TRIGGER audit_events_no_change ON audit_events",
                       "DROP TRIGGER audit_events_no_truncate ON audit_events",
                       "ALTER TABLE audit_events DISABLE TRIGGER ALL", "DROP TABLE audit_events"):
-        with pytest.raises(DBAPIError, match="permission denied|must be owner"):
-            with app.begin() as conn:
-                conn.execute(text(statement))
+        with pytest.raises(DBAPIError, match="permission denied|must be owner"), app.begin() as conn:
+            conn.execute(text(statement))
 
 
 def test_the_migration_chains_the_events_already_stored(engine: Engine, tmp_path: Path) -> None:

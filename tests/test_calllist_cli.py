@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from argparse import Namespace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -95,7 +95,7 @@ def test_a_weekend_date_rolls_to_monday(ledger_ctx: AppContext, capsys: pytest.C
 
 
 def test_the_default_day_on_a_saturday_is_monday(ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
-    ledger_ctx.clock = FixedClock(datetime(2026, 11, 21, 15, tzinfo=timezone.utc))
+    ledger_ctx.clock = FixedClock(datetime(2026, 11, 21, 15, tzinfo=UTC))
     code, out, err = _run(ledger_ctx, capsys)
     assert (code, err) == (0, "")
     assert out.startswith("Call list for Mon 23 Nov 2026")

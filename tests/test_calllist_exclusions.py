@@ -4,7 +4,7 @@ says; and accounts with nothing to collect, always left out."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,8 +16,8 @@ from storage.models import ActivityKind, Customer, DisputeStatus, Invoice, Invoi
 from tests.test_calllist_ledger import Ledger, call_list
 
 # Monday 23 Nov in Chicago runs from 06:00 UTC to 06:00 UTC on Tuesday.
-THIS_MORNING = datetime(2026, 11, 23, 14, 30, tzinfo=timezone.utc)
-SUNDAY_NIGHT = datetime(2026, 11, 23, 5, 30, tzinfo=timezone.utc)  # 23:30 Sunday in Chicago
+THIS_MORNING = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
+SUNDAY_NIGHT = datetime(2026, 11, 23, 5, 30, tzinfo=UTC)  # 23:30 Sunday in Chicago
 
 Setup = Callable[[Ledger, Customer], None]
 

@@ -4,7 +4,7 @@ agree with the same facts worked out item by item in Python."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
@@ -17,13 +17,25 @@ from commands.calllist.cutoffs import cutoffs_for
 from commands.calllist.features import load_features
 from commands.context import AppContext
 from storage.models import (
-    Activity, ActivityKind, Customer, Dispute, DisputeStatus, Invoice, InvoiceKind, Outcome,
-    PaymentPlan, PlanInstalment, PlanStatus, Promise, PromiseStatus, TeamMember,
+    Activity,
+    ActivityKind,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Invoice,
+    InvoiceKind,
+    Outcome,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 
 MONDAY = date(2026, 11, 23)
 DANA, SAM, LEE = "dana.reyes@example.com", "sam.okafor@example.com", "lee.marsh@example.com"
-CREATED = datetime(2026, 1, 5, tzinfo=timezone.utc)
+CREATED = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 class Ledger:
@@ -143,7 +155,8 @@ def test_open_item_aggregates_match_item_by_item_arithmetic(ctx: AppContext) -> 
         invoices = []
         for n in range(400):
             customer, kind = rng.choice(customers), rng.choice(kinds)
-            cents = rng.randint(1, 500_000) * (-1 if kind in (InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT) else 1)
+            credit = kind in (InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT)
+            cents = rng.randint(1, 500_000) * (-1 if credit else 1)
             dpd = rng.randint(-40, 130)
             if n % 10 == 9:  # a twin of the one before
                 customer, kind, cents = by_id[items[-1][0]], items[-1][2], items[-1][3]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from commands.calllist import CallListError, load_policy
-from commands.calllist.cutoffs import cutoffs_for
 from commands.calllist.account_facts import load_history
+from commands.calllist.cutoffs import cutoffs_for
 from commands.calllist.features import load_features
 from commands.calllist.ranking import cut_to_capacity, score
 from commands.context import AppContext

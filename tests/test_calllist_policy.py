@@ -40,7 +40,7 @@ def test_every_default_key_is_documented_by_a_comment() -> None:
     for i, line in enumerate(lines):
         if re.match(r"^\w+ *=", line) and "#" not in line:
             above = lines[max(0, i - 3):i]
-            assert any(l.lstrip().startswith("#") for l in above), f"undocumented key: {line}"
+            assert any(text.lstrip().startswith("#") for text in above), f"undocumented key: {line}"
 
 
 def test_a_team_file_changes_only_what_it_names(tmp_path: Path) -> None:

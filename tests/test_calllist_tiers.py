@@ -7,7 +7,7 @@ file can reorder the tiers or switch back to adding points (``tiers = []``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -85,7 +85,7 @@ def test_the_default_tiers_are_the_teams_contact_order() -> None:
     assert tuple(r.name for r in RULES if r.applies is not None) == TIER_RULES  # the yes-or-no rules
 
 
-@pytest.mark.parametrize(("higher", "lower"), ADJACENT, ids=[f"{h[0]}>{l[0]}" for h, l in ADJACENT])
+@pytest.mark.parametrize(("higher", "lower"), ADJACENT, ids=[f"{hi[0]}>{lo[0]}" for hi, lo in ADJACENT])
 def test_ten_times_the_balance_does_not_jump_a_tier(ctx: AppContext, tmp_path: Path, higher: tuple,
                                                     lower: tuple) -> None:
     (_, higher_fact, higher_reason), (_, lower_fact, _) = higher, lower
@@ -203,7 +203,7 @@ def test_pushed_down_accounts_come_last_still_in_tier_order(ctx: AppContext, tmp
     """An account pushed down (reached today, with push_down) stays after every other account,
     whatever its tier; among pushed-down accounts the tiers still order."""
     _policy(ctx, tmp_path, '[exclusions]\nreached_today = "push_down"\n')
-    today = datetime(2026, 11, 23, 16, tzinfo=timezone.utc)
+    today = datetime(2026, 11, 23, 16, tzinfo=UTC)
     with ctx.sessions.begin() as session:
         ledger = Ledger(session)
         for name, fact in (("PUSHED_ELSE", _anything_else), ("PUSHED_FINAL", _final)):

@@ -6,7 +6,7 @@ _ (LIKE wildcards), a euro customer and one with nothing open. Today is Mon 23 N
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -32,7 +32,7 @@ from storage.models import (
 
 DANA = "dana.reyes@example.com"
 PRIYA = "priya.shah@example.com"  # finance, not a collector
-CREATED = datetime(2026, 10, 1, tzinfo=timezone.utc)
+CREATED = datetime(2026, 10, 1, tzinfo=UTC)
 
 # erp id, name, currency, collector, [(number, kind, due date, open balance)]
 CUSTOMERS = [
@@ -73,12 +73,12 @@ def seed_world(ctx: AppContext) -> dict[str, int]:
                             promised_date=date(2026, 12, 1), status=PromiseStatus.OPEN,
                             note="check in the mail", created_at=CREATED))
         session.add(Hold(customer_id=ids["C100"], reason="final invoice over 90 days",
-                         placed_by_id=members[DANA], placed_at=datetime(2026, 11, 20, 16, tzinfo=timezone.utc)))
+                         placed_by_id=members[DANA], placed_at=datetime(2026, 11, 20, 16, tzinfo=UTC)))
         session.add(Dispute(customer_id=ids["C100"], amount=Decimal("100.10"), reason="INV-4 billed twice",
-                            opened_by_id=members[DANA], opened_at=datetime(2026, 11, 18, 15, tzinfo=timezone.utc)))
+                            opened_by_id=members[DANA], opened_at=datetime(2026, 11, 18, 15, tzinfo=UTC)))
         session.add(Activity(customer_id=ids["C100"], member_id=members[DANA], kind=ActivityKind.CALL,
                              outcome=Outcome.NO_ANSWER,
-                             occurred_at=datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)))
+                             occurred_at=datetime(2026, 11, 20, 15, 30, tzinfo=UTC)))
     return ids
 
 
@@ -148,7 +148,7 @@ def test_summary_lists_open_promises_holds_disputes_and_latest_contacts_first(ct
         for hour in range(16, 23):
             session.add(Activity(customer_id=ids["C100"], kind=ActivityKind.EMAIL, outcome=Outcome.EMAIL_SENT,
                                  note=f"email {hour}",
-                                 occurred_at=datetime(2026, 11, 21, hour, tzinfo=timezone.utc)))
+                                 occurred_at=datetime(2026, 11, 21, hour, tzinfo=UTC)))
     with ctx.sessions() as session:
         summary = account_summary(session, session.get(Customer, ids["C100"]), as_of=date(2026, 11, 23))
         summit = account_summary(session, session.get(Customer, ids["C300"]), as_of=date(2026, 11, 23))

@@ -3,7 +3,7 @@ Log call / Promise / Paid buttons that name the customer."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from commands.calllist import build_call_list
 from commands.clock import FixedClock
@@ -49,7 +49,7 @@ def test_a_new_promise_takes_the_account_off_the_list(ctx: AppContext) -> None:
 
 def test_on_a_weekend_the_list_is_for_the_next_business_day(ctx: AppContext, clock: FixedClock) -> None:
     seed_world(ctx)
-    clock.at = datetime(2026, 11, 28, 15, tzinfo=timezone.utc)  # Saturday
+    clock.at = datetime(2026, 11, 28, 15, tzinfo=UTC)  # Saturday
     assert say(ctx, "list")[0].title.startswith("Your call list for Mon 30 Nov 2026")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from commands.messages import Tone
 from storage.models import Activity, ActivityKind, AuditEvent, Outcome, TeamMember
 from tests.test_chat_world import DANA, field, refused, row_counts, say, seed_world
 
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 def _new_activity(ctx: AppContext) -> Activity:

@@ -4,10 +4,10 @@ silently starts a year later."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from commands.context import AppContext
 from commands.clock import FixedClock
+from commands.context import AppContext
 from commands.messages import Tone
 from tests.test_chat_world import refused, row_counts, say, seed_world
 
@@ -15,7 +15,7 @@ from tests.test_chat_world import refused, row_counts, say, seed_world
 def test_a_first_date_more_than_90_days_ahead_is_refused_with_how_it_was_read(
         ctx: AppContext, clock: FixedClock) -> None:
     seed_world(ctx)
-    clock.at = datetime(2026, 12, 15, 16, tzinfo=timezone.utc)  # 12/1 has just passed
+    clock.at = datetime(2026, 12, 15, 16, tzinfo=UTC)  # 12/1 has just passed
     before = row_counts(ctx)
     reply = refused(say(ctx, "plan summit ortho 1,200 4 monthly 12/1"))
     assert reply.title == ("the first instalment can be at most 90 days ahead (until Mon 15 Mar 2027), like a "

@@ -3,7 +3,7 @@ says what was understood, and no writes."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -52,7 +52,7 @@ def test_promise_records_an_open_promise_and_an_audit_event(ctx: AppContext, tex
     assert (promise.customer_id, promise.amount, promise.promised_date, promise.note) == (
         ids[erp_id], Decimal(amount), day, note)
     assert promise.status is PromiseStatus.OPEN and promise.paid_amount == Decimal("0.00")
-    assert promise.created_at == datetime(2026, 11, 23, 15, tzinfo=timezone.utc)
+    assert promise.created_at == datetime(2026, 11, 23, 15, tzinfo=UTC)
     with ctx.sessions() as session:
         event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
     assert (event.action, event.entity_id, event.customer_id, event.actor) == (

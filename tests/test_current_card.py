@@ -73,7 +73,8 @@ def test_a_waiting_payment_card_is_drawn_with_its_three_buttons(chat: Conversati
 
 
 @pytest.mark.parametrize("label, form, title, lead", [
-    ("Confirm", {}, "Payment confirmed: Acme Dental Group (C100)", "Confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST"),
+    ("Confirm", {}, "Payment confirmed: Acme Dental Group (C100)",
+     "Confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST"),
     ("Not received", {}, "Payment not received: Acme Dental Group (C100)",
      "Marked not received by Priya Shah at Mon 23 Nov 2026 9:00 AM CST"),
     ("Partial", {"amount": "500"}, "Payment partly confirmed: Acme Dental Group (C100)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, func, select, text
@@ -27,7 +27,7 @@ from tests.conftest import _truncate_all
 from tests.faulty_proxy import CUT_AFTER_COMMIT, CUT_BEFORE_COMMIT, HANG, FaultyProxy
 from tests.test_chat_world import DANA, seed_world
 
-MONDAY_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+MONDAY_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 FAST = Timeouts(connect=1, statement=2, grace=1)
 PAID = "paid C300 700 today wire"
 SAVED_ANSWER = "Asked finance to confirm"

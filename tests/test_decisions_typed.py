@@ -20,8 +20,10 @@ from commands.router import wanted_in_thread
 from storage.models import ApprovalStatus, ConfirmationStatus
 from tests.harness import Conversation, Sent
 from tests.test_chat_world import DANA, PRIYA, refused, row_counts, seed_world
-from tests.test_flow_approvals import MARIA, ask as ask_approval, audit, request_of
-from tests.test_flow_payments import ask as ask_payment, confirmation, payments
+from tests.test_flow_approvals import MARIA, audit, request_of
+from tests.test_flow_approvals import ask as ask_approval
+from tests.test_flow_payments import ask as ask_payment
+from tests.test_flow_payments import confirmation, payments
 
 # --- approval cards: Maria (a manager) decides Dana's hold request ------------------------------
 

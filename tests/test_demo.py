@@ -9,7 +9,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,13 +25,29 @@ from commands.demo import BUCKETS, DemoAlreadyLoaded, DemoError, DemoSummary, lo
 from commands.team import load_team, sync_members
 from storage.db import make_engine, make_session_factory
 from storage.models import (
-    Activity, ActivityKind, AuditEvent, Contact, Customer, Dispute, DisputeStatus, Hold, HoldStatus,
-    Invoice, InvoiceKind, Outcome, Payment, PaymentPlan, PlanInstalment, PlanStatus, Promise, PromiseStatus,
+    Activity,
+    ActivityKind,
+    AuditEvent,
+    Contact,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Hold,
+    HoldStatus,
+    Invoice,
+    InvoiceKind,
+    Outcome,
+    Payment,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
     TeamMember,
 )
 
 ANCHOR = date(2026, 11, 23)  # the fixture clock's Monday
-SATURDAY_NOON = datetime(2026, 11, 21, 18, 0, tzinfo=timezone.utc)
+SATURDAY_NOON = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 CREDIT_KINDS = {InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT}
 
 
@@ -115,8 +131,8 @@ def test_same_seed_and_anchor_give_identical_ledgers(ctx: AppContext, fresh_ctx)
 
 def test_the_anchor_moves_the_portfolio_with_it(fresh_ctx) -> None:
     """Dates are relative to the anchor, so a demo loaded later is just as freshly aged."""
-    monday = fresh_ctx("monday", FixedClock(datetime(2026, 11, 23, 15, tzinfo=timezone.utc)))
-    in_march = fresh_ctx("march", FixedClock(datetime(2027, 3, 9, 15, tzinfo=timezone.utc)))
+    monday = fresh_ctx("monday", FixedClock(datetime(2026, 11, 23, 15, tzinfo=UTC)))
+    in_march = fresh_ctx("march", FixedClock(datetime(2027, 3, 9, 15, tzinfo=UTC)))
     now, later = _load(monday), _load(in_march)
     assert later.anchor == date(2027, 3, 9)
     assert now.promises == later.promises and now.customers == later.customers
@@ -252,7 +268,7 @@ def test_disputes_hold_and_plan(ctx: AppContext, demo: DemoSummary) -> None:
 
 
 def test_credit_accounts_and_accounts_worked_this_morning(ctx: AppContext, demo: DemoSummary) -> None:
-    start = datetime(2026, 11, 23, 6, tzinfo=timezone.utc)  # midnight in Chicago
+    start = datetime(2026, 11, 23, 6, tzinfo=UTC)  # midnight in Chicago
     with ctx.sessions() as s:
         net = s.execute(select(Invoice.customer_id, func.sum(Invoice.open_balance))
                         .where(Invoice.closed_on.is_(None)).group_by(Invoice.customer_id)).all()

@@ -19,7 +19,7 @@ from bot.teams.settings import TeamsSettings
 from commands.context import AppContext
 from tests.test_chat_world import row_counts
 from tests.test_slack_security import assert_no_effect, promise_body
-from tests.test_slack_support import SlackWorld, sign, world  # noqa: F401  (fixture)
+from tests.test_slack_support import SlackWorld, sign
 from tests.test_teams_connector import APP_ID, FakeConnector, activity, bot_and_teams, run
 
 FORM = "application/x-www-form-urlencoded"

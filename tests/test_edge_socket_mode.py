@@ -162,7 +162,7 @@ def test_the_socket_opens_once_slack_answers_and_closes_with_the_server(
         try:
             assert (await health(client))["slack"] == "connecting"
             await eventually(lambda: slack.sockets_open == 1)
-            await eventually(lambda: "socket" == _last_status(client))
+            await eventually(lambda: _last_status(client) == "socket")
             assert (await health(client))["slack"] == "socket"
         finally:
             await client.close()
@@ -172,7 +172,8 @@ def test_the_socket_opens_once_slack_answers_and_closes_with_the_server(
     assert run_watching_leaks(scenario) == []
     assert slack.opens == 2, "one refusal, then one address"
     [refusal] = [r.getMessage() for r in caplog.records if CONNECT_WARNING in r.getMessage()]
-    assert re.search(r"attempt 1: SlackApiError: Slack answered 'internal_error' \(HTTP 200\)\); retrying in 1 s$", refusal)
+    assert re.search(r"attempt 1: SlackApiError: Slack answered 'internal_error' \(HTTP 200\)\); "
+                     r"retrying in 1 s$", refusal)
     assert any("connected to Slack over Socket Mode after 2 attempt(s)" in r.getMessage() for r in caplog.records)
 
 

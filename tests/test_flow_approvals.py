@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import itertools
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,15 +19,23 @@ from sqlalchemy import Engine, func, select
 from bot.terminal import TerminalMessenger, converse, terminal_user
 from commands.calendar import BusinessCalendar
 from commands.context import AppContext
-from commands.outbox import enqueue
 from commands.holds import active_holds, place_hold, release_hold
 from commands.messages import Action, ChatUser, Incoming, Reply, Tone
+from commands.outbox import enqueue
 from commands.router import handle
 from commands.workflows.approvals import run_timers
 from commands.workflows.plans import schedule, split_total
 from storage.db import make_engine, make_session_factory
 from storage.models import (
-    ApprovalRequest, ApprovalStatus, AuditEvent, Customer, FeeWaiver, Hold, HoldStatus, PaymentPlan, TeamMember,
+    ApprovalRequest,
+    ApprovalStatus,
+    AuditEvent,
+    Customer,
+    FeeWaiver,
+    Hold,
+    HoldStatus,
+    PaymentPlan,
+    TeamMember,
 )
 from tests.harness import Conversation, Sent
 from tests.test_chat_world import field, refused, row_counts, seed_world
@@ -39,7 +47,7 @@ HOLD_APPROVERS = "a manager, controller or VP finance"
 
 
 def chicago(*args: int) -> datetime:
-    return datetime(*args, tzinfo=CHICAGO).astimezone(timezone.utc)
+    return datetime(*args, tzinfo=CHICAGO).astimezone(UTC)
 
 
 def ask(chat: Conversation, email: str, text: str) -> Sent:
@@ -270,7 +278,8 @@ def test_finance_may_ask_for_a_hold_but_not_for_a_waiver(ctx: AppContext) -> Non
 
 
 @pytest.mark.parametrize(("text", "says"), [
-    ("hold acme dental final invoice", "Acme Dental Group (C100) is already on hold since Fri 20 Nov 2026 10:00 AM CST"),
+    ("hold acme dental final invoice",
+     "Acme Dental Group (C100) is already on hold since Fri 20 Nov 2026 10:00 AM CST"),
     ("hold acme ortho", "say why the account should go on hold"),
     ("hold nobody inc overdue", "no customer matches 'nobody'"),
     ("release acme ortho", "Acme Ortho (C200) has no active hold to release"),
@@ -415,7 +424,8 @@ def test_reminder_then_expiry_skip_the_weekend_and_a_stale_card_changes_nothing(
         assert tick(ctx, chat) == []
     clock.at = chicago(2026, 11, 23, 15, 0)  # one business day: Fri 15-17 and Mon 9-15
     [reminder] = tick(ctx, chat)
-    assert chat.messenger.sent[-1].ref.where == card.ref.thread() and f"Who may approve: {HOLD_APPROVERS}" in reminder.text
+    assert chat.messenger.sent[-1].ref.where == card.ref.thread()
+    assert f"Who may approve: {HOLD_APPROVERS}" in reminder.text
     assert set(reminder.mentions) == {MARIA, CHRIS, ALEX}  # the people who may decide are notified
     assert request_of(ctx, card).reminded_at == clock.at and len(audit(ctx, "approval.reminded")) == 1
     clock.at = chicago(2026, 11, 25, 14, 59)

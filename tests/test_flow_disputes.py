@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from tests.harness import Conversation, Sent
 from tests.test_chat_world import DANA, PRIYA, refused, row_counts, seed_world
 
 SAM, MARIA = "sam.okafor@example.com", "maria.lopez@example.com"
-MONDAY_9AM = datetime(2026, 11, 23, 15, tzinfo=timezone.utc)
+MONDAY_9AM = datetime(2026, 11, 23, 15, tzinfo=UTC)
 OPEN_INV_1 = "dispute acme dental INV-1 450 billed twice for the October cleaning"
 
 

@@ -5,7 +5,7 @@ the money counts once."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +29,7 @@ def harbor_clinic(ctx: AppContext, items: list[tuple[str, InvoiceKind, date, str
     with ctx.sessions.begin() as session:
         dana = session.scalars(select(TeamMember.id).where(TeamMember.email == DANA)).one()
         customer = Customer(erp_id="C800", name="Harbor Clinic", currency="USD", collector_id=dana,
-                            created_at=datetime(2026, 10, 1, tzinfo=timezone.utc))
+                            created_at=datetime(2026, 10, 1, tzinfo=UTC))
         session.add(customer)
         session.flush()
         for number, kind, due, balance in items:

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, func, select
 
 from commands.clock import FixedClock
 from commands.context import AppContext
-from commands.outbox import enqueue
 from commands.handlers.registry import Actor
 from commands.messages import Action, ChatUser, Incoming, Reply
+from commands.outbox import enqueue
 from commands.router import find_actor, handle
 from commands.workflows.payments import Decision, decide, run_timers
 from storage.db import make_engine, make_session_factory
@@ -123,7 +123,8 @@ def test_friday_afternoon_request_is_reminded_monday_after_four_business_hours_a
     [escalation] = chat.messenger.directs(TOM)
     assert escalation.reply.title == ("Payment confirmation unanswered for 8 business hours: "
                                       "Acme Dental Group (C100)")
-    assert "Dana Reyes asked finance to confirm $1,200.00 paid Fri 20 Nov 2026 (wire, FED 8841)" in escalation.reply.text
+    asked = "Dana Reyes asked finance to confirm $1,200.00 paid Fri 20 Nov 2026 (wire, FED 8841)"
+    assert asked in escalation.reply.text
     assert f"message {card.ref.message_id}" in escalation.reply.text
     assert chat.messenger.directs(PRIYA) == []
     assert _in_thread(chat, card)[-1] == "Escalated to Tom Becker after 8 business hours"

@@ -6,10 +6,9 @@ still be met on D + 1 business day and is broken the day after that, team-local.
 from __future__ import annotations
 
 import dataclasses
-
 import io
 import threading
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -27,8 +26,17 @@ from commands.settlement import apply_payment_to_promises
 from scheduler.jobs import JOBS
 from storage.db import make_engine, make_session_factory
 from storage.models import (
-    AuditEvent, Customer, Invoice, InvoiceKind, Payment, PaymentPlan, PlanInstalment, PlanStatus, Promise,
-    PromiseStatus, TeamMember,
+    AuditEvent,
+    Customer,
+    Invoice,
+    InvoiceKind,
+    Payment,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 from tests.harness import Conversation, RecordingMessenger, run_job
 from tests.test_chat_world import DANA, PRIYA, row_counts, seed_world
@@ -41,7 +49,7 @@ WED_25, FRI_27, MON_30 = date(2026, 11, 25), date(2026, 11, 27), date(2026, 11, 
 
 def at(day: date, hh: int = 9, mm: int = 0) -> datetime:
     """A moment of the team's day (Chicago), as the clock holds it."""
-    return datetime.combine(day, time(hh, mm), CHICAGO).astimezone(timezone.utc)
+    return datetime.combine(day, time(hh, mm), CHICAGO).astimezone(UTC)
 
 
 def check(ctx: AppContext) -> list[Reply]:

@@ -13,7 +13,7 @@ from commands.outbox import enqueue
 from scheduler.jobs import daily_lists
 from storage.models import Activity, PaymentConfirmation, Promise
 from tests.test_slack_day import FRIDAY, rows_of
-from tests.test_slack_support import Call, SlackWorld, world  # noqa: F401  (fixture)
+from tests.test_slack_support import Call, SlackWorld
 
 TODAY = date(2026, 11, 23)
 

@@ -4,7 +4,7 @@ hold through a lagging export and count once, and --dry-run writes nothing."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +18,15 @@ from commands.importing import ImportRefused, import_aging_file
 from commands.settlement import settle_payment
 from commands.snapshots import awaiting_erp
 from storage.models import (
-    AuditEvent, Customer, ImportBatch, Invoice, Payment, PaymentPlan, PlanInstalment, PlanStatus, Promise,
+    AuditEvent,
+    Customer,
+    ImportBatch,
+    Invoice,
+    Payment,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
     PromiseStatus,
 )
 
@@ -51,7 +59,7 @@ def _promise(ctx: AppContext, amount: str, promised: date) -> int:
     birch = _birch(ctx)
     with ctx.sessions.begin() as session:
         promise = Promise(customer_id=birch, amount=Decimal(amount), promised_date=promised,
-                          created_at=datetime(2026, 11, 16, tzinfo=timezone.utc))
+                          created_at=datetime(2026, 11, 16, tzinfo=UTC))
         session.add(promise)
         session.flush()
         return promise.id
@@ -161,7 +169,7 @@ def test_a_plan_instalment_paid_by_a_vanished_invoice_is_due_again(ctx: AppConte
     birch = _birch(ctx)
     with ctx.sessions.begin() as session:
         plan = PaymentPlan(customer_id=birch, total=Decimal("12000.00"), cadence="monthly", status=PlanStatus.ACTIVE,
-                           created_at=datetime(2026, 11, 16, tzinfo=timezone.utc))
+                           created_at=datetime(2026, 11, 16, tzinfo=UTC))
         session.add(plan)
         session.flush()
         session.add(PlanInstalment(plan_id=plan.id, due_date=date(2026, 12, 1), amount=Decimal("12000.00")))
@@ -207,7 +215,7 @@ def test_a_confirmed_payment_holds_through_a_lagging_export_and_counts_once(ctx:
     a, b = _write(tmp_path, "a.csv", _a(samples)), _write(tmp_path, "b.csv", _b(samples))
     import_aging_file(ctx, a, as_of=FRIDAY)
     promise = _promise(ctx, "11833.92", date(2026, 11, 24))
-    confirmed = _confirm(ctx, "11833.92", FRIDAY, datetime(2026, 11, 20, 20, tzinfo=timezone.utc))
+    confirmed = _confirm(ctx, "11833.92", FRIDAY, datetime(2026, 11, 20, 20, tzinfo=UTC))
     assert _promise_state(ctx, promise) == (PromiseStatus.KEPT, PAID)
 
     lagging = import_aging_file(ctx, a, as_of=MONDAY)  # the ERP has not posted it yet
@@ -227,7 +235,7 @@ def test_a_confirmed_payment_holds_through_a_lagging_export_and_counts_once(ctx:
 def test_a_fall_larger_than_the_confirmed_money_records_the_rest(ctx: AppContext, samples: Path,
                                                                  tmp_path: Path) -> None:
     import_aging_file(ctx, _write(tmp_path, "a.csv", _a(samples)), as_of=FRIDAY)
-    _confirm(ctx, "1833.92", FRIDAY, datetime(2026, 11, 20, 20, tzinfo=timezone.utc))
+    _confirm(ctx, "1833.92", FRIDAY, datetime(2026, 11, 20, 20, tzinfo=UTC))
     result = import_aging_file(ctx, _write(tmp_path, "b.csv", _b(samples)), as_of=MONDAY)
     assert (result.payments_total, result.confirmed_in_erp) == (Decimal("10000.00"), 1)
 
@@ -235,7 +243,7 @@ def test_a_fall_larger_than_the_confirmed_money_records_the_rest(ctx: AppContext
 def test_a_confirmed_payment_not_yet_received_by_the_export_date_is_not_taken(ctx: AppContext, samples: Path,
                                                                              tmp_path: Path) -> None:
     import_aging_file(ctx, _write(tmp_path, "a.csv", _a(samples)), as_of=FRIDAY)
-    _confirm(ctx, "11833.92", TUESDAY, datetime(2026, 11, 24, 20, tzinfo=timezone.utc))
+    _confirm(ctx, "11833.92", TUESDAY, datetime(2026, 11, 24, 20, tzinfo=UTC))
     result = import_aging_file(ctx, _write(tmp_path, "b.csv", _b(samples)), as_of=MONDAY)
     assert (result.payments_total, result.confirmed_in_erp) == (PAID, 0)
 

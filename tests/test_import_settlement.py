@@ -3,7 +3,7 @@ covered by the deadline (promised date plus grace business days), one audit even
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from commands.promises import break_overdue_promises
 from commands.settlement import apply_payment_to_promises, promise_deadline
 from storage.models import AuditEvent, Customer, Payment, Promise, PromiseStatus
 
-AT = datetime(2026, 11, 23, 15, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 23, 15, tzinfo=UTC)
 
 
 def _setup(session, promises: list[tuple[str, date]]) -> tuple[Customer, list[Promise]]:

@@ -3,7 +3,7 @@ records what was paid, settles promises, updates what changed and assigns owners
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,7 +27,7 @@ def _promise(ctx: AppContext, erp_id: str, amount: str, promised: date) -> int:
     with ctx.sessions.begin() as session:
         customer = session.scalars(select(Customer).where(Customer.erp_id == erp_id)).one()
         promise = Promise(customer_id=customer.id, amount=Decimal(amount), promised_date=promised,
-                          created_at=datetime(2026, 11, 16, tzinfo=timezone.utc))
+                          created_at=datetime(2026, 11, 16, tzinfo=UTC))
         session.add(promise)
         session.flush()
         return promise.id

@@ -7,7 +7,7 @@ and promises kept and broken in the period."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,11 +21,26 @@ from commands.kpi import Period, as_dict, kpi_report
 from commands.kpi.formulas import Month, countback_dso
 from commands.kpi.receivables import receivables_on
 from storage.models import (
-    Activity, ActivityKind, ApprovalKind, ApprovalRequest, ApprovalStatus, ConfirmationStatus, Customer, Dispute,
-    DisputeStatus, ImportBatch, Outcome, PaymentConfirmation, Promise, PromiseStatus, ReceivableRollup, TeamMember,
+    Activity,
+    ActivityKind,
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalStatus,
+    ConfirmationStatus,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    ImportBatch,
+    Outcome,
+    PaymentConfirmation,
+    Promise,
+    PromiseStatus,
+    ReceivableRollup,
+    TeamMember,
 )
 
-HEADER = "Customer ID,Customer Name,Collector,Invoice No.,Invoice Type,Invoice Date,Due Date,Original Amount,Amount Due\n"
+HEADER = ("Customer ID,Customer Name,Collector,Invoice No.,Invoice Type,Invoice Date,Due Date,Original Amount,"
+          "Amount Due\n")
 DANA, SAM = "dana.reyes@example.com", "sam.okafor@example.com"
 A, B = f"A,Acme Dental,{DANA}", f"B,Birch & Sons,{DANA}"
 C, D = f"C,Cobalt Imaging,{SAM}", f"D,Delta Health,{SAM}"

@@ -5,7 +5,7 @@ files below; the messages are read from the outbox the import wrote them to."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 from pathlib import Path
 
@@ -126,7 +126,7 @@ def test_a_confirmed_payment_that_keeps_a_promise_can_cross_a_target(ctx: AppCon
     """In the last 30 days one promise broke and an earlier check saw 0% kept, under the floor of
     40%. Dana's customer keeps today's promise when finance confirms the payment: 1 of 2 kept,
     50%, back over the floor, and the collections channel is told once."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from storage.models import Customer, Promise, PromiseStatus, TeamMember
     from tests.harness import Conversation
@@ -135,7 +135,7 @@ def test_a_confirmed_payment_that_keeps_a_promise_can_cross_a_target(ctx: AppCon
     seed_world(ctx)
     ctx = _with_targets(ctx, ptp_kept_rate_min=40)
     chat = Conversation(ctx)
-    made = datetime(2026, 11, 2, 15, tzinfo=timezone.utc)
+    made = datetime(2026, 11, 2, 15, tzinfo=UTC)
     with ctx.sessions.begin() as session:
         dana = session.scalar(select(TeamMember.id).where(TeamMember.email == DANA))
         customers = session.scalars(select(Customer).where(Customer.collector_id == dana).order_by(Customer.id)).all()

@@ -19,7 +19,14 @@ from bot.settings import EXAMPLE_TEAM_FILE
 from commands.team import load_team
 from storage.db import make_engine
 from storage.models import (
-    Activity, Customer, Invoice, PaymentPlan, PlanStatus, Promise, PromiseStatus, TeamMember,
+    Activity,
+    Customer,
+    Invoice,
+    PaymentPlan,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 
 ARBOT = Path(sys.executable).with_name("arbot")

@@ -32,7 +32,7 @@ def packed(ctx: AppContext) -> dict[str, list[tuple[date, InvoiceKind, int]]]:
     return {
         erp[int(customer)]: sorted(((EPOCH + int(item["due"])).astype(date), KINDS[item["kind"]], int(item["cents"]))
                                    for item in found.items[start:start + count])
-        for customer, start, count in zip(found.customer_ids, starts, found.counts)
+        for customer, start, count in zip(found.customer_ids, starts, found.counts, strict=True)
     }
 
 

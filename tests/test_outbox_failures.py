@@ -48,7 +48,7 @@ def queue_the_round(slack: SlackOutbox) -> dict[str, str]:
     replies = [direct(email, f"Your list, {email.split('.')[0]}") for email in MEMBERS]
     replies += [post("finance", "Confirm a payment"), post("approvals", "Approve a hold")]
     keys = slack.queue(replies, origin="morning")
-    return dict(zip([*MEMBERS, "finance", "approvals"], keys))
+    return dict(zip([*MEMBERS, "finance", "approvals"], keys, strict=True))
 
 
 def admin_reports(fake: FakeSlack) -> list[str]:

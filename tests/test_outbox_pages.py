@@ -51,7 +51,7 @@ def test_a_teams_list_whose_second_page_failed_sends_only_the_rest_on_retry(ctx:
             await delivered(app)
             entry = await asyncio.to_thread(_entry, base, queued.key)
             assert entry.status == "pending" and entry.attempts == 1
-            assert list((entry.parts_sent or {})) == ["0"], "page 1 went out and is remembered"
+            assert list(entry.parts_sent or {}) == ["0"], "page 1 went out and is remembered"
             assert len(connector.sent) == before + 1
 
             base.clock.advance(seconds=BACKOFF_CAP_SECONDS)  # type: ignore[attr-defined]

@@ -71,7 +71,7 @@ def run_both(slack: SlackOutbox, dispatchers: list[Dispatcher]) -> list[RoundRep
     totals, errors = [RoundReport() for _ in dispatchers], []  # type: ignore[var-annotated]
     until = time.monotonic() + 30
     threads = [threading.Thread(target=work, args=(d, slack, t, errors), kwargs={"until": until})
-               for d, t in zip(dispatchers, totals)]
+               for d, t in zip(dispatchers, totals, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -19,7 +19,7 @@ import os
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -39,7 +39,7 @@ from tests.test_slack_support import Fault
 
 SEED = int(os.environ.get("ARBOT_SIM_SEED", "20261123"))
 MARIA = "maria.lopez@example.com"  # approves holds
-FIRST_MORNING = datetime(2026, 11, 23, 13, 0, tzinfo=timezone.utc)  # Mon 07:00 in Chicago
+FIRST_MORNING = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)  # Mon 07:00 in Chicago
 STEPS_PER_DAY = 44  # 07:00 - 18:00 in 15-minute steps
 LEASE = 300
 FAULTS: list[tuple[Fault, float]] = [(429, 0.03), (500, 0.03), ("drop", 0.02), ("lost", 0.02), ("timeout", 0.005)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,7 +136,7 @@ def test_one_channel_gets_a_message_each_1_1_s_and_other_people_do_not_wait(slac
         advance(slack, GAP)
         assert dispatcher.run_once().sent == 1
     times = stamps(slack, "CCOLLECTIONS")
-    assert [round(b - a, 3) for a, b in zip(times, times[1:])] == [GAP, GAP]
+    assert [round(b - a, 3) for a, b in itertools.pairwise(times)] == [GAP, GAP]
     assert posted_titles(slack, "CCOLLECTIONS") == [f"News {n}" for n in range(3)]
 
 

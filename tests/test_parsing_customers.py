@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session
@@ -42,7 +42,7 @@ def test_customers_are_found_by_id_name_or_a_unique_piece(ctx: AppContext, phras
 def test_an_erp_id_wins_over_names_and_an_exact_name_over_pieces(ctx: AppContext) -> None:
     seed_world(ctx)
     with ctx.sessions.begin() as session:
-        created = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        created = datetime(2026, 1, 1, tzinfo=UTC)
         session.add(Customer(erp_id="ORTHO", name="Bayside Clinic", created_at=created))
         session.add(Customer(erp_id="C900", name="Acme", created_at=created))
     with ctx.sessions() as session:
@@ -63,7 +63,7 @@ def test_at_most_five_candidates_are_shown(ctx: AppContext) -> None:
     with ctx.sessions.begin() as session:
         for i in range(8):
             session.add(Customer(erp_id=f"K{i}", name=f"Kline Clinic {i}",
-                                 created_at=datetime(2026, 1, 1, tzinfo=timezone.utc)))
+                                 created_at=datetime(2026, 1, 1, tzinfo=UTC)))
     with ctx.sessions() as session:
         refusal = resolve_customer(session, "kline")
     assert isinstance(refusal, Refusal)

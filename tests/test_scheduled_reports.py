@@ -26,7 +26,14 @@ from commands.targets import targets_from_dict
 from scheduler.due import WEEKLY
 from scheduler.jobs import JOBS
 from storage.models import (
-    Customer, Payment, PaymentPlan, PlanInstalment, PlanStatus, Promise, PromiseStatus, TeamMember,
+    Customer,
+    Payment,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
+    Promise,
+    PromiseStatus,
+    TeamMember,
 )
 from tests.test_scheduler_runs import Recorder, tick_delivered
 

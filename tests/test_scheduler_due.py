@@ -11,7 +11,12 @@ import pytest
 from commands.calendar import BusinessCalendar
 from commands.rules import Timers
 from scheduler.due import (
-    BUSINESS_DAYS, STATEMENTS_DAY, DueNow, Schedule, due_now, nth_business_day,
+    BUSINESS_DAYS,
+    STATEMENTS_DAY,
+    DueNow,
+    Schedule,
+    due_now,
+    nth_business_day,
 )
 from scheduler.jobs import JOBS
 

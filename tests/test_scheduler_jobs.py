@@ -3,7 +3,7 @@ statements-day reminder, the finals-day lists, and the workflow timers."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -15,18 +15,33 @@ from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Reply, Where
 from scheduler.jobs import (
-    JOBS, LIST_ROWS, day_label, daily_lists, finals_day, housekeeping, statements_reminder, timer_job,
+    JOBS,
+    LIST_ROWS,
+    daily_lists,
+    day_label,
+    finals_day,
+    housekeeping,
+    statements_reminder,
+    timer_job,
     totals,
 )
 from storage.audit import record
 from storage.models import (
-    AuditEvent, Customer, InboundEvent, Invoice, InvoiceKind, JobRun, OutboxEntry, Promise, PromiseStatus,
+    AuditEvent,
+    Customer,
+    InboundEvent,
+    Invoice,
+    InvoiceKind,
+    JobRun,
+    OutboxEntry,
+    Promise,
+    PromiseStatus,
     TeamMember,
 )
 from tests.test_scheduler_runs import Recorder, run_fn, tick_delivered
 
 DANA, SAM, LEE = "dana.reyes@example.com", "sam.okafor@example.com", "lee.marsh@example.com"
-CREATED = datetime(2026, 1, 5, tzinfo=timezone.utc)
+CREATED = datetime(2026, 1, 5, tzinfo=UTC)
 CHICAGO = ZoneInfo("America/Chicago")
 
 

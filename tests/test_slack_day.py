@@ -18,10 +18,19 @@ from sqlalchemy import select
 from commands.outbox import enqueue
 from scheduler.jobs import daily_lists
 from storage.models import (
-    Activity, ApprovalRequest, ApprovalStatus, ConfirmationStatus, Hold, HoldStatus, Outcome, Payment,
-    PaymentConfirmation, Promise, PromiseStatus,
+    Activity,
+    ApprovalRequest,
+    ApprovalStatus,
+    ConfirmationStatus,
+    Hold,
+    HoldStatus,
+    Outcome,
+    Payment,
+    PaymentConfirmation,
+    Promise,
+    PromiseStatus,
 )
-from tests.test_slack_support import NASTY_NAME, SlackWorld, text_of, world  # noqa: F401  (fixture)
+from tests.test_slack_support import NASTY_NAME, SlackWorld, text_of
 
 FRIDAY = date(2026, 11, 27)
 
@@ -86,7 +95,8 @@ def test_a_day_on_slack(world: SlackWorld) -> None:
                                   "reference": "FED-REF 8841", "urgent": ["urgent"]})
     world.settle()
     [claim] = rows_of(world, PaymentConfirmation)
-    assert (claim.amount, claim.method, claim.reference, claim.urgent) == (Decimal("700.00"), "wire", "FED-REF 8841", True)
+    assert (claim.amount, claim.method, claim.reference, claim.urgent) == (
+        Decimal("700.00"), "wire", "FED-REF 8841", True)
     card = world.last_post("CFINANCE")
     assert card.params["channel"] == "finance", "the team file names the channel; Slack answers with its id"
     assert [label for label, _ in buttons(card.params)] == ["Confirm", "Not received", "Partial"]

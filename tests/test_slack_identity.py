@@ -18,7 +18,7 @@ from commands.context import AppContext
 from commands.team import team_from_dict
 from storage.models import ChatIdentity
 from tests.test_chat_world import row_counts
-from tests.test_slack_support import FakeSlack, LoopThread, SlackWorld, world  # noqa: F401  (fixture)
+from tests.test_slack_support import FakeSlack, LoopThread, SlackWorld
 
 
 @pytest.fixture

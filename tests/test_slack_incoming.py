@@ -17,7 +17,6 @@ from commands.router import wanted_in_thread
 from tests.test_slack_support import BOT_USER, _state, fixture
 
 
-
 def message(**event: object) -> dict:
     return {**fixture("event_message_thread")["event"], **event}
 

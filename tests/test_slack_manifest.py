@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack.mount import SLACK_PATH
 from bot.slack.incoming import EVENTS, SLASH_COMMANDS
+from bot.slack.mount import SLACK_PATH
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest" / "slack" / "manifest.yaml"
 URL = f"https://YOUR-HOST{SLACK_PATH}"

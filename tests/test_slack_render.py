@@ -10,7 +10,14 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.slack.render import (
-    MAX_BLOCKS, SECTION_CHARS, decode_button, encode_button, escape, from_lookalikes, render, render_one,
+    MAX_BLOCKS,
+    SECTION_CHARS,
+    decode_button,
+    encode_button,
+    escape,
+    from_lookalikes,
+    render,
+    render_one,
     split_text,
 )
 from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone

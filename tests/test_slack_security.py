@@ -17,7 +17,7 @@ from commands.outbox.dispatch import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS
 from commands.outbox.entries import requeue
 from storage.models import InboundEvent, OutboxEntry, PaymentConfirmation, Promise
 from tests.test_chat_world import row_counts
-from tests.test_slack_support import SlackWorld, fixture, sign, world  # noqa: F401  (fixture)
+from tests.test_slack_support import SlackWorld, fixture, sign
 
 PROMISE = {**fixture("slash_command"), "user_id": "U0DANA", "text": "promise C200 300 fri"}
 

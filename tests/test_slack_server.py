@@ -19,11 +19,15 @@ from aiohttp import web
 from bot import cli_serve
 from bot.server import MOUNTED, ServerSettings, build_web_app, with_scheduler
 from bot.slack.settings import SlackSettings
-from bot.terminal import TerminalMessenger
 from commands.context import AppContext
 from storage.db import make_engine, make_session_factory
-from tests.test_slack_support import (  # noqa: F401  (world is a fixture)
-    SECRET, FakeSlack, LoopThread, SlackWorld, seed, text_of, world,
+from tests.test_slack_support import (
+    SECRET,
+    FakeSlack,
+    LoopThread,
+    SlackWorld,
+    seed,
+    text_of,
 )
 
 
@@ -73,7 +77,8 @@ def test_health_fails_when_the_database_does_not_answer(ctx: AppContext, tmp_pat
     loop = LoopThread()
     try:
         with serving(loop, build_web_app(broken, ServerSettings())) as url:
-            assert get(url + "/healthz") == (503, {"ok": False, "database": "unreachable", "slack": "off", "teams": "off"})
+            assert get(url + "/healthz") == (
+                503, {"ok": False, "database": "unreachable", "slack": "off", "teams": "off"})
     finally:
         loop.close()
 

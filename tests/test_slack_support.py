@@ -14,6 +14,7 @@ The tests of the fake itself are at the bottom."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -26,7 +27,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -194,10 +195,8 @@ class FakeSlack:
             return _dropped(request)
         if fault == "timeout":
             assert self._closing is not None
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self.hang_seconds)
-            except asyncio.TimeoutError:
-                pass
         return web.json_response(answer)
 
     def _fault(self, method: str, targets: list[str]) -> Fault | None:
@@ -307,7 +306,8 @@ class FakeSlack:
             self.messages.setdefault(channel, []).append(message)
             if channel[0] in "CG":
                 self.channel_names.setdefault(channel, given.removeprefix("#") if given != channel else channel.lower())
-        return {"ok": True, "channel": channel, "ts": ts, "message": {k: v for k, v in message.items() if k != "metadata"}}
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        return {"ok": True, "channel": channel, "ts": ts, "message": shown}
 
     def _update(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = channel_id(str(params.get("channel", ""))), str(params.get("ts"))
@@ -567,7 +567,7 @@ def text_of(call_params: dict[str, Any]) -> str:
 
 # -- a small ledger --------------------------------------------------------------------------
 
-CREATED = datetime(2026, 10, 1, tzinfo=timezone.utc)
+CREATED = datetime(2026, 10, 1, tzinfo=UTC)
 LEDGER = [
     # erp id, name, collector, [(number, kind, due date, open balance)]
     ("C100", "Acme Dental Group", "dana.reyes@example.com",
@@ -595,16 +595,6 @@ def seed(ctx: AppContext) -> dict[str, int]:
                 session.add(Invoice(customer_id=customer.id, number=number, kind=kind, due_date=due,
                                     amount=Decimal(balance), open_balance=Decimal(balance), currency="USD"))
     return ids
-
-
-@pytest.fixture
-def world(ctx: AppContext) -> Iterator[SlackWorld]:
-    seed(ctx)
-    slack = SlackWorld(ctx)
-    try:
-        yield slack
-    finally:
-        slack.close()
 
 
 # -- the fake itself -------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from bot.teams.cards import DATA_KEY
 from bot.teams.settings import TeamsSettings
 from bot.teams.web import TeamsApp, build
 from commands.context import AppContext
-from commands.outbox import Dispatcher
 from commands.delivery import posted
+from commands.outbox import Dispatcher
 from commands.team import team_from_dict
 from storage.models import ApprovalRequest, ApprovalStatus, ConversationRef, OutboxEntry, Promise
 

@@ -3,8 +3,8 @@ customer name full of markdown stays plain text."""
 
 from __future__ import annotations
 
-from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone
 from bot.teams.cards import CARD_VERSION, DATA_KEY, REFRESH_VERB, escape, read_action, render
+from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone
 
 
 def _blocks(card: dict, kind: str) -> list[dict]:
@@ -62,9 +62,9 @@ def test_buttons_are_universal_actions_with_a_submit_fallback_and_a_refresh() ->
 
 
 def test_every_row_button_needing_a_value_gets_its_own_input() -> None:
-    rows = tuple(Row(title=f"Payment {n}", buttons=(Button("Confirm", "confirmation.confirm", {"id": n}),
-                                                     Button("Partial", "confirmation.partial", {"id": n, "needs": "amount"})))
-                 for n in (1, 2))
+    rows = tuple(Row(title=f"Payment {n}", buttons=(
+        Button("Confirm", "confirmation.confirm", {"id": n}),
+        Button("Partial", "confirmation.partial", {"id": n, "needs": "amount"}))) for n in (1, 2))
     card = render(Reply(title="Payments", rows=rows))
     assert [i["id"] for i in _blocks(card, "Input.Text")] == ["amount_1", "amount_2"]
     partials = [a for a in _blocks(card, "Action.Execute") if a["verb"] == "confirmation.partial"]

@@ -17,9 +17,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.teams.settings import TeamsSettings, TeamsSettingsError, settings_problem
-from bot.teams.web import TEAMS_APP, add_routes, health
 from bot.delivery import DeliveryService
+from bot.teams.settings import TeamsSettings, TeamsSettingsError, settings_problem
+from bot.teams.web import add_routes, health
 from commands.context import AppContext
 from storage.models import ChatIdentity, OutboxEntry, PostedMessage
 from tests.test_teams_adapter import MARIA, teams_ctx
@@ -149,7 +149,8 @@ def test_without_an_app_id_the_endpoint_is_not_served(ctx: AppContext) -> None:
 def test_with_an_app_id_an_unsigned_request_is_refused(ctx: AppContext) -> None:
     async def scenario() -> None:
         connector = FakeConnector()
-        async with bot_and_teams(ctx, connector, TeamsSettings(app_id=APP_ID, app_password="secret")) as (bot, teams, app):
+        settings = TeamsSettings(app_id=APP_ID, app_password="secret")
+        async with bot_and_teams(ctx, connector, settings) as (bot, teams, app):
             assert health(app) == {"teams": "on", "teams_app_type": "MultiTenant"}
             async with aiohttp.ClientSession() as http:
                 response = await http.post(bot + "/api/messages", json=activity(teams, text="help"))
@@ -174,7 +175,8 @@ def test_settings_refuse_what_bot_framework_would_reject_later() -> None:
                                  "MICROSOFT_APP_TENANT_ID": "t1", "MICROSOFT_APP_PASSWORD": "p"})
     assert (on.app_type, on.served, on.auth_disabled) == ("SingleTenant", True, False)
     for env, says in [({"MICROSOFT_APP_ID": "not-a-guid"}, "must be the bot's app id"),
-                      ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant"}, "needs MICROSOFT_APP_TENANT_ID"),
+                      ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant"},
+                       "needs MICROSOFT_APP_TENANT_ID"),
                       ({"MICROSOFT_APP_TYPE": "Anything"}, "MICROSOFT_APP_TYPE must be one of")]:
         with pytest.raises(TeamsSettingsError, match=says):
             TeamsSettings.from_env(env)
@@ -229,7 +231,8 @@ def test_an_invoke_is_answered_with_the_card_in_the_http_response(ctx: AppContex
             click = activity(teams, type="invoke", name="adaptiveCard/action", user="29:maria.lopez",
                              conversation=f"{conversation};messageid={card_id}", conversation_type="channel",
                              replyToId=card_id,
-                             value={"action": {"type": "Action.Execute", "verb": approve["verb"], "data": approve["data"]}})
+                             value={"action": {"type": "Action.Execute", "verb": approve["verb"],
+                                               "data": approve["data"]}})
             response = await http.post(bot + "/api/messages", json=click)
             assert response.status == 200
             body = await response.json()
@@ -311,7 +314,8 @@ def test_the_shared_server_mounts_teams_beside_slack(ctx: AppContext, monkeypatc
     run(scenario)
 
 
-@pytest.mark.parametrize("body", ['{"type": "message"}', "not json", "{}", "[1]", '{"type": "message", "serviceUrl": 5}'])
+@pytest.mark.parametrize("body", ['{"type": "message"}', "not json", "{}", "[1]",
+                                  '{"type": "message", "serviceUrl": 5}'])
 def test_a_malformed_activity_is_refused_with_400(ctx: AppContext, body: str) -> None:
     async def scenario() -> None:
         connector = FakeConnector()

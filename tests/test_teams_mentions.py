@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botbuilder.schema import Activity
@@ -21,7 +21,16 @@ from commands.team import team_from_dict
 from commands.workflows.payments import run_timers
 from storage.models import ChatIdentity
 from tests.test_teams_adapter import (
-    CHANNELS, DANA, PRIYA, TeamsWorld, card_of, channel, personal, run, teams_ctx, title_of,
+    CHANNELS,
+    DANA,
+    PRIYA,
+    TeamsWorld,
+    card_of,
+    channel,
+    personal,
+    run,
+    teams_ctx,
+    title_of,
 )
 
 TOM = "tom.becker@example.com"
@@ -87,7 +96,7 @@ def test_a_reminder_mentions_finance_by_the_id_each_is_known_by(ctx: AppContext)
     team = without_teams_ids(ctx, PRIYA, TOM)
     with team.sessions.begin() as session:
         session.add(ChatIdentity(platform="teams", user_id="29:priya.shah", email=PRIYA,
-                                 updated_at=datetime(2026, 11, 20, tzinfo=timezone.utc)))
+                                 updated_at=datetime(2026, 11, 20, tzinfo=UTC)))
     world = TeamsWorld(team)
 
     async def conversation() -> None:

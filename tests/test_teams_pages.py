@@ -17,7 +17,14 @@ import pytest
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationAccount
 
 from bot.teams.cards import (
-    CARD_CONTENT_TYPE, ENVELOPE_HEADROOM, MAX_ACTIVITY_BYTES, Mention, activity_bytes, escape, render, render_pages,
+    CARD_CONTENT_TYPE,
+    ENVELOPE_HEADROOM,
+    MAX_ACTIVITY_BYTES,
+    Mention,
+    activity_bytes,
+    escape,
+    render,
+    render_pages,
     summary,
 )
 from commands.context import AppContext
@@ -82,7 +89,7 @@ def test_a_full_call_list_is_paged_under_the_limit_with_every_account_once_in_ra
     pages = render_pages(listing)
     sizes = [sent_bytes(page, listing) for page in pages]
     assert len(pages) >= 3 and max(sizes) <= MAX_ACTIVITY_BYTES, sizes
-    assert all(size - activity_bytes(page) < ENVELOPE_HEADROOM for size, page in zip(sizes, pages))
+    assert all(size - activity_bytes(page) < ENVELOPE_HEADROOM for size, page in zip(sizes, pages, strict=True))
     assert [page["body"][0]["text"] for page in pages] == [
         f"{escape(listing.title)} ({n} of {len(pages)})" for n in range(1, len(pages) + 1)]
     drawn = [entry for page in pages for entry in ranked(page)]
@@ -140,7 +147,8 @@ HOSTILE = "*bold* [link](http://x) <at>everyone</at> `code` ~x~ \\ \"q\" é 💥
 
 def test_hostile_text_is_cut_with_a_visible_ellipsis_and_still_fits() -> None:
     huge_row = Row("Acme " + HOSTILE * 50, detail=(HOSTILE * 1000)[:40_000],
-                   fields=(Field("Note", HOSTILE * 400),), buttons=(Button("Log call", "log_call", {"customer": "C1"}),))
+                   fields=(Field("Note", HOSTILE * 400),),
+                   buttons=(Button("Log call", "log_call", {"customer": "C1"}),))
     reply = Reply(title="Your call list " + HOSTILE * 300, text=(HOSTILE * 1000)[:40_000],
                   fields=(Field("Balance", HOSTILE * 500),), rows=(Row("first"), huge_row, Row("last")))
     pages = render_pages(reply)

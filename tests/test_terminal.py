@@ -175,3 +175,25 @@ def test_the_terminal_messenger_prints_where_each_post_would_go() -> None:
 def test_random_ids_do_not_repeat_across_sessions() -> None:
     ids = {TerminalMessenger(io.StringIO()).post(Where("x"), Reply(title="t")).message_id for _ in range(50)}
     assert len(ids) >= 49
+
+
+def test_files_a_reply_carries_are_saved_where_the_terminal_says(ctx: AppContext, tmp_path: Path) -> None:
+    """The weekly workbook asked for in the terminal lands in the files folder, under a name
+    the reply cannot steer elsewhere; without a folder the line says it was not saved."""
+    from openpyxl import load_workbook
+
+    from bot.terminal import saved, terminal_user
+    from commands.messages import Attachment
+
+    out = io.StringIO()
+    manager = terminal_user("maria.lopez@example.com")
+    converse(ctx, manager, io.StringIO("report weekly xlsx\n"), out, prompt=False,
+             messenger=TerminalMessenger(out, files_dir=tmp_path / "files"))
+    [path] = (tmp_path / "files").iterdir()
+    assert path.name == "weekly-2026-11-16.xlsx" and f"file: {path} (" in out.getvalue()
+    assert load_workbook(path).sheetnames[0] == "KPIs"
+
+    hostile = Attachment(name="../../etc/passwd", mime="text/plain", data=b"x")
+    assert saved(hostile, tmp_path / "files") == tmp_path / "files" / "passwd"
+    assert saved(hostile, tmp_path / "files") == tmp_path / "files" / "passwd-2"  # kept, not overwritten
+    assert "not saved here" in render_reply(Reply(title="t", files=(hostile,)))

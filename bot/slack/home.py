@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.models.blocks import ContextBlock, MarkdownTextObject
 from slack_sdk.models.views import View
+
 from bot.slack.render import blocks_for, escape
 from commands.context import AppContext
 from commands.home import waiting_on

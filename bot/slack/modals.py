@@ -16,8 +16,15 @@ from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    CheckboxesElement, ContextBlock, DatePickerElement, InputBlock, MarkdownTextObject, Option,
-    PlainTextInputElement, PlainTextObject, StaticSelectElement,
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 

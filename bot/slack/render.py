@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock, ButtonElement, ContextBlock, DividerBlock, MarkdownTextObject, PlainTextObject,
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    MarkdownTextObject,
+    PlainTextObject,
     SectionBlock,
 )
 

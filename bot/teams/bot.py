@@ -25,14 +25,22 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 from bot.runtime.requests import ChatRuntime
 from bot.teams import capture, inbound, references
 from bot.teams.cards import (
-    CARD_CONTENT_TYPE, FORM_VERB, REFRESH_VERB, FormSubmit, read_action, read_form, render, render_form, render_pages,
+    CARD_CONTENT_TYPE,
+    FORM_VERB,
+    REFRESH_VERB,
+    FormSubmit,
+    read_action,
+    read_form,
+    render,
+    render_form,
+    render_pages,
 )
 from bot.teams.identity import email_of, identities
 from bot.teams.messenger import Outbox, TeamsMessenger
 from commands import forms, messages
 from commands.context import AppContext
-from commands.workflows.current_card import current_card_for_message
 from commands.messages import Action, ChatUser, DeliveryFailed, Incoming, Reply, Tone, Where
+from commands.workflows.current_card import current_card_for_message
 
 log = logging.getLogger(__name__)
 CARD_ACTION = "adaptiveCard/action"
@@ -144,7 +152,8 @@ class TeamsBot:
         from stays as it is); the click is answered with where to find it."""
         card = render_form(form, pressed, values=form.initial(self.ctx.today()))
         await self.outbox.send_all(turn_context, [_card_activity(card, form.title)])
-        body = MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE, value=f"{form.title}: fill in the form below")
+        body = MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE,
+                                     value=f"{form.title}: fill in the form below")
         await _answer_invoke(turn_context, body)
 
     async def _on_form(self, turn_context: TurnContext, submitted: FormSubmit) -> AdaptiveCardInvokeResponse:
@@ -285,8 +294,8 @@ class TeamsBot:
         known = self._seen.get(activity.conversation.id)
         if known is not None and known[0] == (reference, user.email):
             return known[1]
-        keys = capture.remember_conversation(self.ctx, reference, conversation_type=activity.conversation.conversation_type,
-                                             email=user.email)
+        kind = activity.conversation.conversation_type
+        keys = capture.remember_conversation(self.ctx, reference, conversation_type=kind, email=user.email)
         self._seen[activity.conversation.id] = ((reference, user.email), keys)
         while len(self._seen) > _CONVERSATIONS_KEPT:
             self._seen.pop(next(iter(self._seen)))

@@ -17,6 +17,7 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
+
 from bot.runtime.identities import IdentityCache
 from bot.teams.cards import Mention
 from commands.context import AppContext

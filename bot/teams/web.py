@@ -118,7 +118,8 @@ class RefusingAuthentication(ConfigurationBotFrameworkAuthentication):
         with _token_refusals():
             return await super().authenticate_request(activity, auth_header)
 
-    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(self, auth_header: str,
+                                             channel_id_header: str) -> AuthenticateRequestResult:
         with _token_refusals():
             return await super().authenticate_streaming_request(auth_header, channel_id_header)
 

@@ -84,6 +84,7 @@ from commands.outbox.entries import enqueue
 from commands.outbox.lanes import Lane, Pace, behind_a_waiting_entry, lane_of
 from storage.models import OutboxEntry, PostedMessage
 from storage.models.outbox import FAILED, PENDING, SENDING, SENT, SKIPPED
+from storage.row_counts import rows_changed
 
 log = logging.getLogger(__name__)
 
@@ -313,9 +314,9 @@ class Dispatcher:
             return True
         until = now + timedelta(seconds=self.lease_seconds)
         with self.ctx.sessions.begin() as session:
-            renewed = session.execute(update(OutboxEntry).where(
+            renewed = rows_changed(session, update(OutboxEntry).where(
                 OutboxEntry.id == entry.id, OutboxEntry.claimed_by == entry.claimed_by,
-                OutboxEntry.status == SENDING).values(claimed_until=until)).rowcount
+                OutboxEntry.status == SENDING).values(claimed_until=until))
         if renewed == 1:
             entry.claimed_until = until
         return renewed == 1
@@ -365,10 +366,10 @@ class _Keyed:
     kwargs: dict[str, Any]
 
     def post(self, where: Where, reply: Reply) -> PostedRef:
-        return self.messenger.post(where, reply, **self.kwargs)  # type: ignore[call-arg]
+        return self.messenger.post(where, reply, **self.kwargs)
 
     def direct(self, email: str, reply: Reply) -> PostedRef:
-        return self.messenger.direct(email, reply, **self.kwargs)  # type: ignore[call-arg]
+        return self.messenger.direct(email, reply, **self.kwargs)
 
 
 def _keyed(messenger: Messenger, entry: OutboxEntry, *, unsure: bool) -> _Keyed:
@@ -506,7 +507,8 @@ def remember(session: Session, key: str, ref: PostedRef, *, platform: str, at: d
 def report_failure(session: Session, ctx: AppContext, row: OutboxEntry) -> None:
     """Tell the admins channel, once, what did not go out and what to do about it."""
     title = str(row.payload.get("title", ""))[:120]
-    to = f"to {row.destination}" if row.kind == "direct" else f"in {row.destination or row.thread_key or row.replaces_key}"
+    place = row.destination or row.thread_key or row.replaces_key
+    to = f"to {row.destination}" if row.kind == "direct" else f"in {place}"
     reply = Reply(
         title=f"Not delivered: \"{title}\" {to} on {row.platform.capitalize()}",
         text=(f"{row.last_error}. After {row.attempts} attempt{'s' if row.attempts != 1 else ''}. "

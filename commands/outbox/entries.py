@@ -20,6 +20,7 @@ from commands.outbox import routing
 from commands.outbox.codec import encode
 from storage.models import OutboxEntry, PostedMessage
 from storage.models.outbox import FAILED, PENDING, SENDING
+from storage.row_counts import rows_changed
 
 
 def enqueue(session: Session, ctx: AppContext, replies: Iterable[Reply], *,
@@ -83,9 +84,9 @@ def requeue(session: Session, *, now: datetime, ids: Iterable[int] = (), all_fai
     condition = OutboxEntry.status == FAILED
     if ids:
         condition = condition & OutboxEntry.id.in_(ids)
-    return session.execute(update(OutboxEntry).where(condition).values(
+    return rows_changed(session, update(OutboxEntry).where(condition).values(
         status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None,
-        reported=False)).rowcount
+        reported=False))
 
 
 def pending_count(session: Session) -> int:
