@@ -93,7 +93,9 @@ def _preview(ctx: AppContext, *, explicit: bool) -> int:
 
 def _run_forever(ctx: AppContext, dispatcher: Dispatcher) -> int:
     """Tick in a background thread while this one only waits, so Ctrl-C or a service manager's
-    SIGTERM always lands here (never inside a tick) and a tick that is posting can finish.
+    SIGTERM always lands here (never inside a tick) and a tick that is posting can finish. The
+    wait wakes twice a second: the kernel may hand a signal to a worker thread, and Python runs
+    the handler only when the main thread next runs, which a wait without a timeout never does.
     Each tick is followed by a delivery round (retries come due on later ticks)."""
     def tick_and_deliver(tick_ctx: AppContext) -> None:
         tick(tick_ctx)
@@ -105,7 +107,9 @@ def _run_forever(ctx: AppContext, dispatcher: Dispatcher) -> int:
         signal.signal(signal.SIGTERM, _stop)
         print(f"scheduler running for {ctx.team.name} ({ctx.team.timezone.key}); Ctrl-C to stop",
               flush=True)
-        threading.Event().wait()
+        idle = threading.Event()
+        while not idle.wait(0.5):  # a signal delivered to another thread runs its handler here, soon
+            pass
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
