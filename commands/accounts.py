@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from commands.snapshots import awaiting_erp
 from commands.workflows.adjustment_ledger import awaiting_adjustments
 from storage.models import (
-    AdjustmentTask,
     Activity,
     ActivityKind,
+    AdjustmentTask,
     Customer,
     Dispute,
     DisputeStatus,

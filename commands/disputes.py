@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from commands.messages import Reply, Tone
 from commands.snapshots import after_last_import
@@ -75,9 +75,9 @@ def credit_shown() -> ColumnElement[bool]:
     return or_(and_(unmarked, ~after_last_import(Dispute.resolved_at)), and_(~unmarked, landed))
 
 
-def credit_landed(owner: type[Any], *, customer_id: ColumnElement[int], invoice_id: ColumnElement[int | None],
-                  amount: ColumnElement[Decimal], open_then: ColumnElement[Decimal | None],
-                  last_row: ColumnElement[int | None]) -> ColumnElement[bool]:
+def credit_landed(owner: type[Any], *, customer_id: QueryableAttribute[int],
+                  invoice_id: QueryableAttribute[int | None], amount: QueryableAttribute[Decimal],
+                  open_then: QueryableAttribute[Any], last_row: QueryableAttribute[Any]) -> ColumnElement[bool]:
     """The ledger shows a credit of ``amount`` owed to ``owner``'s row (a settled dispute, an
     approved credit memo): its invoice closed or fell to ``open_then - amount``, or credit memos
     of the customer newer than ``last_row`` add up to ``amount``."""

@@ -17,17 +17,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from commands.accounts import account_summary
 from commands.account_card import status_reply
+from commands.accounts import account_summary
 from commands.clock import FixedClock
 from commands.context import AppContext
+from commands.importing import import_aging_file
 from commands.messages import Reply, Tone
 from commands.outbox import enqueue
-from commands.importing import import_aging_file
 from commands.workflows.approvals import run_timers
 from commands.workflows.current_card import current_card
 from storage.models import (
-    AdjustmentStatus, AdjustmentTask, ApprovalKind, ApprovalRequest, ApprovalStatus, Customer,
+    AdjustmentStatus,
+    AdjustmentTask,
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalStatus,
+    Customer,
 )
 from tests.harness import Conversation, Sent
 from tests.test_chat_world import field, refused, row_counts, seed_world
@@ -225,7 +230,8 @@ def test_an_open_task_is_reminded_after_the_finance_hours_then_daily(ctx: AppCon
     assert [r for r in tick(ctx, chat) if r.thread_of == f"adjustment:{task(ctx).id}"] == []
     clock.advance(minutes=1)
     [reminder] = [r for r in tick(ctx, chat) if r.thread_of == f"adjustment:{task(ctx).id}"]
-    assert reminder.title == f"Reminder: Issue a credit memo of $400.00 for INV-1, Acme Dental Group (task #{task(ctx).id})"
+    assert reminder.title == ("Reminder: Issue a credit memo of $400.00 for INV-1, Acme Dental Group "
+                              f"(task #{task(ctx).id})")
     assert chat.messenger.sent[-1].ref.where == card.ref.thread() and set(reminder.mentions) == {PRIYA, TOM}
     clock.advance(hours=4)  # Monday 17:00: four more business hours, not a day
     assert [r for r in tick(ctx, chat) if r.thread_of] == []
@@ -291,7 +297,8 @@ def test_an_upheld_dispute_asks_for_its_credit_in_one_step_and_counts_once(ctx: 
     assert [r.title for r in replies] == ["Dispute #2 resolved: upheld",
                                           "Approval requested: credit memo for Acme Dental Group (request #1)"]
     card = chat.last_post("approvals")
-    assert field(card.reply, "Asked") == "Credit $450.00 on INV-1 of Acme Dental Group (C100): dispute #2 upheld: rate was wrong"
+    assert field(card.reply, "Asked") == ("Credit $450.00 on INV-1 of Acme Dental Group (C100): "
+                                          "dispute #2 upheld: rate was wrong")
     assert not any(s.reply.title.startswith("Credit due") for s in chat.messenger.posts("finance"))
     assert decide(chat, CHRIS, card, "button").tone is Tone.SUCCESS
     assert field(chat.last_post("finance").reply, "Do") == "Issue a credit memo of $450.00 for INV-1, Acme Dental Group"

@@ -87,5 +87,5 @@ def _writeoffs(connection: Connection) -> pd.Series:
             .group_by(AdjustmentTask.customer_id))
     with connection.execute(stmt) as result:
         rows = result.cursor.fetchall()
-    customers, cents = zip(*rows) if rows else ((), ())
+    customers, cents = zip(*rows, strict=True) if rows else ((), ())
     return pd.Series(np.asarray(cents, dtype=np.int64), index=np.asarray(customers, dtype=np.int64))

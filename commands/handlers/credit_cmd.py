@@ -7,15 +7,17 @@ the amount leaves collection and finance gets the task of issuing the memo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.disputes import disputable_left
 from commands.handlers.common import money
-from commands.handlers.registry import Actor, ButtonAction, Command, ParseEnv, Registry
+from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.amounts import Amount, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer
@@ -103,7 +105,7 @@ def handle(request: CreditRequest, actor: Actor, ctx: AppContext, *, session: Se
                         details={"invoice_id": invoice.id, "invoice": invoice.number})
 
 
-def credit_over_open(session: Session, customer: Customer, invoice: Invoice, amount: Any) -> Refusal | None:
+def credit_over_open(session: Session, customer: Customer, invoice: Invoice, amount: Decimal) -> Refusal | None:
     """A credit cannot exceed what is open on the invoice less what is in dispute on it and what
     other credits already ask for or await."""
     disputed, left = disputable_left(session, invoice)
@@ -114,7 +116,8 @@ def credit_over_open(session: Session, customer: Customer, invoice: Invoice, amo
     taken = [f"{money(customer, disputed)} in dispute"] if disputed else []
     taken += [f"{money(customer, asked)} already asked for or approved as credit"] if asked else []
     already = f" ({', '.join(taken)})" if taken else ""
-    return Refusal(f"{money(customer, amount)} is more than the {money(customer, max(left, 0))} that can still be "
+    most = money(customer, max(left, Decimal(0)))
+    return Refusal(f"{money(customer, amount)} is more than the {most} that can still be "
                    f"credited on {invoice.number}: it has {money(customer, invoice.open_balance)} open{already}",
                    f"customer {describe(customer)}, invoice {invoice.number}, amount {money(customer, amount)}")
 

@@ -11,9 +11,10 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
+from commands.actor import Actor
 from commands.context import AppContext
 from commands.handlers.common import money
-from commands.handlers.registry import Actor, Command, ParseEnv, Registry
+from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.amounts import Amount, read_amount
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first

@@ -7,7 +7,7 @@ disputes and the last contacts; these are the counts behind them."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,8 +16,17 @@ from commands.messages import Field
 from commands.parsing.dates import format_day
 from commands.wording import money
 from storage.models import (
-    Activity, ActivityKind, AdjustmentStatus, AdjustmentTask, Customer, Dispute, DisputeStatus, Invoice,
-    Outcome, Promise, PromiseStatus,
+    Activity,
+    ActivityKind,
+    AdjustmentStatus,
+    AdjustmentTask,
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Invoice,
+    Outcome,
+    Promise,
+    PromiseStatus,
 )
 
 LOOK_BACK_DAYS = 365
@@ -26,7 +35,7 @@ LOOK_BACK_DAYS = 365
 def account_record(session: Session, customer: Customer, *, today: date) -> tuple[Field, ...]:
     """One field each: contacts, promises, disputes, earlier credits and write-offs, oldest item."""
     since_day = today - timedelta(days=LOOK_BACK_DAYS)
-    since = datetime.combine(since_day, time.min, tzinfo=timezone.utc)
+    since = datetime.combine(since_day, time.min, tzinfo=UTC)
     return (
         Field("Contacts, last 12 months", _contacts(session, customer.id, since)),
         Field("Promises, last 12 months", _promises(session, customer.id, since_day)),

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session, aliased
 
 from commands.disputes import credit_landed
 from storage.models import (
-    AdjustmentStatus, AdjustmentTask, ApprovalKind, ApprovalRequest, ApprovalStatus, Invoice,
+    AdjustmentStatus,
+    AdjustmentTask,
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalStatus,
+    Invoice,
 )
 
 ZERO = Decimal("0.00")

@@ -27,9 +27,16 @@ from commands.refusal import Refusal
 from commands.wording import money
 from commands.workflows.adjustment_card import TaskFacts, closed_line, task_card, task_key, what_to_do
 from commands.workflows.adjustment_ledger import adjustment_shown
+from commands.workflows.approval_card import asked_amount
 from storage.audit import record
 from storage.models import (
-    AdjustmentStatus, AdjustmentTask, ApprovalKind, ApprovalRequest, Customer, Invoice, TeamMember,
+    AdjustmentStatus,
+    AdjustmentTask,
+    ApprovalKind,
+    ApprovalRequest,
+    Customer,
+    Invoice,
+    TeamMember,
 )
 
 FINANCE_ROLES = frozenset({"finance", "finance_lead"})
@@ -42,11 +49,11 @@ def open_task(session: Session, ctx: AppContext, request: ApprovalRequest, custo
     invoice_id = request.details.get("invoice_id") if request.kind is ApprovalKind.CREDIT else None
     open_then = (session.scalar(select(Invoice.open_balance).where(Invoice.id == invoice_id))
                  if invoice_id is not None else account_balance(session, customer.id))
+    last_row = session.scalar(select(func.coalesce(func.max(Invoice.id), 0))) or 0
     task = AdjustmentTask(
         request_id=request.id, kind=request.kind, customer_id=customer.id, invoice_id=invoice_id,
-        dispute_id=request.details.get("dispute_id"), amount=request.amount, status=AdjustmentStatus.OPEN,
-        open_at_approval=open_then, last_invoice_at_approval=session.scalar(select(func.coalesce(func.max(Invoice.id), 0))),
-        created_at=at)
+        dispute_id=request.details.get("dispute_id"), amount=asked_amount(request), status=AdjustmentStatus.OPEN,
+        open_at_approval=open_then, last_invoice_at_approval=last_row, created_at=at)
     session.add(task)
     session.flush()
     facts = task_facts(session, task)
