@@ -10,7 +10,7 @@ from commands.messages import Field, Reply, Row
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.wording import local_moment, money
-from storage.models import ActivityKind, Customer, Promise
+from storage.models import ActivityKind, AdjustmentTask, ApprovalKind, Customer, Promise
 
 _BUCKET_TITLES = {"current": "Current"}
 
@@ -29,6 +29,7 @@ def status_reply(summary: AccountSummary, ctx: AppContext, *, collector: str | N
     rows += [Row(f"Hold since {local_moment(ctx, h.placed_at)}", detail=h.reason) for h in summary.active_holds]
     rows += [Row(f"Dispute: {money(customer, d.amount)} since {local_moment(ctx, d.opened_at)}",
                  detail=d.reason) for d in summary.open_disputes]
+    rows += [_adjustment_row(customer, a) for a in summary.adjustments]
     rows += [_contact_row(ctx, c) for c in summary.recent_contacts]
     empty = [label for label, items in (
         ("open promises", summary.open_promises), ("active holds", summary.active_holds),
@@ -43,6 +44,13 @@ def _promise_row(customer: Customer, promise: Promise) -> Row:
     if promise.paid_amount:
         title += f" ({money(customer, promise.paid_amount)} paid so far)"
     return Row(title, detail=promise.note or "")
+
+
+def _adjustment_row(customer: Customer, task: AdjustmentTask) -> Row:
+    """``$400.00 credit approved, awaiting the credit memo``: out of collection, not yet imported."""
+    if task.kind is ApprovalKind.CREDIT:
+        return Row(f"{money(customer, task.amount)} credit approved, awaiting the credit memo")
+    return Row(f"{money(customer, task.amount)} write-off approved, awaiting the ERP")
 
 
 def _contact_row(ctx: AppContext, line: ContactLine) -> Row:

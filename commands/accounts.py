@@ -1,5 +1,6 @@
 """One customer's account as collectors and approvers see it: balance, aging buckets, open
-promises, recent contacts, active holds and open disputes.
+promises, recent contacts, active holds, open disputes, and credits and write-offs approved but
+not yet in the ledger.
 
 Shared by ``status`` and by anything that shows an account on a card (approvals), so every
 place that says "balance" means the same number: open items net of credits."""
@@ -15,9 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.snapshots import awaiting_erp
+from commands.workflows.adjustment_ledger import awaiting_adjustments
 from storage.models import (
     Activity,
     ActivityKind,
+    AdjustmentTask,
     Customer,
     Dispute,
     DisputeStatus,
@@ -73,6 +76,7 @@ class AccountSummary:
     active_holds: tuple[Hold, ...]
     open_disputes: tuple[Dispute, ...]
     confirmed_unapplied: Decimal = ZERO  # paid, confirmed by finance, not yet in an imported snapshot
+    adjustments: tuple[AdjustmentTask, ...] = ()  # credits and write-offs approved, not yet imported
 
     @property
     def balance(self) -> Decimal:
@@ -161,4 +165,5 @@ def account_summary(session: Session, customer: Customer, *, as_of: date) -> Acc
         active_holds=tuple(holds),
         open_disputes=tuple(disputes),
         confirmed_unapplied=confirmed_unapplied(session, customer.id),
+        adjustments=awaiting_adjustments(session, customer.id),
     )

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from commands.messages import Reply, Tone
 from commands.snapshots import after_last_import
@@ -67,19 +68,29 @@ def credit_shown() -> ColumnElement[bool]:
 
     Invoices change only by import, so either can only be an import's doing. A dispute resolved
     before these marks were kept waits, as it did then, for the first import after it."""
-    disputed, memo = aliased(Invoice), aliased(Invoice)  # apart from any invoice the caller joins
-    invoice_moved = select(disputed.id).where(
-        disputed.id == Dispute.invoice_id,
-        or_(disputed.closed_on.is_not(None),
-            disputed.open_balance <= Dispute.invoice_open_at_resolution - Dispute.amount)
-    ).correlate(Dispute).exists()
-    new_credits = (select(func.coalesce(-func.sum(memo.amount), 0))
-                   .where(memo.customer_id == Dispute.customer_id, memo.kind == InvoiceKind.CREDIT_MEMO,
-                          memo.id > Dispute.last_invoice_at_resolution)
-                   .correlate(Dispute).scalar_subquery())
+    landed = credit_landed(Dispute, customer_id=Dispute.customer_id, invoice_id=Dispute.invoice_id,
+                           amount=Dispute.amount, open_then=Dispute.invoice_open_at_resolution,
+                           last_row=Dispute.last_invoice_at_resolution)
     unmarked = Dispute.last_invoice_at_resolution.is_(None)
-    return or_(and_(unmarked, ~after_last_import(Dispute.resolved_at)),
-               and_(~unmarked, or_(invoice_moved, new_credits >= Dispute.amount)))
+    return or_(and_(unmarked, ~after_last_import(Dispute.resolved_at)), and_(~unmarked, landed))
+
+
+def credit_landed(owner: type[Any], *, customer_id: QueryableAttribute[int],
+                  invoice_id: QueryableAttribute[int | None], amount: QueryableAttribute[Decimal],
+                  open_then: QueryableAttribute[Any], last_row: QueryableAttribute[Any]) -> ColumnElement[bool]:
+    """The ledger shows a credit of ``amount`` owed to ``owner``'s row (a settled dispute, an
+    approved credit memo): its invoice closed or fell to ``open_then - amount``, or credit memos
+    of the customer newer than ``last_row`` add up to ``amount``."""
+    credited, memo = aliased(Invoice), aliased(Invoice)  # apart from any invoice the caller joins
+    invoice_moved = select(credited.id).where(
+        credited.id == invoice_id,
+        or_(credited.closed_on.is_not(None), credited.open_balance <= open_then - amount)
+    ).correlate(owner).exists()
+    new_credits = (select(func.coalesce(-func.sum(memo.amount), 0))
+                   .where(memo.customer_id == customer_id, memo.kind == InvoiceKind.CREDIT_MEMO,
+                          memo.id > last_row)
+                   .correlate(owner).scalar_subquery())
+    return or_(invoice_moved, new_credits >= amount)
 
 
 def disputable_left(session: Session, invoice: Invoice) -> tuple[Decimal, Decimal]:

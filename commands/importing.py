@@ -36,6 +36,7 @@ from commands.kpi.alerts import check_targets
 from commands.kpi.history import keep_receivables
 from commands.outbox.entries import enqueue
 from commands.promises import break_overdue_promises
+from commands.workflows.adjustments import close_shown
 from storage.aging import (
     AgingFileError,
     CheckedItems,
@@ -176,6 +177,7 @@ def _write(ctx: AppContext, session: Session, found: _Checked, name: str, digest
     result = _result(batch, found, changes, kept, broken, reopened)
     keep_receivables(session, batch)
     enqueue(session, ctx, check_targets(ctx, session, batch.as_of), origin=f"import-{batch.id}-targets")
+    enqueue(session, ctx, close_shown(session, ctx, actor=actor), origin=f"import-{batch.id}-adjustments")
     _audit(ctx, session, batch, changes, result, actor, found.content)
     return result
 

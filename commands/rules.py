@@ -11,7 +11,7 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-APPROVAL_KINDS = ("hold", "release", "waiver", "plan")
+APPROVAL_KINDS = ("hold", "release", "waiver", "plan", "credit", "writeoff")
 
 DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"kind": "hold", "roles": ["manager", "controller", "vp_finance"]},
@@ -19,6 +19,9 @@ DEFAULT_RULES: tuple[dict[str, Any], ...] = (
     {"kind": "waiver", "roles": ["manager"], "max_amount": "250"},
     {"kind": "waiver", "roles": ["controller", "vp_finance"]},
     {"kind": "plan", "roles": ["controller", "vp_finance"]},
+    {"kind": "credit", "roles": ["manager"], "max_amount": "1000"},
+    {"kind": "credit", "roles": ["controller", "vp_finance"]},
+    {"kind": "writeoff", "roles": ["controller", "vp_finance"]},
 )
 
 

@@ -14,9 +14,12 @@ from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
 from commands.disputes import set_aside
 from commands.snapshots import awaiting_erp
+from commands.workflows.adjustment_ledger import set_aside_adjustments
 from storage.models import (
     Activity,
     ActivityKind,
+    AdjustmentTask,
+    ApprovalKind,
     Dispute,
     DisputeStatus,
     Invoice,
@@ -30,14 +33,14 @@ from storage.models import (
     PromiseStatus,
 )
 
-COUNTS = ("disputed", "credit_due", "unapplied", "plan_ok", "reached_today", "attempts_today", "open_promises",
-          "broken_promises", "promises_kept", "promises_due")
+COUNTS = ("disputed", "credit_due", "credit_approved", "written_off", "unapplied", "plan_ok", "reached_today",
+          "attempts_today", "open_promises", "broken_promises", "promises_kept", "promises_due")
 
 
 def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -> list[pd.DataFrame]:
     """Frames indexed by customer id, holding the columns in :data:`COUNTS` between them."""
     return [part(session, cut, collector_id)
-            for part in (_dispute_totals, _unapplied_payments, _promises, _plans, _contacts_today)]
+            for part in (_dispute_totals, _adjustment_totals, _unapplied_payments, _promises, _plans, _contacts_today)]
 
 
 def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
@@ -48,6 +51,17 @@ def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) ->
     stmt = (select(Dispute.customer_id, total(cents, is_open), total(cents, ~is_open))
             .where(set_aside()).group_by(Dispute.customer_id))
     return number_frame(session, of_collector(stmt, Dispute.customer_id, collector_id), ["disputed", "credit_due"])
+
+
+def _adjustment_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+    """Credit memos and write-offs approved and not yet shown by an import: off the collectible
+    balance, apart from disputes (:mod:`commands.workflows.adjustment_ledger`)."""
+    cents = type_coerce(AdjustmentTask.amount, BigInteger)
+    is_credit = AdjustmentTask.kind == ApprovalKind.CREDIT
+    stmt = (select(AdjustmentTask.customer_id, total(cents, is_credit), total(cents, ~is_credit))
+            .where(set_aside_adjustments()).group_by(AdjustmentTask.customer_id))
+    return number_frame(session, of_collector(stmt, AdjustmentTask.customer_id, collector_id),
+                        ["credit_approved", "written_off"])
 
 
 def _unapplied_payments(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:

@@ -29,17 +29,22 @@ def less_confirmed(connection: Connection, open_items: OpenItems) -> OpenItems:
     """The same customers and items, with every payment finance confirmed that no import has
     shown yet taken off the customers' positive items, oldest due first. Money beyond the
     positive items is left over (the balance, which ``collectible`` works out, is floored at 0)."""
-    paid = _awaiting_erp(connection)
-    paid = paid[paid.index.isin(open_items.customer_ids)]
-    if paid.empty:
+    return take_oldest_first(open_items, _awaiting_erp(connection))
+
+
+def take_oldest_first(open_items: OpenItems, amounts: pd.Series) -> OpenItems:
+    """``amounts`` (cents per customer id) taken off each customer's positive items, oldest due
+    first: how cash application pays, and how a write-off is booked."""
+    amounts = amounts[amounts.index.isin(open_items.customer_ids)]
+    if amounts.empty:
         return open_items
     owners = np.repeat(open_items.customer_ids, open_items.counts)
     items = open_items.items
-    at = np.flatnonzero(np.isin(owners, paid.index.to_numpy()) & (items["cents"] > 0))
+    at = np.flatnonzero(np.isin(owners, amounts.index.to_numpy()) & (items["cents"] > 0))
     order = at[np.lexsort((-items["cents"][at], items["due"][at], owners[at]))]
     cents = items["cents"][order]
     before = pd.Series(cents).groupby(owners[order]).cumsum().to_numpy() - cents
-    budget = paid.reindex(owners[order]).to_numpy(dtype=np.int64)
+    budget = amounts.reindex(owners[order]).to_numpy(dtype=np.int64)
     taken = np.clip(budget - before, 0, cents)
     adjusted = items.copy()
     adjusted["cents"][order] -= taken

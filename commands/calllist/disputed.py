@@ -1,4 +1,6 @@
-"""Disputed money leaves collection: each open item less its open disputes.
+"""Disputed and credited money leaves collection: each open item less its open disputes and the
+approved credit memos on it that no import shows yet; approved write-offs come off the account's
+oldest items, as the ERP books them.
 
 Disputes change in chat without touching invoices, so the packed items hold the ledger's
 amounts and the disputes are taken off when a list is built. Only the disputed invoices are read
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Connection, select, type_coerce
+from sqlalchemy import BigInteger, Connection, select, type_coerce, union_all
 
+from commands.calllist.confirmed import take_oldest_first
 from commands.calllist.sql import total
 from commands.disputes import set_aside
-from storage.models import Dispute, Invoice
+from commands.workflows.adjustment_ledger import set_aside_adjustments
+from storage.models import AdjustmentTask, Dispute, Invoice
 from storage.open_items import OpenItems, day_number, kind_codes
 
 _KEY = ["customer_id", "due", "kind", "cents"]
@@ -24,8 +28,13 @@ _KEY = ["customer_id", "due", "kind", "cents"]
 
 def less_disputes(connection: Connection, open_items: OpenItems) -> OpenItems:
     """The same customers and items, each item's cents less its disputes set aside (open, or
-    settled for the customer since the last import; a wholly disputed item is left at zero or
-    below, so it counts for nothing)."""
+    settled for the customer since the last import) and its approved credits awaiting the memo (a
+    wholly disputed item is left at zero or below, so it counts for nothing); then approved
+    write-offs awaiting the ERP off the oldest items."""
+    return take_oldest_first(_less_per_invoice(connection, open_items), _writeoffs(connection))
+
+
+def _less_per_invoice(connection: Connection, open_items: OpenItems) -> OpenItems:
     disputed = _disputed_invoices(connection)
     disputed = disputed[np.isin(disputed["customer_id"].to_numpy(), open_items.customer_ids)]
     if disputed.empty:
@@ -47,12 +56,20 @@ def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _disputed_invoices(connection: Connection) -> pd.DataFrame:
-    """Open invoices with disputes set aside: the item as packed, and their cents in all."""
-    stmt = (select(Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance,
-                   total(type_coerce(Dispute.amount, BigInteger)))
-            .join(Dispute, Dispute.invoice_id == Invoice.id)
-            .where(set_aside(), Invoice.closed_on.is_(None))
-            .group_by(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance))
+    """Open invoices with disputes set aside or credits awaiting the memo: the item as packed,
+    and their cents in all (one row per invoice, so an invoice with both is one deduction)."""
+    disputes = (select(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance,
+                       type_coerce(Dispute.amount, BigInteger))
+                .join(Dispute, Dispute.invoice_id == Invoice.id)
+                .where(set_aside(), Invoice.closed_on.is_(None)))
+    credits = (select(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance,
+                      type_coerce(AdjustmentTask.amount, BigInteger))
+               .join(AdjustmentTask, AdjustmentTask.invoice_id == Invoice.id)
+               .where(set_aside_adjustments(), Invoice.closed_on.is_(None)))
+    both = union_all(disputes, credits).subquery()
+    cols = both.c
+    stmt = (select(cols[1], cols[2], cols[3], cols[4], total(cols[5]))
+            .group_by(cols[0], cols[1], cols[2], cols[3], cols[4]))
     with connection.execute(stmt) as result:
         rows = result.cursor.fetchall()  # driver values: dates as ISO text (SQLite) or dates, cents as int
     customers, due, kinds, cents, deduct = zip(*rows, strict=True) if rows else ((), (), (), (), ())
@@ -61,3 +78,14 @@ def _disputed_invoices(connection: Connection) -> pd.DataFrame:
         "kind": kind_codes(kinds),
         "cents": np.asarray(cents, dtype=np.int64), "deduct": np.asarray(deduct, dtype=np.int64),
     })
+
+
+def _writeoffs(connection: Connection) -> pd.Series:
+    """Cents per customer of approved write-offs no import shows yet."""
+    stmt = (select(AdjustmentTask.customer_id, total(type_coerce(AdjustmentTask.amount, BigInteger)))
+            .where(AdjustmentTask.invoice_id.is_(None), set_aside_adjustments())
+            .group_by(AdjustmentTask.customer_id))
+    with connection.execute(stmt) as result:
+        rows = result.cursor.fetchall()
+    customers, cents = zip(*rows, strict=True) if rows else ((), ())
+    return pd.Series(np.asarray(cents, dtype=np.int64), index=np.asarray(customers, dtype=np.int64))

@@ -81,12 +81,14 @@ def _tier_points(points: np.ndarray, in_tier: np.ndarray | None) -> np.ndarray:
 
 def collectible(features: pd.DataFrame) -> pd.DataFrame:
     """What can be collected: the net balance (credits included) less every open dispute, every
-    dispute settled for the customer whose credit no import shows yet, and every payment finance
-    confirmed that no import has shown yet. Disputes tied to an invoice were already taken off
-    that invoice's amounts and confirmed payments off the oldest items
+    dispute settled for the customer whose credit no import shows yet, every approved credit memo
+    and write-off no import shows yet, and every payment finance confirmed that no import has
+    shown yet. Disputes tied to an invoice were already taken off that invoice's amounts and
+    confirmed payments off the oldest items
     (:func:`commands.calllist.features.collectible_items`); disputes without an invoice could
     touch any item, so the past-due amount may not exceed what is left."""
-    set_aside = features["disputed"] + features["credit_due"] + features["unapplied"]
+    set_aside = (features["disputed"] + features["credit_due"] + features["credit_approved"]
+                 + features["written_off"] + features["unapplied"])
     left = (features["balance"] - set_aside).clip(lower=0)
     return features.assign(collectible=left, past_due=np.minimum(features["past_due"], left))
 
@@ -148,6 +150,10 @@ def reasons(row: Row, policy: Policy, cut: Cutoffs) -> tuple[str, ...]:
     if row["credit_due"] > 0:
         notes.append(f"{dollars(row['credit_due'])} to be credited (dispute settled), set aside until the ERP "
                      "shows the credit")
+    if row["credit_approved"] > 0:
+        notes.append(f"{dollars(row['credit_approved'])} credit approved, awaiting the credit memo")
+    if row["written_off"] > 0:
+        notes.append(f"{dollars(row['written_off'])} write-off approved, awaiting the ERP")
     if row["unapplied"] > 0:
         notes.append(f"{dollars(row['unapplied'])} paid (confirmed by finance), taken off the oldest invoices "
                      "until the ERP shows it")

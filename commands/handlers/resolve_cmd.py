@@ -1,6 +1,8 @@
-"""``resolve <dispute-id> <outcome> [note]``: close a dispute as upheld, rejected, credited or
-withdrawn. Typed in the thread of the dispute's note in the collections channel, the id can be
-left out. Only the person who opened it, or a manager or above, may resolve it, and only once."""
+"""``resolve <dispute-id> <outcome> [--credit] [note]``: close a dispute as upheld, rejected,
+credited or withdrawn. Typed in the thread of the dispute's note in the collections channel, the
+id can be left out. Only the person who opened it, or a manager or above, may resolve it, and
+only once. ``upheld --credit`` also asks, in the same step, for the credit memo of the disputed
+amount on its invoice (an approval card, then finance's task once approved)."""
 
 from __future__ import annotations
 
@@ -30,9 +32,11 @@ from commands.parsing.notes import read_note
 from commands.parsing.text import quote, tokenize
 from commands.promises import reachable_email
 from commands.refusal import Refusal
-from storage.models import Customer, Dispute, DisputeStatus, Invoice, TeamMember
+from commands.workflows.approvals import may_request, open_request
+from storage.models import ApprovalKind, Customer, Dispute, DisputeStatus, Invoice, TeamMember
 
-USAGE = "resolve <dispute-id> <outcome> [note]"
+USAGE = "resolve <dispute-id> <outcome> [--credit] [note]"
+CREDIT_FLAG = "--credit"
 OUTCOME_WORDS = ", ".join(OUTCOMES)
 _ID = re.compile(r"#?(\d{1,9})", re.ASCII)  # nine digits fit any integer key on both databases
 _TRACK_PREFIX = "dispute:"
@@ -43,6 +47,7 @@ class ResolveRequest:
     dispute: Dispute
     outcome: Outcome
     note: str | None
+    credit: bool = False  # upheld, and the credit memo asked for at once
 
 
 def parse(args: str, env: ParseEnv) -> ResolveRequest | Refusal:
@@ -62,10 +67,17 @@ def parse(args: str, env: ParseEnv) -> ResolveRequest | Refusal:
     outcome = OUTCOMES.get(rest[0].lower)
     if outcome is None:
         return Refusal(f"{quote(rest[0].text)} is not an outcome; say one of: {OUTCOME_WORDS}", understood)
-    note = read_note(args[rest[0].end:])
+    credit = len(rest) > 1 and rest[1].lower == CREDIT_FLAG
+    if credit and not outcome.credit_due:
+        return Refusal(f"{CREDIT_FLAG} goes with upheld: a {outcome.word} dispute has no credit to ask for",
+                       f"{understood}, outcome {outcome.word}")
+    if credit and dispute.invoice_id is None:
+        return Refusal(f"dispute #{dispute_id} names no invoice, so there is no credit memo to ask for on it; "
+                       "resolve it upheld and use `credit <customer> <invoice> <amount> <reason>`", understood)
+    note = read_note(args[rest[1 if credit else 0].end:])
     if isinstance(note, Refusal):
         return note.with_understood(f"{understood}, outcome {outcome.word}")
-    return ResolveRequest(dispute, outcome, note)
+    return ResolveRequest(dispute, outcome, note, credit)
 
 
 def _dispute_of_thread(env: ParseEnv) -> int | None:
@@ -88,6 +100,9 @@ def handle(request: ResolveRequest, actor: Actor, ctx: AppContext, *,
         return refuse(_already(session, ctx, dispute))
     if not may_resolve(dispute, member_id=actor.member_id, roles=actor.member.roles):
         return refuse(_not_yours(session, dispute))
+    if request.credit and not may_request(actor.member.roles, ApprovalKind.CREDIT):
+        return refuse("credit memos are asked for by collectors, managers, controllers or the VP finance; "
+                      f"resolve it without {CREDIT_FLAG} and ask one of them")
     days = resolve_dispute(session, dispute, outcome=outcome, note=request.note, actor=actor.email, at=now)
     if days is None:  # resolved by someone else between our read and our update
         session.refresh(dispute)
@@ -133,7 +148,9 @@ def _announce(session: Session, ctx: AppContext, actor: Actor, request: ResolveR
     opener = reachable_email(session, ctx, dispute.opened_by_id)
     if opener is not None and opener != actor.email:
         replies.append(Reply(title=title, text=text, fields=fields, to_user=opener))
-    if outcome.credit_due:
+    if request.credit:
+        replies += _ask_credit(session, ctx, actor, dispute, customer, invoice, request.note)
+    elif outcome.credit_due:
         replies.append(Reply(title=f"Credit due: {describe(customer)}, {what}", tone=Tone.WARNING,
                              text=f"Dispute #{dispute.id} was upheld by {actor.member.name}; "
                                   f"please issue the credit memo.",
@@ -141,11 +158,24 @@ def _announce(session: Session, ctx: AppContext, actor: Actor, request: ResolveR
     return replies
 
 
+def _ask_credit(session: Session, ctx: AppContext, actor: Actor, dispute: Dispute, customer: Customer,
+                invoice: Invoice | None, note: str | None) -> list[Reply]:
+    """The credit memo of the upheld amount, asked for as ``credit`` would: the approval card, and
+    (once approved) finance's task. The dispute already keeps the amount out of collection."""
+    if invoice is None:  # parse refuses --credit on a dispute without an invoice
+        return []
+    reason = f"dispute #{dispute.id} upheld" + (f": {note}" if note else f" ({dispute.reason})")
+    return open_request(session, ctx, actor=actor, kind=ApprovalKind.CREDIT, customer=customer, reason=reason,
+                        amount=dispute.amount,
+                        details={"invoice_id": invoice.id, "invoice": invoice.number, "dispute_id": dispute.id})
+
+
 COMMAND = Command(
     name="resolve", usage=USAGE, parse=parse, handle=handle,
-    summary=f"Close a dispute ({OUTCOME_WORDS}); in the dispute's thread the id can be left out.",
+    summary=(f"Close a dispute ({OUTCOME_WORDS}); in the dispute's thread the id can be left out. "
+             f"upheld {CREDIT_FLAG} also asks for the credit memo of the disputed amount."),
     examples=("resolve 7 rejected customer found the delivery note", "resolve 7 upheld rate was wrong",
-              "resolve #7 withdrawn"),
+              "resolve 7 upheld --credit rate was wrong", "resolve #7 withdrawn"),
 )
 
 

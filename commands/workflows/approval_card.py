@@ -30,6 +30,8 @@ _SUBJECTS = {
     ApprovalKind.RELEASE: "hold release for {name}",
     ApprovalKind.WAIVER: "fee waiver for {name}",
     ApprovalKind.PLAN: "payment plan for {name}",
+    ApprovalKind.CREDIT: "credit memo for {name}",
+    ApprovalKind.WRITEOFF: "write-off for {name}",
 }
 _DECIDED = {ApprovalStatus.APPROVED: ("Approved", Tone.SUCCESS),
             ApprovalStatus.REJECTED: ("Rejected", Tone.WARNING),
@@ -43,6 +45,7 @@ class CardFacts:
     summary: AccountSummary
     requester: str
     collector: str | None
+    record: tuple[Field, ...] = ()  # the account's history, for credits and write-offs
 
 
 def subject(kind: ApprovalKind, customer: Customer) -> str:
@@ -60,6 +63,10 @@ def asked(request: ApprovalRequest, customer: Customer) -> str:
     if request.kind is ApprovalKind.WAIVER:
         fee = request.details["fee"]
         return f"Waive {fee} of {money(customer, asked_amount(request))} for {name}: {reason}"
+    if request.kind is ApprovalKind.CREDIT:
+        return f"Credit {money(customer, asked_amount(request))} on {request.details['invoice']} of {name}: {reason}"
+    if request.kind is ApprovalKind.WRITEOFF:
+        return f"Write off {money(customer, asked_amount(request))} of {name}'s balance: {reason}"
     details = request.details
     first = format_day(from_details(details["schedule"])[0].due)
     sentence = (f"Let {name} pay {money(customer, asked_amount(request))} in {details['n']} "
@@ -113,7 +120,7 @@ def _card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *, title:
     text = "\n".join(part for part in (lead, account.text) if part)
     return Reply(
         title=f"{title}: {subject(request.kind, customer)}", text=text,
-        fields=tuple(fields) + account.fields, rows=_schedule_rows(request, customer) + account.rows,
+        fields=tuple(fields) + facts.record + account.fields, rows=_schedule_rows(request, customer) + account.rows,
         buttons=buttons, tone=tone,
     )
 

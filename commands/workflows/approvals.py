@@ -1,12 +1,13 @@
-"""Approval requests: holds, hold releases, fee waivers and payment plans wait in the approvals
-channel for someone the team file allows to decide them.
+"""Approval requests: holds, hold releases, fee waivers, payment plans, credit memos and
+write-offs wait in the approvals channel for someone the team file allows to decide them.
 
 Opening a request posts one card with the whole context. A decision is taken with a conditional
 UPDATE on the request still being pending, so a double click, a stale card or two approvers at
 once change it exactly once; whoever comes second is told who decided, and nothing else happens.
-The approved effect (hold placed or released, fee waived, plan created) is applied in the same
-transaction as the decision. Refused attempts are answered with an error reply rather than a
-:class:`Refusal`, so their audit event commits instead of being rolled back with the message."""
+The approved effect (hold placed or released, fee waived, plan created, credit memo or write-off
+handed to finance as a task) is applied in the same transaction as the decision. Refused attempts
+are answered with an error reply rather than a :class:`Refusal`, so their audit event commits
+instead of being rolled back with the message."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from commands.messages import Reply, Tone, Where
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
 from commands.wording import local_moment, money
+from commands.workflows import adjustments
+from commands.workflows.account_record import account_record
 from commands.workflows.approval_card import (
     CardFacts,
     asked_amount,
@@ -168,6 +171,8 @@ def _apply(session: Session, ctx: AppContext, request: ApprovalRequest, customer
                entity_id=waiver.id, customer_id=customer.id, fee=fee, amount=amount,
                request_id=request.id)
         return [], f"Waived {fee} of {money(customer, amount)}."
+    if request.kind in (ApprovalKind.CREDIT, ApprovalKind.WRITEOFF):
+        return adjustments.open_task(session, ctx, request, customer, approver=approver, at=at)
     instalments = from_details(request.details["schedule"])
     plan = create_plan(session, customer_id=customer.id, total=amount,
                        cadence=request.details["cadence"], instalments=instalments,
@@ -178,7 +183,8 @@ def _apply(session: Session, ctx: AppContext, request: ApprovalRequest, customer
 
 def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
     """Remind, then expire, requests left waiting (counted in business days of working hours:
-    a request made Friday at 15:00 has waited one business day on Monday at 15:00)."""
+    a request made Friday at 15:00 has waited one business day on Monday at 15:00); and remind
+    finance of approved credit memos and write-offs not yet booked."""
     timers, now = ctx.team.workflow.timers, ctx.clock.now()
     waiting = session.scalars(select(ApprovalRequest).where(
         ApprovalRequest.status == ApprovalStatus.PENDING).order_by(ApprovalRequest.id)).all()
@@ -188,7 +194,7 @@ def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
             replies += _expire(session, ctx, request, now)
         elif request.reminded_at is None and _waited(ctx, request.created_at, now, timers.approval_remind_days):
             replies += _remind(session, ctx, request, now)
-    return replies
+    return replies + adjustments.run_timers(session, ctx)
 
 
 def _waited(ctx: AppContext, since: datetime, now: datetime, days: int) -> bool:
@@ -310,5 +316,8 @@ def _already_decided(session: Session, ctx: AppContext, request: ApprovalRequest
 def card_facts(session: Session, ctx: AppContext, request: ApprovalRequest, customer: Customer) -> CardFacts:
     requester = session.get_one(TeamMember, request.requested_by_id)
     collector = session.get_one(TeamMember, customer.collector_id) if customer.collector_id else None
+    record_fields = account_record(session, customer, today=ctx.today()) \
+        if request.kind in (ApprovalKind.CREDIT, ApprovalKind.WRITEOFF) else ()
     return CardFacts(summary=account_summary(session, customer, as_of=ctx.today()),
-                     requester=requester.name, collector=collector.name if collector else None)
+                     requester=requester.name, collector=collector.name if collector else None,
+                     record=record_fields)

@@ -1,5 +1,5 @@
 """A tracked card drawn from the database as it stands now, from the key it was posted under
-("approval:12", "confirmation:7"): pending with its buttons, or decided with who, when and why
+("approval:12", "confirmation:7", "adjustment:4"): pending with its buttons, or decided with who, when and why
 in their place.
 
 An adapter draws a card from here whenever it shows it again (a Teams refresh, a redraw after a
@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.messages import Reply
+from commands.workflows.adjustment_card import task_card, task_id_of
+from commands.workflows.adjustments import task_facts
 from commands.workflows.approval_card import decided_card, pending_card
 from commands.workflows.approvals import card_facts as approval_facts
 from commands.workflows.approvals import request_id_of
 from commands.workflows.payment_card import confirmation_id_of, payment_card
 from commands.workflows.payments import card_facts, member_name
 from storage.models import (
+    AdjustmentTask,
     ApprovalRequest,
     ApprovalStatus,
     AuditEvent,
@@ -44,6 +47,10 @@ def current_card(session: Session, ctx: AppContext, key: str) -> Reply | None:
     confirmation_id = confirmation_id_of(key)
     if confirmation_id is not None:
         return _payment_card(session, ctx, confirmation_id) if confirmation_id <= _LARGEST_ID else None
+    task_id = task_id_of(key)
+    if task_id is not None:
+        task = session.get(AdjustmentTask, task_id) if task_id <= _LARGEST_ID else None
+        return task_card(ctx, task_facts(session, task)) if task is not None else None
     return None
 
 

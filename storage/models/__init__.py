@@ -22,6 +22,8 @@ from storage.models.outbox import OutboxEntry
 from storage.models.reports import ReceivableRollup, SalesDay, TargetState
 from storage.models.team import TeamMember
 from storage.models.workflows import (
+    AdjustmentStatus,
+    AdjustmentTask,
     ApprovalKind,
     ApprovalRequest,
     ApprovalStatus,
@@ -37,6 +39,7 @@ __all__ = [
     "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "OpenItemPack", "Outcome",
     "OutboxEntry", "Payment", "PaymentPlan", "ReceivableRollup", "SalesDay", "PlanInstalment", "PlanStatus", "Promise",
     "PromiseStatus",
-    "TargetState", "TeamMember", "ApprovalKind", "ApprovalRequest", "ApprovalStatus", "ConfirmationStatus",
+    "TargetState", "TeamMember", "AdjustmentStatus", "AdjustmentTask", "ApprovalKind", "ApprovalRequest",
+    "ApprovalStatus", "ConfirmationStatus",
     "FeeWaiver", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation", "PostedMessage",
 ]

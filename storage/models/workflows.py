@@ -72,6 +72,8 @@ class ApprovalKind(str, enum.Enum):
     RELEASE = "release"
     WAIVER = "waiver"
     PLAN = "plan"
+    CREDIT = "credit"      # a credit memo on one invoice
+    WRITEOFF = "writeoff"  # an amount of the account written off as uncollectible
 
 
 class ApprovalStatus(str, enum.Enum):
@@ -82,7 +84,8 @@ class ApprovalStatus(str, enum.Enum):
 
 
 class ApprovalRequest(Base):
-    """A hold, release, fee waiver or payment plan waiting for an authorized approver."""
+    """A hold, release, fee waiver, payment plan, credit memo or write-off waiting for an
+    authorized approver."""
 
     __tablename__ = "approval_requests"
     __table_args__ = (Index("ix_approval_requests_status", "status"),)
@@ -114,6 +117,40 @@ class FeeWaiver(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AdjustmentStatus(str, enum.Enum):
+    OPEN = "open"            # finance has not said it is issued
+    DONE = "done"            # finance issued it; set aside until an import shows it
+    SHOWN = "shown"          # an import showed it before finance said anything
+    NOT_DOING = "not_doing"  # finance will not issue it; the amount is collectible again
+
+
+class AdjustmentTask(Base):
+    """An approved credit memo or write-off that finance still has to book in the ERP. Until an
+    import shows it, its amount stays out of collection; the marks taken at approval are what a
+    later import is compared with (as for disputes settled for the customer)."""
+
+    __tablename__ = "adjustment_tasks"
+    __table_args__ = (Index("ix_adjustment_tasks_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("approval_requests.id"), unique=True)
+    kind: Mapped[ApprovalKind] = mapped_column(str_enum(ApprovalKind))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))  # None: a write-off
+    dispute_id: Mapped[int | None] = mapped_column(ForeignKey("disputes.id"))  # the upheld dispute it settles
+    amount: Mapped[Decimal] = mapped_column(Money())
+    status: Mapped[AdjustmentStatus] = mapped_column(str_enum(AdjustmentStatus), default=AdjustmentStatus.OPEN)
+    # What an import must move: the invoice's (credit) or the account's (write-off) open balance
+    # at approval, and the newest invoice row then (credit memos after it are new).
+    open_at_approval: Mapped[Decimal] = mapped_column(Money())
+    last_invoice_at_approval: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    close_note: Mapped[str | None] = mapped_column(Text)
 
 
 class JobRun(Base):
