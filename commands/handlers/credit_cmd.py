@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.actor import Actor
@@ -20,9 +19,9 @@ from commands.handlers.common import money
 from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.amounts import Amount, read_amount
-from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer
+from commands.parsing.customers import MAX_NAME_LENGTH, customer_and_invoice, describe
 from commands.parsing.notes import read_note
-from commands.parsing.text import Token, name_ends, phrase, quote, tokenize
+from commands.parsing.text import Token, name_ends, quote, tokenize
 from commands.refusal import Refusal
 from commands.workflows.adjustment_card import DONE_ACTION, NOT_DOING_ACTION
 from commands.workflows.adjustment_ledger import already_asked
@@ -66,12 +65,10 @@ def _splits(tokens: list[Token]) -> list[tuple[int, Amount | Refusal]]:
 
 
 def _customer_and_invoice(session: Session, tokens: list[Token], at: int) -> tuple[Customer, Invoice] | Refusal:
-    customer = resolve_customer(session, phrase(tokens[:at]))
-    if isinstance(customer, Refusal):
-        return customer
-    number = tokens[at].text
-    invoice = session.scalar(select(Invoice).where(
-        Invoice.customer_id == customer.id, func.lower(Invoice.number) == number.lower()))
+    found = customer_and_invoice(session, tokens, at)
+    if isinstance(found, Refusal):
+        return found
+    customer, number, invoice = found
     if invoice is not None and invoice.closed_on is None and invoice.open_balance > 0:
         return customer, invoice
     why = "is not an invoice of theirs" if invoice is None else "is not open"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.actor import Actor
@@ -16,10 +16,10 @@ from commands.handlers.common import money
 from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone, Where
 from commands.parsing.amounts import Amount, read_amount
-from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_customer
+from commands.parsing.customers import MAX_NAME_LENGTH, customer_and_invoice, describe
 from commands.parsing.dates import format_day
 from commands.parsing.notes import read_note
-from commands.parsing.text import Token, name_ends, phrase, quote, tokenize
+from commands.parsing.text import Token, name_ends, quote, tokenize
 from commands.refusal import Refusal
 from storage.models import Customer, Invoice
 
@@ -73,12 +73,10 @@ def _splits(tokens: list[Token]) -> list[_Split]:
 
 
 def _customer_and_invoice(session: Session, tokens: list[Token], at: int) -> tuple[Customer, Invoice] | Refusal:
-    customer = resolve_customer(session, phrase(tokens[:at]))
-    if isinstance(customer, Refusal):
-        return customer
-    number = tokens[at].text
-    invoice = session.scalar(select(Invoice).where(
-        Invoice.customer_id == customer.id, func.lower(Invoice.number) == number.lower()))
+    found = customer_and_invoice(session, tokens, at)
+    if isinstance(found, Refusal):
+        return found
+    customer, number, invoice = found
     if invoice is None or invoice.closed_on is not None or invoice.open_balance <= 0:
         return _no_such_invoice(session, customer, number, invoice)
     return customer, invoice

@@ -12,9 +12,9 @@ from typing import TypeVar
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from commands.parsing.text import quote
+from commands.parsing.text import Token, phrase, quote
 from commands.refusal import Refusal
-from storage.models import Customer
+from storage.models import Customer, Invoice
 
 MAX_NAME_LENGTH = 200  # the longest name the customers table can hold
 SHOWN_CANDIDATES = 5
@@ -85,3 +85,17 @@ def resolve_first(session: Session, candidates: Sequence[tuple[str, T]]) -> tupl
             return found, reading
         first = first or found
     return first or Refusal("which customer? Name it by its ERP id or by part of its name")
+
+
+def customer_and_invoice(session: Session, tokens: list[Token], at: int
+                         ) -> tuple[Customer, str, Invoice | None] | Refusal:
+    """The customer the words before ``tokens[at]`` name, the invoice number ``tokens[at]`` gives,
+    and that invoice of theirs (any case), or None when they have no invoice of that number.
+    Whether it may be disputed or credited is the caller's rule."""
+    customer = resolve_customer(session, phrase(tokens[:at]))
+    if isinstance(customer, Refusal):
+        return customer
+    number = tokens[at].text
+    invoice = session.scalar(select(Invoice).where(
+        Invoice.customer_id == customer.id, func.lower(Invoice.number) == number.lower()))
+    return customer, number, invoice
