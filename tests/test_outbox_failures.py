@@ -21,8 +21,9 @@ from sqlalchemy import select
 from bot.teams import references
 from commands.context import AppContext
 from commands.outbox import enqueue
-from commands.outbox.dispatch import BACKOFF_CAP_SECONDS, REPORT_PREFIX
+from commands.outbox.dispatch import BACKOFF_CAP_SECONDS
 from commands.outbox.entries import requeue
+from commands.outbox.outcomes import REPORT_PREFIX
 from storage.models import OutboxEntry
 from tests.outbox_fakes import SlackOutbox, direct, entries, exactly_once, landed, post, statuses
 from tests.test_slack_support import FakeSlack, text_of

@@ -20,7 +20,7 @@ from bot.slack.render import render
 from commands.context import AppContext
 from commands.messages import Reply, Row, Where
 from commands.outbox import Dispatcher
-from commands.outbox.dispatch import _Outcome, _Sent
+from commands.outbox.outcomes import Outcome, Sent
 from storage.models import OutboxEntry
 from tests.outbox_fakes import SlackOutbox, child_command, direct, exactly_once, landed, post, statuses
 
@@ -35,8 +35,8 @@ class Killed(BaseException):
 class DiesAfterSend(Dispatcher):
     """A dispatcher that dies right after the platform accepted its first message."""
 
-    def _settle(self, entry: OutboxEntry, outcome: _Outcome) -> _Outcome:
-        if isinstance(outcome, _Sent):
+    def _settle(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
+        if isinstance(outcome, Sent):
             raise Killed
         return super()._settle(entry, outcome)
 

@@ -28,7 +28,7 @@ from commands.context import AppContext
 from commands.messages import Action, ChatUser, Incoming, Where
 from commands.outbox import Dispatcher
 from commands.outbox.codec import decode
-from commands.outbox.dispatch import _Outcome, _Sent
+from commands.outbox.outcomes import Outcome, Sent
 from commands.router import handle
 from scheduler.service import tick
 from storage.models import AuditEvent, OutboxEntry, PaymentConfirmation, Promise
@@ -66,8 +66,8 @@ class Mortal(Dispatcher):
             raise Killed
         return super()._renew(entry)
 
-    def _settle(self, entry: OutboxEntry, outcome: _Outcome) -> _Outcome:
-        if isinstance(outcome, _Sent) and self.rng.random() < DIES_AFTER_SEND:
+    def _settle(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
+        if isinstance(outcome, Sent) and self.rng.random() < DIES_AFTER_SEND:
             raise Killed
         return super()._settle(entry, outcome)
 

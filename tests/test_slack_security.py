@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from commands.outbox.dispatch import BACKOFF_CAP_SECONDS, MAX_ATTEMPTS
+from commands.outbox.dispatch import BACKOFF_CAP_SECONDS
 from commands.outbox.entries import requeue
+from commands.outbox.outcomes import MAX_ATTEMPTS
 from storage.models import InboundEvent, OutboxEntry, PaymentConfirmation, Promise
 from tests.test_chat_world import row_counts
 from tests.test_slack_support import SlackWorld, fixture, sign

@@ -18,13 +18,13 @@ lane, and so is the wait of an entry tried before (its retry came due after its 
 is left of the pace is a fraction of a second); :meth:`Dispatcher.drain` (a terminal,
 ``arbot scheduler --once``, shutdown) sleeps them all.
 
-Each entry is settled in its own transaction with the outcome:
+Each entry is settled in its own transaction with its outcome (:mod:`commands.outbox.outcomes`):
 
 - sent: the platform's message id is stored; a tracked post is remembered (``posted_messages``);
 - transient failure (429, 5xx, timeout): tried again when the platform's Retry-After has passed
   (plus a jitter of at most :data:`RETRY_AFTER_JITTER` of it, so replicas do not retry in step),
   or after an exponential backoff when it named no time; a 429 also pushes its lane's next send
-  back by Retry-After. After :data:`MAX_ATTEMPTS` it counts as permanent;
+  back by Retry-After. After :data:`commands.outbox.outcomes.MAX_ATTEMPTS` it counts as permanent;
 - permanent failure (unknown user, bot not in the channel, no conversation): marked failed and
   reported once in the admins channel with what to do; ``arbot outbox retry`` requeues it.
 
@@ -75,24 +75,31 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, not_, or_, select, update
-from sqlalchemy.orm import Session
 
 from commands.context import AppContext
-from commands.messages import DeliveryFailed, Messenger, PostedRef, Reply, Tone, Where
+from commands.messages import DeliveryFailed, Messenger, PostedRef, Reply, Where
 from commands.outbox.codec import decode
-from commands.outbox.entries import enqueue
 from commands.outbox.lanes import Lane, Pace, behind_a_waiting_entry, lane_of
+from commands.outbox.outcomes import (
+    Behind,
+    Deferred,
+    Failure,
+    Outcome,
+    Paced,
+    Sent,
+    Skipped,
+    TakenOver,
+    parts_from_row,
+)
 from storage.models import OutboxEntry, PostedMessage
-from storage.models.outbox import FAILED, PENDING, SENDING, SENT, SKIPPED
+from storage.models.outbox import PENDING, SENDING
 from storage.row_counts import rows_changed
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8          # about 10 minutes of backoff: longer than any platform hiccup worth waiting out
 BACKOFF_CAP_SECONDS = 300
 RETRY_AFTER_JITTER = 0.05  # at most this share of Retry-After is added, so replicas do not retry in step
 WAIT_FOR_TRACKED_SECONDS = 2  # an update or thread reply whose card is still on its way
-REPORT_PREFIX = "admin-report:"
 # Seconds between messages in one lane. Slack: about one a second per channel, with a margin.
 # Teams paces itself per thread (bot/teams/pacing.py), to the limits Teams documents.
 DEFAULT_PACING = {"slack": 1.1}
@@ -248,9 +255,9 @@ class Dispatcher:
             self._count(report, outcome.counter)
             until = outcome.holds_lane_until()
             if until is not None:
-                behind = "paced" if isinstance(outcome, _Paced) else "deferred"
+                behind = "paced" if isinstance(outcome, Paced) else "deferred"
                 for later in entries[n + 1:]:
-                    self._count(report, self._settle(later, _Behind(until, behind)).counter)
+                    self._count(report, self._settle(later, Behind(until, behind)).counter)
                 return
 
     def _count(self, report: RoundReport, counter: str) -> None:
@@ -258,30 +265,30 @@ class Dispatcher:
             setattr(report, counter, getattr(report, counter) + 1)
 
     def _deliver(self, lane: Lane, entry: OutboxEntry, *, unsure: bool = False,
-                 queue_paced: bool = True) -> _Outcome:
+                 queue_paced: bool = True) -> Outcome:
         reply = decode(entry.payload)
         messenger = self.senders[entry.platform]
         target = self._tracked(entry)
-        if isinstance(target, _Outcome):
+        if isinstance(target, Outcome):
             return self._settle(entry, target)
         wait = self._pace.wait(lane)
         if wait > INLINE_PACE_SECONDS and queue_paced and entry.attempts == 0:
-            return self._settle(entry, _Paced(self.ctx.clock.now() + timedelta(seconds=wait)))
+            return self._settle(entry, Paced(self.ctx.clock.now() + timedelta(seconds=wait)))
         if wait > 0:
             self.sleep(wait)
         if not self._renew(entry):
             log.info("outbox entry %s: taken over by another dispatcher before it was sent", entry.id)
-            return _TakenOver()
+            return TakenOver()
         self._pace.sending(lane)
         try:
             ref = self._send(entry, messenger, reply, target, unsure=unsure)
         except DeliveryFailed as exc:
             if exc.retry_after is not None:
                 self._pace.push_back(lane, exc.retry_after)
-            return self._settle(entry, _Failure(exc))
-        return self._settle(entry, _Sent(ref))
+            return self._settle(entry, Failure(exc))
+        return self._settle(entry, Sent(ref))
 
-    def _tracked(self, entry: OutboxEntry) -> PostedRef | None | _Outcome:
+    def _tracked(self, entry: OutboxEntry) -> PostedRef | None | Outcome:
         """The tracked post an update or thread reply needs: found, still on its way (wait), or
         never going out (an update is skipped; a thread reply goes to its fallback)."""
         key = entry.replaces_key or entry.thread_key
@@ -299,9 +306,9 @@ class Dispatcher:
             if row is not None:
                 return PostedRef(Where(row.channel, row.thread), row.message_id)
         if on_its_way is not None:
-            return _Deferred(self.ctx.clock.now() + timedelta(seconds=WAIT_FOR_TRACKED_SECONDS))
+            return Deferred(self.ctx.clock.now() + timedelta(seconds=WAIT_FOR_TRACKED_SECONDS))
         if not entry.destination:
-            return _Skipped(f"{key} was never posted")
+            return Skipped(f"{key} was never posted")
         return None  # to the fallback destination, as a new message
 
     def _renew(self, entry: OutboxEntry) -> bool:
@@ -336,14 +343,14 @@ class Dispatcher:
 
     # -- settling -----------------------------------------------------------------------------
 
-    def _settle(self, entry: OutboxEntry, outcome: _Outcome) -> _Outcome:
+    def _settle(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
         now = self.ctx.clock.now()
         with self.ctx.sessions.begin() as session:
             row = session.get(OutboxEntry, entry.id, with_for_update=True)
             if row is None or row.claimed_by != entry.claimed_by or row.status != SENDING:
                 log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out",
                             entry.id)
-                return _TakenOver()
+                return TakenOver()
             row.claimed_by, row.claimed_until = None, None
             outcome.apply(session, row, now, self)
         return outcome
@@ -379,139 +386,3 @@ def _keyed(messenger: Messenger, entry: OutboxEntry, *, unsure: bool) -> _Keyed:
     if getattr(messenger, "resumes_parts", False):
         kwargs.update(parts_sent=parts_from_row(entry.parts_sent))
     return _Keyed(messenger, kwargs)
-
-
-def parts_from_row(stored: Mapping[str, Any] | None) -> dict[int, PostedRef]:
-    """The parts of a long message that landed, as stored with the entry."""
-    return {int(n): PostedRef(Where(part["channel"], part.get("thread")), part["id"])
-            for n, part in (stored or {}).items()}
-
-
-def parts_for_row(parts: Mapping[int, PostedRef]) -> dict[str, Any] | None:
-    return {str(n): {"channel": ref.where.channel, "thread": ref.where.thread, "id": ref.message_id}
-            for n, ref in sorted(parts.items())} or None
-
-
-class _Outcome:
-    counter: str = "sent"
-
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
-        raise NotImplementedError
-
-    def holds_lane_until(self) -> datetime | None:
-        """When this entry goes again, if it waits in the queue: the rest of its lane waits too."""
-        return None
-
-
-@dataclass
-class _Sent(_Outcome):
-    ref: PostedRef
-    counter = "sent"
-
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
-        row.status, row.sent_at, row.attempts = SENT, now, row.attempts + 1
-        row.message_channel, row.message_id, row.last_error = self.ref.where.channel, self.ref.message_id, None
-        row.may_have_landed = False
-        if row.track_key and row.kind != "update":
-            remember(session, row.track_key, self.ref, platform=row.platform, at=now)
-
-
-@dataclass
-class _Requeued(_Outcome):
-    """Back in the queue, due at ``until``, without counting as an attempt."""
-
-    until: datetime
-
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
-        row.status, row.next_attempt_at = PENDING, self.until
-
-    def holds_lane_until(self) -> datetime | None:
-        return self.until
-
-
-class _Deferred(_Requeued):
-    """An update or thread reply whose card is still on its way."""
-
-    counter = "deferred"
-
-
-class _Paced(_Requeued):
-    """Its lane's pace says not yet: it goes at its turn."""
-
-    counter = "paced"
-
-
-@dataclass
-class _Behind(_Requeued):
-    """Later in a lane whose earlier entry waits: it goes after that one."""
-
-    counter: str = "deferred"
-
-
-class _TakenOver(_Outcome):
-    """Another dispatcher holds the entry now; nothing to settle here."""
-
-    counter = "taken_over"
-
-
-@dataclass
-class _Skipped(_Outcome):
-    why: str
-    counter = "skipped"
-
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
-        row.status, row.last_error = SKIPPED, self.why
-
-
-@dataclass
-class _Failure(_Outcome):
-    error: DeliveryFailed
-    retry_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        self.counter = "failed" if self.error.permanent else "retried"
-
-    def holds_lane_until(self) -> datetime | None:
-        return self.retry_at
-
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Dispatcher) -> None:
-        row.attempts += 1
-        row.last_error = self.error.reason + (f" ({self.error.hint})" if self.error.hint else "")
-        row.may_have_landed = self.error.may_have_landed
-        if self.error.parts:
-            row.parts_sent = parts_for_row({**parts_from_row(row.parts_sent), **self.error.parts})
-        if not self.error.permanent and row.attempts < MAX_ATTEMPTS:
-            row.status = PENDING
-            row.next_attempt_at = now + timedelta(seconds=dispatcher.backoff(row.attempts, self.error.retry_after))
-            self.retry_at = row.next_attempt_at
-            log.info("outbox entry %s: %s; attempt %d, next at %s", row.id, self.error.reason, row.attempts,
-                     row.next_attempt_at)
-            return
-        row.status = FAILED
-        log.warning("outbox entry %s to %s on %s failed: %s", row.id, row.destination, row.platform, row.last_error)
-        if not row.reported and not row.key.startswith(REPORT_PREFIX):
-            row.reported = True
-            report_failure(session, dispatcher.ctx, row)
-
-
-def remember(session: Session, key: str, ref: PostedRef, *, platform: str, at: datetime) -> None:
-    """Where tracked post ``key`` landed, for later updates and thread replies."""
-    row = session.scalar(select(PostedMessage).where(PostedMessage.key == key))
-    if row is None:
-        row = PostedMessage(key=key)
-        session.add(row)
-    row.channel, row.message_id, row.thread = ref.where.channel, ref.message_id, ref.where.thread
-    row.posted_at, row.platform = at, platform
-
-
-def report_failure(session: Session, ctx: AppContext, row: OutboxEntry) -> None:
-    """Tell the admins channel, once, what did not go out and what to do about it."""
-    title = str(row.payload.get("title", ""))[:120]
-    place = row.destination or row.thread_key or row.replaces_key
-    to = f"to {row.destination}" if row.kind == "direct" else f"in {place}"
-    reply = Reply(
-        title=f"Not delivered: \"{title}\" {to} on {row.platform.capitalize()}",
-        text=(f"{row.last_error}. After {row.attempts} attempt{'s' if row.attempts != 1 else ''}. "
-              f"When that is fixed, run `arbot outbox retry {row.id}` to send it."),
-        tone=Tone.WARNING, where=Where(ctx.team.workflow.channels.admins))
-    enqueue(session, ctx, [reply], origin=f"{REPORT_PREFIX}{row.id}")
