@@ -24,17 +24,8 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 
 from bot.runtime.requests import ChatRuntime
 from bot.teams import capture, inbound, references
-from bot.teams.cards import (
-    CARD_CONTENT_TYPE,
-    FORM_VERB,
-    REFRESH_VERB,
-    FormSubmit,
-    read_action,
-    read_form,
-    render,
-    render_form,
-    render_pages,
-)
+from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render, render_pages
+from bot.teams.form_cards import FORM_VERB, FormSubmit, read_form, render_form
 from bot.teams.identity import email_of, identities
 from bot.teams.messenger import Outbox, TeamsMessenger
 from commands import forms, messages

@@ -13,11 +13,7 @@ escaped.
 A Teams message carries at most about 40 KB of JSON (:data:`MAX_ACTIVITY_BYTES`); a longer
 reply, such as a full call list, is drawn by :func:`render_pages` as several cards.
 
-A form the core defines (commands.forms: Log call, Promise, Paid, a Partial amount, a Reject
-reason) is drawn by :func:`render_form` as a card of ``Input.*`` fields whose submit is an
-``Action.Execute`` with :data:`FORM_VERB`, carrying the button that opened it (and so the
-customer); :func:`read_form` reads the submit back. Errors found in the values are drawn under
-their fields when the card comes back.
+Forms the core defines are drawn by :mod:`bot.teams.form_cards`.
 
 A file that goes with a reply (commands.messages.Attachment) is shown in the card when it is a
 picture small enough to travel inside the message (a chart, drawn in 32 colours, is about 11 KB):
@@ -38,13 +34,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from commands.forms import Form, FormField, Kind
-from commands.messages import Action, Attachment, Button, ButtonStyle, Field, Reply, Row, Tone
+from commands.messages import Attachment, Button, ButtonStyle, Field, Reply, Row, Tone
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 REFRESH_VERB = "arbot.refresh"
-FORM_VERB = "arbot.form"
 DATA_KEY = "arbot"  # action data lives under one key, away from the ids of inputs merged beside it
 
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>~])")
@@ -82,9 +76,9 @@ def render(reply: Reply, *, refreshable: bool = True) -> dict[str, Any]:
     """The whole card for one reply. Cards with buttons carry a ``refresh`` action, so a client
     showing a stale copy asks the bot for the card as it stands."""
     inputs = _InputIds()
-    body: list[dict[str, Any]] = [_text(reply.title, weight="Bolder", size="Medium",
+    body: list[dict[str, Any]] = [text_block(reply.title, weight="Bolder", size="Medium",
                                         color=_COLORS[reply.tone], style="heading")]
-    body += [_text(paragraph) for paragraph in _paragraphs(reply.text)]
+    body += [text_block(paragraph) for paragraph in _paragraphs(reply.text)]
     if reply.fields:
         body.append(_facts(reply.fields))
     body += [_file(f) for f in reply.files]
@@ -110,7 +104,7 @@ def _file(file: Attachment) -> dict[str, Any]:
     if file.mime.startswith("image/") and len(file.data) <= MAX_INLINE_IMAGE_BYTES:
         uri = f"data:{file.mime};base64,{base64.b64encode(file.data).decode('ascii')}"
         return {"type": "Image", "url": uri, "altText": file.title or file.name, "size": "Stretch"}
-    return _text(f"{file.title or file.name} ({file.name}) cannot be sent to you in Teams; an admin can write "
+    return text_block(f"{file.title or file.name} ({file.name}) cannot be sent to you in Teams; an admin can write "
                  "it on the server with arbot report weekly FILE.xlsx.", is_subtle=True)
 
 
@@ -203,78 +197,6 @@ def read_action(data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if isinstance(needs, str) and isinstance(typed, str) and typed.strip():
         value[needs] = typed.strip()
     return ours["action"], value
-
-
-@dataclass(frozen=True)
-class FormSubmit:
-    """A form card's submit: the button that opened the form, its label, and the values by field."""
-
-    pressed: Action
-    label: str
-    values: dict[str, str]
-
-
-def render_form(form: Form, pressed: Action, *, label: str = "", values: dict[str, str] | None = None,
-                errors: dict[str, str] | None = None, problem: str = "") -> dict[str, Any]:
-    """The form as a card: a heading, each field as its ``Input.*`` (kept as typed when the card
-    comes back), the core's message for a field right under it, and one submit. ``problem`` is
-    an answer from the core that is about no one field."""
-    values, errors = values or {}, errors or {}
-    body: list[dict[str, Any]] = [_text(form.title, weight="Bolder", size="Medium", style="heading")]
-    about = _form_subject(pressed, label)
-    if about:
-        body.append(_text(about, is_subtle=True))
-    if problem:
-        body.append(_text(problem, color="Attention"))
-    for spec in form.fields:
-        body.append(_input(spec, values.get(spec.name)))
-        if spec.name in errors:
-            body.append({**_text(errors[spec.name], color="Attention", size="Small"), "spacing": "None"})
-    data = {DATA_KEY: {"form": {"action": pressed.name, "value": dict(pressed.value), "label": label}}}
-    submit = {"type": "Action.Execute", "title": form.submit, "verb": FORM_VERB, "data": data, "style": "positive",
-              "fallback": {"type": "Action.Submit", "title": form.submit, "data": data}}
-    return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": CARD_VERSION, "body": body, "actions": [submit], "msteams": {"width": "Full"}}
-
-
-def _form_subject(pressed: Action, label: str) -> str:
-    customer = pressed.value.get("customer")
-    return f"Customer {customer}" if isinstance(customer, str) else label
-
-
-def _input(spec: FormField, value: str | None) -> dict[str, Any]:
-    """One field as the Adaptive Card input of its kind."""
-    field: dict[str, Any] = {"id": spec.name, "label": spec.label, "isRequired": not spec.optional
-                             and spec.kind is not Kind.FLAG}
-    if spec.kind is Kind.DATE:
-        field.update(type="Input.Date")
-    elif spec.kind is Kind.CHOICE:
-        field.update(type="Input.ChoiceSet", style="compact",
-                     choices=[{"title": c.label, "value": c.value} for c in spec.options])
-    elif spec.kind is Kind.FLAG:
-        field.update(type="Input.Toggle", title=spec.detail or spec.label, valueOn="true", valueOff="false")
-    else:
-        field.update(type="Input.Text", isMultiline=spec.kind is Kind.MULTILINE)
-        if spec.max_length:
-            field["maxLength"] = spec.max_length
-        if spec.placeholder:
-            field["placeholder"] = spec.placeholder
-    if field["isRequired"]:
-        field["errorMessage"] = f"{spec.label} is needed"
-    if value:
-        field["value"] = value
-    return field
-
-
-def read_form(data: dict[str, Any]) -> FormSubmit | None:
-    """A form card's submit (Execute or Submit): the inputs Teams merged beside our data."""
-    ours = data.get(DATA_KEY)
-    opened = ours.get("form") if isinstance(ours, dict) else None
-    if not isinstance(opened, dict) or not isinstance(opened.get("action"), str) \
-            or not isinstance(opened.get("value"), dict):
-        return None
-    values = {key: item for key, item in data.items() if key != DATA_KEY and isinstance(item, str)}
-    return FormSubmit(Action(opened["action"], dict(opened["value"])), str(opened.get("label") or ""), values)
 
 
 def _refresh() -> dict[str, Any]:
@@ -387,8 +309,8 @@ class _InputIds:
 
 
 def _row(row: Row, inputs: _InputIds) -> dict[str, Any]:
-    items = [_text(row.title, weight="Bolder")]
-    items += [_text(part, is_subtle=True) for part in _paragraphs(row.detail)]
+    items = [text_block(row.title, weight="Bolder")]
+    items += [text_block(part, is_subtle=True) for part in _paragraphs(row.detail)]
     if row.fields:
         items.append(_facts(row.fields))
     if row.buttons:
@@ -426,7 +348,8 @@ def _facts(fields: tuple[Any, ...]) -> dict[str, Any]:
     return {"type": "FactSet", "facts": [{"title": escape(f.label), "value": escape(f.value)} for f in fields]}
 
 
-def _text(text: str, **style: Any) -> dict[str, Any]:
+def text_block(text: str, **style: Any) -> dict[str, Any]:
+    """A wrapped TextBlock of escaped plain text, with Adaptive Card styles given in snake case."""
     block: dict[str, Any] = {"type": "TextBlock", "text": escape(text), "wrap": True}
     for key, value in style.items():
         name = "isSubtle" if key == "is_subtle" else key
