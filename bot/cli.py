@@ -103,9 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="the team's KPIs (DSO, CEI, ADD, promises kept) for a period")
     report_sub = report.add_subparsers(dest="report", required=True)
     kpi = report_sub.add_parser("kpi", help="KPIs for the days --from to --to inclusive")
-    kpi.add_argument("--from", dest="date_from", required=True, help="first day YYYY-MM-DD")
-    kpi.add_argument("--to", dest="date_to", required=True, help="last day YYYY-MM-DD")
-    kpi.add_argument("--collector", help="one collector's customers and work (email)")
+    _period_arguments(kpi, collector="one collector's customers and work (email)")
     kpi.add_argument("--format", choices=["table", "json", "csv"], default="table")
     kpi.set_defaults(handler=_with_context(_lazy("bot.cli_report", "run")))
     weekly = report_sub.add_parser("weekly", help="the weekly workbook: KPIs, aging, activity, promises, disputes")
@@ -116,9 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="spreadsheets of the ledger")
     export_sub = export.add_subparsers(dest="export", required=True)
     activity = export_sub.add_parser("activity", help="every call, voicemail and email logged in a period")
-    activity.add_argument("--from", dest="date_from", required=True, help="first day YYYY-MM-DD")
-    activity.add_argument("--to", dest="date_to", required=True, help="last day YYYY-MM-DD")
-    activity.add_argument("--collector", help="one collector's activity (email)")
+    _period_arguments(activity, collector="one collector's activity (email)")
     activity.add_argument("file", help="the workbook to write (.xlsx)")
     activity.set_defaults(handler=_with_context(_lazy("bot.cli_workbooks", "run_activity")))
 
@@ -158,6 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_teams_package_parser(sub)
     return parser
+
+
+def _period_arguments(parser: argparse.ArgumentParser, *, collector: str) -> None:
+    """--from and --to (whole days, both included) and --collector, as every period report takes them."""
+    parser.add_argument("--from", dest="date_from", required=True, help="first day YYYY-MM-DD")
+    parser.add_argument("--to", dest="date_to", required=True, help="last day YYYY-MM-DD")
+    parser.add_argument("--collector", help=collector)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
-from commands.kpi.report import KpiReport, Period, kpi_report
+from commands.kpi.report import Period, figures, kpi_report
 from commands.messages import Reply, Where
 from commands.parsing.amounts import format_money
 from commands.targets import Target
@@ -32,7 +32,7 @@ def check_targets(ctx: AppContext, session: Session, day: date) -> list[Reply]:
     if not targets:
         return []
     report = kpi_report(ctx, session, Period(day - timedelta(days=WINDOW_DAYS - 1), day))
-    values = _figures(report)
+    values = figures(report)
     states = {s.key: s for s in session.scalars(select(TargetState))}
     lines = []
     for target in targets:
@@ -51,13 +51,6 @@ def check_targets(ctx: AppContext, session: Session, day: date) -> list[Reply]:
         return []
     return [Reply(title=f"Targets, last {WINDOW_DAYS} days to {day:%-d %b %Y}", text="\n".join(lines),
                   where=Where(ctx.team.workflow.channels.collections))]
-
-
-def _figures(report: KpiReport) -> dict[str, Decimal | None]:
-    return {"dso": report.dso, "best_possible_dso": report.best_possible_dso, "add": report.add,
-            "countback_dso": report.countback.days, "cei": report.cei, "ptp_kept_rate": report.ptp_kept_rate,
-            "ptp_kept_amount_rate": report.ptp_kept_amount_rate, "past_due_31": report.past_due_31,
-            "over_90": report.over_90}
 
 
 def say(value: Decimal, unit: str, *, as_given: bool = False) -> str:

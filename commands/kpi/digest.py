@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from commands.context import AppContext
 from commands.kpi.alerts import say
 from commands.kpi.chart import aging_chart_png, aging_weeks
-from commands.kpi.report import KpiReport, Period, kpi_report
+from commands.kpi.report import KpiReport, Period, figures, kpi_report
 from commands.kpi.workbook import last_week
 from commands.messages import Attachment, Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
@@ -26,11 +26,9 @@ from commands.targets import Target
 from storage.models import Customer, Invoice, TeamMember
 
 TOP_ACCOUNTS = 5
-# The figures the digest shows: key, label, unit, and whether a rise is bad news.
-SHOWN = (("dso", "DSO", "days", True), ("cei", "CEI", "percent", False),
-         ("past_due_31", "More than 30 days past due", "money", True),
-         ("over_90", "More than 90 days past due", "money", True),
-         ("ptp_kept_rate", "Promises kept", "percent", False))
+# The figures the digest shows: key, label, unit.
+SHOWN = (("dso", "DSO", "days"), ("cei", "CEI", "percent"), ("past_due_31", "More than 30 days past due", "money"),
+         ("over_90", "More than 90 days past due", "money"), ("ptp_kept_rate", "Promises kept", "percent"))
 
 
 def weekly_digest(ctx: AppContext, session: Session, today: date) -> Reply:
@@ -40,7 +38,7 @@ def weekly_digest(ctx: AppContext, session: Session, today: date) -> Reply:
     now, then = kpi_report(ctx, session, week), kpi_report(ctx, session, before)
     targets = {t.kind.figure: t for t in ctx.team.targets}
     fields = tuple(Field(label, _figure(now, then, key, unit, targets.get(key)))
-                   for key, label, unit, _ in SHOWN)
+                   for key, label, unit in SHOWN)
     rows = tuple(_grown(session, week))
     ceiling = next((t.limit for t in ctx.team.targets if t.key == "past_due_31_max"), None)
     chart = aging_chart_png(aging_weeks(session, week.last), ceiling=ceiling,
@@ -55,13 +53,8 @@ def weekly_digest(ctx: AppContext, session: Session, today: date) -> Reply:
                           title="Receivables by age, last 12 weeks"),))
 
 
-def _value(report: KpiReport, key: str) -> Decimal | None:
-    return {"dso": report.dso, "cei": report.cei, "past_due_31": report.past_due_31, "over_90": report.over_90,
-            "ptp_kept_rate": report.ptp_kept_rate}[key]
-
-
 def _figure(now: KpiReport, then: KpiReport, key: str, unit: str, target: Target | None) -> str:
-    value, previous = _value(now, key), _value(then, key)
+    value, previous = figures(now)[key], figures(then)[key]
     if value is None:
         return "n/a (nothing to measure last week)"
     text = say(value, unit)

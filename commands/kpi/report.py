@@ -140,9 +140,10 @@ HEADLINE = ("beginning_receivables", "credit_sales", "ending_receivables", "endi
             "over_90", "past_due_31")
 
 
-def headline(report: KpiReport) -> dict[str, str | None]:
-    """The money and ratio figures, as two-decimal strings."""
-    values = {
+def figures(report: KpiReport) -> dict[str, Decimal | None]:
+    """The headline figures by key, unrounded (None where undefined): what the table, the
+    targets and the digest all read."""
+    return {
         "beginning_receivables": report.beginning.total, "credit_sales": report.sales,
         "ending_receivables": report.ending.total, "ending_current": report.ending_current,
         "dso": report.dso, "best_possible_dso": report.best_possible_dso, "add": report.add, "cei": report.cei,
@@ -150,6 +151,11 @@ def headline(report: KpiReport) -> dict[str, str | None]:
         "ptp_kept_amount_rate": report.ptp_kept_amount_rate, "over_90": report.over_90,
         "past_due_31": report.past_due_31,
     }
+
+
+def headline(report: KpiReport) -> dict[str, str | None]:
+    """The money and ratio figures, as two-decimal strings."""
+    values = figures(report)
     return {key: two(values[key]) for key in HEADLINE}
 
 
