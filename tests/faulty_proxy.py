@@ -132,9 +132,9 @@ class FaultyProxy:
         self.cuts += 1
         after = self.after_cut
         self.mode = PASS
-        link.close()
-        if after == "refuse":
+        if after == "refuse":  # before the client sees the cut: its very next connection must be refused
             self.refuse()
+        link.close()
 
     def _to_client(self, link: _Link) -> None:
         assert link.server is not None
