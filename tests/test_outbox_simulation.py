@@ -33,7 +33,7 @@ from commands.router import handle
 from scheduler.service import tick
 from storage.models import AuditEvent, OutboxEntry, PaymentConfirmation, Promise
 from storage.models.workflows import ApprovalRequest
-from tests.outbox_fakes import SlackOutbox, entries, exactly_once
+from tests.outbox_fakes import CLIENT_TIMEOUT, SlackOutbox, entries, exactly_once
 from tests.test_chat_world import DANA, PRIYA, seed_world
 from tests.test_slack_support import Fault
 
@@ -149,7 +149,7 @@ def week(ctx: AppContext) -> Iterator[Week]:
     seed_world(ctx)
     rng = random.Random(SEED)
     slack = SlackOutbox(ctx, chaos=flaky(random.Random(rng.random())))
-    slack.fake.hang_seconds = 0.5
+    slack.fake.hang_seconds = CLIENT_TIMEOUT + 0.1
     try:
         yield Week(slack, rng)
     finally:
