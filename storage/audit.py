@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -112,12 +112,13 @@ def _link(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
     last_id, prev = _lock_and_read_tip(conn)
     links = []
     for offset, row in enumerate(rows, start=1):
-        link = {"id": last_id + offset, "prev_hash": prev}
-        link["hash"] = prev = event_hash(
-            id=link["id"], at=row["at"], actor=row["actor"], action=row["action"],
+        id_ = last_id + offset
+        hash_ = event_hash(
+            id=id_, at=row["at"], actor=row["actor"], action=row["action"],
             entity_type=row["entity_type"], entity_id=row.get("entity_id"),
-            customer_id=row.get("customer_id"), data=row.get("data"), prev_hash=link["prev_hash"])
-        links.append(link)
+            customer_id=row.get("customer_id"), data=row.get("data"), prev_hash=prev)
+        links.append({"id": id_, "prev_hash": prev, "hash": hash_})
+        prev = hash_
     return links
 
 
@@ -148,10 +149,10 @@ def _on_execute(state: ORMExecuteState) -> Any:
     session = state.session
     if any(isinstance(obj, AuditEvent) for obj in session.new):
         session.flush()  # earlier events of this transaction come first in the chain
-    rows = params if isinstance(params, list) else [params]
+    rows: list[Mapping[str, Any]] = [params] if isinstance(params, Mapping) else list(params)
     links = _link(session.connection(), [{**row, "data": row.get("data") or {}} for row in rows])
     extra: Any = [{**link, "data": row.get("data") or {}} for row, link in zip(rows, links, strict=True)]
-    return state.invoke_statement(params=extra if isinstance(params, list) else extra[0])
+    return state.invoke_statement(params=extra[0] if isinstance(params, Mapping) else extra)
 
 
 def keep_chain(target: Any = Session) -> None:

@@ -4,7 +4,7 @@ built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from datetime import date
 from typing import Any
 
@@ -76,9 +76,9 @@ def _collector_id(session: Session, email: str) -> int:
     return member_id
 
 
-def _row(customer_id: int, fields: dict[str, Any], details: dict[str, Any], emails: dict[int, str],
+def _row(customer_id: int, fields: Mapping[Hashable, Any], details: Mapping[Hashable, Any], emails: dict[int, str],
          policy: Policy, cut: Cutoffs) -> CallListRow:
-    row = {**fields, **details}
+    row = {str(key): value for part in (fields, details) for key, value in part.items()}
     oldest = row["oldest_due"]
     collector = row["collector_id"]
     return CallListRow(

@@ -13,7 +13,7 @@ name are worked out the same way, for the accounts that make the list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -81,7 +81,7 @@ class _PerCustomer:
         self.positive = self.cents > 0
 
     def is_kind(self, kind: InvoiceKind) -> np.ndarray:
-        return self.kind == KIND_CODE[kind.value]
+        return np.asarray(self.kind == KIND_CODE[kind.value])
 
     def between(self, first: date, last: date) -> np.ndarray:
         return (self.due >= day_number(first)) & (self.due <= day_number(last))
@@ -107,7 +107,7 @@ class _PerCustomer:
             return np.zeros(0, dtype=values.dtype)
         return ufunc.reduceat(values, self.starts)
 
-    def frame(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    def frame(self, columns: Mapping[str, np.ndarray | list[date | None]]) -> pd.DataFrame:
         return pd.DataFrame(columns, index=pd.Index(self.open_items.customer_ids, name="customer_id"))
 
 

@@ -95,13 +95,15 @@ def unpaid_mrr_reason(row: Row, rule: p.UnpaidMrr, cut: Cutoffs) -> str:
 # -- money over 30 days past due -------------------------------------------------------------------
 
 def over_30_days_applies(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
-    return f["oldest_dpd"].to_numpy() > 30
+    over: np.ndarray = f["oldest_dpd"].to_numpy() > 30
+    return over
 
 
 def over_30_days_score(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
     oldest = f["oldest_dpd"]
-    return (_points(oldest > 30, rule.weight) + _points(oldest > 60, rule.extra_over_60)
-            + _points(oldest > 90, rule.extra_over_90))
+    points: np.ndarray = (_points(oldest > 30, rule.weight) + _points(oldest > 60, rule.extra_over_60)
+                          + _points(oldest > 90, rule.extra_over_90))
+    return points
 
 
 def over_30_days_reason(row: Row, rule: p.Over30Days, cut: Cutoffs) -> str:

@@ -10,6 +10,9 @@ score. Everything here is one numpy pass over the whole frame: no loop per custo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -25,7 +28,7 @@ def tier_amount(frame: pd.DataFrame, name: str) -> np.ndarray:
     column = f"amount_{name}"
     if column not in frame:
         return past_due
-    return np.minimum(frame[column].to_numpy(), past_due)
+    return np.asarray(np.minimum(frame[column].to_numpy(), past_due))
 
 
 def qualified(frame: pd.DataFrame, policy: Policy) -> dict[str, np.ndarray]:
@@ -33,10 +36,16 @@ def qualified(frame: pd.DataFrame, policy: Policy) -> dict[str, np.ndarray]:
     in past-due money behind it. A fact under the floor counts for nothing: the caller drops its
     points too, so a $79.94 account is graded with everything else."""
     floor = policy.ranking.tier_floor * 100
-    return {
-        name: RULES_BY_NAME[name].applies(frame, getattr(policy.rules, name)) & (tier_amount(frame, name) >= floor)
-        for name in policy.ranking.tiers
-    }
+    return {name: _applies(name)(frame, getattr(policy.rules, name)) & (tier_amount(frame, name) >= floor)
+            for name in policy.ranking.tiers}
+
+
+def _applies(name: str) -> Callable[[pd.DataFrame, Any], np.ndarray]:
+    """The test that makes ``name`` a tier (the policy loader takes only rules that have one)."""
+    applies = RULES_BY_NAME[name].applies
+    if applies is None:
+        raise ValueError(f"[rules.{name}] cannot be a tier")
+    return applies
 
 
 def tier_of(in_tier: dict[str, np.ndarray], tiers: tuple[str, ...], size: int) -> np.ndarray:

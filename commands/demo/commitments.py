@@ -37,13 +37,13 @@ RESOLUTIONS = ("Proof of delivery sent; customer withdrew the dispute and paid",
 
 def kept_promises(rng: random.Random, t: Timeline, accounts: list[Account], count: int) -> list[Base]:
     """Late invoices that were paid by the day the customer promised: the promise history."""
-    pool = [(a, inv) for a in accounts for inv in a.invoices
-            if inv.closed_on and inv.amount > 0 and inv.closed_on > inv.due_date
-            and 5 <= (t.anchor - inv.closed_on).days <= 90]
+    pool = [(a, inv, closed, due) for a in accounts for inv in a.invoices
+            if (closed := inv.closed_on) and (due := inv.due_date) and inv.amount > 0 and closed > due
+            and 5 <= (t.anchor - closed).days <= 90]
     rows: list[Base] = []
-    for a, inv in rng.sample(pool, min(count, len(pool))):
-        made = max(t.calendar.add_business_days(inv.closed_on, -rng.randint(2, 8)), t.workday(inv.due_date))
-        promised = t.workday(inv.closed_on + timedelta(days=rng.choice((0, 0, 1, 2))))
+    for a, inv, closed, due in rng.sample(pool, min(count, len(pool))):
+        made = max(t.calendar.add_business_days(closed, -rng.randint(2, 8)), t.workday(due))
+        promised = t.workday(closed + timedelta(days=rng.choice((0, 0, 1, 2))))
         at = t.at(made, rng.randint(9, 16), rng.randint(0, 59))
         note = f"{inv.number} {money(inv.amount)} by {short(promised)}"
         rows += [_promise(a, inv.amount, promised, at, note, PromiseStatus.KEPT, inv.amount, inv.closed_on),
@@ -109,15 +109,16 @@ def open_disputes(rng: random.Random, t: Timeline, accounts: list[Account]) -> l
 
 def resolved_disputes(rng: random.Random, t: Timeline, accounts: list[Account], count: int) -> list[Base]:
     """Settled disputes on paid invoices, so dispute cycle time has history to measure."""
-    pool = [(a, inv) for a in accounts for inv in a.invoices
-            if inv.closed_on and inv.amount > 0 and (inv.closed_on - inv.issue_date).days > 25]
+    pool = [(a, inv, closed, issued) for a in accounts for inv in a.invoices
+            if (closed := inv.closed_on) and (issued := inv.issue_date) and inv.amount > 0
+            and (closed - issued).days > 25]
     rows: list[Base] = []
-    for a, inv in rng.sample(pool, min(count, len(pool))):
-        opened = t.workday(max(inv.closed_on - timedelta(days=rng.randint(10, 25)), inv.issue_date))
+    for a, inv, closed, issued in rng.sample(pool, min(count, len(pool))):
+        opened = t.workday(max(closed - timedelta(days=rng.randint(10, 25)), issued))
         rows.append(Dispute(
             customer_id=a.customer.id, invoice_id=inv.id, amount=inv.amount, reason="Customer questioned the charges",
             status=DisputeStatus.RESOLVED, opened_by_id=a.customer.collector_id, opened_at=t.at(opened, 11),
-            resolved_at=t.at(inv.closed_on, 15), outcome=rng.choice(RESOLUTIONS)))
+            resolved_at=t.at(closed, 15), outcome=rng.choice(RESOLUTIONS)))
     return rows
 
 

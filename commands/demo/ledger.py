@@ -193,19 +193,22 @@ def _credit(rng: random.Random, t: Timeline, a: Account, kind: InvoiceKind, cent
 def _settle(rng: random.Random, t: Timeline, a: Account, invoice: Invoice) -> None:
     """Close the invoice if this payer would have paid it before the anchor, else leave it open
     (sometimes with a partial payment already received)."""
+    due, issued = invoice.due_date, invoice.issue_date
+    if due is None or issued is None:  # never so here: the generator dates every invoice it makes
+        return
     late = _lateness(rng, a.profile)
     if late is not None:
-        paid = t.workday(max(invoice.due_date + timedelta(days=late), invoice.issue_date + timedelta(days=1)))
+        paid = t.workday(max(due + timedelta(days=late), issued + timedelta(days=1)))
         if paid < t.anchor:
             invoice.open_balance, invoice.closed_on = Decimal("0.00"), paid
             a.payments.append(_payment(rng, t, invoice.amount, paid))
             return
-    overdue = (t.anchor - invoice.due_date).days
+    overdue = (t.anchor - due).days
     if overdue > 2 and rng.random() < 0.15:
         part = from_cents(int(round(int(invoice.amount * 100) * rng.uniform(0.2, 0.7), -2)))
         if Decimal("0") < part < invoice.amount:
             invoice.open_balance = invoice.amount - part
-            received = t.workday(invoice.due_date + timedelta(days=rng.randint(0, overdue - 2)))
+            received = t.workday(due + timedelta(days=rng.randint(0, overdue - 2)))
             a.payments.append(_payment(rng, t, part, min(received, t.business_days_ago(1))))
 
 

@@ -253,7 +253,7 @@ def promise_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
     return handle(request, actor, ctx, session=session)
 
 
-COMMAND = Command(
+COMMAND = Command[PromiseRequest | CancelRequest](
     name="promise", usage=USAGE, parse=parse, handle=handle, aliases=("ptp",),
     summary=(f"Record a promise to pay an amount by a date (at most {MAX_DAYS_AHEAD} days ahead); a new "
              "promise replaces the customer's open one; promise cancel <customer> [reason] ends it. "
