@@ -12,6 +12,11 @@ from commands.parsing.dates import format_day
 from storage.models import Customer
 
 
+def plural(n: int, noun: str) -> str:
+    """"1 day", "3 days": counts in sentences people read (nouns with a plain -s plural)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def money(customer: Customer, amount: Decimal) -> str:
     """An amount in the customer's billing currency."""
     return format_money(amount, customer.currency or "USD")

@@ -29,6 +29,7 @@ from commands.messages import Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.promises import check_promises
+from commands.wording import plural
 from commands.workflows import approvals, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, WEEKLY, Schedule, nth_business_day
 from storage.db import read_only
@@ -68,10 +69,6 @@ def day_label(day: date) -> str:
     """'Mon 23 Nov': the chat's day format without the year, which a morning message does not
     need."""
     return format_day(day).rsplit(" ", 1)[0]
-
-
-def plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def totals(amounts: Iterable[tuple[Decimal, str]]) -> str:

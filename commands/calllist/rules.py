@@ -22,6 +22,7 @@ import pandas as pd
 
 from commands.calllist import policy as p
 from commands.calllist.cutoffs import Cutoffs
+from commands.wording import plural
 
 Row = Mapping[str, Any]
 
@@ -42,10 +43,6 @@ def dollars(cents: int) -> str:
 
 def day_month(day: date) -> str:
     return f"{day.day} {day:%b}"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def present(value: Any) -> bool:
