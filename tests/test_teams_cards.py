@@ -87,7 +87,8 @@ def test_a_click_reads_back_its_own_typed_value_only() -> None:
 
 def test_a_chart_is_shown_inside_the_card_and_a_workbook_is_named() -> None:
     """The weekly digest's chart (32 colours, about 11 KB) travels inside the card, within one
-    Teams message; a workbook cannot, and the card says so instead of dropping it silently."""
+    Teams message; a workbook cannot: outside a personal chat the card says where to get it
+    instead of dropping it silently (in one, it follows as a download: test_teams_files)."""
     import base64
     from datetime import date, timedelta
     from decimal import Decimal
@@ -108,5 +109,6 @@ def test_a_chart_is_shown_inside_the_card_and_a_workbook_is_named() -> None:
     [image] = _blocks(card, "Image")
     assert image["url"] == "data:image/png;base64," + base64.b64encode(png).decode()
     assert image["altText"] == "Receivables by age"
-    assert any("weekly.xlsx" in b["text"] and "cannot be sent" in b["text"] for b in _blocks(card, "TextBlock"))
+    assert any("weekly.xlsx" in b["text"] and "only in a personal chat with arbot" in b["text"]
+               for b in _blocks(card, "TextBlock"))
     assert activity_bytes(card) < MAX_ACTIVITY_BYTES

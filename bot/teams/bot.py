@@ -25,11 +25,13 @@ from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeRespons
 from bot.runtime.requests import ChatRuntime
 from bot.teams import capture, inbound, references
 from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render, render_pages
+from bot.teams.file_offers import CONSENT_INVOKE, KEPT, Consent, UploadFailed, file_info, read_consent, upload
 from bot.teams.form_cards import FORM_VERB, FormSubmit, read_form, render_form
 from bot.teams.identity import email_of, identities
 from bot.teams.messenger import Outbox, TeamsMessenger
 from commands import forms, messages
 from commands.context import AppContext
+from commands.failures import new_ref
 from commands.messages import Action, ChatUser, DeliveryFailed, Incoming, Reply, Tone, Where
 from commands.workflows.current_card import current_card_for_message
 
@@ -107,14 +109,18 @@ class TeamsBot:
         await self._send(turn_context, Reply(title=note))
 
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
-        """Into the turn's conversation: every page of a long reply, in order."""
-        activities = await asyncio.to_thread(self.messenger.activities, reply)
+        """Into the turn's conversation: every page of a long reply, in order, then its files."""
+        personal = turn_context.activity.conversation.conversation_type == "personal"
+        activities = await asyncio.to_thread(self.messenger.activities, reply, personal=personal)
         await self.outbox.send_all(turn_context, activities)
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         value = activity.value if isinstance(activity.value, dict) else {}
         card_action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        if activity.name == CONSENT_INVOKE:
+            await self._on_file_consent(turn_context, read_consent(value))
+            return
         if activity.name != CARD_ACTION or card_action.get("type") != "Action.Execute":
             await _answer_invoke(turn_context, error_response("NotSupported", "this bot answers card buttons only"))
             return
@@ -137,6 +143,29 @@ class TeamsBot:
         answer = await self._answer(turn_context, None, Action(name=clicked[0], value=clicked[1]))
         await self._respond_to_click(turn_context, answer)
         self.chat.finished(self._key(turn_context.activity), answer.replies)
+
+    async def _on_file_consent(self, turn_context: TurnContext, consent: Consent) -> None:
+        """The person accepted or declined a file: on accept its bytes go to the upload URL Teams
+        gave, and the file is shown; Teams is answered 200 either way (the card is done)."""
+        await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
+                                                  value=InvokeResponse(status=200)))
+        offered = await asyncio.to_thread(self.messenger.offers.taken, consent.offer) if consent.offer else None
+        name = offered.name if offered else (consent.name or "the file")
+        if not consent.accepted:
+            await self._send(turn_context, Reply(title=f"Not sent: {name}", text="Ask again when you want it."))
+        elif offered is None or not consent.upload_url:
+            await self._send(turn_context, messages.error(
+                f"{name} is no longer here to send (a download waits {KEPT.days} days); ask for it again"))
+        else:
+            try:
+                await upload(consent.upload_url, offered.data)
+            except UploadFailed as exc:
+                ref = new_ref()
+                log.warning("teams upload of %s failed (ref %s): %s", name, ref, exc)
+                await self._send(turn_context, messages.error(
+                    f"I could not put {name} in your OneDrive: {exc} (ref {ref}); ask for it again"))
+                return
+            await self.outbox.send_all(turn_context, [file_info(consent)])
 
     async def _open_form(self, turn_context: TurnContext, form: forms.Form, pressed: Action) -> None:
         """The form goes into the conversation as a card of its own (a call list it was opened

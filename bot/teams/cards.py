@@ -72,16 +72,17 @@ def escape(text: str) -> str:
     return _NUMBERED.sub(r"\1\2\\.", _BULLET.sub(r"\1\\\2", text))
 
 
-def render(reply: Reply, *, refreshable: bool = True) -> dict[str, Any]:
+def render(reply: Reply, *, refreshable: bool = True, downloads: bool = False) -> dict[str, Any]:
     """The whole card for one reply. Cards with buttons carry a ``refresh`` action, so a client
-    showing a stale copy asks the bot for the card as it stands."""
+    showing a stale copy asks the bot for the card as it stands. ``downloads``: files that cannot
+    be shown in the card follow it as downloads to accept (personal chats only)."""
     inputs = _InputIds()
     body: list[dict[str, Any]] = [text_block(reply.title, weight="Bolder", size="Medium",
                                         color=_COLORS[reply.tone], style="heading")]
     body += [text_block(paragraph) for paragraph in _paragraphs(reply.text)]
     if reply.fields:
         body.append(_facts(reply.fields))
-    body += [_file(f) for f in reply.files]
+    body += [_file(f, downloads) for f in reply.files]
     for row in reply.rows:
         body.append(_row(row, inputs))
     card: dict[str, Any] = {
@@ -99,13 +100,20 @@ def render(reply: Reply, *, refreshable: bool = True) -> dict[str, Any]:
     return card
 
 
-def _file(file: Attachment) -> dict[str, Any]:
+def shown_inline(file: Attachment) -> bool:
+    """A picture small enough to travel inside the card; any other file is a download."""
+    return file.mime.startswith("image/") and len(file.data) <= MAX_INLINE_IMAGE_BYTES
+
+
+def _file(file: Attachment, downloads: bool) -> dict[str, Any]:
     """A small picture inline; anything else named, with where to get it."""
-    if file.mime.startswith("image/") and len(file.data) <= MAX_INLINE_IMAGE_BYTES:
+    if shown_inline(file):
         uri = f"data:{file.mime};base64,{base64.b64encode(file.data).decode('ascii')}"
         return {"type": "Image", "url": uri, "altText": file.title or file.name, "size": "Stretch"}
-    return text_block(f"{file.title or file.name} ({file.name}) cannot be sent to you in Teams; an admin can write "
-                 "it on the server with arbot report weekly FILE.xlsx.", is_subtle=True)
+    size = f"{max(1, round(len(file.data) / 1024))} KB"
+    where = ("accept the download below to save it to your OneDrive" if downloads
+             else "Teams delivers files only in a personal chat with arbot: ask me there")
+    return text_block(f"{file.title or file.name} ({file.name}, {size}): {where}.", is_subtle=True)
 
 
 @dataclass(frozen=True)
@@ -117,8 +125,8 @@ class Mention:
     user_id: str | None = None
 
 
-def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES,
-                 mentions: Sequence[Mention] = ()) -> list[dict[str, Any]]:
+def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES, mentions: Sequence[Mention] = (),
+                 downloads: bool = False) -> list[dict[str, Any]]:
     """The reply as cards that Teams will take: exactly :func:`render` when that fits in one
     message of ``limit`` bytes, else several pages.
 
@@ -132,11 +140,11 @@ def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES,
     and the pages are packed smaller by what they take."""
     empty = render(Reply(title=""))
     budget = limit - ENVELOPE_HEADROOM - (activity_bytes(mentioning(empty, mentions)) - activity_bytes(empty))
-    whole = render(reply)
+    whole = render(reply, downloads=downloads)
     if activity_bytes(whole) <= budget:
         return [mentioning(whole, mentions)]
     pages = [part for page in _pack(reply, budget) for part in _split_to_fit(page, budget)]
-    cards = [render(replace(page, title=_page_title(reply.title, number, len(pages))))
+    cards = [render(replace(page, title=_page_title(reply.title, number, len(pages))), downloads=downloads)
              for number, page in enumerate(pages, start=1)]
     return [mentioning(cards[0], mentions), *cards[1:]]
 

@@ -25,7 +25,8 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.teams import references
-from bot.teams.cards import CARD_CONTENT_TYPE, Mention, render_pages, summary
+from bot.teams.cards import CARD_CONTENT_TYPE, Mention, render_pages, shown_inline, summary
+from bot.teams.file_offers import Offers
 from bot.teams.pacing import ThreadThrottle, retry_after, status_of, with_retries
 from commands.clock import Clock
 from commands.messages import DeliveryFailed, PostedRef, Reply, Where
@@ -39,10 +40,17 @@ class Unreachable(Exception):
     """The bot has no way into that conversation yet; the message says what would fix it."""
 
 
-def reply_activities(reply: Reply, mentions: Sequence[Mention] = ()) -> list[Activity]:
+def reply_activities(reply: Reply, mentions: Sequence[Mention] = (), offers: Offers | None = None) -> list[Activity]:
     """One reply as messages carrying its Adaptive Cards: one, or the pages of a long reply,
-    each under Teams' size limit; ``mentions`` are on the first."""
-    return [card_activity(reply, card) for card in render_pages(reply, mentions=mentions)]
+    each under Teams' size limit; ``mentions`` are on the first. With ``offers`` (a personal
+    chat) each file the card cannot show follows as a download to accept."""
+    cards = [card_activity(reply, card)
+             for card in render_pages(reply, mentions=mentions, downloads=offers is not None)]
+    if offers is None:
+        return cards
+    return cards + [Activity(type=ActivityTypes.message, summary=f"Download: {file.name}",
+                             attachments=[offers.offer(file)])
+                    for file in reply.files if not shown_inline(file)]
 
 
 def card_activity(reply: Reply, card: dict[str, Any]) -> Activity:
@@ -152,6 +160,7 @@ class TeamsMessenger:
         self._channel_ids = dict(channel_ids or {})
         self._people = people or (lambda email: Mention(name=email))
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.offers = Offers(sessions, clock)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """The server's event loop, where every send runs."""
@@ -166,7 +175,9 @@ class TeamsMessenger:
         try:
             with _as_delivery_failure():
                 reference = self._reference(where.channel, thread=where.thread)
-                message_id = self._run(self._outbox.post_to(reference, self.activities(reply), sent))
+                personal = reference.conversation.conversation_type == "personal"
+                message_id = self._run(self._outbox.post_to(reference, self.activities(reply, personal=personal),
+                                                            sent))
         except DeliveryFailed as failure:
             failure.parts = {n: PostedRef(where=where, message_id=id_) for n, id_ in sent.items()}
             raise
@@ -185,10 +196,11 @@ class TeamsMessenger:
         where = Where(channel=references.dm_key(email))
         return self.post(where, reply, parts_sent=parts_sent)
 
-    def activities(self, reply: Reply) -> list[Activity]:
-        """The messages for ``reply``, with the people it mentions looked up (from a worker
-        thread: an id may come from the database)."""
-        return reply_activities(reply, [self._people(email) for email in reply.mentions])
+    def activities(self, reply: Reply, *, personal: bool = False) -> list[Activity]:
+        """The messages for ``reply``, with the people it mentions looked up, and in a
+        ``personal`` chat its files offered (from a worker thread: both use the database)."""
+        return reply_activities(reply, [self._people(email) for email in reply.mentions],
+                                self.offers if personal else None)
 
     def _reference(self, key: str, *, thread: str | None) -> ConversationReference:
         stored = references.load(self._sessions, key) or self._from_channel_id(key)

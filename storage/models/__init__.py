@@ -2,7 +2,7 @@
 
 from storage.models.audit import AuditEvent, ImportBatch
 from storage.models.base import Base
-from storage.models.chat import ChatIdentity, ConversationRef, InboundEvent
+from storage.models.chat import ChatIdentity, ConversationRef, FileOffer, InboundEvent
 from storage.models.collections import (
     Activity,
     ActivityKind,
@@ -41,5 +41,6 @@ __all__ = [
     "PromiseStatus",
     "TargetState", "TeamMember", "AdjustmentStatus", "AdjustmentTask", "ApprovalKind", "ApprovalRequest",
     "ApprovalStatus", "ConfirmationStatus",
-    "FeeWaiver", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation", "PostedMessage",
+    "FeeWaiver", "FileOffer", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation",
+    "PostedMessage",
 ]

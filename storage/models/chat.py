@@ -1,13 +1,14 @@
 """What the chat adapters must remember across restarts: deliveries already handled (platforms
-retry), who a platform user is, and where to post proactively (Teams needs a stored
-ConversationReference for every conversation it may write to unprompted)."""
+retry), who a platform user is, where to post proactively (Teams needs a stored
+ConversationReference for every conversation it may write to unprompted), and files offered
+for download that the person has not taken yet."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -55,3 +56,17 @@ class ConversationRef(Base):
     key: Mapped[str] = mapped_column(String(300))
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FileOffer(Base):
+    """A file offered to someone in Teams (a workbook): Teams sends a file only once the person
+    accepts it in their personal chat, perhaps after a restart or on another replica, so the
+    bytes wait here, under the hash of name and content that the offer card carries."""
+
+    __tablename__ = "file_offers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
