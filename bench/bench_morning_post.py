@@ -124,7 +124,7 @@ def strict_slack(users: dict[str, str], random_429: float, clock: MorningClock) 
     """The tests' FakeSlack, made to enforce Slack's limit of one post a second per channel.
     Its message timestamps follow the bench's clock, so the history a retry reads first
     (``oldest`` = shortly before the entry was queued) means what it says."""
-    from tests.test_slack_support import USERS, FakeSlack
+    from tests.support.slack import USERS, FakeSlack
 
     @dataclass
     class StrictSlack(FakeSlack):
@@ -333,7 +333,7 @@ def figures(m: Morning) -> Figures:
 def duplicates(m: Morning) -> int:
     """Messages accepted more than once for one outbox key: the key's stored message id names
     one accepted post; any other accepted post with the same channel and text is a duplicate."""
-    from tests.test_slack_support import text_of
+    from tests.support.slack import text_of
 
     by_content = Counter((str(c.answer["channel"]), text_of(c.params)) for c in m.posts if c.status == 200)
     content_of = {str(c.answer["ts"]): (str(c.answer["channel"]), text_of(c.params))
@@ -377,7 +377,7 @@ def retry_waits(m: Morning) -> list[float]:
 
 
 def _channel_of(call: Any) -> str:
-    from tests.test_slack_support import channel_id
+    from tests.support.slack import channel_id
 
     return channel_id(str(call.params.get("channel", "")))
 

@@ -181,7 +181,7 @@ def _bare_app(slack: Any, *, process_before_response: bool) -> Any:
 def fake_slack(urls: Any) -> None:
     """The fake Web API in a process of its own, so answering the bot's posts does not slow the
     load generator down."""
-    from tests.test_slack_support import FakeSlack
+    from tests.support.slack import FakeSlack
 
     async def run() -> None:
         fake = FakeSlack()
@@ -218,7 +218,7 @@ def requests(first: int, count: int, start_at: float, rate: float,
              response_url: str) -> list[tuple[float, bytes, dict[str, str]]]:
     """Requests ``first``..``first + count``: send time, body and signed headers, prepared
     before the clock starts. Request ``i`` promises for its own customer and day."""
-    from tests.test_slack_support import fixture, sign
+    from tests.support.slack import fixture, sign
 
     out = []
     for n, i in enumerate(range(first, first + count)):

@@ -122,9 +122,9 @@ def samples() -> Path:
 @pytest.fixture
 def world(ctx: AppContext) -> Iterator[Any]:
     """The arbot server against the fake Slack Web API, on a small ledger of Dana's
-    (tests.test_slack_support); imported here so Slack's libraries load only for the tests
+    (tests.support.slack); imported here so Slack's libraries load only for the tests
     that use it."""
-    from tests.test_slack_support import SlackWorld, seed
+    from tests.support.slack import SlackWorld, seed
 
     seed(ctx)
     slack = SlackWorld(ctx)

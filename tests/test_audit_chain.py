@@ -28,8 +28,8 @@ from storage.db import Timeouts, make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import AuditEvent
 from storage.types import UTCDateTime
-from tests.harness import Conversation
-from tests.test_chat_world import DANA, PRIYA, seed_world
+from tests.support.harness import Conversation
+from tests.support.world import DANA, PRIYA, seed_world
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from bot.cli_calllist import REASONS_AT, WIDTH, run
 from commands.clock import FixedClock
 from commands.context import AppContext
 from storage.models import InvoiceKind
-from tests.test_calllist_ledger import DANA, SAM, Ledger
+from tests.support.ledger import DANA, SAM, Ledger
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from commands.context import AppContext
 from storage.models import ActivityKind, Customer, DisputeStatus, Invoice, InvoiceKind, Outcome, PromiseStatus
-from tests.test_calllist_ledger import Ledger, call_list
+from tests.support.ledger import Ledger, call_list
 
 # Monday 23 Nov in Chicago runs from 06:00 UTC to 06:00 UTC on Tuesday.
 THIS_MORNING = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)

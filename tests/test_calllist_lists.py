@@ -17,7 +17,7 @@ from commands.calllist.features import load_features
 from commands.calllist.ranking import cut_to_capacity, score
 from commands.context import AppContext
 from storage.models import InvoiceKind, PromiseStatus
-from tests.test_calllist_ledger import DANA, LEE, MONDAY, SAM, Ledger, call_list
+from tests.support.ledger import DANA, LEE, MONDAY, SAM, Ledger, call_list
 
 
 def _spread(ctx: AppContext, per_collector: int) -> None:

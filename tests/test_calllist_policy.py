@@ -11,7 +11,7 @@ import pytest
 from commands.calllist import CallListError, PolicyError, load_policy
 from commands.calllist.policy import DEFAULT_POLICY_FILE
 from commands.context import AppContext
-from tests.test_calllist_ledger import Ledger, call_list
+from tests.support.ledger import Ledger, call_list
 
 
 def test_defaults() -> None:

@@ -16,7 +16,7 @@ import pytest
 from commands.calllist.policy import TIER_RULES
 from commands.context import AppContext
 from storage.models import Customer, InvoiceKind, PromiseStatus
-from tests.test_calllist_ledger import MONDAY, Ledger, call_list
+from tests.support.ledger import MONDAY, Ledger, call_list
 
 Build = Callable[[Ledger, Customer, bool], None]
 

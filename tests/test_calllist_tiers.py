@@ -17,7 +17,7 @@ from commands.calllist.policy import TIER_RULES
 from commands.calllist.rules import RULES
 from commands.context import AppContext
 from storage.models import ActivityKind, Customer, InvoiceKind, Outcome, PromiseStatus
-from tests.test_calllist_ledger import Ledger, call_list
+from tests.support.ledger import Ledger, call_list
 
 Fact = Callable[[Ledger, Customer, float], None]
 

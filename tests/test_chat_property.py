@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from commands.context import AppContext
 from commands.messages import Reply, Tone
-from tests.test_chat_world import press, row_counts, say, seed_world
+from tests.support.world import press, row_counts, say, seed_world
 
 COMMAND_WORDS = ["log", "promise", "ptp", "status", "st", "list", "help", "?", "LOG", "Promise"]
 WORDS = [

@@ -11,7 +11,7 @@ from commands import messages
 from commands.context import AppContext
 from commands.failures import Saved, failure_reply
 from commands.messages import ChatUser, Incoming, Reply, Tone, Where
-from tests.test_chat_world import DANA, row_counts, seed_world
+from tests.support.world import DANA, row_counts, seed_world
 
 ASKED = Reply(title="Promise recorded for Acme Ortho (C200)", tone=Tone.SUCCESS, private=True)
 MORE = Reply(title="Open promises: 1", private=True)

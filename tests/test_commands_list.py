@@ -9,7 +9,7 @@ from commands.calllist import build_call_list
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Tone
-from tests.test_chat_world import DANA, PRIYA, press, refused, row_counts, say, seed_world
+from tests.support.world import DANA, PRIYA, press, refused, row_counts, say, seed_world
 
 
 def test_list_shows_the_collectors_ranked_accounts_with_reasons_and_buttons(ctx: AppContext) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from commands.context import AppContext
 from commands.messages import Tone
 from storage.models import Activity, ActivityKind, AuditEvent, Outcome, TeamMember
-from tests.test_chat_world import DANA, field, refused, row_counts, say, seed_world
+from tests.support.world import DANA, field, refused, row_counts, say, seed_world
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 

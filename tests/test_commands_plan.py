@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Tone
-from tests.test_chat_world import refused, row_counts, say, seed_world
+from tests.support.world import refused, row_counts, say, seed_world
 
 
 def test_a_first_date_more_than_90_days_ahead_is_refused_with_how_it_was_read(

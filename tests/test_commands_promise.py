@@ -12,8 +12,8 @@ from sqlalchemy import select
 from commands.context import AppContext
 from commands.messages import Tone
 from storage.models import AuditEvent, Promise, PromiseStatus
-from tests.harness import Conversation
-from tests.test_chat_world import DANA, field, refused, row_counts, say, seed_world
+from tests.support.harness import Conversation
+from tests.support.world import DANA, field, refused, row_counts, say, seed_world
 
 
 def _new_promise(ctx: AppContext) -> Promise:

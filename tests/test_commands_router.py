@@ -17,7 +17,7 @@ from commands.messages import ChatUser, Incoming, Reply, Tone, Where
 from commands.refusal import Refusal
 from commands.router import build_registry, command_modules, handle
 from storage.models import Activity, ActivityKind, AuditEvent, Outcome, TeamMember
-from tests.test_chat_world import DANA, PRIYA, press, refused, row_counts, say, seed_world
+from tests.support.world import DANA, PRIYA, press, refused, row_counts, say, seed_world
 
 
 @dataclass(frozen=True)

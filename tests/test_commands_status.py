@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.context import AppContext
 from commands.messages import Tone
-from tests.test_chat_world import field, refused, row_counts, say, seed_world
+from tests.support.world import field, refused, row_counts, say, seed_world
 
 
 def test_status_shows_balance_buckets_promises_holds_disputes_and_contacts(ctx: AppContext) -> None:

@@ -12,7 +12,7 @@ from commands.context import AppContext
 from commands.messages import Tone
 from commands.rules import RulesError, workflow_from_dict
 from storage.models import ApprovalRequest
-from tests.test_chat_world import refused, say, seed_world
+from tests.support.world import refused, say, seed_world
 
 
 @pytest.mark.parametrize(("text", "fee", "reason"), [

@@ -17,8 +17,8 @@ from commands.workflows.approvals import run_timers
 from commands.workflows.current_card import current_card, current_card_for_message
 from storage.db import make_session_factory
 from storage.models import PostedMessage
-from tests.harness import Conversation, Sent
-from tests.test_chat_world import DANA, PRIYA, seed_world
+from tests.support.harness import Conversation, Sent
+from tests.support.world import DANA, PRIYA, seed_world
 
 MARIA = "maria.lopez@example.com"  # manager: decides holds
 

@@ -24,8 +24,8 @@ from commands.team import load_team, sync_members
 from storage.db import Timeouts, make_engine, make_session_factory
 from storage.models import InboundEvent, OutboxEntry, PaymentConfirmation
 from tests.conftest import _truncate_all
-from tests.faulty_proxy import CUT_AFTER_COMMIT, CUT_BEFORE_COMMIT, HANG, FaultyProxy
-from tests.test_chat_world import DANA, seed_world
+from tests.support.faulty_proxy import CUT_AFTER_COMMIT, CUT_BEFORE_COMMIT, HANG, FaultyProxy
+from tests.support.world import DANA, seed_world
 
 MONDAY_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 FAST = Timeouts(connect=1, statement=2, grace=1)

@@ -25,7 +25,7 @@ from commands.team import load_team, sync_members
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from tests.conftest import MONDAY_MORNING
-from tests.test_chat_world import DANA, seed_world
+from tests.support.world import DANA, seed_world
 
 ARBOT = Path(sys.executable).with_name("arbot")
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR)", re.MULTILINE)

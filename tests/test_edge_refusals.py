@@ -17,10 +17,10 @@ import pytest
 
 from bot.teams.settings import TeamsSettings
 from commands.context import AppContext
-from tests.test_chat_world import row_counts
+from tests.support.slack import SlackWorld, sign
+from tests.support.teams_http import APP_ID, FakeConnector, activity, bot_and_teams, run
+from tests.support.world import row_counts
 from tests.test_slack_security import assert_no_effect, promise_body
-from tests.test_slack_support import SlackWorld, sign
-from tests.test_teams_connector import APP_ID, FakeConnector, activity, bot_and_teams, run
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -23,7 +23,7 @@ from bot.server import ServerSettings, build_web_app
 from bot.slack.app import SocketConnection, build_app, build_runtime
 from bot.slack.settings import SlackSettings
 from commands.context import AppContext
-from tests.test_chat_world import row_counts
+from tests.support.world import row_counts
 
 CONNECT_WARNING = "could not reach Slack for Socket Mode"
 

@@ -16,7 +16,7 @@ from commands.calllist import build_call_list
 from commands.context import AppContext
 from commands.exports import csv_text, spreadsheet_text, write_xlsx
 from storage.models import Customer
-from tests.test_chat_world import seed_world
+from tests.support.world import seed_world
 
 HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"click\")", "=cmd|' /C calc'!A0", "+1+1", "-2+3",
            "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]

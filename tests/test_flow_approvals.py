@@ -37,8 +37,8 @@ from storage.models import (
     PaymentPlan,
     TeamMember,
 )
-from tests.harness import Conversation, Sent
-from tests.test_chat_world import field, refused, row_counts, seed_world
+from tests.support.harness import Conversation, Sent
+from tests.support.world import field, refused, row_counts, seed_world
 
 DANA, SAM, PRIYA = "dana.reyes@example.com", "sam.okafor@example.com", "priya.shah@example.com"
 MARIA, CHRIS, ALEX = "maria.lopez@example.com", "chris.wong@example.com", "alex.kim@example.com"

@@ -4,7 +4,7 @@ and amount, never the requester) approves; the amount leaves the call list at on
 gets a task (Done / Not doing) that is reminded, and that closes by itself when an import shows
 the credit. An upheld dispute opens the credit request in one step. Refusals write nothing.
 
-The seeded world (tests.test_chat_world): Acme Dental (C100) has INV-1 $1,000 (53 days past
+The seeded world (tests.support.world): Acme Dental (C100) has INV-1 $1,000 (53 days past
 due), INV-2, INV-3, CM-1, INV-4 and dispute #1 ($100.10, no invoice); Acme Ortho (C200) has A-1 $800."""
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from storage.models import (
     ApprovalStatus,
     Customer,
 )
-from tests.harness import Conversation, Sent
-from tests.test_chat_world import field, refused, row_counts, seed_world
+from tests.support.harness import Conversation, Sent
+from tests.support.world import field, refused, row_counts, seed_world
 from tests.test_flow_approvals import ALEX, CHRIS, DANA, MARIA, PRIYA, SAM, ask, audit, decide, request_of
 from tests.test_flow_disputes import acme_export, acme_on_the_list
 

@@ -1,7 +1,7 @@
 """Disputes through the chat: a collector opens one, the collections channel is told, the amount
 leaves the call list, and the opener or a manager resolves it once, with its cycle time recorded.
 
-The seeded world (tests.test_chat_world) already holds dispute #1, on Acme Dental without an
+The seeded world (tests.support.world) already holds dispute #1, on Acme Dental without an
 invoice; the disputes opened here are #2 onwards."""
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from commands.router import handle
 from commands.team import sync_members, team_from_dict
 from storage.db import make_engine, make_session_factory
 from storage.models import AuditEvent, Dispute, DisputeStatus, Invoice, TeamMember
-from tests.harness import Conversation, Sent
-from tests.test_chat_world import DANA, PRIYA, refused, row_counts, seed_world
+from tests.support.harness import Conversation, Sent
+from tests.support.world import DANA, PRIYA, refused, row_counts, seed_world
 
 SAM, MARIA = "sam.okafor@example.com", "maria.lopez@example.com"
 MONDAY_9AM = datetime(2026, 11, 23, 15, tzinfo=UTC)

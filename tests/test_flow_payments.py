@@ -34,8 +34,8 @@ from storage.models import (
     Promise,
     PromiseStatus,
 )
-from tests.harness import Conversation, Sent
-from tests.test_chat_world import DANA, PRIYA, field, refused, row_counts, seed_world
+from tests.support.harness import Conversation, Sent
+from tests.support.world import DANA, PRIYA, field, refused, row_counts, seed_world
 
 TOM = "tom.becker@example.com"      # finance lead and finance
 MARIA = "maria.lopez@example.com"   # manager

@@ -17,8 +17,8 @@ from commands.context import AppContext
 from commands.importing import import_aging_file
 from commands.messages import Tone
 from storage.models import Customer, Invoice, InvoiceKind, Payment, TeamMember
-from tests.harness import Conversation
-from tests.test_chat_world import DANA, PRIYA, seed_world
+from tests.support.harness import Conversation
+from tests.support.world import DANA, PRIYA, seed_world
 
 MONDAY, TUESDAY, WEDNESDAY = date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)
 HEADER = "Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Amount Due\n"

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from commands.context import AppContext
 from commands.messages import Tone
 from storage.models import AuditEvent, Customer, Invoice, InvoiceKind, PaymentConfirmation, Promise, PromiseStatus
-from tests.harness import Conversation
-from tests.test_chat_world import CREATED, DANA, PRIYA, refused, row_counts, say, seed_world
+from tests.support.harness import Conversation
+from tests.support.world import CREATED, DANA, PRIYA, refused, row_counts, say, seed_world
 
 
 def test_a_claim_up_to_the_balance_is_taken(ctx: AppContext) -> None:

@@ -13,8 +13,8 @@ from commands.context import AppContext
 from commands.handlers.paid_cmd import read_paid_day
 from commands.messages import Tone
 from storage.models import PaymentConfirmation
-from tests.harness import Conversation
-from tests.test_chat_world import DANA, refused, row_counts, say, seed_world
+from tests.support.harness import Conversation
+from tests.support.world import DANA, refused, row_counts, say, seed_world
 
 MONDAY = date(2026, 11, 23)
 

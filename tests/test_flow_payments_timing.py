@@ -21,8 +21,8 @@ from commands.router import find_actor, handle
 from commands.workflows.payments import Decision, decide, run_timers
 from storage.db import make_engine, make_session_factory
 from storage.models import AuditEvent, ConfirmationStatus, Payment, PaymentConfirmation
-from tests.harness import Conversation, Sent
-from tests.test_chat_world import DANA, PRIYA, seed_world
+from tests.support.harness import Conversation, Sent
+from tests.support.world import DANA, PRIYA, seed_world
 
 TOM = "tom.becker@example.com"
 CHICAGO = ZoneInfo("America/Chicago")

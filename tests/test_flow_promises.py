@@ -38,8 +38,8 @@ from storage.models import (
     PromiseStatus,
     TeamMember,
 )
-from tests.harness import Conversation, RecordingMessenger, run_job
-from tests.test_chat_world import DANA, PRIYA, row_counts, seed_world
+from tests.support.harness import Conversation, RecordingMessenger, run_job
+from tests.support.world import DANA, PRIYA, row_counts, seed_world
 
 CHICAGO = ZoneInfo("America/Chicago")
 SAM, CHRIS = "sam.okafor@example.com", "chris.wong@example.com"

@@ -11,7 +11,7 @@ from datetime import date
 from commands import forms
 from commands.context import AppContext
 from commands.messages import Action
-from tests.test_chat_world import press, refused, row_counts, seed_world
+from tests.support.world import press, refused, row_counts, seed_world
 
 TODAY = date(2026, 11, 23)
 

@@ -16,7 +16,7 @@ from bot.teams.cards import DATA_KEY
 from commands.context import AppContext
 from storage.models import Activity as CallActivity
 from storage.models import PaymentConfirmation, Promise
-from tests.test_teams_adapter import DANA, TeamsWorld, _world, card_of, personal, run, teams_user_id
+from tests.support.teams import DANA, TeamsWorld, card_of, personal, run, seeded_teams_world, teams_user_id
 
 FRIDAY = date(2026, 11, 27)
 
@@ -59,7 +59,7 @@ def texts(card: dict[str, Any]) -> str:
 
 
 def test_log_call_form_records_what_the_typed_command_records(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
@@ -79,7 +79,7 @@ def test_log_call_form_records_what_the_typed_command_records(ctx: AppContext) -
 
 
 def test_promise_form_records_what_the_typed_command_records_and_refuses_under_the_field(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
@@ -103,7 +103,7 @@ def test_promise_form_records_what_the_typed_command_records_and_refuses_under_t
 
 
 def test_paid_form_asks_finance_as_the_typed_command_does(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()

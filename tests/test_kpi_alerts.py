@@ -129,8 +129,8 @@ def test_a_confirmed_payment_that_keeps_a_promise_can_cross_a_target(ctx: AppCon
     from datetime import datetime
 
     from storage.models import Customer, Promise, PromiseStatus, TeamMember
-    from tests.harness import Conversation
-    from tests.test_chat_world import DANA, PRIYA, seed_world
+    from tests.support.harness import Conversation
+    from tests.support.world import DANA, PRIYA, seed_world
 
     seed_world(ctx)
     ctx = _with_targets(ctx, ptp_kept_rate_min=40)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.log_setup import QUIET_LIBRARIES, configure
-from tests.test_slack_support import SECRET, SlackWorld, fixture
+from tests.support.slack import SECRET, SlackWorld, fixture
 
 BOT_TOKEN = "xoxb-test"
 

@@ -18,7 +18,7 @@ from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Customer, Invoice, InvoiceKind
 from storage.open_items import EPOCH, KINDS, read_packs, stale_packs
-from tests.test_calllist_ledger import MONDAY, Ledger
+from tests.support.ledger import MONDAY, Ledger
 
 HEADER = "Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Original Amount,Amount Due\n"
 

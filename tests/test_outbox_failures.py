@@ -25,10 +25,10 @@ from commands.outbox.dispatch import BACKOFF_CAP_SECONDS
 from commands.outbox.entries import requeue
 from commands.outbox.outcomes import REPORT_PREFIX
 from storage.models import OutboxEntry
-from tests.outbox_fakes import SlackOutbox, direct, entries, exactly_once, landed, post, statuses
-from tests.test_slack_support import FakeSlack, text_of
-from tests.test_teams_adapter import teams_ctx
-from tests.test_teams_connector import DELIVERED, FakeConnector, bot_and_teams
+from tests.support.outbox import SlackOutbox, direct, entries, exactly_once, landed, post, statuses
+from tests.support.slack import FakeSlack, text_of
+from tests.support.teams import teams_ctx
+from tests.support.teams_http import DELIVERED, FakeConnector, bot_and_teams
 
 MEMBERS = ["dana.reyes@example.com", "sam.okafor@example.com", "priya.shah@example.com", "tom.becker@example.com"]
 SAM = "sam.okafor@example.com"

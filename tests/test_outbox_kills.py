@@ -22,7 +22,7 @@ from commands.messages import Reply, Row, Where
 from commands.outbox import Dispatcher
 from commands.outbox.outcomes import Outcome, Sent
 from storage.models import OutboxEntry
-from tests.outbox_fakes import SlackOutbox, child_command, direct, exactly_once, landed, post, statuses
+from tests.support.outbox import SlackOutbox, child_command, direct, exactly_once, landed, post, statuses
 
 LEASE = 120
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ from commands.outbox import enqueue
 from commands.outbox.dispatch import BACKOFF_CAP_SECONDS
 from commands.router import handle
 from storage.models import OutboxEntry
-from tests.test_teams_connector import FakeConnector, activity, bot_and_teams, delivered, posted_id, run
+from tests.support.teams_http import FakeConnector, activity, bot_and_teams, delivered, posted_id, run
 from tests.test_teams_pages import DANA, _demo_team, every_account_once
 
 

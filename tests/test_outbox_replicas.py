@@ -21,7 +21,7 @@ from commands.outbox import Dispatcher, RoundReport
 from storage.db import make_engine, make_session_factory
 from storage.models import OutboxEntry
 from storage.models.outbox import PENDING, SENDING
-from tests.outbox_fakes import SlackOutbox, direct, exactly_once, post
+from tests.support.outbox import SlackOutbox, direct, exactly_once, post
 
 pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="replicas share PostgreSQL")
 

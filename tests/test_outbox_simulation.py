@@ -33,9 +33,9 @@ from commands.router import handle
 from scheduler.service import tick
 from storage.models import AuditEvent, OutboxEntry, PaymentConfirmation, Promise
 from storage.models.workflows import ApprovalRequest
-from tests.outbox_fakes import CLIENT_TIMEOUT, SlackOutbox, entries, exactly_once
-from tests.test_chat_world import DANA, PRIYA, seed_world
-from tests.test_slack_support import Fault
+from tests.support.outbox import CLIENT_TIMEOUT, SlackOutbox, entries, exactly_once
+from tests.support.slack import Fault
+from tests.support.world import DANA, PRIYA, seed_world
 
 SEED = int(os.environ.get("ARBOT_SIM_SEED", "20261123"))
 MARIA = "maria.lopez@example.com"  # approves holds

@@ -24,8 +24,8 @@ from commands.context import AppContext
 from commands.messages import Reply, Row, Where
 from commands.outbox import Dispatcher
 from commands.outbox.dispatch import RETRY_AFTER_JITTER
-from tests.outbox_fakes import SlackOutbox, direct, entries, exactly_once, landed, post, statuses
-from tests.test_slack_support import text_of
+from tests.support.outbox import SlackOutbox, direct, entries, exactly_once, landed, post, statuses
+from tests.support.slack import text_of
 
 SAM = "sam.okafor@example.com"
 DANA = "dana.reyes@example.com"

@@ -11,7 +11,7 @@ from commands.context import AppContext
 from commands.parsing.customers import resolve_customer, resolve_first
 from commands.refusal import Refusal
 from storage.models import Customer
-from tests.test_chat_world import seed_world
+from tests.support.world import seed_world
 
 
 def _name(session: Session, phrase: str) -> str:

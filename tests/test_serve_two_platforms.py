@@ -25,9 +25,9 @@ from commands.context import AppContext
 from commands.team import team_from_dict
 from scheduler.service import tick
 from storage.models import Customer, Invoice, InvoiceKind, OutboxEntry, TeamMember
-from tests.test_slack_support import CREATED, SECRET, FakeSlack, seed, text_of
-from tests.test_teams_adapter import teams_user_id
-from tests.test_teams_connector import FakeConnector, activity, serve
+from tests.support.slack import CREATED, SECRET, FakeSlack, seed, text_of
+from tests.support.teams import teams_user_id
+from tests.support.teams_http import FakeConnector, activity, serve
 
 DANA, SAM = "dana.reyes@example.com", "sam.okafor@example.com"
 

@@ -30,7 +30,7 @@ from storage.models import (
     Promise,
     PromiseStatus,
 )
-from tests.test_slack_support import NASTY_NAME, SlackWorld, text_of
+from tests.support.slack import NASTY_NAME, SlackWorld, text_of
 
 FRIDAY = date(2026, 11, 27)
 

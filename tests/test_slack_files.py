@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from commands.outbox import enqueue
 from scheduler.jobs import weekly_digest
-from tests.test_slack_support import SlackWorld, text_of
+from tests.support.slack import SlackWorld, text_of
 
 
 def test_the_weekly_digest_chart_is_uploaded_after_its_message(world: SlackWorld) -> None:

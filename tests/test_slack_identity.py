@@ -17,8 +17,8 @@ from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.team import team_from_dict
 from storage.models import ChatIdentity
-from tests.test_chat_world import row_counts
-from tests.test_slack_support import FakeSlack, LoopThread, SlackWorld
+from tests.support.slack import FakeSlack, LoopThread, SlackWorld
+from tests.support.world import row_counts
 
 
 @pytest.fixture

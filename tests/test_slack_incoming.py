@@ -14,7 +14,7 @@ from bot.slack.modals import Origin, Submission, form_for, read_submission, want
 from bot.slack.render import ButtonData, escape
 from commands.messages import Action, Where
 from commands.router import wanted_in_thread
-from tests.test_slack_support import BOT_USER, _state, fixture
+from tests.support.slack import BOT_USER, fixture, view_state
 
 
 def message(**event: object) -> dict:
@@ -89,7 +89,7 @@ def origin(action: str, value: dict) -> Origin:
 
 def submitted(origin: Origin, values: dict) -> Submission | dict:
     view = form_for(origin, pressed="Pressed", today=date(2026, 11, 23)).to_dict()
-    return read_submission({**view, "state": {"values": _state(view["blocks"], values)}}, today=date(2026, 11, 23))
+    return read_submission({**view, "state": {"values": view_state(view["blocks"], values)}}, today=date(2026, 11, 23))
 
 
 def test_which_buttons_open_a_form() -> None:

@@ -17,8 +17,8 @@ from commands.outbox.dispatch import BACKOFF_CAP_SECONDS
 from commands.outbox.entries import requeue
 from commands.outbox.outcomes import MAX_ATTEMPTS
 from storage.models import InboundEvent, OutboxEntry, PaymentConfirmation, Promise
-from tests.test_chat_world import row_counts
-from tests.test_slack_support import SlackWorld, fixture, sign
+from tests.support.slack import SlackWorld, fixture, sign
+from tests.support.world import row_counts
 
 PROMISE = {**fixture("slash_command"), "user_id": "U0DANA", "text": "promise C200 300 fri"}
 

@@ -21,14 +21,7 @@ from bot.server import MOUNTED, ServerSettings, build_web_app, with_scheduler
 from bot.slack.settings import SlackSettings
 from commands.context import AppContext
 from storage.db import make_engine, make_session_factory
-from tests.test_slack_support import (
-    SECRET,
-    FakeSlack,
-    LoopThread,
-    SlackWorld,
-    seed,
-    text_of,
-)
+from tests.support.slack import SECRET, FakeSlack, LoopThread, SlackWorld, seed, text_of
 
 
 @contextmanager

@@ -2,149 +2,41 @@
 bot in a channel, click Adaptive Card buttons (``Action.Execute`` invokes), and the bot answers,
 posts proactively to channels it learnt at install, and survives a restart.
 
-``TeamsWorld`` is the test rig, imported by the other Teams tests: the example team, each member
-known to Teams as ``29:<name>``, five team channels, and helpers that speak Teams activities."""
+The test rig, ``TeamsWorld``, is in tests/support/teams.py."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import tomllib
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from botbuilder.core.adapters import TestAdapter
-from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, Entity
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy import func, select
 
-from bot.settings import EXAMPLE_TEAM_FILE
-from bot.teams.cards import DATA_KEY
-from bot.teams.settings import TeamsSettings
-from bot.teams.web import TeamsApp, build
 from commands.context import AppContext
-from commands.delivery import posted
-from commands.outbox import Dispatcher
-from commands.team import team_from_dict
 from storage.models import ApprovalRequest, ApprovalStatus, ConversationRef, OutboxEntry, Promise
-
-TENANT = "tenant-1"
-BOT = ChannelAccount(id="28:arbot", name="arbot")
-SERVICE_URL = "https://smba.example.test/amer/"
-TEAM_ID = "19:general@thread.tacv2"
-CHANNELS = {"collections": TEAM_ID, "finance": "19:finance@thread.tacv2",
-            "approvals": "19:approvals@thread.tacv2", "client-services": "19:cs@thread.tacv2",
-            "sales": "19:sales@thread.tacv2"}
-DANA, PRIYA, MARIA = "dana.reyes@example.com", "priya.shah@example.com", "maria.lopez@example.com"
-
-
-def teams_user_id(email: str) -> str:
-    return "29:" + email.split("@")[0]
-
-
-def teams_ctx(ctx: AppContext, **teams_section: Any) -> AppContext:
-    """The example team with a ``teams_id`` on every member (and an optional ``[teams]`` table)."""
-    data = tomllib.loads(EXAMPLE_TEAM_FILE.read_text(encoding="utf-8"))
-    for member in data["members"]:
-        member["teams_id"] = teams_user_id(member["email"])
-    if teams_section:
-        data["teams"] = teams_section
-    return dataclasses.replace(ctx, team=team_from_dict(data), platforms=("teams",))
-
-
-def card_of(activity: Activity) -> dict[str, Any]:
-    [attachment] = activity.attachments
-    return attachment.content
-
-
-def title_of(activity: Activity) -> str:
-    return card_of(activity)["body"][0]["text"]
-
-
-def personal(email: str) -> ConversationAccount:
-    return ConversationAccount(id=f"a:chat-{email.split('@')[0]}", conversation_type="personal", tenant_id=TENANT)
-
-
-def channel(name: str, thread: str | None = None) -> ConversationAccount:
-    conversation_id = CHANNELS[name] + (f";messageid={thread}" if thread else "")
-    return ConversationAccount(id=conversation_id, conversation_type="channel", is_group=True, tenant_id=TENANT)
-
-
-class TeamsWorld:
-    """One bot process: a TestAdapter standing in for the Bot Connector, the real TeamsBot."""
-
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        template = Activity(channel_id="msteams", service_url=SERVICE_URL, recipient=BOT,
-                            from_property=ChannelAccount(id="29:nobody"), conversation=personal(DANA))
-        self.adapter = TestAdapter(template_or_conversation=template)
-        self.app: TeamsApp = build(ctx, TeamsSettings(dev=True), adapter=self.adapter)
-        self.adapter.logic = self.app.bot.on_turn
-        ctx.platforms = ("teams",)
-        self.dispatcher = Dispatcher(ctx, {"teams": self.app.messenger}, workers=1, pacing={})
-
-    async def start(self) -> None:
-        self.app.messenger.bind(asyncio.get_running_loop())
-
-    async def send(self, activity: Activity) -> list[Activity]:
-        """Deliver one activity; return everything the bot sent because of it."""
-        before = len(self.adapter.activity_buffer)
-        await self.adapter.receive_activity(activity)
-        await asyncio.to_thread(self.dispatcher.drain)  # what it queued for others, delivered
-        return self.adapter.activity_buffer[before:]
-
-    async def install_team(self) -> None:
-        """The bot is added to the team, and Teams tells it about each channel."""
-        for name, channel_id in CHANNELS.items():
-            await self.send(Activity(
-                type=ActivityTypes.conversation_update, from_property=ChannelAccount(id=teams_user_id(DANA)),
-                conversation=channel("collections"),
-                channel_data={"eventType": "channelCreated", "team": {"id": TEAM_ID},
-                              "channel": {"id": channel_id, "name": name.replace("-", " ").title()},
-                              "tenant": {"id": TENANT}}))
-
-    async def say(self, email: str, text: str, *, where: ConversationAccount | None = None,
-                  mention: bool = False, activity_id: str | None = None) -> list[Activity]:
-        sender = ChannelAccount(id=teams_user_id(email), name=email)
-        entities = None
-        if mention:
-            text = f"<at>arbot</at> {text}"
-            # As the connector delivers it: a JSON entity, not the SDK's Mention class.
-            entities = [Entity().deserialize({"type": "mention", "text": "<at>arbot</at>",
-                                              "mentioned": {"id": BOT.id, "name": BOT.name}})]
-        return await self.send(Activity(type=ActivityTypes.message, text=text, from_property=sender,
-                                        conversation=where or personal(email), entities=entities,
-                                        id=activity_id))
-
-    async def click(self, email: str, card: dict[str, Any], label: str, *, message_id: str,
-                    where: ConversationAccount, typed: str | None = None) -> tuple[Any, list[Activity]]:
-        """Press the button ``label`` as ``email`` (Action.Execute); returns the invoke response
-        body and the other activities the bot sent."""
-        action = next(a for a in _actions(card) if a["title"] == label)
-        data = dict(action["data"])
-        if typed is not None:
-            data[action["data"][DATA_KEY]["input"]] = typed
-        sent = await self.send(Activity(
-            type=ActivityTypes.invoke, name="adaptiveCard/action", reply_to_id=message_id,
-            from_property=ChannelAccount(id=teams_user_id(email)), conversation=where,
-            value={"action": {"type": "Action.Execute", "verb": action["verb"], "data": data}, "trigger": "manual"}))
-        [response] = [a for a in sent if a.type == ActivityTypes.invoke_response]
-        return response.value.body, [a for a in sent if a.type != ActivityTypes.invoke_response]
-
-
-def _actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found = list(card.get("actions", []))
-    for block in card["body"]:
-        for item in block.get("items", []):
-            found += item.get("actions", [])
-    return found
-
-
-def run(world_test: Callable[[], Awaitable[None]]) -> None:
-    asyncio.run(world_test())
+from tests.support.teams import (
+    CHANNELS,
+    DANA,
+    MARIA,
+    PRIYA,
+    SERVICE_URL,
+    TEAM_ID,
+    TeamsWorld,
+    card_of,
+    channel,
+    in_conversation,
+    personal,
+    run,
+    seeded_teams_world,
+    stored_conversation_keys,
+    teams_ctx,
+    teams_user_id,
+    title_of,
+    tracked_message_id,
+)
 
 
 def test_a_command_in_personal_chat_is_answered_there(ctx: AppContext) -> None:
-    from tests.test_chat_world import seed_world
+    from tests.support.world import seed_world
 
     seed_world(ctx)
     world = TeamsWorld(teams_ctx(ctx))
@@ -169,7 +61,7 @@ def test_a_command_in_personal_chat_is_answered_there(ctx: AppContext) -> None:
 def test_a_mention_in_a_channel_is_stripped_and_answered_in_the_personal_chat(ctx: AppContext) -> None:
     """Balances and notes are not for the whole channel: the answer goes to the asker's chat
     with the bot, and the channel thread only hears that it went there."""
-    from tests.test_chat_world import seed_world
+    from tests.support.world import seed_world
 
     seed_world(ctx)
     world = TeamsWorld(teams_ctx(ctx))
@@ -194,29 +86,8 @@ def test_a_mention_in_a_channel_is_stripped_and_answered_in_the_personal_chat(ct
     assert (promise.amount, promise.promised_date.isoformat()) == (1200, "2026-11-27")
 
 
-def _world(ctx: AppContext) -> TeamsWorld:
-    from tests.test_chat_world import seed_world
-
-    seed_world(ctx)
-    return TeamsWorld(teams_ctx(ctx))
-
-
-def in_conversation(sent: list[Activity], conversation_id: str) -> Activity:
-    """The one activity sent into ``conversation_id`` (the asker's answer goes out first, posts
-    for others after it, through the outbox)."""
-    [found] = [a for a in sent if a.conversation.id == conversation_id]
-    return found
-
-
-def _posted_id(ctx: AppContext, key: str) -> str:
-    with ctx.sessions() as session:
-        ref = posted(session, key)
-    assert ref is not None, f"nothing tracked as {key}"
-    return ref.message_id
-
-
 def test_approve_click_refreshes_the_card_for_everyone_and_tells_the_requester(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
@@ -226,7 +97,7 @@ def test_approve_click_refreshes_the_card_for_everyone_and_tells_the_requester(c
         ack = in_conversation(sent, personal(DANA).id)
         assert title_of(card_post) == "Approval needed: hold on Acme Ortho"
         assert ack.conversation.id == personal(DANA).id and title_of(ack).startswith("Approval requested")
-        card_id = _posted_id(ctx, "approval:1")
+        card_id = tracked_message_id(ctx, "approval:1")
         body, others = await world.click(MARIA, card_of(card_post), "Approve", message_id=card_id,
                                          where=channel("approvals", card_id))
         assert (body.status_code, body.type) == (200, "application/vnd.microsoft.card.adaptive")
@@ -245,13 +116,13 @@ def test_approve_click_refreshes_the_card_for_everyone_and_tells_the_requester(c
 
 
 def test_reject_click_takes_the_typed_reason(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
         await world.install_team()
         card_post = in_conversation(await world.say(DANA, "hold acme ortho retainer unpaid"), CHANNELS["approvals"])
-        card_id = _posted_id(ctx, "approval:1")
+        card_id = tracked_message_id(ctx, "approval:1")
         where = channel("approvals", card_id)
         body, [form] = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where)
         assert body.type == "application/vnd.microsoft.activity.message"  # without a reason: the form
@@ -268,7 +139,7 @@ def test_reject_click_takes_the_typed_reason(ctx: AppContext) -> None:
 
 
 def test_finance_confirms_part_of_a_payment_from_its_card(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
@@ -276,7 +147,7 @@ def test_finance_confirms_part_of_a_payment_from_its_card(ctx: AppContext) -> No
         sent = await world.say(DANA, "paid acme dental 1200 today wire REF-1")
         [card_post] = [a for a in sent if a.conversation.id == CHANNELS["finance"]]
         assert title_of(card_post).startswith("Payment to confirm")
-        card_id = _posted_id(ctx, "confirmation:1")
+        card_id = tracked_message_id(ctx, "confirmation:1")
         body, _ = await world.click(PRIYA, card_of(card_post), "Partial", message_id=card_id,
                                     where=channel("finance", card_id), typed="500")
         assert body.value["body"][0]["text"].startswith("Payment partly confirmed")
@@ -286,7 +157,7 @@ def test_finance_confirms_part_of_a_payment_from_its_card(ctx: AppContext) -> No
 
 
 def test_list_buttons_answer_in_the_personal_chat(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
@@ -307,13 +178,13 @@ def test_list_buttons_answer_in_the_personal_chat(ctx: AppContext) -> None:
 def test_submit_fallback_and_refresh(ctx: AppContext) -> None:
     """An older client sends Action.Submit as a message with the data as its value; a client
     showing a stale card asks for a refresh and gets the card as last drawn."""
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
         await world.install_team()
         card_post = in_conversation(await world.say(DANA, "hold acme ortho retainer unpaid"), CHANNELS["approvals"])
-        card_id = _posted_id(ctx, "approval:1")
+        card_id = tracked_message_id(ctx, "approval:1")
         refresh = card_of(card_post)["refresh"]["action"]
         response = await world.send(Activity(
             type=ActivityTypes.invoke, name="adaptiveCard/action", reply_to_id=card_id,
@@ -333,7 +204,7 @@ def test_submit_fallback_and_refresh(ctx: AppContext) -> None:
 
 
 def test_a_redelivered_message_takes_effect_once(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
@@ -348,7 +219,7 @@ def test_a_redelivered_message_takes_effect_once(ctx: AppContext) -> None:
 
 def test_proactive_posts_survive_a_restart(ctx: AppContext) -> None:
     """References learnt by one process are what the next one posts through."""
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def before_restart() -> None:
         await world.start()
@@ -379,7 +250,7 @@ def test_an_unknown_channel_is_failed_and_reported_not_swallowed(ctx: AppContext
     """No team installed: the approval is saved and acknowledged; the card's entry fails with
     what to do, and the admins are told (here their channel is unknown too: the report waits
     in the outbox, failed, for ``arbot outbox``)."""
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
@@ -396,7 +267,7 @@ def test_an_unknown_channel_is_failed_and_reported_not_swallowed(ctx: AppContext
 
 
 def test_a_channel_mapped_by_id_in_the_team_file_is_reached_without_an_install(ctx: AppContext) -> None:
-    from tests.test_chat_world import seed_world
+    from tests.support.world import seed_world
 
     seed_world(ctx)
     world = TeamsWorld(teams_ctx(ctx, channels={"approvals": "19:mapped@thread.tacv2"}))
@@ -411,23 +282,17 @@ def test_a_channel_mapped_by_id_in_the_team_file_is_reached_without_an_install(c
 
 
 def test_uninstall_forgets_the_personal_chat(ctx: AppContext) -> None:
-    world = _world(ctx)
+    world = seeded_teams_world(ctx)
 
     async def conversation() -> None:
         await world.start()
         await world.send(Activity(type=ActivityTypes.installation_update, action="add",
                                   from_property=ChannelAccount(id=teams_user_id(PRIYA)), conversation=personal(PRIYA)))
-        assert await _keys(ctx) == [f"dm:{PRIYA}"]
+        assert await stored_conversation_keys(ctx) == [f"dm:{PRIYA}"]
         await world.send(Activity(type=ActivityTypes.installation_update, action="remove",
                                   from_property=ChannelAccount(id=teams_user_id(PRIYA)), conversation=personal(PRIYA)))
-        assert await _keys(ctx) == []
+        assert await stored_conversation_keys(ctx) == []
 
     run(conversation)
 
 
-async def _keys(ctx: AppContext) -> list[str]:
-    def keys() -> list[str]:
-        with ctx.sessions() as session:
-            return sorted(session.scalars(select(ConversationRef.key)))
-
-    return await asyncio.to_thread(keys)

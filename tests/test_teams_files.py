@@ -15,9 +15,9 @@ from openpyxl import load_workbook
 
 from bot.teams.file_offers import CONSENT_CARD, CONSENT_INVOKE, FILE_INFO_CARD, KEPT
 from commands.context import AppContext
-from tests.test_chat_world import seed_world
-from tests.test_teams_adapter import teams_ctx
-from tests.test_teams_connector import FakeConnector, activity, bot_and_teams, run, serve
+from tests.support.teams import teams_ctx
+from tests.support.teams_http import FakeConnector, activity, bot_and_teams, run, serve
+from tests.support.world import seed_world
 
 CONTENT_URL = "https://contoso-my.sharepoint.com/personal/maria/Documents/Applications/arbot/weekly.xlsx"
 

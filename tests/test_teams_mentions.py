@@ -20,18 +20,7 @@ from commands.outbox import enqueue
 from commands.team import team_from_dict
 from commands.workflows.payments import run_timers
 from storage.models import ChatIdentity
-from tests.test_teams_adapter import (
-    CHANNELS,
-    DANA,
-    PRIYA,
-    TeamsWorld,
-    card_of,
-    channel,
-    personal,
-    run,
-    teams_ctx,
-    title_of,
-)
+from tests.support.teams import CHANNELS, DANA, PRIYA, TeamsWorld, card_of, channel, personal, run, teams_ctx, title_of
 
 TOM = "tom.becker@example.com"
 
@@ -63,7 +52,7 @@ def without_teams_ids(ctx: AppContext, *emails: str) -> AppContext:
 
 
 def test_finance_confirming_a_payment_mentions_the_collector_in_the_card_thread(ctx: AppContext) -> None:
-    from tests.test_chat_world import seed_world
+    from tests.support.world import seed_world
 
     seed_world(ctx)
     world = TeamsWorld(teams_ctx(ctx))
@@ -90,7 +79,7 @@ def test_finance_confirming_a_payment_mentions_the_collector_in_the_card_thread(
 def test_a_reminder_mentions_finance_by_the_id_each_is_known_by(ctx: AppContext) -> None:
     """Priya is not in the team file by Teams id but has written to the bot from ``29:priya.shah``;
     Tom is known to Teams by neither, so he is named without an entity."""
-    from tests.test_chat_world import seed_world
+    from tests.support.world import seed_world
 
     seed_world(ctx)
     team = without_teams_ids(ctx, PRIYA, TOM)

@@ -12,7 +12,7 @@ from msrest.exceptions import HttpOperationError
 
 from bot.teams.pacing import RETRY_STATUSES, THREAD_LIMITS, ThreadThrottle, with_retries
 from commands.messages import Reply
-from tests.test_teams_adapter import TeamsWorld, teams_ctx
+from tests.support.teams import TeamsWorld, teams_ctx
 
 
 class FakeTime:

@@ -179,7 +179,7 @@ def test_one_row_of_forty_thousand_characters_alone_is_cut_not_refused() -> None
 
 def _demo_team(ctx: AppContext) -> AppContext:
     """The example team known to Teams, with 500 demo customers: 75 of them on Dana's list."""
-    from tests.test_teams_adapter import teams_ctx
+    from tests.support.teams import teams_ctx
 
     base = teams_ctx(ctx)
     with base.sessions.begin() as session:
@@ -200,7 +200,7 @@ def every_account_once(cards: list[dict[str, Any]]) -> None:
 def test_a_collector_typing_list_in_teams_gets_every_page_under_the_limit(ctx: AppContext) -> None:
     """Over real HTTP: the list goes back into Dana's chat as pages, each request the connector
     receives under 40,000 bytes."""
-    from tests.test_teams_connector import FakeConnector, activity, bot_and_teams, run
+    from tests.support.teams_http import FakeConnector, activity, bot_and_teams, run
 
     base, connector = _demo_team(ctx), FakeConnector()
 
@@ -220,7 +220,7 @@ def test_a_long_list_posted_through_the_outbox_is_tracked_by_its_first_page(ctx:
     """A proactive post of 75 rows: every page goes out in order, and the message id kept for
     later updates and thread replies is the first page's."""
     from commands.outbox import enqueue
-    from tests.test_teams_connector import FakeConnector, activity, bot_and_teams, delivered, posted_id, run
+    from tests.support.teams_http import FakeConnector, activity, bot_and_teams, delivered, posted_id, run
 
     base, connector = _demo_team(ctx), FakeConnector()
     [listing] = handle(base, Incoming(user=ChatUser("teams", "29:dana.reyes", DANA), where=Where(f"dm:{DANA}"),
@@ -246,7 +246,7 @@ def test_a_long_list_posted_through_the_outbox_is_tracked_by_its_first_page(ctx:
 def test_a_list_asked_for_in_a_channel_arrives_whole_in_the_personal_chat(ctx: AppContext) -> None:
     """@arbot list in #collections: every page goes to Dana's chat with the bot, in order; the
     channel thread only hears that it went there."""
-    from tests.test_teams_adapter import TeamsWorld, channel, personal, run, title_of
+    from tests.support.teams import TeamsWorld, channel, personal, run, title_of
 
     world = TeamsWorld(_demo_team(ctx))
 

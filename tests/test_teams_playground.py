@@ -32,7 +32,7 @@ from bot.teams.web import TEAMS_APP, add_routes
 from commands.context import AppContext
 from commands.messages import Reply, Where
 from commands.team import load_team, sync_members
-from tests.test_teams_connector import serve
+from tests.support.teams_http import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "teams"
@@ -170,7 +170,7 @@ def test_a_day_in_teams_through_the_agents_playground(ctx: AppContext, tmp_path:
     """Dana asks in her personal chat, Maria @mentions the bot in the channel, Dana's hold request
     lands proactively in #approvals, Maria's Approve (Action.Execute) redraws the card, and a
     scheduled post reaches the channel."""
-    from tests.test_chat_world import seed_world
+    from tests.support.world import seed_world
 
     _installed()
     tctx = _playground_ctx(ctx)

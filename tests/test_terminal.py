@@ -22,7 +22,7 @@ from commands.messages import Button, ChatUser, Field, PostedRef, Reply, Row, To
 from commands.team import load_team, sync_members
 from storage.db import make_engine, make_session_factory
 from storage.models import Activity, AuditEvent, Promise
-from tests.test_chat_world import DANA, row_counts, seed_world
+from tests.support.world import DANA, row_counts, seed_world
 
 ARBOT = Path(sys.executable).with_name("arbot")
 

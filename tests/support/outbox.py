@@ -1,6 +1,6 @@
 """The outbox against a fake Slack, for the outbox's own tests: the real SlackMessenger and
 SlackIdentity on the real slack_sdk client (built as ``arbot serve`` builds it for the outbox),
-talking HTTP to :class:`tests.test_slack_support.FakeSlack`, whose timestamps follow the test's
+talking HTTP to :class:`tests.support.slack.FakeSlack`, whose timestamps follow the test's
 clock. And the checks those tests share: what the fake shows, per outbox entry."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from commands.context import AppContext
 from commands.messages import Reply, Where
 from commands.outbox import Dispatcher, enqueue
 from storage.models import OutboxEntry
-from tests.test_slack_support import SECRET, FakeSlack, LoopThread
+from tests.support.slack import SECRET, FakeSlack, LoopThread
 
 CLIENT_TIMEOUT = 1.0  # seconds the outbox client waits for Slack here: above a loaded machine's slowest real answer
 
@@ -101,7 +101,7 @@ def child_command(ctx: AppContext, fake: FakeSlack, *, lease_seconds: float, cli
     import sys
 
     url = ctx.sessions.kw["bind"].url.render_as_string(hide_password=False)
-    return [sys.executable, "-m", "tests.outbox_fakes", url, fake.api_url, ctx.clock.now().isoformat(),
+    return [sys.executable, "-m", "tests.support.outbox", url, fake.api_url, ctx.clock.now().isoformat(),
             str(lease_seconds), str(client_timeout)]
 
 

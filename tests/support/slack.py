@@ -9,7 +9,7 @@ that sends a request and then waits for the background work it started to finish
     card = world.last_post("CFINANCE")
     world.click("U0PRIYA", card, "Confirm")
 
-The tests of the fake itself are at the bottom."""
+The fake's own test is tests/test_slack_fake.py."""
 
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
 from aiohttp import web
 from sqlalchemy import select
 
@@ -41,10 +40,17 @@ from bot.slack.settings import SlackSettings
 from commands.context import AppContext
 from storage.models import Customer, Invoice, InvoiceKind, TeamMember
 
-FIXTURES = Path(__file__).parent / "fixtures" / "slack"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "slack"
+
+
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
 BOT_USER = "U0ARBOT"
+
+
 T = TypeVar("T")
+
 
 # Slack user id -> email, for the example team.
 USERS = {
@@ -53,16 +59,18 @@ USERS = {
     "U0MARIA": "maria.lopez@example.com", "U0CHRIS": "chris.wong@example.com",
     "U0ALEX": "alex.kim@example.com",
 }
+
+
 # The channels the example team file names, as the example workspace has them.
 WORKSPACE_CHANNELS = ("collections", "arbot-admins", "finance", "approvals", "client-services", "sales")
+
+
 NASTY_NAME = "<!channel> *Bold* _Co_ <@U0ALEX>"
 
 
 def fixture(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
 
-
-# -- the fake Web API --------------------------------------------------------------------------
 
 @dataclass
 class Call:
@@ -388,8 +396,6 @@ async def _params(request: web.Request) -> dict[str, Any]:
     return params
 
 
-# -- the loop in a thread, and the real server -----------------------------------------------
-
 class LoopThread:
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
@@ -500,7 +506,7 @@ class SlackWorld:
         payload["trigger_id"] = self.trigger()
         payload["view"] = {**payload["view"], "blocks": view["blocks"], "callback_id": view["callback_id"],
                            "private_metadata": view["private_metadata"],
-                           "state": {"values": _state(view["blocks"], values)}}
+                           "state": {"values": view_state(view["blocks"], values)}}
         status, body = self.interact(payload)
         return status, (json.loads(body) if body else {})
 
@@ -531,7 +537,7 @@ class SlackWorld:
         return [c.params for c in self.fake.made("response_url") if c.params["name"] == name]
 
 
-def _state(blocks: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+def view_state(blocks: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
     """The ``view.state.values`` Slack sends for these inputs."""
     state: dict[str, Any] = {}
     for block in blocks:
@@ -565,9 +571,9 @@ def text_of(call_params: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-# -- a small ledger --------------------------------------------------------------------------
-
 CREATED = datetime(2026, 10, 1, tzinfo=UTC)
+
+
 LEDGER = [
     # erp id, name, collector, [(number, kind, due date, open balance)]
     ("C100", "Acme Dental Group", "dana.reyes@example.com",
@@ -595,28 +601,3 @@ def seed(ctx: AppContext) -> dict[str, int]:
                 session.add(Invoice(customer_id=customer.id, number=number, kind=kind, due_date=due,
                                     amount=Decimal(balance), open_balance=Decimal(balance), currency="USD"))
     return ids
-
-
-# -- the fake itself -------------------------------------------------------------------------
-
-def test_the_fake_answers_like_slack_and_fails_on_request() -> None:
-    loop, fake = LoopThread(), FakeSlack()
-    try:
-        loop.run(fake.start())
-        from slack_sdk import WebClient
-        from slack_sdk.errors import SlackApiError
-
-        client = WebClient(token="xoxb-test", base_url=fake.api_url)
-        posted = client.chat_postMessage(channel="finance", text="hi")
-        assert posted["channel"] == "CFINANCE" and posted["ts"]
-        assert client.users_info(user="U0DANA")["user"]["profile"]["email"] == "dana.reyes@example.com"
-        fake.fail_next("chat.postMessage", 429)
-        with pytest.raises(SlackApiError) as caught:
-            client.chat_postMessage(channel="finance", text="again")
-        assert caught.value.response.status_code == 429
-        assert caught.value.response.headers.get("retry-after") == ["1"] or \
-            caught.value.response.headers.get("Retry-After") in ("1", ["1"])
-        assert [c.status for c in fake.made("chat.postMessage", status=None)] == [200, 429]
-    finally:
-        loop.run(fake.stop())
-        loop.close()
