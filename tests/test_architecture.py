@@ -175,6 +175,33 @@ def test_module_level_imports_form_no_cycle() -> None:
     assert cycles(all_imports(ROOT), our_modules(ROOT)) == []
 
 
+def test_no_module_imports_a_test_module() -> None:
+    """What tests share lives in tests/support/: a ``test_*`` module is never imported by
+    another module, so a helper is found where helpers live, not inside somebody's tests."""
+    assert imports_of_test_modules(ROOT) == []
+
+
+def test_the_check_catches_a_test_module_imported(tmp_path: Path) -> None:
+    (tmp_path / "tests" / "support").mkdir(parents=True)
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("from tests.support.world import DANA\n")
+    (tmp_path / "tests" / "test_b.py").write_text("def f():\n    from tests.test_a import DANA\n")
+    (tmp_path / "bench" / "run.py").write_text("import tests.test_b\n")
+    assert imports_of_test_modules(tmp_path) == ["bench/run.py:1 imports tests.test_b",
+                                                 "tests/test_b.py:2 imports tests.test_a"]
+
+
+def imports_of_test_modules(root: Path) -> list[str]:
+    found = []
+    for path in sorted([*(root / "tests").rglob("*.py"), *(root / "bench").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            found += [f"{path.relative_to(root)}:{node.lineno} imports {target}" for target in targets
+                      if target.split(".")[-1].startswith("test_") and target.startswith("tests.")]
+    return found
+
+
 def test_the_checks_catch_a_forbidden_import(tmp_path: Path) -> None:
     """The rules can fail: a small tree with one of each forbidden import, and a cycle."""
     files = {

@@ -18,12 +18,12 @@ from commands.messages import Reply, Tone
 from commands.parsing.decisions import read
 from commands.router import wanted_in_thread
 from storage.models import ApprovalStatus, ConfirmationStatus
+from tests.support.approvals import MARIA, audit, request_of
+from tests.support.approvals import ask as ask_approval
 from tests.support.harness import Conversation, Sent
+from tests.support.payments import ask as ask_payment
+from tests.support.payments import confirmation, payments
 from tests.support.world import DANA, PRIYA, refused, row_counts, seed_world
-from tests.test_flow_approvals import MARIA, audit, request_of
-from tests.test_flow_approvals import ask as ask_approval
-from tests.test_flow_payments import ask as ask_payment
-from tests.test_flow_payments import confirmation, payments
 
 # --- approval cards: Maria (a manager) decides Dana's hold request ------------------------------
 

@@ -18,9 +18,9 @@ import pytest
 from bot.teams.settings import TeamsSettings
 from commands.context import AppContext
 from tests.support.slack import SlackWorld, sign
+from tests.support.slack_requests import assert_no_effect, promise_body
 from tests.support.teams_http import APP_ID, FakeConnector, activity, bot_and_teams, run
 from tests.support.world import row_counts
-from tests.test_slack_security import assert_no_effect, promise_body
 
 FORM = "application/x-www-form-urlencoded"
 

@@ -11,8 +11,8 @@ import logging
 import pytest
 
 from tests.support.slack import SlackWorld
+from tests.support.slack_requests import assert_no_effect
 from tests.support.world import row_counts
-from tests.test_slack_security import assert_no_effect
 
 RATE_LIMITED = {"token": "gIkuvaNzQIHg97ATvDxqgjtO", "type": "app_rate_limited", "team_id": "T0RIDGE",
                 "minute_rate_limited": 1763910420, "api_app_id": "A0ARBOT"}

@@ -34,10 +34,10 @@ from storage.models import (
     ApprovalStatus,
     Customer,
 )
+from tests.support.approvals import ALEX, CHRIS, DANA, MARIA, PRIYA, SAM, ask, audit, decide, request_of
+from tests.support.disputes import acme_export, acme_on_the_list
 from tests.support.harness import Conversation, Sent
 from tests.support.world import field, refused, row_counts, seed_world
-from tests.test_flow_approvals import ALEX, CHRIS, DANA, MARIA, PRIYA, SAM, ask, audit, decide, request_of
-from tests.test_flow_disputes import acme_export, acme_on_the_list
 
 TOM = "tom.becker@example.com"  # finance lead
 CREDIT_400 = "credit acme dental INV-1 400 rate charged above the contract"

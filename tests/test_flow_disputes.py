@@ -33,6 +33,7 @@ from commands.router import handle
 from commands.team import sync_members, team_from_dict
 from storage.db import make_engine, make_session_factory
 from storage.models import AuditEvent, Dispute, DisputeStatus, Invoice, TeamMember
+from tests.support.disputes import acme_export, acme_on_the_list
 from tests.support.harness import Conversation, Sent
 from tests.support.world import DANA, PRIYA, refused, row_counts, seed_world
 
@@ -167,33 +168,6 @@ def test_the_disputed_amount_leaves_the_list_until_the_dispute_is_rejected(ctx: 
     [reply] = chat.say(DANA, "resolve 2 rejected customer found our delivery note")
     assert reply.tone is Tone.SUCCESS
     assert acme() == (before, reasons_before)
-
-
-ACME_ROWS = {
-    "INV-1": "C100,Acme Dental Group,INV-1,Standard,2026-10-01,{inv1}\n",
-    "INV-2": "C100,Acme Dental Group,INV-2,Recurring,2026-11-30,500.00\n",
-    "INV-3": "C100,Acme Dental Group,INV-3,Final,2026-08-01,2000.00\n",
-    "CM-1": "C100,Acme Dental Group,CM-1,Credit Memo,2026-11-10,-250.00\n",
-    "INV-4": "C100,Acme Dental Group,INV-4,Standard,2026-09-01,100.10\n",
-}
-
-
-def acme_export(tmp_path: Path, name: str, *, inv1: str = "1000.00", extra: str = "") -> Path:
-    """Acme Dental's items as the ERP exports them, INV-1 at ``inv1``, with ``extra`` rows."""
-    path = tmp_path / name
-    path.write_text("Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Amount Due\n"
-                    + "".join(row.format(inv1=inv1) for row in ACME_ROWS.values()) + extra)
-    return path
-
-
-def acme_on_the_list(ctx: AppContext, ids: dict[str, int]) -> tuple[int, tuple[str, ...]]:
-    """Acme Dental's collectible cents as the list ranks it, and its reasons on Dana's list."""
-    day = date(2026, 11, 23)
-    with ctx.sessions() as session:
-        cut = cutoffs_for(day, load_policy(), ctx.calendar, ctx.team.timezone)
-        frame = collectible(load_features(session, cut, collector_id=None))
-        rows = build_call_list(session, ctx, day=day, collector_email=DANA)
-    return int(frame.loc[ids["C100"], "collectible"]), next(r.reasons for r in rows if r.erp_id == "C100")
 
 
 @pytest.mark.parametrize("outcome", ["upheld", "credited"])

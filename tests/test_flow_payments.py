@@ -28,13 +28,12 @@ from storage.models import (
     ConfirmationStatus,
     Hold,
     HoldStatus,
-    Payment,
-    PaymentConfirmation,
     PostedMessage,
     Promise,
     PromiseStatus,
 )
 from tests.support.harness import Conversation, Sent
+from tests.support.payments import ask, confirmation, payments
 from tests.support.world import DANA, PRIYA, field, refused, row_counts, seed_world
 
 TOM = "tom.becker@example.com"      # finance lead and finance
@@ -46,22 +45,6 @@ MONDAY = date(2026, 11, 23)
 def chat(ctx: AppContext) -> Conversation:
     seed_world(ctx)
     return Conversation(ctx)
-
-
-def ask(chat: Conversation, text: str = "paid c100 1200 today wire FED 8841", who: str = DANA) -> Sent:
-    [ack] = chat.say(who, text)
-    assert ack.tone is Tone.SUCCESS, ack
-    return chat.last_post("finance")
-
-
-def confirmation(chat: Conversation) -> PaymentConfirmation:
-    with chat.ctx.sessions() as session:
-        return session.scalars(select(PaymentConfirmation).order_by(PaymentConfirmation.id.desc()).limit(1)).one()
-
-
-def payments(chat: Conversation) -> list[Payment]:
-    with chat.ctx.sessions() as session:
-        return list(session.scalars(select(Payment).order_by(Payment.id)))
 
 
 def actions(chat: Conversation) -> list[str]:

@@ -12,8 +12,7 @@ from typing import Any
 from commands.outbox import enqueue
 from scheduler.jobs import daily_lists
 from storage.models import Activity, PaymentConfirmation, Promise
-from tests.support.slack import Call, SlackWorld
-from tests.test_slack_day import FRIDAY, rows_of
+from tests.support.slack import FRIDAY, Call, SlackWorld, rows_of
 
 TODAY = date(2026, 11, 23)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from commands.context import AppContext
 from commands.messages import Tone
 from tests.support.harness import Conversation
-from tests.test_kpi import DANA, build_ledger
+from tests.support.kpi_ledger import DANA, build_ledger
 
 MARIA, ALEX, PRIYA = "maria.lopez@example.com", "alex.kim@example.com", "priya.shah@example.com"
 

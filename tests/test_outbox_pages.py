@@ -19,7 +19,7 @@ from commands.outbox.dispatch import BACKOFF_CAP_SECONDS
 from commands.router import handle
 from storage.models import OutboxEntry
 from tests.support.teams_http import FakeConnector, activity, bot_and_teams, delivered, posted_id, run
-from tests.test_teams_pages import DANA, _demo_team, every_account_once
+from tests.support.teams_pages import DANA, demo_team, every_account_once
 
 
 @dataclass
@@ -36,7 +36,7 @@ class FailsOnce(FakeConnector):
 
 
 def test_a_teams_list_whose_second_page_failed_sends_only_the_rest_on_retry(ctx: AppContext) -> None:
-    base = _demo_team(ctx)
+    base = demo_team(ctx)
     connector = FailsOnce()
     [listing] = handle(base, Incoming(user=ChatUser("teams", "29:dana.reyes", DANA), where=Where(f"dm:{DANA}"),
                                       text="list"))

@@ -35,7 +35,7 @@ from storage.models import (
     PromiseStatus,
     TeamMember,
 )
-from tests.test_scheduler_runs import Recorder, tick_delivered
+from tests.support.scheduler_runs import Recorder, tick_delivered
 
 CHICAGO = ZoneInfo("America/Chicago")
 DANA = "dana.reyes@example.com"

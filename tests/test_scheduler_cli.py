@@ -19,8 +19,7 @@ from bot.settings import EXAMPLE_TEAM_FILE
 from commands.context import AppContext
 from scheduler.service import tick
 from storage.models import JobRun, OutboxEntry
-from tests.test_scheduler_jobs import DANA, LEE, SAM, seed_portfolio
-from tests.test_scheduler_service import LIST_TITLE
+from tests.support.portfolio import DANA, LEE, LIST_TITLE, SAM, seed_portfolio
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ statements-day reminder, the finals-day lists, and the workflow timers."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,6 @@ from storage.models import (
     AuditEvent,
     Customer,
     InboundEvent,
-    Invoice,
     InvoiceKind,
     JobRun,
     OutboxEntry,
@@ -38,44 +37,14 @@ from storage.models import (
     PromiseStatus,
     TeamMember,
 )
-from tests.test_scheduler_runs import Recorder, run_fn, tick_delivered
+from tests.support.portfolio import CREATED, DANA, LEE, SAM, add_customer, seed_portfolio
+from tests.support.scheduler_runs import Recorder, run_fn, tick_delivered
 
-DANA, SAM, LEE = "dana.reyes@example.com", "sam.okafor@example.com", "lee.marsh@example.com"
-CREATED = datetime(2026, 1, 5, tzinfo=UTC)
 CHICAGO = ZoneInfo("America/Chicago")
 
 
 def chicago(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hh, mm, tzinfo=CHICAGO)
-
-
-def add_customer(session: Session, erp_id: str, name: str, collector: str | None,
-                 items: list[tuple[InvoiceKind, date, str]]) -> None:
-    member_id = (session.scalar(select(TeamMember.id).where(TeamMember.email == collector))
-                 if collector else None)
-    customer = Customer(erp_id=erp_id, name=name, collector_id=member_id, created_at=CREATED)
-    session.add(customer)
-    session.flush()
-    for n, (kind, due, amount) in enumerate(items, start=1):
-        session.add(Invoice(customer_id=customer.id, number=f"{erp_id}-{n}", kind=kind,
-                            issue_date=None, due_date=due, amount=Decimal(amount),
-                            open_balance=Decimal(amount)))
-
-
-def seed_portfolio(ctx: AppContext) -> None:
-    """Dana has two past-due accounts (one a final invoice), Sam one past-due and one current,
-    Lee none; one customer holds only a credit."""
-    with ctx.sessions.begin() as session:
-        add_customer(session, "C100", "Acme Dental Group", DANA,
-                     [(InvoiceKind.STANDARD, date(2026, 10, 1), "5000.00")])
-        add_customer(session, "C200", "Birch Logistics", DANA,
-                     [(InvoiceKind.FINAL, date(2026, 11, 16), "1200.50")])
-        add_customer(session, "C300", "Cobalt Labs", SAM,
-                     [(InvoiceKind.STANDARD, date(2026, 9, 1), "12000.00")])
-        add_customer(session, "C400", "Delta Foods", SAM,
-                     [(InvoiceKind.STANDARD, date(2026, 12, 15), "800.00")])
-        add_customer(session, "C600", "Fjord Credit Co", SAM,
-                     [(InvoiceKind.CREDIT_MEMO, date(2026, 10, 1), "-50.00")])
 
 
 def row_ids(reply: Reply) -> list[str]:

@@ -3,77 +3,22 @@ anything was sent gives the run back, a failure after keeps it."""
 
 from __future__ import annotations
 
-import itertools
 import threading
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commands.context import AppContext
-from commands.messages import Messenger, PostedRef, Reply, Where
-from commands.outbox import Dispatcher, enqueue
-from scheduler.jobs import JobFn, JobResult
-from scheduler.runs import RunOutcome, claim, mark, run_claimed
-from scheduler.service import tick
-from storage.db import make_engine, make_session_factory
+from commands.messages import Reply, Where
+from commands.outbox import Dispatcher
+from scheduler.runs import claim, mark, run_claimed
+from storage.db import make_session_factory
 from storage.models import JobRun, OutboxEntry
+from tests.support.scheduler_runs import Recorder, other_engine
 
 DAY = date(2026, 11, 23)
-
-
-@dataclass
-class Recorder:
-    """A Messenger that records every post, direct message and update it is asked to send."""
-
-    calls: list[tuple[str, str, Reply]] = field(default_factory=list)  # (kind, channel or email, reply)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def post(self, where: Where, reply: Reply) -> PostedRef:
-        return self._record("post", where.channel, reply, where)
-
-    def direct(self, email: str, reply: Reply) -> PostedRef:
-        return self._record("direct", email, reply, Where(f"dm:{email}"))
-
-    def update(self, ref: PostedRef, reply: Reply) -> None:
-        self._record("update", ref.where.channel, reply, ref.where)
-
-    def _record(self, kind: str, to: str, reply: Reply, where: Where) -> PostedRef:
-        with self._lock:
-            self.calls.append((kind, to, reply))
-            return PostedRef(where=where, message_id=f"m{next(self._ids)}")
-
-    def posts(self, channel: str) -> list[Reply]:
-        return [r for kind, to, r in self.calls if kind == "post" and to == channel]
-
-    def directs(self, email: str | None = None) -> list[Reply]:
-        return [r for kind, to, r in self.calls if kind == "direct" and email in (None, to)]
-
-
-def run_fn(ctx: AppContext, fn: JobFn, messenger: Messenger) -> JobResult:
-    """A job function run as the scheduler runs it (changes and messages commit together), its
-    messages then delivered through ``messenger``."""
-    with ctx.sessions.begin() as session:
-        result = fn(ctx, session)
-        enqueue(session, ctx, result.replies)
-    Dispatcher(ctx, {p: messenger for p in ctx.platforms}, workers=1, pacing={}).drain()
-    return result
-
-
-def tick_delivered(ctx: AppContext, messenger: Messenger, **kwargs: Any) -> list[RunOutcome]:
-    """One scheduler tick, then a delivery round through ``messenger``."""
-    outcomes = tick(ctx, **kwargs)
-    Dispatcher(ctx, {p: messenger for p in ctx.platforms}, workers=1, pacing={}).drain()
-    return outcomes
-
-
-def other_engine(engine: Engine) -> Engine:
-    """A second engine on the same database: what a second scheduler process would have."""
-    return make_engine(engine.url.render_as_string(hide_password=False))
 
 
 def runs(sessions: sessionmaker[Session]) -> list[JobRun]:

@@ -26,12 +26,11 @@ from scheduler.jobs import JOBS
 from scheduler.service import TICK_SECONDS, build_scheduler, tick
 from storage.db import make_engine, make_session_factory
 from storage.models import JobRun
-from tests.test_scheduler_jobs import DANA, LEE, SAM, seed_portfolio
-from tests.test_scheduler_runs import Recorder, other_engine, tick_delivered
+from tests.support.portfolio import DANA, LEE, LIST_TITLE, SAM, seed_portfolio
+from tests.support.scheduler_runs import Recorder, other_engine, tick_delivered
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = date(2026, 11, 23)
-LIST_TITLE = "Your call list for Mon 23 Nov"
 DAILY = [job for job in JOBS if job.name == "daily_lists"]
 
 

@@ -13,8 +13,6 @@ import json
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from commands.outbox import enqueue
 from scheduler.jobs import daily_lists
 from storage.models import (
@@ -30,19 +28,12 @@ from storage.models import (
     Promise,
     PromiseStatus,
 )
-from tests.support.slack import NASTY_NAME, SlackWorld, text_of
-
-FRIDAY = date(2026, 11, 27)
+from tests.support.slack import FRIDAY, NASTY_NAME, SlackWorld, rows_of, text_of
 
 
 def buttons(params: dict) -> list[tuple[str, dict]]:
     return [(e["text"]["text"], json.loads(e["value"])) for b in params["blocks"] if b["type"] == "actions"
             for e in b["elements"]]
-
-
-def rows_of(world: SlackWorld, model: type) -> list:
-    with world.ctx.sessions() as session:
-        return list(session.scalars(select(model).order_by(model.id)))
 
 
 def test_a_day_on_slack(world: SlackWorld) -> None:

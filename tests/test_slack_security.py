@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.parse
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -17,26 +16,14 @@ from commands.outbox.dispatch import BACKOFF_CAP_SECONDS
 from commands.outbox.entries import requeue
 from commands.outbox.outcomes import MAX_ATTEMPTS
 from storage.models import InboundEvent, OutboxEntry, PaymentConfirmation, Promise
-from tests.support.slack import SlackWorld, fixture, sign
+from tests.support.slack import SlackWorld, sign
+from tests.support.slack_requests import assert_no_effect, promise_body
 from tests.support.world import row_counts
-
-PROMISE = {**fixture("slash_command"), "user_id": "U0DANA", "text": "promise C200 300 fri"}
-
-
-def promise_body(world: SlackWorld) -> str:
-    return urllib.parse.urlencode({**PROMISE, "response_url": world.fake.response_url("sec")})
 
 
 def count(world: SlackWorld, model: type) -> int:
     with world.ctx.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-def assert_no_effect(world: SlackWorld, before: dict[str, int]) -> None:
-    assert world.runtime.pending() == 0, "nothing was handed to the core"
-    world.settle()
-    assert world.fake.made() == [], "Slack was not called at all"
-    assert row_counts(world.ctx) == before
 
 
 def test_a_wrong_signature_is_refused_and_changes_nothing(world: SlackWorld) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -31,11 +30,10 @@ from commands.context import AppContext
 from commands.demo import load_demo
 from commands.messages import Button, ButtonStyle, ChatUser, Field, Incoming, Reply, Row, Tone, Where
 from commands.router import handle
+from tests.support.teams_pages import DANA, demo_team, every_account_once, ranked, rows_of, verbs
 
-DANA = "dana.reyes@example.com"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 THREAD = "19:d1b5ee3cd7d94c4ab7e6a3e6d2c3b7b1@thread.tacv2"
-_RANKED = re.compile(r"^(\d+)\\\. (.*)$", re.DOTALL)
 
 
 def sent_bytes(card: dict[str, Any], reply: Reply) -> int:
@@ -56,25 +54,6 @@ def sent_bytes(card: dict[str, Any], reply: Reply) -> int:
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
     )
     return len(json.dumps(activity.serialize()))
-
-
-def rows_of(card: dict[str, Any]) -> list[dict[str, Any]]:
-    return [block for block in card["body"] if block["type"] == "Container"]
-
-
-def ranked(card: dict[str, Any]) -> list[tuple[int, str]]:
-    """(rank, title as drawn) of each row on a page."""
-    found = []
-    for row in rows_of(card):
-        match = _RANKED.match(row["items"][0]["text"])
-        assert match, row["items"][0]["text"]
-        found.append((int(match[1]), match[2]))
-    return found
-
-
-def verbs(container: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    [actions] = [item for item in container["items"] if item["type"] == "ActionSet"]
-    return [(a["verb"], a["data"]["arbot"]["value"]) for a in actions["actions"]]
 
 
 def test_a_full_call_list_is_paged_under_the_limit_with_every_account_once_in_rank_order(
@@ -177,32 +156,12 @@ def test_one_row_of_forty_thousand_characters_alone_is_cut_not_refused() -> None
 # Through the bot: the call list as Teams receives it, over HTTP and through the outbox.
 
 
-def _demo_team(ctx: AppContext) -> AppContext:
-    """The example team known to Teams, with 500 demo customers: 75 of them on Dana's list."""
-    from tests.support.teams import teams_ctx
-
-    base = teams_ctx(ctx)
-    with base.sessions.begin() as session:
-        load_demo(session, base, customers=500)
-    return base
-
-
-def every_account_once(cards: list[dict[str, Any]]) -> None:
-    """Ranks 1 to 75 across the pages, in order, each a different account (its buttons name it)."""
-    drawn = [entry for card in cards for entry in ranked(card)]
-    assert [rank for rank, _ in drawn] == list(range(1, 76))
-    customers = [verbs(row)[0][1]["customer"] for card in cards for row in rows_of(card)]
-    assert len(set(customers)) == 75 and len({title for _, title in drawn}) == 75
-    assert [card["body"][0]["text"].rsplit(" (", 1)[1] for card in cards] == [
-        f"{n} of {len(cards)})" for n in range(1, len(cards) + 1)]
-
-
 def test_a_collector_typing_list_in_teams_gets_every_page_under_the_limit(ctx: AppContext) -> None:
     """Over real HTTP: the list goes back into Dana's chat as pages, each request the connector
     receives under 40,000 bytes."""
     from tests.support.teams_http import FakeConnector, activity, bot_and_teams, run
 
-    base, connector = _demo_team(ctx), FakeConnector()
+    base, connector = demo_team(ctx), FakeConnector()
 
     async def scenario() -> None:
         async with bot_and_teams(base, connector) as (bot, teams, _), aiohttp.ClientSession() as http:
@@ -222,7 +181,7 @@ def test_a_long_list_posted_through_the_outbox_is_tracked_by_its_first_page(ctx:
     from commands.outbox import enqueue
     from tests.support.teams_http import FakeConnector, activity, bot_and_teams, delivered, posted_id, run
 
-    base, connector = _demo_team(ctx), FakeConnector()
+    base, connector = demo_team(ctx), FakeConnector()
     [listing] = handle(base, Incoming(user=ChatUser("teams", "29:dana.reyes", DANA), where=Where(f"dm:{DANA}"),
                                       text="list"))
 
@@ -248,7 +207,7 @@ def test_a_list_asked_for_in_a_channel_arrives_whole_in_the_personal_chat(ctx: A
     channel thread only hears that it went there."""
     from tests.support.teams import TeamsWorld, channel, personal, run, title_of
 
-    world = TeamsWorld(_demo_team(ctx))
+    world = TeamsWorld(demo_team(ctx))
 
     async def conversation() -> None:
         await world.start()

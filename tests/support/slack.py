@@ -601,3 +601,12 @@ def seed(ctx: AppContext) -> dict[str, int]:
                 session.add(Invoice(customer_id=customer.id, number=number, kind=kind, due_date=due,
                                     amount=Decimal(balance), open_balance=Decimal(balance), currency="USD"))
     return ids
+
+
+FRIDAY = date(2026, 11, 27)
+
+
+def rows_of(world: SlackWorld, model: type) -> list:
+    """Every row of ``model``, oldest first: what a Slack conversation left in the database."""
+    with world.ctx.sessions() as session:
+        return list(session.scalars(select(model).order_by(model.id)))
