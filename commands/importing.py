@@ -35,7 +35,7 @@ from commands.import_money import settle_recording, unsettle
 from commands.kpi.alerts import check_targets
 from commands.kpi.history import keep_receivables
 from commands.outbox.entries import enqueue
-from commands.promises import break_overdue_promises
+from commands.promise_checks import break_overdue_promises
 from commands.workflows.adjustments import close_shown
 from storage.aging import (
     AgingFileError,

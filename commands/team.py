@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commands.rules import PLATFORMS, RulesError, Workflow, workflow_from_dict
+from commands.approval_rules import PLATFORMS, RulesError, Workflow, workflow_from_dict
 from commands.targets import Target, targets_from_dict
 from storage.models import TeamMember
 

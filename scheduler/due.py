@@ -19,8 +19,8 @@ from datetime import date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
+from commands.approval_rules import WEEKDAYS, Timers
 from commands.calendar import BusinessCalendar
-from commands.rules import WEEKDAYS, Timers
 
 
 class DayKind(str, Enum):

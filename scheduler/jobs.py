@@ -28,7 +28,7 @@ from commands.kpi import cash, digest
 from commands.messages import Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
-from commands.promises import check_promises
+from commands.promise_checks import check_promises
 from commands.wording import plural
 from commands.workflows import approvals, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, WEEKLY, Schedule, nth_business_day

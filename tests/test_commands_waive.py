@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
+from commands.approval_rules import RulesError, workflow_from_dict
 from commands.context import AppContext
 from commands.messages import Tone
-from commands.rules import RulesError, workflow_from_dict
 from storage.models import ApprovalRequest
 from tests.support.world import refused, say, seed_world
 

@@ -1,6 +1,6 @@
 """Promises and plan instalments over time, with the clock moved by hand (no sleeps).
 
-The rule under test (commands.promises): a commitment due on D with one business day of grace may
+The rule under test (commands.promise_checks): a commitment due on D with one business day of grace may
 still be met on D + 1 business day and is broken the day after that, team-local."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from commands.calllist import build_call_list
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
-from commands.promises import apply_payment_to_instalments, check_promises
+from commands.promise_checks import apply_payment_to_instalments, check_promises
 from commands.reports import promise_kept_rate
 from commands.settlement import apply_payment_to_promises
 from scheduler.jobs import JOBS

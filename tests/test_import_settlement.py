@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from commands.context import AppContext
-from commands.promises import break_overdue_promises
+from commands.promise_checks import break_overdue_promises
 from commands.settlement import apply_payment_to_promises, promise_deadline
 from storage.models import AuditEvent, Customer, Payment, Promise, PromiseStatus
 

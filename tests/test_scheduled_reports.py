@@ -15,13 +15,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from commands.approval_rules import RulesError, _timers
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.importing import import_aging_file
 from commands.kpi.cash import cash_post
 from commands.kpi.chart import aging_chart_png, aging_weeks
 from commands.kpi.digest import weekly_digest
-from commands.rules import RulesError, _timers
 from commands.targets import targets_from_dict
 from scheduler.due import WEEKLY
 from scheduler.jobs import JOBS

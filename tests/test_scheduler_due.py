@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from commands.approval_rules import Timers
 from commands.calendar import BusinessCalendar
-from commands.rules import Timers
 from scheduler.due import (
     BUSINESS_DAYS,
     STATEMENTS_DAY,

@@ -38,7 +38,7 @@ from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
 from commands.parsing.dates import format_day, read_date
 from commands.parsing.notes import read_note
 from commands.parsing.text import Token, name_ends, phrase, quote, tokenize
-from commands.promises import end_promise, open_promise
+from commands.promise_checks import end_promise, open_promise
 from commands.refusal import Refusal
 from storage.audit import record
 from storage.models import Customer, Dispute, DisputeStatus, Promise, PromiseStatus, TeamMember

@@ -30,7 +30,7 @@ from commands.messages import Field, Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.notes import read_note
 from commands.parsing.text import quote, tokenize
-from commands.promises import reachable_email
+from commands.promise_checks import reachable_email
 from commands.refusal import Refusal
 from commands.workflows.approvals import may_request, open_request
 from storage.models import ApprovalKind, Customer, Dispute, DisputeStatus, Invoice, TeamMember
