@@ -125,7 +125,7 @@ def _currencies(session: Session, customer_ids: list[int]) -> dict[int, str]:
 
 
 COMMAND = Command(
-    name="list", usage=USAGE, parse=parse, handle=handle, aliases=("ls",),
+    name="list", reads_only=True, usage=USAGE, parse=parse, handle=handle, aliases=("ls",),
     summary=("Your ranked call list for today, with the reason for each account. Managers, finance "
              "and admins: list <collector> for one collector's, list team for everyone's at a glance."),
     examples=("list", "list dana", "list team"),
