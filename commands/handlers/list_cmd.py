@@ -79,12 +79,10 @@ def handle(request: ListRequest, actor: Actor, ctx: AppContext, *,
                        if actor.member.roles & OVERSEERS else
                        "the call list is for collectors, and you are not a collector on this team; "
                        "try `status <customer>` to look at an account")
-    from commands.calllist import build_call_list  # the ranking is heavy; load it when asked
-
-    day = ctx.work_day()
+    day = ctx.work_day()  # the ranking is reused until the ledger changes for it (commands.calllist.reuse)
     if request.team:
-        return [_team_summary(session, ctx, build_call_list(session, ctx, day=day), day)]
-    lines = build_call_list(session, ctx, day=day, collector_email=whose)
+        return [_team_summary(session, ctx, ctx.call_lists.call_list(session, ctx, day=day), day)]
+    lines = ctx.call_lists.call_list(session, ctx, day=day, collector_email=whose)
     member = ctx.team.member(whose)
     own = whose == actor.email
     label = "your" if own else f"{member.name if member else whose}'s"
