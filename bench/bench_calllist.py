@@ -287,8 +287,24 @@ def measure(engine: Engine, label: str, naive_full: bool) -> None:
     print(f"{label}: whole team ({len(rows)} rows): best {best:.3f} s, median {median:.3f} s (of 5)")
     one_best, one_median, mine = timed(lambda: call_list(collector_email=ctx.team.collectors[0].email))
     print(f"{label}: one collector ({len(mine)} rows): best {one_best:.3f} s, median {one_median:.3f} s (of 5)")
+    measure_reuse(ctx, mine, label)
     naive = measure_naive(ctx, CUSTOMERS if naive_full else NAIVE_SUBSET, label)
     print(f"{label}: naive / set-based (whole team, best) = {naive / best:.0f}x")
+
+
+def measure_reuse(ctx: AppContext, ranked: list, label: str) -> None:
+    """`list` asked again with no ledger change since: the kept list after two small queries
+    (commands.calllist.reuse)."""
+    email = ctx.team.collectors[0].email
+
+    def asked() -> list:
+        with ctx.sessions() as session:
+            return ctx.call_lists.call_list(session, ctx, day=ANCHOR, collector_email=email)
+
+    asked()  # ranked and kept
+    best, median, again = timed(asked)
+    print(f"{label}: one collector, asked again with no change since: best {best * 1000:.2f} ms, "
+          f"median {median * 1000:.2f} ms (of 5); same rows as ranked: {'yes' if again == ranked else 'NO'}")
 
 
 def measure_naive(ctx: AppContext, customers: int, label: str) -> float:

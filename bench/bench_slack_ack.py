@@ -8,8 +8,12 @@ server's), against the fake Slack Web API the tests use. Requests are sent open-
 does. Each promise is for a distinct customer and day, so every request writes a row; the run
 checks they were all written.
 
-    python -m bench.bench_slack_ack [--seconds 60] [--rate 100] [--default-bolt]
+    python -m bench.bench_slack_ack [--seconds 60] [--rate 100] [--default-bolt] [--no-off]
 
+``arbot`` runs as ``arbot serve`` does (bot.tuning: the garbage collector frozen after start-up,
+the worker pool sized for the load; SQLite writers queued on the in-process writer lock);
+``arbot-off`` beside it has those switched off (``ARBOT_GC=default``, ``ARBOT_WORKERS=6``, the
+pool asyncio gives two cores, ``ARBOT_DB_WRITER_LOCK=off``), in the same rounds.
 ``--default-bolt`` also measures a bare app with Bolt's default settings, where the
 acknowledgement is polled every 10 ms. SQLite in a temporary folder by default; with
 ``BENCH_DATABASE_URL`` (a PostgreSQL server) a throwaway database is made there."""
@@ -47,12 +51,16 @@ from storage.models import Customer, Invoice, InvoiceKind, Promise, TeamMember
 
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
 TODAY = date(2026, 11, 23)
-CUSTOMERS = 100
+CUSTOMERS = 200
 DAYS_AHEAD = 89           # promises may be at most 90 days ahead
 WARMUP = 50
 ROUND_SECONDS = 10   # servers take turns, so a noisy neighbour hits both alike
 SECRET = "bench-signing-secret"
 USER = "U0DANA"
+OFF = {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off"}
+# Every promise must be written (the run checks): none may be turned away as too many at once.
+UNBOUNDED = {"ARBOT_CHAT_BACKLOG": "1000000"}
+ARBOTS = ("arbot", "arbot-off")
 TARGET_P99_MS, TARGET_RATIO = 20.0, 2.0
 
 
@@ -131,8 +139,13 @@ def promises_written(url: str) -> int:
 # -- the server process -------------------------------------------------------------------------
 
 def serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
-    """Run one server (``arbot``, ``bare`` or ``bare-default``) until terminated."""
+    """Run one server (``arbot``, ``arbot-off``, ``bare`` or ``bare-default``) until terminated."""
     import logging
+
+    if kind in ARBOTS:
+        os.environ.update(UNBOUNDED)
+    if kind == "arbot-off":
+        os.environ.update(OFF)
 
     logging.basicConfig(level=logging.ERROR)
     asyncio.run(_serve(kind, db_url, api_url, ports))
@@ -141,15 +154,15 @@ def serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
 async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
     from aiohttp import web
 
-    from bot.server import ServerSettings, build_web_app
+    from bot.server import ServerSettings, build_web_app, tuned
     from bot.slack.settings import SlackSettings
 
     slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url)
-    if kind == "arbot":
+    if kind in ARBOTS:
         team = load_team(EXAMPLE_TEAM_FILE)
         ctx = AppContext(sessions=make_session_factory(make_engine(db_url)), team=team,
                          calendar=BusinessCalendar(team.country), clock=FixedClock(MONDAY))
-        app = build_web_app(ctx, ServerSettings(slack=slack))
+        app = tuned(build_web_app(ctx, ServerSettings(slack=slack)))
     else:
         app = _bare_app(slack, process_before_response=kind == "bare")
     runner = web.AppRunner(app, access_log=None)
@@ -266,9 +279,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--default-bolt", action="store_true", help="also measure Bolt's default settings")
+    parser.add_argument("--no-off", action="store_true", help="leave out arbot with the tuning switched off")
     args = parser.parse_args([] if argv is None else argv)  # `python -m bench` passes nothing
     kinds = {"arbot": "/ar promise, arbot (promise written after the ack)",
              "bare": "bare Bolt, same settings, listener only acks"}
+    if not args.no_off:
+        kinds["arbot-off"] = "/ar promise, arbot with gc, worker pool and writer lock switched off"
     if args.default_bolt:
         kinds["bare-default"] = "bare Bolt, default settings (ack polled every 10 ms)"
     rounds = max(1, round(args.seconds / ROUND_SECONDS))
@@ -283,12 +299,12 @@ def main(argv: list[str] | None = None) -> None:
         sent = 0
         for kind, url in urls.items():
             run_load(url, sent, WARMUP, args.rate, response_url, Tally([]))
-            sent += WARMUP if kind == "arbot" else 0
+            sent += WARMUP if kind in ARBOTS else 0
         trailing = 0.0
         for _ in range(rounds):
             for kind, url in urls.items():
-                run_load(url, sent if kind == "arbot" else 0, per_round, args.rate, response_url, tallies[kind])
-                if kind == "arbot":
+                run_load(url, sent if kind in ARBOTS else 0, per_round, args.rate, response_url, tallies[kind])
+                if kind in ARBOTS:
                     sent += per_round
                     trailing = max(trailing, _wait_for_writes(db_url, sent))
         written = promises_written(db_url)
@@ -297,6 +313,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  promises written: {written}/{sent}; the last of a round at most {trailing:.1f} s "
               "after its acknowledgement")
         _verdict(tallies["arbot"].latencies_ms, tallies["bare"].latencies_ms)
+        if "arbot-off" in tallies:
+            print("switched off: ", end="")
+            _verdict(tallies["arbot-off"].latencies_ms, tallies["bare"].latencies_ms)
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def _wait_for_writes(db_url: str, expected: int) -> float:

@@ -11,13 +11,21 @@ The mix is 70% ``status <customer>`` (reads) and 30% ``log <customer> voicemail`
 a second per thread, so the load is spread as real people spread it). SQLite in a temporary
 folder unless ``BENCH_DATABASE_URL`` names a (throwaway) PostgreSQL database.
 
-    python -m bench.bench_teams_latency [--seconds 20] [--rate 50]
+Two servers built as ``arbot serve`` builds itself take turns in 10-second rounds, so a noisy
+neighbour hits both alike: ``on`` as shipped (bot.tuning: the garbage collector frozen after
+start-up with raised thresholds, the worker pool sized for the load; SQLite writers queued on the
+in-process writer lock) and ``off`` with those switched off (``ARBOT_GC=default``,
+``ARBOT_WORKERS=6``, ``ARBOT_DB_WRITER_LOCK=off``). Each server reports its garbage
+collections (count and pause by generation).
+
+    python -m bench.bench_teams_latency [--seconds 60] [--rate 50] [--skip on|off] [--also NAME:KEY=VALUE]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import logging
 import multiprocessing
@@ -36,8 +44,6 @@ import aiohttp
 from aiohttp import web
 
 from bot.settings import EXAMPLE_TEAM_FILE
-from bot.teams.settings import TeamsSettings
-from bot.teams.web import add_routes
 from commands.calendar import BusinessCalendar
 from commands.clock import SystemClock
 from commands.context import AppContext
@@ -48,6 +54,10 @@ from storage.models import Customer, Invoice, InvoiceKind, TeamMember
 
 COLLECTORS = tuple(f"collector{n:02d}@example.com" for n in range(50))
 CUSTOMERS = 500
+ROUND_SECONDS = 10
+VARIANTS: dict[str, dict[str, str]] = {
+    "on": {}, "off": {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off"}}
+_IDS = itertools.count(1)  # activity ids unique across rounds and servers (a repeat would be dropped)
 
 
 def _team() -> Team:
@@ -84,18 +94,35 @@ def _seed(url: str) -> None:
     ctx.sessions.kw["bind"].dispose()
 
 
-def _serve_bot(url: str, ready: Queue, stop: Event) -> None:  # type: ignore[type-arg]
-    """The bot's own process: the Teams endpoint on a free port until told to stop."""
+def _serve_bot(url: str, environ: dict[str, str], ready: Queue, stop: Event) -> None:  # type: ignore[type-arg]
+    """The bot's own process: the Teams endpoint on a free port until told to stop; then its
+    garbage collections go back through ``ready``."""
+    os.environ.update(environ)
+    from bot.platforms import lazy
+    from bot.server import ServerSettings, build_web_app, tuned
+
     logging.getLogger("bot.teams.web").setLevel(logging.ERROR)  # the --dev warning, once per run is enough
     ctx = _context(url)
+    pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    started: list[float] = []
+
+    def timed(phase: str, info: dict[str, int]) -> None:
+        """CPU time of each collection (the collecting thread's: wall time would count the
+        moments the machine's other work had the core)."""
+        if phase == "start":
+            started[:] = [time.thread_time()]
+        elif started:
+            pauses[info["generation"]].append((time.thread_time() - started[0]) * 1000)
 
     async def run() -> None:
-        app = web.Application()
-        add_routes(app, ctx, TeamsSettings(dev=True))
+        app = tuned(build_web_app(ctx, ServerSettings(dev=True), endpoints={"teams": lazy("teams")}))
         runner, bot_url = await _start(app)
+        gc.callbacks.append(timed)
         ready.put(bot_url)
         while not stop.is_set():
             await asyncio.sleep(0.1)
+        gc.callbacks.remove(timed)
+        ready.put({generation: (len(ms), sum(ms), max(ms, default=0.0)) for generation, ms in pauses.items()})
         await runner.cleanup()
 
     asyncio.run(run())
@@ -135,7 +162,6 @@ async def measure(bot_url: str, seconds: float, rate: float) -> tuple[list[float
     connector_runner, teams_url = await _start(connector.app())
     latencies: list[float] = []
     failures = 0
-    ids = itertools.count(1)
     try:
         async with aiohttp.ClientSession() as http:
             async def one(n: int) -> None:
@@ -143,7 +169,7 @@ async def measure(bot_url: str, seconds: float, rate: float) -> tuple[list[float
                 email = COLLECTORS[n % len(COLLECTORS)]
                 erp = f"B{(n * 7) % CUSTOMERS:04d}"
                 text = f"log {erp} voicemail" if n % 10 < 3 else f"status {erp}"
-                activity_id = f"bench-{next(ids)}"
+                activity_id = f"bench-{next(_IDS)}"
                 user = "29:" + email.split("@")[0]
                 waiter = asyncio.get_running_loop().create_future()
                 connector.waiting[activity_id] = waiter
@@ -182,27 +208,65 @@ def _percentile(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench_teams_latency")
-    parser.add_argument("--seconds", type=float, default=20.0, help="how long to offer load (default 20)")
+    parser.add_argument("--seconds", type=float, default=60.0, help="load offered to each server (default 60)")
     parser.add_argument("--rate", type=float, default=50.0, help="requests per second (default 50)")
+    parser.add_argument("--skip", action="append", default=[], choices=tuple(VARIANTS),
+                        help="leave out the `on` or the `off` server")
+    parser.add_argument("--also", action="append", default=[], metavar="NAME:KEY=VALUE[;KEY=VALUE]",
+                        help="a further server, tuned as `on` but for these variables, `;` between (e.g. "
+                             "young:ARBOT_GC_THRESHOLDS=700,10,10)")
     args = parser.parse_args(argv if argv is not None else [])
+    for extra in args.also:
+        name, _, settings = extra.partition(":")
+        VARIANTS[name] = dict(item.split("=", 1) for item in settings.split(";") if item)
+    variants = [name for name in VARIANTS if name not in args.skip]
+    overrides = {name: VARIANTS[name] for name in variants}
+    rounds = max(1, round(args.seconds / ROUND_SECONDS))
+    where = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
+    results: dict[str, tuple[list[float], int, float]] = {v: ([], 0, 0.0) for v in variants}
     with tempfile.TemporaryDirectory() as folder:
         url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench_teams.db'}"
         _seed(url)
         spawn = multiprocessing.get_context("spawn")
-        ready, stop = spawn.Queue(), spawn.Event()
-        server = spawn.Process(target=_serve_bot, args=(url, ready, stop), daemon=True)
-        server.start()
+        servers, urls, collections = {}, {}, {}
+        for variant in variants:
+            ready, stop = spawn.Queue(), spawn.Event()
+            process = spawn.Process(target=_serve_bot, args=(url, overrides[variant], ready, stop), daemon=True)
+            servers[variant] = (process, ready, stop)
+            servers[variant][0].start()
         try:
-            latencies, failures, elapsed = asyncio.run(measure(ready.get(timeout=120), args.seconds, args.rate))
+            for variant, (_, ready, _) in servers.items():
+                urls[variant] = ready.get(timeout=120)
+                asyncio.run(measure(urls[variant], 2, args.rate))  # warm-up: first imports, pools, caches
+            for _ in range(rounds):
+                for variant in variants:
+                    got, failed, took = asyncio.run(measure(urls[variant], args.seconds / rounds, args.rate))
+                    ms, failures, elapsed = results[variant]
+                    results[variant] = (ms + got, failures + failed, elapsed + took)
         finally:
-            stop.set()
-            server.join(timeout=30)
+            for variant, (process, ready, stop) in servers.items():
+                stop.set()
+                try:
+                    collections[variant] = ready.get(timeout=30)
+                except Exception:
+                    collections[variant] = {}
+                process.join(timeout=30)
+    print(f"Teams message -> reply over HTTP, {args.rate:g} req/s offered for {args.seconds:g} s per server "
+          f"in {rounds} alternating rounds ({where}):")
+    for variant in variants:
+        _report(variant, *results[variant], collections.get(variant, {}))
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _report(variant: str, latencies: list[float], failures: int, elapsed: float,
+            collections: dict[int, tuple[int, float, float]]) -> None:
     ms = sorted(v * 1000 for v in latencies)
-    print(f"Teams message -> reply over HTTP, {args.rate:g} req/s offered for {args.seconds:g} s "
-          f"({'PostgreSQL' if os.environ.get('BENCH_DATABASE_URL') else 'SQLite'}):")
-    print(f"  replies {len(ms)}, failures {failures}, achieved {len(ms) / elapsed:.1f} replies/s")
+    print(f"  {variant}: replies {len(ms)}, failures {failures}, achieved {len(ms) / max(elapsed, 1e-9):.1f} replies/s")
     if ms:
-        print(f"  latency p50 {_percentile(ms, 50):.1f} ms, p99 {_percentile(ms, 99):.1f} ms, max {ms[-1]:.1f} ms")
+        print(f"    latency p50 {_percentile(ms, 50):.1f} ms, p99 {_percentile(ms, 99):.1f} ms, max {ms[-1]:.1f} ms")
+    for generation, (count, total, longest) in sorted(collections.items()):
+        print(f"    gc generation {generation}: {count} collections, {total:.0f} ms CPU in all, "
+              f"longest {longest:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from commands.context import AppContext
 if TYPE_CHECKING:
     from bot.slack.settings import SlackSettings
 
-__all__ = ["Background", "Mounted", "ServerSettings", "build_web_app", "serve", "with_scheduler"]
+__all__ = ["Background", "Mounted", "ServerSettings", "build_web_app", "serve", "tuned", "with_scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +139,18 @@ def with_scheduler(app: web.Application, ctx: AppContext) -> None:
     app.cleanup_ctx.append(run)
 
 
+def tuned(app: web.Application) -> web.Application:
+    """The server's worker pool and garbage collector (bot.tuning), set when it starts."""
+    from bot.tuning import Tuning
+
+    app.on_startup.append(Tuning.from_env().on_startup)
+    return app
+
+
 def serve(ctx: AppContext, settings: ServerSettings) -> None:
     """Serve until interrupted (Ctrl-C, SIGTERM)."""
     app = build_web_app(ctx, settings)
+    tuned(app)
     if not settings.dev:
         with_scheduler(app, ctx)
     web.run_app(app, host=settings.host, port=settings.port, print=None,

@@ -7,12 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from commands.calendar import BusinessCalendar
 from commands.clock import Clock, local_today
 from commands.team import Team
+
+if TYPE_CHECKING:
+    from commands.calllist.reuse import CallListCache
 
 
 @dataclass
@@ -28,6 +32,8 @@ class AppContext:
     # Called after a transaction that queued messages committed: wakes this process's
     # dispatcher so the post goes out now, not at its next poll.
     on_enqueued: Callable[[], None] = field(default=lambda: None)
+    # Each collector's list for the day, reused until the ledger changes for their accounts.
+    call_lists: CallListCache = field(default_factory=lambda: _call_list_cache())
 
     def today(self) -> date:
         """The team's local calendar date now."""
@@ -36,3 +42,9 @@ class AppContext:
     def work_day(self) -> date:
         """Today if it is a business day, else the next business day (the list for a Saturday is Monday's)."""
         return self.calendar.on_or_after(self.today())
+
+
+def _call_list_cache() -> CallListCache:
+    from commands.calllist.reuse import CallListCache  # the package is light; the ranking loads when used
+
+    return CallListCache()

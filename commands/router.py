@@ -9,7 +9,13 @@ user sees only that reference, never a traceback (commands.failures).
 A request with an idempotency key (``Incoming.request_id``) stores the key and its answer in the
 same transaction (commands.idempotency): a redelivery is answered with the first answer, and when
 the connection is lost around COMMIT the key is looked up so the answer says truly whether the
-request was saved."""
+request was saved.
+
+A command that only looks (``Command.reads_only``: status, list, report, help) runs in a
+read-only transaction instead: it takes no write lock, so writers never queue behind a read, and
+it stores no key, because it has no effect to keep once (asked again, it is answered again). When
+such a command has something to send to others after all, it is run again as a writer, so what
+it queues commits with its key as any command's effects do."""
 
 from __future__ import annotations
 
@@ -37,7 +43,7 @@ from commands.refusal import PointsAtNothing, Refusal
 from commands.workflows.approvals import request_id_of
 from commands.workflows.payment_card import confirmation_id_of
 from storage.audit import record
-from storage.db import connection_lost
+from storage.db import connection_lost, read_only
 from storage.models import TeamMember
 
 log = logging.getLogger(__name__)
@@ -85,6 +91,47 @@ class CommitUnknown(Exception):
 
 
 def _in_transaction(ctx: AppContext, incoming: Incoming, registry: Registry) -> list[Reply]:
+    if reads_only(incoming, registry):
+        answer = _as_reader(ctx, incoming, registry)
+        if answer is not None:
+            return answer
+    return _as_writer(ctx, incoming, registry)
+
+
+def reads_only(incoming: Incoming, registry: Registry) -> bool:
+    """Whether the message is a command that only looks, known from its words alone (before any
+    transaction): not a button, not a line that reads as a decision (in a card's thread that goes
+    to the card's command), and its first word a ``reads_only`` command."""
+    if incoming.action is not None:
+        return False
+    text = clean_text(incoming.text or "").strip()
+    if not text or decisions.read(text) is not None:
+        return False
+    command = registry.find(text.split(maxsplit=1)[0])
+    return command is not None and command.reads_only
+
+
+def _as_reader(ctx: AppContext, incoming: Incoming, registry: Registry) -> list[Reply] | None:
+    """The command in a read-only transaction, rolled back at the end (it wrote nothing); None
+    when its outcome is to be sent to others too, which needs a writer."""
+    with ctx.sessions() as session:
+        read_only(session)
+        outcome = _dispatch(session, ctx, incoming, registry)
+        session.rollback()
+    if isinstance(outcome, Refusal):
+        return _refused(ctx, incoming, outcome)
+    if not all(reply.for_asker for reply in outcome):
+        return None
+    return outcome
+
+
+def _refused(ctx: AppContext, incoming: Incoming, refusal: Refusal) -> list[Reply]:
+    if _on_the_record(refusal, incoming):
+        _audit_refusal(ctx, incoming, refusal)
+    return [refusal.to_reply()]
+
+
+def _as_writer(ctx: AppContext, incoming: Incoming, registry: Registry) -> list[Reply]:
     platform, key = incoming.user.platform, incoming.request_id
     with ctx.sessions() as session:
         if key is not None:
@@ -96,9 +143,7 @@ def _in_transaction(ctx: AppContext, incoming: Incoming, registry: Registry) -> 
         outcome = _dispatch(session, ctx, incoming, registry)
         if isinstance(outcome, Refusal):
             session.rollback()
-            if _on_the_record(outcome, incoming):
-                _audit_refusal(ctx, incoming, outcome)
-            return [outcome.to_reply()]
+            return _refused(ctx, incoming, outcome)
         queued = enqueue(session, ctx, outcome)
         answer = [reply for reply in outcome if reply.for_asker]
         if key is not None:

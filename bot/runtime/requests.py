@@ -9,7 +9,9 @@
   after a click) runs inside :meth:`ChatRuntime.converse`: whatever fails, the person hears a
   sentence with a reference (commands.failures), never silence and never a traceback.
 - **Each reply on its own.** A reply that cannot be shown does not stop the next; when any was
-  lost the person is told, truly, that the request was saved but part of the answer is missing."""
+  lost the person is told, truly, that the request was saved but part of the answer is missing.
+- **A bounded wait.** More requests than the process answers soon are announced with when the
+  answer should come, and past a bound turned away at once (bot.runtime.backlog)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from bot.runtime.backlog import Backlog
 from commands import messages
 from commands.context import AppContext
 from commands.failures import failure_reply, new_ref, unsure
@@ -32,9 +35,10 @@ _ANSWERED_KEPT = 10_000  # keys remembered as answered by this process (platform
 class ChatRuntime:
     """The platform-neutral half of an adapter: one per platform per process."""
 
-    def __init__(self, ctx: AppContext, platform: str) -> None:
+    def __init__(self, ctx: AppContext, platform: str, *, backlog: Backlog | None = None) -> None:
         self.ctx = ctx
         self.platform = platform
+        self.backlog = backlog or Backlog.from_env()
         self._lock = threading.Lock()
         self._in_flight: set[str] = set()
         self._answered: OrderedDict[str, None] = OrderedDict()
@@ -51,6 +55,12 @@ class ChatRuntime:
                 return False
             self._in_flight.add(key)
             return True
+
+    def turned_away(self, key: str | None) -> None:
+        """The request was turned away unseen (too busy): a redelivery may come in later."""
+        if key is not None:
+            with self._lock:
+                self._in_flight.discard(key)
 
     def finished(self, key: str | None, answer: list[Reply]) -> None:
         """The request is done. Its key is remembered as answered unless the answer left the

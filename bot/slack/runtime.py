@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bot.runtime.backlog import turned_away
 from bot.runtime.requests import ChatRuntime
 from bot.slack.incoming import Request
 from bot.slack.messenger import AnswerTo, SlackMessenger
@@ -38,6 +40,8 @@ class SlackRuntime:
         self.chat = ChatRuntime(ctx, PLATFORM)
         self._on_home_action = on_home_action
         self._tasks: set[asyncio.Future[Any]] = set()
+        # Busy notices and turn-aways go out past the queue the requests wait in.
+        self._notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="arbot-slack-notices")
 
     # -- handing over (event loop side) -------------------------------------------------------
 
@@ -47,7 +51,22 @@ class SlackRuntime:
         if not self.chat.first_sight(request.request_id):
             log.info("Slack request %s already handled; dropped", request.request_id)
             return
-        self.in_thread(self.process, request)
+        place = self.chat.backlog.enter()
+        if place is None:
+            log.warning("Slack request %s turned away: %d requests inside", request.request_id,
+                        self.chat.backlog.inside)
+            self.chat.turned_away(request.request_id)
+            self.notify(request.to, turned_away())
+            return
+        if place.announced:
+            self.notify(request.to, place.notice())
+        self.in_thread(self._admitted, request, 1 if place.announced else 0)
+
+    def notify(self, to: AnswerTo, reply: Reply) -> None:
+        """Answer at once, on a thread of its own rather than behind the waiting requests."""
+        loop = asyncio.get_running_loop()
+        self.start(loop.run_in_executor(self._notices, self.chat.deliver, [reply],
+                                        lambda r: self.messenger.answer(to, r)))
 
     def in_thread(self, fn: Callable[..., None], *args: Any) -> None:
         self.start(asyncio.to_thread(fn, *args))
@@ -73,10 +92,17 @@ class SlackRuntime:
 
     # -- the work (worker thread side) --------------------------------------------------------
 
-    def process(self, request: Request) -> None:
-        """Run the core for one request and answer; never raises (it is nobody's to catch)."""
+    def _admitted(self, request: Request, used: int) -> None:
+        try:
+            self.process(request, used=used)
+        finally:
+            self.chat.backlog.leave()
+
+    def process(self, request: Request, *, used: int = 0) -> None:
+        """Run the core for one request and answer; never raises (it is nobody's to catch).
+        ``used``: messages the request's response_url already took (a busy notice)."""
         replies = self.chat.converse(lambda: self._incoming(request))
-        uses = [0]  # one request's response_url takes at most five messages
+        uses = [used]  # one request's response_url takes at most five messages
         self.chat.deliver(replies, lambda reply: self.messenger.answer(request.to, reply, uses=uses))
         self.chat.finished(request.request_id, replies)
         if request.from_home and self._on_home_action is not None:

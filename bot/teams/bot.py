@@ -22,6 +22,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
 
+from bot.runtime.backlog import turned_away
 from bot.runtime.requests import ChatRuntime
 from bot.teams import capture, inbound, references
 from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render, render_pages
@@ -280,11 +281,26 @@ class TeamsBot:
         if not self.chat.first_sight(self._key(turn_context.activity)):
             log.info("dropped a redelivered Teams activity %s", turn_context.activity.id)
             return Answer(replies=[])
+        place = self.chat.backlog.enter()
+        if place is None:
+            log.warning("Teams activity %s turned away: %d requests inside", turn_context.activity.id,
+                        self.chat.backlog.inside)
+            return Answer(replies=[turned_away()])
         try:
+            if place.announced and turn_context.activity.type == ActivityTypes.message:
+                await self._notify(turn_context, place.notice())
             user = await self._user(turn_context)
             return await asyncio.to_thread(self._converse, turn_context, user, text, action)
         except Exception as exc:
             return Answer(replies=[self.chat.failed(exc, "request")])
+        finally:
+            self.chat.backlog.leave()
+
+    async def _notify(self, turn_context: TurnContext, reply: Reply) -> None:
+        """A short note into the conversation now, drawn on the event loop rather than behind
+        the requests waiting for a worker thread."""
+        await self.chat.deliver_async([reply], lambda r: self.outbox.send_all(turn_context,
+                                                                              self.messenger.activities(r)))
 
     def _converse(self, turn_context: TurnContext, user: ChatUser, text: str | None,
                   action: Action | None) -> Answer:

@@ -79,12 +79,10 @@ def handle(request: ListRequest, actor: Actor, ctx: AppContext, *,
                        if actor.member.roles & OVERSEERS else
                        "the call list is for collectors, and you are not a collector on this team; "
                        "try `status <customer>` to look at an account")
-    from commands.calllist import build_call_list  # the ranking is heavy; load it when asked
-
-    day = ctx.work_day()
+    day = ctx.work_day()  # the ranking is reused until the ledger changes for it (commands.calllist.reuse)
     if request.team:
-        return [_team_summary(session, ctx, build_call_list(session, ctx, day=day), day)]
-    lines = build_call_list(session, ctx, day=day, collector_email=whose)
+        return [_team_summary(session, ctx, ctx.call_lists.call_list(session, ctx, day=day), day)]
+    lines = ctx.call_lists.call_list(session, ctx, day=day, collector_email=whose)
     member = ctx.team.member(whose)
     own = whose == actor.email
     label = "your" if own else f"{member.name if member else whose}'s"
@@ -125,7 +123,7 @@ def _currencies(session: Session, customer_ids: list[int]) -> dict[int, str]:
 
 
 COMMAND = Command(
-    name="list", usage=USAGE, parse=parse, handle=handle, aliases=("ls",),
+    name="list", reads_only=True, usage=USAGE, parse=parse, handle=handle, aliases=("ls",),
     summary=("Your ranked call list for today, with the reason for each account. Managers, finance "
              "and admins: list <collector> for one collector's, list team for everyone's at a glance."),
     examples=("list", "list dana", "list team"),

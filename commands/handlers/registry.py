@@ -63,6 +63,9 @@ class Command(Generic[R]):
     handle: Handler[R]
     aliases: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    # Only looks: runs in a read-only transaction that takes no write lock and stores no request
+    # key (asked again, it is answered again from the ledger as it is then, which is as true).
+    reads_only: bool = False
 
 
 @dataclass(frozen=True)

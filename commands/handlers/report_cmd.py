@@ -168,7 +168,7 @@ def _shown(key: str, value: str | None) -> str:
 
 
 COMMAND = Command(
-    name="report", usage=USAGE, parse=parse, handle=handle, aliases=("kpi",),
+    name="report", reads_only=True, usage=USAGE, parse=parse, handle=handle, aliases=("kpi",),
     summary="The team's KPIs (DSO, CEI, ADD, promises kept, 90+) for a period; report explain cei shows the sums.",
     examples=("report", "report last month", "report 2026-10-01 2026-10-31 dana", "report explain cei",
               "report weekly", "report weekly xlsx"),
