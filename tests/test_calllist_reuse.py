@@ -15,7 +15,7 @@ from commands.context import AppContext
 from commands.messages import Reply
 from storage.audit import record
 from storage.models import Customer, Promise, PromiseStatus, TeamMember
-from tests.test_chat_world import DANA, say, seed_world
+from tests.support.world import DANA, say, seed_world
 
 LATER = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.runtime.backlog import MAX_WAIT, NOTICE_AFTER, TYPICAL_SECONDS, Backlog
 from storage.models import Promise
-from tests.test_slack_support import SlackWorld, text_of
+from tests.support.slack import SlackWorld, text_of
 
 
 class Clock:

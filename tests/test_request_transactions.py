@@ -17,7 +17,7 @@ from commands.context import AppContext
 from commands.messages import ChatUser, Incoming, Reply, Tone, Where
 from commands.router import default_registry, handle, reads_only
 from storage.models import InboundEvent
-from tests.test_chat_world import DANA, row_counts, seed_world
+from tests.support.world import DANA, row_counts, seed_world
 
 
 def ask(ctx: AppContext, text: str, key: str | None) -> list[Reply]:
