@@ -10,6 +10,7 @@ on SQLite, ``COPY`` on PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import chain, islice
 from typing import Any, Protocol
@@ -18,6 +19,8 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Column
 from sqlalchemy.orm import Session
+
+from storage.aging.upkeep import drop_upkeep, restore_upkeep, worth_rebuilding
 
 CHUNK = 50_000
 FETCH = 100_000
@@ -57,6 +60,19 @@ class Bulk:
         """An aware datetime as this database's driver wants it (SQLite stores UTC text)."""
         process = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
         return process(value) if process else value
+
+    @contextmanager
+    def loading(self, table: str, rows: int, *, held: int) -> Iterator[None]:
+        """Writes to ``table`` that will load ``rows`` new rows into the ``held`` it has: on
+        PostgreSQL, when they are many beside it, with its foreign keys and secondary indexes
+        rebuilt after the block instead of kept up row by row (storage.aging.upkeep)."""
+        if not (self.is_postgresql and worth_rebuilding(rows, held)):
+            yield
+            return
+        dropped = drop_upkeep(self.connection, table)
+        yield
+        self.progress.stage(f"rebuilding the keys and indexes of {table}", 0)
+        restore_upkeep(self.connection, table, dropped)
 
     def frame(self, sql: str, dtypes: dict[str, str]) -> pd.DataFrame:
         """Query result as a DataFrame with the given column dtypes, read with the driver's own
@@ -159,8 +175,9 @@ def _plain(column: pd.Series) -> list[Any]:
     """Python values the drivers accept: int for integers, str, or None for a missing value."""
     if column.dtype == np.int64:
         return column.tolist()
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        return [moment.to_pydatetime() for moment in column]
+    if isinstance(column.dtype, pd.DatetimeTZDtype):  # one instant for every row, as a rule
+        codes, moments = pd.factorize(column)  # a missing one has code -1: the None at the end
+        return np.array([*(moment.to_pydatetime() for moment in moments), None], dtype=object)[codes].tolist()
     values = column.to_numpy(dtype=object)
     missing = pd.isna(values)
     return np.where(missing, None, values).tolist() if missing.any() else values.tolist()
