@@ -86,6 +86,9 @@ def test_snapshots_loaded_with_a_rebuild_leave_the_ledger_and_definitions_right(
     if before is not None:
         with engine.connect() as conn:
             assert _definitions(conn) == before
+            for table in ("customers", "invoices"):  # ids were drawn for the rows: the next one is new
+                assert conn.scalar(text(f"SELECT last_value FROM {table}_id_seq")) == conn.scalar(
+                    text(f"SELECT max(id) FROM {table}"))
 
 
 def test_a_dry_run_with_a_rebuild_leaves_rows_and_definitions_as_they_were(

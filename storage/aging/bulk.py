@@ -51,6 +51,7 @@ class Bulk:
         self.dialect = self.connection.dialect
         self.mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
         self.progress = progress or Silent()
+        self.held_alone: set[str] = set()  # tables locked for a load with the upkeep rebuilt after
 
     @property
     def is_postgresql(self) -> bool:
@@ -70,7 +71,9 @@ class Bulk:
             yield
             return
         dropped = drop_upkeep(self.connection, table)
+        self.held_alone.add(table)
         yield
+        self.held_alone.discard(table)
         self.progress.stage(f"rebuilding the keys and indexes of {table}", 0)
         restore_upkeep(self.connection, table, dropped)
 
@@ -98,11 +101,27 @@ class Bulk:
         if rows.empty:
             return
         self.progress.stage(stage, len(rows))
-        names = ", ".join(columns)
         if self.is_postgresql:
-            self._copy(table, names, rows[list(columns)])
+            if table in self.held_alone:
+                rows, columns = self._numbered(table, rows, columns)
+            self._copy(table, ", ".join(columns), rows[list(columns)])
             return
+        names = ", ".join(columns)
         self._insert_many_rows(table, names, rows[list(columns)])
+
+    def _numbered(self, table: str, rows: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+        """Rows with their ids taken from the table's sequence in one call, instead of a
+        ``nextval`` per row by the column default (about a fifth of the server's time for a
+        million invoices). Only for a table this transaction holds alone: no one else draws
+        from its sequence meanwhile."""
+        sequence = self.connection.exec_driver_sql(
+            "SELECT pg_get_serial_sequence(%(table)s, 'id') FROM pg_attribute"
+            " WHERE attrelid = %(table)s::regclass AND attname = 'id'", {"table": table}).scalar()
+        if sequence is None or "id" in columns:
+            return rows, list(columns)
+        last = int(self.connection.exec_driver_sql("SELECT setval(%(seq)s, nextval(%(seq)s) + %(more)s)",
+                                                   {"seq": sequence, "more": len(rows) - 1}).scalar_one())
+        return rows.assign(id=np.arange(last - len(rows) + 1, last + 1, dtype=np.int64)), ["id", *columns]
 
     def execute_many(self, sql: str, rows: pd.DataFrame, *, stage: str) -> None:
         """``sql`` written with ``?`` placeholders, run once per row of ``rows``."""
