@@ -111,9 +111,9 @@ class Bulk:
 
     def _numbered(self, table: str, rows: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
         """Rows with their ids taken from the table's sequence in one call, instead of a
-        ``nextval`` per row by the column default (about a fifth of the server's time for a
-        million invoices). Only for a table this transaction holds alone: no one else draws
-        from its sequence meanwhile."""
+        ``nextval`` per row by the column default (a million invoices went in 3.1-3.8 s with
+        their ids given, 4.8 s without, on a loaded machine). Only for a table this transaction
+        holds alone: no one else draws from its sequence meanwhile."""
         sequence = self.connection.exec_driver_sql(
             "SELECT pg_get_serial_sequence(%(table)s, 'id') FROM pg_attribute"
             " WHERE attrelid = %(table)s::regclass AND attname = 'id'", {"table": table}).scalar()
