@@ -1,8 +1,11 @@
 """Benchmark of ``arbot import``: a generated 1,000,000-row open-items CSV in the generic ERP
-layout (100,000 customers), imported into a fresh database, then imported again.
+layout (100,000 customers), imported into a fresh database, then imported again, on SQLite and,
+with ``--database`` or ``BENCH_DATABASE_URL`` (a PostgreSQL server, where a throwaway database
+is made), on PostgreSQL in the same run.
 
 Each measurement runs in its own child process, so its peak resident memory (ru_maxrss) is the
-import's alone. Run from the repository root::
+import's alone. Each prints where its time went, by the stages the import reports through its
+progress port (and the commit). Run from the repository root::
 
     python -m bench.bench_import                      # SQLite file under bench/data/
     python -m bench.bench_import --database postgresql://postgres@127.0.0.1:5432/postgres
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -19,6 +23,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -63,7 +68,10 @@ def _money_text(cents: np.ndarray) -> pd.Series:
 
 
 def child(database: str, file: Path, as_of: date) -> dict[str, object]:
-    """One import in this process: seconds for the use case, then this process's peak RSS."""
+    """One import in this process: seconds for the use case and for each of its stages, then
+    this process's peak RSS."""
+    from sqlalchemy import event
+
     from bot.settings import EXAMPLE_TEAM_FILE
     from commands.calendar import BusinessCalendar
     from commands.clock import FixedClock
@@ -81,22 +89,75 @@ def child(database: str, file: Path, as_of: date) -> dict[str, object]:
         sync_members(session, team)
     ctx = AppContext(sessions=sessions, team=team, calendar=BusinessCalendar(team.country),
                      clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=UTC)))
+    stages = _Stages()
+    event.listen(engine, "commit", lambda _connection: stages.stage("commit", 0))
+    server_before = _server_cpu(engine)
     start, cpu = time.perf_counter(), _cpu_seconds()
     try:
-        result = import_aging_file(ctx, file, as_of=as_of)
+        result = import_aging_file(ctx, file, as_of=as_of, progress=stages)
         outcome = (f"{result.inserted:,} inserted, {result.updated:,} updated, {result.closed:,} closed, "
                    f"{result.customers:,} customers")
     except ImportRefused as refused:
         outcome = "refused: " + refused.messages[0]
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "cpu": cpu, "rss_mb": rss_mb, "outcome": outcome}
+    server_after = _server_cpu(engine)
+    server = (sum(used - server_before.get(pid, 0.0) for pid, used in server_after.items())
+              if server_before is not None and server_after is not None else None)
+    return {"seconds": seconds, "cpu": cpu, "server_cpu": server, "rss_mb": rss_mb, "outcome": outcome,
+            "stages": stages.seconds(start, start + seconds)}
+
+
+def _server_cpu(engine: Any) -> dict[int, float] | None:
+    """CPU seconds used so far by each PostgreSQL backend serving this database, read from
+    /proc; None on SQLite or when the server runs elsewhere."""
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pids = conn.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).all()
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+class _Stages:
+    """The import's progress port, keeping when each stage began."""
+
+    def __init__(self) -> None:
+        self.began: list[tuple[str, float]] = []
+
+    def stage(self, name: str, total: int) -> None:
+        self.began.append((name, time.perf_counter()))
+
+    def advance(self, count: int) -> None:
+        """Rows within a stage do not matter here."""
+
+    def seconds(self, start: float, end: float) -> list[tuple[str, float]]:
+        """Seconds per stage, in order; the same name twice is added up; time before the first
+        stage counts as the first."""
+        spans: dict[str, float] = {}
+        marks = [*self.began, ("", end)]
+        for i, (name, began) in enumerate(marks[:-1]):
+            spans[name] = spans.get(name, 0.0) + marks[i + 1][1] - (start if i == 0 else began)
+        return list(spans.items())
 
 
 def _cpu_seconds() -> float:
     """CPU time of this process: unlike wall time, barely moved by other work on the machine."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+AFTER_THE_LEDGER = ("reconciling payments with history", "recording payments", "settling promises and plans",
+                    "keeping receivables and sales by day", "checking targets and adjustments",
+                    "writing the audit trail")
 
 
 def _measure(label: str, database: str, file: Path, rows: int) -> None:
@@ -106,8 +167,15 @@ def _measure(label: str, database: str, file: Path, rows: int) -> None:
     )
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     rate = rows / report["seconds"] if report["seconds"] else 0
-    print(f"{label}: {report['seconds']:.2f} s ({report['cpu']:.2f} s CPU), peak RSS {report['rss_mb']:.0f} MB, "
-          f"{rate:,.0f} rows/s ({report['outcome']})", flush=True)
+    server = f", server {report['server_cpu']:.2f} s CPU" if report.get("server_cpu") is not None else ""
+    print(f"{label}: {report['seconds']:.2f} s ({report['cpu']:.2f} s CPU{server}), "
+          f"peak RSS {report['rss_mb']:.0f} MB, {rate:,.0f} rows/s ({report['outcome']})", flush=True)
+    stages = report["stages"]
+    if len(stages) > 1:
+        after = sum(seconds for name, seconds in stages if name in AFTER_THE_LEDGER)
+        print("    " + "; ".join(f"{name} {seconds:.2f}" for name, seconds in stages), flush=True)
+        print(f"    after the ledger's write (reconciliation, promises, rollups and sales by day, targets, audit):"
+              f" {after:.2f} s", flush=True)
 
 
 def _fresh_database(database: str | None) -> tuple[str, callable]:
@@ -141,7 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_import")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--database", help="PostgreSQL server URL (default: a fresh SQLite file)")
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="PostgreSQL server URL, measured after SQLite (default: $BENCH_DATABASE_URL)")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="measure one database only")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv or [])
@@ -156,12 +226,19 @@ def main(argv: list[str] | None = None) -> None:
     same_content = file.with_name(file.stem + "_crlf.csv")
     if not same_content.exists():
         same_content.write_bytes(file.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-    database, drop = _fresh_database(args.database)
-    backend = "postgresql" if args.database else "sqlite"
+    backends = [("sqlite", None), ("postgresql", args.database)] if args.database else [("sqlite", None)]
+    for backend, server in backends:
+        if args.only in (None, backend):
+            _measure_on(backend, server, file, same_content, args.rows)
+
+
+def _measure_on(backend: str, server: str | None, file: Path, same_content: Path, rows: int) -> None:
+    """A fresh import, then the same file, then the same content in other bytes."""
+    database, drop = _fresh_database(server)
     try:
-        _measure(f"import {args.rows:,} rows ({backend}, fresh)", database, file, args.rows)
-        _measure("re-import, same file", database, file, args.rows)
-        _measure("re-import, same content in other bytes", database, same_content, args.rows)
+        _measure(f"import {rows:,} rows ({backend}, fresh)", database, file, rows)
+        _measure("re-import, same file", database, file, rows)
+        _measure("re-import, same content in other bytes", database, same_content, rows)
     finally:
         drop()
 

@@ -173,13 +173,22 @@ def _write(ctx: AppContext, session: Session, found: _Checked, name: str, digest
             actor=actor, progress=progress,
         )
     batch.inserted, batch.updated, batch.closed = changes.inserted, changes.updated + changes.reopened, changes.closed
+    step = progress.stage if progress else _quiet
+    step("settling promises and plans", 0)
     kept, broken, reopened = _settle(ctx, session, batch, changes, actor)
     result = _result(batch, found, changes, kept, broken, reopened)
+    step("keeping receivables and sales by day", 0)
     keep_receivables(session, batch)
+    step("checking targets and adjustments", 0)
     enqueue(session, ctx, check_targets(ctx, session, batch.as_of), origin=f"import-{batch.id}-targets")
     enqueue(session, ctx, close_shown(session, ctx, actor=actor), origin=f"import-{batch.id}-adjustments")
+    step("writing the audit trail", 0)
     _audit(ctx, session, batch, changes, result, actor, found.content)
     return result
+
+
+def _quiet(_name: str, _total: int) -> None:
+    """No progress display."""
 
 
 def _no_changes() -> SnapshotChanges:

@@ -192,12 +192,22 @@ def write_packs(connection: Connection, changed: Iterable[int], open_items: Open
     """Replace the packs of the ``changed`` customers with ``open_items`` (which holds their items
     only; a changed customer missing from it has no open items left). ``insert_rows`` lets a
     bulk writer (the import's multi-row INSERT or COPY) store the new rows."""
-    changed = sorted({int(c) for c in changed})
-    for chunk in _chunked(changed):
-        connection.execute(delete(OpenItemPack).where(OpenItemPack.customer_id.in_(chunk)))
+    _delete_packs(connection, sorted({int(c) for c in changed}))
     rows = pack_rows(open_items)
     if len(rows):
         (insert_rows or partial(_insert, connection))(rows)
+
+
+def _delete_packs(connection: Connection, customer_ids: list[int]) -> None:
+    """PostgreSQL takes every id as one array parameter; an ``IN`` list of thousands of
+    parameters costs the driver more to send than the server to run (0.1 s a chunk of 5,000)."""
+    if connection.dialect.name == "postgresql":
+        if customer_ids:
+            connection.exec_driver_sql("DELETE FROM open_item_packs WHERE customer_id = ANY(%(ids)s)",
+                                       {"ids": customer_ids})
+        return
+    for chunk in _chunked(customer_ids):
+        connection.execute(delete(OpenItemPack).where(OpenItemPack.customer_id.in_(chunk)))
 
 
 def _insert(connection: Connection, rows: pd.DataFrame) -> None:

@@ -85,7 +85,11 @@ def test_progress_names_each_stage_and_counts_its_rows(ctx: AppContext, samples:
     stages = _Stages()
     import_aging_file(ctx, samples / "erp_open_items.csv", progress=stages)
     assert stages.seen == [["reading and checking", 0, 0], ["adding customers", 25, 25],
-                           ["inserting invoices", 60, 60], ["packing open items for the call list", 25, 25]]
+                           ["comparing with the ledger", 0, 0], ["inserting invoices", 60, 60],
+                           ["packing open items for the call list", 0, 0], ["writing the call list's packs", 25, 25],
+                           ["reconciling payments with history", 0, 0], ["settling promises and plans", 0, 0],
+                           ["keeping receivables and sales by day", 0, 0], ["checking targets and adjustments", 0, 0],
+                           ["writing the audit trail", 0, 0]]
 
 
 def test_the_terminal_bar_draws_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Customer, ImportBatch, Invoice, InvoiceKind, ReceivableRollup, SalesDay
@@ -28,16 +28,19 @@ CREDITS = (InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT)
 
 
 def keep_receivables(session: Session, batch: ImportBatch) -> None:
-    """Record the open balances the ledger holds now as ``batch``'s snapshot: one set-based
-    INSERT … SELECT, no rows through Python."""
+    """Record the open balances the ledger holds now as ``batch``'s snapshot. Each total is one
+    aggregate over the ledger, read and then written (a few thousand rows): PostgreSQL runs an
+    ``INSERT … SELECT`` on one core but a plain ``SELECT`` with parallel workers, which halves
+    the time of a million-invoice import's rollups."""
     balance = func.sum(Invoice.open_balance)
-    totals = (select(literal(batch.id), Customer.collector_id, Invoice.due_date, balance)
+    totals = (select(Customer.collector_id, Invoice.due_date, balance)
               .join(Customer, Customer.id == Invoice.customer_id)
               .where(Invoice.closed_on.is_(None))
               .group_by(Customer.collector_id, Invoice.due_date)
               .having(balance != 0))
-    session.execute(insert(ReceivableRollup).from_select(
-        ["batch_id", "collector_id", "due_date", "balance"], totals))
+    _insert_rows(session, ReceivableRollup, [
+        {"batch_id": batch.id, "collector_id": collector_id, "due_date": due_date, "balance": total}
+        for collector_id, due_date, total in session.execute(totals)])
     batch.rollup_kept = True
     _keep_sales(session)
 
@@ -48,11 +51,19 @@ def _keep_sales(session: Session) -> None:
     session.execute(delete(SalesDay))
     for undated, day in ((False, Invoice.issue_date), (True, Invoice.due_date)):
         dated = Invoice.issue_date.is_(None) if undated else Invoice.issue_date.is_not(None)
-        totals = (select(day, literal(undated), Customer.collector_id, func.sum(Invoice.amount))
+        totals = (select(day, Customer.collector_id, func.sum(Invoice.amount))
                   .join(Customer, Customer.id == Invoice.customer_id)
                   .where(Invoice.kind.not_in(CREDITS), dated)
                   .group_by(day, Customer.collector_id))
-        session.execute(insert(SalesDay).from_select(["day", "undated", "collector_id", "amount"], totals))
+        _insert_rows(session, SalesDay, [
+            {"day": when, "undated": undated, "collector_id": collector_id, "amount": total}
+            for when, collector_id, total in session.execute(totals)])
+
+
+def _insert_rows(session: Session, model: type[ReceivableRollup] | type[SalesDay], rows: list[dict[str, object]]
+                 ) -> None:
+    if rows:
+        session.execute(insert(model), rows)
 
 
 def sales_kept(session: Session) -> bool:

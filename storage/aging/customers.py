@@ -86,8 +86,9 @@ def upsert_customers(bulk: Bulk, found: pd.DataFrame, existing: pd.DataFrame, *,
         new["currency"] = new["currency"].where(new["currency"] != "", "USD")
         new["segment"] = new["segment"].where(new["segment"] != "", None)
         new["created_at"] = bulk.instant(Customer.__table__.c.created_at, now)
-        bulk.insert("customers", ["erp_id", "name", "collector_id", "segment", "currency", "created_at"], new,
-                    stage="adding customers")
+        with bulk.loading("customers", len(new), held=len(existing)):
+            bulk.insert("customers", ["erp_id", "name", "collector_id", "segment", "currency", "created_at"], new,
+                        stage="adding customers")
         last = int(existing["id"].max()) if len(existing) else 0
         created = bulk.frame(f"SELECT erp_id, id FROM customers WHERE id > {last}",
                              {"erp_id": "object", "id": "int64"})

@@ -42,6 +42,7 @@ def apply_invoices(bulk: Bulk, items: pd.DataFrame, *, given: frozenset[str], ba
     """``items`` has customer_id and the canonical item columns; ``given`` names the optional
     columns the file has (a column it lacks keeps the ledger's value). ``keep_open``: customers
     whose rows were refused, whose missing items therefore prove nothing."""
+    bulk.progress.stage("comparing with the ledger", 0)
     file = _ledger_form(items, given)
     held = _open_invoices(bulk)
     matched = file.merge(held, on=["customer_id", "number"], how="left", suffixes=("", "_db"))
@@ -49,13 +50,15 @@ def apply_invoices(bulk: Bulk, items: pd.DataFrame, *, given: frozenset[str], ba
     changed = np.zeros(len(matched), dtype=bool)
     changed[found] = _differs(matched[found])
     closing = held[~held["id"].isin(matched["id"][found]) & ~held["customer_id"].isin(keep_open)]
-    fresh = _with_closed_ids(bulk, file[~found])
+    fresh, closed_rows = _with_closed_ids(bulk, file[~found])
     updates = pd.concat([matched[changed], fresh[fresh["id"].notna()]])
     inserts = fresh[fresh["id"].isna()].sort_values("customer_id", kind="stable")
-    _write(bulk, inserts.assign(last_batch_id=batch_id), updates, closing["id"].to_numpy(dtype=np.int64),
-           batch_id, as_of)
+    with bulk.loading("invoices", len(inserts), held=len(held) + closed_rows):
+        _write(bulk, inserts.assign(last_batch_id=batch_id), updates, closing["id"].to_numpy(dtype=np.int64),
+               batch_id, as_of)
     unlisted_kept = held[~held["id"].isin(matched["id"][found]) & held["customer_id"].isin(keep_open)]
-    _write_packs(bulk, _customers(inserts, updates, closing), pd.concat([matched[found], fresh]), unlisted_kept)
+    _write_packs(bulk, _customers(inserts, updates, closing), pd.concat([matched[found], fresh]), unlisted_kept,
+                 packed_before=int(held["customer_id"].nunique()))
     reopened = fresh[fresh["id"].notna()]
     return InvoiceChanges(inserted=len(inserts), updated=len(updates) - len(reopened), closed=len(closing),
                           reopened=len(reopened), moves=_moves(matched[found], closing, reopened))
@@ -65,19 +68,23 @@ def _customers(*frames: pd.DataFrame) -> np.ndarray:
     return np.unique(np.concatenate([frame["customer_id"].to_numpy(dtype=np.int64) for frame in frames]))
 
 
-def _write_packs(bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd.DataFrame) -> None:
+def _write_packs(bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd.DataFrame, *,
+                 packed_before: int) -> None:
     """The call list's packed open items of every customer this import changed, from the frames
     in hand rather than a re-read of a million rows: what is open now is every listed item (its
     kind as the file says, else as the ledger had it, else the default) and the unlisted items
-    of customers whose missing rows prove nothing."""
+    of customers whose missing rows prove nothing. ``packed_before``: customers that had open
+    items (a pack) before the import."""
+    bulk.progress.stage("packing open items for the call list", 0)
     columns = ["customer_id", "due_date", "kind", "open_balance"]
     listed = listed.assign(kind=listed["kind"].fillna(listed["kind_db"]).fillna("standard"))
     now_open = pd.concat([listed[columns], kept[columns]], ignore_index=True)
     now_open = now_open[np.isin(now_open["customer_id"].to_numpy(dtype=np.int64), changed)]
     packed = group_items(now_open["customer_id"].to_numpy(dtype=np.int64), now_open["due_date"].to_numpy(dtype=object),
                          now_open["kind"].to_numpy(dtype=object), now_open["open_balance"].to_numpy(dtype=np.int64))
-    write_packs(bulk.connection, changed, packed, insert_rows=lambda rows: bulk.insert(
-        "open_item_packs", ["customer_id", "items"], rows, stage="packing open items for the call list"))
+    with bulk.loading("open_item_packs", len(packed), held=packed_before):
+        write_packs(bulk.connection, changed, packed, insert_rows=lambda rows: bulk.insert(
+            "open_item_packs", ["customer_id", "items"], rows, stage="writing the call list's packs"))
 
 
 def _ledger_form(items: pd.DataFrame, given: frozenset[str]) -> pd.DataFrame:
@@ -114,16 +121,17 @@ def _open_invoices(bulk: Bulk) -> pd.DataFrame:
     )
 
 
-def _with_closed_ids(bulk: Bulk, fresh: pd.DataFrame) -> pd.DataFrame:
+def _with_closed_ids(bulk: Bulk, fresh: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Items not open in the ledger, with the id and kind of a closed invoice they reopen (a
-    reversed payment) or NA when they are new. Only keys of closed invoices are read."""
+    reversed payment) or NA when they are new; and how many closed invoices the ledger holds.
+    Only keys of closed invoices are read."""
     closed = bulk.frame("SELECT customer_id, number, id, kind FROM invoices WHERE closed_on IS NOT NULL",
                         {"customer_id": "int64", "number": "str", "id": "Int64", "kind_db": "object"}
                         ) if len(fresh) else pd.DataFrame()
     if closed.empty:
         return fresh.assign(id=pd.Series(pd.NA, index=fresh.index, dtype="Int64"),
-                            kind_db=pd.Series(None, index=fresh.index, dtype=object))
-    return fresh.merge(closed, on=["customer_id", "number"], how="left")
+                            kind_db=pd.Series(None, index=fresh.index, dtype=object)), len(closed)
+    return fresh.merge(closed, on=["customer_id", "number"], how="left"), len(closed)
 
 
 def _differs(matched: pd.DataFrame) -> np.ndarray:

@@ -56,6 +56,7 @@ def apply_snapshot(session: Session, items: pd.DataFrame, *, fields: frozenset[s
     keep_open = frozenset(known.loc[known["erp_id"].isin(refused_keys), "id"].astype(int).tolist())
     invoices = apply_invoices(bulk, items.assign(customer_id=customers.ids[codes]), given=fields,
                               batch_id=batch_id, as_of=as_of, keep_open=keep_open)
+    bulk.progress.stage("reconciling payments with history", 0)
     money = money_seen(session, invoices.moves, as_of=as_of, batch_id=batch_id, at=now, actor=actor)
     return SnapshotChanges(
         customers=len(found), customers_created=customers.created, customer_changes=customers.changed,
