@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.calendar import BusinessCalendar
 from commands.clock import Clock, local_today
+from commands.mail.config import MailSettings
 from commands.team import Team
 
 
@@ -28,6 +29,10 @@ class AppContext:
     # Called after a transaction that queued messages committed: wakes this process's
     # dispatcher so the post goes out now, not at its next poll.
     on_enqueued: Callable[[], None] = field(default=lambda: None)
+    # The mail server customers' email goes through (SMTP_URL, SMTP_FROM); None: no email.
+    mail: MailSettings | None = None
+    # The folder the team file is in: the team's own mail templates live in its mail/ folder.
+    team_folder: Path | None = None
 
     def today(self) -> date:
         """The team's local calendar date now."""
