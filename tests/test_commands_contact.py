@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from bot.settings import mail_from_env
 from commands.context import AppContext
-from commands.mail.addresses import read_email, read_phone
 from commands.mail.config import MailConfigError
 from commands.messages import Tone
+from storage.addresses import read_email, read_phone
 from storage.models import AuditEvent, Contact
 from tests.support.harness import Conversation
 from tests.support.world import DANA, PRIYA, refused, row_counts, seed_world

@@ -70,8 +70,9 @@ def test_statement_day_sends_each_owing_customer_its_statement_once(ctx: AppCont
         ("INV-2", "invoice", date(2026, 11, 30), 15, Decimal("500.00")),
     ]
     assert total == Decimal("3350.10")
-    assert aging == {"current": Decimal("0"), "1-30": Decimal("500.00"), "31-60": Decimal("-250.00"),
-                     "61-90": Decimal("1000.00"), "90+": Decimal("2100.10")}
+    assert aging == {"Not yet due": Decimal("0"), "1-30 days past due": Decimal("500.00"),
+                     "31-60 days past due": Decimal("-250.00"), "61-90 days past due": Decimal("1000.00"),
+                     "Over 90 days past due": Decimal("2100.10")}
 
     [sent_post] = [p for p in messenger.posts("collections") if p.reply.title == "Statements sent"]
     assert sent_post.reply.text == "1 statement sent, 1 failed."

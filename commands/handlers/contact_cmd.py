@@ -16,11 +16,11 @@ from commands.actor import Actor
 from commands.contacts import MAX_NAME, MAX_ROLE, WHO_MAY, ContactChange, save_contact
 from commands.context import AppContext
 from commands.handlers.registry import Command, ParseEnv, Registry
-from commands.mail.addresses import MIN_PHONE_DIGITS, looks_like_address, read_email, read_phone
 from commands.messages import Field, Reply, Tone
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
 from commands.parsing.text import Token, clean_text, phrase, quote, tokenize
 from commands.refusal import Refusal
+from storage.addresses import MIN_PHONE_DIGITS, looks_like_address, read_email, read_phone
 
 USAGE = "contact <customer> <name> <email|phone> [role]"
 _PHONE_PART = re.compile(r"\+?\(?[0-9][0-9()./-]*")

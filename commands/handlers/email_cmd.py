@@ -19,13 +19,13 @@ from commands.context import AppContext
 from commands.forms import EMAIL, MAX_EMAIL_MESSAGE, MAX_EMAIL_SUBJECT, FieldErrors, refusal_of, texts
 from commands.handlers.common import customer_from_button, typed_name
 from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
-from commands.mail.addresses import read_email
 from commands.mail.followup import FollowUp, draft, full_body
 from commands.mail.queue import Draft, queue_email
 from commands.messages import Button, ButtonStyle, Field, Reply, Tone
 from commands.parsing.customers import describe, resolve_customer
 from commands.parsing.text import clean_text
 from commands.refusal import Refusal
+from storage.addresses import read_email
 from storage.models import Customer
 from storage.models.mail import FOLLOW_UP
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from commands.mail.addresses import read_email
+from storage.addresses import read_email
 
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
 TIMEOUT_SECONDS = 20.0

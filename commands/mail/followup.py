@@ -77,7 +77,7 @@ def items_table(customer: Customer, items: Sequence[Invoice], as_of: date) -> st
     """The open items as a fixed-width table for a plain-text email, with the total."""
     lines = [f"{'Invoice':<14}{'Due':>14}{'Days late':>11}{'Open':>16}"]
     for item in items:
-        late = max(0, (as_of - item.due_date).days)
+        late = max(0, (as_of - item.due_date).days) if item.open_balance > 0 else 0
         lines.append(f"{item.number[:13]:<14}{format_day(item.due_date)[4:]:>14}{late or '':>11}"
                      f"{money(customer, item.open_balance):>16}")
     total = sum((i.open_balance for i in items), start=Decimal("0.00"))

@@ -17,6 +17,7 @@ from storage.models import Customer, Invoice, InvoiceKind
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADERS = ("Invoice", "Kind", "Issued", "Due", "Days past due", "Amount", "Open")
+AGING_WORDS = {"current": "Not yet due", "90+": "Over 90 days past due"}
 KIND_WORDS = {InvoiceKind.CREDIT_MEMO: "credit memo", InvoiceKind.UNAPPLIED_PAYMENT: "unapplied payment"}
 _BOLD, _TITLE = Font(bold=True), Font(bold=True, size=14)
 _HEAD_FILL = PatternFill("solid", start_color="DDE4EE")
@@ -85,5 +86,5 @@ def _aging(sheet: Worksheet, items: Sequence[Invoice], day: date, money_format: 
     sheet.append(["Aging"])
     sheet.cell(sheet.max_row, 1).font = _BOLD
     for label, amount in aging.buckets():
-        sheet.append([label, None, None, None, None, None, amount])
+        sheet.append([AGING_WORDS.get(label, f"{label} days past due"), None, None, None, None, None, amount])
         sheet.cell(sheet.max_row, 7).number_format = money_format

@@ -1,5 +1,6 @@
-"""Is this an email address or a phone number? One check for the ``contact`` command, the mail
-settings and the sender, so an address the bot would refuse to send to never gets stored."""
+"""Is this an email address or a phone number? One check for the ``contact`` command, the
+billing emails imports bring and the mail settings, so an address the bot would refuse to send
+to never gets stored."""
 
 from __future__ import annotations
 
