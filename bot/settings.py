@@ -43,4 +43,4 @@ def mail_from_env(environ: Mapping[str, str]) -> MailSettings | None:
         return None
     if not sender:
         raise MailConfigError("SMTP_URL is set but SMTP_FROM is not: which address does email come from?")
-    return parse_smtp_url(url, sender)
+    return parse_smtp_url(url, sender, ca_file=environ.get("SMTP_CA_FILE", "").strip() or None)

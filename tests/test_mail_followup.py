@@ -5,6 +5,9 @@ Message-ID; a refused recipient and a server that is down told to the collector 
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 from sqlalchemy import select
 
 from commands.context import AppContext
@@ -12,7 +15,7 @@ from commands.mail import sender as mail_sender
 from commands.messages import Tone
 from storage.models import Activity, AuditEvent, Outcome, OutgoingEmail
 from tests.support.harness import Conversation
-from tests.support.mail import FROM, act, free_port, press, send_mail, smtp_server, text_body
+from tests.support.mail import FROM, act, free_port, press, self_signed, send_mail, smtp_server, text_body
 from tests.support.world import DANA, refused, row_counts, seed_world
 
 RAJ = "raj.patel@acmeortho.example"
@@ -156,3 +159,31 @@ def test_email_without_a_mail_server_or_a_contact_is_refused_and_writes_nothing(
         no_contact = refused(chat.say(DANA, "email C200"))
         assert "no contact with an email" in no_contact.title + no_contact.text
     assert row_counts(ctx) == counts
+
+
+def test_a_server_that_offers_starttls_gets_the_email_encrypted(ctx: AppContext, tmp_path: Path) -> None:
+    seed_world(ctx)
+    chat = Conversation(ctx)
+    with smtp_server(certificate=self_signed(tmp_path)) as (server, settings):
+        ctx.mail = settings
+        _called_without_reaching(chat)
+        [draft] = chat.say(DANA, "email C200")
+        press(ctx, DANA, draft, "Send")
+        assert send_mail(ctx, settings).sent == 1
+    [got] = server.received
+    assert got.encrypted and got.recipients == [RAJ]
+
+
+def test_a_certificate_the_bot_does_not_trust_is_not_sent_to(ctx: AppContext, tmp_path: Path) -> None:
+    seed_world(ctx)
+    chat = Conversation(ctx)
+    with smtp_server(certificate=self_signed(tmp_path)) as (server, settings):
+        ctx.mail = replace(settings, ca_file=None)
+        _called_without_reaching(chat)
+        [draft] = chat.say(DANA, "email C200")
+        press(ctx, DANA, draft, "Send")
+        assert send_mail(ctx, ctx.mail).retried == 1
+        chat.deliver()
+    assert server.received == []
+    [waiting] = chat.messenger.directs(DANA)
+    assert "certificate" in waiting.reply.text.lower(), waiting.reply.text

@@ -28,12 +28,13 @@ class MailSettings:
     username: str | None = None
     password: str | None = None
     timeout: float = TIMEOUT_SECONDS
+    ca_file: str | None = None  # trust this CA too (a server with a private certificate)
 
     def __repr__(self) -> str:  # never the password in a log line
         return f"MailSettings(host={self.host!r}, port={self.port}, sender={self.sender!r})"
 
 
-def parse_smtp_url(url: str, sender: str) -> MailSettings:
+def parse_smtp_url(url: str, sender: str, *, ca_file: str | None = None) -> MailSettings:
     """``smtp://user:pass@host:587`` or ``smtps://host``; the sender address must be an address."""
     parts = urlsplit(url.strip())
     if parts.scheme not in DEFAULT_PORTS:
@@ -49,4 +50,4 @@ def parse_smtp_url(url: str, sender: str) -> MailSettings:
         raise MailConfigError(f"SMTP_FROM must be an email address, not {sender!r}")
     return MailSettings(host=parts.hostname, port=port, sender=address, implicit_tls=parts.scheme == "smtps",
                         username=unquote(parts.username) if parts.username else None,
-                        password=unquote(parts.password) if parts.password else None)
+                        password=unquote(parts.password) if parts.password else None, ca_file=ca_file or None)

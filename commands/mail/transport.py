@@ -25,7 +25,7 @@ def send_message(settings: MailSettings, message: EmailMessage) -> None:
         with _connect(settings) as smtp:
             smtp.ehlo()
             if not settings.implicit_tls and smtp.has_extn("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=_tls(settings))
                 smtp.ehlo()
             if settings.username:
                 smtp.login(settings.username, settings.password or "")
@@ -42,8 +42,13 @@ def send_message(settings: MailSettings, message: EmailMessage) -> None:
 def _connect(settings: MailSettings) -> smtplib.SMTP:
     if settings.implicit_tls:
         return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                context=ssl.create_default_context())
+                                context=_tls(settings))
     return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+
+
+def _tls(settings: MailSettings) -> ssl.SSLContext:
+    """Certificates are checked against the system's CAs (and ``ca_file`` when given)."""
+    return ssl.create_default_context(cafile=settings.ca_file)
 
 
 def _by_code(code: int, reason: bytes | str) -> Exception:

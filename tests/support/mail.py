@@ -4,12 +4,16 @@ accepts, and refuses at RCPT (550) the addresses it was told to refuse."""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -28,6 +32,7 @@ class Received:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    encrypted: bool = False  # the session had switched to TLS (STARTTLS) before the message
 
 
 @dataclass
@@ -47,20 +52,54 @@ class Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed,
+                                       encrypted=session.ssl is not None))
         return "250 Message accepted for delivery"
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[Recorder, MailSettings]]:
-    """A running server and the settings that reach it (smtp://, no login, no TLS offered)."""
+def smtp_server(*, certificate: Path | None = None) -> Iterator[tuple[Recorder, MailSettings]]:
+    """A running server and the settings that reach it (smtp://, no login). With a
+    ``certificate`` (from :func:`self_signed`) it offers STARTTLS and takes mail only after it,
+    and the settings trust that certificate."""
     recorder = Recorder()
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port())
+    tls: dict[str, Any] = {}
+    if certificate is not None:
+        server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_side.load_cert_chain(certificate, certificate.with_suffix(".key"))
+        tls = {"tls_context": server_side, "require_starttls": True}
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), **tls)
     controller.start()
     try:
-        yield recorder, MailSettings(host="127.0.0.1", port=controller.port, sender=FROM, timeout=5)
+        yield recorder, MailSettings(host="127.0.0.1", port=controller.port, sender=FROM, timeout=5,
+                                     ca_file=str(certificate) if certificate is not None else None)
     finally:
         controller.stop()
+
+
+def self_signed(folder: Path) -> Path:
+    """A certificate for 127.0.0.1 (and its key beside it, ``.key``), valid for a day."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+                   .not_valid_after(now + timedelta(days=1))
+                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                                  critical=False)
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                   .sign(key, hashes.SHA256()))
+    path = folder / "smtp.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    path.with_suffix(".key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+    return path
 
 
 def free_port() -> int:
