@@ -187,3 +187,25 @@ def test_a_certificate_the_bot_does_not_trust_is_not_sent_to(ctx: AppContext, tm
     assert server.received == []
     [waiting] = chat.messenger.directs(DANA)
     assert "certificate" in waiting.reply.text.lower(), waiting.reply.text
+
+
+def test_the_teams_own_template_is_used_and_a_draft_too_long_to_edit_is_still_sent(ctx: AppContext,
+                                                                                   tmp_path: Path) -> None:
+    (tmp_path / "mail").mkdir()
+    letter = "Dear $contact,\n\n" + "We value your business. " * 80 + "\n\n$collector"
+    (tmp_path / "mail" / "followup.txt").write_text("Subject: $customer: a word about $balance\n" + letter)
+    ctx.team_folder = tmp_path
+    seed_world(ctx)
+    chat = Conversation(ctx)
+    with smtp_server() as (server, settings):
+        ctx.mail = settings
+        _called_without_reaching(chat)
+        [draft] = chat.say(DANA, "email C200")
+        assert [b.label for b in draft.buttons] == ["Send"] and "too long to edit in chat" in draft.text
+        press(ctx, DANA, draft, "Send")
+        send_mail(ctx, settings)
+    [got] = server.received
+    assert got.message["Subject"] == "Acme Ortho: a word about $800.00"
+    body = text_body(got.message)
+    assert body.startswith("Dear Raj Patel,") and body.count("We value your business.") == 80
+    assert "Dana Reyes" in body and "A-1" in body and "How to pay" in body

@@ -1,6 +1,7 @@
 """The follow-up email: ``email <customer>`` or the "Email" button on a call-list line (offered
-once the day's calls reached nobody) shows the drafted email; "Send" queues it as shown, "Edit"
-opens it as a form (To, Subject, Message) whose submission (``form.email``) queues it as edited.
+once the day's calls reached nobody) shows the drafted email; "Send" queues the draft (drawn
+again from the ledger at that moment), "Edit" opens it as a form (To, Subject, Message) whose
+submission (``form.email``) queues it as edited.
 
 The message is sent by the mail sender after this transaction commits (commands.mail.sender),
 which logs the email-sent activity with its Message-ID and tells the collector how it went. The
@@ -9,6 +10,7 @@ same draft sent twice the same day is queued once."""
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,6 +32,9 @@ from storage.models import Customer
 from storage.models.mail import FOLLOW_UP
 
 USAGE = "email <customer>"
+# The Edit button carries the draft to prefill its form; Slack keeps a button's data (as JSON,
+# with its action and label) under 2,000 characters.
+MAX_CARRIED = 1700
 NOT_SET_UP = ("email is not set up for this team (an admin sets SMTP_URL and SMTP_FROM); "
               "log an email you sent yourself with `log <customer> email-sent`")
 
@@ -46,13 +51,18 @@ def handle(customer: Customer, actor: Actor, ctx: AppContext, *, session: Sessio
     if follow_up is None:
         return Refusal(f"{describe(customer)} has no contact with an email address; add one with "
                        f"`contact {typed_name(customer)} <name> <email> billing`")
-    value = {"customer": customer.erp_id, "to": follow_up.to_address, "subject": follow_up.subject,
-             "message": follow_up.message}
+    draft_value = {"customer": customer.erp_id, "to": follow_up.to_address, "subject": follow_up.subject,
+                   "message": follow_up.message}
+    buttons = [Button("Send", "email.send", {"customer": customer.erp_id}, ButtonStyle.PRIMARY)]
+    note = ""
+    if len(json.dumps(draft_value)) <= MAX_CARRIED:
+        buttons.append(Button("Edit", EMAIL.name, draft_value))
+    else:
+        note = "\n\n(This draft is too long to edit in chat; shorten the team's followup.txt template.)"
     body = full_body(session, ctx, customer, follow_up.message)
     return [Reply(title=f"Follow-up email to {describe(customer)}", private=True,
-                  fields=(Field("To", _addressed(follow_up)), Field("Subject", follow_up.subject)), text=body,
-                  buttons=(Button("Send", "email.send", value, ButtonStyle.PRIMARY),
-                           Button("Edit", EMAIL.name, value)))]
+                  fields=(Field("To", _addressed(follow_up)), Field("Subject", follow_up.subject)),
+                  text=body + note, buttons=tuple(buttons))]
 
 
 def email_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
@@ -69,7 +79,10 @@ def send(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Sessi
         return customer
     if problem := _may_email(actor, ctx):
         return problem
-    follow_up = read_follow_up(value, customer)
+    follow_up = read_follow_up(value, customer) if "message" in value else draft(session, ctx, customer,
+                                                                                 collector=actor.email)
+    if follow_up is None:
+        return Refusal(f"{describe(customer)} has no contact with an email address any more")
     if isinstance(follow_up, dict):
         return refusal_of(follow_up, EMAIL)
     body = full_body(session, ctx, customer, follow_up.message)
@@ -84,6 +97,12 @@ def send(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Sessi
     return [Reply(title=f"Email to {describe(customer)} queued", tone=Tone.SUCCESS, private=True,
                   fields=(Field("To", _addressed(follow_up)), Field("Subject", follow_up.subject)),
                   text="It goes out in a moment; I will tell you when it is sent, or why not.")]
+
+
+def edit_without_forms(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
+                       session: Session) -> list[Reply] | Refusal:
+    """Edit pressed where no form can be shown (the terminal)."""
+    return Refusal("editing an email needs a form, which Slack and Teams show; Send sends the draft as shown")
 
 
 def read_follow_up(values: dict[str, Any], customer: Customer) -> FollowUp | FieldErrors:
@@ -132,4 +151,5 @@ def register(registry: Registry) -> None:
     registry.add(COMMAND)
     registry.add_action(ButtonAction("email", email_button))
     registry.add_action(ButtonAction("email.send", send))
+    registry.add_action(ButtonAction(EMAIL.name, edit_without_forms))
     registry.add_action(ButtonAction(EMAIL.action or "form.email", send))

@@ -22,8 +22,7 @@ from commands.parsing.dates import format_day
 from commands.wording import money
 from storage.models import Activity, ActivityKind, Contact, Customer, Invoice, Outcome
 
-MAX_SUBJECT_LENGTH = 200
-MAX_MESSAGE_LENGTH = 1200  # the draft travels in the Edit button (Slack keeps a button's data under 2,000)
+MAX_SUBJECT_LENGTH = 200  # a subject is one line
 BILLING_WORDS = ("billing", "accounts payable", "a/p", "ap", "finance", "accounting")
 
 
@@ -96,8 +95,7 @@ def draft(session: Session, ctx: AppContext, customer: Customer, *, collector: s
         "balance": money(customer, account_balance(session, customer.id)),
         "collector": member.name if member is not None else collector,
     }, folder=templates_folder(ctx))
-    return FollowUp(contact.email, contact.name, filled.subject[:MAX_SUBJECT_LENGTH],
-                    filled.body[:MAX_MESSAGE_LENGTH])
+    return FollowUp(contact.email, contact.name, filled.subject[:MAX_SUBJECT_LENGTH], filled.body)
 
 
 def full_body(session: Session, ctx: AppContext, customer: Customer, message: str) -> str:
