@@ -62,7 +62,11 @@ class MailSender:
         """Claim what is due and deliver each, one by one."""
         report = MailReport()
         for email_id in self._claim():
-            outcome = self._deliver(email_id)
+            try:
+                outcome = self._deliver(email_id)
+            except Exception:  # the database away while settling: the lease runs out, the row is tried again
+                log.exception("email %s: delivery not settled", email_id)
+                continue
             setattr(report, outcome, getattr(report, outcome) + 1)
         if report.sent + report.retried + report.failed:
             self.ctx.on_enqueued()
