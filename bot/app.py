@@ -23,6 +23,8 @@ def build_context(settings: Settings, *, clock: Clock | None = None,
         calendar=BusinessCalendar(team.country, team.subdivision),
         clock=clock or SystemClock(),
         policy_file=settings.policy_file,
+        mail=settings.mail,
+        team_folder=settings.team_file.resolve().parent,
     )
 
 

@@ -16,6 +16,7 @@ from bot.log_setup import configure as configure_logging
 from bot.settings import Settings
 from bot.teams.package import add_parser as add_teams_package_parser
 from commands.context import AppContext
+from commands.mail.config import MailConfigError
 from commands.team import TeamFileError
 from storage.db import database_problem, make_engine, normalize_url
 from storage.migrate import upgrade
@@ -170,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging("WARNING", to_file=chat_log_file())
     try:
         return int(args.handler(args))
-    except TeamFileError as exc:
+    except (TeamFileError, MailConfigError) as exc:
         print(f"arbot: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:

@@ -26,6 +26,7 @@ from bot.slack.settings import SlackSettings
 from bot.terminal import TerminalMessenger
 from commands.clock import FixedClock
 from commands.context import AppContext
+from commands.mail.sender import MailSender
 from commands.messages import Messenger, Where
 from commands.outbox import Dispatcher
 from scheduler.runs import RunOutcome
@@ -55,14 +56,17 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         return _preview(ctx, explicit=bool(getattr(args, "dry_run", False)))
     ctx = replace(ctx, platforms=tuple(senders))
     dispatcher = Dispatcher(ctx, senders)
+    mail = MailSender(ctx, ctx.mail) if ctx.mail is not None else None
     if args.once:
         outcomes = tick(ctx)
+        if mail is not None:
+            mail.run_once()
         report = dispatcher.drain()
         print(summarize(outcomes, ctx.clock.now(), ctx.team.timezone))
         print(f"delivered {report.sent}, to retry {report.retried}, failed {report.failed} "
               "(`arbot outbox --failed` lists failures)")
         return 0
-    return _run_forever(ctx, dispatcher)
+    return _run_forever(ctx, dispatcher, mail)
 
 
 def platform_senders(ctx: AppContext) -> dict[str, Messenger]:
@@ -91,7 +95,7 @@ def _preview(ctx: AppContext, *, explicit: bool) -> int:
     return 0
 
 
-def _run_forever(ctx: AppContext, dispatcher: Dispatcher) -> int:
+def _run_forever(ctx: AppContext, dispatcher: Dispatcher, mail: MailSender | None) -> int:
     """Tick in a background thread while this one only waits, so Ctrl-C or a service manager's
     SIGTERM always lands here (never inside a tick) and a tick that is posting can finish. The
     wait wakes twice a second: the kernel may hand a signal to a worker thread, and Python runs
@@ -99,6 +103,8 @@ def _run_forever(ctx: AppContext, dispatcher: Dispatcher) -> int:
     Each tick is followed by a delivery round (retries come due on later ticks)."""
     def tick_and_deliver(tick_ctx: AppContext) -> None:
         tick(tick_ctx)
+        if mail is not None:  # statements queued by the tick, follow-ups waiting for a retry
+            mail.run_once()
         dispatcher.drain()
 
     scheduler = build_scheduler(ctx, background=True, run=tick_and_deliver)

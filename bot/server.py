@@ -25,6 +25,7 @@ from sqlalchemy import text
 
 from bot import platforms
 from bot.delivery import DeliveryService
+from bot.mail_delivery import MailService
 from bot.platforms import Background, Mount, Mounted
 from commands.context import AppContext
 
@@ -88,6 +89,8 @@ def build_web_app(ctx: AppContext, settings: ServerSettings, *,
     app.on_shutdown.append(_drain)
     if senders:
         app.cleanup_ctx.append(delivery.cleanup_context)
+    if ctx.mail is not None:
+        app.cleanup_ctx.append(MailService(ctx, ctx.mail).cleanup_context)
     return app
 
 

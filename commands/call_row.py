@@ -20,10 +20,17 @@ def account_buttons(erp_id: str, *, paid: bool = True) -> tuple[Button, ...]:
     return buttons + (Button("Paid", "paid", value),) if paid else buttons
 
 
-def call_row(line: CallListRow, currency: str) -> Row:
-    """A ranked account: name and id, the reasons it is on the list, balance and days past due."""
+def call_row(line: CallListRow, currency: str, *, email: bool = False) -> Row:
+    """A ranked account: name and id, the reasons it is on the list, balance and days past due.
+    ``email``: today's calls reached nobody, so the line offers the follow-up email too."""
     fields = [Field("Balance", format_money(line.balance_due, currency))]
     if line.days_past_due:
         fields.append(Field("Days past due", str(line.days_past_due)))
     return Row(title=f"{line.customer_name} ({line.erp_id})", detail="; ".join(line.reasons),
-               fields=tuple(fields), buttons=account_buttons(line.erp_id))
+               fields=tuple(fields),
+               buttons=account_buttons(line.erp_id) + (email_button(line.erp_id) if email else ()))
+
+
+def email_button(erp_id: str) -> tuple[Button, ...]:
+    """Email: opens the drafted follow-up (commands.handlers.email_cmd)."""
+    return (Button("Email", "email", {"customer": erp_id}),)

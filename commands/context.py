@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commands.calendar import BusinessCalendar
 from commands.clock import Clock, local_today
+from commands.mail.config import MailSettings
 from commands.team import Team
 
 if TYPE_CHECKING:
@@ -34,6 +35,10 @@ class AppContext:
     on_enqueued: Callable[[], None] = field(default=lambda: None)
     # Each collector's list for the day, reused until the ledger changes for their accounts.
     call_lists: CallListCache = field(default_factory=lambda: _call_list_cache())
+    # The mail server customers' email goes through (SMTP_URL, SMTP_FROM); None: no email.
+    mail: MailSettings | None = None
+    # The folder the team file is in: the team's own mail templates live in its mail/ folder.
+    team_folder: Path | None = None
 
     def today(self) -> date:
         """The team's local calendar date now."""

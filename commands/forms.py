@@ -86,11 +86,17 @@ class Form:
     submit: str
     fields: tuple[FormField, ...]
     action: str | None = None
+    prefilled: bool = False  # starts from the pressed button's values (a draft to edit)
 
-    def initial(self, today: date) -> dict[str, str]:
-        """Each field's starting value, by name (fields without a default are left out)."""
-        return {f.name: today.isoformat() if f.default == TODAY else f.default
-                for f in self.fields if f.default is not None}
+    def initial(self, today: date, pressed: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """Each field's starting value, by name (fields without a default are left out). A
+        form that edits a draft (the follow-up email) starts from the values the pressed
+        button carries under the fields' names."""
+        values = {f.name: today.isoformat() if f.default == TODAY else f.default
+                  for f in self.fields if f.default is not None}
+        if self.prefilled and pressed is not None:
+            values |= {f.name: pressed[f.name] for f in self.fields if isinstance(pressed.get(f.name), str)}
+        return values
 
     def field(self, name: str) -> FormField | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -146,7 +152,14 @@ NEEDS = {
     "amount": FormField("amount", "Amount received", Kind.AMOUNT, placeholder="1,200"),
     "reason": FormField("reason", "Reason", Kind.MULTILINE, max_length=1000),
 }
-BUTTON_FORMS = {form.name: form for form in (LOG_CALL, PROMISE, PAID)}
+MAX_EMAIL_SUBJECT, MAX_EMAIL_MESSAGE = 200, 1200  # the draft rides in the button (Slack: under 2,000)
+EMAIL = Form("email_edit", "Follow-up email", "Send", action="form.email", prefilled=True, fields=(
+    FormField("to", "To", max_length=254, placeholder="name@customer.example"),
+    FormField("subject", "Subject", max_length=MAX_EMAIL_SUBJECT),
+    FormField("message", "Message (the open items and how to pay follow it)", Kind.MULTILINE,
+              max_length=MAX_EMAIL_MESSAGE),
+))
+BUTTON_FORMS = {form.name: form for form in (LOG_CALL, PROMISE, PAID, EMAIL)}
 
 
 def form_for_button(action: str, value: Mapping[str, Any], *, pressed: str = "") -> Form | None:

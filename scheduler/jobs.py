@@ -25,6 +25,7 @@ from commands.call_row import account_buttons, call_row
 from commands.calllist import CallListRow, build_call_list
 from commands.context import AppContext
 from commands.kpi import cash, digest
+from commands.mail.statements import owing_customers, queue_statements
 from commands.messages import Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
@@ -142,24 +143,21 @@ def _list_summary(ctx: AppContext, by_collector: dict[str | None, list[tuple[Cal
 # --- statements day ------------------------------------------------------------------------
 
 def statements_reminder(ctx: AppContext, session: Session) -> JobResult:
-    """The morning statements go out: how many customers will get one."""
-    count = _customers_with_open_balances(session)
+    """The morning statements go out: each owing customer's statement is queued for its billing
+    contact (the mail sender posts the count sent and failed when they are through); the channel
+    hears how many customers owe and how many have no email to send to."""
+    run = queue_statements(session, ctx, ctx.today()) if ctx.mail is not None else None
+    count = run.owing if run is not None else len(owing_customers(session))
     verb = "has an open balance" if count == 1 else "have open balances"
-    reply = Reply(title="Statements go out today", text=f"{plural(count, 'customer')} {verb}.",
-                  where=Where(ctx.team.workflow.channels.collections))
-    return JobResult((reply,), counts={"customers": count})
-
-
-def _customers_with_open_balances(session: Session) -> int:
-    """Customers whose open items net to more than zero (a credit alone gets no statement)."""
-    owing = (
-        select(Invoice.customer_id)
-        .where(Invoice.closed_on.is_(None))
-        .group_by(Invoice.customer_id)
-        .having(func.sum(Invoice.open_balance) > Decimal("0"))
-        .subquery()
-    )
-    return int(session.scalar(select(func.count()).select_from(owing)) or 0)
+    text = f"{plural(count, 'customer')} {verb}."
+    if run is not None:
+        text += f" {plural(run.queued + run.earlier, 'statement')} going out by email"
+        text += f"; {run.no_email} without a billing email." if run.no_email else "."
+    reply = Reply(title="Statements go out today", text=text, where=Where(ctx.team.workflow.channels.collections))
+    counts = {"customers": count}
+    if run is not None:
+        counts |= {"queued": run.queued, "no_email": run.no_email}
+    return JobResult((reply,), counts=counts)
 
 
 # --- finals day ----------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def form_for(origin: Origin, *, pressed: str, today: date) -> View:
     if origin.pressed != pressed:
         origin = Origin(origin.button, origin.where, origin.to, origin.from_home, pressed)
     form = origin.form()
-    initial = form.initial(today)
+    initial = form.initial(today, origin.button.value)
     about = ContextBlock(elements=[MarkdownTextObject(text=escape(origin.button.label or pressed)[:2000])])
     return View(type="modal", callback_id=CALLBACK_PREFIX + origin.button.action,
                 title=PlainTextObject(text=form.title[:24]), submit=PlainTextObject(text=form.submit[:24]),

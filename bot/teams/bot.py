@@ -171,7 +171,7 @@ class TeamsBot:
     async def _open_form(self, turn_context: TurnContext, form: forms.Form, pressed: Action) -> None:
         """The form goes into the conversation as a card of its own (a call list it was opened
         from stays as it is); the click is answered with where to find it."""
-        card = render_form(form, pressed, values=form.initial(self.ctx.today()))
+        card = render_form(form, pressed, values=form.initial(self.ctx.today(), pressed.value))
         await self.outbox.send_all(turn_context, [_card_activity(card, form.title)])
         body = MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE,
                                      value=f"{form.title}: fill in the form below")

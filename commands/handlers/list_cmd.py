@@ -19,6 +19,7 @@ from commands.actor import Actor
 from commands.call_row import call_row
 from commands.context import AppContext
 from commands.handlers.registry import Command, ParseEnv, Registry
+from commands.mail.followup import tried_unreached_today
 from commands.messages import Reply, Row
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
@@ -90,7 +91,9 @@ def handle(request: ListRequest, actor: Actor, ctx: AppContext, *,
         return [Reply(title=f"Nothing on {label} list for {format_day(day)}",
                       text=f"No account of {'yours' if own else 'theirs'} needs a call today.", private=True)]
     currencies = _currencies(session, [line.customer_id for line in lines])
-    rows = tuple(call_row(line, currencies.get(line.customer_id, "USD")) for line in lines)
+    unreached = tried_unreached_today(session, ctx, [line.customer_id for line in lines])
+    rows = tuple(call_row(line, currencies.get(line.customer_id, "USD"), email=line.customer_id in unreached)
+                 for line in lines)
     count = f"{len(rows)} account" + ("s" if len(rows) != 1 else "")
     return [Reply(title=f"{label[0].upper()}{label[1:]} call list for {format_day(day)} ({count})",
                   rows=rows, private=True)]

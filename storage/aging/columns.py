@@ -49,6 +49,10 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
         "owner email", "collections owner",
     ),
     "segment": ("segment", "customer segment", "tier", "customer tier", "customer class"),
+    "billing_email": (
+        "billing email", "billing contact email", "bill to email", "email", "customer email", "contact email",
+        "ap email", "accounts payable email", "invoice email", "statement email",
+    ),
 }
 
 _LOOKUP = {spelling: field for field, spellings in SPELLINGS.items() for spelling in spellings}

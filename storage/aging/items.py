@@ -85,6 +85,7 @@ def parse_items(table: RawTable, date_format: str | None = None) -> ParsedItems:
         "currency": text.get("currency", blank).str.upper(),
         "owner": text.get("owner", blank),
         "segment": text.get("segment", blank),
+        "billing_email": text.get("billing_email", blank),
     }, index=index)
     _credits_negative(frame)
     return ParsedItems(

@@ -18,6 +18,7 @@ from storage.models.collections import (
     PromiseStatus,
 )
 from storage.models.ledger import Contact, Customer, Invoice, InvoiceKind, OpenItemPack, Payment
+from storage.models.mail import OutgoingEmail
 from storage.models.outbox import OutboxEntry
 from storage.models.reports import ReceivableRollup, SalesDay, TargetState
 from storage.models.team import TeamMember
@@ -37,7 +38,8 @@ from storage.models.workflows import (
 __all__ = [
     "Activity", "ActivityKind", "AuditEvent", "Base", "Contact", "Customer", "Dispute",
     "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "OpenItemPack", "Outcome",
-    "OutboxEntry", "Payment", "PaymentPlan", "ReceivableRollup", "SalesDay", "PlanInstalment", "PlanStatus", "Promise",
+    "OutboxEntry", "OutgoingEmail", "Payment", "PaymentPlan", "ReceivableRollup", "SalesDay", "PlanInstalment",
+    "PlanStatus", "Promise",
     "PromiseStatus",
     "TargetState", "TeamMember", "AdjustmentStatus", "AdjustmentTask", "ApprovalKind", "ApprovalRequest",
     "ApprovalStatus", "ConfirmationStatus",
