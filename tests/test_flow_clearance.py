@@ -151,9 +151,13 @@ def test_a_manager_may_decide_and_talk_in_the_thread_is_left_alone(ctx: AppConte
     assert chat.reply_in_thread(DANA, card, "maybe clear it") == []
     doubtful = refused(chat.reply_in_thread(DANA, card, "clear it if they pay friday"))
     assert "Not decided" in doubtful.title and "`refuse because <reason>`" in doubtful.title
-    [answer] = chat.reply_in_thread(MARIA, card, "clear")
-    assert answer.title.startswith("Cleared:")
-    assert clearances(ctx)[0].decided_by_id is not None
+    [new] = chat.reply_in_thread(DANA, card, "clear route 66 for scheduling")  # a new request, not a decision
+    assert new.title == "Asked the managers in #collections: Route 66 Dental (C400) for scheduling"
+    [answer] = chat.reply_in_thread(MARIA, card, "cleared because they pay for it by card today")
+    assert answer.title.startswith("Cleared: Acme Ortho (C200)")
+    first, second = clearances(ctx)
+    assert (first.status, first.decision_reason) == (ClearanceStatus.CLEARED, "they pay for it by card today")
+    assert second.status is ClearanceStatus.PENDING
 
 
 def test_who_may_ask_and_who_may_decide(ctx: AppContext) -> None:

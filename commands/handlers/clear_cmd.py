@@ -41,7 +41,6 @@ MAX_WHAT_LENGTH = 200
 _CLEAR_WORD = re.compile(r"\bclear(?:ed|ing)?\b", re.IGNORECASE)
 _OTHER_DECISION = re.compile(r"\b(?:approv\w*|reject\w*|refus\w*|declin\w*|den(?:y|ied|ying)|confirm\w*"
                              r"|received|because)\b", re.IGNORECASE)
-_REASON_LEAD = re.compile(r"\bbecause\b|[:,\-\u2013\u2014]", re.IGNORECASE)
 _DATE_LEADS = frozenset({"on", "by"})
 
 
@@ -60,17 +59,16 @@ class ThreadLine:
 
 
 def parse(args: str, env: ParseEnv) -> ClearanceAsk | ThreadLine | Refusal:
-    """In a clearance card's thread a line is a decision (unless it is a new request: a customer
-    and ``for``); anywhere else it is a request."""
+    """In a clearance card's thread a line is a decision, unless it reads as a new request (a
+    customer, then ``for``); anywhere else it is a request."""
     clearance_id = clearance_id_of(tracked_key(env.session, env.incoming.where))
-    if clearance_id is not None and not _is_request(args):
-        return read_thread_line(env.incoming.text or "", clearance_id)
-    return read_ask(args, env)
-
-
-def _is_request(args: str) -> bool:
-    words = [t.lower for t in tokenize(args) if not t.quoted]
-    return "for" in words[1:] and _REASON_LEAD.match(args.strip()) is None
+    if clearance_id is None:
+        return read_ask(args, env)
+    if "for" in [t.lower for t in tokenize(args) if not t.quoted][1:]:
+        ask = read_ask(args, env)
+        if isinstance(ask, ClearanceAsk):
+            return ask
+    return read_thread_line(env.incoming.text or "", clearance_id)
 
 
 def read_thread_line(text: str, clearance_id: int) -> ThreadLine | Refusal:
