@@ -26,7 +26,8 @@ def status_reply(summary: AccountSummary, ctx: AppContext, *, collector: str | N
                for label, amount in summary.aging.buckets()]
     fields.append(Field("Collector", collector or "unassigned"))
     rows = [_promise_row(customer, p) for p in summary.open_promises]
-    rows += [Row(f"Hold since {local_moment(ctx, h.placed_at)}", detail=h.reason) for h in summary.active_holds]
+    rows += [Row(f"Hold since {local_moment(ctx, h.placed_at)}", detail=h.reason,
+                 fields=(Field("Kind", ctx.team.workflow.holds.label(h.kind)),)) for h in summary.active_holds]
     rows += [Row(f"Dispute: {money(customer, d.amount)} since {local_moment(ctx, d.opened_at)}",
                  detail=d.reason) for d in summary.open_disputes]
     rows += [_adjustment_row(customer, a) for a in summary.adjustments]

@@ -11,6 +11,8 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from commands.hold_kinds import HoldKinds, HoldKindsError, hold_kinds_from_dict
+
 APPROVAL_KINDS = ("hold", "release", "waiver", "plan", "credit", "writeoff")
 
 DEFAULT_RULES: tuple[dict[str, Any], ...] = (
@@ -72,6 +74,8 @@ class Timers:
     finance_escalate_hours: float = 8
     urgent_remind_hours: float = 1
     urgent_escalate_hours: float = 2
+    clearance_remind_hours: float = 4  # a clearance request waiting for its collector: remind
+    clearance_escalate_hours: float = 8  # ... then tell the managers (urgent ones: the urgent hours)
     approval_remind_days: int = 1
     approval_expire_days: int = 3
     promise_grace_days: int = 1
@@ -97,6 +101,11 @@ class Workflow:
     rules: tuple[ApprovalRule, ...] = ()
     timers: Timers = field(default_factory=Timers)
     fees: tuple[str, ...] = DEFAULT_FEES  # the fees a waiver names, as the team calls them
+    holds: HoldKinds = field(default_factory=HoldKinds)  # the kinds of hold and whom each is announced to
+
+    def hold_channels(self, kind: str) -> tuple[str, ...]:
+        """Who is told when a hold of ``kind`` is placed or released."""
+        return self.holds.channels(kind, self.channels.hold_announcements)
 
     def approver_rules(self, kind: str) -> tuple[ApprovalRule, ...]:
         return tuple(r for r in self.rules if r.kind == kind)
@@ -117,7 +126,8 @@ class Workflow:
 
 # Roles from the most junior to the most senior, and how people name them.
 _ROLE_WORDS = {"collector": "collector", "finance": "finance team member", "finance_lead": "finance lead",
-               "manager": "manager", "controller": "controller", "vp_finance": "VP finance", "admin": "admin"}
+               "manager": "manager", "controller": "controller", "vp_finance": "VP finance", "admin": "admin",
+               "client_services": "client services member"}
 
 
 def role_names(roles: frozenset[str] | set[str]) -> str:
@@ -133,8 +143,10 @@ def role_names(roles: frozenset[str] | set[str]) -> str:
 
 
 def workflow_from_dict(data: dict[str, Any]) -> Workflow:
+    channels, holds = _channels(data.get("channels", {}), data.get("holds", {}))
     return Workflow(
-        channels=_channels(data.get("channels", {})),
+        channels=channels,
+        holds=holds,
         rules=tuple(_rule(r) for r in data.get("approvals", {}).get("rules", DEFAULT_RULES)),
         timers=_timers(data.get("timers", {})),
         fees=_fees(data.get("fees", {}).get("names", DEFAULT_FEES)),
@@ -147,7 +159,8 @@ def _fees(names: Any) -> tuple[str, ...]:
     return tuple(" ".join(n.lower().split()) for n in names)
 
 
-def _channels(data: dict[str, Any]) -> Channels:
+def _channels(data: dict[str, Any], holds_data: dict[str, Any]) -> tuple[Channels, HoldKinds]:
+    """The channels, and the hold kinds (whose own announcement channels are places too)."""
     base = Channels()
     destinations: dict[str, dict[str, str]] = {}
 
@@ -164,6 +177,10 @@ def _channels(data: dict[str, Any]) -> Channels:
         return name
 
     announce = data.get("hold_announcements", base.hold_announcements)
+    try:
+        holds = hold_kinds_from_dict(holds_data, channel)
+    except HoldKindsError as exc:
+        raise RulesError(str(exc)) from exc
     return Channels(
         collections=channel("collections", data.get("collections", base.collections)),
         finance=channel("finance", data.get("finance", base.finance)),
@@ -171,7 +188,7 @@ def _channels(data: dict[str, Any]) -> Channels:
         hold_announcements=tuple(channel(f"hold_announcements[{i}]", c) for i, c in enumerate(announce)),
         admins=channel("admins", data.get("admins", base.admins)),
         destinations=destinations,
-    )
+    ), holds
 
 
 def _rule(data: dict[str, Any]) -> ApprovalRule:

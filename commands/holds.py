@@ -20,26 +20,40 @@ from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from storage.audit import record
-from storage.models import Customer, Dispute, DisputeStatus, Hold, HoldStatus, Payment, TeamMember
+from storage.models import (
+    Customer,
+    Dispute,
+    DisputeStatus,
+    Hold,
+    HoldStatus,
+    Invoice,
+    InvoiceKind,
+    Payment,
+    TeamMember,
+)
 from storage.row_counts import rows_changed
 
 
 def place_hold(session: Session, ctx: AppContext, *, customer: Customer, reason: str,
-               actor_email: str, at: datetime, request_id: int | None = None) -> tuple[Hold, list[Reply]]:
-    """Put ``customer`` on hold for ``reason``, approved by ``actor_email``; returns the hold and
-    one announcement per hold channel. The past-due money it is for is kept with it, so a
-    later payment releases it only when it clears that (:func:`clearing`)."""
+               actor_email: str, at: datetime, request_id: int | None = None,
+               kind: str | None = None) -> tuple[Hold, list[Reply]]:
+    """Put ``customer`` on hold of ``kind`` (the team's default kind when None) for ``reason``,
+    approved by ``actor_email``; returns the hold and one announcement per channel of its kind.
+    The past-due money it is for is kept with it, so a later payment releases it only when it
+    clears that (:func:`clearing`)."""
+    kind = kind or ctx.team.workflow.holds.default
     past_due = past_due_less_disputes(session, customer.id, as_of=ctx.today())
     hold = Hold(customer_id=customer.id, reason=reason, status=HoldStatus.ACTIVE,
                 placed_by_id=_member_id(session, actor_email), placed_at=at,
-                past_due_at_placement=past_due, request_id=request_id)
+                past_due_at_placement=past_due, request_id=request_id, kind=kind)
     session.add(hold)
     session.flush()
     record(session, at=at, actor=actor_email, action="hold.placed", entity_type="hold",
            entity_id=hold.id, customer_id=customer.id, reason=reason, past_due=past_due,
-           request_id=request_id)
-    text = f"Hold placed on {describe(customer)}: {reason}. Approved by {_name(ctx, actor_email)}."
-    return hold, _announce(ctx, f"Hold placed on {describe(customer)}", text, Tone.WARNING)
+           request_id=request_id, kind=kind)
+    text = (f"{_capital(hold_label(ctx, hold))} placed on {describe(customer)}: {reason}. "
+            f"Approved by {_name(ctx, actor_email)}.")
+    return hold, _announce(ctx, kind, f"Hold placed on {describe(customer)}", text, Tone.WARNING)
 
 
 def release_hold(session: Session, ctx: AppContext, *, hold: Hold, actor_email: str, reason: str,
@@ -62,10 +76,11 @@ def release_hold(session: Session, ctx: AppContext, *, hold: Hold, actor_email: 
     session.refresh(hold)
     customer = session.get(Customer, hold.customer_id)
     record(session, at=at, actor=actor_email, action="hold.released", entity_type="hold",
-           entity_id=hold.id, customer_id=hold.customer_id, reason=reason, hold_reason=hold.reason)
+           entity_id=hold.id, customer_id=hold.customer_id, reason=reason, hold_reason=hold.reason,
+           kind=hold.kind)
     name = describe(customer) if customer is not None else f"customer #{hold.customer_id}"
-    text = f"Hold released on {name}: {reason}. Released by {_name(ctx, actor_email)}."
-    return _announce(ctx, f"Hold released on {name}", text, Tone.SUCCESS)
+    text = f"{_capital(hold_label(ctx, hold))} released on {name}: {reason}. Released by {_name(ctx, actor_email)}."
+    return _announce(ctx, hold.kind, f"Hold released on {name}", text, Tone.SUCCESS)
 
 
 def past_due_less_disputes(session: Session, customer_id: int, *, as_of: date) -> Decimal:
@@ -113,8 +128,27 @@ def active_holds(session: Session, customer_id: int) -> list[Hold]:
     ))
 
 
-def _announce(ctx: AppContext, title: str, text: str, tone: Tone) -> list[Reply]:
-    channels = ctx.team.workflow.channels.hold_announcements
+def hold_label(ctx: AppContext, hold: Hold) -> str:
+    """``scheduling hold``: the hold's kind as people say it."""
+    return f"{ctx.team.workflow.holds.label(hold.kind)} hold"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def unapplied_credits(session: Session, customer_id: int) -> list[tuple[str, Decimal]]:
+    """Open credit memos and unapplied payments on the account (number, amount as a positive
+    sum): money the customer already has with us, which may pay what a hold would be placed for."""
+    rows = session.execute(select(Invoice.number, Invoice.open_balance).where(
+        Invoice.customer_id == customer_id, Invoice.closed_on.is_(None), Invoice.open_balance < 0,
+        Invoice.kind.in_((InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT)),
+    ).order_by(Invoice.due_date, Invoice.number))
+    return [(number, -Decimal(amount)) for number, amount in rows]
+
+
+def _announce(ctx: AppContext, kind: str, title: str, text: str, tone: Tone) -> list[Reply]:
+    channels = ctx.team.workflow.hold_channels(kind)
     return [Reply(title=title, text=text, tone=tone, where=Where(channel)) for channel in channels]
 
 

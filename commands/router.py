@@ -41,6 +41,7 @@ from commands.parsing import decisions
 from commands.parsing.text import clean_text, quote
 from commands.refusal import PointsAtNothing, Refusal
 from commands.workflows.approvals import request_id_of
+from commands.workflows.clearance_card import clearance_id_of
 from commands.workflows.payment_card import confirmation_id_of
 from storage.audit import record
 from storage.db import connection_lost, read_only
@@ -247,7 +248,7 @@ def _run(command: Command[Any], args: str, session: Session, ctx: AppContext, in
 
 # The command that reads typed decisions for each kind of card, by the card's tracked key.
 _CARD_COMMANDS: tuple[tuple[Callable[[str | None], int | None], str], ...] = (
-    (request_id_of, "approve"), (confirmation_id_of, "confirm"))
+    (request_id_of, "approve"), (confirmation_id_of, "confirm"), (clearance_id_of, "clear"))
 
 
 def _decision_command(key: str | None, text: str, registry: Registry) -> Command[Any] | None:

@@ -23,7 +23,7 @@ from commands.targets import Target, targets_from_dict
 from storage.models import TeamMember
 
 ROLES = frozenset(
-    {"collector", "finance", "finance_lead", "manager", "controller", "vp_finance", "admin"}
+    {"collector", "finance", "finance_lead", "manager", "controller", "vp_finance", "admin", "client_services"}
 )
 
 

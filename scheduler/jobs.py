@@ -31,7 +31,7 @@ from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.promise_checks import check_promises
 from commands.wording import plural
-from commands.workflows import approvals, payments
+from commands.workflows import approvals, clearance, payments
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, WEEKLY, Schedule, nth_business_day
 from storage.db import read_only
 from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, OutboxEntry, TeamMember
@@ -291,4 +291,5 @@ JOBS: tuple[Job, ...] = (
     timer_job("promise_checks", check_promises),
     timer_job("approval_timers", approvals.run_timers),
     timer_job("confirmation_timers", payments.run_timers),
+    timer_job("clearance_timers", clearance.run_timers),
 )

@@ -116,7 +116,7 @@ def test_a_hold_approved_by_a_reply_in_the_thread_is_drawn_decided_with_what_it_
     assert decided.title == "Approved: hold on Acme Ortho" and labels(decided) == []
     lead, outcome = decided.text.splitlines()[:2]
     assert lead == "Approved by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST"
-    assert outcome == "Hold placed; #client-services and #sales told."
+    assert outcome == "Product release hold placed; #client-services and #sales told."
     assert drawn(decided) == drawn(only_update(chat, card))
     assert for_message(chat, card.ref.message_id) == decided
 
@@ -170,3 +170,23 @@ def test_a_message_id_tracked_in_two_conversations_draws_nothing_rather_than_a_g
         session.execute(update(PostedMessage).where(PostedMessage.key == payment_key)
                         .values(message_id=card.ref.message_id))
     assert for_message(chat, card.ref.message_id) is None
+
+
+def test_a_clearance_card_is_drawn_as_it_stands(ctx: AppContext) -> None:
+    """A clearance card redrawn (a Teams refresh) shows its buttons while it waits, and who
+    decided once decided."""
+    from commands.workflows.current_card import current_card
+
+    seed_world(ctx)
+    chat = Conversation(ctx)
+    chat.say("jo.park@example.com", "clear acme ortho for scheduling")
+    with ctx.sessions() as session:
+        pending = current_card(session, ctx, "clearance:1")
+        assert current_card(session, ctx, "clearance:99") is None
+    assert pending is not None and [b.label for b in pending.buttons] == ["Clear", "Refuse"]
+    [card] = [s for s in chat.messenger.sent if s.reply.buttons]
+    chat.click(DANA, card, "Clear")
+    with ctx.sessions() as session:
+        decided = current_card(session, ctx, "clearance:1")
+    assert decided is not None and decided.buttons == ()
+    assert decided.text.startswith("Cleared by Dana Reyes at Mon 23 Nov 2026 9:00 AM CST")

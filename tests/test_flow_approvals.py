@@ -61,7 +61,7 @@ def _hold_placed(ctx: AppContext, chat: Conversation, ids: dict[str, int]) -> No
     assert (hold.reason, hold.placed_by_id) == ("final invoice 120 days past due", member_id(ctx, MARIA))
     for channel in ("client-services", "sales"):
         [post] = chat.messenger.posts(channel)
-        assert post.reply.text == ("Hold placed on Acme Ortho (C200): final invoice 120 days past due. "
+        assert post.reply.text == ("Product release hold placed on Acme Ortho (C200): final invoice 120 days past due. "
                                    "Approved by Maria Lopez.")
     assert [e.entity_id for e in audit(ctx, "hold.placed")] == [hold.id]
 
@@ -73,7 +73,7 @@ def _hold_released(ctx: AppContext, chat: Conversation, ids: dict[str, int]) -> 
         HoldStatus.RELEASED, "paid in full by wire", member_id(ctx, MARIA))
     for channel in ("client-services", "sales"):
         [post] = chat.messenger.posts(channel)
-        assert post.reply.text == ("Hold released on Acme Dental Group (C100): paid in full by wire. "
+        assert post.reply.text == ("Product release hold released on Acme Dental Group (C100): paid in full by wire. "
                                    "Released by Maria Lopez.")
     assert len(audit(ctx, "hold.released")) == 1
 
@@ -332,7 +332,7 @@ def test_a_hold_is_released_once_when_payment_and_approval_race(ctx: AppContext)
         first = release_hold(session, ctx, hold=hold, actor_email=PRIYA, reason="payment confirmed by finance", at=at)
         second = release_hold(session, ctx, hold=hold, actor_email=MARIA, reason="release approved", at=at)
     assert [r.where.channel for r in first] == ["client-services", "sales"] and second == []
-    assert first[0].text == ("Hold released on Acme Dental Group (C100): payment confirmed by finance. "
+    assert first[0].text == ("Product release hold released on Acme Dental Group (C100): payment confirmed by finance. "
                              "Released by Priya Shah.")
     assert len(audit(ctx, "hold.released")) == 1
 
@@ -358,7 +358,7 @@ def test_place_hold_records_the_approver_and_announces(ctx: AppContext) -> None:
                                    at=ctx.clock.now())
     assert hold.placed_by_id == member_id(ctx, ALEX)
     assert [(r.where.channel, r.text) for r in replies] == [
-        (c, "Hold placed on Summit Ortho, P.C. (C300): retainer unpaid. Approved by Alex Kim.")
+        (c, "Product release hold placed on Summit Ortho, P.C. (C300): retainer unpaid. Approved by Alex Kim.")
         for c in ("client-services", "sales")]
 
 

@@ -126,7 +126,7 @@ def test_finals_day_is_the_sixth_business_day_only() -> None:
 def test_timers_run_every_quarter_hour_in_the_working_day() -> None:
     assert not {k for k in due_keys(at(MONDAY, 8, 59)) if "@" in k}
     assert {k for k in due_keys(at(MONDAY, 9, 0)) if "@" in k} == {
-        "promise_checks@09:00", "approval_timers@09:00", "confirmation_timers@09:00"}
+        "promise_checks@09:00", "approval_timers@09:00", "confirmation_timers@09:00", "clearance_timers@09:00"}
     assert "promise_checks@10:30" in due_keys(at(MONDAY, 10, 44))
     assert "promise_checks@10:45" in due_keys(at(MONDAY, 10, 45))
     assert "promise_checks@16:45" in due_keys(at(MONDAY, 16, 59))

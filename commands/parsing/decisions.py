@@ -1,7 +1,8 @@
 """Reading a decision typed in a card's thread the way people write it.
 
 Approvers and finance answer cards in their own words: "Approved.", "rejected - they paid
-yesterday", "Thanks, confirmed", "Not received :(", "partial 500". A thread is also where people
+yesterday" ("refused" reads as a rejection too), "Thanks, confirmed", "Not received :(",
+"partial 500". A thread is also where people
 talk, so this reader sorts every line into one of three answers:
 
 - :class:`Taken`: the line is a decision and nothing else (any case, trailing punctuation or
@@ -82,7 +83,7 @@ _OBJECT = (r"(?:\s+(?:this\s+one|that\s+one|the\s+request|this\s+request|the\s+p
 _END = rf"(?=$|{_SEP}|\?)"
 
 _APPROVE = rf"{_SUBJECT}(?:approved?|approving){_OBJECT}"
-_REJECT = rf"{_SUBJECT}(?:reject(?:ed|ing)?|declin(?:e|ed|ing)|den(?:y|ied|ying)){_OBJECT}"
+_REJECT = rf"{_SUBJECT}(?:reject(?:ed|ing)?|refus(?:e|ed|ing)|declin(?:e|ed|ing)|den(?:y|ied|ying)){_OBJECT}"
 _NOT_RECEIVED = (
     rf"{_SUBJECT}(?:not[\s-]?received|nothing\s+(?:received|arrived|came\s+in)|never\s+(?:received|arrived|came\s+in)"
     r"|(?:(?:it|the\s+payment|payment)\s+)?(?:did\s+not|didn't)\s+(?:receive|arrive|come\s+in)"
@@ -120,7 +121,7 @@ _TRAILING_SIGN_OFF = re.compile(rf"(?:[\s,.;!\-\u2013\u2014]+{_SIGN_OFF})+[\s,.;
 _CHANGE_OF_MIND = re.compile(
     r"(?:wait|actually|no\s+wait|no,|scratch|never\s*mind|oops|sorry|hmm+|just\s+kidding|jk|kidding|lol|but|if|unless"
     r"|once|when|until|pending|provided|subject\s+to|only\s+if|maybe|probably|not\s+yet|hold\s+off)\b", re.IGNORECASE)
-_APPROVAL_WORDS = re.compile(r"\b(?:approv\w*|reject\w*|declin\w*|den(?:y|ied|ying))\b", re.IGNORECASE)
+_APPROVAL_WORDS = re.compile(r"\b(?:approv\w*|reject\w*|refus\w*|declin\w*|den(?:y|ied|ying))\b", re.IGNORECASE)
 # In a payment answer nothing after the decision is kept, so anything that could change its
 # meaning (an amount, a part, a doubt, the customer's side of the story) makes it doubtful.
 _PAYMENT_DOUBT = re.compile(

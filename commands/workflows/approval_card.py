@@ -21,6 +21,8 @@ from commands.wording import local_moment, money
 from commands.workflows.plans import from_details
 from storage.models import ApprovalKind, ApprovalRequest, ApprovalStatus, Customer
 
+HOLD_KIND = "hold_kind"  # a hold request's details: the kind of hold asked for
+
 APPROVE_ACTION = "approval.approve"
 REJECT_ACTION = "approval.reject"
 THREAD_HINT = ('Decide with the buttons, or reply in this thread: "approve [because ...]" '
@@ -46,6 +48,7 @@ class CardFacts:
     requester: str
     collector: str | None
     record: tuple[Field, ...] = ()  # the account's history, for credits and write-offs
+    unapplied_credits: tuple[tuple[str, Decimal], ...] = ()  # a hold's: open credit memos, unapplied cash
 
 
 def subject(kind: ApprovalKind, customer: Customer) -> str:
@@ -110,6 +113,9 @@ def _card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *, title:
     customer = facts.summary.customer
     account = status_reply(facts.summary, ctx, collector=facts.collector)
     fields = [Field("Asked", asked(request, customer))]
+    kind = request.details.get(HOLD_KIND) if request.kind is ApprovalKind.HOLD else None
+    if kind is not None:
+        fields.append(Field("Hold kind", ctx.team.workflow.holds.label(str(kind))))
     if request.amount is not None:
         fields.append(Field("Amount", money(customer, asked_amount(request))))
     fields += [
@@ -117,12 +123,24 @@ def _card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *, title:
         Field("Who may approve", ctx.team.workflow.who_may_approve(request.kind.value, request.amount)),
         Field("Request", f"#{request.id}"),
     ]
-    text = "\n".join(part for part in (lead, account.text) if part)
+    text = "\n".join(part for part in (lead, credits_warning(customer, facts.unapplied_credits), account.text)
+                     if part)
     return Reply(
         title=f"{title}: {subject(request.kind, customer)}", text=text,
         fields=tuple(fields) + facts.record + account.fields, rows=_schedule_rows(request, customer) + account.rows,
         buttons=buttons, tone=tone,
     )
+
+
+def credits_warning(customer: Customer, credits: tuple[tuple[str, Decimal], ...]) -> str:
+    """Said before a hold is decided: money the customer already has with us (a credit memo,
+    an unapplied payment) may pay what the hold is for once it is applied."""
+    if not credits:
+        return ""
+    total = sum((amount for _, amount in credits), Decimal(0))
+    items = ", ".join(f"{number} {money(customer, amount)}" for number, amount in credits)
+    return (f"Warning: {customer.name} has {money(customer, total)} of unapplied credits ({items}). "
+            "Ask finance to apply them before holding the account: what is past due may be paid already.")
 
 
 def _schedule_rows(request: ApprovalRequest, customer: Customer) -> tuple[Row, ...]:

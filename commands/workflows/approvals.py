@@ -23,7 +23,7 @@ from commands import messages
 from commands.accounts import account_summary
 from commands.actor import Actor
 from commands.context import AppContext
-from commands.holds import active_holds, place_hold, release_hold
+from commands.holds import active_holds, hold_label, place_hold, release_hold, unapplied_credits
 from commands.messages import Reply, Tone, Where
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
@@ -31,8 +31,10 @@ from commands.wording import local_moment, money
 from commands.workflows import adjustments
 from commands.workflows.account_record import account_record
 from commands.workflows.approval_card import (
+    HOLD_KIND,
     CardFacts,
     asked_amount,
+    credits_warning,
     decided_card,
     decision_line,
     pending_card,
@@ -98,10 +100,12 @@ def open_request(session: Session, ctx: AppContext, *, actor: Actor, kind: Appro
            entity_id=request.id, customer_id=customer.id, kind=kind.value, amount=amount, reason=reason,
            details=request.details)
     channel = ctx.team.workflow.channels.approvals
-    card = pending_card(ctx, request, card_facts(session, ctx, request, customer))
+    facts = card_facts(session, ctx, request, customer)
+    card = pending_card(ctx, request, facts)
+    warning = credits_warning(customer, facts.unapplied_credits)
     ack = Reply(title=f"Approval requested: {what} (request #{request.id})",
                 text=(f"Posted in #{channel} for {ctx.team.workflow.who_may_approve(kind.value, amount)}. "
-                      "I'll tell you here when it is decided."),
+                      "I'll tell you here when it is decided." + (f"\n{warning}" if warning else "")),
                 tone=Tone.SUCCESS)
     return [replace(card, where=Where(channel), track=track_key(request.id)), ack]
 
@@ -145,20 +149,21 @@ def _apply(session: Session, ctx: AppContext, request: ApprovalRequest, customer
     """The approved change itself (with its own audit event), and one sentence saying what
     happened. A hold already in place, or already released by a confirmed payment, is said so
     rather than placed or released twice."""
-    told = " and ".join(f"#{c}" for c in ctx.team.workflow.channels.hold_announcements) or "nobody"
     if request.kind is ApprovalKind.HOLD:
         held = active_holds(session, customer.id)
         if held:
             since = local_moment(ctx, held[0].placed_at)
             return [], f"{customer.name} was already on hold since {since}; no second hold was placed."
-        _, announced = place_hold(session, ctx, customer=customer, reason=request.reason,
-                                  actor_email=approver.email, at=at, request_id=request.id)
-        return announced, f"Hold placed; {told} told."
+        hold, announced = place_hold(session, ctx, customer=customer, reason=request.reason,
+                                     actor_email=approver.email, at=at, request_id=request.id,
+                                     kind=request.details.get(HOLD_KIND))
+        return announced, f"{_capital(hold_label(ctx, hold))} placed; {_told(ctx, hold.kind)} told."
     if request.kind is ApprovalKind.RELEASE:
-        announced = [reply for hold in active_holds(session, customer.id)
+        holds = active_holds(session, customer.id)
+        announced = [reply for hold in holds
                      for reply in release_hold(session, ctx, hold=hold, actor_email=approver.email,
                                                reason=request.reason or "release approved", at=at)]
-        return (announced, f"Hold released; {told} told.") if announced else \
+        return (announced, f"Hold released; {_told(ctx, holds[0].kind)} told.") if announced else \
             ([], "There was no active hold left to release.")
     amount = asked_amount(request)
     if request.kind is ApprovalKind.WAIVER:
@@ -179,6 +184,14 @@ def _apply(session: Session, ctx: AppContext, request: ApprovalRequest, customer
                        approved_by_id=approver.member_id, actor=approver.email, at=at)
     return [], (f"Plan #{plan.id} created: {len(instalments)} instalments, first due "
                 f"{format_day(instalments[0].due)}, last {format_day(instalments[-1].due)}.")
+
+
+def _told(ctx: AppContext, kind: str) -> str:
+    return " and ".join(f"#{c}" for c in ctx.team.workflow.hold_channels(kind)) or "nobody"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
@@ -318,6 +331,7 @@ def card_facts(session: Session, ctx: AppContext, request: ApprovalRequest, cust
     collector = session.get_one(TeamMember, customer.collector_id) if customer.collector_id else None
     record_fields = account_record(session, customer, today=ctx.today()) \
         if request.kind in (ApprovalKind.CREDIT, ApprovalKind.WRITEOFF) else ()
+    credits = unapplied_credits(session, customer.id) if request.kind is ApprovalKind.HOLD else []
     return CardFacts(summary=account_summary(session, customer, as_of=ctx.today()),
                      requester=requester.name, collector=collector.name if collector else None,
-                     record=record_fields)
+                     record=record_fields, unapplied_credits=tuple(credits))

@@ -1,6 +1,6 @@
 """A tracked card drawn from the database as it stands now, from the key it was posted under
-("approval:12", "confirmation:7", "adjustment:4"): pending with its buttons, or decided with who, when and why
-in their place.
+("approval:12", "confirmation:7", "adjustment:4", "clearance:3"): pending with its buttons, or
+decided with who, when and why in their place.
 
 An adapter draws a card from here whenever it shows it again (a Teams refresh, a redraw after a
 restart), so every replica shows the truth instead of a copy it happens to remember. Each card
@@ -19,6 +19,8 @@ from commands.workflows.adjustments import task_facts
 from commands.workflows.approval_card import decided_card, pending_card
 from commands.workflows.approvals import card_facts as approval_facts
 from commands.workflows.approvals import request_id_of
+from commands.workflows.clearance import card_facts as clearance_facts
+from commands.workflows.clearance_card import clearance_card, clearance_id_of
 from commands.workflows.payment_card import confirmation_id_of, payment_card
 from commands.workflows.payments import card_facts, member_name
 from storage.models import (
@@ -26,6 +28,7 @@ from storage.models import (
     ApprovalRequest,
     ApprovalStatus,
     AuditEvent,
+    ClearanceRequest,
     Customer,
     PaymentConfirmation,
     PostedMessage,
@@ -51,6 +54,10 @@ def current_card(session: Session, ctx: AppContext, key: str) -> Reply | None:
     if task_id is not None:
         task = session.get(AdjustmentTask, task_id) if task_id <= _LARGEST_ID else None
         return task_card(ctx, task_facts(session, task)) if task is not None else None
+    clearance_id = clearance_id_of(key)
+    if clearance_id is not None:
+        clearance = session.get(ClearanceRequest, clearance_id) if clearance_id <= _LARGEST_ID else None
+        return clearance_card(ctx, clearance_facts(session, ctx, clearance)) if clearance is not None else None
     return None
 
 

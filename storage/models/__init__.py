@@ -4,6 +4,7 @@ from storage.models.audit import AuditEvent, ImportBatch
 from storage.models.base import Base
 from storage.models.chat import ChatIdentity, ConversationRef, FileOffer, InboundEvent
 from storage.models.collections import (
+    DEFAULT_HOLD_KIND,
     Activity,
     ActivityKind,
     Dispute,
@@ -28,6 +29,8 @@ from storage.models.workflows import (
     ApprovalKind,
     ApprovalRequest,
     ApprovalStatus,
+    ClearanceRequest,
+    ClearanceStatus,
     ConfirmationStatus,
     FeeWaiver,
     JobRun,
@@ -36,13 +39,13 @@ from storage.models.workflows import (
 )
 
 __all__ = [
-    "Activity", "ActivityKind", "AuditEvent", "Base", "Contact", "Customer", "Dispute",
+    "DEFAULT_HOLD_KIND", "Activity", "ActivityKind", "AuditEvent", "Base", "Contact", "Customer", "Dispute",
     "DisputeStatus", "Hold", "HoldStatus", "ImportBatch", "Invoice", "InvoiceKind", "OpenItemPack", "Outcome",
     "OutboxEntry", "OutgoingEmail", "Payment", "PaymentPlan", "ReceivableRollup", "SalesDay", "PlanInstalment",
     "PlanStatus", "Promise",
     "PromiseStatus",
     "TargetState", "TeamMember", "AdjustmentStatus", "AdjustmentTask", "ApprovalKind", "ApprovalRequest",
-    "ApprovalStatus", "ConfirmationStatus",
+    "ApprovalStatus", "ClearanceRequest", "ClearanceStatus", "ConfirmationStatus",
     "FeeWaiver", "FileOffer", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation",
     "PostedMessage",
 ]

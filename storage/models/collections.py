@@ -96,6 +96,9 @@ class Dispute(Base):
     last_invoice_at_resolution: Mapped[int | None]
 
 
+DEFAULT_HOLD_KIND = "product_release"  # holds placed before kinds existed stopped product release
+
+
 class HoldStatus(str, enum.Enum):
     ACTIVE = "active"
     RELEASED = "released"
@@ -124,6 +127,10 @@ class Hold(Base):
     # it was recorded: those compare with what is past due now.
     past_due_at_placement: Mapped[Decimal | None] = mapped_column(Money())
     request_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
+    # What the hold stops (a kind named in the team file's [holds]: product release, scheduling,
+    # service suspension); it says whom the placing and the release are announced to.
+    kind: Mapped[str] = mapped_column(String(40), default=DEFAULT_HOLD_KIND,
+                                      server_default=DEFAULT_HOLD_KIND)
 
 
 class PlanStatus(str, enum.Enum):

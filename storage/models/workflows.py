@@ -153,6 +153,37 @@ class AdjustmentTask(Base):
     close_note: Mapped[str | None] = mapped_column(Text)
 
 
+class ClearanceStatus(str, enum.Enum):
+    PENDING = "pending"
+    CLEARED = "cleared"
+    REFUSED = "refused"
+
+
+class ClearanceRequest(Base):
+    """Client services asks whether an account may go ahead (a release, a booking): cleared at
+    once when nothing stands in the way (``decided_by_id`` empty), else decided by the account's
+    collector or a manager. ``blockers`` keeps what stood in the way when it was asked."""
+
+    __tablename__ = "clearance_requests"
+    __table_args__ = (Index("ix_clearance_requests_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("team_members.id"))
+    what: Mapped[str] = mapped_column(Text)
+    needed_on: Mapped[date | None]
+    urgent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ClearanceStatus] = mapped_column(str_enum(ClearanceStatus), default=ClearanceStatus.PENDING)
+    blockers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    routed_to_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))  # None: the managers
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class JobRun(Base):
     """One row per (job, business date): the unique key makes a scheduled job run exactly once
     across restarts, late starts and several schedulers on one database."""

@@ -57,12 +57,13 @@ USERS = {
     "U0DANA": "dana.reyes@example.com", "U0SAM": "sam.okafor@example.com",
     "U0PRIYA": "priya.shah@example.com", "U0TOM": "tom.becker@example.com",
     "U0MARIA": "maria.lopez@example.com", "U0CHRIS": "chris.wong@example.com",
-    "U0ALEX": "alex.kim@example.com",
+    "U0ALEX": "alex.kim@example.com", "U0JO": "jo.park@example.com",
 }
 
 
 # The channels the example team file names, as the example workspace has them.
-WORKSPACE_CHANNELS = ("collections", "arbot-admins", "finance", "approvals", "client-services", "sales")
+WORKSPACE_CHANNELS = ("collections", "arbot-admins", "finance", "approvals", "client-services", "sales",
+                      "scheduling", "support")
 
 
 NASTY_NAME = "<!channel> *Bold* _Co_ <@U0ALEX>"
