@@ -26,7 +26,7 @@ from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
-from commands.rules import role_names
+from commands.approval_rules import role_names
 from commands.wording import money
 from commands.workflows.clearance_card import CardFacts, asked, card_key, clearance_card, decision_line
 from storage.audit import record

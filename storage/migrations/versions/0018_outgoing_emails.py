@@ -1,14 +1,14 @@
 """email to customers (follow-ups and statements), queued in the transaction and sent after it
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
