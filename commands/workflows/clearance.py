@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from commands import messages
 from commands.accounts import account_summary, confirmed_unapplied
 from commands.actor import Actor
+from commands.approval_rules import role_names
 from commands.context import AppContext
 from commands.holds import active_holds, hold_label, past_due_less_disputes
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
-from commands.approval_rules import role_names
 from commands.wording import money
 from commands.workflows.clearance_card import CardFacts, asked, card_key, clearance_card, decision_line
 from storage.audit import record
