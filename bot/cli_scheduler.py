@@ -109,8 +109,11 @@ def _run_forever(ctx: AppContext, dispatcher: Dispatcher, mail: MailSender | Non
 
     scheduler = build_scheduler(ctx, background=True, run=tick_and_deliver)
     try:
-        scheduler.start()
+        # Both stop it the same way, whatever this process inherited: a shell starts a background
+        # job with SIGINT ignored, and Python then installs no KeyboardInterrupt for it.
         signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        scheduler.start()
         print(f"scheduler running for {ctx.team.name} ({ctx.team.timezone.key}); Ctrl-C to stop",
               flush=True)
         idle = threading.Event()

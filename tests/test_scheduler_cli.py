@@ -69,18 +69,25 @@ sys.exit(run(build_context(Settings.from_env()), Namespace(once=False, at=None))
 """
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+# A shell starts a background job (`arbot scheduler &`) with SIGINT ignored, and so may the
+# process that starts this one: the scheduler still stops on it.
+AS_A_BACKGROUND_JOB = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+
+
+@pytest.mark.parametrize("stop, prelude", [(signal.SIGINT, ""), (signal.SIGTERM, ""),
+                                           (signal.SIGINT, AS_A_BACKGROUND_JOB)],
+                         ids=["sigint", "sigterm", "sigint-inherited-ignored"])
 def test_the_long_running_scheduler_stops_cleanly(team_ctx: AppContext, engine: Engine,
-                                                  stop: signal.Signals) -> None:
+                                                  stop: signal.Signals, prelude: str) -> None:
     env = dict(os.environ, DATABASE_URL=engine.url.render_as_string(hide_password=False),
                ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE), SLACK_BOT_TOKEN="xoxb-test",
                SLACK_API_URL="http://127.0.0.1:9/api/")  # a platform to post on, never reached
-    proc = subprocess.Popen([sys.executable, "-c", RUN_FOREVER], cwd=Path(__file__).parents[1],
+    proc = subprocess.Popen([sys.executable, "-c", prelude + RUN_FOREVER], cwd=Path(__file__).parents[1],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline() if proc.stdout else ""
         proc.send_signal(stop)
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
