@@ -13,7 +13,8 @@ checks they were all written.
 ``arbot`` runs as ``arbot serve`` does (bot.tuning: the garbage collector frozen after start-up,
 the worker pool sized for the load; SQLite writers queued on the in-process writer lock);
 ``arbot-off`` beside it has those switched off (``ARBOT_GC=default``, ``ARBOT_WORKERS=6``, the
-pool asyncio gives two cores, ``ARBOT_DB_WRITER_LOCK=off``), in the same rounds.
+pool asyncio gives two cores, ``ARBOT_DB_WRITER_LOCK=off``, Python's 5 ms switch interval), in the
+same rounds.
 ``--default-bolt`` also measures a bare app with Bolt's default settings, where the
 acknowledgement is polled every 10 ms. SQLite in a temporary folder by default; with
 ``BENCH_DATABASE_URL`` (a PostgreSQL server) a throwaway database is made there."""
@@ -57,7 +58,7 @@ WARMUP = 50
 ROUND_SECONDS = 10   # servers take turns, so a noisy neighbour hits both alike
 SECRET = "bench-signing-secret"
 USER = "U0DANA"
-OFF = {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off"}
+OFF = {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off", "ARBOT_SWITCH_INTERVAL_MS": "5"}
 # Every promise must be written (the run checks): none may be turned away as too many at once.
 UNBOUNDED = {"ARBOT_CHAT_BACKLOG": "1000000"}
 ARBOTS = ("arbot", "arbot-off")

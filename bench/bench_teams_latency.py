@@ -15,7 +15,7 @@ Two servers built as ``arbot serve`` builds itself take turns in 10-second round
 neighbour hits both alike: ``on`` as shipped (bot.tuning: the garbage collector frozen after
 start-up with raised thresholds, the worker pool sized for the load; SQLite writers queued on the
 in-process writer lock) and ``off`` with those switched off (``ARBOT_GC=default``,
-``ARBOT_WORKERS=6``, ``ARBOT_DB_WRITER_LOCK=off``). Each server reports its garbage
+``ARBOT_WORKERS=6``, ``ARBOT_DB_WRITER_LOCK=off``, ``ARBOT_SWITCH_INTERVAL_MS=5``). Each server reports its garbage
 collections (count and pause by generation).
 
     python -m bench.bench_teams_latency [--seconds 60] [--rate 50] [--skip on|off] [--also NAME:KEY=VALUE]
@@ -56,7 +56,8 @@ COLLECTORS = tuple(f"collector{n:02d}@example.com" for n in range(50))
 CUSTOMERS = 500
 ROUND_SECONDS = 10
 VARIANTS: dict[str, dict[str, str]] = {
-    "on": {}, "off": {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off"}}
+    "on": {}, "off": {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off",
+            "ARBOT_SWITCH_INTERVAL_MS": "5"}}
 _IDS = itertools.count(1)  # activity ids unique across rounds and servers (a repeat would be dropped)
 
 

@@ -16,8 +16,14 @@
   the event loop that acknowledges gets it back) and, on PostgreSQL, left requests waiting for a
   connection. Threads waiting on the network cost little, so a box with more cores gets more.
 
-``ARBOT_GC=default`` (Python's collector as it comes), ``ARBOT_GC_THRESHOLDS=young,middle,old`` and
-``ARBOT_WORKERS=<n>`` change them (to compare, or for a box of another size)."""
+- **The interpreter lock's switch interval.** A worker thread busy with a command keeps the lock
+  until the interval runs out; the event loop that must acknowledge the next Slack request waits
+  that long. Python's 5 ms is the tail of an acknowledgement; the server asks for
+  :data:`SERVER_SWITCH_INTERVAL_MS` instead.
+
+``ARBOT_GC=default`` (Python's collector as it comes), ``ARBOT_GC_THRESHOLDS=young,middle,old``,
+``ARBOT_WORKERS=<n>`` and ``ARBOT_SWITCH_INTERVAL_MS=<ms>`` change them (to compare, or for a box
+of another size)."""
 
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import asyncio
 import gc
 import logging
 import os
+import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,6 +43,7 @@ DEFAULT_WORKERS = min(DB_POOL, (os.cpu_count() or 1) + 4)
 # (young, middle, old): young collections every 20,000 allocations instead of 700; the middle
 # and old generations as often, counted in young collections, as Python's defaults (10, 10).
 SERVER_THRESHOLDS = (20_000, 10, 10)
+SERVER_SWITCH_INTERVAL_MS = 1.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class Tuning:
     server_gc: bool = True
     workers: int = DEFAULT_WORKERS
     thresholds: tuple[int, int, int] = SERVER_THRESHOLDS
+    switch_interval_ms: float = SERVER_SWITCH_INTERVAL_MS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Tuning:
@@ -53,11 +62,13 @@ class Tuning:
         except ValueError:
             workers = DEFAULT_WORKERS
         return cls(server_gc=server_gc, workers=max(1, workers),
-                   thresholds=_thresholds(env.get("ARBOT_GC_THRESHOLDS", "")))
+                   thresholds=_thresholds(env.get("ARBOT_GC_THRESHOLDS", "")),
+                   switch_interval_ms=_switch_interval(env.get("ARBOT_SWITCH_INTERVAL_MS", "")))
 
     async def on_startup(self, _app: object) -> None:
         """aiohttp's start-up hook: the server's pool, then the collector settled and frozen."""
         self.use_workers(asyncio.get_running_loop())
+        sys.setswitchinterval(self.switch_interval_ms / 1000)
         if self.server_gc:
             freeze_after_start_up(self.thresholds)
 
@@ -71,6 +82,14 @@ def _thresholds(text: str) -> tuple[int, int, int]:
     except ValueError:
         return SERVER_THRESHOLDS
     return (young, middle, old) if min(young, middle, old) > 0 else SERVER_THRESHOLDS
+
+
+def _switch_interval(text: str) -> float:
+    try:
+        ms = float(text)
+    except ValueError:
+        return SERVER_SWITCH_INTERVAL_MS
+    return ms if 0.05 <= ms <= 100 else SERVER_SWITCH_INTERVAL_MS
 
 
 def freeze_after_start_up(thresholds: tuple[int, int, int] = SERVER_THRESHOLDS) -> None:

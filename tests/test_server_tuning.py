@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -13,16 +14,17 @@ import pytest
 from aiohttp import web
 
 from bot.server import tuned
-from bot.tuning import DEFAULT_WORKERS, SERVER_THRESHOLDS, Tuning
+from bot.tuning import DEFAULT_WORKERS, SERVER_SWITCH_INTERVAL_MS, SERVER_THRESHOLDS, Tuning
 
 
 @pytest.fixture
 def collector() -> Iterator[None]:
-    """The test process's collector as it was, afterwards."""
-    thresholds = gc.get_threshold()
+    """The test process's collector and switch interval as they were, afterwards."""
+    thresholds, interval = gc.get_threshold(), sys.getswitchinterval()
     yield
     gc.unfreeze()
     gc.set_threshold(*thresholds)
+    sys.setswitchinterval(interval)
 
 
 def started(app: web.Application) -> tuple[bool, int]:
@@ -38,11 +40,15 @@ def started(app: web.Application) -> tuple[bool, int]:
 
 def test_the_server_starts_with_its_pool_and_a_frozen_collector(collector: None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("ARBOT_GC", raising=False)
+    monkeypatch.delenv("ARBOT_SWITCH_INTERVAL_MS", raising=False)
     gc.unfreeze()
+    sys.setswitchinterval(0.005)
     in_pool, frozen = started(tuned(web.Application()))
     assert in_pool, "to_thread work runs on the server's own pool"
     assert frozen > 1000, "what start-up loaded is frozen"
     assert gc.get_threshold() == SERVER_THRESHOLDS
+    assert sys.getswitchinterval() == pytest.approx(SERVER_SWITCH_INTERVAL_MS / 1000), \
+        "a busy worker thread hands the interpreter back to the event loop sooner than Python's 5 ms"
 
 
 def test_switched_off_the_collector_is_left_alone(collector: None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -57,4 +63,6 @@ def test_settings_from_the_environment() -> None:
     assert Tuning.from_env({}) == Tuning(server_gc=True, workers=DEFAULT_WORKERS, thresholds=SERVER_THRESHOLDS)
     tuning = Tuning.from_env({"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_GC_THRESHOLDS": "700,10,10"})
     assert tuning == Tuning(server_gc=False, workers=6, thresholds=(700, 10, 10))
-    assert Tuning.from_env({"ARBOT_WORKERS": "many", "ARBOT_GC_THRESHOLDS": "0,1"}) == Tuning()
+    assert Tuning.from_env({"ARBOT_SWITCH_INTERVAL_MS": "5"}).switch_interval_ms == 5.0
+    assert Tuning.from_env({"ARBOT_WORKERS": "many", "ARBOT_GC_THRESHOLDS": "0,1",
+                            "ARBOT_SWITCH_INTERVAL_MS": "0"}) == Tuning()
