@@ -12,11 +12,11 @@ import pytest
 
 from commands.context import AppContext
 from commands.delivery import tracked_key
-from commands.demo import load_demo
 from commands.handlers.registry import ParseEnv
 from commands.messages import ChatUser, Incoming, Where
 from commands.refusal import Refusal
 from commands.router import command_for, default_registry, find_actor
+from demo import load_demo
 from storage.models import Dispute
 from tests.support.harness import Conversation
 from tests.support.world import seed_world
