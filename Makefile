@@ -26,9 +26,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
 # The rules the machine checks: ruff on all the code (migrations aside), mypy --strict as
-# pyproject.toml's [tool.mypy] says (commands/, storage/, scheduler/).
+# pyproject.toml's [tool.mypy] says (commands/, storage/, scheduler/, demo/).
 lint: $(STAMP)
-	$(BIN)/ruff check bot commands storage scheduler bench tests
+	$(BIN)/ruff check bot commands storage scheduler demo bench tests
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 
 from commands.context import AppContext
-from commands.demo import BUCKETS, DEMO_ERP_PREFIX, DemoAlreadyLoaded, DemoError, DemoSummary, load_demo
+from demo import BUCKETS, DEMO_ERP_PREFIX, DemoAlreadyLoaded, DemoError, DemoSummary, load_demo
 
 KIND_LABELS = {
     "standard": "standard", "final": "final", "recurring": "recurring (MRR)", "retainer": "retainer",

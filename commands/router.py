@@ -226,16 +226,25 @@ def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
     if not text:
         return Refusal("say `help` to see what I can do")
     key = tracked_key(session, incoming.where)
-    card_command = _decision_command(key, text, registry)
-    if card_command is not None:
-        return _run(card_command, text, session, ctx, incoming, actor, registry)
-    word, *rest = text.split(maxsplit=1)
-    command = registry.find(word)
-    if command is None:
+    routed = command_for(text, key, registry)
+    if routed is None:
         if key is not None:
             return []  # people talking in a request's thread: discussion, not a command
-        return _unknown(word, registry)
-    return _run(command, rest[0] if rest else "", session, ctx, incoming, actor, registry)
+        return _unknown(text.split(maxsplit=1)[0], registry)
+    command, args = routed
+    return _run(command, args, session, ctx, incoming, actor, registry)
+
+
+def command_for(text: str, key: str | None, registry: Registry) -> tuple[Command[Any], str] | None:
+    """The command a typed line goes to, and the text it parses: in the thread of a card
+    (``key``, its tracked key) a line that reads as a decision goes whole to the card's own
+    command; else the command its first word names, with the rest. None: no command takes it."""
+    card_command = _decision_command(key, text, registry)
+    if card_command is not None:
+        return card_command, text
+    word, *rest = text.split(maxsplit=1)
+    command = registry.find(word)
+    return (command, rest[0] if rest else "") if command is not None else None
 
 
 def _run(command: Command[Any], args: str, session: Session, ctx: AppContext, incoming: Incoming,

@@ -4,6 +4,9 @@ the line. The rules (docs/architecture.md explains why):
 - the core (commands/, scheduler/, storage/) knows no chat SDK and no web server;
 - storage knows nothing above it; commands knows neither the scheduler nor the adapters; the
   scheduler knows no adapter;
+- the demo generator (demo/, behind ``arbot demo``) is no part of the core: the core never
+  imports it; it builds its ledger with commands/ and storage/ and knows no adapter, scheduler
+  or chat SDK;
 - the use cases (everything in commands/ but the chat-command layer: commands/handlers/ and
   commands/router.py) do not lean on that layer;
 - one platform package (bot/slack, bot/teams) never imports the other, nor the server; the
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("bot", "commands", "scheduler", "storage")
+PACKAGES = ("bot", "commands", "scheduler", "storage", "demo")
 SDKS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp")
 
 
@@ -85,6 +88,8 @@ def layer_violations(imports: list[Import]) -> list[str]:
         (("storage",), ("commands", "scheduler", "bot"), "storage imports a layer above it"),
         (("commands",), ("scheduler", "bot"), "commands imports the scheduler or an adapter"),
         (("scheduler",), ("bot",), "the scheduler imports an adapter"),
+        (("commands", "scheduler", "storage"), ("demo",), "the core imports the demo generator"),
+        (("demo",), ("bot", "scheduler", *SDKS), "the demo generator imports an adapter, the scheduler or an SDK"),
         (("bot.slack",), ("bot.teams",), "one platform package imports the other"),
         (("bot.teams",), ("bot.slack",), "one platform package imports the other"),
         (("bot.slack", "bot.teams"), ("bot.server",), "a platform package imports the server"),
@@ -219,7 +224,8 @@ def test_the_checks_catch_a_forbidden_import(tmp_path: Path) -> None:
         "bot/teams/web.py": "def late():\n    from bot.server import Mounted\n",
         "bot/teams/cards.py": "",
         "scheduler/__init__.py": "",
-        "scheduler/a.py": "from scheduler import b\n",
+        "scheduler/a.py": "from scheduler import b\nfrom demo import load_demo\n",
+        "demo/__init__.py": "import slack_sdk\n",
         "scheduler/b.py": "from . import a\n",
     }
     for name, text in files.items():
@@ -232,6 +238,8 @@ def test_the_checks_catch_a_forbidden_import(tmp_path: Path) -> None:
         "one platform package imports the other",
         "storage imports a layer above it",
         "the core imports a chat SDK or the web server",
+        "the core imports the demo generator",
+        "the demo generator imports an adapter, the scheduler or an SDK",
         "the server imports a platform module",
     ]
     assert cycles(imports, our_modules(tmp_path)) == [["scheduler.a", "scheduler.b"]]

@@ -21,8 +21,8 @@ from bot.settings import EXAMPLE_TEAM_FILE
 from commands.calendar import BusinessCalendar
 from commands.clock import FixedClock
 from commands.context import AppContext
-from commands.demo import BUCKETS, DemoAlreadyLoaded, DemoError, DemoSummary, load_demo
 from commands.team import load_team, sync_members
+from demo import BUCKETS, DemoAlreadyLoaded, DemoError, DemoSummary, load_demo
 from storage.db import make_engine, make_session_factory
 from storage.models import (
     Activity,

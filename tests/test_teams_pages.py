@@ -27,9 +27,9 @@ from bot.teams.cards import (
     summary,
 )
 from commands.context import AppContext
-from commands.demo import load_demo
 from commands.messages import Button, ButtonStyle, ChatUser, Field, Incoming, Reply, Row, Tone, Where
 from commands.router import handle
+from demo import load_demo
 from tests.support.teams_pages import DANA, demo_team, every_account_once, ranked, rows_of, verbs
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from storage.aging.upkeep import drop_upkeep, restore_upkeep, worth_rebuilding
@@ -57,7 +57,7 @@ class Bulk:
     def is_postgresql(self) -> bool:
         return self.dialect.name == "postgresql"
 
-    def instant(self, column: Column[Any], value: datetime) -> Any:
+    def instant(self, column: ColumnElement[Any], value: datetime) -> Any:
         """An aware datetime as this database's driver wants it (SQLite stores UTC text)."""
         process = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
         return process(value) if process else value
@@ -77,11 +77,18 @@ class Bulk:
         self.progress.stage(f"rebuilding the keys and indexes of {table}", 0)
         restore_upkeep(self.connection, table, dropped)
 
+    def _driver(self) -> Any:
+        """The DB-API connection under the session's (untyped: sqlite3 or psycopg)."""
+        driver = self.connection.connection.driver_connection
+        if driver is None:
+            raise RuntimeError("the session's connection is closed")
+        return driver
+
     def frame(self, sql: str, dtypes: dict[str, str]) -> pd.DataFrame:
         """Query result as a DataFrame with the given column dtypes, read with the driver's own
         cursor (plain tuples, no per-row result objects) a slice at a time, so a million rows of
         Python strings never exist at once: text goes into compact "str" columns as it arrives."""
-        cursor = self.connection.connection.driver_connection.cursor()
+        cursor = self._driver().cursor()
         parts = []
         try:
             cursor.execute(sql)
@@ -133,7 +140,7 @@ class Bulk:
     def _run_many(self, sql: str, rows: pd.DataFrame) -> None:
         if self.mark != "?":
             sql = sql.replace("?", self.mark)
-        cursor = self.connection.connection.driver_connection.cursor()
+        cursor = self._driver().cursor()
         try:
             for count, chunk in _chunks(rows):
                 cursor.executemany(sql, chunk)
@@ -145,7 +152,7 @@ class Bulk:
         """SQLite: one INSERT carries ``ROWS_PER_INSERT`` rows, which spares the driver a statement
         step and reset per row (about a fifth of the cost of a million-row insert)."""
         row = "(" + ", ".join("?" for _ in rows.columns) + ")"
-        cursor = self.connection.connection.driver_connection.cursor()
+        cursor = self._driver().cursor()
         try:
             for count, chunk in _chunks(rows):
                 full, rest = divmod(count, ROWS_PER_INSERT)
@@ -159,7 +166,7 @@ class Bulk:
             cursor.close()
 
     def _copy(self, table: str, names: str, rows: pd.DataFrame) -> None:
-        raw = self.connection.connection.driver_connection
+        raw = self._driver()
         with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for count, chunk in _chunks(rows):
                 for row in chunk:
@@ -196,7 +203,13 @@ def _plain(column: pd.Series) -> list[Any]:
         return column.tolist()
     if isinstance(column.dtype, pd.DatetimeTZDtype):  # one instant for every row, as a rule
         codes, moments = pd.factorize(column)  # a missing one has code -1: the None at the end
-        return np.array([*(moment.to_pydatetime() for moment in moments), None], dtype=object)[codes].tolist()
+        instants: list[Any] = np.array([*(moment.to_pydatetime() for moment in moments), None],
+                                       dtype=object)[codes].tolist()
+        return instants
     values = column.to_numpy(dtype=object)
     missing = pd.isna(values)
-    return np.where(missing, None, values).tolist() if missing.any() else values.tolist()
+    if missing.any():
+        values = values.copy()  # to_numpy may share an object column's own array
+        values[missing] = None
+    plain: list[Any] = values.tolist()
+    return plain

@@ -34,7 +34,7 @@ class CheckedItems:
     refused_customers: frozenset[str]  # customer keys of refused rows (ERP id, else name)
 
 
-Reason = Callable[[np.ndarray], "pd.Series | np.ndarray"]
+Reason = Callable[[np.ndarray], "pd.Series | np.ndarray | list[str]"]
 
 
 def check_items(parsed: ParsedItems, table: RawTable, *, owners: Mapping[str, str],
@@ -82,7 +82,8 @@ def _check_dates(frame: pd.DataFrame, parsed: ParsedItems, as_of: date | None,
                  flag: Callable[..., None]) -> None:
     """Dates that parse but cannot be an open item's: before 2000, over a year past the
     snapshot, or an invoice dated after it falls due."""
-    latest = np.datetime64(as_of, "D") + DAYS_AHEAD if as_of else None
+    ahead = ((np.datetime64(as_of, "D") + DAYS_AHEAD, f" is more than a year after {as_of.isoformat()}")
+             if as_of else None)
     columns = [("due_date", "due date ", parsed.due)]
     if parsed.issue is not None:
         columns.append(("issue_date", "invoice date ", parsed.issue))
@@ -90,8 +91,9 @@ def _check_dates(frame: pd.DataFrame, parsed: ParsedItems, as_of: date | None,
         days, raw = frame[field].to_numpy(dtype="datetime64[D]"), parsed.raw[field]
         known = ~np.isnat(days)
         flag(known & (days < FIRST_PLAUSIBLE), _quoted(raw, label, " is before 2000"))
-        if latest is not None:
-            flag(known & (days > latest), _quoted(raw, label, f" is more than a year after {as_of.isoformat()}"))
+        if ahead is not None:
+            latest, after = ahead
+            flag(known & (days > latest), _quoted(raw, label, after))
     if parsed.issue is not None:
         issue = frame["issue_date"].to_numpy(dtype="datetime64[D]")
         due = frame["due_date"].to_numpy(dtype="datetime64[D]")
@@ -141,8 +143,8 @@ def resolve_owners(owner: pd.Series, owners: Mapping[str, str]) -> pd.Series:
 def _duplicated(key: pd.Series, number: pd.Series) -> np.ndarray:
     """Rows whose (customer, invoice number) pair occurs more than once: one hash pass in Arrow."""
     pair = pc.binary_join_element_wise(_arrow(key), _arrow(number), pa.scalar("\x1f", pa.large_string()))
-    codes = pc.dictionary_encode(pair).indices.to_numpy(zero_copy_only=False)
-    return (np.bincount(codes)[codes] > 1) & (number != "").to_numpy()
+    codes = np.asarray(pc.dictionary_encode(pair).indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return (np.bincount(codes)[codes] > 1) & (number != "").to_numpy(dtype=bool)
 
 
 def _arrow(column: pd.Series) -> pa.Array:
@@ -154,10 +156,10 @@ def _duplicate_reasons(frame: pd.DataFrame, key: pd.Series, lines: np.ndarray, r
     """"invoice 5001 for Acme is listed more than once (also row 12)" for each copy."""
     groups: dict[tuple[str, str], list[int]] = {}
     for row in rows:
-        groups.setdefault((key.iat[row], frame["number"].iat[row]), []).append(int(lines[row]))
+        groups.setdefault((str(key.iat[row]), str(frame["number"].iat[row])), []).append(int(lines[row]))
     reasons = []
     for row in rows:
-        customer, number = key.iat[row], frame["number"].iat[row]
+        customer, number = str(key.iat[row]), str(frame["number"].iat[row])
         others = ", ".join(str(line) for line in groups[customer, number] if line != lines[row])
         reasons.append(f"invoice {number} for {customer} is listed more than once (also row {others})")
     return reasons
@@ -179,7 +181,8 @@ def _collect(found: list[tuple[np.ndarray, np.ndarray]], lines: np.ndarray | Non
         return [], np.empty(0, dtype=np.int64)
     every = pd.concat(parts, ignore_index=True)
     joined = every.groupby("line", sort=True)["reason"].agg("; ".join)
-    return list(joined.items()), every["record"].unique()
+    pairs = zip(joined.index.to_numpy(dtype=np.int64), joined.to_numpy(dtype=object), strict=True)
+    return [(int(line), str(reason)) for line, reason in pairs], every["record"].unique()
 
 
 def format_problems(problems: list[tuple[int, str]], limit: int = MAX_LISTED) -> list[str]:

@@ -6,7 +6,7 @@ invoices on its line are still good, and the bad address is never stored."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
 import numpy as np
@@ -20,7 +20,7 @@ from storage.models import Contact
 BILLING = "billing"
 
 
-def billing_contacts(session: Session, ids: np.ndarray, emails: Sequence[object], *, at: datetime,
+def billing_contacts(session: Session, ids: np.ndarray, emails: Iterable[object], *, at: datetime,
                      actor: str) -> int:
     """Apply the file's billing emails (``emails[i]`` for customer ``ids[i]``); returns how many
     contacts were added or changed."""

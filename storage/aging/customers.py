@@ -9,6 +9,7 @@ same name maps to the same id on every import.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,8 +113,10 @@ def _adopt_named(bulk: Bulk, found: pd.DataFrame, existing: pd.DataFrame) -> lis
                       stage="matching customers by name")
     existing.loc[existing["id"].isin(adopt["id"]), "erp_id"] = existing["id"].map(
         adopt.set_index("id")["erp_id"])
-    return [{"customer_id": int(row.id), "erp_id": {"from": row.erp_id_db, "to": row.erp_id}}
-            for row in adopt.itertuples(index=False)]
+    pairs = zip(adopt["id"].to_numpy(dtype=np.int64), adopt["erp_id_db"].to_numpy(dtype=object),
+                adopt["erp_id"].to_numpy(dtype=object), strict=True)
+    return [{"customer_id": int(customer_id), "erp_id": {"from": before, "to": after}}
+            for customer_id, before, after in pairs]
 
 
 def _apply_changes(bulk: Bulk, both: pd.DataFrame, currency_given: bool) -> list[dict[str, object]]:
@@ -134,24 +137,29 @@ def _apply_changes(bulk: Bulk, both: pd.DataFrame, currency_given: bool) -> list
     rows = pd.DataFrame({**after, "id": both["id"].astype("int64")})[changed]
     bulk.execute_many("UPDATE customers SET name = ?, segment = ?, currency = ?, collector_id = ? WHERE id = ?",
                       rows, stage="updating customers")
+    ids = both["id"].to_numpy(dtype=np.int64)
     return [
-        {"customer_id": int(both["id"].iat[i]),
+        {"customer_id": int(ids[i]),
          **{field: {"from": _py(before[field].iat[i]), "to": _py(after[field].iat[i])}
             for field in before if differs[field][i]}}
-        for i in np.flatnonzero(changed)
+        for i in map(int, np.flatnonzero(changed))
     ]
 
 
 def _differs(before: pd.Series, after: pd.Series) -> np.ndarray:
     """Elementwise "changed", treating two missing values as equal."""
     left, right = before.astype(object), after.astype(object)
-    missing_left, missing_right = left.isna().to_numpy(), right.isna().to_numpy()
+    missing_left, missing_right = left.isna().to_numpy(dtype=bool), right.isna().to_numpy(dtype=bool)
     unequal = (left.where(~missing_left, "") != right.where(~missing_right, "")).to_numpy(dtype=bool)
-    return (missing_left != missing_right) | (~missing_left & ~missing_right & unequal)
+    return (missing_left ^ missing_right) | (~missing_left & ~missing_right & unequal)
 
 
 def _py(value: object) -> object:
-    """numpy/pandas scalars as plain Python values for the audit log."""
-    if pd.isna(value):
+    """numpy/pandas scalars as plain Python values for the audit log (None for a missing one)."""
+    if isinstance(value, np.generic):
+        value = value.item()  # a numpy NaT becomes None, a NaN a float
+    if value is None or value is pd.NA or value is pd.NaT:
         return None
-    return value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value

@@ -112,8 +112,10 @@ def iso_dates(days: np.ndarray) -> list[str | None]:
     """ISO text per row (None for NaT), formatting each distinct date once: a million invoices
     share a few hundred due dates."""
     codes, uniques = pd.factorize(days)
-    texts = np.datetime_as_string(np.asarray(uniques, dtype="datetime64[D]"), unit="D").astype(object)
-    return np.append(texts, None)[codes].tolist()
+    texts = np.empty(len(uniques) + 1, dtype=object)  # the last one stays None, for code -1
+    texts[:-1] = np.datetime_as_string(np.asarray(uniques, dtype="datetime64[D]"), unit="D")
+    iso: list[str | None] = texts[codes].tolist()
+    return iso
 
 
 def as_of_from_titles(titles: Sequence[str], order: str = "mdy") -> date | None:

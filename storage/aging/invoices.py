@@ -91,9 +91,8 @@ def _ledger_form(items: pd.DataFrame, given: frozenset[str]) -> pd.DataFrame:
     """Items as ledger columns; None where the file is silent (kind "", no issue date, no amount
     or currency column), which the update keeps as it is and an insert defaults. Text columns are
     Python objects: that is what the drivers take and what the ledger's rows come back as."""
-    amount = items["amount"].astype("Int64")
-    if not {"amount", "open_balance"} <= given:
-        amount[:] = pd.NA
+    amount = (items["amount"].astype("Int64") if {"amount", "open_balance"} <= given
+              else pd.Series(pd.NA, index=items.index, dtype="Int64"))
     return pd.DataFrame({
         "customer_id": items["customer_id"].to_numpy(dtype=np.int64),
         "number": items["number"].array,

@@ -67,7 +67,7 @@ def parse_items(table: RawTable, date_format: str | None = None) -> ParsedItems:
     blank = pd.Series("", index=index, dtype="str")
     key = text["erp_id"] if "erp_id" in text else text["name"]
     name = text.get("name", key)
-    open_text = text.get("open_balance", text.get("amount"))
+    open_text = text["open_balance"] if "open_balance" in text else text["amount"]
     open_balance = parse_money(open_text)
     amount = parse_money(text["amount"]) if "amount" in text and "open_balance" in text else None
     order = date_order([text[f] for f in ("due_date", "issue_date") if f in text], date_format)

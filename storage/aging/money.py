@@ -76,8 +76,8 @@ def _normalise(text: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _to_cents(plain: pd.Series) -> np.ndarray:
     """Plain "-?digits[.d[d]]" text to int64 cents: drop the point, parse the digits as an integer
     (at most 15 of them, so int64 holds every value), scale by the missing decimals."""
-    dot = plain.str.find(".").to_numpy()
-    length = plain.str.len().to_numpy()
-    decimals = np.where(dot < 0, 0, length - dot - 1)
+    dot = plain.str.find(".").to_numpy(dtype=np.int64)
+    length = plain.str.len().to_numpy(dtype=np.int64)
+    decimals = np.where(dot < 0, 0, length - dot - 1).astype(np.int64, copy=False)
     whole = plain.str.replace(".", "", regex=False).astype("int64[pyarrow]").to_numpy(dtype=np.int64)
     return whole * (10 ** (2 - decimals))

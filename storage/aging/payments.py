@@ -15,13 +15,14 @@ payment per customer carries the net: positive settles, negative reverses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, Payment
@@ -53,7 +54,7 @@ def money_seen(session: Session, moves: pd.DataFrame, *, as_of: date, batch_id: 
     paid = pd.concat([falls.assign(cents=falls["cents"].to_numpy() - finance_share), undone], ignore_index=True)
     paid = paid[paid["cents"] != 0].reset_index(drop=True)
     _mark_absorbed(session, absorbed, batch_id=batch_id, at=at, actor=actor)
-    per_customer = paid.groupby("customer_id", as_index=False)["cents"].sum()
+    per_customer = paid.groupby("customer_id")["cents"].sum().reset_index()
     _audit_netted(session, paid, per_customer, batch_id=batch_id, at=at, actor=actor)
     return MoneySeen(per_customer[per_customer["cents"] != 0].reset_index(drop=True), paid, absorbed,
                      int(-undone["cents"].sum()))
@@ -113,10 +114,12 @@ def _absorb(session: Session, falls: pd.DataFrame, *, as_of: date) -> tuple[list
     return absorbed, share
 
 
-def _take_pending(pending: list[Any], totals: pd.Series) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
+def _take_pending(pending: Sequence[Row[int, int, Decimal]],
+                  totals: pd.Series) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
     """Oldest first, whole payments while the customer's falls cover them; a remainder smaller
     than the next pending payment is taken as part of it (absorbed later, never recorded)."""
-    left = {int(c): int(v) for c, v in totals.items()}
+    left = {int(c): int(v) for c, v in zip(totals.index.to_numpy(dtype=np.int64), totals.to_numpy(dtype=np.int64),
+                                           strict=True)}
     absorbed: list[tuple[int, int, int]] = []
     waiting: set[int] = set()
     for payment_id, customer_id, amount in pending:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -45,9 +46,9 @@ def apply_snapshot(session: Session, items: pd.DataFrame, *, fields: frozenset[s
     settled = (items["open_balance"] == 0).to_numpy()
     items = items[~settled] if settled.any() else items
     codes, distinct = pd.factorize(items["erp_id"] if "erp_id" in fields else items["name"])
-    if "erp_id" not in fields:
-        distinct = erp_ids_for_names(pd.Series(distinct, dtype=object), existing).to_numpy(dtype=object)
-    found = file_customers(items, codes, distinct, members)
+    keys = (np.asarray(distinct, dtype=object) if "erp_id" in fields
+            else erp_ids_for_names(pd.Series(distinct, dtype=object), existing).to_numpy(dtype=object))
+    found = file_customers(items, codes, keys, members)
     customers = upsert_customers(bulk, found, existing, members=members, assign=assign, now=now,
                                  currency_given="currency" in fields, adopt="erp_id" in fields)
     if "billing_email" in fields:
@@ -78,12 +79,13 @@ def _record_payments(bulk: Bulk, paid: pd.DataFrame, *, batch_id: int, as_of: da
     meanwhile, hence the batch filter too)."""
     if paid.empty:
         return pd.DataFrame({"id": [], "customer_id": [], "cents": []}, dtype="int64")
-    last = bulk.frame("SELECT COALESCE(MAX(id), 0) FROM payments", {"last": "int64"})["last"].iat[0]
+    last = bulk.frame("SELECT COALESCE(MAX(id), 0) FROM payments", {"last": "int64"})["last"].to_numpy(dtype=np.int64)
+
     rows = pd.DataFrame({
         "customer_id": paid["customer_id"].to_numpy(), "amount": paid["cents"].to_numpy(),
         "received_on": as_of.isoformat(), "source": "import", "batch_id": batch_id,
         "created_at": bulk.instant(Payment.__table__.c.created_at, now),
     })
     bulk.insert("payments", list(rows.columns), rows, stage="recording payments")
-    return bulk.frame(f"SELECT id, customer_id, amount FROM payments WHERE id > {int(last)}"
+    return bulk.frame(f"SELECT id, customer_id, amount FROM payments WHERE id > {int(last[0])}"
                       f" AND batch_id = {int(batch_id)}", {"id": "int64", "customer_id": "int64", "cents": "int64"})

@@ -111,7 +111,7 @@ def _read_csv(data: bytes) -> RawTable:
     if frame.shape[1] != len(labels):  # the two readers disagree on the header: trust the careful one
         return _read_csv_slowly(body, delimiter, labels, titles, header_line)
     cells = frame.iloc[1:].reset_index(drop=True)
-    cells.columns = range(len(labels))
+    cells.columns = pd.RangeIndex(len(labels))
     return RawTable(
         cells=cells, labels=labels, titles=titles, kind="csv",
         line_numbers=lambda: _record_lines(body, delimiter, header_line, len(cells)),

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from commands.context import AppContext
-from commands.demo import load_demo
+from demo import load_demo
 
 DANA = "dana.reyes@example.com"
 

@@ -12,8 +12,8 @@ import random
 from datetime import date, datetime
 from decimal import Decimal
 
-from commands.demo.ledger import Account, weighted
-from commands.demo.timeline import Timeline
+from demo.ledger import Account, weighted
+from demo.timeline import Timeline
 from storage.models import Activity, ActivityKind, Invoice, Outcome
 
 CALL, VOICEMAIL, EMAIL = ActivityKind.CALL, ActivityKind.VOICEMAIL, ActivityKind.EMAIL

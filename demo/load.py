@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
-from commands.demo import activities, commitments
-from commands.demo.ledger import (
+from commands.team import Team, sync_members
+from demo import activities, commitments
+from demo.ledger import (
     BROKE_PROMISE,
     DISPUTING,
     HOLD,
@@ -34,10 +35,9 @@ from commands.demo.ledger import (
     open_account,
     weighted,
 )
-from commands.demo.names import company_names
-from commands.demo.summary import DemoSummary, summarize
-from commands.demo.timeline import Timeline
-from commands.team import Team, sync_members
+from demo.names import company_names
+from demo.summary import DemoSummary, summarize
+from demo.timeline import Timeline
 from storage.audit import record
 from storage.models import Base, Customer, PaymentPlan
 

@@ -11,9 +11,9 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from commands.demo.activities import call, money, short
-from commands.demo.ledger import METHODS, Account, weighted
-from commands.demo.timeline import Timeline
+from demo.activities import call, money, short
+from demo.ledger import METHODS, Account, weighted
+from demo.timeline import Timeline
 from storage.models import (
     Base,
     Dispute,

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from commands.demo.names import contacts
-from commands.demo.timeline import Timeline
+from demo.names import contacts
+from demo.timeline import Timeline
 from storage.models import Contact, Customer, Invoice, InvoiceKind, Payment
 from storage.types import from_cents
 

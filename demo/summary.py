@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from commands.demo.timeline import Timeline
+from demo.timeline import Timeline
 from storage.models import (
     Activity,
     ActivityKind,
