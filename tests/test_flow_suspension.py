@@ -33,6 +33,7 @@ from storage.models import (
 )
 from storage.open_items import refresh_packs
 from tests.support.harness import Conversation, run_job
+from tests.support.mail import press, send_mail, smtp_server
 from tests.support.scheduler_runs import Recorder, tick_delivered
 from tests.support.world import CREATED, field, refused, row_counts, seed_world
 
@@ -122,7 +123,11 @@ def test_an_account_goes_through_the_steps_to_a_suspension_request(ctx: AppConte
     [answer] = chat.say(DANA, "list")
     [line] = [r for r in answer.rows if r.title == "Birch Clinic (B900)"]
     assert "suspension step 3 of 5, second call, due Mon 30 Nov 2026 (overdue)" in line.detail
-    chat.say(DANA, "log birch reached with Kim Lee says the CFO will call back")
+    replies = chat.say(DANA, "log birch reached with Kim Lee says the CFO will call back")
+    assert replies[-1].text == ("Suspension step 3 of 5 done: second call. Next: final notice, due Thu 3 Dec 2026. "
+                                "Copy Maria Lopez.")
+    [listing] = chat.say(DANA, "suspension")
+    assert listing.rows[0].detail == "suspension step 4 of 5, final notice, due Thu 3 Dec 2026, copy Maria Lopez"
     replies = chat.say(DANA, "log birch email-sent final notice, service suspension on 8 Dec")
     assert replies[-1].text == ("Suspension step 4 of 5 done: final notice. "
                                 "Next: suspension request, due Tue 8 Dec 2026.")
@@ -276,3 +281,39 @@ def test_the_team_file_sets_the_steps_and_the_meeting(ctx: AppContext) -> None:
             team_from_dict({"members": [], "suspension": bad})
     with pytest.raises(TeamFileError, match="unknown timer setting"):
         team_from_dict({"members": [], "timers": {"suspension_weekday": "friday"}})
+
+
+def test_the_morning_run_enters_once_before_the_lists(ctx: AppContext) -> None:
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    recorder = Recorder()
+    jobs = [SEQUENCE]
+    assert tick_delivered(on(ctx, date(2026, 11, 23), hour=13), recorder, jobs=jobs) == []  # 07:00 Chicago
+    [outcome] = tick_delivered(replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 13, 31, tzinfo=UTC))),
+                               recorder, jobs=jobs)  # 07:31, half an hour before the 08:00 lists
+    assert (outcome.key, outcome.status) == ("suspension_sequence", "done")
+    assert tick_delivered(replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 13, 45, tzinfo=UTC))),
+                          recorder, jobs=jobs) == []
+    assert [r.text for r in recorder.posts("collections")] == ["Entered (1): Birch Clinic (B900)."]
+    assert len(sequences(ctx)) == 1
+    assert tick_delivered(on(ctx, date(2026, 11, 28), hour=14), recorder, jobs=jobs) == []  # a Saturday
+
+
+def test_a_sent_follow_up_email_does_the_email_step(ctx: AppContext) -> None:
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    chat = Conversation(ctx)
+    morning(ctx, chat)
+    chat.say(DANA, 'contact B900 "Kim Lee" ap@birch.example billing')
+    chat.say(DANA, "log birch no-answer")  # the first call: step 1 done
+    with smtp_server() as (server, settings):
+        ctx.mail = settings
+        [draft] = chat.say(DANA, "email birch")
+        [queued] = press(ctx, DANA, draft, "Send")
+        assert queued.tone is Tone.SUCCESS, queued
+        assert [s.step for s in sequences(ctx)] == [1], "not done until it is sent"
+        report = send_mail(ctx, settings)
+        chat.deliver()
+    assert (report.sent, len(server.received)) == (1, 1)
+    [seq] = sequences(ctx)
+    assert (seq.step, seq.steps[1]["done_on"]) == (2, "2026-11-23")
+    told = [d.reply.text for d in chat.messenger.directs(DANA)]
+    assert "Suspension step 2 of 5 done: email. Next: second call, due Mon 30 Nov 2026." in told
