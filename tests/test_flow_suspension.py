@@ -28,6 +28,9 @@ from storage.models import (
     HoldStatus,
     Invoice,
     InvoiceKind,
+    PaymentPlan,
+    PlanInstalment,
+    PlanStatus,
     SuspensionSequence,
     TeamMember,
 )
@@ -317,3 +320,52 @@ def test_a_sent_follow_up_email_does_the_email_step(ctx: AppContext) -> None:
     assert (seq.step, seq.steps[1]["done_on"]) == (2, "2026-11-23")
     told = [d.reply.text for d in chat.messenger.directs(DANA)]
     assert "Suspension step 2 of 5 done: email. Next: second call, due Mon 30 Nov 2026." in told
+
+
+def test_a_plan_in_good_standing_keeps_an_account_out_and_a_rejected_request_ends_the_sequence(
+        ctx: AppContext) -> None:
+    planned = add_customer(ctx, "B800", "Pine Dental", date(2026, 10, 1), "900.00")
+    birch = add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    with ctx.sessions.begin() as session:
+        plan = PaymentPlan(customer_id=planned, total=Decimal("900.00"), cadence="monthly",
+                           status=PlanStatus.ACTIVE, created_at=CREATED)
+        session.add(plan)
+        session.flush()
+        session.add(PlanInstalment(plan_id=plan.id, due_date=date(2026, 12, 15), amount=Decimal("900.00")))
+    chat = Conversation(ctx)
+    morning(ctx, chat)
+    assert [s.customer_id for s in sequences(ctx)] == [birch]
+
+    chat.say(DANA, "log birch voicemail")
+    chat.say(DANA, "log birch email-sent reminder")
+    later = Conversation(on(ctx, date(2026, 12, 3)), chat.messenger)
+    later.say(DANA, "log birch no-answer")
+    later.say(DANA, "log birch email-sent final notice")
+    morning(on(ctx, date(2026, 12, 8)), chat)
+    card = chat.last_post("approvals")
+    Conversation(on(ctx, date(2026, 12, 8)), chat.messenger).reply_in_thread(
+        MARIA, card, "reject because their CFO is paying on Friday")
+    morning(on(ctx, date(2026, 12, 9)), chat)
+    [seq] = [s for s in sequences(ctx) if s.customer_id == birch]
+    assert (seq.ended_on, seq.end_reason) == (date(2026, 12, 9), "request_rejected")
+    assert "Birch Clinic (B900): suspension request not approved" in chat.last_post("collections").reply.text
+    morning(on(ctx, date(2026, 12, 10)), chat)  # still over 30 days: it does not start over
+    assert [s.customer_id for s in sequences(ctx)].count(birch) == 1
+
+
+def test_an_account_without_a_collector_is_named_when_its_request_is_due(ctx: AppContext) -> None:
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00", collector=None)
+    chat = Conversation(ctx)
+    morning(ctx, chat)
+    chat.say(DANA, "log birch voicemail")
+    chat.say(DANA, "log birch email-sent reminder")
+    later = Conversation(on(ctx, date(2026, 12, 3)), chat.messenger)
+    later.say(DANA, "log birch no-answer")
+    replies = later.say(DANA, "log birch email-sent final notice")
+    assert replies[-1].text.startswith("Suspension step 4 of 5 done")
+    morning(on(ctx, date(2026, 12, 8)), chat)
+    assert chat.messenger.posts("approvals") == []
+    warning = chat.last_post("collections").reply
+    assert warning.title == "Suspension request for Birch Clinic (B900) waits for a collector"
+    [seq] = sequences(ctx)
+    assert (seq.step, seq.request_id) == (4, None)

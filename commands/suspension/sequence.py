@@ -18,12 +18,13 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.accounts import ZERO, confirmed_unapplied
+from commands.accounts import ZERO
 from commands.actor import Actor
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
+from commands.snapshots import awaiting_erp
 from commands.suspension.settings import REQUEST
 from commands.suspension.steps import TICKED_BY, copy_list, next_step
 from commands.wording import money, plural
@@ -41,6 +42,7 @@ from storage.models import (
     Hold,
     HoldStatus,
     Invoice,
+    Payment,
     PaymentPlan,
     PlanInstalment,
     PlanStatus,
@@ -71,16 +73,19 @@ def over_threshold(session: Session, ctx: AppContext, day: date) -> dict[int, De
         return {}
     credits = dict(session.execute(
         select(Invoice.customer_id, func.sum(Invoice.open_balance))
-        .where(Invoice.closed_on.is_(None), Invoice.open_balance < 0, Invoice.customer_id.in_(over))
+        .where(Invoice.closed_on.is_(None), Invoice.open_balance < 0)
         .group_by(Invoice.customer_id)).all())
     disputed = dict(session.execute(
         select(Dispute.customer_id, func.sum(Dispute.amount))
-        .where(Dispute.status == DisputeStatus.OPEN, Dispute.customer_id.in_(over))
+        .where(Dispute.status == DisputeStatus.OPEN)
         .group_by(Dispute.customer_id)).all())
+    confirmed = dict(session.execute(
+        select(Payment.customer_id, func.sum(Payment.amount))
+        .where(awaiting_erp()).group_by(Payment.customer_id)).all())
     left = {}
     for customer_id, amount in over.items():
         owed = (Decimal(amount) + Decimal(credits.get(customer_id) or 0) - Decimal(disputed.get(customer_id) or 0)
-                - confirmed_unapplied(session, customer_id))
+                - Decimal(confirmed.get(customer_id) or 0))
         if owed > ZERO:
             left[customer_id] = owed
     return left
@@ -95,18 +100,18 @@ def _kept_out(session: Session, customer_ids: set[int]) -> dict[int, str]:
     dispute is not over the threshold at all: :func:`over_threshold`.)"""
     why: dict[int, str] = {}
     for customer_id in session.scalars(select(Hold.customer_id).where(
-            Hold.status == HoldStatus.ACTIVE, Hold.customer_id.in_(customer_ids))):
+            Hold.status == HoldStatus.ACTIVE)):
         why[customer_id] = "on hold"
     missed = select(PlanInstalment.id).where(PlanInstalment.plan_id == PaymentPlan.id,
                                              PlanInstalment.status == "missed").exists()
     for customer_id in session.scalars(select(PaymentPlan.customer_id).where(
-            PaymentPlan.status == PlanStatus.ACTIVE, ~missed, PaymentPlan.customer_id.in_(customer_ids))):
+            PaymentPlan.status == PlanStatus.ACTIVE, ~missed)):
         why.setdefault(customer_id, "payment plan in good standing")
     for customer_id in session.scalars(select(SuspensionSequence.customer_id).where(
             SuspensionSequence.ended_on.is_not(None), SuspensionSequence.end_reason != PAID_DOWN,
-            SuspensionSequence.cleared_on.is_(None), SuspensionSequence.customer_id.in_(customer_ids))):
+            SuspensionSequence.cleared_on.is_(None))):
         why.setdefault(customer_id, "sequence ended, not paid down since")
-    return why
+    return {customer_id: reason for customer_id, reason in why.items() if customer_id in customer_ids}
 
 
 def enter(session: Session, ctx: AppContext, customer_id: int, day: date, owed: Decimal) -> SuspensionSequence:
