@@ -369,3 +369,14 @@ def test_an_account_without_a_collector_is_named_when_its_request_is_due(ctx: Ap
     assert warning.title == "Suspension request for Birch Clinic (B900) waits for a collector"
     [seq] = sequences(ctx)
     assert (seq.step, seq.request_id) == (4, None)
+
+
+def test_the_morning_message_names_twenty_accounts_and_counts_the_rest(ctx: AppContext) -> None:
+    for n in range(22):
+        add_customer(ctx, f"B{n:03d}", f"Clinic {n:02d}", date(2026, 10, 1), "100.00")
+    chat = Conversation(ctx)
+    morning(ctx, chat)
+    [post] = chat.messenger.posts("collections")
+    assert post.reply.text == ("Entered (22): " + ", ".join(f"Clinic {n:02d} (B{n:03d})" for n in range(20))
+                               + ", and 2 more (`suspension` lists them).")
+    assert len(sequences(ctx)) == 22 and len(audit(ctx, "suspension.entered")) == 22

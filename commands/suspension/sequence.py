@@ -142,21 +142,32 @@ def end(session: Session, ctx: AppContext, sequence: SuspensionSequence, *, reas
            step=sequence.step, steps=len(sequence.steps))
 
 
+NAMED = 20  # accounts named in the morning's message; the rest are counted
+
+
 def run_daily(session: Session, ctx: AppContext) -> list[Reply]:
     """The morning's changes: sequences end (paid down, suspended, request refused, another hold
     placed), newly eligible accounts enter, and the last step's request opens where it is due.
-    The collections channel hears what changed (nothing when nothing did)."""
+    The collections channel hears what changed (nothing when nothing did). What decides an end
+    is read in one query per table, not per account: a first morning may put tens of thousands
+    of accounts in the sequence, and every later morning looks at all of them."""
     day = ctx.today()
     owed = over_threshold(session, ctx, day)
-    entered: list[str] = []
-    left: list[str] = []
-    replies: list[Reply] = []
-    for sequence in list(session.scalars(select(SuspensionSequence).where(SuspensionSequence.ended_on.is_(None))
-                                         .order_by(SuspensionSequence.id))):
-        reason = _ends_because(session, sequence, owed)
-        if reason is not None:
+    holds = dict(session.execute(select(Hold.customer_id, Hold.kind).where(Hold.status == HoldStatus.ACTIVE)).all())
+    decided = dict(session.execute(
+        select(ApprovalRequest.id, ApprovalRequest.status).join(
+            SuspensionSequence, SuspensionSequence.request_id == ApprovalRequest.id)
+        .where(SuspensionSequence.ended_on.is_(None))).all())
+    going: list[SuspensionSequence] = []
+    left: list[tuple[int, str]] = []
+    for sequence in session.scalars(select(SuspensionSequence).where(SuspensionSequence.ended_on.is_(None))
+                                    .order_by(SuspensionSequence.id)).all():
+        reason = _ends_because(sequence, owed, holds, decided)
+        if reason is None:
+            going.append(sequence)
+        else:
             end(session, ctx, sequence, reason=reason, actor=JOB_ACTOR)
-            left.append(f"{_name(session, sequence.customer_id)}: {ENDED_WORDS[reason]}")
+            left.append((sequence.customer_id, ENDED_WORDS[reason]))
     for sequence in session.scalars(select(SuspensionSequence).where(
             SuspensionSequence.ended_on.is_not(None), SuspensionSequence.cleared_on.is_(None),
             SuspensionSequence.end_reason != PAID_DOWN)):
@@ -164,22 +175,35 @@ def run_daily(session: Session, ctx: AppContext) -> list[Reply]:
             sequence.cleared_on = day
             record(session, at=ctx.clock.now(), actor=JOB_ACTOR, action="suspension.cleared",
                    entity_type="suspension_sequence", entity_id=sequence.id, customer_id=sequence.customer_id)
-    in_sequence = set(session.scalars(select(SuspensionSequence.customer_id)
-                                      .where(SuspensionSequence.ended_on.is_(None))))
-    candidates = set(owed) - in_sequence
+    candidates = set(owed) - {s.customer_id for s in going}
     kept_out = _kept_out(session, candidates) if candidates else {}
-    for customer_id in sorted(candidates - set(kept_out)):
-        enter(session, ctx, customer_id, day, owed[customer_id])
-        entered.append(_name(session, customer_id))
-    for sequence in list(session.scalars(select(SuspensionSequence).where(SuspensionSequence.ended_on.is_(None))
-                                         .order_by(SuspensionSequence.id))):
+    entered = sorted(candidates - set(kept_out))
+    going += [enter(session, ctx, customer_id, day, owed[customer_id]) for customer_id in entered]
+    replies: list[Reply] = []
+    for sequence in going:
         replies += open_due_request(session, ctx, sequence, requester=None)
     if entered or left:
-        lines = ([f"Entered ({len(entered)}): {', '.join(entered)}."] if entered else []) + \
-                ([f"Left ({len(left)}): {'; '.join(left)}."] if left else [])
+        names = _names(session, [*entered[:NAMED], *(c for c, _ in left[:NAMED])])
+        lines = []
+        if entered:
+            lines.append(f"Entered ({len(entered)}): {_listed([names[c] for c in entered[:NAMED]], len(entered))}.")
+        if left:
+            gone = [f"{names[c]}: {why}" for c, why in left[:NAMED]]
+            lines.append(f"Left ({len(left)}): {_listed(gone, len(left), '; ')}.")
         replies.insert(0, Reply(title="Suspension sequence", text="\n".join(lines),
                                 where=Where(ctx.team.workflow.channels.collections)))
     return replies
+
+
+def _listed(shown: list[str], total: int, separator: str = ", ") -> str:
+    more = f"{separator}and {total - len(shown)} more (`suspension` lists them)" if total > len(shown) else ""
+    return separator.join(shown) + more
+
+
+def _names(session: Session, customer_ids: list[int]) -> dict[int, str]:
+    if not customer_ids:
+        return {}
+    return {c.id: describe(c) for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
 
 
 ENDED_WORDS = {
@@ -191,15 +215,14 @@ ENDED_WORDS = {
 }
 
 
-def _ends_because(session: Session, sequence: SuspensionSequence, owed: dict[int, Decimal]) -> str | None:
-    hold = session.scalar(select(Hold).where(Hold.customer_id == sequence.customer_id,
-                                             Hold.status == HoldStatus.ACTIVE))
-    if hold is not None:
-        return SUSPENDED if hold.kind == SUSPENSION_KIND else ON_HOLD
-    if sequence.request_id is not None:
-        status = session.scalar(select(ApprovalRequest.status).where(ApprovalRequest.id == sequence.request_id))
-        if status in (ApprovalStatus.REJECTED, ApprovalStatus.EXPIRED):
-            return REQUEST_REJECTED
+def _ends_because(sequence: SuspensionSequence, owed: dict[int, Decimal], holds: dict[int, str],
+                  decided: dict[int, ApprovalStatus]) -> str | None:
+    kind = holds.get(sequence.customer_id)
+    if kind is not None:
+        return SUSPENDED if kind == SUSPENSION_KIND else ON_HOLD
+    if sequence.request_id is not None and decided.get(sequence.request_id) in (ApprovalStatus.REJECTED,
+                                                                                 ApprovalStatus.EXPIRED):
+        return REQUEST_REJECTED
     if sequence.customer_id not in owed:
         return PAID_DOWN
     return None
@@ -292,7 +315,3 @@ def _collector(session: Session, ctx: AppContext, customer: Customer) -> Actor |
     row = session.get(TeamMember, customer.collector_id)
     member = ctx.team.member(row.email) if row is not None and row.active else None
     return Actor(member, customer.collector_id) if member is not None and row is not None else None
-
-
-def _name(session: Session, customer_id: int) -> str:
-    return describe(session.get_one(Customer, customer_id))
