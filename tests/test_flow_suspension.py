@@ -371,12 +371,16 @@ def test_an_account_without_a_collector_is_named_when_its_request_is_due(ctx: Ap
     assert (seq.step, seq.request_id) == (4, None)
 
 
-def test_the_morning_message_names_twenty_accounts_and_counts_the_rest(ctx: AppContext) -> None:
-    for n in range(22):
+def test_the_morning_message_names_twenty_accounts_and_the_list_shows_fifty(ctx: AppContext) -> None:
+    for n in range(52):
         add_customer(ctx, f"B{n:03d}", f"Clinic {n:02d}", date(2026, 10, 1), "100.00")
     chat = Conversation(ctx)
     morning(ctx, chat)
     [post] = chat.messenger.posts("collections")
-    assert post.reply.text == ("Entered (22): " + ", ".join(f"Clinic {n:02d} (B{n:03d})" for n in range(20))
-                               + ", and 2 more (`suspension` lists them).")
-    assert len(sequences(ctx)) == 22 and len(audit(ctx, "suspension.entered")) == 22
+    assert post.reply.text == ("Entered (52): " + ", ".join(f"Clinic {n:02d} (B{n:03d})" for n in range(20))
+                               + ", and 32 more (`suspension` lists them).")
+    assert len(sequences(ctx)) == 52 and len(audit(ctx, "suspension.entered")) == 52
+    [listing] = chat.say(DANA, "suspension")
+    assert listing.text == ("52 accounts in the suspension sequence. "
+                            "The 50 with the earliest due steps are below.")
+    assert [r.title for r in listing.rows] == [f"Clinic {n:02d} (B{n:03d})" for n in range(50)]

@@ -16,7 +16,7 @@ from commands.handlers.registry import Command, ParseEnv, Registry
 from commands.messages import Reply, Tone
 from commands.parsing.customers import describe
 from commands.refusal import Refusal
-from commands.suspension.report import in_sequence, line_row, summary
+from commands.suspension.report import in_sequence, rows, summary
 from commands.suspension.sequence import active_sequence, end
 from commands.suspension.steps import next_step
 from storage.models import Customer
@@ -57,7 +57,7 @@ def handle(request: ListAsk | StopAsk, actor: Actor, ctx: AppContext, *,
     if isinstance(request, ListAsk):
         lines = in_sequence(session, ctx, day)
         return [Reply(title="Suspension sequence", text=summary(lines, day),
-                      rows=tuple(line_row(x, day) for x in lines), private=True)]
+                      rows=rows(lines, day), private=True)]
     customer, understood = request.customer, f"customer {describe(request.customer)}"
     if not actor.member.roles & STOPPERS:
         return Refusal(f"only {role_names(set(STOPPERS))} can stop a suspension sequence", understood)

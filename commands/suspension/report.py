@@ -21,6 +21,7 @@ from commands.wording import money, plural
 from storage.models import Activity, Customer, Invoice, SuspensionSequence, TeamMember
 
 NOTE_LENGTH = 200  # a long note is cut here in the report; `status` shows it whole
+SHOWN = 50  # accounts shown in the report and the `suspension` answer, the earliest due step first
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,15 @@ def line_row(line: InSequence, day: date) -> Row:
     return Row(title=describe(line.customer), detail=detail, fields=tuple(fields))
 
 
+def rows(lines: list[InSequence], day: date) -> tuple[Row, ...]:
+    """The first :data:`SHOWN` accounts' rows (the earliest due steps)."""
+    return tuple(line_row(x, day) for x in lines[:SHOWN])
+
+
 def summary(lines: list[InSequence], day: date) -> str:
     if not lines:
         return "No account is in the suspension sequence."
+    shown = f" The {SHOWN} with the earliest due steps are below." if len(lines) > SHOWN else ""
     overdue = sum(1 for x in lines if x.step is not None and x.step.overdue(day))
     waiting = sum(1 for x in lines if x.step is None)
     parts = [f"{plural(len(lines), 'account')} in the suspension sequence"]
@@ -83,7 +90,7 @@ def summary(lines: list[InSequence], day: date) -> str:
         parts.append(f"{overdue} with an overdue step")
     if waiting:
         parts.append(f"{waiting} waiting for a suspension decision")
-    return ", ".join(parts) + "."
+    return ", ".join(parts) + "." + shown
 
 
 def weekly_report(session: Session, ctx: AppContext, day: date) -> Reply:
@@ -92,5 +99,5 @@ def weekly_report(session: Session, ctx: AppContext, day: date) -> Reply:
     settings = ctx.team.workflow.suspension
     lines = in_sequence(session, ctx, day)
     return Reply(title=f"Suspension report for the meeting of {format_day(day)} at {settings.meeting_at:%H:%M}",
-                 text=summary(lines, day), rows=tuple(line_row(x, day) for x in lines),
+                 text=summary(lines, day), rows=rows(lines, day),
                  where=Where(settings.channel or ctx.team.workflow.channels.collections))
