@@ -6,12 +6,13 @@ carried in a button."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from commands.hold_kinds import HoldKinds, HoldKindsError, hold_kinds_from_dict
+from commands.suspension.settings import SuspensionSettings, SuspensionSettingsError, suspension_from_dict
 
 APPROVAL_KINDS = ("hold", "release", "waiver", "plan", "credit", "writeoff")
 
@@ -86,6 +87,12 @@ class Timers:
     digest_weekday: str = "monday"  # the weekly digest goes out on the first business day from this weekday
     digest_at: time = time(8, 30)
     cash_post_at: time = time(16, 45)  # the end-of-day cash post, business days
+    # From [suspension] (not [timers]): the weekly suspension report, before the meeting.
+    suspension_weekday: str = "thursday"
+    suspension_report_at: time = time(9, 0)
+
+
+_FROM_OTHER_SECTIONS = frozenset({"suspension_weekday", "suspension_report_at"})
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -102,6 +109,7 @@ class Workflow:
     timers: Timers = field(default_factory=Timers)
     fees: tuple[str, ...] = DEFAULT_FEES  # the fees a waiver names, as the team calls them
     holds: HoldKinds = field(default_factory=HoldKinds)  # the kinds of hold and whom each is announced to
+    suspension: SuspensionSettings = field(default_factory=SuspensionSettings)  # the suspension sequence
 
     def hold_channels(self, kind: str) -> tuple[str, ...]:
         """Who is told when a hold of ``kind`` is placed or released."""
@@ -144,11 +152,18 @@ def role_names(roles: frozenset[str] | set[str]) -> str:
 
 def workflow_from_dict(data: dict[str, Any]) -> Workflow:
     channels, holds = _channels(data.get("channels", {}), data.get("holds", {}))
+    try:
+        suspension = suspension_from_dict(data.get("suspension", {}))
+    except SuspensionSettingsError as exc:
+        raise RulesError(str(exc)) from exc
+    timers = replace(_timers(data.get("timers", {})), suspension_weekday=suspension.meeting_weekday,
+                     suspension_report_at=suspension.report_at)
     return Workflow(
         channels=channels,
         holds=holds,
+        suspension=suspension,
         rules=tuple(_rule(r) for r in data.get("approvals", {}).get("rules", DEFAULT_RULES)),
-        timers=_timers(data.get("timers", {})),
+        timers=timers,
         fees=_fees(data.get("fees", {}).get("names", DEFAULT_FEES)),
     )
 
@@ -210,7 +225,7 @@ def _timers(data: dict[str, Any]) -> Timers:
     base = Timers()
     values: dict[str, Any] = {}
     for name, default in vars(base).items():
-        if name not in data:
+        if name not in data or name in _FROM_OTHER_SECTIONS:
             continue
         raw = data[name]
         if isinstance(default, time):
@@ -219,7 +234,7 @@ def _timers(data: dict[str, Any]) -> Timers:
             values[name] = bool(raw)
         else:
             values[name] = type(default)(raw)
-    unknown = set(data) - set(vars(base))
+    unknown = set(data) - (set(vars(base)) - _FROM_OTHER_SECTIONS)
     if unknown:
         raise RulesError(f"unknown timer setting(s): {', '.join(sorted(unknown))}")
     if values.get("digest_weekday", base.digest_weekday).lower() not in WEEKDAYS:

@@ -28,6 +28,7 @@ class DayKind(str, Enum):
     STATEMENTS = "statements"      # the 15th, moved off a weekend (see BusinessCalendar)
     NTH_BUSINESS = "nth_business"  # the n-th business day of the month
     WEEKLY = "weekly"              # the first business day of the week from the team's digest weekday
+    SUSPENSION_MEETING = "suspension_meeting"  # the same, from the suspension meeting's weekday
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Days:
     def matches(self, day: date, calendar: BusinessCalendar, timers: Timers | None = None) -> bool:
         if self.kind is DayKind.WEEKLY:
             return _first_business_day_from(day, WEEKDAYS.index((timers or Timers()).digest_weekday), calendar)
+        if self.kind is DayKind.SUSPENSION_MEETING:
+            return _first_business_day_from(day, WEEKDAYS.index((timers or Timers()).suspension_weekday), calendar)
         if self.kind is DayKind.BUSINESS:
             return calendar.is_business_day(day)
         if self.kind is DayKind.STATEMENTS:
@@ -50,6 +53,7 @@ class Days:
 BUSINESS_DAYS = Days(DayKind.BUSINESS)
 STATEMENTS_DAY = Days(DayKind.STATEMENTS)
 WEEKLY = Days(DayKind.WEEKLY)
+SUSPENSION_MEETING = Days(DayKind.SUSPENSION_MEETING)
 
 
 def _first_business_day_from(day: date, weekday: int, calendar: BusinessCalendar) -> bool:

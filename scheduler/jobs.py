@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from commands.approval_rules import Timers
 from commands.call_row import account_buttons, call_row
 from commands.calllist import CallListRow, build_call_list
 from commands.context import AppContext
@@ -30,9 +31,11 @@ from commands.messages import Field, Reply, Row, Where
 from commands.parsing.amounts import format_money
 from commands.parsing.dates import format_day
 from commands.promise_checks import check_promises
+from commands.suspension import report as suspension_report_of
+from commands.suspension.sequence import run_daily as suspension_day
 from commands.wording import plural
 from commands.workflows import approvals, clearance, payments
-from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, WEEKLY, Schedule, nth_business_day
+from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, SUSPENSION_MEETING, WEEKLY, Schedule, nth_business_day
 from storage.db import read_only
 from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, OutboxEntry, TeamMember
 from storage.models.outbox import SENT, SKIPPED
@@ -256,6 +259,13 @@ def cash_post(ctx: AppContext, session: Session) -> JobResult:
     return JobResult((reply,), counts={"fields": len(reply.fields)})
 
 
+def suspension_report(ctx: AppContext, session: Session) -> JobResult:
+    """Before the weekly suspension meeting: the accounts in the sequence, each with its next
+    step, days past due, balance and latest note."""
+    reply = suspension_report_of.weekly_report(session, ctx, ctx.today())
+    return JobResult((reply,), counts={"accounts": len(reply.rows)})
+
+
 # --- timers owned by the workflows ---------------------------------------------------------
 
 Timer = Callable[[Session, AppContext], list[Reply]]
@@ -278,16 +288,27 @@ def timer_job(name: str, timer: Timer) -> Job:
 
 
 MORNING = attrgetter("daily_list_at")
+SUSPENSION_REPORT = attrgetter("suspension_report_at")
+
+
+def before_the_list(timers: Timers) -> time:
+    """Half an hour before the morning lists (midnight at the earliest), so they show the
+    suspension sequence's changes of the day."""
+    at = datetime.combine(date(2000, 1, 3), timers.daily_list_at) - timedelta(minutes=30)
+    return at.time() if at.date() == date(2000, 1, 3) else time(0, 0)
+
 DIGEST = attrgetter("digest_at")
 END_OF_DAY = attrgetter("cash_post_at")
 
 JOBS: tuple[Job, ...] = (
+    Job("suspension_sequence", Schedule(BUSINESS_DAYS, at=before_the_list), _domain_job(suspension_day)),
     Job("daily_lists", Schedule(BUSINESS_DAYS, at=MORNING), daily_lists),
     Job("statements_reminder", Schedule(STATEMENTS_DAY, at=MORNING), statements_reminder),
     Job("finals_day", Schedule(nth_business_day(FINALS_DAY), at=MORNING), finals_day),
     Job("housekeeping", Schedule(BUSINESS_DAYS, at=MORNING), housekeeping),
     Job("weekly_digest", Schedule(WEEKLY, at=DIGEST), weekly_digest),
     Job("cash_post", Schedule(BUSINESS_DAYS, at=END_OF_DAY), cash_post),
+    Job("suspension_report", Schedule(SUSPENSION_MEETING, at=SUSPENSION_REPORT), suspension_report),
     timer_job("promise_checks", check_promises),
     timer_job("approval_timers", approvals.run_timers),
     timer_job("confirmation_timers", payments.run_timers),

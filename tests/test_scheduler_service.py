@@ -32,6 +32,9 @@ from tests.support.scheduler_runs import Recorder, other_engine, tick_delivered
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = date(2026, 11, 23)
 DAILY = [job for job in JOBS if job.name == "daily_lists"]
+# The morning's jobs these tests are about; the suspension sequence's own run (half an hour before
+# the lists) is tested with its flow (test_flow_suspension).
+MORNING = [job for job in JOBS if job.name != "suspension_sequence"]
 
 
 def chicago(day: date, hh: int, mm: int = 0) -> datetime:
@@ -53,10 +56,10 @@ def team_ctx(ctx: AppContext) -> AppContext:
 def test_posted_at_eight_not_at_seven_fifty_nine(team_ctx: AppContext, clock: FixedClock) -> None:
     recorder = Recorder()
     clock.at = chicago(MONDAY, 7, 59)
-    assert tick_delivered(team_ctx, recorder) == []
+    assert tick_delivered(team_ctx, recorder, jobs=MORNING) == []
     assert recorder.calls == []
     clock.advance(minutes=1)
-    outcome, tidy = tick_delivered(team_ctx, recorder)
+    outcome, tidy = tick_delivered(team_ctx, recorder, jobs=MORNING)
     assert (outcome.key, outcome.run_date, outcome.status, outcome.queued) == ("daily_lists", MONDAY, "done", 3)
     assert (tidy.key, tidy.status, tidy.queued) == ("housekeeping", "done", 0)
     assert sorted(lists_sent(recorder)) == [
@@ -81,7 +84,7 @@ def test_weekends_and_holidays_are_skipped(team_ctx: AppContext, clock: FixedClo
 def test_ticks_every_minute_post_once(team_ctx: AppContext, clock: FixedClock) -> None:
     recorder = Recorder()
     clock.at = chicago(MONDAY, 8, 0)
-    tick_delivered(team_ctx, recorder)
+    tick_delivered(team_ctx, recorder, jobs=MORNING)
     for _ in range(5):
         clock.advance(minutes=1)
         assert tick_delivered(team_ctx, recorder, jobs=DAILY) == []
@@ -99,11 +102,11 @@ def test_a_restart_after_posting_time_posts_nothing_more(team_ctx: AppContext, e
                                                          clock: FixedClock) -> None:
     first = Recorder()
     clock.at = chicago(MONDAY, 8, 0)
-    tick_delivered(team_ctx, first)
+    tick_delivered(team_ctx, first, jobs=MORNING)
     second = Recorder()
     again, fresh = restarted(team_ctx, engine, chicago(MONDAY, 10, 30))
     try:
-        outcomes = tick_delivered(again, second)
+        outcomes = tick_delivered(again, second, jobs=MORNING)
     finally:
         fresh.dispose()
     assert "daily_lists" not in [o.key for o in outcomes]
@@ -145,7 +148,7 @@ def test_two_schedulers_on_one_database_post_once(team_ctx: AppContext, engine: 
 
     def run(i: int) -> None:
         start.wait()
-        tick(instances[i][0])
+        tick(instances[i][0], jobs=MORNING)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     try:
@@ -156,7 +159,7 @@ def test_two_schedulers_on_one_database_post_once(team_ctx: AppContext, engine: 
     finally:
         for _, fresh in instances:
             fresh.dispose()
-    tick_delivered(team_ctx, recorders[0])  # what the two queued, delivered
+    tick_delivered(team_ctx, recorders[0], jobs=MORNING)  # what the two queued, delivered
     assert sorted(lists_sent(recorders[0])) == [
         ("collections", "Call lists for Mon 23 Nov"), (DANA, LIST_TITLE), (SAM, LIST_TITLE)]
 
@@ -169,7 +172,7 @@ def _tick_in_process(url: str, at: str, start: multiprocessing.synchronize.Barri
     ctx = AppContext(sessions=make_session_factory(engine), team=team,
                      calendar=BusinessCalendar(team.country), clock=FixedClock(datetime.fromisoformat(at)))
     start.wait()
-    outcomes = tick(ctx)
+    outcomes = tick(ctx, jobs=MORNING)
     engine.dispose()
     results.put([(o.key, o.status) for o in outcomes])
 
@@ -189,7 +192,7 @@ def test_two_scheduler_processes_post_once(team_ctx: AppContext, engine: Engine)
     assert [p.exitcode for p in procs] == [0, 0]
     assert sorted(done[0] + done[1]) == [("daily_lists", "done"), ("housekeeping", "done")]
     recorder = Recorder()
-    tick_delivered(team_ctx, recorder)  # what the two processes queued, delivered once
+    tick_delivered(team_ctx, recorder, jobs=MORNING)  # what the two processes queued, delivered once
     assert sorted(lists_sent(recorder)) == [
         ("collections", "Call lists for Mon 23 Nov"), (DANA, LIST_TITLE), (SAM, LIST_TITLE)]
 
@@ -213,7 +216,7 @@ def test_the_background_scheduler_ticks_at_start(team_ctx: AppContext, clock: Fi
     clock.at = chicago(MONDAY, 8, 0)
     posted = threading.Event()
     recorder = SignallingRecorder(posted.set)
-    scheduler = build_scheduler(team_ctx, background=True, run=lambda c: tick_delivered(c, recorder))
+    scheduler = build_scheduler(team_ctx, background=True, run=lambda c: tick_delivered(c, recorder, jobs=MORNING))
     [job] = scheduler.get_jobs()
     assert job.trigger.interval.total_seconds() == TICK_SECONDS
     assert (job.coalesce, job.max_instances) == (True, 1)
@@ -233,7 +236,7 @@ def test_the_asyncio_scheduler_ticks_off_the_event_loop(team_ctx: AppContext, cl
         loop = asyncio.get_running_loop()
         posted = asyncio.Event()
         recorder = SignallingRecorder(lambda: loop.call_soon_threadsafe(posted.set))
-        scheduler = build_scheduler(team_ctx, background=False, run=lambda c: tick_delivered(c, recorder))
+        scheduler = build_scheduler(team_ctx, background=False, run=lambda c: tick_delivered(c, recorder, jobs=MORNING))
         scheduler.start()
         try:
             await asyncio.wait_for(posted.wait(), timeout=30)

@@ -14,6 +14,8 @@ from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
 from commands.disputes import set_aside
 from commands.snapshots import awaiting_erp
+from commands.suspension.steps import step_words
+from commands.team import Team
 from commands.workflows.adjustment_ledger import set_aside_adjustments
 from storage.models import (
     Activity,
@@ -31,16 +33,19 @@ from storage.models import (
     PlanStatus,
     Promise,
     PromiseStatus,
+    SuspensionSequence,
 )
 
 COUNTS = ("disputed", "credit_due", "credit_approved", "written_off", "unapplied", "plan_ok", "reached_today",
-          "attempts_today", "open_promises", "broken_promises", "promises_kept", "promises_due")
+          "attempts_today", "open_promises", "broken_promises", "promises_kept", "promises_due", "suspension_step",
+          "suspension_overdue")
 
 
 def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -> list[pd.DataFrame]:
     """Frames indexed by customer id, holding the columns in :data:`COUNTS` between them."""
     return [part(session, cut, collector_id)
-            for part in (_dispute_totals, _adjustment_totals, _unapplied_payments, _promises, _plans, _contacts_today)]
+            for part in (_dispute_totals, _adjustment_totals, _unapplied_payments, _promises, _plans, _contacts_today,
+                         _suspension_steps)]
 
 
 def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
@@ -123,6 +128,23 @@ def _contacts_today(session: Session, cut: Cutoffs, collector_id: int | None) ->
             .group_by(customer))
     return number_frame(session, of_collector(stmt, Activity.customer_id, collector_id),
                         ["reached_today", "attempts_today"])
+
+
+def _suspension_steps(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+    """Accounts in the suspension sequence with a step still to do, and whether its day has passed."""
+    seq = SuspensionSequence
+    stmt = (select(seq.customer_id, func.count(), func.count().filter(seq.step_due < cut.day))
+            .where(seq.ended_on.is_(None), seq.step_due.is_not(None)).group_by(seq.customer_id))
+    return number_frame(session, of_collector(stmt, seq.customer_id, collector_id),
+                        ["suspension_step", "suspension_overdue"])
+
+
+def suspension_steps(session: Session, cut: Cutoffs, team: Team, customer_ids: Sequence[int]) -> pd.DataFrame:
+    """The words a listed account's next suspension step reads as."""
+    sequences = session.scalars(select(SuspensionSequence).where(
+        SuspensionSequence.ended_on.is_(None), SuspensionSequence.customer_id.in_(customer_ids)))
+    rows = [(s.customer_id, step_words(s, team, cut.day)) for s in sequences]
+    return pd.DataFrame(rows, columns=["customer_id", "suspension_next"]).set_index("customer_id")
 
 
 def load_history(session: Session, cut: Cutoffs, customer_ids: Sequence[int] | None, *,

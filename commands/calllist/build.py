@@ -37,7 +37,7 @@ def call_list(session: Session, ctx: AppContext, *, day: date,
     candidates = shortlist(score(features, policy), capacity, headroom=policy.rules.days_late.weight)
     features = _with_history(session, cut, features.loc[candidates], collector_id)
     listed = cut_to_capacity(score(features, policy), capacity)
-    details = load_details(session, cut, [int(i) for i in listed.index]).to_dict("index")
+    details = load_details(session, cut, [int(i) for i in listed.index], ctx.team).to_dict("index")
     rows = [
         _row(int(cid), fields, details[cid], emails, policy, cut)
         for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)

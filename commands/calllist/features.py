@@ -21,11 +21,12 @@ import pandas as pd
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from commands.calllist.account_facts import COUNTS, account_facts, promise_dates
+from commands.calllist.account_facts import COUNTS, account_facts, promise_dates, suspension_steps
 from commands.calllist.confirmed import less_confirmed
 from commands.calllist.cutoffs import BUCKETS, Cutoffs
 from commands.calllist.disputed import less_disputes
 from commands.calllist.sql import number_frame, of_collector, typed_frame
+from commands.team import Team
 from storage.models import Customer, InvoiceKind
 from storage.open_items import EPOCH, KIND_CODE, OpenItems, day_number, read_packs
 
@@ -151,13 +152,14 @@ def detail_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
     })
 
 
-def load_details(session: Session, cut: Cutoffs, customer_ids: Sequence[int]) -> pd.DataFrame:
+def load_details(session: Session, cut: Cutoffs, customer_ids: Sequence[int], team: Team) -> pd.DataFrame:
     """Names and the amounts and dates behind the reasons, for the accounts on the list only."""
     names = typed_frame(session, select(Customer.id, Customer.erp_id, Customer.name)
                         .where(Customer.id.in_(customer_ids)), ["erp_id", "name"])
     connection = session.connection()
     details = detail_columns(collectible_items(connection, read_packs(connection, customer_ids=customer_ids)), cut)
-    return names.join(details, how="left").join(promise_dates(session, cut, customer_ids), how="left")
+    return (names.join(details, how="left").join(promise_dates(session, cut, customer_ids), how="left")
+            .join(suspension_steps(session, cut, team, customer_ids), how="left"))
 
 
 def _dates(days: np.ndarray) -> list[date | None]:

@@ -105,6 +105,12 @@ class PromiseKept:
 
 
 @dataclass(frozen=True)
+class SuspensionStep:
+    weight: float
+    extra_when_overdue: float
+
+
+@dataclass(frozen=True)
 class Rules:
     final_invoice: FinalInvoice
     unpaid_mrr: UnpaidMrr
@@ -115,6 +121,7 @@ class Rules:
     balance: Balance
     days_late: DaysLate
     promise_kept: PromiseKept
+    suspension_step: SuspensionStep
 
 
 @dataclass(frozen=True)

@@ -184,6 +184,18 @@ def promise_kept_reason(row: Row, rule: p.PromiseKept, cut: Cutoffs) -> str:
     return f"kept {row['promises_kept']} of {plural(row['promises_due'], 'promise')}"
 
 
+# -- the suspension sequence -----------------------------------------------------------------------
+
+def suspension_step_score(f: pd.DataFrame, rule: p.SuspensionStep) -> np.ndarray:
+    points: np.ndarray = (_points(f["suspension_step"] > 0, rule.weight)
+                          + _points(f["suspension_overdue"] > 0, rule.extra_when_overdue))
+    return points
+
+
+def suspension_step_reason(row: Row, rule: p.SuspensionStep, cut: Cutoffs) -> str:
+    return str(row["suspension_next"]) if present(row.get("suspension_next")) else "in the suspension sequence"
+
+
 # In order of importance: when two rules give equal points, the earlier one's reason comes first.
 # The ones with ``applies`` are exactly policy.TIER_RULES.
 RULES: tuple[Rule, ...] = (
@@ -196,6 +208,7 @@ RULES: tuple[Rule, ...] = (
     Rule("balance", balance_score, balance_reason),
     Rule("days_late", days_late_score, days_late_reason),
     Rule("promise_kept", promise_kept_score, promise_kept_reason),
+    Rule("suspension_step", suspension_step_score, suspension_step_reason),
 )
 
 RULES_BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}

@@ -24,6 +24,7 @@ from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
 from commands.parsing.notes import read_note
 from commands.parsing.text import Token, clean_text, name_ends, phrase, quote, tokenize
 from commands.refusal import Refusal
+from commands.suspension.sequence import tick
 from storage.audit import record
 from storage.models import Activity, ActivityKind, Outcome
 
@@ -150,8 +151,8 @@ def handle(request: LogRequest, actor: Actor, ctx: AppContext, *, session: Sessi
     if request.note:
         fields.append(Field("Note", request.note))
     fields.append(Field("Balance", money(customer, account_balance(session, customer.id))))
-    return [Reply(title=f"Logged {kind.value} for {describe(customer)}", fields=tuple(fields),
-                  tone=Tone.SUCCESS)]
+    logged = Reply(title=f"Logged {kind.value} for {describe(customer)}", fields=tuple(fields), tone=Tone.SUCCESS)
+    return [logged, *tick(session, ctx, activity, actor)]
 
 
 def log_call_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,

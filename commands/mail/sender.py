@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
@@ -33,6 +33,7 @@ from commands.mail.transport import MailRefused, MailUnreachable, send_message
 from commands.messages import Reply, Tone, Where
 from commands.outbox import enqueue
 from commands.parsing.customers import describe
+from commands.suspension.sequence import tick
 from commands.wording import local_moment, plural
 from storage.audit import record
 from storage.models import Activity, ActivityKind, Customer, OutboxEntry, Outcome, OutgoingEmail
@@ -139,6 +140,10 @@ class MailSender:
         session.flush()
         record(session, at=now, actor="mail", action="email.sent", entity_type="outgoing_email", entity_id=row.id,
                customer_id=row.customer_id, to=row.to_address, message_id=message_id, activity_id=activity.id)
+        if row.purpose != STATEMENT:  # a follow-up email does the suspension sequence's email step
+            ticked = [replace(r, to_user=row.report_to) if r.for_asker and row.report_to else r
+                      for r in tick(session, self.ctx, activity, None)]
+            enqueue(session, self.ctx, ticked, origin=f"email:{row.id}:suspension")
         if row.purpose != STATEMENT and row.report_to:
             customer = session.get_one(Customer, row.customer_id)
             self._tell(session, row, Reply(title=f"Email sent to {describe(customer)}", tone=Tone.SUCCESS,
