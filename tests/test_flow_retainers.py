@@ -204,6 +204,8 @@ def test_a_release_is_refused_while_the_retainer_is_short_until_an_approver_over
     chat.say(ALEX, "retainer C100 5000")
     card = release_card(chat)
     request = request_of(ctx, card)
+    assert ('Retainer short by $3,000.00 (holds $2,000.00 of $5,000.00): approving it takes '
+            '"approve override <reason>".') in card.reply.text
 
     [no] = chat.click(MARIA, card, "Approve")
     assert no.tone is Tone.ERROR and no.title == "Acme Dental Group's retainer is short by $3,000.00"

@@ -27,6 +27,7 @@ from commands.holds import active_holds, hold_label, place_hold, release_hold, u
 from commands.messages import Reply, Tone, Where
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
+from commands.retainers import standing
 from commands.wording import local_moment, money
 from commands.workflows import adjustments, retainer_gate
 from commands.workflows.account_record import account_record
@@ -354,6 +355,9 @@ def card_facts(session: Session, ctx: AppContext, request: ApprovalRequest, cust
     record_fields = account_record(session, customer, today=ctx.today()) \
         if request.kind in (ApprovalKind.CREDIT, ApprovalKind.WRITEOFF) else ()
     credits = unapplied_credits(session, customer.id) if request.kind is ApprovalKind.HOLD else []
+    retainer = standing(session, customer.id) if request.kind is ApprovalKind.RELEASE else None
+    short = (f"{_capital(retainer_gate.short_line(customer, retainer))}: approving it takes "
+             "\"approve override <reason>\".") if retainer is not None and retainer.short else ""
     return CardFacts(summary=account_summary(session, customer, as_of=ctx.today()),
                      requester=requester.name, collector=collector.name if collector else None,
-                     record=record_fields, unapplied_credits=tuple(credits))
+                     record=record_fields, unapplied_credits=tuple(credits), retainer=short)
