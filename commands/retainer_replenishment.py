@@ -6,7 +6,7 @@ forgotten, so the next shortfall is asked about again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
-from commands.retainers import Standing, standing
+from commands.retainers import Standing, standings
 from commands.wording import money, typed_name
 from storage.audit import record
 from storage.models import Customer, RetainerRequirement, TeamMember
@@ -24,31 +24,24 @@ from storage.row_counts import rows_changed
 
 
 def replenishment_requests(session: Session, ctx: AppContext, *, actor: str,
-                           customer_ids: Iterable[int] | None = None) -> list[Reply]:
+                           customer_ids: Collection[int] | None = None) -> list[Reply]:
     """Ask for every short retainer not asked about yet (of ``customer_ids``, or of every
     customer with a requirement); forget the ask of every retainer met again."""
-    query = select(RetainerRequirement.customer_id).distinct()
-    if customer_ids is not None:
-        query = query.where(RetainerRequirement.customer_id.in_(list(customer_ids)))
     now, replies = ctx.clock.now(), []
-    for customer_id in sorted(session.scalars(query)):
-        found = standing(session, customer_id)
-        if found is None:
-            continue
-        if not found.short:
+    found = standings(session, customer_ids)
+    asked = set(session.scalars(select(RetainerRequirement.customer_id).where(
+        RetainerRequirement.replenish_asked_at.is_not(None))))
+    for customer_id, retainer in sorted(found.items()):
+        if not retainer.short and customer_id in asked:
             _forget(session, customer_id)
-        elif _mark_asked(session, customer_id, now):
-            replies.append(_ask(session, ctx, session.get_one(Customer, customer_id), found, actor=actor, at=now))
+        elif retainer.short and customer_id not in asked and _mark_asked(session, customer_id, now):
+            customer = session.get_one(Customer, customer_id)
+            replies.append(_ask(session, ctx, customer, retainer, actor=actor, at=now))
     return replies
 
 
 def _mark_asked(session: Session, customer_id: int, now: datetime) -> bool:
-    """Stamp the customer's requirements as asked about; False when the shortfall was asked
-    about already (a stamp is there) or another writer stamped it a moment ago."""
-    asked = session.scalar(select(RetainerRequirement.id).where(
-        RetainerRequirement.customer_id == customer_id, RetainerRequirement.replenish_asked_at.is_not(None)))
-    if asked is not None:
-        return False
+    """Stamp the customer's requirements as asked about; False when another writer did a moment ago."""
     return rows_changed(session, update(RetainerRequirement).where(
         RetainerRequirement.customer_id == customer_id, RetainerRequirement.replenish_asked_at.is_(None))
         .values(replenish_asked_at=now).execution_options(synchronize_session=False)) > 0

@@ -15,16 +15,19 @@ down bills the top-up as a new retainer invoice and raises the requirement by as
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.accounts import ZERO, confirmed_unapplied
+from commands.accounts import ZERO
 from commands.actor import Actor
 from commands.context import AppContext
+from commands.snapshots import awaiting_erp
 from storage.models import WHOLE_ACCOUNT, Customer, Invoice, InvoiceKind, Payment, RetainerRequirement
 from storage.retainers import save_requirement
 
@@ -57,42 +60,56 @@ class RetainerChange:
     engagement: str = WHOLE_ACCOUNT
 
 
-def requirements(session: Session, customer_id: int) -> list[RetainerRequirement]:
-    return list(session.scalars(select(RetainerRequirement).where(
-        RetainerRequirement.customer_id == customer_id).order_by(RetainerRequirement.engagement)))
+def standings(session: Session, customer_ids: Collection[int] | None = None, *, on: date | None = None,
+              set_before: datetime | None = None) -> dict[int, Standing]:
+    """Customer id -> its retainer, for every customer with a requirement (of ``customer_ids``,
+    if given; set before ``set_before``, if given), in three queries whatever their number.
+    With ``on``: held as the ledger shows that day: retainer invoices issued by then, closed ones
+    only if closed by then, confirmed money received by then."""
+    required = select(RetainerRequirement.customer_id, RetainerRequirement.engagement, RetainerRequirement.amount)
+    if set_before is not None:
+        required = required.where(RetainerRequirement.set_at < set_before)
+    scope = select(RetainerRequirement.customer_id) if customer_ids is None else list(customer_ids)
+    rows: dict[int, list[tuple[str, Decimal]]] = {}
+    for customer_id, engagement, amount in session.execute(
+            required.where(RetainerRequirement.customer_id.in_(scope))
+            .order_by(RetainerRequirement.customer_id, RetainerRequirement.engagement)):
+        rows.setdefault(customer_id, []).append((engagement, amount))
+    billed = _retainer_invoices(session, scope, on)
+    confirmed = _confirmed(session, scope, on)
+    found = {}
+    for customer_id, engagements in rows.items():
+        amount, still_open = billed.get(customer_id, (ZERO, ZERO))
+        held = amount - still_open + min(confirmed.get(customer_id, ZERO), max(still_open, ZERO))
+        found[customer_id] = Standing(required=sum((a for _, a in engagements), ZERO), held=held.quantize(ZERO),
+                                      engagements=tuple(engagements))
+    return found
 
 
-def held(session: Session, customer_id: int, *, on: date | None = None) -> Decimal:
-    """What the customer holds as retainer (module docstring). With ``on``: as the ledger shows
-    that day: retainer invoices issued by then, closed ones only if closed by then, confirmed
-    money received by then."""
-    retainers = select(func.sum(Invoice.amount), func.sum(Invoice.open_balance)).where(
-        Invoice.customer_id == customer_id, Invoice.kind == InvoiceKind.RETAINER, Invoice.amount > 0)
+def _retainer_invoices(session: Session, scope: Any, on: date | None) -> dict[int, tuple[Decimal, Decimal]]:
+    """Customer id -> (amounts billed, still open) of its retainer invoices."""
+    query = (select(Invoice.customer_id, func.sum(Invoice.amount), func.sum(Invoice.open_balance))
+             .where(Invoice.customer_id.in_(scope), Invoice.kind == InvoiceKind.RETAINER, Invoice.amount > 0)
+             .group_by(Invoice.customer_id))
     if on is not None:
-        retainers = retainers.where(func.coalesce(Invoice.issue_date, Invoice.due_date) <= on,
-                                    (Invoice.closed_on.is_(None)) | (Invoice.closed_on <= on))
-    billed, still_open = session.execute(retainers).one()
-    billed, still_open = billed or ZERO, still_open or ZERO
-    confirmed = confirmed_unapplied(session, customer_id) if on is None else _confirmed_by(session, customer_id, on)
-    return (billed - still_open + min(confirmed, max(still_open, ZERO))).quantize(ZERO)
+        query = query.where(func.coalesce(Invoice.issue_date, Invoice.due_date) <= on,
+                            (Invoice.closed_on.is_(None)) | (Invoice.closed_on <= on))
+    return {customer_id: (amount or ZERO, still_open or ZERO)
+            for customer_id, amount, still_open in session.execute(query)}
 
 
-def _confirmed_by(session: Session, customer_id: int, on: date) -> Decimal:
-    """Money finance confirmed, received by ``on``, that no import shows yet."""
-    from commands.snapshots import awaiting_erp
-
-    total = session.scalar(select(func.sum(Payment.amount)).where(
-        Payment.customer_id == customer_id, awaiting_erp(), Payment.received_on <= on))
-    return total if total is not None else ZERO
+def _confirmed(session: Session, scope: Any, on: date | None) -> dict[int, Decimal]:
+    """Customer id -> money finance confirmed (received by ``on``) that no import shows yet."""
+    query = (select(Payment.customer_id, func.sum(Payment.amount))
+             .where(Payment.customer_id.in_(scope), awaiting_erp()).group_by(Payment.customer_id))
+    if on is not None:
+        query = query.where(Payment.received_on <= on)
+    return {customer_id: total or ZERO for customer_id, total in session.execute(query)}
 
 
 def standing(session: Session, customer_id: int) -> Standing | None:
     """The customer's retainer now, or None when it has no requirement."""
-    rows = requirements(session, customer_id)
-    if not rows:
-        return None
-    return Standing(required=sum((r.amount for r in rows), ZERO), held=held(session, customer_id),
-                    engagements=tuple((r.engagement, r.amount) for r in rows))
+    return standings(session, [customer_id]).get(customer_id)
 
 
 def set_requirement(session: Session, ctx: AppContext, change: RetainerChange, actor: Actor) -> str:

@@ -2,7 +2,7 @@
 
 - **Retainer compliance rate** = customers whose retainer held on the period's last day meets
   their requirement / customers with a requirement set by then × 100 (what is held that day is
-  read as :func:`commands.retainers.held` reads it ``on`` a day).
+  read as :func:`commands.retainers.standings` reads it ``on`` a day).
 - **Retainer days to pay** = the average, over retainer invoices paid in the period, of the days
   from the invoice date to the day it was paid: the day finance confirmed the customer's first
   payment on or after the invoice date (and no later than the import that showed the invoice
@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commands.kpi.activity import Spread, Window
-from commands.retainers import held
-from storage.models import Customer, Invoice, InvoiceKind, Payment, RetainerRequirement
+from commands.retainers import standings
+from storage.models import Customer, Invoice, InvoiceKind, Payment
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,11 @@ def retainers(session: Session, window: Window, *, collector_id: int | None = No
 
 
 def _compliance(session: Session, window: Window, collector_id: int | None) -> tuple[int, int]:
-    query = (select(RetainerRequirement.customer_id, func.sum(RetainerRequirement.amount))
-             .where(RetainerRequirement.set_at < window.end).group_by(RetainerRequirement.customer_id))
+    scope = None
     if collector_id is not None:
-        query = query.join(Customer, Customer.id == RetainerRequirement.customer_id).where(
-            Customer.collector_id == collector_id)
-    rows = session.execute(query).all()
-    met = sum(held(session, customer_id, on=window.last) >= required for customer_id, required in rows)
-    return len(rows), met
+        scope = list(session.scalars(select(Customer.id).where(Customer.collector_id == collector_id)))
+    found = standings(session, scope, on=window.last, set_before=window.end)
+    return len(found), sum(not retainer.short for retainer in found.values())
 
 
 def _days_to_pay(session: Session, window: Window, collector_id: int | None) -> list[Decimal]:
