@@ -36,6 +36,7 @@ from commands.kpi.alerts import check_targets
 from commands.kpi.history import keep_receivables
 from commands.outbox.entries import enqueue
 from commands.promise_checks import break_overdue_promises
+from commands.retainer_replenishment import replenishment_requests
 from commands.workflows.adjustments import close_shown
 from storage.aging import (
     AgingFileError,
@@ -182,6 +183,7 @@ def _write(ctx: AppContext, session: Session, found: _Checked, name: str, digest
     step("checking targets and adjustments", 0)
     enqueue(session, ctx, check_targets(ctx, session, batch.as_of), origin=f"import-{batch.id}-targets")
     enqueue(session, ctx, close_shown(session, ctx, actor=actor), origin=f"import-{batch.id}-adjustments")
+    enqueue(session, ctx, replenishment_requests(session, ctx, actor=actor), origin=f"import-{batch.id}-retainers")
     step("writing the audit trail", 0)
     _audit(ctx, session, batch, changes, result, actor, found.content)
     return result

@@ -31,6 +31,7 @@ from commands.parsing.text import Token, phrase, quote, tokenize
 from commands.refusal import PointsAtNothing, Refusal
 from commands.workflows.clearance import ClearanceAsk, decide, request_clearance
 from commands.workflows.clearance_card import CLEAR_ACTION, REFUSE_ACTION, clearance_id_of
+from commands.workflows.retainer_gate import TYPED_OVERRIDE
 from storage.models import ClearanceRequest
 
 USAGE = "clear <customer> for <what> [on <date>] [--urgent]"
@@ -72,7 +73,12 @@ def parse(args: str, env: ParseEnv) -> ClearanceAsk | ThreadLine | Refusal:
 
 
 def read_thread_line(text: str, clearance_id: int) -> ThreadLine | Refusal:
-    """A decision as people type it under the card, a refusal saying how to decide, or talk."""
+    """A decision as people type it under the card, a refusal saying how to decide, or talk.
+    ``clear override <reason>`` clears past a short retainer (commands.workflows.retainer_gate)."""
+    override = TYPED_OVERRIDE.match(text)
+    if override is not None:
+        note = read_note(text[override.end():])
+        return note if isinstance(note, Refusal) else ThreadLine(Decision(clearance_id, True, note))
     word, other = _CLEAR_WORD.search(text), _OTHER_DECISION.search(text)
     if word is not None and (other is None or word.start() < other.start()):
         text = f"{text[:word.start()]}approve{text[word.end():]}"

@@ -28,6 +28,7 @@ from commands.parsing.text import quote
 from commands.refusal import PointsAtNothing, Refusal
 from commands.workflows.approval_card import APPROVE_ACTION, REJECT_ACTION
 from commands.workflows.approvals import decide, request_id_of, track_key
+from commands.workflows.retainer_gate import TYPED_OVERRIDE
 from storage.models import ApprovalRequest
 
 # "approve because ...", "reject: ...", "reject - ..." all introduce the reason (button forms).
@@ -61,7 +62,12 @@ def _parse(approve: bool) -> Parser[ThreadLine]:
 
 
 def read_typed(text: str, request_id: int) -> ThreadLine | Refusal:
-    """The whole line, read as approvers write it: taken, answered with how to say it, or talk."""
+    """The whole line, read as approvers write it: taken, answered with how to say it, or talk.
+    ``approve override <reason>`` approves past a short retainer (commands.workflows.retainer_gate)."""
+    override = TYPED_OVERRIDE.match(text)
+    if override is not None:
+        note = read_note(text[override.end():])
+        return note if isinstance(note, Refusal) else ThreadLine(Decision(request_id, True, note))
     reading = decisions.read(text)
     if reading is None:
         return ThreadLine(None)
@@ -124,9 +130,10 @@ def _button(approve: bool) -> ActionHandler:
 
 
 APPROVE = Command(
-    name="approve", usage="approve [because <reason>]", parse=_parse(True), handle=handle,
+    name="approve", usage="approve [because <reason>]  ·  approve override <reason>", parse=_parse(True), handle=handle,
     summary="In an approval card's thread: approve the request (for those the team file allows).",
-    examples=("approve", "Approved, thanks", "approve because the retainer is overdue"),
+    examples=("approve", "Approved, thanks", "approve because the retainer is overdue",
+              "approve override the CFO agreed to start before the retainer is paid"),
 )
 REJECT = Command(
     name="reject", usage="reject because <reason>", parse=_parse(False), handle=handle,

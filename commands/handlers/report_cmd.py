@@ -41,7 +41,8 @@ LABELS = {
     "ending_receivables": "Ending receivables (E)", "ending_current": "Ending current (C)",
     "dso": "DSO (days)", "best_possible_dso": "Best possible DSO", "add": "ADD (days)", "cei": "CEI",
     "countback_dso": "Countback DSO", "ptp_kept_rate": "Promises kept %", "ptp_kept_amount_rate": "Promises kept $ %",
-    "over_90": "90+ past due", "past_due_31": "31+ past due",
+    "over_90": "90+ past due", "past_due_31": "31+ past due", "retainer_compliance_rate": "Retainers met %",
+    "retainer_days_to_pay": "Retainer days to pay",
 }
 
 

@@ -9,9 +9,10 @@ from commands.kpi.report import KpiReport, two
 
 ALIASES = {"bpdso": "best_possible_dso", "best": "best_possible_dso", "ptp": "ptp_kept_rate",
            "kept": "ptp_kept_rate", "countback": "countback_dso", "over90": "over_90", "90+": "over_90",
-           "past_due": "past_due_31", "31+": "past_due_31"}
+           "past_due": "past_due_31", "31+": "past_due_31", "retainer": "retainer_compliance_rate",
+           "retainers": "retainer_compliance_rate", "retainer_days": "retainer_days_to_pay"}
 EXPLAINED = ("dso", "best_possible_dso", "add", "cei", "countback_dso", "ptp_kept_rate",
-             "ptp_kept_amount_rate", "over_90", "past_due_31")
+             "ptp_kept_amount_rate", "over_90", "past_due_31", "retainer_compliance_rate", "retainer_days_to_pay")
 
 
 def kpi_name(word: str) -> str | None:
@@ -43,7 +44,7 @@ def explain(r: KpiReport, kpi: str) -> tuple[str, list[str]]:
     B, S, E, C, n = (_m(r.beginning.total), _m(r.sales), _m(r.ending.total), _m(r.ending_current),
                      r.period.days)
     i = _inputs(r)
-    p = r.promises
+    p, t = r.promises, r.retainers
     cases: dict[str, tuple[str, list[str]]] = {
         "dso": ("DSO = E / S × n", [i["E"], i["S"], i["n"], f"{E} / {S} × {n} = {_m(r.dso)} days"]),
         "best_possible_dso": ("Best possible DSO = C / S × n",
@@ -67,5 +68,13 @@ def explain(r: KpiReport, kpi: str) -> tuple[str, list[str]]:
                     [i["E"], f"more than 90 days past due on {r.period.last}: {_m(r.over_90)}"]),
         "past_due_31": ("31+ = part of E more than 30 days past due on the period's last day",
                         [i["E"], f"more than 30 days past due on {r.period.last}: {_m(r.past_due_31)}"]),
+        "retainer_compliance_rate": (
+            "Retainer compliance rate = customers whose retainer meets its requirement / customers with one × 100",
+            [f"customers with a retainer requirement on {r.period.last}: {t.required}, meeting it: {t.met}",
+             f"{t.met} / {t.required} × 100 = {_m(r.retainer_compliance_rate)}"]),
+        "retainer_days_to_pay": (
+            "Retainer days to pay = average days from retainer invoice date to confirmed payment",
+            [f"retainer invoices paid {r.period}: {t.days_to_pay.count}",
+             f"average {_m(t.days_to_pay.average)} days, longest {_m(t.days_to_pay.longest)}"]),
     }
     return cases[kpi]

@@ -19,6 +19,7 @@ from commands.kpi import activity, formulas
 from commands.kpi.activity import Confirmations, Promises, Spread, Window
 from commands.kpi.formulas import Countback
 from commands.kpi.receivables import Receivables, receivables_on
+from commands.kpi.retainers import Retainers, retainers
 from commands.kpi.sales import period_sales
 
 CENTS = Decimal("0.01")
@@ -63,6 +64,7 @@ class KpiReport:
     confirmations: Confirmations
     confirmation_target_hours: Decimal
     approvals: Spread
+    retainers: Retainers
 
     @property
     def ending_current(self) -> Decimal:
@@ -102,6 +104,10 @@ class KpiReport:
         return self.ending.past_due_over(self.period.last, 30)
 
     @property
+    def retainer_compliance_rate(self) -> Decimal | None:
+        return formulas.rate(Decimal(self.retainers.met), Decimal(self.retainers.required))
+
+    @property
     def weeks(self) -> Decimal:
         return Decimal(self.period.days) / 7
 
@@ -126,6 +132,7 @@ def kpi_report(ctx: AppContext, session: Session, period: Period, *, collector: 
         confirmations=activity.confirmations(ctx, session, window, collector_id=who),
         confirmation_target_hours=activity.workday_hours(ctx),
         approvals=activity.approvals(ctx, session, window, collector_id=who),
+        retainers=retainers(session, window, collector_id=who),
     )
 
 
@@ -137,7 +144,7 @@ def two(value: Decimal | None) -> str | None:
 # The headline figures, in the order the table, the CSV and the chat card list them.
 HEADLINE = ("beginning_receivables", "credit_sales", "ending_receivables", "ending_current", "dso",
             "best_possible_dso", "add", "cei", "countback_dso", "ptp_kept_rate", "ptp_kept_amount_rate",
-            "over_90", "past_due_31")
+            "over_90", "past_due_31", "retainer_compliance_rate", "retainer_days_to_pay")
 
 
 def figures(report: KpiReport) -> dict[str, Decimal | None]:
@@ -149,7 +156,8 @@ def figures(report: KpiReport) -> dict[str, Decimal | None]:
         "dso": report.dso, "best_possible_dso": report.best_possible_dso, "add": report.add, "cei": report.cei,
         "countback_dso": report.countback.days, "ptp_kept_rate": report.ptp_kept_rate,
         "ptp_kept_amount_rate": report.ptp_kept_amount_rate, "over_90": report.over_90,
-        "past_due_31": report.past_due_31,
+        "past_due_31": report.past_due_31, "retainer_compliance_rate": report.retainer_compliance_rate,
+        "retainer_days_to_pay": report.retainers.days_to_pay.average,
     }
 
 
@@ -185,4 +193,6 @@ def as_dict(report: KpiReport) -> dict[str, Any]:
                                        "within_target_rate": two(formulas.rate(Decimal(c.within_target),
                                                                                Decimal(c.hours.count)))},
         "approval_turnaround_hours": _spread(report.approvals),
+        "retainers_required": report.retainers.required, "retainers_met": report.retainers.met,
+        "retainers_paid": report.retainers.days_to_pay.count,
     }

@@ -24,7 +24,8 @@ LABELS = {
     "best_possible_dso": "Best possible DSO (days)", "add": "Average days delinquent", "cei": "CEI (%)",
     "countback_dso": "Countback DSO (days)", "ptp_kept_rate": "Promise-kept rate (%)",
     "ptp_kept_amount_rate": "Promise-kept rate by amount (%)", "over_90": "More than 90 days past due",
-    "past_due_31": "More than 30 days past due",
+    "past_due_31": "More than 30 days past due", "retainer_compliance_rate": "Retainer compliance rate (%)",
+    "retainer_days_to_pay": "Retainer days to pay",
 }
 BUCKETS = (("current", None, 0), ("d1_30", 1, 30), ("d31_60", 31, 60), ("d61_90", 61, 90), ("over_90", 91, None))
 

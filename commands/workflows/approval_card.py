@@ -49,6 +49,7 @@ class CardFacts:
     collector: str | None
     record: tuple[Field, ...] = ()  # the account's history, for credits and write-offs
     unapplied_credits: tuple[tuple[str, Decimal], ...] = ()  # a hold's: open credit memos, unapplied cash
+    retainer: str = ""  # a release's: the retainer's shortfall, when it is short
 
 
 def subject(kind: ApprovalKind, customer: Customer) -> str:
@@ -123,8 +124,8 @@ def _card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *, title:
         Field("Who may approve", ctx.team.workflow.who_may_approve(request.kind.value, request.amount)),
         Field("Request", f"#{request.id}"),
     ]
-    text = "\n".join(part for part in (lead, credits_warning(customer, facts.unapplied_credits), account.text)
-                     if part)
+    text = "\n".join(part for part in (lead, credits_warning(customer, facts.unapplied_credits), facts.retainer,
+                                        account.text) if part)
     return Reply(
         title=f"{title}: {subject(request.kind, customer)}", text=text,
         fields=tuple(fields) + facts.record + account.fields, rows=_schedule_rows(request, customer) + account.rows,

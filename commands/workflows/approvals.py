@@ -27,8 +27,9 @@ from commands.holds import active_holds, hold_label, place_hold, release_hold, u
 from commands.messages import Reply, Tone, Where
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
+from commands.retainers import standing
 from commands.wording import local_moment, money
-from commands.workflows import adjustments
+from commands.workflows import adjustments, retainer_gate
 from commands.workflows.account_record import account_record
 from commands.workflows.approval_card import (
     HOLD_KIND,
@@ -123,6 +124,9 @@ def decide(session: Session, ctx: AppContext, *, request_id: int, actor: Actor, 
         return [refused]
     if not approve and not reason:
         return Refusal("say why you reject it, so the requester knows: reject because <reason>")
+    gate = _retainer_gate(session, ctx, request, actor, reason) if approve else retainer_gate.Passed(None)
+    if isinstance(gate, Reply):
+        return [gate]
     now = ctx.clock.now()
     status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     won = rows_changed(session,
@@ -136,6 +140,9 @@ def decide(session: Session, ctx: AppContext, *, request_id: int, actor: Actor, 
         return [_already_decided(session, ctx, request)]
     customer = session.get_one(Customer, request.customer_id)
     effects, outcome = _apply(session, ctx, request, customer, approver=actor, at=now) if approve else ([], "")
+    retainer_gate.record_override(session, ctx, gate, customer=customer, actor=actor,
+                                  entity_type="approval_request", entity_id=request.id)
+    outcome = " ".join(p for p in (gate.line(customer, actor.member.name), outcome) if p)
     record(session, at=now, actor=actor.email, action=f"approval.{status.value}",
            entity_type="approval_request", entity_id=request.id, customer_id=customer.id,
            kind=request.kind.value, amount=request.amount, reason=reason, outcome=outcome)
@@ -184,6 +191,22 @@ def _apply(session: Session, ctx: AppContext, request: ApprovalRequest, customer
                        approved_by_id=approver.member_id, actor=approver.email, at=at)
     return [], (f"Plan #{plan.id} created: {len(instalments)} instalments, first due "
                 f"{format_day(instalments[0].due)}, last {format_day(instalments[-1].due)}.")
+
+
+def _retainer_gate(session: Session, ctx: AppContext, request: ApprovalRequest, actor: Actor,
+                   reason: str | None) -> retainer_gate.Passed | Reply:
+    """A hold release waits for the retainer (:mod:`commands.workflows.retainer_gate`); a refused
+    approval is audited like any other refused decision."""
+    if request.kind is not ApprovalKind.RELEASE:
+        return retainer_gate.Passed(None)
+    customer = session.get_one(Customer, request.customer_id)
+    gate = retainer_gate.check(session, customer, reason=reason, what="release",
+                               typed="approve override <reason>")
+    if isinstance(gate, Reply):
+        record(session, at=ctx.clock.now(), actor=actor.email, action="approval.refused",
+               entity_type="approval_request", entity_id=request.id, customer_id=customer.id, why="retainer_short",
+               decision="approve", kind=request.kind.value, amount=request.amount, roles=sorted(actor.member.roles))
+    return gate
 
 
 def _told(ctx: AppContext, kind: str) -> str:
@@ -332,6 +355,9 @@ def card_facts(session: Session, ctx: AppContext, request: ApprovalRequest, cust
     record_fields = account_record(session, customer, today=ctx.today()) \
         if request.kind in (ApprovalKind.CREDIT, ApprovalKind.WRITEOFF) else ()
     credits = unapplied_credits(session, customer.id) if request.kind is ApprovalKind.HOLD else []
+    retainer = standing(session, customer.id) if request.kind is ApprovalKind.RELEASE else None
+    short = (f"{_capital(retainer_gate.short_line(customer, retainer))}: approving it takes "
+             "\"approve override <reason>\".") if retainer is not None and retainer.short else ""
     return CardFacts(summary=account_summary(session, customer, as_of=ctx.today()),
                      requester=requester.name, collector=collector.name if collector else None,
-                     record=record_fields, unapplied_credits=tuple(credits))
+                     record=record_fields, unapplied_credits=tuple(credits), retainer=short)

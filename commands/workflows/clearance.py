@@ -27,7 +27,9 @@ from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
+from commands.retainers import standing
 from commands.wording import money
+from commands.workflows import retainer_gate
 from commands.workflows.clearance_card import CardFacts, asked, card_key, clearance_card, decision_line
 from storage.audit import record
 from storage.models import ClearanceRequest, ClearanceStatus, Customer, TeamMember
@@ -60,6 +62,9 @@ def blockers(session: Session, ctx: AppContext, customer: Customer) -> list[str]
     kinds = ctx.team.workflow.holds
     found += [f"{hold_label(ctx, hold)}: {hold.reason}" for hold in active_holds(session, customer.id)
               if kinds.blocks_clearance(hold.kind)]
+    retainer = standing(session, customer.id)
+    if retainer is not None and retainer.short:
+        found.append(retainer_gate.short_line(customer, retainer))
     return found
 
 
@@ -115,7 +120,9 @@ def _route(session: Session, ctx: AppContext, clearance: ClearanceRequest, custo
     who = (f"{collector.name}, the account's collector" if clearance.routed_to_id and collector
            else f"the managers in #{ctx.team.workflow.channels.collections}")
     owing = any(b.endswith(" past due") for b in found)
-    kinds = " and ".join(k for k, on in (("money past due", owing), ("a hold", len(found) > owing)) if on)
+    short = any(b.startswith("retainer short") for b in found)
+    kinds = " and ".join(k for k, on in (("money past due", owing), ("a hold", len(found) > owing + short),
+                                         ("a short retainer", short)) if on)
     today = clearance.needed_on == ctx.today() and not clearance.urgent
     hint = " It is needed today: ask again with --urgent so it is chased within the hour." if today else ""
     ack = Reply(title=f"Asked {who.split(',')[0]}: {asked(clearance, describe(customer))}",
@@ -185,6 +192,9 @@ def decide(session: Session, ctx: AppContext, *, clearance_id: int, actor: Actor
         return [_already_decided(session, ctx, clearance)]
     if not clear and not reason:
         return Refusal("say why you refuse it, so client services knows: refuse because <reason>")
+    gate = _retainer_gate(session, ctx, clearance, customer, actor, reason) if clear else retainer_gate.Passed(None)
+    if isinstance(gate, Reply):
+        return [gate]
     now = ctx.clock.now()
     status = ClearanceStatus.CLEARED if clear else ClearanceStatus.REFUSED
     won = rows_changed(session, update(ClearanceRequest).where(
@@ -196,16 +206,37 @@ def decide(session: Session, ctx: AppContext, *, clearance_id: int, actor: Actor
         return [_already_decided(session, ctx, clearance)]
     record(session, at=now, actor=actor.email, action=f"clearance.{status.value}", entity_type="clearance_request",
            entity_id=clearance.id, customer_id=customer.id, reason=reason, blockers=clearance.blockers)
+    retainer_gate.record_override(session, ctx, gate, customer=customer, actor=actor,
+                                  entity_type="clearance_request", entity_id=clearance.id)
     key = card_key(clearance.id)
     card = replace(_placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))),
                    replaces=key)
     requester = session.get_one(TeamMember, clearance.requested_by_id)
     headline = f"{status.value.capitalize()}: {asked(clearance, describe(customer))} (request #{clearance.id})"
-    line = decision_line(ctx, clearance, actor.member.name)
+    line = "\n".join(p for p in (decision_line(ctx, clearance, actor.member.name),
+                                  gate.line(customer, actor.member.name)) if p)
     told = Reply(title=headline, text=f"For {requester.name}: {line}",
                  tone=Tone.SUCCESS if clear else Tone.WARNING, to_user=requester.email)
     ack = Reply(title=headline, text=f"{line}\n{requester.name} is told.", tone=Tone.SUCCESS)
     return [card, told, ack]
+
+
+def _retainer_gate(session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer,
+                   actor: Actor, reason: str | None) -> retainer_gate.Passed | Reply:
+    """Clearing waits for the retainer (:mod:`commands.workflows.retainer_gate`); the collector
+    may clear the rest, but only a manager overrides a short retainer. Refusals are audited."""
+    gate = retainer_gate.check(session, customer, reason=reason, what="clearance",
+                               typed="clear override <reason>")
+    if isinstance(gate, retainer_gate.Passed) and (gate.override is None or actor.member.roles & MANAGER_ROLES):
+        return gate
+    if isinstance(gate, retainer_gate.Passed):
+        gate = messages.error("Only a manager overrides a short retainer",
+                              f"{role_names(MANAGER_ROLES).capitalize()} may clear it anyway with a reason. "
+                              "Nothing was changed.")
+    record(session, at=ctx.clock.now(), actor=actor.email, action="clearance.decision_refused",
+           entity_type="clearance_request", entity_id=clearance.id, customer_id=customer.id, why="retainer short",
+           decision="clear", roles=sorted(actor.member.roles))
+    return gate
 
 
 def _refuse_decider(session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer,

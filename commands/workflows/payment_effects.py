@@ -17,6 +17,7 @@ from commands.kpi.alerts import check_targets
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
+from commands.retainer_replenishment import replenishment_requests
 from commands.settlement import settle_payment
 from commands.wording import money, typed_name
 from commands.workflows.payment_card import CardFacts
@@ -59,7 +60,8 @@ def effects_of_payment(session: Session, ctx: AppContext, *, confirmation: Payme
     hold_lines, announcements = _free_held_account(session, ctx, confirmation, customer, actor, at)
     # A promise kept moves the promise-kept rate: the channel hears if it crossed its target.
     crossed = check_targets(ctx, session, ctx.today()) if settled else []
-    return Effects(tuple(lines + hold_lines), tuple(announcements) + tuple(crossed))
+    retainer = replenishment_requests(session, ctx, actor=actor.email, customer_ids=[customer.id])
+    return Effects(tuple(lines + hold_lines), tuple(announcements) + tuple(crossed) + tuple(retainer))
 
 
 def _promise_line(customer: Customer, promise: Promise) -> str:

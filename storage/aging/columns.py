@@ -53,6 +53,10 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
         "billing email", "billing contact email", "bill to email", "email", "customer email", "contact email",
         "ap email", "accounts payable email", "invoice email", "statement email",
     ),
+    "retainer_required": (
+        "retainer required", "required retainer", "retainer requirement", "retainer amount", "retainer",
+        "min retainer", "minimum retainer",
+    ),
 }
 
 _LOOKUP = {spelling: field for field, spellings in SPELLINGS.items() for spelling in spellings}

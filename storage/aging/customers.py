@@ -57,11 +57,12 @@ def erp_ids_for_names(names: pd.Series, existing: pd.DataFrame) -> pd.Series:
 
 def file_customers(items: pd.DataFrame, codes: np.ndarray, keys: np.ndarray, members: dict[str, int]) -> pd.DataFrame:
     """One row per customer key (``codes``/``keys`` from factorising the items' ERP ids): name and
-    currency from its first line, owner, segment and billing email from the first line that gives one."""
+    currency from its first line, owner, segment, billing email and retainer required from the first
+    line that gives one."""
     found = {"erp_id": pd.Series(np.asarray(keys, dtype=object), dtype=object)}
-    for field in ("name", "currency", "owner", "segment", "billing_email"):
+    for field in ("name", "currency", "owner", "segment", "billing_email", "retainer_required"):
         values = items[field]
-        given = field in ("owner", "segment", "billing_email")
+        given = field in ("owner", "segment", "billing_email", "retainer_required")
         rows = np.flatnonzero((values != "").to_numpy()) if given else np.arange(len(values))
         first = np.full(len(keys), -1)
         first[codes[rows][::-1]] = rows[::-1]  # reversed, so the earliest row per customer wins

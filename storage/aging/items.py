@@ -86,6 +86,7 @@ def parse_items(table: RawTable, date_format: str | None = None) -> ParsedItems:
         "owner": text.get("owner", blank),
         "segment": text.get("segment", blank),
         "billing_email": text.get("billing_email", blank),
+        "retainer_required": text.get("retainer_required", blank),
     }, index=index)
     _credits_negative(frame)
     return ParsedItems(

@@ -17,6 +17,7 @@ from storage.aging.contacts import billing_contacts
 from storage.aging.customers import Assign, erp_ids_for_names, existing_customers, file_customers, upsert_customers
 from storage.aging.invoices import apply_invoices
 from storage.aging.payments import invoices_by_customer, money_seen
+from storage.aging.retainers import imported_retainers
 from storage.models import Payment
 
 
@@ -53,6 +54,8 @@ def apply_snapshot(session: Session, items: pd.DataFrame, *, fields: frozenset[s
                                  currency_given="currency" in fields, adopt="erp_id" in fields)
     if "billing_email" in fields:
         billing_contacts(session, customers.ids, found["billing_email"].to_numpy(dtype=object), at=now, actor=actor)
+    if "retainer_required" in fields:
+        imported_retainers(session, customers.ids, found["retainer_required"], at=now, actor=actor)
     refused_keys = pd.Series(sorted(refused), dtype=object)
     if "erp_id" not in fields:
         refused_keys = erp_ids_for_names(refused_keys, existing)

@@ -22,6 +22,7 @@ from storage.models.ledger import Contact, Customer, Invoice, InvoiceKind, OpenI
 from storage.models.mail import OutgoingEmail
 from storage.models.outbox import OutboxEntry
 from storage.models.reports import ReceivableRollup, SalesDay, TargetState
+from storage.models.retainers import WHOLE_ACCOUNT, RetainerRequirement
 from storage.models.suspension import SuspensionSequence
 from storage.models.team import TeamMember
 from storage.models.workflows import (
@@ -48,5 +49,5 @@ __all__ = [
     "TargetState", "TeamMember", "AdjustmentStatus", "AdjustmentTask", "ApprovalKind", "ApprovalRequest",
     "ApprovalStatus", "ClearanceRequest", "ClearanceStatus", "ConfirmationStatus",
     "FeeWaiver", "FileOffer", "JobRun", "ChatIdentity", "ConversationRef", "InboundEvent", "PaymentConfirmation",
-    "PostedMessage", "SuspensionSequence",
+    "PostedMessage", "RetainerRequirement", "WHOLE_ACCOUNT", "SuspensionSequence",
 ]
