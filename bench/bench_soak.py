@@ -19,7 +19,10 @@ last part when it came in several). Busy notices (bot.runtime.backlog: "your ans
 in about N seconds") and turn-aways are counted apart; an answer missing or shown twice is
 counted. The server's resident memory is read from /proc every 5 s and its CPU time at the end.
 
-    python -m bench.bench_soak [--seconds 300] [--rate 50]"""
+    python -m bench.bench_soak [--seconds 300] [--rate 50] [--before]
+
+``--before`` runs the same load again against the server as it was before one ranking per list
+at a time (commands.calllist.reuse), on a fresh database, right after."""
 
 from __future__ import annotations
 
@@ -156,10 +159,17 @@ def _prepare(url: str, team_path: Path) -> dict[str, list[str]]:
 
 # -- the server and the fake Slack, each in a process of its own --------------------------------
 
-def serve(db_url: str, team_path: str, api_url: str, env: dict[str, str], ports: Any) -> None:
+def serve(db_url: str, team_path: str, api_url: str, before: bool, ports: Any) -> None:
+    """The server; ``before``: as it was before one ranking per list at a time (each request
+    that finds its list stale ranks it, however many rank the same list at once)."""
     import logging
 
-    os.environ.update(env)
+    if before:
+        from contextlib import nullcontext
+
+        from commands.calllist.reuse import CallListCache
+
+        CallListCache._ranking = lambda self, key: nullcontext()  # type: ignore[assignment,method-assign,misc,return-value]
     logging.basicConfig(level=logging.ERROR)
     asyncio.run(_serve(db_url, team_path, api_url, ports))
 
@@ -509,20 +519,28 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_soak")
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--before", action="store_true",
+                        help="then the same load against the server before one ranking per list at a time")
     args = parser.parse_args([] if argv is None else argv)
-    count = int(args.seconds * args.rate)
+    for before in (False, True) if args.before else (False,):
+        run(args.seconds, args.rate, before=before)
+
+
+def run(seconds: float, rate: float, *, before: bool) -> None:
+    count = int(seconds * rate)
     users = {uid: email for email, uid in SLACK_IDS.items()}
     with tempfile.TemporaryDirectory() as folder:
         team = team_file(Path(folder))
         with process(fake_slack, users) as (_, fake_url), database(team) as (db_url, accounts), \
-                process(serve, db_url, str(team), f"{fake_url}/api/", {}) as (pid, port):
+                process(serve, db_url, str(team), f"{fake_url}/api/", before) as (pid, port):
             where = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
-            print(f"{args.rate:g} requests/s for {args.seconds:g} s ({count} requests: half list, the rest "
+            print(f"{'BEFORE one ranking per list at a time: ' if before else ''}"
+                  f"{rate:g} requests/s for {seconds:g} s ({count} requests: half list, the rest "
                   f"status, promise, log), {len(accounts)} collectors x {ACCOUNTS} accounts; database: {where}; "
                   f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
             sampler_cpu0 = Sampler(pid).cpu_s()
             planned, record, sampler, drained = asyncio.run(
-                soak(f"http://127.0.0.1:{port}/slack/events", pid, count, args.rate, accounts))
+                soak(f"http://127.0.0.1:{port}/slack/events", pid, count, rate, accounts))
             cpu_s = sampler.cpu_s() - sampler_cpu0
             p99 = report(planned, record, sampler, cpu_s, drained)
     print(f"answer p99 {p99:.2f} s (target <= {TARGET_P99_S:g} s): {'met' if p99 <= TARGET_P99_S else 'NOT met'}")
