@@ -5,6 +5,7 @@ ranking gives; a change on someone else's account leaves her list alone."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from commands.calllist import CallListRow, build_call_list
 from commands.context import AppContext
 from commands.messages import Reply
 from storage.audit import record
+from storage.db import read_only
 from storage.models import Customer, Promise, PromiseStatus, TeamMember
 from tests.support.world import DANA, say, seed_world
 
@@ -98,3 +100,26 @@ def test_each_day_has_its_own_list(ctx: AppContext) -> None:
         later = ctx.call_lists.call_list(session, ctx, day=date(2026, 12, 14), collector_email=DANA)
         assert later == build_call_list(session, ctx, day=date(2026, 12, 14), collector_email=DANA)
     assert ctx.call_lists.computed == 2 and today == fresh(ctx)
+
+
+def test_asked_by_many_at_once_it_is_ranked_once(ctx: AppContext) -> None:
+    """A busy server works through a queue on many threads: eight requests for her stale list
+    at the same moment rank it once, and all get what a fresh ranking gives."""
+    seed_world(ctx)
+    start = threading.Barrier(8)
+    answers: list[list[CallListRow]] = []
+
+    def ask() -> None:
+        with ctx.sessions() as session:
+            read_only(session)  # as `list` reads: readers do not queue for SQLite's write lock
+            start.wait()
+            answers.append(ctx.call_lists.call_list(session, ctx, day=ctx.work_day(), collector_email=DANA))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 8
+    assert ctx.call_lists.computed == 1
+    assert all(answer == fresh(ctx) for answer in answers)

@@ -13,12 +13,18 @@ range of the primary key, usually a few rows): one without a customer, one about
 the collector's, or one about a customer on the kept list (it may have moved to someone else)
 means the list is computed again. The day, the policy file and the team are part of the key.
 What changes the ledger behind the application's back (plain SQL writes no audit event) is not
-seen; ``arbot db repack`` and the like run in another process, and a restart forgets every list."""
+seen; ``arbot db repack`` and the like run in another process, and a restart forgets every list.
+
+One ranking per list at a time: when several requests for the same list find it stale together
+(a busy server works through a queue of them on many threads), one ranks it and the others wait
+for it and take it, unless the ledger changed for it in between."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -48,6 +54,7 @@ class CallListCache:
     def __init__(self, kept: int = KEPT) -> None:
         self._kept: OrderedDict[tuple[str | None, date, object], _Kept] = OrderedDict()
         self._lock = threading.Lock()
+        self._ranking_locks: dict[tuple[str | None, date, object], threading.Lock] = {}
         self._limit = kept
         self.computed = 0  # lists ranked so far (the others were reused)
 
@@ -59,16 +66,37 @@ class CallListCache:
 
         key = (collector_email.strip().lower() if collector_email else None, day, _policy_version(ctx))
         newest = session.scalar(select(func.max(AuditEvent.id))) or 0  # before the list: see the doc
-        with self._lock:
-            kept = self._kept.get(key)
-        if kept is not None and not _changed(session, kept, key[0], newest):
-            self._keep(key, _Kept(newest, kept.rows, kept.customer_ids))
-            return list(kept.rows)
-        rows = build_call_list(session, ctx, day=day, collector_email=collector_email)
-        self._keep(key, _Kept(newest, tuple(rows), frozenset(row.customer_id for row in rows)))
+        reused = self._reused(session, key, newest)
+        if reused is not None:
+            return reused
+        with self._ranking(key):
+            reused = self._reused(session, key, newest)  # ranked by another request meanwhile?
+            if reused is not None:
+                return reused
+            rows = build_call_list(session, ctx, day=day, collector_email=collector_email)
+            self._keep(key, _Kept(newest, tuple(rows), frozenset(row.customer_id for row in rows)))
         with self._lock:
             self.computed += 1
         return rows
+
+    def _reused(self, session: Session, key: tuple[str | None, date, object],
+                newest: int) -> list[CallListRow] | None:
+        """The kept list when no event up to ``newest`` may have changed it. A list kept by a
+        request that began later (``seen`` past ``newest``) is at least as new as a ranking now."""
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None or _changed(session, kept, key[0], newest):
+            return None
+        self._keep(key, _Kept(max(newest, kept.seen), kept.rows, kept.customer_ids))
+        return list(kept.rows)
+
+    @contextmanager
+    def _ranking(self, key: tuple[str | None, date, object]) -> Iterator[None]:
+        """Held while one request ranks this list: the others for it wait, then reuse it."""
+        with self._lock:
+            lock = self._ranking_locks.setdefault(key, threading.Lock())
+        with lock:
+            yield
 
     def _keep(self, key: tuple[str | None, date, object], kept: _Kept) -> None:
         with self._lock:
@@ -78,7 +106,8 @@ class CallListCache:
             self._kept[key] = kept
             self._kept.move_to_end(key)
             while len(self._kept) > self._limit:
-                self._kept.popitem(last=False)
+                gone, _ = self._kept.popitem(last=False)
+                self._ranking_locks.pop(gone, None)
 
 
 def _changed(session: Session, kept: _Kept, collector_email: str | None, newest: int) -> bool:
