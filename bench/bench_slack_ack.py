@@ -26,27 +26,25 @@ import asyncio
 import multiprocessing
 import os
 import sys
-import tempfile
 import time
 import urllib.parse
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, select
 
+from bench.cache import throwaway_database
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.calendar import BusinessCalendar
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.team import load_team, sync_members
-from storage.db import Timeouts, make_engine, make_session_factory, normalize_url
+from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Customer, Invoice, InvoiceKind, Promise, TeamMember
 
@@ -87,27 +85,9 @@ def pct(ordered: list[float], p: float) -> float:
 @contextmanager
 def database() -> Iterator[str]:
     """A migrated database with the example team and CUSTOMERS accounts of Dana's."""
-    server = os.environ.get("BENCH_DATABASE_URL")
-    if not server:
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{Path(folder) / 'bench_slack.db'}"
-            _prepare(url)
-            yield url
-        return
-    base = make_url(normalize_url(server))
-    name = f"arbot_bench_slack_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = base.set(database=name).render_as_string(hide_password=False)
+    with throwaway_database("slack") as url:
         _prepare(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _prepare(url: str) -> None:

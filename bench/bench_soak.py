@@ -36,7 +36,6 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -48,11 +47,12 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import insert, make_url, select, text
+from sqlalchemy import insert, select, text
 
+from bench.cache import throwaway_database
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.team import load_team, sync_members
-from storage.db import Timeouts, make_engine, make_session_factory, normalize_url
+from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Customer, Invoice, InvoiceKind, TeamMember
 from storage.open_items import rebuild_packs
@@ -89,25 +89,8 @@ def team_file(folder: Path) -> Path:
 @contextmanager
 def database(team: Path) -> Iterator[tuple[str, dict[str, list[str]]]]:
     """A migrated, seeded database; yields its URL and each collector's account ids (ERP)."""
-    server = os.environ.get("BENCH_DATABASE_URL")
-    if not server:
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{Path(folder) / 'bench_soak.db'}"
-            yield url, _prepare(url, team)
-        return
-    base = make_url(normalize_url(server))
-    name = f"arbot_bench_soak_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = base.set(database=name).render_as_string(hide_password=False)
+    with throwaway_database("soak") as url:
         yield url, _prepare(url, team)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _prepare(url: str, team_path: Path) -> dict[str, list[str]]:

@@ -4,9 +4,13 @@ on a PostgreSQL server. Also the timer the benchmarks share."""
 
 from __future__ import annotations
 
+import os
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +59,26 @@ def timed(fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float, Any]:
         result = fn()
         times.append(time.perf_counter() - started)
     return min(times), statistics.median(times), result
+
+
+@contextmanager
+def throwaway_database(label: str) -> Iterator[str]:
+    """An empty database for one benchmark run, gone afterwards: a SQLite file in a temporary
+    folder, or with ``BENCH_DATABASE_URL`` (a PostgreSQL server) a database made there."""
+    server = os.environ.get("BENCH_DATABASE_URL")
+    if not server:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / f'bench_{label}.db'}"
+        return
+    base = make_url(normalize_url(server))
+    name = f"arbot_bench_{label}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
