@@ -12,8 +12,7 @@ from pathlib import Path
 
 
 def available() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])
-                  if m.name.startswith("bench_"))
+    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_"))
 
 
 def split(argv: list[str]) -> tuple[list[str], list[str]]:

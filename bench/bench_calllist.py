@@ -52,6 +52,7 @@ KIND_SHARES = [0.70, 0.12, 0.04, 0.04, 0.07, 0.03]
 
 # -- the portfolio -------------------------------------------------------------------------------
 
+
 def _dates(days_before_anchor: np.ndarray) -> list[str]:
     anchor = np.datetime64(ANCHOR.isoformat())
     return np.datetime_as_string(anchor - days_before_anchor.astype("timedelta64[D]"), unit="D").tolist()
@@ -70,9 +71,11 @@ def portfolio(collector_ids: list[int]) -> dict[str, tuple[list[str], list[tuple
     created = "2026-01-05 15:00:00.000000"
     ids = np.arange(1, CUSTOMERS + 1)
     owners = np.array(collector_ids + [None], dtype=object)[
-        rng.choice(len(collector_ids) + 1, CUSTOMERS, p=[0.98 / len(collector_ids)] * len(collector_ids) + [0.02])]
-    customers = [(int(i), f"B{i:06d}", f"Bench Customer {i:06d}", o, "USD", created)
-                 for i, o in zip(ids, owners, strict=True)]
+        rng.choice(len(collector_ids) + 1, CUSTOMERS, p=[0.98 / len(collector_ids)] * len(collector_ids) + [0.02])
+    ]
+    customers = [
+        (int(i), f"B{i:06d}", f"Bench Customer {i:06d}", o, "USD", created) for i, o in zip(ids, owners, strict=True)
+    ]
 
     n = OPEN_INVOICES + CLOSED_INVOICES
     owner = rng.integers(1, CUSTOMERS + 1, n)
@@ -89,14 +92,30 @@ def portfolio(collector_ids: list[int]) -> dict[str, tuple[list[str], list[tuple
     open_cents[OPEN_INVOICES:] = 0
     late = np.clip(rng.normal(12, 15, CLOSED_INVOICES), -10, None).astype(int)
     closed = [None] * OPEN_INVOICES + _dates(np.maximum(dpd[OPEN_INVOICES:] - late, 1))
-    invoices = list(zip(range(1, n + 1), owner.tolist(), [f"INV{i:07d}" for i in range(n)],
-                        [KINDS[k] for k in kind], _dates(dpd), cents.tolist(), open_cents.tolist(),
-                        ["USD"] * n, closed, strict=True))
+    invoices = list(
+        zip(
+            range(1, n + 1),
+            owner.tolist(),
+            [f"INV{i:07d}" for i in range(n)],
+            [KINDS[k] for k in kind],
+            _dates(dpd),
+            cents.tolist(),
+            open_cents.tolist(),
+            ["USD"] * n,
+            closed,
+            strict=True,
+        )
+    )
 
     p_status = rng.choice(["open", "kept", "broken", "cancelled"], PROMISES, p=[0.3, 0.4, 0.25, 0.05])
     p_days = np.where(p_status == "open", rng.integers(-14, 6, PROMISES), rng.integers(1, 200, PROMISES))
-    p_rows = zip(rng.integers(1, CUSTOMERS + 1, PROMISES).tolist(), rng.integers(10_000, 2_000_000, PROMISES).tolist(),
-                 _dates(p_days), p_status.tolist(), strict=True)
+    p_rows = zip(
+        rng.integers(1, CUSTOMERS + 1, PROMISES).tolist(),
+        rng.integers(10_000, 2_000_000, PROMISES).tolist(),
+        _dates(p_days),
+        p_status.tolist(),
+        strict=True,
+    )
     open_days = set()  # one open promise per customer and day (a unique index says so)
     promises = []
     for customer, cents, day, status in p_rows:
@@ -109,25 +128,59 @@ def portfolio(collector_ids: list[int]) -> dict[str, tuple[list[str], list[tuple
     positive_open = np.flatnonzero(open_cents[:OPEN_INVOICES] > 0)
     disputed = rng.choice(positive_open, DISPUTES, replace=False)
     whole = rng.random(DISPUTES) < 0.5
-    disputes = [(i + 1, int(owner[inv]), int(inv) + 1, int(open_cents[inv] if w else open_cents[inv] // 3),
-                 "billing error", "open", created) for i, (inv, w) in enumerate(zip(disputed, whole, strict=True))]
+    disputes = [
+        (
+            i + 1,
+            int(owner[inv]),
+            int(inv) + 1,
+            int(open_cents[inv] if w else open_cents[inv] // 3),
+            "billing error",
+            "open",
+            created,
+        )
+        for i, (inv, w) in enumerate(zip(disputed, whole, strict=True))
+    ]
 
     a_days = np.where(rng.random(ACTIVITIES) < 0.03, 0, rng.integers(1, 60, ACTIVITIES))
     a_kind = rng.choice(["call", "voicemail", "email"], ACTIVITIES, p=[0.5, 0.3, 0.2])
-    a_outcome = np.where(a_kind == "email", "email-sent",
-                         rng.choice(["reached", "no-answer", "voicemail"], ACTIVITIES, p=[0.3, 0.4, 0.3]))
-    activities = list(zip(range(1, ACTIVITIES + 1), rng.integers(1, CUSTOMERS + 1, ACTIVITIES).tolist(),
-                          a_kind.tolist(), a_outcome.tolist(), _instants(a_days, rng), strict=True))
+    a_outcome = np.where(
+        a_kind == "email",
+        "email-sent",
+        rng.choice(["reached", "no-answer", "voicemail"], ACTIVITIES, p=[0.3, 0.4, 0.3]),
+    )
+    activities = list(
+        zip(
+            range(1, ACTIVITIES + 1),
+            rng.integers(1, CUSTOMERS + 1, ACTIVITIES).tolist(),
+            a_kind.tolist(),
+            a_outcome.tolist(),
+            _instants(a_days, rng),
+            strict=True,
+        )
+    )
 
-    plans = [(i + 1, int(c), 300_000, "monthly", "active", created)
-             for i, c in enumerate(rng.choice(ids, PLANS, replace=False))]
-    instalments = [(3 * i + k + 1, i + 1, f"2026-{9 + k:02d}-01", 100_000, 0,
-                    "missed" if k == 1 and i % 5 == 0 else ("due" if k == 2 else "paid"))
-                   for i in range(PLANS) for k in range(3)]
+    plans = [
+        (i + 1, int(c), 300_000, "monthly", "active", created)
+        for i, c in enumerate(rng.choice(ids, PLANS, replace=False))
+    ]
+    instalments = [
+        (
+            3 * i + k + 1,
+            i + 1,
+            f"2026-{9 + k:02d}-01",
+            100_000,
+            0,
+            "missed" if k == 1 and i % 5 == 0 else ("due" if k == 2 else "paid"),
+        )
+        for i in range(PLANS)
+        for k in range(3)
+    ]
     return {
         "customers": (["id", "erp_id", "name", "collector_id", "currency", "created_at"], customers),
-        "invoices": (["id", "customer_id", "number", "kind", "due_date", "amount", "open_balance",
-                      "currency", "closed_on"], invoices),
+        "invoices": (
+            ["id", "customer_id", "number", "kind", "due_date", "amount", "open_balance", "currency", "closed_on"],
+            invoices,
+        ),
         "promises": (["id", "customer_id", "amount", "promised_date", "paid_amount", "status", "created_at"], promises),
         "disputes": (["id", "customer_id", "invoice_id", "amount", "reason", "status", "opened_at"], disputes),
         "activities": (["id", "customer_id", "kind", "outcome", "occurred_at"], activities),
@@ -137,6 +190,7 @@ def portfolio(collector_ids: list[int]) -> dict[str, tuple[list[str], list[tuple
 
 
 # -- the databases -------------------------------------------------------------------------------
+
 
 def _migrated(engine: Engine) -> list[int]:
     """Schema and team in place; returns the collectors' member ids."""
@@ -209,21 +263,36 @@ def _copy_into_postgres(engine: Engine, tables: dict[str, tuple[list[str], list[
 
 # -- the naive way: one ORM query per customer ---------------------------------------------------
 
-_ITEM_COLUMNS = ["balance", "past_due", "oldest_dpd", "window", "finals", "mrr_months", "crossing",
-                 "amount_final_invoice", "amount_unpaid_mrr", "amount_over_30_days", "amount_crossing_soon"]
+_ITEM_COLUMNS = [
+    "balance",
+    "past_due",
+    "oldest_dpd",
+    "window",
+    "finals",
+    "mrr_months",
+    "crossing",
+    "amount_final_invoice",
+    "amount_unpaid_mrr",
+    "amount_over_30_days",
+    "amount_crossing_soon",
+]
 
 
 def naive_items(session: Session, cut: Cutoffs, customer_ids: list[int]) -> pd.DataFrame:
     """The open-item columns worked out item by item in Python from each customer's invoices,
     loaded with one ORM query per customer."""
     disputed: dict[int, int] = {}
-    for invoice_id, amount in session.execute(select(Dispute.invoice_id, Dispute.amount).where(
-            Dispute.status == DisputeStatus.OPEN, Dispute.invoice_id.is_not(None))):
+    for invoice_id, amount in session.execute(
+        select(Dispute.invoice_id, Dispute.amount).where(
+            Dispute.status == DisputeStatus.OPEN, Dispute.invoice_id.is_not(None)
+        )
+    ):
         disputed[invoice_id] = disputed.get(invoice_id, 0) + int(amount * 100)
     records = {}
     for customer_id in customer_ids:
-        items = session.scalars(select(Invoice).where(
-            Invoice.customer_id == customer_id, Invoice.closed_on.is_(None))).all()
+        items = session.scalars(
+            select(Invoice).where(Invoice.customer_id == customer_id, Invoice.closed_on.is_(None))
+        ).all()
         if items:
             records[customer_id] = _naive_row(items, disputed, cut)
     frame = pd.DataFrame.from_dict(records, orient="index", columns=_ITEM_COLUMNS)
@@ -261,18 +330,24 @@ def _naive_row(items: list[Invoice], disputed: dict[int, int], cut: Cutoffs) -> 
 
 # -- timing --------------------------------------------------------------------------------------
 
+
 def _context(engine: Engine) -> AppContext:
     team = load_team(EXAMPLE_TEAM_FILE)
-    return AppContext(sessions=make_session_factory(engine), team=team, calendar=BusinessCalendar(team.country),
-                      clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=UTC)))
+    return AppContext(
+        sessions=make_session_factory(engine),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=UTC)),
+    )
 
 
 def _ranked(session: Session, cut: Cutoffs, items: pd.DataFrame, policy: Policy, capacity: int) -> pd.DataFrame:
     """The list from open-item columns, with every account's facts and payment history."""
     features = with_account_facts(session, cut, items, collector_id=None)
     history = load_history(session, cut, None, collector_id=None).reindex(features.index)
-    features = features.assign(avg_days_late=history["avg_days_late"],
-                               paid_invoices=history["paid_invoices"].fillna(0).astype("int64"))
+    features = features.assign(
+        avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
+    )
     return cut_to_capacity(score(features, policy), capacity)
 
 
@@ -303,8 +378,10 @@ def measure_reuse(ctx: AppContext, ranked: list, label: str) -> None:
 
     asked()  # ranked and kept
     best, median, again = timed(asked)
-    print(f"{label}: one collector, asked again with no change since: best {best * 1000:.2f} ms, "
-          f"median {median * 1000:.2f} ms (of 5); same rows as ranked: {'yes' if again == ranked else 'NO'}")
+    print(
+        f"{label}: one collector, asked again with no change since: best {best * 1000:.2f} ms, "
+        f"median {median * 1000:.2f} ms (of 5); same rows as ranked: {'yes' if again == ranked else 'NO'}"
+    )
 
 
 def measure_naive(ctx: AppContext, customers: int, label: str) -> float:
@@ -324,18 +401,27 @@ def measure_naive(ctx: AppContext, customers: int, label: str) -> float:
         fast = _ranked(session, cut, fast[fast.index.isin(subset)], policy, capacity)
     same = naive.index.tolist() == fast.index.tolist() and np.allclose(naive["score"], fast["score"])
     whole = per_customer * CUSTOMERS / customers + once
-    how = "measured" if customers == CUSTOMERS else (
-        f"EXTRAPOLATED from {customers:,} customers ({per_customer:.2f} s of per-customer queries, x"
-        f"{CUSTOMERS // customers}, plus {once:.2f} s once)")
-    print(f"{label}: naive, one ORM query per customer, for {CUSTOMERS:,} customers: {whole:.1f} s {how}; "
-          f"same list as set-based on those customers: {'yes' if same else 'NO'}")
+    how = (
+        "measured"
+        if customers == CUSTOMERS
+        else (
+            f"EXTRAPOLATED from {customers:,} customers ({per_customer:.2f} s of per-customer queries, x"
+            f"{CUSTOMERS // customers}, plus {once:.2f} s once)"
+        )
+    )
+    print(
+        f"{label}: naive, one ORM query per customer, for {CUSTOMERS:,} customers: {whole:.1f} s {how}; "
+        f"same list as set-based on those customers: {'yes' if same else 'NO'}"
+    )
     return whole
 
 
 def main(argv: list[str] | None = None) -> None:
     naive_full = "--naive-full" in (argv or [])
-    print(f"call list: {CUSTOMERS:,} customers, {OPEN_INVOICES:,} open invoices, "
-          f"{CLOSED_INVOICES:,} closed, {PROMISES:,} promises, {DISPUTES:,} disputes, {ACTIVITIES:,} contacts")
+    print(
+        f"call list: {CUSTOMERS:,} customers, {OPEN_INVOICES:,} open invoices, "
+        f"{CLOSED_INVOICES:,} closed, {PROMISES:,} promises, {DISPUTES:,} disputes, {ACTIVITIES:,} contacts"
+    )
     measure(sqlite_engine(), "SQLite", naive_full)
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:

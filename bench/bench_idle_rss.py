@@ -60,23 +60,26 @@ SETUPS = (
 @dataclass(frozen=True)
 class Sample:
     rss_mib: float
-    peak_mib: float                # VmHWM: the most it held since start
-    libraries: tuple[str, ...]     # HEAVY_LIBRARIES in its memory map
-    job_runs: tuple[str, ...]      # scheduled jobs it ran (a non-idle start when not empty)
+    peak_mib: float  # VmHWM: the most it held since start
+    libraries: tuple[str, ...]  # HEAVY_LIBRARIES in its memory map
+    job_runs: tuple[str, ...]  # scheduled jobs it ran (a non-idle start when not empty)
 
     def line(self) -> str:
         loaded = ", ".join(self.libraries) or "none"
         jobs = f"; ran {', '.join(self.job_runs)} at start (not idle)" if self.job_runs else ""
-        return (f"{self.rss_mib:.1f} MiB (peak {self.peak_mib:.1f} MiB); "
-                f"numpy/pandas/pyarrow loaded: {loaded}{jobs}")
+        return f"{self.rss_mib:.1f} MiB (peak {self.peak_mib:.1f} MiB); numpy/pandas/pyarrow loaded: {loaded}{jobs}"
 
 
 def environment(folder: Path) -> dict[str, str]:
     """Slack in HTTP mode, Teams not configured (``--dev`` serves it anyway), SQLite in ``folder``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "ARBOT_"))}
-    env.update(DATABASE_URL=f"sqlite:///{folder / 'arbot.db'}", ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE),
-               SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET="bench-signing-secret",
-               SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    env.update(
+        DATABASE_URL=f"sqlite:///{folder / 'arbot.db'}",
+        ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE),
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET="bench-signing-secret",
+        SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/",
+    )
     return env
 
 
@@ -96,8 +99,13 @@ def serving(env: dict[str, str], args: tuple[str, ...], log: Path) -> Iterator[t
     (SIGTERM), killed if it does not stop."""
     port = free_port()
     with log.open("w") as out:
-        server = subprocess.Popen(arbot("serve", "--host", "127.0.0.1", "--port", str(port), *args),
-                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            arbot("serve", "--host", "127.0.0.1", "--port", str(port), *args),
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_healthy(f"{base}/healthz", server, log)
@@ -123,8 +131,7 @@ def wait_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
         except (urllib.error.URLError, ConnectionError):
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"arbot serve did not answer {url} in {STARTUP_TIMEOUT_SECONDS:g} s:\n"
-                       f"{log.read_text()[-3000:]}")
+    raise RuntimeError(f"arbot serve did not answer {url} in {STARTUP_TIMEOUT_SECONDS:g} s:\n{log.read_text()[-3000:]}")
 
 
 def status_mib(pid: int, field: str) -> float:

@@ -45,17 +45,19 @@ def generate(path: Path, rows: int, customers: int, seed: int = 7) -> None:
     issued = np.datetime64("2026-11-20") - rng.integers(0, 240, size=rows).astype("timedelta64[D]")
     due = issued + rng.choice([15, 30, 45], size=rows).astype("timedelta64[D]")
     ids = pd.Series(customer).map("C{:06d}".format)
-    frame = pd.DataFrame({
-        "Customer ID": ids,
-        "Customer Name": "Customer " + ids.str[1:],
-        "Invoice No.": pd.Series(np.arange(rows) + 100_000).map("INV-{:07d}".format),
-        "Invoice Type": np.asarray(KINDS, dtype=object)[kind],
-        "Invoice Date": np.datetime_as_string(issued, unit="D"),
-        "Due Date": np.datetime_as_string(due, unit="D"),
-        "Currency": "USD",
-        "Original Amount": _money_text(sign * amount),
-        "Amount Due": _money_text(sign * open_cents),
-    })
+    frame = pd.DataFrame(
+        {
+            "Customer ID": ids,
+            "Customer Name": "Customer " + ids.str[1:],
+            "Invoice No.": pd.Series(np.arange(rows) + 100_000).map("INV-{:07d}".format),
+            "Invoice Type": np.asarray(KINDS, dtype=object)[kind],
+            "Invoice Date": np.datetime_as_string(issued, unit="D"),
+            "Due Date": np.datetime_as_string(due, unit="D"),
+            "Currency": "USD",
+            "Original Amount": _money_text(sign * amount),
+            "Amount Due": _money_text(sign * open_cents),
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False)
 
@@ -87,25 +89,40 @@ def child(database: str, file: Path, as_of: date) -> dict[str, object]:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         sync_members(session, team)
-    ctx = AppContext(sessions=sessions, team=team, calendar=BusinessCalendar(team.country),
-                     clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=UTC)))
+    ctx = AppContext(
+        sessions=sessions,
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(datetime(2026, 11, 23, 15, tzinfo=UTC)),
+    )
     stages = _Stages()
     event.listen(engine, "commit", lambda _connection: stages.stage("commit", 0))
     server_before = _server_cpu(engine)
     start, cpu = time.perf_counter(), _cpu_seconds()
     try:
         result = import_aging_file(ctx, file, as_of=as_of, progress=stages)
-        outcome = (f"{result.inserted:,} inserted, {result.updated:,} updated, {result.closed:,} closed, "
-                   f"{result.customers:,} customers")
+        outcome = (
+            f"{result.inserted:,} inserted, {result.updated:,} updated, {result.closed:,} closed, "
+            f"{result.customers:,} customers"
+        )
     except ImportRefused as refused:
         outcome = "refused: " + refused.messages[0]
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     server_after = _server_cpu(engine)
-    server = (sum(used - server_before.get(pid, 0.0) for pid, used in server_after.items())
-              if server_before is not None and server_after is not None else None)
-    return {"seconds": seconds, "cpu": cpu, "server_cpu": server, "rss_mb": rss_mb, "outcome": outcome,
-            "stages": stages.seconds(start, start + seconds)}
+    server = (
+        sum(used - server_before.get(pid, 0.0) for pid, used in server_after.items())
+        if server_before is not None and server_after is not None
+        else None
+    )
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "server_cpu": server,
+        "rss_mb": rss_mb,
+        "outcome": outcome,
+        "stages": stages.seconds(start, start + seconds),
+    }
 
 
 def _server_cpu(engine: Any) -> dict[int, float] | None:
@@ -155,27 +172,40 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-AFTER_THE_LEDGER = ("reconciling payments with history", "recording payments", "settling promises and plans",
-                    "keeping receivables and sales by day", "checking targets and adjustments",
-                    "writing the audit trail")
+AFTER_THE_LEDGER = (
+    "reconciling payments with history",
+    "recording payments",
+    "settling promises and plans",
+    "keeping receivables and sales by day",
+    "checking targets and adjustments",
+    "writing the audit trail",
+)
 
 
 def _measure(label: str, database: str, file: Path, rows: int) -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "bench.bench_import", "--child", "--database", database, "--file", str(file)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     rate = rows / report["seconds"] if report["seconds"] else 0
     server = f", server {report['server_cpu']:.2f} s CPU" if report.get("server_cpu") is not None else ""
-    print(f"{label}: {report['seconds']:.2f} s ({report['cpu']:.2f} s CPU{server}), "
-          f"peak RSS {report['rss_mb']:.0f} MB, {rate:,.0f} rows/s ({report['outcome']})", flush=True)
+    print(
+        f"{label}: {report['seconds']:.2f} s ({report['cpu']:.2f} s CPU{server}), "
+        f"peak RSS {report['rss_mb']:.0f} MB, {rate:,.0f} rows/s ({report['outcome']})",
+        flush=True,
+    )
     stages = report["stages"]
     if len(stages) > 1:
         after = sum(seconds for name, seconds in stages if name in AFTER_THE_LEDGER)
         print("    " + "; ".join(f"{name} {seconds:.2f}" for name, seconds in stages), flush=True)
-        print(f"    after the ledger's write (reconciliation, promises, rollups and sales by day, targets, audit):"
-              f" {after:.2f} s", flush=True)
+        print(
+            f"    after the ledger's write (reconciliation, promises, rollups and sales by day, targets, audit):"
+            f" {after:.2f} s",
+            flush=True,
+        )
 
 
 def _fresh_database(database: str | None) -> tuple[str, callable]:
@@ -191,8 +221,9 @@ def _fresh_database(database: str | None) -> tuple[str, callable]:
 
     base = make_url(normalize_url(database))
     name = f"arbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
+    admin = make_engine(
+        base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT", timeouts=Timeouts(statement=0)
+    )  # CREATE/DROP DATABASE wait for a checkpoint
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
 
@@ -209,8 +240,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_import")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="PostgreSQL server URL, measured after SQLite (default: $BENCH_DATABASE_URL)")
+    parser.add_argument(
+        "--database",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="PostgreSQL server URL, measured after SQLite (default: $BENCH_DATABASE_URL)",
+    )
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="measure one database only")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)

@@ -61,13 +61,14 @@ from storage.models.outbox import PENDING, SENDING
 MORNING = datetime(2026, 11, 23, 14, 0, 30, tzinfo=UTC)  # Monday 08:00:30 in Chicago
 CREATED = datetime(2026, 9, 1, tzinfo=UTC)
 SECRET = "bench-signing-secret"
-PER_CHANNEL_SECONDS = 1.0   # what the fake enforces, and the floor is worked out from
-RETRY_AFTER = 1             # whole seconds, as Slack sends it
+PER_CHANNEL_SECONDS = 1.0  # what the fake enforces, and the floor is worked out from
+RETRY_AFTER = 1  # whole seconds, as Slack sends it
 TARGET_RATIO = 1.1
 SEED = 20261205
 
 
 # -- time and the team --------------------------------------------------------------------------
+
 
 @dataclass
 class MorningClock:
@@ -94,8 +95,9 @@ def bench_team(emails: list[str]) -> Team:
     """The example team's non-collectors (finance, managers) and ``emails`` as the collectors."""
     data = tomllib.loads(EXAMPLE_TEAM_FILE.read_text(encoding="utf-8"))
     data["members"] = [m for m in data["members"] if "collector" not in m["roles"]]
-    data["members"] += [{"email": e, "name": f"Collector {n:02d}", "roles": ["collector"]}
-                        for n, e in enumerate(emails)]
+    data["members"] += [
+        {"email": e, "name": f"Collector {n:02d}", "roles": ["collector"]} for n, e in enumerate(emails)
+    ]
     return team_from_dict(data)
 
 
@@ -107,18 +109,32 @@ def seed(url: str, team: Team, emails: list[str], accounts: int) -> None:
         sync_members(session, team)
         ids = {email: id_ for email, id_ in session.execute(select(TeamMember.email, TeamMember.id))}
         for n in range(len(emails) * accounts):
-            customer = Customer(erp_id=f"M{n:05d}", name=f"Morning Customer {n:05d}", currency="USD",
-                                created_at=CREATED, collector_id=ids[emails[n % len(emails)]])
+            customer = Customer(
+                erp_id=f"M{n:05d}",
+                name=f"Morning Customer {n:05d}",
+                currency="USD",
+                created_at=CREATED,
+                collector_id=ids[emails[n % len(emails)]],
+            )
             session.add(customer)
             session.flush()
             for i in range(2):
-                session.add(Invoice(customer_id=customer.id, number=f"M{n:05d}-{i}", kind=InvoiceKind.STANDARD,
-                                    due_date=date(2026, 9, 1 + (n + i) % 28), amount=Decimal(1000 + n % 900),
-                                    open_balance=Decimal(1000 + n % 900), currency="USD"))
+                session.add(
+                    Invoice(
+                        customer_id=customer.id,
+                        number=f"M{n:05d}-{i}",
+                        kind=InvoiceKind.STANDARD,
+                        due_date=date(2026, 9, 1 + (n + i) % 28),
+                        amount=Decimal(1000 + n % 900),
+                        open_balance=Decimal(1000 + n % 900),
+                        currency="USD",
+                    )
+                )
     engine.dispose()
 
 
 # -- the strict fake Slack ----------------------------------------------------------------------
+
 
 def strict_slack(users: dict[str, str], random_429: float, clock: MorningClock) -> Any:
     """The tests' FakeSlack, made to enforce Slack's limit of one post a second per channel.
@@ -148,19 +164,24 @@ def strict_slack(users: dict[str, str], random_429: float, clock: MorningClock) 
             with self._lock:
                 now = time.monotonic()
                 last = self.accepted_at.get(channel)
-                why = ("pacing" if last is not None and now - last < PER_CHANNEL_SECONDS
-                       else "random" if self.rng.random() < self.share else None)
+                why = (
+                    "pacing"
+                    if last is not None and now - last < PER_CHANNEL_SECONDS
+                    else "random"
+                    if self.rng.random() < self.share
+                    else None
+                )
                 if why is None:
                     self.accepted_at[channel] = now
                     return None
                 self.refusals.append((channel, why, now))
                 return 429
 
-    return StrictSlack(users={**USERS, **users}, share=random_429, clock=clock.now,
-                       retry_after=str(RETRY_AFTER))
+    return StrictSlack(users={**USERS, **users}, share=random_429, clock=clock.now, retry_after=str(RETRY_AFTER))
 
 
 # -- watching the dispatcher --------------------------------------------------------------------
+
 
 @dataclass
 class Round:
@@ -201,6 +222,7 @@ def watch(dispatcher: Dispatcher) -> Watch:
 
 # -- one morning --------------------------------------------------------------------------------
 
+
 @dataclass
 class Morning:
     job_started: float
@@ -208,7 +230,7 @@ class Morning:
     delivered: float
     rounds: list[Round]
     backoffs: list[float]
-    calls: list[Any]          # every call the fake saw
+    calls: list[Any]  # every call the fake saw
     refusals: list[tuple[str, str, float]]
     entries: list[OutboxEntry]
     outcomes: dict[str, str]
@@ -226,8 +248,12 @@ def queue_channel_news(ctx: AppContext, count: int) -> None:
 
     channel = ctx.team.workflow.channels.collections
     with ctx.sessions.begin() as session:
-        enqueue(session, ctx, [Reply(title=f"Morning news {n + 1} of {count}", where=Where(channel))
-                               for n in range(count)], origin="bench:news")
+        enqueue(
+            session,
+            ctx,
+            [Reply(title=f"Morning news {n + 1} of {count}", where=Where(channel)) for n in range(count)],
+            origin="bench:news",
+        )
 
 
 async def morning(url: str, team: Team, users: dict[str, str], random_429: float, news: int = 0) -> Morning:
@@ -235,12 +261,14 @@ async def morning(url: str, team: Team, users: dict[str, str], random_429: float
     from scheduler.service import build_scheduler, tick
 
     clock = MorningClock()
-    ctx = AppContext(sessions=make_session_factory(make_engine(url)), team=team,
-                     calendar=BusinessCalendar(team.country), clock=clock)
+    ctx = AppContext(
+        sessions=make_session_factory(make_engine(url)), team=team, calendar=BusinessCalendar(team.country), clock=clock
+    )
     fake = strict_slack(users, random_429, clock)
     await fake.start()
-    app = build_web_app(ctx, ServerSettings(slack=SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET,
-                                                                api_url=fake.api_url)))
+    app = build_web_app(
+        ctx, ServerSettings(slack=SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url))
+    )
     seen = watch(app[DELIVERY].dispatcher)
     job: dict[str, Any] = {}
 
@@ -271,8 +299,17 @@ async def morning(url: str, team: Team, users: dict[str, str], random_429: float
         entries = list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.id)))
     ctx.sessions.kw["bind"].dispose()
     accepted = [c.at for c in calls if c.method == "chat.postMessage" and c.status == 200]
-    return Morning(job["started"], job["ended"], max(accepted), seen.rounds, seen.backoffs, calls,
-                   list(fake.refusals), entries, job["outcomes"])
+    return Morning(
+        job["started"],
+        job["ended"],
+        max(accepted),
+        seen.rounds,
+        seen.backoffs,
+        calls,
+        list(fake.refusals),
+        entries,
+        job["outcomes"],
+    )
 
 
 def _wait_until_delivered(ctx: AppContext, job: dict[str, Any], timeout: float = 180) -> None:
@@ -281,8 +318,7 @@ def _wait_until_delivered(ctx: AppContext, job: dict[str, Any], timeout: float =
     while time.monotonic() < deadline:
         if "ended" in job:
             with ctx.sessions() as session:
-                left = session.scalar(select(OutboxEntry.id).where(
-                    OutboxEntry.status.in_([PENDING, SENDING])).limit(1))
+                left = session.scalar(select(OutboxEntry.id).where(OutboxEntry.status.in_([PENDING, SENDING])).limit(1))
             if left is None:
                 return
         time.sleep(0.02)
@@ -290,6 +326,7 @@ def _wait_until_delivered(ctx: AppContext, job: dict[str, Any], timeout: float =
 
 
 # -- what it says -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Figures:
@@ -303,10 +340,10 @@ class Figures:
     messages: int
     channels: int
     first_round_wait: float
-    first_wave: float       # first round's start to the last post accepted in it
+    first_wave: float  # first round's start to the last post accepted in it
     retry_waits: list[float]  # per 429: until the channel was tried again
-    backoffs: list[float]     # per 429: the backoff the dispatcher asked for
-    lookups: int              # history reads before a retry
+    backoffs: list[float]  # per 429: the backoff the dispatcher asked for
+    lookups: int  # history reads before a retry
 
     @property
     def ratio(self) -> float:
@@ -322,12 +359,21 @@ def figures(m: Morning) -> Figures:
     rules = max((n - 1) * PER_CHANNEL_SECONDS + refused[ch] * RETRY_AFTER for ch, n in per_channel.items())
     job = m.job_ended - m.job_started
     return Figures(
-        total=m.delivered - m.job_started, job=job, pacing_floor=pacing_floor, rules_floor=job + rules,
+        total=m.delivered - m.job_started,
+        job=job,
+        pacing_floor=pacing_floor,
+        rules_floor=job + rules,
         pacing_429=sum(why == "pacing" for _, why, _ in m.refusals),
         random_429=sum(why == "random" for _, why, _ in m.refusals),
-        duplicates=duplicates(m), messages=len(accepted), channels=len(per_channel),
-        first_round_wait=_first_round_wait(m), first_wave=_first_wave(m), retry_waits=retry_waits(m),
-        backoffs=list(m.backoffs), lookups=sum(c.method == "conversations.history" for c in m.calls))
+        duplicates=duplicates(m),
+        messages=len(accepted),
+        channels=len(per_channel),
+        first_round_wait=_first_round_wait(m),
+        first_wave=_first_wave(m),
+        retry_waits=retry_waits(m),
+        backoffs=list(m.backoffs),
+        lookups=sum(c.method == "conversations.history" for c in m.calls),
+    )
 
 
 def duplicates(m: Morning) -> int:
@@ -336,8 +382,9 @@ def duplicates(m: Morning) -> int:
     from tests.support.slack import text_of
 
     by_content = Counter((str(c.answer["channel"]), text_of(c.params)) for c in m.posts if c.status == 200)
-    content_of = {str(c.answer["ts"]): (str(c.answer["channel"]), text_of(c.params))
-                  for c in m.posts if c.status == 200}
+    content_of = {
+        str(c.answer["ts"]): (str(c.answer["channel"]), text_of(c.params)) for c in m.posts if c.status == 200
+    }
     extra = 0
     for entry in m.entries:
         content = content_of.get(entry.message_id or "")
@@ -389,8 +436,10 @@ def round_lines(m: Morning) -> list[str]:
         if not r.claimed:
             continue
         rep = r.report
-        lines.append(f"    round at +{r.started - m.job_started:5.2f} s, {r.ended - r.started:4.2f} s: claimed "
-                     f"{r.claimed}, sent {rep.sent}, retried {rep.retried}, failed {rep.failed}")
+        lines.append(
+            f"    round at +{r.started - m.job_started:5.2f} s, {r.ended - r.started:4.2f} s: claimed "
+            f"{r.claimed}, sent {rep.sent}, retried {rep.retried}, failed {rep.failed}"
+        )
     empty = sum(1 for r in m.rounds if not r.claimed)
     lines.append(f"    and {empty} round(s) that claimed nothing (waiting for a retry to come due)")
     return lines
@@ -398,18 +447,25 @@ def round_lines(m: Morning) -> list[str]:
 
 def report(n: int, m: Morning, f: Figures) -> None:
     waits = f.retry_waits
-    print(f"  run {n}: total {f.total:.2f} s (job {f.job:.2f} s, then {f.total - f.job:.2f} s delivering); "
-          f"{f.messages} messages in {f.channels} channels; pacing floor {f.pacing_floor:.1f} s; "
-          f"floor with the fake's 429s {f.rules_floor:.2f} s; ratio {f.ratio:.2f}; "
-          f"429s {f.pacing_429 + f.random_429} ({f.pacing_429} pacing, {f.random_429} random); "
-          f"duplicates {f.duplicates}", flush=True)
-    print(f"    job's end -> first round: {f.first_round_wait * 1000:+.0f} ms (the commit kicks it); first round: "
-          f"{f.first_wave:.2f} s to its last accepted post")
+    print(
+        f"  run {n}: total {f.total:.2f} s (job {f.job:.2f} s, then {f.total - f.job:.2f} s delivering); "
+        f"{f.messages} messages in {f.channels} channels; pacing floor {f.pacing_floor:.1f} s; "
+        f"floor with the fake's 429s {f.rules_floor:.2f} s; ratio {f.ratio:.2f}; "
+        f"429s {f.pacing_429 + f.random_429} ({f.pacing_429} pacing, {f.random_429} random); "
+        f"duplicates {f.duplicates}",
+        flush=True,
+    )
+    print(
+        f"    job's end -> first round: {f.first_round_wait * 1000:+.0f} ms (the commit kicks it); first round: "
+        f"{f.first_wave:.2f} s to its last accepted post"
+    )
     if waits:
-        print(f"    after a 429 (Retry-After {RETRY_AFTER} s) the dispatcher asked a backoff of "
-              f"{min(f.backoffs):.2f}-{max(f.backoffs):.2f} s (mean {statistics.mean(f.backoffs):.2f}); "
-              f"the channel was tried again {min(waits):.2f}-{max(waits):.2f} s later "
-              f"(mean {statistics.mean(waits):.2f}); {f.lookups} history read(s) before retries")
+        print(
+            f"    after a 429 (Retry-After {RETRY_AFTER} s) the dispatcher asked a backoff of "
+            f"{min(f.backoffs):.2f}-{max(f.backoffs):.2f} s (mean {statistics.mean(f.backoffs):.2f}); "
+            f"the channel was tried again {min(waits):.2f}-{max(waits):.2f} s later "
+            f"(mean {statistics.mean(waits):.2f}); {f.lookups} history read(s) before retries"
+        )
     for line in round_lines(m):
         print(line)
     bad = {k: v for k, v in m.outcomes.items() if v != "done"}
@@ -419,18 +475,24 @@ def report(n: int, m: Morning, f: Figures) -> None:
 
 def summary(all_figures: list[Figures]) -> None:
     def span(values: list[float], unit: str = " s", fmt: str = ".2f") -> str:
-        return (f"median {statistics.median(values):{fmt}}{unit} "
-                f"(range {min(values):{fmt}}-{max(values):{fmt}}{unit})")
+        return f"median {statistics.median(values):{fmt}}{unit} (range {min(values):{fmt}}-{max(values):{fmt}}{unit})"
 
     print(f"total {span([f.total for f in all_figures])}; job {span([f.job for f in all_figures])}")
-    print(f"pacing floor {span([f.pacing_floor for f in all_figures], fmt='.1f')}; "
-          f"floor with the 429s {span([f.rules_floor for f in all_figures])}")
+    print(
+        f"pacing floor {span([f.pacing_floor for f in all_figures], fmt='.1f')}; "
+        f"floor with the 429s {span([f.rules_floor for f in all_figures])}"
+    )
     ratios = [f.ratio for f in all_figures]
-    print(f"ratio total/floor {span(ratios, unit='')} (target <= {TARGET_RATIO}): "
-          f"{'met' if statistics.median(ratios) <= TARGET_RATIO else 'NOT met'}")
-    print(f"429s per run {[f.pacing_429 + f.random_429 for f in all_figures]} "
-          f"(pacing {[f.pacing_429 for f in all_figures]}); "
-          f"duplicates {sum(f.duplicates for f in all_figures)} (must be 0)", flush=True)
+    print(
+        f"ratio total/floor {span(ratios, unit='')} (target <= {TARGET_RATIO}): "
+        f"{'met' if statistics.median(ratios) <= TARGET_RATIO else 'NOT met'}"
+    )
+    print(
+        f"429s per run {[f.pacing_429 + f.random_429 for f in all_figures]} "
+        f"(pacing {[f.pacing_429 for f in all_figures]}); "
+        f"duplicates {sum(f.duplicates for f in all_figures)} (must be 0)",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -439,16 +501,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--collectors", type=int, default=20)
     parser.add_argument("--accounts", type=int, default=40, help="past-due accounts per collector")
     parser.add_argument("--random-429", type=float, default=0.1, help="share of posts refused at random")
-    parser.add_argument("--channel-news", type=int, default=0,
-                        help="extra posts queued for the collections channel with the morning (pacing)")
+    parser.add_argument(
+        "--channel-news",
+        type=int,
+        default=0,
+        help="extra posts queued for the collections channel with the morning (pacing)",
+    )
     args = parser.parse_args([] if argv is None else argv)  # `python -m bench` passes nothing
     logging.basicConfig(level=logging.ERROR)
     emails = collector_emails(args.collectors)
     team, users = bench_team(emails), slack_users(emails)
-    print(f"{args.collectors} collectors x {args.accounts} accounts, SQLite; fake Slack: "
-          f"{PER_CHANNEL_SECONDS:g} post/s per channel enforced, {args.random_429:.0%} of posts refused at random "
-          f"(Retry-After {RETRY_AFTER} s); {args.channel_news} extra post(s) for the collections channel; "
-          f"{args.runs} run(s)", flush=True)
+    print(
+        f"{args.collectors} collectors x {args.accounts} accounts, SQLite; fake Slack: "
+        f"{PER_CHANNEL_SECONDS:g} post/s per channel enforced, {args.random_429:.0%} of posts refused at random "
+        f"(Retry-After {RETRY_AFTER} s); {args.channel_news} extra post(s) for the collections channel; "
+        f"{args.runs} run(s)",
+        flush=True,
+    )
     results = []
     for n in range(1, args.runs + 1):
         with tempfile.TemporaryDirectory() as folder:

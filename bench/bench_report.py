@@ -41,8 +41,19 @@ from storage.models import Customer, ImportBatch, TeamMember
 VERSION = "report-v1"
 CUSTOMERS, OPEN_ITEMS, PAID_ITEMS, MONTHS = 100_000, 1_000_000, 300_000, 24
 FIRST_MONTH = date(2024, 12, 1)
-INVOICE_COLUMNS = ("id", "customer_id", "number", "kind", "issue_date", "due_date", "amount", "open_balance",
-                   "currency", "closed_on", "last_batch_id")
+INVOICE_COLUMNS = (
+    "id",
+    "customer_id",
+    "number",
+    "kind",
+    "issue_date",
+    "due_date",
+    "amount",
+    "open_balance",
+    "currency",
+    "closed_on",
+    "last_batch_id",
+)
 
 
 def month_start(index: int) -> date:
@@ -63,8 +74,13 @@ def _items(rng: np.random.Generator) -> dict[str, np.ndarray]:
     closing = rng.choice(n, PAID_ITEMS, replace=False)
     closing = closing[issued[closing] < MONTHS - 1]
     paid[closing] = issued[closing] + 1 + rng.integers(0, MONTHS - 1 - issued[closing])
-    return {"customer": rng.integers(1, CUSTOMERS + 1, n), "issued": issued, "day": rng.integers(0, 28, n),
-            "cents": rng.integers(5_000, 2_500_000, n), "paid": paid}
+    return {
+        "customer": rng.integers(1, CUSTOMERS + 1, n),
+        "issued": issued,
+        "day": rng.integers(0, 28, n),
+        "cents": rng.integers(5_000, 2_500_000, n),
+        "paid": paid,
+    }
 
 
 def _invoice_rows(items: dict[str, np.ndarray], ids: np.ndarray, batch_id: int) -> list[tuple[Any, ...]]:
@@ -72,8 +88,21 @@ def _invoice_rows(items: dict[str, np.ndarray], ids: np.ndarray, batch_id: int) 
     for i in ids.tolist():
         issue = month_start(int(items["issued"][i])) + timedelta(days=int(items["day"][i]))
         cents = int(items["cents"][i])
-        rows.append((i + 1, int(items["customer"][i]), f"R{i + 1:08d}", "standard", issue.isoformat(),
-                     (issue + timedelta(days=30)).isoformat(), cents, cents, "USD", None, batch_id))
+        rows.append(
+            (
+                i + 1,
+                int(items["customer"][i]),
+                f"R{i + 1:08d}",
+                "standard",
+                issue.isoformat(),
+                (issue + timedelta(days=30)).isoformat(),
+                cents,
+                cents,
+                "USD",
+                None,
+                batch_id,
+            )
+        )
     return rows
 
 
@@ -93,8 +122,11 @@ def build(engine: Engine) -> None:
         session.connection().exec_driver_sql(
             f"INSERT INTO customers (id, erp_id, name, collector_id, currency, created_at) "
             f"VALUES ({', '.join([mark] * 6)})",
-            [(c, f"R{c:06d}", f"Report Customer {c:06d}", collectors[int(owners[c - 1])], "USD", at(created))
-             for c in range(1, CUSTOMERS + 1)])
+            [
+                (c, f"R{c:06d}", f"Report Customer {c:06d}", collectors[int(owners[c - 1])], "USD", at(created))
+                for c in range(1, CUSTOMERS + 1)
+            ],
+        )
     items = _items(rng)
     for month in range(MONTHS):
         with sessions.begin() as session:
@@ -111,21 +143,30 @@ def _driver(engine: Engine) -> tuple[str, Callable[[Any], Any]]:
         if isinstance(value, datetime):
             return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         return value.isoformat()
+
     return "?", text_of
 
 
 def _month(session: Session, engine: Engine, items: dict[str, np.ndarray], month: int, created: datetime) -> None:
     as_of = month_end(month)
-    batch = ImportBatch(file_name=f"aging-{as_of.isoformat()}.csv", file_sha256=f"{month:064d}", layout="generic",
-                        as_of=as_of, rows=0, actor="bench", created_at=created + timedelta(days=31 * month))
+    batch = ImportBatch(
+        file_name=f"aging-{as_of.isoformat()}.csv",
+        file_sha256=f"{month:064d}",
+        layout="generic",
+        as_of=as_of,
+        rows=0,
+        actor="bench",
+        created_at=created + timedelta(days=31 * month),
+    )
     session.add(batch)
     session.flush()
     mark, at = _driver(engine)
     marks = ", ".join([mark] * len(INVOICE_COLUMNS))
     conn = session.connection()
     new = np.flatnonzero(items["issued"] == month)
-    conn.exec_driver_sql(f"INSERT INTO invoices ({', '.join(INVOICE_COLUMNS)}) VALUES ({marks})",
-                         _invoice_rows(items, new, batch.id))
+    conn.exec_driver_sql(
+        f"INSERT INTO invoices ({', '.join(INVOICE_COLUMNS)}) VALUES ({marks})", _invoice_rows(items, new, batch.id)
+    )
     paid = np.flatnonzero(items["paid"] == month)
     if paid.size:
         _close(conn, mark, at, items, paid, batch)
@@ -133,16 +174,22 @@ def _month(session: Session, engine: Engine, items: dict[str, np.ndarray], month
     keep_receivables(session, batch)
 
 
-def _close(conn: Any, mark: str, at: Callable[[Any], Any], items: dict[str, np.ndarray], paid: np.ndarray,
-           batch: ImportBatch) -> None:
+def _close(
+    conn: Any, mark: str, at: Callable[[Any], Any], items: dict[str, np.ndarray], paid: np.ndarray, batch: ImportBatch
+) -> None:
     """The items paid this month leave the ledger with the payment an import records."""
-    conn.exec_driver_sql(f"UPDATE invoices SET open_balance = 0, closed_on = {mark}, last_batch_id = {mark} "
-                         f"WHERE id = {mark}", [(at(batch.as_of), batch.id, int(i) + 1) for i in paid])
+    conn.exec_driver_sql(
+        f"UPDATE invoices SET open_balance = 0, closed_on = {mark}, last_batch_id = {mark} WHERE id = {mark}",
+        [(at(batch.as_of), batch.id, int(i) + 1) for i in paid],
+    )
     conn.exec_driver_sql(
         f"INSERT INTO payments (customer_id, amount, received_on, source, batch_id, created_at) "
         f"VALUES ({mark}, {mark}, {mark}, 'import', {mark}, {mark})",
-        [(int(items["customer"][i]), int(items["cents"][i]), at(batch.as_of), batch.id, at(batch.created_at))
-         for i in paid])
+        [
+            (int(items["customer"][i]), int(items["cents"][i]), at(batch.as_of), batch.id, at(batch.created_at))
+            for i in paid
+        ],
+    )
 
 
 def sqlite_engine() -> Engine:
@@ -150,6 +197,7 @@ def sqlite_engine() -> Engine:
         engine = make_engine(f"sqlite:///{path}")
         build(engine)
         engine.dispose()
+
     return sqlite_file(VERSION, build_file)
 
 
@@ -176,28 +224,36 @@ def _receivables(figures: dict[str, Any]) -> tuple[str, str, str]:
 
 def measure(engine: Engine, label: str) -> None:
     team = load_team(EXAMPLE_TEAM_FILE)
-    ctx = AppContext(sessions=make_session_factory(engine), team=team, calendar=BusinessCalendar(team.country),
-                     clock=FixedClock(datetime(2026, 12, 1, 15, tzinfo=UTC)))
+    ctx = AppContext(
+        sessions=make_session_factory(engine),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(datetime(2026, 12, 1, 15, tzinfo=UTC)),
+    )
     period = Period(month_start(MONTHS - 1), month_end(MONTHS - 1))
     with ctx.sessions() as session:
         open_items = session.scalar(text("SELECT count(*) FROM invoices WHERE closed_on IS NULL"))
-        collector = session.execute(select(TeamMember.email, TeamMember.id)
-                                    .where(TeamMember.id.in_(select(Customer.collector_id))).limit(1)).one()
+        collector = session.execute(
+            select(TeamMember.email, TeamMember.id).where(TeamMember.id.in_(select(Customer.collector_id))).limit(1)
+        ).one()
         team_best, team_median, kept = timed(lambda: as_dict(kpi_report(ctx, session, period)))
-        one_best, one_median, _ = timed(lambda: as_dict(kpi_report(ctx, session, period,
-                                                                    collector=tuple(collector))))
+        one_best, one_median, _ = timed(lambda: as_dict(kpi_report(ctx, session, period, collector=tuple(collector))))
         session.execute(update(ImportBatch).values(rollup_kept=False))  # rolled back below
         old_best, old_median, rolled = timed(lambda: as_dict(kpi_report(ctx, session, period)), repeat=3)
         session.rollback()
     print(f"[{label}] {open_items:,} open items, {MONTHS} monthly snapshots, report for {period}")
     print(f"  kpi report, team:          best {team_best:.3f} s, median {team_median:.3f} s")
     print(f"  kpi report, one collector: best {one_best:.3f} s, median {one_median:.3f} s")
-    print(f"  rolled back from the ledger instead (same run): best {old_best:.3f} s, median {old_median:.3f} s "
-          f"({old_best / team_best:.1f}x the kept receivables)")
+    print(
+        f"  rolled back from the ledger instead (same run): best {old_best:.3f} s, median {old_median:.3f} s "
+        f"({old_best / team_best:.1f}x the kept receivables)"
+    )
     same = _receivables(kept) == _receivables(rolled)
-    print(f"  same beginning/ending receivables and sales both ways: {'yes' if same else 'NO'} "
-          f"(B {kept['beginning_receivables']}, E {kept['ending_receivables']}, S {kept['credit_sales']}, "
-          f"DSO {kept['dso']}, CEI {kept['cei']})")
+    print(
+        f"  same beginning/ending receivables and sales both ways: {'yes' if same else 'NO'} "
+        f"(B {kept['beginning_receivables']}, E {kept['ending_receivables']}, S {kept['credit_sales']}, "
+        f"DSO {kept['dso']}, CEI {kept['cei']})"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,9 +51,9 @@ from storage.models import Customer, Invoice, InvoiceKind, Promise, TeamMember
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
 TODAY = date(2026, 11, 23)
 CUSTOMERS = 200
-DAYS_AHEAD = 89           # promises may be at most 90 days ahead
+DAYS_AHEAD = 89  # promises may be at most 90 days ahead
 WARMUP = 50
-ROUND_SECONDS = 10   # servers take turns, so a noisy neighbour hits both alike
+ROUND_SECONDS = 10  # servers take turns, so a noisy neighbour hits both alike
 SECRET = "bench-signing-secret"
 USER = "U0DANA"
 OFF = {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off", "ARBOT_SWITCH_INTERVAL_MS": "5"}
@@ -72,8 +72,10 @@ class Result:
 
     def line(self) -> str:
         ordered = sorted(self.latencies_ms)
-        return (f"{self.name}: n={len(ordered)} p50={pct(ordered, 50):.2f} ms p99={pct(ordered, 99):.2f} ms "
-                f"max={ordered[-1]:.2f} ms (errors {self.errors}, sends at most {self.late_ms:.1f} ms late)")
+        return (
+            f"{self.name}: n={len(ordered)} p50={pct(ordered, 50):.2f} ms p99={pct(ordered, 99):.2f} ms "
+            f"max={ordered[-1]:.2f} ms (errors {self.errors}, sends at most {self.late_ms:.1f} ms late)"
+        )
 
 
 def pct(ordered: list[float], p: float) -> float:
@@ -81,6 +83,7 @@ def pct(ordered: list[float], p: float) -> float:
 
 
 # -- the database -------------------------------------------------------------------------------
+
 
 @contextmanager
 def database() -> Iterator[str]:
@@ -98,13 +101,22 @@ def _prepare(url: str) -> None:
         sync_members(session, team)
         dana = session.scalar(select(TeamMember.id).where(TeamMember.email == "dana.reyes@example.com"))
         for n in range(1, CUSTOMERS + 1):
-            customer = Customer(erp_id=f"C{n:04d}", name=f"Bench Customer {n}", currency="USD",
-                                created_at=MONDAY, collector_id=dana)
+            customer = Customer(
+                erp_id=f"C{n:04d}", name=f"Bench Customer {n}", currency="USD", created_at=MONDAY, collector_id=dana
+            )
             session.add(customer)
             session.flush()
-            session.add(Invoice(customer_id=customer.id, number=f"B-{n}", kind=InvoiceKind.STANDARD,
-                                due_date=date(2026, 10, 1), amount=Decimal("100000.00"),
-                                open_balance=Decimal("100000.00"), currency="USD"))
+            session.add(
+                Invoice(
+                    customer_id=customer.id,
+                    number=f"B-{n}",
+                    kind=InvoiceKind.STANDARD,
+                    due_date=date(2026, 10, 1),
+                    amount=Decimal("100000.00"),
+                    open_balance=Decimal("100000.00"),
+                    currency="USD",
+                )
+            )
     engine.dispose()
 
 
@@ -118,6 +130,7 @@ def promises_written(url: str) -> int:
 
 
 # -- the server process -------------------------------------------------------------------------
+
 
 def serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
     """Run one server (``arbot``, ``arbot-off``, ``bare`` or ``bare-default``) until terminated."""
@@ -141,8 +154,12 @@ async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
     slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url)
     if kind in ARBOTS:
         team = load_team(EXAMPLE_TEAM_FILE)
-        ctx = AppContext(sessions=make_session_factory(make_engine(db_url)), team=team,
-                         calendar=BusinessCalendar(team.country), clock=FixedClock(MONDAY))
+        ctx = AppContext(
+            sessions=make_session_factory(make_engine(db_url)),
+            team=team,
+            calendar=BusinessCalendar(team.country),
+            clock=FixedClock(MONDAY),
+        )
         app = tuned(build_web_app(ctx, ServerSettings(slack=slack)))
     else:
         app = _bare_app(slack, process_before_response=kind == "bare")
@@ -160,8 +177,12 @@ def _bare_app(slack: Any, *, process_before_response: bool) -> Any:
 
     from bot.slack.app import http_handler
 
-    bolt = AsyncApp(name="bare", client=AsyncWebClient(token=slack.bot_token, base_url=slack.api_url),
-                    signing_secret=slack.signing_secret, process_before_response=process_before_response)
+    bolt = AsyncApp(
+        name="bare",
+        client=AsyncWebClient(token=slack.bot_token, base_url=slack.api_url),
+        signing_secret=slack.signing_secret,
+        process_before_response=process_before_response,
+    )
 
     async def only_ack(ack: Any) -> None:
         await ack()
@@ -208,8 +229,10 @@ def server(kind: str, db_url: str, api_url: str) -> Iterator[str]:
 
 # -- the load -----------------------------------------------------------------------------------
 
-def requests(first: int, count: int, start_at: float, rate: float,
-             response_url: str) -> list[tuple[float, bytes, dict[str, str]]]:
+
+def requests(
+    first: int, count: int, start_at: float, rate: float, response_url: str
+) -> list[tuple[float, bytes, dict[str, str]]]:
     """Requests ``first``..``first + count``: send time, body and signed headers, prepared
     before the clock starts. Request ``i`` promises for its own customer and day."""
     from tests.support.slack import fixture, sign
@@ -218,13 +241,28 @@ def requests(first: int, count: int, start_at: float, rate: float,
     for n, i in enumerate(range(first, first + count)):
         customer, day = f"C{i % CUSTOMERS + 1:04d}", TODAY + timedelta(days=1 + (i // CUSTOMERS) % DAYS_AHEAD)
         at = start_at + n / rate
-        body = urllib.parse.urlencode({**fixture("slash_command"), "user_id": USER, "command": "/ar",
-                                       "text": f"promise {customer} 10 {day.isoformat()}",
-                                       "response_url": response_url, "trigger_id": f"bench.{i}"})
+        body = urllib.parse.urlencode(
+            {
+                **fixture("slash_command"),
+                "user_id": USER,
+                "command": "/ar",
+                "text": f"promise {customer} 10 {day.isoformat()}",
+                "response_url": response_url,
+                "trigger_id": f"bench.{i}",
+            }
+        )
         stamp = int(time.time() + (at - time.monotonic()))
-        out.append((at, body.encode(), {"Content-Type": "application/x-www-form-urlencoded",
-                                        "X-Slack-Request-Timestamp": str(stamp),
-                                        "X-Slack-Signature": sign(body, stamp, SECRET)}))
+        out.append(
+            (
+                at,
+                body.encode(),
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Slack-Request-Timestamp": str(stamp),
+                    "X-Slack-Signature": sign(body, stamp, SECRET),
+                },
+            )
+        )
     return out
 
 
@@ -238,6 +276,7 @@ class Tally:
 async def load(url: str, planned: list[tuple[float, bytes, dict[str, str]]], tally: Tally) -> None:
     """Send each request at its time (open loop) and note how long its answer took."""
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
         async def send(at: float, body: bytes, headers: dict[str, str]) -> None:
             await asyncio.sleep(max(0.0, at - time.monotonic()))
             sent = time.monotonic()
@@ -262,8 +301,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--default-bolt", action="store_true", help="also measure Bolt's default settings")
     parser.add_argument("--no-off", action="store_true", help="leave out arbot with the tuning switched off")
     args = parser.parse_args([] if argv is None else argv)  # `python -m bench` passes nothing
-    kinds = {"arbot": "/ar promise, arbot (promise written after the ack)",
-             "bare": "bare Bolt, same settings, listener only acks"}
+    kinds = {
+        "arbot": "/ar promise, arbot (promise written after the ack)",
+        "bare": "bare Bolt, same settings, listener only acks",
+    }
     if not args.no_off:
         kinds["arbot-off"] = "/ar promise, arbot with gc, worker pool and writer lock switched off"
     if args.default_bolt:
@@ -273,8 +314,11 @@ def main(argv: list[str] | None = None) -> None:
     with process(fake_slack) as fake_url, database() as db_url, ExitStack() as stack:
         api_url, response_url = f"{fake_url}/api/", f"{fake_url}/respond/bench"
         where = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
-        print(f"{args.rate:g} requests/s for {args.seconds:g} s per server, in {rounds} interleaved rounds "
-              f"after {WARMUP} warm-up requests each; database: {where}", flush=True)
+        print(
+            f"{args.rate:g} requests/s for {args.seconds:g} s per server, in {rounds} interleaved rounds "
+            f"after {WARMUP} warm-up requests each; database: {where}",
+            flush=True,
+        )
         urls = {kind: stack.enter_context(server(kind, db_url, api_url)) for kind in kinds}
         tallies = {kind: Tally([]) for kind in kinds}
         sent = 0
@@ -291,8 +335,10 @@ def main(argv: list[str] | None = None) -> None:
         written = promises_written(db_url)
         for kind, label in kinds.items():
             print(Result(label, tallies[kind].latencies_ms, tallies[kind].late_ms, tallies[kind].errors).line())
-        print(f"  promises written: {written}/{sent}; the last of a round at most {trailing:.1f} s "
-              "after its acknowledgement")
+        print(
+            f"  promises written: {written}/{sent}; the last of a round at most {trailing:.1f} s "
+            "after its acknowledgement"
+        )
         _verdict(tallies["arbot"].latencies_ms, tallies["bare"].latencies_ms)
         if "arbot-off" in tallies:
             print("switched off: ", end="")
@@ -314,10 +360,13 @@ def _verdict(ours: list[float], bare: list[float]) -> None:
     p50, base50 = pct(sorted(ours), 50), pct(sorted(bare), 50)
     p99, base = pct(sorted(ours), 99), pct(sorted(bare), 99)
     ratio = p99 / base if base else float("inf")
-    print(f"p50 ratio arbot/bare: {p50 / base50 if base50 else float('inf'):.2f}x; "
-          f"p99 ratio arbot/bare: {ratio:.2f}x (target <= {TARGET_RATIO:g}x); "
-          f"arbot p99 {p99:.2f} ms (target <= {TARGET_P99_MS:g} ms): "
-          f"{'met' if p99 <= TARGET_P99_MS and ratio <= TARGET_RATIO else 'NOT met'}", flush=True)
+    print(
+        f"p50 ratio arbot/bare: {p50 / base50 if base50 else float('inf'):.2f}x; "
+        f"p99 ratio arbot/bare: {ratio:.2f}x (target <= {TARGET_RATIO:g}x); "
+        f"arbot p99 {p99:.2f} ms (target <= {TARGET_P99_MS:g} ms): "
+        f"{'met' if p99 <= TARGET_P99_MS and ratio <= TARGET_RATIO else 'NOT met'}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -70,18 +70,24 @@ BUSY = re.compile(r"Busy right now: your answer should come in about (\d+) secon
 TURNED_AWAY = "more requests than I can answer"
 # The example team's three collectors and seven more, with the Slack ids the fake knows them by.
 EXTRA = [(f"U0COL{n:02d}", f"collector{n:02d}@example.com", f"Collector {n:02d}") for n in range(4, COLLECTORS + 1)]
-SLACK_IDS = {"dana.reyes@example.com": "U0DANA", "sam.okafor@example.com": "U0SAM",
-             "lee.marsh@example.com": "U0LEE", **{email: uid for uid, email, _ in EXTRA}}
+SLACK_IDS = {
+    "dana.reyes@example.com": "U0DANA",
+    "sam.okafor@example.com": "U0SAM",
+    "lee.marsh@example.com": "U0LEE",
+    **{email: uid for uid, email, _ in EXTRA},
+}
 MIX = ("list", "status", "list", "promise", "list", "log")  # half `list`
 
 
 # -- the team and the database ------------------------------------------------------------------
 
+
 def team_file(folder: Path) -> Path:
     """The example team with seven more collectors."""
     path = folder / "soak_team.toml"
-    extra = "".join(f'\n[[members]]\nemail = "{email}"\nname = "{name}"\nroles = ["collector"]\n'
-                    for _, email, name in EXTRA)
+    extra = "".join(
+        f'\n[[members]]\nemail = "{email}"\nname = "{name}"\nroles = ["collector"]\n' for _, email, name in EXTRA
+    )
     path.write_text(EXAMPLE_TEAM_FILE.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return path
 
@@ -112,22 +118,48 @@ def _prepare(url: str, team_path: Path) -> dict[str, list[str]]:
                 n += 1
                 erp = f"S{n:05d}"
                 accounts[member.email].append(erp)
-                customers.append({"id": n, "erp_id": erp, "name": f"Soak Customer {n:05d}",
-                                  "collector_id": ids[member.email], "currency": "USD", "created_at": MONDAY})
+                customers.append(
+                    {
+                        "id": n,
+                        "erp_id": erp,
+                        "name": f"Soak Customer {n:05d}",
+                        "collector_id": ids[member.email],
+                        "currency": "USD",
+                        "created_at": MONDAY,
+                    }
+                )
                 for k in range(rng.randint(1, 6)):
-                    kind = rng.choices([InvoiceKind.STANDARD, InvoiceKind.RECURRING, InvoiceKind.FINAL,
-                                        InvoiceKind.CREDIT_MEMO], [0.75, 0.12, 0.05, 0.08])[0]
+                    kind = rng.choices(
+                        [InvoiceKind.STANDARD, InvoiceKind.RECURRING, InvoiceKind.FINAL, InvoiceKind.CREDIT_MEMO],
+                        [0.75, 0.12, 0.05, 0.08],
+                    )[0]
                     cents = rng.randint(5_000, 2_500_000) * (-1 if kind is InvoiceKind.CREDIT_MEMO else 1)
-                    invoices.append({"customer_id": n, "number": f"{erp}-{k}", "kind": kind,
-                                     "due_date": TODAY - timedelta(days=rng.randint(-20, 200)),
-                                     "amount": Decimal(cents) / 100, "open_balance": Decimal(cents) / 100,
-                                     "currency": "USD", "closed_on": None})
+                    invoices.append(
+                        {
+                            "customer_id": n,
+                            "number": f"{erp}-{k}",
+                            "kind": kind,
+                            "due_date": TODAY - timedelta(days=rng.randint(-20, 200)),
+                            "amount": Decimal(cents) / 100,
+                            "open_balance": Decimal(cents) / 100,
+                            "currency": "USD",
+                            "closed_on": None,
+                        }
+                    )
                 for k in range(rng.randint(0, 4)):
                     due = TODAY - timedelta(days=rng.randint(60, 500))
-                    invoices.append({"customer_id": n, "number": f"{erp}-P{k}", "kind": InvoiceKind.STANDARD,
-                                     "due_date": due, "amount": Decimal(rng.randint(5_000, 900_000)) / 100,
-                                     "open_balance": Decimal(0), "currency": "USD",
-                                     "closed_on": due + timedelta(days=rng.randint(-5, 60))})
+                    invoices.append(
+                        {
+                            "customer_id": n,
+                            "number": f"{erp}-P{k}",
+                            "kind": InvoiceKind.STANDARD,
+                            "due_date": due,
+                            "amount": Decimal(rng.randint(5_000, 900_000)) / 100,
+                            "open_balance": Decimal(0),
+                            "currency": "USD",
+                            "closed_on": due + timedelta(days=rng.randint(-5, 60)),
+                        }
+                    )
         session.execute(insert(Customer), customers)
         session.execute(insert(Invoice), invoices)
     with engine.begin() as conn:
@@ -141,6 +173,7 @@ def _prepare(url: str, team_path: Path) -> dict[str, list[str]]:
 
 
 # -- the server and the fake Slack, each in a process of its own --------------------------------
+
 
 def serve(db_url: str, team_path: str, api_url: str, before: bool, ports: Any) -> None:
     """The server; ``before``: as it was before one ranking per list at a time (each request
@@ -165,8 +198,12 @@ async def _serve(db_url: str, team_path: str, api_url: str, ports: Any) -> None:
     from commands.context import AppContext
 
     team = load_team(Path(team_path))
-    ctx = AppContext(sessions=make_session_factory(make_engine(db_url)), team=team,
-                     calendar=BusinessCalendar(team.country), clock=FixedClock(MONDAY))
+    ctx = AppContext(
+        sessions=make_session_factory(make_engine(db_url)),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(MONDAY),
+    )
     slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url)
     app = tuned(build_web_app(ctx, ServerSettings(slack=slack)))
     runtime = app[MOUNTED]["slack"].background
@@ -174,8 +211,7 @@ async def _serve(db_url: str, team_path: str, api_url: str, ports: Any) -> None:
     async def stats(_request: web.Request) -> web.Response:
         """The bench's own window into the server: lists ranked (the rest were reused) and
         requests inside the backlog now."""
-        return web.json_response({"computed": ctx.call_lists.computed,
-                                  "inside": runtime.chat.backlog.inside})  # type: ignore[union-attr]
+        return web.json_response({"computed": ctx.call_lists.computed, "inside": runtime.chat.backlog.inside})  # type: ignore[union-attr]
 
     app.router.add_get("/bench/stats", stats)
     runner = web.AppRunner(app, access_log=None)
@@ -213,6 +249,7 @@ def process(target: Any, *args: Any) -> Iterator[tuple[int, Any]]:
 
 # -- the load -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Planned:
     n: int
@@ -222,8 +259,7 @@ class Planned:
     headers: dict[str, str]
 
 
-def plan(count: int, rate: float, start_at: float, answer_base: str,
-         accounts: dict[str, list[str]]) -> list[Planned]:
+def plan(count: int, rate: float, start_at: float, answer_base: str, accounts: dict[str, list[str]]) -> list[Planned]:
     """Requests 0..count-1, prepared and signed before the clock starts. Promises and calls walk
     through each collector's accounts, so none is refused as a second promise that day."""
     from tests.support.slack import fixture, sign
@@ -252,13 +288,30 @@ def plan(count: int, rate: float, start_at: float, answer_base: str,
         else:
             words = f"log {customer} reached soak call about the open items"
         at = start_at + n / rate
-        body = urllib.parse.urlencode({**fixture("slash_command"), "user_id": SLACK_IDS[email], "command": "/ar",
-                                       "text": words, "response_url": f"{answer_base}/answer/{n}",
-                                       "trigger_id": f"soak.{n}"})
+        body = urllib.parse.urlencode(
+            {
+                **fixture("slash_command"),
+                "user_id": SLACK_IDS[email],
+                "command": "/ar",
+                "text": words,
+                "response_url": f"{answer_base}/answer/{n}",
+                "trigger_id": f"soak.{n}",
+            }
+        )
         stamp = int(time.time() + (at - time.monotonic()))
-        out.append(Planned(n, at, command, body.encode(), {
-            "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(stamp),
-            "X-Slack-Signature": sign(body, stamp, SECRET)}))
+        out.append(
+            Planned(
+                n,
+                at,
+                command,
+                body.encode(),
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Slack-Request-Timestamp": str(stamp),
+                    "X-Slack-Signature": sign(body, stamp, SECRET),
+                },
+            )
+        )
     return out
 
 
@@ -373,6 +426,7 @@ async def drive(server_url: str, planned: list[Planned], record: Record, sampler
     DRAIN_SECONDS have passed. Returns the seconds waited after the last send."""
     sampling = asyncio.create_task(sampler.run())
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+
         async def send(item: Planned) -> None:
             await asyncio.sleep(max(0.0, item.at - time.monotonic()))
             sent = time.monotonic()
@@ -409,8 +463,9 @@ def _all_answered(planned: list[Planned], record: Record) -> bool:
     return True
 
 
-async def soak(server_url: str, server_pid: int, count: int, rate: float,
-               accounts: dict[str, list[str]]) -> tuple[list[Planned], Record, Sampler, float]:
+async def soak(
+    server_url: str, server_pid: int, count: int, rate: float, accounts: dict[str, list[str]]
+) -> tuple[list[Planned], Record, Sampler, float]:
     record = Record()
     runner = web.AppRunner(answer_app(record), access_log=None)
     await runner.setup()
@@ -427,6 +482,7 @@ async def soak(server_url: str, server_pid: int, count: int, rate: float,
 
 # -- the report ---------------------------------------------------------------------------------
 
+
 def pct(ordered: list[float], p: float) -> float:
     if not ordered:
         return float("nan")
@@ -437,8 +493,10 @@ def spread(values: list[float]) -> str:
     ordered = sorted(values)
     if not ordered:
         return "n=0"
-    return (f"n={len(ordered)} p50 {pct(ordered, 50) * 1000:.0f} ms, p99 {pct(ordered, 99) * 1000:.0f} ms, "
-            f"max {ordered[-1] * 1000:.0f} ms")
+    return (
+        f"n={len(ordered)} p50 {pct(ordered, 50) * 1000:.0f} ms, p99 {pct(ordered, 99) * 1000:.0f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms"
+    )
 
 
 def slope_mib_per_min(samples: list[tuple[float, float]]) -> float:
@@ -456,43 +514,56 @@ def slope_mib_per_min(samples: list[tuple[float, float]]) -> float:
 def report(planned: list[Planned], record: Record, sampler: Sampler, cpu_s: float, drained: float) -> float:
     """Prints the figures; returns the answer p99 in seconds."""
     outcomes = {item.n: outcome(record.arrivals.get(item.n, [])) for item in planned}
-    answer_s: dict[int, float] = {n: o.answer_at - record.sent[n] for n, o in outcomes.items()
-                                  if o.answer_at is not None and n in record.sent}
+    answer_s: dict[int, float] = {
+        n: o.answer_at - record.sent[n] for n, o in outcomes.items() if o.answer_at is not None and n in record.sent
+    }
     by_minute: dict[int, list[int]] = defaultdict(list)
     for item in planned:
         by_minute[int((item.at - planned[0].at) // 60)].append(item.n)
     for minute, ns in sorted(by_minute.items()):
-        print(f"  minute {minute + 1}: ack {spread([record.ack_s[n] for n in ns if n in record.ack_s])}; "
-              f"answer {spread([answer_s[n] for n in ns if n in answer_s])}")
-    print(f"ack overall: {spread(list(record.ack_s.values()))}; errors {record.ack_errors}; "
-          f"over 3 s: {sum(v > 3 for v in record.ack_s.values())}; "
-          f"sends at most {record.late_s * 1000:.0f} ms late")
+        print(
+            f"  minute {minute + 1}: ack {spread([record.ack_s[n] for n in ns if n in record.ack_s])}; "
+            f"answer {spread([answer_s[n] for n in ns if n in answer_s])}"
+        )
+    print(
+        f"ack overall: {spread(list(record.ack_s.values()))}; errors {record.ack_errors}; "
+        f"over 3 s: {sum(v > 3 for v in record.ack_s.values())}; "
+        f"sends at most {record.late_s * 1000:.0f} ms late"
+    )
     print(f"answer overall: {spread(list(answer_s.values()))}")
     for command in sorted({item.command for item in planned}):
         ns = [item.n for item in planned if item.command == command]
         print(f"  {command}: {spread([answer_s[n] for n in ns if n in answer_s])}")
     away = sum(o.turned_away for o in outcomes.values())
     missing = sum(o.answer_at is None and not o.turned_away for o in outcomes.values())
-    print(f"answered {len(answer_s)}/{len(planned)}; missing {missing}; duplicated "
-          f"{sum(o.duplicated for o in outcomes.values())}; turned away {away}; "
-          f"in several parts {sum(o.parts > 1 for o in outcomes.values())}; "
-          f"waited {drained:.1f} s after the last send")
+    print(
+        f"answered {len(answer_s)}/{len(planned)}; missing {missing}; duplicated "
+        f"{sum(o.duplicated for o in outcomes.values())}; turned away {away}; "
+        f"in several parts {sum(o.parts > 1 for o in outcomes.values())}; "
+        f"waited {drained:.1f} s after the last send"
+    )
     notices = [n for n, o in outcomes.items() if o.notice_s is not None]
     if notices:
         announced = Counter(outcomes[n].notice_s for n in notices)
         later = sum(1 for n in notices if n in answer_s and answer_s[n] > (outcomes[n].notice_s or 0))
-        print(f"busy notices: {len(notices)} ('Busy right now: your answer should come in about N seconds', "
-              f"N: {dict(sorted(announced.items()))}); answered later than announced: {later}")
+        print(
+            f"busy notices: {len(notices)} ('Busy right now: your answer should come in about N seconds', "
+            f"N: {dict(sorted(announced.items()))}); answered later than announced: {later}"
+        )
     else:
         print("busy notices: 0")
     lists = sum(item.command == "list" for item in planned)
-    print(f"lists asked {lists}, ranked {sampler.computed} (the rest reused: "
-          f"{(1 - sampler.computed / lists) * 100 if lists else 0:.0f}%); requests inside the backlog at the "
-          f"5 s samples: max {max(sampler.inside, default=0)}, last {sampler.inside[-1] if sampler.inside else 0}")
+    print(
+        f"lists asked {lists}, ranked {sampler.computed} (the rest reused: "
+        f"{(1 - sampler.computed / lists) * 100 if lists else 0:.0f}%); requests inside the backlog at the "
+        f"5 s samples: max {max(sampler.inside, default=0)}, last {sampler.inside[-1] if sampler.inside else 0}"
+    )
     rss = [m for _, m in sampler.samples]
-    print(f"server RSS: start {rss[0]:.1f} MiB, max {max(rss):.1f} MiB, end {rss[-1]:.1f} MiB; slope over the "
-          f"last {SLOPE_SECONDS / 60:.0f} min {slope_mib_per_min(sampler.samples):+.2f} MiB/min "
-          f"({len(rss)} samples)")
+    print(
+        f"server RSS: start {rss[0]:.1f} MiB, max {max(rss):.1f} MiB, end {rss[-1]:.1f} MiB; slope over the "
+        f"last {SLOPE_SECONDS / 60:.0f} min {slope_mib_per_min(sampler.samples):+.2f} MiB/min "
+        f"({len(rss)} samples)"
+    )
     seconds = planned[-1].at - planned[0].at + 1 / (len(planned) / max(planned[-1].at - planned[0].at, 1e-9))
     print(f"server CPU: {cpu_s:.1f} s over {seconds:.0f} s of load ({cpu_s / seconds * 100:.0f}% of one core)")
     return pct(sorted(answer_s.values()), 99)
@@ -502,8 +573,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_soak")
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--before", action="store_true",
-                        help="then the same load against the server before one ranking per list at a time")
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="then the same load against the server before one ranking per list at a time",
+    )
     args = parser.parse_args([] if argv is None else argv)
     for before in (False, True) if args.before else (False,):
         run(args.seconds, args.rate, before=before)
@@ -514,16 +588,23 @@ def run(seconds: float, rate: float, *, before: bool) -> None:
     users = {uid: email for email, uid in SLACK_IDS.items()}
     with tempfile.TemporaryDirectory() as folder:
         team = team_file(Path(folder))
-        with process(fake_slack, users) as (_, fake_url), database(team) as (db_url, accounts), \
-                process(serve, db_url, str(team), f"{fake_url}/api/", before) as (pid, port):
+        with (
+            process(fake_slack, users) as (_, fake_url),
+            database(team) as (db_url, accounts),
+            process(serve, db_url, str(team), f"{fake_url}/api/", before) as (pid, port),
+        ):
             where = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
-            print(f"{'BEFORE one ranking per list at a time: ' if before else ''}"
-                  f"{rate:g} requests/s for {seconds:g} s ({count} requests: half list, the rest "
-                  f"status, promise, log), {len(accounts)} collectors x {ACCOUNTS} accounts; database: {where}; "
-                  f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+            print(
+                f"{'BEFORE one ranking per list at a time: ' if before else ''}"
+                f"{rate:g} requests/s for {seconds:g} s ({count} requests: half list, the rest "
+                f"status, promise, log), {len(accounts)} collectors x {ACCOUNTS} accounts; database: {where}; "
+                f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+                flush=True,
+            )
             sampler_cpu0 = Sampler(pid).cpu_s()
             planned, record, sampler, drained = asyncio.run(
-                soak(f"http://127.0.0.1:{port}/slack/events", pid, count, rate, accounts))
+                soak(f"http://127.0.0.1:{port}/slack/events", pid, count, rate, accounts)
+            )
             cpu_s = sampler.cpu_s() - sampler_cpu0
             p99 = report(planned, record, sampler, cpu_s, drained)
     print(f"answer p99 {p99:.2f} s (target <= {TARGET_P99_S:g} s): {'met' if p99 <= TARGET_P99_S else 'NOT met'}")

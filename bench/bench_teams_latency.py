@@ -56,15 +56,22 @@ COLLECTORS = tuple(f"collector{n:02d}@example.com" for n in range(50))
 CUSTOMERS = 500
 ROUND_SECONDS = 10
 VARIANTS: dict[str, dict[str, str]] = {
-    "on": {}, "off": {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off",
-            "ARBOT_SWITCH_INTERVAL_MS": "5"}}
+    "on": {},
+    "off": {
+        "ARBOT_GC": "default",
+        "ARBOT_WORKERS": "6",
+        "ARBOT_DB_WRITER_LOCK": "off",
+        "ARBOT_SWITCH_INTERVAL_MS": "5",
+    },
+}
 _IDS = itertools.count(1)  # activity ids unique across rounds and servers (a repeat would be dropped)
 
 
 def _team() -> Team:
     data = tomllib.loads(EXAMPLE_TEAM_FILE.read_text(encoding="utf-8"))
-    data["members"] += [{"email": email, "name": f"Collector {n}", "roles": ["collector"]}
-                        for n, email in enumerate(COLLECTORS)]
+    data["members"] += [
+        {"email": email, "name": f"Collector {n}", "roles": ["collector"]} for n, email in enumerate(COLLECTORS)
+    ]
     for member in data["members"]:
         member["teams_id"] = "29:" + member["email"].split("@")[0]
     return team_from_dict(data)
@@ -72,8 +79,12 @@ def _team() -> Team:
 
 def _context(url: str) -> AppContext:
     team = _team()
-    return AppContext(sessions=make_session_factory(make_engine(url)), team=team,
-                      calendar=BusinessCalendar(team.country), clock=SystemClock())
+    return AppContext(
+        sessions=make_session_factory(make_engine(url)),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=SystemClock(),
+    )
 
 
 def _seed(url: str) -> None:
@@ -84,14 +95,27 @@ def _seed(url: str) -> None:
         ids = dict(session.query(TeamMember.email, TeamMember.id).all())
         created = datetime(2026, 10, 1, tzinfo=UTC)
         for n in range(CUSTOMERS):
-            customer = Customer(erp_id=f"B{n:04d}", name=f"Bench Customer {n:04d}", currency="USD",
-                                created_at=created, collector_id=ids[COLLECTORS[n % len(COLLECTORS)]])
+            customer = Customer(
+                erp_id=f"B{n:04d}",
+                name=f"Bench Customer {n:04d}",
+                currency="USD",
+                created_at=created,
+                collector_id=ids[COLLECTORS[n % len(COLLECTORS)]],
+            )
             session.add(customer)
             session.flush()
             for i in range(3):
-                session.add(Invoice(customer_id=customer.id, number=f"B{n:04d}-{i}", kind=InvoiceKind.STANDARD,
-                                    due_date=date(2026, 9 + i, 1), amount=Decimal("1000.00"),
-                                    open_balance=Decimal("1000.00") - i, currency="USD"))
+                session.add(
+                    Invoice(
+                        customer_id=customer.id,
+                        number=f"B{n:04d}-{i}",
+                        kind=InvoiceKind.STANDARD,
+                        due_date=date(2026, 9 + i, 1),
+                        amount=Decimal("1000.00"),
+                        open_balance=Decimal("1000.00") - i,
+                        currency="USD",
+                    )
+                )
     ctx.sessions.kw["bind"].dispose()
 
 
@@ -165,6 +189,7 @@ async def measure(bot_url: str, seconds: float, rate: float) -> tuple[list[float
     failures = 0
     try:
         async with aiohttp.ClientSession() as http:
+
             async def one(n: int) -> None:
                 nonlocal failures
                 email = COLLECTORS[n % len(COLLECTORS)]
@@ -174,10 +199,17 @@ async def measure(bot_url: str, seconds: float, rate: float) -> tuple[list[float
                 user = "29:" + email.split("@")[0]
                 waiter = asyncio.get_running_loop().create_future()
                 connector.waiting[activity_id] = waiter
-                body = {"type": "message", "id": activity_id, "channelId": "msteams", "text": text,
-                        "serviceUrl": teams_url + "/", "from": {"id": user},
-                        "recipient": {"id": "28:arbot", "name": "arbot"}, "channelData": {"tenant": {"id": "t"}},
-                        "conversation": {"id": f"a:{user}", "conversationType": "personal", "tenantId": "t"}}
+                body = {
+                    "type": "message",
+                    "id": activity_id,
+                    "channelId": "msteams",
+                    "text": text,
+                    "serviceUrl": teams_url + "/",
+                    "from": {"id": user},
+                    "recipient": {"id": "28:arbot", "name": "arbot"},
+                    "channelData": {"tenant": {"id": "t"}},
+                    "conversation": {"id": f"a:{user}", "conversationType": "personal", "tenantId": "t"},
+                }
                 sent = time.perf_counter()
                 try:
                     async with http.post(bot_url + "/api/messages", json=body) as response:
@@ -211,11 +243,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench_teams_latency")
     parser.add_argument("--seconds", type=float, default=60.0, help="load offered to each server (default 60)")
     parser.add_argument("--rate", type=float, default=50.0, help="requests per second (default 50)")
-    parser.add_argument("--skip", action="append", default=[], choices=tuple(VARIANTS),
-                        help="leave out the `on` or the `off` server")
-    parser.add_argument("--also", action="append", default=[], metavar="NAME:KEY=VALUE[;KEY=VALUE]",
-                        help="a further server, tuned as `on` but for these variables, `;` between (e.g. "
-                             "young:ARBOT_GC_THRESHOLDS=700,10,10)")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=tuple(VARIANTS), help="leave out the `on` or the `off` server"
+    )
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE[;KEY=VALUE]",
+        help="a further server, tuned as `on` but for these variables, `;` between (e.g. "
+        "young:ARBOT_GC_THRESHOLDS=700,10,10)",
+    )
     args = parser.parse_args(argv if argv is not None else [])
     for extra in args.also:
         name, _, settings = extra.partition(":")
@@ -252,22 +290,30 @@ def main(argv: list[str] | None = None) -> None:
                 except Exception:
                     collections[variant] = {}
                 process.join(timeout=30)
-    print(f"Teams message -> reply over HTTP, {args.rate:g} req/s offered for {args.seconds:g} s per server "
-          f"in {rounds} alternating rounds ({where}):")
+    print(
+        f"Teams message -> reply over HTTP, {args.rate:g} req/s offered for {args.seconds:g} s per server "
+        f"in {rounds} alternating rounds ({where}):"
+    )
     for variant in variants:
         _report(variant, *results[variant], collections.get(variant, {}))
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def _report(variant: str, latencies: list[float], failures: int, elapsed: float,
-            collections: dict[int, tuple[int, float, float]]) -> None:
+def _report(
+    variant: str,
+    latencies: list[float],
+    failures: int,
+    elapsed: float,
+    collections: dict[int, tuple[int, float, float]],
+) -> None:
     ms = sorted(v * 1000 for v in latencies)
     print(f"  {variant}: replies {len(ms)}, failures {failures}, achieved {len(ms) / max(elapsed, 1e-9):.1f} replies/s")
     if ms:
         print(f"    latency p50 {_percentile(ms, 50):.1f} ms, p99 {_percentile(ms, 99):.1f} ms, max {ms[-1]:.1f} ms")
     for generation, (count, total, longest) in sorted(collections.items()):
-        print(f"    gc generation {generation}: {count} collections, {total:.0f} ms CPU in all, "
-              f"longest {longest:.1f} ms")
+        print(
+            f"    gc generation {generation}: {count} collections, {total:.0f} ms CPU in all, longest {longest:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -41,8 +41,9 @@ def postgres_database(url: str, version: str) -> Engine:
     empty when missing; the caller checks whether its data is there."""
     base = make_url(normalize_url(url))
     name = "arbot_bench_" + version.replace("-", "_")
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                        timeouts=Timeouts(statement=0))  # CREATE DATABASE waits for a checkpoint
+    admin = make_engine(
+        base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT", timeouts=Timeouts(statement=0)
+    )  # CREATE DATABASE waits for a checkpoint
     with admin.connect() as conn:
         if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -72,8 +73,9 @@ def throwaway_database(label: str) -> Iterator[str]:
         return
     base = make_url(normalize_url(server))
     name = f"arbot_bench_{label}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
+    admin = make_engine(
+        base.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT", timeouts=Timeouts(statement=0)
+    )  # CREATE/DROP DATABASE wait for a checkpoint
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

@@ -13,8 +13,7 @@ from commands.team import load_team, sync_members
 from storage.db import make_engine, make_session_factory
 
 
-def build_context(settings: Settings, *, clock: Clock | None = None,
-                  engine: Engine | None = None) -> AppContext:
+def build_context(settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None) -> AppContext:
     engine = engine or make_engine(settings.database_url)
     team = load_team(settings.team_file)
     return AppContext(

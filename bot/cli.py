@@ -40,8 +40,10 @@ def _cmd_db(args: argparse.Namespace) -> int:
             rebuild_packs(conn)
         stale = stale_packs(conn)
     if stale:
-        print(f"packed open items disagree with the invoices for {len(stale)} customer(s) (ids "
-              f"{', '.join(map(str, stale[:10]))}{' ...' if len(stale) > 10 else ''}); run `arbot db repack`")
+        print(
+            f"packed open items disagree with the invoices for {len(stale)} customer(s) (ids "
+            f"{', '.join(map(str, stale[:10]))}{' ...' if len(stale) > 10 else ''}); run `arbot db repack`"
+        )
         return 1
     print("packed open items match the invoices" + (" (rebuilt)" if args.action == "repack" else ""))
     return 0
@@ -77,8 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="database schema and checks")
-    db.add_argument("action", choices=["upgrade", "check", "repack"],
-                    help="upgrade the schema; check or rebuild the call list's packed open items")
+    db.add_argument(
+        "action",
+        choices=["upgrade", "check", "repack"],
+        help="upgrade the schema; check or rebuild the call list's packed open items",
+    )
     db.set_defaults(handler=_cmd_db)
 
     demo = sub.add_parser("demo", help="load the deterministic demo portfolio")
@@ -90,8 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--skip-invalid", action="store_true", help="import the valid rows, report the rest")
     imp.add_argument("--as-of", help="snapshot date YYYY-MM-DD (default: from the file, else today)")
-    imp.add_argument("--date-format", choices=("dmy", "mdy", "ymd"),
-                     help="how numeric dates read when the file cannot tell (dmy: 31/12/2026, mdy: 12/31/2026)")
+    imp.add_argument(
+        "--date-format",
+        choices=("dmy", "mdy", "ymd"),
+        help="how numeric dates read when the file cannot tell (dmy: 31/12/2026, mdy: 12/31/2026)",
+    )
     imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     imp.set_defaults(handler=_with_context(_lazy("bot.cli_import", "run")))
 
@@ -125,10 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sched = sub.add_parser("scheduler", help="run the scheduled jobs: daily lists, statements, finals, timers")
     sched.add_argument("--once", action="store_true", help="run one tick and exit (for cron)")
-    sched.add_argument("--at", help='with --once: run the tick as if it were this local time, '
-                       'e.g. "2026-11-23 08:00" (records real runs)')
-    sched.add_argument("--dry-run", action="store_true",
-                       help="with --once: print what would be posted; record, queue and send nothing")
+    sched.add_argument(
+        "--at",
+        help='with --once: run the tick as if it were this local time, e.g. "2026-11-23 08:00" (records real runs)',
+    )
+    sched.add_argument(
+        "--dry-run", action="store_true", help="with --once: print what would be posted; record, queue and send nothing"
+    )
     sched.set_defaults(handler=_with_context(_lazy("bot.cli_scheduler", "run")))
 
     outbox = sub.add_parser("outbox", help="what the bot sent or could not send; requeue failures")
@@ -142,15 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="check the audit log's hash chain")
     audit_verify = audit.add_subparsers(dest="audit_action", required=True).add_parser(
-        "verify", help="walk the chain; exit 1 at the first broken link")
+        "verify", help="walk the chain; exit 1 at the first broken link"
+    )
     audit_verify.add_argument("--tip", help="a tip printed by an earlier verify; it must still be in the chain")
     audit.set_defaults(handler=_with_context(_lazy("bot.cli_audit", "run")))
 
     serve = sub.add_parser("serve", help="run the chat endpoints (Slack, Teams) and the scheduler")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 3978)")
-    serve.add_argument("--dev", action="store_true",
-                       help="verbose logging, no scheduler, Teams endpoint with authentication OFF")
+    serve.add_argument(
+        "--dev", action="store_true", help="verbose logging, no scheduler, Teams endpoint with authentication OFF"
+    )
     serve.set_defaults(handler=_with_context(_lazy("bot.cli_serve", "run")))
 
     add_teams_package_parser(sub)

@@ -22,8 +22,10 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
 def describe(found: ChainCheck) -> str:
     """One line a person can act on."""
     if found.broken_at is not None:
-        return (f"audit log BROKEN at event #{found.broken_at}: {found.problem} "
-                f"({found.events} event(s) before it check out)")
+        return (
+            f"audit log BROKEN at event #{found.broken_at}: {found.problem} "
+            f"({found.events} event(s) before it check out)"
+        )
     if found.problem:
         return f"audit log BROKEN: {found.problem} ({found.events} event(s) check out)"
     if not found.events:

@@ -53,8 +53,7 @@ def list_day(ctx: AppContext, text: str | None) -> date:
     day = ctx.calendar.on_or_after(asked)
     if day != asked:
         why = ctx.calendar.holiday_name(asked) or asked.strftime("%A")
-        print(f"{_long(asked)} is not a business day ({why}): showing the list for {_long(day)}.",
-              file=sys.stderr)
+        print(f"{_long(asked)} is not a business day ({why}): showing the list for {_long(day)}.", file=sys.stderr)
     return day
 
 
@@ -70,8 +69,11 @@ def render_table(rows: list[CallListRow], day: date, ctx: AppContext) -> str:
         group = list(group)
         member = ctx.team.member(email) if email else None
         who = f"{member.name} <{email}>" if member else (email or "Accounts without a collector")
-        out += ["", f"{who}: {len(group)} account{'s' if len(group) != 1 else ''}",
-                f"{'#':>3}  {'Customer':<{_CUSTOMER}} {'Balance':>{_BALANCE}} {'DPD':>{_DPD}}  Reasons"]
+        out += [
+            "",
+            f"{who}: {len(group)} account{'s' if len(group) != 1 else ''}",
+            f"{'#':>3}  {'Customer':<{_CUSTOMER}} {'Balance':>{_BALANCE}} {'DPD':>{_DPD}}  Reasons",
+        ]
         out += [line for row in group for line in _table_row(row)]
     return "\n".join(out) + "\n"
 
@@ -80,17 +82,28 @@ def _table_row(row: CallListRow) -> list[str]:
     """Two lines or more: the customer's name then its ERP id; the reasons wrap alongside."""
     name = row.customer_name
     if len(name) > _CUSTOMER:
-        name = name[:_CUSTOMER - 1] + "…"
+        name = name[: _CUSTOMER - 1] + "…"
     balance = f"${row.balance_due:,.2f}"
     reasons = textwrap.wrap("; ".join(row.reasons), _REASONS) or [""]
-    left = [f"{row.rank:>3}  {name:<{_CUSTOMER}} {balance:>{_BALANCE}} {row.days_past_due:>{_DPD}}",
-            f"{'':>3}  {row.erp_id[:_CUSTOMER]:<{_CUSTOMER}} {'':>{_BALANCE}} {'':>{_DPD}}"]
+    left = [
+        f"{row.rank:>3}  {name:<{_CUSTOMER}} {balance:>{_BALANCE}} {row.days_past_due:>{_DPD}}",
+        f"{'':>3}  {row.erp_id[:_CUSTOMER]:<{_CUSTOMER}} {'':>{_BALANCE}} {'':>{_DPD}}",
+    ]
     blank = " " * len(left[1])
     return [f"{lhs or blank}  {rhs}".rstrip() for lhs, rhs in zip_longest(left, reasons, fillvalue="")]
 
 
-FIELDS = ("date", "collector", "rank", "customer_id", "customer_name", "score", "balance_due",
-          "days_past_due", "reasons")
+FIELDS = (
+    "date",
+    "collector",
+    "rank",
+    "customer_id",
+    "customer_name",
+    "score",
+    "balance_due",
+    "days_past_due",
+    "reasons",
+)
 
 
 def _record(row: CallListRow, day: date) -> dict[str, object]:

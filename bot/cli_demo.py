@@ -15,8 +15,12 @@ from commands.context import AppContext
 from demo import BUCKETS, DEMO_ERP_PREFIX, DemoAlreadyLoaded, DemoError, DemoSummary, load_demo
 
 KIND_LABELS = {
-    "standard": "standard", "final": "final", "recurring": "recurring (MRR)", "retainer": "retainer",
-    "credit_memo": "credit memo", "unapplied_payment": "unapplied payment",
+    "standard": "standard",
+    "final": "final",
+    "recurring": "recurring (MRR)",
+    "retainer": "retainer",
+    "credit_memo": "credit memo",
+    "unapplied_payment": "unapplied payment",
 }
 
 
@@ -32,8 +36,10 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         return 1
     except IntegrityError:
         # Two loads racing on one database: the other one won, this one wrote nothing.
-        print("arbot demo: another demo load wrote to this database at the same time; nothing was written",
-              file=sys.stderr)
+        print(
+            "arbot demo: another demo load wrote to this database at the same time; nothing was written",
+            file=sys.stderr,
+        )
         return 1
     print(render(summary, seed=args.seed))
     return 0

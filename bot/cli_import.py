@@ -30,9 +30,15 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
         return 2
     bar = _TerminalBar() if _wants_bar(Path(args.file)) else None
     try:
-        result = import_aging_file(ctx, args.file, skip_invalid=args.skip_invalid, as_of=as_of, progress=bar,
-                                   date_format=getattr(args, "date_format", None),
-                                   dry_run=getattr(args, "dry_run", False))
+        result = import_aging_file(
+            ctx,
+            args.file,
+            skip_invalid=args.skip_invalid,
+            as_of=as_of,
+            progress=bar,
+            date_format=getattr(args, "date_format", None),
+            dry_run=getattr(args, "dry_run", False),
+        )
     except ImportRefused as refused:
         print("\n".join(refused.messages), file=sys.stderr)
         return 1
@@ -51,11 +57,18 @@ def summary(result: ImportResult) -> list[str]:
     """The lines a person reads after an import."""
     imported = result.rows - result.skipped_rows
     layout = f"{LAYOUTS.get(result.layout, result.layout)}, as of {result.as_of.isoformat()}"
-    head = (f"Dry run of {result.file_name}: nothing was written ({layout})" if result.dry_run
-            else f"Imported {result.file_name} as batch #{result.batch_id} ({layout})")
+    head = (
+        f"Dry run of {result.file_name}: nothing was written ({layout})"
+        if result.dry_run
+        else f"Imported {result.file_name} as batch #{result.batch_id} ({layout})"
+    )
     if result.unchanged:
-        return [head, "  no changes: the ledger already shows this snapshot",
-                f"  open total: {money(result.open_total)}", *_skipped(result)]
+        return [
+            head,
+            "  no changes: the ledger already shows this snapshot",
+            f"  open total: {money(result.open_total)}",
+            *_skipped(result),
+        ]
     lines = [
         head,
         f"  rows:       {result.rows:,} read, {imported:,} imported, {result.skipped_rows:,} skipped",
@@ -68,8 +81,10 @@ def summary(result: ImportResult) -> list[str]:
         + (f", {result.promises_reopened:,} open again" if result.promises_reopened else ""),
     ]
     if result.confirmed_in_erp:
-        lines.append(f"  confirmed:  {result.confirmed_in_erp:,} payments finance confirmed are now in the export "
-                     f"({money(result.confirmed_in_erp_total)})")
+        lines.append(
+            f"  confirmed:  {result.confirmed_in_erp:,} payments finance confirmed are now in the export "
+            f"({money(result.confirmed_in_erp_total)})"
+        )
     return [*lines, f"  open total: {money(result.open_total)}", *_skipped(result)]
 
 

@@ -31,8 +31,10 @@ def _retry(ctx: AppContext, args: argparse.Namespace) -> int:
         return 2
     with ctx.sessions.begin() as session:
         count = requeue(session, now=ctx.clock.now(), ids=args.ids, all_failed=args.all_failed)
-    print(f"requeued {count} entr{'y' if count == 1 else 'ies'}; the next delivery round sends "
-          f"{'it' if count == 1 else 'them'}")
+    print(
+        f"requeued {count} entr{'y' if count == 1 else 'ies'}; the next delivery round sends "
+        f"{'it' if count == 1 else 'them'}"
+    )
     return 0 if count or args.all_failed else 1
 
 
@@ -43,8 +45,7 @@ def describe(entry: OutboxEntry, ctx: AppContext) -> str:
     if entry.thread_key and entry.kind != "update":
         where = f"thread of {entry.thread_key}"
     title = str(entry.payload.get("title", ""))[:70]
-    line = (f"{entry.id:>6}  {entry.status:<8} {created}  {entry.platform:<8} {entry.kind:<6} "
-            f"{where[:40]:<40}  {title}")
+    line = f"{entry.id:>6}  {entry.status:<8} {created}  {entry.platform:<8} {entry.kind:<6} {where[:40]:<40}  {title}"
     if entry.last_error:
         line += f"\n        {entry.attempts} attempt(s): {entry.last_error}"
     return line

@@ -76,13 +76,17 @@ def render_table(report: dict[str, object]) -> str:
     lines += ["", "  dispute cycle days (count, average, median, longest)"]
     disputes = report["dispute_cycle_days"]
     assert isinstance(disputes, dict)
-    lines += [f"    {reason[:30]:<30}{s['count']:>6}{s['average']:>9}{s['median']:>9}{s['longest']:>9}"
-              for reason, s in disputes.items()] or ["    none resolved"]
+    lines += [
+        f"    {reason[:30]:<30}{s['count']:>6}{s['average']:>9}{s['median']:>9}{s['longest']:>9}"
+        for reason, s in disputes.items()
+    ] or ["    none resolved"]
     conf, appr = report["payment_confirmation_hours"], report["approval_turnaround_hours"]
     assert isinstance(conf, dict) and isinstance(appr, dict)
     conf, appr = ({k: "n/a" if v is None else v for k, v in d.items()} for d in (conf, appr))
-    lines += ["", f"  payment confirmations: {conf['count']} answered, average {conf['average']} business hours, "
-                  f"{conf['within_target']} within {conf['target']} h",
-              f"  approvals: {appr['count']} decided, average {appr['average']} business hours, "
-              f"longest {appr['longest']}"]
+    lines += [
+        "",
+        f"  payment confirmations: {conf['count']} answered, average {conf['average']} business hours, "
+        f"{conf['within_target']} within {conf['target']} h",
+        f"  approvals: {appr['count']} decided, average {appr['average']} business hours, longest {appr['longest']}",
+    ]
     return "\n".join(lines) + "\n"

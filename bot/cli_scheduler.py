@@ -38,8 +38,7 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
     configure_logging("INFO")
     at_text = getattr(args, "at", None)
     if at_text and not args.once:
-        print("arbot scheduler: --at needs --once (a pretend time only makes sense for one tick)",
-              file=sys.stderr)
+        print("arbot scheduler: --at needs --once (a pretend time only makes sense for one tick)", file=sys.stderr)
         return 2
     if at_text:
         at = parse_local_time(at_text, ctx.team.timezone)
@@ -50,8 +49,11 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
     senders = platform_senders(ctx)
     if getattr(args, "dry_run", False) or not senders:
         if not args.once:
-            print("arbot scheduler: no chat platform configured (set SLACK_BOT_TOKEN, or run arbot serve); "
-                  "--once shows what would be posted", file=sys.stderr)
+            print(
+                "arbot scheduler: no chat platform configured (set SLACK_BOT_TOKEN, or run arbot serve); "
+                "--once shows what would be posted",
+                file=sys.stderr,
+            )
             return 2
         return _preview(ctx, explicit=bool(getattr(args, "dry_run", False)))
     ctx = replace(ctx, platforms=tuple(senders))
@@ -63,8 +65,10 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
             mail.run_once()
         report = dispatcher.drain()
         print(summarize(outcomes, ctx.clock.now(), ctx.team.timezone))
-        print(f"delivered {report.sent}, to retry {report.retried}, failed {report.failed} "
-              "(`arbot outbox --failed` lists failures)")
+        print(
+            f"delivered {report.sent}, to retry {report.retried}, failed {report.failed} "
+            "(`arbot outbox --failed` lists failures)"
+        )
         return 0
     return _run_forever(ctx, dispatcher, mail)
 
@@ -101,6 +105,7 @@ def _run_forever(ctx: AppContext, dispatcher: Dispatcher, mail: MailSender | Non
     wait wakes twice a second: the kernel may hand a signal to a worker thread, and Python runs
     the handler only when the main thread next runs, which a wait without a timeout never does.
     Each tick is followed by a delivery round (retries come due on later ticks)."""
+
     def tick_and_deliver(tick_ctx: AppContext) -> None:
         tick(tick_ctx)
         if mail is not None:  # statements queued by the tick, follow-ups waiting for a retry
@@ -114,8 +119,7 @@ def _run_forever(ctx: AppContext, dispatcher: Dispatcher, mail: MailSender | Non
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         scheduler.start()
-        print(f"scheduler running for {ctx.team.name} ({ctx.team.timezone.key}); Ctrl-C to stop",
-              flush=True)
+        print(f"scheduler running for {ctx.team.name} ({ctx.team.timezone.key}); Ctrl-C to stop", flush=True)
         idle = threading.Event()
         while not idle.wait(0.5):  # a signal delivered to another thread runs its handler here, soon
             pass

@@ -16,8 +16,9 @@ from commands.context import AppContext
 
 
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
-    settings = ServerSettings.from_env(host=getattr(args, "host", None), port=getattr(args, "port", None),
-                                       dev=bool(getattr(args, "dev", False)))
+    settings = ServerSettings.from_env(
+        host=getattr(args, "host", None), port=getattr(args, "port", None), dev=bool(getattr(args, "dev", False))
+    )
     problem = settings.slack.problem()
     if problem:
         print(f"arbot serve: {problem} (see docs/slack.md)", file=sys.stderr)
@@ -34,8 +35,10 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
 
 def banner(settings: ServerSettings) -> str:
     base = f"http://{settings.host}:{settings.port}"
-    slack = {"http": f"Slack requests at {base}{SLACK_PATH}",
-             "socket": "Slack over Socket Mode",
-             "off": "Slack off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)"}
+    slack = {
+        "http": f"Slack requests at {base}{SLACK_PATH}",
+        "socket": "Slack over Socket Mode",
+        "off": "Slack off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)",
+    }
     scheduler = "scheduler off (--dev)" if settings.dev else "scheduler on"
     return f"arbot serving on {base}: {slack[settings.slack.mode]}; health at {base}/healthz; {scheduler}"

@@ -39,8 +39,9 @@ def run_activity(ctx: AppContext, args: argparse.Namespace) -> int:
             raise ReportError(f"--to {last} is before --from {first}")
         with ctx.sessions() as session:
             collector = collector_named(session, args.collector)
-            sheet = activity_sheet(ctx, read_only(session), first, last,
-                                   collector_id=collector[1] if collector else None)
+            sheet = activity_sheet(
+                ctx, read_only(session), first, last, collector_id=collector[1] if collector else None
+            )
         _write(Path(args.file), [sheet])
     except ReportError as exc:
         print(f"arbot export activity: {exc}", file=sys.stderr)

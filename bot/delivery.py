@@ -29,13 +29,14 @@ from commands.outbox import Dispatcher, RoundReport
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 1.0    # the longest idle sleep: how soon work queued by another process is seen
-WAKE_MARGIN = 0.002   # wake just after the due instant, not a hair before it
+POLL_SECONDS = 1.0  # the longest idle sleep: how soon work queued by another process is seen
+WAKE_MARGIN = 0.002  # wake just after the due instant, not a hair before it
 
 
 class DeliveryService:
-    def __init__(self, ctx: AppContext, senders: Mapping[str, Messenger], *,
-                 poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self, ctx: AppContext, senders: Mapping[str, Messenger], *, poll_seconds: float = POLL_SECONDS
+    ) -> None:
         self.dispatcher = Dispatcher(ctx, senders)
         self.ctx = ctx
         self.poll_seconds = poll_seconds

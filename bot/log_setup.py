@@ -17,19 +17,36 @@ import sys
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The SDKs that see tokens, signed URLs and request bodies; their chatter is never needed.
-QUIET_LIBRARIES = ("slack_sdk", "slack_bolt", "botbuilder", "botframework", "msrest", "msal", "urllib3",
-                   "aiohttp.access", "aiohttp.client", "websockets", "apscheduler", "httpx", "httpcore",
-                   "requests_oauthlib", "oauthlib",
-                   # statements with their parameters: chat text, stored answers, button data
-                   "sqlalchemy.engine", "sqlalchemy.pool")
+QUIET_LIBRARIES = (
+    "slack_sdk",
+    "slack_bolt",
+    "botbuilder",
+    "botframework",
+    "msrest",
+    "msal",
+    "urllib3",
+    "aiohttp.access",
+    "aiohttp.client",
+    "websockets",
+    "apscheduler",
+    "httpx",
+    "httpcore",
+    "requests_oauthlib",
+    "oauthlib",
+    # statements with their parameters: chat text, stored answers, button data
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+)
 _SECRETS = [
     (re.compile(r"\bxox[abposre]-[A-Za-z0-9-]+"), "xox?-[redacted]"),
     (re.compile(r"\bxapp-[A-Za-z0-9-]+"), "xapp-[redacted]"),
     (re.compile(r"https://hooks\.slack\.com/\S+"), "https://hooks.slack.com/[redacted]"),
     (re.compile(r"wss://\S+"), "wss://[redacted]"),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [redacted]"),
-    (re.compile(r"(?i)(response_url|trigger_id|token|client_secret|password)(['\"]?\s*[:=]\s*['\"]?)[^'\"&\s,}]+"),
-     r"\1\2[redacted]"),
+    (
+        re.compile(r"(?i)(response_url|trigger_id|token|client_secret|password)(['\"]?\s*[:=]\s*['\"]?)[^'\"&\s,}]+"),
+        r"\1\2[redacted]",
+    ),
 ]
 
 
@@ -55,8 +72,7 @@ def configure(default_level: str = "WARNING", *, to_file: str | None = None) -> 
         try:
             handler = logging.FileHandler(to_file, encoding="utf-8")
         except OSError as exc:
-            print(f"arbot: cannot write the log file {to_file} ({exc.strerror}); logging to stderr",
-                  file=sys.stderr)
+            print(f"arbot: cannot write the log file {to_file} ({exc.strerror}); logging to stderr", file=sys.stderr)
     handler.setFormatter(RedactingFormatter(FORMAT))
     root = logging.getLogger()
     for old in root.handlers[:]:

@@ -53,8 +53,10 @@ def mount_of(name: str) -> Mount:
 
 def lazy(name: str) -> Mount:
     """A ``mount`` that imports its platform's module only when called."""
+
     def mount(app: web.Application, ctx: AppContext, settings: Any) -> Mounted:
         return mount_of(name)(app, ctx, settings)
+
     mount.__name__ = f"mount_{name}"
     return mount
 

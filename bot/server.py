@@ -55,13 +55,23 @@ class ServerSettings:
     slack: SlackSettings = field(default_factory=_slack_off)  # Slack off unless given
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, host: str | None = None,
-                 port: int | None = None, dev: bool = False) -> ServerSettings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        dev: bool = False,
+    ) -> ServerSettings:
         from bot.slack.settings import SlackSettings
 
         env = os.environ if environ is None else environ
-        return cls(host=host or DEFAULT_HOST, port=DEFAULT_PORT if port is None else port, dev=dev,
-                   slack=SlackSettings.from_env(env))
+        return cls(
+            host=host or DEFAULT_HOST,
+            port=DEFAULT_PORT if port is None else port,
+            dev=dev,
+            slack=SlackSettings.from_env(env),
+        )
 
 
 Endpoint = Mount  # what each platform package's ``mount`` is
@@ -71,14 +81,14 @@ CONTEXT = web.AppKey("arbot.context", AppContext)
 DELIVERY = web.AppKey("arbot.delivery", DeliveryService)
 
 
-def build_web_app(ctx: AppContext, settings: ServerSettings, *,
-                  endpoints: Mapping[str, Endpoint] | None = None) -> web.Application:
+def build_web_app(
+    ctx: AppContext, settings: ServerSettings, *, endpoints: Mapping[str, Endpoint] | None = None
+) -> web.Application:
     """The application with ``/healthz`` and every endpoint mounted; no scheduler (see
     :func:`serve`). Background work is drained on shutdown, so nothing half-sent is cut off."""
     app = web.Application()
     app[CONTEXT] = ctx
-    app[MOUNTED] = {name: mount(app, ctx, settings)
-                    for name, mount in (endpoints or platforms.endpoints()).items()}
+    app[MOUNTED] = {name: mount(app, ctx, settings) for name, mount in (endpoints or platforms.endpoints()).items()}
     senders = {name: m.messenger for name, m in app[MOUNTED].items() if m.messenger is not None}
     # The context is this server's: from here on the core queues for the platforms it serves.
     ctx.platforms = tuple(senders) or ("terminal",)
@@ -156,5 +166,4 @@ def serve(ctx: AppContext, settings: ServerSettings) -> None:
     tuned(app)
     if not settings.dev:
         with_scheduler(app, ctx)
-    web.run_app(app, host=settings.host, port=settings.port, print=None,
-                access_log=log if settings.dev else None)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=log if settings.dev else None)

@@ -40,19 +40,28 @@ _TONE_PREFIX = {Tone.ERROR: "Error: ", Tone.WARNING: "Warning: "}
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")  # a file name from a reply, as the terminal saves it
 
+
 def run(ctx: AppContext, args: argparse.Namespace) -> int:
     """Hold a conversation on stdin/stdout as ``args.as_email``; 1 if that is not a team member."""
     member = ctx.team.member(args.as_email)
     if member is None:
-        print(f"arbot chat: {args.as_email} is not on the {ctx.team.name} team; "
-              "add them to the team file", file=sys.stderr)
+        print(
+            f"arbot chat: {args.as_email} is not on the {ctx.team.name} team; add them to the team file",
+            file=sys.stderr,
+        )
         return 1
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")  # a customer name must not crash a cp1252 console
     configure_logging("WARNING", to_file=chat_log_file())  # log lines never land in the conversation
     try:
-        converse(ctx, terminal_user(member.email, member.name), sys.stdin, sys.stdout,
-                 prompt=sys.stdin.isatty(), messenger=TerminalMessenger(sys.stdout, files_dir=files_dir()))
+        converse(
+            ctx,
+            terminal_user(member.email, member.name),
+            sys.stdin,
+            sys.stdout,
+            prompt=sys.stdin.isatty(),
+            messenger=TerminalMessenger(sys.stdout, files_dir=files_dir()),
+        )
     except KeyboardInterrupt:
         print(file=sys.stdout)
         return 130
@@ -63,8 +72,15 @@ def terminal_user(email: str, name: str | None = None) -> ChatUser:
     return ChatUser(platform="terminal", user_id=email, email=email, display_name=name)
 
 
-def converse(ctx: AppContext, user: ChatUser, lines: TextIO, out: TextIO, *, prompt: bool,
-             messenger: TerminalMessenger | None = None) -> None:
+def converse(
+    ctx: AppContext,
+    user: ChatUser,
+    lines: TextIO,
+    out: TextIO,
+    *,
+    prompt: bool,
+    messenger: TerminalMessenger | None = None,
+) -> None:
     """Read messages until EOF or ``quit``; skip blank lines and ``#`` comments."""
     messenger = messenger or TerminalMessenger(out)
     while True:
@@ -126,8 +142,7 @@ def _switch_user(ctx: AppContext, text: str) -> ChatUser | str | None:
     return terminal_user(member.email, member.name)
 
 
-def to_incoming(ctx: AppContext, user: ChatUser, text: str,
-                messenger: TerminalMessenger) -> Incoming | Reply:
+def to_incoming(ctx: AppContext, user: ChatUser, text: str, messenger: TerminalMessenger) -> Incoming | Reply:
     """A typed line as the neutral message: plain text, a reply in a thread, or a button press."""
     if match := _IN_THREAD.fullmatch(text):
         where = messenger.thread_of(match[1])
@@ -234,8 +249,9 @@ class TerminalMessenger:
     id a person types to answer in its thread or press its buttons. Ids are random so posts from
     earlier sessions on the same database never collide."""
 
-    def __init__(self, out: TextIO | None = None, new_id: Callable[[], str] | None = None, *,
-                 files_dir: Path | None = None) -> None:
+    def __init__(
+        self, out: TextIO | None = None, new_id: Callable[[], str] | None = None, *, files_dir: Path | None = None
+    ) -> None:
         self.files_dir = files_dir
         self._out = out
         self._new_id = new_id or (lambda: "m" + secrets.token_hex(3))
@@ -261,21 +277,28 @@ class TerminalMessenger:
         """The button whose label starts ``label_and_value``; what follows it is the value a
         button that ``needs`` one (an amount, a reason) would ask for in a form."""
         if message_id not in self._posted:
-            return Reply(title=f"No message {message_id[:20]} in this session to click on",
-                         tone=Tone.ERROR, private=True)
+            return Reply(
+                title=f"No message {message_id[:20]} in this session to click on", tone=Tone.ERROR, private=True
+            )
         where, reply = self._posted[message_id]
         buttons = list(reply.buttons) + [b for row in reply.rows for b in row.buttons]
         for button in sorted(buttons, key=lambda b: -len(b.label)):
             if label_and_value.lower().startswith(button.label.lower()):
-                rest = label_and_value[len(button.label):].strip()
+                rest = label_and_value[len(button.label) :].strip()
                 value = dict(button.value)
                 if rest and isinstance(value.get("needs"), str):
                     value[value["needs"]] = rest
-                return Incoming(user=user, where=Where(where.channel, thread=message_id),
-                                action=Action(name=button.action, value=value))
+                return Incoming(
+                    user=user,
+                    where=Where(where.channel, thread=message_id),
+                    action=Action(name=button.action, value=value),
+                )
         labels = ", ".join(b.label for b in buttons) or "none"
-        return Reply(title=f"Message {message_id} has no button {label_and_value[:40]!r} (buttons: {labels})",
-                     tone=Tone.ERROR, private=True)
+        return Reply(
+            title=f"Message {message_id} has no button {label_and_value[:40]!r} (buttons: {labels})",
+            tone=Tone.ERROR,
+            private=True,
+        )
 
     def _print(self, header: str, where: Where, reply: Reply) -> PostedRef:
         message_id = self._new_id()
@@ -284,5 +307,6 @@ class TerminalMessenger:
         return PostedRef(where=where, message_id=message_id)
 
     def _write(self, header: str, reply: Reply) -> None:
-        print(f"[{header}]\n{render_reply(reply, files_dir=self.files_dir)}\n", file=self._out or sys.stdout,
-              flush=True)
+        print(
+            f"[{header}]\n{render_reply(reply, files_dir=self.files_dir)}\n", file=self._out or sys.stdout, flush=True
+        )

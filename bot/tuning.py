@@ -61,9 +61,12 @@ class Tuning:
             workers = int(env.get("ARBOT_WORKERS") or DEFAULT_WORKERS)
         except ValueError:
             workers = DEFAULT_WORKERS
-        return cls(server_gc=server_gc, workers=max(1, workers),
-                   thresholds=_thresholds(env.get("ARBOT_GC_THRESHOLDS", "")),
-                   switch_interval_ms=_switch_interval(env.get("ARBOT_SWITCH_INTERVAL_MS", "")))
+        return cls(
+            server_gc=server_gc,
+            workers=max(1, workers),
+            thresholds=_thresholds(env.get("ARBOT_GC_THRESHOLDS", "")),
+            switch_interval_ms=_switch_interval(env.get("ARBOT_SWITCH_INTERVAL_MS", "")),
+        )
 
     async def on_startup(self, _app: object) -> None:
         """aiohttp's start-up hook: the server's pool, then the collector settled and frozen."""

@@ -22,20 +22,36 @@ def status_reply(summary: AccountSummary, ctx: AppContext, *, collector: str | N
     fields = [Field("Balance", money(customer, summary.balance))]
     if summary.confirmed_unapplied:
         fields.append(Field("Paid, not yet in the ledger", money(customer, summary.confirmed_unapplied)))
-    fields += [Field(_BUCKET_TITLES.get(label, f"{label} days"), money(customer, amount))
-               for label, amount in summary.aging.buckets()]
+    fields += [
+        Field(_BUCKET_TITLES.get(label, f"{label} days"), money(customer, amount))
+        for label, amount in summary.aging.buckets()
+    ]
     fields.append(Field("Collector", collector or "unassigned"))
     rows = [_promise_row(customer, p) for p in summary.open_promises]
-    rows += [Row(f"Hold since {local_moment(ctx, h.placed_at)}", detail=h.reason,
-                 fields=(Field("Kind", ctx.team.workflow.holds.label(h.kind)),)) for h in summary.active_holds]
-    rows += [Row(f"Dispute: {money(customer, d.amount)} since {local_moment(ctx, d.opened_at)}",
-                 detail=d.reason) for d in summary.open_disputes]
+    rows += [
+        Row(
+            f"Hold since {local_moment(ctx, h.placed_at)}",
+            detail=h.reason,
+            fields=(Field("Kind", ctx.team.workflow.holds.label(h.kind)),),
+        )
+        for h in summary.active_holds
+    ]
+    rows += [
+        Row(f"Dispute: {money(customer, d.amount)} since {local_moment(ctx, d.opened_at)}", detail=d.reason)
+        for d in summary.open_disputes
+    ]
     rows += [_adjustment_row(customer, a) for a in summary.adjustments]
     rows += [_contact_row(ctx, c) for c in summary.recent_contacts]
-    empty = [label for label, items in (
-        ("open promises", summary.open_promises), ("active holds", summary.active_holds),
-        ("open disputes", summary.open_disputes), ("contacts logged", summary.recent_contacts),
-    ) if not items]
+    empty = [
+        label
+        for label, items in (
+            ("open promises", summary.open_promises),
+            ("active holds", summary.active_holds),
+            ("open disputes", summary.open_disputes),
+            ("contacts logged", summary.recent_contacts),
+        )
+        if not items
+    ]
     text = ("No " + ", no ".join(empty) + ".") if empty else ""
     return Reply(title=describe(customer), text=text, fields=tuple(fields), rows=tuple(rows))
 

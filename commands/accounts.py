@@ -86,24 +86,25 @@ class AccountSummary:
 def confirmed_unapplied(session: Session, customer_id: int) -> Decimal:
     """Money finance confirmed that no import has shown yet (:func:`commands.snapshots.awaiting_erp`,
     which holds through exports that lag): paid, though the imported open items still carry it."""
-    total = session.scalar(select(func.sum(Payment.amount)).where(
-        Payment.customer_id == customer_id, awaiting_erp()))
+    total = session.scalar(select(func.sum(Payment.amount)).where(Payment.customer_id == customer_id, awaiting_erp()))
     return total if total is not None else ZERO
 
 
 def account_balance(session: Session, customer_id: int) -> Decimal:
     """Net open balance: open invoices minus credit memos and unapplied payments."""
     total = session.scalar(
-        select(func.coalesce(func.sum(Invoice.open_balance), 0))
-        .where(Invoice.customer_id == customer_id, Invoice.closed_on.is_(None))
+        select(func.coalesce(func.sum(Invoice.open_balance), 0)).where(
+            Invoice.customer_id == customer_id, Invoice.closed_on.is_(None)
+        )
     )
     return Decimal(total or 0).quantize(ZERO)
 
 
 def aging(session: Session, customer_id: int, *, as_of: date) -> Aging:
     rows = session.execute(
-        select(Invoice.due_date, Invoice.open_balance)
-        .where(Invoice.customer_id == customer_id, Invoice.closed_on.is_(None))
+        select(Invoice.due_date, Invoice.open_balance).where(
+            Invoice.customer_id == customer_id, Invoice.closed_on.is_(None)
+        )
     )
     return aging_of(((due, amount) for due, amount in rows), as_of=as_of)
 
@@ -135,26 +136,26 @@ def recent_contacts(session: Session, customer_id: int, *, limit: int = 5) -> tu
         .order_by(Activity.occurred_at.desc(), Activity.id.desc())
         .limit(limit)
     )
-    return tuple(
-        ContactLine(a.occurred_at, a.kind, a.outcome, a.contact_name, a.note, by) for a, by in rows
-    )
+    return tuple(ContactLine(a.occurred_at, a.kind, a.outcome, a.contact_name, a.note, by) for a, by in rows)
 
 
 def open_promises(session: Session, customer_id: int) -> tuple[Promise, ...]:
-    return tuple(session.scalars(
-        select(Promise)
-        .where(Promise.customer_id == customer_id, Promise.status == PromiseStatus.OPEN)
-        .order_by(Promise.promised_date, Promise.id)
-    ))
+    return tuple(
+        session.scalars(
+            select(Promise)
+            .where(Promise.customer_id == customer_id, Promise.status == PromiseStatus.OPEN)
+            .order_by(Promise.promised_date, Promise.id)
+        )
+    )
 
 
 def account_summary(session: Session, customer: Customer, *, as_of: date) -> AccountSummary:
     holds = session.scalars(
-        select(Hold).where(Hold.customer_id == customer.id, Hold.status == HoldStatus.ACTIVE)
-        .order_by(Hold.placed_at)
+        select(Hold).where(Hold.customer_id == customer.id, Hold.status == HoldStatus.ACTIVE).order_by(Hold.placed_at)
     )
     disputes = session.scalars(
-        select(Dispute).where(Dispute.customer_id == customer.id, Dispute.status == DisputeStatus.OPEN)
+        select(Dispute)
+        .where(Dispute.customer_id == customer.id, Dispute.status == DisputeStatus.OPEN)
         .order_by(Dispute.opened_at)
     )
     return AccountSummary(

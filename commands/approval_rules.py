@@ -98,8 +98,15 @@ _FROM_OTHER_SECTIONS = frozenset({"suspension_weekday", "suspension_report_at"})
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-DEFAULT_FEES = ("late fee", "card surcharge", "admin fee", "reinstatement fee", "finance charge",
-                "returned payment fee", "collection fee")
+DEFAULT_FEES = (
+    "late fee",
+    "card surcharge",
+    "admin fee",
+    "reinstatement fee",
+    "finance charge",
+    "returned payment fee",
+    "collection fee",
+)
 
 
 @dataclass(frozen=True)
@@ -133,16 +140,25 @@ class Workflow:
 
 
 # Roles from the most junior to the most senior, and how people name them.
-_ROLE_WORDS = {"collector": "collector", "finance": "finance team member", "finance_lead": "finance lead",
-               "manager": "manager", "controller": "controller", "vp_finance": "VP finance", "admin": "admin",
-               "client_services": "client services member"}
+_ROLE_WORDS = {
+    "collector": "collector",
+    "finance": "finance team member",
+    "finance_lead": "finance lead",
+    "manager": "manager",
+    "controller": "controller",
+    "vp_finance": "VP finance",
+    "admin": "admin",
+    "client_services": "client services member",
+}
 
 
 def role_names(roles: frozenset[str] | set[str]) -> str:
     """'a manager, controller or VP finance': one article, a list as people say it."""
     order = list(_ROLE_WORDS)
-    words = [_ROLE_WORDS.get(r, r.replace("_", " "))
-             for r in sorted(roles, key=lambda r: (order.index(r) if r in order else len(order), r))]
+    words = [
+        _ROLE_WORDS.get(r, r.replace("_", " "))
+        for r in sorted(roles, key=lambda r: (order.index(r) if r in order else len(order), r))
+    ]
     if not words:
         return "nobody"
     listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
@@ -156,8 +172,11 @@ def workflow_from_dict(data: dict[str, Any]) -> Workflow:
         suspension = suspension_from_dict(data.get("suspension", {}))
     except SuspensionSettingsError as exc:
         raise RulesError(str(exc)) from exc
-    timers = replace(_timers(data.get("timers", {})), suspension_weekday=suspension.meeting_weekday,
-                     suspension_report_at=suspension.report_at)
+    timers = replace(
+        _timers(data.get("timers", {})),
+        suspension_weekday=suspension.meeting_weekday,
+        suspension_report_at=suspension.report_at,
+    )
     return Workflow(
         channels=channels,
         holds=holds,
@@ -185,8 +204,9 @@ def _channels(data: dict[str, Any], holds_data: dict[str, Any]) -> tuple[Channel
         places = {str(k): str(v) for k, v in value.items() if k != "name"}
         unknown = set(places) - set(PLATFORMS)
         if unknown or not places:
-            raise RulesError(f"channel {role} names {', '.join(sorted(unknown)) or 'no platform'}; "
-                             f"give {' and/or '.join(PLATFORMS)}")
+            raise RulesError(
+                f"channel {role} names {', '.join(sorted(unknown)) or 'no platform'}; give {' and/or '.join(PLATFORMS)}"
+            )
         name = str(value.get("name", role))
         destinations[name] = places
         return name
@@ -238,7 +258,7 @@ def _timers(data: dict[str, Any]) -> Timers:
     if unknown:
         raise RulesError(f"unknown timer setting(s): {', '.join(sorted(unknown))}")
     if values.get("digest_weekday", base.digest_weekday).lower() not in WEEKDAYS:
-        raise RulesError(f"digest_weekday must be a day of the week, like \"monday\", not {data['digest_weekday']!r}")
+        raise RulesError(f'digest_weekday must be a day of the week, like "monday", not {data["digest_weekday"]!r}')
     if "digest_weekday" in values:
         values["digest_weekday"] = values["digest_weekday"].lower()
     return Timers(**values)

@@ -16,9 +16,7 @@ class BusinessCalendar:
 
     def _holidays(self, year: int) -> holidays.HolidayBase:
         if year not in self._by_year:
-            self._by_year[year] = holidays.country_holidays(
-                self.country, subdiv=self.subdivision, years=year
-            )
+            self._by_year[year] = holidays.country_holidays(self.country, subdiv=self.subdivision, years=year)
         return self._by_year[year]
 
     def is_business_day(self, day: date) -> bool:
@@ -68,8 +66,9 @@ class BusinessCalendar:
             return day + timedelta(days=1)
         return day
 
-    def business_hours_between(self, start: datetime, end: datetime, tz: ZoneInfo,
-                               day_start: time, day_end: time) -> float:
+    def business_hours_between(
+        self, start: datetime, end: datetime, tz: ZoneInfo, day_start: time, day_end: time
+    ) -> float:
         """Working hours elapsed from ``start`` to ``end``: only the part of each business day
         between ``day_start`` and ``day_end`` (local time) counts. A request sent on Friday at
         16:00 has waited two business hours at 10:00 on Monday."""

@@ -26,9 +26,12 @@ def call_row(line: CallListRow, currency: str, *, email: bool = False) -> Row:
     fields = [Field("Balance", format_money(line.balance_due, currency))]
     if line.days_past_due:
         fields.append(Field("Days past due", str(line.days_past_due)))
-    return Row(title=f"{line.customer_name} ({line.erp_id})", detail="; ".join(line.reasons),
-               fields=tuple(fields),
-               buttons=account_buttons(line.erp_id) + (email_button(line.erp_id) if email else ()))
+    return Row(
+        title=f"{line.customer_name} ({line.erp_id})",
+        detail="; ".join(line.reasons),
+        fields=tuple(fields),
+        buttons=account_buttons(line.erp_id) + (email_button(line.erp_id) if email else ()),
+    )
 
 
 def email_button(erp_id: str) -> tuple[Button, ...]:

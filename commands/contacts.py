@@ -14,8 +14,8 @@ from commands.context import AppContext
 from storage.audit import record
 from storage.models import Contact, Customer
 
-MAX_NAME = 200   # contacts.name
-MAX_ROLE = 100   # contacts.title
+MAX_NAME = 200  # contacts.name
+MAX_ROLE = 100  # contacts.title
 WHO_MAY = frozenset({"collector", "manager", "finance", "finance_lead", "controller", "vp_finance", "admin"})
 
 
@@ -52,8 +52,17 @@ def save_contact(session: Session, ctx: AppContext, change: ContactChange, actor
         contact.title = change.role
     session.flush()
     action = "contact.added" if found is None else "contact.changed"
-    record(session, at=ctx.clock.now(), actor=actor.email, action=action, entity_type="contact",
-           entity_id=contact.id, customer_id=customer.id, before=before, after=_fields(contact))
+    record(
+        session,
+        at=ctx.clock.now(),
+        actor=actor.email,
+        action=action,
+        entity_type="contact",
+        entity_id=contact.id,
+        customer_id=customer.id,
+        before=before,
+        after=_fields(contact),
+    )
     return Saved(contact, found is None, before)
 
 

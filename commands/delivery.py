@@ -23,8 +23,11 @@ def tracked_key(session: Session, where: Where) -> str | None:
     """The key of the tracked post whose thread ``where`` is in ("approval:12"), if any."""
     if where.thread is None:
         return None
-    return session.scalar(select(PostedMessage.key).where(
-        PostedMessage.channel == where.channel, PostedMessage.message_id == where.thread))
+    return session.scalar(
+        select(PostedMessage.key).where(
+            PostedMessage.channel == where.channel, PostedMessage.message_id == where.thread
+        )
+    )
 
 
 def thread_of_tracked(session: Session, message_id: str) -> Where | None:

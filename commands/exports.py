@@ -37,8 +37,9 @@ def csv_text(rows: Iterable[Mapping[str, object]], fieldnames: Sequence[str]) ->
     return buffer.getvalue()
 
 
-def write_xlsx(path: Path, rows: Iterable[Mapping[str, object]], fieldnames: Sequence[str], *,
-               sheet: str = "Sheet1") -> None:
+def write_xlsx(
+    path: Path, rows: Iterable[Mapping[str, object]], fieldnames: Sequence[str], *, sheet: str = "Sheet1"
+) -> None:
     """The rows as an Excel workbook with a header; text is stored as text (never a formula),
     money as numbers."""
     from openpyxl import Workbook  # imported here: most runs never write a workbook

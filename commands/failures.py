@@ -23,8 +23,8 @@ _REF_ALPHABET = string.ascii_uppercase + string.digits
 class Saved(Enum):
     """What is known about the request's effects when it failed."""
 
-    NO = "no"          # rolled back, or never reached the database
-    YES = "yes"        # committed (checked by its key)
+    NO = "no"  # rolled back, or never reached the database
+    YES = "yes"  # committed (checked by its key)
     UNKNOWN = "unknown"  # the connection was lost around COMMIT and nothing could be checked
 
 
@@ -40,12 +40,18 @@ def new_ref() -> str:
     return "".join(secrets.choice(_REF_ALPHABET) for _ in range(6))
 
 
-def failure_reply(exc: BaseException, *, saved: Saved = Saved.NO, doing: str = "chat request",
-                  detail: str = "") -> Reply:
+def failure_reply(
+    exc: BaseException, *, saved: Saved = Saved.NO, doing: str = "chat request", detail: str = ""
+) -> Reply:
     """Log ``exc`` with a new reference and say what happened in one sentence."""
     ref = new_ref()
-    log.error("%s failed (ref %s)%s", doing, ref, f": {detail}" if detail else "",
-              exc_info=(type(exc), exc, exc.__traceback__))
+    log.error(
+        "%s failed (ref %s)%s",
+        doing,
+        ref,
+        f": {detail}" if detail else "",
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
     return messages.error(sentence(exc, saved=saved, ref=ref))
 
 
@@ -55,6 +61,8 @@ def sentence(exc: BaseException, *, saved: Saved, ref: str) -> str:
     if saved is Saved.YES:
         return f"{cause}, but your request was saved (ref {ref})"
     if saved is Saved.UNKNOWN:
-        return (f"{cause} just as your request was being saved, and {UNSURE} "
-                f"(ref {ref}). Check with `status` before trying again")
+        return (
+            f"{cause} just as your request was being saved, and {UNSURE} "
+            f"(ref {ref}). Check with `status` before trying again"
+        )
     return f"{cause}; nothing was saved (ref {ref})" + ("; try again in a minute" if problem else "")

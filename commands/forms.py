@@ -92,8 +92,9 @@ class Form:
         """Each field's starting value, by name (fields without a default are left out). A
         form that edits a draft (the follow-up email) starts from the values the pressed
         button carries under the fields' names."""
-        values = {f.name: today.isoformat() if f.default == TODAY else f.default
-                  for f in self.fields if f.default is not None}
+        values = {
+            f.name: today.isoformat() if f.default == TODAY else f.default for f in self.fields if f.default is not None
+        }
         if self.prefilled and pressed is not None:
             values |= {f.name: pressed[f.name] for f in self.fields if isinstance(pressed.get(f.name), str)}
         return values
@@ -122,43 +123,84 @@ class PromiseRequest:
     note: str | None
 
 
-OUTCOME_LABELS = {Outcome.REACHED: "Reached", Outcome.NO_ANSWER: "No answer", Outcome.VOICEMAIL: "Voicemail",
-                  Outcome.WRONG_NUMBER: "Wrong number", Outcome.REFUSED: "Refused to pay",
-                  Outcome.EMAIL_SENT: "Email sent"}
+OUTCOME_LABELS = {
+    Outcome.REACHED: "Reached",
+    Outcome.NO_ANSWER: "No answer",
+    Outcome.VOICEMAIL: "Voicemail",
+    Outcome.WRONG_NUMBER: "Wrong number",
+    Outcome.REFUSED: "Refused to pay",
+    Outcome.EMAIL_SENT: "Email sent",
+}
 _NOTE = FormField("note", "Note", Kind.MULTILINE, optional=True, max_length=MAX_NOTE_LENGTH)
 
-LOG_CALL = Form("log_call", "Log a call", "Log", action="form.log_call", fields=(
-    FormField("outcome", "Outcome", Kind.CHOICE,
-              options=tuple(Choice(o.value, label) for o, label in OUTCOME_LABELS.items())),
-    FormField("contact", "Person reached", optional=True, max_length=MAX_CONTACT_LENGTH),
-    _NOTE,
-))
-PROMISE = Form("promise", "Record a promise", "Record", action="form.promise", fields=(
-    FormField("amount", "Amount promised", Kind.AMOUNT, placeholder="1,200"),
-    FormField("date", "To be paid by", Kind.DATE),
-    _NOTE,
-))
-PAID = Form("paid", "Customer paid", "Ask finance", action="form.paid", fields=(
-    FormField("amount", "Amount paid", Kind.AMOUNT, placeholder="1,200"),
-    FormField("date", "Date paid", Kind.DATE, default=TODAY),
-    FormField("method", "Method", Kind.CHOICE, optional=True,
-              options=tuple(Choice(m, m.upper() if m == "ach" else m.capitalize()) for m in METHODS)),
-    FormField("reference", "Reference", optional=True, max_length=MAX_REFERENCE_LENGTH),
-    FormField("urgent", "Urgency", Kind.FLAG, optional=True,
-              detail="Urgent: a hold blocks product release or scheduling"),
-))
+LOG_CALL = Form(
+    "log_call",
+    "Log a call",
+    "Log",
+    action="form.log_call",
+    fields=(
+        FormField(
+            "outcome",
+            "Outcome",
+            Kind.CHOICE,
+            options=tuple(Choice(o.value, label) for o, label in OUTCOME_LABELS.items()),
+        ),
+        FormField("contact", "Person reached", optional=True, max_length=MAX_CONTACT_LENGTH),
+        _NOTE,
+    ),
+)
+PROMISE = Form(
+    "promise",
+    "Record a promise",
+    "Record",
+    action="form.promise",
+    fields=(
+        FormField("amount", "Amount promised", Kind.AMOUNT, placeholder="1,200"),
+        FormField("date", "To be paid by", Kind.DATE),
+        _NOTE,
+    ),
+)
+PAID = Form(
+    "paid",
+    "Customer paid",
+    "Ask finance",
+    action="form.paid",
+    fields=(
+        FormField("amount", "Amount paid", Kind.AMOUNT, placeholder="1,200"),
+        FormField("date", "Date paid", Kind.DATE, default=TODAY),
+        FormField(
+            "method",
+            "Method",
+            Kind.CHOICE,
+            optional=True,
+            options=tuple(Choice(m, m.upper() if m == "ach" else m.capitalize()) for m in METHODS),
+        ),
+        FormField("reference", "Reference", optional=True, max_length=MAX_REFERENCE_LENGTH),
+        FormField(
+            "urgent", "Urgency", Kind.FLAG, optional=True, detail="Urgent: a hold blocks product release or scheduling"
+        ),
+    ),
+)
 # The one-field forms of buttons whose value says what they need ("needs": "amount").
 NEEDS = {
     "amount": FormField("amount", "Amount received", Kind.AMOUNT, placeholder="1,200"),
     "reason": FormField("reason", "Reason", Kind.MULTILINE, max_length=1000),
 }
 MAX_EMAIL_SUBJECT, MAX_EMAIL_MESSAGE = 200, 1200  # the draft rides in the button (Slack: under 2,000)
-EMAIL = Form("email_edit", "Follow-up email", "Send", action="form.email", prefilled=True, fields=(
-    FormField("to", "To", max_length=254, placeholder="name@customer.example"),
-    FormField("subject", "Subject", max_length=MAX_EMAIL_SUBJECT),
-    FormField("message", "Message (the open items and how to pay follow it)", Kind.MULTILINE,
-              max_length=MAX_EMAIL_MESSAGE),
-))
+EMAIL = Form(
+    "email_edit",
+    "Follow-up email",
+    "Send",
+    action="form.email",
+    prefilled=True,
+    fields=(
+        FormField("to", "To", max_length=254, placeholder="name@customer.example"),
+        FormField("subject", "Subject", max_length=MAX_EMAIL_SUBJECT),
+        FormField(
+            "message", "Message (the open items and how to pay follow it)", Kind.MULTILINE, max_length=MAX_EMAIL_MESSAGE
+        ),
+    ),
+)
 BUTTON_FORMS = {form.name: form for form in (LOG_CALL, PROMISE, PAID, EMAIL)}
 
 
@@ -232,19 +274,24 @@ def _paid_day(text: str, today: date) -> date | Refusal:
 
 
 _READERS: dict[tuple[str, Kind], Callable[[str, date], Any]] = {
-    ("promise", Kind.AMOUNT): read_form_amount, ("paid", Kind.AMOUNT): read_form_amount,
+    ("promise", Kind.AMOUNT): read_form_amount,
+    ("paid", Kind.AMOUNT): read_form_amount,
     ("needs.amount", Kind.AMOUNT): read_form_amount,
-    ("promise", Kind.DATE): _promise_day, ("paid", Kind.DATE): _paid_day,
+    ("promise", Kind.DATE): _promise_day,
+    ("paid", Kind.DATE): _paid_day,
 }
 
 
 # The checks the typed commands share with the forms.
 
+
 def check_currency(customer: Customer, amount: Amount) -> Refusal | None:
     """An amount written in another currency than the customer is billed in is refused."""
     if amount.currency and amount.currency != customer.currency:
-        return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}; "
-                       f"write the amount in {customer.currency}")
+        return Refusal(
+            f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}; "
+            f"write the amount in {customer.currency}"
+        )
     return None
 
 
@@ -255,8 +302,7 @@ def check_promise_day(day: date, today: date, read_as: str) -> Refusal | None:
         return Refusal(f"promise dates can't be in the past; {read_as}")
     latest = today + timedelta(days=MAX_DAYS_AHEAD)
     if day > latest:
-        return Refusal(f"promises can be at most {MAX_DAYS_AHEAD} days ahead (until "
-                       f"{format_day(latest)}); {read_as}")
+        return Refusal(f"promises can be at most {MAX_DAYS_AHEAD} days ahead (until {format_day(latest)}); {read_as}")
     return None
 
 
@@ -271,8 +317,7 @@ def check_paid_day(day: date, today: date, read_as: str) -> Refusal | None:
 
 def check_reference(reference: str | None) -> Refusal | None:
     if reference is not None and len(reference) > MAX_REFERENCE_LENGTH:
-        return Refusal(f"a reference can be at most {MAX_REFERENCE_LENGTH} characters and yours has "
-                       f"{len(reference)}")
+        return Refusal(f"a reference can be at most {MAX_REFERENCE_LENGTH} characters and yours has {len(reference)}")
     return None
 
 
@@ -283,6 +328,7 @@ def check_contact(contact: str | None) -> Refusal | None:
 
 
 # Submitted values -> the typed request, in the core, with the customer found.
+
 
 def texts(value: Mapping[str, Any]) -> dict[str, str]:
     """The text values of a submission; anything else (a forged payload) is left out."""
@@ -325,9 +371,14 @@ def read_paid(values: Mapping[str, str], customer: Customer, today: date) -> Pay
     if errors or not isinstance(amount, Amount) or not isinstance(day, date):
         return errors or {"date": "Please fill this in."}
     reference = clean_text(values.get("reference", "")).strip() or None
-    return PaymentClaim(customer=customer, amount=amount.value, paid_on=day,
-                        method=values.get("method", "").strip() or None, reference=reference,
-                        urgent=is_set(values.get("urgent", "")))
+    return PaymentClaim(
+        customer=customer,
+        amount=amount.value,
+        paid_on=day,
+        method=values.get("method", "").strip() or None,
+        reference=reference,
+        urgent=is_set(values.get("urgent", "")),
+    )
 
 
 def is_set(flag: str) -> bool:

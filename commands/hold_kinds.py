@@ -23,18 +23,17 @@ class HoldKindsError(ValueError):
 
 @dataclass(frozen=True)
 class HoldKind:
-    key: str                        # stored on the hold ("scheduling")
-    label: str                      # how people say it ("service suspension")
-    words: tuple[str, ...]          # what names it after the customer in `hold`, lower case
+    key: str  # stored on the hold ("scheduling")
+    label: str  # how people say it ("service suspension")
+    words: tuple[str, ...]  # what names it after the customer in `hold`, lower case
     announce: tuple[str, ...] = ()  # channels told; empty: the general hold announcements
-    blocks_clearance: bool = True   # a clearance request waits for a person while this hold is on
+    blocks_clearance: bool = True  # a clearance request waits for a person while this hold is on
 
 
 DEFAULT_KINDS = (
     HoldKind(DEFAULT_HOLD_KIND, "product release", ("product release", "product", "release")),
     HoldKind("scheduling", "scheduling", ("scheduling", "schedule")),
-    HoldKind("service_suspension", "service suspension",
-             ("service suspension", "suspension", "suspend", "service")),
+    HoldKind("service_suspension", "service suspension", ("service suspension", "suspension", "suspend", "service")),
 )
 
 
@@ -63,8 +62,9 @@ class HoldKinds:
     def named(self, words: list[str]) -> tuple[HoldKind, int] | None:
         """The kind the leading ``words`` name (longest phrase first) and how many words it took."""
         lowered = [w.lower() for w in words]
-        for kind, phrase in sorted(((k, p) for k in self.kinds for p in (*k.words, k.key)),
-                                   key=lambda pair: -len(pair[1].split())):
+        for kind, phrase in sorted(
+            ((k, p) for k in self.kinds for p in (*k.words, k.key)), key=lambda pair: -len(pair[1].split())
+        ):
             size = len(phrase.split())
             if " ".join(lowered[:size]) == phrase:
                 return kind, size
@@ -112,12 +112,14 @@ def _kind(key: str, value: Any, channel: Callable[[str, Any], str]) -> HoldKind:
     label = str(value.get("label", base.label if base else key.replace("_", " ")))
     raw_words = value.get("words", list(base.words) if base else [label])
     if not isinstance(raw_words, list) or not all(isinstance(w, str) and w.strip() for w in raw_words):
-        raise HoldKindsError(f"[holds.kinds.{key}] words must be a list of words, like [\"scheduling\"]")
+        raise HoldKindsError(f'[holds.kinds.{key}] words must be a list of words, like ["scheduling"]')
     announce = value.get("announce", [])
     if not isinstance(announce, list):
         raise HoldKindsError(f"[holds.kinds.{key}] announce must be a list of channels")
     return HoldKind(
-        key=key, label=label, words=tuple(" ".join(w.lower().split()) for w in raw_words),
+        key=key,
+        label=label,
+        words=tuple(" ".join(w.lower().split()) for w in raw_words),
         announce=tuple(channel(f"holds.kinds.{key}.announce[{i}]", c) for i, c in enumerate(announce)),
         blocks_clearance=bool(value.get("blocks_clearance", True)),
     )

@@ -34,30 +34,58 @@ from storage.models import (
 from storage.row_counts import rows_changed
 
 
-def place_hold(session: Session, ctx: AppContext, *, customer: Customer, reason: str,
-               actor_email: str, at: datetime, request_id: int | None = None,
-               kind: str | None = None) -> tuple[Hold, list[Reply]]:
+def place_hold(
+    session: Session,
+    ctx: AppContext,
+    *,
+    customer: Customer,
+    reason: str,
+    actor_email: str,
+    at: datetime,
+    request_id: int | None = None,
+    kind: str | None = None,
+) -> tuple[Hold, list[Reply]]:
     """Put ``customer`` on hold of ``kind`` (the team's default kind when None) for ``reason``,
     approved by ``actor_email``; returns the hold and one announcement per channel of its kind.
     The past-due money it is for is kept with it, so a later payment releases it only when it
     clears that (:func:`clearing`)."""
     kind = kind or ctx.team.workflow.holds.default
     past_due = past_due_less_disputes(session, customer.id, as_of=ctx.today())
-    hold = Hold(customer_id=customer.id, reason=reason, status=HoldStatus.ACTIVE,
-                placed_by_id=_member_id(session, actor_email), placed_at=at,
-                past_due_at_placement=past_due, request_id=request_id, kind=kind)
+    hold = Hold(
+        customer_id=customer.id,
+        reason=reason,
+        status=HoldStatus.ACTIVE,
+        placed_by_id=_member_id(session, actor_email),
+        placed_at=at,
+        past_due_at_placement=past_due,
+        request_id=request_id,
+        kind=kind,
+    )
     session.add(hold)
     session.flush()
-    record(session, at=at, actor=actor_email, action="hold.placed", entity_type="hold",
-           entity_id=hold.id, customer_id=customer.id, reason=reason, past_due=past_due,
-           request_id=request_id, kind=kind)
-    text = (f"{_capital(hold_label(ctx, hold))} placed on {describe(customer)}: {reason}. "
-            f"Approved by {_name(ctx, actor_email)}.")
+    record(
+        session,
+        at=at,
+        actor=actor_email,
+        action="hold.placed",
+        entity_type="hold",
+        entity_id=hold.id,
+        customer_id=customer.id,
+        reason=reason,
+        past_due=past_due,
+        request_id=request_id,
+        kind=kind,
+    )
+    text = (
+        f"{_capital(hold_label(ctx, hold))} placed on {describe(customer)}: {reason}. "
+        f"Approved by {_name(ctx, actor_email)}."
+    )
     return hold, _announce(ctx, kind, f"Hold placed on {describe(customer)}", text, Tone.WARNING)
 
 
-def release_hold(session: Session, ctx: AppContext, *, hold: Hold, actor_email: str, reason: str,
-                 at: datetime) -> list[Reply]:
+def release_hold(
+    session: Session, ctx: AppContext, *, hold: Hold, actor_email: str, reason: str, at: datetime
+) -> list[Reply]:
     """Release ``hold`` (a payment was confirmed, or leadership approved the release).
 
     The release is a conditional update on the hold still being active, so a payment
@@ -67,17 +95,30 @@ def release_hold(session: Session, ctx: AppContext, *, hold: Hold, actor_email: 
         session,
         update(Hold)
         .where(Hold.id == hold.id, Hold.status == HoldStatus.ACTIVE)
-        .values(status=HoldStatus.RELEASED, released_by_id=_member_id(session, actor_email),
-                released_at=at, release_reason=reason)
-        .execution_options(synchronize_session=False)
+        .values(
+            status=HoldStatus.RELEASED,
+            released_by_id=_member_id(session, actor_email),
+            released_at=at,
+            release_reason=reason,
+        )
+        .execution_options(synchronize_session=False),
     )
     if released == 0:
         return []
     session.refresh(hold)
     customer = session.get(Customer, hold.customer_id)
-    record(session, at=at, actor=actor_email, action="hold.released", entity_type="hold",
-           entity_id=hold.id, customer_id=hold.customer_id, reason=reason, hold_reason=hold.reason,
-           kind=hold.kind)
+    record(
+        session,
+        at=at,
+        actor=actor_email,
+        action="hold.released",
+        entity_type="hold",
+        entity_id=hold.id,
+        customer_id=hold.customer_id,
+        reason=reason,
+        hold_reason=hold.reason,
+        kind=hold.kind,
+    )
     name = describe(customer) if customer is not None else f"customer #{hold.customer_id}"
     text = f"{_capital(hold_label(ctx, hold))} released on {name}: {reason}. Released by {_name(ctx, actor_email)}."
     return _announce(ctx, hold.kind, f"Hold released on {name}", text, Tone.SUCCESS)
@@ -87,8 +128,14 @@ def past_due_less_disputes(session: Session, customer_id: int, *, as_of: date) -
     """Money past due on ``as_of`` (credits netted) less what is in open dispute: what the
     customer has to pay for a hold to have done its job."""
     owed = aging(session, customer_id, as_of=as_of)
-    disputed = session.scalar(select(func.coalesce(func.sum(Dispute.amount), 0)).where(
-        Dispute.customer_id == customer_id, Dispute.status == DisputeStatus.OPEN)) or 0
+    disputed = (
+        session.scalar(
+            select(func.coalesce(func.sum(Dispute.amount), 0)).where(
+                Dispute.customer_id == customer_id, Dispute.status == DisputeStatus.OPEN
+            )
+        )
+        or 0
+    )
     return max(owed.total - owed.current - Decimal(disputed), ZERO)
 
 
@@ -113,19 +160,30 @@ def clearing(session: Session, hold: Hold, *, today: date) -> Clearing:
     for. A hold from before that was recorded compares money finance confirmed since the last
     import with what is past due now (imported payments are already out of the balances)."""
     if hold.past_due_at_placement is None:
-        return Clearing(past_due_less_disputes(session, hold.customer_id, as_of=today),
-                        confirmed_unapplied(session, hold.customer_id))
-    paid = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-        Payment.customer_id == hold.customer_id, Payment.created_at >= hold.placed_at)) or 0
+        return Clearing(
+            past_due_less_disputes(session, hold.customer_id, as_of=today),
+            confirmed_unapplied(session, hold.customer_id),
+        )
+    paid = (
+        session.scalar(
+            select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                Payment.customer_id == hold.customer_id, Payment.created_at >= hold.placed_at
+            )
+        )
+        or 0
+    )
     return Clearing(hold.past_due_at_placement, Decimal(paid))
 
 
 def active_holds(session: Session, customer_id: int) -> list[Hold]:
     """The customer's holds still in force, oldest first."""
-    return list(session.scalars(
-        select(Hold).where(Hold.customer_id == customer_id, Hold.status == HoldStatus.ACTIVE)
-        .order_by(Hold.placed_at, Hold.id)
-    ))
+    return list(
+        session.scalars(
+            select(Hold)
+            .where(Hold.customer_id == customer_id, Hold.status == HoldStatus.ACTIVE)
+            .order_by(Hold.placed_at, Hold.id)
+        )
+    )
 
 
 def hold_label(ctx: AppContext, hold: Hold) -> str:
@@ -140,10 +198,16 @@ def _capital(text: str) -> str:
 def unapplied_credits(session: Session, customer_id: int) -> list[tuple[str, Decimal]]:
     """Open credit memos and unapplied payments on the account (number, amount as a positive
     sum): money the customer already has with us, which may pay what a hold would be placed for."""
-    rows = session.execute(select(Invoice.number, Invoice.open_balance).where(
-        Invoice.customer_id == customer_id, Invoice.closed_on.is_(None), Invoice.open_balance < 0,
-        Invoice.kind.in_((InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT)),
-    ).order_by(Invoice.due_date, Invoice.number))
+    rows = session.execute(
+        select(Invoice.number, Invoice.open_balance)
+        .where(
+            Invoice.customer_id == customer_id,
+            Invoice.closed_on.is_(None),
+            Invoice.open_balance < 0,
+            Invoice.kind.in_((InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT)),
+        )
+        .order_by(Invoice.due_date, Invoice.number)
+    )
     return [(number, -Decimal(amount)) for number, amount in rows]
 
 

@@ -30,14 +30,18 @@ def waiting_on(ctx: AppContext, member: Member) -> list[Reply]:
 
 def _promises(session: Session, member_id: int | None) -> Reply:
     rows = session.execute(
-        select(Promise, Customer).join(Customer, Customer.id == Promise.customer_id)
+        select(Promise, Customer)
+        .join(Customer, Customer.id == Promise.customer_id)
         .where(Promise.member_id == member_id, Promise.status == PromiseStatus.OPEN)
-        .order_by(Promise.promised_date, Promise.id).limit(PROMISES_SHOWN + 1)
+        .order_by(Promise.promised_date, Promise.id)
+        .limit(PROMISES_SHOWN + 1)
     ).all()
     if not rows:
         return Reply(title="Your open promises", text="None open.")
-    lines = tuple(Row(title=f"{describe(c)}: {money(c, p.amount)} by {format_day(p.promised_date)}",
-                      detail=p.note or "") for p, c in rows[:PROMISES_SHOWN])
+    lines = tuple(
+        Row(title=f"{describe(c)}: {money(c, p.amount)} by {format_day(p.promised_date)}", detail=p.note or "")
+        for p, c in rows[:PROMISES_SHOWN]
+    )
     more = "Showing the earliest due." if len(rows) > PROMISES_SHOWN else ""
     return Reply(title="Your open promises", text=more, rows=lines)
 
@@ -49,18 +53,26 @@ def _approvals(session: Session, ctx: AppContext, member: Member, member_id: int
     if not kinds:
         return None
     pending = session.execute(
-        select(ApprovalRequest, Customer).join(Customer, Customer.id == ApprovalRequest.customer_id)
+        select(ApprovalRequest, Customer)
+        .join(Customer, Customer.id == ApprovalRequest.customer_id)
         .where(ApprovalRequest.status == ApprovalStatus.PENDING, ApprovalRequest.requested_by_id != member_id)
         .order_by(ApprovalRequest.created_at, ApprovalRequest.id)
     ).all()
-    mine = [(r, c) for r, c in pending
-            if ctx.team.workflow.may_approve(member.roles, r.kind.value, r.amount)][:APPROVALS_SHOWN]
+    mine = [(r, c) for r, c in pending if ctx.team.workflow.may_approve(member.roles, r.kind.value, r.amount)][
+        :APPROVALS_SHOWN
+    ]
     if not mine:
         return Reply(title="Waiting for your approval", text="Nothing is waiting for you.")
-    rows = tuple(Row(title=f"#{r.id} {subject(r.kind, c)}", detail=asked(r, c),
-                     fields=(() if r.amount is None else (Field("Amount", money(c, r.amount)),)),
-                     buttons=(Button("Approve", APPROVE_ACTION, {"id": r.id}, ButtonStyle.PRIMARY),
-                              Button("Reject", REJECT_ACTION, {"id": r.id, "needs": "reason"},
-                                     ButtonStyle.DANGER)))
-                 for r, c in mine)
+    rows = tuple(
+        Row(
+            title=f"#{r.id} {subject(r.kind, c)}",
+            detail=asked(r, c),
+            fields=(() if r.amount is None else (Field("Amount", money(c, r.amount)),)),
+            buttons=(
+                Button("Approve", APPROVE_ACTION, {"id": r.id}, ButtonStyle.PRIMARY),
+                Button("Reject", REJECT_ACTION, {"id": r.id, "needs": "reason"}, ButtonStyle.DANGER),
+            ),
+        )
+        for r, c in mine
+    )
     return Reply(title="Waiting for your approval", rows=rows)

@@ -27,8 +27,9 @@ class InProgress(Exception):
 
 def earlier_answer(session: Session, platform: str, key: str) -> list[Reply] | None:
     """What a request with this key answered when it committed, or None if it never did."""
-    row = session.scalar(select(InboundEvent).where(InboundEvent.platform == platform,
-                                                    InboundEvent.event_id == key[:MAX_KEY]))
+    row = session.scalar(
+        select(InboundEvent).where(InboundEvent.platform == platform, InboundEvent.event_id == key[:MAX_KEY])
+    )
     if row is None:
         return None
     return [decode(item) for item in row.result or []]

@@ -105,9 +105,19 @@ class ImportResult:
     @property
     def unchanged(self) -> bool:
         """Nothing in the ledger moved but the day of the snapshot."""
-        return not (self.inserted or self.updated or self.closed or self.reopened or self.payments
-                    or self.customers_created or self.customers_updated or self.confirmed_in_erp
-                    or self.promises_kept or self.promises_broken or self.promises_reopened)
+        return not (
+            self.inserted
+            or self.updated
+            or self.closed
+            or self.reopened
+            or self.payments
+            or self.customers_created
+            or self.customers_updated
+            or self.confirmed_in_erp
+            or self.promises_kept
+            or self.promises_broken
+            or self.promises_reopened
+        )
 
 
 @dataclass(frozen=True)
@@ -128,9 +138,17 @@ class _RolledBack(Exception):
         self.result = result
 
 
-def import_aging_file(ctx: AppContext, path: str | Path, *, skip_invalid: bool = False, as_of: date | None = None,
-                      actor: str = ACTOR, progress: Progress | None = None, date_format: str | None = None,
-                      dry_run: bool = False) -> ImportResult:
+def import_aging_file(
+    ctx: AppContext,
+    path: str | Path,
+    *,
+    skip_invalid: bool = False,
+    as_of: date | None = None,
+    actor: str = ACTOR,
+    progress: Progress | None = None,
+    date_format: str | None = None,
+    dry_run: bool = False,
+) -> ImportResult:
     """Import one open-items export as the snapshot of ``as_of`` (default: the date the report
     states, else today). Raises :class:`ImportRefused` with the reasons when nothing was written.
     ``date_format`` ("dmy", "mdy", "ymd") says how numeric dates read when the file cannot tell;
@@ -152,16 +170,25 @@ def import_aging_file(ctx: AppContext, path: str | Path, *, skip_invalid: bool =
     return result
 
 
-def _write(ctx: AppContext, session: Session, found: _Checked, name: str, digest: str, actor: str,
-           progress: Progress | None) -> ImportResult:
+def _write(
+    ctx: AppContext, session: Session, found: _Checked, name: str, digest: str, actor: str, progress: Progress | None
+) -> ImportResult:
     """Everything an accepted file does, in the caller's transaction."""
     now = ctx.clock.now()
     lock_imports(session)
     _refuse_older(session, found.as_of)
     _refuse_repeat(session, found)
     latest = _latest_content(session)
-    batch = ImportBatch(file_name=name[:255], file_sha256=digest, layout=found.layout, as_of=found.as_of,
-                        rows=found.rows, skipped=len(found.checked.problems), actor=actor, created_at=now)
+    batch = ImportBatch(
+        file_name=name[:255],
+        file_sha256=digest,
+        layout=found.layout,
+        as_of=found.as_of,
+        rows=found.rows,
+        skipped=len(found.checked.problems),
+        actor=actor,
+        created_at=now,
+    )
     session.add(batch)
     session.flush()
     if latest == found.content:
@@ -169,9 +196,17 @@ def _write(ctx: AppContext, session: Session, found: _Checked, name: str, digest
     else:
         members = dict(session.execute(select(TeamMember.email, TeamMember.id)).all())
         changes = apply_snapshot(
-            session, found.checked.items, fields=found.fields, refused=found.checked.refused_customers,
-            batch_id=batch.id, as_of=found.as_of, now=now, members=members, assign=_assigner(ctx),
-            actor=actor, progress=progress,
+            session,
+            found.checked.items,
+            fields=found.fields,
+            refused=found.checked.refused_customers,
+            batch_id=batch.id,
+            as_of=found.as_of,
+            now=now,
+            members=members,
+            assign=_assigner(ctx),
+            actor=actor,
+            progress=progress,
         )
     batch.inserted, batch.updated, batch.closed = changes.inserted, changes.updated + changes.reopened, changes.closed
     step = progress.stage if progress else _quiet
@@ -195,9 +230,19 @@ def _quiet(_name: str, _total: int) -> None:
 
 def _no_changes() -> SnapshotChanges:
     """The file says what the latest import said: the ledger already is this snapshot."""
-    return SnapshotChanges(customers=0, customers_created=0, customer_changes=[], inserted=0, updated=0, closed=0,
-                           reopened=0, payments=pd.DataFrame({"id": [], "customer_id": [], "cents": []}, dtype="int64"),
-                           absorbed=[], paid_invoices={}, reversed_cents=0)
+    return SnapshotChanges(
+        customers=0,
+        customers_created=0,
+        customer_changes=[],
+        inserted=0,
+        updated=0,
+        closed=0,
+        reopened=0,
+        payments=pd.DataFrame({"id": [], "customer_id": [], "cents": []}, dtype="int64"),
+        absorbed=[],
+        paid_invoices={},
+        reversed_cents=0,
+    )
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -209,8 +254,15 @@ def _read_bytes(path: Path) -> bytes:
         raise ImportRefused([f"{path}: cannot be read ({exc.strerror or exc})"]) from None
 
 
-def _check(ctx: AppContext, data: bytes, name: str, skip_invalid: bool, progress: Progress | None,
-           date_format: str | None, as_of: date | None) -> _Checked:
+def _check(
+    ctx: AppContext,
+    data: bytes,
+    name: str,
+    skip_invalid: bool,
+    progress: Progress | None,
+    date_format: str | None,
+    as_of: date | None,
+) -> _Checked:
     """Read, parse and check the file; refuse it whole unless invalid rows may be skipped."""
     if progress:
         progress.stage("reading and checking", 0)
@@ -229,8 +281,14 @@ def _check(ctx: AppContext, data: bytes, name: str, skip_invalid: bool, progress
         raise ImportRefused([head, *format_problems(checked.problems)])
     if checked.items.empty:
         raise ImportRefused([f"{name}: no valid rows to import", *format_problems(checked.problems)])
-    return _Checked(checked=checked, layout=parsed.layout, fields=parsed.fields, rows=rows, as_of=snapshot_date,
-                    content=_content_digest(checked, parsed.fields))
+    return _Checked(
+        checked=checked,
+        layout=parsed.layout,
+        fields=parsed.fields,
+        rows=rows,
+        as_of=snapshot_date,
+        content=_content_digest(checked, parsed.fields),
+    )
 
 
 def _content_digest(checked: CheckedItems, fields: frozenset[str]) -> str:
@@ -264,8 +322,9 @@ def _assigner(ctx: AppContext) -> Callable[[str, str], str | None]:
 
 def _refuse_same_bytes(session: Session, digest: str, as_of: date) -> None:
     """The cheap check before reading: these very bytes were imported for this as-of already."""
-    batch_id = session.scalar(select(ImportBatch.id).where(ImportBatch.file_sha256 == digest,
-                                                          ImportBatch.as_of == as_of).limit(1))
+    batch_id = session.scalar(
+        select(ImportBatch.id).where(ImportBatch.file_sha256 == digest, ImportBatch.as_of == as_of).limit(1)
+    )
     if batch_id is not None:
         raise ImportRefused([_already(batch_id, as_of)])
 
@@ -286,8 +345,11 @@ def _contents(session: Session, batch_ids: Sequence[int]) -> list[tuple[int, str
     """Each batch's content digest, kept in its ``import`` audit event."""
     if not batch_ids:
         return []
-    rows = session.execute(select(AuditEvent.entity_id, AuditEvent.data).where(
-        AuditEvent.entity_type == "import_batch", AuditEvent.action == "import", AuditEvent.entity_id.in_(batch_ids)))
+    rows = session.execute(
+        select(AuditEvent.entity_id, AuditEvent.data).where(
+            AuditEvent.entity_type == "import_batch", AuditEvent.action == "import", AuditEvent.entity_id.in_(batch_ids)
+        )
+    )
     return [(batch_id, (data or {}).get("content")) for batch_id, data in rows]
 
 
@@ -299,15 +361,21 @@ def _latest_content(session: Session) -> str | None:
 
 def _refuse_older(session: Session, as_of: date) -> None:
     """An older snapshot after a newer one would reopen what has since been paid."""
-    latest = session.scalars(select(ImportBatch).order_by(ImportBatch.as_of.desc(), ImportBatch.id.desc())
-                             .limit(1)).first()
+    latest = session.scalars(
+        select(ImportBatch).order_by(ImportBatch.as_of.desc(), ImportBatch.id.desc()).limit(1)
+    ).first()
     if latest is not None and as_of < latest.as_of:
-        raise ImportRefused([f"the file is as of {as_of.isoformat()}, before the last import "
-                             f"(batch #{latest.id} as of {latest.as_of.isoformat()}); nothing was imported"])
+        raise ImportRefused(
+            [
+                f"the file is as of {as_of.isoformat()}, before the last import "
+                f"(batch #{latest.id} as of {latest.as_of.isoformat()}); nothing was imported"
+            ]
+        )
 
 
-def _settle(ctx: AppContext, session: Session, batch: ImportBatch, changes: SnapshotChanges,
-            actor: str) -> tuple[int, int, int]:
+def _settle(
+    ctx: AppContext, session: Session, batch: ImportBatch, changes: SnapshotChanges, actor: str
+) -> tuple[int, int, int]:
     """Payments seen in this snapshot settle open promises and instalments; negative ones take
     back what earlier import payments settled; then promises past their deadline that no payment
     covered break. Returns (kept, broken, reopened)."""
@@ -318,67 +386,141 @@ def _settle(ctx: AppContext, session: Session, batch: ImportBatch, changes: Snap
         promised = select(Promise.customer_id).where(Promise.status == PromiseStatus.OPEN)
         planned = select(PaymentPlan.customer_id).where(PaymentPlan.status == PlanStatus.ACTIVE)
         reversals = [int(c) for c in changes.payments.loc[changes.payments["cents"] < 0, "customer_id"]]
-        payments = session.scalars(select(Payment).where(
-            Payment.id >= int(changes.payments["id"].min()), Payment.batch_id == batch.id,
-            Payment.customer_id.in_(promised.union(planned)) | Payment.customer_id.in_(reversals))
-            .order_by(Payment.id)).all()
+        payments = session.scalars(
+            select(Payment)
+            .where(
+                Payment.id >= int(changes.payments["id"].min()),
+                Payment.batch_id == batch.id,
+                Payment.customer_id.in_(promised.union(planned)) | Payment.customer_id.in_(reversals),
+            )
+            .order_by(Payment.id)
+        ).all()
         for payment in payments:
             if payment.amount < 0:
                 reopened += unsettle(session, reversal=payment, at=now, actor=actor)
             else:
-                settled += settle_recording(session, payment=payment, at=now, actor=actor, grace_days=grace,
-                                            calendar=ctx.calendar, tz=ctx.team.timezone)
-    broken = break_overdue_promises(session, calendar=ctx.calendar, today=batch.as_of, grace_days=grace,
-                                    at=now, actor=actor)
+                settled += settle_recording(
+                    session,
+                    payment=payment,
+                    at=now,
+                    actor=actor,
+                    grace_days=grace,
+                    calendar=ctx.calendar,
+                    tz=ctx.team.timezone,
+                )
+    broken = break_overdue_promises(
+        session, calendar=ctx.calendar, today=batch.as_of, grace_days=grace, at=now, actor=actor
+    )
     kept = sum(promise.status == PromiseStatus.KEPT for promise in settled)
     late = sum(promise.status == PromiseStatus.BROKEN for promise in settled)
     return kept, late + len(broken), len({p.id for p in reopened})
 
 
-def _result(batch: ImportBatch, found: _Checked, changes: SnapshotChanges, kept: int, broken: int,
-            reopened_promises: int) -> ImportResult:
+def _result(
+    batch: ImportBatch, found: _Checked, changes: SnapshotChanges, kept: int, broken: int, reopened_promises: int
+) -> ImportResult:
     items = found.checked.items
     cents = changes.payments["cents"].to_numpy(dtype=np.int64)
     return ImportResult(
-        batch_id=batch.id, file_name=batch.file_name, layout=found.layout, as_of=batch.as_of, rows=found.rows,
-        skipped=format_problems(found.checked.problems), skipped_rows=len(found.checked.problems),
-        customers=changes.customers, customers_created=changes.customers_created,
-        customers_updated=len(changes.customer_changes), inserted=changes.inserted, updated=changes.updated,
-        closed=changes.closed, payments=int((cents > 0).sum()),
-        payments_total=from_cents(int(cents[cents > 0].sum())), promises_kept=kept,
-        promises_broken=broken, open_total=from_cents(int(items["open_balance"].sum())),
-        reopened=changes.reopened, reversed_total=from_cents(-int(cents[cents < 0].sum())),
-        promises_reopened=reopened_promises, confirmed_in_erp=len(changes.absorbed),
+        batch_id=batch.id,
+        file_name=batch.file_name,
+        layout=found.layout,
+        as_of=batch.as_of,
+        rows=found.rows,
+        skipped=format_problems(found.checked.problems),
+        skipped_rows=len(found.checked.problems),
+        customers=changes.customers,
+        customers_created=changes.customers_created,
+        customers_updated=len(changes.customer_changes),
+        inserted=changes.inserted,
+        updated=changes.updated,
+        closed=changes.closed,
+        payments=int((cents > 0).sum()),
+        payments_total=from_cents(int(cents[cents > 0].sum())),
+        promises_kept=kept,
+        promises_broken=broken,
+        open_total=from_cents(int(items["open_balance"].sum())),
+        reopened=changes.reopened,
+        reversed_total=from_cents(-int(cents[cents < 0].sum())),
+        promises_reopened=reopened_promises,
+        confirmed_in_erp=len(changes.absorbed),
         confirmed_in_erp_total=from_cents(sum(cents for _p, _c, cents in changes.absorbed)),
     )
 
 
-def _audit(ctx: AppContext, session: Session, batch: ImportBatch, changes: SnapshotChanges,
-           result: ImportResult, actor: str, content: str) -> None:
+def _audit(
+    ctx: AppContext,
+    session: Session,
+    batch: ImportBatch,
+    changes: SnapshotChanges,
+    result: ImportResult,
+    actor: str,
+    content: str,
+) -> None:
     """The batch event with its counts, one event per customer the file changed and one per
     payment seen or reversed, naming the invoices it was for (the history later reversals are
     capped by, storage.aging.payments). Many events go in as one multi-row insert."""
     now = ctx.clock.now()
-    events = [dict(at=now, actor=actor, action="customer_updated", entity_type="customer",
-                   entity_id=change["customer_id"], customer_id=change["customer_id"],
-                   data={**{k: v for k, v in change.items() if k != "customer_id"}, "batch_id": batch.id})
-              for change in changes.customer_changes]
+    events = [
+        dict(
+            at=now,
+            actor=actor,
+            action="customer_updated",
+            entity_type="customer",
+            entity_id=change["customer_id"],
+            customer_id=change["customer_id"],
+            data={**{k: v for k, v in change.items() if k != "customer_id"}, "batch_id": batch.id},
+        )
+        for change in changes.customer_changes
+    ]
     payments = changes.payments
-    events += [dict(at=now, actor=actor, action="payment_seen" if cents > 0 else "payment_reversed",
-                    entity_type="payment", entity_id=int(payment_id),
-                    customer_id=int(customer_id),
-                    data={"amount": str(from_cents(int(cents))), "received_on": batch.as_of.isoformat(),
-                          "batch_id": batch.id, "invoices": changes.paid_invoices.get(int(customer_id), {})})
-               for payment_id, customer_id, cents in zip(payments["id"].tolist(), payments["customer_id"].tolist(),
-                                                         payments["cents"].tolist(), strict=True)]
+    events += [
+        dict(
+            at=now,
+            actor=actor,
+            action="payment_seen" if cents > 0 else "payment_reversed",
+            entity_type="payment",
+            entity_id=int(payment_id),
+            customer_id=int(customer_id),
+            data={
+                "amount": str(from_cents(int(cents))),
+                "received_on": batch.as_of.isoformat(),
+                "batch_id": batch.id,
+                "invoices": changes.paid_invoices.get(int(customer_id), {}),
+            },
+        )
+        for payment_id, customer_id, cents in zip(
+            payments["id"].tolist(), payments["customer_id"].tolist(), payments["cents"].tolist(), strict=True
+        )
+    ]
     if events:
         session.execute(insert(AuditEvent), events)
-    record(session, at=now, actor=actor, action="import", entity_type="import_batch", entity_id=batch.id,
-           file=batch.file_name, layout=batch.layout, as_of=batch.as_of, rows=batch.rows, skipped=batch.skipped,
-           customers=result.customers, customers_created=result.customers_created,
-           customers_updated=result.customers_updated, inserted=batch.inserted, updated=batch.updated,
-           closed=batch.closed, payments=result.payments, payments_total=result.payments_total,
-           promises_kept=result.promises_kept, promises_broken=result.promises_broken,
-           open_total=result.open_total, reopened=result.reopened, reversed_total=result.reversed_total,
-           promises_reopened=result.promises_reopened, confirmed_in_erp=result.confirmed_in_erp,
-           content=content)
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="import",
+        entity_type="import_batch",
+        entity_id=batch.id,
+        file=batch.file_name,
+        layout=batch.layout,
+        as_of=batch.as_of,
+        rows=batch.rows,
+        skipped=batch.skipped,
+        customers=result.customers,
+        customers_created=result.customers_created,
+        customers_updated=result.customers_updated,
+        inserted=batch.inserted,
+        updated=batch.updated,
+        closed=batch.closed,
+        payments=result.payments,
+        payments_total=result.payments_total,
+        promises_kept=result.promises_kept,
+        promises_broken=result.promises_broken,
+        open_total=result.open_total,
+        reopened=result.reopened,
+        reversed_total=result.reversed_total,
+        promises_reopened=result.promises_reopened,
+        confirmed_in_erp=result.confirmed_in_erp,
+        content=content,
+    )

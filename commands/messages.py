@@ -161,9 +161,16 @@ class DeliveryFailed(Exception):
     connection leaves it True. ``parts`` are the parts of a long message (part number -> where
     it landed) that went out before the failure, so the retry sends only the rest."""
 
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None,
-                 hint: str = "", may_have_landed: bool = True,
-                 parts: Mapping[int, PostedRef] | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        retry_after: float | None = None,
+        hint: str = "",
+        may_have_landed: bool = True,
+        parts: Mapping[int, PostedRef] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason, self.permanent, self.retry_after, self.hint = reason, permanent, retry_after, hint
         self.may_have_landed = may_have_landed

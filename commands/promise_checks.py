@@ -51,8 +51,9 @@ def check_promises(session: Session, ctx: AppContext) -> list[Reply]:
     above, and say so to the people who act on it. Running it again changes nothing."""
     today, now = ctx.today(), ctx.clock.now()
     grace = ctx.team.workflow.timers.promise_grace_days
-    broken = break_overdue_promises(session, calendar=ctx.calendar, today=today, grace_days=grace,
-                                    at=now, actor=SYSTEM_ACTOR)
+    broken = break_overdue_promises(
+        session, calendar=ctx.calendar, today=today, grace_days=grace, at=now, actor=SYSTEM_ACTOR
+    )
     replies = [r for promise, customer in broken for r in _broken_replies(session, ctx, promise, customer)]
     replies += _remind_instalments(session, ctx, today=today, at=now)
     for plan, missed in _overdue_instalments(session, ctx.calendar, today, grace):
@@ -62,14 +63,18 @@ def check_promises(session: Session, ctx: AppContext) -> list[Reply]:
     return replies
 
 
-def break_overdue_promises(session: Session, *, calendar: BusinessCalendar, today: date, grace_days: int,
-                           at: datetime, actor: str) -> list[tuple[Promise, Customer]]:
+def break_overdue_promises(
+    session: Session, *, calendar: BusinessCalendar, today: date, grace_days: int, at: datetime, actor: str
+) -> list[tuple[Promise, Customer]]:
     """Mark BROKEN (and audit) the open promises broken by ``today``; the scheduled check and a
     snapshot import both call this, so a promise breaks by one rule whoever notices first.
     Conditional on the promise still being open: a concurrent run breaks it once."""
     overdue = _overdue_promises(session, calendar, today, grace_days)
-    return [(promise, customer) for promise, customer in overdue
-            if _mark_broken(session, promise, customer, today=today, at=at, actor=actor)]
+    return [
+        (promise, customer)
+        for promise, customer in overdue
+        if _mark_broken(session, promise, customer, today=today, at=at, actor=actor)
+    ]
 
 
 def broken_from(due: date, *, calendar: BusinessCalendar, grace_days: int) -> date:
@@ -80,28 +85,47 @@ def broken_from(due: date, *, calendar: BusinessCalendar, grace_days: int) -> da
 
 # --- promises --------------------------------------------------------------------------------
 
-def _overdue_promises(session: Session, calendar: BusinessCalendar, today: date,
-                      grace: int) -> list[tuple[Promise, Customer]]:
+
+def _overdue_promises(
+    session: Session, calendar: BusinessCalendar, today: date, grace: int
+) -> list[tuple[Promise, Customer]]:
     rows = session.execute(
-        select(Promise, Customer).join(Customer, Customer.id == Promise.customer_id)
-        .where(Promise.status == PromiseStatus.OPEN, Promise.promised_date < today,
-               Promise.paid_amount < Promise.amount)
+        select(Promise, Customer)
+        .join(Customer, Customer.id == Promise.customer_id)
+        .where(
+            Promise.status == PromiseStatus.OPEN, Promise.promised_date < today, Promise.paid_amount < Promise.amount
+        )
         .order_by(Promise.promised_date, Promise.id)
     ).all()
-    return [(promise, customer) for promise, customer in rows
-            if broken_from(promise.promised_date, calendar=calendar, grace_days=grace) <= today]
+    return [
+        (promise, customer)
+        for promise, customer in rows
+        if broken_from(promise.promised_date, calendar=calendar, grace_days=grace) <= today
+    ]
 
 
-def _mark_broken(session: Session, promise: Promise, customer: Customer, *, today: date,
-                 at: datetime, actor: str) -> bool:
-    changed = rows_changed(session,
-        update(Promise).where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
-        .values(status=PromiseStatus.BROKEN, settled_on=today)
+def _mark_broken(
+    session: Session, promise: Promise, customer: Customer, *, today: date, at: datetime, actor: str
+) -> bool:
+    changed = rows_changed(
+        session,
+        update(Promise)
+        .where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
+        .values(status=PromiseStatus.BROKEN, settled_on=today),
     )
     if changed:
-        record(session, at=at, actor=actor, action="promise.broken", entity_type="promise",
-               entity_id=promise.id, customer_id=customer.id, amount=promise.amount,
-               paid_amount=promise.paid_amount, promised_date=promise.promised_date)
+        record(
+            session,
+            at=at,
+            actor=actor,
+            action="promise.broken",
+            entity_type="promise",
+            entity_id=promise.id,
+            customer_id=customer.id,
+            amount=promise.amount,
+            paid_amount=promise.paid_amount,
+            promised_date=promise.promised_date,
+        )
     return bool(changed)
 
 
@@ -109,33 +133,62 @@ def _broken_replies(session: Session, ctx: AppContext, promise: Promise, custome
     """The account's owner acts on a broken promise (it moves up their list); whoever took the
     promise, if someone else, hears about it too, since the customer broke their word to them.
     With no owner still on the team the collections channel is told, so the account is not lost."""
-    text = (f"{describe(customer)} broke its promise of {money(customer, promise.amount)} due "
-            f"{format_day(promise.promised_date)} (paid {money(customer, promise.paid_amount)}).")
+    text = (
+        f"{describe(customer)} broke its promise of {money(customer, promise.amount)} due "
+        f"{format_day(promise.promised_date)} (paid {money(customer, promise.paid_amount)})."
+    )
     title, buttons = f"Broken promise: {describe(customer)}", account_buttons(customer.erp_id, paid=False)
     owner = reachable_email(session, ctx, customer.collector_id)
     recorder = reachable_email(session, ctx, promise.member_id)
     if owner is None:
-        told = [Reply(title=title, tone=Tone.WARNING, buttons=buttons, text=f"{text} Nobody on the team owns it.",
-                      where=Where(ctx.team.workflow.channels.collections))]
+        told = [
+            Reply(
+                title=title,
+                tone=Tone.WARNING,
+                buttons=buttons,
+                text=f"{text} Nobody on the team owns it.",
+                where=Where(ctx.team.workflow.channels.collections),
+            )
+        ]
     else:
-        told = [Reply(title=title, tone=Tone.WARNING, buttons=buttons,
-                      text=f"{text} It moves up your call list.", to_user=owner)]
+        told = [
+            Reply(
+                title=title,
+                tone=Tone.WARNING,
+                buttons=buttons,
+                text=f"{text} It moves up your call list.",
+                to_user=owner,
+            )
+        ]
     if recorder is not None and recorder != owner:
         owner_name = _member_name(session, customer.collector_id) if owner else "nobody on the team"
-        told.append(Reply(title=title, tone=Tone.WARNING, to_user=recorder,
-                          text=f"{text} You took this promise; the account is {owner_name}'s."))
+        told.append(
+            Reply(
+                title=title,
+                tone=Tone.WARNING,
+                to_user=recorder,
+                text=f"{text} You took this promise; the account is {owner_name}'s.",
+            )
+        )
     return told
 
 
 # --- plan instalments ------------------------------------------------------------------------
 
-def _overdue_instalments(session: Session, calendar: BusinessCalendar, today: date,
-                         grace: int) -> list[tuple[PaymentPlan, list[PlanInstalment]]]:
+
+def _overdue_instalments(
+    session: Session, calendar: BusinessCalendar, today: date, grace: int
+) -> list[tuple[PaymentPlan, list[PlanInstalment]]]:
     """Active plans with instalments past their deadline and not fully paid, oldest first."""
     instalments = session.scalars(
-        select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
-        .where(PaymentPlan.status == PlanStatus.ACTIVE, PlanInstalment.status == DUE,
-               PlanInstalment.due_date < today, PlanInstalment.paid_amount < PlanInstalment.amount)
+        select(PlanInstalment)
+        .join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+        .where(
+            PaymentPlan.status == PlanStatus.ACTIVE,
+            PlanInstalment.status == DUE,
+            PlanInstalment.due_date < today,
+            PlanInstalment.paid_amount < PlanInstalment.amount,
+        )
         .order_by(PlanInstalment.plan_id, PlanInstalment.due_date, PlanInstalment.id)
     ).all()
     by_plan: dict[int, tuple[PaymentPlan, list[PlanInstalment]]] = {}
@@ -149,8 +202,11 @@ def _default_day(ctx: AppContext, instalment: PlanInstalment) -> date:
     """The day a plan defaults on an instalment still unpaid: the team's plan grace after the
     day it was missed (``plan_default_grace_days`` business days to pay it late)."""
     timers = ctx.team.workflow.timers
-    return broken_from(instalment.due_date, calendar=ctx.calendar,
-                       grace_days=timers.promise_grace_days + timers.plan_default_grace_days)
+    return broken_from(
+        instalment.due_date,
+        calendar=ctx.calendar,
+        grace_days=timers.promise_grace_days + timers.plan_default_grace_days,
+    )
 
 
 def _remind_instalments(session: Session, ctx: AppContext, *, today: date, at: datetime) -> list[Reply]:
@@ -160,29 +216,54 @@ def _remind_instalments(session: Session, ctx: AppContext, *, today: date, at: d
         return []
     tomorrow = ctx.calendar.add_business_days(today, 1)
     due = session.scalars(
-        select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
-        .where(PaymentPlan.status == PlanStatus.ACTIVE, PlanInstalment.status == DUE,
-               PlanInstalment.reminded_on.is_(None), PlanInstalment.due_date > today,
-               PlanInstalment.due_date <= tomorrow, PlanInstalment.paid_amount < PlanInstalment.amount)
-        .order_by(PlanInstalment.due_date, PlanInstalment.id)).all()
+        select(PlanInstalment)
+        .join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+        .where(
+            PaymentPlan.status == PlanStatus.ACTIVE,
+            PlanInstalment.status == DUE,
+            PlanInstalment.reminded_on.is_(None),
+            PlanInstalment.due_date > today,
+            PlanInstalment.due_date <= tomorrow,
+            PlanInstalment.paid_amount < PlanInstalment.amount,
+        )
+        .order_by(PlanInstalment.due_date, PlanInstalment.id)
+    ).all()
     replies = []
     for instalment in due:
-        taken = rows_changed(session, update(PlanInstalment).where(PlanInstalment.id == instalment.id,
-                                                             PlanInstalment.reminded_on.is_(None))
-                                .values(reminded_on=today))
+        taken = rows_changed(
+            session,
+            update(PlanInstalment)
+            .where(PlanInstalment.id == instalment.id, PlanInstalment.reminded_on.is_(None))
+            .values(reminded_on=today),
+        )
         customer = session.get_one(Customer, instalment.plan.customer_id)
         collector = reachable_email(session, ctx, customer.collector_id)
         if not taken or collector is None:
             continue
-        record(session, at=at, actor=SYSTEM_ACTOR, action="instalment.reminded", entity_type="plan_instalment",
-               entity_id=instalment.id, customer_id=customer.id, plan_id=instalment.plan_id,
-               due_date=instalment.due_date)
+        record(
+            session,
+            at=at,
+            actor=SYSTEM_ACTOR,
+            action="instalment.reminded",
+            entity_type="plan_instalment",
+            entity_id=instalment.id,
+            customer_id=customer.id,
+            plan_id=instalment.plan_id,
+            due_date=instalment.due_date,
+        )
         number, count = _position(instalment)
         left = money(customer, instalment.amount - instalment.paid_amount)
-        replies.append(Reply(title=f"Plan instalment due {format_day(instalment.due_date)}: {describe(customer)}",
-                             text=(f"Instalment {number} of {count} of its payment plan: {left} due "
-                                   f"{format_day(instalment.due_date)}. A call today keeps the plan on track."),
-                             to_user=collector, buttons=account_buttons(customer.erp_id, paid=False)))
+        replies.append(
+            Reply(
+                title=f"Plan instalment due {format_day(instalment.due_date)}: {describe(customer)}",
+                text=(
+                    f"Instalment {number} of {count} of its payment plan: {left} due "
+                    f"{format_day(instalment.due_date)}. A call today keeps the plan on track."
+                ),
+                to_user=collector,
+                buttons=account_buttons(customer.erp_id, paid=False),
+            )
+        )
     return replies
 
 
@@ -191,8 +272,9 @@ def _position(instalment: PlanInstalment) -> tuple[int, int]:
     return next(n for n, i in enumerate(ordered, start=1) if i.id == instalment.id), len(ordered)
 
 
-def _miss_instalments(session: Session, ctx: AppContext, plan: PaymentPlan,
-                      overdue: list[PlanInstalment], *, today: date, at: datetime) -> list[Reply]:
+def _miss_instalments(
+    session: Session, ctx: AppContext, plan: PaymentPlan, overdue: list[PlanInstalment], *, today: date, at: datetime
+) -> list[Reply]:
     """Mark the instalments missed and warn the plan's approver and the collector: the plan
     still stands until its grace is over (then :func:`_default_plan`), so a late payment can
     save it. When that grace is already over, the default says it all."""
@@ -201,77 +283,147 @@ def _miss_instalments(session: Session, ctx: AppContext, plan: PaymentPlan,
         return []
     customer = session.get_one(Customer, plan.customer_id)
     for instalment in missed:
-        record(session, at=at, actor=SYSTEM_ACTOR, action="instalment.missed", entity_type="plan_instalment",
-               entity_id=instalment.id, customer_id=customer.id, plan_id=plan.id, amount=instalment.amount,
-               paid_amount=instalment.paid_amount, due_date=instalment.due_date)
+        record(
+            session,
+            at=at,
+            actor=SYSTEM_ACTOR,
+            action="instalment.missed",
+            entity_type="plan_instalment",
+            entity_id=instalment.id,
+            customer_id=customer.id,
+            plan_id=plan.id,
+            amount=instalment.amount,
+            paid_amount=instalment.paid_amount,
+            due_date=instalment.due_date,
+        )
     default_day = min(_default_day(ctx, i) for i in missed)
     if default_day <= today:
         return []
     what = _describe_missed(plan, customer, missed)
     then = f"The plan defaults on {format_day(default_day)} unless it is paid by then."
-    return _plan_replies(session, ctx, plan, customer, title=f"Missed plan instalment: {describe(customer)}",
-                         what=what, approver_tail=then, collector_tail=then)
+    return _plan_replies(
+        session,
+        ctx,
+        plan,
+        customer,
+        title=f"Missed plan instalment: {describe(customer)}",
+        what=what,
+        approver_tail=then,
+        collector_tail=then,
+    )
 
 
 def _plans_past_default_grace(session: Session, ctx: AppContext, today: date) -> list[PaymentPlan]:
     """Active plans with a missed instalment still unpaid after the plan grace."""
     missed = session.scalars(
-        select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
-        .where(PaymentPlan.status == PlanStatus.ACTIVE, PlanInstalment.status == MISSED,
-               PlanInstalment.paid_amount < PlanInstalment.amount)
-        .order_by(PlanInstalment.plan_id, PlanInstalment.id)).all()
+        select(PlanInstalment)
+        .join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+        .where(
+            PaymentPlan.status == PlanStatus.ACTIVE,
+            PlanInstalment.status == MISSED,
+            PlanInstalment.paid_amount < PlanInstalment.amount,
+        )
+        .order_by(PlanInstalment.plan_id, PlanInstalment.id)
+    ).all()
     plans = {i.plan_id: i.plan for i in missed if _default_day(ctx, i) <= today}
     return list(plans.values())
 
 
-def _default_plan(session: Session, ctx: AppContext, plan: PaymentPlan, *, today: date,
-                  at: datetime) -> list[Reply]:
+def _default_plan(session: Session, ctx: AppContext, plan: PaymentPlan, *, today: date, at: datetime) -> list[Reply]:
     """The plan is over: defaulted (conditional, so two checks default it once), and its approver
     and the collector are told the account is back on the list."""
-    defaulted = rows_changed(session,
-        update(PaymentPlan).where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
-        .values(status=PlanStatus.DEFAULTED)
+    defaulted = rows_changed(
+        session,
+        update(PaymentPlan)
+        .where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
+        .values(status=PlanStatus.DEFAULTED),
     )
     if not defaulted:
         return []
     missed = [i for i in plan.instalments if i.status == MISSED and i.paid_amount < i.amount]
     customer = session.get_one(Customer, plan.customer_id)
-    record(session, at=at, actor=SYSTEM_ACTOR, action="plan.defaulted", entity_type="payment_plan",
-           entity_id=plan.id, customer_id=customer.id, missed=[i.id for i in missed], on=today)
+    record(
+        session,
+        at=at,
+        actor=SYSTEM_ACTOR,
+        action="plan.defaulted",
+        entity_type="payment_plan",
+        entity_id=plan.id,
+        customer_id=customer.id,
+        missed=[i.id for i in missed],
+        on=today,
+    )
     what = _describe_missed(plan, customer, missed)
     paid = sum((i.paid_amount for i in plan.instalments), Decimal("0.00"))
     standing = f"{money(customer, paid)} of {money(customer, plan.total)} paid under the plan."
-    return _plan_replies(session, ctx, plan, customer, title=f"Payment plan defaulted: {describe(customer)}",
-                         what=what, approver_tail=standing,
-                         collector_tail="The plan is defaulted and the account is back on your call list.")
+    return _plan_replies(
+        session,
+        ctx,
+        plan,
+        customer,
+        title=f"Payment plan defaulted: {describe(customer)}",
+        what=what,
+        approver_tail=standing,
+        collector_tail="The plan is defaulted and the account is back on your call list.",
+    )
 
 
 def _mark_missed(session: Session, instalment: PlanInstalment) -> bool:
-    return bool(rows_changed(session,
-        update(PlanInstalment).where(PlanInstalment.id == instalment.id, PlanInstalment.status == DUE)
-        .values(status=MISSED)
-    ))
+    return bool(
+        rows_changed(
+            session,
+            update(PlanInstalment)
+            .where(PlanInstalment.id == instalment.id, PlanInstalment.status == DUE)
+            .values(status=MISSED),
+        )
+    )
 
 
-def _plan_replies(session: Session, ctx: AppContext, plan: PaymentPlan, customer: Customer, *, title: str,
-                  what: str, approver_tail: str, collector_tail: str) -> list[Reply]:
+def _plan_replies(
+    session: Session,
+    ctx: AppContext,
+    plan: PaymentPlan,
+    customer: Customer,
+    *,
+    title: str,
+    what: str,
+    approver_tail: str,
+    collector_tail: str,
+) -> list[Reply]:
     """The plan's approver (or the approvals channel, when nobody on the team approved it) and
     the account's collector hear ``what`` happened, each with what it means for them."""
     approver = reachable_email(session, ctx, plan.approved_by_id)
     collector = reachable_email(session, ctx, customer.collector_id)
     replies: list[Reply] = []
     if approver is not None:
-        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=approver,
-                             text=f"{what} of the plan you approved. {approver_tail}"))
+        replies.append(
+            Reply(
+                title=title,
+                tone=Tone.WARNING,
+                to_user=approver,
+                text=f"{what} of the plan you approved. {approver_tail}",
+            )
+        )
     else:
-        replies.append(Reply(title=title, tone=Tone.WARNING, where=Where(ctx.team.workflow.channels.approvals),
-                             text=(f"{what} of its payment plan; nobody on the team is recorded as its "
-                                   f"approver. {approver_tail}")))
+        replies.append(
+            Reply(
+                title=title,
+                tone=Tone.WARNING,
+                where=Where(ctx.team.workflow.channels.approvals),
+                text=(f"{what} of its payment plan; nobody on the team is recorded as its approver. {approver_tail}"),
+            )
+        )
     if collector is not None and collector != approver:
         approved = f" approved by {_member_name(session, plan.approved_by_id)}" if plan.approved_by_id else ""
-        replies.append(Reply(title=title, tone=Tone.WARNING, to_user=collector,
-                             buttons=account_buttons(customer.erp_id, paid=False),
-                             text=f"{what} of its payment plan{approved}. {collector_tail}"))
+        replies.append(
+            Reply(
+                title=title,
+                tone=Tone.WARNING,
+                to_user=collector,
+                buttons=account_buttons(customer.erp_id, paid=False),
+                text=f"{what} of its payment plan{approved}. {collector_tail}",
+            )
+        )
     return replies
 
 
@@ -282,15 +434,19 @@ def _describe_missed(plan: PaymentPlan, customer: Customer, missed: list[PlanIns
     parts = []
     for instalment in missed:
         paid = f", {money(customer, instalment.paid_amount)} paid" if instalment.paid_amount else ""
-        parts.append(f"instalment {order[instalment.id]} of {total} ({money(customer, instalment.amount)} "
-                     f"due {format_day(instalment.due_date)}{paid})")
+        parts.append(
+            f"instalment {order[instalment.id]} of {total} ({money(customer, instalment.amount)} "
+            f"due {format_day(instalment.due_date)}{paid})"
+        )
     return f"{describe(customer)} missed " + " and ".join(parts)
 
 
 # --- paying instalments ----------------------------------------------------------------------
 
-def apply_payment_to_instalments(session: Session, *, customer_id: int, amount: Decimal, at: datetime,
-                                 actor: str) -> Decimal:
+
+def apply_payment_to_instalments(
+    session: Session, *, customer_id: int, amount: Decimal, at: datetime, actor: str
+) -> Decimal:
     """Allocate ``amount`` to the customer's active plans, oldest due instalment first (the one
     falling due first is what the customer is paying). A covered instalment becomes paid, a plan
     whose instalments are all paid is completed. Returns what is left for anything else.
@@ -299,9 +455,14 @@ def apply_payment_to_instalments(session: Session, *, customer_id: int, amount: 
     pays then is for the people handling the escalation to apply."""
     remaining = amount
     open_instalments = session.scalars(
-        select(PlanInstalment).join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
-        .where(PaymentPlan.customer_id == customer_id, PaymentPlan.status == PlanStatus.ACTIVE,
-               PlanInstalment.status.in_((DUE, MISSED)), PlanInstalment.paid_amount < PlanInstalment.amount)
+        select(PlanInstalment)
+        .join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+        .where(
+            PaymentPlan.customer_id == customer_id,
+            PaymentPlan.status == PlanStatus.ACTIVE,
+            PlanInstalment.status.in_((DUE, MISSED)),
+            PlanInstalment.paid_amount < PlanInstalment.amount,
+        )
         .order_by(PlanInstalment.due_date, PlanInstalment.id)
     ).all()
     touched: dict[int, PaymentPlan] = {}
@@ -314,50 +475,88 @@ def apply_payment_to_instalments(session: Session, *, customer_id: int, amount: 
         if instalment.paid_amount >= instalment.amount:
             instalment.status = PAID
         action = "instalment.paid" if instalment.status == PAID else "instalment.part_paid"
-        record(session, at=at, actor=actor, action=action, entity_type="plan_instalment",
-               entity_id=instalment.id, customer_id=customer_id, plan_id=instalment.plan_id,
-               applied=applied, paid_amount=instalment.paid_amount, amount=instalment.amount)
+        record(
+            session,
+            at=at,
+            actor=actor,
+            action=action,
+            entity_type="plan_instalment",
+            entity_id=instalment.id,
+            customer_id=customer_id,
+            plan_id=instalment.plan_id,
+            applied=applied,
+            paid_amount=instalment.paid_amount,
+            amount=instalment.amount,
+        )
         touched[instalment.plan_id] = instalment.plan
     _complete_paid_plans(session, touched.values(), customer_id=customer_id, at=at, actor=actor)
     return remaining
 
 
-def _complete_paid_plans(session: Session, plans: Iterable[PaymentPlan], *, customer_id: int,
-                         at: datetime, actor: str) -> None:
+def _complete_paid_plans(
+    session: Session, plans: Iterable[PaymentPlan], *, customer_id: int, at: datetime, actor: str
+) -> None:
     """Conditional on the plan still being active: a check that defaulted it meanwhile wins."""
     for plan in plans:
         if not all(i.status == PAID for i in plan.instalments):
             continue
-        completed = rows_changed(session,
-            update(PaymentPlan).where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
-            .values(status=PlanStatus.COMPLETED)
+        completed = rows_changed(
+            session,
+            update(PaymentPlan)
+            .where(PaymentPlan.id == plan.id, PaymentPlan.status == PlanStatus.ACTIVE)
+            .values(status=PlanStatus.COMPLETED),
         )
         if completed:
-            record(session, at=at, actor=actor, action="plan.completed", entity_type="payment_plan",
-                   entity_id=plan.id, customer_id=customer_id, total=plan.total)
+            record(
+                session,
+                at=at,
+                actor=actor,
+                action="plan.completed",
+                entity_type="payment_plan",
+                entity_id=plan.id,
+                customer_id=customer_id,
+                total=plan.total,
+            )
 
 
 # --- people ----------------------------------------------------------------------------------
 
+
 def open_promise(session: Session, customer_id: int) -> Promise | None:
     """The customer's open promise (at most one is kept open; the latest if older data has more)."""
-    return session.scalar(select(Promise).where(Promise.customer_id == customer_id,
-                                                Promise.status == PromiseStatus.OPEN)
-                          .order_by(Promise.id.desc()).limit(1))
+    return session.scalar(
+        select(Promise)
+        .where(Promise.customer_id == customer_id, Promise.status == PromiseStatus.OPEN)
+        .order_by(Promise.id.desc())
+        .limit(1)
+    )
 
 
-def end_promise(session: Session, promise: Promise, *, action: str, at: datetime, actor: str, today: date,
-                **data: object) -> bool:
+def end_promise(
+    session: Session, promise: Promise, *, action: str, at: datetime, actor: str, today: date, **data: object
+) -> bool:
     """Close an open promise that was neither kept nor broken (replaced by a newer one, or
     withdrawn), with its audit event; conditional, so a concurrent check settles it once."""
-    changed = rows_changed(session,
-        update(Promise).where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
-        .values(status=PromiseStatus.CANCELLED, settled_on=today).execution_options(synchronize_session=False)
+    changed = rows_changed(
+        session,
+        update(Promise)
+        .where(Promise.id == promise.id, Promise.status == PromiseStatus.OPEN)
+        .values(status=PromiseStatus.CANCELLED, settled_on=today)
+        .execution_options(synchronize_session=False),
     )
     if changed:
-        record(session, at=at, actor=actor, action=action, entity_type="promise", entity_id=promise.id,
-               customer_id=promise.customer_id, amount=promise.amount, promised_date=promise.promised_date,
-               **data)
+        record(
+            session,
+            at=at,
+            actor=actor,
+            action=action,
+            entity_type="promise",
+            entity_id=promise.id,
+            customer_id=promise.customer_id,
+            amount=promise.amount,
+            promised_date=promise.promised_date,
+            **data,
+        )
     return bool(changed)
 
 

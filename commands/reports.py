@@ -32,8 +32,9 @@ class CycleTimes:
 def dispute_cycle_times(session: Session, since: datetime) -> CycleTimes:
     """Cycle times of the disputes resolved at or after ``since`` (an aware instant)."""
     rows = session.execute(
-        select(Dispute.opened_at, Dispute.resolved_at)
-        .where(Dispute.status == DisputeStatus.RESOLVED, Dispute.resolved_at >= since)
+        select(Dispute.opened_at, Dispute.resolved_at).where(
+            Dispute.status == DisputeStatus.RESOLVED, Dispute.resolved_at >= since
+        )
     ).all()
     days = [cycle_days(opened, resolved) for opened, resolved in rows if resolved is not None]
     if not days:
@@ -62,13 +63,14 @@ class KeptRate:
         return self.kept / self.came_due if self.came_due else None
 
 
-def promise_kept_rate(session: Session, *, member_id: int | None = None,
-                      customer_id: int | None = None) -> KeptRate:
+def promise_kept_rate(session: Session, *, member_id: int | None = None, customer_id: int | None = None) -> KeptRate:
     """Promises kept out of promises that came due, for one collector (who recorded the
     promise), one customer, both, or the whole team."""
-    stmt = (select(Promise.status, func.count())
-            .where(Promise.status.in_([PromiseStatus.KEPT, PromiseStatus.BROKEN]))
-            .group_by(Promise.status))
+    stmt = (
+        select(Promise.status, func.count())
+        .where(Promise.status.in_([PromiseStatus.KEPT, PromiseStatus.BROKEN]))
+        .group_by(Promise.status)
+    )
     if member_id is not None:
         stmt = stmt.where(Promise.member_id == member_id)
     if customer_id is not None:

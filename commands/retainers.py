@@ -60,8 +60,13 @@ class RetainerChange:
     engagement: str = WHOLE_ACCOUNT
 
 
-def standings(session: Session, customer_ids: Collection[int] | None = None, *, on: date | None = None,
-              set_before: datetime | None = None) -> dict[int, Standing]:
+def standings(
+    session: Session,
+    customer_ids: Collection[int] | None = None,
+    *,
+    on: date | None = None,
+    set_before: datetime | None = None,
+) -> dict[int, Standing]:
     """Customer id -> its retainer, for every customer with a requirement (of ``customer_ids``,
     if given; set before ``set_before``, if given), in three queries whatever their number.
     With ``on``: held as the ledger shows that day: retainer invoices issued by then, closed ones
@@ -72,8 +77,10 @@ def standings(session: Session, customer_ids: Collection[int] | None = None, *, 
     scope = select(RetainerRequirement.customer_id) if customer_ids is None else list(customer_ids)
     rows: dict[int, list[tuple[str, Decimal]]] = {}
     for customer_id, engagement, amount in session.execute(
-            required.where(RetainerRequirement.customer_id.in_(scope))
-            .order_by(RetainerRequirement.customer_id, RetainerRequirement.engagement)):
+        required.where(RetainerRequirement.customer_id.in_(scope)).order_by(
+            RetainerRequirement.customer_id, RetainerRequirement.engagement
+        )
+    ):
         rows.setdefault(customer_id, []).append((engagement, amount))
     billed = _retainer_invoices(session, scope, on)
     confirmed = _confirmed(session, scope, on)
@@ -81,27 +88,36 @@ def standings(session: Session, customer_ids: Collection[int] | None = None, *, 
     for customer_id, engagements in rows.items():
         amount, still_open = billed.get(customer_id, (ZERO, ZERO))
         held = amount - still_open + min(confirmed.get(customer_id, ZERO), max(still_open, ZERO))
-        found[customer_id] = Standing(required=sum((a for _, a in engagements), ZERO), held=held.quantize(ZERO),
-                                      engagements=tuple(engagements))
+        found[customer_id] = Standing(
+            required=sum((a for _, a in engagements), ZERO), held=held.quantize(ZERO), engagements=tuple(engagements)
+        )
     return found
 
 
 def _retainer_invoices(session: Session, scope: Any, on: date | None) -> dict[int, tuple[Decimal, Decimal]]:
     """Customer id -> (amounts billed, still open) of its retainer invoices."""
-    query = (select(Invoice.customer_id, func.sum(Invoice.amount), func.sum(Invoice.open_balance))
-             .where(Invoice.customer_id.in_(scope), Invoice.kind == InvoiceKind.RETAINER, Invoice.amount > 0)
-             .group_by(Invoice.customer_id))
+    query = (
+        select(Invoice.customer_id, func.sum(Invoice.amount), func.sum(Invoice.open_balance))
+        .where(Invoice.customer_id.in_(scope), Invoice.kind == InvoiceKind.RETAINER, Invoice.amount > 0)
+        .group_by(Invoice.customer_id)
+    )
     if on is not None:
-        query = query.where(func.coalesce(Invoice.issue_date, Invoice.due_date) <= on,
-                            (Invoice.closed_on.is_(None)) | (Invoice.closed_on <= on))
-    return {customer_id: (amount or ZERO, still_open or ZERO)
-            for customer_id, amount, still_open in session.execute(query)}
+        query = query.where(
+            func.coalesce(Invoice.issue_date, Invoice.due_date) <= on,
+            (Invoice.closed_on.is_(None)) | (Invoice.closed_on <= on),
+        )
+    return {
+        customer_id: (amount or ZERO, still_open or ZERO) for customer_id, amount, still_open in session.execute(query)
+    }
 
 
 def _confirmed(session: Session, scope: Any, on: date | None) -> dict[int, Decimal]:
     """Customer id -> money finance confirmed (received by ``on``) that no import shows yet."""
-    query = (select(Payment.customer_id, func.sum(Payment.amount))
-             .where(Payment.customer_id.in_(scope), awaiting_erp()).group_by(Payment.customer_id))
+    query = (
+        select(Payment.customer_id, func.sum(Payment.amount))
+        .where(Payment.customer_id.in_(scope), awaiting_erp())
+        .group_by(Payment.customer_id)
+    )
     if on is not None:
         query = query.where(Payment.received_on <= on)
     return {customer_id: total or ZERO for customer_id, total in session.execute(query)}
@@ -115,5 +131,11 @@ def standing(session: Session, customer_id: int) -> Standing | None:
 def set_requirement(session: Session, ctx: AppContext, change: RetainerChange, actor: Actor) -> str:
     """Set, change or (amount zero) remove a requirement, with its audit event; returns
     "set", "changed", "removed" or "unchanged"."""
-    return save_requirement(session, customer_id=change.customer.id, engagement=change.engagement,
-                            amount=change.amount, actor=actor.email, at=ctx.clock.now())
+    return save_requirement(
+        session,
+        customer_id=change.customer.id,
+        engagement=change.engagement,
+        amount=change.amount,
+        actor=actor.email,
+        at=ctx.clock.now(),
+    )

@@ -182,8 +182,10 @@ def _after_lost_commit(ctx: AppContext, incoming: Incoming, exc: BaseException) 
 
 
 def _described(incoming: Incoming) -> str:
-    return (f"from {incoming.user.email}: text={(incoming.text or '')[:200]!r} action={incoming.action!r}"
-            f" key={incoming.request_id}")
+    return (
+        f"from {incoming.user.email}: text={(incoming.text or '')[:200]!r} action={incoming.action!r}"
+        f" key={incoming.request_id}"
+    )
 
 
 def _on_the_record(refusal: Refusal, incoming: Incoming) -> bool:
@@ -191,29 +193,40 @@ def _on_the_record(refusal: Refusal, incoming: Incoming) -> bool:
     does not know (or whose email is hidden), and a button that points at nothing (stale or
     forged). Typed mistakes and values a form got wrong write nothing, as bad input should."""
     return isinstance(refusal, _IdentityRefusal) or (
-        incoming.action is not None and isinstance(refusal, PointsAtNothing))
+        incoming.action is not None and isinstance(refusal, PointsAtNothing)
+    )
 
 
 def _audit_refusal(ctx: AppContext, incoming: Incoming, refusal: Refusal) -> None:
     """On the record in a transaction of its own (the request's was rolled back)."""
     user = incoming.user
     action = incoming.action
-    button = None if action is None else {clean_text(str(k))[:40]: clean_text(str(v))[:100]
-                                          for k, v in list(action.value.items())[:10]}
+    button = (
+        None
+        if action is None
+        else {clean_text(str(k))[:40]: clean_text(str(v))[:100] for k, v in list(action.value.items())[:10]}
+    )
     with ctx.sessions.begin() as session:
-        record(session, at=ctx.clock.now(), actor=clean_text(user.email or f"{user.platform}:{user.user_id}")[:254],
-               action="chat.refused", entity_type="chat_request", refused=clean_text(refusal.message)[:300],
-               platform=user.platform, user_id=clean_text(user.user_id)[:200],
-               where=clean_text(incoming.where.channel)[:200],
-               button=clean_text(action.name)[:100] if action else None, button_value=button)
+        record(
+            session,
+            at=ctx.clock.now(),
+            actor=clean_text(user.email or f"{user.platform}:{user.user_id}")[:254],
+            action="chat.refused",
+            entity_type="chat_request",
+            refused=clean_text(refusal.message)[:300],
+            platform=user.platform,
+            user_id=clean_text(user.user_id)[:200],
+            where=clean_text(incoming.where.channel)[:200],
+            button=clean_text(action.name)[:100] if action else None,
+            button_value=button,
+        )
 
 
 class _IdentityRefusal(Refusal):
     """A refusal of the person, not of what they asked."""
 
 
-def _dispatch(session: Session, ctx: AppContext, incoming: Incoming,
-              registry: Registry) -> list[Reply] | Refusal:
+def _dispatch(session: Session, ctx: AppContext, incoming: Incoming, registry: Registry) -> list[Reply] | Refusal:
     actor = find_actor(session, ctx, incoming.user)
     if isinstance(actor, Refusal):
         return _IdentityRefusal(actor.message, actor.understood, actor.usage)
@@ -247,8 +260,15 @@ def command_for(text: str, key: str | None, registry: Registry) -> tuple[Command
     return (command, rest[0] if rest else "") if command is not None else None
 
 
-def _run(command: Command[Any], args: str, session: Session, ctx: AppContext, incoming: Incoming,
-         actor: Actor, registry: Registry) -> list[Reply] | Refusal:
+def _run(
+    command: Command[Any],
+    args: str,
+    session: Session,
+    ctx: AppContext,
+    incoming: Incoming,
+    actor: Actor,
+    registry: Registry,
+) -> list[Reply] | Refusal:
     request = command.parse(args, ParseEnv(session, ctx, incoming, actor, registry))
     if isinstance(request, Refusal):
         return request.with_usage(command.usage)
@@ -257,7 +277,10 @@ def _run(command: Command[Any], args: str, session: Session, ctx: AppContext, in
 
 # The command that reads typed decisions for each kind of card, by the card's tracked key.
 _CARD_COMMANDS: tuple[tuple[Callable[[str | None], int | None], str], ...] = (
-    (request_id_of, "approve"), (confirmation_id_of, "confirm"), (clearance_id_of, "clear"))
+    (request_id_of, "approve"),
+    (confirmation_id_of, "confirm"),
+    (clearance_id_of, "clear"),
+)
 
 
 def _decision_command(key: str | None, text: str, registry: Registry) -> Command[Any] | None:
@@ -291,18 +314,21 @@ def _cleaned(value: Mapping[str, Any]) -> dict[str, Any]:
 def find_actor(session: Session, ctx: AppContext, user: ChatUser) -> Actor | Refusal:
     """The team member behind a chat user, found by email in the team file and the database."""
     if not user.email:
-        return Refusal("I can't see your email address, so I can't tell who you are on the team; "
-                       "ask an admin to check the bot's access to profile emails")
+        return Refusal(
+            "I can't see your email address, so I can't tell who you are on the team; "
+            "ask an admin to check the bot's access to profile emails"
+        )
     member = ctx.team.member(user.email)
     if member is None:
-        return Refusal(f"{quote(user.email)} is not on the {ctx.team.name} team; "
-                       "ask an admin to add you to the team file")
-    member_id = session.scalar(
-        select(TeamMember.id).where(TeamMember.email == member.email, TeamMember.active)
-    )
+        return Refusal(
+            f"{quote(user.email)} is not on the {ctx.team.name} team; ask an admin to add you to the team file"
+        )
+    member_id = session.scalar(select(TeamMember.id).where(TeamMember.email == member.email, TeamMember.active))
     if member_id is None:
-        return Refusal(f"{member.email} is in the team file but not yet in the database; "
-                       "ask an admin to restart the bot so it picks up the team file")
+        return Refusal(
+            f"{member.email} is in the team file but not yet in the database; "
+            "ask an admin to restart the bot so it picks up the team file"
+        )
     return Actor(member, member_id)
 
 
@@ -310,5 +336,4 @@ def _unknown(word: str, registry: Registry) -> Refusal:
     names = ", ".join(c.name for c in registry.commands)
     guess = registry.suggest(word)
     hint = f"Did you mean `{guess}`? " if guess else ""
-    return Refusal(f"I don't know the command {quote(word)}. {hint}I know: {names}. "
-                   "Say `help` for how to use them")
+    return Refusal(f"I don't know the command {quote(word)}. {hint}I know: {names}. Say `help` for how to use them")

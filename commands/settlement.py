@@ -24,19 +24,37 @@ def promise_deadline(promise: Promise, *, calendar: BusinessCalendar, grace_days
     return calendar.add_business_days(promise.promised_date, grace_days)
 
 
-def settle_payment(session: Session, *, payment: Payment, at: datetime, actor: str,
-                   grace_days: int = 1, calendar: BusinessCalendar, tz: tzinfo = UTC) -> list[Promise]:
+def settle_payment(
+    session: Session,
+    *,
+    payment: Payment,
+    at: datetime,
+    actor: str,
+    grace_days: int = 1,
+    calendar: BusinessCalendar,
+    tz: tzinfo = UTC,
+) -> list[Promise]:
     """Money that arrived pays the instalments of an active payment plan first (a plan replaces
     the promises it was agreed instead of), then open promises. Returns the promises changed."""
-    left = apply_payment_to_instalments(session, customer_id=payment.customer_id, amount=payment.amount,
-                                        at=at, actor=actor)
-    return apply_payment_to_promises(session, payment=payment, amount=left, at=at, actor=actor,
-                                     grace_days=grace_days, calendar=calendar, tz=tz)
+    left = apply_payment_to_instalments(
+        session, customer_id=payment.customer_id, amount=payment.amount, at=at, actor=actor
+    )
+    return apply_payment_to_promises(
+        session, payment=payment, amount=left, at=at, actor=actor, grace_days=grace_days, calendar=calendar, tz=tz
+    )
 
 
-def apply_payment_to_promises(session: Session, *, payment: Payment, at: datetime, actor: str,
-                              amount: Decimal | None = None, grace_days: int = 1,
-                              calendar: BusinessCalendar, tz: tzinfo = UTC) -> list[Promise]:
+def apply_payment_to_promises(
+    session: Session,
+    *,
+    payment: Payment,
+    at: datetime,
+    actor: str,
+    amount: Decimal | None = None,
+    grace_days: int = 1,
+    calendar: BusinessCalendar,
+    tz: tzinfo = UTC,
+) -> list[Promise]:
     """Allocate ``payment`` (or the part of it given as ``amount``) to the customer's open promises,
     earliest promised date first (the one falling due first is the one the customer was paying).
     A fully covered promise becomes KEPT when the payment arrived by its deadline, BROKEN when it
@@ -75,7 +93,16 @@ def _audit(session: Session, promise: Promise, *, at: datetime, actor: str, **da
     action = {PromiseStatus.KEPT: "promise.kept", PromiseStatus.BROKEN: "promise.broken"}.get(
         promise.status, "promise.part_paid"
     )
-    record(session, at=at, actor=actor, action=action, entity_type="promise", entity_id=promise.id,
-           customer_id=promise.customer_id, amount=promise.amount, paid_amount=promise.paid_amount,
-           promised_date=promise.promised_date, **data)
-
+    record(
+        session,
+        at=at,
+        actor=actor,
+        action=action,
+        entity_type="promise",
+        entity_id=promise.id,
+        customer_id=promise.customer_id,
+        amount=promise.amount,
+        paid_amount=promise.paid_amount,
+        promised_date=promise.promised_date,
+        **data,
+    )

@@ -13,7 +13,7 @@ from storage.models import Customer
 
 
 def plural(n: int, noun: str) -> str:
-    """"1 day", "3 days": counts in sentences people read (nouns with a plain -s plural)."""
+    """ "1 day", "3 days": counts in sentences people read (nouns with a plain -s plural)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 

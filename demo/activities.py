@@ -18,20 +18,27 @@ from storage.models import Activity, ActivityKind, Invoice, Outcome
 
 CALL, VOICEMAIL, EMAIL = ActivityKind.CALL, ActivityKind.VOICEMAIL, ActivityKind.EMAIL
 TOUCHES = (
-    ((CALL, Outcome.REACHED), 0.18), ((CALL, Outcome.NO_ANSWER), 0.20),
-    ((VOICEMAIL, Outcome.VOICEMAIL), 0.22), ((CALL, Outcome.WRONG_NUMBER), 0.02),
-    ((CALL, Outcome.REFUSED), 0.03), ((EMAIL, Outcome.EMAIL_SENT), 0.35),
+    ((CALL, Outcome.REACHED), 0.18),
+    ((CALL, Outcome.NO_ANSWER), 0.20),
+    ((VOICEMAIL, Outcome.VOICEMAIL), 0.22),
+    ((CALL, Outcome.WRONG_NUMBER), 0.02),
+    ((CALL, Outcome.REFUSED), 0.03),
+    ((EMAIL, Outcome.EMAIL_SENT), 0.35),
 )
 NOTES = {
-    Outcome.REACHED: ("Spoke with {first}; {inv} is in this week's check run",
-                      "Spoke with {first}; sent a copy of {inv} at their request",
-                      "{first} says {inv} is waiting on sign-off from the {title}"),
+    Outcome.REACHED: (
+        "Spoke with {first}; {inv} is in this week's check run",
+        "Spoke with {first}; sent a copy of {inv} at their request",
+        "{first} says {inv} is waiting on sign-off from the {title}",
+    ),
     Outcome.NO_ANSWER: ("No answer on the AP line", "Rang out, no voicemail box"),
     Outcome.VOICEMAIL: ("Left voicemail for {first} about {inv} ({amount} past due)",),
     Outcome.WRONG_NUMBER: ("Number reaches a different office; asked for the current AP contact",),
     Outcome.REFUSED: ("{first} would not discuss {inv} until the {title} is back",),
-    Outcome.EMAIL_SENT: ("Emailed statement and a copy of {inv} to {email}",
-                         "Emailed past-due reminder for {inv} ({amount})"),
+    Outcome.EMAIL_SENT: (
+        "Emailed statement and a copy of {inv} to {email}",
+        "Emailed past-due reminder for {inv} ({amount})",
+    ),
 }
 
 
@@ -55,8 +62,10 @@ def history(rng: random.Random, t: Timeline, accounts: list[Account]) -> list[Ac
 
 def reached_this_morning(rng: random.Random, t: Timeline, accounts: list[Account]) -> list[Activity]:
     """Accounts a collector already got through to on the anchor day, before 9:00."""
-    return [_entry(rng, a, CALL, Outcome.REACHED, t.at(t.anchor, 8, rng.randint(5, 45)),
-                   a.past_due(t.anchor)[0]) for a in accounts]
+    return [
+        _entry(rng, a, CALL, Outcome.REACHED, t.at(t.anchor, 8, rng.randint(5, 45)), a.past_due(t.anchor)[0])
+        for a in accounts
+    ]
 
 
 def tried_three_times(rng: random.Random, t: Timeline, accounts: list[Account]) -> list[Activity]:
@@ -71,21 +80,38 @@ def tried_three_times(rng: random.Random, t: Timeline, accounts: list[Account]) 
 
 def call(a: Account, when: datetime, note: str) -> Activity:
     """A reached call with a note written by the caller (a promise, a dispute)."""
-    return Activity(customer_id=a.customer.id, member_id=a.customer.collector_id, kind=CALL,
-                    outcome=Outcome.REACHED, contact_name=a.customer.contacts[0].name, note=note,
-                    occurred_at=when)
+    return Activity(
+        customer_id=a.customer.id,
+        member_id=a.customer.collector_id,
+        kind=CALL,
+        outcome=Outcome.REACHED,
+        contact_name=a.customer.contacts[0].name,
+        note=note,
+        occurred_at=when,
+    )
 
 
-def _entry(rng: random.Random, a: Account, kind: ActivityKind, outcome: Outcome, when: datetime,
-           item: Invoice) -> Activity:
+def _entry(
+    rng: random.Random, a: Account, kind: ActivityKind, outcome: Outcome, when: datetime, item: Invoice
+) -> Activity:
     contact = a.customer.contacts[0] if rng.random() < 0.8 else a.customer.contacts[1]
     boss = a.customer.contacts[1]
     note = rng.choice(NOTES[outcome]).format(
-        first=contact.name.split()[0], inv=item.number, amount=money(item.open_balance),
-        title=(boss.title or "controller").lower(), email=contact.email,
+        first=contact.name.split()[0],
+        inv=item.number,
+        amount=money(item.open_balance),
+        title=(boss.title or "controller").lower(),
+        email=contact.email,
     )
-    return Activity(customer_id=a.customer.id, member_id=a.customer.collector_id, kind=kind,
-                    outcome=outcome, contact_name=contact.name, note=note, occurred_at=when)
+    return Activity(
+        customer_id=a.customer.id,
+        member_id=a.customer.collector_id,
+        kind=kind,
+        outcome=outcome,
+        contact_name=contact.name,
+        note=note,
+        occurred_at=when,
+    )
 
 
 def money(amount: Decimal) -> str:

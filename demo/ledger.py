@@ -28,12 +28,18 @@ CHASED = (BROKE_PROMISE, PROMISED, DISPUTING, REACHED, TRIED)
 INDUSTRIES = (("healthcare", 0.40), ("legal", 0.20), ("construction", 0.18), ("lab", 0.12), ("services", 0.10))
 # Chance a customer of the industry is billed monthly (MRR), on retainer, or with a final invoice.
 BILLING = {
-    "healthcare": (0.35, 0.05, 0.10), "legal": (0.10, 0.60, 0.35), "construction": (0.05, 0.15, 0.60),
-    "lab": (0.50, 0.05, 0.05), "services": (0.40, 0.10, 0.20),
+    "healthcare": (0.35, 0.05, 0.10),
+    "legal": (0.10, 0.60, 0.35),
+    "construction": (0.05, 0.15, 0.60),
+    "lab": (0.50, 0.05, 0.05),
+    "services": (0.40, 0.10, 0.20),
 }
 # Segment, share of customers, median invoice in dollars, payment terms in days.
-SEGMENTS = (("SMB", 0.68, 850, (15, 30, 30)), ("mid-market", 0.25, 6_500, (30,)),
-            ("enterprise", 0.07, 38_000, (30, 45, 60)))
+SEGMENTS = (
+    ("SMB", 0.68, 850, (15, 30, 30)),
+    ("mid-market", 0.25, 6_500, (30,)),
+    ("enterprise", 0.07, 38_000, (30, 45, 60)),
+)
 PROFILES = (("prompt", 0.45), ("slow", 0.37), ("delinquent", 0.18))
 METHODS = (("ACH", 0.55), ("check", 0.25), ("wire", 0.10), ("card", 0.10))
 NUMBER_PREFIX = {InvoiceKind.CREDIT_MEMO: "CM", InvoiceKind.UNAPPLIED_PAYMENT: "PMT"}
@@ -74,25 +80,39 @@ def weighted(rng: random.Random, options: Sequence[tuple[Any, ...]]) -> tuple[An
 
 def cast_stories(rng: random.Random, count: int) -> list[str]:
     """Which customers play which part; the rest are regular accounts."""
-    cast = ([CREDIT] * max(3, count // 100) + [MRR_BEHIND] * max(3, count // 60)
-            + [FINAL_DUE] * max(3, count // 60) + [HOLD, PLAN]
-            + [BROKE_PROMISE] * max(3, count // 60) + [PROMISED] * max(4, count // 35)
-            + [DISPUTING] * 2 + [REACHED] * 2 + [TRIED] * 2)
+    cast = (
+        [CREDIT] * max(3, count // 100)
+        + [MRR_BEHIND] * max(3, count // 60)
+        + [FINAL_DUE] * max(3, count // 60)
+        + [HOLD, PLAN]
+        + [BROKE_PROMISE] * max(3, count // 60)
+        + [PROMISED] * max(4, count // 35)
+        + [DISPUTING] * 2
+        + [REACHED] * 2
+        + [TRIED] * 2
+    )
     stories = [REGULAR] * count
     for index, story in zip(rng.sample(range(count), len(cast)), cast, strict=True):
         stories[index] = story
     return stories
 
 
-def open_account(rng: random.Random, t: Timeline, erp_id: str, name: str, industry: str, story: str,
-                 collector_id: int | None) -> Account:
+def open_account(
+    rng: random.Random, t: Timeline, erp_id: str, name: str, industry: str, story: str, collector_id: int | None
+) -> Account:
     """The customer row with its two contacts, a segment and a payer profile."""
     segment, _, median, terms = weighted(rng, SEGMENTS)
     customer = Customer(
-        erp_id=erp_id, name=name, collector_id=collector_id, segment=segment, currency="USD",
+        erp_id=erp_id,
+        name=name,
+        collector_id=collector_id,
+        segment=segment,
+        currency="USD",
         created_at=t.at(t.days_ago(rng.randint(200, 2400)), 9),
-        contacts=[Contact(name=p.name, title=p.title, email=p.email, phone=p.phone, is_primary=(i == 0))
-                  for i, p in enumerate(contacts(rng, name, industry))],
+        contacts=[
+            Contact(name=p.name, title=p.title, email=p.email, phone=p.phone, is_primary=(i == 0))
+            for i, p in enumerate(contacts(rng, name, industry))
+        ],
     )
     # Some parts need a payer habit: a good payer gone quiet (MRR behind), a plan customer who
     # pays new invoices on time while the old debt goes through the plan.
@@ -137,17 +157,37 @@ def _regular(rng: random.Random, t: Timeline, a: Account, slots: int) -> None:
         slots -= months
     if rng.random() < retainer:
         issue = t.workday(t.days_ago(rng.randint(1, 150)))
-        _settle(rng, t, a, _invoice(a, InvoiceKind.RETAINER, issue, issue + timedelta(days=rng.choice((0, 7, 10))),
-                                    _amount(rng, a.typical_cents * 2)))
+        _settle(
+            rng,
+            t,
+            a,
+            _invoice(
+                a,
+                InvoiceKind.RETAINER,
+                issue,
+                issue + timedelta(days=rng.choice((0, 7, 10))),
+                _amount(rng, a.typical_cents * 2),
+            ),
+        )
         slots -= 1
     if rng.random() < final:
         issue = t.workday(t.days_ago(rng.randint(10, 180)))
-        _settle(rng, t, a, _invoice(a, InvoiceKind.FINAL, issue, issue + timedelta(days=15),
-                                    _amount(rng, a.typical_cents * 2)))
+        _settle(
+            rng,
+            t,
+            a,
+            _invoice(a, InvoiceKind.FINAL, issue, issue + timedelta(days=15), _amount(rng, a.typical_cents * 2)),
+        )
         slots -= 1
     if rng.random() < 0.14:
-        _credit(rng, t, a, InvoiceKind.CREDIT_MEMO, int(a.typical_cents * rng.uniform(0.1, 0.35)),
-                stays_open=rng.random() < 0.6)
+        _credit(
+            rng,
+            t,
+            a,
+            InvoiceKind.CREDIT_MEMO,
+            int(a.typical_cents * rng.uniform(0.1, 0.35)),
+            stays_open=rng.random() < 0.6,
+        )
         slots -= 1
     if rng.random() < 0.06 and a.story not in CHASED:  # keep their net balance owed
         _credit(rng, t, a, InvoiceKind.UNAPPLIED_PAYMENT, _amount(rng, a.typical_cents), stays_open=True)
@@ -223,18 +263,29 @@ def _lateness(rng: random.Random, profile: str) -> int | None:
 
 def _invoice(a: Account, kind: InvoiceKind, issue: date, due: date, cents: int) -> Invoice:
     amount = from_cents(cents)
-    invoice = Invoice(number="", kind=kind, issue_date=issue, due_date=due, amount=amount,
-                      open_balance=amount, currency="USD")
+    invoice = Invoice(
+        number="", kind=kind, issue_date=issue, due_date=due, amount=amount, open_balance=amount, currency="USD"
+    )
     a.invoices.append(invoice)
     return invoice
 
 
 def _payment(rng: random.Random, t: Timeline, amount: Decimal, day: date) -> Payment:
     method = weighted(rng, METHODS)[0]
-    reference = {"ACH": f"ACH {rng.randint(100000, 999999)}", "check": f"CHK {rng.randint(1001, 9999)}",
-                 "wire": f"FED {rng.randint(10**7, 10**8 - 1)}", "card": f"VISA x{rng.randint(1000, 9999)}"}
-    return Payment(amount=amount, received_on=day, method=method, reference=reference[method],
-                   source="import", created_at=t.at(day, 17, 30))
+    reference = {
+        "ACH": f"ACH {rng.randint(100000, 999999)}",
+        "check": f"CHK {rng.randint(1001, 9999)}",
+        "wire": f"FED {rng.randint(10**7, 10**8 - 1)}",
+        "card": f"VISA x{rng.randint(1000, 9999)}",
+    }
+    return Payment(
+        amount=amount,
+        received_on=day,
+        method=method,
+        reference=reference[method],
+        source="import",
+        created_at=t.at(day, 17, 30),
+    )
 
 
 def _amount(rng: random.Random, typical_cents: int) -> int:

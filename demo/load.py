@@ -57,8 +57,7 @@ class DemoAlreadyLoaded(DemoError):
 
     def __init__(self, customers: int) -> None:
         self.customers = customers
-        super().__init__(f"demo portfolio already loaded ({customers} customers); "
-                         "use a fresh DATABASE_URL to reload")
+        super().__init__(f"demo portfolio already loaded ({customers} customers); use a fresh DATABASE_URL to reload")
 
 
 def load_demo(session: Session, ctx: AppContext, *, seed: int = 7, customers: int = 300) -> DemoSummary:
@@ -82,17 +81,34 @@ def load_demo(session: Session, ctx: AppContext, *, seed: int = 7, customers: in
         a.bind()
     session.add_all([row for a in accounts for row in (*a.invoices, *a.payments)])
     session.flush()
-    rows = _commitments(rng, t, accounts, hold_by=_first_with(ctx.team, ids, HOLD_APPROVERS),
-                        plan_by=_first_with(ctx.team, ids, PLAN_APPROVERS))
+    rows = _commitments(
+        rng,
+        t,
+        accounts,
+        hold_by=_first_with(ctx.team, ids, HOLD_APPROVERS),
+        plan_by=_first_with(ctx.team, ids, PLAN_APPROVERS),
+    )
     session.add_all(rows)
     session.flush()
 
     counts = Counter(row.__tablename__ for row in rows)
-    counts.update(customers=len(accounts), contacts=sum(len(a.customer.contacts) for a in accounts),
-                  invoices=sum(len(a.invoices) for a in accounts), payments=sum(len(a.payments) for a in accounts),
-                  plan_instalments=sum(len(r.instalments) for r in rows if isinstance(r, PaymentPlan)))
-    record(session, at=ctx.clock.now(), actor=ACTOR, action="demo.load", entity_type="portfolio",
-           seed=seed, anchor=t.anchor, counts=dict(sorted(counts.items())))
+    counts.update(
+        customers=len(accounts),
+        contacts=sum(len(a.customer.contacts) for a in accounts),
+        invoices=sum(len(a.invoices) for a in accounts),
+        payments=sum(len(a.payments) for a in accounts),
+        plan_instalments=sum(len(r.instalments) for r in rows if isinstance(r, PaymentPlan)),
+    )
+    record(
+        session,
+        at=ctx.clock.now(),
+        actor=ACTOR,
+        action="demo.load",
+        entity_type="portfolio",
+        seed=seed,
+        anchor=t.anchor,
+        counts=dict(sorted(counts.items())),
+    )
     session.flush()
     return summarize(session, t)
 
@@ -103,8 +119,10 @@ def _refuse_if_not_empty(session: Session) -> None:
     other = session.scalar(select(func.count(Customer.id)).where(~is_demo)) or 0
     if other:
         noun = "customer that is" if other == 1 else "customers that are"
-        raise DemoError(f"this database already holds {other} {noun} not demo data; "
-                        "the demo loads only into an empty ledger (use a fresh DATABASE_URL)")
+        raise DemoError(
+            f"this database already holds {other} {noun} not demo data; "
+            "the demo loads only into an empty ledger (use a fresh DATABASE_URL)"
+        )
     if demo:
         raise DemoAlreadyLoaded(demo)
 
@@ -123,8 +141,9 @@ def _ledger(rng: random.Random, t: Timeline, count: int, team: Team, ids: dict[s
     return accounts
 
 
-def _commitments(rng: random.Random, t: Timeline, accounts: list[Account], *, hold_by: int | None,
-                 plan_by: int | None) -> list[Base]:
+def _commitments(
+    rng: random.Random, t: Timeline, accounts: list[Account], *, hold_by: int | None, plan_by: int | None
+) -> list[Base]:
     """Promises, disputes, the hold, the plan and the activity log, in a fixed draw order."""
     cast: dict[str, list[Account]] = defaultdict(list)
     for a in accounts:

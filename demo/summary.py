@@ -72,8 +72,9 @@ class DemoSummary:
 def summarize(session: Session, t: Timeline) -> DemoSummary:
     open_items: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(BUCKETS, 0))
     totals = dict.fromkeys(BUCKETS, Decimal("0.00"))
-    rows = session.execute(select(Invoice.kind, Invoice.due_date, Invoice.open_balance)
-                           .where(Invoice.closed_on.is_(None)))
+    rows = session.execute(
+        select(Invoice.kind, Invoice.due_date, Invoice.open_balance).where(Invoice.closed_on.is_(None))
+    )
     for kind, due, balance in rows:
         name = bucket((t.anchor - due).days)
         open_items[kind.value][name] += 1
@@ -83,27 +84,39 @@ def summarize(session: Session, t: Timeline) -> DemoSummary:
         anchor=t.anchor,
         customers=session.scalar(select(func.count(Customer.id))) or 0,
         segments=_grouped(session, Customer.segment, Customer.id),
-        collectors={name: n for name, n in session.execute(
-            select(TeamMember.name, func.count(Customer.id)).join(Customer, Customer.collector_id == TeamMember.id)
-            .group_by(TeamMember.name).order_by(TeamMember.name))},
+        collectors={
+            name: n
+            for name, n in session.execute(
+                select(TeamMember.name, func.count(Customer.id))
+                .join(Customer, Customer.collector_id == TeamMember.id)
+                .group_by(TeamMember.name)
+                .order_by(TeamMember.name)
+            )
+        },
         open_items=dict(open_items),
         bucket_totals=totals,
         paid_invoices=session.scalar(select(func.count(Invoice.id)).where(Invoice.closed_on.is_not(None))) or 0,
-        promises={status.value: n for status, n in session.execute(
-            select(Promise.status, func.count(Promise.id)).group_by(Promise.status))},
+        promises={
+            status.value: n
+            for status, n in session.execute(select(Promise.status, func.count(Promise.id)).group_by(Promise.status))
+        },
         open_disputes=_count(session, Dispute, Dispute.status == DisputeStatus.OPEN),
         active_holds=_count(session, Hold, Hold.status == HoldStatus.ACTIVE),
         active_plans=_count(session, PaymentPlan, PaymentPlan.status == PlanStatus.ACTIVE),
-        credit_accounts=len(session.scalars(
-            select(Invoice.customer_id).where(Invoice.closed_on.is_(None)).group_by(Invoice.customer_id)
-            .having(func.sum(Invoice.open_balance) < Decimal("0"))).all()),
+        credit_accounts=len(
+            session.scalars(
+                select(Invoice.customer_id)
+                .where(Invoice.closed_on.is_(None))
+                .group_by(Invoice.customer_id)
+                .having(func.sum(Invoice.open_balance) < Decimal("0"))
+            ).all()
+        ),
         reached_today=len(reached),
         tried_today=len(tried - reached),
     )
 
 
-def _grouped(session: Session, key: InstrumentedAttribute[Any], counted: InstrumentedAttribute[Any]
-             ) -> dict[str, int]:
+def _grouped(session: Session, key: InstrumentedAttribute[Any], counted: InstrumentedAttribute[Any]) -> dict[str, int]:
     """Counts per value of ``key``, largest first."""
     count = func.count(counted)
     rows = session.execute(select(key, count).group_by(key).order_by(count.desc(), key))
@@ -120,7 +133,12 @@ def _today(session: Session, t: Timeline) -> tuple[set[int], set[int]]:
     start, end = t.at(t.anchor, 0), t.at(t.anchor + timedelta(days=1), 0)
     today = (Activity.occurred_at >= start) & (Activity.occurred_at < end)
     reached = set(session.scalars(select(Activity.customer_id).where(today, Activity.outcome == Outcome.REACHED)))
-    tried = set(session.scalars(
-        select(Activity.customer_id).where(today, Activity.kind.in_([ActivityKind.CALL, ActivityKind.VOICEMAIL]))
-        .group_by(Activity.customer_id).having(func.count(Activity.id) >= 3)))
+    tried = set(
+        session.scalars(
+            select(Activity.customer_id)
+            .where(today, Activity.kind.in_([ActivityKind.CALL, ActivityKind.VOICEMAIL]))
+            .group_by(Activity.customer_id)
+            .having(func.count(Activity.id) >= 3)
+        )
+    )
     return reached, tried

@@ -24,10 +24,10 @@ from commands.calendar import BusinessCalendar
 
 
 class DayKind(str, Enum):
-    BUSINESS = "business"          # weekdays that are not public holidays
-    STATEMENTS = "statements"      # the 15th, moved off a weekend (see BusinessCalendar)
+    BUSINESS = "business"  # weekdays that are not public holidays
+    STATEMENTS = "statements"  # the 15th, moved off a weekend (see BusinessCalendar)
     NTH_BUSINESS = "nth_business"  # the n-th business day of the month
-    WEEKLY = "weekly"              # the first business day of the week from the team's digest weekday
+    WEEKLY = "weekly"  # the first business day of the week from the team's digest weekday
     SUSPENSION_MEETING = "suspension_meeting"  # the same, from the suspension meeting's weekday
 
 
@@ -100,12 +100,18 @@ class Slot:
 
 @dataclass(frozen=True)
 class DueNow:
-    due: tuple[Slot, ...]     # run these (if nobody has yet)
+    due: tuple[Slot, ...]  # run these (if nobody has yet)
     missed: tuple[Slot, ...]  # their catch-up window closed today without a run
 
 
-def due_now(now: datetime, *, tz: ZoneInfo, calendar: BusinessCalendar, timers: Timers,
-            schedules: Iterable[tuple[str, Schedule]]) -> DueNow:
+def due_now(
+    now: datetime,
+    *,
+    tz: ZoneInfo,
+    calendar: BusinessCalendar,
+    timers: Timers,
+    schedules: Iterable[tuple[str, Schedule]],
+) -> DueNow:
     """The slots of ``schedules`` (job name, schedule) that are due at ``now``, and the daily
     slots of today whose catch-up window has closed."""
     if now.tzinfo is None:
@@ -119,8 +125,7 @@ def due_now(now: datetime, *, tz: ZoneInfo, calendar: BusinessCalendar, timers: 
             continue
         if schedule.at is not None:
             slot = _daily_slot(name, today, schedule.at(timers), tz)
-            window_end = min(slot.scheduled_at + timedelta(hours=timers.catch_up_hours),
-                             _midnight_after(today, tz))
+            window_end = min(slot.scheduled_at + timedelta(hours=timers.catch_up_hours), _midnight_after(today, tz))
             if slot.scheduled_at <= now < window_end:
                 due.append(slot)
             elif now >= window_end:

@@ -43,9 +43,9 @@ from storage.row_counts import rows_changed
 
 log = logging.getLogger(__name__)
 
-LIST_ROWS = 20      # accounts shown in a collector's morning message; the rest are a command away
-SUMMARY_TOP = 3     # accounts named in the channel summary
-FINALS_DAY = 6      # business day of the month on which final invoices are worked
+LIST_ROWS = 20  # accounts shown in a collector's morning message; the rest are a command away
+SUMMARY_TOP = 3  # accounts named in the channel summary
+FINALS_DAY = 6  # business day of the month on which final invoices are worked
 TIMER_MINUTES = 15  # promise, approval and confirmation timers run this often in the working day
 
 
@@ -90,21 +90,26 @@ def _member_name(ctx: AppContext, email: str | None) -> str:
 
 # --- daily call lists ----------------------------------------------------------------------
 
+
 def daily_lists(ctx: AppContext, session: Session) -> JobResult:
     """Each collector gets their own ranked list privately; the collections channel gets who has
     how much, and the three accounts that matter most today."""
     day = ctx.today()
     with ctx.sessions() as reader:
         rows = build_call_list(read_only(reader), ctx, day=day)
-        currencies = dict(reader.execute(select(Customer.id, Customer.currency).where(
-            Customer.id.in_([r.customer_id for r in rows]))).all())
+        currencies = dict(
+            reader.execute(
+                select(Customer.id, Customer.currency).where(Customer.id.in_([r.customer_id for r in rows]))
+            ).all()
+        )
     lines = [(row, currencies.get(row.customer_id, "USD")) for row in rows]
     by_collector: dict[str | None, list[tuple[CallListRow, str]]] = {}
     for line in lines:
         by_collector.setdefault(line[0].collector_email, []).append(line)
     # Accounts of someone no longer in the team file still show in the summary, under their email.
-    replies = [_collector_list(email, own, day) for email, own in by_collector.items()
-               if email and ctx.team.member(email)]
+    replies = [
+        _collector_list(email, own, day) for email, own in by_collector.items() if email and ctx.team.member(email)
+    ]
     replies.append(_list_summary(ctx, by_collector, lines, day))
     return JobResult(tuple(replies), counts={"collectors": len(replies) - 1, "accounts": len(rows)})
 
@@ -114,36 +119,52 @@ def _collector_list(email: str, lines: Sequence[tuple[CallListRow, str]], day: d
     more = f" The top {len(shown)} are below; `list` shows them all." if len(lines) > len(shown) else ""
     return Reply(
         title=f"Your call list for {day_label(day)}",
-        text=(f"{plural(len(lines), 'account')}, {totals((r.balance_due, c) for r, c in lines)} due, "
-              f"most important first.{more}"),
+        text=(
+            f"{plural(len(lines), 'account')}, {totals((r.balance_due, c) for r, c in lines)} due, "
+            f"most important first.{more}"
+        ),
         rows=tuple(call_row(row, currency) for row, currency in shown),
         to_user=email,
     )
 
 
-def _list_summary(ctx: AppContext, by_collector: dict[str | None, list[tuple[CallListRow, str]]],
-                  lines: Sequence[tuple[CallListRow, str]], day: date) -> Reply:
+def _list_summary(
+    ctx: AppContext,
+    by_collector: dict[str | None, list[tuple[CallListRow, str]]],
+    lines: Sequence[tuple[CallListRow, str]],
+    day: date,
+) -> Reply:
     fields = tuple(
-        Field(_member_name(ctx, email),
-              f"{plural(len(own), 'account')}, {totals((r.balance_due, c) for r, c in own)}")
+        Field(_member_name(ctx, email), f"{plural(len(own), 'account')}, {totals((r.balance_due, c) for r, c in own)}")
         for email, own in sorted(by_collector.items(), key=lambda kv: _member_name(ctx, kv[0]))
     )
     top = sorted(lines, key=lambda line: -line[0].score)[:SUMMARY_TOP]
-    text = (f"{plural(len(lines), 'account')} on today's lists, "
-            f"{totals((r.balance_due, c) for r, c in lines)} due." if lines else "No accounts to call today.")
+    text = (
+        f"{plural(len(lines), 'account')} on today's lists, {totals((r.balance_due, c) for r, c in lines)} due."
+        if lines
+        else "No accounts to call today."
+    )
     return Reply(
         title=f"Call lists for {day_label(day)}",
         text=text,
         fields=fields,
-        rows=tuple(Row(title=f"{r.customer_name} ({r.erp_id})", detail="; ".join(r.reasons),
-                       fields=(Field("Balance", format_money(r.balance_due, c)),
-                               Field("Collector", _member_name(ctx, r.collector_email))))
-                   for r, c in top),
+        rows=tuple(
+            Row(
+                title=f"{r.customer_name} ({r.erp_id})",
+                detail="; ".join(r.reasons),
+                fields=(
+                    Field("Balance", format_money(r.balance_due, c)),
+                    Field("Collector", _member_name(ctx, r.collector_email)),
+                ),
+            )
+            for r, c in top
+        ),
         where=Where(ctx.team.workflow.channels.collections),
     )
 
 
 # --- statements day ------------------------------------------------------------------------
+
 
 def statements_reminder(ctx: AppContext, session: Session) -> JobResult:
     """The morning statements go out: each owing customer's statement is queued for its billing
@@ -165,6 +186,7 @@ def statements_reminder(ctx: AppContext, session: Session) -> JobResult:
 
 # --- finals day ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _FinalAccount:
     erp_id: str
@@ -181,51 +203,88 @@ def finals_day(ctx: AppContext, session: Session) -> JobResult:
     day = ctx.today()
     accounts = _past_due_finals(session, day)
     collectors = sorted({a.collector_email for a in accounts if a.collector_email})
-    replies = [_finals_reply(f"Your past-due finals for {day_label(day)}",
-                             [a for a in accounts if a.collector_email == email], ctx, to_user=email)
-               for email in collectors]
-    replies.append(_finals_reply(f"Finals day: {plural(len(accounts), 'customer')} with past-due finals",
-                                 accounts, ctx, where=Where(ctx.team.workflow.channels.collections)))
+    replies = [
+        _finals_reply(
+            f"Your past-due finals for {day_label(day)}",
+            [a for a in accounts if a.collector_email == email],
+            ctx,
+            to_user=email,
+        )
+        for email in collectors
+    ]
+    replies.append(
+        _finals_reply(
+            f"Finals day: {plural(len(accounts), 'customer')} with past-due finals",
+            accounts,
+            ctx,
+            where=Where(ctx.team.workflow.channels.collections),
+        )
+    )
     return JobResult(tuple(replies), counts={"customers": len(accounts), "collectors": len(collectors)})
 
 
 def _past_due_finals(session: Session, day: date) -> list[_FinalAccount]:
     rows = session.execute(
-        select(Customer.erp_id, Customer.name, Customer.currency, TeamMember.email,
-               func.sum(Invoice.open_balance), func.min(Invoice.due_date))
+        select(
+            Customer.erp_id,
+            Customer.name,
+            Customer.currency,
+            TeamMember.email,
+            func.sum(Invoice.open_balance),
+            func.min(Invoice.due_date),
+        )
         .join(Invoice, Invoice.customer_id == Customer.id)
         .outerjoin(TeamMember, TeamMember.id == Customer.collector_id)
-        .where(Invoice.kind == InvoiceKind.FINAL, Invoice.closed_on.is_(None),
-               Invoice.open_balance > Decimal("0"), Invoice.due_date < day)
+        .where(
+            Invoice.kind == InvoiceKind.FINAL,
+            Invoice.closed_on.is_(None),
+            Invoice.open_balance > Decimal("0"),
+            Invoice.due_date < day,
+        )
         .group_by(Customer.id, Customer.erp_id, Customer.name, Customer.currency, TeamMember.email)
     ).all()
-    accounts = [_FinalAccount(erp, name, currency, email, total, (day - oldest).days)
-                for erp, name, currency, email, total, oldest in rows]
+    accounts = [
+        _FinalAccount(erp, name, currency, email, total, (day - oldest).days)
+        for erp, name, currency, email, total, oldest in rows
+    ]
     return sorted(accounts, key=lambda a: (-a.past_due, a.name))
 
 
-def _finals_reply(title: str, accounts: Sequence[_FinalAccount], ctx: AppContext, *,
-                  to_user: str | None = None, where: Where | None = None) -> Reply:
+def _finals_reply(
+    title: str,
+    accounts: Sequence[_FinalAccount],
+    ctx: AppContext,
+    *,
+    to_user: str | None = None,
+    where: Where | None = None,
+) -> Reply:
     shown = accounts[:LIST_ROWS]
     more = f" The largest {len(shown)} are below." if len(accounts) > len(shown) else ""
     rows = tuple(
-        Row(title=f"{a.name} ({a.erp_id})",
+        Row(
+            title=f"{a.name} ({a.erp_id})",
             detail=f"final invoice {plural(a.days_past_due, 'day')} past due",
-            fields=(Field("Past due", format_money(a.past_due, a.currency)),
-                    Field("Collector", _member_name(ctx, a.collector_email))),
-            buttons=account_buttons(a.erp_id))
+            fields=(
+                Field("Past due", format_money(a.past_due, a.currency)),
+                Field("Collector", _member_name(ctx, a.collector_email)),
+            ),
+            buttons=account_buttons(a.erp_id),
+        )
         for a in shown
     )
-    text = (f"{totals((a.past_due, a.currency) for a in accounts)} past due on final invoices.{more}"
-            if accounts else "No final invoice is past due.")
+    text = (
+        f"{totals((a.past_due, a.currency) for a in accounts)} past due on final invoices.{more}"
+        if accounts
+        else "No final invoice is past due."
+    )
     return Reply(title=title, text=text, rows=rows, to_user=to_user, where=where)
 
 
 # --- housekeeping -------------------------------------------------------------------------------
 
-DEDUPE_KEEP_DAYS = 7     # platforms retry a delivery for minutes, not days
+DEDUPE_KEEP_DAYS = 7  # platforms retry a delivery for minutes, not days
 TIMER_RUNS_KEEP_DAYS = 30
-OUTBOX_KEEP_DAYS = 14    # delivered entries; tracked posts stay (their platform may still call back)
+OUTBOX_KEEP_DAYS = 14  # delivered entries; tracked posts stay (their platform may still call back)
 
 
 def housekeeping(ctx: AppContext, session: Session) -> JobResult:
@@ -233,17 +292,28 @@ def housekeeping(ctx: AppContext, session: Session) -> JobResult:
     quarter-hour timer runs (about 100 rows a business day) and delivered outbox entries. Daily
     runs stay: they are the record of what was posted when; failed entries stay for a person."""
     now = ctx.clock.now()
-    events = rows_changed(session, delete(InboundEvent).where(
-        InboundEvent.received_at < now - timedelta(days=DEDUPE_KEEP_DAYS)))
-    runs = rows_changed(session, delete(JobRun).where(
-        JobRun.job.contains("@"), JobRun.run_date < now.date() - timedelta(days=TIMER_RUNS_KEEP_DAYS)))
-    sent = rows_changed(session, delete(OutboxEntry).where(
-        OutboxEntry.status.in_([SENT, SKIPPED]), OutboxEntry.created_at < now - timedelta(days=OUTBOX_KEEP_DAYS),
-        OutboxEntry.track_key.is_(None)))
+    events = rows_changed(
+        session, delete(InboundEvent).where(InboundEvent.received_at < now - timedelta(days=DEDUPE_KEEP_DAYS))
+    )
+    runs = rows_changed(
+        session,
+        delete(JobRun).where(
+            JobRun.job.contains("@"), JobRun.run_date < now.date() - timedelta(days=TIMER_RUNS_KEEP_DAYS)
+        ),
+    )
+    sent = rows_changed(
+        session,
+        delete(OutboxEntry).where(
+            OutboxEntry.status.in_([SENT, SKIPPED]),
+            OutboxEntry.created_at < now - timedelta(days=OUTBOX_KEEP_DAYS),
+            OutboxEntry.track_key.is_(None),
+        ),
+    )
     return JobResult(counts={"inbound_events": events, "timer_runs": runs, "outbox": sent})
 
 
 # --- reports -------------------------------------------------------------------------------
+
 
 def weekly_digest(ctx: AppContext, session: Session) -> JobResult:
     """Last week's figures, where money fell past due, and the 12-week aging chart."""
@@ -296,6 +366,7 @@ def before_the_list(timers: Timers) -> time:
     suspension sequence's changes of the day."""
     at = datetime.combine(date(2000, 1, 3), timers.daily_list_at) - timedelta(minutes=30)
     return at.time() if at.date() == date(2000, 1, 3) else time(0, 0)
+
 
 DIGEST = attrgetter("digest_at")
 END_OF_DAY = attrgetter("cash_post_at")

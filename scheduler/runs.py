@@ -45,8 +45,9 @@ def claim(session_factory: sessionmaker[Session], job: str, run_date: date, now:
     return True
 
 
-def finish(session_factory: sessionmaker[Session], job: str, run_date: date, now: datetime,
-           result: dict[str, Any]) -> None:
+def finish(
+    session_factory: sessionmaker[Session], job: str, run_date: date, now: datetime, result: dict[str, Any]
+) -> None:
     """Record that the claimed run ended, and what it did."""
     with session_factory.begin() as session:
         run = session.scalars(select(JobRun).where(JobRun.job == job, JobRun.run_date == run_date)).one()
@@ -86,8 +87,15 @@ def run_claimed(ctx: AppContext, *, key: str, run_date: date, work: Work, previe
                 session.rollback()
                 return RunOutcome(key, run_date, "preview", len(replies), counts, note, tuple(replies))
             now = ctx.clock.now()
-            session.add(JobRun(job=key, run_date=run_date, started_at=now, finished_at=now,
-                               result={"status": "done", "queued": len(replies), "counts": counts, "note": note}))
+            session.add(
+                JobRun(
+                    job=key,
+                    run_date=run_date,
+                    started_at=now,
+                    finished_at=now,
+                    result={"status": "done", "queued": len(replies), "counts": counts, "note": note},
+                )
+            )
             try:
                 session.flush()
             except IntegrityError:
@@ -111,8 +119,9 @@ def _done_before(session_factory: sessionmaker[Session], key: str, run_date: dat
         return session.scalar(_existing(key, run_date)) is not None
 
 
-def mark(session_factory: sessionmaker[Session], *, key: str, run_date: date, now: datetime,
-         status: str, note: str) -> bool:
+def mark(
+    session_factory: sessionmaker[Session], *, key: str, run_date: date, now: datetime, status: str, note: str
+) -> bool:
     """Record a slot that was not run ("missed": its catch-up window closed), once across all
     schedulers: the log says it once and the table shows the gap. False if the slot was already
     recorded or ran."""

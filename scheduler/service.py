@@ -38,12 +38,18 @@ def tick(ctx: AppContext, *, jobs: Sequence[Job] = JOBS, preview: bool = False) 
     now = ctx.clock.now()
     timers = ctx.team.workflow.timers
     by_name = {job.name: job for job in jobs}
-    plan = due_now(now, tz=ctx.team.timezone, calendar=ctx.calendar, timers=timers,
-                   schedules=[(job.name, job.schedule) for job in jobs])
+    plan = due_now(
+        now,
+        tz=ctx.team.timezone,
+        calendar=ctx.calendar,
+        timers=timers,
+        schedules=[(job.name, job.schedule) for job in jobs],
+    )
     outcomes: list[RunOutcome] = []
     for slot in [] if preview else plan.missed:
-        note = (f"not run by {slot.scheduled_at:%H:%M} + {timers.catch_up_hours:g} h "
-                "(catch_up_hours); skipped for the day")
+        note = (
+            f"not run by {slot.scheduled_at:%H:%M} + {timers.catch_up_hours:g} h (catch_up_hours); skipped for the day"
+        )
         if mark(ctx.sessions, key=slot.key, run_date=slot.run_date, now=now, status="missed", note=note):
             log.warning("%s for %s: %s", slot.key, slot.run_date, note)
             outcomes.append(RunOutcome(slot.key, slot.run_date, "missed", note=note))
@@ -61,13 +67,13 @@ def _run_slot(ctx: AppContext, job: Job, slot: Slot, *, preview: bool) -> RunOut
 
     outcome = run_claimed(ctx, key=slot.key, run_date=slot.run_date, work=work, preview=preview)
     if outcome.status == "done":
-        log.info("%s for %s done: %d message(s) queued, %s", slot.key, slot.run_date, outcome.queued,
-                 outcome.counts)
+        log.info("%s for %s done: %d message(s) queued, %s", slot.key, slot.run_date, outcome.queued, outcome.counts)
     return outcome
 
 
-def build_scheduler(ctx: AppContext, *, background: bool,
-                    run: Callable[[AppContext], object] | None = None) -> BaseScheduler:
+def build_scheduler(
+    ctx: AppContext, *, background: bool, run: Callable[[AppContext], object] | None = None
+) -> BaseScheduler:
     """A scheduler with one job: :func:`tick` every minute, first right at start (so a restart
     catches up at once), never two ticks at a time, missed ticks folded into one.
 
@@ -76,13 +82,17 @@ def build_scheduler(ctx: AppContext, *, background: bool,
     (``arbot serve``): start it inside the running loop; each tick still runs in the loop's
     thread pool, because sessions and chat clients block."""
     scheduler: BaseScheduler = (
-        BackgroundScheduler(timezone=ctx.team.timezone) if background
-        else AsyncIOScheduler(timezone=ctx.team.timezone)
+        BackgroundScheduler(timezone=ctx.team.timezone) if background else AsyncIOScheduler(timezone=ctx.team.timezone)
     )
     scheduler.add_job(
-        run or tick, IntervalTrigger(seconds=TICK_SECONDS), args=(ctx,),
-        id="arbot-tick", name="arbot scheduler tick",
-        coalesce=True, max_instances=1, misfire_grace_time=TICK_SECONDS,
+        run or tick,
+        IntervalTrigger(seconds=TICK_SECONDS),
+        args=(ctx,),
+        id="arbot-tick",
+        name="arbot scheduler tick",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=TICK_SECONDS,
         next_run_time=datetime.now(UTC),
     )
     return scheduler

@@ -60,21 +60,41 @@ def record(
 ) -> AuditEvent:
     """Add one event; it gets its id and its link in the chain when the session flushes."""
     event_ = AuditEvent(
-        at=at, actor=actor, action=action, entity_type=entity_type,
-        entity_id=entity_id, customer_id=customer_id, data=_jsonable(data),
+        at=at,
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        customer_id=customer_id,
+        data=_jsonable(data),
     )
     session.add(event_)
     return event_
 
 
-def event_hash(*, id: int, at: datetime, actor: str, action: str, entity_type: str,
-               entity_id: int | None, customer_id: int | None, data: dict[str, Any] | None,
-               prev_hash: str | None) -> str:
+def event_hash(
+    *,
+    id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    customer_id: int | None,
+    data: dict[str, Any] | None,
+    prev_hash: str | None,
+) -> str:
     """The hash of one event's content and its predecessor's hash (the rule in the module doc)."""
     body = {
-        "id": id, "at": _utc_iso(at), "actor": actor, "action": action, "entity_type": entity_type,
-        "entity_id": entity_id, "customer_id": customer_id,
-        "data": json.loads(json.dumps(data if data is not None else {})), "prev_hash": prev_hash,
+        "id": id,
+        "at": _utc_iso(at),
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "customer_id": customer_id,
+        "data": json.loads(json.dumps(data if data is not None else {})),
+        "prev_hash": prev_hash,
     }
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -88,12 +108,21 @@ def _utc_iso(at: datetime) -> str:
 
 def _row_hash(row: Any, prev_hash: str | None) -> str:
     """:func:`event_hash` of anything with the event's attributes (a model, a Row)."""
-    return event_hash(id=row.id, at=row.at, actor=row.actor, action=row.action,
-                      entity_type=row.entity_type, entity_id=row.entity_id,
-                      customer_id=row.customer_id, data=row.data, prev_hash=prev_hash)
+    return event_hash(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        action=row.action,
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
+        customer_id=row.customer_id,
+        data=row.data,
+        prev_hash=prev_hash,
+    )
 
 
 # --- appending -------------------------------------------------------------------------------
+
 
 def _lock_and_read_tip(conn: Connection) -> tuple[int, str]:
     """Take the append lock and return the newest event's id and the hash to chain onto."""
@@ -114,9 +143,16 @@ def _link(conn: Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
     for offset, row in enumerate(rows, start=1):
         id_ = last_id + offset
         hash_ = event_hash(
-            id=id_, at=row["at"], actor=row["actor"], action=row["action"],
-            entity_type=row["entity_type"], entity_id=row.get("entity_id"),
-            customer_id=row.get("customer_id"), data=row.get("data"), prev_hash=prev)
+            id=id_,
+            at=row["at"],
+            actor=row["actor"],
+            action=row["action"],
+            entity_type=row["entity_type"],
+            entity_id=row.get("entity_id"),
+            customer_id=row.get("customer_id"),
+            data=row.get("data"),
+            prev_hash=prev,
+        )
         links.append({"id": id_, "prev_hash": prev, "hash": hash_})
         prev = hash_
     return links
@@ -127,9 +163,18 @@ def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
     pending = [obj for obj in session.new if isinstance(obj, AuditEvent)]
     if not pending:
         return
-    rows = [{"at": e.at, "actor": e.actor, "action": e.action, "entity_type": e.entity_type,
-             "entity_id": e.entity_id, "customer_id": e.customer_id,
-             "data": e.data if e.data is not None else {}} for e in pending]
+    rows = [
+        {
+            "at": e.at,
+            "actor": e.actor,
+            "action": e.action,
+            "entity_type": e.entity_type,
+            "entity_id": e.entity_id,
+            "customer_id": e.customer_id,
+            "data": e.data if e.data is not None else {},
+        }
+        for e in pending
+    ]
     for obj, link in zip(pending, _link(session.connection(), rows), strict=True):
         obj.id, obj.prev_hash, obj.hash = link["id"], link["prev_hash"], link["hash"]
         if obj.data is None:
@@ -168,6 +213,7 @@ keep_chain()
 
 # --- checking --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ChainCheck:
     """What :func:`verify` found: how many events it walked, the tip, and the first break."""
@@ -194,9 +240,15 @@ def verify(conn: Connection, *, expect_tip: str | None = None, batch: int = 2000
         prev_id, prev_hash, count = row.id, row.hash, count + 1
         seen_tip = seen_tip or row.hash == expect_tip
     if not seen_tip:
-        return ChainCheck(count, prev_id, prev_hash, problem=(
-            f"the tip {expect_tip} you kept is no longer in the chain: events after it were "
-            "removed, or the chain was rewritten"))
+        return ChainCheck(
+            count,
+            prev_id,
+            prev_hash,
+            problem=(
+                f"the tip {expect_tip} you kept is no longer in the chain: events after it were "
+                "removed, or the chain was rewritten"
+            ),
+        )
     return ChainCheck(count, prev_id, prev_hash)
 
 
@@ -221,8 +273,7 @@ def _check(row: Any, prev_id: int | None, prev_hash: str) -> str:
     if not row.hash:
         return "it has no hash: it was written around the application"
     if row.prev_hash != prev_hash:
-        return (f"it does not follow {after}: an event between them was deleted, or events "
-                "were reordered or inserted")
+        return f"it does not follow {after}: an event between them was deleted, or events were reordered or inserted"
     if _row_hash(row, row.prev_hash) != row.hash:
         return "its content does not match its hash: it was edited, or moved from another position"
     return ""

@@ -44,9 +44,11 @@ class Timeouts:
     def from_env(cls, environ: dict[str, str] | None = None) -> Timeouts:
         env = os.environ if environ is None else environ
         default = cls()
-        return cls(connect=_seconds(env, "ARBOT_DB_CONNECT_TIMEOUT", default.connect),
-                   statement=_seconds(env, "ARBOT_DB_STATEMENT_TIMEOUT", default.statement),
-                   busy=_seconds(env, "ARBOT_DB_BUSY_TIMEOUT", default.busy))
+        return cls(
+            connect=_seconds(env, "ARBOT_DB_CONNECT_TIMEOUT", default.connect),
+            statement=_seconds(env, "ARBOT_DB_STATEMENT_TIMEOUT", default.statement),
+            busy=_seconds(env, "ARBOT_DB_BUSY_TIMEOUT", default.busy),
+        )
 
     @property
     def deadline(self) -> float | None:
@@ -73,7 +75,7 @@ def normalize_url(url: str) -> str:
     """Accept the plain ``postgresql://`` spelling most platforms hand out; we drive psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -91,8 +93,7 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args = kwargs.pop("connect_args", {})
-    engine = create_engine(url, pool_pre_ping=True, connect_args={**_postgres_args(timeouts), **connect_args},
-                           **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, connect_args={**_postgres_args(timeouts), **connect_args}, **kwargs)
     if timeouts.deadline is not None:
         StatementDeadline(timeouts.deadline).guard(engine)
     event.listen(engine, "begin", _postgres_begin)
@@ -155,6 +156,7 @@ class WriterLock:
                 call(dbapi_conn)
             finally:
                 self._release(dbapi_conn)
+
         return ended
 
     def _on_pool_end(self, dbapi_conn: Any, *_: Any) -> None:
@@ -174,8 +176,13 @@ class WriterLock:
 def _postgres_args(timeouts: Timeouts) -> dict[str, Any]:
     """libpq's connect timeout and keepalives (a peer that vanished is noticed), and the server's
     statement timeout (a query stuck behind a lock ends with an error instead of waiting)."""
-    args: dict[str, Any] = {"connect_timeout": max(1, round(timeouts.connect)), "keepalives": 1,
-                            "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+    args: dict[str, Any] = {
+        "connect_timeout": max(1, round(timeouts.connect)),
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
     if timeouts.statement > 0:
         args["options"] = f"-c statement_timeout={round(timeouts.statement * 1000)}"
     return args
@@ -215,6 +222,7 @@ class StatementDeadline:
                 return call(first, *args, **kwargs)
             with self.watching(_socket_of(connection)):
                 return call(first, *args, **kwargs)
+
         return guarded
 
     @contextmanager
@@ -327,6 +335,7 @@ def _sqlite_pragmas(busy_seconds: float) -> Callable[[Any, Any], None]:
         cur.execute(f"PRAGMA busy_timeout={round(busy_seconds * 1000)}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
     return pragmas
 
 
@@ -368,19 +377,46 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 # -- what went wrong, in a sentence ------------------------------------------------------------
 
 _PROBLEMS = (  # (words in the driver's message, the sentence); first match wins
-    (("read-only", "readonly", "read only"),
-     "the database is read-only (check the file's and its folder's permissions)"),
-    (("database or disk is full", "no space left", "disk full", "could not extend file"),
-     "the database's disk is full"),
-    (("database is locked", "database table is locked", "lock timeout", "deadlock"),
-     "the database is locked by another program and stayed locked past the timeout"),
+    (
+        ("read-only", "readonly", "read only"),
+        "the database is read-only (check the file's and its folder's permissions)",
+    ),
+    (
+        ("database or disk is full", "no space left", "disk full", "could not extend file"),
+        "the database's disk is full",
+    ),
+    (
+        ("database is locked", "database table is locked", "lock timeout", "deadlock"),
+        "the database is locked by another program and stayed locked past the timeout",
+    ),
     (("statement timeout", "canceling statement due to"), "the database took too long to answer"),
     (("timeout expired", "timed out", "connection timeout"), "the database did not answer in time"),
-    (("connection refused", "could not connect", "could not translate host", "name or service not known",
-      "no route to host", "network is unreachable"), "the database cannot be reached"),
-    (("server closed the connection", "connection reset", "broken pipe", "connection is closed",
-      "terminating connection", "consuming input failed", "ssl syscall", "lost synchronization",
-      "the connection is lost", "connection already closed"), "the connection to the database was lost"),
+    (
+        (
+            "connection refused",
+            "could not connect",
+            "could not translate host",
+            "name or service not known",
+            "no route to host",
+            "network is unreachable",
+        ),
+        "the database cannot be reached",
+    ),
+    (
+        (
+            "server closed the connection",
+            "connection reset",
+            "broken pipe",
+            "connection is closed",
+            "terminating connection",
+            "consuming input failed",
+            "ssl syscall",
+            "lost synchronization",
+            "the connection is lost",
+            "connection already closed",
+        ),
+        "the connection to the database was lost",
+    ),
     (("unable to open database file", "no such file or directory"), "the database file cannot be opened"),
     (("authentication failed", "password"), "the database refused the bot's login"),
 )
@@ -410,4 +446,6 @@ def connection_lost(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, OperationalError) or database_problem(exc) in (
-        "the connection to the database was lost", "the database did not answer in time")
+        "the connection to the database was lost",
+        "the database did not answer in time",
+    )

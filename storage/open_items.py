@@ -41,8 +41,12 @@ if TYPE_CHECKING:
 
 # Append only: a pack stores the position, so reordering would change what packs mean.
 KINDS: tuple[InvoiceKind, ...] = (
-    InvoiceKind.STANDARD, InvoiceKind.FINAL, InvoiceKind.RECURRING, InvoiceKind.RETAINER,
-    InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT,
+    InvoiceKind.STANDARD,
+    InvoiceKind.FINAL,
+    InvoiceKind.RECURRING,
+    InvoiceKind.RETAINER,
+    InvoiceKind.CREDIT_MEMO,
+    InvoiceKind.UNAPPLIED_PAYMENT,
 )
 KIND_CODE = {kind.value: code for code, kind in enumerate(KINDS)}
 _IN_CHUNK = 5000  # customer ids per IN (...) list
@@ -80,8 +84,8 @@ class OpenItems:
     ``items[starts[i]:starts[i] + counts[i]]``. Customer ids ascend; every customer has an item."""
 
     customer_ids: np.ndarray  # int64
-    counts: np.ndarray        # int64
-    items: np.ndarray         # item_dtype()
+    counts: np.ndarray  # int64
+    items: np.ndarray  # item_dtype()
 
     @property
     def starts(self) -> np.ndarray:
@@ -132,15 +136,17 @@ def _each_distinct(convert: Callable[[Any], Any], values: Any) -> np.ndarray:
     return np.asarray(convert(np.asarray(distinct, dtype=object)))[codes] if len(codes) else np.zeros(0)
 
 
-def read_packs(connection: Connection, *, collector_id: int | None = None,
-               customer_ids: Collection[int] | None = None) -> OpenItems:
+def read_packs(
+    connection: Connection, *, collector_id: int | None = None, customer_ids: Collection[int] | None = None
+) -> OpenItems:
     """The packed items of every customer (of one collector, or of the given customers)."""
     import numpy as np
 
     stmt = select(OpenItemPack.customer_id, OpenItemPack.items).order_by(OpenItemPack.customer_id)
     if collector_id is not None:
-        stmt = stmt.where(OpenItemPack.customer_id.in_(
-            select(Customer.id).where(Customer.collector_id == collector_id)))
+        stmt = stmt.where(
+            OpenItemPack.customer_id.in_(select(Customer.id).where(Customer.collector_id == collector_id))
+        )
     rows = _fetch(connection, stmt, OpenItemPack.customer_id, customer_ids)
     rows.sort(key=lambda row: row[0])
     blobs = [bytes(row[1]) for row in rows]
@@ -153,8 +159,9 @@ def read_packs(connection: Connection, *, collector_id: int | None = None,
 
 def read_open_items(connection: Connection, customer_ids: Collection[int] | None) -> OpenItems:
     """The customers' open items straight from ``invoices`` (everyone's when None)."""
-    stmt = (select(Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance)
-            .where(Invoice.closed_on.is_(None)))
+    stmt = select(Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance).where(
+        Invoice.closed_on.is_(None)
+    )
     rows = _fetch(connection, stmt, Invoice.customer_id, customer_ids)
     if not rows:
         return group_items([], [], [], [])
@@ -162,8 +169,9 @@ def read_open_items(connection: Connection, customer_ids: Collection[int] | None
     return group_items(owners, due, kinds, amounts)
 
 
-def _fetch(connection: Connection, stmt: Select[*tuple[Any, ...]], customer: Any,
-           customer_ids: Collection[int] | None) -> list[Any]:
+def _fetch(
+    connection: Connection, stmt: Select[*tuple[Any, ...]], customer: Any, customer_ids: Collection[int] | None
+) -> list[Any]:
     """The driver's plain tuples (no row objects for 100,000 rows; dates as ISO text on SQLite,
     dates on PostgreSQL), for the given customers a chunk at a time, or for everyone."""
     rows: list[Any] = []
@@ -183,12 +191,16 @@ def pack_rows(open_items: OpenItems) -> pd.DataFrame:
     ends = np.cumsum(open_items.counts) * size
     begins = ends - open_items.counts * size
     blobs = [raw[b:e] for b, e in zip(begins.tolist(), ends.tolist(), strict=True)]
-    return pd.DataFrame({"customer_id": open_items.customer_ids,
-                         "items": pd.Series(blobs, dtype=object)})
+    return pd.DataFrame({"customer_id": open_items.customer_ids, "items": pd.Series(blobs, dtype=object)})
 
 
-def write_packs(connection: Connection, changed: Iterable[int], open_items: OpenItems, *,
-                insert_rows: Callable[[pd.DataFrame], None] | None = None) -> None:
+def write_packs(
+    connection: Connection,
+    changed: Iterable[int],
+    open_items: OpenItems,
+    *,
+    insert_rows: Callable[[pd.DataFrame], None] | None = None,
+) -> None:
     """Replace the packs of the ``changed`` customers with ``open_items`` (which holds their items
     only; a changed customer missing from it has no open items left). ``insert_rows`` lets a
     bulk writer (the import's multi-row INSERT or COPY) store the new rows."""
@@ -203,8 +215,9 @@ def _delete_packs(connection: Connection, customer_ids: list[int]) -> None:
     parameters costs the driver more to send than the server to run (0.1 s a chunk of 5,000)."""
     if connection.dialect.name == "postgresql":
         if customer_ids:
-            connection.exec_driver_sql("DELETE FROM open_item_packs WHERE customer_id = ANY(%(ids)s)",
-                                       {"ids": customer_ids})
+            connection.exec_driver_sql(
+                "DELETE FROM open_item_packs WHERE customer_id = ANY(%(ids)s)", {"ids": customer_ids}
+            )
         return
     for chunk in _chunked(customer_ids):
         connection.execute(delete(OpenItemPack).where(OpenItemPack.customer_id.in_(chunk)))
@@ -212,8 +225,10 @@ def _delete_packs(connection: Connection, customer_ids: list[int]) -> None:
 
 def _insert(connection: Connection, rows: pd.DataFrame) -> None:
     columns = [str(name) for name in rows.columns]
-    connection.execute(insert(OpenItemPack), [dict(zip(columns, values, strict=True))
-                                              for values in rows.itertuples(index=False, name=None)])
+    connection.execute(
+        insert(OpenItemPack),
+        [dict(zip(columns, values, strict=True)) for values in rows.itertuples(index=False, name=None)],
+    )
 
 
 def refresh_packs(connection: Connection, customer_ids: Iterable[int]) -> None:

@@ -52,14 +52,16 @@ def postgres_server_engine() -> Iterator[Engine | None]:
     base_url = make_url(normalize_url(base))
     name = f"arbot_test_{uuid.uuid4().hex[:10]}"
     # Creating and dropping databases waits for a checkpoint, which on a busy server takes minutes.
-    admin = make_engine(base_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                        timeouts=Timeouts(statement=0))
+    admin = make_engine(
+        base_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT", timeouts=Timeouts(statement=0)
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     # The shared test server is slow under parallel load (a TRUNCATE can wait on a checkpoint);
     # the timeouts themselves are tested through a proxy in test_database_faults.
-    engine = make_engine(base_url.set(database=name).render_as_string(hide_password=False),
-                         timeouts=Timeouts(statement=0))
+    engine = make_engine(
+        base_url.set(database=name).render_as_string(hide_password=False), timeouts=Timeouts(statement=0)
+    )
     upgrade(engine)
     yield engine
     engine.dispose()
@@ -70,9 +72,13 @@ def postgres_server_engine() -> Iterator[Engine | None]:
 
 def _truncate_all(engine: Engine) -> None:
     with engine.begin() as conn:
-        tables = conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
-        )).scalars().all()
+        tables = (
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            )
+            .scalars()
+            .all()
+        )
         if tables:
             # A reset as a restore does it: triggers off for this transaction (superuser only),
             # since the audit log refuses TRUNCATE to everyone otherwise.
@@ -108,7 +114,10 @@ def ctx(engine: Engine, clock: FixedClock) -> Iterator[AppContext]:
     with sessions.begin() as session:
         sync_members(session, team)
     yield AppContext(
-        sessions=sessions, team=team, calendar=BusinessCalendar(team.country), clock=clock,
+        sessions=sessions,
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=clock,
     )
     with engine.connect() as conn:
         assert stale_packs(conn) == [], "packed open items disagree with the invoices of these customers"

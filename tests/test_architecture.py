@@ -32,8 +32,8 @@ SDKS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp")
 
 @dataclass(frozen=True)
 class Import:
-    module: str      # the importing module, dotted
-    target: str      # what it imports, dotted
+    module: str  # the importing module, dotted
+    target: str  # what it imports, dotted
     line: int
     top_level: bool  # at module level (not inside a function or an ``if TYPE_CHECKING``)
 
@@ -68,14 +68,20 @@ def _walk(body: list[ast.stmt], *, top: bool) -> Iterator[tuple[ast.stmt, bool]]
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.stmt):
-                    yield from _walk([child], top=top and not isinstance(
-                        node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+                    yield from _walk(
+                        [child], top=top and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                    )
 
 
 def all_imports(root: Path) -> list[Import]:
-    return [imp for package in PACKAGES if (root / package).is_dir()
-            for path in sorted((root / package).rglob("*.py")) if "migrations" not in path.parts
-            for imp in imports_of(root, path)]
+    return [
+        imp
+        for package in PACKAGES
+        if (root / package).is_dir()
+        for path in sorted((root / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        for imp in imports_of(root, path)
+    ]
 
 
 def _in(name: str, *prefixes: str) -> bool:
@@ -94,17 +100,24 @@ def layer_violations(imports: list[Import]) -> list[str]:
         (("bot.teams",), ("bot.slack",), "one platform package imports the other"),
         (("bot.slack", "bot.teams"), ("bot.server",), "a platform package imports the server"),
     ]
-    found = [f"{imp.module}:{imp.line} imports {imp.target}: {why}"
-             for imp in imports for sources, targets, why in rules
-             if _in(imp.module, *sources) and _in(imp.target, *targets)]
-    found += [f"{imp.module}:{imp.line} imports {imp.target}: a use case leans on the chat-command layer"
-              for imp in imports
-              if _in(imp.module, "commands") and not _in(imp.module, "commands.handlers", "commands.router")
-              and _in(imp.target, "commands.handlers", "commands.router")]
-    found += [f"{imp.module}:{imp.line} imports {imp.target}: the server imports a platform module"
-              for imp in imports
-              if imp.module in ("bot.server", "bot.platforms") and imp.top_level
-              and _in(imp.target, "bot.slack", "bot.teams")]
+    found = [
+        f"{imp.module}:{imp.line} imports {imp.target}: {why}"
+        for imp in imports
+        for sources, targets, why in rules
+        if _in(imp.module, *sources) and _in(imp.target, *targets)
+    ]
+    found += [
+        f"{imp.module}:{imp.line} imports {imp.target}: a use case leans on the chat-command layer"
+        for imp in imports
+        if _in(imp.module, "commands")
+        and not _in(imp.module, "commands.handlers", "commands.router")
+        and _in(imp.target, "commands.handlers", "commands.router")
+    ]
+    found += [
+        f"{imp.module}:{imp.line} imports {imp.target}: the server imports a platform module"
+        for imp in imports
+        if imp.module in ("bot.server", "bot.platforms") and imp.top_level and _in(imp.target, "bot.slack", "bot.teams")
+    ]
     return found
 
 
@@ -157,8 +170,13 @@ def _owning_module(target: str, modules: set[str]) -> str | None:
 
 
 def our_modules(root: Path) -> set[str]:
-    return {module_name(root, path) for package in PACKAGES if (root / package).is_dir()
-            for path in (root / package).rglob("*.py") if "migrations" not in path.parts}
+    return {
+        module_name(root, path)
+        for package in PACKAGES
+        if (root / package).is_dir()
+        for path in (root / package).rglob("*.py")
+        if "migrations" not in path.parts
+    }
 
 
 def test_the_layers_hold() -> None:
@@ -192,18 +210,28 @@ def test_the_check_catches_a_test_module_imported(tmp_path: Path) -> None:
     (tmp_path / "tests" / "test_a.py").write_text("from tests.support.world import DANA\n")
     (tmp_path / "tests" / "test_b.py").write_text("def f():\n    from tests.test_a import DANA\n")
     (tmp_path / "bench" / "run.py").write_text("import tests.test_b\n")
-    assert imports_of_test_modules(tmp_path) == ["bench/run.py:1 imports tests.test_b",
-                                                 "tests/test_b.py:2 imports tests.test_a"]
+    assert imports_of_test_modules(tmp_path) == [
+        "bench/run.py:1 imports tests.test_b",
+        "tests/test_b.py:2 imports tests.test_a",
+    ]
 
 
 def imports_of_test_modules(root: Path) -> list[str]:
     found = []
     for path in sorted([*(root / "tests").rglob("*.py"), *(root / "bench").rglob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            targets = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
-                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-            found += [f"{path.relative_to(root)}:{node.lineno} imports {target}" for target in targets
-                      if target.split(".")[-1].startswith("test_") and target.startswith("tests.")]
+            targets = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            found += [
+                f"{path.relative_to(root)}:{node.lineno} imports {target}"
+                for target in targets
+                if target.split(".")[-1].startswith("test_") and target.startswith("tests.")
+            ]
     return found
 
 

@@ -47,8 +47,16 @@ def _events(ctx: AppContext, count: int) -> None:
     """``count`` events, one per transaction as chat commands write them."""
     for i in range(count):
         with ctx.sessions.begin() as session:
-            record(session, at=NOW + timedelta(minutes=i), actor=DANA, action=f"test.{i}",
-                   entity_type="customer", entity_id=i, amount="12.50", note="caf\u00e9 \u2014 ok")
+            record(
+                session,
+                at=NOW + timedelta(minutes=i),
+                actor=DANA,
+                action=f"test.{i}",
+                entity_type="customer",
+                entity_id=i,
+                amount="12.50",
+                note="caf\u00e9 \u2014 ok",
+            )
 
 
 @contextmanager
@@ -57,12 +65,17 @@ def _unprotected(engine: Engine) -> Iterator[Connection]:
     put the triggers back. Everything in one committed transaction."""
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
-            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                                         "AND tbl_name = 'audit_events'")).all()
+            triggers = conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'")
+            ).all()
             drop = [f"DROP TRIGGER {name}" for name, _ in triggers]
         else:
-            triggers = conn.execute(text("SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE "
-                                         "tgrelid = 'audit_events'::regclass AND NOT tgisinternal")).all()
+            triggers = conn.execute(
+                text(
+                    "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE "
+                    "tgrelid = 'audit_events'::regclass AND NOT tgisinternal"
+                )
+            ).all()
             drop = [f"DROP TRIGGER {name} ON audit_events" for name, _ in triggers]
         assert len(triggers) >= 2
         for statement in drop:
@@ -92,20 +105,41 @@ def test_an_empty_log_is_intact(ctx: AppContext, capsys: pytest.CaptureFixture[s
     assert _check(ctx, capsys) == (0, "audit log intact: no events yet")
 
 
-@pytest.mark.parametrize(("tampering", "broken_at", "says"), [
-    (["UPDATE audit_events SET actor = 'mallory@example.com' WHERE id = 3"], 3,
-     "its content does not match its hash"),
-    (["UPDATE audit_events SET data = '{\"amount\": \"1.00\"}' WHERE id = 2"], 2,
-     "its content does not match its hash"),
-    (["DELETE FROM audit_events WHERE id = 3"], 4, "it does not follow event #2: an event between them was deleted"),
-    (["DELETE FROM audit_events WHERE id = 1"], 2, "it does not follow the start of the log"),
-    (["UPDATE audit_events SET id = -3 WHERE id = 3", "UPDATE audit_events SET id = 3 WHERE id = 2",
-      "UPDATE audit_events SET id = 2 WHERE id = -3"], 2, "events were reordered"),
-    (["UPDATE audit_events SET hash = NULL WHERE id = 4"], 4, "it has no hash"),
-], ids=["edited-actor", "edited-data", "deleted", "deleted-first", "reordered", "unhashed"])
+@pytest.mark.parametrize(
+    ("tampering", "broken_at", "says"),
+    [
+        (
+            ["UPDATE audit_events SET actor = 'mallory@example.com' WHERE id = 3"],
+            3,
+            "its content does not match its hash",
+        ),
+        (
+            ['UPDATE audit_events SET data = \'{"amount": "1.00"}\' WHERE id = 2'],
+            2,
+            "its content does not match its hash",
+        ),
+        (
+            ["DELETE FROM audit_events WHERE id = 3"],
+            4,
+            "it does not follow event #2: an event between them was deleted",
+        ),
+        (["DELETE FROM audit_events WHERE id = 1"], 2, "it does not follow the start of the log"),
+        (
+            [
+                "UPDATE audit_events SET id = -3 WHERE id = 3",
+                "UPDATE audit_events SET id = 3 WHERE id = 2",
+                "UPDATE audit_events SET id = 2 WHERE id = -3",
+            ],
+            2,
+            "events were reordered",
+        ),
+        (["UPDATE audit_events SET hash = NULL WHERE id = 4"], 4, "it has no hash"),
+    ],
+    ids=["edited-actor", "edited-data", "deleted", "deleted-first", "reordered", "unhashed"],
+)
 def test_a_change_behind_the_applications_back_is_the_first_broken_link(
-        ctx: AppContext, engine: Engine, capsys: pytest.CaptureFixture[str],
-        tampering: list[str], broken_at: int, says: str) -> None:
+    ctx: AppContext, engine: Engine, capsys: pytest.CaptureFixture[str], tampering: list[str], broken_at: int, says: str
+) -> None:
     _events(ctx, 5)
     assert _check(ctx, capsys)[0] == 0
     with _unprotected(engine) as conn:
@@ -116,8 +150,9 @@ def test_a_change_behind_the_applications_back_is_the_first_broken_link(
     assert line.startswith(f"audit log BROKEN at event #{broken_at}: ") and says in line, line
 
 
-def test_a_kept_tip_shows_the_newest_events_removed(ctx: AppContext, engine: Engine,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_kept_tip_shows_the_newest_events_removed(
+    ctx: AppContext, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     _events(ctx, 3)
     code, line = _check(ctx, capsys)
     tip = line.rsplit(" ", 1)[1]
@@ -134,9 +169,20 @@ def test_events_added_in_bulk_and_one_by_one_in_one_transaction_chain_in_order(c
     _events(ctx, 1)
     with ctx.sessions.begin() as session:
         record(session, at=NOW, actor=DANA, action="before", entity_type="import_batch")
-        session.execute(insert(AuditEvent), [
-            dict(at=NOW, actor=DANA, action="payment_seen", entity_type="payment", entity_id=i,
-                 data={"amount": f"{i}.00"}) for i in range(1, 4)])
+        session.execute(
+            insert(AuditEvent),
+            [
+                dict(
+                    at=NOW,
+                    actor=DANA,
+                    action="payment_seen",
+                    entity_type="payment",
+                    entity_id=i,
+                    data={"amount": f"{i}.00"},
+                )
+                for i in range(1, 4)
+            ],
+        )
         record(session, at=NOW, actor=DANA, action="import", entity_type="import_batch", rows=3)
     with ctx.sessions() as session:
         actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
@@ -190,9 +236,18 @@ def test_two_events_can_never_chain_onto_the_same_predecessor(ctx: AppContext, e
         tip = conn.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
         first = conn.execute(select(AuditEvent.hash).where(AuditEvent.id == 1)).scalar_one()
         with pytest.raises(IntegrityError):
-            conn.execute(insert(AuditEvent.__table__).values(
-                id=99, at=NOW, actor="mallory@example.com", action="fork", entity_type="customer", data={},
-                prev_hash=first, hash=tip))
+            conn.execute(
+                insert(AuditEvent.__table__).values(
+                    id=99,
+                    at=NOW,
+                    actor="mallory@example.com",
+                    action="fork",
+                    entity_type="customer",
+                    data={},
+                    prev_hash=first,
+                    hash=tip,
+                )
+            )
         conn.rollback()
 
 
@@ -203,10 +258,14 @@ def test_the_database_refuses_replace_and_upsert_over_events(ctx: AppContext, en
     columns = "id, at, actor, action, entity_type, entity_id, customer_id, data, prev_hash, hash"
     forged = columns.replace("actor", "'mallory@example.com'")
     statements = {
-        "sqlite": [f"REPLACE INTO audit_events ({columns}) SELECT {forged} FROM audit_events",
-                   f"INSERT OR REPLACE INTO audit_events ({columns}) SELECT {forged} FROM audit_events WHERE id = 2"],
-        "postgresql": [f"INSERT INTO audit_events ({columns}) SELECT {forged} FROM audit_events "
-                       "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor"],
+        "sqlite": [
+            f"REPLACE INTO audit_events ({columns}) SELECT {forged} FROM audit_events",
+            f"INSERT OR REPLACE INTO audit_events ({columns}) SELECT {forged} FROM audit_events WHERE id = 2",
+        ],
+        "postgresql": [
+            f"INSERT INTO audit_events ({columns}) SELECT {forged} FROM audit_events "
+            "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor"
+        ],
     }[engine.dialect.name]
     for statement in statements:
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
@@ -270,8 +329,7 @@ def _readme_grants() -> str:
     return blocks[1]
 
 
-def test_the_readme_roles_let_the_bot_append_and_read_but_not_rewrite_the_log(
-        ctx: AppContext, engine: Engine) -> None:
+def test_the_readme_roles_let_the_bot_append_and_read_but_not_rewrite_the_log(ctx: AppContext, engine: Engine) -> None:
     _postgres_only(engine)
     _events(ctx, 2)
     password = uuid.uuid4().hex
@@ -303,10 +361,15 @@ def _app_can_append_and_read(app: Engine) -> None:
 
 
 def _app_cannot_rewrite(app: Engine) -> None:
-    for statement in ("UPDATE audit_events SET actor = 'mallory@example.com'", "DELETE FROM audit_events",
-                      "TRUNCATE audit_events", "DROP TRIGGER audit_events_no_change ON audit_events",
-                      "DROP TRIGGER audit_events_no_truncate ON audit_events",
-                      "ALTER TABLE audit_events DISABLE TRIGGER ALL", "DROP TABLE audit_events"):
+    for statement in (
+        "UPDATE audit_events SET actor = 'mallory@example.com'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "DROP TRIGGER audit_events_no_change ON audit_events",
+        "DROP TRIGGER audit_events_no_truncate ON audit_events",
+        "ALTER TABLE audit_events DISABLE TRIGGER ALL",
+        "DROP TABLE audit_events",
+    ):
         with pytest.raises(DBAPIError, match="permission denied|must be owner"), app.begin() as conn:
             conn.execute(text(statement))
 
@@ -316,14 +379,32 @@ def test_the_migration_chains_the_events_already_stored(engine: Engine, tmp_path
     chain on."""
     with _fresh_database(engine, tmp_path) as fresh:
         upgrade(fresh, "0008")
-        events = sa.table("audit_events", sa.column("at", UTCDateTime()), sa.column("actor"),
-                          sa.column("action"), sa.column("entity_type"), sa.column("entity_id"),
-                          sa.column("customer_id"), sa.column("data", sa.JSON()))
+        events = sa.table(
+            "audit_events",
+            sa.column("at", UTCDateTime()),
+            sa.column("actor"),
+            sa.column("action"),
+            sa.column("entity_type"),
+            sa.column("entity_id"),
+            sa.column("customer_id"),
+            sa.column("data", sa.JSON()),
+        )
         with fresh.begin() as conn:
-            conn.execute(events.insert(), [
-                dict(at=NOW + timedelta(seconds=i, microseconds=i), actor=DANA, action=f"old.{i}",
-                     entity_type="customer", entity_id=i, customer_id=None, data={"n": i, "note": "caf\u00e9"})
-                for i in range(5)])
+            conn.execute(
+                events.insert(),
+                [
+                    dict(
+                        at=NOW + timedelta(seconds=i, microseconds=i),
+                        actor=DANA,
+                        action=f"old.{i}",
+                        entity_type="customer",
+                        entity_id=i,
+                        customer_id=None,
+                        data={"n": i, "note": "caf\u00e9"},
+                    )
+                    for i in range(5)
+                ],
+            )
         upgrade(fresh)
         with fresh.connect() as conn:
             found = verify(conn)
@@ -345,8 +426,9 @@ def _fresh_database(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
         fresh.dispose()
         return
     name = f"arbot_mig_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                        timeouts=Timeouts(statement=0))  # CREATE/DROP DATABASE wait for a checkpoint
+    admin = make_engine(
+        engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT", timeouts=Timeouts(statement=0)
+    )  # CREATE/DROP DATABASE wait for a checkpoint
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     fresh = make_engine(engine.url.set(database=name).render_as_string(hide_password=False))

@@ -29,8 +29,14 @@ def ledger_ctx(ctx: AppContext) -> AppContext:
     return ctx
 
 
-def _run(ctx: AppContext, capsys: pytest.CaptureFixture[str], *, date: str | None = None,
-         collector: str | None = None, fmt: str = "table") -> tuple[int, str, str]:
+def _run(
+    ctx: AppContext,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    date: str | None = None,
+    collector: str | None = None,
+    fmt: str = "table",
+) -> tuple[int, str, str]:
     code = run(ctx, Namespace(date=date, collector=collector, format=fmt))
     out, err = capsys.readouterr()
     return code, out, err
@@ -60,7 +66,8 @@ def test_csv_parses_back(ledger_ctx: AppContext, capsys: pytest.CaptureFixture[s
 
 
 def test_table_is_grouped_by_collector_and_fits_the_terminal(
-        ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+    ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = _run(ledger_ctx, capsys)
     assert code == 0
     lines = out.splitlines()
@@ -79,7 +86,8 @@ def test_an_empty_list_says_so(ctx: AppContext, capsys: pytest.CaptureFixture[st
 
 
 def test_a_holiday_rolls_to_the_next_business_day_with_a_note(
-        ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+    ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = _run(ledger_ctx, capsys, date="2026-11-26", fmt="json")
     assert code == 0
     assert err == "Thu 26 Nov 2026 is not a business day (Thanksgiving Day): showing the list for Fri 27 Nov 2026.\n"
@@ -101,23 +109,30 @@ def test_the_default_day_on_a_saturday_is_monday(ledger_ctx: AppContext, capsys:
     assert out.startswith("Call list for Mon 23 Nov 2026")
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"date": "23/11/2026"}, "--date must look like 2026-11-23, not '23/11/2026'"),
-    ({"date": "2026-02-30"}, "--date 2026-02-30 is not a date on the calendar"),
-    ({"collector": "ghost@example.com"}, "ghost@example.com is not a member of the team"),
-])
-def test_bad_input_gets_one_clear_line(ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str],
-                                       kwargs: dict, message: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"date": "23/11/2026"}, "--date must look like 2026-11-23, not '23/11/2026'"),
+        ({"date": "2026-02-30"}, "--date 2026-02-30 is not a date on the calendar"),
+        ({"collector": "ghost@example.com"}, "ghost@example.com is not a member of the team"),
+    ],
+)
+def test_bad_input_gets_one_clear_line(
+    ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str], kwargs: dict, message: str
+) -> None:
     code, out, err = _run(ledger_ctx, capsys, fmt="json", **kwargs)
     assert (code, out) == (1, "")
     assert err == f"arbot calllist: {message}\n"
 
 
-def test_a_bad_policy_file_is_refused_clearly(ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str],
-                                              tmp_path) -> None:
+def test_a_bad_policy_file_is_refused_clearly(
+    ledger_ctx: AppContext, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
     ledger_ctx.policy_file = tmp_path / "policy.toml"
     ledger_ctx.policy_file.write_text("[rules.balance]\nper_tenfold = 'lots'\n")
     code, out, err = _run(ledger_ctx, capsys)
     assert (code, out) == (1, "")
-    assert err == (f"arbot calllist: policy file {ledger_ctx.policy_file}: "
-                   "rules.balance.per_tenfold must be a number, not 'lots'\n")
+    assert err == (
+        f"arbot calllist: policy file {ledger_ctx.policy_file}: "
+        "rules.balance.per_tenfold must be a number, not 'lots'\n"
+    )

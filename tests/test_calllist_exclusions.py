@@ -86,15 +86,21 @@ def test_left_out(ctx: AppContext, setup: Setup) -> None:
 STILL_LISTED = {
     "plan with a missed instalment": lambda ledger, c: ledger.plan(c, missed=True),
     "reached on Sunday night, Chicago time": lambda ledger, c: ledger.activity(
-        c, ActivityKind.CALL, Outcome.REACHED, SUNDAY_NIGHT),
+        c, ActivityKind.CALL, Outcome.REACHED, SUNDAY_NIGHT
+    ),
     "two tries and an email today": lambda ledger, c: [
         ledger.activity(c, kind, outcome, THIS_MORNING)
-        for kind, outcome in [(ActivityKind.CALL, Outcome.NO_ANSWER), (ActivityKind.CALL, Outcome.NO_ANSWER),
-                              (ActivityKind.EMAIL, Outcome.EMAIL_SENT)]],
+        for kind, outcome in [
+            (ActivityKind.CALL, Outcome.NO_ANSWER),
+            (ActivityKind.CALL, Outcome.NO_ANSWER),
+            (ActivityKind.EMAIL, Outcome.EMAIL_SENT),
+        ]
+    ],
     "kept promise": lambda ledger, c: ledger.promise(c, date(2026, 11, 27), PromiseStatus.KEPT),
     "cancelled promise": lambda ledger, c: ledger.promise(c, date(2026, 11, 27), PromiseStatus.CANCELLED),
     "resolved dispute": lambda ledger, c: ledger.dispute(
-        c, "5000", _only_invoice(ledger, c), status=DisputeStatus.RESOLVED),
+        c, "5000", _only_invoice(ledger, c), status=DisputeStatus.RESOLVED
+    ),
 }
 
 
@@ -141,8 +147,10 @@ def test_nothing_past_due_is_not_listed(ctx: AppContext) -> None:
 
 def test_push_down_lists_them_last_with_the_reason_first(ctx: AppContext, tmp_path: Path) -> None:
     ctx.policy_file = tmp_path / "policy.toml"
-    ctx.policy_file.write_text('[exclusions]\nopen_promise = "push_down"\nreached_today = "push_down"\n'
-                               'plan_in_good_standing = "push_down"\ntried_today = "push_down"\n')
+    ctx.policy_file.write_text(
+        '[exclusions]\nopen_promise = "push_down"\nreached_today = "push_down"\n'
+        'plan_in_good_standing = "push_down"\ntried_today = "push_down"\n'
+    )
     with ctx.sessions.begin() as session:
         ledger = Ledger(session)
         promised = ledger.customer("PROMISED")

@@ -58,8 +58,7 @@ def test_open_item_aggregates_match_item_by_item_arithmetic(ctx: AppContext) -> 
     expected = facts_item_by_item(items, MONDAY)
     assert sorted(frame.index) == sorted(expected)
     for customer_id, facts in expected.items():
-        got = {k: None if pd.isna(frame.loc[customer_id, k]) else int(frame.loc[customer_id, k])
-               for k in facts}
+        got = {k: None if pd.isna(frame.loc[customer_id, k]) else int(frame.loc[customer_id, k]) for k in facts}
         assert got == facts, customer_id
 
 

@@ -34,7 +34,8 @@ def test_each_collector_is_capped_and_ranked_from_one(ctx: AppContext) -> None:
     _spread(ctx, 5)
     rows = call_list(ctx, capacity=3)
     assert [(r.collector_email, r.rank) for r in rows] == [
-        (email, rank) for email in (DANA, SAM, LEE, None) for rank in (1, 2, 3)]
+        (email, rank) for email in (DANA, SAM, LEE, None) for rank in (1, 2, 3)
+    ]
     assert [r.erp_id for r in rows[:3]] == ["DANA04", "DANA03", "DANA02"]
 
 
@@ -73,7 +74,8 @@ def _random_ledger(ctx: AppContext, seed: int) -> None:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_shortlisting_gives_the_list_that_reading_everyones_history_would(
-        ctx: AppContext, tmp_path: Path, seed: int) -> None:
+    ctx: AppContext, tmp_path: Path, seed: int
+) -> None:
     # Payment history weighs heavily here, so it decides much of the order.
     ctx.policy_file = tmp_path / "policy.toml"
     ctx.policy_file.write_text("[rules.days_late]\nweight = 700\nmin_paid_invoices = 1\n")
@@ -83,10 +85,12 @@ def test_shortlisting_gives_the_list_that_reading_everyones_history_would(
     with ctx.sessions() as session:
         features = load_features(session, cut, collector_id=None)
         history = load_history(session, cut, None, collector_id=None).reindex(features.index)
-    features = features.assign(avg_days_late=history["avg_days_late"],
-                               paid_invoices=history["paid_invoices"].fillna(0).astype("int64"))
+    features = features.assign(
+        avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
+    )
     expected = cut_to_capacity(score(features, policy), 6)
     rows = call_list(ctx, capacity=6)
     assert [r.customer_id for r in rows] == sorted(
-        expected.index, key=lambda i: (expected.loc[i, "collector_id"], expected.loc[i, "rank"]))
+        expected.index, key=lambda i: (expected.loc[i, "collector_id"], expected.loc[i, "rank"])
+    )
     assert any("late on average" in reason for r in rows for reason in r.reasons)

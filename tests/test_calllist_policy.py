@@ -39,7 +39,7 @@ def test_every_default_key_is_documented_by_a_comment() -> None:
     lines = DEFAULT_POLICY_FILE.read_text().splitlines()
     for i, line in enumerate(lines):
         if re.match(r"^\w+ *=", line) and "#" not in line:
-            above = lines[max(0, i - 3):i]
+            above = lines[max(0, i - 3) : i]
             assert any(text.lstrip().startswith("#") for text in above), f"undocumented key: {line}"
 
 
@@ -53,25 +53,30 @@ def test_a_team_file_changes_only_what_it_names(tmp_path: Path) -> None:
     assert policy.rules.unpaid_mrr.weight == 800
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[rules.final_invoice]\nwieght = 3\n", r"\[rules.final_invoice\]: unknown key\(s\) wieght"),
-    ("[rulez]\nx = 1\n", r"unknown key\(s\) rulez"),
-    ("[rules.balance]\nper_tenfold = true\n", r"rules.balance.per_tenfold must be a number, not True"),
-    ("[rules.early_window]\nmin_days = 2.5\n", r"rules.early_window.min_days must be a whole number"),
-    ("[rules.days_late]\nweight = -1\n", r"rules.days_late.weight must be at least 0"),
-    ("[list]\ncapacity = 0\n", r"list.capacity must be at least 1"),
-    ("[rules.early_window]\nmin_days = 20\n", r"min_days \(20\) is more than max_days \(15\)"),
-    ('[exclusions]\nreached_today = "skip"\n', r"exclusions.reached_today must be one of 'leave_out'"),
-    ("[rules.crossing_soon]\nthresholds = []\n", r"non-empty list of whole numbers"),
-    ("rules = 3\n", r"\[rules\] must be a table"),
-    ("[rules.balance\n", r"is not valid TOML"),
-    ('[ranking]\ntiers = ["final_invoice", "balance"]\n',
-     r"ranking.tiers: unknown tier\(s\) balance \(known: final_invoice"),
-    ('[ranking]\ntiers = ["over_30_days", "over_30_days"]\n', r"ranking.tiers: over_30_days named more than once"),
-    ('[ranking]\ntiers = "final_invoice"\n', r"ranking.tiers must be a list of rule names"),
-    ("[ranking]\ntier_floor = -5\n", r"ranking.tier_floor must be at least 0"),
-    ("[ranking]\ntier_floor = 99.5\n", r"ranking.tier_floor must be a whole number"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[rules.final_invoice]\nwieght = 3\n", r"\[rules.final_invoice\]: unknown key\(s\) wieght"),
+        ("[rulez]\nx = 1\n", r"unknown key\(s\) rulez"),
+        ("[rules.balance]\nper_tenfold = true\n", r"rules.balance.per_tenfold must be a number, not True"),
+        ("[rules.early_window]\nmin_days = 2.5\n", r"rules.early_window.min_days must be a whole number"),
+        ("[rules.days_late]\nweight = -1\n", r"rules.days_late.weight must be at least 0"),
+        ("[list]\ncapacity = 0\n", r"list.capacity must be at least 1"),
+        ("[rules.early_window]\nmin_days = 20\n", r"min_days \(20\) is more than max_days \(15\)"),
+        ('[exclusions]\nreached_today = "skip"\n', r"exclusions.reached_today must be one of 'leave_out'"),
+        ("[rules.crossing_soon]\nthresholds = []\n", r"non-empty list of whole numbers"),
+        ("rules = 3\n", r"\[rules\] must be a table"),
+        ("[rules.balance\n", r"is not valid TOML"),
+        (
+            '[ranking]\ntiers = ["final_invoice", "balance"]\n',
+            r"ranking.tiers: unknown tier\(s\) balance \(known: final_invoice",
+        ),
+        ('[ranking]\ntiers = ["over_30_days", "over_30_days"]\n', r"ranking.tiers: over_30_days named more than once"),
+        ('[ranking]\ntiers = "final_invoice"\n', r"ranking.tiers must be a list of rule names"),
+        ("[ranking]\ntier_floor = -5\n", r"ranking.tier_floor must be at least 0"),
+        ("[ranking]\ntier_floor = 99.5\n", r"ranking.tier_floor must be a whole number"),
+    ],
+)
 def test_mistakes_are_refused_naming_the_key(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "policy.toml"
     path.write_text(text)

@@ -55,12 +55,25 @@ def test_a_change_on_her_accounts_ranks_it_afresh(ctx: AppContext) -> None:
     assert ctx.call_lists.computed == 2
     with ctx.sessions.begin() as session:  # a promise kept the way every ledger change is: with its event
         dana = session.scalar(select(TeamMember.id).where(TeamMember.email == DANA))
-        promise = Promise(customer_id=ids["C400"], member_id=dana, amount=Decimal("700.00"),
-                          promised_date=date(2026, 11, 27), status=PromiseStatus.OPEN, created_at=LATER)
+        promise = Promise(
+            customer_id=ids["C400"],
+            member_id=dana,
+            amount=Decimal("700.00"),
+            promised_date=date(2026, 11, 27),
+            status=PromiseStatus.OPEN,
+            created_at=LATER,
+        )
         session.add(promise)
         session.flush()
-        record(session, at=LATER, actor=DANA, action="promise.made", entity_type="promise",
-               entity_id=promise.id, customer_id=ids["C400"])
+        record(
+            session,
+            at=LATER,
+            actor=DANA,
+            action="promise.made",
+            entity_type="promise",
+            entity_id=promise.id,
+            customer_id=ids["C400"],
+        )
     after = reused(ctx)
     assert ctx.call_lists.computed == 3
     assert after == fresh(ctx)
@@ -72,8 +85,15 @@ def test_an_account_moved_away_from_her_leaves_her_list(ctx: AppContext) -> None
     assert "C200" in [row.erp_id for row in reused(ctx)]
     with ctx.sessions.begin() as session:
         session.get_one(Customer, ids["C200"]).collector_id = None
-        record(session, at=LATER, actor="admin@example.com", action="customer.reassigned", entity_type="customer",
-               entity_id=ids["C200"], customer_id=ids["C200"])
+        record(
+            session,
+            at=LATER,
+            actor="admin@example.com",
+            action="customer.reassigned",
+            entity_type="customer",
+            entity_id=ids["C200"],
+            customer_id=ids["C200"],
+        )
     now = reused(ctx)
     assert "C200" not in [row.erp_id for row in now]
     assert now == fresh(ctx) and ctx.call_lists.computed == 2
@@ -83,8 +103,15 @@ def test_a_change_on_another_account_leaves_her_list_alone_and_an_import_does_no
     ids = seed_world(ctx)
     reused(ctx)
     with ctx.sessions.begin() as session:  # Zenith Labs is nobody's account, and not on her list
-        record(session, at=LATER, actor="priya.shah@example.com", action="note", entity_type="customer",
-               entity_id=ids["C600"], customer_id=ids["C600"])
+        record(
+            session,
+            at=LATER,
+            actor="priya.shah@example.com",
+            action="note",
+            entity_type="customer",
+            entity_id=ids["C600"],
+            customer_id=ids["C600"],
+        )
     assert reused(ctx) == fresh(ctx)
     assert ctx.call_lists.computed == 1, "not her account: reused"
     with ctx.sessions.begin() as session:  # an import names no one customer: every list is ranked again

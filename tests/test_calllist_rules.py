@@ -64,8 +64,7 @@ def _promise_kept(ledger: Ledger, c: Customer, has: bool) -> None:
     ledger.invoice(c, "5000", 20)
     for i in range(4):  # all older than the broken-promise window, so only the kept rate differs
         kept = not has or i == 0
-        ledger.promise(c, MONDAY - timedelta(days=60 + 10 * i),
-                       PromiseStatus.KEPT if kept else PromiseStatus.BROKEN)
+        ledger.promise(c, MONDAY - timedelta(days=60 + 10 * i), PromiseStatus.KEPT if kept else PromiseStatus.BROKEN)
 
 
 CASES = [
@@ -97,8 +96,9 @@ def _switched_off(rule: str, key: str) -> str:
 
 
 @pytest.mark.parametrize(("rule", "key", "build", "reason"), CASES, ids=[c[0] for c in CASES])
-def test_rule_lifts_the_customer_that_has_its_fact(ctx: AppContext, tmp_path: Path, rule: str, key: str,
-                                                  build: Build, reason: str) -> None:
+def test_rule_lifts_the_customer_that_has_its_fact(
+    ctx: AppContext, tmp_path: Path, rule: str, key: str, build: Build, reason: str
+) -> None:
     _pair(ctx, build)
     first, second = call_list(ctx)
     assert (first.erp_id, second.erp_id) == ("WITH", "WITHOUT")

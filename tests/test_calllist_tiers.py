@@ -79,15 +79,21 @@ def _tiers(*names: str) -> str:
 
 def test_the_default_tiers_are_the_teams_contact_order() -> None:
     assert load_policy(None).ranking.tiers == (
-        "final_invoice", "unpaid_mrr", "over_30_days", "crossing_soon", "broken_promise")
+        "final_invoice",
+        "unpaid_mrr",
+        "over_30_days",
+        "crossing_soon",
+        "broken_promise",
+    )
     assert load_policy(None).ranking.tier_floor == 100
     assert [name for name, _, _ in TIER_FACTS[:-1]] == list(TIER_RULES)
     assert tuple(r.name for r in RULES if r.applies is not None) == TIER_RULES  # the yes-or-no rules
 
 
 @pytest.mark.parametrize(("higher", "lower"), ADJACENT, ids=[f"{hi[0]}>{lo[0]}" for hi, lo in ADJACENT])
-def test_ten_times_the_balance_does_not_jump_a_tier(ctx: AppContext, tmp_path: Path, higher: tuple,
-                                                    lower: tuple) -> None:
+def test_ten_times_the_balance_does_not_jump_a_tier(
+    ctx: AppContext, tmp_path: Path, higher: tuple, lower: tuple
+) -> None:
     (_, higher_fact, higher_reason), (_, lower_fact, _) = higher, lower
     with ctx.sessions.begin() as session:
         ledger = Ledger(session)
@@ -104,8 +110,9 @@ def test_ten_times_the_balance_does_not_jump_a_tier(ctx: AppContext, tmp_path: P
 
 
 @pytest.mark.parametrize(("tier", "fact", "reason"), TIER_FACTS[:-1], ids=[t[0] for t in TIER_FACTS[:-1]])
-def test_a_tier_fact_under_the_floor_falls_to_everything_else(ctx: AppContext, tmp_path: Path, tier: str,
-                                                              fact: Fact, reason: str) -> None:
+def test_a_tier_fact_under_the_floor_falls_to_everything_else(
+    ctx: AppContext, tmp_path: Path, tier: str, fact: Fact, reason: str
+) -> None:
     """$79.94 in the tier's fact, nothing else past due: ranked with everything else, below a
     $32,000 account that is in no tier, and without the tier's reason."""
     with ctx.sessions.begin() as session:
@@ -148,12 +155,24 @@ def _one_of_each(ctx: AppContext) -> None:
 def test_a_team_file_reorders_the_tiers(ctx: AppContext, tmp_path: Path) -> None:
     _one_of_each(ctx)
     assert [r.erp_id for r in call_list(ctx)] == [
-        "FINAL_INVOICE", "UNPAID_MRR", "OVER_30_DAYS", "CROSSING_SOON", "BROKEN_PROMISE", "EVERYTHING ELSE"]
+        "FINAL_INVOICE",
+        "UNPAID_MRR",
+        "OVER_30_DAYS",
+        "CROSSING_SOON",
+        "BROKEN_PROMISE",
+        "EVERYTHING ELSE",
+    ]
 
     _policy(ctx, tmp_path, _tiers("broken_promise", "crossing_soon", "over_30_days", "unpaid_mrr", "final_invoice"))
     rows = call_list(ctx)
     assert [r.erp_id for r in rows] == [
-        "BROKEN_PROMISE", "CROSSING_SOON", "OVER_30_DAYS", "UNPAID_MRR", "FINAL_INVOICE", "EVERYTHING ELSE"]
+        "BROKEN_PROMISE",
+        "CROSSING_SOON",
+        "OVER_30_DAYS",
+        "UNPAID_MRR",
+        "FINAL_INVOICE",
+        "EVERYTHING ELSE",
+    ]
     assert rows[0].reasons[0] == "broke promise of 18 Nov"
 
 
@@ -163,7 +182,13 @@ def test_a_rule_left_out_of_the_tiers_only_adds_points(ctx: AppContext, tmp_path
     _one_of_each(ctx)
     _policy(ctx, tmp_path, _tiers("unpaid_mrr", "over_30_days", "crossing_soon", "broken_promise"))
     assert [r.erp_id for r in call_list(ctx)] == [
-        "UNPAID_MRR", "OVER_30_DAYS", "CROSSING_SOON", "BROKEN_PROMISE", "FINAL_INVOICE", "EVERYTHING ELSE"]
+        "UNPAID_MRR",
+        "OVER_30_DAYS",
+        "CROSSING_SOON",
+        "BROKEN_PROMISE",
+        "FINAL_INVOICE",
+        "EVERYTHING ELSE",
+    ]
 
 
 def test_no_tiers_is_the_additive_ranking(ctx: AppContext, tmp_path: Path) -> None:
@@ -195,8 +220,11 @@ def test_reasons_start_with_the_tier_even_when_other_rules_give_more(ctx: AppCon
         ledger.invoice(acme, "100000", 10)
         _final(ledger, acme, 1_000)
     (row,) = call_list(ctx)
-    assert row.reasons == ("final invoice 3 days past due", "$100,000 is 5-15 days past due, the best time to call",
-                           "$101,000 past due")
+    assert row.reasons == (
+        "final invoice 3 days past due",
+        "$100,000 is 5-15 days past due, the best time to call",
+        "$101,000 past due",
+    )
 
 
 def test_pushed_down_accounts_come_last_still_in_tier_order(ctx: AppContext, tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ def sender(failing: set[str]) -> tuple[list[Reply], object]:
         if reply.title in failing:
             raise Unreachable(reply.title)
         shown.append(reply)
+
     return shown, send
 
 
@@ -75,11 +76,14 @@ def test_a_failing_identity_lookup_is_answered(ctx: AppContext) -> None:
     assert "nothing was saved" in said.title
 
 
-@pytest.mark.parametrize(("saved", "says"), [
-    (Saved.NO, "nothing was saved"),
-    (Saved.YES, "but your request was saved"),
-    (Saved.UNKNOWN, "I can't tell yet whether it was"),
-])
+@pytest.mark.parametrize(
+    ("saved", "says"),
+    [
+        (Saved.NO, "nothing was saved"),
+        (Saved.YES, "but your request was saved"),
+        (Saved.UNKNOWN, "I can't tell yet whether it was"),
+    ],
+)
 def test_what_a_failure_says_about_saving(saved: Saved, says: str) -> None:
     said = failure_reply(RuntimeError("boom"), saved=saved)
     assert says in said.title and "boom" not in said.title, "the cause is in the log, not in chat"
@@ -89,8 +93,9 @@ def test_the_core_answers_a_keyed_request_once(ctx: AppContext) -> None:
     seed_world(ctx)
     before = row_counts(ctx)
     runtime = ChatRuntime(ctx, "slack")
-    incoming = Incoming(user=ChatUser("slack", "U0DANA", DANA), where=Where("D0DANA"),
-                        text="promise C200 300 fri", request_id="Ev-once")
+    incoming = Incoming(
+        user=ChatUser("slack", "U0DANA", DANA), where=Where("D0DANA"), text="promise C200 300 fri", request_id="Ev-once"
+    )
     [first] = runtime.converse(lambda: incoming)
     [again] = ChatRuntime(ctx, "slack").converse(lambda: incoming)  # another replica, same key
     assert first.tone is Tone.SUCCESS and again == first

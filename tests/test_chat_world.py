@@ -26,8 +26,13 @@ def test_balance_is_net_of_credits_and_buckets_follow_days_past_due(ctx: AppCont
         assert account_balance(session, ids["C100"]) == Decimal("3350.10")
         assert account_balance(session, ids["C700"]) == Decimal("0.00")
         buckets = dict(aging(session, ids["C100"], as_of=date(2026, 11, 23)).buckets())
-    assert buckets == {"current": Decimal("500.00"), "1-30": Decimal("-250.00"), "31-60": Decimal("1000.00"),
-                       "61-90": Decimal("100.10"), "90+": Decimal("2000.00")}
+    assert buckets == {
+        "current": Decimal("500.00"),
+        "1-30": Decimal("-250.00"),
+        "31-60": Decimal("1000.00"),
+        "61-90": Decimal("100.10"),
+        "90+": Decimal("2000.00"),
+    }
     assert all(isinstance(v, Decimal) for v in buckets.values())
 
 
@@ -46,16 +51,27 @@ def test_bucket_edges() -> None:
     days = [0, 1, 30, 31, 60, 61, 90, 91, -5]
     result = aging_of(((date.fromordinal(as_of.toordinal() - d), Decimal(1)) for d in days), as_of=as_of)
     assert (result.current, result.days_1_30, result.days_31_60, result.days_61_90, result.over_90) == (
-        Decimal(2), Decimal(2), Decimal(2), Decimal(2), Decimal(1))
+        Decimal(2),
+        Decimal(2),
+        Decimal(2),
+        Decimal(2),
+        Decimal(1),
+    )
 
 
 def test_summary_lists_open_promises_holds_disputes_and_latest_contacts_first(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     with ctx.sessions.begin() as session:
         for hour in range(16, 23):
-            session.add(Activity(customer_id=ids["C100"], kind=ActivityKind.EMAIL, outcome=Outcome.EMAIL_SENT,
-                                 note=f"email {hour}",
-                                 occurred_at=datetime(2026, 11, 21, hour, tzinfo=UTC)))
+            session.add(
+                Activity(
+                    customer_id=ids["C100"],
+                    kind=ActivityKind.EMAIL,
+                    outcome=Outcome.EMAIL_SENT,
+                    note=f"email {hour}",
+                    occurred_at=datetime(2026, 11, 21, hour, tzinfo=UTC),
+                )
+            )
     with ctx.sessions() as session:
         summary = account_summary(session, session.get(Customer, ids["C100"]), as_of=date(2026, 11, 23))
         summit = account_summary(session, session.get(Customer, ids["C300"]), as_of=date(2026, 11, 23))

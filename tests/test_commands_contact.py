@@ -20,8 +20,10 @@ from tests.support.world import DANA, PRIYA, refused, row_counts, seed_world
 
 def contacts(ctx: AppContext, customer: int) -> list[tuple[str, str | None, str | None, str | None, bool]]:
     with ctx.sessions() as session:
-        return [(c.name, c.email, c.phone, c.title, c.is_primary)
-                for c in session.scalars(select(Contact).where(Contact.customer_id == customer).order_by(Contact.id))]
+        return [
+            (c.name, c.email, c.phone, c.title, c.is_primary)
+            for c in session.scalars(select(Contact).where(Contact.customer_id == customer).order_by(Contact.id))
+        ]
 
 
 def test_a_contact_is_added_then_changed_by_name_with_its_audit_events(ctx: AppContext) -> None:
@@ -41,24 +43,28 @@ def test_a_contact_is_added_then_changed_by_name_with_its_audit_events(ctx: AppC
     ]
     assert contacts(ctx, ids["C400"]) == [("jane doe", None, "555 010 9999", None, True)]
     with ctx.sessions() as session:
-        events = session.scalars(select(AuditEvent).where(AuditEvent.action.like("contact.%"))
-                                 .order_by(AuditEvent.id)).all()
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("contact.%")).order_by(AuditEvent.id)
+        ).all()
     assert [e.action for e in events] == ["contact.added", "contact.added", "contact.added", "contact.changed"]
     assert events[-1].actor == PRIYA
     assert events[-1].data["before"]["email"] == "Jane@acmedental.example"
     assert events[-1].data["after"]["email"] == "jane.doe@acmedental.example"
 
 
-@pytest.mark.parametrize(("text", "said"), [
-    ("contact C100 Jane jane@@acme", "is not an email address"),
-    ("contact C100 Jane jane@acme", "is not an email address"),
-    ("contact C100 Jane Doe", "which email or phone number"),
-    ("contact C100 jane@acme.example", "which customer, and the contact's name"),
-    ("contact C100 Jane 12 34 567 8901 2345 678", "is not a phone number"),
-    ("contact acme Jane jane@acme.example", "matches several customers"),
-    ("contact nobody Jane jane@acme.example", "no customer matches"),
-    ("contact C100 Jane jane@acme.example " + "r" * 101, "a role can be at most 100 characters"),
-])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("contact C100 Jane jane@@acme", "is not an email address"),
+        ("contact C100 Jane jane@acme", "is not an email address"),
+        ("contact C100 Jane Doe", "which email or phone number"),
+        ("contact C100 jane@acme.example", "which customer, and the contact's name"),
+        ("contact C100 Jane 12 34 567 8901 2345 678", "is not a phone number"),
+        ("contact acme Jane jane@acme.example", "matches several customers"),
+        ("contact nobody Jane jane@acme.example", "no customer matches"),
+        ("contact C100 Jane jane@acme.example " + "r" * 101, "a role can be at most 100 characters"),
+    ],
+)
 def test_bad_input_is_refused_and_writes_nothing(ctx: AppContext, text: str, said: str) -> None:
     seed_world(ctx)
     counts = row_counts(ctx)
@@ -78,12 +84,20 @@ def test_mail_settings_come_from_smtp_url_and_smtp_from() -> None:
     assert mail_from_env({}) is None
     plain = mail_from_env({"SMTP_URL": "smtp://ar%40x:p%3Ass@mail.example:2525", "SMTP_FROM": "ar@x.example"})
     assert plain is not None
-    assert (plain.host, plain.port, plain.username, plain.password, plain.implicit_tls) == \
-        ("mail.example", 2525, "ar@x", "p:ss", False)
+    assert (plain.host, plain.port, plain.username, plain.password, plain.implicit_tls) == (
+        "mail.example",
+        2525,
+        "ar@x",
+        "p:ss",
+        False,
+    )
     assert "p:ss" not in repr(plain)
     tls = mail_from_env({"SMTP_URL": "smtps://mail.example", "SMTP_FROM": "ar@x.example"})
     assert tls is not None and (tls.port, tls.implicit_tls) == (465, True)
-    for environ in ({"SMTP_URL": "smtp://mail.example"}, {"SMTP_URL": "http://mail.example", "SMTP_FROM": "a@b.co"},
-                    {"SMTP_URL": "smtp://mail.example", "SMTP_FROM": "not an address"}):
+    for environ in (
+        {"SMTP_URL": "smtp://mail.example"},
+        {"SMTP_URL": "http://mail.example", "SMTP_FROM": "a@b.co"},
+        {"SMTP_URL": "smtp://mail.example", "SMTP_FROM": "not an address"},
+    ):
         with pytest.raises(MailConfigError):
             mail_from_env(environ)

@@ -21,17 +21,26 @@ from storage.models import Dispute
 from tests.support.harness import Conversation
 from tests.support.world import seed_world
 
-DANA, PRIYA, MARIA, JO = ("dana.reyes@example.com", "priya.shah@example.com", "maria.lopez@example.com",
-                          "jo.park@example.com")
+DANA, PRIYA, MARIA, JO = (
+    "dana.reyes@example.com",
+    "priya.shah@example.com",
+    "maria.lopez@example.com",
+    "jo.park@example.com",
+)
 
 # Who types a command's examples (anyone else: Dana, a collector).
-SPEAKER = {"approve": MARIA, "reject": MARIA, "confirm": PRIYA, "notreceived": PRIYA, "partial": PRIYA,
-           "report": MARIA}  # `report weekly` is for managers, finance and admins
+SPEAKER = {
+    "approve": MARIA,
+    "reject": MARIA,
+    "confirm": PRIYA,
+    "notreceived": PRIYA,
+    "partial": PRIYA,
+    "report": MARIA,
+}  # `report weekly` is for managers, finance and admins
 
 # Examples that are replies in the thread of a card, by the card they answer.
 APPROVAL, PAYMENT, CLEARANCE = "approval", "payment", "clearance"
-IN_THREAD = {"approve": APPROVAL, "reject": APPROVAL, "confirm": PAYMENT, "notreceived": PAYMENT,
-             "partial": PAYMENT}
+IN_THREAD = {"approve": APPROVAL, "reject": APPROVAL, "confirm": PAYMENT, "notreceived": PAYMENT, "partial": PAYMENT}
 THREAD_REPLIES = {"clear because they paid this morning": CLEARANCE, "refuse because 95 days past due": CLEARANCE}
 
 # Examples that are deliberately ambiguous here: the ledger has two customers whose names start
@@ -110,7 +119,8 @@ def test_the_ambiguous_examples_are_ambiguous_here_and_say_so(ctx: AppContext, c
         result = parsed(ctx, example, by=DANA, where=Where(f"dm:{DANA}"))
         assert isinstance(result, Refusal)
         assert result.message.startswith(
-            "'acme' matches several customers: Acme Dental Group (C100), Acme Ortho (C200)")
+            "'acme' matches several customers: Acme Dental Group (C100), Acme Ortho (C200)"
+        )
 
 
 def test_the_tables_above_name_real_examples() -> None:

@@ -26,7 +26,8 @@ def test_list_shows_the_collectors_ranked_accounts_with_reasons_and_buttons(ctx:
     dental = reply.rows[[line.erp_id for line in expected].index("C100")]
     assert [(f.label, f.value) for f in dental.fields] == [("Balance", "$3,350.10"), ("Days past due", "114")]
     assert [(b.label, b.action, b.value) for b in dental.buttons] == [
-        ("Log call", "log_call", {"customer": "C100"}), ("Promise", "promise", {"customer": "C100"}),
+        ("Log call", "log_call", {"customer": "C100"}),
+        ("Promise", "promise", {"customer": "C100"}),
         ("Paid", "paid", {"customer": "C100"}),
     ]
 
@@ -83,5 +84,3 @@ def test_finance_and_managers_see_a_collectors_list_and_the_team(ctx: AppContext
     assert dana.title.startswith(f"Dana Reyes: {len(own.rows)} accounts, $")
     assert dana.detail.startswith(f"first: {own.rows[0].title}")
     assert [r.detail for r in others] == ["nothing to call today"] * len(others)
-
-

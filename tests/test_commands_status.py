@@ -16,8 +16,12 @@ def test_status_shows_balance_buckets_promises_holds_disputes_and_contacts(ctx: 
     assert row_counts(ctx) == before
     assert reply.tone is Tone.INFO and reply.title == "Acme Dental Group (C100)"
     assert [(f.label, f.value) for f in reply.fields] == [
-        ("Balance", "$3,350.10"), ("Current", "$500.00"), ("1-30 days", "-$250.00"),
-        ("31-60 days", "$1,000.00"), ("61-90 days", "$100.10"), ("90+ days", "$2,000.00"),
+        ("Balance", "$3,350.10"),
+        ("Current", "$500.00"),
+        ("1-30 days", "-$250.00"),
+        ("31-60 days", "$1,000.00"),
+        ("61-90 days", "$100.10"),
+        ("90+ days", "$2,000.00"),
         ("Collector", "Dana Reyes"),
     ]
     assert [(r.title, r.detail) for r in reply.rows] == [

@@ -57,6 +57,7 @@ def only_update(chat: Conversation, card: Sent) -> Reply:
 
 # --- payment confirmations ---------------------------------------------------------------------
 
+
 def ask_finance(chat: Conversation) -> tuple[Sent, str]:
     chat.say(DANA, "paid acme dental 1,200 today wire FED 8841")
     card = chat.last_post("finance")
@@ -72,16 +73,32 @@ def test_a_waiting_payment_card_is_drawn_with_its_three_buttons(chat: Conversati
     assert for_message(chat, card.ref.message_id) == pending
 
 
-@pytest.mark.parametrize("label, form, title, lead", [
-    ("Confirm", {}, "Payment confirmed: Acme Dental Group (C100)",
-     "Confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST"),
-    ("Not received", {}, "Payment not received: Acme Dental Group (C100)",
-     "Marked not received by Priya Shah at Mon 23 Nov 2026 9:00 AM CST"),
-    ("Partial", {"amount": "500"}, "Payment partly confirmed: Acme Dental Group (C100)",
-     "Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of $1,200.00 received"),
-])
+@pytest.mark.parametrize(
+    "label, form, title, lead",
+    [
+        (
+            "Confirm",
+            {},
+            "Payment confirmed: Acme Dental Group (C100)",
+            "Confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST",
+        ),
+        (
+            "Not received",
+            {},
+            "Payment not received: Acme Dental Group (C100)",
+            "Marked not received by Priya Shah at Mon 23 Nov 2026 9:00 AM CST",
+        ),
+        (
+            "Partial",
+            {"amount": "500"},
+            "Payment partly confirmed: Acme Dental Group (C100)",
+            "Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of $1,200.00 received",
+        ),
+    ],
+)
 def test_once_finance_answers_the_payment_card_shows_the_answer_and_no_buttons(
-        chat: Conversation, label: str, form: dict[str, str], title: str, lead: str) -> None:
+    chat: Conversation, label: str, form: dict[str, str], title: str, lead: str
+) -> None:
     card, key = ask_finance(chat)
     chat.click(PRIYA, card, label, **form)
     decided = now_drawn(chat, key)
@@ -92,6 +109,7 @@ def test_once_finance_answers_the_payment_card_shows_the_answer_and_no_buttons(
 
 
 # --- approvals ---------------------------------------------------------------------------------
+
 
 def ask_for_hold(chat: Conversation) -> tuple[Sent, str]:
     chat.say(DANA, "hold acme ortho final invoice 120 days past due")
@@ -128,7 +146,8 @@ def test_a_rejected_request_is_drawn_with_the_reason(chat: Conversation) -> None
     assert decided is not None
     assert (decided.title, labels(decided)) == ("Rejected: hold on Acme Ortho", [])
     assert decided.text.splitlines()[0] == (
-        "Rejected by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST — they paid this morning")
+        "Rejected by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST — they paid this morning"
+    )
     assert drawn(decided) == drawn(only_update(chat, card))
 
 
@@ -145,10 +164,22 @@ def test_an_expired_request_is_drawn_expired_without_buttons(chat: Conversation,
 
 # --- keys that draw nothing --------------------------------------------------------------------
 
-@pytest.mark.parametrize("key", [
-    "", "nonsense", "approval:", "approval:999", "approval:x", "approval:99999999999999999999",
-    "confirmation:999", "confirmation:-1", "list:dana", "dispute",
-])
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "nonsense",
+        "approval:",
+        "approval:999",
+        "approval:x",
+        "approval:99999999999999999999",
+        "confirmation:999",
+        "confirmation:-1",
+        "list:dana",
+        "dispute",
+    ],
+)
 def test_an_unknown_key_or_a_missing_request_draws_nothing(chat: Conversation, key: str) -> None:
     ask_for_hold(chat)
     ask_finance(chat)
@@ -167,8 +198,9 @@ def test_a_message_id_tracked_in_two_conversations_draws_nothing_rather_than_a_g
     card, _ = ask_for_hold(chat)
     _, payment_key = ask_finance(chat)
     with chat.ctx.sessions.begin() as session:  # the same id, in another channel
-        session.execute(update(PostedMessage).where(PostedMessage.key == payment_key)
-                        .values(message_id=card.ref.message_id))
+        session.execute(
+            update(PostedMessage).where(PostedMessage.key == payment_key).values(message_id=card.ref.message_id)
+        )
     assert for_message(chat, card.ref.message_id) is None
 
 

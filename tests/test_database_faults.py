@@ -55,13 +55,15 @@ def world(direct: Engine, proxy: FaultyProxy) -> Iterator[tuple[AppContext, AppC
     """(the bot's context, through the proxy; the test's own, straight to the server)."""
     team = load_team(EXAMPLE_TEAM_FILE)
     clock = FixedClock(MONDAY_MORNING)
-    own = AppContext(sessions=make_session_factory(direct), team=team, calendar=BusinessCalendar(team.country),
-                     clock=clock)
+    own = AppContext(
+        sessions=make_session_factory(direct), team=team, calendar=BusinessCalendar(team.country), clock=clock
+    )
     with own.sessions.begin() as session:
         sync_members(session, team)
     seed_world(own)
-    proxied = make_engine(direct.url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
-                          timeouts=FAST)
+    proxied = make_engine(
+        direct.url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), timeouts=FAST
+    )
     bot = AppContext(sessions=make_session_factory(proxied), team=team, calendar=own.calendar, clock=clock)
     yield bot, own
     proxied.dispose()
@@ -74,8 +76,11 @@ def dana_pays(runtime: ChatRuntime, key: str) -> list[Reply]:
 
     def ask() -> None:
         if runtime.first_sight(key):
-            replies = runtime.converse(lambda: Incoming(
-                user=ChatUser("slack", "U0DANA", DANA), where=Where("D0DANA"), text=PAID, request_id=key))
+            replies = runtime.converse(
+                lambda: Incoming(
+                    user=ChatUser("slack", "U0DANA", DANA), where=Where("D0DANA"), text=PAID, request_id=key
+                )
+            )
             runtime.finished(key, replies)
             answer.append(replies)
         else:
@@ -95,8 +100,14 @@ def claims(ctx: AppContext) -> int:
 
 def finance_cards(ctx: AppContext) -> int:
     with ctx.sessions() as session:
-        return int(session.scalar(select(func.count()).select_from(OutboxEntry)
-                                  .where(OutboxEntry.payload["title"].as_string().contains("Payment"))) or 0)
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxEntry)
+                .where(OutboxEntry.payload["title"].as_string().contains("Payment"))
+            )
+            or 0
+        )
 
 
 def one_error(replies: list[Reply]) -> str:
@@ -113,8 +124,7 @@ def test_the_path_works_before_anything_breaks(world: tuple[AppContext, AppConte
     assert claims(own) == 1
 
 
-def test_refused_connections_say_nothing_was_saved(world: tuple[AppContext, AppContext],
-                                                   proxy: FaultyProxy) -> None:
+def test_refused_connections_say_nothing_was_saved(world: tuple[AppContext, AppContext], proxy: FaultyProxy) -> None:
     bot, own = world
     proxy.refuse()
     said = one_error(dana_pays(ChatRuntime(bot, "slack"), "Ev-refused"))
@@ -140,8 +150,9 @@ def test_a_hung_network_ends_with_a_sentence(world: tuple[AppContext, AppContext
     assert again.tone is Tone.SUCCESS, again
 
 
-def test_a_commit_lost_before_the_server_got_it_is_not_saved(world: tuple[AppContext, AppContext],
-                                                             proxy: FaultyProxy) -> None:
+def test_a_commit_lost_before_the_server_got_it_is_not_saved(
+    world: tuple[AppContext, AppContext], proxy: FaultyProxy
+) -> None:
     bot, own = world
     proxy.mode = CUT_BEFORE_COMMIT
     said = one_error(dana_pays(ChatRuntime(bot, "slack"), "Ev-cut-before"))
@@ -150,8 +161,9 @@ def test_a_commit_lost_before_the_server_got_it_is_not_saved(world: tuple[AppCon
     assert claims(own) == 0 and finance_cards(own) == 0
 
 
-def test_a_commit_whose_reply_was_lost_is_answered_as_saved(world: tuple[AppContext, AppContext],
-                                                            proxy: FaultyProxy) -> None:
+def test_a_commit_whose_reply_was_lost_is_answered_as_saved(
+    world: tuple[AppContext, AppContext], proxy: FaultyProxy
+) -> None:
     """The server committed; only its reply was lost. Dana gets the payment's own answer (the
     key was found), finance's card is queued once, and Slack's retry of the same event changes
     nothing and is not refused."""
@@ -171,7 +183,8 @@ def test_a_commit_whose_reply_was_lost_is_answered_as_saved(world: tuple[AppCont
 
 
 def test_when_the_outcome_cannot_be_checked_dana_is_told_so_and_a_retry_gets_the_answer(
-        world: tuple[AppContext, AppContext], proxy: FaultyProxy) -> None:
+    world: tuple[AppContext, AppContext], proxy: FaultyProxy
+) -> None:
     bot, own = world
     runtime = ChatRuntime(bot, "slack")
     proxy.mode, proxy.after_cut = CUT_AFTER_COMMIT, "refuse"
@@ -195,7 +208,8 @@ def test_connections_carry_the_statement_timeout(direct: Engine) -> None:
 
 
 def test_a_slack_user_not_yet_known_hears_back_while_the_database_is_away(
-        world: tuple[AppContext, AppContext], proxy: FaultyProxy) -> None:
+    world: tuple[AppContext, AppContext], proxy: FaultyProxy
+) -> None:
     """Who they are is looked up in the database first (the identity cache): that failure is
     inside the same error path as the command."""
     from slack_sdk import WebClient
@@ -205,7 +219,14 @@ def test_a_slack_user_not_yet_known_hears_back_while_the_database_is_away(
     bot, _ = world
     people = SlackIdentity(WebClient(token="xoxb-unused", base_url="http://127.0.0.1:9/api/"), bot)
     proxy.refuse()
-    said = one_error(ChatRuntime(bot, "slack").converse(lambda: Incoming(
-        user=ChatUser("slack", "U0NEWCOMER", people.email_of("U0NEWCOMER")), where=Where("D0NEW"),
-        text="list", request_id="Ev-newcomer")))
+    said = one_error(
+        ChatRuntime(bot, "slack").converse(
+            lambda: Incoming(
+                user=ChatUser("slack", "U0NEWCOMER", people.email_of("U0NEWCOMER")),
+                where=Where("D0NEW"),
+                text="list",
+                request_id="Ev-newcomer",
+            )
+        )
+    )
     assert "the database cannot be reached" in said

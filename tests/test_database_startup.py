@@ -39,8 +39,12 @@ def database(tmp_path: Path) -> Path:
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     team = load_team(EXAMPLE_TEAM_FILE)
-    ctx = AppContext(sessions=make_session_factory(engine), team=team, calendar=BusinessCalendar(team.country),
-                     clock=FixedClock(MONDAY_MORNING))
+    ctx = AppContext(
+        sessions=make_session_factory(engine),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(MONDAY_MORNING),
+    )
     with ctx.sessions.begin() as session:
         sync_members(session, team)
     seed_world(ctx)
@@ -82,8 +86,10 @@ def test_a_locked_database_gives_one_line(database: Path, command: tuple[str, ..
     holder = sqlite3.connect(database, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        line = one_line(arbot(f"sqlite:///{database}", *command, ARBOT_DB_BUSY_TIMEOUT="0.5"),
-                        "the database is locked by another program")
+        line = one_line(
+            arbot(f"sqlite:///{database}", *command, ARBOT_DB_BUSY_TIMEOUT="0.5"),
+            "the database is locked by another program",
+        )
         assert line.startswith(f"arbot {command[0]}:") and str(database) in line
     finally:
         holder.execute("ROLLBACK")
@@ -94,15 +100,25 @@ def test_a_locked_database_gives_one_line(database: Path, command: tuple[str, ..
 def read_only_ctx(database: Path) -> Iterator[AppContext]:
     engine = make_engine(read_only_url(database))
     team = load_team(EXAMPLE_TEAM_FILE)
-    yield AppContext(sessions=make_session_factory(engine), team=team, calendar=BusinessCalendar(team.country),
-                     clock=FixedClock(MONDAY_MORNING))
+    yield AppContext(
+        sessions=make_session_factory(engine),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(MONDAY_MORNING),
+    )
     engine.dispose()
 
 
 def test_in_the_terminal_chat_a_read_only_database_is_a_sentence(read_only_ctx: AppContext) -> None:
     out = StringIO()
-    converse(read_only_ctx, terminal_user(DANA), StringIO("status C100\npromise C200 300 fri\n"), out,
-             prompt=False, messenger=TerminalMessenger(out))
+    converse(
+        read_only_ctx,
+        terminal_user(DANA),
+        StringIO("status C100\npromise C200 300 fri\n"),
+        out,
+        prompt=False,
+        messenger=TerminalMessenger(out),
+    )
     said = out.getvalue()
     assert "Acme Dental Group" in said, "reading still works"
     assert "the database is read-only" in said and "nothing was saved (ref " in said, said
@@ -112,10 +128,20 @@ def test_in_the_terminal_chat_a_read_only_database_is_a_sentence(read_only_ctx: 
 def test_the_terminal_chat_logs_to_its_file_not_the_conversation(database: Path, tmp_path: Path) -> None:
     log_file = tmp_path / "chat.log"
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "ARBOT_"))}
-    environ.update(DATABASE_URL=f"sqlite:///{database}", ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE),
-                   ARBOT_LOG_LEVEL="DEBUG", ARBOT_LOG_FILE=str(log_file))
-    done = subprocess.run([str(ARBOT), "chat", "--as", DANA], input="status C100\nfrobnicate\n", env=environ,
-                          capture_output=True, text=True, timeout=120)
+    environ.update(
+        DATABASE_URL=f"sqlite:///{database}",
+        ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE),
+        ARBOT_LOG_LEVEL="DEBUG",
+        ARBOT_LOG_FILE=str(log_file),
+    )
+    done = subprocess.run(
+        [str(ARBOT), "chat", "--as", DANA],
+        input="status C100\nfrobnicate\n",
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "Acme Dental Group" in done.stdout
     assert LOG_LINE.search(done.stdout) is None and LOG_LINE.search(done.stderr) is None, done.stdout + done.stderr

@@ -103,8 +103,9 @@ def _in_thread(chat: Conversation, card: Sent, channel: str) -> list[Reply]:
 
 
 @pytest.mark.parametrize(("text", "approved", "reason"), APPROVAL_TAKEN)
-def test_typed_approval_decisions_are_taken_and_confirmed_once(approval: tuple[Conversation, Sent], text: str,
-                                                               approved: bool, reason: str | None) -> None:
+def test_typed_approval_decisions_are_taken_and_confirmed_once(
+    approval: tuple[Conversation, Sent], text: str, approved: bool, reason: str | None
+) -> None:
     chat, card = approval
     assert chat.reply_in_thread(MARIA, card, text) == []  # the thread note below is the confirmation
     request = request_of(chat.ctx, card)
@@ -117,8 +118,9 @@ def test_typed_approval_decisions_are_taken_and_confirmed_once(approval: tuple[C
 
 
 @pytest.mark.parametrize("text", APPROVAL_DOUBTFUL)
-def test_doubtful_approval_lines_say_how_to_decide_and_change_nothing(approval: tuple[Conversation, Sent],
-                                                                      text: str) -> None:
+def test_doubtful_approval_lines_say_how_to_decide_and_change_nothing(
+    approval: tuple[Conversation, Sent], text: str
+) -> None:
     chat, card = approval
     before = row_counts(chat.ctx)
     reply = refused(chat.reply_in_thread(MARIA, card, text))
@@ -225,8 +227,9 @@ def payment(ctx: AppContext) -> tuple[Conversation, Sent]:
 
 
 @pytest.mark.parametrize(("text", "status", "amount"), PAYMENT_TAKEN)
-def test_typed_payment_answers_are_taken_and_confirmed_once(payment: tuple[Conversation, Sent], text: str,
-                                                            status: ConfirmationStatus, amount: str | None) -> None:
+def test_typed_payment_answers_are_taken_and_confirmed_once(
+    payment: tuple[Conversation, Sent], text: str, status: ConfirmationStatus, amount: str | None
+) -> None:
     chat, card = payment
     assert chat.reply_in_thread(PRIYA, card, text) == []  # the thread note below is the confirmation
     request = confirmation(chat)
@@ -239,8 +242,9 @@ def test_typed_payment_answers_are_taken_and_confirmed_once(payment: tuple[Conve
 
 
 @pytest.mark.parametrize("text", PAYMENT_DOUBTFUL)
-def test_doubtful_payment_lines_say_how_to_answer_and_change_nothing(payment: tuple[Conversation, Sent],
-                                                                     text: str) -> None:
+def test_doubtful_payment_lines_say_how_to_answer_and_change_nothing(
+    payment: tuple[Conversation, Sent], text: str
+) -> None:
     chat, card = payment
     before = row_counts(chat.ctx)
     reply = refused(chat.reply_in_thread(PRIYA, card, text))
@@ -276,21 +280,60 @@ def test_the_advice_works_when_followed(payment: tuple[Conversation, Sent]) -> N
 
 # --- what reaches the bot, and lines nobody planned for -----------------------------------------
 
-@pytest.mark.parametrize(("text", "wanted"), [
-    ("Approved.", True), ("Thanks, confirmed", True), ("approve?", True), ("status c100", True),
-    ("thanks, on it", False), ("the customer approved the quote", False), ("", False),
-])
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("Approved.", True),
+        ("Thanks, confirmed", True),
+        ("approve?", True),
+        ("status c100", True),
+        ("thanks, on it", False),
+        ("the customer approved the quote", False),
+        ("", False),
+    ],
+)
 def test_which_thread_lines_are_for_the_bot(text: str, wanted: bool) -> None:
     assert wanted_in_thread(text) is wanted
 
 
-VOCABULARY = ["approve", "approved", "reject", "because", "confirm", "received", "not", "partial", "500",
-              "$1,200.00", "maybe", "?", "thanks", "ok", "-", ":", ",", "I'd", "but", "the customer",
-              "\U0001f44d", ":(", "\x00", "\u202e", "`", "EUR", "1.200,50", "\n"]
-lines = st.one_of(st.text(max_size=40),
-                  st.lists(st.one_of(st.sampled_from(VOCABULARY), st.text(max_size=6)), max_size=8).map(" ".join))
-EXAMPLES = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+VOCABULARY = [
+    "approve",
+    "approved",
+    "reject",
+    "because",
+    "confirm",
+    "received",
+    "not",
+    "partial",
+    "500",
+    "$1,200.00",
+    "maybe",
+    "?",
+    "thanks",
+    "ok",
+    "-",
+    ":",
+    ",",
+    "I'd",
+    "but",
+    "the customer",
+    "\U0001f44d",
+    ":(",
+    "\x00",
+    "\u202e",
+    "`",
+    "EUR",
+    "1.200,50",
+    "\n",
+]
+lines = st.one_of(
+    st.text(max_size=40),
+    st.lists(st.one_of(st.sampled_from(VOCABULARY), st.text(max_size=6)), max_size=8).map(" ".join),
+)
+EXAMPLES = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @given(text=lines)
@@ -302,7 +345,8 @@ def test_the_reader_never_raises(text: str) -> None:
 @EXAMPLES
 @given(text=lines)
 def test_any_line_in_a_card_thread_gets_an_answer_or_none_and_a_refusal_writes_nothing(
-        approval: tuple[Conversation, Sent], text: str) -> None:
+    approval: tuple[Conversation, Sent], text: str
+) -> None:
     chat, card = approval
     for who in (MARIA, DANA):
         before = row_counts(chat.ctx)

@@ -94,19 +94,48 @@ def _snapshot(ctx: AppContext) -> dict[str, list[tuple]]:
     with ctx.sessions() as s:
         erp = Customer.erp_id
         return {
-            "invoices": [tuple(r) for r in s.execute(
-                select(Invoice.id, erp, Invoice.number, Invoice.kind, Invoice.issue_date, Invoice.due_date,
-                       Invoice.amount, Invoice.open_balance, Invoice.closed_on)
-                .join(Customer, Customer.id == Invoice.customer_id).order_by(Invoice.id))],
-            "customers": [tuple(r) for r in s.execute(
-                select(erp, Customer.name, Customer.segment, TeamMember.email, Customer.created_at)
-                .join(TeamMember, TeamMember.id == Customer.collector_id).order_by(Customer.id))],
-            "activities": [tuple(r) for r in s.execute(
-                select(erp, Activity.kind, Activity.outcome, Activity.occurred_at, Activity.note)
-                .join(Customer, Customer.id == Activity.customer_id).order_by(Activity.id))],
-            "promises": [tuple(r) for r in s.execute(
-                select(erp, Promise.amount, Promise.promised_date, Promise.status)
-                .join(Customer, Customer.id == Promise.customer_id).order_by(Promise.id))],
+            "invoices": [
+                tuple(r)
+                for r in s.execute(
+                    select(
+                        Invoice.id,
+                        erp,
+                        Invoice.number,
+                        Invoice.kind,
+                        Invoice.issue_date,
+                        Invoice.due_date,
+                        Invoice.amount,
+                        Invoice.open_balance,
+                        Invoice.closed_on,
+                    )
+                    .join(Customer, Customer.id == Invoice.customer_id)
+                    .order_by(Invoice.id)
+                )
+            ],
+            "customers": [
+                tuple(r)
+                for r in s.execute(
+                    select(erp, Customer.name, Customer.segment, TeamMember.email, Customer.created_at)
+                    .join(TeamMember, TeamMember.id == Customer.collector_id)
+                    .order_by(Customer.id)
+                )
+            ],
+            "activities": [
+                tuple(r)
+                for r in s.execute(
+                    select(erp, Activity.kind, Activity.outcome, Activity.occurred_at, Activity.note)
+                    .join(Customer, Customer.id == Activity.customer_id)
+                    .order_by(Activity.id)
+                )
+            ],
+            "promises": [
+                tuple(r)
+                for r in s.execute(
+                    select(erp, Promise.amount, Promise.promised_date, Promise.status)
+                    .join(Customer, Customer.id == Promise.customer_id)
+                    .order_by(Promise.id)
+                )
+            ],
         }
 
 
@@ -146,8 +175,11 @@ def test_the_anchor_moves_the_portfolio_with_it(fresh_ctx) -> None:
 
 def test_open_items_cover_every_kind_and_bucket(ctx: AppContext, demo: DemoSummary) -> None:
     with ctx.sessions() as s:
-        items = s.execute(select(Invoice.kind, Invoice.due_date, Invoice.amount, Invoice.open_balance)
-                          .where(Invoice.closed_on.is_(None))).all()
+        items = s.execute(
+            select(Invoice.kind, Invoice.due_date, Invoice.amount, Invoice.open_balance).where(
+                Invoice.closed_on.is_(None)
+            )
+        ).all()
         per_customer = s.execute(select(func.count(Invoice.id)).group_by(Invoice.customer_id)).scalars().all()
     assert {kind for kind, *_ in items} == set(InvoiceKind)
     buckets = Counter(_bucket((ANCHOR - due).days) for kind, due, amount, _ in items if amount > 0)
@@ -165,8 +197,11 @@ def test_open_items_cover_every_kind_and_bucket(ctx: AppContext, demo: DemoSumma
 
 def test_paid_history_has_realistic_lateness(ctx: AppContext, demo: DemoSummary) -> None:
     with ctx.sessions() as s:
-        paid = s.execute(select(Invoice.issue_date, Invoice.due_date, Invoice.closed_on)
-                         .where(Invoice.closed_on.is_not(None), Invoice.amount > 0)).all()
+        paid = s.execute(
+            select(Invoice.issue_date, Invoice.due_date, Invoice.closed_on).where(
+                Invoice.closed_on.is_not(None), Invoice.amount > 0
+            )
+        ).all()
         payments = s.execute(select(Payment.received_on, Payment.amount)).all()
         applied_credits = s.scalar(select(func.count()).where(Invoice.closed_on.is_not(None), Invoice.amount < 0))
     late = [(closed - due).days for _, due, closed in paid]
@@ -178,13 +213,23 @@ def test_paid_history_has_realistic_lateness(ctx: AppContext, demo: DemoSummary)
 
 def test_mrr_red_flags_and_finals_just_past_due(ctx: AppContext, demo: DemoSummary) -> None:
     with ctx.sessions() as s:
-        mrr_behind = s.execute(
-            select(Invoice.customer_id).where(Invoice.closed_on.is_(None), Invoice.kind == InvoiceKind.RECURRING,
-                                              Invoice.due_date < ANCHOR)
-            .group_by(Invoice.customer_id).having(func.count(Invoice.id).between(2, 3))).scalars().all()
-        finals = s.scalars(select(Invoice.due_date).where(
-            Invoice.closed_on.is_(None), Invoice.kind == InvoiceKind.FINAL,
-            Invoice.due_date.between(ANCHOR - timedelta(days=7), ANCHOR - timedelta(days=1)))).all()
+        mrr_behind = (
+            s.execute(
+                select(Invoice.customer_id)
+                .where(Invoice.closed_on.is_(None), Invoice.kind == InvoiceKind.RECURRING, Invoice.due_date < ANCHOR)
+                .group_by(Invoice.customer_id)
+                .having(func.count(Invoice.id).between(2, 3))
+            )
+            .scalars()
+            .all()
+        )
+        finals = s.scalars(
+            select(Invoice.due_date).where(
+                Invoice.closed_on.is_(None),
+                Invoice.kind == InvoiceKind.FINAL,
+                Invoice.due_date.between(ANCHOR - timedelta(days=7), ANCHOR - timedelta(days=1)),
+            )
+        ).all()
     assert len(mrr_behind) >= 3
     assert len(finals) >= 3
 
@@ -207,25 +252,33 @@ def test_customers_are_owned_named_and_reachable(ctx: AppContext, demo: DemoSumm
     assert all(email.endswith(".example.com") for _, _, email, _ in contacts)
     # Skewed sizes: a few large accounts far above the typical invoice.
     assert amounts[-1] > 20 * amounts[len(amounts) // 2]
-    assert demo.collectors == {"Dana Reyes": owners["dana.reyes@example.com"],
-                               "Lee Marsh": owners["lee.marsh@example.com"],
-                               "Sam Okafor": owners["sam.okafor@example.com"]}
+    assert demo.collectors == {
+        "Dana Reyes": owners["dana.reyes@example.com"],
+        "Lee Marsh": owners["lee.marsh@example.com"],
+        "Sam Okafor": owners["sam.okafor@example.com"],
+    }
 
 
 def test_promises_kept_broken_and_open(ctx: AppContext, demo: DemoSummary) -> None:
     with ctx.sessions() as s:
         promises = s.scalars(select(Promise)).all()
-        calls = {(a.customer_id, a.occurred_at) for a in s.scalars(
-            select(Activity).where(Activity.outcome == Outcome.REACHED))}
-        past_due = dict(s.execute(
-            select(Invoice.customer_id, func.count())
-            .where(Invoice.closed_on.is_(None), Invoice.amount > 0, Invoice.due_date < ANCHOR)
-            .group_by(Invoice.customer_id)).all())
+        calls = {
+            (a.customer_id, a.occurred_at)
+            for a in s.scalars(select(Activity).where(Activity.outcome == Outcome.REACHED))
+        }
+        past_due = dict(
+            s.execute(
+                select(Invoice.customer_id, func.count())
+                .where(Invoice.closed_on.is_(None), Invoice.amount > 0, Invoice.due_date < ANCHOR)
+                .group_by(Invoice.customer_id)
+            ).all()
+        )
     by_status = Counter(p.status for p in promises)
     assert by_status[PromiseStatus.KEPT] >= 10 and by_status[PromiseStatus.BROKEN] >= 3
     assert by_status[PromiseStatus.OPEN] >= 4
-    recently_broken = [p for p in promises
-                       if p.status == PromiseStatus.BROKEN and p.promised_date >= ANCHOR - timedelta(days=10)]
+    recently_broken = [
+        p for p in promises if p.status == PromiseStatus.BROKEN and p.promised_date >= ANCHOR - timedelta(days=10)
+    ]
     assert len(recently_broken) >= 3
     assert demo.promises == {s.value: n for s, n in by_status.items()}
     for p in promises:
@@ -245,10 +298,12 @@ def test_disputes_hold_and_plan(ctx: AppContext, demo: DemoSummary) -> None:
         plan = s.scalars(select(PaymentPlan)).one()
         instalments = list(plan.instalments)
         active = next(h for h in holds if h.status == HoldStatus.ACTIVE)
-        held_dpd = s.scalars(select(Invoice.due_date).where(
-            Invoice.customer_id == active.customer_id, Invoice.closed_on.is_(None))).all()
-        plan_payments = s.scalars(select(Payment.amount).where(
-            Payment.customer_id == plan.customer_id, Payment.reference.like("PLAN%"))).all()
+        held_dpd = s.scalars(
+            select(Invoice.due_date).where(Invoice.customer_id == active.customer_id, Invoice.closed_on.is_(None))
+        ).all()
+        plan_payments = s.scalars(
+            select(Payment.amount).where(Payment.customer_id == plan.customer_id, Payment.reference.like("PLAN%"))
+        ).all()
     open_disputes = [(d, inv) for d, inv in disputes if d.status == DisputeStatus.OPEN]
     assert len(open_disputes) == 2 == demo.open_disputes
     assert all(inv.closed_on is None and 0 < d.amount <= inv.open_balance for d, inv in open_disputes)
@@ -270,8 +325,11 @@ def test_disputes_hold_and_plan(ctx: AppContext, demo: DemoSummary) -> None:
 def test_credit_accounts_and_accounts_worked_this_morning(ctx: AppContext, demo: DemoSummary) -> None:
     start = datetime(2026, 11, 23, 6, tzinfo=UTC)  # midnight in Chicago
     with ctx.sessions() as s:
-        net = s.execute(select(Invoice.customer_id, func.sum(Invoice.open_balance))
-                        .where(Invoice.closed_on.is_(None)).group_by(Invoice.customer_id)).all()
+        net = s.execute(
+            select(Invoice.customer_id, func.sum(Invoice.open_balance))
+            .where(Invoice.closed_on.is_(None))
+            .group_by(Invoice.customer_id)
+        ).all()
         today = s.scalars(select(Activity).where(Activity.occurred_at >= start)).all()
         latest_before = s.scalar(select(func.max(Activity.occurred_at)).where(Activity.occurred_at < start))
     credits = [c for c, balance in net if balance < 0]
@@ -301,10 +359,18 @@ def test_one_audit_event_records_the_counts(ctx: AppContext, demo: DemoSummary) 
     assert (event.action, event.entity_type, event.actor) == ("demo.load", "portfolio", "system:demo")
     assert event.data["seed"] == 7 and event.data["anchor"] == "2026-11-23"
     counts = event.data["counts"]
-    for table, model in (("customers", Customer), ("invoices", Invoice), ("payments", Payment),
-                         ("activities", Activity), ("promises", Promise), ("disputes", Dispute),
-                         ("holds", Hold), ("payment_plans", PaymentPlan), ("plan_instalments", PlanInstalment),
-                         ("contacts", Contact)):
+    for table, model in (
+        ("customers", Customer),
+        ("invoices", Invoice),
+        ("payments", Payment),
+        ("activities", Activity),
+        ("promises", Promise),
+        ("disputes", Dispute),
+        ("holds", Hold),
+        ("payment_plans", PaymentPlan),
+        ("plan_instalments", PlanInstalment),
+        ("contacts", Contact),
+    ):
         assert counts[table] == _count(ctx, model), table
 
 
@@ -323,8 +389,10 @@ def test_cli_prints_the_summary(ctx: AppContext, capsys: pytest.CaptureFixture[s
     for label in ("standard", "final", "recurring (MRR)", "retainer", "credit memo", "unapplied payment"):
         assert re.search(rf"^  {re.escape(label)}\s+\d", out, re.MULTILINE), label
     assert f"{open_items:,} open)" in out
-    assert (f"Promises: {promises[PromiseStatus.KEPT]} kept, {promises[PromiseStatus.BROKEN]} broken, "
-            f"{promises[PromiseStatus.OPEN]} open") in out
+    assert (
+        f"Promises: {promises[PromiseStatus.KEPT]} kept, {promises[PromiseStatus.BROKEN]} broken, "
+        f"{promises[PromiseStatus.OPEN]} open"
+    ) in out
     assert "Disputes open: 2; holds active: 1; payment plans active: 1" in out
 
 
@@ -335,7 +403,8 @@ def test_reload_is_refused_without_duplicates(ctx: AppContext, capsys: pytest.Ca
         _load(ctx, customers=40)
     assert cli_demo.run(ctx, _args()) == 0
     assert capsys.readouterr().out.strip() == (
-        "demo portfolio already loaded (40 customers); use a fresh DATABASE_URL to reload")
+        "demo portfolio already loaded (40 customers); use a fresh DATABASE_URL to reload"
+    )
     assert {m: _count(ctx, m) for m in before} == before
 
 

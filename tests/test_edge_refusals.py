@@ -47,20 +47,34 @@ def assert_refused_quietly(caplog: pytest.LogCaptureFixture, logger: str) -> Non
 
 # -- Slack ---------------------------------------------------------------------------------------
 
+
 def slack_headers(**headers: str) -> dict[str, str]:
     return {"Content-Type": FORM, **headers}
 
 
-@pytest.mark.parametrize("timestamp", ["yesterday", "1.7e9", "", " ", "-1", "١٧٦٣٩١٠٤٠٠", "99999999999999999999999",
-                                       pytest.param("1" * 5000, id="5000-digits")])
-def test_a_slack_timestamp_that_is_not_a_time_is_refused(world: SlackWorld, caplog: pytest.LogCaptureFixture,
-                                                         timestamp: str) -> None:
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "yesterday",
+        "1.7e9",
+        "",
+        " ",
+        "-1",
+        "١٧٦٣٩١٠٤٠٠",
+        "99999999999999999999999",
+        pytest.param("1" * 5000, id="5000-digits"),
+    ],
+)
+def test_a_slack_timestamp_that_is_not_a_time_is_refused(
+    world: SlackWorld, caplog: pytest.LogCaptureFixture, timestamp: str
+) -> None:
     caplog.set_level(logging.INFO)
     before = row_counts(world.ctx)
     body = promise_body(world)
     signature = "v0=" + sign(body, 0).removeprefix("v0=").replace("a", "b")
-    status, answer = post_raw(world, body.encode(), slack_headers(**{
-        "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}))
+    status, answer = post_raw(
+        world, body.encode(), slack_headers(**{"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature})
+    )
     assert status == 401
     assert json.loads(answer) == {"error": "invalid request"}
     assert_no_effect(world, before)
@@ -78,8 +92,9 @@ def test_a_slack_request_without_a_timestamp_is_refused(world: SlackWorld, caplo
 
 
 @pytest.mark.parametrize("signature", [None, "", "v0=", "v0=é", "sha256=abc"])
-def test_a_slack_request_without_a_valid_signature_is_refused(world: SlackWorld, caplog: pytest.LogCaptureFixture,
-                                                              signature: str | None) -> None:
+def test_a_slack_request_without_a_valid_signature_is_refused(
+    world: SlackWorld, caplog: pytest.LogCaptureFixture, signature: str | None
+) -> None:
     caplog.set_level(logging.INFO)
     before = row_counts(world.ctx)
     headers = slack_headers(**{"X-Slack-Request-Timestamp": str(int(time.time()))})
@@ -93,19 +108,27 @@ def test_a_slack_request_without_a_valid_signature_is_refused(world: SlackWorld,
 
 @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe\x00garbage", b'{"type": "event_callback"'])
 def test_an_unsigned_body_that_is_not_even_json_is_refused_before_it_is_read(
-        world: SlackWorld, caplog: pytest.LogCaptureFixture, body: bytes) -> None:
+    world: SlackWorld, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
     caplog.set_level(logging.INFO)
     before = row_counts(world.ctx)
-    status, _ = post_raw(world, body, {"Content-Type": "application/json",
-                                       "X-Slack-Request-Timestamp": str(int(time.time())),
-                                       "X-Slack-Signature": "v0=" + "0" * 64})
+    status, _ = post_raw(
+        world,
+        body,
+        {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(int(time.time())),
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        },
+    )
     assert status == 401
     assert_no_effect(world, before)
     assert_refused_quietly(caplog, "bot.slack.app")
 
 
 def test_a_signed_body_that_is_not_json_is_a_bad_request_not_a_crash(
-        world: SlackWorld, caplog: pytest.LogCaptureFixture) -> None:
+    world: SlackWorld, caplog: pytest.LogCaptureFixture
+) -> None:
     """Only someone holding the signing secret can send this; it is still answered, not a 500."""
     caplog.set_level(logging.INFO)
     before = row_counts(world.ctx)
@@ -129,15 +152,29 @@ AUTH_ON = TeamsSettings(app_id=APP_ID, app_password="secret")
 
 def unknown_issuer_token() -> str:
     """A well-formed JWT nobody Teams trusts issued (refused without fetching any signing keys)."""
-    return jwt.encode({"iss": "https://issuer.invalid/", "aud": APP_ID, "exp": int(time.time()) + 600},
-                      "not-the-key-" * 4, algorithm="HS256")
+    return jwt.encode(
+        {"iss": "https://issuer.invalid/", "aud": APP_ID, "exp": int(time.time()) + 600},
+        "not-the-key-" * 4,
+        algorithm="HS256",
+    )
 
 
-@pytest.mark.parametrize("authorization", [
-    "Bearer not-a-jwt", "Bearer a.b.c", "Bearer eyJhbGciOiJSUzI1NiJ9.e30.", "Bearer", "Basic dXNlcjpwYXNz",
-    "not-a-jwt", None, "unknown issuer"])
-def test_a_teams_activity_without_a_valid_token_is_refused(ctx: AppContext, caplog: pytest.LogCaptureFixture,
-                                                           authorization: str | None) -> None:
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer not-a-jwt",
+        "Bearer a.b.c",
+        "Bearer eyJhbGciOiJSUzI1NiJ9.e30.",
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "not-a-jwt",
+        None,
+        "unknown issuer",
+    ],
+)
+def test_a_teams_activity_without_a_valid_token_is_refused(
+    ctx: AppContext, caplog: pytest.LogCaptureFixture, authorization: str | None
+) -> None:
     caplog.set_level(logging.INFO)
     before = row_counts(ctx)
     connector = FakeConnector()
@@ -147,8 +184,9 @@ def test_a_teams_activity_without_a_valid_token_is_refused(ctx: AppContext, capl
     async def scenario() -> None:
         async with bot_and_teams(ctx, connector, AUTH_ON) as (bot, teams, _), aiohttp.ClientSession() as http:
             headers = {} if authorization is None else {"Authorization": authorization}
-            response = await http.post(bot + "/api/messages", json=activity(teams, text="promise C200 300 fri"),
-                                       headers=headers)
+            response = await http.post(
+                bot + "/api/messages", json=activity(teams, text="promise C200 300 fri"), headers=headers
+            )
             assert response.status == 401
             assert response.content_type == "application/json"
             assert (await response.json()) == {"error": "unauthorized"}

@@ -14,8 +14,13 @@ from tests.support.slack import SlackWorld
 from tests.support.slack_requests import assert_no_effect
 from tests.support.world import row_counts
 
-RATE_LIMITED = {"token": "gIkuvaNzQIHg97ATvDxqgjtO", "type": "app_rate_limited", "team_id": "T0RIDGE",
-                "minute_rate_limited": 1763910420, "api_app_id": "A0ARBOT"}
+RATE_LIMITED = {
+    "token": "gIkuvaNzQIHg97ATvDxqgjtO",
+    "type": "app_rate_limited",
+    "team_id": "T0RIDGE",
+    "minute_rate_limited": 1763910420,
+    "api_app_id": "A0ARBOT",
+}
 
 
 def assert_nothing_done(world: SlackWorld, before: dict[str, int]) -> None:
@@ -31,8 +36,9 @@ def warnings_about_rate_limits(caplog: pytest.LogCaptureFixture) -> list[logging
     return [r for r in caplog.records if r.levelno == logging.WARNING and "rate" in r.getMessage().lower()]
 
 
-def test_a_rate_limit_notice_is_acknowledged_and_logged_once(world: SlackWorld,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_a_rate_limit_notice_is_acknowledged_and_logged_once(
+    world: SlackWorld, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     before = row_counts(world.ctx)
     status, answer = world.post(json.dumps(RATE_LIMITED), "application/json")
@@ -52,8 +58,9 @@ def test_each_notice_is_one_warning(world: SlackWorld, caplog: pytest.LogCapture
     assert len(warnings_about_rate_limits(caplog)) == 2
 
 
-def test_a_notice_without_its_details_is_still_acknowledged(world: SlackWorld,
-                                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_a_notice_without_its_details_is_still_acknowledged(
+    world: SlackWorld, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     status, _ = world.post(json.dumps({"type": "app_rate_limited"}), "application/json")
     assert status == 200

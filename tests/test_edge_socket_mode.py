@@ -89,8 +89,7 @@ def test_the_server_serves_while_slack_cannot_be_reached(ctx: AppContext, caplog
         client = TestClient(TestServer(build_web_app(ctx, settings), host="127.0.0.1"))
         await client.start_server()
         try:
-            assert await health(client) == {"ok": True, "database": "reachable", "slack": "connecting",
-                                            "teams": "off"}
+            assert await health(client) == {"ok": True, "database": "reachable", "slack": "connecting", "teams": "off"}
             assert time.monotonic() - started < 3, "startup and the first /healthz do not wait for Slack"
             await eventually(lambda: len(retries()) >= 2)
             assert (await health(client))["slack"] == "connecting"
@@ -150,14 +149,16 @@ class SocketModeSlack:
 
 
 def test_the_socket_opens_once_slack_answers_and_closes_with_the_server(
-        ctx: AppContext, caplog: pytest.LogCaptureFixture) -> None:
+    ctx: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     slack = SocketModeSlack(refusals=1)
 
     async def scenario() -> None:
         await slack.server.start_server()
-        client = TestClient(TestServer(build_web_app(ctx, socket_settings(str(slack.server.make_url("/api/")))),
-                                       host="127.0.0.1"))
+        client = TestClient(
+            TestServer(build_web_app(ctx, socket_settings(str(slack.server.make_url("/api/")))), host="127.0.0.1")
+        )
         await client.start_server()
         try:
             assert (await health(client))["slack"] == "connecting"
@@ -172,8 +173,11 @@ def test_the_socket_opens_once_slack_answers_and_closes_with_the_server(
     assert run_watching_leaks(scenario) == []
     assert slack.opens == 2, "one refusal, then one address"
     [refusal] = [r.getMessage() for r in caplog.records if CONNECT_WARNING in r.getMessage()]
-    assert re.search(r"attempt 1: SlackApiError: Slack answered 'internal_error' \(HTTP 200\)\); "
-                     r"retrying in 1 s$", refusal)
+    assert re.search(
+        r"attempt 1: SlackApiError: Slack answered 'internal_error' \(HTTP 200\)\); "
+        r"retrying in 1 s$",
+        refusal,
+    )
     assert any("connected to Slack over Socket Mode after 2 attempt(s)" in r.getMessage() for r in caplog.records)
 
 
@@ -184,8 +188,9 @@ def _last_status(client: TestClient) -> str:
     return status() if status is not None else ""
 
 
-def test_a_socket_that_will_not_open_is_abandoned_for_a_fresh_address(ctx: AppContext,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_socket_that_will_not_open_is_abandoned_for_a_fresh_address(
+    ctx: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
     """Slack hands out an address where the socket cannot be opened: instead of retrying that
     address for ever (the SDK's way), the attempt times out and the next asks for a new one."""
     caplog.set_level(logging.INFO)
@@ -193,8 +198,9 @@ def test_a_socket_that_will_not_open_is_abandoned_for_a_fresh_address(ctx: AppCo
 
     async def scenario() -> None:
         await slack.server.start_server()
-        settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-1-test",
-                                 api_url=str(slack.server.make_url("/api/")))
+        settings = SlackSettings(
+            bot_token="xoxb-test", app_token="xapp-1-test", api_url=str(slack.server.make_url("/api/"))
+        )
         bolt = build_app(settings, build_runtime(ctx, settings))
         connection = SocketConnection(bolt, settings.app_token, first_delay=0.05, socket_timeout=0.5)
         connect = connection.cleanup_context(web.Application())

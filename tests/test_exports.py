@@ -18,8 +18,15 @@ from commands.exports import csv_text, spreadsheet_text, write_xlsx
 from storage.models import Customer
 from tests.support.world import seed_world
 
-HOSTILE = ["=HYPERLINK(\"http://evil.example\",\"click\")", "=cmd|' /C calc'!A0", "+1+1", "-2+3",
-           "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+HOSTILE = [
+    '=HYPERLINK("http://evil.example","click")',
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE)

@@ -55,14 +55,17 @@ def member_id(ctx: AppContext, email: str) -> int:
 
 # --- each kind end to end ---------------------------------------------------------------------
 
+
 def _hold_placed(ctx: AppContext, chat: Conversation, ids: dict[str, int]) -> None:
     with ctx.sessions() as session:
         [hold] = active_holds(session, ids["C200"])
     assert (hold.reason, hold.placed_by_id) == ("final invoice 120 days past due", member_id(ctx, MARIA))
     for channel in ("client-services", "sales"):
         [post] = chat.messenger.posts(channel)
-        assert post.reply.text == ("Product release hold placed on Acme Ortho (C200): final invoice 120 days past due. "
-                                   "Approved by Maria Lopez.")
+        assert post.reply.text == (
+            "Product release hold placed on Acme Ortho (C200): final invoice 120 days past due. "
+            "Approved by Maria Lopez."
+        )
     assert [e.entity_id for e in audit(ctx, "hold.placed")] == [hold.id]
 
 
@@ -70,11 +73,15 @@ def _hold_released(ctx: AppContext, chat: Conversation, ids: dict[str, int]) -> 
     with ctx.sessions() as session:
         hold = session.scalar(select(Hold).where(Hold.customer_id == ids["C100"]))
     assert (hold.status, hold.release_reason, hold.released_by_id) == (
-        HoldStatus.RELEASED, "paid in full by wire", member_id(ctx, MARIA))
+        HoldStatus.RELEASED,
+        "paid in full by wire",
+        member_id(ctx, MARIA),
+    )
     for channel in ("client-services", "sales"):
         [post] = chat.messenger.posts(channel)
-        assert post.reply.text == ("Product release hold released on Acme Dental Group (C100): paid in full by wire. "
-                                   "Released by Maria Lopez.")
+        assert post.reply.text == (
+            "Product release hold released on Acme Dental Group (C100): paid in full by wire. Released by Maria Lopez."
+        )
     assert len(audit(ctx, "hold.released")) == 1
 
 
@@ -82,7 +89,11 @@ def _fee_waived(ctx: AppContext, chat: Conversation, ids: dict[str, int]) -> Non
     with ctx.sessions() as session:
         [waiver] = session.scalars(select(FeeWaiver)).all()
     assert (waiver.customer_id, waiver.fee, waiver.amount, waiver.approved_by_id) == (
-        ids["C100"], "card surcharge", Decimal("35.00"), member_id(ctx, MARIA))
+        ids["C100"],
+        "card surcharge",
+        Decimal("35.00"),
+        member_id(ctx, MARIA),
+    )
     assert chat.messenger.posts("sales") == []
     assert audit(ctx, "fee_waiver.created")[0].data["amount"] == "35.00"
 
@@ -92,27 +103,50 @@ def _plan_created(ctx: AppContext, chat: Conversation, ids: dict[str, int]) -> N
         [plan] = session.scalars(select(PaymentPlan)).all()
         instalments = [(i.due_date, i.amount, i.status) for i in plan.instalments]
     assert (plan.customer_id, plan.total, plan.cadence, plan.approved_by_id) == (
-        ids["C300"], Decimal("1200.00"), "monthly", member_id(ctx, CHRIS))
+        ids["C300"],
+        Decimal("1200.00"),
+        "monthly",
+        member_id(ctx, CHRIS),
+    )
     # 1 Jan 2027 is New Year's Day: that instalment rolls to Monday 4 Jan.
-    assert instalments == [(date(2026, 12, 1), Decimal("300.00"), "due"), (date(2027, 1, 4), Decimal("300.00"), "due"),
-                           (date(2027, 2, 1), Decimal("300.00"), "due"), (date(2027, 3, 1), Decimal("300.00"), "due")]
+    assert instalments == [
+        (date(2026, 12, 1), Decimal("300.00"), "due"),
+        (date(2027, 1, 4), Decimal("300.00"), "due"),
+        (date(2027, 2, 1), Decimal("300.00"), "due"),
+        (date(2027, 3, 1), Decimal("300.00"), "due"),
+    ]
     assert len(audit(ctx, "plan.created")) == 1
 
 
 KINDS = {
-    "hold": ("hold acme ortho final invoice 120 days past due", MARIA, "Approval needed: hold on Acme Ortho",
-             "Put Acme Ortho (C200) on hold: final invoice 120 days past due", _hold_placed),
-    "release": ("release acme dental paid in full by wire", MARIA,
-                "Approval needed: hold release for Acme Dental Group",
-                "Release the hold on Acme Dental Group (C100): paid in full by wire", _hold_released),
-    "waiver": ('waive acme dental 35 "card surcharge" paid by card at our request', MARIA,
-               "Approval needed: fee waiver for Acme Dental Group",
-               "Waive card surcharge of $35.00 for Acme Dental Group (C100): paid by card at our request",
-               _fee_waived),
-    "plan": ("plan summit ortho 1,200 4 monthly 12/1 lost a big contract", CHRIS,
-             "Approval needed: payment plan for Summit Ortho, P.C.",
-             "Let Summit Ortho, P.C. (C300) pay $1,200.00 in 4 monthly instalments from Tue 1 Dec 2026: "
-             "lost a big contract", _plan_created),
+    "hold": (
+        "hold acme ortho final invoice 120 days past due",
+        MARIA,
+        "Approval needed: hold on Acme Ortho",
+        "Put Acme Ortho (C200) on hold: final invoice 120 days past due",
+        _hold_placed,
+    ),
+    "release": (
+        "release acme dental paid in full by wire",
+        MARIA,
+        "Approval needed: hold release for Acme Dental Group",
+        "Release the hold on Acme Dental Group (C100): paid in full by wire",
+        _hold_released,
+    ),
+    "waiver": (
+        'waive acme dental 35 "card surcharge" paid by card at our request',
+        MARIA,
+        "Approval needed: fee waiver for Acme Dental Group",
+        "Waive card surcharge of $35.00 for Acme Dental Group (C100): paid by card at our request",
+        _fee_waived,
+    ),
+    "plan": (
+        "plan summit ortho 1,200 4 monthly 12/1 lost a big contract",
+        CHRIS,
+        "Approval needed: payment plan for Summit Ortho, P.C.",
+        "Let Summit Ortho, P.C. (C300) pay $1,200.00 in 4 monthly instalments from Tue 1 Dec 2026: lost a big contract",
+        _plan_created,
+    ),
 }
 
 
@@ -130,7 +164,9 @@ def test_request_card_approval_and_effect(ctx: AppContext, kind: str, how: str) 
     assert field(card.reply, "Request") == f"#{request.id}"
     assert field(card.reply, "Collector") == "Dana Reyes"
     assert [(b.label, b.value) for b in card.reply.buttons] == [
-        ("Approve", {"id": request.id}), ("Reject", {"id": request.id, "needs": "reason"})]
+        ("Approve", {"id": request.id}),
+        ("Reject", {"id": request.id, "needs": "reason"}),
+    ]
     if kind in ("release", "waiver"):  # Acme Dental: balance, aging, the hold, the dispute, the last call
         assert (field(card.reply, "Balance"), field(card.reply, "90+ days")) == ("$3,350.10", "$2,000.00")
         titles = [r.title for r in card.reply.rows]
@@ -168,7 +204,8 @@ def test_reject_says_why_and_changes_nothing_else(ctx: AppContext, how: str) -> 
     assert answer.title.startswith("Rejected: hold on Acme Ortho")
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.text.startswith(
-        "Rejected by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST — they paid the retainer this morning")
+        "Rejected by Maria Lopez at Mon 23 Nov 2026 9:00 AM CST — they paid the retainer this morning"
+    )
     [direct] = chat.messenger.directs(DANA)
     assert "they paid the retainer this morning" in direct.reply.text
     with ctx.sessions() as session:
@@ -190,18 +227,47 @@ def test_reject_needs_a_reason(ctx: AppContext, how: str) -> None:
 
 # --- who may decide ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("requester", "text", "decider", "why", "says", "names"), [
-    (DANA, "hold acme ortho retainer unpaid", SAM, "wrong_role",
-     f"That takes {HOLD_APPROVERS}", "Maria Lopez, Chris Wong, Alex Kim"),
-    (MARIA, "hold acme ortho retainer unpaid", MARIA, "self_approval",
-     f"Someone else has to decide it: {HOLD_APPROVERS}", "Chris Wong, Alex Kim"),
-    (DANA, "waive acme dental 300 surcharge paid by card", MARIA, "over_limit",
-     "needs a controller or VP finance", "Chris Wong, Alex Kim"),
-    (DANA, "plan summit ortho 1,200 4 monthly 12/1", MARIA, "wrong_role",
-     "That takes a controller or VP finance", "Chris Wong, Alex Kim"),
-])
-def test_refused_deciders_are_told_who_may_and_audited(ctx: AppContext, requester: str, text: str,
-                                                      decider: str, why: str, says: str, names: str) -> None:
+
+@pytest.mark.parametrize(
+    ("requester", "text", "decider", "why", "says", "names"),
+    [
+        (
+            DANA,
+            "hold acme ortho retainer unpaid",
+            SAM,
+            "wrong_role",
+            f"That takes {HOLD_APPROVERS}",
+            "Maria Lopez, Chris Wong, Alex Kim",
+        ),
+        (
+            MARIA,
+            "hold acme ortho retainer unpaid",
+            MARIA,
+            "self_approval",
+            f"Someone else has to decide it: {HOLD_APPROVERS}",
+            "Chris Wong, Alex Kim",
+        ),
+        (
+            DANA,
+            "waive acme dental 300 surcharge paid by card",
+            MARIA,
+            "over_limit",
+            "needs a controller or VP finance",
+            "Chris Wong, Alex Kim",
+        ),
+        (
+            DANA,
+            "plan summit ortho 1,200 4 monthly 12/1",
+            MARIA,
+            "wrong_role",
+            "That takes a controller or VP finance",
+            "Chris Wong, Alex Kim",
+        ),
+    ],
+)
+def test_refused_deciders_are_told_who_may_and_audited(
+    ctx: AppContext, requester: str, text: str, decider: str, why: str, says: str, names: str
+) -> None:
     seed_world(ctx)
     chat = Conversation(ctx)
     card = ask(chat, requester, text)
@@ -236,23 +302,28 @@ def test_finance_may_ask_for_a_hold_but_not_for_a_waiver(ctx: AppContext) -> Non
         assert session.scalar(select(func.count()).select_from(ApprovalRequest)) == 1
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("hold acme dental final invoice",
-     "Acme Dental Group (C100) is already on hold since Fri 20 Nov 2026 10:00 AM CST"),
-    ("hold acme ortho", "say why the account should go on hold"),
-    ("hold nobody inc overdue", "no customer matches 'nobody'"),
-    ("release acme ortho", "Acme Ortho (C200) has no active hold to release"),
-    ("waive acme dental 0 surcharge reason", "amounts must be more than zero"),
-    ("waive acme dental -35 surcharge reason", "amounts must be positive"),
-    ("waive acme dental 35", "which fee?"),
-    ("waive acme dental 35 surcharge", "say why the fee should be waived"),
-    ("plan summit ortho 1,600 4 monthly 12/1", "$1,600.00 is more than the open balance"),
-    ("plan summit ortho 1,200 1 monthly 12/1", "a plan has 2 to 24 instalments, not 1"),
-    ("plan summit ortho 1,200 25 weekly 12/1", "a plan has 2 to 24 instalments, not 25"),
-    ("plan summit ortho 1,200 4 monthly 2026-11-20", "can't be due in the past (Fri 20 Nov 2026)"),
-    ("plan summit ortho 1,200 4 daily 12/1", "how often? Say weekly, biweekly or monthly"),
-    ("plan summit ortho 0.03 4 weekly 12/1", "$0.03 can't be split into 4 instalments"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "hold acme dental final invoice",
+            "Acme Dental Group (C100) is already on hold since Fri 20 Nov 2026 10:00 AM CST",
+        ),
+        ("hold acme ortho", "say why the account should go on hold"),
+        ("hold nobody inc overdue", "no customer matches 'nobody'"),
+        ("release acme ortho", "Acme Ortho (C200) has no active hold to release"),
+        ("waive acme dental 0 surcharge reason", "amounts must be more than zero"),
+        ("waive acme dental -35 surcharge reason", "amounts must be positive"),
+        ("waive acme dental 35", "which fee?"),
+        ("waive acme dental 35 surcharge", "say why the fee should be waived"),
+        ("plan summit ortho 1,600 4 monthly 12/1", "$1,600.00 is more than the open balance"),
+        ("plan summit ortho 1,200 1 monthly 12/1", "a plan has 2 to 24 instalments, not 1"),
+        ("plan summit ortho 1,200 25 weekly 12/1", "a plan has 2 to 24 instalments, not 25"),
+        ("plan summit ortho 1,200 4 monthly 2026-11-20", "can't be due in the past (Fri 20 Nov 2026)"),
+        ("plan summit ortho 1,200 4 daily 12/1", "how often? Say weekly, biweekly or monthly"),
+        ("plan summit ortho 0.03 4 weekly 12/1", "$0.03 can't be split into 4 instalments"),
+    ],
+)
 def test_bad_requests_are_refused_and_write_nothing(ctx: AppContext, text: str, says: str) -> None:
     seed_world(ctx)
     before = row_counts(ctx)
@@ -277,6 +348,7 @@ def test_approve_outside_an_approval_thread_is_refused(ctx: AppContext) -> None:
 
 
 # --- exactly once ------------------------------------------------------------------------------
+
 
 def test_double_click_decides_once_and_says_who_decided(ctx: AppContext) -> None:
     ids = seed_world(ctx)
@@ -303,10 +375,14 @@ def test_simultaneous_approvals_decide_once(ctx: AppContext, engine: Engine, app
     def approve(slot: int, email: str) -> None:
         own = make_engine(engine.url.render_as_string(hide_password=False))
         try:
-            other = AppContext(sessions=make_session_factory(own), team=ctx.team, calendar=ctx.calendar,
-                               clock=ctx.clock)
-            press = Incoming(user=ChatUser("test", email, email), where=card.ref.thread(),
-                             action=Action("approval.approve", {"id": request_id}))
+            other = AppContext(
+                sessions=make_session_factory(own), team=ctx.team, calendar=ctx.calendar, clock=ctx.clock
+            )
+            press = Incoming(
+                user=ChatUser("test", email, email),
+                where=card.ref.thread(),
+                action=Action("approval.approve", {"id": request_id}),
+            )
             barrier.wait()
             replies = handle(other, press)
             [answers[slot]] = [r for r in replies if r.where is None and r.to_user is None and r.replaces is None]
@@ -332,8 +408,10 @@ def test_a_hold_is_released_once_when_payment_and_approval_race(ctx: AppContext)
         first = release_hold(session, ctx, hold=hold, actor_email=PRIYA, reason="payment confirmed by finance", at=at)
         second = release_hold(session, ctx, hold=hold, actor_email=MARIA, reason="release approved", at=at)
     assert [r.where.channel for r in first] == ["client-services", "sales"] and second == []
-    assert first[0].text == ("Product release hold released on Acme Dental Group (C100): payment confirmed by finance. "
-                             "Released by Priya Shah.")
+    assert first[0].text == (
+        "Product release hold released on Acme Dental Group (C100): payment confirmed by finance. "
+        "Released by Priya Shah."
+    )
     assert len(audit(ctx, "hold.released")) == 1
 
 
@@ -343,8 +421,9 @@ def test_approving_a_release_after_a_payment_released_the_hold_says_so(ctx: AppC
     card = ask(chat, DANA, "release acme dental paid in full by wire")
     with ctx.sessions.begin() as session:  # finance confirms a payment meanwhile
         [hold] = active_holds(session, ids["C100"])
-        release_hold(session, ctx, hold=hold, actor_email=PRIYA, reason="payment confirmed by finance",
-                     at=ctx.clock.now())
+        release_hold(
+            session, ctx, hold=hold, actor_email=PRIYA, reason="payment confirmed by finance", at=ctx.clock.now()
+        )
     answer = decide(chat, MARIA, card, "thread")
     assert answer.title.startswith("Approved:") and "There was no active hold left to release." in answer.text
     assert chat.messenger.posts("sales") == [] and len(audit(ctx, "hold.released")) == 1
@@ -354,15 +433,18 @@ def test_place_hold_records_the_approver_and_announces(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     with ctx.sessions.begin() as session:
         customer = session.get(Customer, ids["C300"])
-        hold, replies = place_hold(session, ctx, customer=customer, reason="retainer unpaid", actor_email=ALEX,
-                                   at=ctx.clock.now())
+        hold, replies = place_hold(
+            session, ctx, customer=customer, reason="retainer unpaid", actor_email=ALEX, at=ctx.clock.now()
+        )
     assert hold.placed_by_id == member_id(ctx, ALEX)
     assert [(r.where.channel, r.text) for r in replies] == [
         (c, "Product release hold placed on Summit Ortho, P.C. (C300): retainer unpaid. Approved by Alex Kim.")
-        for c in ("client-services", "sales")]
+        for c in ("client-services", "sales")
+    ]
 
 
 # --- timers ------------------------------------------------------------------------------------
+
 
 def tick(ctx: AppContext, chat: Conversation) -> list[Reply]:
     """One scheduler pass: the timers' changes commit, then their messages go out."""
@@ -416,7 +498,8 @@ def test_thanksgiving_is_not_a_business_day_for_reminders_or_expiry(ctx: AppCont
         assert tick(ctx, chat) == []
     clock.at = chicago(2026, 11, 27, 10, 0)
     assert [r.title for r in tick(ctx, chat)] == [
-        f"Reminder: fee waiver for Acme Dental Group is waiting for a decision (request #{request_of(ctx, card).id})"]
+        f"Reminder: fee waiver for Acme Dental Group is waiting for a decision (request #{request_of(ctx, card).id})"
+    ]
     clock.at = chicago(2026, 11, 30, 17, 0)  # Fri and Mon count; Thursday did not
     assert tick(ctx, chat) == [] and request_of(ctx, card).status is ApprovalStatus.PENDING
     clock.at = chicago(2026, 12, 1, 10, 0)
@@ -455,16 +538,20 @@ def test_weekly_and_biweekly_dates_roll_forward_over_holidays() -> None:
 
 # --- the terminal chat ---------------------------------------------------------------------------
 
+
 def test_terminal_chat_request_then_reject_with_a_reason(ctx: AppContext) -> None:
     seed_world(ctx)
     ids = (f"m{n}" for n in itertools.count(1))
     out = io.StringIO()
-    script = io.StringIO("hold acme ortho retainer unpaid\n"
-                         "as chris.wong@example.com\n"
-                         "click m1 Reject they paid the retainer this morning\n"
-                         "in m1: approve\n")
-    converse(ctx, terminal_user(DANA), script, out, prompt=False,
-             messenger=TerminalMessenger(out, new_id=lambda: next(ids)))
+    script = io.StringIO(
+        "hold acme ortho retainer unpaid\n"
+        "as chris.wong@example.com\n"
+        "click m1 Reject they paid the retainer this morning\n"
+        "in m1: approve\n"
+    )
+    converse(
+        ctx, terminal_user(DANA), script, out, prompt=False, messenger=TerminalMessenger(out, new_id=lambda: next(ids))
+    )
     text = out.getvalue()
     assert "[posted to #approvals as m1]" in text and "Approval needed: hold on Acme Ortho" in text
     assert "Rejected by Chris Wong at Mon 23 Nov 2026 9:00 AM CST — they paid the retainer this morning" in text

@@ -58,7 +58,11 @@ def test_an_account_with_nothing_past_due_is_cleared_at_once(ctx: AppContext) ->
     assert card is None and chat.messenger.sent == []  # nobody else is bothered
     [row] = clearances(ctx)
     assert (row.status, row.decided_by_id, row.needed_on, row.blockers) == (
-        ClearanceStatus.CLEARED, None, date(2026, 12, 1), [])
+        ClearanceStatus.CLEARED,
+        None,
+        date(2026, 12, 1),
+        [],
+    )
     [cleared] = audit(ctx, "clearance.cleared")
     assert (cleared.actor, cleared.entity_id, cleared.data["at_once"]) == (JO, row.id, True)
     assert audit(ctx, "clearance.requested")[0].data["what"] == "scheduling"
@@ -69,8 +73,9 @@ def test_a_past_due_account_goes_to_its_collector_with_its_state(ctx: AppContext
     chat = Conversation(ctx)
     answer, card = ask(chat, "clear acme ortho for the product release on dec 1")
     assert answer.title == "Asked Dana Reyes: Acme Ortho (C200) for the product release on Tue 1 Dec 2026"
-    assert answer.text.startswith("Not cleared at once: the account has money past due. Request #1 is with "
-                                  "Dana Reyes, the account's collector")
+    assert answer.text.startswith(
+        "Not cleared at once: the account has money past due. Request #1 is with Dana Reyes, the account's collector"
+    )
     assert "$800.00" not in answer.text  # the amounts are for the collector, not for client services
     assert card is not None and card.kind == "direct" and card.ref.where.channel == f"dm:{DANA}"
     reply = card.reply
@@ -79,8 +84,10 @@ def test_a_past_due_account_goes_to_its_collector_with_its_state(ctx: AppContext
     assert field(reply, "Asked") == "Acme Ortho (C200) for the product release on Tue 1 Dec 2026"
     assert field(reply, "Asked by") == "Jo Park, Mon 23 Nov 2026 9:00 AM CST"
     assert (field(reply, "Balance"), field(reply, "1-30 days"), field(reply, "Urgent")) == ("$800.00", "$800.00", "no")
-    assert [(b.label, b.value) for b in reply.buttons] == [("Clear", {"id": 1}),
-                                                            ("Refuse", {"id": 1, "needs": "reason"})]
+    assert [(b.label, b.value) for b in reply.buttons] == [
+        ("Clear", {"id": 1}),
+        ("Refuse", {"id": 1, "needs": "reason"}),
+    ]
     assert [r.status for r in clearances(ctx)] == [ClearanceStatus.PENDING]
 
 
@@ -100,8 +107,15 @@ def test_holds_and_promises_are_on_the_card(ctx: AppContext) -> None:
 def test_a_hold_alone_keeps_an_account_from_clearing_at_once(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     with ctx.sessions.begin() as session:
-        session.add(Hold(customer_id=ids["C700"], reason="service suspended", kind="service_suspension",
-                         status=HoldStatus.ACTIVE, placed_at=datetime(2026, 11, 20, 16, tzinfo=UTC)))
+        session.add(
+            Hold(
+                customer_id=ids["C700"],
+                reason="service suspended",
+                kind="service_suspension",
+                status=HoldStatus.ACTIVE,
+                placed_at=datetime(2026, 11, 20, 16, tzinfo=UTC),
+            )
+        )
     chat = Conversation(ctx)
     answer, card = ask(chat, "clear paid up for scheduling")
     assert "the account has a hold" in answer.text
@@ -131,7 +145,9 @@ def test_the_collector_decides_and_client_services_is_told(ctx: AppContext, how:
     assert answer.title == f"{word}: Acme Ortho (C200) for scheduling on Tue 1 Dec 2026 (request #1)"
     [row] = clearances(ctx)
     assert (row.status, row.decision_reason or "") == (
-        ClearanceStatus.CLEARED if clear else ClearanceStatus.REFUSED, reason)
+        ClearanceStatus.CLEARED if clear else ClearanceStatus.REFUSED,
+        reason,
+    )
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.title == f"{word}: Acme Ortho for scheduling" and update.reply.buttons == ()
     line = f"{word} by Dana Reyes at Mon 23 Nov 2026 9:00 AM CST" + (f" — {reason}" if reason else "")
@@ -166,17 +182,22 @@ def test_who_may_ask_and_who_may_decide(ctx: AppContext) -> None:
     before = row_counts(ctx)
     not_asker = refused(chat.say(PRIYA, "clear acme ortho for scheduling"))
     assert not_asker.title == "You can't ask for a clearance"
-    assert "Clearance requests come from a collector, manager, controller, VP finance or client services member" \
+    assert (
+        "Clearance requests come from a collector, manager, controller, VP finance or client services member"
         in not_asker.text
+    )
     [attempt] = audit(ctx, "clearance.request_refused")
     assert (attempt.actor, attempt.data["roles"]) == (PRIYA, ["finance"])
-    assert {k: v for k, v in row_counts(ctx).items() if k != "audit_events"} == \
-        {k: v for k, v in before.items() if k != "audit_events"}
+    assert {k: v for k, v in row_counts(ctx).items() if k != "audit_events"} == {
+        k: v for k, v in before.items() if k != "audit_events"
+    }
 
     _, card = ask(chat, "clear acme ortho for scheduling")
     assert card is not None
-    for email, says in ((SAM, "Only Dana Reyes (the account's collector) or a manager, controller or VP finance"),
-                        (PRIYA, "Only Dana Reyes")):
+    for email, says in (
+        (SAM, "Only Dana Reyes (the account's collector) or a manager, controller or VP finance"),
+        (PRIYA, "Only Dana Reyes"),
+    ):
         wrong = refused(chat.click(email, card, "Clear"))
         assert wrong.title == "You can't decide clearance request #1" and says in wrong.text
     assert [e.data["why"] for e in audit(ctx, "clearance.decision_refused")] == ["wrong person", "wrong person"]
@@ -218,15 +239,18 @@ def test_refusing_needs_a_reason(ctx: AppContext) -> None:
     assert row_counts(ctx) == before
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("clear nobody inc for scheduling", "no customer matches 'nobody inc'"),
-    ("clear acme for scheduling", "'acme' matches several customers"),
-    ("clear acme ortho for scheduling on 1/2/3", "I can't tell which day '1/2/3' is"),
-    ("clear acme ortho for scheduling on 11/20/2026", "Fri 20 Nov 2026 has passed"),
-    ("clear acme ortho scheduling", "say what to clear it for, after `for`"),
-    ("clear acme ortho for", "say what to clear it for"),
-    ("clear", "which customer?"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("clear nobody inc for scheduling", "no customer matches 'nobody inc'"),
+        ("clear acme for scheduling", "'acme' matches several customers"),
+        ("clear acme ortho for scheduling on 1/2/3", "I can't tell which day '1/2/3' is"),
+        ("clear acme ortho for scheduling on 11/20/2026", "Fri 20 Nov 2026 has passed"),
+        ("clear acme ortho scheduling", "say what to clear it for, after `for`"),
+        ("clear acme ortho for", "say what to clear it for"),
+        ("clear", "which customer?"),
+    ],
+)
 def test_bad_requests_are_refused_and_write_nothing(ctx: AppContext, text: str, says: str) -> None:
     seed_world(ctx)
     chat = Conversation(ctx)
@@ -275,8 +299,9 @@ def test_waiting_requests_are_reminded_then_escalated_urgent_ones_sooner(ctx: Ap
     clock.advance(hours=1)  # 10:00: the urgent one has waited its reminder hour
     run_job(ctx, TIMERS, chat.messenger)
     [reminder] = thread_of(chat, urgent)
-    assert reminder.title == ("Reminder: Acme Ortho (C200) for the product release on Mon 23 Nov 2026 "
-                              "has waited 1 business hour")
+    assert reminder.title == (
+        "Reminder: Acme Ortho (C200) for the product release on Mon 23 Nov 2026 has waited 1 business hour"
+    )
     assert reminder.mentions == (DANA,) and thread_of(chat, calm) == []
 
     clock.advance(hours=1)  # 11:00: escalated to the managers
@@ -300,18 +325,21 @@ def test_waiting_requests_are_reminded_then_escalated_urgent_ones_sooner(ctx: Ap
     assert len(chat.messenger.directs(MARIA)) == 1, "a decided request is not escalated"
 
 
-@pytest.mark.parametrize(("line", "decided"), [
-    ("clear", (True, None)),
-    ("Cleared.", (True, None)),
-    ("ok, clear it", (True, None)),
-    ("cleared because they paid by wire, all clear now", (True, "they paid by wire, all clear now")),
-    ("approved - retainer topped up", (True, "retainer topped up")),
-    ("refuse because not clear yet", (False, "not clear yet")),
-    ("Refused: 95 days past due", (False, "95 days past due")),
-    ("rejected, call me first", (False, "call me first")),
-    ("did they pay?", None),
-    ("the customer cleared customs", None),
-])
+@pytest.mark.parametrize(
+    ("line", "decided"),
+    [
+        ("clear", (True, None)),
+        ("Cleared.", (True, None)),
+        ("ok, clear it", (True, None)),
+        ("cleared because they paid by wire, all clear now", (True, "they paid by wire, all clear now")),
+        ("approved - retainer topped up", (True, "retainer topped up")),
+        ("refuse because not clear yet", (False, "not clear yet")),
+        ("Refused: 95 days past due", (False, "95 days past due")),
+        ("rejected, call me first", (False, "call me first")),
+        ("did they pay?", None),
+        ("the customer cleared customs", None),
+    ],
+)
 def test_lines_in_the_thread_are_read_as_people_write_them(line: str, decided: tuple[bool, str | None] | None) -> None:
     from commands.handlers.clear_cmd import read_thread_line
 
@@ -322,8 +350,9 @@ def test_lines_in_the_thread_are_read_as_people_write_them(line: str, decided: t
         assert read.decision.clearance_id == 7
 
 
-@pytest.mark.parametrize("line", ["clear it if they pay friday", "approve?", "not received", "partial 500",
-                                  "clear 500"])
+@pytest.mark.parametrize(
+    "line", ["clear it if they pay friday", "approve?", "not received", "partial 500", "clear 500"]
+)
 def test_doubtful_lines_say_how_to_decide(line: str) -> None:
     from commands.handlers.clear_cmd import read_thread_line
 

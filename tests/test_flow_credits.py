@@ -67,14 +67,16 @@ def tick(ctx: AppContext, chat: Conversation) -> list[Reply]:
 
 # --- asking ------------------------------------------------------------------------------------
 
+
 def test_a_credit_card_carries_the_request_and_the_accounts_record(ctx: AppContext) -> None:
     seed_world(ctx)
     chat = Conversation(ctx)
     card = ask(chat, DANA, CREDIT_400)
     reply = card.reply
     assert reply.title == "Approval needed: credit memo for Acme Dental Group"
-    assert field(reply, "Asked") == ("Credit $400.00 on INV-1 of Acme Dental Group (C100): "
-                                     "rate charged above the contract")
+    assert field(reply, "Asked") == (
+        "Credit $400.00 on INV-1 of Acme Dental Group (C100): rate charged above the contract"
+    )
     assert field(reply, "Who may approve") == "a manager (up to $1,000.00), or a controller or VP finance"
     assert field(reply, "Contacts, last 12 months") == "1 call (0 reached), 0 emails; never reached"
     assert field(reply, "Disputes, last 12 months") == "1: 1 open"
@@ -83,22 +85,28 @@ def test_a_credit_card_carries_the_request_and_the_accounts_record(ctx: AppConte
     assert field(reply, "90+ days") == "$2,000.00"  # the account card's aging is on it too
     request = request_of(ctx, card)
     assert (request.kind, request.amount, request.details["invoice"]) == (
-        ApprovalKind.CREDIT, Decimal("400.00"), "INV-1")
+        ApprovalKind.CREDIT,
+        Decimal("400.00"),
+        "INV-1",
+    )
     assert audit(ctx, "approval.requested")[0].data["kind"] == "credit"
 
 
-@pytest.mark.parametrize("text, says", [
-    ("credit nobody inc INV-1 400 wrong rate", "no customer"),
-    ("credit acme dental INV-99 400 wrong rate", "'INV-99' is not an invoice of theirs"),
-    ("credit acme dental INV-1 0 wrong rate", "zero"),
-    ("credit acme dental INV-1 -40 wrong rate", "amounts must be positive"),
-    ("credit acme dental INV-1 1000.01 wrong rate", "more than the $1,000.00 that can still be credited on INV-1"),
-    ("credit acme dental INV-1 400", "say why the customer should be credited"),
-    ("writeoff acme ortho 800.01 customer closed", "more than the $800.00 that can be written off"),
-    ("writeoff acme ortho 0 customer closed", "zero"),
-    ("writeoff acme ortho 120", "say why it cannot be collected"),
-    ("writeoff nobody inc 120 closed", "no customer"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("credit nobody inc INV-1 400 wrong rate", "no customer"),
+        ("credit acme dental INV-99 400 wrong rate", "'INV-99' is not an invoice of theirs"),
+        ("credit acme dental INV-1 0 wrong rate", "zero"),
+        ("credit acme dental INV-1 -40 wrong rate", "amounts must be positive"),
+        ("credit acme dental INV-1 1000.01 wrong rate", "more than the $1,000.00 that can still be credited on INV-1"),
+        ("credit acme dental INV-1 400", "say why the customer should be credited"),
+        ("writeoff acme ortho 800.01 customer closed", "more than the $800.00 that can be written off"),
+        ("writeoff acme ortho 0 customer closed", "zero"),
+        ("writeoff acme ortho 120", "say why it cannot be collected"),
+        ("writeoff nobody inc 120 closed", "no customer"),
+    ],
+)
 def test_bad_requests_are_refused_and_write_nothing(ctx: AppContext, text: str, says: str) -> None:
     seed_world(ctx)
     before = row_counts(ctx)
@@ -129,6 +137,7 @@ def test_finance_may_not_ask_for_a_credit_and_the_attempt_is_on_the_record(ctx: 
 
 
 # --- deciding ----------------------------------------------------------------------------------
+
 
 def test_a_manager_approves_up_to_1000_and_the_controller_above(ctx: AppContext) -> None:
     seed_world(ctx)
@@ -171,6 +180,7 @@ def test_a_write_off_is_for_the_controller_or_vp_finance_only(ctx: AppContext) -
 
 # --- approved: out of collection, finance's task ------------------------------------------------
 
+
 def test_an_approved_credit_leaves_the_list_at_once_and_finance_gets_a_task(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     before, _ = acme_on_the_list(ctx, ids)
@@ -185,7 +195,10 @@ def test_an_approved_credit_leaves_the_list_at_once_and_finance_gets_a_task(ctx:
     assert "$400 credit approved, awaiting the credit memo" in reasons
     opened = task(ctx)
     assert (opened.status, opened.amount, opened.open_at_approval) == (
-        AdjustmentStatus.OPEN, Decimal("400.00"), Decimal("1000.00"))
+        AdjustmentStatus.OPEN,
+        Decimal("400.00"),
+        Decimal("1000.00"),
+    )
     [event] = audit(ctx, "adjustment.opened")
     assert (event.actor, event.data["invoice"], event.data["amount"]) == (MARIA, "INV-1", "400.00")
 
@@ -230,8 +243,9 @@ def test_an_open_task_is_reminded_after_the_finance_hours_then_daily(ctx: AppCon
     assert [r for r in tick(ctx, chat) if r.thread_of == f"adjustment:{task(ctx).id}"] == []
     clock.advance(minutes=1)
     [reminder] = [r for r in tick(ctx, chat) if r.thread_of == f"adjustment:{task(ctx).id}"]
-    assert reminder.title == ("Reminder: Issue a credit memo of $400.00 for INV-1, Acme Dental Group "
-                              f"(task #{task(ctx).id})")
+    assert reminder.title == (
+        f"Reminder: Issue a credit memo of $400.00 for INV-1, Acme Dental Group (task #{task(ctx).id})"
+    )
     assert chat.messenger.sent[-1].ref.where == card.ref.thread() and set(reminder.mentions) == {PRIYA, TOM}
     clock.advance(hours=4)  # Monday 17:00: four more business hours, not a day
     assert [r for r in tick(ctx, chat) if r.thread_of] == []
@@ -245,9 +259,11 @@ def test_an_open_task_is_reminded_after_the_finance_hours_then_daily(ctx: AppCon
 
 # --- closing on import ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("how", ["invoice reduced", "credit memo"])
-def test_the_task_closes_when_an_import_shows_the_credit(ctx: AppContext, clock: FixedClock, tmp_path: Path,
-                                                           how: str) -> None:
+def test_the_task_closes_when_an_import_shows_the_credit(
+    ctx: AppContext, clock: FixedClock, tmp_path: Path, how: str
+) -> None:
     ids = seed_world(ctx)
     before, _ = acme_on_the_list(ctx, ids)
     chat = Conversation(ctx)
@@ -257,8 +273,11 @@ def test_the_task_closes_when_an_import_shows_the_credit(ctx: AppContext, clock:
     chat.deliver()
     assert task(ctx).status is AdjustmentStatus.OPEN and chat.messenger.updates(card.ref) == []
     clock.advance(hours=24)
-    shown = (acme_export(tmp_path, "less.csv", inv1="600.00") if how == "invoice reduced" else
-             acme_export(tmp_path, "memo.csv", extra="C100,Acme Dental Group,CM-9,Credit Memo,2026-11-24,-400.00\n"))
+    shown = (
+        acme_export(tmp_path, "less.csv", inv1="600.00")
+        if how == "invoice reduced"
+        else acme_export(tmp_path, "memo.csv", extra="C100,Acme Dental Group,CM-9,Credit Memo,2026-11-24,-400.00\n")
+    )
     import_aging_file(ctx, shown, as_of=date(2026, 11, 24))
     chat.deliver()
     assert task(ctx).status is AdjustmentStatus.SHOWN
@@ -287,6 +306,7 @@ def test_a_write_off_closes_when_the_account_falls_by_it(ctx: AppContext, clock:
 
 # --- from a dispute ---------------------------------------------------------------------------------
 
+
 def test_an_upheld_dispute_asks_for_its_credit_in_one_step_and_counts_once(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     before, _ = acme_on_the_list(ctx, ids)
@@ -294,11 +314,14 @@ def test_an_upheld_dispute_asks_for_its_credit_in_one_step_and_counts_once(ctx: 
     [opened] = chat.say(DANA, "dispute acme dental INV-1 450 billed twice for the October cleaning")
     assert opened.tone is Tone.SUCCESS
     replies = chat.say(MARIA, "resolve 2 upheld --credit rate was wrong")
-    assert [r.title for r in replies] == ["Dispute #2 resolved: upheld",
-                                          "Approval requested: credit memo for Acme Dental Group (request #1)"]
+    assert [r.title for r in replies] == [
+        "Dispute #2 resolved: upheld",
+        "Approval requested: credit memo for Acme Dental Group (request #1)",
+    ]
     card = chat.last_post("approvals")
-    assert field(card.reply, "Asked") == ("Credit $450.00 on INV-1 of Acme Dental Group (C100): "
-                                          "dispute #2 upheld: rate was wrong")
+    assert field(card.reply, "Asked") == (
+        "Credit $450.00 on INV-1 of Acme Dental Group (C100): dispute #2 upheld: rate was wrong"
+    )
     assert not any(s.reply.title.startswith("Credit due") for s in chat.messenger.posts("finance"))
     assert decide(chat, CHRIS, card, "button").tone is Tone.SUCCESS
     assert field(chat.last_post("finance").reply, "Do") == "Issue a credit memo of $450.00 for INV-1, Acme Dental Group"
@@ -307,10 +330,13 @@ def test_an_upheld_dispute_asks_for_its_credit_in_one_step_and_counts_once(ctx: 
     assert collectible == before - 45000  # the dispute keeps it aside; the credit does not take it twice
 
 
-@pytest.mark.parametrize("text, says", [
-    ("resolve 2 rejected --credit customer found the note", "--credit goes with upheld"),
-    ("resolve 1 upheld --credit", "dispute #1 names no invoice"),
-])
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("resolve 2 rejected --credit customer found the note", "--credit goes with upheld"),
+        ("resolve 1 upheld --credit", "dispute #1 names no invoice"),
+    ],
+)
 def test_credit_from_a_dispute_that_cannot_have_one_is_refused(ctx: AppContext, text: str, says: str) -> None:
     seed_world(ctx)
     chat = Conversation(ctx)

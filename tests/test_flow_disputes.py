@@ -62,45 +62,61 @@ def opened(ctx: AppContext, text: str = OPEN_INV_1, *, who: str = DANA) -> tuple
 
 # --- opening ----------------------------------------------------------------------------------
 
+
 def test_a_collector_opens_a_dispute_and_the_collections_channel_is_told(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     chat = Conversation(ctx)
     [reply] = chat.say(DANA, OPEN_INV_1)
     assert reply.title == "Dispute #2 opened for Acme Dental Group (C100)"
-    assert reply.text == ("$450.00 is set aside from collection until the dispute is resolved. Resolve with "
-                          "`resolve 2 <outcome> [note]` (upheld, rejected, credited, withdrawn).")
+    assert reply.text == (
+        "$450.00 is set aside from collection until the dispute is resolved. Resolve with "
+        "`resolve 2 <outcome> [note]` (upheld, rejected, credited, withdrawn)."
+    )
     assert [(f.label, f.value) for f in reply.fields] == [
-        ("Invoice", "INV-1"), ("Disputed", "$450.00"), ("Invoice open", "$1,000.00"),
-        ("Reason", "billed twice for the October cleaning")]
+        ("Invoice", "INV-1"),
+        ("Disputed", "$450.00"),
+        ("Invoice open", "$1,000.00"),
+        ("Reason", "billed twice for the October cleaning"),
+    ]
     note = chat.last_post("collections")
     assert note.reply.title == "Dispute #2: Acme Dental Group (C100) disputes $450.00 of INV-1"
     assert note.reply.text.startswith("Opened by Dana Reyes: billed twice for the October cleaning\n")
     row = dispute(ctx, 2)
     assert (row.customer_id, row.amount, row.status, row.reason, row.opened_at) == (
-        ids["C100"], Decimal("450.00"), DisputeStatus.OPEN, "billed twice for the October cleaning", MONDAY_9AM)
+        ids["C100"],
+        Decimal("450.00"),
+        DisputeStatus.OPEN,
+        "billed twice for the October cleaning",
+        MONDAY_9AM,
+    )
     [event] = audit(ctx, "dispute.opened")
     assert (event.actor, event.entity_id, event.customer_id) == (DANA, 2, ids["C100"])
-    assert event.data == {"invoice": "INV-1", "amount": "450.00",
-                          "reason": "billed twice for the October cleaning"}
+    assert event.data == {"invoice": "INV-1", "amount": "450.00", "reason": "billed twice for the October cleaning"}
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("dispute acme dental INV-9 450 wrong rate",
-     "'INV-9' is not an invoice of theirs: only an open invoice of Acme Dental Group (C100) can be disputed; "
-     "their open invoices are INV-3, INV-4, INV-1, INV-2"),
-    ("dispute acme dental A-1 100 wrong rate", "'A-1' is not an invoice of theirs"),  # Acme Ortho's
-    ("dispute acme dental CM-1 100 wrong rate", "'CM-1' has nothing owed on it"),
-    ("dispute acme dental INV-1 1,000.01 wrong rate",
-     "at most $1,000.00 of INV-1 can be disputed: it has $1,000.00 open"),
-    ("dispute acme dental INV-1 0 wrong rate", "amounts must be more than zero"),
-    ("dispute acme dental INV-1 -450 wrong rate", "amounts must be positive"),
-    ("dispute acme dental INV-1 450", "say why the customer disputes it"),
-    ("dispute acme INV-1 450 wrong rate", "'acme' matches several customers"),
-    ("dispute zenith Z-1 100USD wrong rate", "Zenith Labs (C600) is billed in EUR, not USD"),
-    ("dispute acme dental", "I need a customer, then an invoice number, an amount and the reason"),
-])
-def test_a_dispute_that_cannot_be_opened_is_refused_and_writes_nothing(ctx: AppContext, text: str,
-                                                                      says: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "dispute acme dental INV-9 450 wrong rate",
+            "'INV-9' is not an invoice of theirs: only an open invoice of Acme Dental Group (C100) can be disputed; "
+            "their open invoices are INV-3, INV-4, INV-1, INV-2",
+        ),
+        ("dispute acme dental A-1 100 wrong rate", "'A-1' is not an invoice of theirs"),  # Acme Ortho's
+        ("dispute acme dental CM-1 100 wrong rate", "'CM-1' has nothing owed on it"),
+        (
+            "dispute acme dental INV-1 1,000.01 wrong rate",
+            "at most $1,000.00 of INV-1 can be disputed: it has $1,000.00 open",
+        ),
+        ("dispute acme dental INV-1 0 wrong rate", "amounts must be more than zero"),
+        ("dispute acme dental INV-1 -450 wrong rate", "amounts must be positive"),
+        ("dispute acme dental INV-1 450", "say why the customer disputes it"),
+        ("dispute acme INV-1 450 wrong rate", "'acme' matches several customers"),
+        ("dispute zenith Z-1 100USD wrong rate", "Zenith Labs (C600) is billed in EUR, not USD"),
+        ("dispute acme dental", "I need a customer, then an invoice number, an amount and the reason"),
+    ],
+)
+def test_a_dispute_that_cannot_be_opened_is_refused_and_writes_nothing(ctx: AppContext, text: str, says: str) -> None:
     seed_world(ctx)
     before = row_counts(ctx)
     reply = refused(Conversation(ctx).say(DANA, text))
@@ -122,8 +138,9 @@ def test_what_is_already_disputed_on_an_invoice_cannot_be_disputed_again(ctx: Ap
     opened(ctx, "dispute acme dental INV-1 600 wrong rate")
     before = row_counts(ctx)
     reply = refused(Conversation(ctx).say(SAM, "dispute c100 INV-1 401 also the tax"))
-    assert reply.title == ("at most $400.00 of INV-1 can be disputed: it has $1,000.00 open and $600.00 "
-                           "already in dispute")
+    assert reply.title == (
+        "at most $400.00 of INV-1 can be disputed: it has $1,000.00 open and $600.00 already in dispute"
+    )
     assert row_counts(ctx) == before
     opened(ctx, "dispute c100 INV-1 400 also the tax", who=SAM)
 
@@ -145,6 +162,7 @@ def test_someone_with_no_collections_role_is_refused_on_the_record(ctx: AppConte
 
 
 # --- the call list sets it aside ----------------------------------------------------------------
+
 
 def test_the_disputed_amount_leaves_the_list_until_the_dispute_is_rejected(ctx: AppContext) -> None:
     ids = seed_world(ctx)
@@ -172,7 +190,8 @@ def test_the_disputed_amount_leaves_the_list_until_the_dispute_is_rejected(ctx: 
 
 @pytest.mark.parametrize("outcome", ["upheld", "credited"])
 def test_a_dispute_settled_for_the_customer_stays_out_of_collection_until_an_import_shows_the_credit_memo(
-        ctx: AppContext, clock: FixedClock, tmp_path: Path, outcome: str) -> None:
+    ctx: AppContext, clock: FixedClock, tmp_path: Path, outcome: str
+) -> None:
     """The customer was right, but the credit memo is not in the ledger yet: exports without it
     keep the money out of collection; the one that brings the credit memo takes over, and the
     money is off the balance once, through the memo."""
@@ -193,16 +212,19 @@ def test_a_dispute_settled_for_the_customer_stays_out_of_collection_until_an_imp
         assert acme_on_the_list(ctx, ids)[0] == before - 45000
 
     clock.advance(hours=24)
-    import_aging_file(ctx, acme_export(tmp_path, "memo.csv",
-                                       extra="C100,Acme Dental Group,CM-7,Credit Memo,2026-11-25,-450.00\n"),
-                      as_of=date(2026, 11, 25))
+    import_aging_file(
+        ctx,
+        acme_export(tmp_path, "memo.csv", extra="C100,Acme Dental Group,CM-7,Credit Memo,2026-11-25,-450.00\n"),
+        as_of=date(2026, 11, 25),
+    )
     collectible_now, reasons = acme_on_the_list(ctx, ids)
     assert collectible_now == before - 45000  # the memo's $450, not the memo and the dispute
     assert not any("to be credited" in reason for reason in reasons)
 
 
 def test_an_upheld_dispute_ends_when_the_erp_reduces_the_invoice_by_it(
-        ctx: AppContext, clock: FixedClock, tmp_path: Path) -> None:
+    ctx: AppContext, clock: FixedClock, tmp_path: Path
+) -> None:
     ids = seed_world(ctx)
     before, _ = acme_on_the_list(ctx, ids)
     chat, _ = opened(ctx)
@@ -231,42 +253,59 @@ def test_a_dispute_settled_as_owed_is_back_in_collection_at_once(ctx: AppContext
 
 # --- resolving ----------------------------------------------------------------------------------
 
+
 def test_the_opener_resolves_it_and_the_cycle_time_is_recorded(ctx: AppContext, clock: FixedClock) -> None:
     seed_world(ctx)
     chat, note = opened(ctx)
     clock.advance(days=12, hours=3)
     [reply] = chat.say(DANA, "resolve 2 rejected customer found our delivery note")
     assert reply.title == "Dispute #2 resolved: rejected"
-    assert reply.text == ("Acme Dental Group (C100), $450.00 of INV-1: the amount is owed and goes back to "
-                          "collection. Resolved after 12.1 days.\nNote: customer found our delivery note")
+    assert reply.text == (
+        "Acme Dental Group (C100), $450.00 of INV-1: the amount is owed and goes back to "
+        "collection. Resolved after 12.1 days.\nNote: customer found our delivery note"
+    )
     assert [(f.label, f.value) for f in reply.fields] == [
-        ("Outcome", "rejected"), ("Cycle time", "12.1 days"), ("Resolved by", "Dana Reyes")]
+        ("Outcome", "rejected"),
+        ("Cycle time", "12.1 days"),
+        ("Resolved by", "Dana Reyes"),
+    ]
     [update] = chat.messenger.updates(note.ref)
     assert update.reply.title == "Dispute #2 resolved: rejected (Acme Dental Group (C100))"
     assert chat.messenger.directs(DANA) == [] and chat.messenger.posts("finance") == []
     row = dispute(ctx, 2)
     assert (row.status, row.outcome, row.resolved_at) == (
-        DisputeStatus.RESOLVED, "rejected: customer found our delivery note",
-        MONDAY_9AM + timedelta(days=12, hours=3))
+        DisputeStatus.RESOLVED,
+        "rejected: customer found our delivery note",
+        MONDAY_9AM + timedelta(days=12, hours=3),
+    )
     [event] = audit(ctx, "dispute.resolved")
     assert (event.actor, event.entity_id) == (DANA, 2)
-    assert event.data == {"outcome": "rejected", "note": "customer found our delivery note", "amount": "450.00",
-                          "cycle_days": "12.1", "summary": "resolved after 12.1 days"}
+    assert event.data == {
+        "outcome": "rejected",
+        "note": "customer found our delivery note",
+        "amount": "450.00",
+        "cycle_days": "12.1",
+        "summary": "resolved after 12.1 days",
+    }
 
 
 def test_a_manager_resolves_someone_elses_dispute_and_the_opener_and_finance_are_told(
-        ctx: AppContext, clock: FixedClock) -> None:
+    ctx: AppContext, clock: FixedClock
+) -> None:
     seed_world(ctx)
     chat, _ = opened(ctx)
     clock.advance(days=12)
     [reply] = chat.say(MARIA, "resolve #2 upheld our rate card was wrong")
     assert reply.title == "Dispute #2 resolved: upheld"
     assert "the customer was right; a credit is due. Resolved after 12 days." in reply.text
-    assert reply.text.endswith("The amount stays out of collection until an aging import shows the credit "
-                               "(a credit memo for it, or INV-1 reduced by it).")
+    assert reply.text.endswith(
+        "The amount stays out of collection until an aging import shows the credit "
+        "(a credit memo for it, or INV-1 reduced by it)."
+    )
     [dana] = chat.messenger.directs(DANA)
     assert dana.reply.title == "Dispute #2 resolved: upheld" and ("Resolved by", "Maria Lopez") in [
-        (f.label, f.value) for f in dana.reply.fields]
+        (f.label, f.value) for f in dana.reply.fields
+    ]
     [finance] = chat.messenger.posts("finance")
     assert finance.reply.title == "Credit due: Acme Dental Group (C100), $450.00 of INV-1"
     assert finance.reply.text == "Dispute #2 was upheld by Maria Lopez; please issue the credit memo."
@@ -281,12 +320,16 @@ def test_a_reply_in_the_disputes_thread_resolves_it_without_its_number(ctx: AppC
     assert dispute(ctx, 2).outcome == "withdrawn: customer paid in full after all"
 
 
-@pytest.mark.parametrize(("who", "says"), [
-    (SAM, "only Dana Reyes, who opened it, or a manager, controller or VP finance can resolve dispute #2"),
-    (PRIYA, "only Dana Reyes, who opened it, or a manager, controller or VP finance can resolve dispute #2"),
-])
+@pytest.mark.parametrize(
+    ("who", "says"),
+    [
+        (SAM, "only Dana Reyes, who opened it, or a manager, controller or VP finance can resolve dispute #2"),
+        (PRIYA, "only Dana Reyes, who opened it, or a manager, controller or VP finance can resolve dispute #2"),
+    ],
+)
 def test_only_the_opener_or_a_manager_may_resolve_and_a_refusal_is_on_the_record(
-        ctx: AppContext, who: str, says: str) -> None:
+    ctx: AppContext, who: str, says: str
+) -> None:
     seed_world(ctx)
     chat, _ = opened(ctx)
     before = row_counts(ctx)
@@ -294,8 +337,7 @@ def test_only_the_opener_or_a_manager_may_resolve_and_a_refusal_is_on_the_record
     assert (reply.title, reply.text) == (says, "Nothing was changed.")
     assert dispute(ctx, 2).status is DisputeStatus.OPEN
     [event] = audit(ctx, "dispute.resolve_refused")
-    assert (event.actor, event.entity_id, event.data["outcome"], event.data["refused"]) == (
-        who, 2, "rejected", says)
+    assert (event.actor, event.entity_id, event.data["outcome"], event.data["refused"]) == (who, 2, "rejected", says)
     assert row_counts(ctx) == {**before, "audit_events": before["audit_events"] + 1}
 
 
@@ -306,8 +348,10 @@ def test_resolving_twice_is_refused_and_says_who_resolved_it(ctx: AppContext, cl
     chat.say(DANA, "resolve 2 rejected customer found our delivery note")
     clock.advance(minutes=5)
     reply = refused(chat.say(MARIA, "resolve 2 upheld"))
-    assert reply.title == ("dispute #2 was already resolved (rejected: customer found our delivery note) "
-                           "by Dana Reyes at Mon 23 Nov 2026 9:14 AM CST")
+    assert reply.title == (
+        "dispute #2 was already resolved (rejected: customer found our delivery note) "
+        "by Dana Reyes at Mon 23 Nov 2026 9:14 AM CST"
+    )
     assert dispute(ctx, 2).outcome == "rejected: customer found our delivery note"
     assert len(audit(ctx, "dispute.resolved")) == 1
     [event] = audit(ctx, "dispute.resolve_refused")
@@ -315,15 +359,17 @@ def test_resolving_twice_is_refused_and_says_who_resolved_it(ctx: AppContext, cl
     assert chat.messenger.posts("finance") == []
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("resolve 99 rejected", "there is no dispute #99"),
-    ("resolve 2 maybe later", "'maybe' is not an outcome; say one of: upheld, rejected, credited, withdrawn"),
-    ("resolve 2", "how was it resolved? Say one of: upheld, rejected, credited, withdrawn"),
-    ("resolve rejected", "which dispute? Give its number"),
-    ("resolve 99999999999 rejected", "which dispute? Give its number"),
-])
-def test_a_resolve_that_cannot_be_read_is_refused_and_writes_nothing(ctx: AppContext, text: str,
-                                                                     says: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("resolve 99 rejected", "there is no dispute #99"),
+        ("resolve 2 maybe later", "'maybe' is not an outcome; say one of: upheld, rejected, credited, withdrawn"),
+        ("resolve 2", "how was it resolved? Say one of: upheld, rejected, credited, withdrawn"),
+        ("resolve rejected", "which dispute? Give its number"),
+        ("resolve 99999999999 rejected", "which dispute? Give its number"),
+    ],
+)
+def test_a_resolve_that_cannot_be_read_is_refused_and_writes_nothing(ctx: AppContext, text: str, says: str) -> None:
     seed_world(ctx)
     chat, _ = opened(ctx)
     before = row_counts(ctx)
@@ -338,8 +384,9 @@ def test_two_resolutions_at_the_same_moment_make_one_decision(ctx: AppContext, e
     seed_world(ctx)
     opened(ctx)
     other_engine = make_engine(engine.url.render_as_string(hide_password=False))
-    other = AppContext(sessions=make_session_factory(other_engine), team=ctx.team, calendar=ctx.calendar,
-                       clock=ctx.clock)
+    other = AppContext(
+        sessions=make_session_factory(other_engine), team=ctx.team, calendar=ctx.calendar, clock=ctx.clock
+    )
     barrier = threading.Barrier(2)
     answers: dict[str, list[Reply]] = {}
 
@@ -348,8 +395,10 @@ def test_two_resolutions_at_the_same_moment_make_one_decision(ctx: AppContext, e
         barrier.wait()
         answers[email] = handle(context, Incoming(user=user, where=Where("dm"), text=f"resolve 2 {outcome}"))
 
-    threads = [threading.Thread(target=resolve, args=(ctx, DANA, "rejected")),
-               threading.Thread(target=resolve, args=(other, MARIA, "upheld"))]
+    threads = [
+        threading.Thread(target=resolve, args=(ctx, DANA, "rejected")),
+        threading.Thread(target=resolve, args=(other, MARIA, "upheld")),
+    ]
     try:
         for t in threads:
             t.start()
@@ -361,13 +410,18 @@ def test_two_resolutions_at_the_same_moment_make_one_decision(ctx: AppContext, e
     assert len(titles) == 2
     winner = dispute(ctx, 2).outcome
     by = "Dana Reyes" if winner == "rejected" else "Maria Lopez"
-    assert titles == sorted([f"Dispute #2 resolved: {winner}",
-                             f"dispute #2 was already resolved ({winner}) by {by} at Mon 23 Nov 2026 9:00 AM CST"])
+    assert titles == sorted(
+        [
+            f"Dispute #2 resolved: {winner}",
+            f"dispute #2 was already resolved ({winner}) by {by} at Mon 23 Nov 2026 9:00 AM CST",
+        ]
+    )
     assert len(audit(ctx, "dispute.resolved")) == 1 and len(audit(ctx, "dispute.resolve_refused")) == 1
 
 
 def test_a_resolution_that_loses_the_race_after_reading_the_dispute_open_changes_nothing(
-        ctx: AppContext, clock: FixedClock) -> None:
+    ctx: AppContext, clock: FixedClock
+) -> None:
     """Maria's message read dispute #2 while it was open; Dana's resolution commits before
     Maria's update runs. Her conditional update finds nothing to change, and she is told who won."""
     seed_world(ctx)
@@ -379,8 +433,9 @@ def test_a_resolution_that_loses_the_race_after_reading_the_dispute_open_changes
         clock.advance(minutes=3)
         chat.say(DANA, "resolve 2 rejected")
         assert stale.status is DisputeStatus.OPEN
-        replies = resolve_cmd.handle(resolve_cmd.ResolveRequest(stale, OUTCOMES["upheld"], None), maria, ctx,
-                                     session=session)
+        replies = resolve_cmd.handle(
+            resolve_cmd.ResolveRequest(stale, OUTCOMES["upheld"], None), maria, ctx, session=session
+        )
         session.commit()
     reply = refused(replies)
     assert reply.title == "dispute #2 was already resolved (rejected) by Dana Reyes at Mon 23 Nov 2026 9:03 AM CST"
@@ -410,8 +465,14 @@ def test_the_whole_dispute_flow_through_the_terminal_chat(ctx: AppContext) -> No
     seed_world(ctx)
     out = io.StringIO()
     ids = iter(f"m{n}" for n in range(1, 100))
-    converse(ctx, terminal_user(DANA, "Dana Reyes"), io.StringIO(TERMINAL_SCRIPT), out, prompt=False,
-             messenger=TerminalMessenger(out, new_id=lambda: next(ids)))
+    converse(
+        ctx,
+        terminal_user(DANA, "Dana Reyes"),
+        io.StringIO(TERMINAL_SCRIPT),
+        out,
+        prompt=False,
+        messenger=TerminalMessenger(out, new_id=lambda: next(ids)),
+    )
     text = out.getvalue()
     expected_in_order = [
         "[posted to #collections as m1]\n(to #collections)\n"
@@ -420,8 +481,7 @@ def test_the_whole_dispute_flow_through_the_terminal_chat(ctx: AppContext) -> No
         "Error: only Dana Reyes, who opened it, or a manager, controller or VP finance can resolve dispute #2",
         "[update of m1 in #collections]\nDispute #2 resolved: upheld (Acme Dental Group (C100))",
         "[direct message to dana.reyes@example.com as m2]\nDispute #2 resolved: upheld",
-        "[posted to #finance as m3]\n(to #finance)\n"
-        "Warning: Credit due: Acme Dental Group (C100), $450.00 of INV-1",
+        "[posted to #finance as m3]\n(to #finance)\nWarning: Credit due: Acme Dental Group (C100), $450.00 of INV-1",
         "\n\nDispute #2 resolved: upheld\n",  # Maria's own answer
         "Error: dispute #2 was already resolved (upheld: our rate card was wrong) by Maria Lopez",
     ]
@@ -434,6 +494,7 @@ def test_the_whole_dispute_flow_through_the_terminal_chat(ctx: AppContext) -> No
 
 
 # --- cycle-time report ------------------------------------------------------------------------------
+
 
 def test_cycle_times_cover_disputes_resolved_since_a_moment(ctx: AppContext, clock: FixedClock) -> None:
     seed_world(ctx)
@@ -450,5 +511,9 @@ def test_cycle_times_cover_disputes_resolved_since_a_moment(ctx: AppContext, clo
         everything = dispute_cycle_times(session, MONDAY_9AM)
         lately = dispute_cycle_times(session, MONDAY_9AM + timedelta(days=3))
     assert (everything.resolved, everything.average_days, everything.median_days, everything.longest_days) == (
-        3, Decimal("5.0"), Decimal("3.0"), Decimal("10.0"))
+        3,
+        Decimal("5.0"),
+        Decimal("3.0"),
+        Decimal("10.0"),
+    )
     assert (lately.resolved, lately.average_days, lately.median_days) == (2, Decimal("6.5"), Decimal("6.5"))

@@ -51,12 +51,16 @@ def test_a_scheduling_hold_is_announced_to_scheduling_only_and_shown_with_its_ki
     [answer] = chat.click(MARIA, card, "Approve")
     assert "Scheduling hold placed; #scheduling told." in answer.text
     [hold] = holds_of(ctx, ids["C200"])
-    assert (hold.kind, hold.reason, hold.status) == ("scheduling", "95 days past due, no new bookings",
-                                                    HoldStatus.ACTIVE)
+    assert (hold.kind, hold.reason, hold.status) == (
+        "scheduling",
+        "95 days past due, no new bookings",
+        HoldStatus.ACTIVE,
+    )
     [post] = chat.messenger.posts("scheduling")
     assert post.reply.title == "Hold placed on Acme Ortho (C200)"
-    assert post.reply.text == ("Scheduling hold placed on Acme Ortho (C200): 95 days past due, no new bookings. "
-                               "Approved by Maria Lopez.")
+    assert post.reply.text == (
+        "Scheduling hold placed on Acme Ortho (C200): 95 days past due, no new bookings. Approved by Maria Lopez."
+    )
     assert chat.messenger.posts("client-services") == [] and chat.messenger.posts("sales") == []
     [placed] = audit(ctx, "hold.placed")
     assert (placed.entity_id, placed.data["kind"]) == (hold.id, "scheduling")
@@ -66,14 +70,17 @@ def test_a_scheduling_hold_is_announced_to_scheduling_only_and_shown_with_its_ki
     [status] = chat.say(DANA, "status acme ortho")
     [row] = [r for r in status.rows if r.title.startswith("Hold since")]
     assert (row.detail, [(f.label, f.value) for f in row.fields]) == (
-        "95 days past due, no new bookings", [("Kind", "scheduling")])
+        "95 days past due, no new bookings",
+        [("Kind", "scheduling")],
+    )
 
     # Released: the same kind's channel hears it, nobody else.
     release, _ = ask_release(chat)
     chat.click(MARIA, release, "Approve")
     [released] = chat.messenger.posts("scheduling")[1:]
-    assert released.reply.text == ("Scheduling hold released on Acme Ortho (C200): paid by wire. "
-                                   "Released by Maria Lopez.")
+    assert released.reply.text == (
+        "Scheduling hold released on Acme Ortho (C200): paid by wire. Released by Maria Lopez."
+    )
     assert audit(ctx, "hold.released")[0].data["kind"] == "scheduling"
     assert chat.messenger.posts("client-services") == []
 
@@ -84,14 +91,18 @@ def ask_release(chat: Conversation) -> tuple[Sent, str]:
     return chat.last_post("approvals"), ack.text
 
 
-@pytest.mark.parametrize(("text", "kind", "channels"), [
-    ("hold acme ortho final invoice 120 days past due", "product_release", ("client-services", "sales")),
-    ("hold acme ortho --suspension 45 days past due", "service_suspension", ("client-services", "support")),
-    ("hold acme ortho service suspension 45 days past due", "service_suspension", ("client-services", "support")),
-    ("hold acme ortho schedule stop bookings", "scheduling", ("scheduling",)),
-])
-def test_each_kind_is_read_and_told_to_its_channels(ctx: AppContext, text: str, kind: str,
-                                                   channels: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("text", "kind", "channels"),
+    [
+        ("hold acme ortho final invoice 120 days past due", "product_release", ("client-services", "sales")),
+        ("hold acme ortho --suspension 45 days past due", "service_suspension", ("client-services", "support")),
+        ("hold acme ortho service suspension 45 days past due", "service_suspension", ("client-services", "support")),
+        ("hold acme ortho schedule stop bookings", "scheduling", ("scheduling",)),
+    ],
+)
+def test_each_kind_is_read_and_told_to_its_channels(
+    ctx: AppContext, text: str, kind: str, channels: tuple[str, ...]
+) -> None:
     ids = seed_world(ctx)
     chat = Conversation(ctx)
     card, _ = ask(chat, text)
@@ -118,14 +129,27 @@ def test_a_hold_without_a_kind_is_a_product_release_hold_and_old_holds_read_as_o
 def test_the_card_warns_about_unapplied_credits_before_a_hold(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     with ctx.sessions.begin() as session:
-        for number, kind, amount in (("CM-9", InvoiceKind.CREDIT_MEMO, "-120.00"),
-                                     ("UP-1", InvoiceKind.UNAPPLIED_PAYMENT, "-50.00")):
-            session.add(Invoice(customer_id=ids["C200"], number=number, kind=kind, due_date=date(2026, 11, 10),
-                                amount=Decimal(amount), open_balance=Decimal(amount), currency="USD"))
+        for number, kind, amount in (
+            ("CM-9", InvoiceKind.CREDIT_MEMO, "-120.00"),
+            ("UP-1", InvoiceKind.UNAPPLIED_PAYMENT, "-50.00"),
+        ):
+            session.add(
+                Invoice(
+                    customer_id=ids["C200"],
+                    number=number,
+                    kind=kind,
+                    due_date=date(2026, 11, 10),
+                    amount=Decimal(amount),
+                    open_balance=Decimal(amount),
+                    currency="USD",
+                )
+            )
     chat = Conversation(ctx)
     card, ack_text = ask(chat, "hold acme ortho 90 days past due")
-    warning = ("Warning: Acme Ortho has $170.00 of unapplied credits (CM-9 $120.00, UP-1 $50.00). "
-               "Ask finance to apply them before holding the account: what is past due may be paid already.")
+    warning = (
+        "Warning: Acme Ortho has $170.00 of unapplied credits (CM-9 $120.00, UP-1 $50.00). "
+        "Ask finance to apply them before holding the account: what is past due may be paid already."
+    )
     assert warning in card.reply.text.splitlines()
     assert warning in ack_text  # the collector hears it too, and can ask finance first
     [answer] = chat.click(MARIA, card, "Approve")
@@ -140,13 +164,18 @@ def test_a_release_card_does_not_warn_about_credits(ctx: AppContext) -> None:
     assert "unapplied credits" not in chat.last_post("approvals").reply.text and "Warning" not in ack.text
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("hold acme ortho --vacation 95 days past due",
-     "'--vacation' is not a kind of hold; the kinds are product release, scheduling or service suspension"),
-    ("hold acme ortho shceduling 95 days past due", "did you mean a scheduling hold?"),
-    ("hold acme ortho scheduling", "say why the account should go on a scheduling hold, after the kind"),
-    ("hold nobody scheduling late", "no customer matches 'nobody'"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "hold acme ortho --vacation 95 days past due",
+            "'--vacation' is not a kind of hold; the kinds are product release, scheduling or service suspension",
+        ),
+        ("hold acme ortho shceduling 95 days past due", "did you mean a scheduling hold?"),
+        ("hold acme ortho scheduling", "say why the account should go on a scheduling hold, after the kind"),
+        ("hold nobody scheduling late", "no customer matches 'nobody'"),
+    ],
+)
 def test_a_bad_kind_is_refused_and_writes_nothing(ctx: AppContext, text: str, says: str) -> None:
     seed_world(ctx)
     chat = Conversation(ctx)
@@ -157,15 +186,25 @@ def test_a_bad_kind_is_refused_and_writes_nothing(ctx: AppContext, text: str, sa
 
 
 def _team(holds: dict[str, Any]) -> dict[str, Any]:
-    return {"members": [{"email": "a@x.com", "roles": ["manager"]}], "holds": holds,
-            "channels": {"hold_announcements": ["general-holds"]}}
+    return {
+        "members": [{"email": "a@x.com", "roles": ["manager"]}],
+        "holds": holds,
+        "channels": {"hold_announcements": ["general-holds"]},
+    }
 
 
 def test_the_team_file_names_kinds_and_a_kind_without_channels_uses_the_general_ones() -> None:
-    team = team_from_dict(_team({"default_kind": "install", "kinds": {
-        "install": {"label": "installation", "words": ["install"], "blocks_clearance": False},
-        "scheduling": {"announce": ["bookings", {"slack": "C0SUPPORT", "name": "support"}]},
-    }}))
+    team = team_from_dict(
+        _team(
+            {
+                "default_kind": "install",
+                "kinds": {
+                    "install": {"label": "installation", "words": ["install"], "blocks_clearance": False},
+                    "scheduling": {"announce": ["bookings", {"slack": "C0SUPPORT", "name": "support"}]},
+                },
+            }
+        )
+    )
     flow = team.workflow
     assert flow.holds.default == "install" and not flow.holds.blocks_clearance("install")
     assert flow.hold_channels("install") == ("general-holds",)
@@ -177,12 +216,15 @@ def test_the_team_file_names_kinds_and_a_kind_without_channels_uses_the_general_
     assert default.hold_channels("scheduling") == ("client-services", "sales")
 
 
-@pytest.mark.parametrize(("holds", "says"), [
-    ({"default_kind": "nope"}, "default_kind 'nope' is not one of the kinds listed"),
-    ({"kinds": {"a": {"words": ["stop"]}, "b": {"words": ["stop"]}}}, "the word(s) stop name more than one kind"),
-    ({"kinds": {}}, "must name at least one kind"),
-    ({"kinds": {"a": {"announce": "sales"}}}, "announce must be a list of channels"),
-])
+@pytest.mark.parametrize(
+    ("holds", "says"),
+    [
+        ({"default_kind": "nope"}, "default_kind 'nope' is not one of the kinds listed"),
+        ({"kinds": {"a": {"words": ["stop"]}, "b": {"words": ["stop"]}}}, "the word(s) stop name more than one kind"),
+        ({"kinds": {}}, "must name at least one kind"),
+        ({"kinds": {"a": {"announce": "sales"}}}, "announce must be a list of channels"),
+    ],
+)
 def test_a_bad_holds_section_is_refused_at_start(holds: dict[str, Any], says: str) -> None:
     with pytest.raises(TeamFileError, match="team file: ") as raised:
         team_from_dict(_team(holds))

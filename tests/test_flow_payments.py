@@ -36,8 +36,8 @@ from tests.support.harness import Conversation, Sent
 from tests.support.payments import ask, confirmation, payments
 from tests.support.world import DANA, PRIYA, field, refused, row_counts, seed_world
 
-TOM = "tom.becker@example.com"      # finance lead and finance
-MARIA = "maria.lopez@example.com"   # manager
+TOM = "tom.becker@example.com"  # finance lead and finance
+MARIA = "maria.lopez@example.com"  # manager
 MONDAY = date(2026, 11, 23)
 
 
@@ -78,16 +78,25 @@ def test_paid_posts_a_card_to_finance_with_the_claim_the_account_and_three_butto
     assert f"Request #{request.id}" in ack.text
     card = chat.last_post("finance")
     assert card.reply.title == "Payment to confirm: Acme Dental Group (C100)"
-    assert [(label, field(card.reply, label)) for label in (
-        "Amount", "Date paid", "Method", "Reference", "Requested by", "Urgent", "Balance", "90+ days")] == [
-        ("Amount", "$1,200.00"), ("Date paid", "Mon 23 Nov 2026"), ("Method", "wire"),
-        ("Reference", "FED 8841"), ("Requested by", "Dana Reyes"), ("Urgent", "no"),
-        ("Balance", "$3,350.10"), ("90+ days", "$2,000.00")]
+    assert [
+        (label, field(card.reply, label))
+        for label in ("Amount", "Date paid", "Method", "Reference", "Requested by", "Urgent", "Balance", "90+ days")
+    ] == [
+        ("Amount", "$1,200.00"),
+        ("Date paid", "Mon 23 Nov 2026"),
+        ("Method", "wire"),
+        ("Reference", "FED 8841"),
+        ("Requested by", "Dana Reyes"),
+        ("Urgent", "no"),
+        ("Balance", "$3,350.10"),
+        ("90+ days", "$2,000.00"),
+    ]
     assert "Hold since Fri 20 Nov 2026 10:00 AM CST" in [r.title for r in card.reply.rows]
     assert [(b.label, b.action, b.value, b.style) for b in card.reply.buttons] == [
         ("Confirm", "confirmation.confirm", {"id": request.id}, ButtonStyle.PRIMARY),
         ("Not received", "confirmation.not_received", {"id": request.id}, ButtonStyle.DANGER),
-        ("Partial", "confirmation.partial", {"id": request.id, "needs": "amount"}, ButtonStyle.DEFAULT)]
+        ("Partial", "confirmation.partial", {"id": request.id, "needs": "amount"}, ButtonStyle.DEFAULT),
+    ]
     assert (request.status, request.amount, request.urgent) == (ConfirmationStatus.PENDING, Decimal("1200.00"), False)
     with chat.ctx.sessions() as session:
         tracked = session.scalars(select(PostedMessage).where(PostedMessage.key == f"confirmation:{request.id}")).one()
@@ -96,8 +105,7 @@ def test_paid_posts_a_card_to_finance_with_the_claim_the_account_and_three_butto
     assert payments(chat) == []
 
 
-def test_confirm_records_the_payment_keeps_the_promise_and_tells_the_collector(
-        chat: Conversation) -> None:
+def test_confirm_records_the_payment_keeps_the_promise_and_tells_the_collector(chat: Conversation) -> None:
     """$1,200 confirmed on Acme Dental, held for its $2,750.00 past due (less the $100.10 in
     dispute): the promise is kept, the hold stays and everyone hears what is left."""
     promised(chat)
@@ -110,23 +118,38 @@ def test_confirm_records_the_payment_keeps_the_promise_and_tells_the_collector(
     [told] = thread_posts(chat, card)
     assert told.title == "Dana Reyes: Priya Shah confirmed $1,200.00 from Acme Dental Group (C100)"
     assert "Promise of $1,200.00 due Fri 27 Nov 2026: kept." in told.text
-    assert ("The account stays on hold: $1,550.00 of the $2,750.00 past due it was placed for is still to pay."
-            in told.text)
+    assert (
+        "The account stays on hold: $1,550.00 of the $2,750.00 past due it was placed for is still to pay." in told.text
+    )
     [payment] = payments(chat)
     request = confirmation(chat)
     assert (payment.amount, payment.received_on, payment.method, payment.reference, payment.source) == (
-        Decimal("1200.00"), date(2026, 11, 23), "wire", "FED 8841", "finance")
+        Decimal("1200.00"),
+        date(2026, 11, 23),
+        "wire",
+        "FED 8841",
+        "finance",
+    )
     assert (request.status, request.confirmed_amount, request.payment_id) == (
-        ConfirmationStatus.CONFIRMED, Decimal("1200.00"), payment.id)
+        ConfirmationStatus.CONFIRMED,
+        Decimal("1200.00"),
+        payment.id,
+    )
     promise = c100_promise(chat)
     assert (promise.status, promise.paid_amount) == (PromiseStatus.KEPT, Decimal("1200.00"))
     assert held(chat).status is HoldStatus.ACTIVE and chat.messenger.posts("sales") == []
     [note] = chat.messenger.posts("approvals")
     assert note.reply.title == "Acme Dental Group (C100) stays on hold: $1,550.00 still to pay"
-    assert note.reply.text == ("The hold is for $2,750.00 past due; $1,200.00 has been paid since it was placed. "
-                               "To release it sooner, type: release C100 <reason> (it needs approval).")
-    assert actions(chat)[-4:] == ["confirmation.requested", "confirmation.confirmed", "payment.recorded",
-                                  "promise.kept"]
+    assert note.reply.text == (
+        "The hold is for $2,750.00 past due; $1,200.00 has been paid since it was placed. "
+        "To release it sooner, type: release C100 <reason> (it needs approval)."
+    )
+    assert actions(chat)[-4:] == [
+        "confirmation.requested",
+        "confirmation.confirmed",
+        "payment.recorded",
+        "promise.kept",
+    ]
 
 
 def test_a_payment_that_clears_what_the_hold_was_for_releases_it(chat: Conversation) -> None:
@@ -144,7 +167,8 @@ def test_a_payment_that_clears_what_the_hold_was_for_releases_it(chat: Conversat
 
 
 def test_a_hold_placed_through_approval_keeps_what_it_was_for_and_its_thread_hears_what_is_left(
-        chat: Conversation) -> None:
+    chat: Conversation,
+) -> None:
     """Acme Ortho owes $800 past due when Maria approves its hold; a $100 payment later leaves
     it in place (said in the hold's approval thread), the remaining $700 releases it."""
     chat.say(DANA, "hold acme ortho final invoice 22 days past due")
@@ -154,8 +178,11 @@ def test_a_hold_placed_through_approval_keeps_what_it_was_for_and_its_thread_hea
         hold = session.scalars(select(Hold).order_by(Hold.id.desc()).limit(1)).one()
     assert hold.past_due_at_placement == Decimal("800.00") and hold.request_id is not None
     chat.click(PRIYA, ask(chat, "paid acme ortho 100 today"), "Confirm")
-    [note] = [s for s in chat.messenger.posts("approvals") if s.ref.where == approval.ref.thread()
-              and "stays on hold" in s.reply.title]
+    [note] = [
+        s
+        for s in chat.messenger.posts("approvals")
+        if s.ref.where == approval.ref.thread() and "stays on hold" in s.reply.title
+    ]
     assert note.reply.title == "Acme Ortho (C200) stays on hold: $700.00 still to pay"
     chat.click(PRIYA, ask(chat, "paid acme ortho 700 today"), "Confirm")
     with chat.ctx.sessions() as session:
@@ -174,7 +201,8 @@ def test_partial_records_what_arrived_and_leaves_the_hold_for_a_person_to_releas
     assert (request.status, request.confirmed_amount) == (ConfirmationStatus.PARTIAL, Decimal("500.00"))
     [update] = chat.messenger.updates(card.ref)
     assert update.reply.text.startswith(
-        "Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of $1,200.00 received")
+        "Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of $1,200.00 received"
+    )
     [told] = thread_posts(chat, card)
     assert told.title == "Dana Reyes: Priya Shah confirmed $500.00 of the $1,200.00 from Acme Dental Group (C100)"
     assert "$500.00 paid so far" in told.text
@@ -206,22 +234,32 @@ def test_not_received_records_nothing_but_the_answer_and_tells_the_collector_twi
     assert update.reply.text.startswith("Marked not received by Tom Becker at Mon 23 Nov 2026 9:00 AM CST")
     [told] = thread_posts(chat, card)
     [direct] = chat.messenger.directs(DANA)
-    assert told.title == direct.reply.title == (
-        "Dana Reyes: Tom Becker has not received the $1,200.00 Acme Dental Group (C100) says it paid Mon 23 Nov 2026")
+    assert (
+        told.title
+        == direct.reply.title
+        == (
+            "Dana Reyes: Tom Becker has not received the $1,200.00 Acme Dental Group (C100) says it paid "
+            "Mon 23 Nov 2026"
+        )
+    )
     assert actions(chat) == ["confirmation.requested", "confirmation.not_received"]
 
 
-@pytest.mark.parametrize(("text", "status", "amount"), [
-    ("confirm", ConfirmationStatus.CONFIRMED, "1200.00"),
-    ("CONFIRM", ConfirmationStatus.CONFIRMED, "1200.00"),
-    ("partial 500", ConfirmationStatus.PARTIAL, "500.00"),
-    ("partial $1,150.50", ConfirmationStatus.PARTIAL, "1150.50"),
-    ("not received", ConfirmationStatus.NOT_RECEIVED, None),
-    ("Not Received.", ConfirmationStatus.NOT_RECEIVED, None),
-    ("notreceived", ConfirmationStatus.NOT_RECEIVED, None),
-])
-def test_finance_can_answer_by_typing_in_the_cards_thread(chat: Conversation, text: str,
-                                                          status: ConfirmationStatus, amount: str | None) -> None:
+@pytest.mark.parametrize(
+    ("text", "status", "amount"),
+    [
+        ("confirm", ConfirmationStatus.CONFIRMED, "1200.00"),
+        ("CONFIRM", ConfirmationStatus.CONFIRMED, "1200.00"),
+        ("partial 500", ConfirmationStatus.PARTIAL, "500.00"),
+        ("partial $1,150.50", ConfirmationStatus.PARTIAL, "1150.50"),
+        ("not received", ConfirmationStatus.NOT_RECEIVED, None),
+        ("Not Received.", ConfirmationStatus.NOT_RECEIVED, None),
+        ("notreceived", ConfirmationStatus.NOT_RECEIVED, None),
+    ],
+)
+def test_finance_can_answer_by_typing_in_the_cards_thread(
+    chat: Conversation, text: str, status: ConfirmationStatus, amount: str | None
+) -> None:
     card = ask(chat)
     chat.reply_in_thread(PRIYA, card, text)
     request = confirmation(chat)
@@ -230,12 +268,15 @@ def test_finance_can_answer_by_typing_in_the_cards_thread(chat: Conversation, te
     assert chat.messenger.updates(card.ref)[-1].reply.buttons == ()
 
 
-@pytest.mark.parametrize(("who", "text"), [
-    (DANA, "the customer sent the remittance"),
-    (PRIYA, "confirm with the bank first?"),
-    (PRIYA, "not sure yet, checking the bank portal"),
-    (PRIYA, "partial payment maybe? what did they say"),
-])
+@pytest.mark.parametrize(
+    ("who", "text"),
+    [
+        (DANA, "the customer sent the remittance"),
+        (PRIYA, "confirm with the bank first?"),
+        (PRIYA, "not sure yet, checking the bank portal"),
+        (PRIYA, "partial payment maybe? what did they say"),
+    ],
+)
 def test_talk_in_the_thread_is_not_an_answer(chat: Conversation, who: str, text: str) -> None:
     card = ask(chat)
     assert chat.reply_in_thread(who, card, text) == []  # no bot noise in the discussion
@@ -261,7 +302,11 @@ def test_only_finance_answers_and_the_attempt_is_audited(chat: Conversation, who
     with chat.ctx.sessions() as session:
         event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
     assert (event.action, event.actor, event.entity_id, event.data["reason"]) == (
-        "confirmation.refused", who, request.id, "wrong role")
+        "confirmation.refused",
+        who,
+        request.id,
+        "wrong role",
+    )
 
 
 def test_a_collector_typing_confirm_in_the_thread_is_refused_too(chat: Conversation) -> None:
@@ -281,15 +326,18 @@ def test_finance_cannot_confirm_a_claim_they_made_but_a_colleague_can(chat: Conv
     assert thread_posts(chat, card)[0].title.startswith("Priya Shah: Tom Becker confirmed $800.00")
 
 
-@pytest.mark.parametrize(("amount", "says"), [
-    ("1500", "a partial amount must be less than the $1,200.00 claimed; I read $1,500.00"),
-    ("1200", "a partial amount must be less than the $1,200.00 claimed"),
-    ("0", "amounts must be more than zero"),
-    ("-5", "amounts must be positive"),
-    ("lots", "I couldn't read 'lots' as an amount"),
-    ("", "Partial needs the amount that arrived"),
-    ("EUR 500", "billed in USD, not EUR"),
-])
+@pytest.mark.parametrize(
+    ("amount", "says"),
+    [
+        ("1500", "a partial amount must be less than the $1,200.00 claimed; I read $1,500.00"),
+        ("1200", "a partial amount must be less than the $1,200.00 claimed"),
+        ("0", "amounts must be more than zero"),
+        ("-5", "amounts must be positive"),
+        ("lots", "I couldn't read 'lots' as an amount"),
+        ("", "Partial needs the amount that arrived"),
+        ("EUR 500", "billed in USD, not EUR"),
+    ],
+)
 def test_a_partial_amount_must_be_above_zero_and_below_the_claim(chat: Conversation, amount: str, says: str) -> None:
     card = ask(chat)
     before = row_counts(chat.ctx)
@@ -313,8 +361,10 @@ def test_a_second_answer_changes_nothing_and_says_who_answered_first(chat: Conve
 def test_the_same_claim_twice_asks_finance_once(chat: Conversation) -> None:
     ask(chat, "paid c100 1200")
     before = row_counts(chat.ctx)
-    assert "finance is already asked to confirm $1,200.00 paid Mon 23 Nov 2026" in refused(
-        chat.say(DANA, "paid acme dental 1,200 today check 4471")).title
+    assert (
+        "finance is already asked to confirm $1,200.00 paid Mon 23 Nov 2026"
+        in refused(chat.say(DANA, "paid acme dental 1,200 today check 4471")).title
+    )
     assert row_counts(chat.ctx) == before
 
 
@@ -331,14 +381,22 @@ in p1: confirm
 def test_the_whole_flow_in_the_terminal_chat(chat: Conversation) -> None:
     out = io.StringIO()
     ids = (f"p{n}" for n in itertools.count(1))
-    converse(chat.ctx, terminal_user(DANA), io.StringIO(TERMINAL_SCRIPT), out, prompt=False,
-             messenger=TerminalMessenger(out, new_id=lambda: next(ids)))
+    converse(
+        chat.ctx,
+        terminal_user(DANA),
+        io.StringIO(TERMINAL_SCRIPT),
+        out,
+        prompt=False,
+        messenger=TerminalMessenger(out, new_id=lambda: next(ids)),
+    )
     printed = out.getvalue()
     assert "[posted to #finance as p1]\n(to #finance)\nPayment to confirm: Acme Dental Group (C100)" in printed
     assert "[update of p1 in #finance]\nWarning: Payment partly confirmed: Acme Dental Group (C100)" in printed
     assert "Dana Reyes: Priya Shah confirmed $500.00 of the $1,200.00 from Acme Dental Group (C100)" in printed
-    assert printed.rstrip().endswith("Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of "
-                                     "$1,200.00 received. Nothing was changed.")
+    assert printed.rstrip().endswith(
+        "Partly confirmed by Priya Shah at Mon 23 Nov 2026 9:00 AM CST: $500.00 of "
+        "$1,200.00 received. Nothing was changed."
+    )
     assert [p.amount for p in payments(chat)] == [Decimal("500.00")]
 
 
@@ -373,7 +431,8 @@ def test_a_confirmed_payment_is_set_aside_until_an_import_shows_it(chat: Convers
         "C100,Acme Dental Group,INV-2,Recurring,2026-11-30,500.00\n"
         "C100,Acme Dental Group,INV-3,Final,2026-08-01,1800.00\n"
         "C100,Acme Dental Group,CM-1,Credit Memo,2026-11-10,-250.00\n"
-        "C100,Acme Dental Group,INV-4,Standard,2026-09-01,100.10\n")
+        "C100,Acme Dental Group,INV-4,Standard,2026-09-01,100.10\n"
+    )
     import_aging_file(ctx, tmp_path / "export.csv", as_of=MONDAY)
     after, reasons, unapplied = acme()
     assert (after, unapplied) == (205000, Decimal("0.00"))

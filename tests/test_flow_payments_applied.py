@@ -28,20 +28,35 @@ def harbor_clinic(ctx: AppContext, items: list[tuple[str, InvoiceKind, date, str
     """Dana's customer C800 with the given open items (number, kind, due date, open balance)."""
     with ctx.sessions.begin() as session:
         dana = session.scalars(select(TeamMember.id).where(TeamMember.email == DANA)).one()
-        customer = Customer(erp_id="C800", name="Harbor Clinic", currency="USD", collector_id=dana,
-                            created_at=datetime(2026, 10, 1, tzinfo=UTC))
+        customer = Customer(
+            erp_id="C800",
+            name="Harbor Clinic",
+            currency="USD",
+            collector_id=dana,
+            created_at=datetime(2026, 10, 1, tzinfo=UTC),
+        )
         session.add(customer)
         session.flush()
         for number, kind, due, balance in items:
-            session.add(Invoice(customer_id=customer.id, number=number, kind=kind, due_date=due,
-                                amount=Decimal(balance), open_balance=Decimal(balance), currency="USD"))
+            session.add(
+                Invoice(
+                    customer_id=customer.id,
+                    number=number,
+                    kind=kind,
+                    due_date=due,
+                    amount=Decimal(balance),
+                    open_balance=Decimal(balance),
+                    currency="USD",
+                )
+            )
         return customer.id
 
 
 def harbor_line(ctx: AppContext, day: date) -> CallListRow | None:
     with ctx.sessions() as session:
-        return next((r for r in build_call_list(session, ctx, day=day, collector_email=DANA)
-                     if r.erp_id == "C800"), None)
+        return next(
+            (r for r in build_call_list(session, ctx, day=day, collector_email=DANA) if r.erp_id == "C800"), None
+        )
 
 
 def confirmed(chat: Conversation, claim: str) -> None:
@@ -64,10 +79,16 @@ def chat(ctx: AppContext) -> Conversation:
 
 
 def test_an_account_that_paid_its_whole_past_due_leaves_the_list_until_the_erp_shows_it_and_counts_once(
-        chat: Conversation, tmp_path: Path) -> None:
+    chat: Conversation, tmp_path: Path
+) -> None:
     ctx = chat.ctx
-    harbor_clinic(ctx, [("FIN-9", InvoiceKind.FINAL, date(2026, 11, 17), "4000.00"),
-                        ("MRR-9", InvoiceKind.RECURRING, date(2026, 12, 10), "500.00")])
+    harbor_clinic(
+        ctx,
+        [
+            ("FIN-9", InvoiceKind.FINAL, date(2026, 11, 17), "4000.00"),
+            ("MRR-9", InvoiceKind.RECURRING, date(2026, 12, 10), "500.00"),
+        ],
+    )
     morning = harbor_line(ctx, MONDAY)
     assert morning is not None and morning.reasons[0] == "final invoice 6 days past due"
 
@@ -78,16 +99,18 @@ def test_an_account_that_paid_its_whole_past_due_leaves_the_list_until_the_erp_s
 
     # Tuesday evening's export was made before the ERP had the payment: FIN-9 still open.
     ctx.clock.advance(hours=30)
-    lagging = ("C800,Harbor Clinic,FIN-9,Final,2026-11-17,4000.00\n"
-               "C800,Harbor Clinic,MRR-9,Recurring,2026-12-10,500.00\n")
+    lagging = (
+        "C800,Harbor Clinic,FIN-9,Final,2026-11-17,4000.00\nC800,Harbor Clinic,MRR-9,Recurring,2026-12-10,500.00\n"
+    )
     import_aging_file(ctx, export(tmp_path, "tuesday.csv", lagging), as_of=TUESDAY)
     assert harbor_line(ctx, WEDNESDAY) is None
 
     # Wednesday's export shows FIN-9 paid, and a new invoice that fell past due: the payment is
     # the ERP's now, so it pays nothing more and the new invoice is chased.
     ctx.clock.advance(hours=24)
-    shown = ("C800,Harbor Clinic,MRR-9,Recurring,2026-12-10,500.00\n"
-             "C800,Harbor Clinic,STD-9,Standard,2026-11-20,1000.00\n")
+    shown = (
+        "C800,Harbor Clinic,MRR-9,Recurring,2026-12-10,500.00\nC800,Harbor Clinic,STD-9,Standard,2026-11-20,1000.00\n"
+    )
     import_aging_file(ctx, export(tmp_path, "wednesday.csv", shown), as_of=WEDNESDAY)
     with ctx.sessions() as session:
         [payment] = session.scalars(select(Payment).where(Payment.source == "finance")).all()
@@ -100,8 +123,13 @@ def test_an_account_that_paid_its_whole_past_due_leaves_the_list_until_the_erp_s
 
 def test_a_part_payment_pays_the_oldest_items_and_the_reasons_name_what_is_left(chat: Conversation) -> None:
     ctx = chat.ctx
-    harbor_clinic(ctx, [("OLD-1", InvoiceKind.STANDARD, date(2026, 9, 10), "1500.00"),
-                        ("FIN-9", InvoiceKind.FINAL, date(2026, 11, 17), "4000.00")])
+    harbor_clinic(
+        ctx,
+        [
+            ("OLD-1", InvoiceKind.STANDARD, date(2026, 9, 10), "1500.00"),
+            ("FIN-9", InvoiceKind.FINAL, date(2026, 11, 17), "4000.00"),
+        ],
+    )
     before = harbor_line(ctx, MONDAY)
     assert before is not None
     assert before.reasons[:2] == ("final invoice 6 days past due", "$1,500 over 60 days")
@@ -115,5 +143,4 @@ def test_a_part_payment_pays_the_oldest_items_and_the_reasons_name_what_is_left(
     assert after.reasons[0] == "final invoice 6 days past due"
     assert not any("over 60 days" in reason for reason in after.reasons)
     assert "$3,500 past due" in after.reasons
-    assert ("$2,000 paid (confirmed by finance), taken off the oldest invoices until the ERP shows it"
-            in after.reasons)
+    assert "$2,000 paid (confirmed by finance), taken off the oldest invoices until the ERP shows it" in after.reasons

@@ -23,12 +23,18 @@ def test_a_claim_up_to_the_balance_is_taken(ctx: AppContext) -> None:
     assert ack.tone is Tone.SUCCESS, ack
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("paid acme dental 999,999", "Acme Dental Group (C100) owes $3,350.10: a payment of $999,999.00 is more "
-                                 "than the $3,350.10 left. Check the amount"),
-    ("paid acme dental 3,350.11", "a payment of $3,350.11 is more than the $3,350.10 left"),
-    ("paid paid up 10", "Paid Up LLC (C700) owes nothing: there is no payment for finance to confirm"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (
+            "paid acme dental 999,999",
+            "Acme Dental Group (C100) owes $3,350.10: a payment of $999,999.00 is more "
+            "than the $3,350.10 left. Check the amount",
+        ),
+        ("paid acme dental 3,350.11", "a payment of $3,350.11 is more than the $3,350.10 left"),
+        ("paid paid up 10", "Paid Up LLC (C700) owes nothing: there is no payment for finance to confirm"),
+    ],
+)
 def test_a_claim_over_the_balance_is_refused_with_the_balance(ctx: AppContext, text: str, says: str) -> None:
     seed_world(ctx)
     before = row_counts(ctx)
@@ -42,9 +48,17 @@ def test_an_account_in_credit_takes_no_claim(ctx: AppContext) -> None:
         customer = Customer(erp_id="C800", name="Overpaid Orthodontics", currency="USD", created_at=CREATED)
         session.add(customer)
         session.flush()
-        session.add(Invoice(customer_id=customer.id, number="CM-9", kind=InvoiceKind.CREDIT_MEMO,
-                            due_date=date(2026, 11, 1), amount=Decimal("-120.00"),
-                            open_balance=Decimal("-120.00"), currency="USD"))
+        session.add(
+            Invoice(
+                customer_id=customer.id,
+                number="CM-9",
+                kind=InvoiceKind.CREDIT_MEMO,
+                due_date=date(2026, 11, 1),
+                amount=Decimal("-120.00"),
+                open_balance=Decimal("-120.00"),
+                currency="USD",
+            )
+        )
     reply = refused(say(ctx, "paid overpaid 50"))
     assert "Overpaid Orthodontics (C800) is in credit by $120.00" in reply.title
 
@@ -55,8 +69,9 @@ def test_claims_waiting_for_finance_count_against_the_balance(ctx: AppContext) -
     [ack] = chat.say(DANA, "paid acme dental 3,000")
     assert ack.tone is Tone.SUCCESS
     second = refused(chat.say(DANA, "paid acme dental 500 fri"))
-    assert ("$3,000.00 already waiting for finance to confirm: a payment of $500.00 is more than "
-            "the $350.10 left") in second.title
+    assert (
+        "$3,000.00 already waiting for finance to confirm: a payment of $500.00 is more than the $350.10 left"
+    ) in second.title
     [third] = chat.say(DANA, "paid acme dental 350.10 fri")
     assert third.tone is Tone.SUCCESS
 
@@ -88,7 +103,8 @@ def test_the_same_claim_again_with_urgent_escalates_the_pending_request(ctx: App
     assert "Dana Reyes marked this request urgent" in note.reply.text
     [redrawn] = chat.messenger.updates(card.ref)
     assert ("Urgent", "yes (a hold blocks product release or scheduling)") in [
-        (f.label, f.value) for f in redrawn.reply.fields]
+        (f.label, f.value) for f in redrawn.reply.fields
+    ]
     assert redrawn.reply.tone is Tone.WARNING
     again = refused(chat.say(DANA, "paid acme dental 1,200 fri --urgent"))
     assert "finance is already asked to confirm $1,200.00" in again.title

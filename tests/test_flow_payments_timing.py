@@ -66,8 +66,9 @@ def test_two_answers_at_the_same_moment_decide_once(ctx: AppContext, rival: AppC
     for round_, customer in enumerate(("c100", "c200", "c300")):
         chat.say(DANA, f"paid {customer} {100 + round_}")
         card = chat.last_post("finance")
-        first, other = _at_once((ctx, _press(ctx, PRIYA, card, "Confirm")),
-                                (rival, _press(rival, second, card, "Confirm")))
+        first, other = _at_once(
+            (ctx, _press(ctx, PRIYA, card, "Confirm")), (rival, _press(rival, second, card, "Confirm"))
+        )
         told = [r.title for r in first + other]
         assert len([t for t in told if t.endswith("was already answered")]) == 1, told
     with ctx.sessions() as session:
@@ -105,7 +106,8 @@ def _asked_at(ctx: AppContext, clock: FixedClock, when: datetime, text: str) -> 
 
 
 def test_friday_afternoon_request_is_reminded_monday_after_four_business_hours_and_escalated_after_eight(
-        ctx: AppContext, clock: FixedClock) -> None:
+    ctx: AppContext, clock: FixedClock
+) -> None:
     chat, card = _asked_at(ctx, clock, _local(20, 15), "paid c100 1200 fri wire FED 8841")
     for when in (_local(20, 17), _local(21, 12), _local(23, 10, 59)):
         clock.at = when
@@ -113,16 +115,16 @@ def test_friday_afternoon_request_is_reminded_monday_after_four_business_hours_a
     clock.at = _local(23, 11)
     [reminder] = _timers(chat)
     assert chat.messenger.sent[-1].ref.where == card.ref.thread() and set(reminder.mentions) == {PRIYA, TOM}
-    assert reminder.title == ("Reminder: $1,200.00 from Acme Dental Group (C100) has waited 4 business hours "
-                              "for finance")
+    assert reminder.title == (
+        "Reminder: $1,200.00 from Acme Dental Group (C100) has waited 4 business hours for finance"
+    )
     assert _timers(chat) == []
     clock.at = _local(23, 14, 59)
     assert _timers(chat) == []
     clock.at = _local(23, 15)
     _timers(chat)
     [escalation] = chat.messenger.directs(TOM)
-    assert escalation.reply.title == ("Payment confirmation unanswered for 8 business hours: "
-                                      "Acme Dental Group (C100)")
+    assert escalation.reply.title == ("Payment confirmation unanswered for 8 business hours: Acme Dental Group (C100)")
     asked = "Dana Reyes asked finance to confirm $1,200.00 paid Fri 20 Nov 2026 (wire, FED 8841)"
     assert asked in escalation.reply.text
     assert f"message {card.ref.message_id}" in escalation.reply.text
@@ -134,12 +136,15 @@ def test_friday_afternoon_request_is_reminded_monday_after_four_business_hours_a
         request = session.scalars(select(PaymentConfirmation)).one()
         timer_events = session.scalars(select(AuditEvent.action).where(AuditEvent.actor.like("system:%"))).all()
     assert (request.reminded_at, request.escalated_at) == (
-        _local(23, 11).astimezone(request.created_at.tzinfo), _local(23, 15).astimezone(request.created_at.tzinfo))
+        _local(23, 11).astimezone(request.created_at.tzinfo),
+        _local(23, 15).astimezone(request.created_at.tzinfo),
+    )
     assert timer_events == ["confirmation.reminded", "confirmation.escalated"]
 
 
 def test_urgent_requests_are_reminded_after_one_hour_and_escalated_after_two(
-        ctx: AppContext, clock: FixedClock) -> None:
+    ctx: AppContext, clock: FixedClock
+) -> None:
     chat, card = _asked_at(ctx, clock, _local(23, 9), "paid c100 1200 --urgent")
     assert card.reply.fields[5].value.startswith("yes")
     clock.at = _local(23, 9, 59)
@@ -168,7 +173,6 @@ def test_answered_requests_are_neither_reminded_nor_escalated(ctx: AppContext, c
     assert _timers(chat) == []
     clock.at += timedelta(days=7)
     assert _timers(chat) == []
-
 
 
 def test_an_answer_read_before_another_committed_still_loses_to_it(ctx: AppContext, rival: AppContext) -> None:

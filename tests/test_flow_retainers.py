@@ -43,12 +43,30 @@ def audit(ctx: AppContext, action: str) -> list[AuditEvent]:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
-def add_retainer_invoice(ctx: AppContext, customer_id: int, number: str, amount: str, open_balance: str, *,
-                         issued: date = date(2026, 11, 2), closed_on: date | None = None) -> None:
+def add_retainer_invoice(
+    ctx: AppContext,
+    customer_id: int,
+    number: str,
+    amount: str,
+    open_balance: str,
+    *,
+    issued: date = date(2026, 11, 2),
+    closed_on: date | None = None,
+) -> None:
     with ctx.sessions.begin() as session:
-        session.add(Invoice(customer_id=customer_id, number=number, kind=InvoiceKind.RETAINER, issue_date=issued,
-                            due_date=issued, amount=Decimal(amount), open_balance=Decimal(open_balance),
-                            currency="USD", closed_on=closed_on))
+        session.add(
+            Invoice(
+                customer_id=customer_id,
+                number=number,
+                kind=InvoiceKind.RETAINER,
+                issue_date=issued,
+                due_date=issued,
+                amount=Decimal(amount),
+                open_balance=Decimal(open_balance),
+                currency="USD",
+                closed_on=closed_on,
+            )
+        )
 
 
 def asked_to_replenish(messenger: RecordingMessenger, email: str) -> list[Sent]:
@@ -62,6 +80,7 @@ def release_card(chat: Conversation, requester: str = DANA) -> Sent:
 
 # --- setting and showing ----------------------------------------------------------------------
 
+
 def test_a_manager_sets_a_retainer_and_anyone_sees_it(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     add_retainer_invoice(ctx, ids["C200"], "RET-1", "3000.00", "1000.00")  # $2,000 of it paid
@@ -71,25 +90,34 @@ def test_a_manager_sets_a_retainer_and_anyone_sees_it(ctx: AppContext) -> None:
 
     [set_] = chat.say(MARIA, "retainer acme ortho 5,000")
     assert set_.tone is Tone.SUCCESS and set_.title == "Retainer requirement set: Acme Ortho (C200)"
-    assert (field(set_, "Required"), field(set_, "Held"), field(set_, "Short")) == ("$5,000.00", "$2,000.00",
-                                                                                    "$3,000.00")
+    assert (field(set_, "Required"), field(set_, "Held"), field(set_, "Short")) == (
+        "$5,000.00",
+        "$2,000.00",
+        "$3,000.00",
+    )
     assert set_.text.endswith("Its collector is asked to get it replenished.")
     assert [s.reply.title for s in asked_to_replenish(chat.messenger, DANA)] == [
-        "Retainer to replenish: Acme Ortho (C200)"]
+        "Retainer to replenish: Acme Ortho (C200)"
+    ]
 
     [more] = chat.say(ALEX, 'retainer C200 1000 "spring campaign"')
     assert more.title == "Retainer requirement set for 'spring campaign': Acme Ortho (C200)"
     [seen] = chat.say(DANA, "retainer C200")
-    assert (field(seen, "Required"), field(seen, "Held"), field(seen, "Short")) == ("$6,000.00", "$2,000.00",
-                                                                                     "$4,000.00")
+    assert (field(seen, "Required"), field(seen, "Held"), field(seen, "Short")) == (
+        "$6,000.00",
+        "$2,000.00",
+        "$4,000.00",
+    )
     assert (field(seen, "Whole account"), field(seen, "spring campaign")) == ("$5,000.00", "$1,000.00")
     assert seen.text == "Short by $4,000.00: releases and clearances wait until it is paid."
 
     [removed] = chat.say(MARIA, 'retainer C200 0 "spring campaign"')
     assert removed.title == "Retainer requirement removed for 'spring campaign': Acme Ortho (C200)"
     assert field(removed, "Required") == "$5,000.00"
-    assert [(e.action, e.actor, e.data["engagement"], e.data["amount"]) for e in
-            audit(ctx, "retainer.set") + audit(ctx, "retainer.removed")] == [
+    assert [
+        (e.action, e.actor, e.data["engagement"], e.data["amount"])
+        for e in audit(ctx, "retainer.set") + audit(ctx, "retainer.removed")
+    ] == [
         ("retainer.set", MARIA, None, {"from": None, "to": "5000.00"}),
         ("retainer.set", ALEX, "spring campaign", {"from": None, "to": "1000.00"}),
         ("retainer.removed", MARIA, "spring campaign", {"from": "1000.00", "to": None}),
@@ -98,18 +126,22 @@ def test_a_manager_sets_a_retainer_and_anyone_sees_it(ctx: AppContext) -> None:
     assert len(asked_to_replenish(chat.messenger, DANA)) == 1
 
 
-@pytest.mark.parametrize(("who", "text", "said"), [
-    (MARIA, "retainer C200 -500", "amounts must be positive"),
-    (MARIA, "retainer C200 five thousand", "couldn't read 'five' as an amount"),
-    (MARIA, "retainer C600 500usd", "is billed in EUR, not USD"),
-    (MARIA, "retainer nobody 500", "no customer matches"),
-    (MARIA, "retainer acme 500", "matches several customers"),
-    (MARIA, "retainer C200 500 " + "x" * 101, "an engagement's name can be at most 100 characters"),
-    (DANA, "retainer C200 500", "setting a retainer requirement is for a finance lead, manager, controller"),
-    (PRIYA, "retainer C200 0", "setting a retainer requirement is for a finance lead, manager, controller"),
-])
-def test_bad_input_and_the_wrong_role_are_refused_and_write_nothing(ctx: AppContext, who: str, text: str,
-                                                                     said: str) -> None:
+@pytest.mark.parametrize(
+    ("who", "text", "said"),
+    [
+        (MARIA, "retainer C200 -500", "amounts must be positive"),
+        (MARIA, "retainer C200 five thousand", "couldn't read 'five' as an amount"),
+        (MARIA, "retainer C600 500usd", "is billed in EUR, not USD"),
+        (MARIA, "retainer nobody 500", "no customer matches"),
+        (MARIA, "retainer acme 500", "matches several customers"),
+        (MARIA, "retainer C200 500 " + "x" * 101, "an engagement's name can be at most 100 characters"),
+        (DANA, "retainer C200 500", "setting a retainer requirement is for a finance lead, manager, controller"),
+        (PRIYA, "retainer C200 0", "setting a retainer requirement is for a finance lead, manager, controller"),
+    ],
+)
+def test_bad_input_and_the_wrong_role_are_refused_and_write_nothing(
+    ctx: AppContext, who: str, text: str, said: str
+) -> None:
     seed_world(ctx)
     counts = row_counts(ctx)
     chat = Conversation(ctx)
@@ -120,8 +152,9 @@ def test_bad_input_and_the_wrong_role_are_refused_and_write_nothing(ctx: AppCont
 
 # --- the import column and replenishment ------------------------------------------------------
 
-HEADER = ("Customer ID,Customer Name,Collector,Type,Invoice No.,Invoice Date,Due Date,Amount,Open Balance,"
-          "Retainer Required\n")
+HEADER = (
+    "Customer ID,Customer Name,Collector,Type,Invoice No.,Invoice Date,Due Date,Amount,Open Balance,Retainer Required\n"
+)
 
 
 def _import(ctx: AppContext, tmp_path: Path, day: date, rows: str) -> None:
@@ -132,48 +165,79 @@ def _import(ctx: AppContext, tmp_path: Path, day: date, rows: str) -> None:
 
 def _requirements(ctx: AppContext) -> dict[str, tuple[Decimal, bool]]:
     with ctx.sessions() as session:
-        return {erp_id: (amount, asked is not None) for erp_id, amount, asked in session.execute(
-            select(Customer.erp_id, RetainerRequirement.amount, RetainerRequirement.replenish_asked_at)
-            .join(Customer, Customer.id == RetainerRequirement.customer_id).order_by(Customer.erp_id))}
+        return {
+            erp_id: (amount, asked is not None)
+            for erp_id, amount, asked in session.execute(
+                select(Customer.erp_id, RetainerRequirement.amount, RetainerRequirement.replenish_asked_at)
+                .join(Customer, Customer.id == RetainerRequirement.customer_id)
+                .order_by(Customer.erp_id)
+            )
+        }
 
 
 def test_an_import_column_sets_requirements_and_the_collector_is_asked_once_per_shortfall(
-        ctx: AppContext, tmp_path: Path) -> None:
+    ctx: AppContext, tmp_path: Path
+) -> None:
     chat = Conversation(ctx)
-    _import(ctx, tmp_path, date(2026, 11, 20), (
-        f"B1,Birch Dental,{DANA},Retainer,RET-1,11/02/2026,11/16/2026,5000.00,5000.00,\"$5,000.00\"\n"
-        f"B1,Birch Dental,{DANA},Invoice,INV-1,11/02/2026,12/02/2026,700.00,700.00,\n"
-        f"C2,Cedar Ortho,{SAM},Invoice,INV-2,11/02/2026,12/02/2026,90.00,90.00,not an amount\n"
-        f"D3,Dale Labs,{SAM},Retainer,RET-3,10/01/2026,10/15/2026,2500.00,500.00,2000\n"))
+    _import(
+        ctx,
+        tmp_path,
+        date(2026, 11, 20),
+        (
+            f'B1,Birch Dental,{DANA},Retainer,RET-1,11/02/2026,11/16/2026,5000.00,5000.00,"$5,000.00"\n'
+            f"B1,Birch Dental,{DANA},Invoice,INV-1,11/02/2026,12/02/2026,700.00,700.00,\n"
+            f"C2,Cedar Ortho,{SAM},Invoice,INV-2,11/02/2026,12/02/2026,90.00,90.00,not an amount\n"
+            f"D3,Dale Labs,{SAM},Retainer,RET-3,10/01/2026,10/15/2026,2500.00,500.00,2000\n"
+        ),
+    )
     chat.deliver()
     assert _requirements(ctx) == {"B1": (Decimal("5000.00"), True), "D3": (Decimal("2000.00"), False)}
     [asked] = asked_to_replenish(chat.messenger, DANA)
     assert asked.reply.title == "Retainer to replenish: Birch Dental (B1)"
-    assert asked.reply.text.startswith("Birch Dental holds $0.00 of the $5,000.00 retainer it must hold: "
-                                       "ask for $5,000.00.")
+    assert asked.reply.text.startswith(
+        "Birch Dental holds $0.00 of the $5,000.00 retainer it must hold: ask for $5,000.00."
+    )
     assert asked_to_replenish(chat.messenger, SAM) == [], "Dale Labs holds $2,000.00 of its $2,500.00 retainer invoice"
     assert [e.actor for e in audit(ctx, "retainer.set")] == ["system:import", "system:import"]
 
     # Partly paid on the next export: still short, already asked, nobody is asked again.
-    _import(ctx, tmp_path, date(2026, 11, 23), (
-        f"B1,Birch Dental,{DANA},Retainer,RET-1,11/02/2026,11/16/2026,5000.00,2000.00,5000\n"
-        f"D3,Dale Labs,{SAM},Retainer,RET-3,10/01/2026,10/15/2026,2500.00,500.00,2000\n"))
+    _import(
+        ctx,
+        tmp_path,
+        date(2026, 11, 23),
+        (
+            f"B1,Birch Dental,{DANA},Retainer,RET-1,11/02/2026,11/16/2026,5000.00,2000.00,5000\n"
+            f"D3,Dale Labs,{SAM},Retainer,RET-3,10/01/2026,10/15/2026,2500.00,500.00,2000\n"
+        ),
+    )
     chat.deliver()
     assert len(asked_to_replenish(chat.messenger, DANA)) == 1
     [seen] = chat.say(DANA, "retainer B1")
     assert (field(seen, "Held"), field(seen, "Short")) == ("$3,000.00", "$2,000.00")
 
     # Paid off (the invoice leaves the export): met, so the ask is forgotten ...
-    _import(ctx, tmp_path, date(2026, 11, 24), (
-        f"B1,Birch Dental,{DANA},Invoice,INV-1,11/02/2026,12/02/2026,700.00,700.00,5000\n"
-        f"D3,Dale Labs,{SAM},Retainer,RET-3,10/01/2026,10/15/2026,2500.00,500.00,2000\n"))
+    _import(
+        ctx,
+        tmp_path,
+        date(2026, 11, 24),
+        (
+            f"B1,Birch Dental,{DANA},Invoice,INV-1,11/02/2026,12/02/2026,700.00,700.00,5000\n"
+            f"D3,Dale Labs,{SAM},Retainer,RET-3,10/01/2026,10/15/2026,2500.00,500.00,2000\n"
+        ),
+    )
     chat.deliver()
     assert _requirements(ctx)["B1"] == (Decimal("5000.00"), False)
     # ... and a raised requirement is a new shortfall: asked again, once.
     for day in (date(2026, 11, 25), date(2026, 11, 26)):
-        _import(ctx, tmp_path, day, (
-            f"B1,Birch Dental,{DANA},Invoice,INV-1,11/02/2026,12/02/2026,700.00,700.00,8000\n"
-            f"D3,Dale Labs,{SAM},Retainer,RET-3,10/01/2026,10/15/2026,2500.00,500.00,\n"))
+        _import(
+            ctx,
+            tmp_path,
+            day,
+            (
+                f"B1,Birch Dental,{DANA},Invoice,INV-1,11/02/2026,12/02/2026,700.00,700.00,8000\n"
+                f"D3,Dale Labs,{SAM},Retainer,RET-3,10/01/2026,10/15/2026,2500.00,500.00,\n"
+            ),
+        )
         chat.deliver()
     again = asked_to_replenish(chat.messenger, DANA)
     assert len(again) == 2 and "holds $5,000.00 of the $8,000.00" in again[-1].reply.text
@@ -197,6 +261,7 @@ def test_a_confirmed_payment_counts_towards_the_retainer_before_the_erp_shows_it
 
 # --- the gate on releases ---------------------------------------------------------------------
 
+
 def test_a_release_is_refused_while_the_retainer_is_short_until_an_approver_overrides(ctx: AppContext) -> None:
     ids = seed_world(ctx)
     add_retainer_invoice(ctx, ids["C100"], "RET-1", "5000.00", "3000.00")
@@ -204,14 +269,17 @@ def test_a_release_is_refused_while_the_retainer_is_short_until_an_approver_over
     chat.say(ALEX, "retainer C100 5000")
     card = release_card(chat)
     request = request_of(ctx, card)
-    assert ('Retainer short by $3,000.00 (holds $2,000.00 of $5,000.00): approving it takes '
-            '"approve override <reason>".') in card.reply.text
+    assert (
+        'Retainer short by $3,000.00 (holds $2,000.00 of $5,000.00): approving it takes "approve override <reason>".'
+    ) in card.reply.text
 
     [no] = chat.click(MARIA, card, "Approve")
     assert no.tone is Tone.ERROR and no.title == "Acme Dental Group's retainer is short by $3,000.00"
-    assert no.text == ("It holds $2,000.00 of the $5,000.00 required, so the release waits until it is paid. "
-                       "To go ahead anyway, reply in the card's thread: approve override <reason>. "
-                       "Nothing was changed.")
+    assert no.text == (
+        "It holds $2,000.00 of the $5,000.00 required, so the release waits until it is paid. "
+        "To go ahead anyway, reply in the card's thread: approve override <reason>. "
+        "Nothing was changed."
+    )
     no_reason = refused(chat.reply_in_thread(MARIA, card, "approve override"))
     assert no_reason.title == "Say why you override the retainer"
     [wrong] = audit(ctx, "approval.refused")[:1]
@@ -224,12 +292,17 @@ def test_a_release_is_refused_while_the_retainer_is_short_until_an_approver_over
         assert set(session.scalars(select(Hold.status).where(Hold.customer_id == ids["C100"]))) == {HoldStatus.RELEASED}
     [updated] = chat.messenger.updates(card.ref)
     assert "— override the CFO agreed to ship first" in updated.reply.text
-    assert ("Retainer short by $3,000.00: overridden by Maria Lopez (the CFO agreed to ship first). "
-            "Hold released;") in updated.reply.text
+    assert (
+        "Retainer short by $3,000.00: overridden by Maria Lopez (the CFO agreed to ship first). Hold released;"
+    ) in updated.reply.text
     assert any("overridden by Maria Lopez" in r.text for r in thread_posts(chat, card))
     [override] = audit(ctx, "retainer.overridden")
     assert (override.actor, override.entity_id, override.data["reason"], override.data["shortfall"]) == (
-        MARIA, request.id, "the CFO agreed to ship first", "3000.00")
+        MARIA,
+        request.id,
+        "the CFO agreed to ship first",
+        "3000.00",
+    )
 
 
 def test_a_release_with_the_retainer_met_is_approved_as_before(ctx: AppContext) -> None:
@@ -243,13 +316,17 @@ def test_a_release_with_the_retainer_met_is_approved_as_before(ctx: AppContext) 
     assert audit(ctx, "retainer.overridden") == []
 
 
-@pytest.mark.parametrize(("requester", "approver", "said"), [
-    (MARIA, MARIA, "You asked for this hold release for Acme Dental Group yourself"),
-    (DANA, SAM, "You can't decide a hold release for Acme Dental Group"),
-    (DANA, PRIYA, "You can't decide a hold release for Acme Dental Group"),
-])
+@pytest.mark.parametrize(
+    ("requester", "approver", "said"),
+    [
+        (MARIA, MARIA, "You asked for this hold release for Acme Dental Group yourself"),
+        (DANA, SAM, "You can't decide a hold release for Acme Dental Group"),
+        (DANA, PRIYA, "You can't decide a hold release for Acme Dental Group"),
+    ],
+)
 def test_an_override_is_only_for_someone_who_may_approve_and_not_the_requester(
-        ctx: AppContext, requester: str, approver: str, said: str) -> None:
+    ctx: AppContext, requester: str, approver: str, said: str
+) -> None:
     seed_world(ctx)
     chat = Conversation(ctx)
     chat.say(ALEX, "retainer C100 5000")
@@ -260,6 +337,7 @@ def test_an_override_is_only_for_someone_who_may_approve_and_not_the_requester(
 
 
 # --- the gate on clearances -------------------------------------------------------------------
+
 
 def test_a_short_retainer_keeps_a_clearance_waiting_and_a_manager_overrides_it(ctx: AppContext) -> None:
     seed_world(ctx)
@@ -276,8 +354,10 @@ def test_a_short_retainer_keeps_a_clearance_waiting_and_a_manager_overrides_it(c
     chat.reply_in_thread(MARIA, card, "clear override deposit cheque is in the post")
     with ctx.sessions() as session:
         clearance = session.scalars(select(ClearanceRequest)).one()
-    assert (clearance.status, clearance.decision_reason) == (ClearanceStatus.CLEARED,
-                                                             "override deposit cheque is in the post")
+    assert (clearance.status, clearance.decision_reason) == (
+        ClearanceStatus.CLEARED,
+        "override deposit cheque is in the post",
+    )
     [told] = [s.reply for s in chat.messenger.directs(JO)]
     assert told.title.startswith("Cleared: Paid Up LLC (C700) for the product release")
     assert "Retainer short by $1,000.00: overridden by Maria Lopez (deposit cheque is in the post)." in told.text
@@ -311,6 +391,7 @@ def test_a_met_retainer_lets_a_clear_account_clear_at_once(ctx: AppContext) -> N
 
 # --- KPIs -------------------------------------------------------------------------------------
 
+
 def test_retainer_compliance_and_days_to_pay_in_the_kpi_report(ctx: AppContext) -> None:
     """November: Acme Dental requires $1,000 and its $1,000 retainer (invoiced 2 Nov) was confirmed
     paid on 9 Nov (7 days) and left the export on 12 Nov; Acme Ortho requires $2,000 and has paid
@@ -319,21 +400,38 @@ def test_retainer_compliance_and_days_to_pay_in_the_kpi_report(ctx: AppContext) 
     requirement; 100% Smiles' requirement came after the period. Compliance 2 of 3 = 66.67%;
     days to pay (7 + 31) / 2 = 19."""
     ids = seed_world(ctx)
-    add_retainer_invoice(ctx, ids["C100"], "RET-A", "1000.00", "0.00", issued=date(2026, 11, 2),
-                         closed_on=date(2026, 11, 12))
+    add_retainer_invoice(
+        ctx, ids["C100"], "RET-A", "1000.00", "0.00", issued=date(2026, 11, 2), closed_on=date(2026, 11, 12)
+    )
     add_retainer_invoice(ctx, ids["C200"], "RET-B", "2000.00", "500.00", issued=date(2026, 11, 5))
-    add_retainer_invoice(ctx, ids["C300"], "RET-C", "500.00", "0.00", issued=date(2026, 10, 20),
-                         closed_on=date(2026, 11, 20))
-    add_retainer_invoice(ctx, ids["C400"], "RET-D", "400.00", "0.00", issued=date(2026, 9, 1),
-                         closed_on=date(2026, 10, 15))
+    add_retainer_invoice(
+        ctx, ids["C300"], "RET-C", "500.00", "0.00", issued=date(2026, 10, 20), closed_on=date(2026, 11, 20)
+    )
+    add_retainer_invoice(
+        ctx, ids["C400"], "RET-D", "400.00", "0.00", issued=date(2026, 9, 1), closed_on=date(2026, 10, 15)
+    )
     nov = datetime(2026, 11, 1, 15, tzinfo=UTC)
     with ctx.sessions.begin() as session:
-        session.add(Payment(customer_id=ids["C100"], amount=Decimal("1000.00"), received_on=date(2026, 11, 9),
-                            source="finance", created_at=nov))
-        for erp_id, amount, at in (("C100", "1000.00", nov), ("C200", "2000.00", nov), ("C300", "500.00", nov),
-                                   ("C500", "50.00", datetime(2026, 12, 5, 15, tzinfo=UTC))):
-            session.add(RetainerRequirement(customer_id=ids[erp_id], engagement="", amount=Decimal(amount),
-                                            set_by=ALEX, set_at=at))
+        session.add(
+            Payment(
+                customer_id=ids["C100"],
+                amount=Decimal("1000.00"),
+                received_on=date(2026, 11, 9),
+                source="finance",
+                created_at=nov,
+            )
+        )
+        for erp_id, amount, at in (
+            ("C100", "1000.00", nov),
+            ("C200", "2000.00", nov),
+            ("C300", "500.00", nov),
+            ("C500", "50.00", datetime(2026, 12, 5, 15, tzinfo=UTC)),
+        ):
+            session.add(
+                RetainerRequirement(
+                    customer_id=ids[erp_id], engagement="", amount=Decimal(amount), set_by=ALEX, set_at=at
+                )
+            )
     november = Period(date(2026, 11, 1), date(2026, 11, 30))
     with ctx.sessions() as session:
         figures = as_dict(kpi_report(ctx, session, november))
@@ -347,8 +445,12 @@ def test_retainer_compliance_and_days_to_pay_in_the_kpi_report(ctx: AppContext) 
     [card] = chat.say(MARIA, "report 2026-11-01 2026-11-30")
     assert (field(card, "Retainers met %"), field(card, "Retainer days to pay")) == ("66.67", "19.00")
     [explained] = chat.say(MARIA, "report explain retainer 2026-11-01 2026-11-30")
-    assert explained.text.splitlines() == ["customers with a retainer requirement on 2026-11-30: 3, meeting it: 2",
-                                           "2 / 3 × 100 = 66.67"]
+    assert explained.text.splitlines() == [
+        "customers with a retainer requirement on 2026-11-30: 3, meeting it: 2",
+        "2 / 3 × 100 = 66.67",
+    ]
     [days] = chat.say(MARIA, "report explain retainer_days_to_pay 2026-11-01 2026-11-30")
-    assert days.text.splitlines() == ["retainer invoices paid 2026-11-01 to 2026-11-30: 2",
-                                      "average 19.00 days, longest 31.00"]
+    assert days.text.splitlines() == [
+        "retainer invoices paid 2026-11-01 to 2026-11-30: 2",
+        "average 19.00 days, longest 31.00",
+    ]

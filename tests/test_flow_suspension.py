@@ -45,15 +45,23 @@ SEQUENCE = next(job for job in JOBS if job.name == "suspension_sequence")
 REPORT = next(job for job in JOBS if job.name == "suspension_report")
 
 
-def add_customer(ctx: AppContext, erp_id: str, name: str, due: date, amount: str,
-                 collector: str | None = DANA) -> int:
+def add_customer(ctx: AppContext, erp_id: str, name: str, due: date, amount: str, collector: str | None = DANA) -> int:
     with ctx.sessions.begin() as session:
         member = session.scalar(select(TeamMember.id).where(TeamMember.email == collector)) if collector else None
         customer = Customer(erp_id=erp_id, name=name, currency="USD", created_at=CREATED, collector_id=member)
         session.add(customer)
         session.flush()
-        session.add(Invoice(customer_id=customer.id, number=f"{erp_id}-1", kind=InvoiceKind.STANDARD, due_date=due,
-                            amount=Decimal(amount), open_balance=Decimal(amount), currency="USD"))
+        session.add(
+            Invoice(
+                customer_id=customer.id,
+                number=f"{erp_id}-1",
+                kind=InvoiceKind.STANDARD,
+                due_date=due,
+                amount=Decimal(amount),
+                open_balance=Decimal(amount),
+                currency="USD",
+            )
+        )
         return customer.id
 
 
@@ -85,8 +93,9 @@ def test_an_account_goes_through_the_steps_to_a_suspension_request(ctx: AppConte
     birch = add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")  # 39 days past due
     disputed = add_customer(ctx, "B950", "Cedar Vets", date(2026, 10, 10), "400.00")
     with ctx.sessions.begin() as session:
-        session.add(Dispute(customer_id=disputed, amount=Decimal("400.00"), reason="never delivered",
-                            opened_at=CREATED))
+        session.add(
+            Dispute(customer_id=disputed, amount=Decimal("400.00"), reason="never delivered", opened_at=CREATED)
+        )
     chat = Conversation(ctx)
     morning(ctx, chat)
 
@@ -94,8 +103,12 @@ def test_an_account_goes_through_the_steps_to_a_suspension_request(ctx: AppConte
     assert (seq.customer_id, seq.entered_on, seq.step) == (birch, date(2026, 11, 23), 0)
     # Business days from Mon 23 Nov; Thanksgiving (Thu 26 Nov) is not one.
     assert [(s["name"], s["due"]) for s in seq.steps] == [
-        ("first call", "2026-11-23"), ("email", "2026-11-25"), ("second call", "2026-11-30"),
-        ("final notice", "2026-12-03"), ("suspension request", "2026-12-08")]
+        ("first call", "2026-11-23"),
+        ("email", "2026-11-25"),
+        ("second call", "2026-11-30"),
+        ("final notice", "2026-12-03"),
+        ("suspension request", "2026-12-08"),
+    ]
     assert ids["C100"] not in [s.customer_id for s in sequences(ctx)]
     [post] = chat.messenger.posts("collections")
     assert post.reply.text == "Entered (1): Birch Clinic (B900)."
@@ -127,21 +140,24 @@ def test_an_account_goes_through_the_steps_to_a_suspension_request(ctx: AppConte
     [line] = [r for r in answer.rows if r.title == "Birch Clinic (B900)"]
     assert "suspension step 3 of 5, second call, due Mon 30 Nov 2026 (overdue)" in line.detail
     replies = chat.say(DANA, "log birch reached with Kim Lee says the CFO will call back")
-    assert replies[-1].text == ("Suspension step 3 of 5 done: second call. Next: final notice, due Thu 3 Dec 2026. "
-                                "Copy Maria Lopez.")
+    assert replies[-1].text == (
+        "Suspension step 3 of 5 done: second call. Next: final notice, due Thu 3 Dec 2026. Copy Maria Lopez."
+    )
     [listing] = chat.say(DANA, "suspension")
     assert listing.rows[0].detail == "suspension step 4 of 5, final notice, due Thu 3 Dec 2026, copy Maria Lopez"
     replies = chat.say(DANA, "log birch email-sent final notice, service suspension on 8 Dec")
-    assert replies[-1].text == ("Suspension step 4 of 5 done: final notice. "
-                                "Next: suspension request, due Tue 8 Dec 2026.")
+    assert replies[-1].text == (
+        "Suspension step 4 of 5 done: final notice. Next: suspension request, due Tue 8 Dec 2026."
+    )
 
     # On the request's day the morning job asks for the service suspension in Dana's name, once.
     request_day = on(ctx, date(2026, 12, 8))
     morning(request_day, chat)
     card = chat.last_post("approvals")
     assert field(card.reply, "Hold kind") == "service suspension"
-    assert "suspension sequence since Mon 23 Nov 2026: 4 steps done, $1,200.00 over 30 days past due" in \
-        field(card.reply, "Asked")
+    assert "suspension sequence since Mon 23 Nov 2026: 4 steps done, $1,200.00 over 30 days past due" in field(
+        card.reply, "Asked"
+    )
     [seq] = [s for s in sequences(ctx) if s.customer_id == birch]
     [ack] = [d for d in chat.messenger.directs(DANA) if d.reply.title.startswith("Approval requested")]
     assert ack.reply.title == f"Approval requested: hold on Birch Clinic (request #{seq.request_id})"
@@ -201,11 +217,16 @@ def test_collectors_cannot_stop_a_sequence_and_managers_can(ctx: AppContext) -> 
     assert row_counts(ctx) == before
 
     [done] = chat.say(MARIA, "suspension stop birch paying weekly, agreed with their CFO")
-    assert done.text == ("Stopped at step 1 of 5 (first call): paying weekly, agreed with their CFO. It does not "
-                         "start again until the account is no longer over 30 days past due.")
+    assert done.text == (
+        "Stopped at step 1 of 5 (first call): paying weekly, agreed with their CFO. It does not "
+        "start again until the account is no longer over 30 days past due."
+    )
     [ended] = audit(ctx, "suspension.ended")
     assert (ended.actor, ended.data["reason"], ended.data["note"]) == (
-        MARIA, "stopped", "paying weekly, agreed with their CFO")
+        MARIA,
+        "stopped",
+        "paying weekly, agreed with their CFO",
+    )
     no = refused(chat.say(MARIA, "suspension stop birch again"))
     assert no.title == "Birch Clinic (B900) is not in the suspension sequence"
     morning(on(ctx, date(2026, 11, 24)), chat)  # still over 30 days: does not start over
@@ -219,13 +240,19 @@ def test_a_paid_down_account_leaves_and_may_enter_again(ctx: AppContext) -> None
     chat = Conversation(ctx)
     morning(ctx, chat)
     with ctx.sessions.begin() as session:
-        session.execute(update(Invoice).where(Invoice.customer_id == birch)
-                        .values(open_balance=Decimal("0.00"), closed_on=date(2026, 11, 23)))
+        session.execute(
+            update(Invoice)
+            .where(Invoice.customer_id == birch)
+            .values(open_balance=Decimal("0.00"), closed_on=date(2026, 11, 23))
+        )
         refresh_packs(session.connection(), [birch])  # as an import does
     morning(on(ctx, date(2026, 11, 24)), chat)
     [seq] = sequences(ctx)
     assert (seq.ended_on, seq.end_reason, seq.ended_by) == (
-        date(2026, 11, 24), "paid_down", "system:suspension_sequence")
+        date(2026, 11, 24),
+        "paid_down",
+        "system:suspension_sequence",
+    )
     assert chat.last_post("collections").reply.text == "Left (1): Birch Clinic (B900): no longer over the threshold."
     assert [e.data["reason"] for e in audit(ctx, "suspension.ended")] == ["paid_down"]
     add_customer(ctx, "B901", "Birch Clinic East", date(2026, 10, 20), "300.00")
@@ -251,21 +278,37 @@ def test_the_weekly_report_is_posted_before_the_meeting_once(ctx: AppContext) ->
     assert report.text == "2 accounts in the suspension sequence, 2 with an overdue step."
     aspen, birch = report.rows
     assert (aspen.title, aspen.detail) == (
-        "Aspen Dental (B901)", "suspension step 1 of 5, first call, due Mon 23 Nov 2026 (overdue)")
+        "Aspen Dental (B901)",
+        "suspension step 1 of 5, first call, due Mon 23 Nov 2026 (overdue)",
+    )
     assert [(f.label, f.value) for f in aspen.fields] == [
-        ("Days past due", "57"), ("Balance", "$800.00"), ("Collector", "unassigned"),
-        ("In sequence since", "Mon 23 Nov 2026")]
+        ("Days past due", "57"),
+        ("Balance", "$800.00"),
+        ("Collector", "unassigned"),
+        ("In sequence since", "Mon 23 Nov 2026"),
+    ]
     assert birch.detail == "suspension step 2 of 5, email, due Wed 25 Nov 2026 (overdue)"
     assert field_of(birch, "Latest note") == "Mon 23 Nov 2026: will pay half on Friday"
     assert field_of(birch, "Collector") == "Dana Reyes"
 
 
 def test_the_team_file_sets_the_steps_and_the_meeting(ctx: AppContext) -> None:
-    data = {"members": [], "suspension": {
-        "threshold_days": 45, "meeting_weekday": "Tuesday", "meeting_at": "14:00", "report_hours_before": 2,
-        "channel": "suspensions", "notice_copy": ["maria.lopez@example.com", "the sales rep"],
-        "steps": [{"name": "call", "does": "call", "day": 0}, {"name": "notice", "does": "notice", "day": 3},
-                  {"name": "request", "does": "request", "day": 5}]}}
+    data = {
+        "members": [],
+        "suspension": {
+            "threshold_days": 45,
+            "meeting_weekday": "Tuesday",
+            "meeting_at": "14:00",
+            "report_hours_before": 2,
+            "channel": "suspensions",
+            "notice_copy": ["maria.lopez@example.com", "the sales rep"],
+            "steps": [
+                {"name": "call", "does": "call", "day": 0},
+                {"name": "notice", "does": "notice", "day": 3},
+                {"name": "request", "does": "request", "day": 5},
+            ],
+        },
+    }
     flow = team_from_dict(data).workflow
     assert flow.suspension.threshold_days == 45
     assert [s.name for s in flow.suspension.steps] == ["call", "notice", "request"]
@@ -273,8 +316,10 @@ def test_the_team_file_sets_the_steps_and_the_meeting(ctx: AppContext) -> None:
     for bad, message in [
         ({"steps": [{"name": "call", "does": "call", "day": 0}]}, "the last step, and only it"),
         ({"steps": [{"name": "call", "does": "phone", "day": 0}]}, "does must be one of"),
-        ({"steps": [{"name": "a", "does": "call", "day": 3}, {"name": "b", "does": "request", "day": 1}]},
-         "not before the step above it"),
+        (
+            {"steps": [{"name": "a", "does": "call", "day": 3}, {"name": "b", "does": "request", "day": 1}]},
+            "not before the step above it",
+        ),
         ({"meeting_weekday": "someday"}, "meeting_weekday must be a day of the week"),
         ({"threshold_days": "thirty"}, "threshold_days must be a whole number"),
         ({"meeting_at": "01:00", "report_hours_before": 2}, "before the meeting"),
@@ -291,11 +336,14 @@ def test_the_morning_run_enters_once_before_the_lists(ctx: AppContext) -> None:
     recorder = Recorder()
     jobs = [SEQUENCE]
     assert tick_delivered(on(ctx, date(2026, 11, 23), hour=13), recorder, jobs=jobs) == []  # 07:00 Chicago
-    [outcome] = tick_delivered(replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 13, 31, tzinfo=UTC))),
-                               recorder, jobs=jobs)  # 07:31, half an hour before the 08:00 lists
+    [outcome] = tick_delivered(
+        replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 13, 31, tzinfo=UTC))), recorder, jobs=jobs
+    )  # 07:31, half an hour before the 08:00 lists
     assert (outcome.key, outcome.status) == ("suspension_sequence", "done")
-    assert tick_delivered(replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 13, 45, tzinfo=UTC))),
-                          recorder, jobs=jobs) == []
+    assert (
+        tick_delivered(replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 13, 45, tzinfo=UTC))), recorder, jobs=jobs)
+        == []
+    )
     assert [r.text for r in recorder.posts("collections")] == ["Entered (1): Birch Clinic (B900)."]
     assert len(sequences(ctx)) == 1
     assert tick_delivered(on(ctx, date(2026, 11, 28), hour=14), recorder, jobs=jobs) == []  # a Saturday
@@ -322,13 +370,17 @@ def test_a_sent_follow_up_email_does_the_email_step(ctx: AppContext) -> None:
     assert "Suspension step 2 of 5 done: email. Next: second call, due Mon 30 Nov 2026." in told
 
 
-def test_a_plan_in_good_standing_keeps_an_account_out_and_a_rejected_request_ends_the_sequence(
-        ctx: AppContext) -> None:
+def test_a_plan_in_good_standing_keeps_an_account_out_and_a_rejected_request_ends_the_sequence(ctx: AppContext) -> None:
     planned = add_customer(ctx, "B800", "Pine Dental", date(2026, 10, 1), "900.00")
     birch = add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
     with ctx.sessions.begin() as session:
-        plan = PaymentPlan(customer_id=planned, total=Decimal("900.00"), cadence="monthly",
-                           status=PlanStatus.ACTIVE, created_at=CREATED)
+        plan = PaymentPlan(
+            customer_id=planned,
+            total=Decimal("900.00"),
+            cadence="monthly",
+            status=PlanStatus.ACTIVE,
+            created_at=CREATED,
+        )
         session.add(plan)
         session.flush()
         session.add(PlanInstalment(plan_id=plan.id, due_date=date(2026, 12, 15), amount=Decimal("900.00")))
@@ -344,7 +396,8 @@ def test_a_plan_in_good_standing_keeps_an_account_out_and_a_rejected_request_end
     morning(on(ctx, date(2026, 12, 8)), chat)
     card = chat.last_post("approvals")
     Conversation(on(ctx, date(2026, 12, 8)), chat.messenger).reply_in_thread(
-        MARIA, card, "reject because their CFO is paying on Friday")
+        MARIA, card, "reject because their CFO is paying on Friday"
+    )
     morning(on(ctx, date(2026, 12, 9)), chat)
     [seq] = [s for s in sequences(ctx) if s.customer_id == birch]
     assert (seq.ended_on, seq.end_reason) == (date(2026, 12, 9), "request_rejected")
@@ -377,10 +430,12 @@ def test_the_morning_message_names_twenty_accounts_and_the_list_shows_fifty(ctx:
     chat = Conversation(ctx)
     morning(ctx, chat)
     [post] = chat.messenger.posts("collections")
-    assert post.reply.text == ("Entered (52): " + ", ".join(f"Clinic {n:02d} (B{n:03d})" for n in range(20))
-                               + ", and 32 more (`suspension` lists them).")
+    assert post.reply.text == (
+        "Entered (52): "
+        + ", ".join(f"Clinic {n:02d} (B{n:03d})" for n in range(20))
+        + ", and 32 more (`suspension` lists them)."
+    )
     assert len(sequences(ctx)) == 52 and len(audit(ctx, "suspension.entered")) == 52
     [listing] = chat.say(DANA, "suspension")
-    assert listing.text == ("52 accounts in the suspension sequence. "
-                            "The 50 with the earliest due steps are below.")
+    assert listing.text == ("52 accounts in the suspension sequence. The 50 with the earliest due steps are below.")
     assert [r.title for r in listing.rows] == [f"Clinic {n:02d} (B{n:03d})" for n in range(50)]

@@ -37,14 +37,19 @@ def test_checks_that_need_no_ledger_name_their_field() -> None:
 
 
 def test_a_submission_is_the_forms_action_or_the_button_again() -> None:
-    sent = forms.submission(forms.PROMISE, Action("promise", {"customer": "C1"}),
-                            {"amount": "5", "date": "2026-11-27", "note": "with Bob: thanks"})
-    assert sent == Action("form.promise", {"customer": "C1", "amount": "5", "date": "2026-11-27",
-                                           "note": "with Bob: thanks"})
+    sent = forms.submission(
+        forms.PROMISE,
+        Action("promise", {"customer": "C1"}),
+        {"amount": "5", "date": "2026-11-27", "note": "with Bob: thanks"},
+    )
+    assert sent == Action(
+        "form.promise", {"customer": "C1", "amount": "5", "date": "2026-11-27", "note": "with Bob: thanks"}
+    )
     reason = forms.form_for_button("approval.reject", {"id": 9, "needs": "reason"})
     assert reason is not None
-    assert forms.submission(reason, Action("approval.reject", {"id": 9, "needs": "reason"}), {"reason": "paid"}) == \
-        Action("approval.reject", {"id": 9, "needs": "reason", "reason": "paid"})
+    assert forms.submission(
+        reason, Action("approval.reject", {"id": 9, "needs": "reason"}), {"reason": "paid"}
+    ) == Action("approval.reject", {"id": 9, "needs": "reason", "reason": "paid"})
 
 
 def test_a_wrong_form_value_reaching_the_core_is_refused_and_writes_nothing(ctx: AppContext) -> None:

@@ -46,13 +46,20 @@ def typed(world: SlackWorld, text: str) -> None:
 def test_log_call_form_records_what_the_typed_command_records(world: SlackWorld) -> None:
     listed = morning_list(world)
     form = open_form(world, listed, "Log call", "C100")
-    assert [b["block_id"] for b in form.params["view"]["blocks"] if b["type"] == "input"] == \
-        ["outcome", "contact", "note"]
+    assert [b["block_id"] for b in form.params["view"]["blocks"] if b["type"] == "input"] == [
+        "outcome",
+        "contact",
+        "note",
+    ]
     fill(world, form, {"outcome": "reached", "contact": "Jane Doe", "note": "pays Friday"})
     typed(world, 'log C200 reached with "Jane Doe" pays Friday')
     by_form, by_text = rows_of(world, Activity)
-    assert (by_form.kind, by_form.outcome, by_form.contact_name, by_form.note) == \
-        (by_text.kind, by_text.outcome, by_text.contact_name, by_text.note)
+    assert (by_form.kind, by_form.outcome, by_form.contact_name, by_form.note) == (
+        by_text.kind,
+        by_text.outcome,
+        by_text.contact_name,
+        by_text.note,
+    )
 
 
 def test_a_note_that_looks_like_a_command_stays_a_note(world: SlackWorld) -> None:
@@ -67,8 +74,11 @@ def test_promise_form_records_what_the_typed_command_records(world: SlackWorld) 
     fill(world, form, {"amount": "$600", "date": FRIDAY, "note": "check in the mail"})
     typed(world, "promise C200 $600 fri check in the mail")
     by_form, by_text = rows_of(world, Promise)
-    assert (by_form.amount, by_form.promised_date, by_form.note) == \
-        (by_text.amount, by_text.promised_date, by_text.note) == (Decimal("600.00"), FRIDAY, "check in the mail")
+    assert (
+        (by_form.amount, by_form.promised_date, by_form.note)
+        == (by_text.amount, by_text.promised_date, by_text.note)
+        == (Decimal("600.00"), FRIDAY, "check in the mail")
+    )
 
 
 def test_a_bad_amount_or_a_past_date_is_shown_under_its_field_and_writes_nothing(world: SlackWorld) -> None:
@@ -89,10 +99,21 @@ def test_paid_form_asks_finance_as_the_typed_command_does(world: SlackWorld) -> 
     form = open_form(world, listed, "Paid", "C300")
     date_input = next(b for b in form.params["view"]["blocks"] if b.get("block_id") == "date")
     assert date_input["element"]["initial_date"] == TODAY.isoformat(), "Date paid starts on today"
-    fill(world, form, {"amount": "350", "date": date(2026, 11, 20), "method": "check",
-                       "reference": "10233 from Bob", "urgent": ["urgent"]})
+    fill(
+        world,
+        form,
+        {
+            "amount": "350",
+            "date": date(2026, 11, 20),
+            "method": "check",
+            "reference": "10233 from Bob",
+            "urgent": ["urgent"],
+        },
+    )
     typed(world, "paid C200 350 2026-11-20 check 10233 from Bob --urgent")
     by_form, by_text = rows_of(world, PaymentConfirmation)
-    assert (by_form.amount, by_form.paid_on, by_form.method, by_form.reference, by_form.urgent) == \
-        (by_text.amount, by_text.paid_on, by_text.method, by_text.reference, by_text.urgent) == \
-        (Decimal("350.00"), date(2026, 11, 20), "check", "10233 from Bob", True)
+    assert (
+        (by_form.amount, by_form.paid_on, by_form.method, by_form.reference, by_form.urgent)
+        == (by_text.amount, by_text.paid_on, by_text.method, by_text.reference, by_text.urgent)
+        == (Decimal("350.00"), date(2026, 11, 20), "check", "10233 from Bob", True)
+    )

@@ -30,8 +30,11 @@ async def open_form(world: TeamsWorld, label: str, customer: str) -> dict[str, A
     """Dana asks for her list, presses ``label`` on ``customer``'s line; returns the form card."""
     [listed] = await world.say(DANA, "list")
     rows = [block for block in card_of(listed)["body"] if block.get("type") == "Container"]
-    row = next(r for r in rows if any(a["data"][DATA_KEY]["value"].get("customer") == customer
-                                      for a in r["items"][-1].get("actions", [])))
+    row = next(
+        r
+        for r in rows
+        if any(a["data"][DATA_KEY]["value"].get("customer") == customer for a in r["items"][-1].get("actions", []))
+    )
     body, [form] = await world.click(DANA, {"body": [row]}, label, message_id="41", where=personal(DANA))
     assert "fill in the form" in body.value
     return card_of(form)
@@ -40,11 +43,19 @@ async def open_form(world: TeamsWorld, label: str, customer: str) -> dict[str, A
 async def submit(world: TeamsWorld, form: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
     """Dana fills in the form card and presses its submit; returns the card Teams shows in its place."""
     [action] = form["actions"]
-    sent = await world.send(Activity(
-        type=ActivityTypes.invoke, name="adaptiveCard/action", reply_to_id="77",
-        from_property=ChannelAccount(id=teams_user_id(DANA)), conversation=personal(DANA),
-        value={"action": {"type": "Action.Execute", "verb": action["verb"], "data": {**action["data"], **values}},
-               "trigger": "manual"}))
+    sent = await world.send(
+        Activity(
+            type=ActivityTypes.invoke,
+            name="adaptiveCard/action",
+            reply_to_id="77",
+            from_property=ChannelAccount(id=teams_user_id(DANA)),
+            conversation=personal(DANA),
+            value={
+                "action": {"type": "Action.Execute", "verb": action["verb"], "data": {**action["data"], **values}},
+                "trigger": "manual",
+            },
+        )
+    )
     [response] = [a for a in sent if a.type == ActivityTypes.invoke_response]
     assert response.value.body.type == "application/vnd.microsoft.card.adaptive"
     return response.value.body.value
@@ -73,8 +84,12 @@ def test_log_call_form_records_what_the_typed_command_records(ctx: AppContext) -
 
     run(conversation)
     *_, by_form, by_text, note_only = rows_of(ctx, CallActivity)
-    assert (by_form.kind, by_form.outcome, by_form.contact_name, by_form.note) == \
-        (by_text.kind, by_text.outcome, by_text.contact_name, by_text.note)
+    assert (by_form.kind, by_form.outcome, by_form.contact_name, by_form.note) == (
+        by_text.kind,
+        by_text.outcome,
+        by_text.contact_name,
+        by_text.note,
+    )
     assert (note_only.contact_name, note_only.note) == (None, "with Bob: thanks")
 
 
@@ -98,8 +113,11 @@ def test_promise_form_records_what_the_typed_command_records_and_refuses_under_t
 
     run(conversation)
     _, by_form, by_text = rows_of(ctx, Promise)  # the first is the seeded one
-    assert (by_form.amount, by_form.promised_date, by_form.note) == \
-        (by_text.amount, by_text.promised_date, by_text.note) == (Decimal("300.00"), FRIDAY, "check in the mail")
+    assert (
+        (by_form.amount, by_form.promised_date, by_form.note)
+        == (by_text.amount, by_text.promised_date, by_text.note)
+        == (Decimal("300.00"), FRIDAY, "check in the mail")
+    )
 
 
 def test_paid_form_asks_finance_as_the_typed_command_does(ctx: AppContext) -> None:
@@ -113,12 +131,17 @@ def test_paid_form_asks_finance_as_the_typed_command_does(ctx: AppContext) -> No
         again = await submit(world, form, {"amount": "twelve", "date": "2026-11-20"})
         assert "couldn't read" in texts(again)
         assert rows_of(ctx, PaymentConfirmation) == []
-        await submit(world, form, {"amount": "350", "date": "2026-11-20", "method": "check",
-                                   "reference": "10233 from Bob", "urgent": "true"})
+        await submit(
+            world,
+            form,
+            {"amount": "350", "date": "2026-11-20", "method": "check", "reference": "10233 from Bob", "urgent": "true"},
+        )
         await world.say(DANA, "paid C400 350 2026-11-20 check 10233 from Bob --urgent")
 
     run(conversation)
     by_form, by_text = rows_of(ctx, PaymentConfirmation)
-    assert (by_form.amount, by_form.paid_on, by_form.method, by_form.reference, by_form.urgent) == \
-        (by_text.amount, by_text.paid_on, by_text.method, by_text.reference, by_text.urgent) == \
-        (Decimal("350.00"), date(2026, 11, 20), "check", "10233 from Bob", True)
+    assert (
+        (by_form.amount, by_form.paid_on, by_form.method, by_form.reference, by_form.urgent)
+        == (by_text.amount, by_text.paid_on, by_text.method, by_text.reference, by_text.urgent)
+        == (Decimal("350.00"), date(2026, 11, 20), "check", "10233 from Bob", True)
+    )

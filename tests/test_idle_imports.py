@@ -47,15 +47,25 @@ sys.exit(main(sys.argv[1:]))
 def _environment(tmp_path: Path) -> dict[str, str]:
     """Slack in HTTP mode, Teams not configured, a new SQLite database, the example team."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "ARBOT_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'arbot.db'}", ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE),
-               SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret",
-               SLACK_API_URL="http://127.0.0.1:9/")  # nothing listens there; nothing is sent
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'arbot.db'}",
+        ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE),
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL="http://127.0.0.1:9/",
+    )  # nothing listens there; nothing is sent
     return env
 
 
 def _serve(tmp_path: Path, *args: str) -> dict[str, list[str]]:
-    done = subprocess.run([sys.executable, "-c", CHILD, "serve", *args], cwd=ROOT, env=_environment(tmp_path),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, "serve", *args],
+        cwd=ROOT,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     report = [line for line in done.stdout.splitlines() if line.startswith(REPORT)]
     assert report, done.stdout + done.stderr

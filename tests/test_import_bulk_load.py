@@ -32,12 +32,17 @@ def _file(tmp_path: Path, name: str, rows: list[str]) -> Path:
 
 def _definitions(conn: Connection) -> list[Any]:
     """Every constraint and index of the tables a large import loads, as the catalog states them."""
-    constraints = conn.execute(text(
-        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
-        " WHERE conrelid::regclass::text = ANY(:tables) ORDER BY 1, 2"), {"tables": list(TABLES)}).all()
-    indexes = conn.execute(text(
-        "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables) ORDER BY 1, 2"
-    ), {"tables": list(TABLES)}).all()
+    constraints = conn.execute(
+        text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint"
+            " WHERE conrelid::regclass::text = ANY(:tables) ORDER BY 1, 2"
+        ),
+        {"tables": list(TABLES)},
+    ).all()
+    indexes = conn.execute(
+        text("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables) ORDER BY 1, 2"),
+        {"tables": list(TABLES)},
+    ).all()
     return [*constraints, *indexes]
 
 
@@ -61,25 +66,36 @@ def test_the_rule_rebuilds_only_for_loads_large_beside_the_table() -> None:
 
 
 def test_snapshots_loaded_with_a_rebuild_leave_the_ledger_and_definitions_right(
-        ctx: AppContext, engine: Engine, tmp_path: Path, rebuild_always: None) -> None:
+    ctx: AppContext, engine: Engine, tmp_path: Path, rebuild_always: None
+) -> None:
     with engine.connect() as conn:
         before = _definitions(conn) if engine.dialect.name == "postgresql" else None
-    first = ["A,Acme Dental,A1,Standard,2026-11-10,100.00,100.00",
-             "A,Acme Dental,A2,Standard,2026-12-10,50.00,50.00",
-             "B,Birch & Sons,B1,Standard,2026-11-01,300.00,300.00"]
-    monday = ["A,Acme Dental,A2,Standard,2026-12-10,50.00,50.00",  # A1 paid
-              "B,Birch & Sons,B1,Standard,2026-11-01,300.00,120.00",  # 180.00 paid
-              "C,Cobalt Imaging,C1,Final,2026-11-01,400.00,400.00"]  # new customer, new invoice
+    first = [
+        "A,Acme Dental,A1,Standard,2026-11-10,100.00,100.00",
+        "A,Acme Dental,A2,Standard,2026-12-10,50.00,50.00",
+        "B,Birch & Sons,B1,Standard,2026-11-01,300.00,300.00",
+    ]
+    monday = [
+        "A,Acme Dental,A2,Standard,2026-12-10,50.00,50.00",  # A1 paid
+        "B,Birch & Sons,B1,Standard,2026-11-01,300.00,120.00",  # 180.00 paid
+        "C,Cobalt Imaging,C1,Final,2026-11-01,400.00,400.00",
+    ]  # new customer, new invoice
 
     import_aging_file(ctx, _file(tmp_path, "friday.csv", first), as_of=FRIDAY)
     result = import_aging_file(ctx, _file(tmp_path, "monday.csv", monday), as_of=MONDAY)
 
     assert (result.inserted, result.updated, result.closed, result.customers_created) == (1, 1, 1, 1)
     with ctx.sessions() as session:
-        invoices = {(n, str(b), c) for n, b, c in session.execute(
-            select(Invoice.number, Invoice.open_balance, Invoice.closed_on))}
-        assert invoices == {("A1", "0.00", MONDAY), ("A2", "50.00", None), ("B1", "120.00", None),
-                            ("C1", "400.00", None)}
+        invoices = {
+            (n, str(b), c)
+            for n, b, c in session.execute(select(Invoice.number, Invoice.open_balance, Invoice.closed_on))
+        }
+        assert invoices == {
+            ("A1", "0.00", MONDAY),
+            ("A2", "50.00", None),
+            ("B1", "120.00", None),
+            ("C1", "400.00", None),
+        }
         assert sorted(str(p) for p in session.scalars(select(Payment.amount))) == ["100.00", "180.00"]
         assert stale_packs(session.connection()) == []
         assert len(read_packs(session.connection())) == 3
@@ -88,11 +104,13 @@ def test_snapshots_loaded_with_a_rebuild_leave_the_ledger_and_definitions_right(
             assert _definitions(conn) == before
             for table in ("customers", "invoices"):  # ids were drawn for the rows: the next one is new
                 assert conn.scalar(text(f"SELECT last_value FROM {table}_id_seq")) == conn.scalar(
-                    text(f"SELECT max(id) FROM {table}"))
+                    text(f"SELECT max(id) FROM {table}")
+                )
 
 
 def test_a_dry_run_with_a_rebuild_leaves_rows_and_definitions_as_they_were(
-        ctx: AppContext, engine: Engine, samples: Path, rebuild_always: None) -> None:
+    ctx: AppContext, engine: Engine, samples: Path, rebuild_always: None
+) -> None:
     _postgresql(engine)
     with engine.connect() as conn:
         before = _definitions(conn)

@@ -35,22 +35,26 @@ def test_import_prints_a_summary(ctx: AppContext, samples: Path, capsys: pytest.
     ]
 
 
-def test_a_refused_file_exits_1_with_reasons_on_stderr(ctx: AppContext, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_refused_file_exits_1_with_reasons_on_stderr(
+    ctx: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("Customer,Num,Due Date,Balance\nAcme,1,2026-11-01,5.00\nBeta,2,someday,5.00\n")
     code = run(ctx, _args(str(bad)))
     captured = capsys.readouterr()
     assert code == 1
     assert captured.out == ""
-    assert captured.err.splitlines() == ["bad.csv: 1 of 2 rows are invalid; nothing was imported",
-                                         "row 3: due date 'someday' is not a date"]
+    assert captured.err.splitlines() == [
+        "bad.csv: 1 of 2 rows are invalid; nothing was imported",
+        "row 3: due date 'someday' is not a date",
+    ]
     with ctx.sessions() as session:
         assert session.scalar(select(func.count(ImportBatch.id))) == 0
 
 
-def test_skip_invalid_lists_the_skipped_rows(ctx: AppContext, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_skip_invalid_lists_the_skipped_rows(
+    ctx: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("Customer,Num,Due Date,Balance\nAcme,1,2026-11-01,5.00\nBeta,2,someday,5.00\n")
     code = run(ctx, _args(str(bad), "--skip-invalid", "--as-of", "2026-11-20"))
@@ -61,8 +65,7 @@ def test_skip_invalid_lists_the_skipped_rows(ctx: AppContext, tmp_path: Path,
     assert out[-2:] == ["Skipped rows:", "  row 3: due date 'someday' is not a date"]
 
 
-def test_a_malformed_as_of_is_a_usage_error(ctx: AppContext, samples: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_malformed_as_of_is_a_usage_error(ctx: AppContext, samples: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = run(ctx, _args(str(samples / "erp_open_items.csv"), "--as-of", "11/23/2026"))
     assert code == 2
     assert "--as-of must be a date like 2026-11-23" in capsys.readouterr().err
@@ -84,12 +87,19 @@ class _Stages:
 def test_progress_names_each_stage_and_counts_its_rows(ctx: AppContext, samples: Path) -> None:
     stages = _Stages()
     import_aging_file(ctx, samples / "erp_open_items.csv", progress=stages)
-    assert stages.seen == [["reading and checking", 0, 0], ["adding customers", 25, 25],
-                           ["comparing with the ledger", 0, 0], ["inserting invoices", 60, 60],
-                           ["packing open items for the call list", 0, 0], ["writing the call list's packs", 25, 25],
-                           ["reconciling payments with history", 0, 0], ["settling promises and plans", 0, 0],
-                           ["keeping receivables and sales by day", 0, 0], ["checking targets and adjustments", 0, 0],
-                           ["writing the audit trail", 0, 0]]
+    assert stages.seen == [
+        ["reading and checking", 0, 0],
+        ["adding customers", 25, 25],
+        ["comparing with the ledger", 0, 0],
+        ["inserting invoices", 60, 60],
+        ["packing open items for the call list", 0, 0],
+        ["writing the call list's packs", 25, 25],
+        ["reconciling payments with history", 0, 0],
+        ["settling promises and plans", 0, 0],
+        ["keeping receivables and sales by day", 0, 0],
+        ["checking targets and adjustments", 0, 0],
+        ["writing the audit trail", 0, 0],
+    ]
 
 
 def test_the_terminal_bar_draws_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:

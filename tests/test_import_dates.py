@@ -44,8 +44,9 @@ def test_a_month_first_file_is_read_month_first(ctx: AppContext, tmp_path: Path)
     assert _dues(ctx) == {"1": date(2026, 10, 1), "2": date(2026, 10, 25)}
 
 
-def test_a_file_that_cannot_tell_is_refused_saying_how_to_say_it(ctx: AppContext, tmp_path: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_file_that_cannot_tell_is_refused_saying_how_to_say_it(
+    ctx: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _file(tmp_path, ["C1;Acme;1;01/09/2026;01/10/2026;100.00", "C1;Acme;2;02/09/2026;02/10/2026;5.00"])
     code = run(ctx, build_parser().parse_args(["import", str(path)]))
     assert code == 1
@@ -77,10 +78,12 @@ def test_order_is_decided_from_every_value() -> None:
 
 def test_implausible_dates_are_refused_with_their_rows(ctx: AppContext, tmp_path: Path) -> None:
     header = "Customer ID,Customer,Invoice No.,Invoice Date,Due Date,Amount Due\n"
-    rows = ["C1,Acme,1,2026-10-01,1900-01-01,100.00",
-            "C1,Acme,2,2026-12-01,2026-11-01,50.00",
-            "C1,Acme,3,2026-10-01,2028-01-01,50.00",
-            "C1,Acme,4,2026-10-01,2026-11-01,50.00"]
+    rows = [
+        "C1,Acme,1,2026-10-01,1900-01-01,100.00",
+        "C1,Acme,2,2026-12-01,2026-11-01,50.00",
+        "C1,Acme,3,2026-10-01,2028-01-01,50.00",
+        "C1,Acme,4,2026-10-01,2026-11-01,50.00",
+    ]
     with pytest.raises(ImportRefused) as refused:
         import_aging_file(ctx, _file(tmp_path, rows, header=header), as_of=date(2026, 11, 23))
     assert refused.value.messages[1:] == [

@@ -58,8 +58,12 @@ def _birch(ctx: AppContext) -> int:
 def _promise(ctx: AppContext, amount: str, promised: date) -> int:
     birch = _birch(ctx)
     with ctx.sessions.begin() as session:
-        promise = Promise(customer_id=birch, amount=Decimal(amount), promised_date=promised,
-                          created_at=datetime(2026, 11, 16, tzinfo=UTC))
+        promise = Promise(
+            customer_id=birch,
+            amount=Decimal(amount),
+            promised_date=promised,
+            created_at=datetime(2026, 11, 16, tzinfo=UTC),
+        )
         session.add(promise)
         session.flush()
         return promise.id
@@ -68,8 +72,13 @@ def _promise(ctx: AppContext, amount: str, promised: date) -> int:
 def _payments(ctx: AppContext, source: str = "import") -> list[Decimal]:
     birch = _birch(ctx)
     with ctx.sessions() as session:
-        return list(session.scalars(select(Payment.amount).where(Payment.customer_id == birch,
-                                                                 Payment.source == source).order_by(Payment.id)))
+        return list(
+            session.scalars(
+                select(Payment.amount)
+                .where(Payment.customer_id == birch, Payment.source == source)
+                .order_by(Payment.id)
+            )
+        )
 
 
 def _promise_state(ctx: AppContext, promise_id: int) -> tuple[PromiseStatus, Decimal]:
@@ -80,8 +89,10 @@ def _promise_state(ctx: AppContext, promise_id: int) -> tuple[PromiseStatus, Dec
 
 def _ledger(ctx: AppContext) -> tuple[int, int, int, int]:
     with ctx.sessions() as session:
-        return tuple(session.scalar(select(func.count()).select_from(table)) for table in
-                     (ImportBatch, Invoice, Payment, AuditEvent))  # type: ignore[return-value]
+        return tuple(
+            session.scalar(select(func.count()).select_from(table))
+            for table in (ImportBatch, Invoice, Payment, AuditEvent)
+        )  # type: ignore[return-value]
 
 
 def test_a_b_a_b_the_same_morning_records_one_payment(ctx: AppContext, samples: Path, tmp_path: Path) -> None:
@@ -103,8 +114,9 @@ def test_a_b_a_b_the_same_morning_records_one_payment(ctx: AppContext, samples: 
     assert _promise_state(ctx, promise) == (PromiseStatus.KEPT, PAID)
 
 
-def test_an_invoice_that_comes_back_takes_its_payment_and_promise_back(ctx: AppContext, samples: Path,
-                                                                       tmp_path: Path) -> None:
+def test_an_invoice_that_comes_back_takes_its_payment_and_promise_back(
+    ctx: AppContext, samples: Path, tmp_path: Path
+) -> None:
     a, b = _write(tmp_path, "a.csv", _a(samples)), _write(tmp_path, "b.csv", _b(samples))
     import_aging_file(ctx, a, as_of=FRIDAY)
     promise = _promise(ctx, "11833.92", date(2026, 11, 30))
@@ -132,8 +144,11 @@ def test_a_balance_that_rises_back_takes_back_only_what_was_recorded(ctx: AppCon
     header = "Customer ID,Customer Name,Invoice No.,Due Date,Original Amount,Amount Due\n"
 
     def snapshot(balance: str, day: date) -> None:
-        import_aging_file(ctx, _write(tmp_path, f"{day}.csv", (header + f"C1001,Birch,1,2026-11-10,500.00,{balance}\n")
-                                      .encode()), as_of=day)
+        import_aging_file(
+            ctx,
+            _write(tmp_path, f"{day}.csv", (header + f"C1001,Birch,1,2026-11-10,500.00,{balance}\n").encode()),
+            as_of=day,
+        )
 
     snapshot("300.00", FRIDAY)
     snapshot("100.00", MONDAY)  # 200 paid
@@ -162,14 +177,20 @@ def test_moves_that_cancel_out_keep_their_history(ctx: AppContext, tmp_path: Pat
     assert sum(_payments(ctx)) == Decimal("200.00")
 
 
-def test_a_plan_instalment_paid_by_a_vanished_invoice_is_due_again(ctx: AppContext, samples: Path,
-                                                                   tmp_path: Path) -> None:
+def test_a_plan_instalment_paid_by_a_vanished_invoice_is_due_again(
+    ctx: AppContext, samples: Path, tmp_path: Path
+) -> None:
     a, b = _write(tmp_path, "a.csv", _a(samples)), _write(tmp_path, "b.csv", _b(samples))
     import_aging_file(ctx, a, as_of=FRIDAY)
     birch = _birch(ctx)
     with ctx.sessions.begin() as session:
-        plan = PaymentPlan(customer_id=birch, total=Decimal("12000.00"), cadence="monthly", status=PlanStatus.ACTIVE,
-                           created_at=datetime(2026, 11, 16, tzinfo=UTC))
+        plan = PaymentPlan(
+            customer_id=birch,
+            total=Decimal("12000.00"),
+            cadence="monthly",
+            status=PlanStatus.ACTIVE,
+            created_at=datetime(2026, 11, 16, tzinfo=UTC),
+        )
         session.add(plan)
         session.flush()
         session.add(PlanInstalment(plan_id=plan.id, due_date=date(2026, 12, 1), amount=Decimal("12000.00")))
@@ -182,8 +203,9 @@ def test_a_plan_instalment_paid_by_a_vanished_invoice_is_due_again(ctx: AppConte
         assert (instalment.paid_amount, instalment.status) == (Decimal("0.00"), "due")
 
 
-def test_an_unchanged_export_on_a_later_day_is_that_days_snapshot(ctx: AppContext, samples: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unchanged_export_on_a_later_day_is_that_days_snapshot(
+    ctx: AppContext, samples: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import_aging_file(ctx, samples / "erp_open_items.csv", as_of=FRIDAY)
     args = build_parser().parse_args(["import", str(samples / "erp_open_items.csv"), "--as-of", "2026-11-23"])
 
@@ -202,16 +224,18 @@ def _confirm(ctx: AppContext, amount: str, received: date, at: datetime) -> int:
     """What finance's confirmation in chat records: a payment that settles promises at once."""
     birch = _birch(ctx)
     with ctx.sessions.begin() as session:
-        payment = Payment(customer_id=birch, amount=Decimal(amount), received_on=received, source="finance",
-                          created_at=at)
+        payment = Payment(
+            customer_id=birch, amount=Decimal(amount), received_on=received, source="finance", created_at=at
+        )
         session.add(payment)
         session.flush()
         settle_payment(session, payment=payment, at=at, actor="priya.shah@example.com", calendar=ctx.calendar)
         return payment.id
 
 
-def test_a_confirmed_payment_holds_through_a_lagging_export_and_counts_once(ctx: AppContext, samples: Path,
-                                                                            tmp_path: Path) -> None:
+def test_a_confirmed_payment_holds_through_a_lagging_export_and_counts_once(
+    ctx: AppContext, samples: Path, tmp_path: Path
+) -> None:
     a, b = _write(tmp_path, "a.csv", _a(samples)), _write(tmp_path, "b.csv", _b(samples))
     import_aging_file(ctx, a, as_of=FRIDAY)
     promise = _promise(ctx, "11833.92", date(2026, 11, 24))
@@ -232,29 +256,33 @@ def test_a_confirmed_payment_holds_through_a_lagging_export_and_counts_once(ctx:
         assert session.scalars(select(Payment.id).where(awaiting_erp())).all() == []
 
 
-def test_a_fall_larger_than_the_confirmed_money_records_the_rest(ctx: AppContext, samples: Path,
-                                                                 tmp_path: Path) -> None:
+def test_a_fall_larger_than_the_confirmed_money_records_the_rest(
+    ctx: AppContext, samples: Path, tmp_path: Path
+) -> None:
     import_aging_file(ctx, _write(tmp_path, "a.csv", _a(samples)), as_of=FRIDAY)
     _confirm(ctx, "1833.92", FRIDAY, datetime(2026, 11, 20, 20, tzinfo=UTC))
     result = import_aging_file(ctx, _write(tmp_path, "b.csv", _b(samples)), as_of=MONDAY)
     assert (result.payments_total, result.confirmed_in_erp) == (Decimal("10000.00"), 1)
 
 
-def test_a_confirmed_payment_not_yet_received_by_the_export_date_is_not_taken(ctx: AppContext, samples: Path,
-                                                                             tmp_path: Path) -> None:
+def test_a_confirmed_payment_not_yet_received_by_the_export_date_is_not_taken(
+    ctx: AppContext, samples: Path, tmp_path: Path
+) -> None:
     import_aging_file(ctx, _write(tmp_path, "a.csv", _a(samples)), as_of=FRIDAY)
     _confirm(ctx, "11833.92", TUESDAY, datetime(2026, 11, 24, 20, tzinfo=UTC))
     result = import_aging_file(ctx, _write(tmp_path, "b.csv", _b(samples)), as_of=MONDAY)
     assert (result.payments_total, result.confirmed_in_erp) == (PAID, 0)
 
 
-def test_dry_run_reports_and_writes_nothing(ctx: AppContext, samples: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_reports_and_writes_nothing(
+    ctx: AppContext, samples: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import_aging_file(ctx, _write(tmp_path, "a.csv", _a(samples)), as_of=FRIDAY)
     _promise(ctx, "11833.92", date(2026, 11, 30))
     before = _ledger(ctx)
-    args = build_parser().parse_args(["import", str(_write(tmp_path, "b.csv", _b(samples))), "--dry-run",
-                                      "--as-of", "2026-11-23"])
+    args = build_parser().parse_args(
+        ["import", str(_write(tmp_path, "b.csv", _b(samples))), "--dry-run", "--as-of", "2026-11-23"]
+    )
 
     assert run(ctx, args) == 0
 
@@ -265,4 +293,3 @@ def test_dry_run_reports_and_writes_nothing(ctx: AppContext, samples: Path, tmp_
     assert "  promises:   1 kept, 0 broken" in out
     assert _ledger(ctx) == before
     assert import_aging_file(ctx, tmp_path / "b.csv", as_of=MONDAY).payments_total == PAID
-

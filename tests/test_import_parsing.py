@@ -22,23 +22,40 @@ def _money(*texts: str) -> tuple[list[int], list[str]]:
     return parsed.cents.tolist(), parsed.reason.tolist()
 
 
-@pytest.mark.parametrize(("text", "cents"), [
-    ("$1,234.56", 123456), ("(1,234.56)", -123456), ("-1,234.56", -123456), ("1234.5", 123450),
-    ("0.10", 10), ("-0.05", -5), ("$-5.00", -500), ("-$5", -500), ("5-", -500), (" 33,454.83 ", 3345483),
-    ("$393,391.24", 39339124), (".5", 50), ("(42)", -4200), ("1234567890123.99", 123456789012399),
-])
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("$1,234.56", 123456),
+        ("(1,234.56)", -123456),
+        ("-1,234.56", -123456),
+        ("1234.5", 123450),
+        ("0.10", 10),
+        ("-0.05", -5),
+        ("$-5.00", -500),
+        ("-$5", -500),
+        ("5-", -500),
+        (" 33,454.83 ", 3345483),
+        ("$393,391.24", 39339124),
+        (".5", 50),
+        ("(42)", -4200),
+        ("1234567890123.99", 123456789012399),
+    ],
+)
 def test_money_spellings_parse_to_exact_cents(text: str, cents: int) -> None:
     assert _money(text) == ([cents], [""])
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("1.005", "'1.005' has fractions of a cent"),
-    ("1,234.5678", "'1,234.5678' has fractions of a cent"),
-    ("abc", "'abc' is not an amount"),
-    ("1,23.4", "'1,23.4' is not an amount"),
-    ("(-5)", "'(-5)' is not an amount"),
-    ("12345678901234", "'12345678901234' is not an amount"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1.005", "'1.005' has fractions of a cent"),
+        ("1,234.5678", "'1,234.5678' has fractions of a cent"),
+        ("abc", "'abc' is not an amount"),
+        ("1,23.4", "'1,23.4' is not an amount"),
+        ("(-5)", "'(-5)' is not an amount"),
+        ("12345678901234", "'12345678901234' is not an amount"),
+    ],
+)
 def test_bad_money_is_refused_with_a_reason(text: str, reason: str) -> None:
     assert _money(text)[1] == [reason]
 
@@ -50,8 +67,9 @@ def test_blank_money_is_blank_not_zero() -> None:
 
 
 def test_dates_read_us_month_first_and_iso() -> None:
-    parsed = parse_dates(pd.Series(["11/03/2026", "2026-11-03", "11/3/26", "Nov 3, 2026", "13/45/2026", ""],
-                                   dtype="str"))
+    parsed = parse_dates(
+        pd.Series(["11/03/2026", "2026-11-03", "11/3/26", "Nov 3, 2026", "13/45/2026", ""], dtype="str")
+    )
     assert iso_dates(parsed.days) == ["2026-11-03"] * 4 + [None, None]
     assert parsed.invalid.tolist() == [False] * 4 + [True, False]
     assert parsed.blank.tolist() == [False] * 5 + [True]
@@ -63,15 +81,24 @@ def test_as_of_comes_from_the_report_title() -> None:
     assert as_of_from_titles(["Open items"]) is None
 
 
-@pytest.mark.parametrize(("labels", "expected"), [
-    (["Client", "Invoice #", "Due", "Balance"], {"name": 0, "number": 1, "due_date": 2, "open_balance": 3}),
-    (["Account", "Doc No", "Due Date", "Amount Remaining", "Assigned To", "Segment", "Currency"],
-     {"name": 0, "number": 1, "due_date": 2, "open_balance": 3, "owner": 4, "segment": 5, "currency": 6}),
-    (["Customer ID", "Customer Name", "Invoice No.", "Invoice Type", "Owner"],
-     {"erp_id": 0, "name": 1, "number": 2, "kind": 3, "owner": 4}),
-    (["", "Date", "Transaction Type", "Num", "Customer", "Due Date", "Amount", "Open Balance"],
-     {"issue_date": 1, "kind": 2, "number": 3, "name": 4, "due_date": 5, "amount": 6, "open_balance": 7}),
-])
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (["Client", "Invoice #", "Due", "Balance"], {"name": 0, "number": 1, "due_date": 2, "open_balance": 3}),
+        (
+            ["Account", "Doc No", "Due Date", "Amount Remaining", "Assigned To", "Segment", "Currency"],
+            {"name": 0, "number": 1, "due_date": 2, "open_balance": 3, "owner": 4, "segment": 5, "currency": 6},
+        ),
+        (
+            ["Customer ID", "Customer Name", "Invoice No.", "Invoice Type", "Owner"],
+            {"erp_id": 0, "name": 1, "number": 2, "kind": 3, "owner": 4},
+        ),
+        (
+            ["", "Date", "Transaction Type", "Num", "Customer", "Due Date", "Amount", "Open Balance"],
+            {"issue_date": 1, "kind": 2, "number": 3, "name": 4, "due_date": 5, "amount": 6, "open_balance": 7},
+        ),
+    ],
+)
 def test_common_header_spellings_are_recognised(labels: list[str], expected: dict[str, int]) -> None:
     assert match_columns(labels) == expected
 

@@ -28,8 +28,9 @@ C3,Cobalt Imaging,3002,2026-11-08,80.00,80.00,USD
 def _counts(ctx: AppContext) -> dict[str, int]:
     """Rows in every table: "nothing written" means none of these moved."""
     with ctx.sessions() as session:
-        return {table.name: session.scalar(select(func.count()).select_from(table))
-                for table in Base.metadata.sorted_tables}
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table)) for table in Base.metadata.sorted_tables
+        }
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -38,8 +39,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_a_file_with_bad_rows_is_refused_with_their_lines_and_writes_nothing(ctx: AppContext,
-                                                                            tmp_path: Path) -> None:
+def test_a_file_with_bad_rows_is_refused_with_their_lines_and_writes_nothing(ctx: AppContext, tmp_path: Path) -> None:
     before = _counts(ctx)
     with pytest.raises(ImportRefused) as refused:
         import_aging_file(ctx, _write(tmp_path, "bad.csv", BAD_FILE))
@@ -66,8 +66,11 @@ def test_skip_invalid_imports_the_rest_and_reports_what_it_skipped(ctx: AppConte
 
 
 def test_skipped_rows_do_not_close_their_customers_items(ctx: AppContext, tmp_path: Path) -> None:
-    good = BAD_FILE.replace("2026-13-01", "2026-12-01").replace("50.00,75.00", "75.00,75.00") \
+    good = (
+        BAD_FILE.replace("2026-13-01", "2026-12-01")
+        .replace("50.00,75.00", "75.00,75.00")
         .replace("12.345,12.345", "12.34,12.34")
+    )
     import_aging_file(ctx, _write(tmp_path, "good.csv", good))
     result = import_aging_file(ctx, _write(tmp_path, "bad.csv", BAD_FILE), skip_invalid=True)
     assert (result.closed, result.payments) == (0, 0)  # 1002, 2002 and 3001 were unreadable, not paid
@@ -76,8 +79,9 @@ def test_skipped_rows_do_not_close_their_customers_items(ctx: AppContext, tmp_pa
 
 
 def test_duplicate_invoice_numbers_name_both_lines(ctx: AppContext, tmp_path: Path) -> None:
-    text = "Customer,Invoice #,Due Date,Balance\nAcme,1,11/21/2026,5.00\nBeta,1,11/21/2026,5.00\n" \
-           "Acme,1,11/22/2026,7.00\n"
+    text = (
+        "Customer,Invoice #,Due Date,Balance\nAcme,1,11/21/2026,5.00\nBeta,1,11/21/2026,5.00\nAcme,1,11/22/2026,7.00\n"
+    )
     with pytest.raises(ImportRefused) as refused:
         import_aging_file(ctx, _write(tmp_path, "dup.csv", text))
     assert refused.value.messages[1:] == [
@@ -87,12 +91,14 @@ def test_duplicate_invoice_numbers_name_both_lines(ctx: AppContext, tmp_path: Pa
 
 
 def test_other_row_problems_are_named(ctx: AppContext, tmp_path: Path) -> None:
-    text = ("Customer ID,Customer,Invoice No,Due Date,Amount,Balance,Currency,Owner\n"
-            ",Acme,1,2026-11-01,5.00,5.00,USD,\n"
-            "C2,Beta,,2026-11-01,5.00,5.00,USD,\n"
-            "C3,Gamma,3,,5.00,-5.00,US,\n"
-            "C4,Delta,4,2026-11-01,(5.00),5.00,USD,Nobody Known\n"
-            "C5,Eps,5,2026-11-01,5.00,,USD,\n")
+    text = (
+        "Customer ID,Customer,Invoice No,Due Date,Amount,Balance,Currency,Owner\n"
+        ",Acme,1,2026-11-01,5.00,5.00,USD,\n"
+        "C2,Beta,,2026-11-01,5.00,5.00,USD,\n"
+        "C3,Gamma,3,,5.00,-5.00,US,\n"
+        "C4,Delta,4,2026-11-01,(5.00),5.00,USD,Nobody Known\n"
+        "C5,Eps,5,2026-11-01,5.00,,USD,\n"
+    )
     with pytest.raises(ImportRefused) as refused:
         import_aging_file(ctx, _write(tmp_path, "mixed.csv", text))
     assert refused.value.messages[1:] == [
@@ -142,8 +148,7 @@ def test_the_same_file_twice_is_refused_as_already_imported(ctx: AppContext, sam
     assert _counts(ctx) == before
 
 
-def test_the_same_content_in_other_bytes_changes_no_invoice(ctx: AppContext, samples: Path,
-                                                            tmp_path: Path) -> None:
+def test_the_same_content_in_other_bytes_changes_no_invoice(ctx: AppContext, samples: Path, tmp_path: Path) -> None:
     first = import_aging_file(ctx, samples / "quickbooks_ar_aging_detail.csv")
     with ctx.sessions() as session:
         invoices = session.execute(select(Invoice.__table__)).all()

@@ -26,8 +26,12 @@ def _file(tmp_path: Path, name: str, rows: list[str], header: str = HEADER) -> P
 def _promise(ctx: AppContext, erp_id: str, amount: str, promised: date) -> int:
     with ctx.sessions.begin() as session:
         customer = session.scalars(select(Customer).where(Customer.erp_id == erp_id)).one()
-        promise = Promise(customer_id=customer.id, amount=Decimal(amount), promised_date=promised,
-                          created_at=datetime(2026, 11, 16, tzinfo=UTC))
+        promise = Promise(
+            customer_id=customer.id,
+            amount=Decimal(amount),
+            promised_date=promised,
+            created_at=datetime(2026, 11, 16, tzinfo=UTC),
+        )
         session.add(promise)
         session.flush()
         return promise.id
@@ -64,16 +68,23 @@ def test_second_snapshot_closes_pays_and_settles_promises(ctx: AppContext, tmp_p
     with ctx.sessions() as session:
         a1 = session.scalars(select(Invoice).where(Invoice.number == "A1")).one()
         c1 = session.scalars(select(Invoice).where(Invoice.number == "C1")).one()
-        paid = {erp_id: (amount, received, source, batch) for erp_id, amount, received, source, batch in
-                session.execute(select(Customer.erp_id, Payment.amount, Payment.received_on, Payment.source,
-                                       Payment.batch_id).join(Customer, Payment.customer_id == Customer.id))}
+        paid = {
+            erp_id: (amount, received, source, batch)
+            for erp_id, amount, received, source, batch in session.execute(
+                select(Customer.erp_id, Payment.amount, Payment.received_on, Payment.source, Payment.batch_id).join(
+                    Customer, Payment.customer_id == Customer.id
+                )
+            )
+        }
         promises = {p.id: (p.status, p.paid_amount, p.settled_on) for p in session.scalars(select(Promise))}
         actions = sorted(session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "promise")))
     assert (a1.open_balance, a1.closed_on, a1.last_batch_id) == (Decimal("0.00"), MONDAY, result.batch_id)
     assert (c1.open_balance, c1.closed_on) == (Decimal("150.00"), None)
-    assert paid == {"A": (Decimal("100.00"), MONDAY, "import", result.batch_id),
-                    "C": (Decimal("250.00"), MONDAY, "import", result.batch_id),
-                    "D": (Decimal("80.00"), MONDAY, "import", result.batch_id)}
+    assert paid == {
+        "A": (Decimal("100.00"), MONDAY, "import", result.batch_id),
+        "C": (Decimal("250.00"), MONDAY, "import", result.batch_id),
+        "D": (Decimal("80.00"), MONDAY, "import", result.batch_id),
+    }
     assert promises[kept] == (PromiseStatus.KEPT, Decimal("100.00"), MONDAY)
     assert promises[overdue] == (PromiseStatus.BROKEN, Decimal("0.00"), MONDAY)
     assert promises[partial] == (PromiseStatus.OPEN, Decimal("250.00"), None)
@@ -113,10 +124,22 @@ def test_changes_update_and_a_listed_closed_invoice_reopens(ctx: AppContext, tmp
 
 def test_a_quickbooks_invoice_does_not_undo_a_known_kind(ctx: AppContext, tmp_path: Path) -> None:
     header = "Customer,Num,Transaction Type,Due Date,Open Balance\n"
-    import_aging_file(ctx, _file(tmp_path, "erp.csv", ["Acme Dental,1,Final,2026-11-10,5.00"],
-                                 header="Customer,Num,Invoice Type,Due Date,Open Balance\n"), as_of=FRIDAY)
-    result = import_aging_file(ctx, _file(tmp_path, "qb.csv", ["Acme Dental,1,Invoice,11/10/2026,5.00"],
-                                          header=header), as_of=MONDAY, date_format="mdy")
+    import_aging_file(
+        ctx,
+        _file(
+            tmp_path,
+            "erp.csv",
+            ["Acme Dental,1,Final,2026-11-10,5.00"],
+            header="Customer,Num,Invoice Type,Due Date,Open Balance\n",
+        ),
+        as_of=FRIDAY,
+    )
+    result = import_aging_file(
+        ctx,
+        _file(tmp_path, "qb.csv", ["Acme Dental,1,Invoice,11/10/2026,5.00"], header=header),
+        as_of=MONDAY,
+        date_format="mdy",
+    )
     assert result.updated == 0
     with ctx.sessions() as session:
         assert session.scalar(select(Invoice.kind)) == InvoiceKind.FINAL
@@ -124,18 +147,26 @@ def test_a_quickbooks_invoice_does_not_undo_a_known_kind(ctx: AppContext, tmp_pa
 
 def test_owner_column_assigns_collectors_and_silence_keeps_them(ctx: AppContext, tmp_path: Path) -> None:
     header = "Customer ID,Customer,Invoice No.,Due Date,Balance,Owner\n"
-    rows = ["A,Acme,1,2026-11-10,5.00,dana.reyes@example.com",
-            "B,Birch,2,2026-11-10,5.00,SAM OKAFOR",
-            "C,Cobalt,3,2026-11-10,5.00,"]
+    rows = [
+        "A,Acme,1,2026-11-10,5.00,dana.reyes@example.com",
+        "B,Birch,2,2026-11-10,5.00,SAM OKAFOR",
+        "C,Cobalt,3,2026-11-10,5.00,",
+    ]
     import_aging_file(ctx, _file(tmp_path, "1.csv", rows, header), as_of=FRIDAY)
 
     def owners() -> dict[str, str]:
         with ctx.sessions() as session:
-            return dict(session.execute(select(Customer.erp_id, TeamMember.email)
-                                        .join(TeamMember, Customer.collector_id == TeamMember.id)).all())
+            return dict(
+                session.execute(
+                    select(Customer.erp_id, TeamMember.email).join(TeamMember, Customer.collector_id == TeamMember.id)
+                ).all()
+            )
 
-    assert owners() == {"A": "dana.reyes@example.com", "B": "sam.okafor@example.com",
-                        "C": ctx.team.collector_for("C", "Cobalt").email}
+    assert owners() == {
+        "A": "dana.reyes@example.com",
+        "B": "sam.okafor@example.com",
+        "C": ctx.team.collector_for("C", "Cobalt").email,
+    }
     moved = ["A,Acme,1,2026-11-10,5.00,Lee Marsh", "B,Birch,2,2026-11-10,5.00,", "C,Cobalt,3,2026-11-10,5.00,"]
     result = import_aging_file(ctx, _file(tmp_path, "2.csv", moved, header), as_of=MONDAY)
 
@@ -149,8 +180,7 @@ def test_owner_column_assigns_collectors_and_silence_keeps_them(ctx: AppContext,
 
 def test_segment_and_currency_columns_describe_the_customer(ctx: AppContext, tmp_path: Path) -> None:
     header = "Account No,Account Name,Doc No,Due Date,Amount Remaining,Segment,Currency\n"
-    import_aging_file(ctx, _file(tmp_path, "1.csv", ["A,Acme,1,2026-11-10,5.00,Enterprise,cad"], header),
-                      as_of=FRIDAY)
+    import_aging_file(ctx, _file(tmp_path, "1.csv", ["A,Acme,1,2026-11-10,5.00,Enterprise,cad"], header), as_of=FRIDAY)
     import_aging_file(ctx, _file(tmp_path, "2.csv", ["A,Acme,1,2026-11-10,5.00,,cad"], header), as_of=MONDAY)
     with ctx.sessions() as session:
         acme = session.scalars(select(Customer).where(Customer.erp_id == "A")).one()

@@ -47,8 +47,7 @@ def _build(ctx: AppContext, tmp_path: Path, history: str) -> None:
 
 
 @HISTORY
-def test_receivables_on_each_snapshot(ctx: AppContext, tmp_path: Path,
-                                                                      history: str) -> None:
+def test_receivables_on_each_snapshot(ctx: AppContext, tmp_path: Path, history: str) -> None:
     _build(ctx, tmp_path, history)
     with ctx.sessions() as session:
         sep, octo, nov = (receivables_on(session, date(2026, m, d)) for m, d in ((9, 30), (10, 31), (11, 20)))
@@ -69,8 +68,8 @@ def test_october_kpis_worked_by_hand(ctx: AppContext, tmp_path: Path, history: s
     with ctx.sessions() as session:
         report = kpi_report(ctx, session, OCTOBER)
     b, e, n = Decimal(3400), Decimal(1950), 31
-    s = Decimal(700 + 400 + 250 + 300)        # A3, B2, C2 and D1 (dated 16 Oct by its due date); no credit memos
-    c = Decimal(700 + 400 + 300)              # due on or after 31 Oct: A3 (4 Nov), B2 (19 Nov), D1 (15 Nov)
+    s = Decimal(700 + 400 + 250 + 300)  # A3, B2, C2 and D1 (dated 16 Oct by its due date); no credit memos
+    c = Decimal(700 + 400 + 300)  # due on or after 31 Oct: A3 (4 Nov), B2 (19 Nov), D1 (15 Nov)
     assert (report.beginning.total, report.sales, report.ending.total, report.ending_current) == (b, s, e, c)
     assert report.dso == e / s * n and report.dso.quantize(D2) == Decimal("36.64")
     assert report.best_possible_dso == c / s * n and report.best_possible_dso.quantize(D2) == Decimal("26.30")
@@ -89,8 +88,11 @@ def test_october_kpis_worked_by_hand(ctx: AppContext, tmp_path: Path, history: s
         ("billed twice", 2, Decimal("2.0"), Decimal("2.0"), Decimal("3.0")),
         ("price", 1, Decimal("30.0"), Decimal("30.0"), Decimal("30.0")),
     ]
-    assert (report.confirmations.hours.average, report.confirmations.hours.longest,
-            report.confirmations.within_target) == (Decimal("8.0"), Decimal("11.0"), 1)
+    assert (
+        report.confirmations.hours.average,
+        report.confirmations.hours.longest,
+        report.confirmations.within_target,
+    ) == (Decimal("8.0"), Decimal("11.0"), 1)
     assert (report.approvals.count, report.approvals.average) == (1, Decimal("4.0"))
 
 
@@ -99,8 +101,13 @@ def test_the_same_figures_before_the_november_import(ctx: AppContext, tmp_path: 
     build_ledger(ctx, tmp_path, through_november=False)
     with ctx.sessions() as session:
         figures = as_dict(kpi_report(ctx, session, OCTOBER))
-    assert (figures["beginning_receivables"], figures["ending_receivables"], figures["ending_current"],
-            figures["credit_sales"], figures["cei"]) == ("3400.00", "1950.00", "1400.00", "1650.00", "84.93")
+    assert (
+        figures["beginning_receivables"],
+        figures["ending_receivables"],
+        figures["ending_current"],
+        figures["credit_sales"],
+        figures["cei"],
+    ) == ("3400.00", "1950.00", "1400.00", "1650.00", "84.93")
 
 
 @HISTORY
@@ -111,11 +118,30 @@ def test_one_collectors_figures(ctx: AppContext, tmp_path: Path, history: str) -
         figures = as_dict(kpi_report(ctx, session, OCTOBER, collector=(DANA, dana)))
     # Dana has A and B. B = A1 600 + A2 500 + B1 2000 - BCM 300; E = A2 200 + A3 700 + B1 500 - 300 + B2 400;
     # S = A3 700 + B2 400; C = A3 + B2; CEI = (2800 + 1100 - 1500) / (2800 + 1100 - 1100) x 100.
-    assert {k: figures[k] for k in ("beginning_receivables", "ending_receivables", "credit_sales", "ending_current",
-                                    "dso", "cei", "ptp_kept_rate", "ptp_kept_amount_rate", "over_90")} == {
-        "beginning_receivables": "2800.00", "ending_receivables": "1500.00", "credit_sales": "1100.00",
-        "ending_current": "1100.00", "dso": "42.27", "cei": "85.71", "ptp_kept_rate": "50.00",
-        "ptp_kept_amount_rate": "23.08", "over_90": "500.00"}
+    assert {
+        k: figures[k]
+        for k in (
+            "beginning_receivables",
+            "ending_receivables",
+            "credit_sales",
+            "ending_current",
+            "dso",
+            "cei",
+            "ptp_kept_rate",
+            "ptp_kept_amount_rate",
+            "over_90",
+        )
+    } == {
+        "beginning_receivables": "2800.00",
+        "ending_receivables": "1500.00",
+        "credit_sales": "1100.00",
+        "ending_current": "1100.00",
+        "dso": "42.27",
+        "cei": "85.71",
+        "ptp_kept_rate": "50.00",
+        "ptp_kept_amount_rate": "23.08",
+        "over_90": "500.00",
+    }
     assert figures["meaningful_contacts"] == {DANA: {"contacts": 2, "per_week": "0.45"}}
 
 
@@ -139,15 +165,44 @@ def test_json_keys_and_conventions(ctx: AppContext, tmp_path: Path) -> None:
     with ctx.sessions() as session:
         figures = as_dict(kpi_report(ctx, session, OCTOBER))
     assert figures == json.loads(json.dumps(figures))
-    assert {k: figures[k] for k in ("dso", "best_possible_dso", "add", "cei", "countback_dso", "ptp_kept_rate",
-                                    "ptp_kept_amount_rate", "over_90", "past_due_31")} == {
-        "dso": "36.64", "best_possible_dso": "26.30", "add": "10.33", "cei": "84.93", "countback_dso": "37.92",
-        "ptp_kept_rate": "66.67", "ptp_kept_amount_rate": "33.33", "over_90": "500.00", "past_due_31": "200.00"}
-    assert (figures["beginning_snapshot"], figures["ending_snapshot"], figures["days"]) == ("2026-09-30",
-                                                                                             "2026-10-31", 31)
-    assert figures["payment_confirmation_hours"] == {"count": 2, "average": "8.00", "median": "8.00",
-                                                     "longest": "11.00", "target": "8.00", "within_target": 1,
-                                                     "within_target_rate": "50.00"}
+    assert {
+        k: figures[k]
+        for k in (
+            "dso",
+            "best_possible_dso",
+            "add",
+            "cei",
+            "countback_dso",
+            "ptp_kept_rate",
+            "ptp_kept_amount_rate",
+            "over_90",
+            "past_due_31",
+        )
+    } == {
+        "dso": "36.64",
+        "best_possible_dso": "26.30",
+        "add": "10.33",
+        "cei": "84.93",
+        "countback_dso": "37.92",
+        "ptp_kept_rate": "66.67",
+        "ptp_kept_amount_rate": "33.33",
+        "over_90": "500.00",
+        "past_due_31": "200.00",
+    }
+    assert (figures["beginning_snapshot"], figures["ending_snapshot"], figures["days"]) == (
+        "2026-09-30",
+        "2026-10-31",
+        31,
+    )
+    assert figures["payment_confirmation_hours"] == {
+        "count": 2,
+        "average": "8.00",
+        "median": "8.00",
+        "longest": "11.00",
+        "target": "8.00",
+        "within_target": 1,
+        "within_target_rate": "50.00",
+    }
 
 
 def test_undefined_figures_are_null_not_zero(ctx: AppContext) -> None:
@@ -178,7 +233,11 @@ def test_cli_report_kpi(ctx: AppContext, tmp_path: Path, fmt: str, capsys: pytes
     if fmt == "json":
         figures = json.loads(out)
         assert (figures["cei"], figures["dso"], figures["beginning_receivables"], figures["credit_sales"]) == (
-            "84.93", "36.64", "3400.00", "1650.00")
+            "84.93",
+            "36.64",
+            "3400.00",
+            "1650.00",
+        )
     elif fmt == "csv":
         assert out.splitlines()[0] == "kpi,value" and "cei,84.93" in out.splitlines()
     else:

@@ -25,8 +25,10 @@ SNAPSHOTS = [
     # 30 Sep, window 1-30 Sep: E 1000, S 1000 -> DSO 30: met, and a target first seen met says nothing.
     (date(2026, 9, 30), ["A,Acme,A1,2026-09-15,2026-10-15,1000.00,1000.00"]),
     # 31 Oct, window 2-31 Oct: E 1300, S 300 (A2) -> DSO 130: past the target of 35.
-    (date(2026, 10, 31), ["A,Acme,A1,2026-09-15,2026-10-15,1000.00,1000.00",
-                          "A,Acme,A2,2026-10-20,2026-11-19,300.00,300.00"]),
+    (
+        date(2026, 10, 31),
+        ["A,Acme,A1,2026-09-15,2026-10-15,1000.00,1000.00", "A,Acme,A2,2026-10-20,2026-11-19,300.00,300.00"],
+    ),
     # 20 Nov, window 22 Oct-20 Nov: A1 and A2 paid; E 900, S 900 (A3) -> DSO 30: back under.
     (date(2026, 11, 20), ["A,Acme,A3,2026-11-05,2026-12-05,900.00,900.00"]),
 ]
@@ -62,8 +64,10 @@ def test_dso_past_its_target_is_told_once_and_again_when_back(ctx: AppContext, t
         assert (state.missed, Decimal(state.value), state.checked_on) == (True, Decimal(130), date(2026, 10, 31))
 
     _import(ctx, tmp_path, 2)
-    assert _channel_posts(ctx) == [*crossed, ("collections", "DSO is back under its target: 30.0 days "
-                                                             "(target 35 days).")]
+    assert _channel_posts(ctx) == [
+        *crossed,
+        ("collections", "DSO is back under its target: 30.0 days (target 35 days)."),
+    ]
 
 
 def test_staying_past_a_target_says_nothing_more(ctx: AppContext, tmp_path: Path) -> None:
@@ -85,8 +89,9 @@ def test_money_past_due_over_its_ceiling(ctx: AppContext, tmp_path: Path) -> Non
     path = tmp_path / "late.csv"
     path.write_text(HEADER + "A,Acme,A1,2026-09-15,2026-10-15,1000.00,1000.00\n")
     import_aging_file(ctx, path, as_of=date(2026, 11, 30))
-    assert _channel_posts(ctx) == [("collections", "Money more than 30 days past due is $1,000.00, above the "
-                                                   "target of $500.00.")]
+    assert _channel_posts(ctx) == [
+        ("collections", "Money more than 30 days past due is $1,000.00, above the target of $500.00.")
+    ]
 
 
 def test_a_dry_run_tells_nobody_and_keeps_no_state(ctx: AppContext, tmp_path: Path) -> None:
@@ -102,17 +107,23 @@ def test_a_dry_run_tells_nobody_and_keeps_no_state(ctx: AppContext, tmp_path: Pa
 
 def test_the_team_file_states_targets() -> None:
     assert targets_from_dict({"dso": 35, "past_due_31_max": 2_000_000, "cei_min": 80.5}) == (
-        Target("dso", Decimal(35)), Target("past_due_31_max", Decimal(2_000_000)), Target("cei_min", Decimal("80.5")))
+        Target("dso", Decimal(35)),
+        Target("past_due_31_max", Decimal(2_000_000)),
+        Target("cei_min", Decimal("80.5")),
+    )
     assert Target("cei_min", Decimal(80)).missed_by(Decimal("79.9"))
     assert not Target("dso", Decimal(35)).missed_by(Decimal(35))
 
 
-@pytest.mark.parametrize(("targets", "message"), [
-    ({"dso_days": 35}, "[targets] dso_days: no such target"),
-    ({"dso": "soon"}, "[targets] dso must be a number, not 'soon'"),
-    ({"dso": -1}, "[targets] dso must be a number of zero or more"),
-    ({"dso": True}, "[targets] dso must be a number, not True"),
-])
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ({"dso_days": 35}, "[targets] dso_days: no such target"),
+        ({"dso": "soon"}, "[targets] dso must be a number, not 'soon'"),
+        ({"dso": -1}, "[targets] dso must be a number of zero or more"),
+        ({"dso": True}, "[targets] dso must be a number, not True"),
+    ],
+)
 def test_a_bad_target_is_refused_when_the_team_file_loads(targets: dict[str, object], message: str) -> None:
     with pytest.raises(TargetsError) as refused:
         targets_from_dict(targets)
@@ -139,12 +150,25 @@ def test_a_confirmed_payment_that_keeps_a_promise_can_cross_a_target(ctx: AppCon
     with ctx.sessions.begin() as session:
         dana = session.scalar(select(TeamMember.id).where(TeamMember.email == DANA))
         customers = session.scalars(select(Customer).where(Customer.collector_id == dana).order_by(Customer.id)).all()
-        session.add_all([
-            Promise(customer_id=customers[1].id, member_id=dana, amount=Decimal("100.00"),
-                    promised_date=date(2026, 11, 10), status=PromiseStatus.BROKEN, created_at=made),
-            Promise(customer_id=customers[0].id, member_id=dana, amount=Decimal("50.00"),
-                    promised_date=date(2026, 11, 23), created_at=made),
-        ])
+        session.add_all(
+            [
+                Promise(
+                    customer_id=customers[1].id,
+                    member_id=dana,
+                    amount=Decimal("100.00"),
+                    promised_date=date(2026, 11, 10),
+                    status=PromiseStatus.BROKEN,
+                    created_at=made,
+                ),
+                Promise(
+                    customer_id=customers[0].id,
+                    member_id=dana,
+                    amount=Decimal("50.00"),
+                    promised_date=date(2026, 11, 23),
+                    created_at=made,
+                ),
+            ]
+        )
         erp_id = customers[0].erp_id
     with ctx.sessions.begin() as session:  # the state as an earlier check left it: 0% kept, past the floor
         session.add(TargetState(key="ptp_kept_rate_min", missed=True, value="0", checked_on=date(2026, 11, 20)))

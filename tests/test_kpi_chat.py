@@ -22,10 +22,19 @@ def test_manager_reads_last_months_kpis(ctx: AppContext, tmp_path: Path) -> None
     [card] = Conversation(ctx).say(MARIA, "report last month")
     assert card.title == "KPIs for the team, 2026-10-01 to 2026-10-31" and card.private
     fields = _fields(card)
-    assert (fields["Beginning receivables (B)"], fields["Credit sales (S)"], fields["Ending receivables (E)"],
-            fields["Ending current (C)"]) == ("$3,400.00", "$1,650.00", "$1,950.00", "$1,400.00")
-    assert (fields["CEI"], fields["DSO (days)"], fields["ADD (days)"], fields["Promises kept %"],
-            fields["90+ past due"]) == ("84.93", "36.64", "10.33", "66.67", "$500.00")
+    assert (
+        fields["Beginning receivables (B)"],
+        fields["Credit sales (S)"],
+        fields["Ending receivables (E)"],
+        fields["Ending current (C)"],
+    ) == ("$3,400.00", "$1,650.00", "$1,950.00", "$1,400.00")
+    assert (
+        fields["CEI"],
+        fields["DSO (days)"],
+        fields["ADD (days)"],
+        fields["Promises kept %"],
+        fields["90+ past due"],
+    ) == ("84.93", "36.64", "10.33", "66.67", "$500.00")
     assert "2 kept, 1 broken" in card.text
 
 
@@ -85,8 +94,13 @@ def test_report_weekly_in_chat(ctx: AppContext, tmp_path: Path) -> None:
     assert book.title == "Weekly workbook, 2026-11-16 to 2026-11-22" and book.private
     (file,) = book.files
     assert file.name == "weekly-2026-11-16.xlsx"
-    assert load_workbook(io.BytesIO(file.data)).sheetnames == ["KPIs", "Aging by customer", "Activity", "Promises",
-                                                               "Disputes"]
+    assert load_workbook(io.BytesIO(file.data)).sheetnames == [
+        "KPIs",
+        "Aging by customer",
+        "Activity",
+        "Promises",
+        "Disputes",
+    ]
     [refused] = chat.say(DANA, "report weekly xlsx")
     assert refused.tone is Tone.ERROR and "whole team" in refused.title and not refused.files
     [typo] = chat.say(MARIA, "report weekly pdf")

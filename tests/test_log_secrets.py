@@ -51,8 +51,13 @@ def test_a_day_at_debug_logs_no_secret(world: SlackWorld, debug_log: Path) -> No
     card = world.last_post("CFINANCE")
     secrets.append(world.fake.response_url(world.click("U0PRIYA", card, "Partial")))  # opens a form
     world.settle()
-    body = urllib.parse.urlencode({**fixture("slash_command"), "text": "promise C200 1 fri",
-                                   "response_url": "https://hooks.slack.com/commands/T0/1/sekretpath"})
+    body = urllib.parse.urlencode(
+        {
+            **fixture("slash_command"),
+            "text": "promise C200 1 fri",
+            "response_url": "https://hooks.slack.com/commands/T0/1/sekretpath",
+        }
+    )
     status, _ = world.post(body, "application/x-www-form-urlencoded", signature="v0=" + "0" * 64)
     assert status == 401
     secrets.append("sekretpath")

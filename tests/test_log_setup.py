@@ -77,13 +77,24 @@ def test_a_debug_run_writes_no_secret_to_its_log(tmp_path: Path) -> None:
 
 
 def test_the_terminal_chat_keeps_log_lines_out_of_the_conversation(tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "ARBOT_LOG_FILE": str(tmp_path / "chat.log"),
-           "ARBOT_LOG_LEVEL": "DEBUG", "PATH": "/usr/bin:/bin"}
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}",
+        "ARBOT_LOG_FILE": str(tmp_path / "chat.log"),
+        "ARBOT_LOG_LEVEL": "DEBUG",
+        "PATH": "/usr/bin:/bin",
+    }
     arbot = [sys.executable, "-m", "bot.cli"]
     cwd = Path(__file__).parent.parent
     subprocess.run([*arbot, "db", "upgrade"], check=True, cwd=cwd, env=env, capture_output=True)
-    done = subprocess.run([*arbot, "chat", "--as", "dana.reyes@example.com"], input="status nobody\n",
-                          text=True, cwd=cwd, env=env, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [*arbot, "chat", "--as", "dana.reyes@example.com"],
+        input="status nobody\n",
+        text=True,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     assert "no customer matches 'nobody'" in done.stdout.lower()
     assert " DEBUG " not in done.stdout and " DEBUG " not in done.stderr
     assert (tmp_path / "chat.log").exists()

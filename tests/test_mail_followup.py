@@ -82,11 +82,25 @@ def test_the_edited_draft_is_what_goes_out_and_a_bad_address_writes_nothing(ctx:
         bad = refused(press(ctx, DANA, draft, "Edit", to="raj at acme", subject="Invoices", message="Hi Raj"))
         assert "To:" in bad.text or "To:" in bad.title, bad
         assert row_counts(ctx) == counts, "a refused form writes nothing"
-        [queued] = press(ctx, DANA, draft, "Edit", to="ap@acmeortho.example", subject="Invoice A-1",
-                         message="Hi team,\n\nplease see below.\n\nDana")
+        [queued] = press(
+            ctx,
+            DANA,
+            draft,
+            "Edit",
+            to="ap@acmeortho.example",
+            subject="Invoice A-1",
+            message="Hi team,\n\nplease see below.\n\nDana",
+        )
         assert queued.tone is Tone.SUCCESS
-        [again] = press(ctx, DANA, draft, "Edit", to="ap@acmeortho.example", subject="Invoice A-1",
-                        message="Hi team,\n\nplease see below.\n\nDana")
+        [again] = press(
+            ctx,
+            DANA,
+            draft,
+            "Edit",
+            to="ap@acmeortho.example",
+            subject="Invoice A-1",
+            message="Hi team,\n\nplease see below.\n\nDana",
+        )
         assert "already on its way" in again.title
         send_mail(ctx, settings)
     [got] = server.received
@@ -189,8 +203,9 @@ def test_a_certificate_the_bot_does_not_trust_is_not_sent_to(ctx: AppContext, tm
     assert "certificate" in waiting.reply.text.lower(), waiting.reply.text
 
 
-def test_the_teams_own_template_is_used_and_a_draft_too_long_to_edit_is_still_sent(ctx: AppContext,
-                                                                                   tmp_path: Path) -> None:
+def test_the_teams_own_template_is_used_and_a_draft_too_long_to_edit_is_still_sent(
+    ctx: AppContext, tmp_path: Path
+) -> None:
     (tmp_path / "mail").mkdir()
     letter = "Dear $contact,\n\n" + "We value your business. " * 80 + "\n\n$collector"
     (tmp_path / "mail" / "followup.txt").write_text("Subject: $customer: a word about $balance\n" + letter)

@@ -30,8 +30,12 @@ def clicked(world: SlackWorld, message: Call, label: str, customer: str | None =
 
 
 def buttons(message: Call) -> list[tuple[str, str | None]]:
-    return [(e["text"]["text"], json.loads(e["value"])["v"].get("customer"))
-            for b in message.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    return [
+        (e["text"]["text"], json.loads(e["value"])["v"].get("customer"))
+        for b in message.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
 
 
 def test_email_from_the_list_edited_in_a_slack_form_reaches_the_server(world: SlackWorld) -> None:
@@ -51,8 +55,11 @@ def test_email_from_the_list_edited_in_a_slack_form_reaches_the_server(world: Sl
         view = form.params["view"]
         initial = {b["block_id"]: b["element"].get("initial_value") for b in view["blocks"] if b["type"] == "input"}
         assert initial["to"] == "raj@acmeortho.example" and initial["message"].startswith("Hello Raj Patel,")
-        status, _ = world.submit("U0DANA", form, {"to": "raj@acmeortho.example", "subject": "About A-1",
-                                                  "message": "Hi Raj,\n\nsee below.\n\nDana"})
+        status, _ = world.submit(
+            "U0DANA",
+            form,
+            {"to": "raj@acmeortho.example", "subject": "About A-1", "message": "Hi Raj,\n\nsee below.\n\nDana"},
+        )
         assert status == 200
         world.settle()
         assert send_mail(ctx, settings).sent == 1

@@ -42,8 +42,10 @@ def test_statement_day_sends_each_owing_customer_its_statement_once(ctx: AppCont
         result = run_job(ctx, STATEMENTS, messenger)
         assert result.counts == {"customers": 7, "queued": 2, "no_email": 5}
         [morning] = messenger.posts("collections")
-        assert morning.reply.text == "7 customers have open balances. 2 statements going out by email; " \
-                                     "5 without a billing email."
+        assert (
+            morning.reply.text == "7 customers have open balances. 2 statements going out by email; "
+            "5 without a billing email."
+        )
         report = send_mail(ctx, settings)
         Conversation(ctx, messenger).deliver()
         assert (report.sent, report.failed) == (1, 1)
@@ -55,8 +57,9 @@ def test_statement_day_sends_each_owing_customer_its_statement_once(ctx: AppCont
 
     [got] = server.received
     assert got.recipients == ["jane@acmedental.example"]
-    assert got.message["Subject"] == \
-        "Ridgeview Collections: statement of account for Acme Dental Group, Tue 15 Dec 2026"
+    assert (
+        got.message["Subject"] == "Ridgeview Collections: statement of account for Acme Dental Group, Tue 15 Dec 2026"
+    )
     assert "Attached is your statement of account" in text_body(got.message)
     [(name, mime, data)] = attachments(got.message)
     assert name == "statement-C100-2026-12-15.xlsx"
@@ -70,15 +73,21 @@ def test_statement_day_sends_each_owing_customer_its_statement_once(ctx: AppCont
         ("INV-2", "invoice", date(2026, 11, 30), 15, Decimal("500.00")),
     ]
     assert total == Decimal("3350.10")
-    assert aging == {"Not yet due": Decimal("0"), "1-30 days past due": Decimal("500.00"),
-                     "31-60 days past due": Decimal("-250.00"), "61-90 days past due": Decimal("1000.00"),
-                     "Over 90 days past due": Decimal("2100.10")}
+    assert aging == {
+        "Not yet due": Decimal("0"),
+        "1-30 days past due": Decimal("500.00"),
+        "31-60 days past due": Decimal("-250.00"),
+        "61-90 days past due": Decimal("1000.00"),
+        "Over 90 days past due": Decimal("2100.10"),
+    }
 
     [sent_post] = [p for p in messenger.posts("collections") if p.reply.title == "Statements sent"]
     assert sent_post.reply.text == "1 statement sent, 1 failed."
     with ctx.sessions() as session:
-        assert [e.status for e in session.scalars(select(OutgoingEmail).order_by(OutgoingEmail.id))] == \
-            ["sent", "failed"]
+        assert [e.status for e in session.scalars(select(OutgoingEmail).order_by(OutgoingEmail.id))] == [
+            "sent",
+            "failed",
+        ]
         [activity] = session.scalars(select(Activity).where(Activity.outcome == Outcome.EMAIL_SENT)).all()
         assert got.message["Message-ID"] in (activity.note or "") and activity.contact_name == "Jane Doe"
 
@@ -103,9 +112,9 @@ def read_statement(data: bytes) -> tuple[list[tuple[object, ...]], Decimal, dict
     head = next(i for i, row in enumerate(rows) if row[0] == "Invoice")
     assert rows[head] == ("Invoice", "Kind", "Issued", "Due", "Days past due", "Amount", "Open")
     end = next(i for i, row in enumerate(rows) if row[0] == "Total open")
-    items = [(r[0], r[1], _day(r[3]), r[4], _money(r[6])) for r in rows[head + 1:end]]
+    items = [(r[0], r[1], _day(r[3]), r[4], _money(r[6])) for r in rows[head + 1 : end]]
     aging_at = next(i for i, row in enumerate(rows) if row[0] == "Aging")
-    aging = {str(r[0]): _money(r[6]) for r in rows[aging_at + 1:aging_at + 6]}
+    aging = {str(r[0]): _money(r[6]) for r in rows[aging_at + 1 : aging_at + 6]}
     return items, _money(rows[end][6]), aging
 
 

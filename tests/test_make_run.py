@@ -30,8 +30,10 @@ from storage.models import (
 )
 
 ARBOT = Path(sys.executable).with_name("arbot")
-REASON = re.compile(r"past due|over \d+ days|recurring invoices unpaid|final invoice|broke promise|"
-                    r"the best time to call|crosses \d+ days past due|late on average|promises")
+REASON = re.compile(
+    r"past due|over \d+ days|recurring invoices unpaid|final invoice|broke promise|"
+    r"the best time to call|crosses \d+ days past due|late on average|promises"
+)
 HEADER = re.compile(r"^(?P<name>.+) <(?P<email>[^>]+)>: (?P<count>\d+) accounts?$")
 ACCOUNT = re.compile(r"^\s*\d+  .*\$-?[\d,]+\.\d\d\s+\d+  (?P<reasons>\S.*)$")
 ERP_ID = re.compile(r"^\s+(?P<erp>DEMO-C\d+)")
@@ -48,8 +50,9 @@ def _owners(db: Path) -> dict[str, str]:
     engine = make_engine(f"sqlite:///{db}")
     try:
         with engine.connect() as conn:
-            rows = conn.execute(select(Customer.erp_id, TeamMember.email)
-                                .join(TeamMember, TeamMember.id == Customer.collector_id)).all()
+            rows = conn.execute(
+                select(Customer.erp_id, TeamMember.email).join(TeamMember, TeamMember.id == Customer.collector_id)
+            ).all()
     finally:
         engine.dispose()
     return dict(rows)
@@ -65,8 +68,10 @@ def _resting(db: Path, anchor: date) -> set[str]:
             customer_ids = [
                 select(Promise.customer_id).where(Promise.status == PromiseStatus.OPEN),
                 select(PaymentPlan.customer_id).where(PaymentPlan.status == PlanStatus.ACTIVE),
-                select(Invoice.customer_id).where(Invoice.closed_on.is_(None))
-                .group_by(Invoice.customer_id).having(func.sum(Invoice.open_balance) < 0),
+                select(Invoice.customer_id)
+                .where(Invoice.closed_on.is_(None))
+                .group_by(Invoice.customer_id)
+                .having(func.sum(Invoice.open_balance) < 0),
                 select(Activity.customer_id).where(Activity.occurred_at >= start),
             ]
             ids = {cid for stmt in customer_ids for cid in conn.execute(stmt).scalars()}
@@ -110,8 +115,9 @@ def test_make_run_prints_the_demo_call_list_with_reasons(tmp_path: Path) -> None
     sections = _sections(listing.stdout)
     assert set(sections) == {m.email for m in load_team(EXAMPLE_TEAM_FILE).collectors}
     for email, accounts in sections.items():
-        count = next(int(h["count"]) for line in listing.stdout.splitlines() if (h := HEADER.match(line))
-                     and h["email"] == email)
+        count = next(
+            int(h["count"]) for line in listing.stdout.splitlines() if (h := HEADER.match(line)) and h["email"] == email
+        )
         assert len(accounts) == count >= 10, email
         assert all(owners[erp] == email for erp, _ in accounts), f"{email} lists someone else's account"
         assert all(REASON.search(reasons) for _, reasons in accounts), f"{email}: an account has no reason"

@@ -30,8 +30,10 @@ def packed(ctx: AppContext) -> dict[str, list[tuple[date, InvoiceKind, int]]]:
         found = read_packs(session.connection())
     starts = found.starts
     return {
-        erp[int(customer)]: sorted(((EPOCH + int(item["due"])).astype(date), KINDS[item["kind"]], int(item["cents"]))
-                                   for item in found.items[start:start + count])
+        erp[int(customer)]: sorted(
+            ((EPOCH + int(item["due"])).astype(date), KINDS[item["kind"]], int(item["cents"]))
+            for item in found.items[start : start + count]
+        )
         for customer, start, count in zip(found.customer_ids, starts, found.counts, strict=True)
     }
 
@@ -43,9 +45,13 @@ def test_orm_changes_rewrite_the_customers_packs(ctx: AppContext) -> None:
         first = ledger.invoice(acme, "100", 10)
         ledger.invoice(acme, "-20", 5, InvoiceKind.CREDIT_MEMO)
         moved = ledger.invoice(acme, "70", 40, InvoiceKind.FINAL)
-    assert packed(ctx) == {"A": [(date(2026, 10, 14), InvoiceKind.FINAL, 7000),
-                                 (date(2026, 11, 13), InvoiceKind.STANDARD, 10000),
-                                 (date(2026, 11, 18), InvoiceKind.CREDIT_MEMO, -2000)]}
+    assert packed(ctx) == {
+        "A": [
+            (date(2026, 10, 14), InvoiceKind.FINAL, 7000),
+            (date(2026, 11, 13), InvoiceKind.STANDARD, 10000),
+            (date(2026, 11, 18), InvoiceKind.CREDIT_MEMO, -2000),
+        ]
+    }
 
     with ctx.sessions.begin() as session:
         session.get(Invoice, first.id).open_balance = Decimal("40.00")
@@ -76,23 +82,40 @@ def test_imports_pack_what_is_open_after_them(ctx: AppContext, tmp_path: Path) -
         (tmp_path / name).write_text(HEADER + "".join(row + "\n" for row in rows))
         import_aging_file(ctx, tmp_path / name, as_of=MONDAY, **kwargs)
 
-    load("1.csv", ["A,Acme,A1,Final,2026-11-10,100.00,100.00", "A,Acme,A2,Standard,2026-12-10,50.00,50.00",
-                   "B,Birch,B1,Recurring,2026-11-01,300.00,300.00"])
+    load(
+        "1.csv",
+        [
+            "A,Acme,A1,Final,2026-11-10,100.00,100.00",
+            "A,Acme,A2,Standard,2026-12-10,50.00,50.00",
+            "B,Birch,B1,Recurring,2026-11-01,300.00,300.00",
+        ],
+    )
     load("2.csv", ["A,Acme,A2,Standard,2026-12-10,50.00,20.00", "B,Birch,B1,Recurring,2026-11-01,300.00,300.00"])
     assert packed(ctx)["A"] == [(date(2026, 12, 10), InvoiceKind.STANDARD, 2000)]  # A1 closed, A2 part paid
 
     # A1 reopens (its payment bounced) in a file without an Invoice Type column: it keeps its kind.
-    (tmp_path / "3.csv").write_text("Customer ID,Customer Name,Invoice No.,Due Date,Amount Due\n"
-                                    "A,Acme,A1,2026-11-10,100.00\nA,Acme,A2,2026-12-10,20.00\n"
-                                    "B,Birch,B1,2026-11-01,300.00\n")
+    (tmp_path / "3.csv").write_text(
+        "Customer ID,Customer Name,Invoice No.,Due Date,Amount Due\n"
+        "A,Acme,A1,2026-11-10,100.00\nA,Acme,A2,2026-12-10,20.00\n"
+        "B,Birch,B1,2026-11-01,300.00\n"
+    )
     import_aging_file(ctx, tmp_path / "3.csv", as_of=MONDAY)
-    assert packed(ctx)["A"] == [(date(2026, 11, 10), InvoiceKind.FINAL, 10000),
-                                (date(2026, 12, 10), InvoiceKind.STANDARD, 2000)]
+    assert packed(ctx)["A"] == [
+        (date(2026, 11, 10), InvoiceKind.FINAL, 10000),
+        (date(2026, 12, 10), InvoiceKind.STANDARD, 2000),
+    ]
 
     # B's only row is refused: its items stay open (and packed) while A's new one is added.
-    load("4.csv", ["A,Acme,A1,Final,2026-11-10,100.00,100.00", "A,Acme,A2,Standard,2026-12-10,20.00,20.00",
-                   "A,Acme,A3,Standard,2026-12-20,5.00,5.00", "B,Birch,B2,Standard,not a date,1.00,1.00"],
-         skip_invalid=True)
+    load(
+        "4.csv",
+        [
+            "A,Acme,A1,Final,2026-11-10,100.00,100.00",
+            "A,Acme,A2,Standard,2026-12-10,20.00,20.00",
+            "A,Acme,A3,Standard,2026-12-20,5.00,5.00",
+            "B,Birch,B2,Standard,not a date,1.00,1.00",
+        ],
+        skip_invalid=True,
+    )
     assert [item[2] for item in packed(ctx)["A"]] == [10000, 2000, 500]
     assert packed(ctx)["B"] == [(date(2026, 11, 1), InvoiceKind.RECURRING, 30000)]
 
@@ -112,11 +135,19 @@ def test_the_migration_packs_an_existing_ledger(tmp_path: Path) -> None:
     engine: Engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     upgrade(engine, "0005")
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO customers (id, erp_id, name, currency, created_at) "
-                          "VALUES (1, 'A', 'Acme', 'USD', '2026-01-05 15:00:00.000000')"))
-        conn.execute(text("INSERT INTO invoices (customer_id, number, kind, due_date, amount, open_balance, currency)"
-                          " VALUES (1, 'A1', 'recurring', '2026-11-01', 8000, 8000, 'USD'),"
-                          " (1, 'A2', 'standard', '2026-10-01', 500, 0, 'USD')"))
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, erp_id, name, currency, created_at) "
+                "VALUES (1, 'A', 'Acme', 'USD', '2026-01-05 15:00:00.000000')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO invoices (customer_id, number, kind, due_date, amount, open_balance, currency)"
+                " VALUES (1, 'A1', 'recurring', '2026-11-01', 8000, 8000, 'USD'),"
+                " (1, 'A2', 'standard', '2026-10-01', 500, 0, 'USD')"
+            )
+        )
         conn.execute(text("UPDATE invoices SET closed_on = '2026-11-02' WHERE number = 'A2'"))
     upgrade(engine)
     with engine.connect() as conn:
@@ -127,8 +158,9 @@ def test_the_migration_packs_an_existing_ledger(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_db_check_finds_drift_and_repack_mends_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_check_finds_drift_and_repack_mends_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.cli import main
 
     url = f"sqlite:///{tmp_path / 'arbot.db'}"

@@ -62,22 +62,43 @@ def admin_reports(fake: FakeSlack) -> list[str]:
 Break = Callable[[FakeSlack], None]
 PERMANENT: dict[str, tuple[str, Break, Break, str]] = {
     # name: (whose message, break it, fix it, what the admins are told to do)
-    "users_not_found": (SAM, lambda f: f.users.pop("U0SAM"), lambda f: f.users.update(U0SAM=SAM),
-                        "check the member's email in the team file"),
-    "user_not_found": (SAM, lambda f: f.refuse("conversations.open", "U0SAM", "user_not_found"),
-                       lambda f: f.accept("conversations.open", "U0SAM"), "check the member's email"),
-    "account_inactive": (SAM, lambda f: f.refuse("chat.postMessage", SAM_DM, "account_inactive"),
-                         lambda f: f.accept("chat.postMessage", SAM_DM), "deactivated; update the team file"),
-    "not_in_channel": ("finance", lambda f: f.refuse("chat.postMessage", "finance", "not_in_channel"),
-                       lambda f: f.accept("chat.postMessage", "finance"), "invite the bot to that channel"),
-    "channel_not_found": ("approvals", lambda f: f.refuse("chat.postMessage", "approvals", "channel_not_found"),
-                          lambda f: f.accept("chat.postMessage", "approvals"), "check the channel in the team file"),
+    "users_not_found": (
+        SAM,
+        lambda f: f.users.pop("U0SAM"),
+        lambda f: f.users.update(U0SAM=SAM),
+        "check the member's email in the team file",
+    ),
+    "user_not_found": (
+        SAM,
+        lambda f: f.refuse("conversations.open", "U0SAM", "user_not_found"),
+        lambda f: f.accept("conversations.open", "U0SAM"),
+        "check the member's email",
+    ),
+    "account_inactive": (
+        SAM,
+        lambda f: f.refuse("chat.postMessage", SAM_DM, "account_inactive"),
+        lambda f: f.accept("chat.postMessage", SAM_DM),
+        "deactivated; update the team file",
+    ),
+    "not_in_channel": (
+        "finance",
+        lambda f: f.refuse("chat.postMessage", "finance", "not_in_channel"),
+        lambda f: f.accept("chat.postMessage", "finance"),
+        "invite the bot to that channel",
+    ),
+    "channel_not_found": (
+        "approvals",
+        lambda f: f.refuse("chat.postMessage", "approvals", "channel_not_found"),
+        lambda f: f.accept("chat.postMessage", "approvals"),
+        "check the channel in the team file",
+    ),
 }
 
 
 @pytest.mark.parametrize("fault", list(PERMANENT))
 def test_a_permanent_failure_fails_one_entry_tells_the_admins_once_and_is_retryable(
-        slack: SlackOutbox, fault: str) -> None:
+    slack: SlackOutbox, fault: str
+) -> None:
     whose, break_it, fix_it, advice = PERMANENT[fault]
     keys = queue_the_round(slack)
     break_it(slack.fake)
@@ -108,6 +129,7 @@ def test_a_permanent_failure_fails_one_entry_tells_the_admins_once_and_is_retrya
 
 
 # -- transient: delivered later, exactly once ---------------------------------------------------
+
 
 def rounds_until_sent(slack: SlackOutbox, key: str, *, limit: int = 10) -> int:
     """Rounds (each after the backoff passed) until ``key`` is sent; each round a new process."""
@@ -143,10 +165,10 @@ def test_four_429s_in_a_row_wait_for_retry_after_each_time_then_deliver_once(sla
     assert admin_reports(slack.fake) == []
 
 
-@pytest.mark.parametrize("fault, target", [(500, "finance"), ("drop", SAM_DM), ("timeout", "finance"),
-                                           ("lost", SAM_DM), ("timeout", SAM_DM)])
-def test_a_transient_failure_is_delivered_later_exactly_once(slack: SlackOutbox, fault: int | str,
-                                                              target: str) -> None:
+@pytest.mark.parametrize(
+    "fault, target", [(500, "finance"), ("drop", SAM_DM), ("timeout", "finance"), ("lost", SAM_DM), ("timeout", SAM_DM)]
+)
+def test_a_transient_failure_is_delivered_later_exactly_once(slack: SlackOutbox, fault: int | str, target: str) -> None:
     """A 500 or a connection dropped before Slack did anything: the post is simply sent again.
     A timeout, or a connection lost after Slack took the post: the retry finds the message
     (by its outbox key in the conversation's history) and does not post it again."""
@@ -160,8 +182,11 @@ def test_a_transient_failure_is_delivered_later_exactly_once(slack: SlackOutbox,
     assert entries(slack.ctx)[keys[whose]].status == "pending"
     assert rounds_until_sent(slack, keys[whose]) == 1
     assert exactly_once(slack.ctx, slack.fake) == []
-    posts_there = [c for c in slack.fake.made("chat.postMessage", status=None)
-                   if c.params.get("channel") in (target, "finance" if target == "finance" else SAM_DM)]
+    posts_there = [
+        c
+        for c in slack.fake.made("chat.postMessage", status=None)
+        if c.params.get("channel") in (target, "finance" if target == "finance" else SAM_DM)
+    ]
     took_it = fault in ("timeout", "lost")
     assert len(posts_there) == (1 if took_it else 2), "a post Slack took is not posted again"
     history = slack.fake.made("conversations.history")
@@ -177,8 +202,12 @@ def test_the_found_message_is_the_one_later_updates_and_thread_replies_use(slack
     [card] = slack.queue([Reply(title="Approve a hold", where=Where("approvals"), track="approval:7")])
     slack.fake.fail_next("chat.postMessage", "lost", target="approvals")
     slack.restarted().run_once()
-    slack.queue([Reply(title="Approved", where=Where("approvals"), replaces="approval:7"),
-                 Reply(title="Dana approved it", where=Where("approvals"), thread_of="approval:7")])
+    slack.queue(
+        [
+            Reply(title="Approved", where=Where("approvals"), replaces="approval:7"),
+            Reply(title="Dana approved it", where=Where("approvals"), thread_of="approval:7"),
+        ]
+    )
     rounds_until_sent(slack, card)
     slack.ctx.clock.advance(seconds=5)  # the update and the reply waited for the card
     slack.restarted().drain()
@@ -193,13 +222,18 @@ def test_the_found_message_is_the_one_later_updates_and_thread_replies_use(slack
 
 # -- Teams: a member with no stored conversation -------------------------------------------------
 
+
 def stored_chat(teams_url: str, email: str) -> dict[str, object]:
     """The conversation reference the bot keeps once a member has talked to it in Teams."""
     name = email.split("@")[0]
     return ConversationReference(
-        activity_id=None, user=ChannelAccount(id=f"29:{name}"), bot=ChannelAccount(id="28:arbot", name="arbot"),
+        activity_id=None,
+        user=ChannelAccount(id=f"29:{name}"),
+        bot=ChannelAccount(id="28:arbot", name="arbot"),
         conversation=ConversationAccount(id=f"a:{name}", conversation_type="personal", tenant_id="t1"),
-        channel_id="msteams", service_url=teams_url + "/").serialize()
+        channel_id="msteams",
+        service_url=teams_url + "/",
+    ).serialize()
 
 
 def test_teams_a_member_without_a_stored_conversation_fails_alone_and_is_retryable(ctx: AppContext) -> None:
@@ -214,13 +248,15 @@ def test_teams_a_member_without_a_stored_conversation_fails_alone_and_is_retryab
             with base.sessions.begin() as session:
                 enqueue(session, base, [direct(email, f"Your list, {email}") for email in MEMBERS], origin="morning")
             await app[DELIVERED].drain()  # the server's own dispatcher, as arbot serve runs it
-            assert sorted(c for c, _ in connector.sent if c.startswith("a:")) == \
-                sorted(f"a:{e.split('@')[0]}" for e in reached)
+            assert sorted(c for c, _ in connector.sent if c.startswith("a:")) == sorted(
+                f"a:{e.split('@')[0]}" for e in reached
+            )
 
             with base.sessions() as session:
                 failed = session.scalars(select(OutboxEntry).where(OutboxEntry.status == "failed")).one()
-                told = session.scalars(select(OutboxEntry).where(
-                    OutboxEntry.key == f"{REPORT_PREFIX}{failed.id}#0")).one()
+                told = session.scalars(
+                    select(OutboxEntry).where(OutboxEntry.key == f"{REPORT_PREFIX}{failed.id}#0")
+                ).one()
             assert failed.destination == unreached and failed.attempts == 1
             assert "has not opened a chat with the bot in Teams" in (failed.last_error or "")
             assert told.status == "sent" and f"arbot outbox retry {failed.id}" in told.payload["text"]

@@ -51,16 +51,21 @@ def slack(ctx: AppContext) -> Iterator[SlackOutbox]:
 
 
 def queue_some(slack: SlackOutbox) -> list[str]:
-    return slack.queue([direct("dana.reyes@example.com", "Your list"), post("finance", "Confirm a payment"),
-                        direct("sam.okafor@example.com", "Your list"), post("approvals", "Approve a hold")])
+    return slack.queue(
+        [
+            direct("dana.reyes@example.com", "Your list"),
+            post("finance", "Confirm a payment"),
+            direct("sam.okafor@example.com", "Your list"),
+            post("approvals", "Approve a hold"),
+        ]
+    )
 
 
 def after_the_lease(slack: SlackOutbox) -> None:
     slack.ctx.clock.advance(seconds=LEASE + 1)
 
 
-def test_killed_after_the_claim_before_the_send_everything_goes_out_once_after_the_lease(
-        slack: SlackOutbox) -> None:
+def test_killed_after_the_claim_before_the_send_everything_goes_out_once_after_the_lease(slack: SlackOutbox) -> None:
     keys = queue_some(slack)
     claimed = slack.restarted(lease_seconds=LEASE).claim()  # ... and the process is gone
     assert [e.key for e in claimed] == keys
@@ -75,7 +80,8 @@ def test_killed_after_the_claim_before_the_send_everything_goes_out_once_after_t
 
 @pytest.mark.parametrize("first", ["post", "direct", "thread reply"])
 def test_killed_after_slack_took_the_post_before_the_settle_it_is_not_posted_again(
-        slack: SlackOutbox, first: str) -> None:
+    slack: SlackOutbox, first: str
+) -> None:
     if first == "thread reply":
         slack.queue([Reply(title="Approve a hold", where=Where("approvals"), track="approval:3")])
         slack.restarted().drain()
@@ -105,8 +111,11 @@ def test_killed_after_slack_took_the_post_before_the_settle_it_is_not_posted_aga
 def test_a_long_reply_cut_after_its_first_part_is_completed_not_repeated(slack: SlackOutbox) -> None:
     """A call list too long for one Slack message goes out as several; when the connection
     drops after the first part landed, the retry posts only the parts still missing."""
-    long_list = Reply(title="Your list", to_user="dana.reyes@example.com",
-                      rows=tuple(Row(title=f"Customer {n}", detail="call today") for n in range(80)))
+    long_list = Reply(
+        title="Your list",
+        to_user="dana.reyes@example.com",
+        rows=tuple(Row(title=f"Customer {n}", detail="call today") for n in range(80)),
+    )
     parts = len(render(long_list))
     assert parts >= 2
     [key] = slack.queue([long_list])
@@ -123,15 +132,20 @@ def test_a_long_reply_cut_after_its_first_part_is_completed_not_repeated(slack: 
 
 # -- a real process, killed -9 ------------------------------------------------------------------
 
+
 def run_child_and_kill_when(slack: SlackOutbox, method: str, target: str) -> None:
     """Start a dispatcher process; Slack holds its ``method`` call about ``target`` (having
     done what it asked); kill -9 the process right then."""
     slack.fake.hang_seconds = 3
     slack.fake.fail_next(method, "timeout", target=target)
     before = len(slack.fake.made(method))
-    child = subprocess.Popen(child_command(slack.ctx, slack.fake, lease_seconds=LEASE, client_timeout=30),
-                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        child_command(slack.ctx, slack.fake, lease_seconds=LEASE, client_timeout=30),
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         slack.fake.wait_for(lambda f: len(f.made(method)) > before, timeout=30)
         os.kill(child.pid, signal.SIGKILL)
@@ -140,12 +154,16 @@ def run_child_and_kill_when(slack: SlackOutbox, method: str, target: str) -> Non
     assert child.returncode == -signal.SIGKILL, err.decode()[-2000:]
 
 
-@pytest.mark.parametrize("moment, method, target", [
-    ("before the send", "users.lookupByEmail", "dana.reyes@example.com"),
-    ("after Slack took the post", "chat.postMessage", "D0DANA"),
-])
+@pytest.mark.parametrize(
+    "moment, method, target",
+    [
+        ("before the send", "users.lookupByEmail", "dana.reyes@example.com"),
+        ("after Slack took the post", "chat.postMessage", "D0DANA"),
+    ],
+)
 def test_a_dispatcher_process_killed_mid_round_delivers_once_after_restart(
-        slack: SlackOutbox, moment: str, method: str, target: str) -> None:
+    slack: SlackOutbox, moment: str, method: str, target: str
+) -> None:
     keys = queue_some(slack)
     run_child_and_kill_when(slack, method, target)
     took = landed(slack.fake)

@@ -38,8 +38,9 @@ class FailsOnce(FakeConnector):
 def test_a_teams_list_whose_second_page_failed_sends_only_the_rest_on_retry(ctx: AppContext) -> None:
     base = demo_team(ctx)
     connector = FailsOnce()
-    [listing] = handle(base, Incoming(user=ChatUser("teams", "29:dana.reyes", DANA), where=Where(f"dm:{DANA}"),
-                                      text="list"))
+    [listing] = handle(
+        base, Incoming(user=ChatUser("teams", "29:dana.reyes", DANA), where=Where(f"dm:{DANA}"), text="list")
+    )
 
     async def scenario() -> None:
         async with bot_and_teams(base, connector) as (bot, teams, app), aiohttp.ClientSession() as http:

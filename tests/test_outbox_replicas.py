@@ -49,12 +49,17 @@ def replica(slack: SlackOutbox, engine: Engine, **options: object) -> tuple[Disp
 
 def outstanding(slack: SlackOutbox) -> int:
     with slack.ctx.sessions() as session:
-        return session.scalar(select(func.count()).select_from(OutboxEntry).where(
-            OutboxEntry.status.in_([PENDING, SENDING]))) or 0
+        return (
+            session.scalar(
+                select(func.count()).select_from(OutboxEntry).where(OutboxEntry.status.in_([PENDING, SENDING]))
+            )
+            or 0
+        )
 
 
-def work(dispatcher: Dispatcher, slack: SlackOutbox, totals: RoundReport, errors: list[BaseException],
-         *, until: float) -> None:
+def work(
+    dispatcher: Dispatcher, slack: SlackOutbox, totals: RoundReport, errors: list[BaseException], *, until: float
+) -> None:
     """Rounds until nothing is outstanding (or the deadline), adding up what this replica did."""
     try:
         while outstanding(slack) and time.monotonic() < until:
@@ -70,8 +75,10 @@ def work(dispatcher: Dispatcher, slack: SlackOutbox, totals: RoundReport, errors
 def run_both(slack: SlackOutbox, dispatchers: list[Dispatcher]) -> list[RoundReport]:
     totals, errors = [RoundReport() for _ in dispatchers], []  # type: ignore[var-annotated]
     until = time.monotonic() + 30
-    threads = [threading.Thread(target=work, args=(d, slack, t, errors), kwargs={"until": until})
-               for d, t in zip(dispatchers, totals, strict=True)]
+    threads = [
+        threading.Thread(target=work, args=(d, slack, t, errors), kwargs={"until": until})
+        for d, t in zip(dispatchers, totals, strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -97,7 +104,8 @@ def test_two_replicas_deliver_every_entry_exactly_once(slack: SlackOutbox, engin
 
 
 def test_a_lane_that_outlasts_its_lease_lets_go_of_what_the_other_replica_took(
-        slack: SlackOutbox, engine: Engine) -> None:
+    slack: SlackOutbox, engine: Engine
+) -> None:
     keys = slack.queue([post("collections", f"Line {n}") for n in range(12)], origin="long-lane")
     slow, e1 = replica(slack, engine, lease_seconds=2, pacing={"slack": 0.15})
     fast, e2 = replica(slack, engine, lease_seconds=2)

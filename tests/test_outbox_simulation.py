@@ -45,9 +45,12 @@ LEASE = 300
 FAULTS: list[tuple[Fault, float]] = [(429, 0.03), (500, 0.03), ("drop", 0.02), ("lost", 0.02), ("timeout", 0.005)]
 DIES_BEFORE_SEND, DIES_AFTER_SEND = 0.02, 0.02
 SAYINGS = [
-    "promise c200 {n}0 fri", "promise route 66 {n}5 next tue",
-    "paid acme ortho {n} today wire SIM-{n}", "paid route 66 {n}1 today check {n}",
-    "hold acme ortho final invoice {n} days past due", "release acme ortho paid in full",
+    "promise c200 {n}0 fri",
+    "promise route 66 {n}5 next tue",
+    "paid acme ortho {n} today wire SIM-{n}",
+    "paid route 66 {n}1 today check {n}",
+    "hold acme ortho final invoice {n} days past due",
+    "release acme ortho paid in full",
 ]
 
 
@@ -82,6 +85,7 @@ def flaky(rng: random.Random) -> object:
                 return fault
             roll -= chance
         return None
+
     return chaos
 
 
@@ -101,8 +105,14 @@ class Week:
     def deliver(self) -> None:
         """A round; a dead dispatcher is replaced by a fresh process's."""
         if self.dispatcher is None:
-            self.dispatcher = Mortal(self.ctx, {"slack": self.slack.messenger()}, pacing={}, workers=1,
-                                     lease_seconds=LEASE, rng=random.Random(self.rng.random()))
+            self.dispatcher = Mortal(
+                self.ctx,
+                {"slack": self.slack.messenger()},
+                pacing={},
+                workers=1,
+                lease_seconds=LEASE,
+                rng=random.Random(self.rng.random()),
+            )
         try:
             self.dispatcher.run_once()
         except Killed:
@@ -129,8 +139,10 @@ class Week:
                 if who and (entry.track_key, button.label) not in self.pressed:
                     self.pressed.add((entry.track_key, button.label))
                     user = ChatUser(platform="test", user_id=who, email=who)
-                    handle(self.ctx, Incoming(user=user, where=Where("C-test"),
-                                              action=Action(button.action, dict(button.value))))
+                    handle(
+                        self.ctx,
+                        Incoming(user=user, where=Where("C-test"), action=Action(button.action, dict(button.value))),
+                    )
                     return
 
     def settle_everything(self) -> None:
@@ -197,8 +209,10 @@ def test_a_business_week_against_a_flaky_slack_delivers_every_message_exactly_on
 
     outbox = entries(week.ctx)
     faults = [c for c in week.slack.fake.made(status=None) if c.status != 200]
-    print(f"seed {SEED}: {len(outbox)} outbox entries, {week.said} things said, {len(week.pressed)} cards pressed, "
-          f"{week.deaths} dispatcher deaths, {len(faults)} Slack faults")
+    print(
+        f"seed {SEED}: {len(outbox)} outbox entries, {week.said} things said, {len(week.pressed)} cards pressed, "
+        f"{week.deaths} dispatcher deaths, {len(faults)} Slack faults"
+    )
     assert week.deaths > 0 and week.said > 0 and week.pressed, f"the week was not rough enough {replay}"
     assert len(outbox) > 20, f"the week sent little: {len(outbox)} entries {replay}"
     assert faults, f"Slack never failed {replay}"

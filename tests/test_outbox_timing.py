@@ -44,8 +44,12 @@ def slack(ctx: AppContext) -> Iterator[SlackOutbox]:
 def paced(slack: SlackOutbox) -> Dispatcher:
     """One dispatcher for the whole test (its pace is per process), pacing Slack as serve does,
     on the test's clock."""
-    return Dispatcher(slack.ctx, {"slack": slack.messenger()}, pacing={"slack": GAP},
-                      monotonic=lambda: slack.ctx.clock.now().timestamp())
+    return Dispatcher(
+        slack.ctx,
+        {"slack": slack.messenger()},
+        pacing={"slack": GAP},
+        monotonic=lambda: slack.ctx.clock.now().timestamp(),
+    )
 
 
 def advance(slack: SlackOutbox, seconds: float) -> None:
@@ -67,8 +71,8 @@ def stamps(slack: SlackOutbox, channel: str) -> list[float]:
 
 # -- a 429: Retry-After, no look-up, the lane's order ----------------------------------------------
 
-def test_after_a_429_the_retry_is_due_at_retry_after_and_posts_without_reading_history(
-        slack: SlackOutbox) -> None:
+
+def test_after_a_429_the_retry_is_due_at_retry_after_and_posts_without_reading_history(slack: SlackOutbox) -> None:
     [key] = slack.queue([direct(SAM, "Your list")])
     slack.fake.retry_after = "1"
     slack.fake.fail_next("chat.postMessage", 429, target="D0SAM")
@@ -121,6 +125,7 @@ def test_a_later_message_for_the_channel_waits_behind_the_one_that_got_a_429(sla
 
 
 # -- the pace: 1.1 s per channel, pushed back by a 429 -----------------------------------------------
+
 
 def test_one_channel_gets_a_message_each_1_1_s_and_other_people_do_not_wait(slack: SlackOutbox) -> None:
     dispatcher = paced(slack)
@@ -180,9 +185,13 @@ def test_a_drain_sleeps_the_pace_out_and_delivers_the_whole_channel(slack: Slack
 
 # -- a long message: resumed, not started over ------------------------------------------------------
 
+
 def long_list(title: str) -> Reply:
-    return Reply(title=title, where=Where("collections"),
-                 rows=tuple(Row(title=f"Account {n:02d}", detail=f"${n}00 past due") for n in range(60)))
+    return Reply(
+        title=title,
+        where=Where("collections"),
+        rows=tuple(Row(title=f"Account {n:02d}", detail=f"${n}00 past due") for n in range(60)),
+    )
 
 
 def test_a_long_slack_message_whose_second_part_got_a_429_resends_only_that_part(slack: SlackOutbox) -> None:
@@ -203,6 +212,7 @@ def test_a_long_slack_message_whose_second_part_got_a_429_resends_only_that_part
 
 
 # -- the delivery loop's sleep -----------------------------------------------------------------------
+
 
 def test_the_delivery_loop_sleeps_until_the_retry_is_due_not_a_poll(slack: SlackOutbox) -> None:
     service = DeliveryService(slack.ctx, {"slack": slack.messenger()}, poll_seconds=30)
@@ -259,4 +269,3 @@ def test_no_retry_waits_longer_than_retry_after_plus_jitter() -> None:
     assert min(waits) >= 1.0 and max(waits) <= 1.0 + RETRY_AFTER_JITTER
     without = [Dispatcher.backoff(dispatcher, 3, None) for _ in range(20)]
     assert min(without) >= 6.0 and max(without) <= 10.0, "no Retry-After: exponential backoff"
-

@@ -21,8 +21,9 @@ from tests.support.world import DANA, row_counts, seed_world
 
 
 def ask(ctx: AppContext, text: str, key: str | None) -> list[Reply]:
-    return handle(ctx, Incoming(user=ChatUser("slack", "U0DANA", DANA), where=Where("D0DANA"), text=text,
-                                request_id=key))
+    return handle(
+        ctx, Incoming(user=ChatUser("slack", "U0DANA", DANA), where=Where("D0DANA"), text=text, request_id=key)
+    )
 
 
 def keys(ctx: AppContext) -> list[str]:
@@ -91,8 +92,9 @@ def test_a_failed_commit_leaves_neither_the_key_nor_the_promise(ctx: AppContext)
     assert (after["promises"], after["inbound_events"]) == (before["promises"] + 1, before["inbound_events"] + 1)
 
 
-def test_a_read_command_takes_a_read_only_transaction_and_stores_no_key(ctx: AppContext,
-                                                                        transactions: list[str]) -> None:
+def test_a_read_command_takes_a_read_only_transaction_and_stores_no_key(
+    ctx: AppContext, transactions: list[str]
+) -> None:
     seed_world(ctx)
     before = row_counts(ctx)
     transactions.clear()
@@ -142,11 +144,21 @@ def test_a_writer_proceeds_while_a_read_command_runs(ctx: AppContext) -> None:
     assert keys(ctx) == ["Ev-log"]
 
 
-@pytest.mark.parametrize(("text", "only_reads"), [
-    ("status C200", True), ("st acme", True), ("list", True), ("report last month", True), ("help", True),
-    ("log C200 voicemail", False), ("promise C200 300 fri", False), ("approve", False), ("", False),
-    ("hello there", False),
-])
+@pytest.mark.parametrize(
+    ("text", "only_reads"),
+    [
+        ("status C200", True),
+        ("st acme", True),
+        ("list", True),
+        ("report last month", True),
+        ("help", True),
+        ("log C200 voicemail", False),
+        ("promise C200 300 fri", False),
+        ("approve", False),
+        ("", False),
+        ("hello there", False),
+    ],
+)
 def test_which_messages_only_read(text: str, only_reads: bool) -> None:
     incoming = Incoming(user=ChatUser("slack", "U0DANA", DANA), where=Where("D0DANA"), text=text)
     assert reads_only(incoming, default_registry()) is only_reads

@@ -32,15 +32,18 @@ def test_example_team_limits() -> None:
     assert flow.timers.daily_list_at == time(8, 0)
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"approvals": {"rules": [{"kind": "refund", "roles": ["manager"]}]}}, "kind must be one of"),
-    ({"approvals": {"rules": [{"kind": "hold", "roles": []}]}}, "names no roles"),
-    ({"approvals": {"rules": [{"kind": "waiver", "roles": ["manager"], "max_amount": "lots"}]}}, "not a number"),
-    ({"timers": {"finance_remind_hourz": 3}}, "unknown timer"),
-    ({"timers": {"daily_list_at": "8 o'clock"}}, "team file"),
-    ({"members": [{"email": "x@example.com", "roles": ["boss"]}]}, "unknown role"),
-    ({"team": {"timezone": "Mars/Olympus"}}, "unknown timezone"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"approvals": {"rules": [{"kind": "refund", "roles": ["manager"]}]}}, "kind must be one of"),
+        ({"approvals": {"rules": [{"kind": "hold", "roles": []}]}}, "names no roles"),
+        ({"approvals": {"rules": [{"kind": "waiver", "roles": ["manager"], "max_amount": "lots"}]}}, "not a number"),
+        ({"timers": {"finance_remind_hourz": 3}}, "unknown timer"),
+        ({"timers": {"daily_list_at": "8 o'clock"}}, "team file"),
+        ({"members": [{"email": "x@example.com", "roles": ["boss"]}]}, "unknown role"),
+        ({"team": {"timezone": "Mars/Olympus"}}, "unknown timezone"),
+    ],
+)
 def test_bad_team_files_are_refused_clearly(bad: dict, message: str) -> None:
     with pytest.raises(TeamFileError, match=message):
         team_from_dict(bad)
@@ -55,7 +58,7 @@ def test_business_days_skip_weekends_and_thanksgiving() -> None:
 
 
 def test_statements_day_and_sixth_business_day() -> None:
-    assert US.statements_day(2026, 8) == date(2026, 8, 14)   # 15th is a Saturday
+    assert US.statements_day(2026, 8) == date(2026, 8, 14)  # 15th is a Saturday
     assert US.statements_day(2026, 11) == date(2026, 11, 16)  # 15th is a Sunday
     assert US.statements_day(2026, 12) == date(2026, 12, 15)
     assert US.nth_business_day_of_month(2026, 12, 6) == date(2026, 12, 8)

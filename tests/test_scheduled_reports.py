@@ -51,14 +51,26 @@ def _snapshot(ctx: AppContext, tmp_path: Path, as_of: date, rows: list[str]) -> 
 def _two_weeks(ctx: AppContext, tmp_path: Path) -> None:
     """13 Nov: A1 (due 1 Oct, 43 days late) 1000 and B1 current 400. 20 Nov: A1 unpaid, B1 fell
     due on 17 Nov and is still open, C1 (due 18 Nov) 250 too; Acme's A2 was sold on 16 Nov."""
-    _snapshot(ctx, tmp_path, date(2026, 11, 13), [
-        f"A,Acme Dental,{DANA},A1,2026-09-01,2026-10-01,1000.00,1000.00",
-        f"B,Birch & Sons,{DANA},B1,2026-10-18,2026-11-17,400.00,400.00"])
-    _snapshot(ctx, tmp_path, date(2026, 11, 20), [
-        f"A,Acme Dental,{DANA},A1,2026-09-01,2026-10-01,1000.00,1000.00",
-        f"A,Acme Dental,{DANA},A2,2026-11-16,2026-12-16,300.00,300.00",
-        f"B,Birch & Sons,{DANA},B1,2026-10-18,2026-11-17,400.00,400.00",
-        "C,Cobalt Imaging,,C1,2026-10-19,2026-11-18,250.00,250.00"])
+    _snapshot(
+        ctx,
+        tmp_path,
+        date(2026, 11, 13),
+        [
+            f"A,Acme Dental,{DANA},A1,2026-09-01,2026-10-01,1000.00,1000.00",
+            f"B,Birch & Sons,{DANA},B1,2026-10-18,2026-11-17,400.00,400.00",
+        ],
+    )
+    _snapshot(
+        ctx,
+        tmp_path,
+        date(2026, 11, 20),
+        [
+            f"A,Acme Dental,{DANA},A1,2026-09-01,2026-10-01,1000.00,1000.00",
+            f"A,Acme Dental,{DANA},A2,2026-11-16,2026-12-16,300.00,300.00",
+            f"B,Birch & Sons,{DANA},B1,2026-10-18,2026-11-17,400.00,400.00",
+            "C,Cobalt Imaging,,C1,2026-10-19,2026-11-18,250.00,250.00",
+        ],
+    )
 
 
 def test_the_weekly_digest(ctx: AppContext, tmp_path: Path) -> None:
@@ -94,10 +106,15 @@ def test_the_chart_stacks_each_weeks_buckets(ctx: AppContext, tmp_path: Path) ->
         weeks = aging_weeks(session, date(2026, 11, 22), weeks=3)
     assert [w.ends for w in weeks] == [date(2026, 11, 8), date(2026, 11, 15), date(2026, 11, 22)]
     assert sum(weeks[0].buckets.values()) == 0  # no import yet on 8 Nov
-    assert {k: v for k, v in weeks[1].buckets.items() if v} == {"31-60": Decimal("1000.00"), "current":
-                                                                Decimal("400.00")}
+    assert {k: v for k, v in weeks[1].buckets.items() if v} == {
+        "31-60": Decimal("1000.00"),
+        "current": Decimal("400.00"),
+    }
     assert {k: v for k, v in weeks[2].buckets.items() if v} == {
-        "31-60": Decimal("1000.00"), "1-30": Decimal("650.00"), "current": Decimal("300.00")}
+        "31-60": Decimal("1000.00"),
+        "1-30": Decimal("650.00"),
+        "current": Decimal("300.00"),
+    }
     assert weeks[2].past_due_31 == Decimal("1000.00")
     png = aging_chart_png(weeks, ceiling=Decimal(500))
     assert png.startswith(b"\x89PNG")
@@ -111,33 +128,67 @@ def test_the_cash_post(ctx: AppContext, tmp_path: Path) -> None:
     with ctx.sessions.begin() as session:
         ids = {erp_id: id_ for erp_id, id_ in session.execute(select(Customer.erp_id, Customer.id))}
         dana = session.scalar(select(TeamMember.id).where(TeamMember.email == DANA))
-        plan = PaymentPlan(customer_id=ids["A"], total=Decimal("600.00"), cadence="weekly",
-                           status=PlanStatus.ACTIVE, created_at=now)
+        plan = PaymentPlan(
+            customer_id=ids["A"], total=Decimal("600.00"), cadence="weekly", status=PlanStatus.ACTIVE, created_at=now
+        )
         session.add(plan)
         session.flush()
-        session.add_all([
-            Payment(customer_id=ids["B"], amount=Decimal("400.00"), received_on=date(2026, 11, 23),
-                    source="finance", created_at=now),
-            Payment(customer_id=ids["A"], amount=Decimal("50.00"), received_on=date(2026, 11, 20),
-                    source="finance", created_at=datetime(2026, 11, 20, 10, tzinfo=CHICAGO)),  # another day
-            Promise(customer_id=ids["A"], member_id=dana, amount=Decimal("500.00"), promised_date=date(2026, 11, 24),
-                    paid_amount=Decimal("100.00"), created_at=now),
-            Promise(customer_id=ids["C"], member_id=dana, amount=Decimal("250.00"), promised_date=date(2026, 11, 26),
-                    created_at=now),
-            Promise(customer_id=ids["B"], member_id=dana, amount=Decimal("99.00"), promised_date=date(2026, 11, 24),
-                    status=PromiseStatus.KEPT, created_at=now),  # kept: nothing more expected
-            PlanInstalment(plan_id=plan.id, due_date=date(2026, 11, 30), amount=Decimal("300.00")),
-            PlanInstalment(plan_id=plan.id, due_date=date(2026, 12, 7), amount=Decimal("300.00")),  # too far
-        ])
+        session.add_all(
+            [
+                Payment(
+                    customer_id=ids["B"],
+                    amount=Decimal("400.00"),
+                    received_on=date(2026, 11, 23),
+                    source="finance",
+                    created_at=now,
+                ),
+                Payment(
+                    customer_id=ids["A"],
+                    amount=Decimal("50.00"),
+                    received_on=date(2026, 11, 20),
+                    source="finance",
+                    created_at=datetime(2026, 11, 20, 10, tzinfo=CHICAGO),
+                ),  # another day
+                Promise(
+                    customer_id=ids["A"],
+                    member_id=dana,
+                    amount=Decimal("500.00"),
+                    promised_date=date(2026, 11, 24),
+                    paid_amount=Decimal("100.00"),
+                    created_at=now,
+                ),
+                Promise(
+                    customer_id=ids["C"],
+                    member_id=dana,
+                    amount=Decimal("250.00"),
+                    promised_date=date(2026, 11, 26),
+                    created_at=now,
+                ),
+                Promise(
+                    customer_id=ids["B"],
+                    member_id=dana,
+                    amount=Decimal("99.00"),
+                    promised_date=date(2026, 11, 24),
+                    status=PromiseStatus.KEPT,
+                    created_at=now,
+                ),  # kept: nothing more expected
+                PlanInstalment(plan_id=plan.id, due_date=date(2026, 11, 30), amount=Decimal("300.00")),
+                PlanInstalment(plan_id=plan.id, due_date=date(2026, 12, 7), amount=Decimal("300.00")),  # too far
+            ]
+        )
     ctx = replace(ctx, clock=FixedClock(now))
     with ctx.sessions() as session:
         reply = cash_post(ctx, session, date(2026, 11, 23))
-    assert reply.text == ("In today: $400.00. Expected over the next 5 business days: $950.00 "
-                          "(open promises and plan instalments).")
+    assert reply.text == (
+        "In today: $400.00. Expected over the next 5 business days: $950.00 (open promises and plan instalments)."
+    )
     assert [(f.label, f.value) for f in reply.fields] == [
-        ("Confirmed by finance", "$400.00 (1 payment)"), ("Seen in imports", "nothing"),
-        ("Tue 24 Nov 2026", "$400.00 promised (1)"), ("Wed 25 Nov 2026", "nothing due"),
-        ("Fri 27 Nov 2026", "$250.00 promised (1)"), ("Mon 30 Nov 2026", "$300.00 in plan instalments (1)"),
+        ("Confirmed by finance", "$400.00 (1 payment)"),
+        ("Seen in imports", "nothing"),
+        ("Tue 24 Nov 2026", "$400.00 promised (1)"),
+        ("Wed 25 Nov 2026", "nothing due"),
+        ("Fri 27 Nov 2026", "$250.00 promised (1)"),
+        ("Mon 30 Nov 2026", "$300.00 in plan instalments (1)"),
         ("Tue 1 Dec 2026", "nothing due"),
     ]
 
@@ -150,12 +201,12 @@ def test_the_scheduler_posts_the_digest_with_its_chart_on_monday(ctx: AppContext
     monday = replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 8, 35, tzinfo=CHICAGO)))
     tick_delivered(monday, recorder, jobs=jobs)
     assert [(kind, where, r.title) for kind, where, r in recorder.calls] == [
-        ("post", "collections", "Weekly digest: Mon 16 Nov 2026 to Sun 22 Nov 2026")]
+        ("post", "collections", "Weekly digest: Mon 16 Nov 2026 to Sun 22 Nov 2026")
+    ]
     assert recorder.calls[0][2].files[0].data.startswith(b"\x89PNG")  # through the outbox and back
     tick_delivered(replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 8, 50, tzinfo=CHICAGO))), recorder, jobs=jobs)
     assert len(recorder.calls) == 1  # once a week
-    tick_delivered(replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 16, 50, tzinfo=CHICAGO))), recorder,
-                   jobs=jobs)
+    tick_delivered(replace(ctx, clock=FixedClock(datetime(2026, 11, 23, 16, 50, tzinfo=CHICAGO))), recorder, jobs=jobs)
     assert [r.title for _, _, r in recorder.calls][1:] == ["Cash, Mon 23 Nov 2026"]
 
 

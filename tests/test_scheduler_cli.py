@@ -29,7 +29,8 @@ def team_ctx(ctx: AppContext) -> AppContext:
 
 
 def test_without_a_platform_once_is_a_preview_and_the_morning_stays_for_serve(
-        team_ctx: AppContext, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    team_ctx: AppContext, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     assert cli_run(team_ctx, Namespace(once=True, at="2026-11-23 08:05")) == 0
     out = capsys.readouterr().out
@@ -46,13 +47,17 @@ def test_without_a_platform_once_is_a_preview_and_the_morning_stays_for_serve(
     assert "preview (--dry-run)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args, message", [
-    (Namespace(once=True, at="Monday at eight"), "is not a time like 2026-11-23 08:00"),
-    (Namespace(once=False, at="2026-11-23 08:00"), "--at needs --once"),
-    (Namespace(once=False, at=None), "no chat platform configured"),
-])
-def test_cli_refuses_bad_options_and_runs_nothing(team_ctx: AppContext, capsys: pytest.CaptureFixture[str],
-                                                 args: Namespace, message: str) -> None:
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (Namespace(once=True, at="Monday at eight"), "is not a time like 2026-11-23 08:00"),
+        (Namespace(once=False, at="2026-11-23 08:00"), "--at needs --once"),
+        (Namespace(once=False, at=None), "no chat platform configured"),
+    ],
+)
+def test_cli_refuses_bad_options_and_runs_nothing(
+    team_ctx: AppContext, capsys: pytest.CaptureFixture[str], args: Namespace, message: str
+) -> None:
     assert cli_run(team_ctx, args) == 2
     assert message in capsys.readouterr().err
     with team_ctx.sessions() as session:
@@ -74,16 +79,29 @@ sys.exit(run(build_context(Settings.from_env()), Namespace(once=False, at=None))
 AS_A_BACKGROUND_JOB = "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
 
 
-@pytest.mark.parametrize("stop, prelude", [(signal.SIGINT, ""), (signal.SIGTERM, ""),
-                                           (signal.SIGINT, AS_A_BACKGROUND_JOB)],
-                         ids=["sigint", "sigterm", "sigint-inherited-ignored"])
-def test_the_long_running_scheduler_stops_cleanly(team_ctx: AppContext, engine: Engine,
-                                                  stop: signal.Signals, prelude: str) -> None:
-    env = dict(os.environ, DATABASE_URL=engine.url.render_as_string(hide_password=False),
-               ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE), SLACK_BOT_TOKEN="xoxb-test",
-               SLACK_API_URL="http://127.0.0.1:9/api/")  # a platform to post on, never reached
-    proc = subprocess.Popen([sys.executable, "-c", prelude + RUN_FOREVER], cwd=Path(__file__).parents[1],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.mark.parametrize(
+    "stop, prelude",
+    [(signal.SIGINT, ""), (signal.SIGTERM, ""), (signal.SIGINT, AS_A_BACKGROUND_JOB)],
+    ids=["sigint", "sigterm", "sigint-inherited-ignored"],
+)
+def test_the_long_running_scheduler_stops_cleanly(
+    team_ctx: AppContext, engine: Engine, stop: signal.Signals, prelude: str
+) -> None:
+    env = dict(
+        os.environ,
+        DATABASE_URL=engine.url.render_as_string(hide_password=False),
+        ARBOT_TEAM_FILE=str(EXAMPLE_TEAM_FILE),
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+    )  # a platform to post on, never reached
+    proc = subprocess.Popen(
+        [sys.executable, "-c", prelude + RUN_FOREVER],
+        cwd=Path(__file__).parents[1],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first = proc.stdout.readline() if proc.stdout else ""
         proc.send_signal(stop)

@@ -30,8 +30,7 @@ def at(day: date, hh: int, mm: int = 0, tz: ZoneInfo = CHICAGO) -> datetime:
 
 
 def plan(now: datetime, timers: Timers = TIMERS) -> DueNow:
-    return due_now(now, tz=CHICAGO, calendar=US, timers=timers,
-                   schedules=[(job.name, job.schedule) for job in JOBS])
+    return due_now(now, tz=CHICAGO, calendar=US, timers=timers, schedules=[(job.name, job.schedule) for job in JOBS])
 
 
 def due_keys(now: datetime, timers: Timers = TIMERS) -> set[str]:
@@ -54,12 +53,15 @@ def test_a_utc_instant_is_read_in_the_team_timezone() -> None:
     assert "daily_lists" not in due_keys(at(MONDAY, 13, 59, ZoneInfo("UTC")))
 
 
-@pytest.mark.parametrize("day, why", [
-    (date(2026, 11, 28), "Saturday"),
-    (date(2026, 11, 29), "Sunday"),
-    (date(2026, 11, 26), "Thanksgiving"),
-    (date(2026, 12, 25), "Christmas"),
-])
+@pytest.mark.parametrize(
+    "day, why",
+    [
+        (date(2026, 11, 28), "Saturday"),
+        (date(2026, 11, 29), "Sunday"),
+        (date(2026, 11, 26), "Thanksgiving"),
+        (date(2026, 12, 25), "Christmas"),
+    ],
+)
 def test_no_daily_list_on_weekends_and_holidays(day: date, why: str) -> None:
     now = at(day, 8, 0)
     assert not plan(now).due, why
@@ -70,9 +72,16 @@ def test_the_friday_after_thanksgiving_is_a_business_day() -> None:
     assert "daily_lists" in due_keys(at(date(2026, 11, 27), 8, 0))
 
 
-@pytest.mark.parametrize("hh, mm, state", [
-    (8, 0, "due"), (11, 0, "due"), (11, 59, "due"), (12, 0, "missed"), (13, 0, "missed"),
-])
+@pytest.mark.parametrize(
+    "hh, mm, state",
+    [
+        (8, 0, "due"),
+        (11, 0, "due"),
+        (11, 59, "due"),
+        (12, 0, "missed"),
+        (13, 0, "missed"),
+    ],
+)
 def test_catch_up_window(hh: int, mm: int, state: str) -> None:
     result = plan(at(MONDAY, hh, mm))
     due = {s.key for s in result.due}
@@ -94,21 +103,27 @@ def test_catch_up_window_ends_at_midnight() -> None:
     assert "daily_lists" not in due_keys(tuesday, late)
 
 
-@pytest.mark.parametrize("statements_day, why", [
-    (date(2026, 8, 14), "15 Aug 2026 is a Saturday: the Friday before"),
-    (date(2026, 11, 16), "15 Nov 2026 is a Sunday: the Monday after"),
-    (date(2026, 12, 15), "15 Dec 2026 is a Tuesday: the 15th itself"),
-])
+@pytest.mark.parametrize(
+    "statements_day, why",
+    [
+        (date(2026, 8, 14), "15 Aug 2026 is a Saturday: the Friday before"),
+        (date(2026, 11, 16), "15 Nov 2026 is a Sunday: the Monday after"),
+        (date(2026, 12, 15), "15 Dec 2026 is a Tuesday: the 15th itself"),
+    ],
+)
 def test_statements_day(statements_day: date, why: str) -> None:
     for offset in range(-3, 4):
         day = statements_day + timedelta(days=offset)
         assert ("statements_reminder" in due_keys(at(day, 8, 0))) == (offset == 0), f"{why}: {day}"
 
 
-@pytest.mark.parametrize("sixth, why", [
-    (date(2026, 12, 8), "1 Dec 2026 is a Tuesday: Tue 1, Wed 2, Thu 3, Fri 4, Mon 7, Tue 8"),
-    (date(2027, 1, 11), "1 Jan 2027 is New Year's Day (a Friday): Mon 4 .. Fri 8, Mon 11"),
-])
+@pytest.mark.parametrize(
+    "sixth, why",
+    [
+        (date(2026, 12, 8), "1 Dec 2026 is a Tuesday: Tue 1, Wed 2, Thu 3, Fri 4, Mon 7, Tue 8"),
+        (date(2027, 1, 11), "1 Jan 2027 is New Year's Day (a Friday): Mon 4 .. Fri 8, Mon 11"),
+    ],
+)
 def test_finals_on_the_sixth_business_day(sixth: date, why: str) -> None:
     month_days = [sixth.replace(day=d) for d in range(1, 29)]
     due_on = [d for d in month_days if "finals_day" in due_keys(at(d, 8, 0))]
@@ -126,7 +141,11 @@ def test_finals_day_is_the_sixth_business_day_only() -> None:
 def test_timers_run_every_quarter_hour_in_the_working_day() -> None:
     assert not {k for k in due_keys(at(MONDAY, 8, 59)) if "@" in k}
     assert {k for k in due_keys(at(MONDAY, 9, 0)) if "@" in k} == {
-        "promise_checks@09:00", "approval_timers@09:00", "confirmation_timers@09:00", "clearance_timers@09:00"}
+        "promise_checks@09:00",
+        "approval_timers@09:00",
+        "confirmation_timers@09:00",
+        "clearance_timers@09:00",
+    }
     assert "promise_checks@10:30" in due_keys(at(MONDAY, 10, 44))
     assert "promise_checks@10:45" in due_keys(at(MONDAY, 10, 45))
     assert "promise_checks@16:45" in due_keys(at(MONDAY, 16, 59))

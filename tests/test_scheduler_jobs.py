@@ -96,8 +96,13 @@ def test_daily_lists_summary_goes_to_the_collections_channel(ctx: AppContext) ->
 def test_a_long_list_shows_its_top_lines_and_says_where_the_rest_is(ctx: AppContext) -> None:
     with ctx.sessions.begin() as session:
         for n in range(LIST_ROWS + 5):
-            add_customer(session, f"L{n:03}", f"Lakeside Account {n}", LEE,
-                         [(InvoiceKind.STANDARD, date(2026, 10, 1), f"{1000 + n}.00")])
+            add_customer(
+                session,
+                f"L{n:03}",
+                f"Lakeside Account {n}",
+                LEE,
+                [(InvoiceKind.STANDARD, date(2026, 10, 1), f"{1000 + n}.00")],
+            )
     recorder = Recorder()
     run_fn(ctx, daily_lists, recorder)
     [lee] = recorder.directs(LEE)
@@ -108,11 +113,11 @@ def test_a_long_list_shows_its_top_lines_and_says_where_the_rest_is(ctx: AppCont
 
 def test_someone_who_left_the_team_gets_no_message_but_shows_in_the_summary(ctx: AppContext) -> None:
     with ctx.sessions.begin() as session:
-        session.add(TeamMember(email="gone@example.com", name="Former Collector", roles="collector",
-                               active=False))
+        session.add(TeamMember(email="gone@example.com", name="Former Collector", roles="collector", active=False))
         session.flush()
-        add_customer(session, "C900", "Orphan Works", "gone@example.com",
-                     [(InvoiceKind.STANDARD, date(2026, 10, 1), "700.00")])
+        add_customer(
+            session, "C900", "Orphan Works", "gone@example.com", [(InvoiceKind.STANDARD, date(2026, 10, 1), "700.00")]
+        )
     recorder = Recorder()
     run_fn(ctx, daily_lists, recorder)
     assert recorder.directs() == []
@@ -138,11 +143,11 @@ def test_statements_reminder_counts_customers_with_open_balances(ctx: AppContext
 
 
 def test_finals_day_lists_past_due_finals_for_the_channel_and_each_collector(
-        ctx: AppContext, clock: FixedClock) -> None:
+    ctx: AppContext, clock: FixedClock
+) -> None:
     seed_portfolio(ctx)
     with ctx.sessions.begin() as session:  # a final not yet due on the day does not count
-        add_customer(session, "C700", "Gale Studios", SAM,
-                     [(InvoiceKind.FINAL, date(2026, 12, 20), "300.00")])
+        add_customer(session, "C700", "Gale Studios", SAM, [(InvoiceKind.FINAL, date(2026, 12, 20), "300.00")])
     clock.at = chicago(date(2026, 12, 8), 8)
     recorder = Recorder()
     result = run_fn(ctx, finals_day, recorder)
@@ -185,8 +190,9 @@ def test_the_registered_promise_check_runs_from_the_scheduler(ctx: AppContext, c
     seed_portfolio(ctx)
     with ctx.sessions.begin() as session:
         acme = session.scalars(select(Customer).where(Customer.erp_id == "C100")).one()
-        session.add(Promise(customer_id=acme.id, amount=Decimal("500.00"), promised_date=date(2026, 11, 19),
-                            created_at=CREATED))
+        session.add(
+            Promise(customer_id=acme.id, amount=Decimal("500.00"), promised_date=date(2026, 11, 19), created_at=CREATED)
+        )
     promise_checks = [job for job in JOBS if job.name == "promise_checks"]
     clock.at = chicago(date(2026, 11, 23), 9, 0)
     [outcome] = tick_delivered(ctx, Recorder(), jobs=promise_checks)
@@ -198,7 +204,8 @@ def test_the_registered_promise_check_runs_from_the_scheduler(ctx: AppContext, c
 
 
 def test_housekeeping_forgets_old_delivery_ids_and_timer_runs_but_keeps_daily_runs(
-        ctx: AppContext, clock: FixedClock) -> None:
+    ctx: AppContext, clock: FixedClock
+) -> None:
     now = clock.now()
     with ctx.sessions.begin() as session:
         for event_id, age in (("old", 8), ("recent", 1)):
@@ -206,9 +213,20 @@ def test_housekeeping_forgets_old_delivery_ids_and_timer_runs_but_keeps_daily_ru
         for job, age in (("promise_checks@10:00", 31), ("promise_checks@10:15", 29), ("daily_lists", 400)):
             session.add(JobRun(job=job, run_date=now.date() - timedelta(days=age), started_at=now))
         for key, age, status in (("old-sent", 15, "sent"), ("recent-sent", 13, "sent"), ("old-failed", 15, "failed")):
-            session.add(OutboxEntry(key=key, platform="slack", kind="post", destination="C1", payload={"title": key},
-                                    status=status, attempts=1, next_attempt_at=now, reported=False,
-                                    created_at=now - timedelta(days=age)))
+            session.add(
+                OutboxEntry(
+                    key=key,
+                    platform="slack",
+                    kind="post",
+                    destination="C1",
+                    payload={"title": key},
+                    status=status,
+                    attempts=1,
+                    next_attempt_at=now,
+                    reported=False,
+                    created_at=now - timedelta(days=age),
+                )
+            )
     result = run_fn(ctx, housekeeping, Recorder())
     assert result.counts == {"inbound_events": 1, "timer_runs": 1, "outbox": 1}
     with ctx.sessions() as session:  # a failure stays for a person to see and retry

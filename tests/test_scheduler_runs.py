@@ -33,7 +33,10 @@ def test_claim_once_per_job_and_date(ctx: AppContext) -> None:
     assert claim(ctx.sessions, "daily_lists", date(2026, 11, 24), now)
     assert claim(ctx.sessions, "finals_day", DAY, now)
     assert [(r.job, r.run_date, r.finished_at) for r in runs(ctx.sessions)] == [
-        ("daily_lists", DAY, None), ("daily_lists", date(2026, 11, 24), None), ("finals_day", DAY, None)]
+        ("daily_lists", DAY, None),
+        ("daily_lists", date(2026, 11, 24), None),
+        ("finals_day", DAY, None),
+    ]
 
 
 def test_a_successful_run_commits_its_messages_and_its_key_together(ctx: AppContext) -> None:
@@ -54,6 +57,7 @@ def test_a_successful_run_commits_its_messages_and_its_key_together(ctx: AppCont
 
 def test_a_failing_job_leaves_nothing_behind_and_is_retried(ctx: AppContext) -> None:
     """What it changed, queued and claimed rolls back together: nothing half-posted to explain."""
+
     def broken(session: Session) -> tuple[list[Reply], dict[str, int], str]:
         session.add(JobRun(job="side-effect", run_date=DAY, started_at=ctx.clock.now(), result={}))
         session.flush()
@@ -87,8 +91,7 @@ def test_a_missed_slot_is_recorded_once(ctx: AppContext) -> None:
 
 
 @pytest.mark.parametrize("contenders", [2, 8])
-def test_racing_claims_from_separate_engines_have_one_winner(ctx: AppContext, engine: Engine,
-                                                             contenders: int) -> None:
+def test_racing_claims_from_separate_engines_have_one_winner(ctx: AppContext, engine: Engine, contenders: int) -> None:
     engines = [other_engine(engine) for _ in range(contenders)]
     factories = [make_session_factory(e) for e in engines]
     start = threading.Barrier(contenders)

@@ -43,8 +43,7 @@ def chicago(day: date, hh: int, mm: int = 0) -> datetime:
 
 def lists_sent(recorder: Recorder) -> list[tuple[str, str]]:
     """(who, title) of every morning list and summary the recorder saw."""
-    return [(to, r.title) for kind, to, r in recorder.calls
-            if r.title.startswith(("Your call list", "Call lists for"))]
+    return [(to, r.title) for kind, to, r in recorder.calls if r.title.startswith(("Your call list", "Call lists for"))]
 
 
 @pytest.fixture
@@ -63,16 +62,23 @@ def test_posted_at_eight_not_at_seven_fifty_nine(team_ctx: AppContext, clock: Fi
     assert (outcome.key, outcome.run_date, outcome.status, outcome.queued) == ("daily_lists", MONDAY, "done", 3)
     assert (tidy.key, tidy.status, tidy.queued) == ("housekeeping", "done", 0)
     assert sorted(lists_sent(recorder)) == [
-        ("collections", "Call lists for Mon 23 Nov"), (DANA, LIST_TITLE), (SAM, LIST_TITLE)]
+        ("collections", "Call lists for Mon 23 Nov"),
+        (DANA, LIST_TITLE),
+        (SAM, LIST_TITLE),
+    ]
 
 
-@pytest.mark.parametrize("day, expected", [
-    (date(2026, 11, 28), None),                            # Saturday
-    (date(2026, 11, 26), None),                            # Thanksgiving
-    (date(2026, 11, 27), "Your call list for Fri 27 Nov"),  # the Friday after is a work day
-])
-def test_weekends_and_holidays_are_skipped(team_ctx: AppContext, clock: FixedClock, day: date,
-                                           expected: str | None) -> None:
+@pytest.mark.parametrize(
+    "day, expected",
+    [
+        (date(2026, 11, 28), None),  # Saturday
+        (date(2026, 11, 26), None),  # Thanksgiving
+        (date(2026, 11, 27), "Your call list for Fri 27 Nov"),  # the Friday after is a work day
+    ],
+)
+def test_weekends_and_holidays_are_skipped(
+    team_ctx: AppContext, clock: FixedClock, day: date, expected: str | None
+) -> None:
     recorder = Recorder()
     for hour in (8, 10, 13):  # the whole morning, and past the window
         clock.at = chicago(day, hour)
@@ -98,8 +104,9 @@ def restarted(ctx: AppContext, engine: Engine, at: datetime) -> tuple[AppContext
     return replace(ctx, sessions=make_session_factory(fresh), clock=FixedClock(at)), fresh
 
 
-def test_a_restart_after_posting_time_posts_nothing_more(team_ctx: AppContext, engine: Engine,
-                                                         clock: FixedClock) -> None:
+def test_a_restart_after_posting_time_posts_nothing_more(
+    team_ctx: AppContext, engine: Engine, clock: FixedClock
+) -> None:
     first = Recorder()
     clock.at = chicago(MONDAY, 8, 0)
     tick_delivered(team_ctx, first, jobs=MORNING)
@@ -123,8 +130,9 @@ def test_a_late_start_inside_the_window_posts_once(team_ctx: AppContext, clock: 
     assert [t for to, t in lists_sent(recorder) if to == DANA] == [LIST_TITLE]
 
 
-def test_a_start_after_the_window_skips_the_day(team_ctx: AppContext, clock: FixedClock,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_a_start_after_the_window_skips_the_day(
+    team_ctx: AppContext, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
     recorder = Recorder()
     clock.at = chicago(MONDAY, 13, 0)
     with caplog.at_level(logging.WARNING, logger="scheduler"):
@@ -134,13 +142,13 @@ def test_a_start_after_the_window_skips_the_day(team_ctx: AppContext, clock: Fix
     assert (outcome.key, outcome.status) == ("daily_lists", "missed")
     assert recorder.calls == []
     assert [r.getMessage() for r in caplog.records if "daily_lists" in r.getMessage()] == [
-        "daily_lists for 2026-11-23: not run by 08:00 + 4 h (catch_up_hours); skipped for the day"]
+        "daily_lists for 2026-11-23: not run by 08:00 + 4 h (catch_up_hours); skipped for the day"
+    ]
     with team_ctx.sessions() as session:
         assert session.scalars(select(JobRun.result)).one()["status"] == "missed"
 
 
-def test_two_schedulers_on_one_database_post_once(team_ctx: AppContext, engine: Engine,
-                                                  clock: FixedClock) -> None:
+def test_two_schedulers_on_one_database_post_once(team_ctx: AppContext, engine: Engine, clock: FixedClock) -> None:
     clock.at = chicago(MONDAY, 8, 0)
     instances = [restarted(team_ctx, engine, clock.at) for _ in range(2)]
     recorders = [Recorder(), Recorder()]
@@ -161,16 +169,24 @@ def test_two_schedulers_on_one_database_post_once(team_ctx: AppContext, engine: 
             fresh.dispose()
     tick_delivered(team_ctx, recorders[0], jobs=MORNING)  # what the two queued, delivered
     assert sorted(lists_sent(recorders[0])) == [
-        ("collections", "Call lists for Mon 23 Nov"), (DANA, LIST_TITLE), (SAM, LIST_TITLE)]
+        ("collections", "Call lists for Mon 23 Nov"),
+        (DANA, LIST_TITLE),
+        (SAM, LIST_TITLE),
+    ]
 
 
-def _tick_in_process(url: str, at: str, start: multiprocessing.synchronize.Barrier,
-                     results: multiprocessing.Queue) -> None:
+def _tick_in_process(
+    url: str, at: str, start: multiprocessing.synchronize.Barrier, results: multiprocessing.Queue
+) -> None:
     """A whole scheduler process: its own engine, team and clock; reports what it sent."""
     engine = make_engine(url)
     team = load_team(EXAMPLE_TEAM_FILE)
-    ctx = AppContext(sessions=make_session_factory(engine), team=team,
-                     calendar=BusinessCalendar(team.country), clock=FixedClock(datetime.fromisoformat(at)))
+    ctx = AppContext(
+        sessions=make_session_factory(engine),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(datetime.fromisoformat(at)),
+    )
     start.wait()
     outcomes = tick(ctx, jobs=MORNING)
     engine.dispose()
@@ -181,9 +197,10 @@ def test_two_scheduler_processes_post_once(team_ctx: AppContext, engine: Engine)
     mp = multiprocessing.get_context("spawn")
     start, results = mp.Barrier(2), mp.Queue()
     url = engine.url.render_as_string(hide_password=False)
-    procs = [mp.Process(target=_tick_in_process,
-                        args=(url, chicago(MONDAY, 8, 0).isoformat(), start, results))
-             for _ in range(2)]
+    procs = [
+        mp.Process(target=_tick_in_process, args=(url, chicago(MONDAY, 8, 0).isoformat(), start, results))
+        for _ in range(2)
+    ]
     for p in procs:
         p.start()
     done = [results.get(timeout=120) for _ in procs]
@@ -194,7 +211,10 @@ def test_two_scheduler_processes_post_once(team_ctx: AppContext, engine: Engine)
     recorder = Recorder()
     tick_delivered(team_ctx, recorder, jobs=MORNING)  # what the two processes queued, delivered once
     assert sorted(lists_sent(recorder)) == [
-        ("collections", "Call lists for Mon 23 Nov"), (DANA, LIST_TITLE), (SAM, LIST_TITLE)]
+        ("collections", "Call lists for Mon 23 Nov"),
+        (DANA, LIST_TITLE),
+        (SAM, LIST_TITLE),
+    ]
 
 
 class SignallingRecorder(Recorder):

@@ -45,13 +45,22 @@ def two_platform_ctx(ctx: AppContext) -> AppContext:
 def give_sam_an_account(ctx: AppContext) -> None:
     with ctx.sessions.begin() as session:
         sam = session.query(TeamMember).filter_by(email=SAM).one()
-        customer = Customer(erp_id="S900", name="Lakeside Family Dental", currency="USD", created_at=CREATED,
-                            collector_id=sam.id)
+        customer = Customer(
+            erp_id="S900", name="Lakeside Family Dental", currency="USD", created_at=CREATED, collector_id=sam.id
+        )
         session.add(customer)
         session.flush()
-        session.add(Invoice(customer_id=customer.id, number="L-1", kind=InvoiceKind.STANDARD,
-                            due_date=date(2026, 9, 15), amount=Decimal("1800.00"),
-                            open_balance=Decimal("1800.00"), currency="USD"))
+        session.add(
+            Invoice(
+                customer_id=customer.id,
+                number="L-1",
+                kind=InvoiceKind.STANDARD,
+                due_date=date(2026, 9, 15),
+                amount=Decimal("1800.00"),
+                open_balance=Decimal("1800.00"),
+                currency="USD",
+            )
+        )
 
 
 def test_each_member_gets_the_morning_list_on_their_own_platform(ctx: AppContext) -> None:
@@ -67,11 +76,12 @@ def test_each_member_gets_the_morning_list_on_their_own_platform(ctx: AppContext
 
     async def scenario() -> None:
         await slack.start()
-        settings = ServerSettings(slack=SlackSettings(bot_token="xoxb-t", signing_secret=SECRET,
-                                                      api_url=slack.api_url))
+        settings = ServerSettings(slack=SlackSettings(bot_token="xoxb-t", signing_secret=SECRET, api_url=slack.api_url))
         app = build_web_app(tctx, settings, endpoints={"slack": mount_slack, "teams": teams_dev})
         assert {name: m.mode for name, m in app[MOUNTED].items()} == {
-            "slack": "http", "teams": "dev (authentication OFF)"}
+            "slack": "http",
+            "teams": "dev (authentication OFF)",
+        }
         assert tctx.platforms == ("slack", "teams")
         try:
             async with serve(connector.app()) as teams_url, serve(app) as bot_url, aiohttp.ClientSession() as http:
@@ -85,8 +95,11 @@ def test_each_member_gets_the_morning_list_on_their_own_platform(ctx: AppContext
             await slack.stop()
 
         slack_posts = [(c.answer["channel"], text_of(c.params)) for c in slack.made("chat.postMessage")]
-        teams_posts = [(cid, body["attachments"][0]["content"]["body"][0]["text"])
-                       for cid, body in connector.sent if body.get("attachments")]
+        teams_posts = [
+            (cid, body["attachments"][0]["content"]["body"][0]["text"])
+            for cid, body in connector.sent
+            if body.get("attachments")
+        ]
         dana_lists = [t for channel, t in slack_posts if channel == "D0DANA" and t.startswith("Your call list")]
         sam_lists = [t for cid, t in teams_posts if cid == "a:sam" and t.startswith("Your call list")]
         assert len(dana_lists) == 1 and len(sam_lists) == 1

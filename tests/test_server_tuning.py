@@ -30,11 +30,13 @@ def collector() -> Iterator[None]:
 def started(app: web.Application) -> tuple[bool, int]:
     """Run the app's start-up hooks; whether to_thread work then runs on the server's pool, and
     how many objects are frozen."""
+
     async def start() -> tuple[bool, int]:
         for hook in app.on_startup:
             await hook(app)
         on_pool = await asyncio.to_thread(lambda: threading.current_thread().name.startswith("arbot-worker"))
         return on_pool, gc.get_freeze_count()
+
     return asyncio.run(start())
 
 
@@ -47,8 +49,9 @@ def test_the_server_starts_with_its_pool_and_a_frozen_collector(collector: None,
     assert in_pool, "to_thread work runs on the server's own pool"
     assert frozen > 1000, "what start-up loaded is frozen"
     assert gc.get_threshold() == SERVER_THRESHOLDS
-    assert sys.getswitchinterval() == pytest.approx(SERVER_SWITCH_INTERVAL_MS / 1000), \
+    assert sys.getswitchinterval() == pytest.approx(SERVER_SWITCH_INTERVAL_MS / 1000), (
         "a busy worker thread hands the interpreter back to the event loop sooner than Python's 5 ms"
+    )
 
 
 def test_switched_off_the_collector_is_left_alone(collector: None, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -64,5 +67,7 @@ def test_settings_from_the_environment() -> None:
     tuning = Tuning.from_env({"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_GC_THRESHOLDS": "700,10,10"})
     assert tuning == Tuning(server_gc=False, workers=6, thresholds=(700, 10, 10))
     assert Tuning.from_env({"ARBOT_SWITCH_INTERVAL_MS": "5"}).switch_interval_ms == 5.0
-    assert Tuning.from_env({"ARBOT_WORKERS": "many", "ARBOT_GC_THRESHOLDS": "0,1",
-                            "ARBOT_SWITCH_INTERVAL_MS": "0"}) == Tuning()
+    assert (
+        Tuning.from_env({"ARBOT_WORKERS": "many", "ARBOT_GC_THRESHOLDS": "0,1", "ARBOT_SWITCH_INTERVAL_MS": "0"})
+        == Tuning()
+    )

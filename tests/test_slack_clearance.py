@@ -14,8 +14,12 @@ from tests.support.slack import SlackWorld, text_of
 
 
 def buttons(params: dict) -> list[tuple[str, dict]]:
-    return [(e["text"]["text"], json.loads(e["value"])) for b in params["blocks"] if b["type"] == "actions"
-            for e in b["elements"]]
+    return [
+        (e["text"]["text"], json.loads(e["value"]))
+        for b in params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
 
 
 def rows_of(world: SlackWorld, model: type) -> list:
@@ -51,13 +55,22 @@ def test_a_refusal_typed_in_the_cards_thread(world: SlackWorld) -> None:
     world.command("U0JO", "clear C300 for the product release --urgent", channel="CCLIENTSERVICES")
     world.settle()
     card = world.last_post("D0DANA")
-    status, _ = world.event("event_message_im", user="U0DANA", text="refused because 80 days past due, call me",
-                            channel="D0DANA", thread_ts=card.answer["ts"], ts="1763999000.000300")
+    status, _ = world.event(
+        "event_message_im",
+        user="U0DANA",
+        text="refused because 80 days past due, call me",
+        channel="D0DANA",
+        thread_ts=card.answer["ts"],
+        ts="1763999000.000300",
+    )
     assert status == 200
     world.settle()
     [request] = rows_of(world, ClearanceRequest)
     assert (request.status, request.decision_reason, request.urgent) == (
-        ClearanceStatus.REFUSED, "80 days past due, call me", True)
+        ClearanceStatus.REFUSED,
+        "80 days past due, call me",
+        True,
+    )
     assert "Refused by Dana Reyes" in text_of(world.last_post("D0JO").params)
 
 

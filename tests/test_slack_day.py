@@ -32,8 +32,12 @@ from tests.support.slack import FRIDAY, NASTY_NAME, SlackWorld, rows_of, text_of
 
 
 def buttons(params: dict) -> list[tuple[str, dict]]:
-    return [(e["text"]["text"], json.loads(e["value"])) for b in params["blocks"] if b["type"] == "actions"
-            for e in b["elements"]]
+    return [
+        (e["text"]["text"], json.loads(e["value"]))
+        for b in params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
 
 
 def test_a_day_on_slack(world: SlackWorld) -> None:
@@ -55,8 +59,9 @@ def test_a_day_on_slack(world: SlackWorld) -> None:
     [form] = world.fake.made("views.open")
     assert form.params["view"]["callback_id"] == "arbot.form.log_call"
     assert "Acme Dental Group (C100)" in json.dumps(form.params["view"]["blocks"])
-    status, _ = world.submit("U0DANA", form, {"outcome": "reached", "contact": "Jane Doe",
-                                              "note": "with the CFO: pays Friday"})
+    status, _ = world.submit(
+        "U0DANA", form, {"outcome": "reached", "contact": "Jane Doe", "note": "with the CFO: pays Friday"}
+    )
     assert status == 200
     world.settle()
     [call] = rows_of(world, Activity)
@@ -82,12 +87,25 @@ def test_a_day_on_slack(world: SlackWorld) -> None:
     world.click("U0DANA", morning, "Paid", customer="C300")
     world.settle()
     form = world.fake.made("views.open")[-1]
-    world.submit("U0DANA", form, {"amount": "700", "date": date(2026, 11, 23), "method": "wire",
-                                  "reference": "FED-REF 8841", "urgent": ["urgent"]})
+    world.submit(
+        "U0DANA",
+        form,
+        {
+            "amount": "700",
+            "date": date(2026, 11, 23),
+            "method": "wire",
+            "reference": "FED-REF 8841",
+            "urgent": ["urgent"],
+        },
+    )
     world.settle()
     [claim] = rows_of(world, PaymentConfirmation)
     assert (claim.amount, claim.method, claim.reference, claim.urgent) == (
-        Decimal("700.00"), "wire", "FED-REF 8841", True)
+        Decimal("700.00"),
+        "wire",
+        "FED-REF 8841",
+        True,
+    )
     card = world.last_post("CFINANCE")
     assert card.params["channel"] == "finance", "the team file names the channel; Slack answers with its id"
     assert [label for label, _ in buttons(card.params)] == ["Confirm", "Not received", "Partial"]
@@ -108,8 +126,14 @@ def test_a_day_on_slack(world: SlackWorld) -> None:
     [ack] = world.answers(asked)
     assert ack["text"].startswith("Approval requested: hold on Acme Dental Group")
     approval = world.last_post("CAPPROVALS")
-    status, _ = world.event("event_message_thread", user="U0MARIA", text="approve", channel="CAPPROVALS",
-                            thread_ts=approval.answer["ts"], ts="1763999000.000100")
+    status, _ = world.event(
+        "event_message_thread",
+        user="U0MARIA",
+        text="approve",
+        channel="CAPPROVALS",
+        thread_ts=approval.answer["ts"],
+        ts="1763999000.000100",
+    )
     assert status == 200
     world.settle()
     [request] = rows_of(world, ApprovalRequest)
@@ -195,26 +219,44 @@ def test_talk_in_a_card_thread_gets_no_answer(world: SlackWorld) -> None:
     world.settle()
     card = world.last_post("CAPPROVALS")
     before = len(world.fake.made())
-    world.event("event_message_thread", user="U0MARIA", text="can we wait until Friday?",
-                channel="CAPPROVALS", thread_ts=card.answer["ts"], ts="1763999100.000100")
+    world.event(
+        "event_message_thread",
+        user="U0MARIA",
+        text="can we wait until Friday?",
+        channel="CAPPROVALS",
+        thread_ts=card.answer["ts"],
+        ts="1763999100.000100",
+    )
     world.settle()
     assert world.fake.made()[before:] == []
     assert rows_of(world, ApprovalRequest)[0].status is ApprovalStatus.PENDING
 
 
 def test_a_decision_in_plain_words_in_the_card_thread_decides_it(world: SlackWorld) -> None:
-    """"Approved: customer paid" does not start with a command word; it is still a decision, and
+    """ "Approved: customer paid" does not start with a command word; it is still a decision, and
     talk around it in the same thread stays quiet."""
     world.command("U0DANA", "hold C100 final invoice over 90 days")
     world.settle()
     card = world.last_post("CAPPROVALS")
     before = len(world.fake.made())
-    world.event("event_message_thread", user="U0MARIA", text="thanks Dana, looking at it now",
-                channel="CAPPROVALS", thread_ts=card.answer["ts"], ts="1763999200.000100")
+    world.event(
+        "event_message_thread",
+        user="U0MARIA",
+        text="thanks Dana, looking at it now",
+        channel="CAPPROVALS",
+        thread_ts=card.answer["ts"],
+        ts="1763999200.000100",
+    )
     world.settle()
     assert world.fake.made()[before:] == []
-    status, _ = world.event("event_message_thread", user="U0MARIA", text="Approved: customer paid late again",
-                            channel="CAPPROVALS", thread_ts=card.answer["ts"], ts="1763999300.000100")
+    status, _ = world.event(
+        "event_message_thread",
+        user="U0MARIA",
+        text="Approved: customer paid late again",
+        channel="CAPPROVALS",
+        thread_ts=card.answer["ts"],
+        ts="1763999300.000100",
+    )
     assert status == 200
     world.settle()
     [request] = rows_of(world, ApprovalRequest)
@@ -230,14 +272,26 @@ def test_not_received_in_plain_words_in_the_finance_thread(world: SlackWorld) ->
     world.command("U0DANA", "paid C300 700 today wire", command="/ar")
     world.settle()
     card = world.last_post("CFINANCE")
-    world.event("event_message_thread", user="U0PRIYA", text="Not received yet :(", channel="CFINANCE",
-                thread_ts=card.answer["ts"], ts="1763999400.000100")
+    world.event(
+        "event_message_thread",
+        user="U0PRIYA",
+        text="Not received yet :(",
+        channel="CFINANCE",
+        thread_ts=card.answer["ts"],
+        ts="1763999400.000100",
+    )
     world.settle()
     [doubt] = [c for c in world.fake.made("chat.postEphemeral") if c.params["user"] == "U0PRIYA"]
     assert doubt.params["thread_ts"] == card.answer["ts"] and "not received" in text_of(doubt.params).lower()
     assert rows_of(world, PaymentConfirmation)[0].status is ConfirmationStatus.PENDING
-    world.event("event_message_thread", user="U0PRIYA", text="Not received :(", channel="CFINANCE",
-                thread_ts=card.answer["ts"], ts="1763999500.000100")
+    world.event(
+        "event_message_thread",
+        user="U0PRIYA",
+        text="Not received :(",
+        channel="CFINANCE",
+        thread_ts=card.answer["ts"],
+        ts="1763999500.000100",
+    )
     world.settle()
     [claim] = rows_of(world, PaymentConfirmation)
     assert claim.status is ConfirmationStatus.NOT_RECEIVED

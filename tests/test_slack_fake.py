@@ -22,8 +22,9 @@ def test_the_fake_answers_like_slack_and_fails_on_request() -> None:
         with pytest.raises(SlackApiError) as caught:
             client.chat_postMessage(channel="finance", text="again")
         assert caught.value.response.status_code == 429
-        assert caught.value.response.headers.get("retry-after") == ["1"] or \
-            caught.value.response.headers.get("Retry-After") in ("1", ["1"])
+        assert caught.value.response.headers.get("retry-after") == ["1"] or caught.value.response.headers.get(
+            "Retry-After"
+        ) in ("1", ["1"])
         assert [c.status for c in fake.made("chat.postMessage", status=None)] == [200, 429]
     finally:
         loop.run(fake.stop())

@@ -24,7 +24,10 @@ def test_the_weekly_digest_chart_is_uploaded_after_its_message(world: SlackWorld
     assert chart["name"].startswith("aging-") and chart["data"].startswith(b"\x89PNG")
     assert chart["title"] == "Receivables by age, last 12 weeks"
     assert [c.method for c in world.fake.calls if c.method.startswith(("files.", "upload"))] == [
-        "files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
 
 
 def test_a_failed_upload_is_retried_without_posting_the_message_again(world: SlackWorld) -> None:

@@ -37,8 +37,12 @@ def identity(ctx: AppContext, fake: FakeSlack) -> SlackIdentity:
 
 
 def with_slack_ids(ctx: AppContext, ids: dict[str, str]) -> AppContext:
-    raw = {**ctx.team.raw, "members": [{**m, **({"slack_id": ids[m["email"]]} if m["email"] in ids else {})}
-                                       for m in ctx.team.raw["members"]]}
+    raw = {
+        **ctx.team.raw,
+        "members": [
+            {**m, **({"slack_id": ids[m["email"]]} if m["email"] in ids else {})} for m in ctx.team.raw["members"]
+        ],
+    }
     return replace(ctx, team=team_from_dict(raw))
 
 
@@ -97,5 +101,8 @@ def test_someone_not_on_the_team_is_told_and_nothing_changes(world: SlackWorld) 
     world.settle()
     [answer] = world.answers(name)
     assert "guest@elsewhere.example" in answer["text"] and "not on the Ridgeview Collections team" in answer["text"]
-    assert row_counts(world.ctx) == {**before, "chat_identities": before["chat_identities"] + 1,
-                                     "audit_events": before["audit_events"] + 1}
+    assert row_counts(world.ctx) == {
+        **before,
+        "chat_identities": before["chat_identities"] + 1,
+        "audit_events": before["audit_events"] + 1,
+    }

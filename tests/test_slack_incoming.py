@@ -40,8 +40,10 @@ def test_slash_commands_and_their_shortcuts() -> None:
 
 def test_which_messages_reach_the_core() -> None:
     def reaches(**event: object) -> bool:
-        return from_message(message(**event), event_id="Ev1", bot_user_id=BOT_USER,
-                            wanted_in_thread=wanted_in_thread) is not None
+        return (
+            from_message(message(**event), event_id="Ev1", bot_user_id=BOT_USER, wanted_in_thread=wanted_in_thread)
+            is not None
+        )
 
     assert reaches(text="approve")
     assert reaches(text="reject because they paid")
@@ -56,8 +58,9 @@ def test_which_messages_reach_the_core() -> None:
     assert not reaches(text="approve", bot_id="B0OTHER")
     assert not reaches(text="approve", user=BOT_USER)
     im = fixture("event_message_im")["event"]
-    request = from_message({**im, "text": "/ar status C100"}, event_id="Ev2", bot_user_id=BOT_USER,
-                           wanted_in_thread=wanted_in_thread)
+    request = from_message(
+        {**im, "text": "/ar status C100"}, event_id="Ev2", bot_user_id=BOT_USER, wanted_in_thread=wanted_in_thread
+    )
     assert request is not None and request.text == "status C100" and request.where == Where("D0DANA")
     assert request.request_id == "Ev2"
 
@@ -83,8 +86,9 @@ def test_where_a_button_press_is_answered() -> None:
 
 
 def origin(action: str, value: dict) -> Origin:
-    return Origin(ButtonData(action, value, "Acme Dental Group (C100)"), Where("D0DANA", "1.2"),
-                  AnswerTo("U0DANA", "D0DANA"))
+    return Origin(
+        ButtonData(action, value, "Acme Dental Group (C100)"), Where("D0DANA", "1.2"), AnswerTo("U0DANA", "D0DANA")
+    )
 
 
 def submitted(origin: Origin, values: dict) -> Submission | dict:
@@ -103,18 +107,27 @@ def test_which_buttons_open_a_form() -> None:
 def test_form_submissions_are_the_core_forms_actions_with_the_values_as_entered() -> None:
     log = submitted(origin("log_call", {"customer": "C100"}), {"outcome": "no-answer", "note": "with Bob: thanks"})
     assert isinstance(log, Submission)
-    assert log.action == Action("form.log_call", {"customer": "C100", "outcome": "no-answer", "contact": "",
-                                                  "note": "with Bob: thanks"})
+    assert log.action == Action(
+        "form.log_call", {"customer": "C100", "outcome": "no-answer", "contact": "", "note": "with Bob: thanks"}
+    )
     promise = submitted(origin("promise", {"customer": "ACME 01"}), {"amount": "$1,200", "date": date(2026, 11, 27)})
     assert isinstance(promise, Submission)
-    assert promise.action == Action("form.promise", {"customer": "ACME 01", "amount": "$1,200", "date": "2026-11-27",
-                                                     "note": ""})
-    paid = submitted(origin("paid", {"customer": "C100"}),
-                     {"amount": "700", "date": date(2026, 11, 20), "method": "check", "reference": "10233",
-                      "urgent": ["urgent"]})
+    assert promise.action == Action(
+        "form.promise", {"customer": "ACME 01", "amount": "$1,200", "date": "2026-11-27", "note": ""}
+    )
+    paid = submitted(
+        origin("paid", {"customer": "C100"}),
+        {"amount": "700", "date": date(2026, 11, 20), "method": "check", "reference": "10233", "urgent": ["urgent"]},
+    )
     assert isinstance(paid, Submission) and paid.action.name == "form.paid"
-    assert paid.action.value == {"customer": "C100", "amount": "700", "date": "2026-11-20", "method": "check",
-                                 "reference": "10233", "urgent": "true"}
+    assert paid.action.value == {
+        "customer": "C100",
+        "amount": "700",
+        "date": "2026-11-20",
+        "method": "check",
+        "reference": "10233",
+        "urgent": "true",
+    }
     assert paid.origin.to == AnswerTo("U0DANA", "D0DANA")
 
 

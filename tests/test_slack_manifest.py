@@ -15,12 +15,19 @@ MANIFEST = Path(__file__).resolve().parent.parent / "manifest" / "slack" / "mani
 URL = f"https://YOUR-HOST{SLACK_PATH}"
 # Web API method -> the bot scope Slack requires for it.
 SCOPES_NEEDED = {
-    "chat.postMessage": "chat:write", "chat.update": "chat:write", "chat.postEphemeral": "chat:write",
-    "users.info": "users:read", "users.lookupByEmail": "users:read.email",
-    "conversations.open": "im:write", "slash commands": "commands",
-    "files.getUploadURLExternal": "files:write", "files.completeUploadExternal": "files:write",
-    "app_mention": "app_mentions:read", "message.channels": "channels:history",
-    "message.groups": "groups:history", "message.im": "im:history",
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "users.info": "users:read",
+    "users.lookupByEmail": "users:read.email",
+    "conversations.open": "im:write",
+    "slash commands": "commands",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+    "app_mention": "app_mentions:read",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
 }
 
 
@@ -56,5 +63,6 @@ def test_buttons_forms_and_the_home_tab_are_enabled_and_socket_mode_is_a_switch(
     assert data["features"]["app_home"]["messages_tab_enabled"] is True
     assert data["features"]["bot_user"]["display_name"] == "arbot"
     assert data["settings"]["socket_mode_enabled"] is False
-    assert "socket_mode_enabled" in MANIFEST.read_text(encoding="utf-8").split("_metadata")[0], \
+    assert "socket_mode_enabled" in MANIFEST.read_text(encoding="utf-8").split("_metadata")[0], (
         "the header explains how to switch to Socket Mode"
+    )

@@ -38,14 +38,25 @@ def texts(blocks: list[dict]) -> list[str]:
 
 
 def call_list(n: int) -> Reply:
-    rows = tuple(Row(title=f"Customer {i} (C{i:03d})", detail="over 60 days; final invoice",
-                     fields=(Field("Balance", f"${i},000.00"),),
-                     buttons=(Button("Log call", "log_call", {"customer": f"C{i:03d}"}, ButtonStyle.PRIMARY),
-                              Button("Promise", "promise", {"customer": f"C{i:03d}"}),
-                              Button("Paid", "paid", {"customer": f"C{i:03d}"})))
-                 for i in range(1, n + 1))
-    return Reply(title=f"Your call list ({n} accounts)", text="Most important first.", rows=rows,
-                 buttons=(Button("Refresh", "list.refresh"),))
+    rows = tuple(
+        Row(
+            title=f"Customer {i} (C{i:03d})",
+            detail="over 60 days; final invoice",
+            fields=(Field("Balance", f"${i},000.00"),),
+            buttons=(
+                Button("Log call", "log_call", {"customer": f"C{i:03d}"}, ButtonStyle.PRIMARY),
+                Button("Promise", "promise", {"customer": f"C{i:03d}"}),
+                Button("Paid", "paid", {"customer": f"C{i:03d}"}),
+            ),
+        )
+        for i in range(1, n + 1)
+    )
+    return Reply(
+        title=f"Your call list ({n} accounts)",
+        text="Most important first.",
+        rows=rows,
+        buttons=(Button("Refresh", "list.refresh"),),
+    )
 
 
 def test_text_from_data_cannot_ping_or_format() -> None:
@@ -58,8 +69,13 @@ def test_text_from_data_cannot_ping_or_format() -> None:
 
 
 def test_every_part_of_a_reply_is_escaped_but_its_own_markup_is_kept() -> None:
-    reply = Reply(title=NASTY, text=NASTY, tone=Tone.WARNING, fields=(Field(NASTY, NASTY),),
-                  rows=(Row(title=NASTY, detail=NASTY, fields=(Field(NASTY, NASTY),)),))
+    reply = Reply(
+        title=NASTY,
+        text=NASTY,
+        tone=Tone.WARNING,
+        fields=(Field(NASTY, NASTY),),
+        rows=(Row(title=NASTY, detail=NASTY, fields=(Field(NASTY, NASTY),)),),
+    )
     [message] = render(reply)
     seen = texts(message.blocks) + [message.text]
     for text in seen:
@@ -73,8 +89,13 @@ def test_a_long_list_is_split_into_messages_under_the_block_limit() -> None:
     assert len(messages) == 4
     assert all(len(m.blocks) <= MAX_BLOCKS for m in messages)
     every = [b for m in messages for b in m.blocks]
-    customers = [json.loads(e["value"])["v"]["customer"] for b in every if b["type"] == "actions"
-                 for e in b["elements"] if json.loads(e["value"])["a"] == "log_call"]
+    customers = [
+        json.loads(e["value"])["v"]["customer"]
+        for b in every
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if json.loads(e["value"])["a"] == "log_call"
+    ]
     assert customers == [f"C{i:03d}" for i in range(1, 76)], "every line once, in order"
     # The reply's own button stays on the first message, the one that is tracked and updated.
     first_actions = [e["text"]["text"] for b in messages[0].blocks if b["type"] == "actions" for e in b["elements"]]
@@ -91,8 +112,9 @@ def test_a_long_list_is_split_into_messages_under_the_block_limit() -> None:
 def test_an_update_fits_one_message_and_says_what_it_left_out() -> None:
     message = render_one(call_list(75))
     assert len(message.blocks) <= MAX_BLOCKS
-    shown = sum(1 for b in message.blocks if b["type"] == "actions" and
-                json.loads(b["elements"][0]["value"])["a"] == "log_call")
+    shown = sum(
+        1 for b in message.blocks if b["type"] == "actions" and json.loads(b["elements"][0]["value"])["a"] == "log_call"
+    )
     assert message.blocks[-1]["type"] == "context"
     assert message.blocks[-1]["elements"][0]["text"] == f"{75 - shown} more lines not shown here."
     assert shown >= 20
@@ -120,8 +142,11 @@ def test_buttons_carry_the_action_and_its_value_back() -> None:
     button = Button("Partial", "confirmation.partial", {"id": 7, "needs": "amount"})
     data = decode_button(encode_button(button, "Payment to confirm: Acme"))
     assert data is not None
-    assert (data.action, data.value, data.label) == ("confirmation.partial", {"id": 7, "needs": "amount"},
-                                                     "Payment to confirm: Acme")
+    assert (data.action, data.value, data.label) == (
+        "confirmation.partial",
+        {"id": 7, "needs": "amount"},
+        "Payment to confirm: Acme",
+    )
     for forged in ("", "not json", "[1,2]", '{"a": 5}', '{"a": "x", "v": []}'):
         assert decode_button(forged) is None
     with pytest.raises(ValueError):

@@ -29,8 +29,9 @@ def count(world: SlackWorld, model: type) -> int:
 def test_a_wrong_signature_is_refused_and_changes_nothing(world: SlackWorld) -> None:
     before = row_counts(world.ctx)
     body = promise_body(world)
-    status, _ = world.post(body, "application/x-www-form-urlencoded",
-                           signature=sign(body, int(time.time()), secret="not-the-secret"))
+    status, _ = world.post(
+        body, "application/x-www-form-urlencoded", signature=sign(body, int(time.time()), secret="not-the-secret")
+    )
     assert status == 401
     assert_no_effect(world, before)
 
@@ -69,8 +70,7 @@ def test_an_event_delivered_four_times_takes_effect_once(world: SlackWorld) -> N
     statuses: list[int] = []
 
     def deliver(retry: int) -> None:
-        status, _ = world.event("event_message_im", event_id="Ev0SAMEONE", retry=retry,
-                                text="promise C200 300 fri")
+        status, _ = world.event("event_message_im", event_id="Ev0SAMEONE", retry=retry, text="promise C200 300 fri")
         statuses.append(status)
 
     senders = [threading.Thread(target=deliver, args=(n,)) for n in range(4)]

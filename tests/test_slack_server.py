@@ -71,7 +71,9 @@ def test_health_fails_when_the_database_does_not_answer(ctx: AppContext, tmp_pat
     try:
         with serving(loop, build_web_app(broken, ServerSettings())) as url:
             assert get(url + "/healthz") == (
-                503, {"ok": False, "database": "unreachable", "slack": "off", "teams": "off"})
+                503,
+                {"ok": False, "database": "unreachable", "slack": "off", "teams": "off"},
+            )
     finally:
         loop.close()
 
@@ -87,16 +89,18 @@ def test_with_an_app_token_slack_runs_over_socket_mode(ctx: AppContext) -> None:
 
 def test_slack_settings_say_what_is_missing() -> None:
     assert SlackSettings.from_env({}).mode == "off"
-    http = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
-                                   "SLACK_API_URL": "http://127.0.0.1:9/api"})
+    http = SlackSettings.from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "http://127.0.0.1:9/api"}
+    )
     assert (http.mode, http.api_url, http.problem()) == ("http", "http://127.0.0.1:9/api/", None)
     assert "SLACK_SIGNING_SECRET" in (SlackSettings(bot_token="xoxb-1").problem() or "")
     assert "SLACK_BOT_TOKEN" in (SlackSettings(signing_secret="s").problem() or "")
     assert "xapp-" in (SlackSettings(bot_token="xoxb-1", app_token="xoxb-2").problem() or "")
 
 
-def test_serve_refuses_half_configured_slack(ctx: AppContext, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_half_configured_slack(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     monkeypatch.delenv("SLACK_SIGNING_SECRET", raising=False)
     monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
@@ -111,8 +115,9 @@ def test_the_banner_says_where_slack_is_served() -> None:
 
 
 def test_slacks_endpoint_check_is_answered(world: SlackWorld) -> None:
-    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-                       "type": "url_verification"})
+    body = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    )
     status, answer = world.post(body, "application/json")
     assert status == 200
     assert json.loads(answer) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
@@ -125,8 +130,7 @@ def test_the_scheduler_in_the_server_posts_the_morning_list_through_slack(ctx: A
     loop, fake = LoopThread(), FakeSlack()
     try:
         loop.run(fake.start())
-        settings = ServerSettings(slack=SlackSettings(bot_token="xoxb-t", signing_secret=SECRET,
-                                                      api_url=fake.api_url))
+        settings = ServerSettings(slack=SlackSettings(bot_token="xoxb-t", signing_secret=SECRET, api_url=fake.api_url))
         app = build_web_app(ctx, settings)
         with_scheduler(app, ctx)
         with serving(loop, app):

@@ -20,8 +20,7 @@ from storage.models import AuditEvent, Customer, Invoice, InvoiceKind, TeamMembe
 
 
 def _customer(session, erp_id: str = "C1") -> Customer:
-    customer = Customer(erp_id=erp_id, name="Acme Dental Group",
-                        created_at=datetime(2026, 11, 1, tzinfo=UTC))
+    customer = Customer(erp_id=erp_id, name="Acme Dental Group", created_at=datetime(2026, 11, 1, tzinfo=UTC))
     session.add(customer)
     session.flush()
     return customer
@@ -43,9 +42,16 @@ def test_money_is_exact_decimal_and_sums_exactly(ctx: AppContext) -> None:
     with ctx.sessions.begin() as session:
         customer = _customer(session)
         for i, amount in enumerate(["0.10", "0.20", "1234567.89", "-0.30"]):
-            session.add(Invoice(customer_id=customer.id, number=str(i), kind=InvoiceKind.STANDARD,
-                                due_date=date(2026, 11, 1), amount=Decimal(amount),
-                                open_balance=Decimal(amount)))
+            session.add(
+                Invoice(
+                    customer_id=customer.id,
+                    number=str(i),
+                    kind=InvoiceKind.STANDARD,
+                    due_date=date(2026, 11, 1),
+                    amount=Decimal(amount),
+                    open_balance=Decimal(amount),
+                )
+            )
     with ctx.sessions() as session:
         total = session.scalar(select(func.sum(Invoice.open_balance)))
         first = session.scalar(select(Invoice.amount).where(Invoice.number == "0"))
@@ -56,9 +62,16 @@ def test_money_is_exact_decimal_and_sums_exactly(ctx: AppContext) -> None:
 def test_sub_cent_money_is_refused(ctx: AppContext) -> None:
     with pytest.raises(Exception, match="more than two decimal places"), ctx.sessions.begin() as session:
         customer = _customer(session)
-        session.add(Invoice(customer_id=customer.id, number="x", kind=InvoiceKind.STANDARD,
-                            due_date=date(2026, 11, 1), amount=Decimal("1.005"),
-                            open_balance=Decimal("1.005")))
+        session.add(
+            Invoice(
+                customer_id=customer.id,
+                number="x",
+                kind=InvoiceKind.STANDARD,
+                due_date=date(2026, 11, 1),
+                amount=Decimal("1.005"),
+                open_balance=Decimal("1.005"),
+            )
+        )
 
 
 def test_naive_datetimes_are_refused_and_aware_ones_round_trip(ctx: AppContext) -> None:
@@ -74,8 +87,15 @@ def test_naive_datetimes_are_refused_and_aware_ones_round_trip(ctx: AppContext) 
 
 def test_audit_log_is_append_only(ctx: AppContext) -> None:
     with ctx.sessions.begin() as session:
-        record(session, at=ctx.clock.now(), actor="dana.reyes@example.com", action="test",
-               entity_type="customer", amount=Decimal("1.50"), on=date(2026, 11, 23))
+        record(
+            session,
+            at=ctx.clock.now(),
+            actor="dana.reyes@example.com",
+            action="test",
+            entity_type="customer",
+            amount=Decimal("1.50"),
+            on=date(2026, 11, 23),
+        )
     with ctx.sessions() as session:
         event = session.scalars(select(AuditEvent)).one()
         assert event.data == {"amount": "1.50", "on": "2026-11-23"}

@@ -43,13 +43,23 @@ def connector() -> FakeConnector:
     people = {}
     for sender, email in ((fixture("message_personal")["from"], DANA), (fixture("invoke_refresh")["from"], MARIA)):
         given, surname = sender["name"].split()
-        people[sender["id"]] = {"id": sender["id"], "name": sender["name"], "aadObjectId": sender["aadObjectId"],
-                                "givenName": given, "surname": surname, "email": email, "userPrincipalName": email,
-                                "tenantId": TENANT, "userRole": "user"}
+        people[sender["id"]] = {
+            "id": sender["id"],
+            "name": sender["name"],
+            "aadObjectId": sender["aadObjectId"],
+            "givenName": given,
+            "surname": surname,
+            "email": email,
+            "userPrincipalName": email,
+            "tenantId": TENANT,
+            "userRole": "user",
+        }
     team = fixture("conversation_update_members_added")["channelData"]["team"]["id"]
     approvals = fixture("invoke_refresh")["channelData"]["channel"]["id"]
-    return FakeConnector(members=people, channels=[{"id": team}, {"id": approvals, "name": "Approvals"},
-                                                   {"id": FINANCE, "name": "Finance"}])
+    return FakeConnector(
+        members=people,
+        channels=[{"id": team}, {"id": approvals, "name": "Approvals"}, {"id": FINANCE, "name": "Finance"}],
+    )
 
 
 def teams_team(ctx: AppContext) -> AppContext:
@@ -130,7 +140,8 @@ def test_installing_the_app_in_a_personal_chat_is_remembered_and_answered_with_n
 
     run(scenario)
     assert [(conversation, title(body)) for conversation, body in teams.sent] == [
-        (install["conversation"]["id"], "Your list is ready")]
+        (install["conversation"]["id"], "Your list is ready")
+    ]
 
 
 def test_adding_the_bot_to_a_team_stores_the_channels_the_team_file_names(ctx: AppContext) -> None:
@@ -158,19 +169,26 @@ def test_approve_and_refresh_on_the_approval_card(ctx: AppContext) -> None:
     async def scenario() -> None:
         async with bot_and_teams(tctx, teams) as (bot, url, app), aiohttp.ClientSession() as http:
             await post(http, bot, captured("conversation_update_members_added", url))
-            await post(http, bot, captured("message_personal", url, id="1763910231044",
-                                           text="hold acme ortho retainer unpaid"))
+            await post(
+                http, bot, captured("message_personal", url, id="1763910231044", text="hold acme ortho retainer unpaid")
+            )
             await delivered(app)
             channel = execute["channelData"]["channel"]["id"]
             [card_post] = [body for conversation, body in teams.sent if conversation == channel]
             card = card_post["attachments"][0]["content"]
             approve = next(a for a in card["actions"] if a["title"] == "Approve")
-            assert execute["value"]["action"] == {"type": "Action.Execute", "title": "Approve",
-                                                  "verb": approve["verb"], "data": approve["data"]}
+            assert execute["value"]["action"] == {
+                "type": "Action.Execute",
+                "title": "Approve",
+                "verb": approve["verb"],
+                "data": approve["data"],
+            }
             assert refresh["value"]["action"] == card["refresh"]["action"]
             card_id = await asyncio.to_thread(posted_id, tctx, "approval:1")
-            in_thread = {"conversation": {**execute["conversation"], "id": f"{channel};messageid={card_id}"},
-                         "replyToId": card_id}
+            in_thread = {
+                "conversation": {**execute["conversation"], "id": f"{channel};messageid={card_id}"},
+                "replyToId": card_id,
+            }
 
             redrawn = await (await post(http, bot, captured("invoke_refresh", url, **in_thread))).json()
             assert (redrawn["statusCode"], redrawn["type"]) == (200, "application/vnd.microsoft.card.adaptive")

@@ -73,8 +73,9 @@ def test_a_mention_in_a_channel_is_stripped_and_answered_in_the_personal_chat(ct
         assert refused.conversation.id == f"{TEAM_ID};messageid=1690"
         assert title_of(refused).startswith("I can't message you privately yet"), title_of(refused)
         await world.say(DANA, "help")  # Dana opens her chat with the bot
-        answer, note = await world.say(DANA, "promise acme dental 1200 fri", where=channel("collections", "1700"),
-                                       mention=True)
+        answer, note = await world.say(
+            DANA, "promise acme dental 1200 fri", where=channel("collections", "1700"), mention=True
+        )
         assert answer.conversation.id == personal(DANA).id
         assert title_of(answer).startswith("Promise recorded"), title_of(answer)
         assert note.conversation.id == f"{TEAM_ID};messageid=1700"
@@ -98,8 +99,9 @@ def test_approve_click_refreshes_the_card_for_everyone_and_tells_the_requester(c
         assert title_of(card_post) == "Approval needed: hold on Acme Ortho"
         assert ack.conversation.id == personal(DANA).id and title_of(ack).startswith("Approval requested")
         card_id = tracked_message_id(ctx, "approval:1")
-        body, others = await world.click(MARIA, card_of(card_post), "Approve", message_id=card_id,
-                                         where=channel("approvals", card_id))
+        body, others = await world.click(
+            MARIA, card_of(card_post), "Approve", message_id=card_id, where=channel("approvals", card_id)
+        )
         assert (body.status_code, body.type) == (200, "application/vnd.microsoft.card.adaptive")
         assert body.value["body"][0]["text"] == "Approved: hold on Acme Ortho"
         assert "actions" not in body.value  # decided: nothing left to press
@@ -127,8 +129,14 @@ def test_reject_click_takes_the_typed_reason(ctx: AppContext) -> None:
         body, [form] = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where)
         assert body.type == "application/vnd.microsoft.activity.message"  # without a reason: the form
         assert [i["id"] for i in card_of(form)["body"] if i["type"].startswith("Input.")] == ["reason"]
-        body, _ = await world.click(MARIA, card_of(card_post), "Reject", message_id=card_id, where=where,
-                                    typed="they paid the retainer this morning")
+        body, _ = await world.click(
+            MARIA,
+            card_of(card_post),
+            "Reject",
+            message_id=card_id,
+            where=where,
+            typed="they paid the retainer this morning",
+        )
         assert body.value["body"][0]["text"] == "Rejected: hold on Acme Ortho"
         assert "they paid the retainer this morning" in body.value["body"][1]["text"]
 
@@ -148,8 +156,9 @@ def test_finance_confirms_part_of_a_payment_from_its_card(ctx: AppContext) -> No
         [card_post] = [a for a in sent if a.conversation.id == CHANNELS["finance"]]
         assert title_of(card_post).startswith("Payment to confirm")
         card_id = tracked_message_id(ctx, "confirmation:1")
-        body, _ = await world.click(PRIYA, card_of(card_post), "Partial", message_id=card_id,
-                                    where=channel("finance", card_id), typed="500")
+        body, _ = await world.click(
+            PRIYA, card_of(card_post), "Partial", message_id=card_id, where=channel("finance", card_id), typed="500"
+        )
         assert body.value["body"][0]["text"].startswith("Payment partly confirmed")
         assert "$500.00 of $1,200.00 received" in body.value["body"][1]["text"]
 
@@ -166,8 +175,7 @@ def test_list_buttons_answer_in_the_personal_chat(ctx: AppContext) -> None:
         assert title_of(listed).startswith("Your call list for Mon 23 Nov 2026")
         first_row = card["body"][1]
         assert [a["title"] for a in first_row["items"][-1]["actions"]] == ["Log call", "Promise", "Paid"]
-        body, [form] = await world.click(DANA, {"body": [first_row]}, "Log call", message_id="41",
-                                         where=personal(DANA))
+        body, [form] = await world.click(DANA, {"body": [first_row]}, "Log call", message_id="41", where=personal(DANA))
         assert title_of(form) == "Log a call"
         assert form.conversation.id == personal(DANA).id
         assert body.type == "application/vnd.microsoft.activity.message" and "fill in the form" in body.value
@@ -186,15 +194,27 @@ def test_submit_fallback_and_refresh(ctx: AppContext) -> None:
         card_post = in_conversation(await world.say(DANA, "hold acme ortho retainer unpaid"), CHANNELS["approvals"])
         card_id = tracked_message_id(ctx, "approval:1")
         refresh = card_of(card_post)["refresh"]["action"]
-        response = await world.send(Activity(
-            type=ActivityTypes.invoke, name="adaptiveCard/action", reply_to_id=card_id,
-            from_property=ChannelAccount(id=teams_user_id(MARIA)), conversation=channel("approvals", card_id),
-            value={"action": {"type": "Action.Execute", "verb": refresh["verb"], "data": refresh["data"]}}))
+        response = await world.send(
+            Activity(
+                type=ActivityTypes.invoke,
+                name="adaptiveCard/action",
+                reply_to_id=card_id,
+                from_property=ChannelAccount(id=teams_user_id(MARIA)),
+                conversation=channel("approvals", card_id),
+                value={"action": {"type": "Action.Execute", "verb": refresh["verb"], "data": refresh["data"]}},
+            )
+        )
         assert response[0].value.body.value == card_of(card_post)
         approve = card_of(card_post)["actions"][0]["fallback"]
-        sent = await world.send(Activity(type=ActivityTypes.message, value=approve["data"], reply_to_id=card_id,
-                                         from_property=ChannelAccount(id=teams_user_id(MARIA)),
-                                         conversation=channel("approvals", card_id)))
+        sent = await world.send(
+            Activity(
+                type=ActivityTypes.message,
+                value=approve["data"],
+                reply_to_id=card_id,
+                from_property=ChannelAccount(id=teams_user_id(MARIA)),
+                conversation=channel("approvals", card_id),
+            )
+        )
         assert title_of(world.adapter.updated_activities[0]) == "Approved: hold on Acme Ortho"
         assert any(title_of(a) == "Approved: hold on Acme Ortho (request #1)" for a in sent)
 
@@ -235,12 +255,15 @@ def test_proactive_posts_survive_a_restart(ctx: AppContext) -> None:
         messenger = restarted.app.messenger
         ref = await asyncio.to_thread(messenger.post, Where("collections"), Reply(title="Daily summary"))
         dm = await asyncio.to_thread(messenger.direct, DANA, Reply(title="Your list is ready"))
-        threaded = await asyncio.to_thread(messenger.post, Where("collections", thread=ref.message_id),
-                                           Reply(title="In the thread"))
+        threaded = await asyncio.to_thread(
+            messenger.post, Where("collections", thread=ref.message_id), Reply(title="In the thread")
+        )
         posts = restarted.adapter.activity_buffer
         assert [(a.conversation.id, title_of(a)) for a in posts] == [
-            (TEAM_ID, "Daily summary"), (personal(DANA).id, "Your list is ready"),
-            (f"{TEAM_ID};messageid={ref.message_id}", "In the thread")]
+            (TEAM_ID, "Daily summary"),
+            (personal(DANA).id, "Your list is ready"),
+            (f"{TEAM_ID};messageid={ref.message_id}", "In the thread"),
+        ]
         assert (dm.where.channel, threaded.where.thread) == (f"dm:{DANA}", ref.message_id)
 
     run(after_restart)
@@ -286,13 +309,23 @@ def test_uninstall_forgets_the_personal_chat(ctx: AppContext) -> None:
 
     async def conversation() -> None:
         await world.start()
-        await world.send(Activity(type=ActivityTypes.installation_update, action="add",
-                                  from_property=ChannelAccount(id=teams_user_id(PRIYA)), conversation=personal(PRIYA)))
+        await world.send(
+            Activity(
+                type=ActivityTypes.installation_update,
+                action="add",
+                from_property=ChannelAccount(id=teams_user_id(PRIYA)),
+                conversation=personal(PRIYA),
+            )
+        )
         assert await stored_conversation_keys(ctx) == [f"dm:{PRIYA}"]
-        await world.send(Activity(type=ActivityTypes.installation_update, action="remove",
-                                  from_property=ChannelAccount(id=teams_user_id(PRIYA)), conversation=personal(PRIYA)))
+        await world.send(
+            Activity(
+                type=ActivityTypes.installation_update,
+                action="remove",
+                from_property=ChannelAccount(id=teams_user_id(PRIYA)),
+                conversation=personal(PRIYA),
+            )
+        )
         assert await stored_conversation_keys(ctx) == []
 
     run(conversation)
-
-

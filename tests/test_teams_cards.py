@@ -25,16 +25,22 @@ def _blocks(card: dict, kind: str) -> list[dict]:
 
 
 def test_markdown_in_ledger_text_is_escaped() -> None:
-    assert escape("*Acme* [click](http://evil) <at>all</at> _x_ `y` ~z~") == \
-        r"\*Acme\* \[click\](http://evil) \<at\>all\</at\> \_x\_ \`y\` \~z\~"
+    assert (
+        escape("*Acme* [click](http://evil) <at>all</at> _x_ `y` ~z~")
+        == r"\*Acme\* \[click\](http://evil) \<at\>all\</at\> \_x\_ \`y\` \~z\~"
+    )
     assert escape("- not a list\n1. nor this\n$1,234.56 -5") == "\\- not a list\n1\\. nor this\n$1,234.56 -5"
     assert escape("bell\x07 and\ttab") == "bell and\ttab"
 
 
 def test_a_reply_becomes_title_text_facts_and_rows() -> None:
-    reply = Reply(title="Acme *Dental*", text="Line one\n\nLine two", tone=Tone.WARNING,
-                  fields=(Field("Balance", "$3,350.10"),),
-                  rows=(Row(title="INV-1", detail="53 days", fields=(Field("Open", "$1,000.00"),)),))
+    reply = Reply(
+        title="Acme *Dental*",
+        text="Line one\n\nLine two",
+        tone=Tone.WARNING,
+        fields=(Field("Balance", "$3,350.10"),),
+        rows=(Row(title="INV-1", detail="53 days", fields=(Field("Open", "$1,000.00"),)),),
+    )
     card = render(reply)
     assert (card["type"], card["version"]) == ("AdaptiveCard", CARD_VERSION) == ("AdaptiveCard", "1.5")
     title, *texts = _blocks(card, "TextBlock")
@@ -46,9 +52,13 @@ def test_a_reply_becomes_title_text_facts_and_rows() -> None:
 
 
 def test_buttons_are_universal_actions_with_a_submit_fallback_and_a_refresh() -> None:
-    reply = Reply(title="Approval needed", buttons=(
-        Button("Approve", "approval.approve", {"id": 7}, ButtonStyle.PRIMARY),
-        Button("Reject", "approval.reject", {"id": 7, "needs": "reason"}, ButtonStyle.DANGER)))
+    reply = Reply(
+        title="Approval needed",
+        buttons=(
+            Button("Approve", "approval.approve", {"id": 7}, ButtonStyle.PRIMARY),
+            Button("Reject", "approval.reject", {"id": 7, "needs": "reason"}, ButtonStyle.DANGER),
+        ),
+    )
     card = render(reply)
     approve, reject = card["actions"]
     assert (approve["type"], approve["verb"], approve["style"]) == ("Action.Execute", "approval.approve", "positive")
@@ -57,14 +67,25 @@ def test_buttons_are_universal_actions_with_a_submit_fallback_and_a_refresh() ->
     assert reject["style"] == "destructive" and reject["data"][DATA_KEY]["input"] == "reason_1"
     [reason] = _blocks(card, "Input.Text")
     assert (reason["id"], reason["label"]) == ("reason_1", "Reason (for Reject)")
-    assert card["refresh"]["action"] == {"type": "Action.Execute", "verb": REFRESH_VERB, "title": "Refresh",
-                                         "data": {DATA_KEY: {"action": REFRESH_VERB}}}
+    assert card["refresh"]["action"] == {
+        "type": "Action.Execute",
+        "verb": REFRESH_VERB,
+        "title": "Refresh",
+        "data": {DATA_KEY: {"action": REFRESH_VERB}},
+    }
 
 
 def test_every_row_button_needing_a_value_gets_its_own_input() -> None:
-    rows = tuple(Row(title=f"Payment {n}", buttons=(
-        Button("Confirm", "confirmation.confirm", {"id": n}),
-        Button("Partial", "confirmation.partial", {"id": n, "needs": "amount"}))) for n in (1, 2))
+    rows = tuple(
+        Row(
+            title=f"Payment {n}",
+            buttons=(
+                Button("Confirm", "confirmation.confirm", {"id": n}),
+                Button("Partial", "confirmation.partial", {"id": n, "needs": "amount"}),
+            ),
+        )
+        for n in (1, 2)
+    )
     card = render(Reply(title="Payments", rows=rows))
     assert [i["id"] for i in _blocks(card, "Input.Text")] == ["amount_1", "amount_2"]
     partials = [a for a in _blocks(card, "Action.Execute") if a["verb"] == "confirmation.partial"]
@@ -72,15 +93,23 @@ def test_every_row_button_needing_a_value_gets_its_own_input() -> None:
 
 
 def test_a_click_reads_back_its_own_typed_value_only() -> None:
-    card = render(Reply(title="Two forms", buttons=(
-        Button("Partial", "confirmation.partial", {"id": 3, "needs": "amount"}),
-        Button("Reject", "approval.reject", {"id": 9, "needs": "reason"}))))
+    card = render(
+        Reply(
+            title="Two forms",
+            buttons=(
+                Button("Partial", "confirmation.partial", {"id": 3, "needs": "amount"}),
+                Button("Reject", "approval.reject", {"id": 9, "needs": "reason"}),
+            ),
+        )
+    )
     partial, reject = card["actions"]
     # A card sends every input with every click.
     submitted = {**partial["data"], "amount_1": " 500 ", "reason_2": "not this one"}
     assert read_action(submitted) == ("confirmation.partial", {"id": 3, "needs": "amount", "amount": "500"})
-    assert read_action({**reject["data"], "amount_1": "", "reason_2": ""}) == \
-        ("approval.reject", {"id": 9, "needs": "reason"})
+    assert read_action({**reject["data"], "amount_1": "", "reason_2": ""}) == (
+        "approval.reject",
+        {"id": 9, "needs": "reason"},
+    )
     assert read_action({"msteams": {"type": "imBack"}}) is None
     assert read_action({DATA_KEY: {"value": {}}}) is None
 
@@ -97,18 +126,25 @@ def test_a_chart_is_shown_inside_the_card_and_a_workbook_is_named() -> None:
     from commands.kpi.chart import BUCKETS, Week, aging_chart_png
     from commands.messages import Attachment
 
-    weeks = [Week(date(2026, 9, 6) + timedelta(weeks=n),
-                  {label: Decimal(100_000 * (i + 1) + 5_000 * n) for i, (label, _, _) in enumerate(BUCKETS)})
-             for n in range(12)]
+    weeks = [
+        Week(
+            date(2026, 9, 6) + timedelta(weeks=n),
+            {label: Decimal(100_000 * (i + 1) + 5_000 * n) for i, (label, _, _) in enumerate(BUCKETS)},
+        )
+        for n in range(12)
+    ]
     png = aging_chart_png(weeks, ceiling=Decimal(2_000_000))
     chart = Attachment(name="aging.png", mime="image/png", data=png, title="Receivables by age")
     book = Attachment(name="weekly.xlsx", mime="application/vnd.ms-excel", data=b"PK" * 10, title="Weekly report")
-    reply = Reply(title="Weekly digest", text="Last week's figures.", fields=(Field("DSO", "36.1 days"),),
-                  files=(chart, book))
+    reply = Reply(
+        title="Weekly digest", text="Last week's figures.", fields=(Field("DSO", "36.1 days"),), files=(chart, book)
+    )
     [card] = render_pages(reply)
     [image] = _blocks(card, "Image")
     assert image["url"] == "data:image/png;base64," + base64.b64encode(png).decode()
     assert image["altText"] == "Receivables by age"
-    assert any("weekly.xlsx" in b["text"] and "only in a personal chat with arbot" in b["text"]
-               for b in _blocks(card, "TextBlock"))
+    assert any(
+        "weekly.xlsx" in b["text"] and "only in a personal chat with arbot" in b["text"]
+        for b in _blocks(card, "TextBlock")
+    )
     assert activity_bytes(card) < MAX_ACTIVITY_BYTES

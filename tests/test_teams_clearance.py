@@ -31,14 +31,19 @@ def test_refuse_with_a_reason_and_clear_from_the_collectors_chat(ctx: AppContext
         assert title_of(card_post) == "Clearance asked: Acme Ortho for scheduling"
         card_id = tracked_message_id(ctx, "clearance:1")
 
-        body, [form] = await world.click(DANA, card_of(card_post), "Refuse", message_id=card_id,
-                                         where=personal(DANA))
+        body, [form] = await world.click(DANA, card_of(card_post), "Refuse", message_id=card_id, where=personal(DANA))
         assert body.type == "application/vnd.microsoft.activity.message"  # no reason yet: the form
         assert [i["id"] for i in card_of(form)["body"] if i["type"].startswith("Input.")] == ["reason"]
         assert clearances(ctx)[0].status is ClearanceStatus.PENDING
 
-        body, others = await world.click(DANA, card_of(card_post), "Refuse", message_id=card_id,
-                                         where=personal(DANA), typed="95 days past due, call me first")
+        body, others = await world.click(
+            DANA,
+            card_of(card_post),
+            "Refuse",
+            message_id=card_id,
+            where=personal(DANA),
+            typed="95 days past due, call me first",
+        )
         assert body.value["body"][0]["text"] == "Refused: Acme Ortho for scheduling"
         assert "actions" not in body.value
         told = {(a.conversation.id, title_of(a)) for a in others}

@@ -57,13 +57,20 @@ def test_dev_mode_says_authentication_is_off(ctx: AppContext) -> None:
 def test_settings_refuse_what_bot_framework_would_reject_later() -> None:
     assert TeamsSettings.from_env({}).served is False
     assert TeamsSettings.from_env({}, dev=True).auth_disabled is True
-    on = TeamsSettings.from_env({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "singletenant",
-                                 "MICROSOFT_APP_TENANT_ID": "t1", "MICROSOFT_APP_PASSWORD": "p"})
+    on = TeamsSettings.from_env(
+        {
+            "MICROSOFT_APP_ID": APP_ID,
+            "MICROSOFT_APP_TYPE": "singletenant",
+            "MICROSOFT_APP_TENANT_ID": "t1",
+            "MICROSOFT_APP_PASSWORD": "p",
+        }
+    )
     assert (on.app_type, on.served, on.auth_disabled) == ("SingleTenant", True, False)
-    for env, says in [({"MICROSOFT_APP_ID": "not-a-guid"}, "must be the bot's app id"),
-                      ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant"},
-                       "needs MICROSOFT_APP_TENANT_ID"),
-                      ({"MICROSOFT_APP_TYPE": "Anything"}, "MICROSOFT_APP_TYPE must be one of")]:
+    for env, says in [
+        ({"MICROSOFT_APP_ID": "not-a-guid"}, "must be the bot's app id"),
+        ({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant"}, "needs MICROSOFT_APP_TENANT_ID"),
+        ({"MICROSOFT_APP_TYPE": "Anything"}, "MICROSOFT_APP_TYPE must be one of"),
+    ]:
         with pytest.raises(TeamsSettingsError, match=says):
             TeamsSettings.from_env(env)
         assert says in (settings_problem(env) or "")
@@ -73,18 +80,22 @@ def test_settings_refuse_what_bot_framework_would_reject_later() -> None:
 def test_identity_comes_from_teamsinfo_once_then_from_the_cache(ctx: AppContext) -> None:
     """A member without a teams_id in the team file: their UPN is on the team, so they are Maria."""
     base = teams_ctx(ctx)
-    connector = FakeConnector(members={"29:stranger": {"id": "29:stranger", "name": "Maria",
-                                                       "userPrincipalName": MARIA.upper()}})
+    connector = FakeConnector(
+        members={"29:stranger": {"id": "29:stranger", "name": "Maria", "userPrincipalName": MARIA.upper()}}
+    )
 
     async def scenario() -> None:
         async with bot_and_teams(base, connector) as (bot, teams, _), aiohttp.ClientSession() as http:
             for _ in range(2):
-                response = await http.post(bot + "/api/messages", json=activity(
-                    teams, text="status c100", user="29:stranger", conversation="a:maria"))
+                response = await http.post(
+                    bot + "/api/messages",
+                    json=activity(teams, text="status c100", user="29:stranger", conversation="a:maria"),
+                )
                 assert response.status in (200, 201)
         assert connector.member_lookups == 1
-        assert [body["attachments"][0]["content"]["body"][0]["text"] for _, body in connector.sent] == \
-            ["Acme Dental Group (C100)"] * 2
+        assert [body["attachments"][0]["content"]["body"][0]["text"] for _, body in connector.sent] == [
+            "Acme Dental Group (C100)"
+        ] * 2
 
     from tests.support.world import seed_world
 
@@ -104,21 +115,34 @@ def test_an_invoke_is_answered_with_the_card_in_the_http_response(ctx: AppContex
 
     async def scenario() -> None:
         async with bot_and_teams(base, connector) as (bot, teams, app), aiohttp.ClientSession() as http:
-            install = activity(teams, type="conversationUpdate", conversation="19:general@thread.tacv2",
-                               conversation_type="channel", membersAdded=[{"id": "28:arbot"}],
-                               channelData={"team": {"id": "19:general@thread.tacv2"}, "eventType": "teamMemberAdded",
-                                            "tenant": {"id": "t1"}})
+            install = activity(
+                teams,
+                type="conversationUpdate",
+                conversation="19:general@thread.tacv2",
+                conversation_type="channel",
+                membersAdded=[{"id": "28:arbot"}],
+                channelData={
+                    "team": {"id": "19:general@thread.tacv2"},
+                    "eventType": "teamMemberAdded",
+                    "tenant": {"id": "t1"},
+                },
+            )
             assert (await http.post(bot + "/api/messages", json=install)).status in (200, 201)
             await http.post(bot + "/api/messages", json=activity(teams, text="hold acme ortho retainer unpaid"))
             await delivered(app)
             [(conversation, card_post)] = [s for s in connector.sent if s[0] == "19:approvals@thread.tacv2"]
             approve = card_post["attachments"][0]["content"]["actions"][0]
             card_id = await asyncio.to_thread(posted_id, base, "approval:1")
-            click = activity(teams, type="invoke", name="adaptiveCard/action", user="29:maria.lopez",
-                             conversation=f"{conversation};messageid={card_id}", conversation_type="channel",
-                             replyToId=card_id,
-                             value={"action": {"type": "Action.Execute", "verb": approve["verb"],
-                                               "data": approve["data"]}})
+            click = activity(
+                teams,
+                type="invoke",
+                name="adaptiveCard/action",
+                user="29:maria.lopez",
+                conversation=f"{conversation};messageid={card_id}",
+                conversation_type="channel",
+                replyToId=card_id,
+                value={"action": {"type": "Action.Execute", "verb": approve["verb"], "data": approve["data"]}},
+            )
             response = await http.post(bot + "/api/messages", json=click)
             assert response.status == 200
             body = await response.json()
@@ -126,8 +150,11 @@ def test_an_invoke_is_answered_with_the_card_in_the_http_response(ctx: AppContex
             assert (body["statusCode"], body["type"]) == (200, "application/vnd.microsoft.card.adaptive")
             assert body["value"]["body"][0]["text"] == "Approved: hold on Acme Ortho"
         [(updated_in, message_id, update)] = connector.updated
-        assert (updated_in, message_id, update["attachments"][0]["content"]) == \
-            ("19:approvals@thread.tacv2", card_id, body["value"])
+        assert (updated_in, message_id, update["attachments"][0]["content"]) == (
+            "19:approvals@thread.tacv2",
+            card_id,
+            body["value"],
+        )
 
     run(scenario)
 
@@ -144,8 +171,10 @@ def test_a_throttled_or_failing_send_is_retried(ctx: AppContext, status: int) ->
             await http.post(bot + "/api/messages", json=activity(teams, text="status c100"))
         assert connector.attempts == 3
         [(conversation, body)] = connector.sent
-        assert conversation == "a:dana" and body["attachments"][0]["content"]["body"][0]["text"] == \
-            "Acme Dental Group (C100)"
+        assert (
+            conversation == "a:dana"
+            and body["attachments"][0]["content"]["body"][0]["text"] == "Acme Dental Group (C100)"
+        )
 
     run(scenario)
 
@@ -179,8 +208,9 @@ def test_a_refused_send_is_not_retried_and_the_admins_are_told(ctx: AppContext) 
 
 
 @pytest.mark.parametrize("dev, mode, served", [(True, "dev (authentication OFF)", True), (False, "off", False)])
-def test_the_shared_server_mounts_teams_beside_slack(ctx: AppContext, monkeypatch: pytest.MonkeyPatch,
-                                                     dev: bool, mode: str, served: bool) -> None:
+def test_the_shared_server_mounts_teams_beside_slack(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch, dev: bool, mode: str, served: bool
+) -> None:
     """``arbot serve``: /healthz names the Teams mode; without an app id and without --dev the
     Teams route is simply not there."""
     from bot.server import ServerSettings, build_web_app
@@ -200,8 +230,9 @@ def test_the_shared_server_mounts_teams_beside_slack(ctx: AppContext, monkeypatc
     run(scenario)
 
 
-@pytest.mark.parametrize("body", ['{"type": "message"}', "not json", "{}", "[1]",
-                                  '{"type": "message", "serviceUrl": 5}'])
+@pytest.mark.parametrize(
+    "body", ['{"type": "message"}', "not json", "{}", "[1]", '{"type": "message", "serviceUrl": 5}']
+)
 def test_a_malformed_activity_is_refused_with_400(ctx: AppContext, body: str) -> None:
     async def scenario() -> None:
         connector = FakeConnector()

@@ -77,21 +77,20 @@ def _png(path: Path) -> tuple[int, int, list[list[tuple[int, ...]]]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     chunks, pos = {}, 8
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunks[kind] = chunks.get(kind, b"") + data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunks[kind] = chunks.get(kind, b"") + data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     width, height, depth, color_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
     assert (depth, color_type) == (8, 6), "icons are 8-bit RGBA"
     raw, stride, rows, previous = zlib.decompress(chunks[b"IDAT"]), width * 4, [], bytearray(width * 4)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             left, up = line[i - 4] if i >= 4 else 0, previous[i]
             corner = previous[i - 4] if i >= 4 else 0
-            paeth = min((abs(up - corner), left), (abs(left - corner), up),
-                        (abs(left + up - 2 * corner), corner))[1]
+            paeth = min((abs(up - corner), left), (abs(left - corner), up), (abs(left + up - 2 * corner), corner))[1]
             line[i] = (line[i] + (0, left, up, (left + up) // 2, paeth)[kind]) & 0xFF
-        rows.append([tuple(line[x * 4:x * 4 + 4]) for x in range(width)])
+        rows.append([tuple(line[x * 4 : x * 4 + 4]) for x in range(width)])
         previous = line
     return width, height, rows
 
@@ -107,15 +106,22 @@ def test_icons_have_the_sizes_and_colours_teams_requires() -> None:
     assert any(p[3] == 255 for p in pixels) and any(p[3] == 0 for p in pixels)
 
 
-@pytest.mark.parametrize("argv, says", [
-    ((), "app id (--app-id or MICROSOFT_APP_ID) must be a GUID"),
-    (("--app-id", APP_ID), "public host name (--domain or BOT_DOMAIN)"),
-    (("--app-id", APP_ID, "--domain", "https://arbot.example.com/"), "without https://"),
-    (("--app-id", APP_ID, "--domain", "arbot.example.com", "--website-url", "http://x"), "must be an https://"),
-])
-def test_packaging_refuses_missing_or_malformed_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],
-                                                       says: str) -> None:
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        ((), "app id (--app-id or MICROSOFT_APP_ID) must be a GUID"),
+        (("--app-id", APP_ID), "public host name (--domain or BOT_DOMAIN)"),
+        (("--app-id", APP_ID, "--domain", "https://arbot.example.com/"), "without https://"),
+        (("--app-id", APP_ID, "--domain", "arbot.example.com", "--website-url", "http://x"), "must be an https://"),
+    ],
+)
+def test_packaging_refuses_missing_or_malformed_values(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    says: str,
+) -> None:
     monkeypatch.delenv("MICROSOFT_APP_ID", raising=False)
     monkeypatch.delenv("BOT_DOMAIN", raising=False)
     status, out = _package(tmp_path, *argv)

@@ -63,8 +63,9 @@ def test_finance_confirming_a_payment_mentions_the_collector_in_the_card_thread(
         sent = await world.say(DANA, "paid acme dental 1200 today wire REF-1")
         [card_post] = [a for a in sent if a.conversation.id == CHANNELS["finance"]]
         card_id = await asyncio.to_thread(posted_id, world.ctx, "confirmation:1")
-        _, others = await world.click(PRIYA, card_of(card_post), "Confirm", message_id=card_id,
-                                      where=channel("finance", card_id))
+        _, others = await world.click(
+            PRIYA, card_of(card_post), "Confirm", message_id=card_id, where=channel("finance", card_id)
+        )
         [note] = in_thread(others, "finance", card_id)
         card = card_of(note)
         assert title_of(note).startswith("Dana Reyes: Priya Shah confirmed $1,200.00")
@@ -84,8 +85,11 @@ def test_a_reminder_mentions_finance_by_the_id_each_is_known_by(ctx: AppContext)
     seed_world(ctx)
     team = without_teams_ids(ctx, PRIYA, TOM)
     with team.sessions.begin() as session:
-        session.add(ChatIdentity(platform="teams", user_id="29:priya.shah", email=PRIYA,
-                                 updated_at=datetime(2026, 11, 20, tzinfo=UTC)))
+        session.add(
+            ChatIdentity(
+                platform="teams", user_id="29:priya.shah", email=PRIYA, updated_at=datetime(2026, 11, 20, tzinfo=UTC)
+            )
+        )
     world = TeamsWorld(team)
 
     async def conversation() -> None:

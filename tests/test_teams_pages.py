@@ -40,28 +40,35 @@ def sent_bytes(card: dict[str, Any], reply: Reply) -> int:
     """The card as Teams receives it: a reply in a channel thread, every id and address as long
     as Teams makes them, serialized by the SDK the bot sends with."""
     activity = Activity(
-        type=ActivityTypes.message, id="1732374000456", timestamp=None, locale="en-US",
-        service_url=f"https://smba.trafficmanager.net/amer/{TENANT}/", channel_id="msteams",
+        type=ActivityTypes.message,
+        id="1732374000456",
+        timestamp=None,
+        locale="en-US",
+        service_url=f"https://smba.trafficmanager.net/amer/{TENANT}/",
+        channel_id="msteams",
         from_property=ChannelAccount(id="28:0b5f8b8e-2f4d-4c1e-9a1e-7d7b1c2f3a4b", name="arbot"),
-        recipient=ChannelAccount(id="29:1" + "Xq7" * 40, name="Dana Reyes",
-                                 aad_object_id="6f1c1e3a-8b7d-4e2f-9c5a-1d2e3f4a5b6c"),
-        conversation=ConversationAccount(id=f"{THREAD};messageid=1732374000123", conversation_type="channel",
-                                         is_group=True, tenant_id=TENANT),
-        reply_to_id="1732374000123", summary=summary(reply),
-        channel_data={"tenant": {"id": TENANT}, "channel": {"id": THREAD, "name": "collections"},
-                      "team": {"id": THREAD, "name": "Accounts receivable",
-                               "aadGroupId": "0d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a"}},
+        recipient=ChannelAccount(
+            id="29:1" + "Xq7" * 40, name="Dana Reyes", aad_object_id="6f1c1e3a-8b7d-4e2f-9c5a-1d2e3f4a5b6c"
+        ),
+        conversation=ConversationAccount(
+            id=f"{THREAD};messageid=1732374000123", conversation_type="channel", is_group=True, tenant_id=TENANT
+        ),
+        reply_to_id="1732374000123",
+        summary=summary(reply),
+        channel_data={
+            "tenant": {"id": TENANT},
+            "channel": {"id": THREAD, "name": "collections"},
+            "team": {"id": THREAD, "name": "Accounts receivable", "aadGroupId": "0d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f6a"},
+        },
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
     )
     return len(json.dumps(activity.serialize()))
 
 
-def test_a_full_call_list_is_paged_under_the_limit_with_every_account_once_in_rank_order(
-        ctx: AppContext) -> None:
+def test_a_full_call_list_is_paged_under_the_limit_with_every_account_once_in_rank_order(ctx: AppContext) -> None:
     with ctx.sessions.begin() as session:
         load_demo(session, ctx, customers=500)
-    [listing] = handle(ctx, Incoming(user=ChatUser("teams", "29:dana", DANA), where=Where(f"dm:{DANA}"),
-                                     text="list"))
+    [listing] = handle(ctx, Incoming(user=ChatUser("teams", "29:dana", DANA), where=Where(f"dm:{DANA}"), text="list"))
     assert len(listing.rows) == 75 and all(len(row.buttons) == 3 for row in listing.rows)
     assert sent_bytes(render(listing), listing) > 2 * MAX_ACTIVITY_BYTES  # why it is paged at all
 
@@ -70,34 +77,56 @@ def test_a_full_call_list_is_paged_under_the_limit_with_every_account_once_in_ra
     assert len(pages) >= 3 and max(sizes) <= MAX_ACTIVITY_BYTES, sizes
     assert all(size - activity_bytes(page) < ENVELOPE_HEADROOM for size, page in zip(sizes, pages, strict=True))
     assert [page["body"][0]["text"] for page in pages] == [
-        f"{escape(listing.title)} ({n} of {len(pages)})" for n in range(1, len(pages) + 1)]
+        f"{escape(listing.title)} ({n} of {len(pages)})" for n in range(1, len(pages) + 1)
+    ]
     drawn = [entry for page in pages for entry in ranked(page)]
     assert drawn == [(rank, escape(row.title)) for rank, row in enumerate(listing.rows, start=1)]
     containers = [row for page in pages for row in rows_of(page)]
     assert [[t["text"] for t in c["items"][1:] if t["type"] == "TextBlock"] for c in containers] == [
-        [escape(row.detail)] for row in listing.rows]  # every reason whole: nothing was cut
+        [escape(row.detail)] for row in listing.rows
+    ]  # every reason whole: nothing was cut
     assert [verbs(c) for c in containers] == [
         [(verb, {"customer": row.buttons[0].value["customer"]}) for verb in ("log_call", "promise", "paid")]
-        for row in listing.rows]
+        for row in listing.rows
+    ]
     assert all("refresh" in page for page in pages)
 
 
 def test_a_short_reply_is_one_card_exactly_as_render_draws_it() -> None:
-    reply = Reply(title="Payment to confirm: Acme Dental Group (C100)", text="Did this payment arrive?",
-                  fields=(Field("Amount", "$1,200.00"),), rows=(Row("Hold since Fri 20 Nov", detail="final invoice"),),
-                  buttons=(Button("Confirm", "confirmation.confirm", {"id": 1}, ButtonStyle.PRIMARY),
-                           Button("Partial", "confirmation.partial", {"id": 1, "needs": "amount"})))
+    reply = Reply(
+        title="Payment to confirm: Acme Dental Group (C100)",
+        text="Did this payment arrive?",
+        fields=(Field("Amount", "$1,200.00"),),
+        rows=(Row("Hold since Fri 20 Nov", detail="final invoice"),),
+        buttons=(
+            Button("Confirm", "confirmation.confirm", {"id": 1}, ButtonStyle.PRIMARY),
+            Button("Partial", "confirmation.partial", {"id": 1, "needs": "amount"}),
+        ),
+    )
     assert render_pages(reply) == [render(reply)]
     assert render_pages(Reply(title="Done")) == [render(Reply(title="Done"))]
 
 
 def approval_with_long_history() -> Reply:
-    rows = tuple(Row(f"Mon 23 Nov 2026 09:{i % 60:02d} call, reached", detail="Left word with accounts payable. " * 30,
-                     fields=(Field("By", "Dana Reyes"),)) for i in range(120))
-    return Reply(title="Approval needed: hold on Acme Ortho", text="Decide with the buttons.",
-                 fields=(Field("Asked", "Put Acme Ortho (C200) on hold"),), rows=rows, tone=Tone.WARNING,
-                 buttons=(Button("Approve", "approval.approve", {"id": 7}, ButtonStyle.PRIMARY),
-                          Button("Reject", "approval.reject", {"id": 7, "needs": "reason"}, ButtonStyle.DANGER)))
+    rows = tuple(
+        Row(
+            f"Mon 23 Nov 2026 09:{i % 60:02d} call, reached",
+            detail="Left word with accounts payable. " * 30,
+            fields=(Field("By", "Dana Reyes"),),
+        )
+        for i in range(120)
+    )
+    return Reply(
+        title="Approval needed: hold on Acme Ortho",
+        text="Decide with the buttons.",
+        fields=(Field("Asked", "Put Acme Ortho (C200) on hold"),),
+        rows=rows,
+        tone=Tone.WARNING,
+        buttons=(
+            Button("Approve", "approval.approve", {"id": 7}, ButtonStyle.PRIMARY),
+            Button("Reject", "approval.reject", {"id": 7, "needs": "reason"}, ButtonStyle.DANGER),
+        ),
+    )
 
 
 def test_the_reply_s_own_buttons_text_and_fields_are_on_the_first_page_only() -> None:
@@ -121,15 +150,22 @@ def test_a_smaller_limit_gives_more_and_smaller_pages(limit: int) -> None:
     assert max(sent_bytes(page, reply) for page in pages) <= limit
 
 
-HOSTILE = "*bold* [link](http://x) <at>everyone</at> `code` ~x~ \\ \"q\" é 💥 \x07\n- item\n1. item\n"
+HOSTILE = '*bold* [link](http://x) <at>everyone</at> `code` ~x~ \\ "q" é 💥 \x07\n- item\n1. item\n'
 
 
 def test_hostile_text_is_cut_with_a_visible_ellipsis_and_still_fits() -> None:
-    huge_row = Row("Acme " + HOSTILE * 50, detail=(HOSTILE * 1000)[:40_000],
-                   fields=(Field("Note", HOSTILE * 400),),
-                   buttons=(Button("Log call", "log_call", {"customer": "C1"}),))
-    reply = Reply(title="Your call list " + HOSTILE * 300, text=(HOSTILE * 1000)[:40_000],
-                  fields=(Field("Balance", HOSTILE * 500),), rows=(Row("first"), huge_row, Row("last")))
+    huge_row = Row(
+        "Acme " + HOSTILE * 50,
+        detail=(HOSTILE * 1000)[:40_000],
+        fields=(Field("Note", HOSTILE * 400),),
+        buttons=(Button("Log call", "log_call", {"customer": "C1"}),),
+    )
+    reply = Reply(
+        title="Your call list " + HOSTILE * 300,
+        text=(HOSTILE * 1000)[:40_000],
+        fields=(Field("Balance", HOSTILE * 500),),
+        rows=(Row("first"), huge_row, Row("last")),
+    )
     pages = render_pages(reply)
     assert all(sent_bytes(page, reply) <= MAX_ACTIVITY_BYTES for page in pages)
     drawn = [entry for page in pages for entry in ranked(page)]
@@ -182,8 +218,9 @@ def test_a_long_list_posted_through_the_outbox_is_tracked_by_its_first_page(ctx:
     from tests.support.teams_http import FakeConnector, activity, bot_and_teams, delivered, posted_id, run
 
     base, connector = demo_team(ctx), FakeConnector()
-    [listing] = handle(base, Incoming(user=ChatUser("teams", "29:dana.reyes", DANA), where=Where(f"dm:{DANA}"),
-                                      text="list"))
+    [listing] = handle(
+        base, Incoming(user=ChatUser("teams", "29:dana.reyes", DANA), where=Where(f"dm:{DANA}"), text="list")
+    )
 
     async def scenario() -> None:
         async with bot_and_teams(base, connector) as (bot, teams, app), aiohttp.ClientSession() as http:

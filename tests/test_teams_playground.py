@@ -47,8 +47,12 @@ def _installed() -> Path:
     if not CLI.exists():
         if shutil.which("npm") is None or shutil.which("node") is None:
             pytest.skip("npm/node not found: cannot install the Microsoft 365 Agents Playground")
-        subprocess.run(["bash", str(ROOT / ".ci" / "install-playground.sh")], check=True, timeout=600,
-                       env={**os.environ, "ARBOT_PLAYGROUND_DIR": str(PLAYGROUND_DIR)})
+        subprocess.run(
+            ["bash", str(ROOT / ".ci" / "install-playground.sh")],
+            check=True,
+            timeout=600,
+            env={**os.environ, "ARBOT_PLAYGROUND_DIR": str(PLAYGROUND_DIR)},
+        )
     return CLI
 
 
@@ -83,10 +87,15 @@ class Playground:
         seen = [(e.get("action"), e.get("actionConversationId"), _title(e.get("message", {}))) for e in self.events]
         raise AssertionError(f"the playground never showed {what}; it showed {seen}")
 
-    def message(self, what: str, conversation: str, title: Callable[[str], bool],
-                action: str = "createMessage") -> Any:
-        return self.wait_for(what, lambda e: e.get("action") == action and e.get("actionConversationId") == conversation
-                             and title(_title(e.get("message", {}))))
+    def message(self, what: str, conversation: str, title: Callable[[str], bool], action: str = "createMessage") -> Any:
+        return self.wait_for(
+            what,
+            lambda e: (
+                e.get("action") == action
+                and e.get("actionConversationId") == conversation
+                and title(_title(e.get("message", {})))
+            ),
+        )
 
     async def say(self, conversation: str, user: str, text: str, *, mention: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {"from": {"id": user}, "text": text, "textFormat": "plain"}
@@ -101,13 +110,30 @@ class Playground:
 @asynccontextmanager
 async def playground_for(bot_url: str, tmp_path: Path) -> AsyncIterator[Playground]:
     port = _free_port()
-    env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none",
-           "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(FIXTURES / "playground.yml"),
-           "M365_AGENTS_PLAYGROUND_LOGFILE": str(tmp_path / "playground.log")}
+    env = {
+        **os.environ,
+        "TEAMSAPPTESTER_BROWSER": "none",
+        "M365_AGENTS_PLAYGROUND_CONFIG_PATH": str(FIXTURES / "playground.yml"),
+        "M365_AGENTS_PLAYGROUND_LOGFILE": str(tmp_path / "playground.log"),
+    }
     log = (tmp_path / "playground.out").open("w")
     process = subprocess.Popen(
-        ["node", str(_installed()), "--app-endpoint", f"{bot_url}/api/messages", "--channel-id", "msteams",
-         "--port", str(port), "--disable-telemetry"], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            "node",
+            str(_installed()),
+            "--app-endpoint",
+            f"{bot_url}/api/messages",
+            "--channel-id",
+            "msteams",
+            "--port",
+            str(port),
+            "--disable-telemetry",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -189,8 +215,12 @@ def test_a_day_in_teams_through_the_agents_playground(ctx: AppContext, tmp_path:
                 assert response.status == 200
             from bot.teams import references
 
-            await _until(lambda: all(references.load(tctx.sessions, key) for key in
-                                     ("dm:dana.reyes@example.com", "general", "approvals")), "the install to be stored")
+            await _until(
+                lambda: all(
+                    references.load(tctx.sessions, key) for key in ("dm:dana.reyes@example.com", "general", "approvals")
+                ),
+                "the install to be stored",
+            )
 
             await pg.say(PERSONAL, DANA, "status acme dental")
             status = await pg.message("Dana's status card", PERSONAL, lambda t: t == "Acme Dental Group (C100)")
@@ -202,28 +232,40 @@ def test_a_day_in_teams_through_the_agents_playground(ctx: AppContext, tmp_path:
             posted = await pg.say(TEAM, DANA, "status summit", mention=True)
             thread = posted["postConversationId"]
             await pg.message("the answer in Dana's personal chat", PERSONAL, lambda t: t.startswith("Summit Ortho"))
-            note = await pg.message("the note in the channel thread", thread,
-                                    lambda t: t.endswith("I sent you the answer in our chat."))
+            note = await pg.message(
+                "the note in the channel thread", thread, lambda t: t.endswith("I sent you the answer in our chat.")
+            )
             assert "Summit" not in _title(note["message"])
 
             await pg.say(PERSONAL, DANA, "hold acme ortho final invoice 120 days past due")
-            card_event = await pg.message("the approval card in #approvals", APPROVALS,
-                                          lambda t: t == "Approval needed: hold on Acme Ortho")
+            card_event = await pg.message(
+                "the approval card in #approvals", APPROVALS, lambda t: t == "Approval needed: hold on Acme Ortho"
+            )
             await pg.message("Dana's acknowledgement", PERSONAL, lambda t: t.startswith("Approval requested"))
             card = card_event["message"]
             approve = next(a for a in card["attachments"][0]["content"]["actions"] if a["title"] == "Approve")
             assert approve["type"] == "Action.Execute"
-            click = {"name": "adaptiveCard/action", "from": {"id": MARIA}, "replyToId": card["messageId"],
-                     "conversation": {"id": f"{APPROVALS};messageid={card['messageId']}"},
-                     "value": {"action": {"type": "Action.Execute", "verb": approve["verb"], "data": approve["data"]},
-                               "trigger": "manual"}}
+            click = {
+                "name": "adaptiveCard/action",
+                "from": {"id": MARIA},
+                "replyToId": card["messageId"],
+                "conversation": {"id": f"{APPROVALS};messageid={card['messageId']}"},
+                "value": {
+                    "action": {"type": "Action.Execute", "verb": approve["verb"], "data": approve["data"]},
+                    "trigger": "manual",
+                },
+            }
             response = await pg.http.post(f"{pg.url}/_conversation/v1/invoke", json=click)
             assert response.status == 200, await response.text()
             answer = await response.json()
             assert answer["type"] == "application/vnd.microsoft.card.adaptive"
             assert answer["value"]["body"][0]["text"] == "Approved: hold on Acme Ortho"
-            updated = await pg.message("the card redrawn for everyone", APPROVALS,
-                                       lambda t: t == "Approved: hold on Acme Ortho", action="updateMessage")
+            updated = await pg.message(
+                "the card redrawn for everyone",
+                APPROVALS,
+                lambda t: t == "Approved: hold on Acme Ortho",
+                action="updateMessage",
+            )
             assert updated["message"]["messageId"] == card["messageId"]
             assert "actions" not in updated["message"]["attachments"][0]["content"]
             await pg.message("the hold announced in General", TEAM, lambda t: t.startswith("Hold placed on Acme Ortho"))

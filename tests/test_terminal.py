@@ -46,16 +46,21 @@ log c100 voicemail this line comes after quit
 
 def _context(url: str) -> AppContext:
     team = load_team(EXAMPLE_TEAM_FILE)
-    ctx = AppContext(sessions=make_session_factory(make_engine(url)), team=team,
-                     calendar=BusinessCalendar(team.country), clock=SystemClock())
+    ctx = AppContext(
+        sessions=make_session_factory(make_engine(url)),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=SystemClock(),
+    )
     with ctx.sessions.begin() as session:
         sync_members(session, team)
     return ctx
 
 
 def _arbot(*args: str, env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ARBOT), *args], input=stdin, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [str(ARBOT), *args], input=stdin, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_a_whole_conversation_through_a_pipe(tmp_path: Path) -> None:
@@ -75,34 +80,44 @@ def test_a_whole_conversation_through_a_pipe(tmp_path: Path) -> None:
     assert blocks[0].startswith("What I can do\n")
     assert ". help [command]" in blocks[0] and ". status <customer>" in blocks[0]
     assert blocks[1].startswith("Acme Dental Group (C100)\n  No open promises.\n  Balance: $3,350.10\n")
-    assert blocks[2] == ("Logged call for Acme Dental Group (C100)\n  Outcome: reached\n  Spoke with: Jane Doe\n"
-                         "  Note: will pay in 5 days *wire* <!channel>\n  Balance: $3,350.10")
-    assert blocks[3].startswith("Promise recorded for Acme Dental Group (C100)\n  Note: $100.10 of this account is "
-                                "in dispute; the customer may hold that back until it is resolved.\n"
-                                "  Amount: $1,200.00\n")
-    assert blocks[4].startswith("Error: 'acme' matches several customers: "
-                                "Acme Dental Group (C100), Acme Ortho (C200)")
-    assert blocks[5].startswith("Error: amounts must be positive; I read '-5' as -$5.00\n"
-                                "  I understood: customer 'acme dental'.\n"
-                                "  Usage: promise <customer> <amount> <date> [note]\n  Nothing was saved.")
+    assert blocks[2] == (
+        "Logged call for Acme Dental Group (C100)\n  Outcome: reached\n  Spoke with: Jane Doe\n"
+        "  Note: will pay in 5 days *wire* <!channel>\n  Balance: $3,350.10"
+    )
+    assert blocks[3].startswith(
+        "Promise recorded for Acme Dental Group (C100)\n  Note: $100.10 of this account is "
+        "in dispute; the customer may hold that back until it is resolved.\n"
+        "  Amount: $1,200.00\n"
+    )
+    assert blocks[4].startswith("Error: 'acme' matches several customers: Acme Dental Group (C100), Acme Ortho (C200)")
+    assert blocks[5].startswith(
+        "Error: amounts must be positive; I read '-5' as -$5.00\n"
+        "  I understood: customer 'acme dental'.\n"
+        "  Usage: promise <customer> <amount> <date> [note]\n  Nothing was saved."
+    )
     assert blocks[6].startswith("Error: I can't tell which day '1/2/3' is")
     assert blocks[7].startswith("Error: promise dates can't be in the past; I read '2020-01-01' as Wed 1 Jan 2020")
     assert blocks[8].startswith("Error: no customer matches 'nobody'")
     assert "  1. Promise: $1,200.00 by " in blocks[9] and "     wire coming" in blocks[9]
-    assert ("call, reached with Jane Doe\n     will pay in 5 days *wire* <!channel>\n"
-            "     By: Dana Reyes") in blocks[9]
+    assert ("call, reached with Jane Doe\n     will pay in 5 days *wire* <!channel>\n     By: Dana Reyes") in blocks[9]
     assert len(blocks) == 10  # nothing after quit
 
     after = row_counts(ctx)
     assert {t: after[t] - before[t] for t in after if after[t] != before[t]} == {
-        "activities": 1, "promises": 1, "audit_events": 2}
+        "activities": 1,
+        "promises": 1,
+        "audit_events": 2,
+    }
     local_today = datetime.now(ctx.team.timezone).date()
     with ctx.sessions() as session:
         activity = session.scalars(select(Activity).order_by(Activity.id.desc())).first()
         promise = session.scalars(select(Promise).order_by(Promise.id.desc())).first()
         actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert (activity.customer_id, activity.contact_name, activity.note) == (
-        ids["C100"], "Jane Doe", "will pay in 5 days *wire* <!channel>")
+        ids["C100"],
+        "Jane Doe",
+        "will pay in 5 days *wire* <!channel>",
+    )
     assert (promise.customer_id, promise.amount, promise.note) == (ids["C100"], Decimal("1200.00"), "wire coming")
     # The subprocess ran on the real clock; allow for the test crossing midnight.
     assert promise.promised_date - local_today in (timedelta(days=5), timedelta(days=4))
@@ -110,8 +125,7 @@ def test_a_whole_conversation_through_a_pipe(tmp_path: Path) -> None:
 
 
 def test_someone_not_on_the_team_cannot_start_a_chat(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}",
-           "ARBOT_TEAM_FILE": str(EXAMPLE_TEAM_FILE)}
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}", "ARBOT_TEAM_FILE": str(EXAMPLE_TEAM_FILE)}
     done = _arbot("chat", "--as", "stranger@example.com", env=env, stdin="help\n")
     assert done.returncode == 1
     assert "stranger@example.com is not on the Ridgeview Collections team" in done.stderr
@@ -137,12 +151,18 @@ def test_the_ar_prefix_is_optional() -> None:
 
 def test_replies_render_as_plain_text() -> None:
     reply = Reply(
-        title="Your call list", text="Two accounts.\n\nCall before noon.",
+        title="Your call list",
+        text="Two accounts.\n\nCall before noon.",
         fields=(Field("Day", "Mon 23 Nov 2026"),),
-        rows=(Row("Acme (C1)", detail="final invoice\x1b[31m 3 days past due",
-                  fields=(Field("Balance", "$10.00"), Field("Days past due", "3")),
-                  buttons=(Button("Log call", "log_call"), Button("Paid", "paid"))),
-              Row("Beta (C2)")),
+        rows=(
+            Row(
+                "Acme (C1)",
+                detail="final invoice\x1b[31m 3 days past due",
+                fields=(Field("Balance", "$10.00"), Field("Days past due", "3")),
+                buttons=(Button("Log call", "log_call"), Button("Paid", "paid")),
+            ),
+            Row("Beta (C2)"),
+        ),
         buttons=(Button("Refresh", "refresh"),),
     )
     assert render_reply(reply) == (
@@ -152,8 +172,10 @@ def test_replies_render_as_plain_text() -> None:
     )
     error = Reply(title="no customer matches 'x'", tone=Tone.ERROR)
     assert render_reply(error) == "Error: no customer matches 'x'"
-    assert render_reply(Reply(title="Posted", where=Where("ar-approvals", "t1"))) == \
-        "(to #ar-approvals, thread t1)\nPosted"
+    assert (
+        render_reply(Reply(title="Posted", where=Where("ar-approvals", "t1")))
+        == "(to #ar-approvals, thread t1)\nPosted"
+    )
 
 
 def test_the_terminal_messenger_prints_where_each_post_would_go() -> None:
@@ -187,8 +209,14 @@ def test_files_a_reply_carries_are_saved_where_the_terminal_says(ctx: AppContext
 
     out = io.StringIO()
     manager = terminal_user("maria.lopez@example.com")
-    converse(ctx, manager, io.StringIO("report weekly xlsx\n"), out, prompt=False,
-             messenger=TerminalMessenger(out, files_dir=tmp_path / "files"))
+    converse(
+        ctx,
+        manager,
+        io.StringIO("report weekly xlsx\n"),
+        out,
+        prompt=False,
+        messenger=TerminalMessenger(out, files_dir=tmp_path / "files"),
+    )
     [path] = (tmp_path / "files").iterdir()
     assert path.name == "weekly-2026-11-16.xlsx" and f"file: {path} (" in out.getvalue()
     assert load_workbook(path).sheetnames[0] == "KPIs"

@@ -33,25 +33,49 @@ WEEK = Period(date(2026, 11, 16), date(2026, 11, 22))
 def _ledger(ctx: AppContext, tmp_path: Path) -> None:
     """Two customers (one named like a formula) and the week's work on them."""
     path = tmp_path / "aging.csv"
-    path.write_text(HEADER
-                    + f"A,Acme Dental,{DANA},A1,2026-08-01,2026-08-31,1000.00,1000.00\n"  # 83 days late on 22 Nov
-                    + f"A,Acme Dental,{DANA},A2,2026-11-17,2026-12-17,250.50,250.50\n"     # current, sold this week
-                    + f"H,=HYPERLINK(\"http://x\"),{DANA},H1,2026-10-01,2026-10-10,40.00,40.00\n")
+    path.write_text(
+        HEADER
+        + f"A,Acme Dental,{DANA},A1,2026-08-01,2026-08-31,1000.00,1000.00\n"  # 83 days late on 22 Nov
+        + f"A,Acme Dental,{DANA},A2,2026-11-17,2026-12-17,250.50,250.50\n"  # current, sold this week
+        + f'H,=HYPERLINK("http://x"),{DANA},H1,2026-10-01,2026-10-10,40.00,40.00\n'
+    )
     import_aging_file(ctx, path, as_of=date(2026, 11, 20))
     with ctx.sessions.begin() as session:
         acme = session.scalar(select(Customer.id).where(Customer.erp_id == "A"))
         dana = session.scalar(select(TeamMember.id).where(TeamMember.email == DANA))
-        session.add_all([
-            Activity(customer_id=acme, member_id=dana, kind=ActivityKind.CALL, outcome=Outcome.REACHED,
-                     contact_name="Jane Doe", note="=cmd|' /C calc'!A0 said she pays Friday",
-                     occurred_at=datetime(2026, 11, 18, 10, 30, tzinfo=CHICAGO)),
-            Activity(customer_id=acme, member_id=dana, kind=ActivityKind.VOICEMAIL, outcome=Outcome.VOICEMAIL,
-                     occurred_at=datetime(2026, 11, 23, 9, 0, tzinfo=CHICAGO)),  # next week: not in the sheet
-            Promise(customer_id=acme, member_id=dana, amount=Decimal("500.00"), promised_date=date(2026, 11, 20),
-                    created_at=datetime(2026, 11, 18, 10, 35, tzinfo=CHICAGO)),
-            Dispute(customer_id=acme, amount=Decimal("250.50"), reason="+price was wrong",
-                    opened_at=datetime(2026, 11, 17, 12, 0, tzinfo=CHICAGO)),
-        ])
+        session.add_all(
+            [
+                Activity(
+                    customer_id=acme,
+                    member_id=dana,
+                    kind=ActivityKind.CALL,
+                    outcome=Outcome.REACHED,
+                    contact_name="Jane Doe",
+                    note="=cmd|' /C calc'!A0 said she pays Friday",
+                    occurred_at=datetime(2026, 11, 18, 10, 30, tzinfo=CHICAGO),
+                ),
+                Activity(
+                    customer_id=acme,
+                    member_id=dana,
+                    kind=ActivityKind.VOICEMAIL,
+                    outcome=Outcome.VOICEMAIL,
+                    occurred_at=datetime(2026, 11, 23, 9, 0, tzinfo=CHICAGO),
+                ),  # next week: not in the sheet
+                Promise(
+                    customer_id=acme,
+                    member_id=dana,
+                    amount=Decimal("500.00"),
+                    promised_date=date(2026, 11, 20),
+                    created_at=datetime(2026, 11, 18, 10, 35, tzinfo=CHICAGO),
+                ),
+                Dispute(
+                    customer_id=acme,
+                    amount=Decimal("250.50"),
+                    reason="+price was wrong",
+                    opened_at=datetime(2026, 11, 17, 12, 0, tzinfo=CHICAGO),
+                ),
+            ]
+        )
 
 
 def test_the_weekly_workbook(ctx: AppContext, tmp_path: Path) -> None:
@@ -74,8 +98,17 @@ def test_the_weekly_workbook(ctx: AppContext, tmp_path: Path) -> None:
     assert kpis["CEI (%)"] == (None, None, None)  # undefined (B + S - C is 0) and no target set
 
     aging = book["Aging by customer"]
-    assert [c.value for c in aging[1]] == ["Customer", "Customer ID", "Collector", "Current", "1-30", "31-60",
-                                           "61-90", "Over 90", "Total"]
+    assert [c.value for c in aging[1]] == [
+        "Customer",
+        "Customer ID",
+        "Collector",
+        "Current",
+        "1-30",
+        "31-60",
+        "61-90",
+        "Over 90",
+        "Total",
+    ]
     acme = next(r for r in aging.iter_rows(min_row=2) if r[0].value == "Acme Dental")
     assert [float(c.value) for c in acme[3:]] == [250.5, 0, 0, 1000, 0, 1250.5]  # A1: 83 days, in 61-90
     assert acme[8].number_format == "#,##0.00;[Red]-#,##0.00"
@@ -87,8 +120,7 @@ def test_the_weekly_workbook(ctx: AppContext, tmp_path: Path) -> None:
     assert len(rows) == 1
     when, _, customer, _, kind, contact, outcome, note, promise = rows[0]
     assert when.value == datetime(2026, 11, 18, 10, 30) and when.number_format == "yyyy-mm-dd hh:mm"
-    assert (customer.value, kind.value, contact.value, outcome.value) == ("Acme Dental", "call", "Jane Doe",
-                                                                          "reached")
+    assert (customer.value, kind.value, contact.value, outcome.value) == ("Acme Dental", "call", "Jane Doe", "reached")
     assert note.value.startswith("=cmd|") and note.data_type == "s"
     assert promise.value == "$500.00 by 2026-11-20"
     assert "America/Chicago" in str(activity.cell(row=activity.max_row, column=1).value)
@@ -107,8 +139,9 @@ def _cli(ctx: AppContext, argv: list[str]) -> int:
     return run(ctx, args)
 
 
-def test_cli_report_weekly_and_export_activity(ctx: AppContext, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_report_weekly_and_export_activity(
+    ctx: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _ledger(ctx, tmp_path)
     weekly, activity = tmp_path / "w.xlsx", tmp_path / "a.xlsx"
     assert _cli(ctx, ["report", "weekly", str(weekly), "--week-of", "2026-11-18"]) == 0

@@ -46,14 +46,18 @@ class Place:
 
     def notice(self) -> Reply:
         seconds = max(5, int(math.ceil(self.wait / 5.0)) * 5)
-        return Reply(title=f"Busy right now: your answer should come in about {seconds} seconds",
-                     text=f"{self.ahead} requests are ahead of yours; nothing needs doing meanwhile.",
-                     tone=Tone.INFO, private=True)
+        return Reply(
+            title=f"Busy right now: your answer should come in about {seconds} seconds",
+            text=f"{self.ahead} requests are ahead of yours; nothing needs doing meanwhile.",
+            tone=Tone.INFO,
+            private=True,
+        )
 
 
 def turned_away() -> Reply:
-    return messages.error("I have more requests than I can answer right now and did nothing with this one; "
-                          "ask again in a minute")
+    return messages.error(
+        "I have more requests than I can answer right now and did nothing with this one; ask again in a minute"
+    )
 
 
 class Backlog:

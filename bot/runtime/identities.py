@@ -41,8 +41,11 @@ class IdentityCache:
         remembered = self._memory.get(user_id)
         if remembered is None:
             with self._ctx.sessions() as session:
-                row = session.execute(select(ChatIdentity.email, ChatIdentity.updated_at).where(
-                    ChatIdentity.platform == self.platform, ChatIdentity.user_id == user_id)).first()
+                row = session.execute(
+                    select(ChatIdentity.email, ChatIdentity.updated_at).where(
+                        ChatIdentity.platform == self.platform, ChatIdentity.user_id == user_id
+                    )
+                ).first()
             if row is None:
                 return None
             remembered = (row.email, row.updated_at)
@@ -53,9 +56,12 @@ class IdentityCache:
     def user_id_of(self, email: str) -> str | None:
         """The platform user last seen with ``email`` (the other way round, for mentions and DMs)."""
         with self._ctx.sessions() as session:
-            return session.scalar(select(ChatIdentity.user_id).where(
-                ChatIdentity.platform == self.platform, ChatIdentity.email == email.strip().lower())
-                .order_by(ChatIdentity.updated_at.desc(), ChatIdentity.id.desc()).limit(1))
+            return session.scalar(
+                select(ChatIdentity.user_id)
+                .where(ChatIdentity.platform == self.platform, ChatIdentity.email == email.strip().lower())
+                .order_by(ChatIdentity.updated_at.desc(), ChatIdentity.id.desc())
+                .limit(1)
+            )
 
     def remember(self, user_id: str, email: str) -> None:
         """Insert or refresh the cache row; a concurrent insert of the same user is fine."""
@@ -64,8 +70,9 @@ class IdentityCache:
         self._keep(user_id, (email, now))
         try:
             with self._ctx.sessions.begin() as session:
-                row = session.scalar(select(ChatIdentity).where(
-                    ChatIdentity.platform == self.platform, ChatIdentity.user_id == user_id))
+                row = session.scalar(
+                    select(ChatIdentity).where(ChatIdentity.platform == self.platform, ChatIdentity.user_id == user_id)
+                )
                 if row is None:
                     session.add(ChatIdentity(platform=self.platform, user_id=user_id, email=email, updated_at=now))
                 else:

@@ -131,10 +131,11 @@ class ChatRuntime:
 
 
 def loss_note(replies: list[Reply], refs: list[str]) -> Reply:
-    """"Saved, but ..." when the request had effects (its answer is not only refusals), else
+    """ "Saved, but ..." when the request had effects (its answer is not only refusals), else
     that the answer, which changed nothing, could not be shown."""
     ref = ", ".join(refs)
     if all(reply.tone is Tone.ERROR for reply in replies):
         return messages.error(f"I could not show you my answer; nothing was saved (ref {ref})")
-    return messages.error(f"Saved, but I could not show you all of my answer (ref {ref}); "
-                          "`status` shows where things stand")
+    return messages.error(
+        f"Saved, but I could not show you all of my answer (ref {ref}); `status` shows where things stand"
+    )

@@ -20,13 +20,16 @@ if TYPE_CHECKING:
     from bot.slack.runtime import SlackRuntime
 
 ACTION_IDS = re.compile(rf"^{re.escape(ACTION_ID_PREFIX)}\d+$")
-STALE = Reply(title="That button is from a message I can no longer read",
-              text="Type the command instead; `/ar help` lists them.", tone=Tone.ERROR, private=True)
+STALE = Reply(
+    title="That button is from a message I can no longer read",
+    text="Type the command instead; `/ar help` lists them.",
+    tone=Tone.ERROR,
+    private=True,
+)
 
 
 def register(app: AsyncApp, runtime: SlackRuntime) -> None:
-    async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
-                        client: AsyncWebClient) -> None:
+    async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         where, to, from_home = action_origin(body)
         button = decode_button(action.get("value"))
@@ -37,7 +40,15 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
             form = form_for(Origin(button, where, to, from_home), pressed=pressed, today=runtime.ctx.today())
             runtime.start(client.views_open(trigger_id=body["trigger_id"], view=form))
         else:
-            runtime.submit(Request(user_id=to.user_id, where=where, to=to, from_home=from_home,
-                                   action=Action(button.action, button.value), request_id=trigger_of(body)))
+            runtime.submit(
+                Request(
+                    user_id=to.user_id,
+                    where=where,
+                    to=to,
+                    from_home=from_home,
+                    action=Action(button.action, button.value),
+                    request_id=trigger_of(body),
+                )
+            )
 
     app.action(ACTION_IDS)(on_button)

@@ -54,10 +54,15 @@ REGISTRARS = (slash.register, actions.register, views.register, events.register,
 
 def async_web_client(settings: SlackSettings) -> AsyncWebClient:
     """Bolt's client (``auth.test``, ``views.open``), with the same retries as the sync one."""
-    return AsyncWebClient(token=settings.bot_token, base_url=settings.api_url,
-                          retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1),
-                                          AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-                                          AsyncServerErrorRetryHandler(max_retry_count=2)])
+    return AsyncWebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 def build_runtime(ctx: AppContext, settings: SlackSettings) -> SlackRuntime:
@@ -67,8 +72,13 @@ def build_runtime(ctx: AppContext, settings: SlackSettings) -> SlackRuntime:
 
 
 def build_app(settings: SlackSettings, runtime: SlackRuntime) -> AsyncApp:
-    app = AsyncApp(name="arbot", client=async_web_client(settings), signing_secret=settings.signing_secret,
-                   request_verification_enabled=True, process_before_response=True)
+    app = AsyncApp(
+        name="arbot",
+        client=async_web_client(settings),
+        signing_secret=settings.signing_secret,
+        request_verification_enabled=True,
+        process_before_response=True,
+    )
     for register in REGISTRARS:
         register(app, runtime)
     return app
@@ -79,8 +89,9 @@ TIMESTAMP_MAX_DIGITS = 12  # seconds since 1970 have 10 digits until the year 22
 REFUSED_BODY = {"error": "invalid request"}  # what Bolt answers an unverified request with
 
 
-def http_handler(app: AsyncApp, signing_secret: str | None = None, *,
-                 clock: Callable[[], float] = time.time) -> Callable[[web.Request], Awaitable[web.Response]]:
+def http_handler(
+    app: AsyncApp, signing_secret: str | None = None, *, clock: Callable[[], float] = time.time
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The aiohttp handler for ``POST /slack/events``: the signature checked on the raw bytes,
     then Bolt. Without ``signing_secret``, Bolt alone (a bare Bolt app, as the benchmark's
     baseline is)."""
@@ -93,12 +104,12 @@ def http_handler(app: AsyncApp, signing_secret: str | None = None, *,
             log.warning("refused a Slack request to %s from %s: %s", request.path, request.remote, problem)
             return web.json_response(REFUSED_BODY, status=401)
         try:
-            bolt_request = AsyncBoltRequest(body=body.decode(), query=request.query_string,
-                                            headers=request.headers)  # type: ignore[arg-type]
+            bolt_request = AsyncBoltRequest(body=body.decode(), query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
         except ValueError as exc:  # signed, yet not UTF-8 / not JSON: only a broken sender does this
             log.warning("a signed Slack request to %s has a body that cannot be read: %s", request.path, exc)
             return web.json_response({"error": "unreadable body"}, status=400)
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
     return slack_events
 
 
@@ -132,8 +143,15 @@ class SocketConnection:
     with a fresh address. Once open, the SDK keeps the socket open (it reconnects by itself);
     :meth:`status` says ``socket`` while it is, ``connecting`` otherwise."""
 
-    def __init__(self, app: AsyncApp, app_token: str, *, first_delay: float = 1.0, max_delay: float = 60.0,
-                 socket_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: AsyncApp,
+        app_token: str,
+        *,
+        first_delay: float = 1.0,
+        max_delay: float = 60.0,
+        socket_timeout: float = 30.0,
+    ) -> None:
         self.app = app
         self.app_token = app_token
         self.first_delay = first_delay
@@ -174,13 +192,20 @@ class SocketConnection:
                 await self._attempt(self._handler.client)
                 break
             except Exception as exc:  # network, HTTP, Slack API error or timeout: all mean "not yet"
-                log.warning("could not reach Slack for Socket Mode (attempt %d: %s); retrying in %g s",
-                            self.attempts, _failure(exc), delay)
+                log.warning(
+                    "could not reach Slack for Socket Mode (attempt %d: %s); retrying in %g s",
+                    self.attempts,
+                    _failure(exc),
+                    delay,
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, self.max_delay)
         # After warnings, say at the same level that they are over.
-        log.log(logging.WARNING if self.attempts > 1 else logging.INFO,
-                "connected to Slack over Socket Mode after %d attempt(s)", self.attempts)
+        log.log(
+            logging.WARNING if self.attempts > 1 else logging.INFO,
+            "connected to Slack over Socket Mode after %d attempt(s)",
+            self.attempts,
+        )
 
     async def _attempt(self, client: SocketModeClient) -> None:
         client.wss_uri = await client.issue_new_wss_url()

@@ -30,17 +30,16 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
     def wanted(text: str) -> bool:
         return wanted_in_thread(text, registry)
 
-    async def on_mention(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
-                         context: AsyncBoltContext) -> None:
+    async def on_mention(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
         runtime.submit(from_mention(event, event_id=body.get("event_id"), bot_user_id=context.bot_user_id))
 
-    async def on_message(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any],
-                         context: AsyncBoltContext) -> None:
+    async def on_message(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         # Every message event is acknowledged, handled or not: an unanswered one is retried.
         await ack()
-        request = from_message(event, event_id=body.get("event_id"), bot_user_id=context.bot_user_id,
-                               wanted_in_thread=wanted)
+        request = from_message(
+            event, event_id=body.get("event_id"), bot_user_id=context.bot_user_id, wanted_in_thread=wanted
+        )
         if request is not None:
             runtime.submit(request)
 
@@ -49,14 +48,19 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
     app.middleware(acknowledge_rate_limit_notice)
 
 
-async def acknowledge_rate_limit_notice(body: dict[str, Any],
-                                        next: Callable[[], Awaitable[None]]) -> BoltResponse | None:  # noqa: A002
+async def acknowledge_rate_limit_notice(
+    body: dict[str, Any], next: Callable[[], Awaitable[None]]
+) -> BoltResponse | None:  # noqa: A002
     """Slack sends ``app_rate_limited`` when it starts dropping this app's events (more than
     30,000 an hour to one workspace): the events of that minute are lost for good, which the
     people waiting for answers will notice, so it is a warning. Everything else goes on."""
     if body.get("type") != "app_rate_limited":
         await next()
         return None
-    log.warning("Slack is dropping events for this app: rate limited from minute %s (team %s, app %s)",
-                body.get("minute_rate_limited"), body.get("team_id"), body.get("api_app_id"))
+    log.warning(
+        "Slack is dropping events for this app: rate limited from minute %s (team %s, app %s)",
+        body.get("minute_rate_limited"),
+        body.get("team_id"),
+        body.get("api_app_id"),
+    )
     return BoltResponse(status=200, body="")

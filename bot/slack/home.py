@@ -24,8 +24,8 @@ from commands.team import Member
 if TYPE_CHECKING:
     from bot.slack.runtime import SlackRuntime
 
-MAX_BLOCKS = 100     # a Home tab view
-LIST_ROWS = 15       # the rest of the list is `/ar list` away
+MAX_BLOCKS = 100  # a Home tab view
+LIST_ROWS = 15  # the rest of the list is `/ar list` away
 
 
 def register(app: AsyncApp, runtime: SlackRuntime) -> None:
@@ -46,9 +46,12 @@ def publish_home(runtime: SlackRuntime, user_id: str) -> None:
 def home_view(ctx: AppContext, user: ChatUser) -> View:
     member = ctx.team.member(user.email) if user.email else None
     if member is None:
-        reply = Reply(title="Not on the team yet", tone=Tone.WARNING,
-                      text=f"I can't find you in the {ctx.team.name} team file; ask an admin to add your "
-                           "Slack email address, then open this tab again.")
+        reply = Reply(
+            title="Not on the team yet",
+            tone=Tone.WARNING,
+            text=f"I can't find you in the {ctx.team.name} team file; ask an admin to add your "
+            "Slack email address, then open this tab again.",
+        )
         return View(type="home", blocks=blocks_for(reply))
     sections = [_list(ctx, user, member)] if member.has("collector") else []
     return View(type="home", blocks=_fit(sections + waiting_on(ctx, member)))
@@ -60,8 +63,11 @@ def _list(ctx: AppContext, user: ChatUser, member: Member) -> Reply:
     if len(reply.rows) <= LIST_ROWS:
         return reply
     more = len(reply.rows) - LIST_ROWS
-    return replace(reply, rows=reply.rows[:LIST_ROWS],
-                   text=f"{more} more account{'s' if more != 1 else ''}: type /ar list to see them all.")
+    return replace(
+        reply,
+        rows=reply.rows[:LIST_ROWS],
+        text=f"{more} more account{'s' if more != 1 else ''}: type /ar list to see them all.",
+    )
 
 
 def _fit(sections: list[Reply]) -> list[dict[str, Any]]:
@@ -71,9 +77,15 @@ def _fit(sections: list[Reply]) -> list[dict[str, Any]]:
     for reply in sections:
         more = blocks_for(reply, ids=ids)
         if len(blocks) + len(more) > MAX_BLOCKS - 1:
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(
-                text=escape(f"More than fits here: {reply.title.lower()} and below are cut.")
-            )]).to_dict())
+            blocks.append(
+                ContextBlock(
+                    elements=[
+                        MarkdownTextObject(
+                            text=escape(f"More than fits here: {reply.title.lower()} and below are cut.")
+                        )
+                    ]
+                ).to_dict()
+            )
             break
         blocks += more
     return blocks

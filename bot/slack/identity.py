@@ -78,7 +78,6 @@ class SlackIdentity:
         try:
             user_id = str(self._client.users_lookupByEmail(email=email)["user"]["id"])
         except SlackApiError as exc:
-            raise UnknownSlackUser(f"no Slack user has the email {email} "
-                                   f"({exc.response.get('error')})") from exc
+            raise UnknownSlackUser(f"no Slack user has the email {email} ({exc.response.get('error')})") from exc
         self.cache.remember(user_id, email)
         return user_id

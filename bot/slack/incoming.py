@@ -73,9 +73,13 @@ def from_command(body: dict[str, Any]) -> Request:
     user, channel = str(body["user_id"]), str(body["channel_id"])
     word = SLASH_COMMANDS.get(str(body.get("command", "")), "")
     text = plain_text(str(body.get("text") or ""))
-    return Request(user_id=user, where=Where(channel), text=f"{word} {text}".strip() if word else text,
-                   to=AnswerTo(user, channel, response_url=body.get("response_url") or None),
-                   request_id=trigger_of(body))
+    return Request(
+        user_id=user,
+        where=Where(channel),
+        text=f"{word} {text}".strip() if word else text,
+        to=AnswerTo(user, channel, response_url=body.get("response_url") or None),
+        request_id=trigger_of(body),
+    )
 
 
 def trigger_of(body: dict[str, Any]) -> str | None:
@@ -107,21 +111,31 @@ def from_mention(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
     thread (a new one under the mention when it was not in one)."""
     user, channel = str(event["user"]), str(event["channel"])
     thread = event.get("thread_ts")
-    return Request(user_id=user, where=Where(channel, thread), request_id=event_id,
-                   text=strip_prefix(plain_text(str(event.get("text") or ""), bot_user_id=bot_user_id)),
-                   to=AnswerTo(user, channel, thread or event.get("ts")))
+    return Request(
+        user_id=user,
+        where=Where(channel, thread),
+        request_id=event_id,
+        text=strip_prefix(plain_text(str(event.get("text") or ""), bot_user_id=bot_user_id)),
+        to=AnswerTo(user, channel, thread or event.get("ts")),
+    )
 
 
-def from_message(event: dict[str, Any], *, event_id: str | None, bot_user_id: str | None,
-                 wanted_in_thread: Callable[[str], bool]) -> Request | None:
+def from_message(
+    event: dict[str, Any], *, event_id: str | None, bot_user_id: str | None, wanted_in_thread: Callable[[str], bool]
+) -> Request | None:
     """A message for the core, or None when it is not one (see the module)."""
     user = event.get("user")
     if event.get("subtype") or event.get("bot_id") or not user or user == bot_user_id:
         return None
     raw, channel, thread = str(event.get("text") or ""), str(event["channel"]), event.get("thread_ts")
     if event.get("channel_type") == "im":
-        return Request(user_id=user, where=Where(channel, thread), to=AnswerTo(user, channel, thread),
-                       text=strip_prefix(plain_text(raw, bot_user_id=bot_user_id)), request_id=event_id)
+        return Request(
+            user_id=user,
+            where=Where(channel, thread),
+            to=AnswerTo(user, channel, thread),
+            text=strip_prefix(plain_text(raw, bot_user_id=bot_user_id)),
+            request_id=event_id,
+        )
     if not thread or thread == event.get("ts") or event.get("parent_user_id") != bot_user_id:
         return None
     if bot_user_id and f"<@{bot_user_id}" in raw:
@@ -129,5 +143,6 @@ def from_message(event: dict[str, Any], *, event_id: str | None, bot_user_id: st
     text = plain_text(raw, bot_user_id=bot_user_id)
     if not wanted_in_thread(text):
         return None
-    return Request(user_id=user, where=Where(channel, thread), to=AnswerTo(user, channel, thread),
-                   text=text, request_id=event_id)
+    return Request(
+        user_id=user, where=Where(channel, thread), to=AnswerTo(user, channel, thread), text=text, request_id=event_id
+    )

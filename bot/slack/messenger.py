@@ -41,9 +41,11 @@ TIMEOUT_SECONDS = 15
 def retry_handlers() -> list[RetryHandler]:
     """Connection resets once, rate limits up to three times (each after Slack's Retry-After),
     server errors twice with a backoff."""
-    return [ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2)]
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=1),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
 
 
 def web_client(settings: SlackSettings, *, outbox: bool = False) -> WebClient:
@@ -52,8 +54,9 @@ def web_client(settings: SlackSettings, *, outbox: bool = False) -> WebClient:
     after Slack may already have posted must not be blindly sent again; the dispatcher's retry
     first looks for the earlier attempt (:meth:`SlackMessenger.post` with ``unsure_since``)."""
     handlers: list[RetryHandler] = [] if outbox else retry_handlers()
-    return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=TIMEOUT_SECONDS,
-                     retry_handlers=handlers)
+    return WebClient(
+        token=settings.bot_token, base_url=settings.api_url, timeout=TIMEOUT_SECONDS, retry_handlers=handlers
+    )
 
 
 OUTBOX_EVENT = "arbot_outbox"  # the metadata event type that carries an outbox entry's key
@@ -79,8 +82,9 @@ def _outbox_part(message: dict[str, Any], key: str) -> int | None:
 
 
 RESPONSE_URL_USES = 5  # Slack accepts at most five messages through one response_url
-TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
-                              "request_timeout", "team_added_to_org"})
+TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
+)
 HINTS = {
     "not_in_channel": "invite the bot to that channel (/invite @arbot)",
     "channel_not_found": "check the channel in the team file, and invite the bot if it is private",
@@ -99,8 +103,12 @@ HINTS = {
 def delivery_failure(exc: Exception) -> DeliveryFailed:
     """A Slack failure in the outbox's terms: what will pass by itself and what needs a person."""
     if isinstance(exc, UnknownSlackUser):
-        return DeliveryFailed(str(exc), permanent=True, may_have_landed=False,
-                              hint="check the member's email in the team file, or give their slack_id there")
+        return DeliveryFailed(
+            str(exc),
+            permanent=True,
+            may_have_landed=False,
+            hint="check the member's email in the team file, or give their slack_id there",
+        )
     if isinstance(exc, SlackApiError):
         status = exc.response.status_code
         error = str(exc.response.get("error") or f"HTTP {status}")
@@ -109,10 +117,15 @@ def delivery_failure(exc: Exception) -> DeliveryFailed:
         answered = status < 500
         if status == 429 or status >= 500 or error in TRANSIENT_ERRORS:
             retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-            return DeliveryFailed(f"Slack answered {error}", permanent=False, may_have_landed=not answered,
-                                  retry_after=float(retry_after) if _number(retry_after) else None)
-        return DeliveryFailed(f"Slack refused: {error}", permanent=True, hint=HINTS.get(error, ""),
-                              may_have_landed=not answered)
+            return DeliveryFailed(
+                f"Slack answered {error}",
+                permanent=False,
+                may_have_landed=not answered,
+                retry_after=float(retry_after) if _number(retry_after) else None,
+            )
+        return DeliveryFailed(
+            f"Slack refused: {error}", permanent=True, hint=HINTS.get(error, ""), may_have_landed=not answered
+        )
     return DeliveryFailed(f"Slack did not answer: {type(exc).__name__}: {exc}"[:300], permanent=False)
 
 
@@ -143,8 +156,13 @@ class AnswerTo:
         def text(key: str) -> str | None:
             value = data.get(key)
             return value if isinstance(value, str) and value else None
-        return cls(user_id=str(data.get("user_id", "")), channel=text("channel"), thread=text("thread"),
-                   response_url=text("response_url"))
+
+        return cls(
+            user_id=str(data.get("user_id", "")),
+            channel=text("channel"),
+            thread=text("thread"),
+            response_url=text("response_url"),
+        )
 
 
 class SlackMessenger:
@@ -162,8 +180,15 @@ class SlackMessenger:
         self._dm_channels: dict[str, str] = {}
         self._channel_ids: dict[str, str] = {}  # a channel as the team file names it -> its id
 
-    def post(self, where: Where, reply: Reply, *, key: str | None = None,
-             unsure_since: datetime | None = None, parts_sent: Mapping[int, PostedRef] | None = None) -> PostedRef:
+    def post(
+        self,
+        where: Where,
+        reply: Reply,
+        *,
+        key: str | None = None,
+        unsure_since: datetime | None = None,
+        parts_sent: Mapping[int, PostedRef] | None = None,
+    ) -> PostedRef:
         """Post in a channel or thread; a reply too long for one message continues in more,
         and the first (which carries the buttons and the mentions) is the one reported.
 
@@ -176,8 +201,15 @@ class SlackMessenger:
         with _as_delivery_failure():
             return self._post(where, reply, key=key, unsure_since=unsure_since, parts_sent=parts_sent)
 
-    def _post(self, where: Where, reply: Reply, *, key: str | None = None, unsure_since: datetime | None = None,
-              parts_sent: Mapping[int, PostedRef] | None = None) -> PostedRef:
+    def _post(
+        self,
+        where: Where,
+        reply: Reply,
+        *,
+        key: str | None = None,
+        unsure_since: datetime | None = None,
+        parts_sent: Mapping[int, PostedRef] | None = None,
+    ) -> PostedRef:
         done = dict(parts_sent or {})
         if key and unsure_since:
             try:
@@ -186,8 +218,9 @@ class SlackMessenger:
                 failure = delivery_failure(exc)
                 failure.may_have_landed, failure.parts = True, done
                 raise failure from exc
-            done.update({n: PostedRef(Where(channel, where.thread), ts) for n, (channel, ts) in landed.items()
-                         if n not in done})
+            done.update(
+                {n: PostedRef(Where(channel, where.thread), ts) for n, (channel, ts) in landed.items() if n not in done}
+            )
         messages = render(reply)
         for n, message in enumerate(messages):
             if n in done:
@@ -210,8 +243,7 @@ class SlackMessenger:
                 done[n] = done[0]
         return done[0]  # render always gives at least the title
 
-    def _share_part(self, channel: str, thread: str | None, file: Attachment,
-                    done: dict[int, PostedRef]) -> None:
+    def _share_part(self, channel: str, thread: str | None, file: Attachment, done: dict[int, PostedRef]) -> None:
         """A file after its message, as one more part: a retry after a later failure does not
         share it twice (files carry no metadata, so one shared just before a crash can be)."""
         try:
@@ -224,8 +256,9 @@ class SlackMessenger:
     def share(self, channel: str, thread: str | None, file: Attachment) -> None:
         """Upload ``file`` into a conversation (id) or thread: files.getUploadURLExternal, the
         upload, then files.completeUploadExternal, as ``files_upload_v2`` does them."""
-        self.client.files_upload_v2(channel=channel, thread_ts=thread, file=file.data, filename=file.name,
-                                    title=file.title or file.name)
+        self.client.files_upload_v2(
+            channel=channel, thread_ts=thread, file=file.data, filename=file.name, title=file.title or file.name
+        )
 
     def update(self, ref: PostedRef, reply: Reply) -> None:
         """Replace a posted message; doing it twice shows the same thing, so a retry needs no
@@ -233,11 +266,19 @@ class SlackMessenger:
         with _as_delivery_failure():
             self.client.chat_update(channel=ref.where.channel, ts=ref.message_id, **_payload(render_one(reply)))
 
-    def direct(self, email: str, reply: Reply, *, key: str | None = None, unsure_since: datetime | None = None,
-               parts_sent: Mapping[int, PostedRef] | None = None) -> PostedRef:
+    def direct(
+        self,
+        email: str,
+        reply: Reply,
+        *,
+        key: str | None = None,
+        unsure_since: datetime | None = None,
+        parts_sent: Mapping[int, PostedRef] | None = None,
+    ) -> PostedRef:
         with _as_delivery_failure():
-            return self._post(Where(self.dm_channel(email)), reply, key=key, unsure_since=unsure_since,
-                              parts_sent=parts_sent)
+            return self._post(
+                Where(self.dm_channel(email)), reply, key=key, unsure_since=unsure_since, parts_sent=parts_sent
+            )
 
     # -- finding an earlier attempt ------------------------------------------------------------
 
@@ -257,8 +298,12 @@ class SlackMessenger:
             return self._search(channel, where.thread, key, oldest)
         except SlackApiError as exc:
             if delivery_failure(exc).permanent:
-                log.warning("cannot look for earlier attempts of %s in %s (%s); sending it again",
-                            key, channel, exc.response.get("error"))
+                log.warning(
+                    "cannot look for earlier attempts of %s in %s (%s); sending it again",
+                    key,
+                    channel,
+                    exc.response.get("error"),
+                )
                 return {}
             raise
 
@@ -266,10 +311,18 @@ class SlackMessenger:
         found: dict[int, tuple[str, str]] = {}
         cursor: str | None = None
         for _ in range(LOOKUP_PAGES):
-            params: dict[str, Any] = {"channel": channel, "oldest": oldest, "limit": LOOKUP_PAGE_SIZE,
-                                      "include_all_metadata": True, "cursor": cursor}
-            response = (self.client.conversations_replies(ts=thread, **params) if thread
-                        else self.client.conversations_history(**params))
+            params: dict[str, Any] = {
+                "channel": channel,
+                "oldest": oldest,
+                "limit": LOOKUP_PAGE_SIZE,
+                "include_all_metadata": True,
+                "cursor": cursor,
+            }
+            response = (
+                self.client.conversations_replies(ts=thread, **params)
+                if thread
+                else self.client.conversations_history(**params)
+            )
             for message in response.get("messages") or []:
                 part = _outbox_part(message, key)
                 if part is not None:
@@ -287,8 +340,9 @@ class SlackMessenger:
             wanted = name.removeprefix("#")
             cursor: str | None = None
             for _ in range(LOOKUP_PAGES):
-                response = self.client.conversations_list(types="public_channel,private_channel",
-                                                          exclude_archived=True, limit=1000, cursor=cursor)
+                response = self.client.conversations_list(
+                    types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
+                )
                 for channel in response.get("channels") or []:
                     if channel.get("name") == wanted:
                         self._channel_ids[name] = str(channel["id"])
@@ -343,11 +397,14 @@ class SlackMessenger:
     def _respond(self, url: str, messages: list[SlackMessage]) -> None:
         hook = WebhookClient(url, timeout=TIMEOUT_SECONDS, retry_handlers=retry_handlers())
         for message in messages:
-            response = hook.send(text=message.text, blocks=message.blocks, response_type="ephemeral",
-                                 replace_original=False)
+            response = hook.send(
+                text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
+            )
             if response.status_code != 200:
-                raise SlackApiError(f"response_url answered {response.status_code}",
-                                    {"ok": False, "error": response.body or str(response.status_code)})
+                raise SlackApiError(
+                    f"response_url answered {response.status_code}",
+                    {"ok": False, "error": response.body or str(response.status_code)},
+                )
 
     def _ephemeral(self, to: AnswerTo, reply: Reply) -> None:
         """Only the asker sees it; where the bot cannot post ephemerally (a channel it is not
@@ -355,11 +412,11 @@ class SlackMessenger:
         assert to.channel is not None
         try:
             for message in render(reply):
-                self.client.chat_postEphemeral(channel=to.channel, user=to.user_id, thread_ts=to.thread,
-                                               text=message.text, blocks=message.blocks)
+                self.client.chat_postEphemeral(
+                    channel=to.channel, user=to.user_id, thread_ts=to.thread, text=message.text, blocks=message.blocks
+                )
         except SlackApiError as exc:
-            log.info("ephemeral answer in %s failed (%s); sending it directly",
-                     to.channel, exc.response.get("error"))
+            log.info("ephemeral answer in %s failed (%s); sending it directly", to.channel, exc.response.get("error"))
             self.post(Where(to.user_id), reply)
 
 

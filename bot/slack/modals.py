@@ -50,17 +50,31 @@ class Origin:
     pressed: str = ""  # the button's label, which titles a one-field form
 
     def to_json(self) -> str:
-        return json.dumps({"a": self.button.action, "v": self.button.value, "l": self.button.label,
-                           "w": [self.where.channel, self.where.thread], "to": self.to.to_dict(),
-                           "h": self.from_home, "p": self.pressed}, separators=(",", ":"), default=str)
+        return json.dumps(
+            {
+                "a": self.button.action,
+                "v": self.button.value,
+                "l": self.button.label,
+                "w": [self.where.channel, self.where.thread],
+                "to": self.to.to_dict(),
+                "h": self.from_home,
+                "p": self.pressed,
+            },
+            separators=(",", ":"),
+            default=str,
+        )
 
     @classmethod
     def from_json(cls, raw: str) -> Origin:
         data = json.loads(raw)
         channel, thread = data["w"]
-        return cls(ButtonData(str(data["a"]), dict(data["v"]), str(data.get("l", ""))),
-                   Where(str(channel), thread), AnswerTo.from_dict(data["to"]), bool(data.get("h")),
-                   str(data.get("p", "")))
+        return cls(
+            ButtonData(str(data["a"]), dict(data["v"]), str(data.get("l", ""))),
+            Where(str(channel), thread),
+            AnswerTo.from_dict(data["to"]),
+            bool(data.get("h")),
+            str(data.get("p", "")),
+        )
 
     def form(self) -> Form:
         """The core's form for the button that opened this one."""
@@ -90,15 +104,24 @@ def form_for(origin: Origin, *, pressed: str, today: date) -> View:
     form = origin.form()
     initial = form.initial(today, origin.button.value)
     about = ContextBlock(elements=[MarkdownTextObject(text=escape(origin.button.label or pressed)[:2000])])
-    return View(type="modal", callback_id=CALLBACK_PREFIX + origin.button.action,
-                title=PlainTextObject(text=form.title[:24]), submit=PlainTextObject(text=form.submit[:24]),
-                close=PlainTextObject(text="Cancel"), private_metadata=origin.to_json(),
-                blocks=[about, *(_input(spec, initial.get(spec.name)) for spec in form.fields)])
+    return View(
+        type="modal",
+        callback_id=CALLBACK_PREFIX + origin.button.action,
+        title=PlainTextObject(text=form.title[:24]),
+        submit=PlainTextObject(text=form.submit[:24]),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=origin.to_json(),
+        blocks=[about, *(_input(spec, initial.get(spec.name)) for spec in form.fields)],
+    )
 
 
 def _input(spec: FormField, initial: str | None) -> InputBlock:
-    return InputBlock(block_id=spec.name, label=PlainTextObject(text=spec.label), element=_element(spec, initial),
-                      optional=spec.optional or spec.kind is Kind.FLAG)
+    return InputBlock(
+        block_id=spec.name,
+        label=PlainTextObject(text=spec.label),
+        element=_element(spec, initial),
+        optional=spec.optional or spec.kind is Kind.FLAG,
+    )
 
 
 def _element(spec: FormField, initial: str | None) -> Any:
@@ -112,8 +135,13 @@ def _element(spec: FormField, initial: str | None) -> Any:
         box = Option(value=spec.name, label=(spec.detail or spec.label)[:75])
         return CheckboxesElement(action_id=_VALUE, options=[box])
     limit = min(spec.max_length or 200, _TEXT_LIMIT)
-    return PlainTextInputElement(action_id=_VALUE, multiline=spec.kind is Kind.MULTILINE, max_length=limit,
-                                 placeholder=spec.placeholder, initial_value=initial)
+    return PlainTextInputElement(
+        action_id=_VALUE,
+        multiline=spec.kind is Kind.MULTILINE,
+        max_length=limit,
+        placeholder=spec.placeholder,
+        initial_value=initial,
+    )
 
 
 def read_submission(view: dict[str, Any], *, today: date) -> Submission | dict[str, str]:

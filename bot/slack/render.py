@@ -31,14 +31,14 @@ from slack_sdk.models.blocks import (
 
 from commands.messages import Button, ButtonStyle, Field, Reply, Row, Tone
 
-MAX_BLOCKS = 50            # blocks in one message
-SECTION_CHARS = 3000       # text of one section block
-FIELD_CHARS = 2000         # one section field
+MAX_BLOCKS = 50  # blocks in one message
+SECTION_CHARS = 3000  # text of one section block
+FIELD_CHARS = 2000  # one section field
 FIELDS_PER_SECTION = 10
 BUTTONS_PER_BLOCK = 25
 BUTTON_LABEL_CHARS = 75
 BUTTON_VALUE_CHARS = 2000
-TITLE_CHARS = 300          # a title is a headline; the text carries the rest
+TITLE_CHARS = 300  # a title is a headline; the text carries the rest
 ACTION_ID_PREFIX = "arbot:"
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -187,8 +187,7 @@ def _button_blocks(buttons: Iterable[Button], label: str, ids: Iterator[int]) ->
 
 
 def _fields_section(fields: list[Field]) -> dict[str, Any]:
-    texts = [MarkdownTextObject(text=_fit(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_CHARS))
-             for f in fields]
+    texts = [MarkdownTextObject(text=_fit(f"*{escape(f.label)}*\n{escape(f.value)}", FIELD_CHARS)) for f in fields]
     return SectionBlock(fields=texts).to_dict()
 
 
@@ -231,7 +230,7 @@ def _fit(escaped: str, limit: int) -> str:
 
 def _short(text: str, limit: int) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _section(mrkdwn: str) -> dict[str, Any]:
@@ -250,4 +249,4 @@ def _fallback(reply: Reply, part: int, total: int) -> str:
 
 def _groups(items: list[Any] | tuple[Any, ...], size: int) -> list[list[Any]]:
     items = list(items)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

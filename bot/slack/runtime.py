@@ -33,8 +33,13 @@ PLATFORM = "slack"
 class SlackRuntime:
     """The core behind the Slack listeners, and the background work they started."""
 
-    def __init__(self, ctx: AppContext, messenger: SlackMessenger, *,
-                 on_home_action: Callable[[SlackRuntime, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        messenger: SlackMessenger,
+        *,
+        on_home_action: Callable[[SlackRuntime, str], None] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.messenger = messenger
         self.chat = ChatRuntime(ctx, PLATFORM)
@@ -53,8 +58,9 @@ class SlackRuntime:
             return
         place = self.chat.backlog.enter()
         if place is None:
-            log.warning("Slack request %s turned away: %d requests inside", request.request_id,
-                        self.chat.backlog.inside)
+            log.warning(
+                "Slack request %s turned away: %d requests inside", request.request_id, self.chat.backlog.inside
+            )
             self.chat.turned_away(request.request_id)
             self.notify(request.to, turned_away())
             return
@@ -65,8 +71,9 @@ class SlackRuntime:
     def notify(self, to: AnswerTo, reply: Reply) -> None:
         """Answer at once, on a thread of its own rather than behind the waiting requests."""
         loop = asyncio.get_running_loop()
-        self.start(loop.run_in_executor(self._notices, self.chat.deliver, [reply],
-                                        lambda r: self.messenger.answer(to, r)))
+        self.start(
+            loop.run_in_executor(self._notices, self.chat.deliver, [reply], lambda r: self.messenger.answer(to, r))
+        )
 
     def in_thread(self, fn: Callable[..., None], *args: Any) -> None:
         self.start(asyncio.to_thread(fn, *args))
@@ -113,8 +120,13 @@ class SlackRuntime:
 
     def _incoming(self, request: Request) -> Incoming:
         email = self.messenger.identity.email_of(request.user_id)
-        return Incoming(user=ChatUser(PLATFORM, request.user_id, email), where=request.where,
-                        text=request.text, action=request.action, request_id=request.request_id)
+        return Incoming(
+            user=ChatUser(PLATFORM, request.user_id, email),
+            where=request.where,
+            text=request.text,
+            action=request.action,
+            request_id=request.request_id,
+        )
 
     def tell(self, to: AnswerTo, reply: Reply) -> None:
         """Answer someone without running the core (a button from an old message)."""

@@ -46,8 +46,10 @@ class SlackSettings:
         """What is missing when Slack is half configured (a token without its partner), so
         `arbot serve` says so instead of silently serving without Slack."""
         if self.bot_token and not (self.app_token or self.signing_secret):
-            return ("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) nor "
-                    "SLACK_APP_TOKEN (Socket Mode) is")
+            return (
+                "SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP mode) nor "
+                "SLACK_APP_TOKEN (Socket Mode) is"
+            )
         if not self.bot_token and (self.app_token or self.signing_secret):
             return "SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not"
         if self.app_token and not self.app_token.startswith("xapp-"):

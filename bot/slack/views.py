@@ -35,7 +35,15 @@ def register(app: AsyncApp, runtime: SlackRuntime) -> None:
             return
         await ack()
         origin = read.origin
-        runtime.submit(Request(user_id=str(body["user"]["id"]), where=origin.where, to=origin.to,
-                               action=read.action, from_home=origin.from_home, request_id=trigger_of(body)))
+        runtime.submit(
+            Request(
+                user_id=str(body["user"]["id"]),
+                where=origin.where,
+                to=origin.to,
+                action=read.action,
+                from_home=origin.from_home,
+                request_id=trigger_of(body),
+            )
+        )
 
     app.view(CALLBACK_IDS)(on_submit)

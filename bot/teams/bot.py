@@ -102,11 +102,16 @@ class TeamsBot:
             for reply in replies:
                 await asyncio.to_thread(self.messenger.direct, user.email, reply)
         except DeliveryFailed:
-            note = ("I can't message you privately yet, and I don't answer with account details in a channel. "
-                    "Open a chat with arbot (Apps > arbot > Chat), then ask me there.")
+            note = (
+                "I can't message you privately yet, and I don't answer with account details in a channel. "
+                "Open a chat with arbot (Apps > arbot > Chat), then ask me there."
+            )
         else:
-            note = f"{user.display_name or 'I'}: I sent you the answer in our chat." if user.display_name \
+            note = (
+                f"{user.display_name or 'I'}: I sent you the answer in our chat."
+                if user.display_name
                 else "I sent you the answer in our chat."
+            )
         await self._send(turn_context, Reply(title=note))
 
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
@@ -148,23 +153,28 @@ class TeamsBot:
     async def _on_file_consent(self, turn_context: TurnContext, consent: Consent) -> None:
         """The person accepted or declined a file: on accept its bytes go to the upload URL Teams
         gave, and the file is shown; Teams is answered 200 either way (the card is done)."""
-        await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
-                                                  value=InvokeResponse(status=200)))
+        await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200)))
         offered = await asyncio.to_thread(self.messenger.offers.taken, consent.offer) if consent.offer else None
         name = offered.name if offered else (consent.name or "the file")
         if not consent.accepted:
             await self._send(turn_context, Reply(title=f"Not sent: {name}", text="Ask again when you want it."))
         elif offered is None or not consent.upload_url:
-            await self._send(turn_context, messages.error(
-                f"{name} is no longer here to send (a download waits {KEPT.days} days); ask for it again"))
+            await self._send(
+                turn_context,
+                messages.error(
+                    f"{name} is no longer here to send (a download waits {KEPT.days} days); ask for it again"
+                ),
+            )
         else:
             try:
                 await upload(consent.upload_url, offered.data)
             except UploadFailed as exc:
                 ref = new_ref()
                 log.warning("teams upload of %s failed (ref %s): %s", name, ref, exc)
-                await self._send(turn_context, messages.error(
-                    f"I could not put {name} in your OneDrive: {exc} (ref {ref}); ask for it again"))
+                await self._send(
+                    turn_context,
+                    messages.error(f"I could not put {name} in your OneDrive: {exc} (ref {ref}); ask for it again"),
+                )
                 return
             await self.outbox.send_all(turn_context, [file_info(consent)])
 
@@ -173,8 +183,9 @@ class TeamsBot:
         from stays as it is); the click is answered with where to find it."""
         card = render_form(form, pressed, values=form.initial(self.ctx.today(), pressed.value))
         await self.outbox.send_all(turn_context, [_card_activity(card, form.title)])
-        body = MessageInvokeResponse(status_code=200, type=MESSAGE_RESPONSE,
-                                     value=f"{form.title}: fill in the form below")
+        body = MessageInvokeResponse(
+            status_code=200, type=MESSAGE_RESPONSE, value=f"{form.title}: fill in the form below"
+        )
         await _answer_invoke(turn_context, body)
 
     async def _on_form(self, turn_context: TurnContext, submitted: FormSubmit) -> AdaptiveCardInvokeResponse:
@@ -201,16 +212,16 @@ class TeamsBot:
         first, rest = (answer.replies[0], answer.replies[1:]) if answer.replies else (Reply(title="Done"), [])
         if first.tone is Tone.ERROR:
             problem = "\n".join(part for part in (first.title, first.text) if part)
-            return render_form(form, submitted.pressed, label=submitted.label, values=submitted.values,
-                               problem=problem)
+            return render_form(form, submitted.pressed, label=submitted.label, values=submitted.values, problem=problem)
         await self.chat.deliver_async(rest, lambda reply: self._send(turn_context, reply))
         return render_pages(first)[0]
 
     async def _respond_to_click(self, turn_context: TurnContext, answer: Answer) -> None:
         personal = turn_context.activity.conversation.conversation_type == "personal"
         only_clicker = [r for r in answer.replies if r.private and not personal and answer.card is None]
-        await self.chat.deliver_async([r for r in answer.replies if r not in only_clicker],
-                                      lambda reply: self._send(turn_context, reply))
+        await self.chat.deliver_async(
+            [r for r in answer.replies if r not in only_clicker], lambda reply: self._send(turn_context, reply)
+        )
         if answer.card is not None:
             card = render_pages(answer.card)[0]
             self.outbox.keep(turn_context.activity.reply_to_id or "", card)
@@ -240,7 +251,8 @@ class TeamsBot:
         event = channel_data.get("eventType")
         reference = TurnContext.get_conversation_reference(activity).serialize()
         removed = capture.bot_was_removed(activity) or (
-            activity.type == ActivityTypes.installation_update and str(activity.action or "").startswith("remove"))
+            activity.type == ActivityTypes.installation_update and str(activity.action or "").startswith("remove")
+        )
         if removed:
             dropped = await asyncio.to_thread(references.forget, self.ctx.sessions, activity.conversation.id)
             log.info("Teams app removed from %s; forgot %s", activity.conversation.id, dropped or "nothing")
@@ -253,8 +265,9 @@ class TeamsBot:
         if activity.conversation.conversation_type == "personal":
             if installed:
                 email = await email_of(turn_context, self.ctx)
-                await asyncio.to_thread(capture.remember_conversation, self.ctx, reference,
-                                        conversation_type="personal", email=email)
+                await asyncio.to_thread(
+                    capture.remember_conversation, self.ctx, reference, conversation_type="personal", email=email
+                )
             return
         if installed or event in ("channelCreated", "channelRenamed", "channelRestored"):
             channels = await capture.team_channels(turn_context) if installed else []
@@ -267,8 +280,12 @@ class TeamsBot:
     async def _user(self, turn_context: TurnContext) -> ChatUser:
         sender = turn_context.activity.from_property
         email = await email_of(turn_context, self.ctx, self.identities)
-        return ChatUser(platform="teams", user_id=sender.id if sender else "", email=email,
-                        display_name=getattr(sender, "name", None))
+        return ChatUser(
+            platform="teams",
+            user_id=sender.id if sender else "",
+            email=email,
+            display_name=getattr(sender, "name", None),
+        )
 
     @staticmethod
     def _key(activity: Activity) -> str | None:
@@ -283,8 +300,9 @@ class TeamsBot:
             return Answer(replies=[])
         place = self.chat.backlog.enter()
         if place is None:
-            log.warning("Teams activity %s turned away: %d requests inside", turn_context.activity.id,
-                        self.chat.backlog.inside)
+            log.warning(
+                "Teams activity %s turned away: %d requests inside", turn_context.activity.id, self.chat.backlog.inside
+            )
             return Answer(replies=[turned_away()])
         try:
             if place.announced and turn_context.activity.type == ActivityTypes.message:
@@ -299,11 +317,11 @@ class TeamsBot:
     async def _notify(self, turn_context: TurnContext, reply: Reply) -> None:
         """A short note into the conversation now, drawn on the event loop rather than behind
         the requests waiting for a worker thread."""
-        await self.chat.deliver_async([reply], lambda r: self.outbox.send_all(turn_context,
-                                                                              self.messenger.activities(r)))
+        await self.chat.deliver_async(
+            [reply], lambda r: self.outbox.send_all(turn_context, self.messenger.activities(r))
+        )
 
-    def _converse(self, turn_context: TurnContext, user: ChatUser, text: str | None,
-                  action: Action | None) -> Answer:
+    def _converse(self, turn_context: TurnContext, user: ChatUser, text: str | None, action: Action | None) -> Answer:
         """On a worker thread: keep the conversation's reference fresh, let the core handle the
         message (with the activity's key), and return what is left for the asker."""
         activity = turn_context.activity
@@ -311,8 +329,9 @@ class TeamsBot:
         where = self._where(activity, user, keys, clicked=action is not None)
         clicked = activity.reply_to_id if action is not None else None
         before = self._current_card(clicked) if clicked else None
-        replies = self.chat.converse(lambda: Incoming(user=user, where=where, text=text, action=action,
-                                                      request_id=self._key(activity)))
+        replies = self.chat.converse(
+            lambda: Incoming(user=user, where=where, text=text, action=action, request_id=self._key(activity))
+        )
         after = self._current_card(clicked) if clicked else None
         # The click changed its own card (a decision): the clicker gets it redrawn at once.
         return Answer(replies=replies, card=after if after != before else None, user=user)
@@ -360,8 +379,11 @@ def form_to_open(name: str, value: dict[str, Any]) -> forms.Form | None:
 
 
 def _card_activity(card: dict[str, Any], summary_text: str) -> Activity:
-    return Activity(type=ActivityTypes.message, summary=summary_text,
-                    attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)])
+    return Activity(
+        type=ActivityTypes.message,
+        summary=summary_text,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+    )
 
 
 def mention_free_text(activity: Activity) -> str:
@@ -374,8 +396,9 @@ def mention_free_text(activity: Activity) -> str:
 async def _answer_invoke(turn_context: TurnContext, body: AdaptiveCardInvokeResponse) -> None:
     """The invoke's HTTP answer. The SDK's default path fails to serialize a plain dict body, so
     the response carries the schema object itself."""
-    await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response,
-                                              value=InvokeResponse(status=200, body=body)))
+    await turn_context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+    )
 
 
 def error_response(code: str, message: str) -> AdaptiveCardInvokeResponse:

@@ -57,8 +57,9 @@ def channel_reference(reference: dict[str, Any], channel_id: str) -> dict[str, A
     return stored
 
 
-def remember_conversation(ctx: AppContext, reference: dict[str, Any], *, conversation_type: str | None,
-                          email: str | None) -> list[str]:
+def remember_conversation(
+    ctx: AppContext, reference: dict[str, Any], *, conversation_type: str | None, email: str | None
+) -> list[str]:
     """On every message: keep the reference of a personal chat, and of a channel the core knows,
     fresh (the service URL may move). Returns the keys written or confirmed."""
     conversation_id = str(reference.get("conversation", {}).get("id", ""))

@@ -77,8 +77,9 @@ def render(reply: Reply, *, refreshable: bool = True, downloads: bool = False) -
     showing a stale copy asks the bot for the card as it stands. ``downloads``: files that cannot
     be shown in the card follow it as downloads to accept (personal chats only)."""
     inputs = _InputIds()
-    body: list[dict[str, Any]] = [text_block(reply.title, weight="Bolder", size="Medium",
-                                        color=_COLORS[reply.tone], style="heading")]
+    body: list[dict[str, Any]] = [
+        text_block(reply.title, weight="Bolder", size="Medium", color=_COLORS[reply.tone], style="heading")
+    ]
     body += [text_block(paragraph) for paragraph in _paragraphs(reply.text)]
     if reply.fields:
         body.append(_facts(reply.fields))
@@ -111,8 +112,11 @@ def _file(file: Attachment, downloads: bool) -> dict[str, Any]:
         uri = f"data:{file.mime};base64,{base64.b64encode(file.data).decode('ascii')}"
         return {"type": "Image", "url": uri, "altText": file.title or file.name, "size": "Stretch"}
     size = f"{max(1, round(len(file.data) / 1024))} KB"
-    where = ("accept the download below to save it to your OneDrive" if downloads
-             else "Teams delivers files only in a personal chat with arbot: ask me there")
+    where = (
+        "accept the download below to save it to your OneDrive"
+        if downloads
+        else "Teams delivers files only in a personal chat with arbot: ask me there"
+    )
     return text_block(f"{file.title or file.name} ({file.name}, {size}): {where}.", is_subtle=True)
 
 
@@ -125,8 +129,9 @@ class Mention:
     user_id: str | None = None
 
 
-def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES, mentions: Sequence[Mention] = (),
-                 downloads: bool = False) -> list[dict[str, Any]]:
+def render_pages(
+    reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES, mentions: Sequence[Mention] = (), downloads: bool = False
+) -> list[dict[str, Any]]:
     """The reply as cards that Teams will take: exactly :func:`render` when that fits in one
     message of ``limit`` bytes, else several pages.
 
@@ -144,8 +149,10 @@ def render_pages(reply: Reply, *, limit: int = MAX_ACTIVITY_BYTES, mentions: Seq
     if activity_bytes(whole) <= budget:
         return [mentioning(whole, mentions)]
     pages = [part for page in _pack(reply, budget) for part in _split_to_fit(page, budget)]
-    cards = [render(replace(page, title=_page_title(reply.title, number, len(pages))), downloads=downloads)
-             for number, page in enumerate(pages, start=1)]
+    cards = [
+        render(replace(page, title=_page_title(reply.title, number, len(pages))), downloads=downloads)
+        for number, page in enumerate(pages, start=1)
+    ]
     return [mentioning(cards[0], mentions), *cards[1:]]
 
 
@@ -208,8 +215,14 @@ def read_action(data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
 
 
 def _refresh() -> dict[str, Any]:
-    return {"action": {"type": "Action.Execute", "verb": REFRESH_VERB, "title": "Refresh",
-                       "data": {DATA_KEY: {"action": REFRESH_VERB}}}}
+    return {
+        "action": {
+            "type": "Action.Execute",
+            "verb": REFRESH_VERB,
+            "title": "Refresh",
+            "data": {DATA_KEY: {"action": REFRESH_VERB}},
+        }
+    }
 
 
 def _pack(reply: Reply, budget: int) -> list[Reply]:
@@ -247,8 +260,9 @@ def _split_to_fit(page: Reply, budget: int) -> list[Reply]:
 def _fit_head(head: Reply, budget: int) -> Reply:
     """The head with its text and fields cut just enough to fit a page on its own."""
     longest = max([len(head.text)] + [len(part) for f in head.fields for part in (f.label, f.value)])
-    return _largest_fitting(lambda n: replace(head, text=_cut(head.text, n), fields=_cut_fields(head.fields, n)),
-                            longest, budget)
+    return _largest_fitting(
+        lambda n: replace(head, text=_cut(head.text, n), fields=_cut_fields(head.fields, n)), longest, budget
+    )
 
 
 def _fit_row(row: Row, rank: int, page: Reply, budget: int) -> Row:
@@ -256,8 +270,9 @@ def _fit_row(row: Row, rank: int, page: Reply, budget: int) -> Row:
     longest = max([len(row.title), len(row.detail)] + [len(p) for f in row.fields for p in (f.label, f.value)])
 
     def alone(n: int) -> Reply:
-        cut = replace(row, title=f"{rank}. {_cut(row.title, n)}", detail=_cut(row.detail, n),
-                      fields=_cut_fields(row.fields, n))
+        cut = replace(
+            row, title=f"{rank}. {_cut(row.title, n)}", detail=_cut(row.detail, n), fields=_cut_fields(row.fields, n)
+        )
         return replace(page, rows=(cut,))
 
     return _largest_fitting(alone, longest, budget).rows[0]
@@ -334,8 +349,15 @@ def _needed_inputs(buttons: tuple[Button, ...], inputs: _InputIds) -> list[dict[
         if input_id is not None:
             needs = str(button.value["needs"])
             label = _NEEDS_LABELS.get(needs, needs.capitalize())
-            fields.append({"type": "Input.Text", "id": input_id, "label": f"{label} (for {button.label})",
-                           "placeholder": label, "maxLength": 500})
+            fields.append(
+                {
+                    "type": "Input.Text",
+                    "id": input_id,
+                    "label": f"{label} (for {button.label})",
+                    "placeholder": label,
+                    "maxLength": 500,
+                }
+            )
     return fields
 
 
@@ -344,8 +366,7 @@ def _action(button: Button, inputs: _InputIds) -> dict[str, Any]:
     input_id = inputs.for_button(button)
     if input_id is not None:
         data[DATA_KEY]["input"] = input_id
-    action: dict[str, Any] = {"type": "Action.Execute", "title": button.label, "verb": button.action,
-                              "data": data}
+    action: dict[str, Any] = {"type": "Action.Execute", "title": button.label, "verb": button.action, "data": data}
     if button.style in _STYLES:
         action["style"] = _STYLES[button.style]
     action["fallback"] = {"type": "Action.Submit", "title": button.label, "data": data}

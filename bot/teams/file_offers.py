@@ -66,15 +66,20 @@ class Offers:
                 session.execute(delete(FileOffer).where(FileOffer.offered_at < now - KEPT))
                 kept = session.get(FileOffer, key)
                 if kept is None:
-                    session.add(FileOffer(key=key, name=file.name[:200], mime=file.mime[:100], data=file.data,
-                                          offered_at=now))
+                    session.add(
+                        FileOffer(key=key, name=file.name[:200], mime=file.mime[:100], data=file.data, offered_at=now)
+                    )
                 else:
                     kept.offered_at = now
         except IntegrityError:  # offered at the same moment by another send: it is there
             pass
         context = {"offer": key}
-        card = FileConsentCard(description=file.title or file.name, size_in_bytes=len(file.data),
-                               accept_context=context, decline_context=context)
+        card = FileConsentCard(
+            description=file.title or file.name,
+            size_in_bytes=len(file.data),
+            accept_context=context,
+            decline_context=context,
+        )
         return Attachment(content_type=CONSENT_CARD, name=file.name, content=card.serialize())
 
     def taken(self, key: str) -> FileOffer | None:
@@ -97,17 +102,25 @@ def read_consent(value: Any) -> Consent:
         found = mapping.get(key)
         return found if isinstance(found, str) and found else None
 
-    return Consent(accepted=value.get("action") == "accept", offer=text(context, "offer"),
-                   upload_url=text(info, "uploadUrl"), content_url=text(info, "contentUrl"),
-                   name=text(info, "name"), unique_id=text(info, "uniqueId"), file_type=text(info, "fileType"))
+    return Consent(
+        accepted=value.get("action") == "accept",
+        offer=text(context, "offer"),
+        upload_url=text(info, "uploadUrl"),
+        content_url=text(info, "contentUrl"),
+        name=text(info, "name"),
+        unique_id=text(info, "uniqueId"),
+        file_type=text(info, "fileType"),
+    )
 
 
 async def upload(url: str, data: bytes) -> None:
     """PUT the whole file to the upload session Teams opened (one range: our files are small)."""
     headers = {"Content-Length": str(len(data)), "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=UPLOAD_TIMEOUT_SECONDS)) as http, \
-                http.put(url, data=data, headers=headers) as response:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=UPLOAD_TIMEOUT_SECONDS)) as http,
+            http.put(url, data=data, headers=headers) as response,
+        ):
             if response.status not in (200, 201):
                 raise UploadFailed(f"OneDrive answered {response.status}")
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -116,6 +129,10 @@ async def upload(url: str, data: bytes) -> None:
 
 def file_info(consent: Consent) -> Activity:
     """The message that shows the uploaded file, opened from the person's OneDrive."""
-    card = Attachment(content_type=FILE_INFO_CARD, content_url=consent.content_url, name=consent.name,
-                      content={"uniqueId": consent.unique_id, "fileType": consent.file_type})
+    card = Attachment(
+        content_type=FILE_INFO_CARD,
+        content_url=consent.content_url,
+        name=consent.name,
+        content={"uniqueId": consent.unique_id, "fileType": consent.file_type},
+    )
     return Activity(type=ActivityTypes.message, attachments=[card])

@@ -25,8 +25,15 @@ class FormSubmit:
     values: dict[str, str]
 
 
-def render_form(form: Form, pressed: Action, *, label: str = "", values: dict[str, str] | None = None,
-                errors: dict[str, str] | None = None, problem: str = "") -> dict[str, Any]:
+def render_form(
+    form: Form,
+    pressed: Action,
+    *,
+    label: str = "",
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str = "",
+) -> dict[str, Any]:
     """The form as a card: a heading, each field as its ``Input.*`` (kept as typed when the card
     comes back), the core's message for a field right under it, and one submit. ``problem`` is
     an answer from the core that is about no one field."""
@@ -42,10 +49,22 @@ def render_form(form: Form, pressed: Action, *, label: str = "", values: dict[st
         if spec.name in errors:
             body.append({**text_block(errors[spec.name], color="Attention", size="Small"), "spacing": "None"})
     data = {DATA_KEY: {"form": {"action": pressed.name, "value": dict(pressed.value), "label": label}}}
-    submit = {"type": "Action.Execute", "title": form.submit, "verb": FORM_VERB, "data": data, "style": "positive",
-              "fallback": {"type": "Action.Submit", "title": form.submit, "data": data}}
-    return {"type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": CARD_VERSION, "body": body, "actions": [submit], "msteams": {"width": "Full"}}
+    submit = {
+        "type": "Action.Execute",
+        "title": form.submit,
+        "verb": FORM_VERB,
+        "data": data,
+        "style": "positive",
+        "fallback": {"type": "Action.Submit", "title": form.submit, "data": data},
+    }
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+        "actions": [submit],
+        "msteams": {"width": "Full"},
+    }
 
 
 def _form_subject(pressed: Action, label: str) -> str:
@@ -55,13 +74,19 @@ def _form_subject(pressed: Action, label: str) -> str:
 
 def _input(spec: FormField, value: str | None) -> dict[str, Any]:
     """One field as the Adaptive Card input of its kind."""
-    field: dict[str, Any] = {"id": spec.name, "label": spec.label, "isRequired": not spec.optional
-                             and spec.kind is not Kind.FLAG}
+    field: dict[str, Any] = {
+        "id": spec.name,
+        "label": spec.label,
+        "isRequired": not spec.optional and spec.kind is not Kind.FLAG,
+    }
     if spec.kind is Kind.DATE:
         field.update(type="Input.Date")
     elif spec.kind is Kind.CHOICE:
-        field.update(type="Input.ChoiceSet", style="compact",
-                     choices=[{"title": c.label, "value": c.value} for c in spec.options])
+        field.update(
+            type="Input.ChoiceSet",
+            style="compact",
+            choices=[{"title": c.label, "value": c.value} for c in spec.options],
+        )
     elif spec.kind is Kind.FLAG:
         field.update(type="Input.Toggle", title=spec.detail or spec.label, valueOn="true", valueOff="false")
     else:
@@ -81,8 +106,11 @@ def read_form(data: dict[str, Any]) -> FormSubmit | None:
     """A form card's submit (Execute or Submit): the inputs Teams merged beside our data."""
     ours = data.get(DATA_KEY)
     opened = ours.get("form") if isinstance(ours, dict) else None
-    if not isinstance(opened, dict) or not isinstance(opened.get("action"), str) \
-            or not isinstance(opened.get("value"), dict):
+    if (
+        not isinstance(opened, dict)
+        or not isinstance(opened.get("action"), str)
+        or not isinstance(opened.get("value"), dict)
+    ):
         return None
     values = {key: item for key, item in data.items() if key != DATA_KEY and isinstance(item, str)}
     return FormSubmit(Action(opened["action"], dict(opened["value"])), str(opened.get("label") or ""), values)

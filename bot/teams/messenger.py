@@ -44,18 +44,24 @@ def reply_activities(reply: Reply, mentions: Sequence[Mention] = (), offers: Off
     """One reply as messages carrying its Adaptive Cards: one, or the pages of a long reply,
     each under Teams' size limit; ``mentions`` are on the first. With ``offers`` (a personal
     chat) each file the card cannot show follows as a download to accept."""
-    cards = [card_activity(reply, card)
-             for card in render_pages(reply, mentions=mentions, downloads=offers is not None)]
+    cards = [
+        card_activity(reply, card) for card in render_pages(reply, mentions=mentions, downloads=offers is not None)
+    ]
     if offers is None:
         return cards
-    return cards + [Activity(type=ActivityTypes.message, summary=f"Download: {file.name}",
-                             attachments=[offers.offer(file)])
-                    for file in reply.files if not shown_inline(file)]
+    return cards + [
+        Activity(type=ActivityTypes.message, summary=f"Download: {file.name}", attachments=[offers.offer(file)])
+        for file in reply.files
+        if not shown_inline(file)
+    ]
 
 
 def card_activity(reply: Reply, card: dict[str, Any]) -> Activity:
-    return Activity(type=ActivityTypes.message, summary=summary(reply),
-                    attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)])
+    return Activity(
+        type=ActivityTypes.message,
+        summary=summary(reply),
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=card)],
+    )
 
 
 def card_of(activity: Activity) -> dict[str, Any] | None:
@@ -66,8 +72,14 @@ def card_of(activity: Activity) -> dict[str, Any] | None:
 class Outbox:
     """Every message the bot sends goes through here, on the event loop."""
 
-    def __init__(self, adapter: BotAdapter, *, bot_app_id: str, throttle: ThreadThrottle | None = None,
-                 retry: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]] | None = None) -> None:
+    def __init__(
+        self,
+        adapter: BotAdapter,
+        *,
+        bot_app_id: str,
+        throttle: ThreadThrottle | None = None,
+        retry: Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]] | None = None,
+    ) -> None:
         self.adapter, self.bot_app_id = adapter, bot_app_id
         self.throttle = throttle or ThreadThrottle()
         self._retry = retry or with_retries
@@ -86,8 +98,9 @@ class Outbox:
         await self._retry(lambda: turn_context.update_activity(copy.deepcopy(activity)))
         self._keep_card(activity.id or "", activity)
 
-    async def send_all(self, turn_context: TurnContext, activities: Sequence[Activity],
-                       sent: dict[int, str] | None = None) -> str:
+    async def send_all(
+        self, turn_context: TurnContext, activities: Sequence[Activity], sent: dict[int, str] | None = None
+    ) -> str:
         """Send the pages of one reply in order; returns the first page's message id. ``sent``
         (page number -> message id) skips the pages it names and gains each page as it goes,
         so after a failure it says which pages went out."""
@@ -97,8 +110,9 @@ class Outbox:
                 sent[n] = await self.send(turn_context, activity)
         return sent[0]
 
-    async def post_to(self, reference: ConversationReference, activities: Sequence[Activity],
-                      sent: dict[int, str] | None = None) -> str:
+    async def post_to(
+        self, reference: ConversationReference, activities: Sequence[Activity], sent: dict[int, str] | None = None
+    ) -> str:
         """A proactive message (every page of it, but those ``sent`` names): continue the stored
         conversation and send into it. Returns the first page's id."""
         sent = {} if sent is None else sent
@@ -115,8 +129,7 @@ class Outbox:
 
         await self._continue(reference, update)
 
-    async def _continue(self, reference: ConversationReference,
-                        work: Callable[[TurnContext], Awaitable[None]]) -> None:
+    async def _continue(self, reference: ConversationReference, work: Callable[[TurnContext], Awaitable[None]]) -> None:
         """Run ``work`` in the stored conversation and raise what it raised: the adapter's turn
         error handler would otherwise swallow it, and a refused post would look sent."""
         failed: list[BaseException] = []
@@ -153,9 +166,15 @@ class TeamsMessenger:
     """The Messenger port for Teams. Call it from worker threads (the core's delivery, the
     scheduler), never from the event loop it sends on."""
 
-    def __init__(self, outbox: Outbox, *, sessions: sessionmaker[Session], clock: Clock,
-                 channel_ids: dict[str, str] | None = None,
-                 people: Callable[[str], Mention] | None = None) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        *,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        channel_ids: dict[str, str] | None = None,
+        people: Callable[[str], Mention] | None = None,
+    ) -> None:
         self._outbox, self._sessions, self._clock = outbox, sessions, clock
         self._channel_ids = dict(channel_ids or {})
         self._people = people or (lambda email: Mention(name=email))
@@ -176,8 +195,7 @@ class TeamsMessenger:
             with _as_delivery_failure():
                 reference = self._reference(where.channel, thread=where.thread)
                 personal = reference.conversation.conversation_type == "personal"
-                message_id = self._run(self._outbox.post_to(reference, self.activities(reply, personal=personal),
-                                                            sent))
+                message_id = self._run(self._outbox.post_to(reference, self.activities(reply, personal=personal), sent))
         except DeliveryFailed as failure:
             failure.parts = {n: PostedRef(where=where, message_id=id_) for n, id_ in sent.items()}
             raise
@@ -199,8 +217,9 @@ class TeamsMessenger:
     def activities(self, reply: Reply, *, personal: bool = False) -> list[Activity]:
         """The messages for ``reply``, with the people it mentions looked up, and in a
         ``personal`` chat its files offered (from a worker thread: both use the database)."""
-        return reply_activities(reply, [self._people(email) for email in reply.mentions],
-                                self.offers if personal else None)
+        return reply_activities(
+            reply, [self._people(email) for email in reply.mentions], self.offers if personal else None
+        )
 
     def _reference(self, key: str, *, thread: str | None) -> ConversationReference:
         stored = references.load(self._sessions, key) or self._from_channel_id(key)
@@ -208,8 +227,9 @@ class TeamsMessenger:
             raise Unreachable(_unreachable_hint(key))
         reference = ConversationReference().deserialize(stored)
         if thread:
-            reference.conversation.id = references.base_conversation(reference.conversation.id) \
-                + references.THREAD_MARK + thread
+            reference.conversation.id = (
+                references.base_conversation(reference.conversation.id) + references.THREAD_MARK + thread
+            )
         reference.activity_id = None
         return reference
 
@@ -223,8 +243,12 @@ class TeamsMessenger:
             return None
         stored = copy.deepcopy(template)
         tenant = stored.get("conversation", {}).get("tenantId")
-        stored["conversation"] = {"id": channel_id, "isGroup": True, "conversationType": "channel",
-                                  **({"tenantId": tenant} if tenant else {})}
+        stored["conversation"] = {
+            "id": channel_id,
+            "isGroup": True,
+            "conversationType": "channel",
+            **({"tenantId": tenant} if tenant else {}),
+        }
         stored.pop("user", None)
         references.save(self._sessions, self._clock, key, stored)
         return stored
@@ -256,8 +280,7 @@ def _as_delivery_failure() -> Iterator[None]:
     except Exception as exc:
         status = status_of(exc)
         reason = f"Teams answered {status}" if status else f"Teams did not answer: {type(exc).__name__}"
-        raise DeliveryFailed(reason, permanent=status in PERMANENT_STATUSES,
-                             retry_after=retry_after(exc)) from exc
+        raise DeliveryFailed(reason, permanent=status in PERMANENT_STATUSES, retry_after=retry_after(exc)) from exc
 
 
 def looks_like_channel_id(key: str) -> bool:
@@ -267,10 +290,14 @@ def looks_like_channel_id(key: str) -> bool:
 
 def _unreachable_hint(key: str) -> str:
     if key.startswith("dm:"):
-        return (f"{key[3:]} has not opened a chat with the bot in Teams yet; "
-                "they need to install the app or send it a message once")
-    return (f"the bot does not know the Teams channel #{key} yet; add the app to that channel's team "
-            f"(a channel named {key}), or map it under [teams.channels] in the team file")
+        return (
+            f"{key[3:]} has not opened a chat with the bot in Teams yet; "
+            "they need to install the app or send it a message once"
+        )
+    return (
+        f"the bot does not know the Teams channel #{key} yet; add the app to that channel's team "
+        f"(a channel named {key}), or map it under [teams.channels] in the team file"
+    )
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -28,9 +28,13 @@ _PRUNE_AT = 1000  # threads remembered before quiet ones are forgotten
 class ThreadThrottle:
     """Waits, per thread, until one more message fits every window of ``limits``."""
 
-    def __init__(self, limits: tuple[tuple[int, float], ...] = THREAD_LIMITS, *,
-                 now: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        limits: tuple[tuple[int, float], ...] = THREAD_LIMITS,
+        *,
+        now: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._limits = limits
         self._longest = max(window for _, window in limits)
         self._now, self._sleep = now, sleep
@@ -87,9 +91,15 @@ def retry_after(exc: BaseException) -> float | None:
         return None
 
 
-async def with_retries(operation: Callable[[], Awaitable[T]], *, attempts: int = 5, base_delay: float = 0.5,
-                       max_delay: float = 30.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                       jitter: Callable[[], float] = random.random) -> T:
+async def with_retries(
+    operation: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = 5,
+    base_delay: float = 0.5,
+    max_delay: float = 30.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    jitter: Callable[[], float] = random.random,
+) -> T:
     """Run ``operation``; on 412/429/502/504 wait (``Retry-After`` if given, else exponential
     backoff with jitter) and run it again, up to ``attempts`` times in all."""
     for attempt in range(1, attempts):

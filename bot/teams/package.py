@@ -33,8 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parser = sub.add_parser("teams-package", help="build the Microsoft Teams app package (zip) to upload")
     parser.add_argument("--app-id", help="the bot's Microsoft app id (default: MICROSOFT_APP_ID)")
     parser.add_argument("--teams-app-id", help="the Teams app id (default: the bot's app id)")
-    parser.add_argument("--domain", help="public host name of arbot serve, e.g. arbot.example.com "
-                        "(default: BOT_DOMAIN)")
+    parser.add_argument(
+        "--domain", help="public host name of arbot serve, e.g. arbot.example.com (default: BOT_DOMAIN)"
+    )
     parser.add_argument("--website-url", help="https page about the bot (default: https://<domain>/)")
     parser.add_argument("--out", default="arbot-teams.zip", help="where to write the zip")
     parser.add_argument("--manifest-dir", default=str(MANIFEST_DIR), help=argparse.SUPPRESS)
@@ -49,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     except PackageError as exc:
         print(f"arbot teams-package: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote {out} (app id {values['MICROSOFT_APP_ID']}); upload it in Teams: Apps > Manage your apps "
-          "> Upload an app")
+    print(
+        f"wrote {out} (app id {values['MICROSOFT_APP_ID']}); upload it in Teams: Apps > Manage your apps "
+        "> Upload an app"
+    )
     return 0
 
 
@@ -58,19 +61,22 @@ def values_from(args: argparse.Namespace, env: dict[str, str] | os._Environ[str]
     app_id = (args.app_id or env.get("MICROSOFT_APP_ID", "")).strip()
     domain = (args.domain or env.get("BOT_DOMAIN", "")).strip().lower()
     if not _GUID.match(app_id):
-        raise PackageError("the bot's app id (--app-id or MICROSOFT_APP_ID) must be a GUID like "
-                           f"00000000-0000-0000-0000-000000000000, not {app_id!r}")
+        raise PackageError(
+            "the bot's app id (--app-id or MICROSOFT_APP_ID) must be a GUID like "
+            f"00000000-0000-0000-0000-000000000000, not {app_id!r}"
+        )
     teams_app_id = (args.teams_app_id or app_id).strip()
     if not _GUID.match(teams_app_id):
         raise PackageError(f"--teams-app-id must be a GUID, not {teams_app_id!r}")
     if not _DOMAIN.match(domain):
-        raise PackageError("the public host name (--domain or BOT_DOMAIN) must look like arbot.example.com, "
-                           f"without https:// or a path, not {domain!r}")
+        raise PackageError(
+            "the public host name (--domain or BOT_DOMAIN) must look like arbot.example.com, "
+            f"without https:// or a path, not {domain!r}"
+        )
     website = (args.website_url or f"https://{domain}/").strip()
     if not website.startswith("https://"):
         raise PackageError(f"--website-url must be an https:// address, not {website!r}")
-    return {"MICROSOFT_APP_ID": app_id, "TEAMS_APP_ID": teams_app_id, "BOT_DOMAIN": domain,
-            "WEBSITE_URL": website}
+    return {"MICROSOFT_APP_ID": app_id, "TEAMS_APP_ID": teams_app_id, "BOT_DOMAIN": domain, "WEBSITE_URL": website}
 
 
 def fill(template: str, values: dict[str, str]) -> str:

@@ -43,8 +43,9 @@ def save(sessions: sessionmaker[Session], clock: Clock, key: str, reference: dic
     for _ in range(2):
         try:
             with sessions.begin() as session:
-                row = session.scalar(select(ConversationRef).where(
-                    ConversationRef.platform == PLATFORM, ConversationRef.key == key))
+                row = session.scalar(
+                    select(ConversationRef).where(ConversationRef.platform == PLATFORM, ConversationRef.key == key)
+                )
                 if row is not None and row.reference == reference:
                     return  # every message re-saves its conversation; most change nothing
                 if row is None:
@@ -58,23 +59,31 @@ def save(sessions: sessionmaker[Session], clock: Clock, key: str, reference: dic
 
 def load(sessions: sessionmaker[Session], key: str) -> dict[str, Any] | None:
     with sessions() as session:
-        return session.scalar(select(ConversationRef.reference).where(
-            ConversationRef.platform == PLATFORM, ConversationRef.key == key))
+        return session.scalar(
+            select(ConversationRef.reference).where(ConversationRef.platform == PLATFORM, ConversationRef.key == key)
+        )
 
 
 def keys_for(sessions: sessionmaker[Session], conversation_id: str) -> list[str]:
     """Every key whose stored conversation is ``conversation_id`` (thread part ignored)."""
     wanted = base_conversation(conversation_id)
-    return [key for key, reference in _all(sessions)
-            if base_conversation(str(reference.get("conversation", {}).get("id", ""))) == wanted]
+    return [
+        key
+        for key, reference in _all(sessions)
+        if base_conversation(str(reference.get("conversation", {}).get("id", ""))) == wanted
+    ]
 
 
 def latest(sessions: sessionmaker[Session]) -> dict[str, Any] | None:
     """The most recently stored reference: its service URL, tenant and bot identity are what a
     reference to a conversation known only by id (from the team file) is built from."""
     with sessions() as session:
-        return session.scalar(select(ConversationRef.reference).where(ConversationRef.platform == PLATFORM)
-                              .order_by(ConversationRef.updated_at.desc(), ConversationRef.id.desc()).limit(1))
+        return session.scalar(
+            select(ConversationRef.reference)
+            .where(ConversationRef.platform == PLATFORM)
+            .order_by(ConversationRef.updated_at.desc(), ConversationRef.id.desc())
+            .limit(1)
+        )
 
 
 def forget(sessions: sessionmaker[Session], conversation_id: str) -> list[str]:
@@ -82,13 +91,15 @@ def forget(sessions: sessionmaker[Session], conversation_id: str) -> list[str]:
     keys = keys_for(sessions, conversation_id)
     if keys:
         with sessions.begin() as session:
-            session.execute(delete(ConversationRef).where(ConversationRef.platform == PLATFORM,
-                                                          ConversationRef.key.in_(keys)))
+            session.execute(
+                delete(ConversationRef).where(ConversationRef.platform == PLATFORM, ConversationRef.key.in_(keys))
+            )
     return keys
 
 
 def _all(sessions: sessionmaker[Session]) -> list[tuple[str, dict[str, Any]]]:
     with sessions() as session:
-        rows = session.execute(select(ConversationRef.key, ConversationRef.reference)
-                               .where(ConversationRef.platform == PLATFORM))
+        rows = session.execute(
+            select(ConversationRef.key, ConversationRef.reference).where(ConversationRef.platform == PLATFORM)
+        )
         return [(key, reference) for key, reference in rows]

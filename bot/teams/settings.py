@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant",
-             "userassignedmsi": "UserAssignedMSI"}
+APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-DEV_WARNING = ("Teams endpoint /api/messages is served WITHOUT authentication (--dev): anyone who "
-               "can reach it can act as any team member. Never expose it beyond this machine.")
+DEV_WARNING = (
+    "Teams endpoint /api/messages is served WITHOUT authentication (--dev): anyone who "
+    "can reach it can act as any team member. Never expose it beyond this machine."
+)
 
 
 class TeamsSettingsError(ValueError):
@@ -39,12 +40,16 @@ class TeamsSettings:
         raw_type = env.get("MICROSOFT_APP_TYPE", "").strip() or "MultiTenant"
         app_type = APP_TYPES.get(raw_type.lower())
         if app_type is None:
-            raise TeamsSettingsError(f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES.values())}, "
-                                     f"not {raw_type!r}")
-        settings = cls(app_id=env.get("MICROSOFT_APP_ID", "").strip(),
-                       app_password=env.get("MICROSOFT_APP_PASSWORD", ""),
-                       tenant_id=env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
-                       app_type=app_type, dev=dev)
+            raise TeamsSettingsError(
+                f"MICROSOFT_APP_TYPE must be one of {', '.join(APP_TYPES.values())}, not {raw_type!r}"
+            )
+        settings = cls(
+            app_id=env.get("MICROSOFT_APP_ID", "").strip(),
+            app_password=env.get("MICROSOFT_APP_PASSWORD", ""),
+            tenant_id=env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
+            app_type=app_type,
+            dev=dev,
+        )
         settings.check()
         return settings
 
@@ -53,8 +58,9 @@ class TeamsSettings:
         if self.app_id and not _GUID.match(self.app_id):
             raise TeamsSettingsError(f"MICROSOFT_APP_ID must be the bot's app id (a GUID), not {self.app_id!r}")
         if self.app_type == "SingleTenant" and self.app_id and not (self.tenant_id and self.app_password):
-            raise TeamsSettingsError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID "
-                                     "and MICROSOFT_APP_PASSWORD")
+            raise TeamsSettingsError(
+                "MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID and MICROSOFT_APP_PASSWORD"
+            )
         if self.app_type == "UserAssignedMSI" and self.app_id and not self.tenant_id:
             raise TeamsSettingsError("MICROSOFT_APP_TYPE=UserAssignedMSI needs MICROSOFT_APP_TENANT_ID")
 
@@ -77,8 +83,12 @@ class TeamsSettings:
 
     def bot_framework_config(self) -> SimpleNamespace:
         """The attribute bag ``ConfigurationBotFrameworkAuthentication`` reads."""
-        return SimpleNamespace(APP_ID=self.app_id or None, APP_PASSWORD=self.app_password or None,
-                               APP_TENANTID=self.tenant_id or None, APP_TYPE=self.app_type)
+        return SimpleNamespace(
+            APP_ID=self.app_id or None,
+            APP_PASSWORD=self.app_password or None,
+            APP_TENANTID=self.tenant_id or None,
+            APP_TYPE=self.app_type,
+        )
 
 
 def teams_settings_of(settings: object) -> TeamsSettings:

@@ -92,18 +92,25 @@ def _refused(problem: str, *, status: int = 400) -> web.Response:
 TEAMS_APP = web.AppKey("arbot_teams", TeamsApp)
 
 
-def build(ctx: AppContext, settings: TeamsSettings, *, adapter: BotAdapter | None = None,
-          outbox: Outbox | None = None) -> TeamsApp:
+def build(
+    ctx: AppContext, settings: TeamsSettings, *, adapter: BotAdapter | None = None, outbox: Outbox | None = None
+) -> TeamsApp:
     """Everything Teams needs; ``adapter`` and ``outbox`` may be given (tests, benchmarks)."""
     _fast_msrest_retry_policy()
     if adapter is None:
         adapter = CloudAdapter(RefusingAuthentication(settings.bot_framework_config()))
     adapter.on_turn_error = _on_turn_error
     outbox = outbox or Outbox(adapter, bot_app_id=settings.app_id)
-    messenger = TeamsMessenger(outbox, sessions=ctx.sessions, clock=ctx.clock, channel_ids=configured_ids(ctx),
-                               people=lambda email: mention_of(ctx, email))
-    return TeamsApp(settings=settings, adapter=adapter, bot=TeamsBot(ctx, outbox, messenger),
-                    outbox=outbox, messenger=messenger)
+    messenger = TeamsMessenger(
+        outbox,
+        sessions=ctx.sessions,
+        clock=ctx.clock,
+        channel_ids=configured_ids(ctx),
+        people=lambda email: mention_of(ctx, email),
+    )
+    return TeamsApp(
+        settings=settings, adapter=adapter, bot=TeamsBot(ctx, outbox, messenger), outbox=outbox, messenger=messenger
+    )
 
 
 class RefusingAuthentication(ConfigurationBotFrameworkAuthentication):
@@ -118,8 +125,9 @@ class RefusingAuthentication(ConfigurationBotFrameworkAuthentication):
         with _token_refusals():
             return await super().authenticate_request(activity, auth_header)
 
-    async def authenticate_streaming_request(self, auth_header: str,
-                                             channel_id_header: str) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
         with _token_refusals():
             return await super().authenticate_streaming_request(auth_header, channel_id_header)
 
@@ -174,9 +182,12 @@ async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     text = f"Something went wrong on our side; nothing more was done (ref {ref})"
     try:
         if turn_context.activity.type == ActivityTypes.invoke:
-            await turn_context.send_activity(Activity(
-                type=ActivityTypes.invoke_response,
-                value=InvokeResponse(status=200, body=error_response("InternalError", text))))
+            await turn_context.send_activity(
+                Activity(
+                    type=ActivityTypes.invoke_response,
+                    value=InvokeResponse(status=200, body=error_response("InternalError", text)),
+                )
+            )
         elif turn_context.activity.type == ActivityTypes.message:
             await turn_context.send_activity(text)
     except Exception:

@@ -31,18 +31,19 @@ class CallListError(ValueError):
 @dataclass(frozen=True)
 class CallListRow:
     rank: int
-    customer_id: int          # database id
-    erp_id: str               # the customer's ERP id (shown, and exported as "customer_id")
+    customer_id: int  # database id
+    erp_id: str  # the customer's ERP id (shown, and exported as "customer_id")
     customer_name: str
     collector_email: str | None
     score: float
-    balance_due: Decimal      # net open balance (invoices minus credits)
-    days_past_due: int        # oldest past-due positive item, 0 if none
+    balance_due: Decimal  # net open balance (invoices minus credits)
+    days_past_due: int  # oldest past-due positive item, 0 if none
     reasons: tuple[str, ...]  # plain words, most important first
 
 
-def build_call_list(session: Session, ctx: AppContext, *, day: date,
-                    collector_email: str | None = None, capacity: int | None = None) -> list[CallListRow]:
+def build_call_list(
+    session: Session, ctx: AppContext, *, day: date, collector_email: str | None = None, capacity: int | None = None
+) -> list[CallListRow]:
     """Ranked accounts to contact on `day` (one collector's, or everyone's when collector_email is None,
     each collector capped at capacity, default ctx.team.capacity)."""
     from commands.calllist.build import call_list

@@ -24,15 +24,17 @@ from storage.models import TeamMember
 from storage.types import from_cents
 
 
-def call_list(session: Session, ctx: AppContext, *, day: date,
-              collector_email: str | None = None, capacity: int | None = None) -> list[CallListRow]:
+def call_list(
+    session: Session, ctx: AppContext, *, day: date, collector_email: str | None = None, capacity: int | None = None
+) -> list[CallListRow]:
     """See :func:`commands.calllist.build_call_list`."""
     policy = load_policy(ctx.policy_file)
     capacity = _capacity(capacity, policy, ctx)
     emails = dict(session.execute(select(TeamMember.id, TeamMember.email)).all())
     collector_id = _collector_id(session, collector_email) if collector_email is not None else None
-    cut = cutoffs_for(day, policy, ctx.calendar, ctx.team.timezone,
-                      promise_grace_days=ctx.team.workflow.timers.promise_grace_days)
+    cut = cutoffs_for(
+        day, policy, ctx.calendar, ctx.team.timezone, promise_grace_days=ctx.team.workflow.timers.promise_grace_days
+    )
     features = load_features(session, cut, collector_id=collector_id)
     candidates = shortlist(score(features, policy), capacity, headroom=policy.rules.days_late.weight)
     features = _with_history(session, cut, features.loc[candidates], collector_id)
@@ -50,15 +52,15 @@ def call_list(session: Session, ctx: AppContext, *, day: date,
 HISTORY_BY_CUSTOMER_LIMIT = 5000
 
 
-def _with_history(session: Session, cut: Cutoffs, features: pd.DataFrame,
-                  collector_id: int | None) -> pd.DataFrame:
+def _with_history(session: Session, cut: Cutoffs, features: pd.DataFrame, collector_id: int | None) -> pd.DataFrame:
     """Payment history for the shortlisted accounts: the one input read only for those that
     can still make the list."""
     ids = [int(i) for i in features.index]
     by_customer = ids if len(ids) <= HISTORY_BY_CUSTOMER_LIMIT else None
     history = load_history(session, cut, by_customer, collector_id=collector_id).reindex(features.index)
-    return features.assign(avg_days_late=history["avg_days_late"],
-                           paid_invoices=history["paid_invoices"].fillna(0).astype("int64"))
+    return features.assign(
+        avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
+    )
 
 
 def _capacity(asked: int | None, policy: Policy, ctx: AppContext) -> int:
@@ -76,8 +78,14 @@ def _collector_id(session: Session, email: str) -> int:
     return member_id
 
 
-def _row(customer_id: int, fields: Mapping[Hashable, Any], details: Mapping[Hashable, Any], emails: dict[int, str],
-         policy: Policy, cut: Cutoffs) -> CallListRow:
+def _row(
+    customer_id: int,
+    fields: Mapping[Hashable, Any],
+    details: Mapping[Hashable, Any],
+    emails: dict[int, str],
+    policy: Policy,
+    cut: Cutoffs,
+) -> CallListRow:
     row = {str(key): value for part in (fields, details) for key, value in part.items()}
     oldest = row["oldest_due"]
     collector = row["collector_id"]

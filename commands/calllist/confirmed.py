@@ -53,8 +53,11 @@ def take_oldest_first(open_items: OpenItems, amounts: pd.Series) -> OpenItems:
 
 def _awaiting_erp(connection: Connection) -> pd.Series:
     """Cents per customer that finance confirmed and no import has shown yet."""
-    stmt = (select(Payment.customer_id, total(type_coerce(Payment.amount, BigInteger)))
-            .where(awaiting_erp()).group_by(Payment.customer_id))
+    stmt = (
+        select(Payment.customer_id, total(type_coerce(Payment.amount, BigInteger)))
+        .where(awaiting_erp())
+        .group_by(Payment.customer_id)
+    )
     with connection.execute(stmt) as result:
         rows = result.cursor.fetchall()
     customers, cents = zip(*rows, strict=True) if rows else ((), ())

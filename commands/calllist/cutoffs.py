@@ -36,18 +36,18 @@ class Crossing:
 @dataclass(frozen=True)
 class Cutoffs:
     day: date
-    listable: date          # an item due on or before this is old enough to list the account
-    over: dict[int, date]   # bucket -> items due on or before this are over that many days
+    listable: date  # an item due on or before this is old enough to list the account
+    over: dict[int, date]  # bucket -> items due on or before this are over that many days
     final_from: date
     final_until: date
     window_from: date
     window_until: date
     crossings: tuple[Crossing, ...]
-    broken_by: date         # an open promise dated on or before this is broken
-    broken_since: date      # broken promises dated before this are old news
-    history_since: date     # closed invoices before this say nothing about today's habits
+    broken_by: date  # an open promise dated on or before this is broken
+    broken_since: date  # broken promises dated before this are old news
+    history_since: date  # closed invoices before this say nothing about today's habits
     promises_since: date
-    day_start: datetime     # the list day in the team's timezone, as UTC instants
+    day_start: datetime  # the list day in the team's timezone, as UTC instants
     day_end: datetime
 
     def dpd(self, due: date) -> int:
@@ -60,8 +60,9 @@ class Cutoffs:
         return sorted({d for c in self.crossings for d in c.due_dates})
 
 
-def cutoffs_for(day: date, policy: Policy, calendar: BusinessCalendar, tz: ZoneInfo, *,
-                promise_grace_days: int = 1) -> Cutoffs:
+def cutoffs_for(
+    day: date, policy: Policy, calendar: BusinessCalendar, tz: ZoneInfo, *, promise_grace_days: int = 1
+) -> Cutoffs:
     """The dates every rule compares against for a list on ``day``. ``promise_grace_days`` is
     the team's (timers.promise_grace_days), so the list and the promise check agree on when a
     promise is broken."""

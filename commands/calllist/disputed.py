@@ -42,8 +42,9 @@ def _less_per_invoice(connection: Connection, open_items: OpenItems) -> OpenItem
     owners = np.repeat(open_items.customer_ids, open_items.counts)
     at = np.flatnonzero(np.isin(owners, disputed["customer_id"].to_numpy()))  # their customers' items
     picked = open_items.items[at]
-    items = pd.DataFrame({"customer_id": owners[at], "due": picked["due"], "kind": picked["kind"],
-                          "cents": picked["cents"]}, index=at)
+    items = pd.DataFrame(
+        {"customer_id": owners[at], "due": picked["due"], "kind": picked["kind"], "cents": picked["cents"]}, index=at
+    )
     pairs = _numbered(items).reset_index().merge(_numbered(disputed), on=[*_KEY, "nth"])
     adjusted = open_items.items.copy()
     adjusted["cents"][pairs["index"].to_numpy()] -= pairs["deduct"].to_numpy(dtype=np.int64)
@@ -58,33 +59,56 @@ def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
 def _disputed_invoices(connection: Connection) -> pd.DataFrame:
     """Open invoices with disputes set aside or credits awaiting the memo: the item as packed,
     and their cents in all (one row per invoice, so an invoice with both is one deduction)."""
-    disputes = (select(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance,
-                       type_coerce(Dispute.amount, BigInteger))
-                .join(Dispute, Dispute.invoice_id == Invoice.id)
-                .where(set_aside(), Invoice.closed_on.is_(None)))
-    credits = (select(Invoice.id, Invoice.customer_id, Invoice.due_date, Invoice.kind, Invoice.open_balance,
-                      type_coerce(AdjustmentTask.amount, BigInteger))
-               .join(AdjustmentTask, AdjustmentTask.invoice_id == Invoice.id)
-               .where(set_aside_adjustments(), Invoice.closed_on.is_(None)))
+    disputes = (
+        select(
+            Invoice.id,
+            Invoice.customer_id,
+            Invoice.due_date,
+            Invoice.kind,
+            Invoice.open_balance,
+            type_coerce(Dispute.amount, BigInteger),
+        )
+        .join(Dispute, Dispute.invoice_id == Invoice.id)
+        .where(set_aside(), Invoice.closed_on.is_(None))
+    )
+    credits = (
+        select(
+            Invoice.id,
+            Invoice.customer_id,
+            Invoice.due_date,
+            Invoice.kind,
+            Invoice.open_balance,
+            type_coerce(AdjustmentTask.amount, BigInteger),
+        )
+        .join(AdjustmentTask, AdjustmentTask.invoice_id == Invoice.id)
+        .where(set_aside_adjustments(), Invoice.closed_on.is_(None))
+    )
     both = union_all(disputes, credits).subquery()
     cols = both.c
-    stmt = (select(cols[1], cols[2], cols[3], cols[4], total(cols[5]))
-            .group_by(cols[0], cols[1], cols[2], cols[3], cols[4]))
+    stmt = select(cols[1], cols[2], cols[3], cols[4], total(cols[5])).group_by(
+        cols[0], cols[1], cols[2], cols[3], cols[4]
+    )
     with connection.execute(stmt) as result:
         rows = result.cursor.fetchall()  # driver values: dates as ISO text (SQLite) or dates, cents as int
     customers, due, kinds, cents, deduct = zip(*rows, strict=True) if rows else ((), (), (), (), ())
-    return pd.DataFrame({
-        "customer_id": np.asarray(customers, dtype=np.int64), "due": day_number(due),
-        "kind": kind_codes(kinds),
-        "cents": np.asarray(cents, dtype=np.int64), "deduct": np.asarray(deduct, dtype=np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": np.asarray(customers, dtype=np.int64),
+            "due": day_number(due),
+            "kind": kind_codes(kinds),
+            "cents": np.asarray(cents, dtype=np.int64),
+            "deduct": np.asarray(deduct, dtype=np.int64),
+        }
+    )
 
 
 def _writeoffs(connection: Connection) -> pd.Series:
     """Cents per customer of approved write-offs no import shows yet."""
-    stmt = (select(AdjustmentTask.customer_id, total(type_coerce(AdjustmentTask.amount, BigInteger)))
-            .where(AdjustmentTask.invoice_id.is_(None), set_aside_adjustments())
-            .group_by(AdjustmentTask.customer_id))
+    stmt = (
+        select(AdjustmentTask.customer_id, total(type_coerce(AdjustmentTask.amount, BigInteger)))
+        .where(AdjustmentTask.invoice_id.is_(None), set_aside_adjustments())
+        .group_by(AdjustmentTask.customer_id)
+    )
     with connection.execute(stmt) as result:
         rows = result.cursor.fetchall()
     customers, cents = zip(*rows, strict=True) if rows else ((), ())

@@ -37,8 +37,9 @@ def load_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -
     """One row per customer with open items (of one collector, or everyone's), indexed by
     customer id. Payment history is left empty: it is read later, and only for the accounts it
     can still move (:func:`commands.calllist.account_facts.load_history`)."""
-    return with_account_facts(session, cut, open_item_features(session, cut, collector_id=collector_id),
-                              collector_id=collector_id)
+    return with_account_facts(
+        session, cut, open_item_features(session, cut, collector_id=collector_id), collector_id=collector_id
+    )
 
 
 def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> pd.DataFrame:
@@ -58,11 +59,16 @@ def collectible_items(connection: Connection, packed: OpenItems) -> OpenItems:
     return less_confirmed(connection, less_disputes(connection, packed))
 
 
-def with_account_facts(session: Session, cut: Cutoffs, items: pd.DataFrame, *,
-                       collector_id: int | None) -> pd.DataFrame:
+def with_account_facts(
+    session: Session, cut: Cutoffs, items: pd.DataFrame, *, collector_id: int | None
+) -> pd.DataFrame:
     """The collector and the facts from the smaller tables, joined onto the open-item columns."""
-    owners = number_frame(session, of_collector(select(Customer.id, Customer.collector_id), Customer.id,
-                                                collector_id), ["collector_id"], floats={"collector_id"})
+    owners = number_frame(
+        session,
+        of_collector(select(Customer.id, Customer.collector_id), Customer.id, collector_id),
+        ["collector_id"],
+        floats={"collector_id"},
+    )
     frame = items
     for part in (owners, *account_facts(session, cut, collector_id=collector_id)):
         frame = frame.join(part, how="left")  # one at a time: a list would outer-join and widen dtypes
@@ -122,18 +128,20 @@ def score_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
     final = positive & at.is_kind(InvoiceKind.FINAL) & at.between(cut.final_from, cut.final_until)
     mrr = past & at.is_kind(InvoiceKind.RECURRING)
     crossing = positive & np.isin(at.due, day_number(cut.crossing_due_dates))
-    return at.frame({
-        "past_due": at.total(past),
-        "oldest_dpd": np.where(oldest == _NONE, np.nan, day_number(cut.day) - oldest.astype(np.float64)),
-        "window": at.count(positive & at.between(cut.window_from, cut.window_until)),
-        "finals": at.count(final),
-        "mrr_months": at.count(mrr),
-        "crossing": at.count(crossing),
-        "amount_final_invoice": at.total(final),
-        "amount_unpaid_mrr": at.total(mrr),
-        "amount_over_30_days": at.total(positive & at.on_or_before(cut.over[30])),
-        "amount_crossing_soon": at.total(crossing),
-    })
+    return at.frame(
+        {
+            "past_due": at.total(past),
+            "oldest_dpd": np.where(oldest == _NONE, np.nan, day_number(cut.day) - oldest.astype(np.float64)),
+            "window": at.count(positive & at.between(cut.window_from, cut.window_until)),
+            "finals": at.count(final),
+            "mrr_months": at.count(mrr),
+            "crossing": at.count(crossing),
+            "amount_final_invoice": at.total(final),
+            "amount_unpaid_mrr": at.total(mrr),
+            "amount_over_30_days": at.total(positive & at.on_or_before(cut.over[30])),
+            "amount_crossing_soon": at.total(crossing),
+        }
+    )
 
 
 def detail_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
@@ -142,24 +150,36 @@ def detail_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
     positive = at.positive
     window = positive & at.between(cut.window_from, cut.window_until)
     final = positive & at.is_kind(InvoiceKind.FINAL) & at.between(cut.final_from, cut.final_until)
-    return at.frame({
-        "oldest_due": _dates(at.earliest(positive & at.before(cut.day))),
-        "final_due": _dates(at.earliest(final)),
-        **{f"over_{n}": at.total(positive & at.on_or_before(cut.over[n])) for n in BUCKETS},
-        "window_cents": at.total(window),
-        **{f"crossing_due_{c.threshold}": _dates(at.earliest(
-            positive & ~at.on_or_before(c.due_after) & at.on_or_before(c.due_until))) for c in cut.crossings},
-    })
+    return at.frame(
+        {
+            "oldest_due": _dates(at.earliest(positive & at.before(cut.day))),
+            "final_due": _dates(at.earliest(final)),
+            **{f"over_{n}": at.total(positive & at.on_or_before(cut.over[n])) for n in BUCKETS},
+            "window_cents": at.total(window),
+            **{
+                f"crossing_due_{c.threshold}": _dates(
+                    at.earliest(positive & ~at.on_or_before(c.due_after) & at.on_or_before(c.due_until))
+                )
+                for c in cut.crossings
+            },
+        }
+    )
 
 
 def load_details(session: Session, cut: Cutoffs, customer_ids: Sequence[int], team: Team) -> pd.DataFrame:
     """Names and the amounts and dates behind the reasons, for the accounts on the list only."""
-    names = typed_frame(session, select(Customer.id, Customer.erp_id, Customer.name)
-                        .where(Customer.id.in_(customer_ids)), ["erp_id", "name"])
+    names = typed_frame(
+        session,
+        select(Customer.id, Customer.erp_id, Customer.name).where(Customer.id.in_(customer_ids)),
+        ["erp_id", "name"],
+    )
     connection = session.connection()
     details = detail_columns(collectible_items(connection, read_packs(connection, customer_ids=customer_ids)), cut)
-    return (names.join(details, how="left").join(promise_dates(session, cut, customer_ids), how="left")
-            .join(suspension_steps(session, cut, team, customer_ids), how="left"))
+    return (
+        names.join(details, how="left")
+        .join(promise_dates(session, cut, customer_ids), how="left")
+        .join(suspension_steps(session, cut, team, customer_ids), how="left")
+    )
 
 
 def _dates(days: np.ndarray) -> list[date | None]:

@@ -39,7 +39,7 @@ class ListSettings:
 @dataclass(frozen=True)
 class Ranking:
     tiers: tuple[str, ...]  # names from TIER_RULES, most urgent first; empty: additive scores only
-    tier_floor: int         # dollars; a tier's past-due amount under this does not qualify for it
+    tier_floor: int  # dollars; a tier's past-due amount under this does not qualify for it
 
 
 @dataclass(frozen=True)

@@ -46,10 +46,8 @@ def _tried_today(f: pd.DataFrame, x: Exclusions) -> pd.Series:
 
 
 EXCLUSIONS: tuple[Exclusion, ...] = (
-    Exclusion("open_promise", _open_promise,
-              lambda row: f"promised to pay by {day_month(row['open_promise_date'])}"),
-    Exclusion("plan_in_good_standing", _plan_in_good_standing,
-              lambda row: "on a payment plan in good standing"),
+    Exclusion("open_promise", _open_promise, lambda row: f"promised to pay by {day_month(row['open_promise_date'])}"),
+    Exclusion("plan_in_good_standing", _plan_in_good_standing, lambda row: "on a payment plan in good standing"),
     Exclusion("reached_today", _reached_today, lambda row: "reached today"),
     Exclusion("tried_today", _tried_today, lambda row: f"tried {row['attempts_today']} times today"),
 )
@@ -60,14 +58,18 @@ def score(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     ``pushed_<exclusion>``, ``pushed`` and ``band`` (the list's first sort key: the tier, after
     every account not pushed down); accounts the policy leaves out are gone."""
     frame = collectible(features)
-    frame = frame[(frame["balance"] > 0) & (frame["collectible"] > 0)
-                  & (frame["oldest_dpd"] >= policy.list.min_days_past_due)]
+    frame = frame[
+        (frame["balance"] > 0) & (frame["collectible"] > 0) & (frame["oldest_dpd"] >= policy.list.min_days_past_due)
+    ]
     in_tier = qualified(frame, policy)
-    points = {f"points_{r.name}": _tier_points(r.score(frame, getattr(policy.rules, r.name)), in_tier.get(r.name))
-              for r in RULES}
+    points = {
+        f"points_{r.name}": _tier_points(r.score(frame, getattr(policy.rules, r.name)), in_tier.get(r.name))
+        for r in RULES
+    }
     tiers = policy.ranking.tiers
-    frame = frame.assign(**points, score=np.sum(list(points.values()), axis=0),
-                         tier=tier_of(in_tier, tiers, len(frame)))
+    frame = frame.assign(
+        **points, score=np.sum(list(points.values()), axis=0), tier=tier_of(in_tier, tiers, len(frame))
+    )
     frame = _apply_exclusions(frame, policy.exclusions)
     pushed = frame[[f"pushed_{x.name}" for x in EXCLUSIONS]].any(axis=1)
     return frame.assign(pushed=pushed, band=frame["tier"] + pushed.astype("int64") * (len(tiers) + 1))
@@ -87,8 +89,13 @@ def collectible(features: pd.DataFrame) -> pd.DataFrame:
     confirmed payments off the oldest items
     (:func:`commands.calllist.features.collectible_items`); disputes without an invoice could
     touch any item, so the past-due amount may not exceed what is left."""
-    set_aside = (features["disputed"] + features["credit_due"] + features["credit_approved"]
-                 + features["written_off"] + features["unapplied"])
+    set_aside = (
+        features["disputed"]
+        + features["credit_due"]
+        + features["credit_approved"]
+        + features["written_off"]
+        + features["unapplied"]
+    )
     left = (features["balance"] - set_aside).clip(lower=0)
     return features.assign(collectible=left, past_due=np.minimum(features["past_due"], left))
 
@@ -98,8 +105,8 @@ def cut_to_capacity(scored: pd.DataFrame, capacity: int) -> pd.DataFrame:
     (tier, pushed-down accounts after all others), then score; ties go to the bigger past-due
     amount, then the older debt, then the older customer record."""
     frame = scored.assign(customer=scored.index).sort_values(
-        ["band", "score", "past_due", "oldest_dpd", "customer"],
-        ascending=[True, False, False, False, True])
+        ["band", "score", "past_due", "oldest_dpd", "customer"], ascending=[True, False, False, False, True]
+    )
     frame["rank"] = frame.groupby("collector_id", dropna=False, sort=False).cumcount() + 1
     return frame[frame["rank"] <= capacity]
 
@@ -140,23 +147,30 @@ def reasons(row: Row, policy: Policy, cut: Cutoffs) -> tuple[str, ...]:
     pushed = [x.reason(row) for x in EXCLUSIONS if row[f"pushed_{x.name}"]]
     tier = _tier_rule(row, policy)
     scored = sorted(
-        ((row[f"points_{r.name}"], -i, r) for i, r in enumerate(RULES)
-         if row[f"points_{r.name}"] > 0 and r is not tier),
-        key=lambda item: item[:2], reverse=True,
+        (
+            (row[f"points_{r.name}"], -i, r)
+            for i, r in enumerate(RULES)
+            if row[f"points_{r.name}"] > 0 and r is not tier
+        ),
+        key=lambda item: item[:2],
+        reverse=True,
     )
     first = [tier] if tier is not None else []
     texts = [rule.reason(row, getattr(policy.rules, rule.name), cut) for rule in first + [r for _, _, r in scored]]
     notes = [f"{dollars(row['disputed'])} in dispute, set aside"] if row["disputed"] > 0 else []
     if row["credit_due"] > 0:
-        notes.append(f"{dollars(row['credit_due'])} to be credited (dispute settled), set aside until the ERP "
-                     "shows the credit")
+        notes.append(
+            f"{dollars(row['credit_due'])} to be credited (dispute settled), set aside until the ERP shows the credit"
+        )
     if row["credit_approved"] > 0:
         notes.append(f"{dollars(row['credit_approved'])} credit approved, awaiting the credit memo")
     if row["written_off"] > 0:
         notes.append(f"{dollars(row['written_off'])} write-off approved, awaiting the ERP")
     if row["unapplied"] > 0:
-        notes.append(f"{dollars(row['unapplied'])} paid (confirmed by finance), taken off the oldest invoices "
-                     "until the ERP shows it")
+        notes.append(
+            f"{dollars(row['unapplied'])} paid (confirmed by finance), taken off the oldest invoices "
+            "until the ERP shows it"
+        )
     return tuple(pushed + texts + notes)
 
 

@@ -58,8 +58,9 @@ class CallListCache:
         self._limit = kept
         self.computed = 0  # lists ranked so far (the others were reused)
 
-    def call_list(self, session: Session, ctx: AppContext, *, day: date,
-                  collector_email: str | None = None) -> list[CallListRow]:
+    def call_list(
+        self, session: Session, ctx: AppContext, *, day: date, collector_email: str | None = None
+    ) -> list[CallListRow]:
         """The list :func:`commands.calllist.build_call_list` would give now, reused when the
         ledger has not changed for it since it was ranked."""
         from commands.calllist import build_call_list
@@ -79,8 +80,7 @@ class CallListCache:
             self.computed += 1
         return rows
 
-    def _reused(self, session: Session, key: tuple[str | None, date, object],
-                newest: int) -> list[CallListRow] | None:
+    def _reused(self, session: Session, key: tuple[str | None, date, object], newest: int) -> list[CallListRow] | None:
         """The kept list when no event up to ``newest`` may have changed it. A list kept by a
         request that began later (``seen`` past ``newest``) is at least as new as a ranking now."""
         with self._lock:
@@ -117,11 +117,17 @@ def _changed(session: Session, kept: _Kept, collector_email: str | None, newest:
     if collector_email is None:
         return True  # the team's list: any change may move it
     collector = select(TeamMember.id).where(func.lower(TeamMember.email) == collector_email)
-    touching = or_(AuditEvent.customer_id.is_(None), Customer.collector_id == collector.scalar_subquery(),
-                   AuditEvent.customer_id.in_(kept.customer_ids) if kept.customer_ids else false())
+    touching = or_(
+        AuditEvent.customer_id.is_(None),
+        Customer.collector_id == collector.scalar_subquery(),
+        AuditEvent.customer_id.in_(kept.customer_ids) if kept.customer_ids else false(),
+    )
     found = session.scalar(
-        select(AuditEvent.id).outerjoin(Customer, Customer.id == AuditEvent.customer_id)
-        .where(AuditEvent.id > kept.seen, AuditEvent.id <= newest, touching).limit(1))
+        select(AuditEvent.id)
+        .outerjoin(Customer, Customer.id == AuditEvent.customer_id)
+        .where(AuditEvent.id > kept.seen, AuditEvent.id <= newest, touching)
+        .limit(1)
+    )
     return found is not None
 
 

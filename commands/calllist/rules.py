@@ -61,6 +61,7 @@ def _points(condition: pd.Series, points: float) -> np.ndarray:
 
 # -- final invoices just past due ------------------------------------------------------------------
 
+
 def final_invoice_applies(f: pd.DataFrame, rule: p.FinalInvoice) -> np.ndarray:
     return f["finals"].to_numpy() > 0
 
@@ -75,14 +76,14 @@ def final_invoice_reason(row: Row, rule: p.FinalInvoice, cut: Cutoffs) -> str:
 
 # -- months of recurring invoices unpaid -----------------------------------------------------------
 
+
 def unpaid_mrr_applies(f: pd.DataFrame, rule: p.UnpaidMrr) -> np.ndarray:
     return f["mrr_months"].to_numpy() >= rule.min_months
 
 
 def unpaid_mrr_score(f: pd.DataFrame, rule: p.UnpaidMrr) -> np.ndarray:
     months = f["mrr_months"].to_numpy()
-    return np.where(unpaid_mrr_applies(f, rule),
-                    rule.weight + (months - rule.min_months) * rule.per_extra_month, 0.0)
+    return np.where(unpaid_mrr_applies(f, rule), rule.weight + (months - rule.min_months) * rule.per_extra_month, 0.0)
 
 
 def unpaid_mrr_reason(row: Row, rule: p.UnpaidMrr, cut: Cutoffs) -> str:
@@ -91,6 +92,7 @@ def unpaid_mrr_reason(row: Row, rule: p.UnpaidMrr, cut: Cutoffs) -> str:
 
 # -- money over 30 days past due -------------------------------------------------------------------
 
+
 def over_30_days_applies(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
     over: np.ndarray = f["oldest_dpd"].to_numpy() > 30
     return over
@@ -98,8 +100,11 @@ def over_30_days_applies(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
 
 def over_30_days_score(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
     oldest = f["oldest_dpd"]
-    points: np.ndarray = (_points(oldest > 30, rule.weight) + _points(oldest > 60, rule.extra_over_60)
-                          + _points(oldest > 90, rule.extra_over_90))
+    points: np.ndarray = (
+        _points(oldest > 30, rule.weight)
+        + _points(oldest > 60, rule.extra_over_60)
+        + _points(oldest > 90, rule.extra_over_90)
+    )
     return points
 
 
@@ -109,6 +114,7 @@ def over_30_days_reason(row: Row, rule: p.Over30Days, cut: Cutoffs) -> str:
 
 
 # -- items about to age into the next bucket -------------------------------------------------------
+
 
 def crossing_soon_applies(f: pd.DataFrame, rule: p.CrossingSoon) -> np.ndarray:
     return f["crossing"].to_numpy() > 0
@@ -127,6 +133,7 @@ def crossing_soon_reason(row: Row, rule: p.CrossingSoon, cut: Cutoffs) -> str:
 
 # -- broken promises -------------------------------------------------------------------------------
 
+
 def broken_promise_applies(f: pd.DataFrame, rule: p.BrokenPromise) -> np.ndarray:
     return f["broken_promises"].to_numpy() > 0
 
@@ -141,6 +148,7 @@ def broken_promise_reason(row: Row, rule: p.BrokenPromise, cut: Cutoffs) -> str:
 
 # -- the 5-15 days window --------------------------------------------------------------------------
 
+
 def early_window_score(f: pd.DataFrame, rule: p.EarlyWindow) -> np.ndarray:
     return _points(f["window"] > 0, rule.weight)
 
@@ -152,6 +160,7 @@ def early_window_reason(row: Row, rule: p.EarlyWindow, cut: Cutoffs) -> str:
 
 # -- balance ---------------------------------------------------------------------------------------
 
+
 def balance_score(f: pd.DataFrame, rule: p.Balance) -> np.ndarray:
     tenfolds = np.log10(np.maximum(f["past_due"].to_numpy() / (rule.from_amount * 100), 1.0))
     return rule.per_tenfold * tenfolds
@@ -162,6 +171,7 @@ def balance_reason(row: Row, rule: p.Balance, cut: Cutoffs) -> str:
 
 
 # -- payment history -------------------------------------------------------------------------------
+
 
 def days_late_score(f: pd.DataFrame, rule: p.DaysLate) -> np.ndarray:
     # Whole days, as the reason says them: an average that rounds to 0 days late is on time.
@@ -186,9 +196,11 @@ def promise_kept_reason(row: Row, rule: p.PromiseKept, cut: Cutoffs) -> str:
 
 # -- the suspension sequence -----------------------------------------------------------------------
 
+
 def suspension_step_score(f: pd.DataFrame, rule: p.SuspensionStep) -> np.ndarray:
-    points: np.ndarray = (_points(f["suspension_step"] > 0, rule.weight)
-                          + _points(f["suspension_overdue"] > 0, rule.extra_when_overdue))
+    points: np.ndarray = _points(f["suspension_step"] > 0, rule.weight) + _points(
+        f["suspension_overdue"] > 0, rule.extra_when_overdue
+    )
     return points
 
 

@@ -41,8 +41,9 @@ def scanned_customer(column: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     return (column + literal_column("0")).label("customer_id")
 
 
-def days_between(session: Session, earlier: SQLColumnExpression[Any],
-                 later: SQLColumnExpression[Any]) -> ColumnElement[Any]:
+def days_between(
+    session: Session, earlier: SQLColumnExpression[Any], later: SQLColumnExpression[Any]
+) -> ColumnElement[Any]:
     """Whole days from one date to another: PostgreSQL subtracts dates natively, SQLite keeps
     them as ISO text and needs julianday()."""
     if session.get_bind().dialect.name == "sqlite":
@@ -57,8 +58,9 @@ def total(cents: Any, *conditions: ColumnElement[bool]) -> ColumnElement[Any]:
     return cast(func.coalesce(summed, 0), BigInteger)
 
 
-def number_frame(session: Session, stmt: Select[*tuple[Any, ...]], columns: Sequence[str], *,
-                 floats: Collection[str] = ()) -> pd.DataFrame:
+def number_frame(
+    session: Session, stmt: Select[*tuple[Any, ...]], columns: Sequence[str], *, floats: Collection[str] = ()
+) -> pd.DataFrame:
     """A per-customer query whose columns are all numbers, as a frame indexed by customer id.
     The rows go from the DBAPI cursor straight into numpy: SQLAlchemy's row objects and pandas'
     row-by-row type inference cost more than the query itself at 100,000 rows. Columns named in
@@ -67,8 +69,7 @@ def number_frame(session: Session, stmt: Select[*tuple[Any, ...]], columns: Sequ
         rows = result.cursor.fetchall()
     table = np.array(rows, dtype=object).reshape(len(rows), len(columns) + 1)
     return pd.DataFrame(
-        {name: table[:, i].astype("float64" if name in floats else "int64")
-         for i, name in enumerate(columns, start=1)},
+        {name: table[:, i].astype("float64" if name in floats else "int64") for i, name in enumerate(columns, start=1)},
         index=pd.Index(table[:, 0].astype("int64"), name="customer_id"),
     )
 

@@ -36,8 +36,10 @@ def qualified(frame: pd.DataFrame, policy: Policy) -> dict[str, np.ndarray]:
     in past-due money behind it. A fact under the floor counts for nothing: the caller drops its
     points too, so a $79.94 account is graded with everything else."""
     floor = policy.ranking.tier_floor * 100
-    return {name: _applies(name)(frame, getattr(policy.rules, name)) & (tier_amount(frame, name) >= floor)
-            for name in policy.ranking.tiers}
+    return {
+        name: _applies(name)(frame, getattr(policy.rules, name)) & (tier_amount(frame, name) >= floor)
+        for name in policy.ranking.tiers
+    }
 
 
 def _applies(name: str) -> Callable[[pd.DataFrame, Any], np.ndarray]:

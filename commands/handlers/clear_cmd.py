@@ -40,8 +40,11 @@ MAX_WHAT_LENGTH = 200
 # The first "clear" is read as "approve" by the decisions reader (hedges, questions and reasons
 # included) unless another decision word comes before it: then it is part of a reason, kept as typed.
 _CLEAR_WORD = re.compile(r"\bclear(?:ed|ing)?\b", re.IGNORECASE)
-_OTHER_DECISION = re.compile(r"\b(?:approv\w*|reject\w*|refus\w*|declin\w*|den(?:y|ied|ying)|confirm\w*"
-                             r"|received|because)\b", re.IGNORECASE)
+_OTHER_DECISION = re.compile(
+    r"\b(?:approv\w*|reject\w*|refus\w*|declin\w*|den(?:y|ied|ying)|confirm\w*"
+    r"|received|because)\b",
+    re.IGNORECASE,
+)
 _DATE_LEADS = frozenset({"on", "by"})
 
 
@@ -77,11 +80,11 @@ def read_thread_line(text: str, clearance_id: int) -> ThreadLine | Refusal:
     ``clear override <reason>`` clears past a short retainer (commands.workflows.retainer_gate)."""
     override = TYPED_OVERRIDE.match(text)
     if override is not None:
-        note = read_note(text[override.end():])
+        note = read_note(text[override.end() :])
         return note if isinstance(note, Refusal) else ThreadLine(Decision(clearance_id, True, note))
     word, other = _CLEAR_WORD.search(text), _OTHER_DECISION.search(text)
     if word is not None and (other is None or word.start() < other.start()):
-        text = f"{text[:word.start()]}approve{text[word.end():]}"
+        text = f"{text[: word.start()]}approve{text[word.end() :]}"
     reading = decisions.read(text)
     if reading is None:
         return ThreadLine(None)
@@ -96,8 +99,9 @@ def read_thread_line(text: str, clearance_id: int) -> ThreadLine | Refusal:
 
 
 def _not_decided(text: str, verdict: Verdict | None, why: str) -> Refusal:
-    return Refusal(f"Not decided: {why}. To decide, {HOW_TO}",
-                   understood=f"{quote(text)} as {decisions.describe(verdict)}")
+    return Refusal(
+        f"Not decided: {why}. To decide, {HOW_TO}", understood=f"{quote(text)} as {decisions.describe(verdict)}"
+    )
 
 
 def read_ask(args: str, env: ParseEnv) -> ClearanceAsk | Refusal:
@@ -106,22 +110,24 @@ def read_ask(args: str, env: ParseEnv) -> ClearanceAsk | Refusal:
     urgent = len(tokens) < len(tokenize(args))
     fors = [i for i, t in enumerate(tokens) if i > 0 and not t.quoted and t.lower == "for"]
     if not fors:
-        read = read_customer_and_text(env, " ".join(args[t.start:t.end] for t in tokens))
+        read = read_customer_and_text(env, " ".join(args[t.start : t.end] for t in tokens))
         if isinstance(read, Refusal):
             return read
-        return Refusal("say what to clear it for, after `for`: clear <customer> for scheduling on 12/1",
-                       f"customer {describe(read.customer)}")
+        return Refusal(
+            "say what to clear it for, after `for`: clear <customer> for scheduling on 12/1",
+            f"customer {describe(read.customer)}",
+        )
     picked = resolve_first(env.session, [(phrase(tokens[:i]), i) for i in reversed(fors)])
     if isinstance(picked, Refusal):
         return picked
     customer, at = picked
     understood = f"customer {describe(customer)}"
-    rest = tokens[at + 1:]
+    rest = tokens[at + 1 :]
     day = _needed_on(args, rest, env.today())
     if isinstance(day, Refusal):
         return day.with_understood(understood)
     needed_on, size = day
-    what = read_note(args[rest[0].start:rest[size - 1].end] if size else "") if rest else None
+    what = read_note(args[rest[0].start : rest[size - 1].end] if size else "") if rest else None
     if isinstance(what, Refusal) or not what:
         return Refusal("say what to clear it for, after `for`: scheduling, the product release, ...", understood)
     if len(what) > MAX_WHAT_LENGTH:
@@ -135,7 +141,7 @@ def _needed_on(args: str, rest: list[Token], today: date) -> tuple[date | None, 
     for j in range(len(rest) - 1, 0, -1):
         if rest[j].quoted or rest[j].lower not in _DATE_LEADS:
             continue
-        text = args[rest[j + 1].start:rest[-1].end] if j + 1 < len(rest) else ""
+        text = args[rest[j + 1].start : rest[-1].end] if j + 1 < len(rest) else ""
         day = read_date(text, today) if text else None
         if isinstance(day, Refusal):
             return day
@@ -147,20 +153,21 @@ def _needed_on(args: str, rest: list[Token], today: date) -> tuple[date | None, 
     return None, len(rest)
 
 
-def handle(request: ClearanceAsk | ThreadLine, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(
+    request: ClearanceAsk | ThreadLine, actor: Actor, ctx: AppContext, *, session: Session
+) -> list[Reply] | Refusal:
     if isinstance(request, ClearanceAsk):
         return request_clearance(session, ctx, ask=request, actor=actor)
     decision = request.decision
     if decision is None:
         return []
-    return decide(session, ctx, clearance_id=decision.clearance_id, actor=actor, clear=decision.clear,
-                  reason=decision.reason)
+    return decide(
+        session, ctx, clearance_id=decision.clearance_id, actor=actor, clear=decision.clear, reason=decision.reason
+    )
 
 
 def _button(clear: bool) -> ActionHandler:
-    def press(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
-              session: Session) -> list[Reply] | Refusal:
+    def press(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
         raw = value.get("id")
         clearance_id = int(raw) if isinstance(raw, str) and raw.isdigit() else raw
         if not isinstance(clearance_id, int) or isinstance(clearance_id, bool):
@@ -171,15 +178,25 @@ def _button(clear: bool) -> ActionHandler:
         if isinstance(reason, Refusal):
             return reason
         return decide(session, ctx, clearance_id=clearance_id, actor=actor, clear=clear, reason=reason)
+
     return press
 
 
 COMMAND: Command[ClearanceAsk | ThreadLine] = Command(
-    name="clear", usage=USAGE, parse=parse, handle=handle,
-    summary=("Client services: may this account go ahead? Answered at once when nothing is past due, "
-             "else its collector clears or refuses it (in a clearance card's thread: clear / refuse because ...)."),
-    examples=("clear acme ortho for scheduling on 12/1", "clear C200 for the product release by today --urgent",
-              "clear because they paid this morning", "refuse because 95 days past due"),
+    name="clear",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    summary=(
+        "Client services: may this account go ahead? Answered at once when nothing is past due, "
+        "else its collector clears or refuses it (in a clearance card's thread: clear / refuse because ...)."
+    ),
+    examples=(
+        "clear acme ortho for scheduling on 12/1",
+        "clear C200 for the product release by today --urgent",
+        "clear because they paid this morning",
+        "refuse because 95 days past due",
+    ),
 )
 
 

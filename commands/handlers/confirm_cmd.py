@@ -32,8 +32,11 @@ from commands.workflows.payments import Decision, decide
 from storage.models import ConfirmationStatus, Customer, PaymentConfirmation
 
 _WHERE = "in the thread of a payment card in the finance channel (or press the card's button)"
-_OUTCOMES = {Verdict.CONFIRM: ConfirmationStatus.CONFIRMED, Verdict.NOT_RECEIVED: ConfirmationStatus.NOT_RECEIVED,
-             Verdict.PARTIAL: ConfirmationStatus.PARTIAL}
+_OUTCOMES = {
+    Verdict.CONFIRM: ConfirmationStatus.CONFIRMED,
+    Verdict.NOT_RECEIVED: ConfirmationStatus.NOT_RECEIVED,
+    Verdict.PARTIAL: ConfirmationStatus.PARTIAL,
+}
 
 
 @dataclass(frozen=True)
@@ -44,17 +47,18 @@ class ThreadAnswer:
 
 
 def _button(outcome: ConfirmationStatus) -> ActionHandler:
-    def press(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
-              session: Session) -> list[Reply] | Refusal:
+    def press(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
         confirmation_id = _id_from_button(value)
         if isinstance(confirmation_id, Refusal):
             return confirmation_id
         if session.get(PaymentConfirmation, confirmation_id) is None:
             return PointsAtNothing(
-                f"that button points at payment confirmation #{confirmation_id}, which does not exist")
+                f"that button points at payment confirmation #{confirmation_id}, which does not exist"
+            )
         partial = value.get("amount") if outcome is ConfirmationStatus.PARTIAL else None
         decision = Decision(confirmation_id, outcome, None if partial is None else str(partial))
         return decide(session, ctx, decision=decision, actor=actor)
+
     return press
 
 
@@ -72,6 +76,7 @@ def _id_from_button(value: dict[str, Any]) -> int | Refusal:
 def _typed(usage: str) -> Parser[ThreadAnswer]:
     """The parser every typed answer shares: the whole line is read, whichever word it starts
     with, since "Thanks, confirmed" and "not received" are the same kind of line."""
+
     def parse(args: str, env: ParseEnv) -> ThreadAnswer | Refusal:
         key = tracked_key(env.session, env.incoming.where)
         if key is None:
@@ -83,6 +88,7 @@ def _typed(usage: str) -> Parser[ThreadAnswer]:
                 return ThreadAnswer(None)
             return Refusal(f"this is not a payment confirmation's thread; type `{usage}` {_WHERE}")
         return read_typed(env.session, text, confirmation_id)
+
     return parse
 
 
@@ -135,8 +141,10 @@ def _not_answered(text: str, verdict: Verdict | None, why: str, claim: Claim | N
     """Nothing answered, said with what was read and the words that would answer."""
     of = f" (all {claim.shown} arrived)" if claim else ""
     less = f" (less than {claim.shown})" if claim else ""
-    return Refusal(f"Not answered: {why}. To answer, reply here with `confirm`{of}, `not received`, "
-                   f"or `partial <amount>`{less}", understood=f"{quote(text)} as {decisions.describe(verdict)}")
+    return Refusal(
+        f"Not answered: {why}. To answer, reply here with `confirm`{of}, `not received`, or `partial <amount>`{less}",
+        understood=f"{quote(text)} as {decisions.describe(verdict)}",
+    )
 
 
 def _answer(request: ThreadAnswer, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
@@ -146,17 +154,31 @@ def _answer(request: ThreadAnswer, actor: Actor, ctx: AppContext, *, session: Se
 
 
 COMMANDS = (
-    Command(name="confirm", usage="confirm", parse=_typed("confirm"),
-            handle=_answer, summary="Finance: the claimed payment arrived (type it in the payment card's thread).",
-            examples=("confirm", "Confirmed, thanks")),
-    Command(name="notreceived", usage="not received", aliases=("not",),
-            parse=_typed("not received"), handle=_answer,
-            summary="Finance: the claimed payment has not arrived (in the payment card's thread).",
-            examples=("not received", "notreceived")),
-    Command(name="partial", usage="partial <amount>",
-            parse=_typed("partial <amount>"), handle=_answer,
-            summary="Finance: only part of the claimed payment arrived (in the payment card's thread).",
-            examples=("partial 500", "partial $1,250.50")),
+    Command(
+        name="confirm",
+        usage="confirm",
+        parse=_typed("confirm"),
+        handle=_answer,
+        summary="Finance: the claimed payment arrived (type it in the payment card's thread).",
+        examples=("confirm", "Confirmed, thanks"),
+    ),
+    Command(
+        name="notreceived",
+        usage="not received",
+        aliases=("not",),
+        parse=_typed("not received"),
+        handle=_answer,
+        summary="Finance: the claimed payment has not arrived (in the payment card's thread).",
+        examples=("not received", "notreceived"),
+    ),
+    Command(
+        name="partial",
+        usage="partial <amount>",
+        parse=_typed("partial <amount>"),
+        handle=_answer,
+        summary="Finance: only part of the claimed payment arrived (in the payment card's thread).",
+        examples=("partial 500", "partial $1,250.50"),
+    ),
 )
 
 

@@ -41,8 +41,9 @@ def parse(args: str, env: ParseEnv) -> ContactChange | Refusal:
     before = tokens[:start]
     if len(before) < 2:
         return Refusal(f"which customer, and the contact's name? Write: {USAGE}")
-    splits = [(phrase(before[:i]), i) for i in range(len(before) - 1, 0, -1)
-              if len(phrase(before[:i])) <= MAX_NAME_LENGTH]
+    splits = [
+        (phrase(before[:i]), i) for i in range(len(before) - 1, 0, -1) if len(phrase(before[:i])) <= MAX_NAME_LENGTH
+    ]
     resolved = resolve_first(env.session, splits)
     if isinstance(resolved, Refusal):
         return resolved
@@ -81,14 +82,20 @@ def handle(change: ContactChange, actor: Actor, ctx: AppContext, *, session: Ses
     saved = save_contact(session, ctx, change, actor)
     contact = saved.contact
     fields = [Field("Name", contact.name)]
-    fields += [Field(label, value) for label, value in (("Email", contact.email), ("Phone", contact.phone),
-                                                        ("Role", contact.title)) if value]
+    fields += [
+        Field(label, value)
+        for label, value in (("Email", contact.email), ("Phone", contact.phone), ("Role", contact.title))
+        if value
+    ]
     verb = "Added" if saved.added else "Changed"
     return [Reply(title=f"{verb} contact for {describe(change.customer)}", fields=tuple(fields), tone=Tone.SUCCESS)]
 
 
 COMMAND = Command(
-    name="contact", usage=USAGE, parse=parse, handle=handle,
+    name="contact",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
     summary="Add or change a customer's contact: a name with an email or phone, and a role (billing gets statements).",
     examples=('contact acme "Jane Doe" jane@acme.example billing', "contact C200 Raj Patel +1 555 010 2030 AP manager"),
 )

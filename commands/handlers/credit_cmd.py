@@ -72,19 +72,22 @@ def _customer_and_invoice(session: Session, tokens: list[Token], at: int) -> tup
     if invoice is not None and invoice.closed_on is None and invoice.open_balance > 0:
         return customer, invoice
     why = "is not an invoice of theirs" if invoice is None else "is not open"
-    return Refusal(f"{quote(number)} {why}: a credit memo is asked for on an open invoice of "
-                   f"{describe(customer)}", f"customer {describe(customer)}")
+    return Refusal(
+        f"{quote(number)} {why}: a credit memo is asked for on an open invoice of {describe(customer)}",
+        f"customer {describe(customer)}",
+    )
 
 
-def _request(args: str, tokens: list[Token], at: int, amount: Amount | Refusal, customer: Customer,
-             invoice: Invoice) -> CreditRequest | Refusal:
+def _request(
+    args: str, tokens: list[Token], at: int, amount: Amount | Refusal, customer: Customer, invoice: Invoice
+) -> CreditRequest | Refusal:
     understood = f"customer {describe(customer)}, invoice {invoice.number}"
     if isinstance(amount, Refusal):
         return amount.with_understood(understood)
     if amount.currency and amount.currency != customer.currency:
         return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}", understood)
     understood += f", amount {money(customer, amount.value)}"
-    reason = read_note(args[tokens[at + 1].end:])
+    reason = read_note(args[tokens[at + 1].end :])
     if isinstance(reason, Refusal):
         return reason.with_understood(understood)
     if reason is None:
@@ -97,9 +100,16 @@ def handle(request: CreditRequest, actor: Actor, ctx: AppContext, *, session: Se
     refused = credit_over_open(session, customer, invoice, amount)
     if refused is not None:
         return refused
-    return open_request(session, ctx, actor=actor, kind=ApprovalKind.CREDIT, customer=customer,
-                        reason=request.reason, amount=amount,
-                        details={"invoice_id": invoice.id, "invoice": invoice.number})
+    return open_request(
+        session,
+        ctx,
+        actor=actor,
+        kind=ApprovalKind.CREDIT,
+        customer=customer,
+        reason=request.reason,
+        amount=amount,
+        details={"invoice_id": invoice.id, "invoice": invoice.number},
+    )
 
 
 def credit_over_open(session: Session, customer: Customer, invoice: Invoice, amount: Decimal) -> Refusal | None:
@@ -114,9 +124,11 @@ def credit_over_open(session: Session, customer: Customer, invoice: Invoice, amo
     taken += [f"{money(customer, asked)} already asked for or approved as credit"] if asked else []
     already = f" ({', '.join(taken)})" if taken else ""
     most = money(customer, max(left, Decimal(0)))
-    return Refusal(f"{money(customer, amount)} is more than the {most} that can still be "
-                   f"credited on {invoice.number}: it has {money(customer, invoice.open_balance)} open{already}",
-                   f"customer {describe(customer)}, invoice {invoice.number}, amount {money(customer, amount)}")
+    return Refusal(
+        f"{money(customer, amount)} is more than the {most} that can still be "
+        f"credited on {invoice.number}: it has {money(customer, invoice.open_balance)} open{already}",
+        f"customer {describe(customer)}, invoice {invoice.number}, amount {money(customer, amount)}",
+    )
 
 
 def _task_button(done: bool) -> Any:
@@ -130,15 +142,23 @@ def _task_button(done: bool) -> Any:
         if isinstance(note, Refusal):
             return note
         return finish(session, ctx, task_id=task_id, actor=actor, done=done, note=note)
+
     return press
 
 
 COMMAND = Command(
-    name="credit", usage=USAGE, parse=parse, handle=handle,
-    summary=("Ask for a credit memo on an open invoice; once approved the amount leaves collection and "
-             "finance gets the task of issuing it."),
-    examples=("credit acme dental INV-1 400 rate charged above the contract",
-              'credit "Summit Ortho, P.C." S-1 $150 visit cancelled by us'),
+    name="credit",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    summary=(
+        "Ask for a credit memo on an open invoice; once approved the amount leaves collection and "
+        "finance gets the task of issuing it."
+    ),
+    examples=(
+        "credit acme dental INV-1 400 rate charged above the contract",
+        'credit "Summit Ortho, P.C." S-1 $150 visit cancelled by us',
+    ),
 )
 
 

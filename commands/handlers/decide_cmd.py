@@ -55,9 +55,12 @@ def _parse(approve: bool) -> Parser[ThreadLine]:
         word = "approve" if approve else "reject"
         request_id = request_id_of(tracked_key(env.session, env.incoming.where))
         if request_id is None:
-            return Refusal(f"`{word}` works as a reply in the thread of an approval card "
-                           f"(#{env.ctx.team.workflow.channels.approvals}); use the card's buttons or reply there")
+            return Refusal(
+                f"`{word}` works as a reply in the thread of an approval card "
+                f"(#{env.ctx.team.workflow.channels.approvals}); use the card's buttons or reply there"
+            )
         return read_typed(env.incoming.text or "", request_id)
+
     return parse
 
 
@@ -66,7 +69,7 @@ def read_typed(text: str, request_id: int) -> ThreadLine | Refusal:
     ``approve override <reason>`` approves past a short retainer (commands.workflows.retainer_gate)."""
     override = TYPED_OVERRIDE.match(text)
     if override is not None:
-        note = read_note(text[override.end():])
+        note = read_note(text[override.end() :])
         return note if isinstance(note, Refusal) else ThreadLine(Decision(request_id, True, note))
     reading = decisions.read(text)
     if reading is None:
@@ -83,8 +86,9 @@ def read_typed(text: str, request_id: int) -> ThreadLine | Refusal:
 
 def _not_decided(text: str, verdict: Verdict | None, why: str) -> Refusal:
     """Nothing decided, said with what was read and the words that would decide it."""
-    return Refusal(f"Not decided: {why}. To decide, {HOW_TO}",
-                   understood=f"{quote(text)} as {decisions.describe(verdict)}")
+    return Refusal(
+        f"Not decided: {why}. To decide, {HOW_TO}", understood=f"{quote(text)} as {decisions.describe(verdict)}"
+    )
 
 
 def _reason(text: str) -> str | None | Refusal:
@@ -98,8 +102,9 @@ def handle(request: ThreadLine, actor: Actor, ctx: AppContext, *, session: Sessi
     decision = request.decision
     if decision is None:
         return []
-    replies = decide(session, ctx, request_id=decision.request_id, actor=actor, approve=decision.approve,
-                     reason=decision.reason)
+    replies = decide(
+        session, ctx, request_id=decision.request_id, actor=actor, approve=decision.approve, reason=decision.reason
+    )
     return replies if isinstance(replies, Refusal) else without_echo(replies, track_key(decision.request_id))
 
 
@@ -111,8 +116,7 @@ def without_echo(replies: list[Reply], card: str) -> list[Reply]:
 
 
 def _button(approve: bool) -> ActionHandler:
-    def press(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
-              session: Session) -> list[Reply] | Refusal:
+    def press(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
         request_id = value.get("id")
         if isinstance(request_id, str) and request_id.isdigit():
             request_id = int(request_id)
@@ -126,17 +130,28 @@ def _button(approve: bool) -> ActionHandler:
         if isinstance(reason, Refusal):
             return reason
         return decide(session, ctx, request_id=request_id, actor=actor, approve=approve, reason=reason)
+
     return press
 
 
 APPROVE = Command(
-    name="approve", usage="approve [because <reason>]  ·  approve override <reason>", parse=_parse(True), handle=handle,
+    name="approve",
+    usage="approve [because <reason>]  ·  approve override <reason>",
+    parse=_parse(True),
+    handle=handle,
     summary="In an approval card's thread: approve the request (for those the team file allows).",
-    examples=("approve", "Approved, thanks", "approve because the retainer is overdue",
-              "approve override the CFO agreed to start before the retainer is paid"),
+    examples=(
+        "approve",
+        "Approved, thanks",
+        "approve because the retainer is overdue",
+        "approve override the CFO agreed to start before the retainer is paid",
+    ),
 )
 REJECT = Command(
-    name="reject", usage="reject because <reason>", parse=_parse(False), handle=handle,
+    name="reject",
+    usage="reject because <reason>",
+    parse=_parse(False),
+    handle=handle,
     summary="In an approval card's thread: reject the request, saying why.",
     examples=("reject because they paid yesterday", "rejected - duplicate request"),
 )

@@ -90,73 +90,112 @@ def _no_such_invoice(session: Session, customer: Customer, number: str, found: I
     else:
         what = "has nothing owed on it"
     numbers = session.scalars(
-        select(Invoice.number).where(Invoice.customer_id == customer.id, Invoice.closed_on.is_(None),
-                                     Invoice.open_balance > 0)
-        .order_by(Invoice.due_date, Invoice.number).limit(SHOWN_INVOICES + 1)
+        select(Invoice.number)
+        .where(Invoice.customer_id == customer.id, Invoice.closed_on.is_(None), Invoice.open_balance > 0)
+        .order_by(Invoice.due_date, Invoice.number)
+        .limit(SHOWN_INVOICES + 1)
     ).all()
     listed = ", ".join(numbers[:SHOWN_INVOICES]) + (" and more" if len(numbers) > SHOWN_INVOICES else "")
     hint = f"their open invoices are {listed}" if numbers else "they have no open invoice to dispute"
-    return Refusal(f"{quote(number)} {what}: only an open invoice of {describe(customer)} can be disputed; "
-                   f"{hint}", f"customer {describe(customer)}")
+    return Refusal(
+        f"{quote(number)} {what}: only an open invoice of {describe(customer)} can be disputed; {hint}",
+        f"customer {describe(customer)}",
+    )
 
 
-def _request(args: str, tokens: list[Token], split: _Split, customer: Customer,
-             invoice: Invoice) -> DisputeRequest | Refusal:
+def _request(
+    args: str, tokens: list[Token], split: _Split, customer: Customer, invoice: Invoice
+) -> DisputeRequest | Refusal:
     understood = f"customer {describe(customer)}, invoice {invoice.number}"
     if isinstance(split.amount, Refusal):
         return split.amount.with_understood(understood)
     amount = split.amount
     if amount.currency and amount.currency != customer.currency:
-        return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}; "
-                       f"write the amount in {customer.currency}", understood)
+        return Refusal(
+            f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}; "
+            f"write the amount in {customer.currency}",
+            understood,
+        )
     understood += f", amount {money(customer, amount.value)}"
-    reason = read_note(args[tokens[split.at + 1].end:])
+    reason = read_note(args[tokens[split.at + 1].end :])
     if isinstance(reason, Refusal):
         return reason.with_understood(understood)
     if reason is None:
-        return Refusal("say why the customer disputes it, after the amount (for example: billed twice)",
-                       understood)
+        return Refusal("say why the customer disputes it, after the amount (for example: billed twice)", understood)
     return DisputeRequest(customer, invoice, amount, reason)
 
 
-def handle(request: DisputeRequest, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: DisputeRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     customer, invoice, amount = request.customer, request.invoice, request.amount.value
     now = ctx.clock.now()
     if not actor.member.roles & OPENER_ROLES:
         return refuse_recorded(
-            session, at=now, actor=actor.email, action="dispute.refused", customer_id=customer.id,
-            message="disputes are opened by collectors, finance or managers, and you are none of these "
-                    "on this team", invoice=invoice.number, amount=amount)
+            session,
+            at=now,
+            actor=actor.email,
+            action="dispute.refused",
+            customer_id=customer.id,
+            message="disputes are opened by collectors, finance or managers, and you are none of these on this team",
+            invoice=invoice.number,
+            amount=amount,
+        )
     disputed, left = disputable_left(session, invoice)
     if amount > left:
         already = f" and {money(customer, disputed)} already in dispute" if disputed else ""
-        return Refusal(f"at most {money(customer, left)} of {invoice.number} can be disputed: it has "
-                       f"{money(customer, invoice.open_balance)} open{already}",
-                       f"customer {describe(customer)}, invoice {invoice.number}, "
-                       f"amount {money(customer, amount)}")
-    dispute = open_dispute(session, customer=customer, invoice=invoice, amount=amount, reason=request.reason,
-                           opened_by_id=actor.member_id, actor=actor.email, at=now)
-    fields = (Field("Invoice", invoice.number), Field("Disputed", money(customer, amount)),
-              Field("Invoice open", money(customer, invoice.open_balance)), Field("Reason", request.reason))
+        return Refusal(
+            f"at most {money(customer, left)} of {invoice.number} can be disputed: it has "
+            f"{money(customer, invoice.open_balance)} open{already}",
+            f"customer {describe(customer)}, invoice {invoice.number}, amount {money(customer, amount)}",
+        )
+    dispute = open_dispute(
+        session,
+        customer=customer,
+        invoice=invoice,
+        amount=amount,
+        reason=request.reason,
+        opened_by_id=actor.member_id,
+        actor=actor.email,
+        at=now,
+    )
+    fields = (
+        Field("Invoice", invoice.number),
+        Field("Disputed", money(customer, amount)),
+        Field("Invoice open", money(customer, invoice.open_balance)),
+        Field("Reason", request.reason),
+    )
     return [
-        Reply(title=f"Dispute #{dispute.id} opened for {describe(customer)}", fields=fields, tone=Tone.SUCCESS,
-              text=(f"{money(customer, amount)} is set aside from collection until the dispute is resolved. "
-                    f"Resolve with `resolve {dispute.id} <outcome> [note]` ({OUTCOME_WORDS}).")),
-        Reply(title=f"Dispute #{dispute.id}: {describe(customer)} disputes {money(customer, amount)} "
-                    f"of {invoice.number}",
-              text=(f"Opened by {actor.member.name}: {request.reason}\nReply in this thread with "
-                    f"`resolve <outcome> [note]` ({OUTCOME_WORDS})."),
-              fields=fields[:3], where=Where(ctx.team.workflow.channels.collections),
-              track=f"dispute:{dispute.id}"),
+        Reply(
+            title=f"Dispute #{dispute.id} opened for {describe(customer)}",
+            fields=fields,
+            tone=Tone.SUCCESS,
+            text=(
+                f"{money(customer, amount)} is set aside from collection until the dispute is resolved. "
+                f"Resolve with `resolve {dispute.id} <outcome> [note]` ({OUTCOME_WORDS})."
+            ),
+        ),
+        Reply(
+            title=f"Dispute #{dispute.id}: {describe(customer)} disputes {money(customer, amount)} of {invoice.number}",
+            text=(
+                f"Opened by {actor.member.name}: {request.reason}\nReply in this thread with "
+                f"`resolve <outcome> [note]` ({OUTCOME_WORDS})."
+            ),
+            fields=fields[:3],
+            where=Where(ctx.team.workflow.channels.collections),
+            track=f"dispute:{dispute.id}",
+        ),
     ]
 
 
 COMMAND = Command(
-    name="dispute", usage=USAGE, parse=parse, handle=handle,
+    name="dispute",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
     summary="Set an amount the customer contests on an open invoice aside from collection until resolved.",
-    examples=("dispute acme dental INV-1 450 billed twice for the October cleaning",
-              'dispute "Summit Ortho, P.C." S-1 $1,500 service never delivered'),
+    examples=(
+        "dispute acme dental INV-1 450 billed twice for the October cleaning",
+        'dispute "Summit Ortho, P.C." S-1 $1,500 service never delivered',
+    ),
 )
 
 

@@ -35,8 +35,10 @@ USAGE = "email <customer>"
 # The Edit button carries the draft to prefill its form; Slack keeps a button's data (as JSON,
 # with its action and label) under 2,000 characters.
 MAX_CARRIED = 1700
-NOT_SET_UP = ("email is not set up for this team (an admin sets SMTP_URL and SMTP_FROM); "
-              "log an email you sent yourself with `log <customer> email-sent`")
+NOT_SET_UP = (
+    "email is not set up for this team (an admin sets SMTP_URL and SMTP_FROM); "
+    "log an email you sent yourself with `log <customer> email-sent`"
+)
 
 
 def parse(args: str, env: ParseEnv) -> Customer | Refusal:
@@ -49,10 +51,16 @@ def handle(customer: Customer, actor: Actor, ctx: AppContext, *, session: Sessio
         return problem
     follow_up = draft(session, ctx, customer, collector=actor.email)
     if follow_up is None:
-        return Refusal(f"{describe(customer)} has no contact with an email address; add one with "
-                       f"`contact {typed_name(customer)} <name> <email> billing`")
-    draft_value = {"customer": customer.erp_id, "to": follow_up.to_address, "subject": follow_up.subject,
-                   "message": follow_up.message}
+        return Refusal(
+            f"{describe(customer)} has no contact with an email address; add one with "
+            f"`contact {typed_name(customer)} <name> <email> billing`"
+        )
+    draft_value = {
+        "customer": customer.erp_id,
+        "to": follow_up.to_address,
+        "subject": follow_up.subject,
+        "message": follow_up.message,
+    }
     buttons = [Button("Send", "email.send", {"customer": customer.erp_id}, ButtonStyle.PRIMARY)]
     note = ""
     if len(json.dumps(draft_value)) <= MAX_CARRIED:
@@ -60,9 +68,15 @@ def handle(customer: Customer, actor: Actor, ctx: AppContext, *, session: Sessio
     else:
         note = "\n\n(This draft is too long to edit in chat; shorten the team's followup.txt template.)"
     body = full_body(session, ctx, customer, follow_up.message)
-    return [Reply(title=f"Follow-up email to {describe(customer)}", private=True,
-                  fields=(Field("To", _addressed(follow_up)), Field("Subject", follow_up.subject)),
-                  text=body + note, buttons=tuple(buttons))]
+    return [
+        Reply(
+            title=f"Follow-up email to {describe(customer)}",
+            private=True,
+            fields=(Field("To", _addressed(follow_up)), Field("Subject", follow_up.subject)),
+            text=body + note,
+            buttons=tuple(buttons),
+        )
+    ]
 
 
 def email_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
@@ -79,8 +93,9 @@ def send(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Sessi
         return customer
     if problem := _may_email(actor, ctx):
         return problem
-    follow_up = read_follow_up(value, customer) if "message" in value else draft(session, ctx, customer,
-                                                                                 collector=actor.email)
+    follow_up = (
+        read_follow_up(value, customer) if "message" in value else draft(session, ctx, customer, collector=actor.email)
+    )
     if follow_up is None:
         return Refusal(f"{describe(customer)} has no contact with an email address any more")
     if isinstance(follow_up, dict):
@@ -88,19 +103,39 @@ def send(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Sessi
     body = full_body(session, ctx, customer, follow_up.message)
     fingerprint = hashlib.sha256(f"{follow_up.to_address}\n{follow_up.subject}\n{body}".encode()).hexdigest()[:24]
     key = f"follow-up:{customer.id}:{ctx.today().isoformat()}:{fingerprint}"
-    row = queue_email(session, ctx, Draft(follow_up.to_address, follow_up.contact_name, follow_up.subject, body),
-                      key=key, purpose=FOLLOW_UP, customer_id=customer.id, actor=actor.email,
-                      member_id=actor.member_id, report_to=actor.email)
+    row = queue_email(
+        session,
+        ctx,
+        Draft(follow_up.to_address, follow_up.contact_name, follow_up.subject, body),
+        key=key,
+        purpose=FOLLOW_UP,
+        customer_id=customer.id,
+        actor=actor.email,
+        member_id=actor.member_id,
+        report_to=actor.email,
+    )
     if row is None:
-        return [Reply(title=f"That email to {describe(customer)} is already on its way", private=True,
-                      text="The same email was queued earlier today; it is not sent twice.")]
-    return [Reply(title=f"Email to {describe(customer)} queued", tone=Tone.SUCCESS, private=True,
-                  fields=(Field("To", _addressed(follow_up)), Field("Subject", follow_up.subject)),
-                  text="It goes out in a moment; I will tell you when it is sent, or why not.")]
+        return [
+            Reply(
+                title=f"That email to {describe(customer)} is already on its way",
+                private=True,
+                text="The same email was queued earlier today; it is not sent twice.",
+            )
+        ]
+    return [
+        Reply(
+            title=f"Email to {describe(customer)} queued",
+            tone=Tone.SUCCESS,
+            private=True,
+            fields=(Field("To", _addressed(follow_up)), Field("Subject", follow_up.subject)),
+            text="It goes out in a moment; I will tell you when it is sent, or why not.",
+        )
+    ]
 
 
-def edit_without_forms(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
-                       session: Session) -> list[Reply] | Refusal:
+def edit_without_forms(
+    value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session
+) -> list[Reply] | Refusal:
     """Edit pressed where no form can be shown (the terminal)."""
     return Refusal("editing an email needs a form, which Slack and Teams show; Send sends the draft as shown")
 
@@ -141,7 +176,10 @@ def _addressed(follow_up: FollowUp) -> str:
 
 
 COMMAND = Command(
-    name="email", usage=USAGE, parse=parse, handle=handle,
+    name="email",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
     summary="Draft a follow-up email to the customer's billing contact (open items, how to pay); edit and send.",
     examples=("email acme dental", "email C200"),
 )

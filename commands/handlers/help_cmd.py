@@ -54,7 +54,12 @@ def _about(command: Command[Any]) -> Reply:
 
 
 COMMAND = Command(
-    name="help", reads_only=True, usage="help [command]", parse=parse, handle=handle, aliases=("?",),
+    name="help",
+    reads_only=True,
+    usage="help [command]",
+    parse=parse,
+    handle=handle,
+    aliases=("?",),
     summary="This list, or how to use one command.",
     examples=("help", "help promise"),
 )

@@ -51,7 +51,7 @@ def read_customer_and_text(env: ParseEnv, args: str) -> CustomerAndText | Refusa
         first_word = resolve_customer(env.session, tokens[0].text)
         return first_word if isinstance(first_word, Refusal) else found
     customer, i = found
-    text = read_note(args[tokens[i - 1].end:]) if i < len(tokens) else None
+    text = read_note(args[tokens[i - 1].end :]) if i < len(tokens) else None
     if isinstance(text, Refusal):
         return text.with_understood(f"customer {describe(customer)}")
     return CustomerAndText(customer, text)
@@ -79,7 +79,7 @@ def parse(args: str, env: ParseEnv) -> HoldAsk | Refusal:
     kind, size = kind_and_size if kind_and_size is not None else (kinds.get(kinds.default), 0)
     if kind is None:
         return Refusal(f"the team file's default hold kind {kinds.default!r} is not listed", understood)
-    reason = read.text[tokens[size - 1].end:].strip() if size else read.text
+    reason = read.text[tokens[size - 1].end :].strip() if size else read.text
     understood += f", {kind.label} hold"
     if not reason:
         return Refusal(f"say why the account should go on a {kind.label} hold, after the kind", understood)
@@ -94,7 +94,7 @@ def _kind_at_start(kinds: HoldKinds, words: list[str]) -> tuple[HoldKind, int] |
     first = words[0]
     dash = next((d for d in _DASHES if first.startswith(d)), None)
     if dash is not None:
-        named = kinds.named([first[len(dash):].replace("-", " ").replace("_", " ")])
+        named = kinds.named([first[len(dash) :].replace("-", " ").replace("_", " ")])
         if named is None:
             return Refusal(f"{quote(first)} is not a kind of hold; the kinds are {kinds.listed()}")
         return named[0], 1
@@ -103,32 +103,51 @@ def _kind_at_start(kinds: HoldKinds, words: list[str]) -> tuple[HoldKind, int] |
         return named
     near = kinds.near_miss(first)
     if near is not None:
-        return Refusal(f"did you mean a {near.label} hold? {quote(first)} is not a kind of hold (the kinds are "
-                       f"{kinds.listed()}). To start the reason with that word, name the kind first")
+        return Refusal(
+            f"did you mean a {near.label} hold? {quote(first)} is not a kind of hold (the kinds are "
+            f"{kinds.listed()}). To start the reason with that word, name the kind first"
+        )
     return None
 
 
-def handle(request: HoldAsk, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: HoldAsk, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     customer, understood = request.customer, f"customer {describe(request.customer)}"
     held = active_holds(session, customer.id)
     if held:
-        return Refusal(f"{describe(customer)} is already on hold since {local_moment(ctx, held[0].placed_at)}: "
-                       f"{held[0].reason}", understood)
+        return Refusal(
+            f"{describe(customer)} is already on hold since {local_moment(ctx, held[0].placed_at)}: {held[0].reason}",
+            understood,
+        )
     waiting = pending_request(session, customer_id=customer.id, kind=ApprovalKind.HOLD)
     if waiting is not None:
-        return Refusal(f"a hold on {describe(customer)} is already waiting for approval "
-                       f"(request #{waiting.id})", understood)
-    return open_request(session, ctx, actor=actor, kind=ApprovalKind.HOLD, customer=customer,
-                        reason=request.reason, details={HOLD_KIND: request.kind.key})
+        return Refusal(
+            f"a hold on {describe(customer)} is already waiting for approval (request #{waiting.id})", understood
+        )
+    return open_request(
+        session,
+        ctx,
+        actor=actor,
+        kind=ApprovalKind.HOLD,
+        customer=customer,
+        reason=request.reason,
+        details={HOLD_KIND: request.kind.key},
+    )
 
 
 COMMAND = Command(
-    name="hold", usage=USAGE, parse=parse, handle=handle,
-    summary=("Ask for a hold on an account (kinds: product release, the default; scheduling; service "
-             "suspension); an approver decides in the approvals channel."),
-    examples=("hold acme dental final invoice 120 days past due", "hold acme ortho scheduling 95 days past due",
-              'hold "Summit Ortho, P.C." --suspension retainer unpaid'),
+    name="hold",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    summary=(
+        "Ask for a hold on an account (kinds: product release, the default; scheduling; service "
+        "suspension); an approver decides in the approvals channel."
+    ),
+    examples=(
+        "hold acme dental final invoice 120 days past due",
+        "hold acme ortho scheduling 95 days past due",
+        'hold "Summit Ortho, P.C." --suspension retainer unpaid',
+    ),
 )
 
 

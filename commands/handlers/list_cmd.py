@@ -61,25 +61,26 @@ def _collector(ctx: AppContext, words: str) -> Member | Refusal:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        return Refusal(f"no collector on the team matches {quote(words[:60])}; "
-                       "name one by email or name, or say `list team`")
+        return Refusal(
+            f"no collector on the team matches {quote(words[:60])}; name one by email or name, or say `list team`"
+        )
     names = ", ".join(m.name for m in matches[:5])
     return Refusal(f"{quote(words[:60])} matches several collectors ({names}); say which")
 
 
-def handle(request: ListRequest, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: ListRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     whose = request.whose or actor.email
     if request.team or whose != actor.email:
         if not actor.member.roles & OVERSEERS:
-            return Refusal("only managers, finance and admins see other collectors' lists; "
-                           "`list` shows your own")
+            return Refusal("only managers, finance and admins see other collectors' lists; `list` shows your own")
     elif not actor.member.has("collector"):
-        return Refusal("the call list is for collectors, and you are not a collector on this team; "
-                       "try `list team`, `list <collector>` or `status <customer>`"
-                       if actor.member.roles & OVERSEERS else
-                       "the call list is for collectors, and you are not a collector on this team; "
-                       "try `status <customer>` to look at an account")
+        return Refusal(
+            "the call list is for collectors, and you are not a collector on this team; "
+            "try `list team`, `list <collector>` or `status <customer>`"
+            if actor.member.roles & OVERSEERS
+            else "the call list is for collectors, and you are not a collector on this team; "
+            "try `status <customer>` to look at an account"
+        )
     day = ctx.work_day()  # the ranking is reused until the ledger changes for it (commands.calllist.reuse)
     if request.team:
         return [_team_summary(session, ctx, ctx.call_lists.call_list(session, ctx, day=day), day)]
@@ -88,15 +89,22 @@ def handle(request: ListRequest, actor: Actor, ctx: AppContext, *,
     own = whose == actor.email
     label = "your" if own else f"{member.name if member else whose}'s"
     if not lines:
-        return [Reply(title=f"Nothing on {label} list for {format_day(day)}",
-                      text=f"No account of {'yours' if own else 'theirs'} needs a call today.", private=True)]
+        return [
+            Reply(
+                title=f"Nothing on {label} list for {format_day(day)}",
+                text=f"No account of {'yours' if own else 'theirs'} needs a call today.",
+                private=True,
+            )
+        ]
     currencies = _currencies(session, [line.customer_id for line in lines])
     unreached = tried_unreached_today(session, ctx, [line.customer_id for line in lines])
-    rows = tuple(call_row(line, currencies.get(line.customer_id, "USD"), email=line.customer_id in unreached)
-                 for line in lines)
+    rows = tuple(
+        call_row(line, currencies.get(line.customer_id, "USD"), email=line.customer_id in unreached) for line in lines
+    )
     count = f"{len(rows)} account" + ("s" if len(rows) != 1 else "")
-    return [Reply(title=f"{label[0].upper()}{label[1:]} call list for {format_day(day)} ({count})",
-                  rows=rows, private=True)]
+    return [
+        Reply(title=f"{label[0].upper()}{label[1:]} call list for {format_day(day)} ({count})", rows=rows, private=True)
+    ]
 
 
 def _team_summary(session: Session, ctx: AppContext, lines: list[CallListRow], day: date) -> Reply:
@@ -114,10 +122,18 @@ def _team_summary(session: Session, ctx: AppContext, lines: list[CallListRow], d
             totals[currency] = totals.get(currency, Decimal(0)) + line.balance_due
         first = mine[0]
         money = ", ".join(format_money(total, currency) for currency, total in sorted(totals.items()))
-        rows.append(Row(title=f"{member.name}: {len(mine)} account{'s' if len(mine) != 1 else ''}, {money}",
-                        detail=f"first: {first.customer_name} ({first.erp_id}): {'; '.join(first.reasons[:2])}"))
-    return Reply(title=f"Team call lists for {format_day(day)}", rows=tuple(rows), private=True,
-                 text="`list <collector>` shows one of them in full.")
+        rows.append(
+            Row(
+                title=f"{member.name}: {len(mine)} account{'s' if len(mine) != 1 else ''}, {money}",
+                detail=f"first: {first.customer_name} ({first.erp_id}): {'; '.join(first.reasons[:2])}",
+            )
+        )
+    return Reply(
+        title=f"Team call lists for {format_day(day)}",
+        rows=tuple(rows),
+        private=True,
+        text="`list <collector>` shows one of them in full.",
+    )
 
 
 def _currencies(session: Session, customer_ids: list[int]) -> dict[int, str]:
@@ -126,13 +142,19 @@ def _currencies(session: Session, customer_ids: list[int]) -> dict[int, str]:
 
 
 COMMAND = Command(
-    name="list", reads_only=True, usage=USAGE, parse=parse, handle=handle, aliases=("ls",),
-    summary=("Your ranked call list for today, with the reason for each account. Managers, finance "
-             "and admins: list <collector> for one collector's, list team for everyone's at a glance."),
+    name="list",
+    reads_only=True,
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    aliases=("ls",),
+    summary=(
+        "Your ranked call list for today, with the reason for each account. Managers, finance "
+        "and admins: list <collector> for one collector's, list team for everyone's at a glance."
+    ),
     examples=("list", "list dana", "list team"),
 )
 
 
 def register(registry: Registry) -> None:
     registry.add(COMMAND)
-

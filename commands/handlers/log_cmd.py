@@ -33,14 +33,20 @@ OUTCOMES_TEXT = ", ".join(o.value for o in Outcome)
 MAX_CONTACT_WORDS = 4  # "with Jane Doe: ..." reads a name up to the colon, if it is this short
 OUTCOME_WORDS: dict[str, Outcome] = {
     **{o.value: o for o in Outcome},
-    "no answer": Outcome.NO_ANSWER, "noanswer": Outcome.NO_ANSWER,
-    "wrong number": Outcome.WRONG_NUMBER, "email sent": Outcome.EMAIL_SENT,
-    "emailed": Outcome.EMAIL_SENT, "vm": Outcome.VOICEMAIL,
+    "no answer": Outcome.NO_ANSWER,
+    "noanswer": Outcome.NO_ANSWER,
+    "wrong number": Outcome.WRONG_NUMBER,
+    "email sent": Outcome.EMAIL_SENT,
+    "emailed": Outcome.EMAIL_SENT,
+    "vm": Outcome.VOICEMAIL,
 }
 KIND_OF = {
-    Outcome.REACHED: ActivityKind.CALL, Outcome.NO_ANSWER: ActivityKind.CALL,
-    Outcome.WRONG_NUMBER: ActivityKind.CALL, Outcome.REFUSED: ActivityKind.CALL,
-    Outcome.VOICEMAIL: ActivityKind.VOICEMAIL, Outcome.EMAIL_SENT: ActivityKind.EMAIL,
+    Outcome.REACHED: ActivityKind.CALL,
+    Outcome.NO_ANSWER: ActivityKind.CALL,
+    Outcome.WRONG_NUMBER: ActivityKind.CALL,
+    Outcome.REFUSED: ActivityKind.CALL,
+    Outcome.VOICEMAIL: ActivityKind.VOICEMAIL,
+    Outcome.EMAIL_SENT: ActivityKind.EMAIL,
 }
 
 
@@ -58,8 +64,9 @@ def parse(args: str, env: ParseEnv) -> LogRequest | Refusal:
     if not tokens:
         return Refusal(f"which customer, and what happened? Outcomes: {OUTCOMES_TEXT}")
     if not readings:
-        return Refusal(f"what happened? Put an outcome after the customer: {OUTCOMES_TEXT}",
-                       f"customer {quote(phrase(tokens))}")
+        return Refusal(
+            f"what happened? Put an outcome after the customer: {OUTCOMES_TEXT}", f"customer {quote(phrase(tokens))}"
+        )
     found = resolve_first(env.session, readings)
     if isinstance(found, Refusal):
         return found
@@ -80,7 +87,7 @@ def _outcome_positions(tokens: list[Token]) -> list[tuple[int, _Reading]]:
     found = []
     for i in name_ends(tokens, MAX_NAME_LENGTH):
         for width in (2, 1):
-            words = tokens[i:i + width]
+            words = tokens[i : i + width]
             if len(words) < width or any(t.quoted for t in words):
                 continue
             key = " ".join(_word(t) for t in words)
@@ -104,7 +111,7 @@ def _contact_and_note(text: str, tokens: list[Token], after: int) -> tuple[str |
     if not tokens[start].quoted:
         window = range(start, min(start + MAX_CONTACT_WORDS, len(tokens)))
         end = next((k for k in window if tokens[k].text.endswith(":")), None) or _name_end(tokens, start)
-    contact = clean_text(phrase(tokens[start:end + 1])).strip().rstrip(":,;").strip()
+    contact = clean_text(phrase(tokens[start : end + 1])).strip().rstrip(":,;").strip()
     too_long = check_contact(contact)
     if too_long is not None:
         return too_long
@@ -137,14 +144,29 @@ def handle(request: LogRequest, actor: Actor, ctx: AppContext, *, session: Sessi
     customer, now = request.customer, ctx.clock.now()
     kind = KIND_OF[request.outcome]
     activity = Activity(
-        customer_id=customer.id, member_id=actor.member_id, kind=kind, outcome=request.outcome,
-        contact_name=request.contact_name, note=request.note, occurred_at=now,
+        customer_id=customer.id,
+        member_id=actor.member_id,
+        kind=kind,
+        outcome=request.outcome,
+        contact_name=request.contact_name,
+        note=request.note,
+        occurred_at=now,
     )
     session.add(activity)
     session.flush()
-    record(session, at=now, actor=actor.email, action="activity.logged", entity_type="activity",
-           entity_id=activity.id, customer_id=customer.id, kind=kind.value,
-           outcome=request.outcome.value, contact_name=request.contact_name, note=request.note)
+    record(
+        session,
+        at=now,
+        actor=actor.email,
+        action="activity.logged",
+        entity_type="activity",
+        entity_id=activity.id,
+        customer_id=customer.id,
+        kind=kind.value,
+        outcome=request.outcome.value,
+        contact_name=request.contact_name,
+        note=request.note,
+    )
     fields = [Field("Outcome", request.outcome.value)]
     if request.contact_name:
         fields.append(Field("Spoke with", request.contact_name))
@@ -155,23 +177,25 @@ def handle(request: LogRequest, actor: Actor, ctx: AppContext, *, session: Sessi
     return [logged, *tick(session, ctx, activity, actor)]
 
 
-def log_call_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
-                    session: Session) -> list[Reply] | Refusal:
+def log_call_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     customer = customer_from_button(session, value)
     if isinstance(customer, Refusal):
         return customer
     name = typed_name(customer)
-    return [Reply(
-        title=f"Log a contact with {describe(customer)}",
-        text=(f"Type: log {name} <outcome> [with <person reached>] [note]\n"
-              f"Outcomes: {OUTCOMES_TEXT}\n"
-              f'Example: log {name} reached with "Jane Doe" will pay Friday'),
-        private=True,
-    )]
+    return [
+        Reply(
+            title=f"Log a contact with {describe(customer)}",
+            text=(
+                f"Type: log {name} <outcome> [with <person reached>] [note]\n"
+                f"Outcomes: {OUTCOMES_TEXT}\n"
+                f'Example: log {name} reached with "Jane Doe" will pay Friday'
+            ),
+            private=True,
+        )
+    ]
 
 
-def log_call_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
-                  session: Session) -> list[Reply] | Refusal:
+def log_call_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     """The submitted Log call form: the same activity the typed ``log`` records."""
     customer = customer_from_button(session, value)
     if isinstance(customer, Refusal):
@@ -183,10 +207,16 @@ def log_call_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
 
 
 COMMAND = Command(
-    name="log", usage=USAGE, parse=parse, handle=handle,
+    name="log",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
     summary=f"Record a call, voicemail or email. Outcomes: {OUTCOMES_TEXT}.",
-    examples=('log acme reached with "Jane Doe" will pay Friday', "log C100 voicemail",
-              "log acme email-sent statement resent"),
+    examples=(
+        'log acme reached with "Jane Doe" will pay Friday',
+        "log C100 voicemail",
+        "log acme email-sent statement resent",
+    ),
 )
 
 

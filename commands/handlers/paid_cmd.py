@@ -48,12 +48,28 @@ from storage.models import Customer
 USAGE = "paid <customer> <amount> [date] [method] [reference] [--urgent]"
 # How people name a method: the words (one or two) and the method they mean.
 METHOD_WORDS = {
-    "wire": "wire", "wired": "wire", "wire transfer": "wire", "bank wire": "wire",
-    "ach": "ach", "eft": "ach", "bank transfer": "ach", "direct deposit": "ach",
-    "check": "check", "cheque": "check", "chk": "check",
-    "card": "card", "credit card": "card", "debit card": "card", "cc": "card", "visa": "card",
-    "mastercard": "card", "amex": "card",
-    "cash": "cash", "zelle": "zelle", "paypal": "paypal", "other": "other",
+    "wire": "wire",
+    "wired": "wire",
+    "wire transfer": "wire",
+    "bank wire": "wire",
+    "ach": "ach",
+    "eft": "ach",
+    "bank transfer": "ach",
+    "direct deposit": "ach",
+    "check": "check",
+    "cheque": "check",
+    "chk": "check",
+    "card": "card",
+    "credit card": "card",
+    "debit card": "card",
+    "cc": "card",
+    "visa": "card",
+    "mastercard": "card",
+    "amex": "card",
+    "cash": "cash",
+    "zelle": "zelle",
+    "paypal": "paypal",
+    "other": "other",
 }
 # Phones turn "--" into a dash.
 URGENT_FLAGS = frozenset({"--urgent", "\u2014urgent", "\u2013urgent"})
@@ -61,7 +77,8 @@ _MONTH_WORDS = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DAY_NUMBER = r"\d{1,2}(?:st|nd|rd|th)?"
 # Month and day without a year: read as the latest such day, not the next one.
 _YEARLESS = re.compile(
-    rf"\d{{1,2}}/\d{{1,2}}|(?:{_MONTH_WORDS}) {_DAY_NUMBER}|{_DAY_NUMBER} (?:of )?(?:{_MONTH_WORDS})")
+    rf"\d{{1,2}}/\d{{1,2}}|(?:{_MONTH_WORDS}) {_DAY_NUMBER}|{_DAY_NUMBER} (?:of )?(?:{_MONTH_WORDS})"
+)
 
 
 @dataclass(frozen=True)
@@ -85,30 +102,34 @@ def parse(args: str, env: ParseEnv) -> PaymentClaim | Refusal:
         return found
     customer, reading = found
     day = reading.day or today
-    understood = (f"customer {describe(customer)}, amount {money(customer, reading.amount.value)}, "
-                  f"paid {format_day(day)}")
+    understood = (
+        f"customer {describe(customer)}, amount {money(customer, reading.amount.value)}, paid {format_day(day)}"
+    )
     problem = check_currency(customer, reading.amount) or _check_day(reading, today)
     if problem:
         return problem.with_understood(understood)
-    method, reference = _method_and_reference(tokens[reading.rest:])
+    method, reference = _method_and_reference(tokens[reading.rest :])
     too_long = check_reference(reference)
     if too_long is not None:
         return too_long.with_understood(understood)
-    return PaymentClaim(customer=customer, amount=reading.amount.value, paid_on=day, method=method,
-                        reference=reference, urgent=urgent)
+    return PaymentClaim(
+        customer=customer, amount=reading.amount.value, paid_on=day, method=method, reference=reference, urgent=urgent
+    )
 
 
 def _is_urgent(token: Token) -> bool:
     return not token.quoted and token.lower in URGENT_FLAGS
 
 
-def _customer_and_reading(session: Session, tokens: list[Token],
-                          today: date) -> tuple[Customer, _Reading] | Refusal:
+def _customer_and_reading(session: Session, tokens: list[Token], today: date) -> tuple[Customer, _Reading] | Refusal:
     """The longest customer phrase that names one customer and is followed by an amount wins
     (so ``route 66 dental 700`` is 700 from Route 66 Dental, not 66 from "route"). When that
     amount or its date cannot be taken as written, the user hears why."""
-    splits = [(i, reading) for i in name_ends(tokens, MAX_NAME_LENGTH)
-              if (reading := _reading_at(tokens, i, today)) is not None]
+    splits = [
+        (i, reading)
+        for i in name_ends(tokens, MAX_NAME_LENGTH)
+        if (reading := _reading_at(tokens, i, today)) is not None
+    ]
     if not splits:
         said = f" I read the customer as {quote(phrase(tokens))}." if tokens else ""
         return Refusal(f"I need a customer, then the amount it paid.{said}")
@@ -127,7 +148,7 @@ def _customer_and_reading(session: Session, tokens: list[Token],
 def _reading_at(tokens: list[Token], i: int, today: date) -> _Reading | Refusal | None:
     """The amount starting at word ``i`` and the date after it; None if word ``i`` is no amount."""
     for width in amount_widths(tokens, i):
-        amount = read_amount(phrase(tokens[i:i + width]))
+        amount = read_amount(phrase(tokens[i : i + width]))
         if amount is None:
             continue
         if isinstance(amount, Refusal):
@@ -139,7 +160,7 @@ def _reading_at(tokens: list[Token], i: int, today: date) -> _Reading | Refusal 
 def _day_after(tokens: list[Token], j: int, amount: Amount, today: date) -> _Reading | Refusal:
     """The longest run of up to three words after the amount that reads as a date, if any."""
     for width in (3, 2, 1):
-        words = tokens[j:j + width]
+        words = tokens[j : j + width]
         if len(words) < width or any(t.quoted for t in words):
             continue
         day = read_paid_day(phrase(words), today)
@@ -181,39 +202,40 @@ def _method_and_reference(tokens: list[Token]) -> tuple[str | None, str | None]:
     method = None
     lead = 1 if tokens and not tokens[0].quoted and tokens[0].lower in ("via", "by", "with") else 0
     for width in (2, 1):
-        words = tokens[lead:lead + width]
+        words = tokens[lead : lead + width]
         if len(words) == width and not any(t.quoted for t in words):
             method = METHOD_WORDS.get(" ".join(t.lower for t in words))
             if method is not None:
-                tokens = tokens[lead + width:]
+                tokens = tokens[lead + width :]
                 break
     reference = clean_text(phrase(tokens)).strip()
     return method, reference or None
 
 
-def handle(request: PaymentClaim, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: PaymentClaim, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     return request_confirmation(session, ctx, claim=request, actor=actor)
 
 
-def paid_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
-                session: Session) -> list[Reply] | Refusal:
+def paid_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     """The Paid button where no form can be drawn: how to type the claim."""
     customer = customer_from_button(session, value)
     if isinstance(customer, Refusal):
         return customer
     name = typed_name(customer)
     balance = money(customer, account_balance(session, customer.id))
-    return [Reply(
-        title=f"Tell finance {describe(customer)} paid",
-        text=(f"Type: {USAGE.replace('<customer>', name)}\nOpen balance: {balance}\n"
-              f"Example: paid {name} 1,200 yesterday wire FED-REF 8841"),
-        private=True,
-    )]
+    return [
+        Reply(
+            title=f"Tell finance {describe(customer)} paid",
+            text=(
+                f"Type: {USAGE.replace('<customer>', name)}\nOpen balance: {balance}\n"
+                f"Example: paid {name} 1,200 yesterday wire FED-REF 8841"
+            ),
+            private=True,
+        )
+    ]
 
 
-def paid_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
-              session: Session) -> list[Reply] | Refusal:
+def paid_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     """The submitted Paid form: the same confirmation request the typed ``paid`` makes."""
     customer = customer_from_button(session, value)
     if isinstance(customer, Refusal):
@@ -225,11 +247,19 @@ def paid_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *,
 
 
 COMMAND = Command(
-    name="paid", usage=USAGE, parse=parse, handle=handle,
-    summary=("The customer says it paid: asks finance to confirm the money arrived "
-             f"(method: {', '.join(METHODS)}; --urgent when a hold blocks release or scheduling)."),
-    examples=("paid acme dental 1,200", "paid C100 1200 fri wire FED-REF 8841",
-              'paid "Summit Ortho, P.C." 1,500 11/20 check 10233 --urgent'),
+    name="paid",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    summary=(
+        "The customer says it paid: asks finance to confirm the money arrived "
+        f"(method: {', '.join(METHODS)}; --urgent when a hold blocks release or scheduling)."
+    ),
+    examples=(
+        "paid acme dental 1,200",
+        "paid C100 1200 fri wire FED-REF 8841",
+        'paid "Summit Ortho, P.C." 1,500 11/20 check 10233 --urgent',
+    ),
 )
 
 

@@ -56,18 +56,23 @@ def parse(args: str, env: ParseEnv) -> PlanRequest | Refusal:
     readings, problem = _readings(tokens, env.today())
     if not readings:
         said = f"customer {quote(phrase(tokens))}" if tokens else ""
-        return problem or Refusal("I need a customer, the total, the number of instalments, how often "
-                                  "(weekly, biweekly or monthly) and the first date", said)
+        return problem or Refusal(
+            "I need a customer, the total, the number of instalments, how often "
+            "(weekly, biweekly or monthly) and the first date",
+            said,
+        )
     found = resolve_first(env.session, [(phrase(tokens[:i]), r) for i, r in readings])
     if isinstance(found, Refusal):
         return found
     customer, reading = found
-    understood = (f"customer {describe(customer)}, total {money(customer, reading.total.value)}, "
-                  f"{reading.n} {reading.cadence} instalments from {format_day(reading.first)}")
+    understood = (
+        f"customer {describe(customer)}, total {money(customer, reading.total.value)}, "
+        f"{reading.n} {reading.cadence} instalments from {format_day(reading.first)}"
+    )
     checked = _check(customer, reading, env.today())
     if checked is not None:
         return checked.with_understood(understood)
-    reason = read_note(args[reading.rest_at:])
+    reason = read_note(args[reading.rest_at :])
     if isinstance(reason, Refusal):
         return reason.with_understood(understood)
     return PlanRequest(customer, reading.total, reading.n, reading.cadence, reading.first, reason)
@@ -94,13 +99,13 @@ def _readings(tokens: list[Token], today: date) -> tuple[list[tuple[int, _Readin
 
 
 def _after_total(tokens: list[Token], j: int, today: date, total: Amount) -> _Reading | Refusal:
-    words = [t.text.lower() for t in tokens[j:j + 2]]
+    words = [t.text.lower() for t in tokens[j : j + 2]]
     if not words or not words[0].isdigit() or len(words[0]) > 3:
         return Refusal("after the total, say how many instalments (a number) and how often")
     if len(words) < 2 or words[1] not in _CADENCE_WORDS:
         return Refusal("how often? Say weekly, biweekly or monthly after the number of instalments")
     for width in (3, 2, 1):
-        date_words = tokens[j + 2:j + 2 + width]
+        date_words = tokens[j + 2 : j + 2 + width]
         if len(date_words) < width or any(t.quoted for t in date_words):
             continue
         day = read_date(phrase(date_words), today)
@@ -122,35 +127,58 @@ def _check(customer: Customer, reading: _Reading, today: date) -> Refusal | None
         return Refusal(f"the first instalment can't be due in the past ({format_day(reading.first)})")
     latest = today + timedelta(days=MAX_FIRST_DAYS_AHEAD)
     if reading.first > latest:
-        return Refusal(f"the first instalment can be at most {MAX_FIRST_DAYS_AHEAD} days ahead (until "
-                       f"{format_day(latest)}), like a promise; I read the date as {format_day(reading.first)}")
+        return Refusal(
+            f"the first instalment can be at most {MAX_FIRST_DAYS_AHEAD} days ahead (until "
+            f"{format_day(latest)}), like a promise; I read the date as {format_day(reading.first)}"
+        )
     return None
 
 
-def handle(request: PlanRequest, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: PlanRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     customer, total = request.customer, request.total.value
     understood = f"customer {describe(customer)}, total {money(customer, total)}"
     balance = account_balance(session, customer.id)
     if total > balance:
-        return Refusal(f"{money(customer, total)} is more than the open balance of {describe(customer)}, "
-                       f"which is {money(customer, balance)}", understood)
+        return Refusal(
+            f"{money(customer, total)} is more than the open balance of {describe(customer)}, "
+            f"which is {money(customer, balance)}",
+            understood,
+        )
     waiting = pending_request(session, customer_id=customer.id, kind=ApprovalKind.PLAN)
     if waiting is not None:
-        return Refusal(f"a payment plan for {describe(customer)} is already waiting for approval "
-                       f"(request #{waiting.id})", understood)
+        return Refusal(
+            f"a payment plan for {describe(customer)} is already waiting for approval (request #{waiting.id})",
+            understood,
+        )
     instalments = schedule(total, request.n, request.cadence, request.first, ctx.calendar)
-    details = {"n": request.n, "cadence": request.cadence, "first": request.first.isoformat(),
-               "schedule": to_details(instalments)}
-    return open_request(session, ctx, actor=actor, kind=ApprovalKind.PLAN, customer=customer,
-                        reason=request.reason or "", amount=total, details=details)
+    details = {
+        "n": request.n,
+        "cadence": request.cadence,
+        "first": request.first.isoformat(),
+        "schedule": to_details(instalments),
+    }
+    return open_request(
+        session,
+        ctx,
+        actor=actor,
+        kind=ApprovalKind.PLAN,
+        customer=customer,
+        reason=request.reason or "",
+        amount=total,
+        details=details,
+    )
 
 
 COMMAND = Command(
-    name="plan", usage=USAGE, parse=parse, handle=handle,
+    name="plan",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
     summary="Ask for a payment plan (2 to 24 instalments); finance management decides.",
-    examples=("plan acme dental 3,000 6 monthly 12/1 cash flow after losing a contract",
-              "plan C100 1200 4 weekly next fri"),
+    examples=(
+        "plan acme dental 3,000 6 monthly 12/1 cash flow after losing a contract",
+        "plan C100 1200 4 weekly next fri",
+    ),
 )
 
 

@@ -45,13 +45,15 @@ class Parser(Protocol[R_co]):
 
 
 class Handler(Protocol[R_contra]):
-    def __call__(self, request: R_contra, actor: Actor, ctx: AppContext, /, *,
-                 session: Session) -> list[Reply] | Refusal: ...
+    def __call__(
+        self, request: R_contra, actor: Actor, ctx: AppContext, /, *, session: Session
+    ) -> list[Reply] | Refusal: ...
 
 
 class ActionHandler(Protocol):
-    def __call__(self, value: dict[str, Any], actor: Actor, ctx: AppContext, /, *,
-                 session: Session) -> list[Reply] | Refusal: ...
+    def __call__(
+        self, value: dict[str, Any], actor: Actor, ctx: AppContext, /, *, session: Session
+    ) -> list[Reply] | Refusal: ...
 
 
 @dataclass(frozen=True)

@@ -23,21 +23,26 @@ def parse(args: str, env: ParseEnv) -> CustomerAndText | Refusal:
     return read_customer_and_text(env, args)
 
 
-def handle(request: CustomerAndText, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: CustomerAndText, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     customer, understood = request.customer, f"customer {describe(request.customer)}"
     if not active_holds(session, customer.id):
         return Refusal(f"{describe(customer)} has no active hold to release", understood)
     waiting = pending_request(session, customer_id=customer.id, kind=ApprovalKind.RELEASE)
     if waiting is not None:
-        return Refusal(f"a release of the hold on {describe(customer)} is already waiting for approval "
-                       f"(request #{waiting.id})", understood)
-    return open_request(session, ctx, actor=actor, kind=ApprovalKind.RELEASE, customer=customer,
-                        reason=request.text or "")
+        return Refusal(
+            f"a release of the hold on {describe(customer)} is already waiting for approval (request #{waiting.id})",
+            understood,
+        )
+    return open_request(
+        session, ctx, actor=actor, kind=ApprovalKind.RELEASE, customer=customer, reason=request.text or ""
+    )
 
 
 COMMAND = Command(
-    name="release", usage=USAGE, parse=parse, handle=handle,
+    name="release",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
     summary="Ask to lift an account's hold; an approver decides in the approvals channel.",
     examples=("release acme dental paid in full by wire", "release C100"),
 )

@@ -29,19 +29,31 @@ from commands.refusal import Refusal
 from commands.workbooks import workbook_bytes
 from storage.models import TeamMember
 
-USAGE = ("report [kpi] [this month | last month | <from> <to>] [<collector>]  ·  report explain <kpi>  ·  "
-         "report weekly [xlsx]")
+USAGE = (
+    "report [kpi] [this month | last month | <from> <to>] [<collector>]  ·  report explain <kpi>  ·  "
+    "report weekly [xlsx]"
+)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SEE_TEAM = frozenset({"manager", "controller", "vp_finance", "finance", "finance_lead", "admin"})
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
-MONEY = frozenset({"beginning_receivables", "credit_sales", "ending_receivables", "ending_current", "over_90",
-                   "past_due_31"})
+MONEY = frozenset(
+    {"beginning_receivables", "credit_sales", "ending_receivables", "ending_current", "over_90", "past_due_31"}
+)
 LABELS = {
-    "beginning_receivables": "Beginning receivables (B)", "credit_sales": "Credit sales (S)",
-    "ending_receivables": "Ending receivables (E)", "ending_current": "Ending current (C)",
-    "dso": "DSO (days)", "best_possible_dso": "Best possible DSO", "add": "ADD (days)", "cei": "CEI",
-    "countback_dso": "Countback DSO", "ptp_kept_rate": "Promises kept %", "ptp_kept_amount_rate": "Promises kept $ %",
-    "over_90": "90+ past due", "past_due_31": "31+ past due", "retainer_compliance_rate": "Retainers met %",
+    "beginning_receivables": "Beginning receivables (B)",
+    "credit_sales": "Credit sales (S)",
+    "ending_receivables": "Ending receivables (E)",
+    "ending_current": "Ending current (C)",
+    "dso": "DSO (days)",
+    "best_possible_dso": "Best possible DSO",
+    "add": "ADD (days)",
+    "cei": "CEI",
+    "countback_dso": "Countback DSO",
+    "ptp_kept_rate": "Promises kept %",
+    "ptp_kept_amount_rate": "Promises kept $ %",
+    "over_90": "90+ past due",
+    "past_due_31": "31+ past due",
+    "retainer_compliance_rate": "Retainers met %",
     "retainer_days_to_pay": "Retainer days to pay",
 }
 
@@ -79,8 +91,10 @@ def _weekly(words: list[str], env: ParseEnv) -> ReportRequest | Refusal:
     if words not in ([], ["xlsx"], ["excel"]):
         return Refusal("type report weekly for last week's digest, or report weekly xlsx for the workbook")
     if not env.actor.member.roles & SEE_TEAM:
-        return Refusal("the weekly report covers the whole team: it is for managers, finance and admins; "
-                       "type report for your own figures")
+        return Refusal(
+            "the weekly report covers the whole team: it is for managers, finance and admins; "
+            "type report for your own figures"
+        )
     return ReportRequest(last_week(env.today()), None, weekly="xlsx" if words else "digest")
 
 
@@ -109,8 +123,7 @@ def _collector(text: str, env: ParseEnv) -> str | None | Refusal:
     text = text.strip()
     if not text:
         return None
-    found = [m for m in env.ctx.team.collectors
-             if text in (m.email.lower(), m.name.lower(), m.name.lower().split()[0])]
+    found = [m for m in env.ctx.team.collectors if text in (m.email.lower(), m.name.lower(), m.name.lower().split()[0])]
     if len(found) != 1:
         names = ", ".join(m.name for m in env.ctx.team.collectors)
         return Refusal(f"no single collector is called {text!r}; collectors: {names}")
@@ -136,8 +149,7 @@ def handle(request: ReportRequest, actor: Actor, ctx: AppContext, *, session: Se
     if request.weekly == "xlsx":
         return [_workbook(ctx, session, request.period)]
     if request.weekly == "digest":
-        return [replace(weekly_digest(ctx, session, request.period.last + timedelta(days=1)), where=None,
-                        private=True)]
+        return [replace(weekly_digest(ctx, session, request.period.last + timedelta(days=1)), where=None, private=True)]
     report = kpi_report(ctx, session, request.period, collector=collector)
     if request.explain:
         title, lines = explain(report, request.explain)
@@ -147,18 +159,26 @@ def handle(request: ReportRequest, actor: Actor, ctx: AppContext, *, session: Se
 
 def _workbook(ctx: AppContext, session: Session, period: Period) -> Reply:
     data = workbook_bytes(weekly_sheets(ctx, session, period))
-    return Reply(title=f"Weekly workbook, {period}",
-                 text="Sheets: KPIs against targets, aging by customer, activity, promises and disputes.",
-                 files=(Attachment(name=f"weekly-{period.first.isoformat()}.xlsx", mime=XLSX, data=data,
-                                   title=f"Weekly report {period}"),), private=True)
+    return Reply(
+        title=f"Weekly workbook, {period}",
+        text="Sheets: KPIs against targets, aging by customer, activity, promises and disputes.",
+        files=(
+            Attachment(
+                name=f"weekly-{period.first.isoformat()}.xlsx", mime=XLSX, data=data, title=f"Weekly report {period}"
+            ),
+        ),
+        private=True,
+    )
 
 
 def _card(report: KpiReport) -> Reply:
     who = report.collector or "the team"
     fields = [Field(LABELS[key], _shown(key, value)) for key, value in headline(report).items()]
     contacts = ", ".join(f"{email.split('@')[0]} {n}" for email, n in report.contacts.items()) or "none"
-    text = (f"Meaningful contacts: {contacts}. Promises due: {report.promises.kept} kept, "
-            f"{report.promises.broken} broken. Type report explain cei (or dso, add, ...) for the arithmetic.")
+    text = (
+        f"Meaningful contacts: {contacts}. Promises due: {report.promises.kept} kept, "
+        f"{report.promises.broken} broken. Type report explain cei (or dso, add, ...) for the arithmetic."
+    )
     return Reply(title=f"KPIs for {who}, {report.period}", text=text, fields=tuple(fields), private=True)
 
 
@@ -169,10 +189,21 @@ def _shown(key: str, value: str | None) -> str:
 
 
 COMMAND = Command(
-    name="report", reads_only=True, usage=USAGE, parse=parse, handle=handle, aliases=("kpi",),
+    name="report",
+    reads_only=True,
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    aliases=("kpi",),
     summary="The team's KPIs (DSO, CEI, ADD, promises kept, 90+) for a period; report explain cei shows the sums.",
-    examples=("report", "report last month", "report 2026-10-01 2026-10-31 dana", "report explain cei",
-              "report weekly", "report weekly xlsx"),
+    examples=(
+        "report",
+        "report last month",
+        "report 2026-10-01 2026-10-31 dana",
+        "report explain cei",
+        "report weekly",
+        "report weekly xlsx",
+    ),
 )
 
 

@@ -55,8 +55,9 @@ def parse(args: str, env: ParseEnv) -> ResolveRequest | Refusal:
     match = _ID.fullmatch(tokens[0].text) if tokens else None
     dispute_id = int(match[1]) if match else _dispute_of_thread(env)
     if dispute_id is None:
-        return Refusal("which dispute? Give its number, as in `resolve 7 rejected`, "
-                       "or reply in the thread of the dispute's note")
+        return Refusal(
+            "which dispute? Give its number, as in `resolve 7 rejected`, or reply in the thread of the dispute's note"
+        )
     rest = tokens[1:] if match else tokens
     dispute = env.session.get(Dispute, dispute_id)
     if dispute is None:
@@ -69,12 +70,17 @@ def parse(args: str, env: ParseEnv) -> ResolveRequest | Refusal:
         return Refusal(f"{quote(rest[0].text)} is not an outcome; say one of: {OUTCOME_WORDS}", understood)
     credit = len(rest) > 1 and rest[1].lower == CREDIT_FLAG
     if credit and not outcome.credit_due:
-        return Refusal(f"{CREDIT_FLAG} goes with upheld: a {outcome.word} dispute has no credit to ask for",
-                       f"{understood}, outcome {outcome.word}")
+        return Refusal(
+            f"{CREDIT_FLAG} goes with upheld: a {outcome.word} dispute has no credit to ask for",
+            f"{understood}, outcome {outcome.word}",
+        )
     if credit and dispute.invoice_id is None:
-        return Refusal(f"dispute #{dispute_id} names no invoice, so there is no credit memo to ask for on it; "
-                       "resolve it upheld and use `credit <customer> <invoice> <amount> <reason>`", understood)
-    note = read_note(args[rest[1 if credit else 0].end:])
+        return Refusal(
+            f"dispute #{dispute_id} names no invoice, so there is no credit memo to ask for on it; "
+            "resolve it upheld and use `credit <customer> <invoice> <amount> <reason>`",
+            understood,
+        )
+    note = read_note(args[rest[1 if credit else 0].end :])
     if isinstance(note, Refusal):
         return note.with_understood(f"{understood}, outcome {outcome.word}")
     return ResolveRequest(dispute, outcome, note, credit)
@@ -88,21 +94,29 @@ def _dispute_of_thread(env: ParseEnv) -> int | None:
     return int(key.removeprefix(_TRACK_PREFIX))
 
 
-def handle(request: ResolveRequest, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: ResolveRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     dispute, outcome, now = request.dispute, request.outcome, ctx.clock.now()
 
     def refuse(message: str) -> list[Reply]:
-        return refuse_recorded(session, at=now, actor=actor.email, action="dispute.resolve_refused",
-                               dispute=dispute, message=message, outcome=outcome.word)
+        return refuse_recorded(
+            session,
+            at=now,
+            actor=actor.email,
+            action="dispute.resolve_refused",
+            dispute=dispute,
+            message=message,
+            outcome=outcome.word,
+        )
 
     if dispute.status is DisputeStatus.RESOLVED:
         return refuse(_already(session, ctx, dispute))
     if not may_resolve(dispute, member_id=actor.member_id, roles=actor.member.roles):
         return refuse(_not_yours(session, dispute))
     if request.credit and not may_request(actor.member.roles, ApprovalKind.CREDIT):
-        return refuse("credit memos are asked for by collectors, managers, controllers or the VP finance; "
-                      f"resolve it without {CREDIT_FLAG} and ask one of them")
+        return refuse(
+            "credit memos are asked for by collectors, managers, controllers or the VP finance; "
+            f"resolve it without {CREDIT_FLAG} and ask one of them"
+        )
     days = resolve_dispute(session, dispute, outcome=outcome, note=request.note, actor=actor.email, at=now)
     if days is None:  # resolved by someone else between our read and our update
         session.refresh(dispute)
@@ -122,8 +136,7 @@ def _not_yours(session: Session, dispute: Dispute) -> str:
     return f"only {who} or a manager, controller or VP finance can resolve dispute #{dispute.id}"
 
 
-def _announce(session: Session, ctx: AppContext, actor: Actor, request: ResolveRequest,
-              days: Decimal) -> list[Reply]:
+def _announce(session: Session, ctx: AppContext, actor: Actor, request: ResolveRequest, days: Decimal) -> list[Reply]:
     """The resolver's answer, the channel note updated in place, the opener told, and for an
     upheld dispute finance asked for the credit."""
     dispute, outcome = request.dispute, request.outcome
@@ -135,47 +148,80 @@ def _announce(session: Session, ctx: AppContext, actor: Actor, request: ResolveR
     if not outcome.owed:
         # The ledger learns of a credit only by import (commands.disputes.credit_shown).
         reduced = f", or {invoice.number} reduced by it" if invoice else ""
-        text += (f"\nThe amount stays out of collection until an aging import shows the credit "
-                 f"(a credit memo for it{reduced}).")
+        text += (
+            f"\nThe amount stays out of collection until an aging import shows the credit "
+            f"(a credit memo for it{reduced})."
+        )
 
-    fields = (Field("Outcome", outcome.word), Field("Cycle time", days_text(days)),
-              Field("Resolved by", actor.member.name))
+    fields = (
+        Field("Outcome", outcome.word),
+        Field("Cycle time", days_text(days)),
+        Field("Resolved by", actor.member.name),
+    )
     title = f"Dispute #{dispute.id} resolved: {outcome.word}"
     replies = [Reply(title=title, text=text, fields=fields, tone=Tone.SUCCESS)]
     note = Reply(title=f"{title} ({describe(customer)})", text=text, fields=fields)
-    replies.append(replace(note, replaces=f"{_TRACK_PREFIX}{dispute.id}",
-                           where=Where(ctx.team.workflow.channels.collections)))
+    replies.append(
+        replace(note, replaces=f"{_TRACK_PREFIX}{dispute.id}", where=Where(ctx.team.workflow.channels.collections))
+    )
     opener = reachable_email(session, ctx, dispute.opened_by_id)
     if opener is not None and opener != actor.email:
         replies.append(Reply(title=title, text=text, fields=fields, to_user=opener))
     if request.credit:
         replies += _ask_credit(session, ctx, actor, dispute, customer, invoice, request.note)
     elif outcome.credit_due:
-        replies.append(Reply(title=f"Credit due: {describe(customer)}, {what}", tone=Tone.WARNING,
-                             text=f"Dispute #{dispute.id} was upheld by {actor.member.name}; "
-                                  f"please issue the credit memo.",
-                             where=Where(ctx.team.workflow.channels.finance)))
+        replies.append(
+            Reply(
+                title=f"Credit due: {describe(customer)}, {what}",
+                tone=Tone.WARNING,
+                text=f"Dispute #{dispute.id} was upheld by {actor.member.name}; please issue the credit memo.",
+                where=Where(ctx.team.workflow.channels.finance),
+            )
+        )
     return replies
 
 
-def _ask_credit(session: Session, ctx: AppContext, actor: Actor, dispute: Dispute, customer: Customer,
-                invoice: Invoice | None, note: str | None) -> list[Reply]:
+def _ask_credit(
+    session: Session,
+    ctx: AppContext,
+    actor: Actor,
+    dispute: Dispute,
+    customer: Customer,
+    invoice: Invoice | None,
+    note: str | None,
+) -> list[Reply]:
     """The credit memo of the upheld amount, asked for as ``credit`` would: the approval card, and
     (once approved) finance's task. The dispute already keeps the amount out of collection."""
     if invoice is None:  # parse refuses --credit on a dispute without an invoice
         return []
     reason = f"dispute #{dispute.id} upheld" + (f": {note}" if note else f" ({dispute.reason})")
-    return open_request(session, ctx, actor=actor, kind=ApprovalKind.CREDIT, customer=customer, reason=reason,
-                        amount=dispute.amount,
-                        details={"invoice_id": invoice.id, "invoice": invoice.number, "dispute_id": dispute.id})
+    return open_request(
+        session,
+        ctx,
+        actor=actor,
+        kind=ApprovalKind.CREDIT,
+        customer=customer,
+        reason=reason,
+        amount=dispute.amount,
+        details={"invoice_id": invoice.id, "invoice": invoice.number, "dispute_id": dispute.id},
+    )
 
 
 COMMAND = Command(
-    name="resolve", usage=USAGE, parse=parse, handle=handle,
-    summary=(f"Close a dispute ({OUTCOME_WORDS}); in the dispute's thread the id can be left out. "
-             f"upheld {CREDIT_FLAG} also asks for the credit memo of the disputed amount."),
-    examples=("resolve 7 rejected customer found the delivery note", "resolve 7 upheld rate was wrong",
-              "resolve 7 upheld --credit rate was wrong", "resolve #7 withdrawn"),
+    name="resolve",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    summary=(
+        f"Close a dispute ({OUTCOME_WORDS}); in the dispute's thread the id can be left out. "
+        f"upheld {CREDIT_FLAG} also asks for the credit memo of the disputed amount."
+    ),
+    examples=(
+        "resolve 7 rejected customer found the delivery note",
+        "resolve 7 upheld rate was wrong",
+        "resolve 7 upheld --credit rate was wrong",
+        "resolve #7 withdrawn",
+    ),
 )
 
 

@@ -60,20 +60,25 @@ def parse(args: str, env: ParseEnv) -> RetainerChange | Look | Refusal:
     return RetainerChange(customer, amount.value, engagement or WHOLE_ACCOUNT)
 
 
-def handle(request: RetainerChange | Look, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: RetainerChange | Look, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     customer = request.customer
     if isinstance(request, Look):
         return [_shown(customer, standing(session, customer.id))]
     if not actor.member.roles & WHO_MAY_SET:
-        return Refusal(f"setting a retainer requirement is for {role_names(WHO_MAY_SET)}; "
-                       f"ask one of them, or type retainer {typed_name(customer)} to see it")
+        return Refusal(
+            f"setting a retainer requirement is for {role_names(WHO_MAY_SET)}; "
+            f"ask one of them, or type retainer {typed_name(customer)} to see it"
+        )
     outcome = set_requirement(session, ctx, request, actor)
     found = standing(session, customer.id)
     asked = replenishment_requests(session, ctx, actor=actor.email, customer_ids=[customer.id])
     which = f" for {quote(request.engagement)}" if request.engagement else ""
-    titles = {"set": "Retainer requirement set", "changed": "Retainer requirement changed",
-              "removed": "Retainer requirement removed", "unchanged": "Retainer requirement unchanged"}
+    titles = {
+        "set": "Retainer requirement set",
+        "changed": "Retainer requirement changed",
+        "removed": "Retainer requirement removed",
+        "unchanged": "Retainer requirement unchanged",
+    }
     reply = _shown(customer, found, title=f"{titles[outcome]}{which}: {describe(customer)}")
     note = " Its collector is asked to get it replenished." if asked else ""
     return [*asked, Reply(title=reply.title, text=reply.text + note, fields=reply.fields, tone=Tone.SUCCESS)]
@@ -83,21 +88,31 @@ def _shown(customer: Customer, found: Standing | None, *, title: str | None = No
     title = title or f"Retainer: {describe(customer)}"
     if found is None:
         return Reply(title=title, text="No retainer is required.", tone=Tone.INFO)
-    fields = [Field("Required", money(customer, found.required)), Field("Held", money(customer, found.held)),
-              Field("Short", money(customer, found.shortfall))]
+    fields = [
+        Field("Required", money(customer, found.required)),
+        Field("Held", money(customer, found.held)),
+        Field("Short", money(customer, found.shortfall)),
+    ]
     if len(found.engagements) > 1 or found.engagements[0][0]:
         fields += [Field(label or "Whole account", money(customer, amount)) for label, amount in found.engagements]
-    text = (f"Short by {money(customer, found.shortfall)}: releases and clearances wait until it is paid."
-            if found.short else "The retainer is met.")
+    text = (
+        f"Short by {money(customer, found.shortfall)}: releases and clearances wait until it is paid."
+        if found.short
+        else "The retainer is met."
+    )
     return Reply(title=title, text=text, fields=tuple(fields), tone=Tone.WARNING if found.short else Tone.INFO)
 
 
 COMMAND: Command[RetainerChange | Look] = Command(
-    name="retainer", usage=USAGE, parse=parse, handle=handle,
-    summary=("A customer's retainer: what it must hold, what it holds, what is short; managers set it "
-             "(0 removes it). Releases and clearances wait while it is short."),
-    examples=("retainer acme dental", "retainer C100 5000", 'retainer C100 2,500 "spring campaign"',
-              "retainer C100 0"),
+    name="retainer",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    summary=(
+        "A customer's retainer: what it must hold, what it holds, what is short; managers set it "
+        "(0 removes it). Releases and clearances wait while it is short."
+    ),
+    examples=("retainer acme dental", "retainer C100 5000", 'retainer C100 2,500 "spring campaign"', "retainer C100 0"),
 )
 
 

@@ -44,7 +44,12 @@ def _collector_name(session: Session, customer: Customer) -> str | None:
 
 
 COMMAND = Command(
-    name="status", reads_only=True, usage=USAGE, parse=parse, handle=handle, aliases=("st",),
+    name="status",
+    reads_only=True,
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    aliases=("st",),
     summary="Balance, aging, open promises, last contacts, holds and disputes for one customer.",
     examples=("status acme", "status C100", 'status "Summit Ortho, P.C."'),
 )

@@ -51,13 +51,11 @@ def parse(args: str, env: ParseEnv) -> ListAsk | StopAsk | Refusal:
     return StopAsk(read.customer, read.text)
 
 
-def handle(request: ListAsk | StopAsk, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: ListAsk | StopAsk, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     day = ctx.today()
     if isinstance(request, ListAsk):
         lines = in_sequence(session, ctx, day)
-        return [Reply(title="Suspension sequence", text=summary(lines, day),
-                      rows=rows(lines, day), private=True)]
+        return [Reply(title="Suspension sequence", text=summary(lines, day), rows=rows(lines, day), private=True)]
     customer, understood = request.customer, f"customer {describe(request.customer)}"
     if not actor.member.roles & STOPPERS:
         return Refusal(f"only {role_names(set(STOPPERS))} can stop a suspension sequence", understood)
@@ -67,15 +65,27 @@ def handle(request: ListAsk | StopAsk, actor: Actor, ctx: AppContext, *,
     step = next_step(sequence)
     end(session, ctx, sequence, reason=STOPPED, actor=actor.email, note=request.reason)
     at = f" at step {step.number} of {step.of} ({step.name})" if step is not None else ""
-    return [Reply(title=f"Suspension sequence stopped for {describe(customer)}", tone=Tone.SUCCESS,
-                  text=(f"Stopped{at}: {request.reason}. It does not start again until the account is no "
-                        f"longer over {ctx.team.workflow.suspension.threshold_days} days past due."))]
+    return [
+        Reply(
+            title=f"Suspension sequence stopped for {describe(customer)}",
+            tone=Tone.SUCCESS,
+            text=(
+                f"Stopped{at}: {request.reason}. It does not start again until the account is no "
+                f"longer over {ctx.team.workflow.suspension.threshold_days} days past due."
+            ),
+        )
+    ]
 
 
 COMMAND: Command[ListAsk | StopAsk] = Command(
-    name="suspension", usage=USAGE, parse=parse, handle=handle,
-    summary=("The accounts in the suspension sequence with their next step and its due day; a manager "
-             "can stop an account's sequence."),
+    name="suspension",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    summary=(
+        "The accounts in the suspension sequence with their next step and its due day; a manager "
+        "can stop an account's sequence."
+    ),
     examples=("suspension", "suspension stop acme dental paying weekly, agreed with the CFO"),
 )
 

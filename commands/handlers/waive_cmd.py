@@ -46,8 +46,7 @@ def parse(args: str, env: ParseEnv) -> WaiveRequest | Refusal:
     customer, (i, amount) = found
     understood = f"customer {describe(customer)}, amount {money(customer, amount.value)}"
     if amount.currency and amount.currency != customer.currency:
-        return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}",
-                       understood)
+        return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}", understood)
     if i + 1 >= len(tokens):
         return Refusal('which fee? Name it after the amount, like surcharge or "late fee"', understood)
     found_fee = _fee(tokens, i + 1, env.ctx.team.workflow.fees)
@@ -84,7 +83,7 @@ def _fee(tokens: list[Token], start: int, known: tuple[str, ...]) -> tuple[str, 
     fee and where the reason starts."""
     if not tokens[start].quoted:
         for width in (3, 2, 1):
-            words = tokens[start:start + width]
+            words = tokens[start : start + width]
             if len(words) == width and not any(t.quoted for t in words):
                 fee = _known_fee(" ".join(t.lower.strip(",;:") for t in words), known)
                 if fee is not None:
@@ -108,15 +107,28 @@ def _known_fee(words: str, known: tuple[str, ...]) -> str | None:
 
 
 def handle(request: WaiveRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply]:
-    return open_request(session, ctx, actor=actor, kind=ApprovalKind.WAIVER, customer=request.customer,
-                        reason=request.reason, amount=request.amount.value, details={"fee": request.fee})
+    return open_request(
+        session,
+        ctx,
+        actor=actor,
+        kind=ApprovalKind.WAIVER,
+        customer=request.customer,
+        reason=request.reason,
+        amount=request.amount.value,
+        details={"fee": request.fee},
+    )
 
 
 COMMAND = Command(
-    name="waive", usage=USAGE, parse=parse, handle=handle,
+    name="waive",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
     summary="Ask to waive a fee; the approver needed depends on the amount.",
-    examples=('waive acme dental 35 surcharge paid by card at our request',
-              'waive C100 300 "late fee" invoice was sent to the wrong address'),
+    examples=(
+        "waive acme dental 35 surcharge paid by card at our request",
+        'waive C100 300 "late fee" invoice was sent to the wrong address',
+    ),
 )
 
 

@@ -45,8 +45,10 @@ def parse(args: str, env: ParseEnv) -> WriteoffRequest | Refusal:
         if amount is not None:
             readings.append((i, amount))
     if not readings:
-        return Refusal("I need a customer, then the amount to write off and the reason",
-                       f"customer {quote(phrase(tokens))}" if tokens else "")
+        return Refusal(
+            "I need a customer, then the amount to write off and the reason",
+            f"customer {quote(phrase(tokens))}" if tokens else "",
+        )
     found = resolve_first(env.session, [(phrase(tokens[:i]), (i, amount)) for i, amount in readings])
     if isinstance(found, Refusal):
         return found
@@ -54,7 +56,7 @@ def parse(args: str, env: ParseEnv) -> WriteoffRequest | Refusal:
     understood = f"customer {describe(customer)}, amount {money(customer, amount.value)}"
     if amount.currency and amount.currency != customer.currency:
         return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {amount.currency}", understood)
-    reason = read_note(args[tokens[i].end:])
+    reason = read_note(args[tokens[i].end :])
     if isinstance(reason, Refusal):
         return reason.with_understood(understood)
     if reason is None:
@@ -62,28 +64,37 @@ def parse(args: str, env: ParseEnv) -> WriteoffRequest | Refusal:
     return WriteoffRequest(customer, amount, reason)
 
 
-def handle(request: WriteoffRequest, actor: Actor, ctx: AppContext, *,
-           session: Session) -> list[Reply] | Refusal:
+def handle(request: WriteoffRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
     customer, amount = request.customer, request.amount.value
     balance = account_balance(session, customer.id)
     asked = already_asked(session, customer_id=customer.id)
     left = balance - asked
     if amount > left:
-        also = f", {money(customer, asked)} of it already asked for or approved as credit or write-off" \
-            if asked else ""
-        return Refusal(f"{money(customer, amount)} is more than the {money(customer, max(left, Decimal(0)))} "
-                       f"that can be written off: {describe(customer)} owes {money(customer, balance)}{also}",
-                       f"customer {describe(customer)}, amount {money(customer, amount)}")
-    return open_request(session, ctx, actor=actor, kind=ApprovalKind.WRITEOFF, customer=customer,
-                        reason=request.reason, amount=amount)
+        also = f", {money(customer, asked)} of it already asked for or approved as credit or write-off" if asked else ""
+        return Refusal(
+            f"{money(customer, amount)} is more than the {money(customer, max(left, Decimal(0)))} "
+            f"that can be written off: {describe(customer)} owes {money(customer, balance)}{also}",
+            f"customer {describe(customer)}, amount {money(customer, amount)}",
+        )
+    return open_request(
+        session, ctx, actor=actor, kind=ApprovalKind.WRITEOFF, customer=customer, reason=request.reason, amount=amount
+    )
 
 
 COMMAND = Command(
-    name="writeoff", usage=USAGE, parse=parse, handle=handle, aliases=("write-off",),
-    summary=("Recommend writing off part of a balance; the controller or VP finance approves, then the amount "
-             "leaves collection and finance books it."),
-    examples=("writeoff acme dental 120 customer closed, no assets left",
-              'writeoff "Summit Ortho, P.C." 1,500 bankruptcy discharge received'),
+    name="writeoff",
+    usage=USAGE,
+    parse=parse,
+    handle=handle,
+    aliases=("write-off",),
+    summary=(
+        "Recommend writing off part of a balance; the controller or VP finance approves, then the amount "
+        "leaves collection and finance books it."
+    ),
+    examples=(
+        "writeoff acme dental 120 customer closed, no assets left",
+        'writeoff "Summit Ortho, P.C." 1,500 bankruptcy discharge received',
+    ),
 )
 
 

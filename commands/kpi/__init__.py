@@ -6,5 +6,16 @@ a past day are read from a ledger that keeps only its current state."""
 from commands.kpi.explain import EXPLAINED, explain, kpi_name
 from commands.kpi.report import HEADLINE, KpiReport, Period, as_dict, headline, kpi_report, last_month, this_month
 
-__all__ = ["EXPLAINED", "HEADLINE", "KpiReport", "Period", "as_dict", "explain", "headline", "kpi_name",
-           "kpi_report", "last_month", "this_month"]
+__all__ = [
+    "EXPLAINED",
+    "HEADLINE",
+    "KpiReport",
+    "Period",
+    "as_dict",
+    "explain",
+    "headline",
+    "kpi_name",
+    "kpi_report",
+    "last_month",
+    "this_month",
+]

@@ -61,8 +61,12 @@ class Spread:
     def of(cls, values: Sequence[Decimal]) -> Spread:
         if not values:
             return cls(0, None, None, None)
-        return cls(len(values), (sum(values, Decimal(0)) / len(values)).quantize(TENTH),
-                   Decimal(statistics.median(values)).quantize(TENTH), max(values).quantize(TENTH))
+        return cls(
+            len(values),
+            (sum(values, Decimal(0)) / len(values)).quantize(TENTH),
+            Decimal(statistics.median(values)).quantize(TENTH),
+            max(values).quantize(TENTH),
+        )
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,9 @@ class Window:
     @classmethod
     def of(cls, ctx: AppContext, first: date, last: date) -> Window:
         tz = ctx.team.timezone
-        return cls(first, last, datetime.combine(first, time(0), tz),
-                   datetime.combine(last + timedelta(days=1), time(0), tz))
+        return cls(
+            first, last, datetime.combine(first, time(0), tz), datetime.combine(last + timedelta(days=1), time(0), tz)
+        )
 
 
 def _customers_of(collector_id: int):  # type: ignore[no-untyped-def]
@@ -95,10 +100,14 @@ def _customers_of(collector_id: int):  # type: ignore[no-untyped-def]
 
 def promises(session: Session, window: Window, *, collector_id: int | None = None) -> Promises:
     """Promises due in the period that were kept or broken (open or cancelled ones are neither)."""
-    stmt = (select(Promise.status, func.count(), func.sum(Promise.amount))
-            .where(Promise.promised_date.between(window.first, window.last),
-                   Promise.status.in_([PromiseStatus.KEPT, PromiseStatus.BROKEN]))
-            .group_by(Promise.status))
+    stmt = (
+        select(Promise.status, func.count(), func.sum(Promise.amount))
+        .where(
+            Promise.promised_date.between(window.first, window.last),
+            Promise.status.in_([PromiseStatus.KEPT, PromiseStatus.BROKEN]),
+        )
+        .group_by(Promise.status)
+    )
     if collector_id is not None:
         stmt = stmt.where(Promise.customer_id.in_(_customers_of(collector_id)))
     found = {status: (count, Decimal(total)) for status, count, total in session.execute(stmt)}
@@ -108,12 +117,20 @@ def promises(session: Session, window: Window, *, collector_id: int | None = Non
 
 def meaningful_contacts(session: Session, window: Window, *, collector_id: int | None = None) -> dict[str, int]:
     """Reached contacts with a named person, per collector (by email), in the period."""
-    stmt = (select(TeamMember.email, func.count()).select_from(Activity)
-            .join(TeamMember, TeamMember.id == Activity.member_id)
-            .where(Activity.outcome == Outcome.REACHED, Activity.contact_name.is_not(None),
-                   func.trim(Activity.contact_name) != "",
-                   Activity.occurred_at >= window.start, Activity.occurred_at < window.end)
-            .group_by(TeamMember.email).order_by(TeamMember.email))
+    stmt = (
+        select(TeamMember.email, func.count())
+        .select_from(Activity)
+        .join(TeamMember, TeamMember.id == Activity.member_id)
+        .where(
+            Activity.outcome == Outcome.REACHED,
+            Activity.contact_name.is_not(None),
+            func.trim(Activity.contact_name) != "",
+            Activity.occurred_at >= window.start,
+            Activity.occurred_at < window.end,
+        )
+        .group_by(TeamMember.email)
+        .order_by(TeamMember.email)
+    )
     if collector_id is not None:
         stmt = stmt.where(Activity.member_id == collector_id)
     return {email: count for email, count in session.execute(stmt)}
@@ -123,8 +140,8 @@ def dispute_cycles(session: Session, window: Window, *, collector_id: int | None
     """Days from opened to resolved of the disputes resolved in the period, by reason (as typed,
     without case), with every reason together under "all"."""
     stmt = select(Dispute.reason, Dispute.opened_at, Dispute.resolved_at).where(
-        Dispute.status == DisputeStatus.RESOLVED, Dispute.resolved_at >= window.start,
-        Dispute.resolved_at < window.end)
+        Dispute.status == DisputeStatus.RESOLVED, Dispute.resolved_at >= window.start, Dispute.resolved_at < window.end
+    )
     if collector_id is not None:
         stmt = stmt.where(Dispute.customer_id.in_(_customers_of(collector_id)))
     by_reason: dict[str, list[Decimal]] = defaultdict(list)
@@ -139,8 +156,7 @@ def dispute_cycles(session: Session, window: Window, *, collector_id: int | None
 
 def _business_hours(ctx: AppContext, start: datetime, end: datetime) -> Decimal:
     timers = ctx.team.workflow.timers
-    hours = ctx.calendar.business_hours_between(start, end, ctx.team.timezone, timers.workday_start,
-                                                timers.workday_end)
+    hours = ctx.calendar.business_hours_between(start, end, ctx.team.timezone, timers.workday_start, timers.workday_end)
     return Decimal(str(round(hours, 2)))
 
 
@@ -151,16 +167,18 @@ def workday_hours(ctx: AppContext) -> Decimal:
     return Decimal((datetime.combine(date(2000, 1, 3), timers.workday_end) - start).seconds) / 3600
 
 
-def confirmations(ctx: AppContext, session: Session, window: Window, *,
-                  collector_id: int | None = None) -> Confirmations:
+def confirmations(
+    ctx: AppContext, session: Session, window: Window, *, collector_id: int | None = None
+) -> Confirmations:
     """Payment confirmations finance answered in the period, against the one-business-day target."""
     stmt = select(PaymentConfirmation.created_at, PaymentConfirmation.decided_at).where(
-        PaymentConfirmation.status != ConfirmationStatus.PENDING, PaymentConfirmation.decided_at >= window.start,
-        PaymentConfirmation.decided_at < window.end)
+        PaymentConfirmation.status != ConfirmationStatus.PENDING,
+        PaymentConfirmation.decided_at >= window.start,
+        PaymentConfirmation.decided_at < window.end,
+    )
     if collector_id is not None:
         stmt = stmt.where(PaymentConfirmation.requested_by_id == collector_id)
-    hours = [_business_hours(ctx, asked, answered) for asked, answered in session.execute(stmt)
-             if answered is not None]
+    hours = [_business_hours(ctx, asked, answered) for asked, answered in session.execute(stmt) if answered is not None]
     target = workday_hours(ctx)
     return Confirmations(hours=Spread.of(hours), within_target=sum(h <= target for h in hours))
 
@@ -169,8 +187,11 @@ def approvals(ctx: AppContext, session: Session, window: Window, *, collector_id
     """Business hours from request to decision of the approvals decided in the period."""
     stmt = select(ApprovalRequest.created_at, ApprovalRequest.decided_at).where(
         ApprovalRequest.status.in_([ApprovalStatus.APPROVED, ApprovalStatus.REJECTED]),
-        ApprovalRequest.decided_at >= window.start, ApprovalRequest.decided_at < window.end)
+        ApprovalRequest.decided_at >= window.start,
+        ApprovalRequest.decided_at < window.end,
+    )
     if collector_id is not None:
         stmt = stmt.where(ApprovalRequest.requested_by_id == collector_id)
-    return Spread.of([_business_hours(ctx, asked, decided) for asked, decided in session.execute(stmt)
-                      if decided is not None])
+    return Spread.of(
+        [_business_hours(ctx, asked, decided) for asked, decided in session.execute(stmt) if decided is not None]
+    )

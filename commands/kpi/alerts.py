@@ -49,8 +49,13 @@ def check_targets(ctx: AppContext, session: Session, day: date) -> list[Reply]:
         state.missed, state.value, state.checked_on = missed, str(value), day
     if not lines:
         return []
-    return [Reply(title=f"Targets, last {WINDOW_DAYS} days to {day:%-d %b %Y}", text="\n".join(lines),
-                  where=Where(ctx.team.workflow.channels.collections))]
+    return [
+        Reply(
+            title=f"Targets, last {WINDOW_DAYS} days to {day:%-d %b %Y}",
+            text="\n".join(lines),
+            where=Where(ctx.team.workflow.channels.collections),
+        )
+    ]
 
 
 def say(value: Decimal, unit: str, *, as_given: bool = False) -> str:

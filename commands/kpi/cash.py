@@ -30,24 +30,30 @@ ZERO = Decimal("0.00")
 def cash_post(ctx: AppContext, session: Session, today: date) -> Reply:
     received = _received(ctx, session, today)
     expected = _expected(ctx, session, today)
-    fields = [Field("Confirmed by finance", _count_money(*received.get("finance", (0, ZERO)))),
-              Field("Seen in imports", _count_money(*received.get("import", (0, ZERO))))]
+    fields = [
+        Field("Confirmed by finance", _count_money(*received.get("finance", (0, ZERO)))),
+        Field("Seen in imports", _count_money(*received.get("import", (0, ZERO)))),
+    ]
     fields += [Field(format_day(day), _expected_line(promised, planned)) for day, (promised, planned) in expected]
     total_in = sum((amount for _, amount in received.values()), ZERO)
     total_ahead = sum((p[1] + q[1] for _, (p, q) in expected), ZERO)
     return Reply(
         title=f"Cash, {format_day(today)}",
         text=f"In today: {format_money(total_in, 'USD')}. Expected over the next {AHEAD} business days: "
-             f"{format_money(total_ahead, 'USD')} (open promises and plan instalments).",
-        fields=tuple(fields), where=Where(ctx.team.workflow.channels.collections))
+        f"{format_money(total_ahead, 'USD')} (open promises and plan instalments).",
+        fields=tuple(fields),
+        where=Where(ctx.team.workflow.channels.collections),
+    )
 
 
 def _received(ctx: AppContext, session: Session, today: date) -> dict[str, tuple[int, Decimal]]:
     """Payments recorded today (local day), by source: count and amount."""
     window = Window.of(ctx, today, today)
-    stmt = (select(Payment.source, func.count(), func.sum(Payment.amount))
-            .where(Payment.created_at >= window.start, Payment.created_at < window.end, Payment.amount > 0)
-            .group_by(Payment.source))
+    stmt = (
+        select(Payment.source, func.count(), func.sum(Payment.amount))
+        .where(Payment.created_at >= window.start, Payment.created_at < window.end, Payment.amount > 0)
+        .group_by(Payment.source)
+    )
     return {source: (count, Decimal(total)) for source, count, total in session.execute(stmt)}
 
 
@@ -58,19 +64,31 @@ def _expected(ctx: AppContext, session: Session, today: date) -> list[tuple[date
     """The next business days after today, each with (promises, instalments) still owed."""
     days = [ctx.calendar.add_business_days(today, n) for n in range(1, AHEAD + 1)]
     first, last = days[0], days[-1]
-    promised = _by_day(session.execute(
-        select(Promise.promised_date, Promise.amount, Promise.paid_amount)
-        .where(Promise.status == PromiseStatus.OPEN, Promise.promised_date.between(first, last))))
-    planned = _by_day(session.execute(
-        select(PlanInstalment.due_date, PlanInstalment.amount, PlanInstalment.paid_amount)
-        .join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
-        .where(PaymentPlan.status == PlanStatus.ACTIVE, PlanInstalment.status == "due",
-               PlanInstalment.due_date.between(first, last))))
+    promised = _by_day(
+        session.execute(
+            select(Promise.promised_date, Promise.amount, Promise.paid_amount).where(
+                Promise.status == PromiseStatus.OPEN, Promise.promised_date.between(first, last)
+            )
+        )
+    )
+    planned = _by_day(
+        session.execute(
+            select(PlanInstalment.due_date, PlanInstalment.amount, PlanInstalment.paid_amount)
+            .join(PaymentPlan, PaymentPlan.id == PlanInstalment.plan_id)
+            .where(
+                PaymentPlan.status == PlanStatus.ACTIVE,
+                PlanInstalment.status == "due",
+                PlanInstalment.due_date.between(first, last),
+            )
+        )
+    )
     # Money due on a weekend or holiday is expected on the business day after it.
     on_business_day = [(ctx.calendar.on_or_after(d), owed) for d, owed in promised.items()]
     plan_days = [(ctx.calendar.on_or_after(d), owed) for d, owed in planned.items()]
-    return [(day, (_sum(o for d, o in on_business_day if d == day), _sum(o for d, o in plan_days if d == day)))
-            for day in days]
+    return [
+        (day, (_sum(o for d, o in on_business_day if d == day), _sum(o for d, o in plan_days if d == day)))
+        for day in days
+    ]
 
 
 def _by_day(rows: Iterable[Any]) -> dict[date, Owed]:

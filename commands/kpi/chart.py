@@ -69,8 +69,13 @@ def aging_chart_png(weeks: list[Week], *, ceiling: Decimal | None = None, title:
             axes.bar(labels, heights, bottom=base, color=colour, label=label, width=0.7)
             base = [b + h for b, h in zip(base, heights, strict=True)]
         if ceiling is not None:
-            axes.axhline(float(ceiling) / 1000, color="black", linestyle="--", linewidth=1.5,
-                         label=f"31+ ceiling ${float(ceiling) / 1000:,.0f}k")
+            axes.axhline(
+                float(ceiling) / 1000,
+                color="black",
+                linestyle="--",
+                linewidth=1.5,
+                label=f"31+ ceiling ${float(ceiling) / 1000:,.0f}k",
+            )
         axes.set_ylabel("thousands of dollars")
         axes.set_title(title)
         axes.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))

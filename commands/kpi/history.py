@@ -33,14 +33,21 @@ def keep_receivables(session: Session, batch: ImportBatch) -> None:
     ``INSERT … SELECT`` on one core but a plain ``SELECT`` with parallel workers, which halves
     the time of a million-invoice import's rollups."""
     balance = func.sum(Invoice.open_balance)
-    totals = (select(Customer.collector_id, Invoice.due_date, balance)
-              .join(Customer, Customer.id == Invoice.customer_id)
-              .where(Invoice.closed_on.is_(None))
-              .group_by(Customer.collector_id, Invoice.due_date)
-              .having(balance != 0))
-    _insert_rows(session, ReceivableRollup, [
-        {"batch_id": batch.id, "collector_id": collector_id, "due_date": due_date, "balance": total}
-        for collector_id, due_date, total in session.execute(totals)])
+    totals = (
+        select(Customer.collector_id, Invoice.due_date, balance)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.closed_on.is_(None))
+        .group_by(Customer.collector_id, Invoice.due_date)
+        .having(balance != 0)
+    )
+    _insert_rows(
+        session,
+        ReceivableRollup,
+        [
+            {"batch_id": batch.id, "collector_id": collector_id, "due_date": due_date, "balance": total}
+            for collector_id, due_date, total in session.execute(totals)
+        ],
+    )
     batch.rollup_kept = True
     _keep_sales(session)
 
@@ -51,17 +58,25 @@ def _keep_sales(session: Session) -> None:
     session.execute(delete(SalesDay))
     for undated, day in ((False, Invoice.issue_date), (True, Invoice.due_date)):
         dated = Invoice.issue_date.is_(None) if undated else Invoice.issue_date.is_not(None)
-        totals = (select(day, Customer.collector_id, func.sum(Invoice.amount))
-                  .join(Customer, Customer.id == Invoice.customer_id)
-                  .where(Invoice.kind.not_in(CREDITS), dated)
-                  .group_by(day, Customer.collector_id))
-        _insert_rows(session, SalesDay, [
-            {"day": when, "undated": undated, "collector_id": collector_id, "amount": total}
-            for when, collector_id, total in session.execute(totals)])
+        totals = (
+            select(day, Customer.collector_id, func.sum(Invoice.amount))
+            .join(Customer, Customer.id == Invoice.customer_id)
+            .where(Invoice.kind.not_in(CREDITS), dated)
+            .group_by(day, Customer.collector_id)
+        )
+        _insert_rows(
+            session,
+            SalesDay,
+            [
+                {"day": when, "undated": undated, "collector_id": collector_id, "amount": total}
+                for when, collector_id, total in session.execute(totals)
+            ],
+        )
 
 
-def _insert_rows(session: Session, model: type[ReceivableRollup] | type[SalesDay], rows: list[dict[str, object]]
-                 ) -> None:
+def _insert_rows(
+    session: Session, model: type[ReceivableRollup] | type[SalesDay], rows: list[dict[str, object]]
+) -> None:
     if rows:
         session.execute(insert(model), rows)
 
@@ -71,14 +86,16 @@ def sales_kept(session: Session) -> bool:
     return bool(session.scalar(select(ImportBatch.rollup_kept).order_by(ImportBatch.id.desc()).limit(1)))
 
 
-def kept_receivables(session: Session, batch_id: int, *, collector_id: int | None = None
-                     ) -> dict[date, Decimal] | None:
+def kept_receivables(session: Session, batch_id: int, *, collector_id: int | None = None) -> dict[date, Decimal] | None:
     """The balances ``batch_id`` left, by due date, for the team or one collector; None when
     the batch kept none (imported before rollups existed)."""
     if not session.scalar(select(ImportBatch.rollup_kept).where(ImportBatch.id == batch_id)):
         return None
-    stmt = (select(ReceivableRollup.due_date, func.sum(ReceivableRollup.balance))
-            .where(ReceivableRollup.batch_id == batch_id).group_by(ReceivableRollup.due_date))
+    stmt = (
+        select(ReceivableRollup.due_date, func.sum(ReceivableRollup.balance))
+        .where(ReceivableRollup.batch_id == batch_id)
+        .group_by(ReceivableRollup.due_date)
+    )
     if collector_id is not None:
         stmt = stmt.where(ReceivableRollup.collector_id == collector_id)
     by_due: dict[date, Decimal] = defaultdict(lambda: ZERO)

@@ -74,15 +74,18 @@ class Receivables:
 
 def issued_by(day: date) -> ColumnElement[bool]:
     """The item was issued on or before ``day`` (by its issue date, else due date less 30 days)."""
-    return or_(Invoice.issue_date <= day,
-               and_(Invoice.issue_date.is_(None), Invoice.due_date <= day + ASSUMED_TERMS))
+    return or_(Invoice.issue_date <= day, and_(Invoice.issue_date.is_(None), Invoice.due_date <= day + ASSUMED_TERMS))
 
 
 def snapshot_on(session: Session, day: date) -> Snapshot | None:
     """The latest import as of ``day`` or before; a ledger without imports is its own picture
     of every day; None when imports exist but none is that old (the ledger knew nothing yet)."""
-    row = session.execute(select(ImportBatch.id, ImportBatch.as_of).where(ImportBatch.as_of <= day)
-                          .order_by(ImportBatch.as_of.desc(), ImportBatch.id.desc()).limit(1)).first()
+    row = session.execute(
+        select(ImportBatch.id, ImportBatch.as_of)
+        .where(ImportBatch.as_of <= day)
+        .order_by(ImportBatch.as_of.desc(), ImportBatch.id.desc())
+        .limit(1)
+    ).first()
     if row is not None:
         return Snapshot(batch_id=row[0], as_of=row[1])
     if session.scalar(select(ImportBatch.id).limit(1)) is None:
@@ -118,20 +121,34 @@ def _untouched(session: Session, snap: Snapshot, collector_id: int | None) -> li
     """Open items no import changed after the snapshot, summed in the database by due date."""
     if snap.batch_id is None:
         return []
-    stmt = (select(Invoice.due_date, func.sum(Invoice.open_balance))
-            .where(Invoice.closed_on.is_(None), Invoice.last_batch_id <= snap.batch_id)
-            .group_by(Invoice.due_date))
+    stmt = (
+        select(Invoice.due_date, func.sum(Invoice.open_balance))
+        .where(Invoice.closed_on.is_(None), Invoice.last_batch_id <= snap.batch_id)
+        .group_by(Invoice.due_date)
+    )
     return [(due, Decimal(total)) for due, total in session.execute(of_collector(stmt, collector_id))]
 
 
 def _rolled_back(session: Session, snap: Snapshot, collector_id: int | None) -> list[tuple[date, Decimal]]:
     """Items changed since the snapshot, at their balance on it."""
-    touched = (Invoice.last_batch_id.is_(None) if snap.batch_id is None
-               else or_(Invoice.last_batch_id.is_(None), Invoice.last_batch_id > snap.batch_id))
-    stmt = (select(Invoice.customer_id, Invoice.id, Invoice.kind, Invoice.due_date, Invoice.amount,
-                   Invoice.open_balance, Invoice.closed_on)
-            .where(touched, or_(Invoice.closed_on.is_(None), Invoice.closed_on > snap.as_of), issued_by(snap.as_of))
-            .order_by(Invoice.customer_id, Invoice.due_date, Invoice.id))
+    touched = (
+        Invoice.last_batch_id.is_(None)
+        if snap.batch_id is None
+        else or_(Invoice.last_batch_id.is_(None), Invoice.last_batch_id > snap.batch_id)
+    )
+    stmt = (
+        select(
+            Invoice.customer_id,
+            Invoice.id,
+            Invoice.kind,
+            Invoice.due_date,
+            Invoice.amount,
+            Invoice.open_balance,
+            Invoice.closed_on,
+        )
+        .where(touched, or_(Invoice.closed_on.is_(None), Invoice.closed_on > snap.as_of), issued_by(snap.as_of))
+        .order_by(Invoice.customer_id, Invoice.due_date, Invoice.id)
+    )
     rows = session.execute(of_collector(stmt, collector_id)).all()
     paid = _paid_since(session, snap, {row.customer_id for row in rows})
     out: list[tuple[date, Decimal]] = []
@@ -157,9 +174,14 @@ def _paid_since(session: Session, snap: Snapshot, customers: set[int]) -> dict[i
     """What imports after the snapshot saw each customer pay (drops in open balances)."""
     if not customers:
         return {}
-    later = (Payment.received_on > snap.as_of if snap.batch_id is None
-             else or_(Payment.batch_id > snap.batch_id,
-                      and_(Payment.batch_id.is_(None), Payment.received_on > snap.as_of)))
-    stmt = (select(Payment.customer_id, func.sum(Payment.amount))
-            .where(Payment.source == "import", later).group_by(Payment.customer_id))
+    later = (
+        Payment.received_on > snap.as_of
+        if snap.batch_id is None
+        else or_(Payment.batch_id > snap.batch_id, and_(Payment.batch_id.is_(None), Payment.received_on > snap.as_of))
+    )
+    stmt = (
+        select(Payment.customer_id, func.sum(Payment.amount))
+        .where(Payment.source == "import", later)
+        .group_by(Payment.customer_id)
+    )
     return {cid: Decimal(total) for cid, total in session.execute(stmt) if cid in customers}

@@ -112,8 +112,9 @@ class KpiReport:
         return Decimal(self.period.days) / 7
 
 
-def kpi_report(ctx: AppContext, session: Session, period: Period, *, collector: tuple[str, int] | None = None
-               ) -> KpiReport:
+def kpi_report(
+    ctx: AppContext, session: Session, period: Period, *, collector: tuple[str, int] | None = None
+) -> KpiReport:
     """The report for the team, or for one collector (email, member id): their customers'
     receivables, sales and promises, their own contacts and requests."""
     who = collector[1] if collector else None
@@ -121,7 +122,8 @@ def kpi_report(ctx: AppContext, session: Session, period: Period, *, collector: 
     ending = receivables_on(session, period.last, collector_id=who)
     sales, months = period_sales(session, period.first, period.last, collector_id=who)
     return KpiReport(
-        period=period, collector=collector[0] if collector else None,
+        period=period,
+        collector=collector[0] if collector else None,
         beginning=receivables_on(session, period.first - timedelta(days=1), collector_id=who),
         ending=ending,
         sales=sales,
@@ -142,21 +144,43 @@ def two(value: Decimal | None) -> str | None:
 
 
 # The headline figures, in the order the table, the CSV and the chat card list them.
-HEADLINE = ("beginning_receivables", "credit_sales", "ending_receivables", "ending_current", "dso",
-            "best_possible_dso", "add", "cei", "countback_dso", "ptp_kept_rate", "ptp_kept_amount_rate",
-            "over_90", "past_due_31", "retainer_compliance_rate", "retainer_days_to_pay")
+HEADLINE = (
+    "beginning_receivables",
+    "credit_sales",
+    "ending_receivables",
+    "ending_current",
+    "dso",
+    "best_possible_dso",
+    "add",
+    "cei",
+    "countback_dso",
+    "ptp_kept_rate",
+    "ptp_kept_amount_rate",
+    "over_90",
+    "past_due_31",
+    "retainer_compliance_rate",
+    "retainer_days_to_pay",
+)
 
 
 def figures(report: KpiReport) -> dict[str, Decimal | None]:
     """The headline figures by key, unrounded (None where undefined): what the table, the
     targets and the digest all read."""
     return {
-        "beginning_receivables": report.beginning.total, "credit_sales": report.sales,
-        "ending_receivables": report.ending.total, "ending_current": report.ending_current,
-        "dso": report.dso, "best_possible_dso": report.best_possible_dso, "add": report.add, "cei": report.cei,
-        "countback_dso": report.countback.days, "ptp_kept_rate": report.ptp_kept_rate,
-        "ptp_kept_amount_rate": report.ptp_kept_amount_rate, "over_90": report.over_90,
-        "past_due_31": report.past_due_31, "retainer_compliance_rate": report.retainer_compliance_rate,
+        "beginning_receivables": report.beginning.total,
+        "credit_sales": report.sales,
+        "ending_receivables": report.ending.total,
+        "ending_current": report.ending_current,
+        "dso": report.dso,
+        "best_possible_dso": report.best_possible_dso,
+        "add": report.add,
+        "cei": report.cei,
+        "countback_dso": report.countback.days,
+        "ptp_kept_rate": report.ptp_kept_rate,
+        "ptp_kept_amount_rate": report.ptp_kept_amount_rate,
+        "over_90": report.over_90,
+        "past_due_31": report.past_due_31,
+        "retainer_compliance_rate": report.retainer_compliance_rate,
         "retainer_days_to_pay": report.retainers.days_to_pay.average,
     }
 
@@ -168,8 +192,12 @@ def headline(report: KpiReport) -> dict[str, str | None]:
 
 
 def _spread(spread: Spread) -> dict[str, Any]:
-    return {"count": spread.count, "average": two(spread.average), "median": two(spread.median),
-            "longest": two(spread.longest)}
+    return {
+        "count": spread.count,
+        "average": two(spread.average),
+        "median": two(spread.median),
+        "longest": two(spread.longest),
+    }
 
 
 def as_dict(report: KpiReport) -> dict[str, Any]:
@@ -177,22 +205,30 @@ def as_dict(report: KpiReport) -> dict[str, Any]:
     p, c = report.promises, report.confirmations
     snap = report.beginning.snapshot, report.ending.snapshot
     return {
-        "from": report.period.first.isoformat(), "to": report.period.last.isoformat(), "days": report.period.days,
+        "from": report.period.first.isoformat(),
+        "to": report.period.last.isoformat(),
+        "days": report.period.days,
         "collector": report.collector,
         "beginning_snapshot": snap[0].as_of.isoformat() if snap[0] else None,
         "ending_snapshot": snap[1].as_of.isoformat() if snap[1] else None,
         **headline(report),
         "countback_months": report.countback.months_used,
-        "promises_kept": p.kept, "promises_broken": p.broken,
-        "promises_kept_amount": two(p.kept_amount), "promises_broken_amount": two(p.broken_amount),
-        "meaningful_contacts": {email: {"contacts": n, "per_week": two(Decimal(n) / report.weeks)}
-                                for email, n in report.contacts.items()},
+        "promises_kept": p.kept,
+        "promises_broken": p.broken,
+        "promises_kept_amount": two(p.kept_amount),
+        "promises_broken_amount": two(p.broken_amount),
+        "meaningful_contacts": {
+            email: {"contacts": n, "per_week": two(Decimal(n) / report.weeks)} for email, n in report.contacts.items()
+        },
         "dispute_cycle_days": {reason: _spread(s) for reason, s in report.disputes.items()},
-        "payment_confirmation_hours": {**_spread(c.hours), "target": two(report.confirmation_target_hours),
-                                       "within_target": c.within_target,
-                                       "within_target_rate": two(formulas.rate(Decimal(c.within_target),
-                                                                               Decimal(c.hours.count)))},
+        "payment_confirmation_hours": {
+            **_spread(c.hours),
+            "target": two(report.confirmation_target_hours),
+            "within_target": c.within_target,
+            "within_target_rate": two(formulas.rate(Decimal(c.within_target), Decimal(c.hours.count))),
+        },
         "approval_turnaround_hours": _spread(report.approvals),
-        "retainers_required": report.retainers.required, "retainers_met": report.retainers.met,
+        "retainers_required": report.retainers.required,
+        "retainers_met": report.retainers.met,
         "retainers_paid": report.retainers.days_to_pay.count,
     }

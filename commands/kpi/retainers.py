@@ -45,8 +45,11 @@ def _compliance(session: Session, window: Window, collector_id: int | None) -> t
 
 def _days_to_pay(session: Session, window: Window, collector_id: int | None) -> list[Decimal]:
     query = select(Invoice.customer_id, Invoice.issue_date, Invoice.closed_on).where(
-        Invoice.kind == InvoiceKind.RETAINER, Invoice.amount > 0, Invoice.issue_date.is_not(None),
-        Invoice.closed_on.is_not(None))
+        Invoice.kind == InvoiceKind.RETAINER,
+        Invoice.amount > 0,
+        Invoice.issue_date.is_not(None),
+        Invoice.closed_on.is_not(None),
+    )
     if collector_id is not None:
         query = query.join(Customer, Customer.id == Invoice.customer_id).where(Customer.collector_id == collector_id)
     days = []
@@ -60,7 +63,13 @@ def _days_to_pay(session: Session, window: Window, collector_id: int | None) -> 
 
 
 def _confirmed_on(session: Session, customer_id: int, issued: date, closed: date) -> date | None:
-    first: date | None = session.scalar(select(func.min(Payment.received_on)).where(
-        Payment.customer_id == customer_id, Payment.source == "finance", Payment.amount > 0,
-        Payment.received_on >= issued, Payment.received_on <= closed))
+    first: date | None = session.scalar(
+        select(func.min(Payment.received_on)).where(
+            Payment.customer_id == customer_id,
+            Payment.source == "finance",
+            Payment.amount > 0,
+            Payment.received_on >= issued,
+            Payment.received_on <= closed,
+        )
+    )
     return first

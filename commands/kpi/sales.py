@@ -32,19 +32,31 @@ def daily_sales(session: Session, first: date, last: date, *, collector_id: int 
 
 def _kept(first: date, last: date) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
     def days(undated: bool, lo: date, hi: date) -> Select[*tuple[Any, ...]]:
-        return (select(SalesDay.day, func.sum(SalesDay.amount))
-                .where(SalesDay.undated.is_(undated), SalesDay.day.between(lo, hi)).group_by(SalesDay.day))
+        return (
+            select(SalesDay.day, func.sum(SalesDay.amount))
+            .where(SalesDay.undated.is_(undated), SalesDay.day.between(lo, hi))
+            .group_by(SalesDay.day)
+        )
+
     return days(False, first, last), days(True, first + ASSUMED_TERMS, last + ASSUMED_TERMS)
 
 
 def _scanned(first: date, last: date) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
     invoices = Invoice.kind.not_in(CREDITS)
-    dated = (select(Invoice.issue_date, func.sum(Invoice.amount))
-             .where(invoices, Invoice.issue_date.between(first, last)).group_by(Invoice.issue_date))
-    undated = (select(Invoice.due_date, func.sum(Invoice.amount))
-               .where(invoices, Invoice.issue_date.is_(None),
-                      Invoice.due_date.between(first + ASSUMED_TERMS, last + ASSUMED_TERMS))
-               .group_by(Invoice.due_date))
+    dated = (
+        select(Invoice.issue_date, func.sum(Invoice.amount))
+        .where(invoices, Invoice.issue_date.between(first, last))
+        .group_by(Invoice.issue_date)
+    )
+    undated = (
+        select(Invoice.due_date, func.sum(Invoice.amount))
+        .where(
+            invoices,
+            Invoice.issue_date.is_(None),
+            Invoice.due_date.between(first + ASSUMED_TERMS, last + ASSUMED_TERMS),
+        )
+        .group_by(Invoice.due_date)
+    )
     return dated, undated
 
 
@@ -59,8 +71,9 @@ def _of_collector(stmt: Select[*tuple[Any, ...]], collector_id: int | None) -> S
     return stmt.where((Invoice.customer_id + 0).in_(select(Customer.id).where(Customer.collector_id == collector_id)))
 
 
-def period_sales(session: Session, first: date, last: date, *, months: int = 24,
-                 collector_id: int | None = None) -> tuple[Decimal, list[Month]]:
+def period_sales(
+    session: Session, first: date, last: date, *, months: int = 24, collector_id: int | None = None
+) -> tuple[Decimal, list[Month]]:
     """Credit sales from ``first`` to ``last`` and the countback's months (:func:`by_month`),
     from one read."""
     start = min(first, _month_start(last, months - 1))

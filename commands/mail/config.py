@@ -48,6 +48,12 @@ def parse_smtp_url(url: str, sender: str, *, ca_file: str | None = None) -> Mail
     address = read_email(sender)
     if address is None:
         raise MailConfigError(f"SMTP_FROM must be an email address, not {sender!r}")
-    return MailSettings(host=parts.hostname, port=port, sender=address, implicit_tls=parts.scheme == "smtps",
-                        username=unquote(parts.username) if parts.username else None,
-                        password=unquote(parts.password) if parts.password else None, ca_file=ca_file or None)
+    return MailSettings(
+        host=parts.hostname,
+        port=port,
+        sender=address,
+        implicit_tls=parts.scheme == "smtps",
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        ca_file=ca_file or None,
+    )

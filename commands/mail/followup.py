@@ -42,11 +42,14 @@ def tried_unreached_today(session: Session, ctx: AppContext, customer_ids: Colle
     start, end = day_bounds(ctx, ctx.today())
     attempt = Activity.kind.in_([ActivityKind.CALL, ActivityKind.VOICEMAIL])
     rows = session.execute(
-        select(Activity.customer_id, func.count().filter(attempt),
-               func.count().filter(Activity.outcome.in_([Outcome.REACHED, Outcome.EMAIL_SENT])))
-        .where(Activity.customer_id.in_(list(customer_ids)), Activity.occurred_at >= start,
-               Activity.occurred_at < end)
-        .group_by(Activity.customer_id)).all()
+        select(
+            Activity.customer_id,
+            func.count().filter(attempt),
+            func.count().filter(Activity.outcome.in_([Outcome.REACHED, Outcome.EMAIL_SENT])),
+        )
+        .where(Activity.customer_id.in_(list(customer_ids)), Activity.occurred_at >= start, Activity.occurred_at < end)
+        .group_by(Activity.customer_id)
+    ).all()
     return {customer_id for customer_id, attempts, answered in rows if attempts and not answered}
 
 
@@ -67,9 +70,11 @@ def billing_contact(customer: Customer) -> Contact | None:
 
 
 def open_items(session: Session, customer_id: int) -> Sequence[Invoice]:
-    return session.scalars(select(Invoice).where(Invoice.customer_id == customer_id, Invoice.closed_on.is_(None),
-                                                 Invoice.open_balance != 0)
-                           .order_by(Invoice.due_date, Invoice.number)).all()
+    return session.scalars(
+        select(Invoice)
+        .where(Invoice.customer_id == customer_id, Invoice.closed_on.is_(None), Invoice.open_balance != 0)
+        .order_by(Invoice.due_date, Invoice.number)
+    ).all()
 
 
 def items_table(customer: Customer, items: Sequence[Invoice], as_of: date) -> str:
@@ -77,8 +82,10 @@ def items_table(customer: Customer, items: Sequence[Invoice], as_of: date) -> st
     lines = [f"{'Invoice':<14}{'Due':>14}{'Days late':>11}{'Open':>16}"]
     for item in items:
         late = max(0, (as_of - item.due_date).days) if item.open_balance > 0 else 0
-        lines.append(f"{item.number[:13]:<14}{format_day(item.due_date)[4:]:>14}{late or '':>11}"
-                     f"{money(customer, item.open_balance):>16}")
+        lines.append(
+            f"{item.number[:13]:<14}{format_day(item.due_date)[4:]:>14}{late or '':>11}"
+            f"{money(customer, item.open_balance):>16}"
+        )
     total = sum((i.open_balance for i in items), start=Decimal("0.00"))
     lines.append(f"{'Total':<39}{money(customer, total):>16}")
     return "\n".join(lines)
@@ -90,11 +97,17 @@ def draft(session: Session, ctx: AppContext, customer: Customer, *, collector: s
     if contact is None or contact.email is None:
         return None
     member = ctx.team.member(collector)
-    filled = fill("followup.txt", {
-        "team": ctx.team.name, "customer": customer.name, "contact": contact.name,
-        "balance": money(customer, account_balance(session, customer.id)),
-        "collector": member.name if member is not None else collector,
-    }, folder=templates_folder(ctx))
+    filled = fill(
+        "followup.txt",
+        {
+            "team": ctx.team.name,
+            "customer": customer.name,
+            "contact": contact.name,
+            "balance": money(customer, account_balance(session, customer.id)),
+            "collector": member.name if member is not None else collector,
+        },
+        folder=templates_folder(ctx),
+    )
     return FollowUp(contact.email, contact.name, filled.subject[:MAX_SUBJECT_LENGTH], filled.body)
 
 

@@ -75,11 +75,18 @@ class MailSender:
 
     def _claim(self) -> list[int]:
         now = self.ctx.clock.now()
-        due = or_(and_(OutgoingEmail.status == PENDING, OutgoingEmail.next_attempt_at <= now),
-                  and_(OutgoingEmail.status == SENDING, OutgoingEmail.claimed_until < now))
+        due = or_(
+            and_(OutgoingEmail.status == PENDING, OutgoingEmail.next_attempt_at <= now),
+            and_(OutgoingEmail.status == SENDING, OutgoingEmail.claimed_until < now),
+        )
         with self.ctx.sessions.begin() as session:
-            rows = session.scalars(select(OutgoingEmail).where(due).order_by(OutgoingEmail.id).limit(BATCH)
-                                   .with_for_update(skip_locked=True)).all()
+            rows = session.scalars(
+                select(OutgoingEmail)
+                .where(due)
+                .order_by(OutgoingEmail.id)
+                .limit(BATCH)
+                .with_for_update(skip_locked=True)
+            ).all()
             for row in rows:
                 row.status, row.claimed_until = SENDING, now + LEASE
             return [row.id for row in rows]
@@ -132,36 +139,78 @@ class MailSender:
         now = self.ctx.clock.now()
         row.status, row.message_id, row.sent_at, row.attempts = SENT, message_id, now, row.attempts + 1
         row.last_error, row.claimed_until = None, None
-        activity = Activity(customer_id=row.customer_id, member_id=row.member_id, kind=ActivityKind.EMAIL,
-                            outcome=Outcome.EMAIL_SENT, contact_name=row.contact_name,
-                            note=f"{row.purpose} to {row.to_address}: {row.subject} (Message-ID {message_id})",
-                            occurred_at=now)
+        activity = Activity(
+            customer_id=row.customer_id,
+            member_id=row.member_id,
+            kind=ActivityKind.EMAIL,
+            outcome=Outcome.EMAIL_SENT,
+            contact_name=row.contact_name,
+            note=f"{row.purpose} to {row.to_address}: {row.subject} (Message-ID {message_id})",
+            occurred_at=now,
+        )
         session.add(activity)
         session.flush()
-        record(session, at=now, actor="mail", action="email.sent", entity_type="outgoing_email", entity_id=row.id,
-               customer_id=row.customer_id, to=row.to_address, message_id=message_id, activity_id=activity.id)
+        record(
+            session,
+            at=now,
+            actor="mail",
+            action="email.sent",
+            entity_type="outgoing_email",
+            entity_id=row.id,
+            customer_id=row.customer_id,
+            to=row.to_address,
+            message_id=message_id,
+            activity_id=activity.id,
+        )
         if row.purpose != STATEMENT:  # a follow-up email does the suspension sequence's email step
-            ticked = [replace(r, to_user=row.report_to) if r.for_asker and row.report_to else r
-                      for r in tick(session, self.ctx, activity, None)]
+            ticked = [
+                replace(r, to_user=row.report_to) if r.for_asker and row.report_to else r
+                for r in tick(session, self.ctx, activity, None)
+            ]
             enqueue(session, self.ctx, ticked, origin=f"email:{row.id}:suspension")
         if row.purpose != STATEMENT and row.report_to:
             customer = session.get_one(Customer, row.customer_id)
-            self._tell(session, row, Reply(title=f"Email sent to {describe(customer)}", tone=Tone.SUCCESS,
-                                           text=f"To {row.to_address}: {row.subject}\nMessage-ID {message_id}",
-                                           to_user=row.report_to))
+            self._tell(
+                session,
+                row,
+                Reply(
+                    title=f"Email sent to {describe(customer)}",
+                    tone=Tone.SUCCESS,
+                    text=f"To {row.to_address}: {row.subject}\nMessage-ID {message_id}",
+                    to_user=row.report_to,
+                ),
+            )
         return "sent"
 
     def _refused(self, session: Session, row: OutgoingEmail, reason: str) -> str:
         now = self.ctx.clock.now()
         row.status, row.last_error, row.attempts, row.claimed_until = FAILED, reason, row.attempts + 1, None
-        record(session, at=now, actor="mail", action="email.refused", entity_type="outgoing_email",
-               entity_id=row.id, customer_id=row.customer_id, to=row.to_address, reason=reason)
+        record(
+            session,
+            at=now,
+            actor="mail",
+            action="email.refused",
+            entity_type="outgoing_email",
+            entity_id=row.id,
+            customer_id=row.customer_id,
+            to=row.to_address,
+            reason=reason,
+        )
         if row.purpose != STATEMENT and row.report_to:
             customer = session.get_one(Customer, row.customer_id)
-            self._tell(session, row, Reply(
-                title=f"Email to {describe(customer)} was refused", tone=Tone.ERROR, to_user=row.report_to,
-                text=(f"The mail server refused {row.to_address}: {reason}\nNothing was sent. Check the address "
-                      f"(`contact {customer.erp_id} <name> <email>` changes it) and send again.")))
+            self._tell(
+                session,
+                row,
+                Reply(
+                    title=f"Email to {describe(customer)} was refused",
+                    tone=Tone.ERROR,
+                    to_user=row.report_to,
+                    text=(
+                        f"The mail server refused {row.to_address}: {reason}\nNothing was sent. Check the address "
+                        f"(`contact {customer.erp_id} <name> <email>` changes it) and send again."
+                    ),
+                ),
+            )
         return "failed"
 
     def _unreachable(self, session: Session, row: OutgoingEmail, reason: str) -> str:
@@ -170,21 +219,46 @@ class MailSender:
         customer = session.get_one(Customer, row.customer_id)
         if row.attempts >= MAX_ATTEMPTS:
             row.status = FAILED
-            record(session, at=now, actor="mail", action="email.failed", entity_type="outgoing_email",
-                   entity_id=row.id, customer_id=row.customer_id, to=row.to_address, reason=reason)
+            record(
+                session,
+                at=now,
+                actor="mail",
+                action="email.failed",
+                entity_type="outgoing_email",
+                entity_id=row.id,
+                customer_id=row.customer_id,
+                to=row.to_address,
+                reason=reason,
+            )
             if row.purpose != STATEMENT and row.report_to:
-                self._tell(session, row, Reply(
-                    title=f"Email to {describe(customer)} not sent", tone=Tone.ERROR, to_user=row.report_to,
-                    text=f"The mail server could not be reached after {plural(row.attempts, 'try')}: {reason}"))
+                self._tell(
+                    session,
+                    row,
+                    Reply(
+                        title=f"Email to {describe(customer)} not sent",
+                        tone=Tone.ERROR,
+                        to_user=row.report_to,
+                        text=f"The mail server could not be reached after {plural(row.attempts, 'try')}: {reason}",
+                    ),
+                )
             return "failed"
         row.status = PENDING
         row.next_attempt_at = now + timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (row.attempts - 1))
         if row.purpose != STATEMENT and row.report_to and not row.told_unreachable:
             row.told_unreachable = True
-            self._tell(session, row, Reply(
-                title=f"Email to {describe(customer)} is waiting", tone=Tone.WARNING, to_user=row.report_to,
-                text=(f"The mail server could not be reached ({reason}). I will try again at "
-                      f"{local_moment(self.ctx, row.next_attempt_at)} and tell you if it cannot be sent.")))
+            self._tell(
+                session,
+                row,
+                Reply(
+                    title=f"Email to {describe(customer)} is waiting",
+                    tone=Tone.WARNING,
+                    to_user=row.report_to,
+                    text=(
+                        f"The mail server could not be reached ({reason}). I will try again at "
+                        f"{local_moment(self.ctx, row.next_attempt_at)} and tell you if it cannot be sent."
+                    ),
+                ),
+            )
         return "retried"
 
     def _tell(self, session: Session, row: OutgoingEmail, reply: Reply) -> None:
@@ -197,16 +271,28 @@ class MailSender:
             with self.ctx.sessions.begin() as session:
                 if session.scalar(select(OutboxEntry.id).where(OutboxEntry.key == f"{key}#0")) is not None:
                     return
-                counts = dict(session.execute(select(OutgoingEmail.status, func.count())
-                                              .where(OutgoingEmail.purpose == STATEMENT,
-                                                     OutgoingEmail.statement_day == day)
-                                              .group_by(OutgoingEmail.status)).all())
+                counts = dict(
+                    session.execute(
+                        select(OutgoingEmail.status, func.count())
+                        .where(OutgoingEmail.purpose == STATEMENT, OutgoingEmail.statement_day == day)
+                        .group_by(OutgoingEmail.status)
+                    ).all()
+                )
                 if counts.get(PENDING) or counts.get(SENDING):
                     return
                 sent, failed = counts.get(SENT, 0), counts.get(FAILED, 0)
-                enqueue(session, self.ctx, [Reply(
-                    title="Statements sent", text=f"{plural(sent, 'statement')} sent, {failed} failed.",
-                    tone=Tone.WARNING if failed else Tone.SUCCESS,
-                    where=Where(self.ctx.team.workflow.channels.collections))], origin=key)
+                enqueue(
+                    session,
+                    self.ctx,
+                    [
+                        Reply(
+                            title="Statements sent",
+                            text=f"{plural(sent, 'statement')} sent, {failed} failed.",
+                            tone=Tone.WARNING if failed else Tone.SUCCESS,
+                            where=Where(self.ctx.team.workflow.channels.collections),
+                        )
+                    ],
+                    origin=key,
+                )
         except IntegrityError:  # another sender posted it a moment ago
             return

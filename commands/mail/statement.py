@@ -27,8 +27,9 @@ def statement_name(customer: Customer, day: date) -> str:
     return f"statement-{safe}-{day.isoformat()}.xlsx"
 
 
-def statement_workbook(customer: Customer, items: Sequence[Invoice], *, day: date, team: str,
-                       contact: str | None, how_to_pay: str) -> bytes:
+def statement_workbook(
+    customer: Customer, items: Sequence[Invoice], *, day: date, team: str, contact: str | None, how_to_pay: str
+) -> bytes:
     """The workbook's bytes. Money cells are numbers with the currency in the format, so the
     customer's own spreadsheet can add them up. (openpyxl loads numpy: it is imported here, when
     a statement is made, not by every process that schedules statement day.)"""
@@ -46,8 +47,12 @@ def statement_workbook(customer: Customer, items: Sequence[Invoice], *, day: dat
     money_format = f'#,##0.00 "{customer.currency}";-#,##0.00 "{customer.currency}"'
     sheet.append([f"{team}: statement of account"])
     sheet["A1"].font = title
-    for label, value in (("Customer", f"{customer.name} ({customer.erp_id})"), ("Attention", contact or ""),
-                         ("Statement date", day), ("Currency", customer.currency)):
+    for label, value in (
+        ("Customer", f"{customer.name} ({customer.erp_id})"),
+        ("Attention", contact or ""),
+        ("Statement date", day),
+        ("Currency", customer.currency),
+    ):
         sheet.append([label, value])
         sheet.cell(sheet.max_row, 1).font = bold
     sheet.cell(4, 2).number_format = "yyyy-mm-dd"
@@ -57,9 +62,17 @@ def statement_workbook(customer: Customer, items: Sequence[Invoice], *, day: dat
     for cell in sheet[head]:
         cell.font, cell.fill = bold, head_fill
     for item in items:
-        sheet.append([item.number, KIND_WORDS.get(item.kind, "invoice"), item.issue_date, item.due_date,
-                      max(0, (day - item.due_date).days) if item.open_balance > 0 else None,
-                      item.amount, item.open_balance])
+        sheet.append(
+            [
+                item.number,
+                KIND_WORDS.get(item.kind, "invoice"),
+                item.issue_date,
+                item.due_date,
+                max(0, (day - item.due_date).days) if item.open_balance > 0 else None,
+                item.amount,
+                item.open_balance,
+            ]
+        )
         row = sheet.max_row
         for column in (3, 4):
             sheet.cell(row, column).number_format = "yyyy-mm-dd"

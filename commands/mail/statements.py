@@ -25,18 +25,28 @@ from storage.models.mail import STATEMENT
 
 @dataclass(frozen=True)
 class StatementRun:
-    owing: int = 0         # customers with an open balance
-    queued: int = 0        # statements queued by this run
-    earlier: int = 0       # queued by an earlier run of the same day
-    no_email: int = 0      # no contact with an email: nobody to send it to
+    owing: int = 0  # customers with an open balance
+    queued: int = 0  # statements queued by this run
+    earlier: int = 0  # queued by an earlier run of the same day
+    no_email: int = 0  # no contact with an email: nobody to send it to
 
 
 def owing_customers(session: Session) -> list[Customer]:
     """Customers whose open items net to more than zero (a credit alone gets no statement)."""
-    owing = (select(Invoice.customer_id).where(Invoice.closed_on.is_(None)).group_by(Invoice.customer_id)
-             .having(func.sum(Invoice.open_balance) > Decimal("0")))
-    return list(session.scalars(select(Customer).where(Customer.id.in_(owing))
-                                .options(selectinload(Customer.contacts)).order_by(Customer.id)))
+    owing = (
+        select(Invoice.customer_id)
+        .where(Invoice.closed_on.is_(None))
+        .group_by(Invoice.customer_id)
+        .having(func.sum(Invoice.open_balance) > Decimal("0"))
+    )
+    return list(
+        session.scalars(
+            select(Customer)
+            .where(Customer.id.in_(owing))
+            .options(selectinload(Customer.contacts))
+            .order_by(Customer.id)
+        )
+    )
 
 
 def queue_statements(session: Session, ctx: AppContext, day: date) -> StatementRun:
@@ -49,9 +59,17 @@ def queue_statements(session: Session, ctx: AppContext, day: date) -> StatementR
             no_email += 1
             continue
         draft = statement_draft(session, ctx, customer, day, contact.name, contact.email, paying)
-        row = queue_email(session, ctx, draft, key=f"statement:{customer.id}:{day.isoformat()}",
-                          purpose=STATEMENT, customer_id=customer.id, actor="scheduler",
-                          member_id=customer.collector_id, statement_day=day)
+        row = queue_email(
+            session,
+            ctx,
+            draft,
+            key=f"statement:{customer.id}:{day.isoformat()}",
+            purpose=STATEMENT,
+            customer_id=customer.id,
+            actor="scheduler",
+            member_id=customer.collector_id,
+            statement_day=day,
+        )
         if row is None:
             earlier += 1
         else:
@@ -59,13 +77,23 @@ def queue_statements(session: Session, ctx: AppContext, day: date) -> StatementR
     return StatementRun(len(customers), queued, earlier, no_email)
 
 
-def statement_draft(session: Session, ctx: AppContext, customer: Customer, day: date, contact: str,
-                    address: str, paying: str) -> Draft:
+def statement_draft(
+    session: Session, ctx: AppContext, customer: Customer, day: date, contact: str, address: str, paying: str
+) -> Draft:
     items = open_items(session, customer.id)
     total = sum((i.open_balance for i in items), start=Decimal("0.00"))
-    filled = fill("statement.txt", {
-        "team": ctx.team.name, "customer": customer.name, "contact": contact, "day": format_day(day),
-        "balance": money(customer, total), "count_items": plural(len(items), "open item"), "how_to_pay": paying,
-    }, folder=templates_folder(ctx))
+    filled = fill(
+        "statement.txt",
+        {
+            "team": ctx.team.name,
+            "customer": customer.name,
+            "contact": contact,
+            "day": format_day(day),
+            "balance": money(customer, total),
+            "count_items": plural(len(items), "open item"),
+            "how_to_pay": paying,
+        },
+        folder=templates_folder(ctx),
+    )
     data = statement_workbook(customer, items, day=day, team=ctx.team.name, contact=contact, how_to_pay=paying)
     return Draft(address, contact, filled.subject, filled.body, (statement_name(customer, day), XLSX, data))

@@ -41,8 +41,7 @@ def send_message(settings: MailSettings, message: EmailMessage) -> None:
 
 def _connect(settings: MailSettings) -> smtplib.SMTP:
     if settings.implicit_tls:
-        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                context=_tls(settings))
+        return smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=_tls(settings))
     return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
 
 

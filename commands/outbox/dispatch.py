@@ -115,8 +115,8 @@ class RoundReport:
     retried: int = 0
     failed: int = 0
     skipped: int = 0
-    deferred: int = 0   # back in the queue: waiting for a tracked card, or behind a retry in their lane
-    paced: int = 0      # back in the queue until their lane's turn (and those behind them)
+    deferred: int = 0  # back in the queue: waiting for a tracked card, or behind a retry in their lane
+    paced: int = 0  # back in the queue until their lane's turn (and those behind them)
     taken_over: int = 0  # claims another dispatcher took after this one's lease ran out
 
     @property
@@ -163,8 +163,10 @@ class Dispatcher:
                 self._work_lane(lane, queued, unsure, report, queue_paced=queue_paced)
         else:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(lanes))) as pool:
-                for future in [pool.submit(self._work_lane, lane, queued, unsure, report, queue_paced=queue_paced)
-                               for lane, queued in lanes.items()]:
+                for future in [
+                    pool.submit(self._work_lane, lane, queued, unsure, report, queue_paced=queue_paced)
+                    for lane, queued in lanes.items()
+                ]:
                     future.result()
         return report
 
@@ -189,10 +191,17 @@ class Dispatcher:
             return
         now = self.ctx.clock.now()
         with self.ctx.sessions.begin() as session:
-            session.execute(update(OutboxEntry).where(
-                OutboxEntry.platform.in_(list(self.senders)), OutboxEntry.status == PENDING,
-                OutboxEntry.attempts == 0, OutboxEntry.next_attempt_at > now,
-                OutboxEntry.next_attempt_at <= now + timedelta(seconds=gap)).values(next_attempt_at=now))
+            session.execute(
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.platform.in_(list(self.senders)),
+                    OutboxEntry.status == PENDING,
+                    OutboxEntry.attempts == 0,
+                    OutboxEntry.next_attempt_at > now,
+                    OutboxEntry.next_attempt_at <= now + timedelta(seconds=gap),
+                )
+                .values(next_attempt_at=now)
+            )
 
     def next_due(self) -> datetime | None:
         """When the next entry this dispatcher could send comes due (a retry, a lane's turn, a
@@ -202,10 +211,16 @@ class Dispatcher:
         now = self.ctx.clock.now()
         ours = OutboxEntry.platform.in_(list(self.senders))
         with self.ctx.sessions() as session:
-            retry = session.scalar(select(func.min(OutboxEntry.next_attempt_at)).where(
-                ours, OutboxEntry.status == PENDING, not_(behind_a_waiting_entry(now))))
-            lease = session.scalar(select(func.min(OutboxEntry.claimed_until)).where(
-                ours, OutboxEntry.status == SENDING, OutboxEntry.claimed_until >= now))
+            retry = session.scalar(
+                select(func.min(OutboxEntry.next_attempt_at)).where(
+                    ours, OutboxEntry.status == PENDING, not_(behind_a_waiting_entry(now))
+                )
+            )
+            lease = session.scalar(
+                select(func.min(OutboxEntry.claimed_until)).where(
+                    ours, OutboxEntry.status == SENDING, OutboxEntry.claimed_until >= now
+                )
+            )
         times = [t for t in (retry, lease) if t is not None]
         return min(times) if times else None
 
@@ -221,28 +236,51 @@ class Dispatcher:
         docstring)."""
         now = self.ctx.clock.now()
         token = f"{self.name}:{uuid.uuid4().hex[:8]}"
-        claimable = and_(OutboxEntry.platform.in_(list(self.senders)), or_(
-            and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= now),
-            and_(OutboxEntry.status == SENDING, OutboxEntry.claimed_until < now)))
+        claimable = and_(
+            OutboxEntry.platform.in_(list(self.senders)),
+            or_(
+                and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= now),
+                and_(OutboxEntry.status == SENDING, OutboxEntry.claimed_until < now),
+            ),
+        )
         with self.ctx.sessions.begin() as session:
-            due = session.execute(select(OutboxEntry.id, OutboxEntry.status, OutboxEntry.may_have_landed)
-                                  .where(claimable, not_(behind_a_waiting_entry(now))).order_by(OutboxEntry.id)
-                                  .limit(self.batch).with_for_update(skip_locked=True)).all()
+            due = session.execute(
+                select(OutboxEntry.id, OutboxEntry.status, OutboxEntry.may_have_landed)
+                .where(claimable, not_(behind_a_waiting_entry(now)))
+                .order_by(OutboxEntry.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            ).all()
             if not due:
                 return [], frozenset()
             ids = [row.id for row in due]
             unsure = frozenset(row.id for row in due if row.status == SENDING or row.may_have_landed)
-            session.execute(update(OutboxEntry).where(OutboxEntry.id.in_(ids), claimable).values(
-                status=SENDING, claimed_by=token, claimed_until=now + timedelta(seconds=self.lease_seconds)))
-            claimed = list(session.scalars(select(OutboxEntry).where(
-                OutboxEntry.id.in_(ids), OutboxEntry.claimed_by == token).order_by(OutboxEntry.id)))
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.id.in_(ids), claimable)
+                .values(status=SENDING, claimed_by=token, claimed_until=now + timedelta(seconds=self.lease_seconds))
+            )
+            claimed = list(
+                session.scalars(
+                    select(OutboxEntry)
+                    .where(OutboxEntry.id.in_(ids), OutboxEntry.claimed_by == token)
+                    .order_by(OutboxEntry.id)
+                )
+            )
             session.expunge_all()
         return claimed, unsure
 
     # -- sending ------------------------------------------------------------------------------
 
-    def _work_lane(self, lane: Lane, entries: list[OutboxEntry], unsure: frozenset[int],
-                   report: RoundReport, *, queue_paced: bool = True) -> None:
+    def _work_lane(
+        self,
+        lane: Lane,
+        entries: list[OutboxEntry],
+        unsure: frozenset[int],
+        report: RoundReport,
+        *,
+        queue_paced: bool = True,
+    ) -> None:
         """The lane's entries in order. One that must wait (its retry, its pace, its card) sends
         the rest of the lane back to the queue behind it, so none of them overtakes it."""
         for n, entry in enumerate(entries):
@@ -256,7 +294,7 @@ class Dispatcher:
             until = outcome.holds_lane_until()
             if until is not None:
                 behind = "paced" if isinstance(outcome, Paced) else "deferred"
-                for later in entries[n + 1:]:
+                for later in entries[n + 1 :]:
                     self._count(report, self._settle(later, Behind(until, behind)).counter)
                 return
 
@@ -264,8 +302,7 @@ class Dispatcher:
         with self._lock:
             setattr(report, counter, getattr(report, counter) + 1)
 
-    def _deliver(self, lane: Lane, entry: OutboxEntry, *, unsure: bool = False,
-                 queue_paced: bool = True) -> Outcome:
+    def _deliver(self, lane: Lane, entry: OutboxEntry, *, unsure: bool = False, queue_paced: bool = True) -> Outcome:
         reply = decode(entry.payload)
         messenger = self.senders[entry.platform]
         target = self._tracked(entry)
@@ -298,8 +335,11 @@ class Dispatcher:
             posted = select(PostedMessage).where(PostedMessage.key == key)
             row = session.scalar(posted)
             if row is None:
-                on_its_way = session.scalar(select(OutboxEntry.id).where(
-                    OutboxEntry.track_key == key, OutboxEntry.status.in_([PENDING, SENDING])).limit(1))
+                on_its_way = session.scalar(
+                    select(OutboxEntry.id)
+                    .where(OutboxEntry.track_key == key, OutboxEntry.status.in_([PENDING, SENDING]))
+                    .limit(1)
+                )
                 # The card may have landed between the two looks (its lane runs beside this one):
                 # it is sent and remembered in one transaction, so look once more.
                 row = None if on_its_way is not None else session.scalar(posted)
@@ -321,15 +361,23 @@ class Dispatcher:
             return True
         until = now + timedelta(seconds=self.lease_seconds)
         with self.ctx.sessions.begin() as session:
-            renewed = rows_changed(session, update(OutboxEntry).where(
-                OutboxEntry.id == entry.id, OutboxEntry.claimed_by == entry.claimed_by,
-                OutboxEntry.status == SENDING).values(claimed_until=until))
+            renewed = rows_changed(
+                session,
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.id == entry.id,
+                    OutboxEntry.claimed_by == entry.claimed_by,
+                    OutboxEntry.status == SENDING,
+                )
+                .values(claimed_until=until),
+            )
         if renewed == 1:
             entry.claimed_until = until
         return renewed == 1
 
-    def _send(self, entry: OutboxEntry, messenger: Messenger, reply: Reply, target: PostedRef | None, *,
-              unsure: bool = False) -> PostedRef:
+    def _send(
+        self, entry: OutboxEntry, messenger: Messenger, reply: Reply, target: PostedRef | None, *, unsure: bool = False
+    ) -> PostedRef:
         if entry.kind == "update" and target is not None:
             messenger.update(target, reply)  # the same content again: safe to repeat
             return target
@@ -348,8 +396,7 @@ class Dispatcher:
         with self.ctx.sessions.begin() as session:
             row = session.get(OutboxEntry, entry.id, with_for_update=True)
             if row is None or row.claimed_by != entry.claimed_by or row.status != SENDING:
-                log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out",
-                            entry.id)
+                log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out", entry.id)
                 return TakenOver()
             row.claimed_by, row.claimed_until = None, None
             outcome.apply(session, row, now, self)
@@ -360,7 +407,7 @@ class Dispatcher:
         little jitter), else an exponential backoff."""
         if retry_after is not None:
             return retry_after * (1 + RETRY_AFTER_JITTER * random.random())
-        return min(BACKOFF_CAP_SECONDS, 2.0 ** attempts) * (0.75 + random.random() / 2)
+        return min(BACKOFF_CAP_SECONDS, 2.0**attempts) * (0.75 + random.random() / 2)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from storage.models.outbox import FAILED, PENDING, SENDING
 from storage.row_counts import rows_changed
 
 
-def enqueue(session: Session, ctx: AppContext, replies: Iterable[Reply], *,
-            origin: str | None = None) -> list[OutboxEntry]:
+def enqueue(
+    session: Session, ctx: AppContext, replies: Iterable[Reply], *, origin: str | None = None
+) -> list[OutboxEntry]:
     """Queue every reply that goes to someone other than the asker; returns the new entries."""
     origin = origin or uuid.uuid4().hex
     now = ctx.clock.now()
@@ -32,10 +33,20 @@ def enqueue(session: Session, ctx: AppContext, replies: Iterable[Reply], *,
     for n, reply in enumerate(r for r in replies if not r.for_asker):
         kind, route = _route(session, ctx, reply)
         entry = OutboxEntry(
-            key=f"{origin}#{n}", platform=route.platform, kind=kind, destination=route.destination,
-            thread_key=reply.thread_of, replaces_key=reply.replaces, track_key=reply.track,
-            payload=encode(reply), status=PENDING, attempts=0, next_attempt_at=now, created_at=now,
-            reported=False)
+            key=f"{origin}#{n}",
+            platform=route.platform,
+            kind=kind,
+            destination=route.destination,
+            thread_key=reply.thread_of,
+            replaces_key=reply.replaces,
+            track_key=reply.track,
+            payload=encode(reply),
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            reported=False,
+        )
         session.add(entry)
         entries.append(entry)
     session.flush()
@@ -63,8 +74,9 @@ def tracked_platform(session: Session, key: str) -> str | None:
     posted = session.scalar(select(PostedMessage.platform).where(PostedMessage.key == key))
     if posted:
         return posted
-    return session.scalar(select(OutboxEntry.platform).where(OutboxEntry.track_key == key)
-                          .order_by(OutboxEntry.id.desc()).limit(1))
+    return session.scalar(
+        select(OutboxEntry.platform).where(OutboxEntry.track_key == key).order_by(OutboxEntry.id.desc()).limit(1)
+    )
 
 
 def listing(session: Session, *, failed_only: bool = False, limit: int = 50) -> list[OutboxEntry]:
@@ -84,11 +96,17 @@ def requeue(session: Session, *, now: datetime, ids: Iterable[int] = (), all_fai
     condition = OutboxEntry.status == FAILED
     if ids:
         condition = condition & OutboxEntry.id.in_(ids)
-    return rows_changed(session, update(OutboxEntry).where(condition).values(
-        status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None,
-        reported=False))
+    return rows_changed(
+        session,
+        update(OutboxEntry)
+        .where(condition)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_by=None, claimed_until=None, reported=False),
+    )
 
 
 def pending_count(session: Session) -> int:
-    return len(session.scalars(select(OutboxEntry.id).where(
-        or_(OutboxEntry.status == PENDING, OutboxEntry.status == SENDING))).all())
+    return len(
+        session.scalars(
+            select(OutboxEntry.id).where(or_(OutboxEntry.status == PENDING, OutboxEntry.status == SENDING))
+        ).all()
+    )

@@ -43,10 +43,14 @@ def behind_a_waiting_entry(now: datetime) -> ColumnElement[bool]:
     cannot overtake; it goes with the earlier one when that comes due."""
     earlier = aliased(OutboxEntry)
     return exists().where(
-        earlier.platform == OutboxEntry.platform, earlier.id < OutboxEntry.id,
+        earlier.platform == OutboxEntry.platform,
+        earlier.id < OutboxEntry.id,
         _lane_key(earlier) == _lane_key(OutboxEntry),
-        or_(and_(earlier.status == PENDING, earlier.next_attempt_at > now),
-            and_(earlier.status == SENDING, earlier.claimed_until >= now)))
+        or_(
+            and_(earlier.status == PENDING, earlier.next_attempt_at > now),
+            and_(earlier.status == SENDING, earlier.claimed_until >= now),
+        ),
+    )
 
 
 class Pace:

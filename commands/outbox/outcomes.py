@@ -24,7 +24,7 @@ from storage.models.outbox import FAILED, PENDING, SENT, SKIPPED
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8          # about 10 minutes of backoff: longer than any platform hiccup worth waiting out
+MAX_ATTEMPTS = 8  # about 10 minutes of backoff: longer than any platform hiccup worth waiting out
 REPORT_PREFIX = "admin-report:"
 
 
@@ -38,13 +38,16 @@ class Settler(Protocol):
 
 def parts_from_row(stored: Mapping[str, Any] | None) -> dict[int, PostedRef]:
     """The parts of a long message that landed, as stored with the entry."""
-    return {int(n): PostedRef(Where(part["channel"], part.get("thread")), part["id"])
-            for n, part in (stored or {}).items()}
+    return {
+        int(n): PostedRef(Where(part["channel"], part.get("thread")), part["id"]) for n, part in (stored or {}).items()
+    }
 
 
 def parts_for_row(parts: Mapping[int, PostedRef]) -> dict[str, Any] | None:
-    return {str(n): {"channel": ref.where.channel, "thread": ref.where.thread, "id": ref.message_id}
-            for n, ref in sorted(parts.items())} or None
+    return {
+        str(n): {"channel": ref.where.channel, "thread": ref.where.thread, "id": ref.message_id}
+        for n, ref in sorted(parts.items())
+    } or None
 
 
 class Outcome:
@@ -139,8 +142,13 @@ class Failure(Outcome):
             row.status = PENDING
             row.next_attempt_at = now + timedelta(seconds=dispatcher.backoff(row.attempts, self.error.retry_after))
             self.retry_at = row.next_attempt_at
-            log.info("outbox entry %s: %s; attempt %d, next at %s", row.id, self.error.reason, row.attempts,
-                     row.next_attempt_at)
+            log.info(
+                "outbox entry %s: %s; attempt %d, next at %s",
+                row.id,
+                self.error.reason,
+                row.attempts,
+                row.next_attempt_at,
+            )
             return
         row.status = FAILED
         log.warning("outbox entry %s to %s on %s failed: %s", row.id, row.destination, row.platform, row.last_error)
@@ -165,8 +173,12 @@ def report_failure(session: Session, ctx: AppContext, row: OutboxEntry) -> None:
     place = row.destination or row.thread_key or row.replaces_key
     to = f"to {row.destination}" if row.kind == "direct" else f"in {place}"
     reply = Reply(
-        title=f"Not delivered: \"{title}\" {to} on {row.platform.capitalize()}",
-        text=(f"{row.last_error}. After {row.attempts} attempt{'s' if row.attempts != 1 else ''}. "
-              f"When that is fixed, run `arbot outbox retry {row.id}` to send it."),
-        tone=Tone.WARNING, where=Where(ctx.team.workflow.channels.admins))
+        title=f'Not delivered: "{title}" {to} on {row.platform.capitalize()}',
+        text=(
+            f"{row.last_error}. After {row.attempts} attempt{'s' if row.attempts != 1 else ''}. "
+            f"When that is fixed, run `arbot outbox retry {row.id}` to send it."
+        ),
+        tone=Tone.WARNING,
+        where=Where(ctx.team.workflow.channels.admins),
+    )
     enqueue(session, ctx, [reply], origin=f"{REPORT_PREFIX}{row.id}")

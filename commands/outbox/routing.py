@@ -37,7 +37,9 @@ def home_platform(session: Session, ctx: AppContext, email: str) -> str:
     seen = session.scalar(
         select(ChatIdentity.platform)
         .where(ChatIdentity.email == email.lower(), ChatIdentity.platform.in_(ctx.platforms))
-        .order_by(ChatIdentity.updated_at.desc()).limit(1))
+        .order_by(ChatIdentity.updated_at.desc())
+        .limit(1)
+    )
     return seen or ctx.platforms[0]
 
 

@@ -60,14 +60,14 @@ def _split_currency(text: str) -> tuple[str, str | None]:
     upper = text.upper()
     for code in CURRENCY_CODES:
         if upper.startswith(code):
-            return text[len(code):].strip(), code
+            return text[len(code) :].strip(), code
         if upper.endswith(code):
-            return text[:-len(code)].strip(), code
+            return text[: -len(code)].strip(), code
     for symbol, symbol_code in _SYMBOLS.items():
         if text.lstrip("-\u2212(").startswith(symbol):  # "$5", "-$5", "($5)"
             return text.replace(symbol, "", 1).strip(), symbol_code
         if text.endswith(symbol):
-            return text[:-len(symbol)].strip(), symbol_code
+            return text[: -len(symbol)].strip(), symbol_code
     return text, None
 
 
@@ -125,7 +125,7 @@ def amount_widths(tokens: list[Token], i: int) -> tuple[int, ...]:
     name, never an amount."""
     if tokens[i].quoted:
         return ()
-    pair = tokens[i:i + 2]
+    pair = tokens[i : i + 2]
     if len(pair) == 2 and not pair[1].quoted and any(t.text.upper() in _CURRENCY_WORDS for t in pair):
         return (2, 1)
     return (1,)

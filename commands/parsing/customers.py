@@ -87,8 +87,9 @@ def resolve_first(session: Session, candidates: Sequence[tuple[str, T]]) -> tupl
     return first or Refusal("which customer? Name it by its ERP id or by part of its name")
 
 
-def customer_and_invoice(session: Session, tokens: list[Token], at: int
-                         ) -> tuple[Customer, str, Invoice | None] | Refusal:
+def customer_and_invoice(
+    session: Session, tokens: list[Token], at: int
+) -> tuple[Customer, str, Invoice | None] | Refusal:
     """The customer the words before ``tokens[at]`` name, the invoice number ``tokens[at]`` gives,
     and that invoice of theirs (any case), or None when they have no invoice of that number.
     Whether it may be disputed or credited is the caller's rule."""
@@ -96,6 +97,7 @@ def customer_and_invoice(session: Session, tokens: list[Token], at: int
     if isinstance(customer, Refusal):
         return customer
     number = tokens[at].text
-    invoice = session.scalar(select(Invoice).where(
-        Invoice.customer_id == customer.id, func.lower(Invoice.number) == number.lower()))
+    invoice = session.scalar(
+        select(Invoice).where(Invoice.customer_id == customer.id, func.lower(Invoice.number) == number.lower())
+    )
     return customer, number, invoice

@@ -23,7 +23,10 @@ _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 WEEKDAYS = {
     **{name.lower(): i for i, name in enumerate(_DAY_NAMES)},
     **{name.lower(): i for i, name in enumerate(calendar.day_name)},
-    "tues": 1, "weds": 2, "thur": 3, "thurs": 3,
+    "tues": 1,
+    "weds": 2,
+    "thur": 3,
+    "thurs": 3,
 }
 MONTHS = {
     **{name.lower(): i for i, name in enumerate(_MONTH_NAMES, start=1)},

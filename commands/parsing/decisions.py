@@ -70,16 +70,22 @@ PAYMENT_NOTE = "what follows it mentions an amount, a part or something still pe
 LOOSE_AMOUNT = "an amount is only taken after `partial`"
 
 _SEP = r"[\s,.;:!\-\u2013\u2014]"
-_COURTESY = (r"(?:ok(?:ay)?|kk?|yes|yep|yeah|yup|sure|alright|great|perfect|cool|fine|good|all\s+good|"
-             r"pls|plz|please|many\s+thanks|thanks(?:\s+(?:a\s+lot|so\s+much|all|team))?|"
-             r"thank\s+you(?:\s+(?:so\s+much|all))?|thx|ty|tks|cheers|hi|hello|hey|@[\w.\-]+)")
+_COURTESY = (
+    r"(?:ok(?:ay)?|kk?|yes|yep|yeah|yup|sure|alright|great|perfect|cool|fine|good|all\s+good|"
+    r"pls|plz|please|many\s+thanks|thanks(?:\s+(?:a\s+lot|so\s+much|all|team))?|"
+    r"thank\s+you(?:\s+(?:so\s+much|all))?|thx|ty|tks|cheers|hi|hello|hey|@[\w.\-]+)"
+)
 _SIGN_OFF = r"(?:thanks(?:\s+(?:a\s+lot|so\s+much|all|team))?|thank\s+you(?:\s+all)?|thx|ty|cheers|pls|please)"
 _CURRENCY = r"(?:usd|cad|aud|nzd|eur|gbp|chf|mxn)"
-AMOUNT = (rf"(?:{_CURRENCY}\s?|us\$|[$\u20ac\u00a3])?\s?-?(?:\d[\d.,]*\d|\d)[km]?"
-          rf"(?:\s?(?:{_CURRENCY}|\u20ac|\u00a3))?(?!\w)")
+AMOUNT = (
+    rf"(?:{_CURRENCY}\s?|us\$|[$\u20ac\u00a3])?\s?-?(?:\d[\d.,]*\d|\d)[km]?"
+    rf"(?:\s?(?:{_CURRENCY}|\u20ac|\u00a3))?(?!\w)"
+)
 _SUBJECT = r"(?:(?:i|we)(?:'ve|\s+have)?\s+)?"
-_OBJECT = (r"(?:\s+(?:this\s+one|that\s+one|the\s+request|this\s+request|the\s+payment|this\s+payment|"
-           r"the\s+funds|the\s+money|it|this|that))?")
+_OBJECT = (
+    r"(?:\s+(?:this\s+one|that\s+one|the\s+request|this\s+request|the\s+payment|this\s+payment|"
+    r"the\s+funds|the\s+money|it|this|that))?"
+)
 _END = rf"(?=$|{_SEP}|\?)"
 
 _APPROVE = rf"{_SUBJECT}(?:approved?|approving){_OBJECT}"
@@ -88,21 +94,27 @@ _NOT_RECEIVED = (
     rf"{_SUBJECT}(?:not[\s-]?received|nothing\s+(?:received|arrived|came\s+in)|never\s+(?:received|arrived|came\s+in)"
     r"|(?:(?:it|the\s+payment|payment)\s+)?(?:did\s+not|didn't)\s+(?:receive|arrive|come\s+in)"
     r"|(?:(?:the\s+)?(?:payment|funds|money|it)\s+)(?:(?:was|has|is)\s+)?(?:not|never)\s+(?:received|arrived|came\s+in)"
-    rf"|no\s+(?:payment|funds|money)\s+(?:received|arrived)){_OBJECT}")
+    rf"|no\s+(?:payment|funds|money)\s+(?:received|arrived)){_OBJECT}"
+)
 _CONFIRM = (
     rf"{_SUBJECT}(?:(?:confirm(?:ed|ing)?){_OBJECT}(?:\s+(?:received|in\s+full))?"
     r"|received(?:\s+(?:it|in\s+full|the\s+payment|the\s+funds|the\s+money|everything|all\s+of\s+it))*"
     r"|(?:(?:the\s+)?(?:payment|funds|money|it|all|everything)\s+)(?:(?:is|was|has|have)\s+)?"
     r"(?:received|arrived|cleared|landed|came\s+in)(?:\s+in\s+full)?"
     r"|(?:it's|(?:the\s+)?(?:payment|funds|money)\s+is)\s+in|fully\s+received|arrived|cleared)"
-    rf"(?:\s*(?P<confirm_amount>{AMOUNT}))?")
-_PARTIAL = (r"partial(?:ly)?(?:\s+(?:payment|receipt|amount))?(?:\s+(?:received|arrived|paid))?"
-            rf"(?:\s*(?:of|:|-|\u2013|\u2014|=)?\s*(?P<partial_amount>{AMOUNT})"
-            r"(?:\s+(?:received|arrived|only|came\s+in|so\s+far))?)?")
+    rf"(?:\s*(?P<confirm_amount>{AMOUNT}))?"
+)
+_PARTIAL = (
+    r"partial(?:ly)?(?:\s+(?:payment|receipt|amount))?(?:\s+(?:received|arrived|paid))?"
+    rf"(?:\s*(?:of|:|-|\u2013|\u2014|=)?\s*(?P<partial_amount>{AMOUNT})"
+    r"(?:\s+(?:received|arrived|only|came\s+in|so\s+far))?)?"
+)
 
 _DECISION = re.compile(
     rf"(?P<not_received>{_NOT_RECEIVED}){_END}|(?P<approve>{_APPROVE}){_END}|(?P<reject>{_REJECT}){_END}"
-    rf"|(?P<partial>{_PARTIAL}){_END}|(?P<confirm>{_CONFIRM}){_END}", re.IGNORECASE)
+    rf"|(?P<partial>{_PARTIAL}){_END}|(?P<confirm>{_CONFIRM}){_END}",
+    re.IGNORECASE,
+)
 _LEAD_IN = re.compile(rf"{_COURTESY}(?:{_SEP}+|$)", re.IGNORECASE)
 _HEDGE = re.compile(
     r"(?:not\s+sure|unsure|maybe|probably|perhaps|likely|i\s+think|i\s+guess|i\s+suppose|hmm+|well|just"
@@ -111,25 +123,35 @@ _HEDGE = re.compile(
     r"|shall\s+(?:i|we)|let's|lets|let\s+me|ok\s+to|okay\s+to|fine\s+to|happy\s+to|want\s+to|like\s+to|rather"
     r"|would|should|will|can|could|might|may|don't|do\s+not|can't|cannot|won't|wouldn't|shouldn't|not|no|never"
     r"|haven't|have\s+not|hasn't|has\s+not|didn't|did\s+not|i|to)"
-    rf"(?:{_SEP}+|$)", re.IGNORECASE)
-_NEGATION = re.compile(r"(?:don't|do\s+not|can't|cannot|won't|wouldn't|shouldn't|not(?!\s+sure)|no|never"
-                       r"|haven't|have\s+not|hasn't|has\s+not|didn't|did\s+not)\b", re.IGNORECASE)
+    rf"(?:{_SEP}+|$)",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"(?:don't|do\s+not|can't|cannot|won't|wouldn't|shouldn't|not(?!\s+sure)|no|never"
+    r"|haven't|have\s+not|hasn't|has\s+not|didn't|did\s+not)\b",
+    re.IGNORECASE,
+)
 _REASON_LEAD = re.compile(r"\s*(?:(?P<because>because|bc|b/c)\b|[:\-\u2013\u2014,;.!\n])\s*", re.IGNORECASE)
 _ONLY_COURTESY = re.compile(rf"{_SEP}*(?:{_COURTESY}(?:{_SEP}+|$))+", re.IGNORECASE)
 _TRAILING_SIGN_OFF = re.compile(rf"(?:[\s,.;!\-\u2013\u2014]+{_SIGN_OFF})+[\s,.;!]*$", re.IGNORECASE)
 # A reason that opens like this is a condition or a change of mind, not a reason.
 _CHANGE_OF_MIND = re.compile(
     r"(?:wait|actually|no\s+wait|no,|scratch|never\s*mind|oops|sorry|hmm+|just\s+kidding|jk|kidding|lol|but|if|unless"
-    r"|once|when|until|pending|provided|subject\s+to|only\s+if|maybe|probably|not\s+yet|hold\s+off)\b", re.IGNORECASE)
+    r"|once|when|until|pending|provided|subject\s+to|only\s+if|maybe|probably|not\s+yet|hold\s+off)\b",
+    re.IGNORECASE,
+)
 _APPROVAL_WORDS = re.compile(r"\b(?:approv\w*|reject\w*|refus\w*|declin\w*|den(?:y|ied|ying))\b", re.IGNORECASE)
 # In a payment answer nothing after the decision is kept, so anything that could change its
 # meaning (an amount, a part, a doubt, the customer's side of the story) makes it doubtful.
 _PAYMENT_DOUBT = re.compile(
     r"\d|\b(?:partial\w*|part|only|some|half|short|less|more|pending|clearing|check\w*|yet|later|tomorrow|maybe"
     r"|probably|but|if|unless|wait|actually|not|never|no|sent|send\w*|said|says|told"
-    r"|claim\w*|promis\w*|expect\w*|should|will|won't|kidding|jk|lol)\b", re.IGNORECASE)
+    r"|claim\w*|promis\w*|expect\w*|should|will|won't|kidding|jk|lol)\b",
+    re.IGNORECASE,
+)
 _LOOSE_AMOUNT = re.compile(
-    rf"(?:(?:we|i)\s+)?(?:only\s+)?(?:got|have|received\s+only|only\s+received|only)\s+{AMOUNT}", re.IGNORECASE)
+    rf"(?:(?:we|i)\s+)?(?:only\s+)?(?:got|have|received\s+only|only\s+received|only)\s+{AMOUNT}", re.IGNORECASE
+)
 _EMOTICON = re.compile(r"(?<!\S)(?:[:;=]-?[()\[\]DPpOo/\\|3*]+|<3|\^\^)(?!\S)|:[a-z0-9_+'\-]+:")
 
 
@@ -182,8 +204,12 @@ def _lead_in(line: str, start: int = 0, *, hedges: bool = False) -> tuple[int, b
 
 
 def _verdict_of(match: re.Match[str]) -> Verdict:
-    for group, verdict in (("not_received", Verdict.NOT_RECEIVED), ("approve", Verdict.APPROVE),
-                           ("reject", Verdict.REJECT), ("partial", Verdict.PARTIAL)):
+    for group, verdict in (
+        ("not_received", Verdict.NOT_RECEIVED),
+        ("approve", Verdict.APPROVE),
+        ("reject", Verdict.REJECT),
+        ("partial", Verdict.PARTIAL),
+    ):
         if match.group(group) is not None:
             return verdict
     return Verdict.CONFIRM
@@ -199,19 +225,19 @@ def _strict(line: str) -> Taken | Doubtful | None:
     verdict = _verdict_of(match)
     amount = match.group("confirm_amount") or match.group("partial_amount")
     amount = amount.strip() if amount else None
-    rest = line[match.end():]
+    rest = line[match.end() :]
     if not rest.strip() or _ONLY_COURTESY.fullmatch(rest.strip()):  # "approved, thanks"
-        return _unless_question(line[:match.end()], Taken(verdict, None, amount))
+        return _unless_question(line[: match.end()], Taken(verdict, None, amount))
     lead = _REASON_LEAD.match(rest)
     if lead is None:
         return None
-    note = _TRAILING_SIGN_OFF.sub("", rest[lead.end():]).strip()
+    note = _TRAILING_SIGN_OFF.sub("", rest[lead.end() :]).strip()
     if not note or _ONLY_COURTESY.fullmatch(note):
-        return _unless_question(line[:match.end()], Taken(verdict, None, amount))
+        return _unless_question(line[: match.end()], Taken(verdict, None, amount))
     doubt = _doubt_in_note(verdict, note, because=lead.group("because") is not None)
     if doubt is not None:
         return Doubtful(verdict, doubt)
-    return _unless_question(line[:match.end()], Taken(verdict, note, amount), note)
+    return _unless_question(line[: match.end()], Taken(verdict, note, amount), note)
 
 
 def _unless_question(head: str, taken: Taken, note: str = "") -> Taken | Doubtful:
@@ -256,7 +282,7 @@ def _started_like_a_decision(line: str) -> Doubtful | None:
         return Doubtful(Verdict.PARTIAL, LOOSE_AMOUNT)
     start, hedged, negated = _lead_in(line, hedges=True)
     match = _DECISION.match(line, start)
-    if match is None or re.match(r"\s+by\b", line[match.end():], re.IGNORECASE):
+    if match is None or re.match(r"\s+by\b", line[match.end() :], re.IGNORECASE):
         return None
     verdict = None if negated else _verdict_of(match)
     return Doubtful(verdict, HEDGED if hedged else EXTRA)
@@ -264,7 +290,11 @@ def _started_like_a_decision(line: str) -> Doubtful | None:
 
 def describe(verdict: Verdict | None) -> str:
     """The decision as a reader would name it: "an approval", "a partial payment"."""
-    return {Verdict.APPROVE: "an approval", Verdict.REJECT: "a rejection",
-            Verdict.CONFIRM: "a confirmation that the money arrived",
-            Verdict.NOT_RECEIVED: "'not received'", Verdict.PARTIAL: "a partial payment",
-            None: "a decision"}[verdict]
+    return {
+        Verdict.APPROVE: "an approval",
+        Verdict.REJECT: "a rejection",
+        Verdict.CONFIRM: "a confirmation that the money arrived",
+        Verdict.NOT_RECEIVED: "'not received'",
+        Verdict.PARTIAL: "a partial payment",
+        None: "a decision",
+    }[verdict]

@@ -59,7 +59,7 @@ def tokenize(text: str) -> list[Token]:
         closing = _QUOTES.get(text[i])
         end = text.find(closing, i + 1) if closing else -1
         if end > i + 1:
-            tokens.append(Token(text[i + 1:end].strip(), i, end + 1, quoted=True))
+            tokens.append(Token(text[i + 1 : end].strip(), i, end + 1, quoted=True))
             i = end + 1
             continue
         j = i
@@ -79,13 +79,13 @@ def remainder(text: str, tokens: list[Token], index: int) -> str:
     """The original text from token ``index`` on, verbatim (empty when there is none)."""
     if index >= len(tokens):
         return ""
-    return text[tokens[index].start:].strip()
+    return text[tokens[index].start :].strip()
 
 
 def quote(value: str, limit: int = 60) -> str:
     """A user's words echoed back in a message, shortened so a long paste stays readable."""
     value = " ".join(value.split())
-    return f"'{value}'" if len(value) <= limit else f"'{value[:limit - 1]}…'"
+    return f"'{value}'" if len(value) <= limit else f"'{value[: limit - 1]}…'"
 
 
 def name_ends(tokens: list[Token], max_length: int) -> range:

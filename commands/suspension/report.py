@@ -46,29 +46,54 @@ def in_sequence(session: Session, ctx: AppContext, day: date) -> list[InSequence
 
 def _line(session: Session, ctx: AppContext, sequence: SuspensionSequence, day: date) -> InSequence:
     customer = session.get_one(Customer, sequence.customer_id)
-    oldest = session.scalar(select(func.min(Invoice.due_date)).where(
-        Invoice.customer_id == customer.id, Invoice.closed_on.is_(None), Invoice.open_balance > 0,
-        Invoice.due_date < day))
+    oldest = session.scalar(
+        select(func.min(Invoice.due_date)).where(
+            Invoice.customer_id == customer.id,
+            Invoice.closed_on.is_(None),
+            Invoice.open_balance > 0,
+            Invoice.due_date < day,
+        )
+    )
     collector = session.get(TeamMember, customer.collector_id) if customer.collector_id is not None else None
-    note = session.execute(select(Activity.occurred_at, Activity.note).where(
-        Activity.customer_id == customer.id, Activity.note.is_not(None), Activity.note != "")
-        .order_by(Activity.occurred_at.desc(), Activity.id.desc()).limit(1)).first()
+    note = session.execute(
+        select(Activity.occurred_at, Activity.note)
+        .where(Activity.customer_id == customer.id, Activity.note.is_not(None), Activity.note != "")
+        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
+        .limit(1)
+    ).first()
     latest = None
     if note is not None and note[1]:
-        text = note[1] if len(note[1]) <= NOTE_LENGTH else note[1][:NOTE_LENGTH - 1] + "\u2026"
+        text = note[1] if len(note[1]) <= NOTE_LENGTH else note[1][: NOTE_LENGTH - 1] + "\u2026"
         latest = f"{format_day(note[0].astimezone(ctx.team.timezone).date())}: {text}"
-    return InSequence(customer, sequence, next_step(sequence), (day - oldest).days if oldest else 0,
-                      account_balance(session, customer.id), collector.name if collector else "unassigned", latest,
-                      step_words(sequence, ctx.team, day))
+    return InSequence(
+        customer,
+        sequence,
+        next_step(sequence),
+        (day - oldest).days if oldest else 0,
+        account_balance(session, customer.id),
+        collector.name if collector else "unassigned",
+        latest,
+        step_words(sequence, ctx.team, day),
+    )
 
 
 def line_row(line: InSequence, day: date) -> Row:
     """One account: its step (or the request waiting), days past due, balance, collector, note."""
-    detail = line.step_words if line.step is not None and line.step_words else (
-        f"every step done; suspension request #{line.sequence.request_id} with an approver"
-        if line.sequence.request_id is not None else "every step done")
-    fields = [Field("Days past due", str(line.days_past_due)), Field("Balance", money(line.customer, line.balance)),
-              Field("Collector", line.collector), Field("In sequence since", format_day(line.sequence.entered_on))]
+    detail = (
+        line.step_words
+        if line.step is not None and line.step_words
+        else (
+            f"every step done; suspension request #{line.sequence.request_id} with an approver"
+            if line.sequence.request_id is not None
+            else "every step done"
+        )
+    )
+    fields = [
+        Field("Days past due", str(line.days_past_due)),
+        Field("Balance", money(line.customer, line.balance)),
+        Field("Collector", line.collector),
+        Field("In sequence since", format_day(line.sequence.entered_on)),
+    ]
     if line.latest_note:
         fields.append(Field("Latest note", line.latest_note))
     return Row(title=describe(line.customer), detail=detail, fields=tuple(fields))
@@ -98,6 +123,9 @@ def weekly_report(session: Session, ctx: AppContext, day: date) -> Reply:
     collections channel)."""
     settings = ctx.team.workflow.suspension
     lines = in_sequence(session, ctx, day)
-    return Reply(title=f"Suspension report for the meeting of {format_day(day)} at {settings.meeting_at:%H:%M}",
-                 text=summary(lines, day), rows=rows(lines, day),
-                 where=Where(settings.channel or ctx.team.workflow.channels.collections))
+    return Reply(
+        title=f"Suspension report for the meeting of {format_day(day)} at {settings.meeting_at:%H:%M}",
+        text=summary(lines, day),
+        rows=rows(lines, day),
+        where=Where(settings.channel or ctx.team.workflow.channels.collections),
+    )

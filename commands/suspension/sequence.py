@@ -56,8 +56,11 @@ SUSPENSION_KIND = "service_suspension"
 
 
 def active_sequence(session: Session, customer_id: int) -> SuspensionSequence | None:
-    return session.scalar(select(SuspensionSequence).where(
-        SuspensionSequence.customer_id == customer_id, SuspensionSequence.ended_on.is_(None)))
+    return session.scalar(
+        select(SuspensionSequence).where(
+            SuspensionSequence.customer_id == customer_id, SuspensionSequence.ended_on.is_(None)
+        )
+    )
 
 
 def over_threshold(session: Session, ctx: AppContext, day: date) -> dict[int, Decimal]:
@@ -65,27 +68,42 @@ def over_threshold(session: Session, ctx: AppContext, day: date) -> dict[int, De
     collected, and how much: the items over the threshold, less the account's credits, open
     disputes and payments finance confirmed that no import shows yet."""
     last_due = date.fromordinal(day.toordinal() - ctx.team.workflow.suspension.threshold_days - 1)
-    over = dict(session.execute(
-        select(Invoice.customer_id, func.sum(Invoice.open_balance))
-        .where(Invoice.closed_on.is_(None), Invoice.open_balance > 0, Invoice.due_date <= last_due)
-        .group_by(Invoice.customer_id)).all())
+    over = dict(
+        session.execute(
+            select(Invoice.customer_id, func.sum(Invoice.open_balance))
+            .where(Invoice.closed_on.is_(None), Invoice.open_balance > 0, Invoice.due_date <= last_due)
+            .group_by(Invoice.customer_id)
+        ).all()
+    )
     if not over:
         return {}
-    credits = dict(session.execute(
-        select(Invoice.customer_id, func.sum(Invoice.open_balance))
-        .where(Invoice.closed_on.is_(None), Invoice.open_balance < 0)
-        .group_by(Invoice.customer_id)).all())
-    disputed = dict(session.execute(
-        select(Dispute.customer_id, func.sum(Dispute.amount))
-        .where(Dispute.status == DisputeStatus.OPEN)
-        .group_by(Dispute.customer_id)).all())
-    confirmed = dict(session.execute(
-        select(Payment.customer_id, func.sum(Payment.amount))
-        .where(awaiting_erp()).group_by(Payment.customer_id)).all())
+    credits = dict(
+        session.execute(
+            select(Invoice.customer_id, func.sum(Invoice.open_balance))
+            .where(Invoice.closed_on.is_(None), Invoice.open_balance < 0)
+            .group_by(Invoice.customer_id)
+        ).all()
+    )
+    disputed = dict(
+        session.execute(
+            select(Dispute.customer_id, func.sum(Dispute.amount))
+            .where(Dispute.status == DisputeStatus.OPEN)
+            .group_by(Dispute.customer_id)
+        ).all()
+    )
+    confirmed = dict(
+        session.execute(
+            select(Payment.customer_id, func.sum(Payment.amount)).where(awaiting_erp()).group_by(Payment.customer_id)
+        ).all()
+    )
     left = {}
     for customer_id, amount in over.items():
-        owed = (Decimal(amount) + Decimal(credits.get(customer_id) or 0) - Decimal(disputed.get(customer_id) or 0)
-                - Decimal(confirmed.get(customer_id) or 0))
+        owed = (
+            Decimal(amount)
+            + Decimal(credits.get(customer_id) or 0)
+            - Decimal(disputed.get(customer_id) or 0)
+            - Decimal(confirmed.get(customer_id) or 0)
+        )
         if owed > ZERO:
             left[customer_id] = owed
     return left
@@ -99,17 +117,24 @@ def _kept_out(session: Session, customer_ids: set[int]) -> dict[int, str]:
     account does not start over the next morning. (An account whose past-due money is all in
     dispute is not over the threshold at all: :func:`over_threshold`.)"""
     why: dict[int, str] = {}
-    for customer_id in session.scalars(select(Hold.customer_id).where(
-            Hold.status == HoldStatus.ACTIVE)):
+    for customer_id in session.scalars(select(Hold.customer_id).where(Hold.status == HoldStatus.ACTIVE)):
         why[customer_id] = "on hold"
-    missed = select(PlanInstalment.id).where(PlanInstalment.plan_id == PaymentPlan.id,
-                                             PlanInstalment.status == "missed").exists()
-    for customer_id in session.scalars(select(PaymentPlan.customer_id).where(
-            PaymentPlan.status == PlanStatus.ACTIVE, ~missed)):
+    missed = (
+        select(PlanInstalment.id)
+        .where(PlanInstalment.plan_id == PaymentPlan.id, PlanInstalment.status == "missed")
+        .exists()
+    )
+    for customer_id in session.scalars(
+        select(PaymentPlan.customer_id).where(PaymentPlan.status == PlanStatus.ACTIVE, ~missed)
+    ):
         why.setdefault(customer_id, "payment plan in good standing")
-    for customer_id in session.scalars(select(SuspensionSequence.customer_id).where(
-            SuspensionSequence.ended_on.is_not(None), SuspensionSequence.end_reason != PAID_DOWN,
-            SuspensionSequence.cleared_on.is_(None))):
+    for customer_id in session.scalars(
+        select(SuspensionSequence.customer_id).where(
+            SuspensionSequence.ended_on.is_not(None),
+            SuspensionSequence.end_reason != PAID_DOWN,
+            SuspensionSequence.cleared_on.is_(None),
+        )
+    ):
         why.setdefault(customer_id, "sequence ended, not paid down since")
     return {customer_id: reason for customer_id, reason in why.items() if customer_id in customer_ids}
 
@@ -119,27 +144,50 @@ def enter(session: Session, ctx: AppContext, customer_id: int, day: date, owed: 
     offset from ``day`` (a day that is not a business day enters on the next one)."""
     start = ctx.calendar.on_or_after(day)
     dues = [ctx.calendar.add_business_days(start, s.day) for s in ctx.team.workflow.suspension.steps]
-    steps = [{"name": s.name, "does": s.does, "due": due.isoformat(), "done_on": None, "done_by": None}
-             for s, due in zip(ctx.team.workflow.suspension.steps, dues, strict=True)]
+    steps = [
+        {"name": s.name, "does": s.does, "due": due.isoformat(), "done_on": None, "done_by": None}
+        for s, due in zip(ctx.team.workflow.suspension.steps, dues, strict=True)
+    ]
     now = ctx.clock.now()
-    sequence = SuspensionSequence(customer_id=customer_id, entered_on=day, steps=steps, step=0,
-                                  step_due=dues[0], created_at=now)
+    sequence = SuspensionSequence(
+        customer_id=customer_id, entered_on=day, steps=steps, step=0, step_due=dues[0], created_at=now
+    )
     session.add(sequence)
     session.flush()
-    record(session, at=now, actor=JOB_ACTOR, action="suspension.entered", entity_type="suspension_sequence",
-           entity_id=sequence.id, customer_id=customer_id, over_threshold=owed,
-           threshold_days=ctx.team.workflow.suspension.threshold_days, steps=steps)
+    record(
+        session,
+        at=now,
+        actor=JOB_ACTOR,
+        action="suspension.entered",
+        entity_type="suspension_sequence",
+        entity_id=sequence.id,
+        customer_id=customer_id,
+        over_threshold=owed,
+        threshold_days=ctx.team.workflow.suspension.threshold_days,
+        steps=steps,
+    )
     return sequence
 
 
-def end(session: Session, ctx: AppContext, sequence: SuspensionSequence, *, reason: str, actor: str,
-        note: str | None = None) -> None:
+def end(
+    session: Session, ctx: AppContext, sequence: SuspensionSequence, *, reason: str, actor: str, note: str | None = None
+) -> None:
     day, now = ctx.today(), ctx.clock.now()
     sequence.ended_on, sequence.end_reason, sequence.ended_by, sequence.end_note = day, reason, actor, note
     session.flush()
-    record(session, at=now, actor=actor, action="suspension.ended", entity_type="suspension_sequence",
-           entity_id=sequence.id, customer_id=sequence.customer_id, reason=reason, note=note,
-           step=sequence.step, steps=len(sequence.steps))
+    record(
+        session,
+        at=now,
+        actor=actor,
+        action="suspension.ended",
+        entity_type="suspension_sequence",
+        entity_id=sequence.id,
+        customer_id=sequence.customer_id,
+        reason=reason,
+        note=note,
+        step=sequence.step,
+        steps=len(sequence.steps),
+    )
 
 
 NAMED = 20  # accounts named in the morning's message; the rest are counted
@@ -154,27 +202,42 @@ def run_daily(session: Session, ctx: AppContext) -> list[Reply]:
     day = ctx.today()
     owed = over_threshold(session, ctx, day)
     holds = dict(session.execute(select(Hold.customer_id, Hold.kind).where(Hold.status == HoldStatus.ACTIVE)).all())
-    decided = dict(session.execute(
-        select(ApprovalRequest.id, ApprovalRequest.status).join(
-            SuspensionSequence, SuspensionSequence.request_id == ApprovalRequest.id)
-        .where(SuspensionSequence.ended_on.is_(None))).all())
+    decided = dict(
+        session.execute(
+            select(ApprovalRequest.id, ApprovalRequest.status)
+            .join(SuspensionSequence, SuspensionSequence.request_id == ApprovalRequest.id)
+            .where(SuspensionSequence.ended_on.is_(None))
+        ).all()
+    )
     going: list[SuspensionSequence] = []
     left: list[tuple[int, str]] = []
-    for sequence in session.scalars(select(SuspensionSequence).where(SuspensionSequence.ended_on.is_(None))
-                                    .order_by(SuspensionSequence.id)).all():
+    for sequence in session.scalars(
+        select(SuspensionSequence).where(SuspensionSequence.ended_on.is_(None)).order_by(SuspensionSequence.id)
+    ).all():
         reason = _ends_because(sequence, owed, holds, decided)
         if reason is None:
             going.append(sequence)
         else:
             end(session, ctx, sequence, reason=reason, actor=JOB_ACTOR)
             left.append((sequence.customer_id, ENDED_WORDS[reason]))
-    for sequence in session.scalars(select(SuspensionSequence).where(
-            SuspensionSequence.ended_on.is_not(None), SuspensionSequence.cleared_on.is_(None),
-            SuspensionSequence.end_reason != PAID_DOWN)):
+    for sequence in session.scalars(
+        select(SuspensionSequence).where(
+            SuspensionSequence.ended_on.is_not(None),
+            SuspensionSequence.cleared_on.is_(None),
+            SuspensionSequence.end_reason != PAID_DOWN,
+        )
+    ):
         if sequence.customer_id not in owed:  # paid down since: it may enter again later
             sequence.cleared_on = day
-            record(session, at=ctx.clock.now(), actor=JOB_ACTOR, action="suspension.cleared",
-                   entity_type="suspension_sequence", entity_id=sequence.id, customer_id=sequence.customer_id)
+            record(
+                session,
+                at=ctx.clock.now(),
+                actor=JOB_ACTOR,
+                action="suspension.cleared",
+                entity_type="suspension_sequence",
+                entity_id=sequence.id,
+                customer_id=sequence.customer_id,
+            )
     candidates = set(owed) - {s.customer_id for s in going}
     kept_out = _kept_out(session, candidates) if candidates else {}
     entered = sorted(candidates - set(kept_out))
@@ -190,8 +253,12 @@ def run_daily(session: Session, ctx: AppContext) -> list[Reply]:
         if left:
             gone = [f"{names[c]}: {why}" for c, why in left[:NAMED]]
             lines.append(f"Left ({len(left)}): {_listed(gone, len(left), '; ')}.")
-        replies.insert(0, Reply(title="Suspension sequence", text="\n".join(lines),
-                                where=Where(ctx.team.workflow.channels.collections)))
+        replies.insert(
+            0,
+            Reply(
+                title="Suspension sequence", text="\n".join(lines), where=Where(ctx.team.workflow.channels.collections)
+            ),
+        )
     return replies
 
 
@@ -215,13 +282,16 @@ ENDED_WORDS = {
 }
 
 
-def _ends_because(sequence: SuspensionSequence, owed: dict[int, Decimal], holds: dict[int, str],
-                  decided: dict[int, ApprovalStatus]) -> str | None:
+def _ends_because(
+    sequence: SuspensionSequence, owed: dict[int, Decimal], holds: dict[int, str], decided: dict[int, ApprovalStatus]
+) -> str | None:
     kind = holds.get(sequence.customer_id)
     if kind is not None:
         return SUSPENDED if kind == SUSPENSION_KIND else ON_HOLD
-    if sequence.request_id is not None and decided.get(sequence.request_id) in (ApprovalStatus.REJECTED,
-                                                                                 ApprovalStatus.EXPIRED):
+    if sequence.request_id is not None and decided.get(sequence.request_id) in (
+        ApprovalStatus.REJECTED,
+        ApprovalStatus.EXPIRED,
+    ):
         return REQUEST_REJECTED
     if sequence.customer_id not in owed:
         return PAID_DOWN
@@ -241,9 +311,18 @@ def tick(session: Session, ctx: AppContext, activity: Activity, actor: Actor | N
     steps[sequence.step] = {**steps[sequence.step], "done_on": day.isoformat(), "done_by": {"activity": activity.id}}
     _advance(sequence, steps)
     session.flush()
-    record(session, at=now, actor=actor.email if actor else "mail", action="suspension.step_done",
-           entity_type="suspension_sequence", entity_id=sequence.id, customer_id=sequence.customer_id,
-           step=step.number, name=step.name, activity_id=activity.id)
+    record(
+        session,
+        at=now,
+        actor=actor.email if actor else "mail",
+        action="suspension.step_done",
+        entity_type="suspension_sequence",
+        entity_id=sequence.id,
+        customer_id=sequence.customer_id,
+        step=step.number,
+        name=step.name,
+        activity_id=activity.id,
+    )
     following = next_step(sequence)
     text = f"Suspension step {step.number} of {step.of} done: {step.name}."
     if following is not None:
@@ -261,8 +340,9 @@ def _advance(sequence: SuspensionSequence, steps: list[dict[str, object]]) -> No
     sequence.step_due = following.due if following is not None else None
 
 
-def open_due_request(session: Session, ctx: AppContext, sequence: SuspensionSequence,
-                     *, requester: Actor | None) -> list[Reply]:
+def open_due_request(
+    session: Session, ctx: AppContext, sequence: SuspensionSequence, *, requester: Actor | None
+) -> list[Reply]:
     """The last step, when it is next and its day has come: a service suspension hold request in
     the account collector's name (so the collector cannot approve it), once. An account with a
     hold request already waiting is tied to that one; an account without a collector is said so
@@ -271,19 +351,33 @@ def open_due_request(session: Session, ctx: AppContext, sequence: SuspensionSequ
     if step is None or step.does != REQUEST or step.due > ctx.today():
         return []
     customer = session.get_one(Customer, sequence.customer_id)
-    actor = _collector(session, ctx, customer) or (requester if requester and requester.member.has("collector")
-                                                   else None)
+    actor = _collector(session, ctx, customer) or (
+        requester if requester and requester.member.has("collector") else None
+    )
     waiting = pending_request(session, customer_id=customer.id, kind=ApprovalKind.HOLD)
     if waiting is None and actor is None:
-        return [Reply(title=f"Suspension request for {describe(customer)} waits for a collector",
-                      text=(f"{describe(customer)} has done every suspension step but has no collector to ask for "
-                            "the suspension. Assign one in the next import."),
-                      tone=Tone.WARNING, where=Where(ctx.team.workflow.channels.collections))]
+        return [
+            Reply(
+                title=f"Suspension request for {describe(customer)} waits for a collector",
+                text=(
+                    f"{describe(customer)} has done every suspension step but has no collector to ask for "
+                    "the suspension. Assign one in the next import."
+                ),
+                tone=Tone.WARNING,
+                where=Where(ctx.team.workflow.channels.collections),
+            )
+        ]
     replies: list[Reply] = []
     if waiting is None and actor is not None:
-        replies = open_request(session, ctx, actor=actor, kind=ApprovalKind.HOLD, customer=customer,
-                               reason=_request_reason(session, ctx, sequence, customer),
-                               details={HOLD_KIND: SUSPENSION_KIND, "suspension_sequence": sequence.id})
+        replies = open_request(
+            session,
+            ctx,
+            actor=actor,
+            kind=ApprovalKind.HOLD,
+            customer=customer,
+            reason=_request_reason(session, ctx, sequence, customer),
+            details={HOLD_KIND: SUSPENSION_KIND, "suspension_sequence": sequence.id},
+        )
         waiting = pending_request(session, customer_id=customer.id, kind=ApprovalKind.HOLD)
         if requester is None or actor.email != requester.email:
             # Opened by the morning job: the acknowledgement goes to the collector in private.
@@ -291,22 +385,36 @@ def open_due_request(session: Session, ctx: AppContext, sequence: SuspensionSequ
     if waiting is None:
         return replies
     steps = list(sequence.steps)
-    steps[sequence.step] = {**steps[sequence.step], "done_on": ctx.today().isoformat(),
-                            "done_by": {"request": waiting.id}}
+    steps[sequence.step] = {
+        **steps[sequence.step],
+        "done_on": ctx.today().isoformat(),
+        "done_by": {"request": waiting.id},
+    }
     sequence.request_id = waiting.id
     _advance(sequence, steps)
     session.flush()
-    record(session, at=ctx.clock.now(), actor=actor.email if actor else JOB_ACTOR, action="suspension.step_done",
-           entity_type="suspension_sequence", entity_id=sequence.id, customer_id=customer.id,
-           step=step.number, name=step.name, request_id=waiting.id)
+    record(
+        session,
+        at=ctx.clock.now(),
+        actor=actor.email if actor else JOB_ACTOR,
+        action="suspension.step_done",
+        entity_type="suspension_sequence",
+        entity_id=sequence.id,
+        customer_id=customer.id,
+        step=step.number,
+        name=step.name,
+        request_id=waiting.id,
+    )
     return replies
 
 
 def _request_reason(session: Session, ctx: AppContext, sequence: SuspensionSequence, customer: Customer) -> str:
     owed = over_threshold(session, ctx, ctx.today()).get(customer.id, ZERO)
     done = sum(1 for s in sequence.steps if s["done_on"])
-    return (f"suspension sequence since {format_day(sequence.entered_on)}: {plural(done, 'step')} done, "
-            f"{money(customer, owed)} over {ctx.team.workflow.suspension.threshold_days} days past due")
+    return (
+        f"suspension sequence since {format_day(sequence.entered_on)}: {plural(done, 'step')} done, "
+        f"{money(customer, owed)} over {ctx.team.workflow.suspension.threshold_days} days past due"
+    )
 
 
 def _collector(session: Session, ctx: AppContext, customer: Customer) -> Actor | None:

@@ -36,7 +36,7 @@ class SuspensionSettingsError(ValueError):
 class Step:
     name: str
     does: str  # what ticks it off: a call (or voicemail), an email, the final notice (an email), the request
-    day: int   # business days after the account entered the sequence
+    day: int  # business days after the account entered the sequence
 
 
 DEFAULT_STEPS = (
@@ -69,8 +69,15 @@ def suspension_from_dict(data: Any) -> SuspensionSettings:
     if not isinstance(data, dict):
         raise SuspensionSettingsError("[suspension] must be a table")
     base = SuspensionSettings()
-    unknown = set(data) - {"threshold_days", "steps", "notice_copy", "meeting_weekday", "meeting_at",
-                           "report_hours_before", "channel"}
+    unknown = set(data) - {
+        "threshold_days",
+        "steps",
+        "notice_copy",
+        "meeting_weekday",
+        "meeting_at",
+        "report_hours_before",
+        "channel",
+    }
     if unknown:
         raise SuspensionSettingsError(f"[suspension] unknown setting(s): {', '.join(sorted(unknown))}")
     threshold = _int(data.get("threshold_days", base.threshold_days), "threshold_days")
@@ -82,25 +89,34 @@ def suspension_from_dict(data: Any) -> SuspensionSettings:
         raise SuspensionSettingsError('[suspension] notice_copy must be a list of people, like ["maria@x.com"]')
     weekday = str(data.get("meeting_weekday", base.meeting_weekday)).lower()
     if weekday not in WEEKDAYS:
-        raise SuspensionSettingsError(f'[suspension] meeting_weekday must be a day of the week, like "thursday", '
-                                      f"not {data['meeting_weekday']!r}")
+        raise SuspensionSettingsError(
+            f'[suspension] meeting_weekday must be a day of the week, like "thursday", not {data["meeting_weekday"]!r}'
+        )
     try:
         meeting_at = time.fromisoformat(str(data.get("meeting_at", "10:00")))
     except ValueError as exc:
-        raise SuspensionSettingsError(f'[suspension] meeting_at must be a time like "10:00", '
-                                      f"not {data['meeting_at']!r}") from exc
+        raise SuspensionSettingsError(
+            f'[suspension] meeting_at must be a time like "10:00", not {data["meeting_at"]!r}'
+        ) from exc
     try:
         before = float(data.get("report_hours_before", base.report_hours_before))
     except (TypeError, ValueError) as exc:
         raise SuspensionSettingsError("[suspension] report_hours_before must be a number of hours") from exc
     minutes = meeting_at.hour * 60 + meeting_at.minute
     if not 0 <= before * 60 <= minutes:
-        raise SuspensionSettingsError("[suspension] report_hours_before must put the report on the meeting's "
-                                      "day, before the meeting")
+        raise SuspensionSettingsError(
+            "[suspension] report_hours_before must put the report on the meeting's day, before the meeting"
+        )
     channel = data.get("channel")
-    return SuspensionSettings(threshold_days=threshold, steps=steps, notice_copy=tuple(c.strip() for c in copy),
-                              meeting_weekday=weekday, meeting_at=meeting_at, report_hours_before=before,
-                              channel=str(channel) if channel is not None else None)
+    return SuspensionSettings(
+        threshold_days=threshold,
+        steps=steps,
+        notice_copy=tuple(c.strip() for c in copy),
+        meeting_weekday=weekday,
+        meeting_at=meeting_at,
+        report_hours_before=before,
+        channel=str(channel) if channel is not None else None,
+    )
 
 
 def _int(value: Any, key: str) -> int:
@@ -118,14 +134,18 @@ def _steps(raw: Any) -> tuple[Step, ...]:
             raise SuspensionSettingsError(f"[suspension] step {i} needs a name")
         does = str(entry.get("does", "")).lower()
         if does not in DOES:
-            raise SuspensionSettingsError(f"[suspension] step {i} ({entry['name']}): does must be one of "
-                                          f"{', '.join(DOES)}, not {entry.get('does')!r}")
+            raise SuspensionSettingsError(
+                f"[suspension] step {i} ({entry['name']}): does must be one of "
+                f"{', '.join(DOES)}, not {entry.get('does')!r}"
+            )
         day = _int(entry.get("day"), f"step {i} day")
         if day < 0 or (steps and day < steps[-1].day):
-            raise SuspensionSettingsError(f"[suspension] step {i} ({entry['name']}): day must be 0 or more and "
-                                          "not before the step above it")
+            raise SuspensionSettingsError(
+                f"[suspension] step {i} ({entry['name']}): day must be 0 or more and not before the step above it"
+            )
         steps.append(Step(" ".join(str(entry["name"]).split()), does, day))
     if steps[-1].does != REQUEST or any(s.does == REQUEST for s in steps[:-1]):
-        raise SuspensionSettingsError('[suspension] the last step, and only it, does "request" (it opens the '
-                                      "suspension approval)")
+        raise SuspensionSettingsError(
+            '[suspension] the last step, and only it, does "request" (it opens the suspension approval)'
+        )
     return tuple(steps)

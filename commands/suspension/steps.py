@@ -42,8 +42,13 @@ def next_step(sequence: SuspensionSequence) -> NextStep | None:
     if sequence.step >= len(sequence.steps):
         return None
     step = sequence.steps[sequence.step]
-    return NextStep(sequence.step + 1, len(sequence.steps), str(step["name"]), str(step["does"]),
-                    date.fromisoformat(str(step["due"])))
+    return NextStep(
+        sequence.step + 1,
+        len(sequence.steps),
+        str(step["name"]),
+        str(step["does"]),
+        date.fromisoformat(str(step["due"])),
+    )
 
 
 def copy_list(team: Team) -> str:

@@ -46,48 +46,69 @@ def account_record(session: Session, customer: Customer, *, today: date) -> tupl
 
 
 def _contacts(session: Session, customer_id: int, since: datetime) -> str:
-    rows = session.execute(select(Activity.kind, Activity.outcome, Activity.occurred_at).where(
-        Activity.customer_id == customer_id, Activity.occurred_at >= since)).all()
+    rows = session.execute(
+        select(Activity.kind, Activity.outcome, Activity.occurred_at).where(
+            Activity.customer_id == customer_id, Activity.occurred_at >= since
+        )
+    ).all()
     if not rows:
         return "none logged"
     calls = [r for r in rows if r.kind is not ActivityKind.EMAIL]
     reached = [r.occurred_at for r in rows if r.outcome is Outcome.REACHED]
-    text = f"{len(calls)} call{'s' if len(calls) != 1 else ''} ({len(reached)} reached), " \
-           f"{len(rows) - len(calls)} email{'s' if len(rows) - len(calls) != 1 else ''}"
+    text = (
+        f"{len(calls)} call{'s' if len(calls) != 1 else ''} ({len(reached)} reached), "
+        f"{len(rows) - len(calls)} email{'s' if len(rows) - len(calls) != 1 else ''}"
+    )
     return text + (f"; last reached {format_day(max(reached).date())}" if reached else "; never reached")
 
 
 def _promises(session: Session, customer_id: int, since: date) -> str:
-    counts = Counter(session.scalars(select(Promise.status).where(
-        Promise.customer_id == customer_id, Promise.promised_date >= since,
-        Promise.status != PromiseStatus.CANCELLED)))
+    counts = Counter(
+        session.scalars(
+            select(Promise.status).where(
+                Promise.customer_id == customer_id,
+                Promise.promised_date >= since,
+                Promise.status != PromiseStatus.CANCELLED,
+            )
+        )
+    )
     if not counts:
         return "none"
-    return ", ".join(f"{counts[s]} {s.value}" for s in (PromiseStatus.KEPT, PromiseStatus.BROKEN, PromiseStatus.OPEN)
-                     if counts[s])
+    return ", ".join(
+        f"{counts[s]} {s.value}" for s in (PromiseStatus.KEPT, PromiseStatus.BROKEN, PromiseStatus.OPEN) if counts[s]
+    )
 
 
 def _disputes(session: Session, customer_id: int, since: datetime) -> str:
-    rows = session.execute(select(Dispute.status, Dispute.outcome).where(
-        Dispute.customer_id == customer_id, Dispute.opened_at >= since)).all()
+    rows = session.execute(
+        select(Dispute.status, Dispute.outcome).where(Dispute.customer_id == customer_id, Dispute.opened_at >= since)
+    ).all()
     if not rows:
         return "none"
-    ends = Counter("open" if status is DisputeStatus.OPEN else (outcome or "resolved").split(":")[0]
-                   for status, outcome in rows)
+    ends = Counter(
+        "open" if status is DisputeStatus.OPEN else (outcome or "resolved").split(":")[0] for status, outcome in rows
+    )
     return f"{len(rows)}: " + ", ".join(f"{n} {word}" for word, n in ends.most_common())
 
 
 def _adjustments(session: Session, customer: Customer, since: datetime) -> str:
-    count, total = session.execute(select(func.count(), func.coalesce(func.sum(AdjustmentTask.amount), 0)).where(
-        AdjustmentTask.customer_id == customer.id, AdjustmentTask.created_at >= since,
-        AdjustmentTask.status != AdjustmentStatus.NOT_DOING)).one()
+    count, total = session.execute(
+        select(func.count(), func.coalesce(func.sum(AdjustmentTask.amount), 0)).where(
+            AdjustmentTask.customer_id == customer.id,
+            AdjustmentTask.created_at >= since,
+            AdjustmentTask.status != AdjustmentStatus.NOT_DOING,
+        )
+    ).one()
     return f"{count} approved, {money(customer, total)} in all" if count else "none"
 
 
 def _oldest(session: Session, customer_id: int, today: date) -> str:
-    oldest = session.execute(select(Invoice.number, Invoice.due_date).where(
-        Invoice.customer_id == customer_id, Invoice.closed_on.is_(None), Invoice.open_balance > 0)
-        .order_by(Invoice.due_date, Invoice.id).limit(1)).first()
+    oldest = session.execute(
+        select(Invoice.number, Invoice.due_date)
+        .where(Invoice.customer_id == customer_id, Invoice.closed_on.is_(None), Invoice.open_balance > 0)
+        .order_by(Invoice.due_date, Invoice.id)
+        .limit(1)
+    ).first()
     if oldest is None:
         return "none"
     days = (today - oldest.due_date).days

@@ -15,8 +15,10 @@ from storage.models import AdjustmentStatus, AdjustmentTask, ApprovalKind, Custo
 DONE_ACTION = "adjustment.done"
 NOT_DOING_ACTION = "adjustment.not_doing"
 KEY_PREFIX = "adjustment:"
-_ASK = ("Press Done once it is booked in the ERP, or Not doing with the reason. It also closes by "
-        "itself when an aging import shows it.")
+_ASK = (
+    "Press Done once it is booked in the ERP, or Not doing with the reason. It also closes by "
+    "itself when an aging import shows it."
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,10 @@ def closed_line(ctx: AppContext, facts: TaskFacts) -> str:
     if task.status is AdjustmentStatus.DONE:
         return f"Done by {who} at {when}; set aside until an aging import shows it."
     if task.status is AdjustmentStatus.NOT_DOING:
-        return (f"Not doing, said {who} at {when}: {task.close_note}. "
-                f"{money(facts.customer, task.amount)} is back in collection.")
+        return (
+            f"Not doing, said {who} at {when}: {task.close_note}. "
+            f"{money(facts.customer, task.amount)} is back in collection."
+        )
     if task.status is AdjustmentStatus.SHOWN:
         return f"Closed at {when}: an aging import shows it."
     return _ASK
@@ -72,20 +76,33 @@ def task_card(ctx: AppContext, facts: TaskFacts) -> Reply:
     is_open = task.status is AdjustmentStatus.OPEN
     kind = "Credit memo" if task.kind is ApprovalKind.CREDIT else "Write-off"
     title = f"{kind} to book: {describe(customer)}" if is_open else f"{kind} {_closed_word(task)}: {describe(customer)}"
-    fields = [Field("Do", what_to_do(task, customer, facts.invoice_number)),
-              Field("Amount", money(customer, task.amount))]
+    fields = [
+        Field("Do", what_to_do(task, customer, facts.invoice_number)),
+        Field("Amount", money(customer, task.amount)),
+    ]
     if facts.invoice_number:
         fields.append(Field("Invoice", facts.invoice_number))
-    fields += [Field("Reason", facts.reason), Field("Requested by", facts.requester),
-               Field("Approved by", f"{facts.approver}, {local_moment(ctx, task.created_at)}"),
-               Field("Task", f"#{task.id}")]
-    buttons = (Button("Done", DONE_ACTION, {"id": task.id}, ButtonStyle.PRIMARY),
-               Button("Not doing", NOT_DOING_ACTION, {"id": task.id, "needs": "reason"}, ButtonStyle.DANGER)) \
-        if is_open else ()
+    fields += [
+        Field("Reason", facts.reason),
+        Field("Requested by", facts.requester),
+        Field("Approved by", f"{facts.approver}, {local_moment(ctx, task.created_at)}"),
+        Field("Task", f"#{task.id}"),
+    ]
+    buttons = (
+        (
+            Button("Done", DONE_ACTION, {"id": task.id}, ButtonStyle.PRIMARY),
+            Button("Not doing", NOT_DOING_ACTION, {"id": task.id, "needs": "reason"}, ButtonStyle.DANGER),
+        )
+        if is_open
+        else ()
+    )
     tone = Tone.WARNING if is_open else Tone.SUCCESS
     return Reply(title=title, text=closed_line(ctx, facts), fields=tuple(fields), buttons=buttons, tone=tone)
 
 
 def _closed_word(task: AdjustmentTask) -> str:
-    return {AdjustmentStatus.DONE: "booked", AdjustmentStatus.SHOWN: "in the ERP",
-            AdjustmentStatus.NOT_DOING: "not booked"}.get(task.status, "to book")
+    return {
+        AdjustmentStatus.DONE: "booked",
+        AdjustmentStatus.SHOWN: "in the ERP",
+        AdjustmentStatus.NOT_DOING: "not booked",
+    }.get(task.status, "to book")

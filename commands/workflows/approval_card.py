@@ -25,8 +25,7 @@ HOLD_KIND = "hold_kind"  # a hold request's details: the kind of hold asked for
 
 APPROVE_ACTION = "approval.approve"
 REJECT_ACTION = "approval.reject"
-THREAD_HINT = ('Decide with the buttons, or reply in this thread: "approve [because ...]" '
-               'or "reject because <reason>".')
+THREAD_HINT = 'Decide with the buttons, or reply in this thread: "approve [because ...]" or "reject because <reason>".'
 _SUBJECTS = {
     ApprovalKind.HOLD: "hold on {name}",
     ApprovalKind.RELEASE: "hold release for {name}",
@@ -35,9 +34,11 @@ _SUBJECTS = {
     ApprovalKind.CREDIT: "credit memo for {name}",
     ApprovalKind.WRITEOFF: "write-off for {name}",
 }
-_DECIDED = {ApprovalStatus.APPROVED: ("Approved", Tone.SUCCESS),
-            ApprovalStatus.REJECTED: ("Rejected", Tone.WARNING),
-            ApprovalStatus.EXPIRED: ("Expired", Tone.INFO)}
+_DECIDED = {
+    ApprovalStatus.APPROVED: ("Approved", Tone.SUCCESS),
+    ApprovalStatus.REJECTED: ("Rejected", Tone.WARNING),
+    ApprovalStatus.EXPIRED: ("Expired", Tone.INFO),
+}
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,10 @@ def asked(request: ApprovalRequest, customer: Customer) -> str:
         return f"Write off {money(customer, asked_amount(request))} of {name}'s balance: {reason}"
     details = request.details
     first = format_day(from_details(details["schedule"])[0].due)
-    sentence = (f"Let {name} pay {money(customer, asked_amount(request))} in {details['n']} "
-                f"{details['cadence']} instalments from {first}")
+    sentence = (
+        f"Let {name} pay {money(customer, asked_amount(request))} in {details['n']} "
+        f"{details['cadence']} instalments from {first}"
+    )
     return sentence + (f": {reason}" if reason else "")
 
 
@@ -84,12 +87,12 @@ def pending_card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts) ->
         Button("Approve", APPROVE_ACTION, {"id": request.id}, ButtonStyle.PRIMARY),
         Button("Reject", REJECT_ACTION, {"id": request.id, "needs": "reason"}, ButtonStyle.DANGER),
     )
-    return _card(ctx, request, facts, title="Approval needed", lead=THREAD_HINT,
-                 tone=Tone.WARNING, buttons=buttons)
+    return _card(ctx, request, facts, title="Approval needed", lead=THREAD_HINT, tone=Tone.WARNING, buttons=buttons)
 
 
-def decided_card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *,
-                 decider: str | None, outcome: str = "") -> Reply:
+def decided_card(
+    ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *, decider: str | None, outcome: str = ""
+) -> Reply:
     """The card once decided or expired: who, when and why in place of the buttons."""
     word, tone = _DECIDED[request.status]
     lead = decision_line(ctx, request, decider)
@@ -109,8 +112,16 @@ def decision_line(ctx: AppContext, request: ApprovalRequest, decider: str | None
     return line + (f" — {request.decision_reason}" if request.decision_reason else "")
 
 
-def _card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *, title: str, lead: str,
-          tone: Tone, buttons: tuple[Button, ...]) -> Reply:
+def _card(
+    ctx: AppContext,
+    request: ApprovalRequest,
+    facts: CardFacts,
+    *,
+    title: str,
+    lead: str,
+    tone: Tone,
+    buttons: tuple[Button, ...],
+) -> Reply:
     customer = facts.summary.customer
     account = status_reply(facts.summary, ctx, collector=facts.collector)
     fields = [Field("Asked", asked(request, customer))]
@@ -124,12 +135,18 @@ def _card(ctx: AppContext, request: ApprovalRequest, facts: CardFacts, *, title:
         Field("Who may approve", ctx.team.workflow.who_may_approve(request.kind.value, request.amount)),
         Field("Request", f"#{request.id}"),
     ]
-    text = "\n".join(part for part in (lead, credits_warning(customer, facts.unapplied_credits), facts.retainer,
-                                        account.text) if part)
+    text = "\n".join(
+        part
+        for part in (lead, credits_warning(customer, facts.unapplied_credits), facts.retainer, account.text)
+        if part
+    )
     return Reply(
-        title=f"{title}: {subject(request.kind, customer)}", text=text,
-        fields=tuple(fields) + facts.record + account.fields, rows=_schedule_rows(request, customer) + account.rows,
-        buttons=buttons, tone=tone,
+        title=f"{title}: {subject(request.kind, customer)}",
+        text=text,
+        fields=tuple(fields) + facts.record + account.fields,
+        rows=_schedule_rows(request, customer) + account.rows,
+        buttons=buttons,
+        tone=tone,
     )
 
 
@@ -140,16 +157,20 @@ def credits_warning(customer: Customer, credits: tuple[tuple[str, Decimal], ...]
         return ""
     total = sum((amount for _, amount in credits), Decimal(0))
     items = ", ".join(f"{number} {money(customer, amount)}" for number, amount in credits)
-    return (f"Warning: {customer.name} has {money(customer, total)} of unapplied credits ({items}). "
-            "Ask finance to apply them before holding the account: what is past due may be paid already.")
+    return (
+        f"Warning: {customer.name} has {money(customer, total)} of unapplied credits ({items}). "
+        "Ask finance to apply them before holding the account: what is past due may be paid already."
+    )
 
 
 def _schedule_rows(request: ApprovalRequest, customer: Customer) -> tuple[Row, ...]:
     if request.kind is not ApprovalKind.PLAN:
         return ()
     instalments = from_details(request.details["schedule"])
-    return tuple(Row(f"Instalment {i.number} of {len(instalments)}: {money(customer, i.amount)} "
-                     f"due {format_day(i.due)}") for i in instalments)
+    return tuple(
+        Row(f"Instalment {i.number} of {len(instalments)}: {money(customer, i.amount)} due {format_day(i.due)}")
+        for i in instalments
+    )
 
 
 def _when(ctx: AppContext, instant: datetime | None) -> str:

@@ -56,87 +56,156 @@ def blockers(session: Session, ctx: AppContext, customer: Customer) -> list[str]
     disputed and what finance confirmed since the last import) and holds of a blocking kind."""
     found = []
     past_due = past_due_less_disputes(session, customer.id, as_of=ctx.today()) - confirmed_unapplied(
-        session, customer.id)
+        session, customer.id
+    )
     if past_due > 0:
         found.append(f"{money(customer, past_due)} past due")
     kinds = ctx.team.workflow.holds
-    found += [f"{hold_label(ctx, hold)}: {hold.reason}" for hold in active_holds(session, customer.id)
-              if kinds.blocks_clearance(hold.kind)]
+    found += [
+        f"{hold_label(ctx, hold)}: {hold.reason}"
+        for hold in active_holds(session, customer.id)
+        if kinds.blocks_clearance(hold.kind)
+    ]
     retainer = standing(session, customer.id)
     if retainer is not None and retainer.short:
         found.append(retainer_gate.short_line(customer, retainer))
     return found
 
 
-def request_clearance(session: Session, ctx: AppContext, *, ask: ClearanceAsk,
-                      actor: Actor) -> list[Reply] | Refusal:
+def request_clearance(session: Session, ctx: AppContext, *, ask: ClearanceAsk, actor: Actor) -> list[Reply] | Refusal:
     """Answer at once, or route to the account's collector; the same request twice is refused
     (with ``--urgent`` it makes the waiting one urgent instead)."""
     customer, now = ask.customer, ctx.clock.now()
     if not actor.member.roles & ASKER_ROLES:
-        record(session, at=now, actor=actor.email, action="clearance.request_refused",
-               entity_type="clearance_request", customer_id=customer.id, what=ask.what,
-               roles=sorted(actor.member.roles))
-        return [messages.error("You can't ask for a clearance",
-                               f"Clearance requests come from {role_names(ASKER_ROLES)}. Nothing was saved.")]
-    twin = session.scalar(select(ClearanceRequest).where(
-        ClearanceRequest.customer_id == customer.id, ClearanceRequest.status == PENDING,
-        func.lower(ClearanceRequest.what) == ask.what.lower()).order_by(ClearanceRequest.id))
+        record(
+            session,
+            at=now,
+            actor=actor.email,
+            action="clearance.request_refused",
+            entity_type="clearance_request",
+            customer_id=customer.id,
+            what=ask.what,
+            roles=sorted(actor.member.roles),
+        )
+        return [
+            messages.error(
+                "You can't ask for a clearance",
+                f"Clearance requests come from {role_names(ASKER_ROLES)}. Nothing was saved.",
+            )
+        ]
+    twin = session.scalar(
+        select(ClearanceRequest)
+        .where(
+            ClearanceRequest.customer_id == customer.id,
+            ClearanceRequest.status == PENDING,
+            func.lower(ClearanceRequest.what) == ask.what.lower(),
+        )
+        .order_by(ClearanceRequest.id)
+    )
     if twin is not None:
         if ask.urgent and not twin.urgent:
             return _make_urgent(session, ctx, twin, customer, actor)
-        return Refusal(f"clearing {describe(customer)} for {twin.what} is already asked (request #{twin.id}); "
-                       "you will be told when it is decided")
+        return Refusal(
+            f"clearing {describe(customer)} for {twin.what} is already asked (request #{twin.id}); "
+            "you will be told when it is decided"
+        )
     found = blockers(session, ctx, customer)
     clearance = ClearanceRequest(
-        customer_id=customer.id, requested_by_id=actor.member_id, what=ask.what, needed_on=ask.needed_on,
-        urgent=ask.urgent, status=PENDING if found else ClearanceStatus.CLEARED, blockers=found,
-        created_at=now, decided_at=None if found else now,
-        decision_reason=None if found else "nothing past due and no hold")
+        customer_id=customer.id,
+        requested_by_id=actor.member_id,
+        what=ask.what,
+        needed_on=ask.needed_on,
+        urgent=ask.urgent,
+        status=PENDING if found else ClearanceStatus.CLEARED,
+        blockers=found,
+        created_at=now,
+        decided_at=None if found else now,
+        decision_reason=None if found else "nothing past due and no hold",
+    )
     session.add(clearance)
     session.flush()
-    record(session, at=now, actor=actor.email, action="clearance.requested", entity_type="clearance_request",
-           entity_id=clearance.id, customer_id=customer.id, what=ask.what, needed_on=ask.needed_on,
-           urgent=ask.urgent, blockers=found)
+    record(
+        session,
+        at=now,
+        actor=actor.email,
+        action="clearance.requested",
+        entity_type="clearance_request",
+        entity_id=clearance.id,
+        customer_id=customer.id,
+        what=ask.what,
+        needed_on=ask.needed_on,
+        urgent=ask.urgent,
+        blockers=found,
+    )
     if not found:
-        record(session, at=now, actor=actor.email, action="clearance.cleared", entity_type="clearance_request",
-               entity_id=clearance.id, customer_id=customer.id, at_once=True)
-        return [Reply(title=f"Cleared: {asked(clearance, describe(customer))}",
-                      text=f"Nothing is past due and there is no hold. Request #{clearance.id}.",
-                      tone=Tone.SUCCESS)]
+        record(
+            session,
+            at=now,
+            actor=actor.email,
+            action="clearance.cleared",
+            entity_type="clearance_request",
+            entity_id=clearance.id,
+            customer_id=customer.id,
+            at_once=True,
+        )
+        return [
+            Reply(
+                title=f"Cleared: {asked(clearance, describe(customer))}",
+                text=f"Nothing is past due and there is no hold. Request #{clearance.id}.",
+                tone=Tone.SUCCESS,
+            )
+        ]
     return _route(session, ctx, clearance, customer, actor, found)
 
 
-def _route(session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer,
-           actor: Actor, found: list[str]) -> list[Reply]:
+def _route(
+    session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer, actor: Actor, found: list[str]
+) -> list[Reply]:
     """The card to the account's collector (a direct message), or to the collections channel for
     the managers when the account has no collector other than the asker."""
     collector = _collector(session, ctx, customer)
     if collector is not None and collector.id != actor.member_id:
         clearance.routed_to_id = collector.id
         session.flush()
-    card = replace(_placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))),
-                   track=card_key(clearance.id))
-    who = (f"{collector.name}, the account's collector" if clearance.routed_to_id and collector
-           else f"the managers in #{ctx.team.workflow.channels.collections}")
+    card = replace(
+        _placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))),
+        track=card_key(clearance.id),
+    )
+    who = (
+        f"{collector.name}, the account's collector"
+        if clearance.routed_to_id and collector
+        else f"the managers in #{ctx.team.workflow.channels.collections}"
+    )
     owing = any(b.endswith(" past due") for b in found)
     short = any(b.startswith("retainer short") for b in found)
-    kinds = " and ".join(k for k, on in (("money past due", owing), ("a hold", len(found) > owing + short),
-                                         ("a short retainer", short)) if on)
+    kinds = " and ".join(
+        k
+        for k, on in (("money past due", owing), ("a hold", len(found) > owing + short), ("a short retainer", short))
+        if on
+    )
     today = clearance.needed_on == ctx.today() and not clearance.urgent
     hint = " It is needed today: ask again with --urgent so it is chased within the hour." if today else ""
-    ack = Reply(title=f"Asked {who.split(',')[0]}: {asked(clearance, describe(customer))}",
-                text=(f"Not cleared at once: the account has {kinds}. Request #{clearance.id} is with {who}; "
-                      f"I'll tell you when it is decided.{hint}"), tone=Tone.SUCCESS)
+    ack = Reply(
+        title=f"Asked {who.split(',')[0]}: {asked(clearance, describe(customer))}",
+        text=(
+            f"Not cleared at once: the account has {kinds}. Request #{clearance.id} is with {who}; "
+            f"I'll tell you when it is decided.{hint}"
+        ),
+        tone=Tone.SUCCESS,
+    )
     return [card, ack]
 
 
 def _placed(session: Session, ctx: AppContext, clearance: ClearanceRequest, reply: Reply) -> Reply:
     """``reply`` sent where the card goes (a reply in its thread falls back there): the routed
     person's direct messages, else the collections channel with the managers mentioned."""
-    return replace(reply, to_user=_decider_emails(session, ctx, clearance)[0]) if clearance.routed_to_id \
-        else replace(reply, where=Where(ctx.team.workflow.channels.collections),
-                     mentions=reply.mentions or _managers(ctx))
+    return (
+        replace(reply, to_user=_decider_emails(session, ctx, clearance)[0])
+        if clearance.routed_to_id
+        else replace(
+            reply, where=Where(ctx.team.workflow.channels.collections), mentions=reply.mentions or _managers(ctx)
+        )
+    )
 
 
 def _decider_emails(session: Session, ctx: AppContext, clearance: ClearanceRequest) -> tuple[str, ...]:
@@ -158,28 +227,54 @@ def _managers(ctx: AppContext) -> tuple[str, ...]:
     return managers or tuple(m.email for m in ctx.team.members if m.roles & MANAGER_ROLES)
 
 
-def _make_urgent(session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer,
-                 actor: Actor) -> list[Reply] | Refusal:
+def _make_urgent(
+    session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer, actor: Actor
+) -> list[Reply] | Refusal:
     """The same request again with ``--urgent``: shorter reminder and escalation times from now on."""
-    changed = rows_changed(session, update(ClearanceRequest).where(
-        ClearanceRequest.id == clearance.id, ClearanceRequest.status == PENDING,
-        ClearanceRequest.urgent.is_(False)).values(urgent=True).execution_options(synchronize_session=False))
+    changed = rows_changed(
+        session,
+        update(ClearanceRequest)
+        .where(
+            ClearanceRequest.id == clearance.id, ClearanceRequest.status == PENDING, ClearanceRequest.urgent.is_(False)
+        )
+        .values(urgent=True)
+        .execution_options(synchronize_session=False),
+    )
     if not changed:
         return Refusal(f"clearance request #{clearance.id} was decided or made urgent a moment ago")
     session.refresh(clearance)
-    record(session, at=ctx.clock.now(), actor=actor.email, action="clearance.made_urgent",
-           entity_type="clearance_request", entity_id=clearance.id, customer_id=customer.id)
+    record(
+        session,
+        at=ctx.clock.now(),
+        actor=actor.email,
+        action="clearance.made_urgent",
+        entity_type="clearance_request",
+        entity_id=clearance.id,
+        customer_id=customer.id,
+    )
     key = card_key(clearance.id)
-    card = replace(_placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))),
-                   replaces=key)
-    note = replace(_placed(session, ctx, clearance, Reply(
-        title=f"Now urgent: {asked(clearance, describe(customer))}",
-        text=f"{actor.member.name} needs it the same day.", tone=Tone.WARNING)), thread_of=key)
+    card = replace(
+        _placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))), replaces=key
+    )
+    note = replace(
+        _placed(
+            session,
+            ctx,
+            clearance,
+            Reply(
+                title=f"Now urgent: {asked(clearance, describe(customer))}",
+                text=f"{actor.member.name} needs it the same day.",
+                tone=Tone.WARNING,
+            ),
+        ),
+        thread_of=key,
+    )
     return [card, note, Reply(title=f"Clearance request #{clearance.id} is now urgent", tone=Tone.SUCCESS)]
 
 
-def decide(session: Session, ctx: AppContext, *, clearance_id: int, actor: Actor, clear: bool,
-           reason: str | None) -> list[Reply] | Refusal:
+def decide(
+    session: Session, ctx: AppContext, *, clearance_id: int, actor: Actor, clear: bool, reason: str | None
+) -> list[Reply] | Refusal:
     """Clear or refuse request ``clearance_id`` as ``actor``: exactly once, by someone allowed."""
     clearance = session.get(ClearanceRequest, clearance_id)
     if clearance is None:
@@ -197,50 +292,85 @@ def decide(session: Session, ctx: AppContext, *, clearance_id: int, actor: Actor
         return [gate]
     now = ctx.clock.now()
     status = ClearanceStatus.CLEARED if clear else ClearanceStatus.REFUSED
-    won = rows_changed(session, update(ClearanceRequest).where(
-        ClearanceRequest.id == clearance.id, ClearanceRequest.status == PENDING).values(
-        status=status, decided_by_id=actor.member_id, decided_at=now, decision_reason=reason,
-    ).execution_options(synchronize_session=False))
+    won = rows_changed(
+        session,
+        update(ClearanceRequest)
+        .where(ClearanceRequest.id == clearance.id, ClearanceRequest.status == PENDING)
+        .values(
+            status=status,
+            decided_by_id=actor.member_id,
+            decided_at=now,
+            decision_reason=reason,
+        )
+        .execution_options(synchronize_session=False),
+    )
     session.refresh(clearance)
     if not won:
         return [_already_decided(session, ctx, clearance)]
-    record(session, at=now, actor=actor.email, action=f"clearance.{status.value}", entity_type="clearance_request",
-           entity_id=clearance.id, customer_id=customer.id, reason=reason, blockers=clearance.blockers)
-    retainer_gate.record_override(session, ctx, gate, customer=customer, actor=actor,
-                                  entity_type="clearance_request", entity_id=clearance.id)
+    record(
+        session,
+        at=now,
+        actor=actor.email,
+        action=f"clearance.{status.value}",
+        entity_type="clearance_request",
+        entity_id=clearance.id,
+        customer_id=customer.id,
+        reason=reason,
+        blockers=clearance.blockers,
+    )
+    retainer_gate.record_override(
+        session, ctx, gate, customer=customer, actor=actor, entity_type="clearance_request", entity_id=clearance.id
+    )
     key = card_key(clearance.id)
-    card = replace(_placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))),
-                   replaces=key)
+    card = replace(
+        _placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))), replaces=key
+    )
     requester = session.get_one(TeamMember, clearance.requested_by_id)
     headline = f"{status.value.capitalize()}: {asked(clearance, describe(customer))} (request #{clearance.id})"
-    line = "\n".join(p for p in (decision_line(ctx, clearance, actor.member.name),
-                                  gate.line(customer, actor.member.name)) if p)
-    told = Reply(title=headline, text=f"For {requester.name}: {line}",
-                 tone=Tone.SUCCESS if clear else Tone.WARNING, to_user=requester.email)
+    line = "\n".join(
+        p for p in (decision_line(ctx, clearance, actor.member.name), gate.line(customer, actor.member.name)) if p
+    )
+    told = Reply(
+        title=headline,
+        text=f"For {requester.name}: {line}",
+        tone=Tone.SUCCESS if clear else Tone.WARNING,
+        to_user=requester.email,
+    )
     ack = Reply(title=headline, text=f"{line}\n{requester.name} is told.", tone=Tone.SUCCESS)
     return [card, told, ack]
 
 
-def _retainer_gate(session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer,
-                   actor: Actor, reason: str | None) -> retainer_gate.Passed | Reply:
+def _retainer_gate(
+    session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer, actor: Actor, reason: str | None
+) -> retainer_gate.Passed | Reply:
     """Clearing waits for the retainer (:mod:`commands.workflows.retainer_gate`); the collector
     may clear the rest, but only a manager overrides a short retainer. Refusals are audited."""
-    gate = retainer_gate.check(session, customer, reason=reason, what="clearance",
-                               typed="clear override <reason>")
+    gate = retainer_gate.check(session, customer, reason=reason, what="clearance", typed="clear override <reason>")
     if isinstance(gate, retainer_gate.Passed) and (gate.override is None or actor.member.roles & MANAGER_ROLES):
         return gate
     if isinstance(gate, retainer_gate.Passed):
-        gate = messages.error("Only a manager overrides a short retainer",
-                              f"{role_names(MANAGER_ROLES).capitalize()} may clear it anyway with a reason. "
-                              "Nothing was changed.")
-    record(session, at=ctx.clock.now(), actor=actor.email, action="clearance.decision_refused",
-           entity_type="clearance_request", entity_id=clearance.id, customer_id=customer.id, why="retainer short",
-           decision="clear", roles=sorted(actor.member.roles))
+        gate = messages.error(
+            "Only a manager overrides a short retainer",
+            f"{role_names(MANAGER_ROLES).capitalize()} may clear it anyway with a reason. Nothing was changed.",
+        )
+    record(
+        session,
+        at=ctx.clock.now(),
+        actor=actor.email,
+        action="clearance.decision_refused",
+        entity_type="clearance_request",
+        entity_id=clearance.id,
+        customer_id=customer.id,
+        why="retainer short",
+        decision="clear",
+        roles=sorted(actor.member.roles),
+    )
     return gate
 
 
-def _refuse_decider(session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer,
-                    actor: Actor, clear: bool) -> Reply | None:
+def _refuse_decider(
+    session: Session, ctx: AppContext, clearance: ClearanceRequest, customer: Customer, actor: Actor, clear: bool
+) -> Reply | None:
     """Only the account's collector or a manager decides, and never the person who asked."""
     collector = _collector(session, ctx, customer)
     if clearance.requested_by_id == actor.member_id:
@@ -250,25 +380,41 @@ def _refuse_decider(session: Session, ctx: AppContext, clearance: ClearanceReque
     else:
         who = f"{collector.name} (the account's collector) or " if collector else ""
         why, text = "wrong person", f"Only {who}{role_names(MANAGER_ROLES)} decides it"
-    record(session, at=ctx.clock.now(), actor=actor.email, action="clearance.decision_refused",
-           entity_type="clearance_request", entity_id=clearance.id, customer_id=customer.id, why=why,
-           decision="clear" if clear else "refuse", roles=sorted(actor.member.roles))
+    record(
+        session,
+        at=ctx.clock.now(),
+        actor=actor.email,
+        action="clearance.decision_refused",
+        entity_type="clearance_request",
+        entity_id=clearance.id,
+        customer_id=customer.id,
+        why=why,
+        decision="clear" if clear else "refuse",
+        roles=sorted(actor.member.roles),
+    )
     return messages.error(f"You can't decide clearance request #{clearance.id}", f"{text}. Nothing was changed.")
 
 
 def _already_decided(session: Session, ctx: AppContext, clearance: ClearanceRequest) -> Reply:
     line = decision_line(ctx, clearance, _name(session, clearance.decided_by_id))
-    return Reply(title=f"Clearance request #{clearance.id} is no longer waiting",
-                 text=f"{line}.\nNothing was changed.", tone=Tone.WARNING, private=True)
+    return Reply(
+        title=f"Clearance request #{clearance.id} is no longer waiting",
+        text=f"{line}.\nNothing was changed.",
+        tone=Tone.WARNING,
+        private=True,
+    )
 
 
 def card_facts(session: Session, ctx: AppContext, clearance: ClearanceRequest) -> CardFacts:
     """The card's content as the ledger stands now."""
     customer = session.get_one(Customer, clearance.customer_id)
-    return CardFacts(clearance=clearance, summary=account_summary(session, customer, as_of=ctx.today()),
-                     requester=_name(session, clearance.requested_by_id) or "someone no longer on the team",
-                     collector=_name(session, customer.collector_id),
-                     decider=_name(session, clearance.decided_by_id))
+    return CardFacts(
+        clearance=clearance,
+        summary=account_summary(session, customer, as_of=ctx.today()),
+        requester=_name(session, clearance.requested_by_id) or "someone no longer on the team",
+        collector=_name(session, customer.collector_id),
+        decider=_name(session, clearance.decided_by_id),
+    )
 
 
 def _name(session: Session, member_id: int | None) -> str | None:
@@ -282,13 +428,18 @@ def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
     request: it is stamped with a conditional UPDATE before anything is said."""
     timers, now = ctx.team.workflow.timers, ctx.clock.now()
     replies: list[Reply] = []
-    waiting = session.scalars(select(ClearanceRequest).where(ClearanceRequest.status == PENDING)
-                              .order_by(ClearanceRequest.id)).all()
+    waiting = session.scalars(
+        select(ClearanceRequest).where(ClearanceRequest.status == PENDING).order_by(ClearanceRequest.id)
+    ).all()
     for clearance in waiting:
-        waited = ctx.calendar.business_hours_between(clearance.created_at, now, ctx.team.timezone,
-                                                     timers.workday_start, timers.workday_end)
-        remind, escalate = ((timers.urgent_remind_hours, timers.urgent_escalate_hours) if clearance.urgent
-                            else (timers.clearance_remind_hours, timers.clearance_escalate_hours))
+        waited = ctx.calendar.business_hours_between(
+            clearance.created_at, now, ctx.team.timezone, timers.workday_start, timers.workday_end
+        )
+        remind, escalate = (
+            (timers.urgent_remind_hours, timers.urgent_escalate_hours)
+            if clearance.urgent
+            else (timers.clearance_remind_hours, timers.clearance_escalate_hours)
+        )
         if waited >= remind and _stamp(session, clearance, "reminded_at", now):
             replies += _reminder(session, ctx, clearance, remind, now)
         if waited >= escalate and _stamp(session, clearance, "escalated_at", now):
@@ -298,44 +449,80 @@ def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
 
 def _stamp(session: Session, clearance: ClearanceRequest, column: str, now: datetime) -> bool:
     """Set ``column`` if it is still empty and the request still pending; True if this call did."""
-    return rows_changed(session, update(ClearanceRequest).where(
-        ClearanceRequest.id == clearance.id, ClearanceRequest.status == PENDING,
-        getattr(ClearanceRequest, column).is_(None)).values({column: now})
-        .execution_options(synchronize_session=False)) == 1
+    return (
+        rows_changed(
+            session,
+            update(ClearanceRequest)
+            .where(
+                ClearanceRequest.id == clearance.id,
+                ClearanceRequest.status == PENDING,
+                getattr(ClearanceRequest, column).is_(None),
+            )
+            .values({column: now})
+            .execution_options(synchronize_session=False),
+        )
+        == 1
+    )
 
 
-def _reminder(session: Session, ctx: AppContext, clearance: ClearanceRequest, hours: float,
-              now: datetime) -> list[Reply]:
+def _reminder(
+    session: Session, ctx: AppContext, clearance: ClearanceRequest, hours: float, now: datetime
+) -> list[Reply]:
     customer = session.get_one(Customer, clearance.customer_id)
-    record(session, at=now, actor=TIMER_ACTOR, action="clearance.reminded", entity_type="clearance_request",
-           entity_id=clearance.id, customer_id=customer.id, business_hours=hours)
+    record(
+        session,
+        at=now,
+        actor=TIMER_ACTOR,
+        action="clearance.reminded",
+        entity_type="clearance_request",
+        entity_id=clearance.id,
+        customer_id=customer.id,
+        business_hours=hours,
+    )
     asker = _name(session, clearance.requested_by_id) or "Client services"
-    reminder = Reply(title=f"Reminder: {asked(clearance, describe(customer))} has waited {_hours(hours)}",
-                     text=f"{asker} is waiting. Press Clear or Refuse on the card.", tone=Tone.WARNING,
-                     mentions=_decider_emails(session, ctx, clearance))
+    reminder = Reply(
+        title=f"Reminder: {asked(clearance, describe(customer))} has waited {_hours(hours)}",
+        text=f"{asker} is waiting. Press Clear or Refuse on the card.",
+        tone=Tone.WARNING,
+        mentions=_decider_emails(session, ctx, clearance),
+    )
     return [replace(_placed(session, ctx, clearance, reminder), thread_of=card_key(clearance.id))]
 
 
-def _escalation(session: Session, ctx: AppContext, clearance: ClearanceRequest, hours: float,
-                now: datetime) -> list[Reply]:
+def _escalation(
+    session: Session, ctx: AppContext, clearance: ClearanceRequest, hours: float, now: datetime
+) -> list[Reply]:
     customer = session.get_one(Customer, clearance.customer_id)
     managers = _managers(ctx)
-    record(session, at=now, actor=TIMER_ACTOR, action="clearance.escalated", entity_type="clearance_request",
-           entity_id=clearance.id, customer_id=customer.id, business_hours=hours, to=list(managers))
+    record(
+        session,
+        at=now,
+        actor=TIMER_ACTOR,
+        action="clearance.escalated",
+        entity_type="clearance_request",
+        entity_id=clearance.id,
+        customer_id=customer.id,
+        business_hours=hours,
+        to=list(managers),
+    )
     asker = _name(session, clearance.requested_by_id) or "Client services"
     routed = _name(session, clearance.routed_to_id)
     waiting_on = f"{routed} has not decided it" if routed else "nobody has decided it"
     urgent = " Urgent: needed the same day." if clearance.urgent else ""
     needed = f" (needed {format_day(clearance.needed_on)})" if clearance.needed_on else ""
-    note = Reply(title=f"Clearance unanswered for {_hours(hours)}: {describe(customer)}",
-                 text=(f"{asker} asked to clear {describe(customer)} for {clearance.what}{needed}; {waiting_on}. "
-                       f"Not cleared at once: {'; '.join(clearance.blockers)}.{urgent}"), tone=Tone.WARNING)
-    thread_note = Reply(title=f"Escalated to the managers after {_hours(hours)}", tone=Tone.WARNING,
-                        mentions=managers)
+    note = Reply(
+        title=f"Clearance unanswered for {_hours(hours)}: {describe(customer)}",
+        text=(
+            f"{asker} asked to clear {describe(customer)} for {clearance.what}{needed}; {waiting_on}. "
+            f"Not cleared at once: {'; '.join(clearance.blockers)}.{urgent}"
+        ),
+        tone=Tone.WARNING,
+    )
+    thread_note = Reply(title=f"Escalated to the managers after {_hours(hours)}", tone=Tone.WARNING, mentions=managers)
     return [replace(note, to_user=m) for m in managers] + [
-        replace(_placed(session, ctx, clearance, thread_note), thread_of=card_key(clearance.id))]
+        replace(_placed(session, ctx, clearance, thread_note), thread_of=card_key(clearance.id))
+    ]
 
 
 def _hours(hours: float) -> str:
     return f"{hours:g} business hour" + ("" if hours == 1 else "s")
-

@@ -19,11 +19,12 @@ from storage.models import ClearanceRequest, ClearanceStatus
 CLEAR_ACTION = "clearance.clear"
 REFUSE_ACTION = "clearance.refuse"
 KEY_PREFIX = "clearance:"
-THREAD_HINT = ('Decide with the buttons, or reply in this thread: "clear [because ...]" '
-               'or "refuse because <reason>".')
-_TITLES = {ClearanceStatus.PENDING: ("Clearance asked", Tone.WARNING),
-           ClearanceStatus.CLEARED: ("Cleared", Tone.SUCCESS),
-           ClearanceStatus.REFUSED: ("Refused", Tone.WARNING)}
+THREAD_HINT = 'Decide with the buttons, or reply in this thread: "clear [because ...]" or "refuse because <reason>".'
+_TITLES = {
+    ClearanceStatus.PENDING: ("Clearance asked", Tone.WARNING),
+    ClearanceStatus.CLEARED: ("Cleared", Tone.SUCCESS),
+    ClearanceStatus.REFUSED: ("Refused", Tone.WARNING),
+}
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ def card_key(clearance_id: int) -> str:
 
 def clearance_id_of(key: str | None) -> int | None:
     """The clearance request a tracked key names, or None for any other post."""
-    if key is None or not key.startswith(KEY_PREFIX) or not key[len(KEY_PREFIX):].isdigit():
+    if key is None or not key.startswith(KEY_PREFIX) or not key[len(KEY_PREFIX) :].isdigit():
         return None
-    return int(key[len(KEY_PREFIX):])
+    return int(key[len(KEY_PREFIX) :])
 
 
 def asked(clearance: ClearanceRequest, name: str) -> str:
@@ -83,9 +84,18 @@ def clearance_card(ctx: AppContext, facts: CardFacts) -> Reply:
         Field("Request", f"#{clearance.id}"),
     )
     buttons = (
-        Button("Clear", CLEAR_ACTION, {"id": clearance.id}, ButtonStyle.PRIMARY),
-        Button("Refuse", REFUSE_ACTION, {"id": clearance.id, "needs": "reason"}, ButtonStyle.DANGER),
-    ) if pending else ()
-    return Reply(title=f"{title}: {customer.name} for {clearance.what}", text=text,
-                 fields=fields + account.fields, rows=account.rows, buttons=buttons,
-                 tone=tone)
+        (
+            Button("Clear", CLEAR_ACTION, {"id": clearance.id}, ButtonStyle.PRIMARY),
+            Button("Refuse", REFUSE_ACTION, {"id": clearance.id, "needs": "reason"}, ButtonStyle.DANGER),
+        )
+        if pending
+        else ()
+    )
+    return Reply(
+        title=f"{title}: {customer.name} for {clearance.what}",
+        text=text,
+        fields=fields + account.fields,
+        rows=account.rows,
+        buttons=buttons,
+        tone=tone,
+    )

@@ -65,8 +65,7 @@ def current_card_for_message(session: Session, ctx: AppContext, message_id: str)
     """The card a posted message shows, drawn now; None when the message is not a tracked card.
     Message ids are unique per platform conversation, not across all of them, so an id tracked
     under two keys draws nothing rather than possibly the wrong card."""
-    keys = session.scalars(select(PostedMessage.key).where(PostedMessage.message_id == message_id)
-                           .limit(2)).all()
+    keys = session.scalars(select(PostedMessage.key).where(PostedMessage.message_id == message_id).limit(2)).all()
     return current_card(session, ctx, keys[0]) if len(keys) == 1 else None
 
 
@@ -78,18 +77,28 @@ def _approval_card(session: Session, ctx: AppContext, request_id: int) -> Reply 
     facts = approval_facts(session, ctx, request, customer)
     if request.status is ApprovalStatus.PENDING:
         return pending_card(ctx, request, facts)
-    return decided_card(ctx, request, facts, decider=member_name(session, request.decided_by_id),
-                        outcome=_approval_outcome(session, request))
+    return decided_card(
+        ctx,
+        request,
+        facts,
+        decider=member_name(session, request.decided_by_id),
+        outcome=_approval_outcome(session, request),
+    )
 
 
 def _approval_outcome(session: Session, request: ApprovalRequest) -> str:
     """What the decision did ("Hold placed; #sales told."), as the decision's audit event
     recorded it: the ledger has moved on since, the sentence has not."""
     data = session.scalar(
-        select(AuditEvent.data).where(AuditEvent.entity_type == "approval_request",
-                                      AuditEvent.entity_id == request.id,
-                                      AuditEvent.action == f"approval.{request.status.value}")
-        .order_by(AuditEvent.id).limit(1))
+        select(AuditEvent.data)
+        .where(
+            AuditEvent.entity_type == "approval_request",
+            AuditEvent.entity_id == request.id,
+            AuditEvent.action == f"approval.{request.status.value}",
+        )
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
     outcome = (data or {}).get("outcome")
     return outcome if isinstance(outcome, str) else ""
 

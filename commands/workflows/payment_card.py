@@ -19,8 +19,10 @@ CONFIRM = "confirmation.confirm"
 NOT_RECEIVED = "confirmation.not_received"
 PARTIAL = "confirmation.partial"
 
-_ASK = ("Did this payment arrive and clear? Press Confirm, Not received, or Partial with the "
-        "amount received. Questions for the collector go in this thread.")
+_ASK = (
+    "Did this payment arrive and clear? Press Confirm, Not received, or Partial with the "
+    "amount received. Questions for the collector go in this thread."
+)
 _TITLES = {
     ConfirmationStatus.PENDING: "Payment to confirm",
     ConfirmationStatus.CONFIRMED: "Payment confirmed",
@@ -62,13 +64,18 @@ def payment_card(facts: CardFacts, ctx: AppContext) -> Reply:
     confirmation, customer = facts.confirmation, facts.summary.customer
     status = confirmation.status
     account = status_reply(facts.summary, ctx, collector=facts.collector)
-    lead = (_ASK if status is ConfirmationStatus.PENDING
-            else decision_line(confirmation, customer, facts.decider, ctx))
+    lead = _ASK if status is ConfirmationStatus.PENDING else decision_line(confirmation, customer, facts.decider, ctx)
     text = "\n".join(part for part in (lead, account.text) if part)
     buttons = _buttons(confirmation.id) if status is ConfirmationStatus.PENDING else ()
     tone = Tone.WARNING if confirmation.urgent and status is ConfirmationStatus.PENDING else _TONES[status]
-    return Reply(title=f"{_TITLES[status]}: {describe(customer)}", text=text,
-                 fields=claim_fields(facts) + account.fields, rows=account.rows, buttons=buttons, tone=tone)
+    return Reply(
+        title=f"{_TITLES[status]}: {describe(customer)}",
+        text=text,
+        fields=claim_fields(facts) + account.fields,
+        rows=account.rows,
+        buttons=buttons,
+        tone=tone,
+    )
 
 
 def claim_fields(facts: CardFacts) -> tuple[Field, ...]:
@@ -84,17 +91,18 @@ def claim_fields(facts: CardFacts) -> tuple[Field, ...]:
     )
 
 
-def decision_line(confirmation: PaymentConfirmation, customer: Customer, decider: str | None,
-                  ctx: AppContext) -> str:
-    """"Confirmed by Priya Shah at Mon 23 Nov 2026 09:14", as the card and a late clicker see it."""
+def decision_line(confirmation: PaymentConfirmation, customer: Customer, decider: str | None, ctx: AppContext) -> str:
+    """ "Confirmed by Priya Shah at Mon 23 Nov 2026 09:14", as the card and a late clicker see it."""
     who = decider or "finance"
     when = local_moment(ctx, confirmation.decided_at) if confirmation.decided_at else "an unknown time"
     if confirmation.status is ConfirmationStatus.CONFIRMED:
         return f"Confirmed by {who} at {when}"
     if confirmation.status is ConfirmationStatus.PARTIAL:
         received = confirmation.confirmed_amount or confirmation.amount
-        return (f"Partly confirmed by {who} at {when}: {money(customer, received)} of "
-                f"{money(customer, confirmation.amount)} received")
+        return (
+            f"Partly confirmed by {who} at {when}: {money(customer, received)} of "
+            f"{money(customer, confirmation.amount)} received"
+        )
     if confirmation.status is ConfirmationStatus.NOT_RECEIVED:
         return f"Marked not received by {who} at {when}"
     return "Waiting for finance"

@@ -25,8 +25,10 @@ from storage.audit import record
 from storage.models import ConfirmationStatus, Customer, Hold, Payment, PaymentConfirmation, Promise, PromiseStatus
 
 RELEASE_REASON = "payment confirmed by finance"
-_NOT_RECEIVED_ADVICE = ("Nothing was recorded. Check the payment details with the customer (date, amount, "
-                        "reference) and ask again once they can show it was sent.")
+_NOT_RECEIVED_ADVICE = (
+    "Nothing was recorded. Check the payment details with the customer (date, amount, "
+    "reference) and ask again once they can show it was sent."
+)
 
 
 @dataclass(frozen=True)
@@ -37,24 +39,53 @@ class Effects:
     announcements: tuple[Reply, ...] = ()
 
 
-def effects_of_payment(session: Session, ctx: AppContext, *, confirmation: PaymentConfirmation,
-                       customer: Customer, actor: Actor, at: datetime) -> Effects:
+def effects_of_payment(
+    session: Session,
+    ctx: AppContext,
+    *,
+    confirmation: PaymentConfirmation,
+    customer: Customer,
+    actor: Actor,
+    at: datetime,
+) -> Effects:
     """Record what finance confirmed; nothing at all when it was not received."""
     received = confirmation.confirmed_amount
     if received is None:
         return Effects()
-    payment = Payment(customer_id=customer.id, amount=received, received_on=confirmation.paid_on,
-                      method=confirmation.method, reference=confirmation.reference, source="finance",
-                      created_at=at)
+    payment = Payment(
+        customer_id=customer.id,
+        amount=received,
+        received_on=confirmation.paid_on,
+        method=confirmation.method,
+        reference=confirmation.reference,
+        source="finance",
+        created_at=at,
+    )
     session.add(payment)
     session.flush()
     confirmation.payment_id = payment.id
-    record(session, at=at, actor=actor.email, action="payment.recorded", entity_type="payment",
-           entity_id=payment.id, customer_id=customer.id, amount=received, received_on=payment.received_on,
-           confirmation_id=confirmation.id, source="finance")
-    settled = settle_payment(session, payment=payment, at=at, actor=actor.email,
-                             grace_days=ctx.team.workflow.timers.promise_grace_days, calendar=ctx.calendar,
-                             tz=ctx.team.timezone)
+    record(
+        session,
+        at=at,
+        actor=actor.email,
+        action="payment.recorded",
+        entity_type="payment",
+        entity_id=payment.id,
+        customer_id=customer.id,
+        amount=received,
+        received_on=payment.received_on,
+        confirmation_id=confirmation.id,
+        source="finance",
+    )
+    settled = settle_payment(
+        session,
+        payment=payment,
+        at=at,
+        actor=actor.email,
+        grace_days=ctx.team.workflow.timers.promise_grace_days,
+        calendar=ctx.calendar,
+        tz=ctx.team.timezone,
+    )
     lines = [f"Recorded as a payment received {format_day(payment.received_on)}."]
     lines += [_promise_line(customer, promise) for promise in settled]
     hold_lines, announcements = _free_held_account(session, ctx, confirmation, customer, actor, at)
@@ -73,8 +104,9 @@ def _promise_line(customer: Customer, promise: Promise) -> str:
     return f"{what}: {money(customer, promise.paid_amount)} paid so far."
 
 
-def _free_held_account(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
-                       customer: Customer, actor: Actor, at: datetime) -> tuple[list[str], list[Reply]]:
+def _free_held_account(
+    session: Session, ctx: AppContext, confirmation: PaymentConfirmation, customer: Customer, actor: Actor, at: datetime
+) -> tuple[list[str], list[Reply]]:
     """A hold ends when the money it was placed for is paid (:func:`commands.holds.clearing`)
     and the team's policy lets a confirmed payment release it. A smaller payment leaves it in
     place and says in the hold's thread what is left; a policy that wants a person to decide
@@ -87,17 +119,31 @@ def _free_held_account(session: Session, ctx: AppContext, confirmation: PaymentC
         return _still_held(ctx, customer, *short[0])
     channels = ctx.team.workflow.channels
     if ctx.team.workflow.timers.release_on_confirmed_payment:
-        announced = [reply for hold in holds for reply in release_hold(
-            session, ctx, hold=hold, actor_email=actor.email, reason=RELEASE_REASON, at=at)]
+        announced = [
+            reply
+            for hold in holds
+            for reply in release_hold(session, ctx, hold=hold, actor_email=actor.email, reason=RELEASE_REASON, at=at)
+        ]
         told = ", ".join(f"#{c}" for c in channels.hold_announcements)
         return [f"The hold is released{'; announced to ' + told if told else ''}."], announced
-    record(session, at=at, actor=actor.email, action="confirmation.release_eligible",
-           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
-           holds=[h.id for h in holds])
-    note = Reply(title=f"{describe(customer)} is on hold and has paid what the hold was for",
-                 text=("The account can be released from hold on request. To ask, type: "
-                       f"release {typed_name(customer)} {RELEASE_REASON}"),
-                 where=Where(channels.approvals))
+    record(
+        session,
+        at=at,
+        actor=actor.email,
+        action="confirmation.release_eligible",
+        entity_type="payment_confirmation",
+        entity_id=confirmation.id,
+        customer_id=customer.id,
+        holds=[h.id for h in holds],
+    )
+    note = Reply(
+        title=f"{describe(customer)} is on hold and has paid what the hold was for",
+        text=(
+            "The account can be released from hold on request. To ask, type: "
+            f"release {typed_name(customer)} {RELEASE_REASON}"
+        ),
+        where=Where(channels.approvals),
+    )
     return [f"The account stays on hold; #{channels.approvals} is told it can be released on request."], [note]
 
 
@@ -105,15 +151,24 @@ def _still_held(ctx: AppContext, customer: Customer, hold: Hold, owed: Clearing)
     """The payment does not cover what the hold is for: it stays, and the hold's thread (or the
     approvals channel) hears how much is left and how to release it sooner."""
     left, needed = money(customer, owed.left), money(customer, owed.needed)
-    note = Reply(title=f"{describe(customer)} stays on hold: {left} still to pay",
-                 text=(f"The hold is for {needed} past due; {money(customer, owed.paid)} has been paid since it "
-                       f"was placed. To release it sooner, type: release {typed_name(customer)} <reason> "
-                       "(it needs approval)."), tone=Tone.WARNING)
+    note = Reply(
+        title=f"{describe(customer)} stays on hold: {left} still to pay",
+        text=(
+            f"The hold is for {needed} past due; {money(customer, owed.paid)} has been paid since it "
+            f"was placed. To release it sooner, type: release {typed_name(customer)} <reason> "
+            "(it needs approval)."
+        ),
+        tone=Tone.WARNING,
+    )
     approvals = Where(ctx.team.workflow.channels.approvals)
-    in_thread = in_thread_of(note, f"approval:{hold.request_id}", where=approvals) if hold.request_id \
+    in_thread = (
+        in_thread_of(note, f"approval:{hold.request_id}", where=approvals)
+        if hold.request_id
         else replace(note, where=approvals)
-    return [f"The account stays on hold: {left} of the {needed} past due it was placed for is still to pay."], \
-        [in_thread]
+    )
+    return [f"The account stays on hold: {left} of the {needed} past due it was placed for is still to pay."], [
+        in_thread
+    ]
 
 
 def tell_requester(facts: CardFacts, effects: Effects, card: str, requester_email: str) -> list[Reply]:
@@ -122,8 +177,10 @@ def tell_requester(facts: CardFacts, effects: Effects, card: str, requester_emai
     confirmation, customer = facts.confirmation, facts.summary.customer
     decider, claimed = facts.decider or "Finance", money(customer, confirmation.amount)
     if confirmation.status is ConfirmationStatus.NOT_RECEIVED:
-        headline = (f"{decider} has not received the {claimed} {describe(customer)} says it paid "
-                    f"{format_day(confirmation.paid_on)}")
+        headline = (
+            f"{decider} has not received the {claimed} {describe(customer)} says it paid "
+            f"{format_day(confirmation.paid_on)}"
+        )
         text, tone = _NOT_RECEIVED_ADVICE, Tone.WARNING
     elif confirmation.status is ConfirmationStatus.PARTIAL:
         received = money(customer, confirmation.confirmed_amount or confirmation.amount)

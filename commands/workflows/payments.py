@@ -60,40 +60,68 @@ class Decision:
     partial: str | None = None
 
 
-def request_confirmation(session: Session, ctx: AppContext, *, claim: PaymentClaim,
-                         actor: Actor) -> list[Reply] | Refusal:
+def request_confirmation(
+    session: Session, ctx: AppContext, *, claim: PaymentClaim, actor: Actor
+) -> list[Reply] | Refusal:
     """Open a request and post its card to finance; the same claim twice is refused, so a
     repeated message does not ask finance twice."""
     customer = claim.customer
-    twin = session.scalar(select(PaymentConfirmation).where(
-        PaymentConfirmation.customer_id == customer.id, PaymentConfirmation.amount == claim.amount,
-        PaymentConfirmation.paid_on == claim.paid_on, PaymentConfirmation.status == PENDING))
+    twin = session.scalar(
+        select(PaymentConfirmation).where(
+            PaymentConfirmation.customer_id == customer.id,
+            PaymentConfirmation.amount == claim.amount,
+            PaymentConfirmation.paid_on == claim.paid_on,
+            PaymentConfirmation.status == PENDING,
+        )
+    )
     if twin is not None:
         if claim.urgent and not twin.urgent:
             return _make_urgent(session, ctx, twin, customer, actor)
-        return Refusal(f"finance is already asked to confirm {money(customer, claim.amount)} paid "
-                       f"{format_day(claim.paid_on)} by {describe(customer)} (request #{twin.id}); "
-                       "follow it in that card's thread")
+        return Refusal(
+            f"finance is already asked to confirm {money(customer, claim.amount)} paid "
+            f"{format_day(claim.paid_on)} by {describe(customer)} (request #{twin.id}); "
+            "follow it in that card's thread"
+        )
     too_much = _claim_exceeds_balance(session, customer, claim.amount)
     if too_much is not None:
         return too_much
     now = ctx.clock.now()
     confirmation = PaymentConfirmation(
-        customer_id=customer.id, requested_by_id=actor.member_id, amount=claim.amount,
-        paid_on=claim.paid_on, method=claim.method, reference=claim.reference, urgent=claim.urgent,
-        status=PENDING, created_at=now)
+        customer_id=customer.id,
+        requested_by_id=actor.member_id,
+        amount=claim.amount,
+        paid_on=claim.paid_on,
+        method=claim.method,
+        reference=claim.reference,
+        urgent=claim.urgent,
+        status=PENDING,
+        created_at=now,
+    )
     session.add(confirmation)
     session.flush()
-    record(session, at=now, actor=actor.email, action="confirmation.requested",
-           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
-           amount=claim.amount, paid_on=claim.paid_on, method=claim.method, reference=claim.reference,
-           urgent=claim.urgent)
+    record(
+        session,
+        at=now,
+        actor=actor.email,
+        action="confirmation.requested",
+        entity_type="payment_confirmation",
+        entity_id=confirmation.id,
+        customer_id=customer.id,
+        amount=claim.amount,
+        paid_on=claim.paid_on,
+        method=claim.method,
+        reference=claim.reference,
+        urgent=claim.urgent,
+    )
     finance = ctx.team.workflow.channels.finance
-    card = replace(payment_card(card_facts(session, ctx, confirmation), ctx),
-                   where=Where(finance), track=card_key(confirmation.id))
-    ack = Reply(title=f"Asked finance to confirm {money(customer, claim.amount)} from {describe(customer)}",
-                text=f"Request #{confirmation.id}. Finance answers on the card in #{finance}; "
-                     "you will be told in its thread.", tone=Tone.SUCCESS)
+    card = replace(
+        payment_card(card_facts(session, ctx, confirmation), ctx), where=Where(finance), track=card_key(confirmation.id)
+    )
+    ack = Reply(
+        title=f"Asked finance to confirm {money(customer, claim.amount)} from {describe(customer)}",
+        text=f"Request #{confirmation.id}. Finance answers on the card in #{finance}; you will be told in its thread.",
+        tone=Tone.SUCCESS,
+    )
     return [card, ack]
 
 
@@ -103,13 +131,21 @@ def _claim_exceeds_balance(session: Session, customer: Customer, amount: Decimal
     since the last import and what is already waiting for confirmation."""
     balance = account_balance(session, customer.id)
     confirmed = confirmed_unapplied(session, customer.id)
-    waiting = session.scalar(select(func.coalesce(func.sum(PaymentConfirmation.amount), 0)).where(
-        PaymentConfirmation.customer_id == customer.id, PaymentConfirmation.status == PENDING)) or 0
+    waiting = (
+        session.scalar(
+            select(func.coalesce(func.sum(PaymentConfirmation.amount), 0)).where(
+                PaymentConfirmation.customer_id == customer.id, PaymentConfirmation.status == PENDING
+            )
+        )
+        or 0
+    )
     owed = balance - confirmed - Decimal(waiting)
     if balance <= 0:
         state = "is in credit by " + money(customer, -balance) if balance < 0 else "owes nothing"
-        return Refusal(f"{describe(customer)} {state}: there is no payment for finance to confirm. "
-                       "If the customer paid again, tell finance directly")
+        return Refusal(
+            f"{describe(customer)} {state}: there is no payment for finance to confirm. "
+            "If the customer paid again, tell finance directly"
+        )
     if amount <= owed:
         return None
     parts = [f"{describe(customer)} owes {money(customer, balance)}"]
@@ -117,33 +153,57 @@ def _claim_exceeds_balance(session: Session, customer: Customer, amount: Decimal
         parts.append(f"{money(customer, confirmed)} of it already confirmed by finance")
     if waiting:
         parts.append(f"{money(customer, Decimal(waiting))} already waiting for finance to confirm")
-    return Refusal(f"{'; '.join(parts)}: a payment of {money(customer, amount)} is more than the "
-                   f"{money(customer, max(owed, Decimal(0)))} left. Check the amount")
+    return Refusal(
+        f"{'; '.join(parts)}: a payment of {money(customer, amount)} is more than the "
+        f"{money(customer, max(owed, Decimal(0)))} left. Check the amount"
+    )
 
 
-def _make_urgent(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, customer: Customer,
-                 actor: Actor) -> list[Reply] | Refusal:
+def _make_urgent(
+    session: Session, ctx: AppContext, confirmation: PaymentConfirmation, customer: Customer, actor: Actor
+) -> list[Reply] | Refusal:
     """The same claim again with ``--urgent``: the pending request is escalated (shorter
     reminder and escalation times from now on) instead of being refused as a repeat."""
-    changed = rows_changed(session,
-        update(PaymentConfirmation).where(PaymentConfirmation.id == confirmation.id,
-                                          PaymentConfirmation.status == PENDING,
-                                          PaymentConfirmation.urgent.is_(False))
-        .values(urgent=True).execution_options(synchronize_session=False))
+    changed = rows_changed(
+        session,
+        update(PaymentConfirmation)
+        .where(
+            PaymentConfirmation.id == confirmation.id,
+            PaymentConfirmation.status == PENDING,
+            PaymentConfirmation.urgent.is_(False),
+        )
+        .values(urgent=True)
+        .execution_options(synchronize_session=False),
+    )
     if not changed:
         return Refusal(f"request #{confirmation.id} was answered or made urgent a moment ago; see its card")
     session.refresh(confirmation)
     now = ctx.clock.now()
-    record(session, at=now, actor=actor.email, action="confirmation.made_urgent",
-           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id)
+    record(
+        session,
+        at=now,
+        actor=actor.email,
+        action="confirmation.made_urgent",
+        entity_type="payment_confirmation",
+        entity_id=confirmation.id,
+        customer_id=customer.id,
+    )
     key = card_key(confirmation.id)
     card = replace(payment_card(card_facts(session, ctx, confirmation), ctx), replaces=key)
-    note = in_thread_of(Reply(title=f"Now urgent: {money(customer, confirmation.amount)} from {describe(customer)}",
-                              text=f"{actor.member.name} marked this request urgent: a hold is blocking "
-                                   "release or scheduling.", tone=Tone.WARNING),
-                        key, where=Where(ctx.team.workflow.channels.finance))
-    ack = Reply(title=f"Request #{confirmation.id} is now urgent", tone=Tone.SUCCESS,
-                text=f"Finance is told in the card's thread in #{ctx.team.workflow.channels.finance}.")
+    note = in_thread_of(
+        Reply(
+            title=f"Now urgent: {money(customer, confirmation.amount)} from {describe(customer)}",
+            text=f"{actor.member.name} marked this request urgent: a hold is blocking release or scheduling.",
+            tone=Tone.WARNING,
+        ),
+        key,
+        where=Where(ctx.team.workflow.channels.finance),
+    )
+    ack = Reply(
+        title=f"Request #{confirmation.id} is now urgent",
+        tone=Tone.SUCCESS,
+        text=f"Finance is told in the card's thread in #{ctx.team.workflow.channels.finance}.",
+    )
     return [card, note, ack]
 
 
@@ -166,11 +226,18 @@ def decide(session: Session, ctx: AppContext, *, decision: Decision, actor: Acto
         session.refresh(confirmation)
         return [_already_answered(session, ctx, confirmation, customer)]
     session.refresh(confirmation)
-    record(session, at=now, actor=actor.email, action=f"confirmation.{decision.outcome.value}",
-           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
-           claimed=confirmation.amount, confirmed_amount=amount)
-    effects = effects_of_payment(session, ctx, confirmation=confirmation, customer=customer,
-                                 actor=actor, at=now)
+    record(
+        session,
+        at=now,
+        actor=actor.email,
+        action=f"confirmation.{decision.outcome.value}",
+        entity_type="payment_confirmation",
+        entity_id=confirmation.id,
+        customer_id=customer.id,
+        claimed=confirmation.amount,
+        confirmed_amount=amount,
+    )
+    effects = effects_of_payment(session, ctx, confirmation=confirmation, customer=customer, actor=actor, at=now)
     facts = card_facts(session, ctx, confirmation)
     key = card_key(confirmation.id)
     card = replace(payment_card(facts, ctx), replaces=key)
@@ -178,8 +245,9 @@ def decide(session: Session, ctx: AppContext, *, decision: Decision, actor: Acto
     return [card, *tell_requester(facts, effects, key, requester.email), *effects.announcements]
 
 
-def _refuse_decider(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
-                    decision: Decision, actor: Actor) -> Reply | None:
+def _refuse_decider(
+    session: Session, ctx: AppContext, confirmation: PaymentConfirmation, decision: Decision, actor: Actor
+) -> Reply | None:
     """Only finance answers, and never the person who asked. The refusal is an error reply,
     not a Refusal, so the audit event of the attempt is kept."""
     if not actor.member.roles & DECIDER_ROLES:
@@ -190,12 +258,24 @@ def _refuse_decider(session: Session, ctx: AppContext, confirmation: PaymentConf
         text = f"You asked for this confirmation, so someone else in finance answers it: {others}."
     else:
         return None
-    record(session, at=ctx.clock.now(), actor=actor.email, action="confirmation.refused",
-           entity_type="payment_confirmation", entity_id=confirmation.id,
-           customer_id=confirmation.customer_id, reason=reason, attempted=decision.outcome.value,
-           roles=sorted(actor.member.roles))
-    return Reply(title=f"You can't answer payment confirmation #{confirmation.id}",
-                 text=f"{text} Nothing was changed.", tone=Tone.ERROR, private=True)
+    record(
+        session,
+        at=ctx.clock.now(),
+        actor=actor.email,
+        action="confirmation.refused",
+        entity_type="payment_confirmation",
+        entity_id=confirmation.id,
+        customer_id=confirmation.customer_id,
+        reason=reason,
+        attempted=decision.outcome.value,
+        roles=sorted(actor.member.roles),
+    )
+    return Reply(
+        title=f"You can't answer payment confirmation #{confirmation.id}",
+        text=f"{text} Nothing was changed.",
+        tone=Tone.ERROR,
+        private=True,
+    )
 
 
 def _finance_names(ctx: AppContext, besides: str | None = None) -> str:
@@ -203,8 +283,9 @@ def _finance_names(ctx: AppContext, besides: str | None = None) -> str:
     return " or ".join(names) if names else "nobody on the team file has the finance role"
 
 
-def _amount_received(confirmation: PaymentConfirmation, customer: Customer,
-                     decision: Decision) -> Decimal | None | Refusal:
+def _amount_received(
+    confirmation: PaymentConfirmation, customer: Customer, decision: Decision
+) -> Decimal | None | Refusal:
     """What arrived: the claim on Confirm, nothing on Not received, the typed part on Partial
     (more than zero, less than the claim, in the customer's currency)."""
     if decision.outcome is ConfirmationStatus.CONFIRMED:
@@ -219,29 +300,41 @@ def _amount_received(confirmation: PaymentConfirmation, customer: Customer,
     if partial.currency and partial.currency != customer.currency:
         return Refusal(f"{describe(customer)} is billed in {customer.currency}, not {partial.currency}")
     if partial.value >= confirmation.amount:
-        return Refusal(f"a partial amount must be less than the {money(customer, confirmation.amount)} claimed; "
-                       f"I read {money(customer, partial.value)}. If it all arrived, press Confirm")
+        return Refusal(
+            f"a partial amount must be less than the {money(customer, confirmation.amount)} claimed; "
+            f"I read {money(customer, partial.value)}. If it all arrived, press Confirm"
+        )
     return partial.value
 
 
-def _take(session: Session, confirmation: PaymentConfirmation, outcome: ConfirmationStatus,
-          amount: Decimal | None, actor: Actor, now: datetime) -> bool:
+def _take(
+    session: Session,
+    confirmation: PaymentConfirmation,
+    outcome: ConfirmationStatus,
+    amount: Decimal | None,
+    actor: Actor,
+    now: datetime,
+) -> bool:
     """Decide the request if nobody has yet; False when someone else got there first."""
     taken = rows_changed(
         session,
         update(PaymentConfirmation)
         .where(PaymentConfirmation.id == confirmation.id, PaymentConfirmation.status == PENDING)
         .values(status=outcome, confirmed_amount=amount, decided_by_id=actor.member_id, decided_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False),
+    )
     return taken == 1
 
 
-def _already_answered(session: Session, ctx: AppContext, confirmation: PaymentConfirmation,
-                      customer: Customer) -> Reply:
+def _already_answered(
+    session: Session, ctx: AppContext, confirmation: PaymentConfirmation, customer: Customer
+) -> Reply:
     decider = member_name(session, confirmation.decided_by_id)
-    return Reply(title=f"Payment confirmation #{confirmation.id} was already answered",
-                 text=f"{decision_line(confirmation, customer, decider, ctx)}. Nothing was changed.",
-                 private=True)
+    return Reply(
+        title=f"Payment confirmation #{confirmation.id} was already answered",
+        text=f"{decision_line(confirmation, customer, decider, ctx)}. Nothing was changed.",
+        private=True,
+    )
 
 
 def card_facts(session: Session, ctx: AppContext, confirmation: PaymentConfirmation) -> CardFacts:
@@ -268,13 +361,18 @@ def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
     schedulers: it is stamped with a conditional UPDATE before anything is said."""
     timers, now = ctx.team.workflow.timers, ctx.clock.now()
     replies: list[Reply] = []
-    waiting = session.scalars(select(PaymentConfirmation).where(PaymentConfirmation.status == PENDING)
-                              .order_by(PaymentConfirmation.id)).all()
+    waiting = session.scalars(
+        select(PaymentConfirmation).where(PaymentConfirmation.status == PENDING).order_by(PaymentConfirmation.id)
+    ).all()
     for confirmation in waiting:
-        waited = ctx.calendar.business_hours_between(confirmation.created_at, now, ctx.team.timezone,
-                                                     timers.workday_start, timers.workday_end)
-        remind, escalate = ((timers.urgent_remind_hours, timers.urgent_escalate_hours) if confirmation.urgent
-                            else (timers.finance_remind_hours, timers.finance_escalate_hours))
+        waited = ctx.calendar.business_hours_between(
+            confirmation.created_at, now, ctx.team.timezone, timers.workday_start, timers.workday_end
+        )
+        remind, escalate = (
+            (timers.urgent_remind_hours, timers.urgent_escalate_hours)
+            if confirmation.urgent
+            else (timers.finance_remind_hours, timers.finance_escalate_hours)
+        )
         if waited >= remind and _stamp(session, confirmation, "reminded_at", now):
             replies += _reminder(session, ctx, confirmation, remind, now)
         if waited >= escalate and _stamp(session, confirmation, "escalated_at", now):
@@ -287,49 +385,76 @@ def _stamp(session: Session, confirmation: PaymentConfirmation, column: str, now
     stamped = rows_changed(
         session,
         update(PaymentConfirmation)
-        .where(PaymentConfirmation.id == confirmation.id, PaymentConfirmation.status == PENDING,
-               getattr(PaymentConfirmation, column).is_(None))
+        .where(
+            PaymentConfirmation.id == confirmation.id,
+            PaymentConfirmation.status == PENDING,
+            getattr(PaymentConfirmation, column).is_(None),
+        )
         .values({column: now})
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False),
+    )
     return stamped == 1
 
 
-def _reminder(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float,
-              now: datetime) -> list[Reply]:
+def _reminder(
+    session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float, now: datetime
+) -> list[Reply]:
     facts = card_facts(session, ctx, confirmation)
     customer = facts.summary.customer
-    record(session, at=now, actor=TIMER_ACTOR, action="confirmation.reminded",
-           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
-           business_hours=hours)
+    record(
+        session,
+        at=now,
+        actor=TIMER_ACTOR,
+        action="confirmation.reminded",
+        entity_type="payment_confirmation",
+        entity_id=confirmation.id,
+        customer_id=customer.id,
+        business_hours=hours,
+    )
     reminder = Reply(
         title=f"Reminder: {money(customer, confirmation.amount)} from {describe(customer)} has waited "
-              f"{_hours(hours)} for finance",
+        f"{_hours(hours)} for finance",
         text=f"{facts.requester} is waiting. Answer on the card: Confirm, Not received or Partial.",
-        tone=Tone.WARNING, mentions=tuple(m.email for m in ctx.team.members if m.has("finance")))
+        tone=Tone.WARNING,
+        mentions=tuple(m.email for m in ctx.team.members if m.has("finance")),
+    )
     return [_in_thread(ctx, confirmation, reminder)]
 
 
-def _escalation(session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float,
-                now: datetime) -> list[Reply]:
+def _escalation(
+    session: Session, ctx: AppContext, confirmation: PaymentConfirmation, hours: float, now: datetime
+) -> list[Reply]:
     facts = card_facts(session, ctx, confirmation)
     customer = facts.summary.customer
     leads = [m for m in ctx.team.members if m.has("finance_lead")]
-    record(session, at=now, actor=TIMER_ACTOR, action="confirmation.escalated",
-           entity_type="payment_confirmation", entity_id=confirmation.id, customer_id=customer.id,
-           business_hours=hours, to=[m.email for m in leads])
+    record(
+        session,
+        at=now,
+        actor=TIMER_ACTOR,
+        action="confirmation.escalated",
+        entity_type="payment_confirmation",
+        entity_id=confirmation.id,
+        customer_id=customer.id,
+        business_hours=hours,
+        to=[m.email for m in leads],
+    )
     ref = posted(session, card_key(confirmation.id))
     where = f"#{ctx.team.workflow.channels.finance}" + (f", message {ref.message_id}" if ref else "")
     details = ", ".join(filter(None, (confirmation.method, confirmation.reference)))
     how = f" ({details})" if details else ""
     note = Reply(
         title=f"Payment confirmation unanswered for {_hours(hours)}: {describe(customer)}",
-        text=(f"{facts.requester} asked finance to confirm {money(customer, confirmation.amount)} paid "
-              f"{format_day(confirmation.paid_on)}{how}. Nobody has answered yet. The card is in {where}."
-              + (" Urgent: a hold blocks product release or scheduling." if confirmation.urgent else "")),
-        tone=Tone.WARNING)
+        text=(
+            f"{facts.requester} asked finance to confirm {money(customer, confirmation.amount)} paid "
+            f"{format_day(confirmation.paid_on)}{how}. Nobody has answered yet. The card is in {where}."
+            + (" Urgent: a hold blocks product release or scheduling." if confirmation.urgent else "")
+        ),
+        tone=Tone.WARNING,
+    )
     names = " and ".join(m.name for m in leads) or "nobody (the team file names no finance lead)"
-    thread_note = Reply(title=f"Escalated to {names} after {_hours(hours)}", tone=Tone.WARNING,
-                        mentions=tuple(m.email for m in leads))
+    thread_note = Reply(
+        title=f"Escalated to {names} after {_hours(hours)}", tone=Tone.WARNING, mentions=tuple(m.email for m in leads)
+    )
     return [replace(note, to_user=m.email) for m in leads] + [_in_thread(ctx, confirmation, thread_note)]
 
 

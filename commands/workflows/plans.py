@@ -47,14 +47,15 @@ def nominal_due(first: date, cadence: str, k: int) -> date:
     raise ValueError(f"cadence must be one of {', '.join(CADENCES)}, not {cadence!r}")
 
 
-def schedule(total: Decimal, n: int, cadence: str, first: date,
-             calendar: BusinessCalendar) -> list[Instalment]:
+def schedule(total: Decimal, n: int, cadence: str, first: date, calendar: BusinessCalendar) -> list[Instalment]:
     """The instalments, each due on a business day (a weekend or holiday rolls forward)."""
     if not MIN_INSTALMENTS <= n <= MAX_INSTALMENTS:
         raise ValueError(f"a plan has {MIN_INSTALMENTS} to {MAX_INSTALMENTS} instalments, not {n}")
     amounts = split_total(total, n)
-    return [Instalment(k + 1, calendar.on_or_after(nominal_due(first, cadence, k)), amount)
-            for k, amount in enumerate(amounts)]
+    return [
+        Instalment(k + 1, calendar.on_or_after(nominal_due(first, cadence, k)), amount)
+        for k, amount in enumerate(amounts)
+    ]
 
 
 def to_details(instalments: list[Instalment]) -> list[list[str]]:
@@ -63,23 +64,52 @@ def to_details(instalments: list[Instalment]) -> list[list[str]]:
 
 
 def from_details(pairs: list[list[str]]) -> list[Instalment]:
-    return [Instalment(k, date.fromisoformat(day), Decimal(amount))
-            for k, (day, amount) in enumerate(pairs, start=1)]
+    return [Instalment(k, date.fromisoformat(day), Decimal(amount)) for k, (day, amount) in enumerate(pairs, start=1)]
 
 
-def create_plan(session: Session, *, customer_id: int, total: Decimal, cadence: str,
-                instalments: list[Instalment], approved_by_id: int, actor: str,
-                at: datetime) -> PaymentPlan:
+def create_plan(
+    session: Session,
+    *,
+    customer_id: int,
+    total: Decimal,
+    cadence: str,
+    instalments: list[Instalment],
+    approved_by_id: int,
+    actor: str,
+    at: datetime,
+) -> PaymentPlan:
     """The approved plan and its instalment rows, audited together."""
-    plan = PaymentPlan(customer_id=customer_id, total=total, cadence=cadence, status=PlanStatus.ACTIVE,
-                       approved_by_id=approved_by_id, created_at=at)
+    plan = PaymentPlan(
+        customer_id=customer_id,
+        total=total,
+        cadence=cadence,
+        status=PlanStatus.ACTIVE,
+        approved_by_id=approved_by_id,
+        created_at=at,
+    )
     session.add(plan)
     session.flush()
     for instalment in instalments:
-        session.add(PlanInstalment(plan_id=plan.id, due_date=instalment.due, amount=instalment.amount,
-                                   paid_amount=Decimal("0.00"), status="due"))
+        session.add(
+            PlanInstalment(
+                plan_id=plan.id,
+                due_date=instalment.due,
+                amount=instalment.amount,
+                paid_amount=Decimal("0.00"),
+                status="due",
+            )
+        )
     session.flush()
-    record(session, at=at, actor=actor, action="plan.created", entity_type="payment_plan", entity_id=plan.id,
-           customer_id=customer_id, total=total, cadence=cadence,
-           schedule=[f"{i.due.isoformat()} {i.amount}" for i in instalments])
+    record(
+        session,
+        at=at,
+        actor=actor,
+        action="plan.created",
+        entity_type="payment_plan",
+        entity_id=plan.id,
+        customer_id=customer_id,
+        total=total,
+        cadence=cadence,
+        schedule=[f"{i.due.isoformat()} {i.amount}" for i in instalments],
+    )
     return plan

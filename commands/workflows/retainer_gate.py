@@ -23,8 +23,9 @@ from storage.audit import record
 from storage.models import Customer
 
 # "override", "override retainer", "override the retainer because", then the reason.
-_OVERRIDE = re.compile(r"^\s*override\b(?:\s+(?:the\s+)?retainer\b)?(?:\s*because\b)?[\s:,;.\-\u2013\u2014]*",
-                       re.IGNORECASE)
+_OVERRIDE = re.compile(
+    r"^\s*override\b(?:\s+(?:the\s+)?retainer\b)?(?:\s*because\b)?[\s:,;.\-\u2013\u2014]*", re.IGNORECASE
+)
 # "approve override ..." / "clear override ..." as typed in a card's thread.
 TYPED_OVERRIDE = re.compile(r"^\s*(?:approved?|clear(?:ed)?)\s*[,:]?\s+(?=override\b)", re.IGNORECASE)
 
@@ -41,8 +42,7 @@ class Passed:
         """What the decided card says about the retainer ("" when it was met or not required)."""
         if self.override is None or self.standing is None:
             return ""
-        return (f"Retainer short by {money(customer, self.standing.shortfall)}: overridden by {who} "
-                f"({self.override}).")
+        return f"Retainer short by {money(customer, self.standing.shortfall)}: overridden by {who} ({self.override})."
 
 
 def override_of(reason: str | None) -> str | None:
@@ -52,13 +52,15 @@ def override_of(reason: str | None) -> str | None:
     lead = _OVERRIDE.match(reason)
     if lead is None:
         return None
-    return reason[lead.end():].strip()
+    return reason[lead.end() :].strip()
 
 
 def short_line(customer: Customer, found: Standing) -> str:
     """``retainer short by $3,000.00 (holds $2,000.00 of $5,000.00)``."""
-    return (f"retainer short by {money(customer, found.shortfall)} "
-            f"(holds {money(customer, found.held)} of {money(customer, found.required)})")
+    return (
+        f"retainer short by {money(customer, found.shortfall)} "
+        f"(holds {money(customer, found.held)} of {money(customer, found.required)})"
+    )
 
 
 def check(session: Session, customer: Customer, *, reason: str | None, what: str, typed: str) -> Passed | Reply:
@@ -71,21 +73,44 @@ def check(session: Session, customer: Customer, *, reason: str | None, what: str
     if why:
         return Passed(found, why)
     if why == "":
-        return messages.error("Say why you override the retainer",
-                              f"{customer.name}'s {short_line(customer, found)}. Write: {typed}. Nothing was changed.")
+        return messages.error(
+            "Say why you override the retainer",
+            f"{customer.name}'s {short_line(customer, found)}. Write: {typed}. Nothing was changed.",
+        )
     return messages.error(
         f"{customer.name}'s retainer is short by {money(customer, found.shortfall)}",
-        (f"It holds {money(customer, found.held)} of the {money(customer, found.required)} required, so the "
-         f"{what} waits until it is paid. To go ahead anyway, reply in the card's thread: {typed}. "
-         "Nothing was changed."))
+        (
+            f"It holds {money(customer, found.held)} of the {money(customer, found.required)} required, so the "
+            f"{what} waits until it is paid. To go ahead anyway, reply in the card's thread: {typed}. "
+            "Nothing was changed."
+        ),
+    )
 
 
-def record_override(session: Session, ctx: AppContext, passed: Passed, *, customer: Customer, actor: Actor,
-                    entity_type: str, entity_id: int) -> None:
+def record_override(
+    session: Session,
+    ctx: AppContext,
+    passed: Passed,
+    *,
+    customer: Customer,
+    actor: Actor,
+    entity_type: str,
+    entity_id: int,
+) -> None:
     """The override's audit event, in the decision's transaction."""
     if passed.override is None or passed.standing is None:
         return
     found = passed.standing
-    record(session, at=ctx.clock.now(), actor=actor.email, action="retainer.overridden", entity_type=entity_type,
-           entity_id=entity_id, customer_id=customer.id, reason=passed.override, required=found.required,
-           held=found.held, shortfall=found.shortfall)
+    record(
+        session,
+        at=ctx.clock.now(),
+        actor=actor.email,
+        action="retainer.overridden",
+        entity_type=entity_type,
+        entity_id=entity_id,
+        customer_id=customer.id,
+        reason=passed.override,
+        required=found.required,
+        held=found.held,
+        shortfall=found.shortfall,
+    )

@@ -15,7 +15,17 @@ from storage.aging.snapshot import SnapshotChanges, apply_snapshot
 from storage.aging.source import RawTable, read_table
 
 __all__ = [
-    "AgingFileError", "CheckedItems", "ParsedItems", "Progress", "RawTable", "SnapshotChanges",
-    "apply_snapshot", "as_of_from_titles", "check_items", "format_problems", "lock_imports", "parse_items",
+    "AgingFileError",
+    "CheckedItems",
+    "ParsedItems",
+    "Progress",
+    "RawTable",
+    "SnapshotChanges",
+    "apply_snapshot",
+    "as_of_from_titles",
+    "check_items",
+    "format_problems",
+    "lock_imports",
+    "parse_items",
     "read_table",
 ]

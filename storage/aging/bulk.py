@@ -94,8 +94,11 @@ class Bulk:
             cursor.execute(sql)
             while rows := cursor.fetchmany(FETCH):
                 grid = np.array(rows, dtype=object).reshape(len(rows), len(dtypes))
-                parts.append(pd.DataFrame({name: pd.Series(grid[:, i], dtype=dtype)
-                                           for i, (name, dtype) in enumerate(dtypes.items())}))
+                parts.append(
+                    pd.DataFrame(
+                        {name: pd.Series(grid[:, i], dtype=dtype) for i, (name, dtype) in enumerate(dtypes.items())}
+                    )
+                )
         finally:
             cursor.close()
         if not parts:
@@ -123,11 +126,16 @@ class Bulk:
         holds alone: no one else draws from its sequence meanwhile."""
         sequence = self.connection.exec_driver_sql(
             "SELECT pg_get_serial_sequence(%(table)s, 'id') FROM pg_attribute"
-            " WHERE attrelid = %(table)s::regclass AND attname = 'id'", {"table": table}).scalar()
+            " WHERE attrelid = %(table)s::regclass AND attname = 'id'",
+            {"table": table},
+        ).scalar()
         if sequence is None or "id" in columns:
             return rows, list(columns)
-        last = int(self.connection.exec_driver_sql("SELECT setval(%(seq)s, nextval(%(seq)s) + %(more)s)",
-                                                   {"seq": sequence, "more": len(rows) - 1}).scalar_one())
+        last = int(
+            self.connection.exec_driver_sql(
+                "SELECT setval(%(seq)s, nextval(%(seq)s) + %(more)s)", {"seq": sequence, "more": len(rows) - 1}
+            ).scalar_one()
+        )
         return rows.assign(id=np.arange(last - len(rows) + 1, last + 1, dtype=np.int64)), ["id", *columns]
 
     def execute_many(self, sql: str, rows: pd.DataFrame, *, stage: str) -> None:
@@ -159,8 +167,9 @@ class Bulk:
                 statement = f"INSERT INTO {table} ({names}) VALUES " + ", ".join([row] * ROWS_PER_INSERT)
                 cursor.executemany(statement, (_flat(chunk, ROWS_PER_INSERT) for _ in range(full)))
                 if rest:
-                    cursor.execute(f"INSERT INTO {table} ({names}) VALUES " + ", ".join([row] * rest),
-                                   _flat(chunk, rest))
+                    cursor.execute(
+                        f"INSERT INTO {table} ({names}) VALUES " + ", ".join([row] * rest), _flat(chunk, rest)
+                    )
                 self.progress.advance(count)
         finally:
             cursor.close()
@@ -203,8 +212,9 @@ def _plain(column: pd.Series) -> list[Any]:
         return column.tolist()
     if isinstance(column.dtype, pd.DatetimeTZDtype):  # one instant for every row, as a rule
         codes, moments = pd.factorize(column)  # a missing one has code -1: the None at the end
-        instants: list[Any] = np.array([*(moment.to_pydatetime() for moment in moments), None],
-                                       dtype=object)[codes].tolist()
+        instants: list[Any] = np.array([*(moment.to_pydatetime() for moment in moments), None], dtype=object)[
+            codes
+        ].tolist()
         return instants
     values = column.to_numpy(dtype=object)
     missing = pd.isna(values)

@@ -21,8 +21,12 @@ MAX_LISTED = 50
 # typo or a placeholder (1900-01-01), not a date to age money by.
 FIRST_PLAUSIBLE = np.datetime64("2000-01-01", "D")
 DAYS_AHEAD = 366
-LIMITS = {"erp_id": ("customer ID", 64), "name": ("customer name", 200),
-          "number": ("invoice number", 64), "segment": ("segment", 64)}
+LIMITS = {
+    "erp_id": ("customer ID", 64),
+    "name": ("customer name", 200),
+    "number": ("invoice number", 64),
+    "segment": ("segment", 64),
+}
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,9 @@ class CheckedItems:
 Reason = Callable[[np.ndarray], "pd.Series | np.ndarray | list[str]"]
 
 
-def check_items(parsed: ParsedItems, table: RawTable, *, owners: Mapping[str, str],
-                as_of: date | None = None) -> CheckedItems:
+def check_items(
+    parsed: ParsedItems, table: RawTable, *, owners: Mapping[str, str], as_of: date | None = None
+) -> CheckedItems:
     """``owners`` maps a lower-cased email or member name to the member's email; ``as_of`` (the
     snapshot date) bounds how far ahead a date may lie."""
     frame = parsed.frame
@@ -70,20 +75,23 @@ def check_items(parsed: ParsedItems, table: RawTable, *, owners: Mapping[str, st
     ok = ~frame.index.isin(bad)
     if "owner" in parsed.fields:
         frame = frame.assign(owner=resolve_owners(frame["owner"], owners))
-    return CheckedItems(items=frame if ok.all() else frame[ok], problems=problems,
-                        refused_customers=frozenset(key[~ok & (key != "")].tolist()))
+    return CheckedItems(
+        items=frame if ok.all() else frame[ok],
+        problems=problems,
+        refused_customers=frozenset(key[~ok & (key != "")].tolist()),
+    )
 
 
 def _quoted(raw: pd.Series, before: str, after: str) -> Reason:
     return lambda rows: before + "'" + raw.iloc[rows] + "'" + after
 
 
-def _check_dates(frame: pd.DataFrame, parsed: ParsedItems, as_of: date | None,
-                 flag: Callable[..., None]) -> None:
+def _check_dates(frame: pd.DataFrame, parsed: ParsedItems, as_of: date | None, flag: Callable[..., None]) -> None:
     """Dates that parse but cannot be an open item's: before 2000, over a year past the
     snapshot, or an invoice dated after it falls due."""
-    ahead = ((np.datetime64(as_of, "D") + DAYS_AHEAD, f" is more than a year after {as_of.isoformat()}")
-             if as_of else None)
+    ahead = (
+        (np.datetime64(as_of, "D") + DAYS_AHEAD, f" is more than a year after {as_of.isoformat()}") if as_of else None
+    )
     columns = [("due_date", "due date ", parsed.due)]
     if parsed.issue is not None:
         columns.append(("issue_date", "invoice date ", parsed.issue))
@@ -98,9 +106,12 @@ def _check_dates(frame: pd.DataFrame, parsed: ParsedItems, as_of: date | None,
         issue = frame["issue_date"].to_numpy(dtype="datetime64[D]")
         due = frame["due_date"].to_numpy(dtype="datetime64[D]")
         raw_issue, raw_due = parsed.raw["issue_date"], parsed.raw["due_date"]
-        flag(~np.isnat(issue) & ~np.isnat(due) & (issue > due),
-             lambda rows: "invoice date '" + raw_issue.iloc[rows] + "' is after the due date '"
-             + raw_due.iloc[rows] + "'")
+        flag(
+            ~np.isnat(issue) & ~np.isnat(due) & (issue > due),
+            lambda rows: (
+                "invoice date '" + raw_issue.iloc[rows] + "' is after the due date '" + raw_due.iloc[rows] + "'"
+            ),
+        )
 
 
 def _check_money(frame: pd.DataFrame, parsed: ParsedItems, flag: Callable[..., None]) -> None:
@@ -115,23 +126,38 @@ def _check_money(frame: pd.DataFrame, parsed: ParsedItems, flag: Callable[..., N
     parsed_ok = ~balance_col.blank & (balance_col.reason == "").to_numpy() & (amount_col.reason == "").to_numpy()
     amount, balance = frame["amount"].to_numpy(), frame["open_balance"].to_numpy()
     raw_balance, raw_amount = parsed.raw["open_balance"], parsed.raw["amount"]
-    flag(parsed_ok & (amount != 0) & (balance != 0) & (np.sign(amount) != np.sign(balance)),
-         lambda rows: "open balance '" + raw_balance.iloc[rows] + "' and amount '" + raw_amount.iloc[rows]
-         + "' have different signs")
-    flag(parsed_ok & (np.sign(amount) * np.sign(balance) >= 0) & (np.abs(balance) > np.abs(amount)),
-         lambda rows: "open balance '" + raw_balance.iloc[rows] + "' is larger than the amount '"
-         + raw_amount.iloc[rows] + "'")
+    flag(
+        parsed_ok & (amount != 0) & (balance != 0) & (np.sign(amount) != np.sign(balance)),
+        lambda rows: (
+            "open balance '"
+            + raw_balance.iloc[rows]
+            + "' and amount '"
+            + raw_amount.iloc[rows]
+            + "' have different signs"
+        ),
+    )
+    flag(
+        parsed_ok & (np.sign(amount) * np.sign(balance) >= 0) & (np.abs(balance) > np.abs(amount)),
+        lambda rows: (
+            "open balance '" + raw_balance.iloc[rows] + "' is larger than the amount '" + raw_amount.iloc[rows] + "'"
+        ),
+    )
 
 
-def _check_text(frame: pd.DataFrame, fields: frozenset[str], owners: Mapping[str, str],
-                flag: Callable[..., None]) -> None:
+def _check_text(
+    frame: pd.DataFrame, fields: frozenset[str], owners: Mapping[str, str], flag: Callable[..., None]
+) -> None:
     currency, owner = frame["currency"], frame["owner"]
     if "currency" in fields:
-        flag((currency != "") & ~currency.str.fullmatch(r"[A-Z]{3}"),
-             lambda rows: "currency '" + currency.iloc[rows] + "' is not a 3-letter code")
+        flag(
+            (currency != "") & ~currency.str.fullmatch(r"[A-Z]{3}"),
+            lambda rows: "currency '" + currency.iloc[rows] + "' is not a 3-letter code",
+        )
     if "owner" in fields:
-        flag((owner != "") & (resolve_owners(owner, owners) == ""),
-             lambda rows: "owner '" + owner.iloc[rows] + "' is not a collector in the team file")
+        flag(
+            (owner != "") & (resolve_owners(owner, owners) == ""),
+            lambda rows: "owner '" + owner.iloc[rows] + "' is not a collector in the team file",
+        )
     for field, (label, limit) in LIMITS.items():
         flag(frame[field].str.len() > limit, f"{label} is longer than {limit} characters")
 
@@ -153,7 +179,7 @@ def _arrow(column: pd.Series) -> pa.Array:
 
 
 def _duplicate_reasons(frame: pd.DataFrame, key: pd.Series, lines: np.ndarray, rows: np.ndarray) -> list[str]:
-    """"invoice 5001 for Acme is listed more than once (also row 12)" for each copy."""
+    """ "invoice 5001 for Acme is listed more than once (also row 12)" for each copy."""
     groups: dict[tuple[str, str], list[int]] = {}
     for row in rows:
         groups.setdefault((str(key.iat[row]), str(frame["number"].iat[row])), []).append(int(lines[row]))
@@ -165,18 +191,27 @@ def _duplicate_reasons(frame: pd.DataFrame, key: pd.Series, lines: np.ndarray, r
     return reasons
 
 
-def _collect(found: list[tuple[np.ndarray, np.ndarray]], lines: np.ndarray | None,
-             index: pd.Index, table: RawTable) -> tuple[list[tuple[int, str]], np.ndarray]:
+def _collect(
+    found: list[tuple[np.ndarray, np.ndarray]], lines: np.ndarray | None, index: pd.Index, table: RawTable
+) -> tuple[list[tuple[int, str]], np.ndarray]:
     """(line, "reason; reason") per refused row in file order, and the refused records."""
     if lines is None:
         return [], np.empty(0, dtype=np.int64)
-    parts = [pd.DataFrame({"line": lines[rows], "record": index.to_numpy()[rows],
-                           "reason": reason})
-             for rows, reason in found]
+    parts = [
+        pd.DataFrame({"line": lines[rows], "record": index.to_numpy()[rows], "reason": reason})
+        for rows, reason in found
+    ]
     if table.shape_problems:
         records = np.asarray([record for record, _reason in table.shape_problems])
-        parts.append(pd.DataFrame({"line": table.line_numbers()[records], "record": records,
-                                   "reason": [reason for _record, reason in table.shape_problems]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "line": table.line_numbers()[records],
+                    "record": records,
+                    "reason": [reason for _record, reason in table.shape_problems],
+                }
+            )
+        )
     if not parts:
         return [], np.empty(0, dtype=np.int64)
     every = pd.concat(parts, ignore_index=True)
@@ -186,7 +221,7 @@ def _collect(found: list[tuple[np.ndarray, np.ndarray]], lines: np.ndarray | Non
 
 
 def format_problems(problems: list[tuple[int, str]], limit: int = MAX_LISTED) -> list[str]:
-    """"row N: reason" for the first ``limit`` rows, then "and N more rows"."""
+    """ "row N: reason" for the first ``limit`` rows, then "and N more rows"."""
     shown = [f"row {line}: {reason}" for line, reason in problems[:limit]]
     if len(problems) > limit:
         shown.append(f"and {len(problems) - limit} more rows")

@@ -20,17 +20,18 @@ from storage.models import Contact
 BILLING = "billing"
 
 
-def billing_contacts(session: Session, ids: np.ndarray, emails: Iterable[object], *, at: datetime,
-                     actor: str) -> int:
+def billing_contacts(session: Session, ids: np.ndarray, emails: Iterable[object], *, at: datetime, actor: str) -> int:
     """Apply the file's billing emails (``emails[i]`` for customer ``ids[i]``); returns how many
     contacts were added or changed."""
-    wanted = {int(customer): email for customer, text in zip(ids, emails, strict=True)
-              if (email := read_email(str(text or ""))) is not None}
+    wanted = {
+        int(customer): email
+        for customer, text in zip(ids, emails, strict=True)
+        if (email := read_email(str(text or ""))) is not None
+    }
     if not wanted:
         return 0
     contacts: dict[int, list[Contact]] = {}
-    for contact in session.scalars(select(Contact).where(Contact.customer_id.in_(list(wanted)))
-                                   .order_by(Contact.id)):
+    for contact in session.scalars(select(Contact).where(Contact.customer_id.in_(list(wanted))).order_by(Contact.id)):
         contacts.setdefault(contact.customer_id, []).append(contact)
     changed = 0
     for customer_id, email in wanted.items():
@@ -44,7 +45,15 @@ def billing_contacts(session: Session, ids: np.ndarray, emails: Iterable[object]
             session.add(billing)
         billing.email = email
         session.flush()
-        record(session, at=at, actor=actor, action="contact.imported", entity_type="contact",
-               entity_id=billing.id, customer_id=customer_id, email={"from": before, "to": email})
+        record(
+            session,
+            at=at,
+            actor=actor,
+            action="contact.imported",
+            entity_type="contact",
+            entity_id=billing.id,
+            customer_id=customer_id,
+            email={"from": before, "to": email},
+        )
         changed += 1
     return changed

@@ -43,8 +43,14 @@ def derived_erp_id(name: str) -> str:
 def existing_customers(bulk: Bulk) -> pd.DataFrame:
     return bulk.frame(
         "SELECT id, erp_id, name, collector_id, segment, currency FROM customers ORDER BY id",
-        {"id": "int64", "erp_id": "object", "name": "object", "collector_id": "Int64", "segment": "object",
-         "currency": "object"},
+        {
+            "id": "int64",
+            "erp_id": "object",
+            "name": "object",
+            "collector_id": "Int64",
+            "segment": "object",
+            "currency": "object",
+        },
     )
 
 
@@ -74,8 +80,17 @@ def file_customers(items: pd.DataFrame, codes: np.ndarray, keys: np.ndarray, mem
     return frame
 
 
-def upsert_customers(bulk: Bulk, found: pd.DataFrame, existing: pd.DataFrame, *, members: dict[str, int],
-                     assign: Assign, now: datetime, currency_given: bool, adopt: bool) -> CustomerChanges:
+def upsert_customers(
+    bulk: Bulk,
+    found: pd.DataFrame,
+    existing: pd.DataFrame,
+    *,
+    members: dict[str, int],
+    assign: Assign,
+    now: datetime,
+    currency_given: bool,
+    adopt: bool,
+) -> CustomerChanges:
     """Insert new customers (owner from the file, else ``assign``), update changed ones. ``adopt``:
     the file has real ERP ids, which customers created from a name-only report take over."""
     adopted = _adopt_named(bulk, found, existing) if adopt else []
@@ -90,11 +105,14 @@ def upsert_customers(bulk: Bulk, found: pd.DataFrame, existing: pd.DataFrame, *,
         new["segment"] = new["segment"].where(new["segment"] != "", None)
         new["created_at"] = bulk.instant(Customer.__table__.c.created_at, now)
         with bulk.loading("customers", len(new), held=len(existing)):
-            bulk.insert("customers", ["erp_id", "name", "collector_id", "segment", "currency", "created_at"], new,
-                        stage="adding customers")
+            bulk.insert(
+                "customers",
+                ["erp_id", "name", "collector_id", "segment", "currency", "created_at"],
+                new,
+                stage="adding customers",
+            )
         last = int(existing["id"].max()) if len(existing) else 0
-        created = bulk.frame(f"SELECT erp_id, id FROM customers WHERE id > {last}",
-                             {"erp_id": "object", "id": "int64"})
+        created = bulk.frame(f"SELECT erp_id, id FROM customers WHERE id > {last}", {"erp_id": "object", "id": "int64"})
         merged["id"] = merged["id"].fillna(merged["erp_id"].map(created.set_index("erp_id")["id"]))
     changed = adopted + _apply_changes(bulk, merged[~is_new], currency_given)
     return CustomerChanges(ids=merged["id"].to_numpy(dtype=np.int64), created=len(new), changed=changed)
@@ -110,21 +128,31 @@ def _adopt_named(bulk: Bulk, found: pd.DataFrame, existing: pd.DataFrame) -> lis
     adopt = unmatched.merge(named[["id", "name", "erp_id"]], on="name", suffixes=("", "_db")).drop_duplicates("id")
     if adopt.empty:
         return []
-    bulk.execute_many("UPDATE customers SET erp_id = ? WHERE id = ?", adopt[["erp_id", "id"]],
-                      stage="matching customers by name")
-    existing.loc[existing["id"].isin(adopt["id"]), "erp_id"] = existing["id"].map(
-        adopt.set_index("id")["erp_id"])
-    pairs = zip(adopt["id"].to_numpy(dtype=np.int64), adopt["erp_id_db"].to_numpy(dtype=object),
-                adopt["erp_id"].to_numpy(dtype=object), strict=True)
-    return [{"customer_id": int(customer_id), "erp_id": {"from": before, "to": after}}
-            for customer_id, before, after in pairs]
+    bulk.execute_many(
+        "UPDATE customers SET erp_id = ? WHERE id = ?", adopt[["erp_id", "id"]], stage="matching customers by name"
+    )
+    existing.loc[existing["id"].isin(adopt["id"]), "erp_id"] = existing["id"].map(adopt.set_index("id")["erp_id"])
+    pairs = zip(
+        adopt["id"].to_numpy(dtype=np.int64),
+        adopt["erp_id_db"].to_numpy(dtype=object),
+        adopt["erp_id"].to_numpy(dtype=object),
+        strict=True,
+    )
+    return [
+        {"customer_id": int(customer_id), "erp_id": {"from": before, "to": after}}
+        for customer_id, before, after in pairs
+    ]
 
 
 def _apply_changes(bulk: Bulk, both: pd.DataFrame, currency_given: bool) -> list[dict[str, object]]:
     """Renames always (the ERP is the source of truth for names); segment, currency and owner
     only where the file states them."""
-    before = {"name": both["name_db"], "segment": both["segment_db"],
-              "currency": both["currency_db"], "collector_id": both["collector_id_db"]}
+    before = {
+        "name": both["name_db"],
+        "segment": both["segment_db"],
+        "currency": both["currency_db"],
+        "collector_id": both["collector_id_db"],
+    }
     after = {
         "name": both["name"],
         "segment": both["segment"].where(both["segment"] != "", both["segment_db"]),
@@ -136,13 +164,21 @@ def _apply_changes(bulk: Bulk, both: pd.DataFrame, currency_given: bool) -> list
     if not changed.any():
         return []
     rows = pd.DataFrame({**after, "id": both["id"].astype("int64")})[changed]
-    bulk.execute_many("UPDATE customers SET name = ?, segment = ?, currency = ?, collector_id = ? WHERE id = ?",
-                      rows, stage="updating customers")
+    bulk.execute_many(
+        "UPDATE customers SET name = ?, segment = ?, currency = ?, collector_id = ? WHERE id = ?",
+        rows,
+        stage="updating customers",
+    )
     ids = both["id"].to_numpy(dtype=np.int64)
     return [
-        {"customer_id": int(ids[i]),
-         **{field: {"from": _py(before[field].iat[i]), "to": _py(after[field].iat[i])}
-            for field in before if differs[field][i]}}
+        {
+            "customer_id": int(ids[i]),
+            **{
+                field: {"from": _py(before[field].iat[i]), "to": _py(after[field].iat[i])}
+                for field in before
+                if differs[field][i]
+            },
+        }
         for i in map(int, np.flatnonzero(changed))
     ]
 

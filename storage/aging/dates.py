@@ -77,13 +77,16 @@ def _read(text: pd.Series, formats: Sequence[str]) -> tuple[np.ndarray, np.ndarr
 
 
 def date_order(columns: Sequence[pd.Series], given: str | None = None) -> str:
-    """"dmy" or "mdy" for a file, from the distinct spellings of all its date columns: a value
+    """ "dmy" or "mdy" for a file, from the distinct spellings of all its date columns: a value
     only one order can read decides it; values both orders read alike decide nothing. Raises
     :class:`DateOrderError` when the file cannot be told or mixes both. ``given`` wins."""
     if given:
         return given
-    text = pd.Series(pd.unique(pd.concat([c.astype("str") for c in columns], ignore_index=True)),
-                     dtype="str").str.strip() if columns else pd.Series([], dtype="str")
+    text = (
+        pd.Series(pd.unique(pd.concat([c.astype("str") for c in columns], ignore_index=True)), dtype="str").str.strip()
+        if columns
+        else pd.Series([], dtype="str")
+    )
     _fixed, numeric = _read(text, FIXED)
     text = text[numeric]
     month_first, month_unread = _read(text, ORDERED["mdy"])
@@ -93,7 +96,8 @@ def date_order(columns: Sequence[pd.Series], given: str | None = None) -> str:
         raise DateOrderError(
             f"the dates mix day-first ('{text.iloc[np.argmax(only_day)]}') and month-first "
             f"('{text.iloc[np.argmax(only_month)]}') spellings; fix the export or say which with "
-            "--date-format dmy (day first) or --date-format mdy (month first)")
+            "--date-format dmy (day first) or --date-format mdy (month first)"
+        )
     if only_day.any():
         return "dmy"
     if only_month.any():
@@ -104,7 +108,8 @@ def date_order(columns: Sequence[pd.Series], given: str | None = None) -> str:
         raise DateOrderError(
             f"dates such as '{sample}' can be read day-first or month-first and nothing in the file tells "
             "which; say which with --date-format dmy (day first, 31/12/2026) or --date-format mdy "
-            "(month first, 12/31/2026)")
+            "(month first, 12/31/2026)"
+        )
     return "mdy"
 
 

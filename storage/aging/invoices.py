@@ -24,8 +24,17 @@ from storage.aging.dates import iso_dates
 from storage.open_items import group_items, write_packs
 
 COMPARED = ("kind", "issue_date", "due_date", "amount", "open_balance", "currency")
-INSERTED = ("customer_id", "number", "kind", "issue_date", "due_date", "amount", "open_balance",
-            "currency", "last_batch_id")
+INSERTED = (
+    "customer_id",
+    "number",
+    "kind",
+    "issue_date",
+    "due_date",
+    "amount",
+    "open_balance",
+    "currency",
+    "last_batch_id",
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,9 @@ class InvoiceChanges:
     moves: pd.DataFrame  # invoice_id, customer_id, cents: fall (> 0) or rise (< 0) of each positive balance
 
 
-def apply_invoices(bulk: Bulk, items: pd.DataFrame, *, given: frozenset[str], batch_id: int, as_of: date,
-                   keep_open: frozenset[int]) -> InvoiceChanges:
+def apply_invoices(
+    bulk: Bulk, items: pd.DataFrame, *, given: frozenset[str], batch_id: int, as_of: date, keep_open: frozenset[int]
+) -> InvoiceChanges:
     """``items`` has customer_id and the canonical item columns; ``given`` names the optional
     columns the file has (a column it lacks keeps the ledger's value). ``keep_open``: customers
     whose rows were refused, whose missing items therefore prove nothing."""
@@ -54,22 +64,39 @@ def apply_invoices(bulk: Bulk, items: pd.DataFrame, *, given: frozenset[str], ba
     updates = pd.concat([matched[changed], fresh[fresh["id"].notna()]])
     inserts = fresh[fresh["id"].isna()].sort_values("customer_id", kind="stable")
     with bulk.loading("invoices", len(inserts), held=len(held) + closed_rows):
-        _write(bulk, inserts.assign(last_batch_id=batch_id), updates, closing["id"].to_numpy(dtype=np.int64),
-               batch_id, as_of)
+        _write(
+            bulk,
+            inserts.assign(last_batch_id=batch_id),
+            updates,
+            closing["id"].to_numpy(dtype=np.int64),
+            batch_id,
+            as_of,
+        )
     unlisted_kept = held[~held["id"].isin(matched["id"][found]) & held["customer_id"].isin(keep_open)]
-    _write_packs(bulk, _customers(inserts, updates, closing), pd.concat([matched[found], fresh]), unlisted_kept,
-                 packed_before=int(held["customer_id"].nunique()))
+    _write_packs(
+        bulk,
+        _customers(inserts, updates, closing),
+        pd.concat([matched[found], fresh]),
+        unlisted_kept,
+        packed_before=int(held["customer_id"].nunique()),
+    )
     reopened = fresh[fresh["id"].notna()]
-    return InvoiceChanges(inserted=len(inserts), updated=len(updates) - len(reopened), closed=len(closing),
-                          reopened=len(reopened), moves=_moves(matched[found], closing, reopened))
+    return InvoiceChanges(
+        inserted=len(inserts),
+        updated=len(updates) - len(reopened),
+        closed=len(closing),
+        reopened=len(reopened),
+        moves=_moves(matched[found], closing, reopened),
+    )
 
 
 def _customers(*frames: pd.DataFrame) -> np.ndarray:
     return np.unique(np.concatenate([frame["customer_id"].to_numpy(dtype=np.int64) for frame in frames]))
 
 
-def _write_packs(bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd.DataFrame, *,
-                 packed_before: int) -> None:
+def _write_packs(
+    bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd.DataFrame, *, packed_before: int
+) -> None:
     """The call list's packed open items of every customer this import changed, from the frames
     in hand rather than a re-read of a million rows: what is open now is every listed item (its
     kind as the file says, else as the ledger had it, else the default) and the unlisted items
@@ -80,29 +107,44 @@ def _write_packs(bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd
     listed = listed.assign(kind=listed["kind"].fillna(listed["kind_db"]).fillna("standard"))
     now_open = pd.concat([listed[columns], kept[columns]], ignore_index=True)
     now_open = now_open[np.isin(now_open["customer_id"].to_numpy(dtype=np.int64), changed)]
-    packed = group_items(now_open["customer_id"].to_numpy(dtype=np.int64), now_open["due_date"].to_numpy(dtype=object),
-                         now_open["kind"].to_numpy(dtype=object), now_open["open_balance"].to_numpy(dtype=np.int64))
+    packed = group_items(
+        now_open["customer_id"].to_numpy(dtype=np.int64),
+        now_open["due_date"].to_numpy(dtype=object),
+        now_open["kind"].to_numpy(dtype=object),
+        now_open["open_balance"].to_numpy(dtype=np.int64),
+    )
     with bulk.loading("open_item_packs", len(packed), held=packed_before):
-        write_packs(bulk.connection, changed, packed, insert_rows=lambda rows: bulk.insert(
-            "open_item_packs", ["customer_id", "items"], rows, stage="writing the call list's packs"))
+        write_packs(
+            bulk.connection,
+            changed,
+            packed,
+            insert_rows=lambda rows: bulk.insert(
+                "open_item_packs", ["customer_id", "items"], rows, stage="writing the call list's packs"
+            ),
+        )
 
 
 def _ledger_form(items: pd.DataFrame, given: frozenset[str]) -> pd.DataFrame:
     """Items as ledger columns; None where the file is silent (kind "", no issue date, no amount
     or currency column), which the update keeps as it is and an insert defaults. Text columns are
     Python objects: that is what the drivers take and what the ledger's rows come back as."""
-    amount = (items["amount"].astype("Int64") if {"amount", "open_balance"} <= given
-              else pd.Series(pd.NA, index=items.index, dtype="Int64"))
-    return pd.DataFrame({
-        "customer_id": items["customer_id"].to_numpy(dtype=np.int64),
-        "number": items["number"].array,
-        "kind": _objects(items["kind"].where(items["kind"] != "", None)),
-        "issue_date": _objects(iso_dates(items["issue_date"].to_numpy())),
-        "due_date": _objects(iso_dates(items["due_date"].to_numpy())),
-        "amount": amount.to_numpy(),
-        "open_balance": items["open_balance"].to_numpy(dtype=np.int64),
-        "currency": _objects(items["currency"].where(items["currency"] != "", None)),
-    })
+    amount = (
+        items["amount"].astype("Int64")
+        if {"amount", "open_balance"} <= given
+        else pd.Series(pd.NA, index=items.index, dtype="Int64")
+    )
+    return pd.DataFrame(
+        {
+            "customer_id": items["customer_id"].to_numpy(dtype=np.int64),
+            "number": items["number"].array,
+            "kind": _objects(items["kind"].where(items["kind"] != "", None)),
+            "issue_date": _objects(iso_dates(items["issue_date"].to_numpy())),
+            "due_date": _objects(iso_dates(items["due_date"].to_numpy())),
+            "amount": amount.to_numpy(),
+            "open_balance": items["open_balance"].to_numpy(dtype=np.int64),
+            "currency": _objects(items["currency"].where(items["currency"] != "", None)),
+        }
+    )
 
 
 def _objects(values: pd.Series | list[str | None]) -> pd.Series:
@@ -115,8 +157,17 @@ def _open_invoices(bulk: Bulk) -> pd.DataFrame:
     return bulk.frame(
         "SELECT id, customer_id, number, kind, CAST(issue_date AS VARCHAR(10)), CAST(due_date AS VARCHAR(10)),"
         " amount, open_balance, currency FROM invoices WHERE closed_on IS NULL",
-        {"id": "Int64", "customer_id": "int64", "number": "str", "kind": "str", "issue_date": "str",
-         "due_date": "str", "amount": "Int64", "open_balance": "Int64", "currency": "str"},
+        {
+            "id": "Int64",
+            "customer_id": "int64",
+            "number": "str",
+            "kind": "str",
+            "issue_date": "str",
+            "due_date": "str",
+            "amount": "Int64",
+            "open_balance": "Int64",
+            "currency": "str",
+        },
     )
 
 
@@ -124,12 +175,19 @@ def _with_closed_ids(bulk: Bulk, fresh: pd.DataFrame) -> tuple[pd.DataFrame, int
     """Items not open in the ledger, with the id and kind of a closed invoice they reopen (a
     reversed payment) or NA when they are new; and how many closed invoices the ledger holds.
     Only keys of closed invoices are read."""
-    closed = bulk.frame("SELECT customer_id, number, id, kind FROM invoices WHERE closed_on IS NOT NULL",
-                        {"customer_id": "int64", "number": "str", "id": "Int64", "kind_db": "object"}
-                        ) if len(fresh) else pd.DataFrame()
+    closed = (
+        bulk.frame(
+            "SELECT customer_id, number, id, kind FROM invoices WHERE closed_on IS NOT NULL",
+            {"customer_id": "int64", "number": "str", "id": "Int64", "kind_db": "object"},
+        )
+        if len(fresh)
+        else pd.DataFrame()
+    )
     if closed.empty:
-        return fresh.assign(id=pd.Series(pd.NA, index=fresh.index, dtype="Int64"),
-                            kind_db=pd.Series(None, index=fresh.index, dtype=object)), len(closed)
+        return fresh.assign(
+            id=pd.Series(pd.NA, index=fresh.index, dtype="Int64"),
+            kind_db=pd.Series(None, index=fresh.index, dtype=object),
+        ), len(closed)
     return fresh.merge(closed, on=["customer_id", "number"], how="left"), len(closed)
 
 
@@ -144,18 +202,25 @@ def _differs(matched: pd.DataFrame) -> np.ndarray:
     return differs
 
 
-def _write(bulk: Bulk, inserts: pd.DataFrame, updates: pd.DataFrame, closing: np.ndarray,
-           batch_id: int, as_of: date) -> None:
+def _write(
+    bulk: Bulk, inserts: pd.DataFrame, updates: pd.DataFrame, closing: np.ndarray, batch_id: int, as_of: date
+) -> None:
     """Closes, then updates, then inserts, each as one executemany (or COPY)."""
     batch = int(batch_id)
-    bulk.execute_many(f"UPDATE invoices SET open_balance = 0, closed_on = ?, last_batch_id = {batch} WHERE id = ?",
-                      pd.DataFrame({"on": as_of.isoformat(), "id": closing}), stage="closing paid invoices")
+    bulk.execute_many(
+        f"UPDATE invoices SET open_balance = 0, closed_on = ?, last_batch_id = {batch} WHERE id = ?",
+        pd.DataFrame({"on": as_of.isoformat(), "id": closing}),
+        stage="closing paid invoices",
+    )
     values = updates[["kind", "issue_date", "due_date", "amount", "open_balance", "currency"]].copy()
     values["id"] = updates["id"].to_numpy(dtype=np.int64)
     bulk.execute_many(
         "UPDATE invoices SET kind = COALESCE(?, kind), issue_date = COALESCE(?, issue_date), due_date = ?,"
         " amount = COALESCE(?, amount), open_balance = ?, currency = COALESCE(?, currency),"
-        f" closed_on = NULL, last_batch_id = {batch} WHERE id = ?", values, stage="updating invoices")
+        f" closed_on = NULL, last_batch_id = {batch} WHERE id = ?",
+        values,
+        stage="updating invoices",
+    )
     inserts = inserts.assign(
         kind=inserts["kind"].fillna("standard"),
         amount=inserts["amount"].fillna(inserts["open_balance"]).astype("int64"),
@@ -173,13 +238,29 @@ def _moves(kept: pd.DataFrame, closing: pd.DataFrame, reopened: pd.DataFrame) ->
     moved = before != after
     gone = closing[closing["open_balance"] > 0]
     back = reopened[reopened["open_balance"] > 0]
-    frame = pd.DataFrame({
-        "invoice_id": np.concatenate([kept["id"].to_numpy(dtype=np.int64)[moved], gone["id"].to_numpy(dtype=np.int64),
-                                      back["id"].to_numpy(dtype=np.int64)]),
-        "customer_id": np.concatenate([kept["customer_id"].to_numpy(dtype=np.int64)[moved],
-                                       gone["customer_id"].to_numpy(dtype=np.int64),
-                                       back["customer_id"].to_numpy(dtype=np.int64)]),
-        "cents": np.concatenate([(before - after)[moved], gone["open_balance"].to_numpy(dtype=np.int64),
-                                 -back["open_balance"].to_numpy(dtype=np.int64)]),
-    })
+    frame = pd.DataFrame(
+        {
+            "invoice_id": np.concatenate(
+                [
+                    kept["id"].to_numpy(dtype=np.int64)[moved],
+                    gone["id"].to_numpy(dtype=np.int64),
+                    back["id"].to_numpy(dtype=np.int64),
+                ]
+            ),
+            "customer_id": np.concatenate(
+                [
+                    kept["customer_id"].to_numpy(dtype=np.int64)[moved],
+                    gone["customer_id"].to_numpy(dtype=np.int64),
+                    back["customer_id"].to_numpy(dtype=np.int64),
+                ]
+            ),
+            "cents": np.concatenate(
+                [
+                    (before - after)[moved],
+                    gone["open_balance"].to_numpy(dtype=np.int64),
+                    -back["open_balance"].to_numpy(dtype=np.int64),
+                ]
+            ),
+        }
+    )
     return frame.astype("int64")

@@ -23,15 +23,30 @@ from storage.aging.source import RawTable
 # standard and items the ledger already knows keep their kind (a QuickBooks "Invoice" must not
 # undo the "final" an ERP import set).
 KINDS = {
-    "invoice": "", "standard": "standard", "standard invoice": "standard",
-    "journal entry": "standard", "statement charge": "standard", "sales receipt": "standard",
-    "final": "final", "final invoice": "final",
-    "recurring": "recurring", "recurring invoice": "recurring", "mrr": "recurring",
-    "subscription": "recurring", "monthly": "recurring",
-    "retainer": "retainer", "retainer invoice": "retainer", "deposit": "retainer",
-    "credit memo": "credit_memo", "credit note": "credit_memo", "credit": "credit_memo", "cm": "credit_memo",
-    "payment": "unapplied_payment", "unapplied payment": "unapplied_payment",
-    "unapplied cash": "unapplied_payment", "prepayment": "unapplied_payment",
+    "invoice": "",
+    "standard": "standard",
+    "standard invoice": "standard",
+    "journal entry": "standard",
+    "statement charge": "standard",
+    "sales receipt": "standard",
+    "final": "final",
+    "final invoice": "final",
+    "recurring": "recurring",
+    "recurring invoice": "recurring",
+    "mrr": "recurring",
+    "subscription": "recurring",
+    "monthly": "recurring",
+    "retainer": "retainer",
+    "retainer invoice": "retainer",
+    "deposit": "retainer",
+    "credit memo": "credit_memo",
+    "credit note": "credit_memo",
+    "credit": "credit_memo",
+    "cm": "credit_memo",
+    "payment": "unapplied_payment",
+    "unapplied payment": "unapplied_payment",
+    "unapplied cash": "unapplied_payment",
+    "prepayment": "unapplied_payment",
 }
 CREDIT_KINDS = ("credit_memo", "unapplied_payment")
 UNTRIMMED = frozenset({"amount", "open_balance", "due_date", "issue_date"})
@@ -73,25 +88,34 @@ def parse_items(table: RawTable, date_format: str | None = None) -> ParsedItems:
     order = date_order([text[f] for f in ("due_date", "issue_date") if f in text], date_format)
     due = parse_dates(text["due_date"], order)
     issue = parse_dates(text["issue_date"], order) if "issue_date" in text else None
-    frame = pd.DataFrame({
-        "erp_id": key if "erp_id" in text else blank,
-        "name": name.where(name != "", key),
-        "number": text["number"],
-        "kind": _kinds(text.get("kind", blank)),
-        "due_date": due.days,
-        "issue_date": issue.days if issue else np.full(len(index), np.datetime64("NaT"), "datetime64[D]"),
-        "open_balance": open_balance.cents,
-        "amount": np.where(amount.blank, open_balance.cents, amount.cents) if amount else open_balance.cents,
-        "currency": text.get("currency", blank).str.upper(),
-        "owner": text.get("owner", blank),
-        "segment": text.get("segment", blank),
-        "billing_email": text.get("billing_email", blank),
-        "retainer_required": text.get("retainer_required", blank),
-    }, index=index)
+    frame = pd.DataFrame(
+        {
+            "erp_id": key if "erp_id" in text else blank,
+            "name": name.where(name != "", key),
+            "number": text["number"],
+            "kind": _kinds(text.get("kind", blank)),
+            "due_date": due.days,
+            "issue_date": issue.days if issue else np.full(len(index), np.datetime64("NaT"), "datetime64[D]"),
+            "open_balance": open_balance.cents,
+            "amount": np.where(amount.blank, open_balance.cents, amount.cents) if amount else open_balance.cents,
+            "currency": text.get("currency", blank).str.upper(),
+            "owner": text.get("owner", blank),
+            "segment": text.get("segment", blank),
+            "billing_email": text.get("billing_email", blank),
+            "retainer_required": text.get("retainer_required", blank),
+        },
+        index=index,
+    )
     _credits_negative(frame)
     return ParsedItems(
-        frame=frame, due=due, issue=issue, open_balance=open_balance, amount=amount,
-        raw=pd.DataFrame(text), fields=frozenset(found), layout=layout_name(table.labels, table.titles),
+        frame=frame,
+        due=due,
+        issue=issue,
+        open_balance=open_balance,
+        amount=amount,
+        raw=pd.DataFrame(text),
+        fields=frozenset(found),
+        layout=layout_name(table.labels, table.titles),
         date_order=order,
     )
 

@@ -40,8 +40,9 @@ class MoneySeen:
     reversed_cents: int  # undone on invoices that rose or came back
 
 
-def money_seen(session: Session, moves: pd.DataFrame, *, as_of: date, batch_id: int, at: datetime,
-               actor: str) -> MoneySeen:
+def money_seen(
+    session: Session, moves: pd.DataFrame, *, as_of: date, batch_id: int, at: datetime, actor: str
+) -> MoneySeen:
     """Decide, per invoice, what ``moves`` (invoice_id, customer_id, cents; fall > 0) record as
     paid; mark (and audit) the finance payments the ERP now shows. Writes no payment rows; the
     caller audits ``per_invoice`` with the payments."""
@@ -56,8 +57,9 @@ def money_seen(session: Session, moves: pd.DataFrame, *, as_of: date, batch_id: 
     _mark_absorbed(session, absorbed, batch_id=batch_id, at=at, actor=actor)
     per_customer = paid.groupby("customer_id")["cents"].sum().reset_index()
     _audit_netted(session, paid, per_customer, batch_id=batch_id, at=at, actor=actor)
-    return MoneySeen(per_customer[per_customer["cents"] != 0].reset_index(drop=True), paid, absorbed,
-                     int(-undone["cents"].sum()))
+    return MoneySeen(
+        per_customer[per_customer["cents"] != 0].reset_index(drop=True), paid, absorbed, int(-undone["cents"].sum())
+    )
 
 
 def invoices_by_customer(per_invoice: pd.DataFrame) -> dict[int, dict[str, int]]:
@@ -74,8 +76,11 @@ def paid_on_invoices(session: Session, customer_ids: np.ndarray) -> dict[int, in
     net: dict[int, int] = {}
     ids = sorted({int(i) for i in customer_ids})
     for start in range(0, len(ids), LOOKUP_CHUNK):
-        rows = session.scalars(select(AuditEvent.data).where(
-            AuditEvent.customer_id.in_(ids[start:start + LOOKUP_CHUNK]), AuditEvent.action.in_(HISTORY_ACTIONS)))
+        rows = session.scalars(
+            select(AuditEvent.data).where(
+                AuditEvent.customer_id.in_(ids[start : start + LOOKUP_CHUNK]), AuditEvent.action.in_(HISTORY_ACTIONS)
+            )
+        )
         for data in rows:
             for invoice_id, cents in (data or {}).get("invoices", {}).items():
                 net[int(invoice_id)] = net.get(int(invoice_id), 0) + int(cents)
@@ -99,9 +104,16 @@ def _absorb(session: Session, falls: pd.DataFrame, *, as_of: date) -> tuple[list
     if falls.empty:
         return [], share
     totals = falls.groupby("customer_id")["cents"].sum()
-    pending = session.execute(select(Payment.id, Payment.customer_id, Payment.amount).where(
-        Payment.source == "finance", Payment.batch_id.is_(None), Payment.received_on <= as_of,
-        Payment.customer_id.in_([int(c) for c in totals.index])).order_by(Payment.received_on, Payment.id)).all()
+    pending = session.execute(
+        select(Payment.id, Payment.customer_id, Payment.amount)
+        .where(
+            Payment.source == "finance",
+            Payment.batch_id.is_(None),
+            Payment.received_on <= as_of,
+            Payment.customer_id.in_([int(c) for c in totals.index]),
+        )
+        .order_by(Payment.received_on, Payment.id)
+    ).all()
     if not pending:
         return [], share
     absorbed, taken = _take_pending(pending, totals)
@@ -114,12 +126,15 @@ def _absorb(session: Session, falls: pd.DataFrame, *, as_of: date) -> tuple[list
     return absorbed, share
 
 
-def _take_pending(pending: Sequence[Row[int, int, Decimal]],
-                  totals: pd.Series) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
+def _take_pending(
+    pending: Sequence[Row[int, int, Decimal]], totals: pd.Series
+) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
     """Oldest first, whole payments while the customer's falls cover them; a remainder smaller
     than the next pending payment is taken as part of it (absorbed later, never recorded)."""
-    left = {int(c): int(v) for c, v in zip(totals.index.to_numpy(dtype=np.int64), totals.to_numpy(dtype=np.int64),
-                                           strict=True)}
+    left = {
+        int(c): int(v)
+        for c, v in zip(totals.index.to_numpy(dtype=np.int64), totals.to_numpy(dtype=np.int64), strict=True)
+    }
     absorbed: list[tuple[int, int, int]] = []
     waiting: set[int] = set()
     for payment_id, customer_id, amount in pending:
@@ -133,27 +148,51 @@ def _take_pending(pending: Sequence[Row[int, int, Decimal]],
     return absorbed, taken
 
 
-def _audit_netted(session: Session, paid: pd.DataFrame, per_customer: pd.DataFrame, *, batch_id: int,
-                  at: datetime, actor: str) -> None:
+def _audit_netted(
+    session: Session, paid: pd.DataFrame, per_customer: pd.DataFrame, *, batch_id: int, at: datetime, actor: str
+) -> None:
     """Customers whose invoices moved but whose moves cancel out get no payment, so no payment
     event: their invoices' history goes in a ``payments.netted`` event instead."""
     netted = per_customer.loc[per_customer["cents"] == 0, "customer_id"]
     if netted.empty:
         return
     invoices = invoices_by_customer(paid[paid["customer_id"].isin(netted)])
-    session.execute(insert(AuditEvent), [
-        dict(at=at, actor=actor, action="payments.netted", entity_type="customer", entity_id=customer_id,
-             customer_id=customer_id, data={"invoices": moved, "batch_id": batch_id})
-        for customer_id, moved in invoices.items()])
+    session.execute(
+        insert(AuditEvent),
+        [
+            dict(
+                at=at,
+                actor=actor,
+                action="payments.netted",
+                entity_type="customer",
+                entity_id=customer_id,
+                customer_id=customer_id,
+                data={"invoices": moved, "batch_id": batch_id},
+            )
+            for customer_id, moved in invoices.items()
+        ],
+    )
 
 
-def _mark_absorbed(session: Session, absorbed: list[tuple[int, int, int]], *, batch_id: int, at: datetime,
-                   actor: str) -> None:
+def _mark_absorbed(
+    session: Session, absorbed: list[tuple[int, int, int]], *, batch_id: int, at: datetime, actor: str
+) -> None:
     """A confirmed payment the ERP shows belongs to the snapshot from now on (``batch_id``)."""
     if not absorbed:
         return
     session.execute(update(Payment).where(Payment.id.in_([p for p, _c, _v in absorbed])).values(batch_id=batch_id))
-    session.execute(insert(AuditEvent), [
-        dict(at=at, actor=actor, action="payment.in_erp", entity_type="payment", entity_id=payment_id,
-             customer_id=customer_id, data={"amount": str(from_cents(cents)), "batch_id": batch_id})
-        for payment_id, customer_id, cents in absorbed])
+    session.execute(
+        insert(AuditEvent),
+        [
+            dict(
+                at=at,
+                actor=actor,
+                action="payment.in_erp",
+                entity_type="payment",
+                entity_id=payment_id,
+                customer_id=customer_id,
+                data={"amount": str(from_cents(cents)), "batch_id": batch_id},
+            )
+            for payment_id, customer_id, cents in absorbed
+        ],
+    )

@@ -23,7 +23,13 @@ def imported_retainers(session: Session, ids: np.ndarray, values: pd.Series, *, 
     usable = ~read.blank & (read.reason == "").to_numpy() & (read.cents >= 0)
     changed = 0
     for customer_id, cents in zip(ids[usable], read.cents[usable], strict=True):
-        outcome = save_requirement(session, customer_id=int(customer_id), engagement=WHOLE_ACCOUNT,
-                                   amount=from_cents(int(cents)), actor=actor, at=at)
+        outcome = save_requirement(
+            session,
+            customer_id=int(customer_id),
+            engagement=WHOLE_ACCOUNT,
+            amount=from_cents(int(cents)),
+            actor=actor,
+            at=at,
+        )
         changed += outcome != "unchanged"
     return changed

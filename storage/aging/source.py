@@ -54,7 +54,7 @@ def read_table(data: bytes) -> RawTable:
 def _utf8(data: bytes) -> bytes:
     """UTF-8 without a BOM; Windows exports in UTF-16 or cp1252 are converted."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):]
+        return data[len(codecs.BOM_UTF8) :]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16").encode("utf-8")
     try:
@@ -71,9 +71,7 @@ def _find_header(rows: list[tuple[int, list[str]]]) -> int:
             return index
     near = max(rows, key=lambda row: len(match_columns(row[1])), default=(0, []))
     if len(match_columns(near[1])) >= 2:
-        raise AgingFileError(
-            f"the header on line {near[0]} has no column for: " + "; ".join(missing_columns(near[1]))
-        )
+        raise AgingFileError(f"the header on line {near[0]} has no column for: " + "; ".join(missing_columns(near[1])))
     raise AgingFileError(
         "no header row found: expected columns such as Customer, Invoice No., Due Date and Open Balance"
     )
@@ -101,11 +99,12 @@ def _read_csv(data: bytes) -> RawTable:
     delimiter, header_index = _sniff(head_lines)
     labels = next(csv.reader([head_lines[header_index]], delimiter=delimiter))
     titles = _titles([(0, row) for row in csv.reader(head_lines[:header_index], delimiter=delimiter)])
-    body = data[_line_offset(data, header_index):]
+    body = data[_line_offset(data, header_index) :]
     header_line = header_index + 1
     try:
-        frame = pd.read_csv(io.BytesIO(body), header=None, dtype=str, keep_default_na=False,
-                            sep=delimiter, engine="pyarrow")
+        frame = pd.read_csv(
+            io.BytesIO(body), header=None, dtype=str, keep_default_na=False, sep=delimiter, engine="pyarrow"
+        )
     except (pd.errors.ParserError, ValueError):
         return _read_csv_slowly(body, delimiter, labels, titles, header_line)
     if frame.shape[1] != len(labels):  # the two readers disagree on the header: trust the careful one
@@ -113,7 +112,10 @@ def _read_csv(data: bytes) -> RawTable:
     cells = frame.iloc[1:].reset_index(drop=True)
     cells.columns = pd.RangeIndex(len(labels))
     return RawTable(
-        cells=cells, labels=labels, titles=titles, kind="csv",
+        cells=cells,
+        labels=labels,
+        titles=titles,
+        kind="csv",
         line_numbers=lambda: _record_lines(body, delimiter, header_line, len(cells)),
     )
 
@@ -155,13 +157,13 @@ def _record_lines(body: bytes, delimiter: str, header_line: int, count: int) -> 
     return np.asarray(lines[1:], dtype=np.int64)
 
 
-def _read_csv_slowly(body: bytes, delimiter: str, labels: list[str], titles: list[str],
-                     header_line: int) -> RawTable:
+def _read_csv_slowly(body: bytes, delimiter: str, labels: list[str], titles: list[str], header_line: int) -> RawTable:
     records = list(_csv_records(body.decode("utf-8"), delimiter, header_line))[1:]
     lines = np.asarray([line for line, _row in records], dtype=np.int64)
     cells, problems = _rectangle([row for _line, row in records], len(labels))
-    return RawTable(cells=cells, labels=labels, titles=titles, kind="csv",
-                    line_numbers=lambda: lines, shape_problems=problems)
+    return RawTable(
+        cells=cells, labels=labels, titles=titles, kind="csv", line_numbers=lambda: lines, shape_problems=problems
+    )
 
 
 def _rectangle(rows: list[list[str]], width: int) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
@@ -191,8 +193,10 @@ def _read_xlsx(data: bytes) -> RawTable:
     try:
         first_error: AgingFileError | None = None
         for sheet in workbook.worksheets:
-            rows = [(number, [_cell_text(value) for value in values])
-                    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            rows = [
+                (number, [_cell_text(value) for value in values])
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+            ]
             try:
                 header = _find_header(rows[:HEADER_SCAN_LINES])
             except AgingFileError as exc:
@@ -207,11 +211,17 @@ def _read_xlsx(data: bytes) -> RawTable:
 def _xlsx_table(rows: list[tuple[int, list[str]]], header: int) -> RawTable:
     labels = rows[header][1]
     width = len(labels)
-    records = [(number, cells) for number, cells in rows[header + 1:] if any(c.strip() for c in cells)]
+    records = [(number, cells) for number, cells in rows[header + 1 :] if any(c.strip() for c in cells)]
     lines = np.asarray([number for number, _cells in records], dtype=np.int64)
     cells, problems = _rectangle([cells for _number, cells in records], width)
-    return RawTable(cells=cells, labels=labels, titles=_titles(rows[:header]), kind="xlsx",
-                    line_numbers=lambda: lines, shape_problems=problems)
+    return RawTable(
+        cells=cells,
+        labels=labels,
+        titles=_titles(rows[:header]),
+        kind="xlsx",
+        line_numbers=lambda: lines,
+        shape_problems=problems,
+    )
 
 
 def _cell_text(value: Any) -> str:

@@ -74,12 +74,16 @@ def _definitions(connection: Connection, table: str) -> Definitions:
         "SELECT c.conname, c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c"
         " WHERE c.conrelid = %(table)s::regclass AND (c.contype = 'f' OR (c.contype = 'u' AND NOT EXISTS ("
         "   SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = c.conindid)))"
-        " ORDER BY c.conname", {"table": table}).all()
+        " ORDER BY c.conname",
+        {"table": table},
+    ).all()
     indexes = connection.exec_driver_sql(
         "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
         " WHERE x.indrelid = %(table)s::regclass AND NOT x.indisprimary"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
-        " ORDER BY i.relname", {"table": table}).all()
+        " ORDER BY i.relname",
+        {"table": table},
+    ).all()
     return Definitions(
         unique=[(name, definition) for name, kind, definition in constraints if kind == "u"],
         indexes=[(name, statement) for name, statement in indexes],

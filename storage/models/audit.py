@@ -56,4 +56,3 @@ class ImportBatch(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The batch wrote its receivable_rollups (batches imported before they existed did not).
     rollup_kept: Mapped[bool] = mapped_column(default=False, server_default=false())
-

@@ -55,8 +55,14 @@ class Promise(Base):
     __table_args__ = (
         Index("ix_promises_customer_status", "customer_id", "status"),
         # One open promise per customer and date, even when two messages race past the check.
-        Index("uq_promises_open_per_day", "customer_id", "promised_date", unique=True,
-              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        Index(
+            "uq_promises_open_per_day",
+            "customer_id",
+            "promised_date",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,8 +115,13 @@ class Hold(Base):
     __table_args__ = (
         Index("ix_holds_customer_status", "customer_id", "status"),
         # At most one active hold per account, even when two approvals land at the same moment.
-        Index("uq_holds_active_per_customer", "customer_id", unique=True,
-              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+        Index(
+            "uq_holds_active_per_customer",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,8 +140,7 @@ class Hold(Base):
     request_id: Mapped[int | None] = mapped_column(ForeignKey("approval_requests.id"))
     # What the hold stops (a kind named in the team file's [holds]: product release, scheduling,
     # service suspension); it says whom the placing and the release are announced to.
-    kind: Mapped[str] = mapped_column(String(40), default=DEFAULT_HOLD_KIND,
-                                      server_default=DEFAULT_HOLD_KIND)
+    kind: Mapped[str] = mapped_column(String(40), default=DEFAULT_HOLD_KIND, server_default=DEFAULT_HOLD_KIND)
 
 
 class PlanStatus(str, enum.Enum):
@@ -150,9 +160,7 @@ class PaymentPlan(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    instalments: Mapped[list[PlanInstalment]] = relationship(
-        back_populates="plan", order_by="PlanInstalment.due_date"
-    )
+    instalments: Mapped[list[PlanInstalment]] = relationship(back_populates="plan", order_by="PlanInstalment.due_date")
 
 
 class PlanInstalment(Base):

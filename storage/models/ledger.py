@@ -63,7 +63,10 @@ class Invoice(Base):
         # its status, the disputed items the call list takes money off.
         Index(
             "ix_invoices_open_items",
-            "customer_id", "due_date", "kind", "open_balance",
+            "customer_id",
+            "due_date",
+            "kind",
+            "open_balance",
             sqlite_where=text("closed_on IS NULL"),
             postgresql_where=text("closed_on IS NULL"),
         ),

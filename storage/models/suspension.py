@@ -13,19 +13,24 @@ from storage.models.base import Base
 from storage.types import UTCDateTime
 
 # Why a sequence ended.
-PAID_DOWN = "paid_down"              # no money more than the threshold past due any more
-SUSPENDED = "suspended"              # the service suspension hold was placed
-STOPPED = "stopped"                  # a manager stopped it
+PAID_DOWN = "paid_down"  # no money more than the threshold past due any more
+SUSPENDED = "suspended"  # the service suspension hold was placed
+STOPPED = "stopped"  # a manager stopped it
 REQUEST_REJECTED = "request_rejected"  # the suspension request was rejected or expired
-ON_HOLD = "on_hold"                  # another hold was placed on the account meanwhile
+ON_HOLD = "on_hold"  # another hold was placed on the account meanwhile
 
 
 class SuspensionSequence(Base):
     __tablename__ = "suspension_sequences"
     __table_args__ = (
         # One sequence in progress per account, even when two job runs race.
-        Index("uq_suspension_sequences_active", "customer_id", unique=True,
-              sqlite_where=text("ended_on IS NULL"), postgresql_where=text("ended_on IS NULL")),
+        Index(
+            "uq_suspension_sequences_active",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("ended_on IS NULL"),
+            postgresql_where=text("ended_on IS NULL"),
+        ),
         Index("ix_suspension_sequences_customer", "customer_id", "entered_on"),
     )
 

@@ -55,9 +55,7 @@ class PaymentConfirmation(Base):
     method: Mapped[str | None] = mapped_column(String(40))
     reference: Mapped[str | None] = mapped_column(String(100))
     urgent: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[ConfirmationStatus] = mapped_column(
-        str_enum(ConfirmationStatus), default=ConfirmationStatus.PENDING
-    )
+    status: Mapped[ConfirmationStatus] = mapped_column(str_enum(ConfirmationStatus), default=ConfirmationStatus.PENDING)
     confirmed_amount: Mapped[Decimal | None] = mapped_column(Money())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -72,7 +70,7 @@ class ApprovalKind(str, enum.Enum):
     RELEASE = "release"
     WAIVER = "waiver"
     PLAN = "plan"
-    CREDIT = "credit"      # a credit memo on one invoice
+    CREDIT = "credit"  # a credit memo on one invoice
     WRITEOFF = "writeoff"  # an amount of the account written off as uncollectible
 
 
@@ -120,9 +118,9 @@ class FeeWaiver(Base):
 
 
 class AdjustmentStatus(str, enum.Enum):
-    OPEN = "open"            # finance has not said it is issued
-    DONE = "done"            # finance issued it; set aside until an import shows it
-    SHOWN = "shown"          # an import showed it before finance said anything
+    OPEN = "open"  # finance has not said it is issued
+    DONE = "done"  # finance issued it; set aside until an import shows it
+    SHOWN = "shown"  # an import showed it before finance said anything
     NOT_DOING = "not_doing"  # finance will not issue it; the amount is collectible again
 
 

@@ -40,8 +40,7 @@ def thread_posts(chat: Conversation, card: Sent) -> list[Reply]:
     return [s.reply for s in chat.messenger.posts("approvals") if s.ref.where.thread == card.ref.message_id]
 
 
-def decide(chat: Conversation, email: str, card: Sent, how: str, *, approve: bool = True,
-           reason: str = "") -> Reply:
+def decide(chat: Conversation, email: str, card: Sent, how: str, *, approve: bool = True, reason: str = "") -> Reply:
     """One decision by button or by a reply in the card's thread; the decider's one answer. A
     decision typed in the thread is confirmed there by its note to the requester, not twice."""
     if how == "button":

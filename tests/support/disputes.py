@@ -25,8 +25,11 @@ ACME_ROWS = {
 def acme_export(tmp_path: Path, name: str, *, inv1: str = "1000.00", extra: str = "") -> Path:
     """Acme Dental's items as the ERP exports them, INV-1 at ``inv1``, with ``extra`` rows."""
     path = tmp_path / name
-    path.write_text("Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Amount Due\n"
-                    + "".join(row.format(inv1=inv1) for row in ACME_ROWS.values()) + extra)
+    path.write_text(
+        "Customer ID,Customer Name,Invoice No.,Invoice Type,Due Date,Amount Due\n"
+        + "".join(row.format(inv1=inv1) for row in ACME_ROWS.values())
+        + extra
+    )
     return path
 
 

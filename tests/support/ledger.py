@@ -46,19 +46,34 @@ class Ledger:
         self._numbers = 0
 
     def customer(self, erp_id: str, name: str | None = None, collector: str | None = DANA) -> Customer:
-        customer = Customer(erp_id=erp_id, name=name or f"Customer {erp_id}", created_at=CREATED,
-                            collector_id=self.members[collector] if collector else None)
+        customer = Customer(
+            erp_id=erp_id,
+            name=name or f"Customer {erp_id}",
+            created_at=CREATED,
+            collector_id=self.members[collector] if collector else None,
+        )
         self.session.add(customer)
         self.session.flush()
         return customer
 
-    def invoice(self, customer: Customer, amount: str, dpd: int, kind: InvoiceKind = InvoiceKind.STANDARD,
-                open_balance: str | None = None) -> Invoice:
+    def invoice(
+        self,
+        customer: Customer,
+        amount: str,
+        dpd: int,
+        kind: InvoiceKind = InvoiceKind.STANDARD,
+        open_balance: str | None = None,
+    ) -> Invoice:
         """An open item ``dpd`` days past due on the list day (negative: not yet due)."""
         self._numbers += 1
-        item = Invoice(customer_id=customer.id, number=f"INV-{self._numbers}", kind=kind,
-                       due_date=self.day - timedelta(days=dpd), amount=Decimal(amount),
-                       open_balance=Decimal(open_balance if open_balance is not None else amount))
+        item = Invoice(
+            customer_id=customer.id,
+            number=f"INV-{self._numbers}",
+            kind=kind,
+            due_date=self.day - timedelta(days=dpd),
+            amount=Decimal(amount),
+            open_balance=Decimal(open_balance if open_balance is not None else amount),
+        )
         self.session.add(item)
         self.session.flush()
         return item
@@ -69,18 +84,31 @@ class Ledger:
         self.session.flush()
         return item
 
-    def promise(self, customer: Customer, promised: date, status: PromiseStatus = PromiseStatus.OPEN,
-                amount: str = "1000") -> Promise:
-        promise = Promise(customer_id=customer.id, amount=Decimal(amount), promised_date=promised,
-                          status=status, created_at=CREATED)
+    def promise(
+        self, customer: Customer, promised: date, status: PromiseStatus = PromiseStatus.OPEN, amount: str = "1000"
+    ) -> Promise:
+        promise = Promise(
+            customer_id=customer.id, amount=Decimal(amount), promised_date=promised, status=status, created_at=CREATED
+        )
         self.session.add(promise)
         self.session.flush()
         return promise
 
-    def dispute(self, customer: Customer, amount: str, invoice: Invoice | None = None,
-                status: DisputeStatus = DisputeStatus.OPEN) -> Dispute:
-        dispute = Dispute(customer_id=customer.id, invoice_id=invoice.id if invoice else None,
-                          amount=Decimal(amount), reason="billing error", status=status, opened_at=CREATED)
+    def dispute(
+        self,
+        customer: Customer,
+        amount: str,
+        invoice: Invoice | None = None,
+        status: DisputeStatus = DisputeStatus.OPEN,
+    ) -> Dispute:
+        dispute = Dispute(
+            customer_id=customer.id,
+            invoice_id=invoice.id if invoice else None,
+            amount=Decimal(amount),
+            reason="billing error",
+            status=status,
+            opened_at=CREATED,
+        )
         self.session.add(dispute)
         self.session.flush()
         return dispute
@@ -92,13 +120,21 @@ class Ledger:
         return activity
 
     def plan(self, customer: Customer, *, missed: bool) -> PaymentPlan:
-        plan = PaymentPlan(customer_id=customer.id, total=Decimal("3000"), cadence="monthly",
-                           status=PlanStatus.ACTIVE, created_at=CREATED)
+        plan = PaymentPlan(
+            customer_id=customer.id,
+            total=Decimal("3000"),
+            cadence="monthly",
+            status=PlanStatus.ACTIVE,
+            created_at=CREATED,
+        )
         self.session.add(plan)
         self.session.flush()
         for month, status in enumerate(["paid", "missed" if missed else "paid", "due"]):
-            self.session.add(PlanInstalment(plan_id=plan.id, due_date=date(2026, 9 + month, 1),
-                                            amount=Decimal("1000"), status=status))
+            self.session.add(
+                PlanInstalment(
+                    plan_id=plan.id, due_date=date(2026, 9 + month, 1), amount=Decimal("1000"), status=status
+                )
+            )
         self.session.flush()
         return plan
 
@@ -114,9 +150,25 @@ def facts_item_by_item(items: list[list], day: date) -> dict[int, dict[str, int]
     [customer id, due date, kind, cents, disputed cents]."""
     out: dict[int, dict[str, int]] = {}
     for customer_id, due, kind, cents, disputed in items:
-        facts = out.setdefault(customer_id, dict.fromkeys(
-            ["balance", "past_due", "window", "finals", "mrr_months", "crossing", "amount_final_invoice",
-             "amount_unpaid_mrr", "amount_over_30_days", "amount_crossing_soon"], 0) | {"oldest_dpd": None})
+        facts = out.setdefault(
+            customer_id,
+            dict.fromkeys(
+                [
+                    "balance",
+                    "past_due",
+                    "window",
+                    "finals",
+                    "mrr_months",
+                    "crossing",
+                    "amount_final_invoice",
+                    "amount_unpaid_mrr",
+                    "amount_over_30_days",
+                    "amount_crossing_soon",
+                ],
+                0,
+            )
+            | {"oldest_dpd": None},
+        )
         dpd = (day - due).days
         facts["balance"] += cents  # the ledger's balance; collectible() takes disputes off it
         cents -= disputed

@@ -42,8 +42,14 @@ class Recorder:
     received: list[Received] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802 (aiosmtpd's name)
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        address: str,  # noqa: N802 (aiosmtpd's name)
+        rcpt_options: list[str],
+    ) -> str:
         if address.lower() in self.refused:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
@@ -52,8 +58,9 @@ class Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed,
-                                       encrypted=session.ssl is not None))
+        self.received.append(
+            Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, encrypted=session.ssl is not None)
+        )
         return "250 Message accepted for delivery"
 
 
@@ -71,8 +78,16 @@ def smtp_server(*, certificate: Path | None = None) -> Iterator[tuple[Recorder, 
     controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), **tls)
     controller.start()
     try:
-        yield recorder, MailSettings(host="127.0.0.1", port=controller.port, sender=FROM, timeout=5,
-                                     ca_file=str(certificate) if certificate is not None else None)
+        yield (
+            recorder,
+            MailSettings(
+                host="127.0.0.1",
+                port=controller.port,
+                sender=FROM,
+                timeout=5,
+                ca_file=str(certificate) if certificate is not None else None,
+            ),
+        )
     finally:
         controller.stop()
 
@@ -87,18 +102,23 @@ def self_signed(folder: Path) -> Path:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-                   .not_valid_after(now + timedelta(days=1))
-                   .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                                  critical=False)
-                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                   .sign(key, hashes.SHA256()))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     path = folder / "smtp.pem"
     path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    path.with_suffix(".key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                           serialization.PrivateFormat.PKCS8,
-                                                           serialization.NoEncryption()))
+    path.with_suffix(".key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return path
 
 
@@ -134,5 +154,7 @@ def text_body(message: EmailMessage) -> str:
 
 
 def attachments(message: EmailMessage) -> list[tuple[str, str, bytes]]:
-    return [(str(p.get_filename()), p.get_content_type(), bytes(p.get_payload(decode=True)))
-            for p in message.iter_attachments()]
+    return [
+        (str(p.get_filename()), p.get_content_type(), bytes(p.get_payload(decode=True)))
+        for p in message.iter_attachments()
+    ]

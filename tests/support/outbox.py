@@ -95,14 +95,23 @@ def exactly_once(ctx: AppContext, fake: FakeSlack) -> list[str]:
 
 # -- a dispatcher in its own process, to kill -9 --------------------------------------------
 
+
 def child_command(ctx: AppContext, fake: FakeSlack, *, lease_seconds: float, client_timeout: float) -> list[str]:
     """The command line of a separate dispatcher process on this test's database and fake
     Slack, at the test clock's instant, doing one round (:func:`child_round`)."""
     import sys
 
     url = ctx.sessions.kw["bind"].url.render_as_string(hide_password=False)
-    return [sys.executable, "-m", "tests.support.outbox", url, fake.api_url, ctx.clock.now().isoformat(),
-            str(lease_seconds), str(client_timeout)]
+    return [
+        sys.executable,
+        "-m",
+        "tests.support.outbox",
+        url,
+        fake.api_url,
+        ctx.clock.now().isoformat(),
+        str(lease_seconds),
+        str(client_timeout),
+    ]
 
 
 def child_round(url: str, api_url: str, now: str, lease_seconds: str, client_timeout: str) -> None:
@@ -116,9 +125,13 @@ def child_round(url: str, api_url: str, now: str, lease_seconds: str, client_tim
     from storage.db import make_engine, make_session_factory
 
     team = load_team(EXAMPLE_TEAM_FILE)
-    ctx = AppContext(sessions=make_session_factory(make_engine(url)), team=team,
-                     calendar=BusinessCalendar(team.country), clock=FixedClock(datetime.fromisoformat(now)),
-                     platforms=("slack",))
+    ctx = AppContext(
+        sessions=make_session_factory(make_engine(url)),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(datetime.fromisoformat(now)),
+        platforms=("slack",),
+    )
     settings = SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=api_url)
     client = web_client(settings, outbox=True)
     client.timeout = float(client_timeout)  # type: ignore[assignment]

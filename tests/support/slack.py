@@ -54,16 +54,28 @@ T = TypeVar("T")
 
 # Slack user id -> email, for the example team.
 USERS = {
-    "U0DANA": "dana.reyes@example.com", "U0SAM": "sam.okafor@example.com",
-    "U0PRIYA": "priya.shah@example.com", "U0TOM": "tom.becker@example.com",
-    "U0MARIA": "maria.lopez@example.com", "U0CHRIS": "chris.wong@example.com",
-    "U0ALEX": "alex.kim@example.com", "U0JO": "jo.park@example.com",
+    "U0DANA": "dana.reyes@example.com",
+    "U0SAM": "sam.okafor@example.com",
+    "U0PRIYA": "priya.shah@example.com",
+    "U0TOM": "tom.becker@example.com",
+    "U0MARIA": "maria.lopez@example.com",
+    "U0CHRIS": "chris.wong@example.com",
+    "U0ALEX": "alex.kim@example.com",
+    "U0JO": "jo.park@example.com",
 }
 
 
 # The channels the example team file names, as the example workspace has them.
-WORKSPACE_CHANNELS = ("collections", "arbot-admins", "finance", "approvals", "client-services", "sales",
-                      "scheduling", "support")
+WORKSPACE_CHANNELS = (
+    "collections",
+    "arbot-admins",
+    "finance",
+    "approvals",
+    "client-services",
+    "sales",
+    "scheduling",
+    "support",
+)
 
 
 NASTY_NAME = "<!channel> *Bold* _Co_ <@U0ALEX>"
@@ -111,7 +123,8 @@ class FakeSlack:
     hang_seconds: float = 1.0  # how late a "timeout" answers
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> posted, in order
     channel_names: dict[str, str] = field(  # the workspace's channels: id -> name
-        default_factory=lambda: {channel_id(name): name for name in WORKSPACE_CHANNELS})
+        default_factory=lambda: {channel_id(name): name for name in WORKSPACE_CHANNELS}
+    )
     files: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel id -> files shared there
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id -> name, length, bytes
     _failures: dict[str, list[Fault]] = field(default_factory=dict)
@@ -167,8 +180,11 @@ class FakeSlack:
 
     def made(self, method: str | None = None, *, status: int | None = 200) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if (method is None or c.method == method)
-                    and (status is None or c.status == status)]
+            return [
+                c
+                for c in self.calls
+                if (method is None or c.method == method) and (status is None or c.status == status)
+            ]
 
     def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
         """What people see: every message in a conversation (or in all), in order."""
@@ -251,8 +267,16 @@ class FakeSlack:
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://ridgeview.slack.com/", "team": "Ridgeview", "user": "arbot",
-                    "team_id": "T0RIDGE", "user_id": BOT_USER, "bot_id": "B0ARBOT", "is_enterprise_install": False}
+            return {
+                "ok": True,
+                "url": "https://ridgeview.slack.com/",
+                "team": "Ridgeview",
+                "user": "arbot",
+                "team_id": "T0RIDGE",
+                "user_id": BOT_USER,
+                "bot_id": "B0ARBOT",
+                "is_enterprise_install": False,
+            }
         if method == "chat.postMessage":
             return self._post(params)
         if method == "chat.update":
@@ -297,16 +321,28 @@ class FakeSlack:
                 upload = self._uploads.get(item.get("id"))
                 if upload is None or "data" not in upload:
                     return {"ok": False, "error": "file_not_found"}
-                shared.append({"id": item["id"], "title": item.get("title"), "name": upload["name"],
-                               "data": upload["data"], "thread_ts": params.get("thread_ts")})
+                shared.append(
+                    {
+                        "id": item["id"],
+                        "title": item.get("title"),
+                        "name": upload["name"],
+                        "data": upload["data"],
+                        "thread_ts": params.get("thread_ts"),
+                    }
+                )
             self.files.setdefault(channel, []).extend(shared)
         return {"ok": True, "files": [{"id": f["id"], "title": f["title"], "name": f["name"]} for f in shared]}
 
     def _post(self, params: dict[str, Any]) -> dict[str, Any]:
         given = str(params.get("channel", ""))
         channel, ts = channel_id(given), self._next_ts()
-        message = {"type": "message", "ts": ts, "bot_id": "B0ARBOT", "text": params.get("text"),
-                   "blocks": params.get("blocks")}
+        message = {
+            "type": "message",
+            "ts": ts,
+            "bot_id": "B0ARBOT",
+            "text": params.get("text"),
+            "blocks": params.get("blocks"),
+        }
         if params.get("thread_ts"):
             message["thread_ts"] = str(params["thread_ts"])
         if isinstance(params.get("metadata"), dict):
@@ -325,8 +361,12 @@ class FakeSlack:
             if found is not None:
                 found.update(text=params.get("text"), blocks=params.get("blocks"), edited=True)
         # Messages posted before this fake kept them (or by hand in a test) are updated blind.
-        return {"ok": True, "channel": channel, "ts": ts,
-                "message": {"text": params.get("text"), "blocks": params.get("blocks"), "ts": ts}}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "message": {"text": params.get("text"), "blocks": params.get("blocks"), "ts": ts},
+        }
 
     def _history(self, params: dict[str, Any]) -> dict[str, Any]:
         """Top-level messages (and thread parents), newest first, as conversations.history."""
@@ -365,10 +405,14 @@ def _page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, A
     start = int(params.get("cursor") or 0)
     limit = int(params.get("limit") or 100)
     metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
-    page = [m if metadata else {k: v for k, v in m.items() if k != "metadata"} for m in kept[start:start + limit]]
+    page = [m if metadata else {k: v for k, v in m.items() if k != "metadata"} for m in kept[start : start + limit]]
     more = start + limit < len(kept)
-    return {"ok": True, "messages": page, "has_more": more,
-            "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+    return {
+        "ok": True,
+        "messages": page,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
 
 
 def _dropped(request: web.Request) -> web.StreamResponse:
@@ -426,8 +470,9 @@ class SlackWorld:
         self.loop = LoopThread()
         self.fake = FakeSlack()
         self.loop.run(self.fake.start())
-        self.settings = ServerSettings(slack=SlackSettings(bot_token="xoxb-test", signing_secret=SECRET,
-                                                           api_url=self.fake.api_url))
+        self.settings = ServerSettings(
+            slack=SlackSettings(bot_token="xoxb-test", signing_secret=SECRET, api_url=self.fake.api_url)
+        )
         self.app = build_web_app(ctx, self.settings)
         self.runtime = self.app[MOUNTED]["slack"].background
         self._runner = web.AppRunner(self.app, access_log=None)
@@ -447,12 +492,23 @@ class SlackWorld:
         return self.app[MOUNTED]["slack"].messenger
 
     # sending, as Slack does
-    def post(self, body: str, content_type: str, *, timestamp: int | None = None,
-             signature: str | None = None, path: str = "/slack/events",
-             headers: dict[str, str] | None = None) -> tuple[int, str]:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        path: str = "/slack/events",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str]:
         ts = int(time.time()) if timestamp is None else timestamp
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts),
-                   "X-Slack-Signature": signature or sign(body, ts), **(headers or {})}
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": signature or sign(body, ts),
+            **(headers or {}),
+        }
         request = urllib.request.Request(self.url + path, data=body.encode(), headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
@@ -463,8 +519,15 @@ class SlackWorld:
     def command(self, user: str, text: str, *, command: str = "/ar", channel: str = "C0COLLECT") -> str:
         """A slash command; returns the name of its response URL (to find the answer)."""
         name = f"cmd{next(self._responses)}"
-        fields = {**fixture("slash_command"), "user_id": user, "text": text, "command": command,
-                  "channel_id": channel, "response_url": self.fake.response_url(name), "trigger_id": self.trigger()}
+        fields = {
+            **fixture("slash_command"),
+            "user_id": user,
+            "text": text,
+            "command": command,
+            "channel_id": channel,
+            "response_url": self.fake.response_url(name),
+            "trigger_id": self.trigger(),
+        }
         status, _ = self.post(urllib.parse.urlencode(fields), "application/x-www-form-urlencoded")
         assert status == 200
         return name
@@ -480,9 +543,14 @@ class SlackWorld:
     def click(self, user: str, message: Call, label: str, *, customer: str | None = None) -> str:
         """``user`` presses the button labelled ``label`` on a posted (or updated) message; on
         a list, the one on ``customer``'s line. Returns the name of its response URL."""
-        button = next(e for b in message.params["blocks"] if b["type"] == "actions"
-                      for e in b["elements"] if e["text"]["text"] == label
-                      and (customer is None or json.loads(e["value"])["v"].get("customer") == customer))
+        button = next(
+            e
+            for b in message.params["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == label
+            and (customer is None or json.loads(e["value"])["v"].get("customer") == customer)
+        )
         channel, ts = message.answer["channel"], message.answer["ts"]
         name = f"act{next(self._responses)}"
         payload = fixture("block_actions")
@@ -492,8 +560,14 @@ class SlackWorld:
         payload["message"] = {**payload["message"], "ts": ts, "blocks": message.params["blocks"]}
         payload["response_url"] = self.fake.response_url(name)
         payload["trigger_id"] = self.trigger()
-        payload["actions"] = [{**payload["actions"][0], "action_id": button["action_id"],
-                               "text": button["text"], "value": button["value"]}]
+        payload["actions"] = [
+            {
+                **payload["actions"][0],
+                "action_id": button["action_id"],
+                "text": button["text"],
+                "value": button["value"],
+            }
+        ]
         status, _ = self.interact(payload)
         assert status == 200
         return name
@@ -505,9 +579,13 @@ class SlackWorld:
         payload = fixture("view_submission")
         payload["user"] = {**payload["user"], "id": user}
         payload["trigger_id"] = self.trigger()
-        payload["view"] = {**payload["view"], "blocks": view["blocks"], "callback_id": view["callback_id"],
-                           "private_metadata": view["private_metadata"],
-                           "state": {"values": view_state(view["blocks"], values)}}
+        payload["view"] = {
+            **payload["view"],
+            "blocks": view["blocks"],
+            "callback_id": view["callback_id"],
+            "private_metadata": view["private_metadata"],
+            "state": {"values": view_state(view["blocks"], values)},
+        }
         status, body = self.interact(payload)
         return status, (json.loads(body) if body else {})
 
@@ -550,8 +628,12 @@ def view_state(blocks: list[dict[str, Any]], values: dict[str, Any]) -> dict[str
         if kind == "datepicker":
             entry = {"type": kind, "selected_date": value.isoformat() if value else None}
         elif kind == "static_select":
-            entry = {"type": kind, "selected_option": None if value is None else
-                     {"text": {"type": "plain_text", "text": value}, "value": value}}
+            entry = {
+                "type": kind,
+                "selected_option": None
+                if value is None
+                else {"text": {"type": "plain_text", "text": value}, "value": value},
+            }
         elif kind == "checkboxes":
             entry = {"type": kind, "selected_options": [{"value": v} for v in (value or [])]}
         else:
@@ -577,12 +659,17 @@ CREATED = datetime(2026, 10, 1, tzinfo=UTC)
 
 LEDGER = [
     # erp id, name, collector, [(number, kind, due date, open balance)]
-    ("C100", "Acme Dental Group", "dana.reyes@example.com",
-     [("INV-1", InvoiceKind.STANDARD, date(2026, 10, 1), "1000.00"),
-      ("INV-3", InvoiceKind.FINAL, date(2026, 8, 1), "2000.00")]),
+    (
+        "C100",
+        "Acme Dental Group",
+        "dana.reyes@example.com",
+        [
+            ("INV-1", InvoiceKind.STANDARD, date(2026, 10, 1), "1000.00"),
+            ("INV-3", InvoiceKind.FINAL, date(2026, 8, 1), "2000.00"),
+        ],
+    ),
     ("C200", "Acme Ortho", "dana.reyes@example.com", [("A-1", InvoiceKind.STANDARD, date(2026, 11, 1), "800.00")]),
-    ("C300", "Route 66 Dental", "dana.reyes@example.com",
-     [("R-1", InvoiceKind.STANDARD, date(2026, 9, 3), "700.00")]),
+    ("C300", "Route 66 Dental", "dana.reyes@example.com", [("R-1", InvoiceKind.STANDARD, date(2026, 9, 3), "700.00")]),
     ("C900", NASTY_NAME, "dana.reyes@example.com", [("N-1", InvoiceKind.STANDARD, date(2026, 10, 10), "450.00")]),
 ]
 
@@ -593,14 +680,24 @@ def seed(ctx: AppContext) -> dict[str, int]:
         members = {m.email: m.id for m in session.scalars(select(TeamMember))}
         ids = {}
         for erp_id, name, collector, items in LEDGER:
-            customer = Customer(erp_id=erp_id, name=name, currency="USD", created_at=CREATED,
-                                collector_id=members[collector])
+            customer = Customer(
+                erp_id=erp_id, name=name, currency="USD", created_at=CREATED, collector_id=members[collector]
+            )
             session.add(customer)
             session.flush()
             ids[erp_id] = customer.id
             for number, kind, due, balance in items:
-                session.add(Invoice(customer_id=customer.id, number=number, kind=kind, due_date=due,
-                                    amount=Decimal(balance), open_balance=Decimal(balance), currency="USD"))
+                session.add(
+                    Invoice(
+                        customer_id=customer.id,
+                        number=number,
+                        kind=kind,
+                        due_date=due,
+                        amount=Decimal(balance),
+                        open_balance=Decimal(balance),
+                        currency="USD",
+                    )
+                )
     return ids
 
 

@@ -36,9 +36,13 @@ SERVICE_URL = "https://smba.example.test/amer/"
 TEAM_ID = "19:general@thread.tacv2"
 
 
-CHANNELS = {"collections": TEAM_ID, "finance": "19:finance@thread.tacv2",
-            "approvals": "19:approvals@thread.tacv2", "client-services": "19:cs@thread.tacv2",
-            "sales": "19:sales@thread.tacv2"}
+CHANNELS = {
+    "collections": TEAM_ID,
+    "finance": "19:finance@thread.tacv2",
+    "approvals": "19:approvals@thread.tacv2",
+    "client-services": "19:cs@thread.tacv2",
+    "sales": "19:sales@thread.tacv2",
+}
 
 
 DANA, PRIYA, MARIA = "dana.reyes@example.com", "priya.shah@example.com", "maria.lopez@example.com"
@@ -81,8 +85,13 @@ class TeamsWorld:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        template = Activity(channel_id="msteams", service_url=SERVICE_URL, recipient=BOT,
-                            from_property=ChannelAccount(id="29:nobody"), conversation=personal(DANA))
+        template = Activity(
+            channel_id="msteams",
+            service_url=SERVICE_URL,
+            recipient=BOT,
+            from_property=ChannelAccount(id="29:nobody"),
+            conversation=personal(DANA),
+        )
         self.adapter = TestAdapter(template_or_conversation=template)
         self.app: TeamsApp = build(ctx, TeamsSettings(dev=True), adapter=self.adapter)
         self.adapter.logic = self.app.bot.on_turn
@@ -102,38 +111,76 @@ class TeamsWorld:
     async def install_team(self) -> None:
         """The bot is added to the team, and Teams tells it about each channel."""
         for name, channel_id in CHANNELS.items():
-            await self.send(Activity(
-                type=ActivityTypes.conversation_update, from_property=ChannelAccount(id=teams_user_id(DANA)),
-                conversation=channel("collections"),
-                channel_data={"eventType": "channelCreated", "team": {"id": TEAM_ID},
-                              "channel": {"id": channel_id, "name": name.replace("-", " ").title()},
-                              "tenant": {"id": TENANT}}))
+            await self.send(
+                Activity(
+                    type=ActivityTypes.conversation_update,
+                    from_property=ChannelAccount(id=teams_user_id(DANA)),
+                    conversation=channel("collections"),
+                    channel_data={
+                        "eventType": "channelCreated",
+                        "team": {"id": TEAM_ID},
+                        "channel": {"id": channel_id, "name": name.replace("-", " ").title()},
+                        "tenant": {"id": TENANT},
+                    },
+                )
+            )
 
-    async def say(self, email: str, text: str, *, where: ConversationAccount | None = None,
-                  mention: bool = False, activity_id: str | None = None) -> list[Activity]:
+    async def say(
+        self,
+        email: str,
+        text: str,
+        *,
+        where: ConversationAccount | None = None,
+        mention: bool = False,
+        activity_id: str | None = None,
+    ) -> list[Activity]:
         sender = ChannelAccount(id=teams_user_id(email), name=email)
         entities = None
         if mention:
             text = f"<at>arbot</at> {text}"
             # As the connector delivers it: a JSON entity, not the SDK's Mention class.
-            entities = [Entity().deserialize({"type": "mention", "text": "<at>arbot</at>",
-                                              "mentioned": {"id": BOT.id, "name": BOT.name}})]
-        return await self.send(Activity(type=ActivityTypes.message, text=text, from_property=sender,
-                                        conversation=where or personal(email), entities=entities,
-                                        id=activity_id))
+            entities = [
+                Entity().deserialize(
+                    {"type": "mention", "text": "<at>arbot</at>", "mentioned": {"id": BOT.id, "name": BOT.name}}
+                )
+            ]
+        return await self.send(
+            Activity(
+                type=ActivityTypes.message,
+                text=text,
+                from_property=sender,
+                conversation=where or personal(email),
+                entities=entities,
+                id=activity_id,
+            )
+        )
 
-    async def click(self, email: str, card: dict[str, Any], label: str, *, message_id: str,
-                    where: ConversationAccount, typed: str | None = None) -> tuple[Any, list[Activity]]:
+    async def click(
+        self,
+        email: str,
+        card: dict[str, Any],
+        label: str,
+        *,
+        message_id: str,
+        where: ConversationAccount,
+        typed: str | None = None,
+    ) -> tuple[Any, list[Activity]]:
         """Press the button ``label`` as ``email`` (Action.Execute); returns the invoke response
         body and the other activities the bot sent."""
         action = next(a for a in _actions(card) if a["title"] == label)
         data = dict(action["data"])
         if typed is not None:
             data[action["data"][DATA_KEY]["input"]] = typed
-        sent = await self.send(Activity(
-            type=ActivityTypes.invoke, name="adaptiveCard/action", reply_to_id=message_id,
-            from_property=ChannelAccount(id=teams_user_id(email)), conversation=where,
-            value={"action": {"type": "Action.Execute", "verb": action["verb"], "data": data}, "trigger": "manual"}))
+        sent = await self.send(
+            Activity(
+                type=ActivityTypes.invoke,
+                name="adaptiveCard/action",
+                reply_to_id=message_id,
+                from_property=ChannelAccount(id=teams_user_id(email)),
+                conversation=where,
+                value={"action": {"type": "Action.Execute", "verb": action["verb"], "data": data}, "trigger": "manual"},
+            )
+        )
         [response] = [a for a in sent if a.type == ActivityTypes.invoke_response]
         return response.value.body, [a for a in sent if a.type != ActivityTypes.invoke_response]
 

@@ -51,8 +51,9 @@ class FakeConnector:
         self.attempts += 1
         if self.failures or request.match_info["cid"] in self.refused:
             status = self.refused.get(request.match_info["cid"]) or self.failures.pop(0)
-            return web.json_response({"error": {"code": "Throttled", "message": "slow down"}}, status=status,
-                                     headers={"Retry-After": "0"})
+            return web.json_response(
+                {"error": {"code": "Throttled", "message": "slow down"}}, status=status, headers={"Retry-After": "0"}
+            )
         self.sent.append((request.match_info["cid"], await request.json()))
         self.wire.append((f"m{next(self._ids)}", len(await request.read())))
         return web.json_response({"id": self.wire[-1][0]})
@@ -84,8 +85,9 @@ async def serve(app: web.Application) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def bot_and_teams(ctx: AppContext, connector: FakeConnector,
-                        settings: TeamsSettings | None = None) -> AsyncIterator[tuple[str, str, web.Application]]:
+async def bot_and_teams(
+    ctx: AppContext, connector: FakeConnector, settings: TeamsSettings | None = None
+) -> AsyncIterator[tuple[str, str, web.Application]]:
     app = web.Application()
     teams = add_routes(app, ctx, settings or TeamsSettings(dev=True))
     if teams is not None:  # the outbox's dispatcher, as arbot serve runs it beside the endpoint
@@ -110,13 +112,26 @@ async def delivered(app: web.Application) -> None:
     await app[DELIVERED].drain()
 
 
-def activity(teams_url: str, *, text: str | None = None, user: str = "29:dana.reyes", conversation: str = "a:dana",
-             conversation_type: str = "personal", **extra: Any) -> dict[str, Any]:
-    body = {"type": "message", "id": f"act-{next(_activity_ids)}", "channelId": "msteams",
-            "serviceUrl": teams_url + "/", "from": {"id": user, "aadObjectId": "aad-" + user},
-            "recipient": {"id": "28:arbot", "name": "arbot"},
-            "conversation": {"id": conversation, "conversationType": conversation_type, "tenantId": "t1"},
-            "channelData": {"tenant": {"id": "t1"}}, **extra}
+def activity(
+    teams_url: str,
+    *,
+    text: str | None = None,
+    user: str = "29:dana.reyes",
+    conversation: str = "a:dana",
+    conversation_type: str = "personal",
+    **extra: Any,
+) -> dict[str, Any]:
+    body = {
+        "type": "message",
+        "id": f"act-{next(_activity_ids)}",
+        "channelId": "msteams",
+        "serviceUrl": teams_url + "/",
+        "from": {"id": user, "aadObjectId": "aad-" + user},
+        "recipient": {"id": "28:arbot", "name": "arbot"},
+        "conversation": {"id": conversation, "conversationType": conversation_type, "tenantId": "t1"},
+        "channelData": {"tenant": {"id": "t1"}},
+        **extra,
+    }
     if text is not None:
         body["text"] = text
     return body

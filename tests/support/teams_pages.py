@@ -50,4 +50,5 @@ def every_account_once(cards: list[dict[str, Any]]) -> None:
     customers = [verbs(row)[0][1]["customer"] for card in cards for row in rows_of(card)]
     assert len(set(customers)) == 75 and len({title for _, title in drawn}) == 75
     assert [card["body"][0]["text"].rsplit(" (", 1)[1] for card in cards] == [
-        f"{n} of {len(cards)})" for n in range(1, len(cards) + 1)]
+        f"{n} of {len(cards)})" for n in range(1, len(cards) + 1)
+    ]

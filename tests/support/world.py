@@ -38,13 +38,19 @@ CREATED = datetime(2026, 10, 1, tzinfo=UTC)
 
 # erp id, name, currency, collector, [(number, kind, due date, open balance)]
 CUSTOMERS = [
-    ("C100", "Acme Dental Group", "USD", DANA, [
-        ("INV-1", InvoiceKind.STANDARD, date(2026, 10, 1), "1000.00"),    # 53 days: 31-60
-        ("INV-2", InvoiceKind.RECURRING, date(2026, 11, 30), "500.00"),   # current
-        ("INV-3", InvoiceKind.FINAL, date(2026, 8, 1), "2000.00"),        # 114 days: 90+
-        ("CM-1", InvoiceKind.CREDIT_MEMO, date(2026, 11, 10), "-250.00"),  # 13 days: 1-30
-        ("INV-4", InvoiceKind.STANDARD, date(2026, 9, 1), "100.10"),      # 83 days: 61-90
-    ]),
+    (
+        "C100",
+        "Acme Dental Group",
+        "USD",
+        DANA,
+        [
+            ("INV-1", InvoiceKind.STANDARD, date(2026, 10, 1), "1000.00"),  # 53 days: 31-60
+            ("INV-2", InvoiceKind.RECURRING, date(2026, 11, 30), "500.00"),  # current
+            ("INV-3", InvoiceKind.FINAL, date(2026, 8, 1), "2000.00"),  # 114 days: 90+
+            ("CM-1", InvoiceKind.CREDIT_MEMO, date(2026, 11, 10), "-250.00"),  # 13 days: 1-30
+            ("INV-4", InvoiceKind.STANDARD, date(2026, 9, 1), "100.10"),  # 83 days: 61-90
+        ],
+    ),
     ("C200", "Acme Ortho", "USD", DANA, [("A-1", InvoiceKind.STANDARD, date(2026, 11, 1), "800.00")]),
     ("C300", "Summit Ortho, P.C.", "USD", DANA, [("S-1", InvoiceKind.STANDARD, date(2026, 11, 2), "1500.00")]),
     ("C400", "Route 66 Dental", "USD", DANA, [("R-1", InvoiceKind.STANDARD, date(2026, 11, 3), "700.00")]),
@@ -62,25 +68,65 @@ def seed_world(ctx: AppContext) -> dict[str, int]:
         members = {m.email: m.id for m in session.scalars(select(TeamMember))}
         ids = {}
         for erp_id, name, currency, collector, items in CUSTOMERS:
-            customer = Customer(erp_id=erp_id, name=name, currency=currency, created_at=CREATED,
-                                collector_id=members.get(collector or ""))
+            customer = Customer(
+                erp_id=erp_id,
+                name=name,
+                currency=currency,
+                created_at=CREATED,
+                collector_id=members.get(collector or ""),
+            )
             session.add(customer)
             session.flush()
             ids[erp_id] = customer.id
             for number, kind, due, balance in items:
-                session.add(Invoice(customer_id=customer.id, number=number, kind=kind, due_date=due,
-                                    amount=Decimal(balance), open_balance=Decimal(balance),
-                                    currency=currency))
-        session.add(Promise(customer_id=ids["C300"], member_id=members[DANA], amount=Decimal("300.00"),
-                            promised_date=date(2026, 12, 1), status=PromiseStatus.OPEN,
-                            note="check in the mail", created_at=CREATED))
-        session.add(Hold(customer_id=ids["C100"], reason="final invoice over 90 days",
-                         placed_by_id=members[DANA], placed_at=datetime(2026, 11, 20, 16, tzinfo=UTC)))
-        session.add(Dispute(customer_id=ids["C100"], amount=Decimal("100.10"), reason="INV-4 billed twice",
-                            opened_by_id=members[DANA], opened_at=datetime(2026, 11, 18, 15, tzinfo=UTC)))
-        session.add(Activity(customer_id=ids["C100"], member_id=members[DANA], kind=ActivityKind.CALL,
-                             outcome=Outcome.NO_ANSWER,
-                             occurred_at=datetime(2026, 11, 20, 15, 30, tzinfo=UTC)))
+                session.add(
+                    Invoice(
+                        customer_id=customer.id,
+                        number=number,
+                        kind=kind,
+                        due_date=due,
+                        amount=Decimal(balance),
+                        open_balance=Decimal(balance),
+                        currency=currency,
+                    )
+                )
+        session.add(
+            Promise(
+                customer_id=ids["C300"],
+                member_id=members[DANA],
+                amount=Decimal("300.00"),
+                promised_date=date(2026, 12, 1),
+                status=PromiseStatus.OPEN,
+                note="check in the mail",
+                created_at=CREATED,
+            )
+        )
+        session.add(
+            Hold(
+                customer_id=ids["C100"],
+                reason="final invoice over 90 days",
+                placed_by_id=members[DANA],
+                placed_at=datetime(2026, 11, 20, 16, tzinfo=UTC),
+            )
+        )
+        session.add(
+            Dispute(
+                customer_id=ids["C100"],
+                amount=Decimal("100.10"),
+                reason="INV-4 billed twice",
+                opened_by_id=members[DANA],
+                opened_at=datetime(2026, 11, 18, 15, tzinfo=UTC),
+            )
+        )
+        session.add(
+            Activity(
+                customer_id=ids["C100"],
+                member_id=members[DANA],
+                kind=ActivityKind.CALL,
+                outcome=Outcome.NO_ANSWER,
+                occurred_at=datetime(2026, 11, 20, 15, 30, tzinfo=UTC),
+            )
+        )
     return ids
 
 
