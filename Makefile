@@ -29,6 +29,7 @@ test: $(STAMP)
 # pyproject.toml's [tool.mypy] says (commands/, storage/, scheduler/, demo/).
 lint: $(STAMP)
 	$(BIN)/ruff check bot commands storage scheduler demo bench tests
+	$(BIN)/ruff format --check bot commands storage scheduler demo bench tests
 	$(BIN)/mypy
 
 bench: $(STAMP)
