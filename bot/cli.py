@@ -18,7 +18,8 @@ from bot.teams.package import add_parser as add_teams_package_parser
 from commands.context import AppContext
 from commands.mail.config import MailConfigError
 from commands.team import TeamFileError
-from storage.db import database_problem, make_engine, normalize_url
+from storage.db import make_engine, normalize_url
+from storage.db_problems import database_problem
 from storage.migrate import upgrade
 
 DATABASE_UNUSABLE = 3

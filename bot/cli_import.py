@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from commands.context import AppContext
 from commands.importing import ImportRefused, ImportResult, import_aging_file
-from storage.db import database_problem
+from storage.db_problems import database_problem
 
 # Below this a file imports in about a second: no bar to flash on screen.
 LARGE_FILE_BYTES = 8 * 1024 * 1024

@@ -13,7 +13,7 @@ from enum import Enum
 
 from commands import messages
 from commands.messages import Reply
-from storage.db import database_problem
+from storage.db_problems import database_problem
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,8 @@ from commands.workflows.approvals import request_id_of
 from commands.workflows.clearance_card import clearance_id_of
 from commands.workflows.payment_card import confirmation_id_of
 from storage.audit import record
-from storage.db import connection_lost, read_only
+from storage.db import read_only
+from storage.db_problems import connection_lost
 from storage.models import TeamMember
 
 log = logging.getLogger(__name__)

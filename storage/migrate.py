@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from storage.db import unlimited
+from storage.deadline import unlimited
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

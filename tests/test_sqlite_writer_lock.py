@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from storage.db import make_engine, make_session_factory, read_only, writer_lock_of, writer_lock_wanted
+from storage.db import make_engine, make_session_factory, read_only
 from storage.migrate import upgrade
 from storage.models import ChatIdentity
+from storage.sqlite_writer import writer_lock_of, writer_lock_wanted
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
