@@ -70,3 +70,29 @@ def test_the_paid_button_without_a_form_says_what_to_type(ctx: AppContext) -> No
     seed_world(ctx)
     [reply] = press(ctx, "paid", {"customer": "C200"})
     assert reply.private and "Type: paid C200 <amount> [date]" in reply.text
+
+
+def test_each_account_button_without_a_form_says_how_to_type_it_for_that_customer(ctx: AppContext) -> None:
+    seed_world(ctx)
+    [log] = press(ctx, "log_call", {"customer": "C200"})
+    [promise] = press(ctx, "promise", {"customer": "C200"})
+    [paid] = press(ctx, "paid", {"customer": "C200"})
+    assert (log.title, promise.title, paid.title) == (
+        "Log a contact with Acme Ortho (C200)",
+        "Record a promise from Acme Ortho (C200)",
+        "Tell finance Acme Ortho (C200) paid",
+    )
+    assert log.text.splitlines()[0] == "Type: log C200 <outcome> [with <person reached>] [note]"
+    assert log.text.splitlines()[-1] == 'Example: log C200 reached with "Jane Doe" will pay Friday'
+    assert "Open balance" not in log.text, "a call is logged without an amount"
+    assert promise.text.splitlines() == [
+        "Type: promise C200 <amount> <date> [note]",
+        "Open balance: $800.00",
+        "Example: promise C200 1,200 fri check in the mail",
+    ]
+    assert paid.text.splitlines() == [
+        "Type: paid C200 <amount> [date] [method] [reference] [--urgent]",
+        "Open balance: $800.00",
+        "Example: paid C200 1,200 yesterday wire FED-REF 8841",
+    ]
+    assert all(reply.private for reply in (log, promise, paid))

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from commands.accounts import account_balance
 from commands.actor import Actor
 from commands.context import AppContext
-from commands.forms import LOG_CALL, LogRequest, check_contact, read_log_call, refusal_of
-from commands.handlers.common import customer_from_button, money, typed_name
+from commands.forms import LOG_CALL, LogRequest, check_contact, read_log_call
+from commands.handlers.account_buttons import form_submission, typing_hint
+from commands.handlers.common import money
 from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone
 from commands.parsing.customers import MAX_NAME_LENGTH, describe, resolve_first
@@ -177,33 +177,12 @@ def handle(request: LogRequest, actor: Actor, ctx: AppContext, *, session: Sessi
     return [logged, *tick(session, ctx, activity, actor)]
 
 
-def log_call_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
-    customer = customer_from_button(session, value)
-    if isinstance(customer, Refusal):
-        return customer
-    name = typed_name(customer)
-    return [
-        Reply(
-            title=f"Log a contact with {describe(customer)}",
-            text=(
-                f"Type: log {name} <outcome> [with <person reached>] [note]\n"
-                f"Outcomes: {OUTCOMES_TEXT}\n"
-                f'Example: log {name} reached with "Jane Doe" will pay Friday'
-            ),
-            private=True,
-        )
-    ]
-
-
-def log_call_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
-    """The submitted Log call form: the same activity the typed ``log`` records."""
-    customer = customer_from_button(session, value)
-    if isinstance(customer, Refusal):
-        return customer
-    request = read_log_call(value, customer, ctx.today())
-    if isinstance(request, dict):
-        return refusal_of(request, LOG_CALL)
-    return handle(request, actor, ctx, session=session)
+log_call_button = typing_hint(
+    "Log a contact with {customer}",
+    (f"Type: {USAGE}", f"Outcomes: {OUTCOMES_TEXT}", 'Example: log <customer> reached with "Jane Doe" will pay Friday'),
+    balance=False,
+)
+log_call_form = form_submission(LOG_CALL, read_log_call, handle)
 
 
 COMMAND = Command(

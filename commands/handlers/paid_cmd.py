@@ -18,11 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from commands.accounts import account_balance
 from commands.actor import Actor
 from commands.context import AppContext
 from commands.forms import (
@@ -32,9 +30,9 @@ from commands.forms import (
     check_paid_day,
     check_reference,
     read_paid,
-    refusal_of,
 )
-from commands.handlers.common import customer_from_button, money, typed_name
+from commands.handlers.account_buttons import form_submission, typing_hint
+from commands.handlers.common import money
 from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Reply
 from commands.parsing.amounts import Amount, amount_widths, format_money, read_amount
@@ -216,34 +214,11 @@ def handle(request: PaymentClaim, actor: Actor, ctx: AppContext, *, session: Ses
     return request_confirmation(session, ctx, claim=request, actor=actor)
 
 
-def paid_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
-    """The Paid button where no form can be drawn: how to type the claim."""
-    customer = customer_from_button(session, value)
-    if isinstance(customer, Refusal):
-        return customer
-    name = typed_name(customer)
-    balance = money(customer, account_balance(session, customer.id))
-    return [
-        Reply(
-            title=f"Tell finance {describe(customer)} paid",
-            text=(
-                f"Type: {USAGE.replace('<customer>', name)}\nOpen balance: {balance}\n"
-                f"Example: paid {name} 1,200 yesterday wire FED-REF 8841"
-            ),
-            private=True,
-        )
-    ]
-
-
-def paid_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
-    """The submitted Paid form: the same confirmation request the typed ``paid`` makes."""
-    customer = customer_from_button(session, value)
-    if isinstance(customer, Refusal):
-        return customer
-    claim = read_paid(value, customer, ctx.today())
-    if isinstance(claim, dict):
-        return refusal_of(claim, PAID)
-    return handle(claim, actor, ctx, session=session)
+paid_button = typing_hint(
+    "Tell finance {customer} paid",
+    (f"Type: {USAGE}", "Example: paid <customer> 1,200 yesterday wire FED-REF 8841"),
+)
+paid_form = form_submission(PAID, read_paid, handle)
 
 
 COMMAND = Command(

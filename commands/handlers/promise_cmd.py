@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,9 +27,9 @@ from commands.forms import (
     check_currency,
     check_promise_day,
     read_promise,
-    refusal_of,
 )
-from commands.handlers.common import customer_from_button, money, typed_name
+from commands.handlers.account_buttons import form_submission, typing_hint
+from commands.handlers.common import money
 from commands.handlers.registry import ButtonAction, Command, ParseEnv, Registry
 from commands.messages import Field, Reply, Tone
 from commands.parsing.amounts import Amount, amount_widths, format_money, read_amount
@@ -288,33 +287,11 @@ def _cancel(request: CancelRequest, actor: Actor, ctx: AppContext, *, session: S
     ]
 
 
-def promise_button(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
-    customer = customer_from_button(session, value)
-    if isinstance(customer, Refusal):
-        return customer
-    name = typed_name(customer)
-    balance = money(customer, account_balance(session, customer.id))
-    return [
-        Reply(
-            title=f"Record a promise from {describe(customer)}",
-            text=(
-                f"Type: promise {name} <amount> <date> [note]\nOpen balance: {balance}\n"
-                f"Example: promise {name} 1,200 fri check in the mail"
-            ),
-            private=True,
-        )
-    ]
-
-
-def promise_form(value: dict[str, Any], actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply] | Refusal:
-    """The submitted Promise form: the same promise the typed ``promise`` records."""
-    customer = customer_from_button(session, value)
-    if isinstance(customer, Refusal):
-        return customer
-    request = read_promise(value, customer, ctx.today())
-    if isinstance(request, dict):
-        return refusal_of(request, PROMISE)
-    return handle(request, actor, ctx, session=session)
+promise_button = typing_hint(
+    "Record a promise from {customer}",
+    ("Type: promise <customer> <amount> <date> [note]", "Example: promise <customer> 1,200 fri check in the mail"),
+)
+promise_form = form_submission(PROMISE, read_promise, handle)
 
 
 COMMAND = Command[PromiseRequest | CancelRequest](
