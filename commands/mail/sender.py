@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
@@ -168,49 +168,29 @@ class MailSender:
                 for r in tick(session, self.ctx, activity, None)
             ]
             enqueue(session, self.ctx, ticked, origin=f"email:{row.id}:suspension")
-        if row.purpose != STATEMENT and row.report_to:
-            customer = session.get_one(Customer, row.customer_id)
-            self._tell(
-                session,
-                row,
-                Reply(
-                    title=f"Email sent to {describe(customer)}",
-                    tone=Tone.SUCCESS,
-                    text=f"To {row.to_address}: {row.subject}\nMessage-ID {message_id}",
-                    to_user=row.report_to,
-                ),
-            )
+        customer = session.get_one(Customer, row.customer_id)
+        self._tell(
+            session,
+            row,
+            f"Email sent to {describe(customer)}",
+            Tone.SUCCESS,
+            f"To {row.to_address}: {row.subject}\nMessage-ID {message_id}",
+        )
         return "sent"
 
     def _refused(self, session: Session, row: OutgoingEmail, reason: str) -> str:
         now = self.ctx.clock.now()
         row.status, row.last_error, row.attempts, row.claimed_until = FAILED, reason, row.attempts + 1, None
-        record(
+        _record_failure(session, row, "email.refused", now, reason)
+        customer = session.get_one(Customer, row.customer_id)
+        self._tell(
             session,
-            at=now,
-            actor="mail",
-            action="email.refused",
-            entity_type="outgoing_email",
-            entity_id=row.id,
-            customer_id=row.customer_id,
-            to=row.to_address,
-            reason=reason,
+            row,
+            f"Email to {describe(customer)} was refused",
+            Tone.ERROR,
+            f"The mail server refused {row.to_address}: {reason}\nNothing was sent. Check the address "
+            f"(`contact {customer.erp_id} <name> <email>` changes it) and send again.",
         )
-        if row.purpose != STATEMENT and row.report_to:
-            customer = session.get_one(Customer, row.customer_id)
-            self._tell(
-                session,
-                row,
-                Reply(
-                    title=f"Email to {describe(customer)} was refused",
-                    tone=Tone.ERROR,
-                    to_user=row.report_to,
-                    text=(
-                        f"The mail server refused {row.to_address}: {reason}\nNothing was sent. Check the address "
-                        f"(`contact {customer.erp_id} <name> <email>` changes it) and send again."
-                    ),
-                ),
-            )
         return "failed"
 
     def _unreachable(self, session: Session, row: OutgoingEmail, reason: str) -> str:
@@ -219,50 +199,36 @@ class MailSender:
         customer = session.get_one(Customer, row.customer_id)
         if row.attempts >= MAX_ATTEMPTS:
             row.status = FAILED
-            record(
-                session,
-                at=now,
-                actor="mail",
-                action="email.failed",
-                entity_type="outgoing_email",
-                entity_id=row.id,
-                customer_id=row.customer_id,
-                to=row.to_address,
-                reason=reason,
-            )
-            if row.purpose != STATEMENT and row.report_to:
-                self._tell(
-                    session,
-                    row,
-                    Reply(
-                        title=f"Email to {describe(customer)} not sent",
-                        tone=Tone.ERROR,
-                        to_user=row.report_to,
-                        text=f"The mail server could not be reached after {plural(row.attempts, 'try')}: {reason}",
-                    ),
-                )
-            return "failed"
-        row.status = PENDING
-        row.next_attempt_at = now + timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (row.attempts - 1))
-        if row.purpose != STATEMENT and row.report_to and not row.told_unreachable:
-            row.told_unreachable = True
+            _record_failure(session, row, "email.failed", now, reason)
             self._tell(
                 session,
                 row,
-                Reply(
-                    title=f"Email to {describe(customer)} is waiting",
-                    tone=Tone.WARNING,
-                    to_user=row.report_to,
-                    text=(
-                        f"The mail server could not be reached ({reason}). I will try again at "
-                        f"{local_moment(self.ctx, row.next_attempt_at)} and tell you if it cannot be sent."
-                    ),
-                ),
+                f"Email to {describe(customer)} not sent",
+                Tone.ERROR,
+                f"The mail server could not be reached after {plural(row.attempts, 'try')}: {reason}",
+            )
+            return "failed"
+        row.status = PENDING
+        row.next_attempt_at = now + timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (row.attempts - 1))
+        if not row.told_unreachable:
+            row.told_unreachable = self._tell(
+                session,
+                row,
+                f"Email to {describe(customer)} is waiting",
+                Tone.WARNING,
+                f"The mail server could not be reached ({reason}). I will try again at "
+                f"{local_moment(self.ctx, row.next_attempt_at)} and tell you if it cannot be sent.",
             )
         return "retried"
 
-    def _tell(self, session: Session, row: OutgoingEmail, reply: Reply) -> None:
+    def _tell(self, session: Session, row: OutgoingEmail, title: str, tone: Tone, text: str) -> bool:
+        """Tell whoever asked for a follow-up email what became of it (statements are counted in
+        the collections channel instead). Whether anyone was told."""
+        if row.purpose == STATEMENT or not row.report_to:
+            return False
+        reply = Reply(title=title, tone=tone, text=text, to_user=row.report_to)
         enqueue(session, self.ctx, [reply], origin=f"email:{row.id}:{row.status}:{row.attempts}")
+        return True
 
     def _statement_summary(self, day: date) -> None:
         """Once every statement of ``day`` is settled: the count sent and failed, in collections."""
@@ -296,3 +262,18 @@ class MailSender:
                 )
         except IntegrityError:  # another sender posted it a moment ago
             return
+
+
+def _record_failure(session: Session, row: OutgoingEmail, action: str, now: datetime, reason: str) -> None:
+    """The audit event of an email that was refused or given up on."""
+    record(
+        session,
+        at=now,
+        actor="mail",
+        action=action,
+        entity_type="outgoing_email",
+        entity_id=row.id,
+        customer_id=row.customer_id,
+        to=row.to_address,
+        reason=reason,
+    )
