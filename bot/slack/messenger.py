@@ -81,6 +81,8 @@ def _outbox_part(message: dict[str, Any], key: str) -> int | None:
     return part if isinstance(part, int) else 0
 
 
+# A kept direct-message channel Slack refuses with one of these is stale: opened again, once.
+STALE_DM_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel", "user_disabled", "user_not_found"})
 RESPONSE_URL_USES = 5  # Slack accepts at most five messages through one response_url
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
@@ -127,6 +129,12 @@ def delivery_failure(exc: Exception) -> DeliveryFailed:
             f"Slack refused: {error}", permanent=True, hint=HINTS.get(error, ""), may_have_landed=not answered
         )
     return DeliveryFailed(f"Slack did not answer: {type(exc).__name__}: {exc}"[:300], permanent=False)
+
+
+def _slack_error(failure: DeliveryFailed) -> str | None:
+    """The error code Slack answered with, when the failure is Slack's refusal."""
+    cause = failure.__cause__
+    return str(cause.response.get("error")) if isinstance(cause, SlackApiError) else None
 
 
 def _number(text: Any) -> bool:
@@ -177,7 +185,6 @@ class SlackMessenger:
     def __init__(self, client: WebClient, identity: SlackIdentity) -> None:
         self.client = client
         self.identity = identity
-        self._dm_channels: dict[str, str] = {}
         self._channel_ids: dict[str, str] = {}  # a channel as the team file names it -> its id
 
     def post(
@@ -275,10 +282,22 @@ class SlackMessenger:
         unsure_since: datetime | None = None,
         parts_sent: Mapping[int, PostedRef] | None = None,
     ) -> PostedRef:
+        """Post in team member ``email``'s direct messages. The channel kept from an earlier
+        day is used as it is; if Slack refuses it (deleted, archived, the person deactivated),
+        it is forgotten and opened again, once, so a stale id never costs a message."""
         with _as_delivery_failure():
-            return self._post(
-                Where(self.dm_channel(email)), reply, key=key, unsure_since=unsure_since, parts_sent=parts_sent
-            )
+            user_id = self.identity.user_id_of(email)
+            kept = self.identity.kept_dm_channel(user_id)
+            channel = kept if kept is not None else self.identity.open_dm_channel(user_id, email=email)
+            try:
+                return self._post(Where(channel), reply, key=key, unsure_since=unsure_since, parts_sent=parts_sent)
+            except DeliveryFailed as failure:
+                if kept is None or _slack_error(failure) not in STALE_DM_ERRORS:
+                    raise
+                log.info("the kept direct messages of %s were refused (%s); opening them again", email, failure)
+                self.identity.forget_dm_channel(user_id)
+                channel = self.identity.open_dm_channel(user_id, email=email)
+                return self._post(Where(channel), reply, key=key, unsure_since=unsure_since, parts_sent=failure.parts)
 
     # -- finding an earlier attempt ------------------------------------------------------------
 
@@ -367,14 +386,6 @@ class SlackMessenger:
         block = {"type": "section", "text": {"type": "mrkdwn", "text": line}}
         return SlackMessage(f"{line} {message.text}", [block, *message.blocks][:MAX_BLOCKS])
 
-    def dm_channel(self, email: str) -> str:
-        """The direct-message channel with team member ``email``, opened once per process."""
-        if email not in self._dm_channels:
-            user_id = self.identity.user_id_of(email)
-            response = self.client.conversations_open(users=user_id)
-            self._dm_channels[email] = str(response["channel"]["id"])
-        return self._dm_channels[email]
-
     def answer(self, to: AnswerTo, reply: Reply, *, uses: list[int] | None = None) -> None:
         """Answer the asker, and only them: an answer carries balances and notes, and a channel
         is not the place for those. Through the ``response_url`` (ephemeral) while it has uses
@@ -390,7 +401,7 @@ class SlackMessenger:
         else:
             self.post(Where(to.channel or to.user_id, to.thread if to.channel else None), replace(reply, files=()))
         if reply.files:  # an ephemeral answer cannot carry a file: it goes to the asker's direct messages
-            dm = str(self.client.conversations_open(users=to.user_id)["channel"]["id"])
+            dm = self.identity.dm_channel(to.user_id)
             for file in reply.files:
                 self.share(dm, None, file)
 
