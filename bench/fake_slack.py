@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,12 +31,21 @@ def process(target: Callable[..., None], *args: Any) -> Iterator[tuple[Any, Conn
     child = spawn.Process(target=target, args=(*args, theirs), daemon=True)
     child.start()
     try:
-        if not ours.poll(START_SECONDS):
-            raise TimeoutError(f"{getattr(target, '__name__', target)} did not start in {START_SECONDS} s")
+        _wait_for_start(child, ours, getattr(target, "__name__", str(target)))
         yield ours.recv(), ours
     finally:
         child.terminate()
         child.join(10)
+
+
+def _wait_for_start(child: Any, connection: Connection, name: str) -> None:
+    """Until the child sends its first word; a child that died says so at once."""
+    deadline = time.monotonic() + START_SECONDS
+    while not connection.poll(0.05):
+        if not child.is_alive():
+            raise RuntimeError(f"{name} exited with {child.exitcode} before it started")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{name} did not start in {START_SECONDS} s")
 
 
 @dataclass
