@@ -7,10 +7,12 @@ A team of 20 collectors on SQLite. The server is the one ``arbot serve`` builds
 starts it (an AsyncIOScheduler whose first tick runs at once), on a clock set to 08:00:30 on a
 Monday in Chicago that then moves with real time, so backoffs come due as they would.
 
-The collectors are known from earlier mornings (their Slack ids and direct-message channels are
-in the database, as a server restarted overnight finds them); ``--first-morning`` starts with
-nobody known, so each direct message first costs ``users.lookupByEmail`` and
-``conversations.open``.
+The morning is not the team's first: the collectors are known from earlier mornings (their Slack
+ids and direct-message channels are in the database, as a server restarted overnight finds
+them) and the past-due accounts entered the suspension sequence on the business day before.
+``--first-morning`` starts with nobody known, so each direct message first costs
+``users.lookupByEmail`` and ``conversations.open``, and the job first puts every account in the
+suspension sequence.
 
 Slack is the fake Web API the tests use, in a process of its own (bench.fake_slack, so answering
 does not compete with the server for the GIL), made stricter: ``chat.postMessage`` to a channel less
@@ -140,6 +142,25 @@ def seed(url: str, team: Team, emails: list[str], accounts: int) -> None:
                         currency="USD",
                     )
                 )
+    engine.dispose()
+
+
+def earlier_mornings(url: str, team: Team) -> None:
+    """What the suspension sequence's run on the business day before left: every account over
+    the threshold already in it. Only a team's first morning puts them all in at once (800
+    accounts, most of that morning's job); on the others it looks at them and moves on."""
+    from commands.clock import FixedClock
+    from commands.suspension.sequence import run_daily
+
+    engine = make_engine(url)
+    ctx = AppContext(
+        sessions=make_session_factory(engine),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(MORNING - timedelta(days=3)),  # the Friday before, as early
+    )
+    with ctx.sessions.begin() as session:
+        run_daily(session, ctx)
     engine.dispose()
 
 
@@ -584,7 +605,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--first-morning",
         action="store_true",
-        help="the team's first morning: nobody's Slack identity or direct messages known yet",
+        help="the team's first morning: nobody's Slack identity or direct messages known, no account in the "
+        "suspension sequence yet",
     )
     parser.add_argument(
         "--channel-news",
@@ -600,7 +622,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.collectors} collectors x {args.accounts} accounts, SQLite; fake Slack: "
         f"{PER_CHANNEL_SECONDS:g} post/s per channel enforced, {args.random_429:.0%} of posts refused at random "
         f"(Retry-After {RETRY_AFTER} s); {args.channel_news} extra post(s) for the collections channel; "
-        f"{'first morning (nobody known yet)' if args.first_morning else 'collectors known from earlier mornings'}; "
+        f"{'first morning (nothing from earlier ones)' if args.first_morning else 'not the first morning'}; "
         f"{args.runs} run(s); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,
     )
@@ -609,6 +631,8 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{Path(folder) / 'bench_morning.db'}"
             seed(url, team, emails, args.accounts)
+            if not args.first_morning:
+                earlier_mornings(url, team)
             m = asyncio.run(morning(url, team, users, args.random_429, args.channel_news, first=args.first_morning))
         f = figures(m)
         report(n, m, f)
