@@ -20,20 +20,9 @@ from commands.context import AppContext
 from commands.messages import DeliveryFailed, Reply
 from commands.outbox import enqueue
 from storage.models import ChatIdentity
-from tests.support.slack import FakeSlack, LoopThread, SlackWorld, seed
+from tests.support.slack import FakeSlack, SlackWorld, seed
 
 PRIYA = "priya.shah@example.com"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    loop, slack = LoopThread(), FakeSlack()
-    loop.run(slack.start())
-    try:
-        yield slack
-    finally:
-        loop.run(slack.stop())
-        loop.close()
 
 
 def messenger(ctx: AppContext, fake: FakeSlack) -> SlackMessenger:
