@@ -148,3 +148,34 @@ def test_a_file_answered_to_the_asker_uses_the_kept_channel_after_a_restart(serv
     [book] = world.fake.files["D0MARIA"]
     assert book["name"].endswith(".xlsx")
     assert kept(world.ctx, "maria.lopez@example.com") == [("U0MARIA", "D0MARIA")]
+
+
+def test_a_file_to_a_refused_kept_channel_goes_to_the_one_opened_again(served: list[SlackWorld]) -> None:
+    world = served[0]
+    world.command("U0MARIA", "report weekly xlsx", channel="CCOLLECTIONS")
+    world.settle()
+    with world.ctx.sessions.begin() as session:  # since then, that conversation is gone
+        row = session.scalars(select(ChatIdentity).where(ChatIdentity.user_id == "U0MARIA")).one()
+        row.dm_channel = "D0GONE"
+
+    served.append(world := restarted(world))
+    world.fake.refuse("files.completeUploadExternal", "D0GONE", "channel_not_found")
+    world.command("U0MARIA", "report weekly xlsx", channel="CCOLLECTIONS")
+    world.settle()
+    delivering = [
+        (c.method, c.answer.get("error"))
+        for c in world.fake.made(status=None)
+        if c.method.startswith(("files.", "upload", "conversations.open"))
+    ]
+    assert delivering == [
+        ("files.getUploadURLExternal", None),
+        ("upload", None),
+        ("files.completeUploadExternal", "channel_not_found"),
+        ("conversations.open", None),
+        ("files.getUploadURLExternal", None),
+        ("upload", None),
+        ("files.completeUploadExternal", None),
+    ]
+    [book] = world.fake.files["D0MARIA"]
+    assert book["name"].endswith(".xlsx")
+    assert kept(world.ctx, "maria.lopez@example.com") == [("U0MARIA", "D0MARIA")]

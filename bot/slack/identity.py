@@ -6,8 +6,8 @@ given for the member in the team file (for workspaces that hide emails from apps
 other way round, for direct messages, ``users.lookupByEmail``. Looked-up answers are kept by the
 shared identity cache (bot.runtime.identities: memory and database, asked again after a week;
 an old answer stands in while Slack cannot be asked). The direct-message channel of each
-member is kept the same way (:meth:`SlackIdentity.dm_channel`): ``conversations.open`` once per
-person, not once per process."""
+member is kept the same way (:meth:`SlackIdentity.kept_dm_channel`): ``conversations.open``
+once per person, not once per process."""
 
 from __future__ import annotations
 
@@ -84,14 +84,8 @@ class SlackIdentity:
         self.cache.remember(user_id, email)
         return user_id
 
-    def dm_channel(self, user_id: str) -> str:
-        """The direct-message channel with Slack user ``user_id``: the one kept with their
-        identity, else opened (``conversations.open``) and kept. Slack's refusal to open one (a
-        deactivated user, a bot) comes out as :class:`SlackApiError`."""
-        kept = self.cache.dm_channel(user_id)
-        return kept if kept is not None else self.open_dm_channel(user_id)
-
     def kept_dm_channel(self, user_id: str) -> str | None:
+        """The direct-message channel kept for ``user_id`` on an earlier day, if any."""
         return self.cache.dm_channel(user_id)
 
     def open_dm_channel(self, user_id: str, *, email: str | None = None) -> str:
