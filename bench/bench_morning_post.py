@@ -7,7 +7,15 @@ A team of 20 collectors on SQLite. The server is the one ``arbot serve`` builds
 starts it (an AsyncIOScheduler whose first tick runs at once), on a clock set to 08:00:30 on a
 Monday in Chicago that then moves with real time, so backoffs come due as they would.
 
-Slack is the fake Web API the tests use, made stricter: ``chat.postMessage`` to a channel less
+The morning is not the team's first: the collectors are known from earlier mornings (their Slack
+ids and direct-message channels are in the database, as a server restarted overnight finds
+them) and the past-due accounts entered the suspension sequence on the business day before.
+``--first-morning`` starts with nobody known, so each direct message first costs
+``users.lookupByEmail`` and ``conversations.open``, and the job first puts every account in the
+suspension sequence.
+
+Slack is the fake Web API the tests use, in a process of its own (bench.fake_slack, so answering
+does not compete with the server for the GIL), made stricter: ``chat.postMessage`` to a channel less
 than a second after the last one it accepted there is answered 429 with ``Retry-After``, and a
 seeded share of posts is answered 429 anyway (Slack's other limits, which a bot cannot predict).
 
@@ -20,6 +28,7 @@ where the time went: the job, the wait for the first round, and for each retried
 backoff and how long after its 429 the channel was tried again.
 
     python -m bench.bench_morning_post [--runs 3] [--collectors 20] [--accounts 40] [--random-429 0.1]
+                                       [--first-morning] [--channel-news N]
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import argparse
 import asyncio
 import logging
 import math
+import os
 import random
 import statistics
 import sys
@@ -39,6 +49,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -46,6 +57,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from bench.fake_slack import fake_slack_process
 from bot.server import DELIVERY, ServerSettings, build_web_app
 from bot.settings import EXAMPLE_TEAM_FILE
 from bot.slack.settings import SlackSettings
@@ -133,13 +145,34 @@ def seed(url: str, team: Team, emails: list[str], accounts: int) -> None:
     engine.dispose()
 
 
+def earlier_mornings(url: str, team: Team) -> None:
+    """What the suspension sequence's run on the business day before left: every account over
+    the threshold already in it. Only a team's first morning puts them all in at once (800
+    accounts, most of that morning's job); on the others it looks at them and moves on."""
+    from commands.clock import FixedClock
+    from commands.suspension.sequence import run_daily
+
+    engine = make_engine(url)
+    ctx = AppContext(
+        sessions=make_session_factory(engine),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=FixedClock(MORNING - timedelta(days=3)),  # the Friday before, as early
+    )
+    with ctx.sessions.begin() as session:
+        run_daily(session, ctx)
+    engine.dispose()
+
+
 # -- the strict fake Slack ----------------------------------------------------------------------
 
 
-def strict_slack(users: dict[str, str], random_429: float, clock: MorningClock) -> Any:
+def strict_slack(users: dict[str, str], random_429: float, start: datetime, origin: float) -> Any:
     """The tests' FakeSlack, made to enforce Slack's limit of one post a second per channel.
-    Its message timestamps follow the bench's clock, so the history a retry reads first
-    (``oldest`` = shortly before the entry was queued) means what it says."""
+    Built in the fake's own process (bench.fake_slack): its message timestamps follow the
+    bench's clock (``start`` at monotonic ``origin``, a clock every process on the machine
+    shares), so the history a retry reads first (``oldest`` = shortly before the entry was
+    queued) means what it says."""
     from tests.support.slack import USERS, FakeSlack
 
     @dataclass
@@ -177,7 +210,26 @@ def strict_slack(users: dict[str, str], random_429: float, clock: MorningClock) 
                 self.refusals.append((channel, why, now))
                 return 429
 
+    clock = MorningClock(start, origin)
     return StrictSlack(users={**USERS, **users}, share=random_429, clock=clock.now, retry_after=str(RETRY_AFTER))
+
+
+def what_the_fake_saw(fake: Any) -> tuple[list[Any], list[tuple[str, str, float]]]:
+    """Asked in the fake's process at the end: every call it answered, and its 429s."""
+    return fake.made(status=None), list(fake.refusals)
+
+
+def known_team(ctx: AppContext, api_url: str, emails: list[str]) -> None:
+    """What earlier mornings left: each collector's Slack identity and direct-message channel
+    in the database, found by the server's own code (``users.lookupByEmail``,
+    ``conversations.open``) before it starts, as a server restarted overnight finds them."""
+    from slack_sdk import WebClient
+
+    from bot.slack.identity import SlackIdentity
+
+    identity = SlackIdentity(WebClient(token="xoxb-bench", base_url=api_url), ctx)
+    for email in emails:
+        identity.open_dm_channel(identity.user_id_of(email), email=email)
 
 
 # -- watching the dispatcher --------------------------------------------------------------------
@@ -234,6 +286,11 @@ class Morning:
     refusals: list[tuple[str, str, float]]
     entries: list[OutboxEntry]
     outcomes: dict[str, str]
+    clock: MorningClock
+
+    def queued_at(self, entry: OutboxEntry) -> float:
+        """When ``entry`` was queued, on the monotonic clock the calls are timed by."""
+        return self.clock.origin + (entry.created_at - self.clock.start).total_seconds()
 
     @property
     def posts(self) -> list[Any]:
@@ -256,45 +313,50 @@ def queue_channel_news(ctx: AppContext, count: int) -> None:
         )
 
 
-async def morning(url: str, team: Team, users: dict[str, str], random_429: float, news: int = 0) -> Morning:
-    """Serve, let the scheduler's first tick post the morning, wait until the outbox is empty."""
+async def morning(
+    url: str, team: Team, users: dict[str, str], random_429: float, news: int = 0, *, first: bool = False
+) -> Morning:
+    """Serve, let the scheduler's first tick post the morning, wait until the outbox is empty.
+    Unless it is the team's ``first`` morning, the collectors' direct messages were opened on
+    an earlier one (:func:`known_team`)."""
     from scheduler.service import build_scheduler, tick
 
     clock = MorningClock()
     ctx = AppContext(
         sessions=make_session_factory(make_engine(url)), team=team, calendar=BusinessCalendar(team.country), clock=clock
     )
-    fake = strict_slack(users, random_429, clock)
-    await fake.start()
-    app = build_web_app(
-        ctx, ServerSettings(slack=SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url))
-    )
-    seen = watch(app[DELIVERY].dispatcher)
-    job: dict[str, Any] = {}
+    with fake_slack_process(partial(strict_slack, users, random_429, clock.start, clock.origin)) as fake:
+        if not first:
+            await asyncio.to_thread(known_team, ctx, fake.api_url, list(users.values()))
+        app = build_web_app(
+            ctx,
+            ServerSettings(slack=SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url)),
+        )
+        seen = watch(app[DELIVERY].dispatcher)
+        job: dict[str, Any] = {}
 
-    def timed_tick(c: AppContext) -> None:
-        job["started"] = time.monotonic()
-        if news:
-            queue_channel_news(c, news)
-        job["outcomes"] = {o.key: o.status for o in tick(c)}
-        job["ended"] = time.monotonic()
+        def timed_tick(c: AppContext) -> None:
+            job["started"] = time.monotonic()
+            if news:
+                queue_channel_news(c, news)
+            job["outcomes"] = {o.key: o.status for o in tick(c)}
+            job["ended"] = time.monotonic()
 
-    async def scheduler(_app: web.Application) -> AsyncIterator[None]:  # as bot.server.with_scheduler
-        running = build_scheduler(ctx, background=False, run=timed_tick)
-        running.start()
-        yield
-        running.shutdown(wait=False)
+        async def scheduler(_app: web.Application) -> AsyncIterator[None]:  # as bot.server.with_scheduler
+            running = build_scheduler(ctx, background=False, run=timed_tick)
+            running.start()
+            yield
+            running.shutdown(wait=False)
 
-    app.cleanup_ctx.append(scheduler)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        await asyncio.to_thread(_wait_until_delivered, ctx, job)
-    finally:
-        await runner.cleanup()
-        await fake.stop()
-    calls = fake.made(status=None)
+        app.cleanup_ctx.append(scheduler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            await asyncio.to_thread(_wait_until_delivered, ctx, job)
+        finally:
+            await runner.cleanup()
+        calls, refusals = fake.ask(what_the_fake_saw)
     with ctx.sessions() as session:
         entries = list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.id)))
     ctx.sessions.kw["bind"].dispose()
@@ -305,10 +367,11 @@ async def morning(url: str, team: Team, users: dict[str, str], random_429: float
         max(accepted),
         seen.rounds,
         seen.backoffs,
-        calls,
-        list(fake.refusals),
+        [c for c in calls if c.at >= job["started"]],
+        refusals,
         entries,
         job["outcomes"],
+        clock,
     )
 
 
@@ -344,6 +407,8 @@ class Figures:
     retry_waits: list[float]  # per 429: until the channel was tried again
     backoffs: list[float]  # per 429: the backoff the dispatcher asked for
     lookups: int  # history reads before a retry
+    openings: int  # users.lookupByEmail and conversations.open calls during the morning
+    queued_floor: float  # a second view, not the target's: see queued_floor()
 
     @property
     def ratio(self) -> float:
@@ -373,7 +438,35 @@ def figures(m: Morning) -> Figures:
         retry_waits=retry_waits(m),
         backoffs=list(m.backoffs),
         lookups=sum(c.method == "conversations.history" for c in m.calls),
+        openings=sum(c.method in ("users.lookupByEmail", "conversations.open") for c in m.calls),
+        queued_floor=queued_floor(m),
     )
+
+
+def queued_floor(m: Morning) -> float:
+    """The earliest the fake's rules let the last message land, counted from when each message
+    was queued rather than from the job's end: the job commits in several transactions and the
+    dispatcher starts on the first while the job still runs, so the target's floor (the job's
+    whole time, then the channel's) can lie above the total. Per channel, in the order they
+    landed: a message goes no earlier than it was queued, a second after the one before it,
+    plus one Retry-After per random 429 it got. Shown beside the target's floor only."""
+    channel_of = {str(c.answer["ts"]): str(c.answer["channel"]) for c in m.posts if c.status == 200}
+    queued: dict[str, list[float]] = {}
+    for entry in m.entries:
+        channel = channel_of.get(entry.message_id or "")
+        if channel is not None:
+            queued.setdefault(channel, []).append(m.queued_at(entry))
+    random_429s = [(channel, at) for channel, why, at in m.refusals if why == "random"]
+    latest = 0.0
+    for channel, times in queued.items():
+        landed = sorted(c.at for c in m.posts if c.status == 200 and str(c.answer["channel"]) == channel)
+        earliest, previous = -math.inf, -math.inf
+        for at, queued_time in zip(landed, sorted(times), strict=False):
+            refused = sum(1 for ch, when in random_429s if ch == channel and previous < when <= at)
+            earliest = max(queued_time, earliest + PER_CHANNEL_SECONDS) + refused * RETRY_AFTER
+            previous = at
+        latest = max(latest, earliest - m.job_started)
+    return latest
 
 
 def duplicates(m: Morning) -> int:
@@ -452,8 +545,12 @@ def report(n: int, m: Morning, f: Figures) -> None:
         f"{f.messages} messages in {f.channels} channels; pacing floor {f.pacing_floor:.1f} s; "
         f"floor with the fake's 429s {f.rules_floor:.2f} s; ratio {f.ratio:.2f}; "
         f"429s {f.pacing_429 + f.random_429} ({f.pacing_429} pacing, {f.random_429} random); "
-        f"duplicates {f.duplicates}",
+        f"duplicates {f.duplicates}; {f.openings} users.lookupByEmail / conversations.open",
         flush=True,
+    )
+    print(
+        f"    from when each message was queued, the rules allow {f.queued_floor:.2f} s at the earliest "
+        f"(total / that: {f.total / f.queued_floor:.2f}); not the target's floor"
     )
     print(
         f"    job's end -> first round: {f.first_round_wait * 1000:+.0f} ms (the commit kicks it); first round: "
@@ -482,6 +579,10 @@ def summary(all_figures: list[Figures]) -> None:
         f"pacing floor {span([f.pacing_floor for f in all_figures], fmt='.1f')}; "
         f"floor with the 429s {span([f.rules_floor for f in all_figures])}"
     )
+    print(
+        f"from each message's queueing: earliest {span([f.queued_floor for f in all_figures])}; "
+        f"total / that {span([f.total / f.queued_floor for f in all_figures], unit='')} (not the target)"
+    )
     ratios = [f.ratio for f in all_figures]
     print(
         f"ratio total/floor {span(ratios, unit='')} (target <= {TARGET_RATIO}): "
@@ -502,6 +603,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--accounts", type=int, default=40, help="past-due accounts per collector")
     parser.add_argument("--random-429", type=float, default=0.1, help="share of posts refused at random")
     parser.add_argument(
+        "--first-morning",
+        action="store_true",
+        help="the team's first morning: nobody's Slack identity or direct messages known, no account in the "
+        "suspension sequence yet",
+    )
+    parser.add_argument(
         "--channel-news",
         type=int,
         default=0,
@@ -515,7 +622,8 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.collectors} collectors x {args.accounts} accounts, SQLite; fake Slack: "
         f"{PER_CHANNEL_SECONDS:g} post/s per channel enforced, {args.random_429:.0%} of posts refused at random "
         f"(Retry-After {RETRY_AFTER} s); {args.channel_news} extra post(s) for the collections channel; "
-        f"{args.runs} run(s)",
+        f"{'first morning (nothing from earlier ones)' if args.first_morning else 'not the first morning'}; "
+        f"{args.runs} run(s); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,
     )
     results = []
@@ -523,11 +631,14 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{Path(folder) / 'bench_morning.db'}"
             seed(url, team, emails, args.accounts)
-            m = asyncio.run(morning(url, team, users, args.random_429, args.channel_news))
+            if not args.first_morning:
+                earlier_mornings(url, team)
+            m = asyncio.run(morning(url, team, users, args.random_429, args.channel_news, first=args.first_morning))
         f = figures(m)
         report(n, m, f)
         results.append(f)
     summary(results)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@
 Bolt app whose only listener acknowledges, measured in the same run under the same load.
 
 The server runs in its own process (so the load generator's work is not counted as the
-server's), against the fake Slack Web API the tests use. Requests are sent open-loop: at
-``--rate`` per second on a fixed schedule, whether or not earlier ones were answered, as Slack
-does. Each promise is for a distinct customer and day, so every request writes a row; the run
-checks they were all written.
+server's), against the fake Slack Web API the tests use, in a third (bench.fake_slack).
+Requests are sent open-loop: at ``--rate`` per second on a fixed schedule, whether or not
+earlier ones were answered, as Slack does. Each promise is for a distinct customer and day, so
+every request writes a row; the run checks they were all written.
 
     python -m bench.bench_slack_ack [--seconds 60] [--rate 100] [--default-bolt] [--no-off]
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import sys
 import time
@@ -39,6 +38,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from bench.cache import throwaway_database
+from bench.fake_slack import fake_slack_process, process
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.calendar import BusinessCalendar
 from commands.clock import FixedClock
@@ -166,7 +166,7 @@ async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    ports.put(runner.addresses[0][1])
+    ports.send(runner.addresses[0][1])
     await asyncio.Event().wait()
 
 
@@ -193,37 +193,9 @@ def _bare_app(slack: Any, *, process_before_response: bool) -> Any:
     return app
 
 
-def fake_slack(urls: Any) -> None:
-    """The fake Web API in a process of its own, so answering the bot's posts does not slow the
-    load generator down."""
-    from tests.support.slack import FakeSlack
-
-    async def run() -> None:
-        fake = FakeSlack()
-        await fake.start()
-        urls.put(fake.url)
-        await asyncio.Event().wait()
-
-    asyncio.run(run())
-
-
-@contextmanager
-def process(target: Any, *args: Any) -> Iterator[Any]:
-    """Run ``target(*args, queue)`` in a fresh process; yield the first thing it puts."""
-    spawn = multiprocessing.get_context("spawn")
-    queue = spawn.Queue()
-    child = spawn.Process(target=target, args=(*args, queue), daemon=True)
-    child.start()
-    try:
-        yield queue.get(timeout=60)
-    finally:
-        child.terminate()
-        child.join(10)
-
-
 @contextmanager
 def server(kind: str, db_url: str, api_url: str) -> Iterator[str]:
-    with process(serve, kind, db_url, api_url) as port:
+    with process(serve, kind, db_url, api_url) as (port, _):
         yield f"http://127.0.0.1:{port}/slack/events"
 
 
@@ -311,8 +283,8 @@ def main(argv: list[str] | None = None) -> None:
         kinds["bare-default"] = "bare Bolt, default settings (ack polled every 10 ms)"
     rounds = max(1, round(args.seconds / ROUND_SECONDS))
     per_round = int(args.seconds * args.rate / rounds)
-    with process(fake_slack) as fake_url, database() as db_url, ExitStack() as stack:
-        api_url, response_url = f"{fake_url}/api/", f"{fake_url}/respond/bench"
+    with fake_slack_process() as fake, database() as db_url, ExitStack() as stack:
+        api_url, response_url = fake.api_url, f"{fake.url}/respond/bench"
         where = "PostgreSQL" if db_url.startswith("postgresql") else "SQLite"
         print(
             f"{args.rate:g} requests/s for {args.seconds:g} s per server, in {rounds} interleaved rounds "

@@ -141,3 +141,18 @@ def world(ctx: AppContext) -> Iterator[Any]:
         yield slack
     finally:
         slack.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[Any]:
+    """The fake Slack Web API alone (tests.support.slack), serving on a loop of its own, for
+    tests that drive a Slack client or messenger against it without the server."""
+    from tests.support.slack import FakeSlack, LoopThread
+
+    loop, slack = LoopThread(), FakeSlack()
+    loop.run(slack.start())
+    try:
+        yield slack
+    finally:
+        loop.run(slack.stop())
+        loop.close()

@@ -5,7 +5,6 @@ who is not on the team, is told so and nothing happens."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -17,19 +16,8 @@ from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.team import team_from_dict
 from storage.models import ChatIdentity
-from tests.support.slack import FakeSlack, LoopThread, SlackWorld
+from tests.support.slack import FakeSlack, SlackWorld
 from tests.support.world import row_counts
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    loop, slack = LoopThread(), FakeSlack()
-    loop.run(slack.start())
-    try:
-        yield slack
-    finally:
-        loop.run(slack.stop())
-        loop.close()
 
 
 def identity(ctx: AppContext, fake: FakeSlack) -> SlackIdentity:

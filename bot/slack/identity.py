@@ -5,7 +5,9 @@ given for the member in the team file (for workspaces that hide emails from apps
 ``chat_identities`` cache, and ``users.info`` (which needs the ``users:read.email`` scope). The
 other way round, for direct messages, ``users.lookupByEmail``. Looked-up answers are kept by the
 shared identity cache (bot.runtime.identities: memory and database, asked again after a week;
-an old answer stands in while Slack cannot be asked)."""
+an old answer stands in while Slack cannot be asked). The direct-message channel of each
+member is kept the same way (:meth:`SlackIdentity.kept_dm_channel`): ``conversations.open``
+once per person, not once per process."""
 
 from __future__ import annotations
 
@@ -81,3 +83,22 @@ class SlackIdentity:
             raise UnknownSlackUser(f"no Slack user has the email {email} ({exc.response.get('error')})") from exc
         self.cache.remember(user_id, email)
         return user_id
+
+    def kept_dm_channel(self, user_id: str) -> str | None:
+        """The direct-message channel kept for ``user_id`` on an earlier day, if any."""
+        return self.cache.dm_channel(user_id)
+
+    def open_dm_channel(self, user_id: str, *, email: str | None = None) -> str:
+        """Ask Slack for the direct-message channel and keep it, with the member's email (given,
+        or known from the team file or the cache) so their identity row can be made."""
+        channel = str(self._client.conversations_open(users=user_id)["channel"]["id"])
+        if email is None and user_id in self._email_by_id:
+            email = self._email_by_id[user_id]
+        elif email is None:
+            known = self.cache.known(user_id)
+            email = known.email if known is not None else None
+        self.cache.remember_dm_channel(user_id, channel, email=email)
+        return channel
+
+    def forget_dm_channel(self, user_id: str) -> None:
+        self.cache.forget_dm_channel(user_id)

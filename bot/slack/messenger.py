@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -34,6 +34,7 @@ from bot.slack.settings import SlackSettings
 from commands.messages import Attachment, DeliveryFailed, PostedRef, Reply, Where
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TIMEOUT_SECONDS = 15
 
@@ -81,6 +82,8 @@ def _outbox_part(message: dict[str, Any], key: str) -> int | None:
     return part if isinstance(part, int) else 0
 
 
+# A kept direct-message channel Slack refuses with one of these is stale: opened again, once.
+STALE_DM_ERRORS = frozenset({"channel_not_found", "is_archived", "not_in_channel", "user_disabled", "user_not_found"})
 RESPONSE_URL_USES = 5  # Slack accepts at most five messages through one response_url
 TRANSIENT_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
@@ -127,6 +130,12 @@ def delivery_failure(exc: Exception) -> DeliveryFailed:
             f"Slack refused: {error}", permanent=True, hint=HINTS.get(error, ""), may_have_landed=not answered
         )
     return DeliveryFailed(f"Slack did not answer: {type(exc).__name__}: {exc}"[:300], permanent=False)
+
+
+def _slack_error(exc: Exception) -> str | None:
+    """The error code Slack answered with, when the failure is Slack's refusal."""
+    cause = exc.__cause__ if isinstance(exc, DeliveryFailed) else exc
+    return str(cause.response.get("error")) if isinstance(cause, SlackApiError) else None
 
 
 def _number(text: Any) -> bool:
@@ -177,7 +186,6 @@ class SlackMessenger:
     def __init__(self, client: WebClient, identity: SlackIdentity) -> None:
         self.client = client
         self.identity = identity
-        self._dm_channels: dict[str, str] = {}
         self._channel_ids: dict[str, str] = {}  # a channel as the team file names it -> its id
 
     def post(
@@ -260,6 +268,10 @@ class SlackMessenger:
             channel=channel, thread_ts=thread, file=file.data, filename=file.name, title=file.title or file.name
         )
 
+    def _share_all(self, channel: str, files: Iterable[Attachment]) -> None:
+        for file in files:
+            self.share(channel, None, file)
+
     def update(self, ref: PostedRef, reply: Reply) -> None:
         """Replace a posted message; doing it twice shows the same thing, so a retry needs no
         look-up."""
@@ -275,10 +287,41 @@ class SlackMessenger:
         unsure_since: datetime | None = None,
         parts_sent: Mapping[int, PostedRef] | None = None,
     ) -> PostedRef:
+        """Post in team member ``email``'s direct messages (:meth:`_in_direct_messages`)."""
         with _as_delivery_failure():
-            return self._post(
-                Where(self.dm_channel(email)), reply, key=key, unsure_since=unsure_since, parts_sent=parts_sent
+            return self._in_direct_messages(
+                self.identity.user_id_of(email),
+                lambda channel, done: self._post(
+                    Where(channel), reply, key=key, unsure_since=unsure_since, parts_sent=done
+                ),
+                parts_sent,
+                email=email,
             )
+
+    def _in_direct_messages(
+        self,
+        user_id: str,
+        send: Callable[[str, Mapping[int, PostedRef] | None], T],
+        parts_sent: Mapping[int, PostedRef] | None = None,
+        *,
+        email: str | None = None,
+    ) -> T:
+        """``send(channel, parts_sent)`` into ``user_id``'s direct messages: the channel kept
+        from an earlier day as it is; if Slack refuses it (deleted, archived, the person
+        deactivated), it is forgotten and opened again, once, so a stale id never costs a
+        message. A refusal to open one (a deactivated person) is raised as Slack gave it."""
+        kept = self.identity.kept_dm_channel(user_id)
+        if kept is None:
+            return send(self.identity.open_dm_channel(user_id, email=email), parts_sent)
+        try:
+            return send(kept, parts_sent)
+        except (DeliveryFailed, SlackApiError) as exc:
+            if _slack_error(exc) not in STALE_DM_ERRORS:
+                raise
+            log.info("Slack refused the kept direct messages of %s (%s); opening them again", user_id, exc)
+            self.identity.forget_dm_channel(user_id)
+            done = exc.parts if isinstance(exc, DeliveryFailed) else parts_sent
+            return send(self.identity.open_dm_channel(user_id, email=email), done)
 
     # -- finding an earlier attempt ------------------------------------------------------------
 
@@ -367,14 +410,6 @@ class SlackMessenger:
         block = {"type": "section", "text": {"type": "mrkdwn", "text": line}}
         return SlackMessage(f"{line} {message.text}", [block, *message.blocks][:MAX_BLOCKS])
 
-    def dm_channel(self, email: str) -> str:
-        """The direct-message channel with team member ``email``, opened once per process."""
-        if email not in self._dm_channels:
-            user_id = self.identity.user_id_of(email)
-            response = self.client.conversations_open(users=user_id)
-            self._dm_channels[email] = str(response["channel"]["id"])
-        return self._dm_channels[email]
-
     def answer(self, to: AnswerTo, reply: Reply, *, uses: list[int] | None = None) -> None:
         """Answer the asker, and only them: an answer carries balances and notes, and a channel
         is not the place for those. Through the ``response_url`` (ephemeral) while it has uses
@@ -390,9 +425,7 @@ class SlackMessenger:
         else:
             self.post(Where(to.channel or to.user_id, to.thread if to.channel else None), replace(reply, files=()))
         if reply.files:  # an ephemeral answer cannot carry a file: it goes to the asker's direct messages
-            dm = str(self.client.conversations_open(users=to.user_id)["channel"]["id"])
-            for file in reply.files:
-                self.share(dm, None, file)
+            self._in_direct_messages(to.user_id, lambda dm, _: self._share_all(dm, reply.files))
 
     def _respond(self, url: str, messages: list[SlackMessage]) -> None:
         hook = WebhookClient(url, timeout=TIMEOUT_SECONDS, retry_handlers=retry_handlers())

@@ -32,7 +32,10 @@ class InboundEvent(Base):
 
 
 class ChatIdentity(Base):
-    """A platform user id mapped to a team member's email (looked up once, then cached)."""
+    """A platform user id mapped to a team member's email (looked up once, then cached), and
+    the direct-message channel the platform gave for them (Slack's ``conversations.open``), so a
+    restart posts a member's list at once instead of asking for the channel again; empty until
+    the first direct message, and emptied when the platform refuses it."""
 
     __tablename__ = "chat_identities"
     __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_chat_identities_platform_user"),)
@@ -42,6 +45,7 @@ class ChatIdentity(Base):
     user_id: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    dm_channel: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class ConversationRef(Base):

@@ -393,7 +393,7 @@ class FakeSlack:
 
 def _targets(params: dict[str, Any]) -> list[str]:
     """What a call is about: its channel (as given and as an id), user or email."""
-    given = [str(params[k]) for k in ("channel", "users", "user", "email") if params.get(k)]
+    given = [str(params[k]) for k in ("channel", "channel_id", "users", "user", "email") if params.get(k)]
     return given + [channel_id(t) for t in given if "@" not in t]
 
 
