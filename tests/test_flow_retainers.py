@@ -126,6 +126,21 @@ def test_a_manager_sets_a_retainer_and_anyone_sees_it(ctx: AppContext) -> None:
     assert len(asked_to_replenish(chat.messenger, DANA)) == 1
 
 
+def test_status_shows_the_retainer_only_where_one_is_required(ctx: AppContext) -> None:
+    ids = seed_world(ctx)
+    add_retainer_invoice(ctx, ids["C200"], "RET-1", "3000.00", "1000.00")
+    chat = Conversation(ctx)
+    [none] = chat.say(DANA, "status acme ortho")
+    assert not [f for f in none.fields if f.label.startswith("Retainer")]
+    chat.say(MARIA, "retainer acme ortho 5,000")
+    [status] = chat.say(DANA, "status acme ortho")
+    assert [(f.label, f.value) for f in status.fields if f.label.startswith("Retainer")] == [
+        ("Retainer required", "$5,000.00"),
+        ("Retainer held", "$2,000.00"),
+        ("Retainer short", "$3,000.00"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("who", "text", "said"),
     [

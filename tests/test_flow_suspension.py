@@ -180,6 +180,40 @@ def test_an_account_goes_through_the_steps_to_a_suspension_request(ctx: AppConte
     assert "Left (1): Birch Clinic (B900): service suspended." in chat.last_post("collections").reply.text
 
 
+def test_status_shows_the_next_step_and_the_steps_done_by_which_activity(ctx: AppContext) -> None:
+    seed_world(ctx)
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    chat = Conversation(ctx)
+    [before] = chat.say(DANA, "status birch")
+    assert field(before, "Suspension") == "not in sequence"
+    morning(ctx, chat)
+    [entered] = chat.say(DANA, "status birch")
+    assert field(entered, "Suspension") == "step 1 of 5, first call, due Mon 23 Nov 2026"
+    assert not [r for r in entered.rows if r.title.startswith("Suspension step")]
+
+    chat.say(DANA, "log birch voicemail left a message for AP")
+    later = Conversation(on(ctx, date(2026, 11, 30), hour=16), chat.messenger)
+    later.say(DANA, "log birch email-sent past-due reminder with statement")
+    [status] = later.say(MARIA, "status birch")
+    assert field(status, "Suspension") == "step 3 of 5, second call, due Mon 30 Nov 2026"
+    assert [(r.title, r.detail) for r in status.rows if r.title.startswith("Suspension step")] == [
+        (
+            "Suspension step 1 of 5 done Mon 23 Nov 2026: first call",
+            "by the voicemail Dana Reyes logged Mon 23 Nov 2026 9:00 AM CST",
+        ),
+        (
+            "Suspension step 2 of 5 done Mon 30 Nov 2026: email",
+            "by the email Dana Reyes logged Mon 30 Nov 2026 10:00 AM CST",
+        ),
+    ]
+    # A day later the second call is overdue, and the card says so.
+    [overdue] = Conversation(on(ctx, date(2026, 12, 1)), chat.messenger).say(DANA, "status birch")
+    assert field(overdue, "Suspension") == "step 3 of 5, second call, due Mon 30 Nov 2026 (overdue)"
+    # The account on hold never entered.
+    [held] = chat.say(DANA, "status acme dental")
+    assert field(held, "Suspension") == "not in sequence"
+
+
 def field_of(row: Any, label: str) -> str:
     return next(f.value for f in row.fields if f.label == label)
 
