@@ -18,8 +18,10 @@ from sqlalchemy import select, update
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Tone
+from commands.outbox import Dispatcher
 from commands.team import TeamFileError, team_from_dict
 from scheduler.jobs import JOBS, Job
+from scheduler.service import tick
 from storage.models import (
     AuditEvent,
     Customer,
@@ -324,6 +326,46 @@ def test_the_weekly_report_is_posted_before_the_meeting_once(ctx: AppContext) ->
     assert birch.detail == "suspension step 2 of 5, email, due Wed 25 Nov 2026 (overdue)"
     assert field_of(birch, "Latest note") == "Mon 23 Nov 2026: will pay half on Friday"
     assert field_of(birch, "Collector") == "Dana Reyes"
+
+
+SUSPENSION_PLACES = {"slack": "C0SUSPENSION", "teams": "19:suspension@thread.tacv2"}
+
+
+@pytest.mark.parametrize("platforms", [("slack",), ("teams",), ("teams", "slack")])
+def test_the_weekly_report_goes_to_the_suspension_channel_of_each_platform(
+    ctx: AppContext, platforms: tuple[str, ...]
+) -> None:
+    """``[channels] suspension = { slack = "C…", teams = "19:…" }``, read as every other
+    channel is: the report is queued for the platform this deployment talks on first, and
+    delivered to that platform's id for the channel."""
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    parsed = team_from_dict({"members": [], "channels": {"suspension": SUSPENSION_PLACES}}).workflow.channels
+    assert (parsed.suspension, parsed.on("suspension")) == ("suspension", SUSPENSION_PLACES)
+    team = replace(ctx.team, workflow=replace(ctx.team.workflow, channels=parsed))
+    placed = replace(ctx, team=team, platforms=platforms)
+    run_job(placed, SEQUENCE, Recorder())
+    recorders = {p: Recorder() for p in platforms}
+    friday = on(placed, date(2026, 11, 27), hour=15)
+    tick(friday, jobs=[REPORT])
+    Dispatcher(friday, dict(recorders), workers=1, pacing={}).drain()
+    first = platforms[0]
+    [report] = recorders[first].posts(SUSPENSION_PLACES[first])
+    assert report.title == "Suspension report for the meeting of Fri 27 Nov 2026 at 10:00"
+    assert [to for r in recorders.values() for kind, to, _ in r.calls if kind == "post"] == [SUSPENSION_PLACES[first]]
+
+
+def test_the_suspension_channel_is_set_in_one_place(ctx: AppContext) -> None:
+    old = team_from_dict({"members": [], "suspension": {"channel": {"slack": "C0OLD"}}}).workflow.channels
+    assert (old.suspension, old.on("suspension")) == ("suspension", {"slack": "C0OLD"})
+    named = team_from_dict({"members": [], "suspension": {"channel": "suspensions"}}).workflow.channels
+    assert (named.suspension, named.on("suspensions")) == ("suspensions", {})
+    assert team_from_dict({"members": []}).workflow.channels.suspension is None
+    for bad, message in [
+        ({"channels": {"suspension": "a"}, "suspension": {"channel": "b"}}, "set twice"),
+        ({"channels": {"suspension": {"slack": "C1", "matrix": "!x"}}}, "channel suspension names matrix"),
+    ]:
+        with pytest.raises(TeamFileError, match=message):
+            team_from_dict({"members": [], **bad})
 
 
 def test_the_team_file_sets_the_steps_and_the_meeting(ctx: AppContext) -> None:
