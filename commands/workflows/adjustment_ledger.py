@@ -87,6 +87,20 @@ def set_aside_adjustments() -> ColumnElement[bool]:
     return and_(AdjustmentTask.status.in_(STILL_BOOKING), AdjustmentTask.dispute_id.is_(None), ~adjustment_shown())
 
 
+def approved_not_shown(session: Session, customer_id: int) -> Decimal:
+    """Credits and write-offs approved on the account (including those settling a dispute), not
+    declined by finance and not yet shown by an import: money the customer no longer owes,
+    though the imported balance still carries it."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(AdjustmentTask.amount), 0)).where(
+            AdjustmentTask.customer_id == customer_id,
+            AdjustmentTask.status.in_(STILL_BOOKING),
+            ~adjustment_shown(),
+        )
+    )
+    return Decimal(total or 0).quantize(ZERO)
+
+
 def awaiting_adjustments(session: Session, customer_id: int) -> tuple[AdjustmentTask, ...]:
     """The account's credits and write-offs approved and set aside, oldest first."""
     return tuple(

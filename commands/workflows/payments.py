@@ -26,6 +26,7 @@ from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
 from commands.wording import money
+from commands.workflows.adjustment_ledger import approved_not_shown
 from commands.workflows.payment_card import CardFacts, card_key, decision_line, payment_card
 from commands.workflows.payment_effects import effects_of_payment, in_thread_of, tell_requester
 from storage.audit import record
@@ -127,9 +128,11 @@ def request_confirmation(
 
 def _claim_exceeds_balance(session: Session, customer: Customer, amount: Decimal) -> Refusal | None:
     """A claim for more than the customer owes is a typo or an overpayment; neither is finance's
-    confirmation to make. What it owes is the open balance less what finance already confirmed
-    since the last import and what is already waiting for confirmation."""
+    confirmation to make. What it owes is the open balance less the credits and write-offs
+    approved and not yet in the ERP (the customer no longer owes them), what finance already
+    confirmed since the last import and what is already waiting for confirmation."""
     balance = account_balance(session, customer.id)
+    credited = approved_not_shown(session, customer.id)
     confirmed = confirmed_unapplied(session, customer.id)
     waiting = (
         session.scalar(
@@ -139,16 +142,23 @@ def _claim_exceeds_balance(session: Session, customer: Customer, amount: Decimal
         )
         or 0
     )
-    owed = balance - confirmed - Decimal(waiting)
+    owed = balance - credited - confirmed - Decimal(waiting)
     if balance <= 0:
         state = "is in credit by " + money(customer, -balance) if balance < 0 else "owes nothing"
         return Refusal(
             f"{describe(customer)} {state}: there is no payment for finance to confirm. "
             "If the customer paid again, tell finance directly"
         )
+    if balance - credited <= 0:
+        return Refusal(
+            f"{describe(customer)} owes {money(customer, balance)}, all of it approved as credits or write-offs: "
+            "there is no payment for finance to confirm. If the customer paid anyway, tell finance directly"
+        )
     if amount <= owed:
         return None
     parts = [f"{describe(customer)} owes {money(customer, balance)}"]
+    if credited:
+        parts.append(f"{money(customer, credited)} of it approved as credits or write-offs")
     if confirmed:
         parts.append(f"{money(customer, confirmed)} of it already confirmed by finance")
     if waiting:
