@@ -19,9 +19,11 @@ from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Tone
 from commands.outbox import Dispatcher
+from commands.suspension.settings import REQUEST, Step
 from commands.team import TeamFileError, team_from_dict
 from scheduler.jobs import JOBS, Job
 from scheduler.service import tick
+from storage.audit import verify
 from storage.models import (
     AuditEvent,
     Customer,
@@ -214,6 +216,19 @@ def test_status_shows_the_next_step_and_the_steps_done_by_which_activity(ctx: Ap
     # The account on hold never entered.
     [held] = chat.say(DANA, "status acme dental")
     assert field(held, "Suspension") == "not in sequence"
+
+
+def test_a_sequence_of_only_the_request_asks_for_it_the_morning_it_enters(ctx: AppContext) -> None:
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    only = replace(ctx.team.workflow.suspension, steps=(Step("suspension request", REQUEST, 0),))
+    team = replace(ctx.team, workflow=replace(ctx.team.workflow, suspension=only))
+    quick = replace(ctx, team=team)
+    chat = Conversation(quick)
+    morning(quick, chat)
+    [seq] = sequences(quick)
+    assert (seq.step, seq.step_due, seq.steps[0]["done_by"]) == (1, None, {"request": seq.request_id})
+    card = chat.last_post("approvals")
+    assert field(card.reply, "Hold kind") == "service suspension"
 
 
 def field_of(row: Any, label: str) -> str:
@@ -512,6 +527,12 @@ def test_the_morning_message_names_twenty_accounts_and_the_list_shows_fifty(ctx:
         + ", and 32 more (`suspension` lists them)."
     )
     assert len(sequences(ctx)) == 52 and len(audit(ctx, "suspension.entered")) == 52
+    # Entered in one statement each for the sequences and their events: each event names its
+    # own sequence and customer, and the audit chain holds.
+    entered = {e.entity_id: (e.customer_id, e.data["over_threshold"]) for e in audit(ctx, "suspension.entered")}
+    assert entered == {s.id: (s.customer_id, "100.00") for s in sequences(ctx)}
+    with ctx.sessions() as session:
+        assert verify(session.connection()).broken_at is None
     [listing] = chat.say(DANA, "suspension")
     assert listing.text == ("52 accounts in the suspension sequence. The 50 with the earliest due steps are below.")
     assert [r.title for r in listing.rows] == [f"Clinic {n:02d} (B{n:03d})" for n in range(50)]
