@@ -29,6 +29,7 @@ from commands.wording import money
 from commands.workflows.adjustment_ledger import approved_not_shown
 from commands.workflows.payment_card import CardFacts, card_key, decision_line, payment_card
 from commands.workflows.payment_effects import effects_of_payment, in_thread_of, tell_requester
+from commands.workflows.request_timers import RequestTimers, run_request_timers
 from storage.audit import record
 from storage.models import ConfirmationStatus, Customer, PaymentConfirmation, TeamMember
 from storage.row_counts import rows_changed
@@ -366,44 +367,9 @@ def member_name(session: Session, member_id: int | None) -> str | None:
 
 def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
     """Remind unanswered requests in their thread after the remind hours, and escalate to every
-    finance lead after the escalate hours (the urgent hours for urgent requests). Hours are
-    business hours inside the working day. Each step happens once per request, even with two
-    schedulers: it is stamped with a conditional UPDATE before anything is said."""
-    timers, now = ctx.team.workflow.timers, ctx.clock.now()
-    replies: list[Reply] = []
-    waiting = session.scalars(
-        select(PaymentConfirmation).where(PaymentConfirmation.status == PENDING).order_by(PaymentConfirmation.id)
-    ).all()
-    for confirmation in waiting:
-        waited = ctx.calendar.business_hours_between(
-            confirmation.created_at, now, ctx.team.timezone, timers.workday_start, timers.workday_end
-        )
-        remind, escalate = (
-            (timers.urgent_remind_hours, timers.urgent_escalate_hours)
-            if confirmation.urgent
-            else (timers.finance_remind_hours, timers.finance_escalate_hours)
-        )
-        if waited >= remind and _stamp(session, confirmation, "reminded_at", now):
-            replies += _reminder(session, ctx, confirmation, remind, now)
-        if waited >= escalate and _stamp(session, confirmation, "escalated_at", now):
-            replies += _escalation(session, ctx, confirmation, escalate, now)
-    return replies
-
-
-def _stamp(session: Session, confirmation: PaymentConfirmation, column: str, now: datetime) -> bool:
-    """Set ``column`` if it is still empty and the request still pending; True if this call did."""
-    stamped = rows_changed(
-        session,
-        update(PaymentConfirmation)
-        .where(
-            PaymentConfirmation.id == confirmation.id,
-            PaymentConfirmation.status == PENDING,
-            getattr(PaymentConfirmation, column).is_(None),
-        )
-        .values({column: now})
-        .execution_options(synchronize_session=False),
-    )
-    return stamped == 1
+    finance lead after the escalate hours (the urgent hours for urgent requests); the rule is
+    :mod:`commands.workflows.request_timers`'s, the words are below."""
+    return run_request_timers(session, ctx, _TIMERS)
 
 
 def _reminder(
@@ -475,3 +441,12 @@ def _hours(hours: float) -> str:
 def _in_thread(ctx: AppContext, confirmation: PaymentConfirmation, reply: Reply) -> Reply:
     """In the card's thread; in the finance channel itself if the card was never posted."""
     return in_thread_of(reply, card_key(confirmation.id), where=Where(ctx.team.workflow.channels.finance))
+
+
+_TIMERS = RequestTimers(
+    model=PaymentConfirmation,
+    pending=PENDING,
+    hours=lambda t: (t.finance_remind_hours, t.finance_escalate_hours),
+    remind=_reminder,
+    escalate=_escalation,
+)
