@@ -119,10 +119,12 @@ def _promise_line(customer: Customer, promise: Promise) -> str:
 def _free_held_account(
     session: Session, ctx: AppContext, confirmation: PaymentConfirmation, customer: Customer, actor: Actor, at: datetime
 ) -> tuple[list[str], list[Reply]]:
-    """A hold ends when the money it was placed for is paid (:func:`commands.holds.clearing`)
-    and the team's policy lets a confirmed payment release it. A smaller payment leaves it in
-    place and says in the hold's thread what is left; a policy that wants a person to decide
-    only tells the approvals channel the account can be released and how to ask."""
+    """A hold ends when the money it was placed for is paid (:func:`commands.holds.clearing`),
+    the retainer gate lets it (:func:`commands.workflows.retainer_gate.closed`, the same check
+    an approver's release passes) and the team's policy lets a confirmed payment release it. A
+    smaller payment leaves it in place and says in the hold's thread what is left; a short
+    retainer keeps it and says why and how to go on; a policy that wants a person to decide only
+    tells the approvals channel the account can be released and how to ask."""
     holds = active_holds(session, customer.id)
     if not holds:
         return [], []
