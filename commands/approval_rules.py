@@ -6,6 +6,7 @@ carried in a button."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import time
 from decimal import Decimal, InvalidOperation
@@ -46,6 +47,7 @@ class Channels:
     approvals: str = "approvals"
     hold_announcements: tuple[str, ...] = ("client-services", "sales")
     admins: str = "arbot-admins"  # delivery failures a person must fix are reported here
+    suspension: str | None = None  # the weekly suspension report; None: the collections channel
     destinations: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def on(self, name: str) -> dict[str, str]:
@@ -167,11 +169,11 @@ def role_names(roles: frozenset[str] | set[str]) -> str:
 
 
 def workflow_from_dict(data: dict[str, Any]) -> Workflow:
-    channels, holds = _channels(data.get("channels", {}), data.get("holds", {}))
     try:
         suspension = suspension_from_dict(data.get("suspension", {}))
     except SuspensionSettingsError as exc:
         raise RulesError(str(exc)) from exc
+    channels, holds = _channels(data.get("channels", {}), data.get("holds", {}), suspension.channel)
     timers = replace(
         _timers(data.get("timers", {})),
         suspension_weekday=suspension.meeting_weekday,
@@ -193,8 +195,12 @@ def _fees(names: Any) -> tuple[str, ...]:
     return tuple(" ".join(n.lower().split()) for n in names)
 
 
-def _channels(data: dict[str, Any], holds_data: dict[str, Any]) -> tuple[Channels, HoldKinds]:
-    """The channels, and the hold kinds (whose own announcement channels are places too)."""
+def _channels(data: dict[str, Any], holds_data: dict[str, Any], suspension: Any = None) -> tuple[Channels, HoldKinds]:
+    """The channels, and the hold kinds (whose own announcement channels are places too).
+    The suspension report's channel may be given in ``[channels]`` (``suspension = { slack =
+    "C...", teams = "19:..." }``) or, as before, as ``[suspension] channel``; either way it is
+    read like every other channel, so a table places it per platform. Not both: two places for
+    one report would leave a reader guessing which counts."""
     base = Channels()
     destinations: dict[str, dict[str, str]] = {}
 
@@ -222,8 +228,18 @@ def _channels(data: dict[str, Any], holds_data: dict[str, Any]) -> tuple[Channel
         approvals=channel("approvals", data.get("approvals", base.approvals)),
         hold_announcements=tuple(channel(f"hold_announcements[{i}]", c) for i, c in enumerate(announce)),
         admins=channel("admins", data.get("admins", base.admins)),
+        suspension=_suspension_channel(channel, data.get("suspension"), suspension),
         destinations=destinations,
     ), holds
+
+
+def _suspension_channel(channel: Callable[[str, Any], str], in_channels: Any, in_suspension: Any) -> str | None:
+    if in_channels is not None and in_suspension is not None:
+        raise RulesError(
+            "the suspension report's channel is set twice: keep [channels] suspension, drop [suspension] channel"
+        )
+    value = in_channels if in_channels is not None else in_suspension
+    return None if value is None else channel("suspension", value)
 
 
 def _rule(data: dict[str, Any]) -> ApprovalRule:

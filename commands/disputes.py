@@ -96,10 +96,10 @@ def credit_landed(
     open_then: QueryableAttribute[Any],
     last_row: QueryableAttribute[Any],
 ) -> ColumnElement[bool]:
-    """The ledger shows a credit of ``amount`` owed to ``owner``'s row (a settled dispute, an
-    approved credit memo): its invoice closed or fell to ``open_then - amount``, or credit memos
-    of the customer newer than ``last_row`` add up to ``amount``."""
-    credited, memo = aliased(Invoice), aliased(Invoice)  # apart from any invoice the caller joins
+    """The ledger shows a credit of ``amount`` owed to ``owner``'s row (a settled dispute): its
+    invoice closed or fell to ``open_then - amount``, or credit memos of the customer newer than
+    ``last_row`` add up to ``amount``."""
+    credited = aliased(Invoice)  # apart from any invoice the caller joins
     invoice_moved = (
         select(credited.id)
         .where(
@@ -108,13 +108,26 @@ def credit_landed(
         .correlate(owner)
         .exists()
     )
+    return or_(invoice_moved, credit_lines_landed(owner, customer_id=customer_id, amount=amount, last_row=last_row))
+
+
+def credit_lines_landed(
+    owner: type[Any],
+    *,
+    customer_id: QueryableAttribute[int],
+    amount: QueryableAttribute[Decimal],
+    last_row: QueryableAttribute[Any],
+) -> ColumnElement[bool]:
+    """Credit memo lines of the customer newer than ``last_row`` (the newest item row when
+    ``owner`` was approved) add up to ``amount``: the ERP shows the credit as a credit."""
+    memo = aliased(Invoice)
     new_credits = (
         select(func.coalesce(-func.sum(memo.amount), 0))
         .where(memo.customer_id == customer_id, memo.kind == InvoiceKind.CREDIT_MEMO, memo.id > last_row)
         .correlate(owner)
         .scalar_subquery()
     )
-    return or_(invoice_moved, new_credits >= amount)
+    return new_credits >= amount
 
 
 def disputable_left(session: Session, invoice: Invoice) -> tuple[Decimal, Decimal]:

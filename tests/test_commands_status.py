@@ -23,6 +23,7 @@ def test_status_shows_balance_buckets_promises_holds_disputes_and_contacts(ctx: 
         ("61-90 days", "$100.10"),
         ("90+ days", "$2,000.00"),
         ("Collector", "Dana Reyes"),
+        ("Suspension", "not in sequence"),
     ]
     assert [(r.title, r.detail) for r in reply.rows] == [
         ("Promise: $1,200.00 by Fri 27 Nov 2026", ""),

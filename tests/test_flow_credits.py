@@ -260,9 +260,8 @@ def test_an_open_task_is_reminded_after_the_finance_hours_then_daily(ctx: AppCon
 # --- closing on import ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["invoice reduced", "credit memo"])
-def test_the_task_closes_when_an_import_shows_the_credit(
-    ctx: AppContext, clock: FixedClock, tmp_path: Path, how: str
+def test_the_task_closes_when_an_import_shows_the_credit_memo(
+    ctx: AppContext, clock: FixedClock, tmp_path: Path
 ) -> None:
     ids = seed_world(ctx)
     before, _ = acme_on_the_list(ctx, ids)
@@ -273,12 +272,8 @@ def test_the_task_closes_when_an_import_shows_the_credit(
     chat.deliver()
     assert task(ctx).status is AdjustmentStatus.OPEN and chat.messenger.updates(card.ref) == []
     clock.advance(hours=24)
-    shown = (
-        acme_export(tmp_path, "less.csv", inv1="600.00")
-        if how == "invoice reduced"
-        else acme_export(tmp_path, "memo.csv", extra="C100,Acme Dental Group,CM-9,Credit Memo,2026-11-24,-400.00\n")
-    )
-    import_aging_file(ctx, shown, as_of=date(2026, 11, 24))
+    memo = acme_export(tmp_path, "memo.csv", extra="C100,Acme Dental Group,CM-9,Credit Memo,2026-11-24,-400.00\n")
+    import_aging_file(ctx, memo, as_of=date(2026, 11, 24))
     chat.deliver()
     assert task(ctx).status is AdjustmentStatus.SHOWN
     [update] = chat.messenger.updates(card.ref)
@@ -290,18 +285,69 @@ def test_the_task_closes_when_an_import_shows_the_credit(
     assert len(audit(ctx, "adjustment.shown")) == 1
 
 
-def test_a_write_off_closes_when_the_account_falls_by_it(ctx: AppContext, clock: FixedClock, tmp_path: Path) -> None:
+def test_a_payment_on_the_credited_invoice_does_not_close_the_task(
+    ctx: AppContext, clock: FixedClock, tmp_path: Path
+) -> None:
+    """INV-1 falls from $1,000 to $600: an aging export shows a payment so. The task stays open
+    (finance has not booked the credit), and once finance says Done the fall is taken to be the
+    credit, so the $400 stops being set aside and counts once."""
     ids = seed_world(ctx)
     before, _ = acme_on_the_list(ctx, ids)
     chat = Conversation(ctx)
-    approved(chat, ctx, "writeoff acme dental 100.10 INV-4 uncollectible", ALEX)
+    card = approved(chat, ctx, CREDIT_400, MARIA)
+    clock.advance(hours=8)
+    import_aging_file(ctx, acme_export(tmp_path, "less.csv", inv1="600.00"), as_of=date(2026, 11, 23))
+    chat.deliver()
+    assert task(ctx).status is AdjustmentStatus.OPEN and chat.messenger.updates(card.ref) == []
+    assert audit(ctx, "adjustment.shown") == []
+    # Paid $400 and a $400 credit to come: both off while finance has not booked it.
+    assert acme_on_the_list(ctx, ids)[0] == before - 80000
+    chat.click(PRIYA, card, "Done")
+    assert task(ctx).status is AdjustmentStatus.DONE
+    assert acme_on_the_list(ctx, ids)[0] == before - 40000
+
+
+def test_a_confirmed_payment_does_not_close_the_task_even_after_done(
+    ctx: AppContext, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Dana's customer pays $400 on INV-1, finance confirms it and the ERP shows it: that fall
+    is the payment, so the credit finance booked stays set aside until the ERP shows it too."""
+    ids = seed_world(ctx)
+    before, _ = acme_on_the_list(ctx, ids)
+    chat = Conversation(ctx)
+    card = approved(chat, ctx, CREDIT_400, MARIA)
+    chat.say(DANA, "paid acme dental 400 today wire REF-4")
+    chat.click(PRIYA, chat.last_post("finance"), "Confirm")
+    chat.click(PRIYA, card, "Done")
+    clock.advance(hours=24)
+    import_aging_file(ctx, acme_export(tmp_path, "paid.csv", inv1="600.00"), as_of=date(2026, 11, 24))
+    assert task(ctx).status is AdjustmentStatus.DONE
+    assert acme_on_the_list(ctx, ids)[0] == before - 80000  # $400 paid, $400 credit still to come
+    clock.advance(hours=24)
+    import_aging_file(ctx, acme_export(tmp_path, "both.csv", inv1="200.00"), as_of=date(2026, 11, 25))
+    assert acme_on_the_list(ctx, ids)[0] == before - 80000  # now through the ledger, once
+
+
+def test_a_write_off_closes_when_an_import_shows_it_as_a_credit_not_a_payment(
+    ctx: AppContext, clock: FixedClock, tmp_path: Path
+) -> None:
+    ids = seed_world(ctx)
+    before, _ = acme_on_the_list(ctx, ids)
+    chat = Conversation(ctx)
+    card = approved(chat, ctx, "writeoff acme dental 100.10 INV-4 uncollectible", ALEX)
     assert acme_on_the_list(ctx, ids)[0] == before - 10010
     clock.advance(hours=8)
+    # INV-4 ($100.10) leaves the export: paid or written off, an aging file cannot say which.
     path = acme_export(tmp_path, "off.csv")
     path.write_text("".join(line for line in path.read_text().splitlines(keepends=True) if "INV-4" not in line))
     import_aging_file(ctx, path, as_of=date(2026, 11, 23))
+    assert task(ctx).status is AdjustmentStatus.OPEN
+    clock.advance(hours=24)
+    adjusted = acme_export(tmp_path, "adj.csv", extra="C100,Acme Dental Group,ADJ-7,Credit,2026-11-24,-100.10\n")
+    import_aging_file(ctx, adjusted, as_of=date(2026, 11, 24))
+    chat.deliver()
     assert task(ctx).status is AdjustmentStatus.SHOWN
-    assert acme_on_the_list(ctx, ids)[0] == before - 10010
+    assert "an aging import shows it" in chat.messenger.updates(card.ref)[-1].reply.text
 
 
 # --- from a dispute ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""What a payment claim may ask of finance: no more than the customer owes (less what finance
-already confirmed and what already waits for confirmation), nothing on an account in credit;
+"""What a payment claim may ask of finance: no more than the customer owes (less the credits and
+write-offs approved and not yet in the ERP, what finance already confirmed and what already
+waits for confirmation), nothing on an account in credit;
 the same claim again with ``--urgent`` makes the pending request urgent instead of refusing."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from commands.context import AppContext
 from commands.messages import Tone
 from storage.models import AuditEvent, Customer, Invoice, InvoiceKind, PaymentConfirmation, Promise, PromiseStatus
+from tests.support.approvals import ALEX, MARIA
 from tests.support.harness import Conversation
 from tests.support.world import CREATED, DANA, PRIYA, refused, row_counts, say, seed_world
 
@@ -84,6 +86,38 @@ def test_confirmed_money_not_yet_imported_counts_against_the_balance(ctx: AppCon
     reply = refused(chat.say(DANA, "paid acme dental 400 fri"))
     assert "$3,000.00 of it already confirmed by finance" in reply.title
     assert "is more than the $350.10 left" in reply.title
+
+
+def test_approved_credits_and_write_offs_count_against_the_balance(ctx: AppContext) -> None:
+    """Acme Dental owes $3,350.10; a $400 credit on INV-1 approved by Maria and a $2,950.10
+    write-off approved by Alex leave nothing to claim; finance declining the write-off brings
+    its amount back; a credit still waiting for approval does not count."""
+    seed_world(ctx)
+    chat = Conversation(ctx)
+    chat.say(DANA, "credit acme dental INV-1 400 rate charged above the contract")
+    credit = chat.last_post("approvals")
+    assert chat.say(DANA, "paid acme dental 3,350.10")[0].tone is Tone.SUCCESS  # not approved yet
+    chat.click(PRIYA, chat.last_post("finance"), "Not received")
+    chat.click(MARIA, credit, "Approve")
+    before = row_counts(ctx)
+    over = refused(chat.say(DANA, "paid acme dental 3,350.10"))
+    assert over.title == (
+        "Acme Dental Group (C100) owes $3,350.10; $400.00 of it approved as credits or write-offs: a payment "
+        "of $3,350.10 is more than the $2,950.10 left. Check the amount"
+    )
+    assert row_counts(ctx) == before
+    chat.say(DANA, "writeoff acme dental 2,950.10 uncollectible after the merger")
+    chat.click(ALEX, chat.last_post("approvals"), "Approve")
+    nothing = refused(chat.say(DANA, "paid acme dental 1"))
+    assert nothing.title == (
+        "Acme Dental Group (C100) owes $3,350.10, all of it approved as credits or write-offs: there is no "
+        "payment for finance to confirm. If the customer paid anyway, tell finance directly"
+    )
+    writeoff = chat.last_post("finance")
+    assert writeoff.reply.title.startswith("Write-off to book")
+    chat.click(PRIYA, writeoff, "Not doing", reason="the customer disputes the merger terms")
+    [ack] = chat.say(DANA, "paid acme dental 2,950.10")
+    assert ack.tone is Tone.SUCCESS, ack
 
 
 def test_the_same_claim_again_with_urgent_escalates_the_pending_request(ctx: AppContext) -> None:

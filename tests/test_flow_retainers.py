@@ -126,6 +126,21 @@ def test_a_manager_sets_a_retainer_and_anyone_sees_it(ctx: AppContext) -> None:
     assert len(asked_to_replenish(chat.messenger, DANA)) == 1
 
 
+def test_status_shows_the_retainer_only_where_one_is_required(ctx: AppContext) -> None:
+    ids = seed_world(ctx)
+    add_retainer_invoice(ctx, ids["C200"], "RET-1", "3000.00", "1000.00")
+    chat = Conversation(ctx)
+    [none] = chat.say(DANA, "status acme ortho")
+    assert not [f for f in none.fields if f.label.startswith("Retainer")]
+    chat.say(MARIA, "retainer acme ortho 5,000")
+    [status] = chat.say(DANA, "status acme ortho")
+    assert [(f.label, f.value) for f in status.fields if f.label.startswith("Retainer")] == [
+        ("Retainer required", "$5,000.00"),
+        ("Retainer held", "$2,000.00"),
+        ("Retainer short", "$3,000.00"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("who", "text", "said"),
     [
@@ -334,6 +349,99 @@ def test_an_override_is_only_for_someone_who_may_approve_and_not_the_requester(
     reply = refused(chat.reply_in_thread(approver, card, "approve override they are good for it"))
     assert reply.title == said
     assert request_of(ctx, card).status.value == "pending" and audit(ctx, "retainer.overridden") == []
+
+
+# --- the gate on the release a confirmed payment makes by itself -------------------------------
+
+
+def _held_by_maria_with_a_short_retainer(ctx: AppContext, chat: Conversation) -> int:
+    """Acme Ortho is put on hold by Maria's approval for its $800 past due; it requires an $8,000
+    retainer and holds $5,000 (a closed retainer invoice)."""
+    ids = seed_world(ctx)
+    add_retainer_invoice(ctx, ids["C200"], "RET-1", "5000.00", "0.00", closed_on=date(2026, 11, 10))
+    chat.say(MARIA, "retainer C200 8000")
+    chat.say(DANA, "hold acme ortho final invoice 22 days past due")
+    chat.click(MARIA, chat.last_post("approvals"), "Approve")
+    with ctx.sessions() as session:
+        return session.scalars(
+            select(Hold.id).where(Hold.status == HoldStatus.ACTIVE, Hold.customer_id == ids["C200"])
+        ).one()
+
+
+def _finance_confirms(chat: Conversation, text: str) -> list[str]:
+    """Dana's claim confirmed by Priya; what Dana is told in the card's thread."""
+    [ack] = chat.say(DANA, text)
+    assert ack.tone is Tone.SUCCESS, ack
+    card = chat.last_post("finance")
+    chat.click(PRIYA, card, "Confirm")
+    return [s.reply.text for s in chat.messenger.posts("finance") if s.ref.where.thread == card.ref.message_id]
+
+
+def _hold_status(ctx: AppContext, hold_id: int) -> HoldStatus:
+    with ctx.sessions() as session:
+        return session.get_one(Hold, hold_id).status
+
+
+def test_a_confirmed_payment_does_not_release_a_hold_while_the_retainer_is_short(ctx: AppContext) -> None:
+    chat = Conversation(ctx)
+    hold_id = _held_by_maria_with_a_short_retainer(ctx, chat)
+    [told] = _finance_confirms(chat, "paid acme ortho 800 today wire REF-1")
+    assert _hold_status(ctx, hold_id) is HoldStatus.ACTIVE
+    assert "The account stays on hold: its retainer short by $3,000.00 (holds $5,000.00 of $8,000.00)." in told
+    assert "release C200 <reason>" in told and "approve override <reason>" in told
+    assert "The hold is released" not in told
+    [approver] = [s.reply for s in chat.messenger.directs(MARIA) if "retainer is short" in s.reply.title]
+    assert approver.title == "Acme Ortho (C200) has paid what its hold was for, but its retainer is short"
+    assert "short by $3,000.00" in approver.text and "approve override <reason>" in approver.text
+    released = "Hold released on Acme Ortho (C200)"
+    assert not [p for ch in ("sales", "client-services") for p in chat.messenger.posts(ch) if p.reply.title == released]
+    [waits] = audit(ctx, "hold.release_waits_for_retainer")
+    assert (waits.actor, waits.entity_id, waits.data["shortfall"], waits.data["held"]) == (
+        PRIYA,
+        hold_id,
+        "3000.00",
+        "5000.00",
+    )
+    assert audit(ctx, "hold.released") == []
+
+    # The approver overrides through the ordinary release request: the same gate, with a reason.
+    card = release_card_for(chat, "release acme ortho paid what the hold was for")
+    chat.reply_in_thread(MARIA, card, "approve override the CFO agreed")
+    assert _hold_status(ctx, hold_id) is HoldStatus.RELEASED
+    assert [e.data["reason"] for e in audit(ctx, "retainer.overridden")] == ["the CFO agreed"]
+
+
+def test_the_payment_that_replenishes_the_retainer_releases_the_hold(ctx: AppContext) -> None:
+    chat = Conversation(ctx)
+    hold_id = _held_by_maria_with_a_short_retainer(ctx, chat)
+    _finance_confirms(chat, "paid acme ortho 800 today wire REF-1")
+    assert _hold_status(ctx, hold_id) is HoldStatus.ACTIVE
+    # The top-up is billed and paid; until the ERP shows it, the confirmed money counts towards it.
+    with ctx.sessions() as session:
+        customer_id = session.get_one(Hold, hold_id).customer_id
+    add_retainer_invoice(ctx, customer_id, "RET-2", "3000.00", "3000.00", issued=date(2026, 11, 23))
+    [told] = _finance_confirms(chat, "paid acme ortho 3,000 today wire REF-2")
+    assert _hold_status(ctx, hold_id) is HoldStatus.RELEASED
+    assert "The hold is released" in told
+    assert len(audit(ctx, "hold.release_waits_for_retainer")) == 1 and audit(ctx, "retainer.overridden") == []
+
+
+def test_a_hold_placed_by_the_collector_tells_them_once(ctx: AppContext) -> None:
+    """The seeded hold on Acme Dental was placed by Dana herself: she hears it in the answer to
+    her claim, and no second direct message says it again."""
+    ids = seed_world(ctx)
+    add_retainer_invoice(ctx, ids["C100"], "RET-1", "1000.00", "0.00", closed_on=date(2026, 11, 10))
+    chat = Conversation(ctx)
+    chat.say(ALEX, "retainer C100 1500")
+    [told] = _finance_confirms(chat, "paid c100 2,750 today")
+    assert "its retainer short by $500.00 (holds $1,000.00 of $1,500.00)" in told
+    with ctx.sessions() as session:
+        assert session.scalars(select(Hold.status).where(Hold.customer_id == ids["C100"])).one() is HoldStatus.ACTIVE
+    assert not [s for s in chat.messenger.directs(DANA) if "retainer is short" in s.reply.title]
+
+
+def release_card_for(chat: Conversation, text: str) -> Sent:
+    return ask(chat, DANA, text)
 
 
 # --- the gate on clearances -------------------------------------------------------------------

@@ -18,8 +18,12 @@ from sqlalchemy import select, update
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Tone
+from commands.outbox import Dispatcher
+from commands.suspension.settings import REQUEST, Step
 from commands.team import TeamFileError, team_from_dict
 from scheduler.jobs import JOBS, Job
+from scheduler.service import tick
+from storage.audit import verify
 from storage.models import (
     AuditEvent,
     Customer,
@@ -180,6 +184,53 @@ def test_an_account_goes_through_the_steps_to_a_suspension_request(ctx: AppConte
     assert "Left (1): Birch Clinic (B900): service suspended." in chat.last_post("collections").reply.text
 
 
+def test_status_shows_the_next_step_and_the_steps_done_by_which_activity(ctx: AppContext) -> None:
+    seed_world(ctx)
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    chat = Conversation(ctx)
+    [before] = chat.say(DANA, "status birch")
+    assert field(before, "Suspension") == "not in sequence"
+    morning(ctx, chat)
+    [entered] = chat.say(DANA, "status birch")
+    assert field(entered, "Suspension") == "step 1 of 5, first call, due Mon 23 Nov 2026"
+    assert not [r for r in entered.rows if r.title.startswith("Suspension step")]
+
+    chat.say(DANA, "log birch voicemail left a message for AP")
+    later = Conversation(on(ctx, date(2026, 11, 30), hour=16), chat.messenger)
+    later.say(DANA, "log birch email-sent past-due reminder with statement")
+    [status] = later.say(MARIA, "status birch")
+    assert field(status, "Suspension") == "step 3 of 5, second call, due Mon 30 Nov 2026"
+    assert [(r.title, r.detail) for r in status.rows if r.title.startswith("Suspension step")] == [
+        (
+            "Suspension step 1 of 5 done Mon 23 Nov 2026: first call",
+            "by the voicemail Dana Reyes logged Mon 23 Nov 2026 9:00 AM CST",
+        ),
+        (
+            "Suspension step 2 of 5 done Mon 30 Nov 2026: email",
+            "by the email Dana Reyes logged Mon 30 Nov 2026 10:00 AM CST",
+        ),
+    ]
+    # A day later the second call is overdue, and the card says so.
+    [overdue] = Conversation(on(ctx, date(2026, 12, 1)), chat.messenger).say(DANA, "status birch")
+    assert field(overdue, "Suspension") == "step 3 of 5, second call, due Mon 30 Nov 2026 (overdue)"
+    # The account on hold never entered.
+    [held] = chat.say(DANA, "status acme dental")
+    assert field(held, "Suspension") == "not in sequence"
+
+
+def test_a_sequence_of_only_the_request_asks_for_it_the_morning_it_enters(ctx: AppContext) -> None:
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    only = replace(ctx.team.workflow.suspension, steps=(Step("suspension request", REQUEST, 0),))
+    team = replace(ctx.team, workflow=replace(ctx.team.workflow, suspension=only))
+    quick = replace(ctx, team=team)
+    chat = Conversation(quick)
+    morning(quick, chat)
+    [seq] = sequences(quick)
+    assert (seq.step, seq.step_due, seq.steps[0]["done_by"]) == (1, None, {"request": seq.request_id})
+    card = chat.last_post("approvals")
+    assert field(card.reply, "Hold kind") == "service suspension"
+
+
 def field_of(row: Any, label: str) -> str:
     return next(f.value for f in row.fields if f.label == label)
 
@@ -290,6 +341,46 @@ def test_the_weekly_report_is_posted_before_the_meeting_once(ctx: AppContext) ->
     assert birch.detail == "suspension step 2 of 5, email, due Wed 25 Nov 2026 (overdue)"
     assert field_of(birch, "Latest note") == "Mon 23 Nov 2026: will pay half on Friday"
     assert field_of(birch, "Collector") == "Dana Reyes"
+
+
+SUSPENSION_PLACES = {"slack": "C0SUSPENSION", "teams": "19:suspension@thread.tacv2"}
+
+
+@pytest.mark.parametrize("platforms", [("slack",), ("teams",), ("teams", "slack")])
+def test_the_weekly_report_goes_to_the_suspension_channel_of_each_platform(
+    ctx: AppContext, platforms: tuple[str, ...]
+) -> None:
+    """``[channels] suspension = { slack = "C…", teams = "19:…" }``, read as every other
+    channel is: the report is queued for the platform this deployment talks on first, and
+    delivered to that platform's id for the channel."""
+    add_customer(ctx, "B900", "Birch Clinic", date(2026, 10, 15), "1200.00")
+    parsed = team_from_dict({"members": [], "channels": {"suspension": SUSPENSION_PLACES}}).workflow.channels
+    assert (parsed.suspension, parsed.on("suspension")) == ("suspension", SUSPENSION_PLACES)
+    team = replace(ctx.team, workflow=replace(ctx.team.workflow, channels=parsed))
+    placed = replace(ctx, team=team, platforms=platforms)
+    run_job(placed, SEQUENCE, Recorder())
+    recorders = {p: Recorder() for p in platforms}
+    friday = on(placed, date(2026, 11, 27), hour=15)
+    tick(friday, jobs=[REPORT])
+    Dispatcher(friday, dict(recorders), workers=1, pacing={}).drain()
+    first = platforms[0]
+    [report] = recorders[first].posts(SUSPENSION_PLACES[first])
+    assert report.title == "Suspension report for the meeting of Fri 27 Nov 2026 at 10:00"
+    assert [to for r in recorders.values() for kind, to, _ in r.calls if kind == "post"] == [SUSPENSION_PLACES[first]]
+
+
+def test_the_suspension_channel_is_set_in_one_place(ctx: AppContext) -> None:
+    old = team_from_dict({"members": [], "suspension": {"channel": {"slack": "C0OLD"}}}).workflow.channels
+    assert (old.suspension, old.on("suspension")) == ("suspension", {"slack": "C0OLD"})
+    named = team_from_dict({"members": [], "suspension": {"channel": "suspensions"}}).workflow.channels
+    assert (named.suspension, named.on("suspensions")) == ("suspensions", {})
+    assert team_from_dict({"members": []}).workflow.channels.suspension is None
+    for bad, message in [
+        ({"channels": {"suspension": "a"}, "suspension": {"channel": "b"}}, "set twice"),
+        ({"channels": {"suspension": {"slack": "C1", "matrix": "!x"}}}, "channel suspension names matrix"),
+    ]:
+        with pytest.raises(TeamFileError, match=message):
+            team_from_dict({"members": [], **bad})
 
 
 def test_the_team_file_sets_the_steps_and_the_meeting(ctx: AppContext) -> None:
@@ -436,6 +527,12 @@ def test_the_morning_message_names_twenty_accounts_and_the_list_shows_fifty(ctx:
         + ", and 32 more (`suspension` lists them)."
     )
     assert len(sequences(ctx)) == 52 and len(audit(ctx, "suspension.entered")) == 52
+    # Entered in one statement each for the sequences and their events: each event names its
+    # own sequence and customer, and the audit chain holds.
+    entered = {e.entity_id: (e.customer_id, e.data["over_threshold"]) for e in audit(ctx, "suspension.entered")}
+    assert entered == {s.id: (s.customer_id, "100.00") for s in sequences(ctx)}
+    with ctx.sessions() as session:
+        assert verify(session.connection()).broken_at is None
     [listing] = chat.say(DANA, "suspension")
     assert listing.text == ("52 accounts in the suspension sequence. The 50 with the earliest due steps are below.")
     assert [r.title for r in listing.rows] == [f"Clinic {n:02d} (B{n:03d})" for n in range(50)]

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 
 from commands.context import AppContext
 from commands.kpi import Period, as_dict, kpi_report
+from commands.kpi.explain import explain
 from commands.kpi.formulas import Month, countback_dso
 from commands.kpi.receivables import receivables_on
 from storage.models import (
@@ -24,6 +25,8 @@ from storage.models import (
     ReceivableRollup,
     TeamMember,
 )
+from tests.support.approvals import ALEX, PRIYA
+from tests.support.harness import Conversation
 from tests.support.kpi_ledger import DANA, SAM, build_ledger
 
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
@@ -158,6 +161,41 @@ def test_a_past_month_follows_who_held_the_customers_then(ctx: AppContext, tmp_p
     assert (dana["beginning_receivables"], dana["ending_receivables"]) == ("2800.00", "1500.00")
     # Sam held C and D: 30 Sep C1 800 - CCM 200; 31 Oct C2 250 - C3 100 + D1 300.
     assert (sam["beginning_receivables"], sam["ending_receivables"]) == ("600.00", "450.00")
+
+
+def test_cei_keeps_approved_credits_and_write_offs_out_of_the_collectible(ctx: AppContext, tmp_path: Path) -> None:
+    """A $200 write-off on Birch & Sons (B) approved in November, not yet in the ERP: not money
+    collected, and not money that could have been, so CEI = (B + S − E − (A − P)) / (B + S − C − A)
+    with A = P = 200. Finance declining it gives the CRF's formula back."""
+    build_ledger(ctx, tmp_path)
+    november = Period(date(2026, 11, 1), date(2026, 11, 30))
+    with ctx.sessions() as session:
+        plain = kpi_report(ctx, session, november)
+    chat = Conversation(ctx)
+    chat.say(DANA, "writeoff B 200 uncollectible after the merger")
+    chat.click(ALEX, chat.last_post("approvals"), "Approve")
+    with ctx.sessions() as session:
+        report = kpi_report(ctx, session, november)
+    b, s, e, c = report.beginning.total, report.sales, report.ending.total, report.ending_current
+    assert (b, s, e, c) == (plain.beginning.total, plain.sales, plain.ending.total, plain.ending_current)
+    assert (report.adjusted.approved, report.adjusted.still_in_ending) == (Decimal("200.00"), Decimal("200.00"))
+    assert plain.cei == (b + s - e) / (b + s - c) * 100
+    assert report.cei == (b + s - e) / (b + s - c - 200) * 100 and report.cei != plain.cei
+    title, lines = explain(report, "cei")
+    assert title == "CEI = (B + S − E − (A − P)) / (B + S − C − A) × 100"
+    assert lines[4:6] == [
+        "A (credits and write-offs approved 2026-11-01 to 2026-11-30) = 200.00",
+        "P (part of A the ending receivables still carry) = 200.00",
+    ]
+    figures = as_dict(report)
+    assert (figures["credits_and_writeoffs_approved"], figures["credits_and_writeoffs_in_ending"]) == (
+        "200.00",
+        "200.00",
+    )
+    chat.click(PRIYA, chat.last_post("finance"), "Not doing", reason="the customer paid it after all")
+    with ctx.sessions() as session:
+        declined = kpi_report(ctx, session, november)
+    assert declined.cei == plain.cei and explain(declined, "cei")[0] == "CEI = (B + S − E) / (B + S − C) × 100"
 
 
 def test_json_keys_and_conventions(ctx: AppContext, tmp_path: Path) -> None:

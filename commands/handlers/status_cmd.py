@@ -1,9 +1,10 @@
 """``status <customer>``: everything a collector needs before dialling, on one card: balance,
-aging buckets, open promises, the last five contacts, active holds and open disputes."""
+aging buckets, open promises, the last five contacts, active holds and open disputes, where the
+account is in the suspension sequence, and its retainer when one is required."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -12,10 +13,13 @@ from commands.accounts import account_summary
 from commands.actor import Actor
 from commands.context import AppContext
 from commands.handlers.registry import Command, ParseEnv, Registry
-from commands.messages import Reply
+from commands.messages import Field, Reply
 from commands.parsing.customers import resolve_customer
 from commands.parsing.text import phrase, tokenize
 from commands.refusal import Refusal
+from commands.retainers import standing
+from commands.suspension.position import suspension_position
+from commands.wording import money
 from storage.models import Customer, TeamMember
 
 USAGE = "status <customer>"
@@ -32,8 +36,25 @@ def parse(args: str, env: ParseEnv) -> StatusRequest | Refusal:
 
 
 def handle(request: StatusRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply]:
-    summary = account_summary(session, request.customer, as_of=ctx.today())
-    return [status_reply(summary, ctx, collector=_collector_name(session, request.customer))]
+    customer = request.customer
+    summary = account_summary(session, customer, as_of=ctx.today())
+    card = status_reply(summary, ctx, collector=_collector_name(session, customer))
+    suspension, steps_done = suspension_position(session, ctx, customer.id)
+    fields = [*card.fields, suspension, *_retainer_fields(session, customer)]
+    return [replace(card, fields=tuple(fields), rows=(*steps_done, *card.rows))]
+
+
+def _retainer_fields(session: Session, customer: Customer) -> list[Field]:
+    """Required, held and short, only for an account with a requirement: the gate on its
+    releases and clearances is what a collector needs to know before promising work."""
+    found = standing(session, customer.id)
+    if found is None:
+        return []
+    return [
+        Field("Retainer required", money(customer, found.required)),
+        Field("Retainer held", money(customer, found.held)),
+        Field("Retainer short", money(customer, found.shortfall)),
+    ]
 
 
 def _collector_name(session: Session, customer: Customer) -> str | None:
@@ -50,7 +71,10 @@ COMMAND = Command(
     parse=parse,
     handle=handle,
     aliases=("st",),
-    summary="Balance, aging, open promises, last contacts, holds and disputes for one customer.",
+    summary=(
+        "Balance, aging, open promises, last contacts, holds, disputes, the suspension step and the "
+        "retainer for one customer."
+    ),
     examples=("status acme", "status C100", 'status "Summit Ortho, P.C."'),
 )
 

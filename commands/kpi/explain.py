@@ -60,6 +60,29 @@ def _inputs(r: KpiReport) -> dict[str, str]:
     }
 
 
+def _cei(r: KpiReport, i: dict[str, str], B: str, S: str, E: str, C: str) -> tuple[str, list[str]]:
+    """The CRF's formula; with credits or write-offs approved in the period, the form that
+    keeps them out of both what was collected and what could have been."""
+    if not r.adjusted.approved:
+        return (
+            "CEI = (B + S − E) / (B + S − C) × 100",
+            [i["B"], i["S"], i["E"], i["C"], f"({B} + {S} − {E}) / ({B} + {S} − {C}) × 100 = {_m(r.cei)}"],
+        )
+    A, out = _m(r.adjusted.approved), _m(r.adjusted.carried_out)
+    return (
+        "CEI = (B + S − E − (A − P)) / (B + S − C − A) × 100",
+        [
+            i["B"],
+            i["S"],
+            i["E"],
+            i["C"],
+            f"A (credits and write-offs approved {r.period}) = {A}",
+            f"P (part of A the ending receivables still carry) = {_m(r.adjusted.still_in_ending)}",
+            f"({B} + {S} − {E} − {out}) / ({B} + {S} − {C} − {A}) × 100 = {_m(r.cei)}",
+        ],
+    )
+
+
 def explain(r: KpiReport, kpi: str) -> tuple[str, list[str]]:
     """(title, lines): the formula, its inputs, and the arithmetic with the figures."""
     B, S, E, C, n = (_m(r.beginning.total), _m(r.sales), _m(r.ending.total), _m(r.ending_current), r.period.days)
@@ -72,10 +95,7 @@ def explain(r: KpiReport, kpi: str) -> tuple[str, list[str]]:
             [i["C"], i["S"], i["n"], f"{C} / {S} × {n} = {_m(r.best_possible_dso)} days"],
         ),
         "add": ("ADD = DSO − best possible DSO", [f"{_m(r.dso)} − {_m(r.best_possible_dso)} = {_m(r.add)} days"]),
-        "cei": (
-            "CEI = (B + S − E) / (B + S − C) × 100",
-            [i["B"], i["S"], i["E"], i["C"], f"({B} + {S} − {E}) / ({B} + {S} − {C}) × 100 = {_m(r.cei)}"],
-        ),
+        "cei": _cei(r, i, B, S, E, C),
         "countback_dso": (
             "Countback DSO: E exhausted by monthly sales, newest month first",
             [

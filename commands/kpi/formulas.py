@@ -28,11 +28,22 @@ def add(dso_days: Decimal | None, best_days: Decimal | None) -> Decimal | None:
     return None if dso_days is None or best_days is None else dso_days - best_days
 
 
-def cei(beginning: Decimal, sales: Decimal, ending: Decimal, current: Decimal) -> Decimal | None:
-    """Collection effectiveness index = (B + S - E) / (B + S - C) x 100: of what could have been
-    collected in the period (everything but what is still current), the share that was."""
-    collectible = beginning + sales - current
-    return (beginning + sales - ending) / collectible * HUNDRED if collectible else None
+def cei(
+    beginning: Decimal,
+    sales: Decimal,
+    ending: Decimal,
+    current: Decimal,
+    *,
+    credited: Decimal = Decimal(0),
+    credited_out: Decimal = Decimal(0),
+) -> Decimal | None:
+    """Collection effectiveness index = (B + S - E - (A - P)) / (B + S - C - A) x 100: of what
+    could have been collected in the period (everything but what is still current, and the
+    credits and write-offs approved in it, A), the share that was (the fall in receivables, less
+    the part of A the ERP took off them, A - P). With no credits it is the CRF's
+    (B + S - E) / (B + S - C) x 100."""
+    collectible = beginning + sales - current - credited
+    return (beginning + sales - ending - credited_out) / collectible * HUNDRED if collectible else None
 
 
 def rate(part: Decimal, whole: Decimal) -> Decimal | None:

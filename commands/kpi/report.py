@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from commands.context import AppContext
 from commands.kpi import activity, formulas
 from commands.kpi.activity import Confirmations, Promises, Spread, Window
+from commands.kpi.adjustments import Adjusted, adjusted_in
 from commands.kpi.formulas import Countback
 from commands.kpi.receivables import Receivables, receivables_on
 from commands.kpi.retainers import Retainers, retainers
@@ -65,6 +66,7 @@ class KpiReport:
     confirmation_target_hours: Decimal
     approvals: Spread
     retainers: Retainers
+    adjusted: Adjusted
 
     @property
     def ending_current(self) -> Decimal:
@@ -84,7 +86,14 @@ class KpiReport:
 
     @property
     def cei(self) -> Decimal | None:
-        return formulas.cei(self.beginning.total, self.sales, self.ending.total, self.ending_current)
+        return formulas.cei(
+            self.beginning.total,
+            self.sales,
+            self.ending.total,
+            self.ending_current,
+            credited=self.adjusted.approved,
+            credited_out=self.adjusted.carried_out,
+        )
 
     @property
     def ptp_kept_rate(self) -> Decimal | None:
@@ -135,6 +144,7 @@ def kpi_report(
         confirmation_target_hours=activity.workday_hours(ctx),
         approvals=activity.approvals(ctx, session, window, collector_id=who),
         retainers=retainers(session, window, collector_id=who),
+        adjusted=adjusted_in(session, window, collector_id=who),
     )
 
 
@@ -231,4 +241,6 @@ def as_dict(report: KpiReport) -> dict[str, Any]:
         "retainers_required": report.retainers.required,
         "retainers_met": report.retainers.met,
         "retainers_paid": report.retainers.days_to_pay.count,
+        "credits_and_writeoffs_approved": two(report.adjusted.approved),
+        "credits_and_writeoffs_in_ending": two(report.adjusted.still_in_ending),
     }

@@ -119,13 +119,14 @@ def summary(lines: list[InSequence], day: date) -> str:
 
 
 def weekly_report(session: Session, ctx: AppContext, day: date) -> Reply:
-    """Posted before the weekly suspension meeting, to ``[suspension] channel`` (default: the
-    collections channel)."""
+    """Posted before the weekly suspension meeting, to the suspension channel of the team file
+    (``[channels] suspension``, per platform like any channel; default: the collections
+    channel)."""
     settings = ctx.team.workflow.suspension
     lines = in_sequence(session, ctx, day)
     return Reply(
         title=f"Suspension report for the meeting of {format_day(day)} at {settings.meeting_at:%H:%M}",
         text=summary(lines, day),
         rows=rows(lines, day),
-        where=Where(settings.channel or ctx.team.workflow.channels.collections),
+        where=Where(ctx.team.workflow.channels.suspension or ctx.team.workflow.channels.collections),
     )

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from commands.accounts import ZERO
@@ -30,7 +30,7 @@ from commands.suspension.steps import TICKED_BY, copy_list, next_step
 from commands.wording import money, plural
 from commands.workflows.approval_card import HOLD_KIND
 from commands.workflows.approvals import open_request, pending_request
-from storage.audit import record
+from storage.audit import record, record_many
 from storage.models import (
     Activity,
     ApprovalKind,
@@ -139,34 +139,53 @@ def _kept_out(session: Session, customer_ids: set[int]) -> dict[int, str]:
     return {customer_id: reason for customer_id, reason in why.items() if customer_id in customer_ids}
 
 
-def enter(session: Session, ctx: AppContext, customer_id: int, day: date, owed: Decimal) -> SuspensionSequence:
-    """Put the account in the sequence on ``day``: each step's due day is its business-day
-    offset from ``day`` (a day that is not a business day enters on the next one)."""
+def enter_all(session: Session, ctx: AppContext, owed: dict[int, Decimal], day: date) -> list[int]:
+    """Put these accounts (customer id -> money over the threshold) in the sequence on ``day``,
+    set-based: one multi-row INSERT of the sequences and one of their audit events, whatever
+    their number (a first morning on a large portfolio enters tens of thousands). Each step's
+    due day is its business-day offset from ``day`` (a day that is not a business day enters on
+    the next one); it is the same for every account, so it is worked out once. Returns the new
+    sequences' ids, in customer id order."""
+    if not owed:
+        return []
+    settings = ctx.team.workflow.suspension
     start = ctx.calendar.on_or_after(day)
-    dues = [ctx.calendar.add_business_days(start, s.day) for s in ctx.team.workflow.suspension.steps]
+    dues = [ctx.calendar.add_business_days(start, s.day) for s in settings.steps]
     steps = [
         {"name": s.name, "does": s.does, "due": due.isoformat(), "done_on": None, "done_by": None}
-        for s, due in zip(ctx.team.workflow.suspension.steps, dues, strict=True)
+        for s, due in zip(settings.steps, dues, strict=True)
     ]
     now = ctx.clock.now()
-    sequence = SuspensionSequence(
-        customer_id=customer_id, entered_on=day, steps=steps, step=0, step_due=dues[0], created_at=now
-    )
-    session.add(sequence)
-    session.flush()
-    record(
+    customer_ids = sorted(owed)
+    inserted = session.execute(
+        insert(SuspensionSequence).returning(
+            SuspensionSequence.id, SuspensionSequence.customer_id, sort_by_parameter_order=True
+        ),
+        [
+            {"customer_id": c, "entered_on": day, "steps": steps, "step": 0, "step_due": dues[0], "created_at": now}
+            for c in customer_ids
+        ],
+    ).all()
+    record_many(
         session,
-        at=now,
-        actor=JOB_ACTOR,
-        action="suspension.entered",
-        entity_type="suspension_sequence",
-        entity_id=sequence.id,
-        customer_id=customer_id,
-        over_threshold=owed,
-        threshold_days=ctx.team.workflow.suspension.threshold_days,
-        steps=steps,
+        [
+            {
+                "at": now,
+                "actor": JOB_ACTOR,
+                "action": "suspension.entered",
+                "entity_type": "suspension_sequence",
+                "entity_id": sequence_id,
+                "customer_id": customer_id,
+                "data": {
+                    "over_threshold": owed[customer_id],
+                    "threshold_days": settings.threshold_days,
+                    "steps": steps,
+                },
+            }
+            for sequence_id, customer_id in inserted
+        ],
     )
-    return sequence
+    return [sequence_id for sequence_id, _ in inserted]
 
 
 def end(
@@ -190,6 +209,7 @@ def end(
     )
 
 
+CHUNK = 5_000  # ids per IN (...) when sequences are read back
 NAMED = 20  # accounts named in the morning's message; the rest are counted
 
 
@@ -241,7 +261,9 @@ def run_daily(session: Session, ctx: AppContext) -> list[Reply]:
     candidates = set(owed) - {s.customer_id for s in going}
     kept_out = _kept_out(session, candidates) if candidates else {}
     entered = sorted(candidates - set(kept_out))
-    going += [enter(session, ctx, customer_id, day, owed[customer_id]) for customer_id in entered]
+    new_ids = enter_all(session, ctx, {c: owed[c] for c in entered}, day)
+    if _may_be_due_on_entry(ctx):
+        going += _sequences(session, new_ids)
     replies: list[Reply] = []
     for sequence in going:
         replies += open_due_request(session, ctx, sequence, requester=None)
@@ -260,6 +282,23 @@ def run_daily(session: Session, ctx: AppContext) -> list[Reply]:
             ),
         )
     return replies
+
+
+def _may_be_due_on_entry(ctx: AppContext) -> bool:
+    """Only a sequence whose first step is the request itself can have it due the day it enters
+    (the request is the last step, so the sequence has just that one); the rest need not be read
+    back as objects."""
+    return ctx.team.workflow.suspension.steps[0].does == REQUEST
+
+
+def _sequences(session: Session, ids: list[int]) -> list[SuspensionSequence]:
+    found: list[SuspensionSequence] = []
+    for first in range(0, len(ids), CHUNK):
+        chunk = ids[first : first + CHUNK]
+        found += session.scalars(
+            select(SuspensionSequence).where(SuspensionSequence.id.in_(chunk)).order_by(SuspensionSequence.id)
+        )
+    return found
 
 
 def _listed(shown: list[str], total: int, separator: str = ", ") -> str:

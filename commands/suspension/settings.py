@@ -7,7 +7,8 @@ steps, whom the final notice copies, and when the weekly suspension meeting is.
     meeting_weekday = "thursday"   # the weekly suspension meeting...
     meeting_at = "10:00"           # ...at this local time; the report is posted before it
     report_hours_before = 1
-    channel = "collections"        # where the report goes (default: the collections channel)
+    channel = "collections"        # where the report goes (default: the collections channel);
+                                   # better in [channels]: suspension = { slack = "C..", teams = "19:.." }
 
     [[suspension.steps]]
     name = "first call"
@@ -56,7 +57,9 @@ class SuspensionSettings:
     meeting_weekday: str = "thursday"
     meeting_at: time = time(10, 0)
     report_hours_before: float = 1
-    channel: str | None = None  # None: the collections channel
+    # As written in the team file (a name, or a table per platform); read into
+    # ``Channels.suspension`` with the other channels, which is what the report uses.
+    channel: Any = None
 
     @property
     def report_at(self) -> time:
@@ -115,7 +118,7 @@ def suspension_from_dict(data: Any) -> SuspensionSettings:
         meeting_weekday=weekday,
         meeting_at=meeting_at,
         report_hours_before=before,
-        channel=str(channel) if channel is not None else None,
+        channel=channel if isinstance(channel, dict) or channel is None else str(channel),
     )
 
 

@@ -1,20 +1,19 @@
 """Credit memos and write-offs between approval and the ERP: what is set aside from collection.
 
 An approved credit memo or write-off leaves collection at once, but the ledger only learns of it
-by import. Until an import shows it (:func:`adjustment_shown`, the same test as for a dispute
-settled for the customer, :func:`commands.disputes.credit_landed`), the call list, ``status`` and
-the approval limits take it off; once shown, the imported items carry it and it counts once.
-A credit that settles an upheld dispute is already set aside by that dispute, so it is not taken
+by import. Until an import shows it (:func:`adjustment_shown`), the call list, ``status`` and the
+approval limits take it off; once shown, the imported items carry it and it counts once. A
+credit that settles an upheld dispute is already set aside by that dispute, so it is not taken
 off twice."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from commands.disputes import credit_landed
+from commands.disputes import credit_lines_landed
 from storage.models import (
     AdjustmentStatus,
     AdjustmentTask,
@@ -22,6 +21,7 @@ from storage.models import (
     ApprovalRequest,
     ApprovalStatus,
     Invoice,
+    Payment,
 )
 
 ZERO = Decimal("0.00")
@@ -29,34 +29,76 @@ STILL_BOOKING = (AdjustmentStatus.OPEN, AdjustmentStatus.DONE)
 
 
 def adjustment_shown() -> ColumnElement[bool]:
-    """An import shows the task's credit memo (its invoice closed or fell by the amount, or new
-    credit memos of the customer add up to it) or, for a write-off, the account's open balance
-    fell by the amount since the approval."""
-    landed = credit_landed(
+    """An import shows the credit memo or write-off itself, not a payment.
+
+    The rule (domain: an open item is an invoice *or a credit memo, negative*; a fall in an
+    item's balance is money received, which is how the import books every fall,
+    :mod:`storage.aging.payments`): the adjustment is shown when **credit lines** of the customer
+    that are new since the approval (credit memos, adjustments: negative open items) add up to
+    its amount. An invoice or an account whose balance fell by the amount is *not* enough while
+    the task is open: an aging export shows a payment exactly so, and a customer who pays must
+    not close finance's task. Once finance has said the adjustment is booked (Done), a fall of
+    the invoice (credit memo) or the account (write-off) by the amount beyond the confirmed
+    money the ERP took in since the approval is taken to be it, for an ERP that applies the
+    credit straight to the invoice and never lists it."""
+    line = credit_lines_landed(
         AdjustmentTask,
         customer_id=AdjustmentTask.customer_id,
-        invoice_id=AdjustmentTask.invoice_id,
         amount=AdjustmentTask.amount,
-        open_then=AdjustmentTask.open_at_approval,
         last_row=AdjustmentTask.last_invoice_at_approval,
     )
+    return or_(line, and_(AdjustmentTask.status == AdjustmentStatus.DONE, _fell_beyond_money()))
+
+
+def _fell_beyond_money() -> ColumnElement[bool]:
+    """The task's invoice (credit memo) or account (write-off) is lower than at approval by
+    its amount plus the money finance confirmed since and the ERP now shows."""
     item = aliased(Invoice)
-    account_open = (
-        select(func.coalesce(func.sum(item.open_balance), 0))
-        .where(item.customer_id == AdjustmentTask.customer_id, item.closed_on.is_(None))
+    open_now = case((item.closed_on.is_not(None), 0), else_=item.open_balance)
+    invoice_open = (
+        select(func.coalesce(func.sum(open_now), 0))
+        .where(
+            item.customer_id == AdjustmentTask.customer_id,
+            or_(
+                and_(AdjustmentTask.invoice_id.is_not(None), item.id == AdjustmentTask.invoice_id),
+                and_(AdjustmentTask.invoice_id.is_(None), item.closed_on.is_(None)),
+            ),
+        )
         .correlate(AdjustmentTask)
         .scalar_subquery()
     )
-    account_fell = and_(
-        AdjustmentTask.invoice_id.is_(None), account_open <= AdjustmentTask.open_at_approval - AdjustmentTask.amount
+    paid_since = (
+        select(func.coalesce(func.sum(Payment.amount), 0))
+        .where(
+            Payment.customer_id == AdjustmentTask.customer_id,
+            Payment.source == "finance",
+            Payment.batch_id.is_not(None),
+            Payment.created_at >= AdjustmentTask.created_at,
+        )
+        .correlate(AdjustmentTask)
+        .scalar_subquery()
     )
-    return or_(landed, account_fell)
+    return invoice_open <= AdjustmentTask.open_at_approval - AdjustmentTask.amount - paid_since
 
 
 def set_aside_adjustments() -> ColumnElement[bool]:
     """Tasks whose amount is out of collection now: approved, not declined by finance, not yet
     shown by an import, and not already set aside by the dispute they settle."""
     return and_(AdjustmentTask.status.in_(STILL_BOOKING), AdjustmentTask.dispute_id.is_(None), ~adjustment_shown())
+
+
+def approved_not_shown(session: Session, customer_id: int) -> Decimal:
+    """Credits and write-offs approved on the account (including those settling a dispute), not
+    declined by finance and not yet shown by an import: money the customer no longer owes,
+    though the imported balance still carries it."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(AdjustmentTask.amount), 0)).where(
+            AdjustmentTask.customer_id == customer_id,
+            AdjustmentTask.status.in_(STILL_BOOKING),
+            ~adjustment_shown(),
+        )
+    )
+    return Decimal(total or 0).quantize(ZERO)
 
 
 def awaiting_adjustments(session: Session, customer_id: int) -> tuple[AdjustmentTask, ...]:

@@ -31,6 +31,7 @@ from commands.retainers import standing
 from commands.wording import money
 from commands.workflows import retainer_gate
 from commands.workflows.clearance_card import CardFacts, asked, card_key, clearance_card, decision_line
+from commands.workflows.request_timers import RequestTimers, run_request_timers
 from storage.audit import record
 from storage.models import ClearanceRequest, ClearanceStatus, Customer, TeamMember
 from storage.row_counts import rows_changed
@@ -424,45 +425,9 @@ def _name(session: Session, member_id: int | None) -> str | None:
 
 def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
     """Remind undecided requests in the card's thread after the remind hours, and tell the
-    managers after the escalate hours (the urgent hours for urgent requests), each once per
-    request: it is stamped with a conditional UPDATE before anything is said."""
-    timers, now = ctx.team.workflow.timers, ctx.clock.now()
-    replies: list[Reply] = []
-    waiting = session.scalars(
-        select(ClearanceRequest).where(ClearanceRequest.status == PENDING).order_by(ClearanceRequest.id)
-    ).all()
-    for clearance in waiting:
-        waited = ctx.calendar.business_hours_between(
-            clearance.created_at, now, ctx.team.timezone, timers.workday_start, timers.workday_end
-        )
-        remind, escalate = (
-            (timers.urgent_remind_hours, timers.urgent_escalate_hours)
-            if clearance.urgent
-            else (timers.clearance_remind_hours, timers.clearance_escalate_hours)
-        )
-        if waited >= remind and _stamp(session, clearance, "reminded_at", now):
-            replies += _reminder(session, ctx, clearance, remind, now)
-        if waited >= escalate and _stamp(session, clearance, "escalated_at", now):
-            replies += _escalation(session, ctx, clearance, escalate, now)
-    return replies
-
-
-def _stamp(session: Session, clearance: ClearanceRequest, column: str, now: datetime) -> bool:
-    """Set ``column`` if it is still empty and the request still pending; True if this call did."""
-    return (
-        rows_changed(
-            session,
-            update(ClearanceRequest)
-            .where(
-                ClearanceRequest.id == clearance.id,
-                ClearanceRequest.status == PENDING,
-                getattr(ClearanceRequest, column).is_(None),
-            )
-            .values({column: now})
-            .execution_options(synchronize_session=False),
-        )
-        == 1
-    )
+    managers after the escalate hours (the urgent hours for urgent requests); the rule is
+    :mod:`commands.workflows.request_timers`'s, the words are below."""
+    return run_request_timers(session, ctx, _TIMERS)
 
 
 def _reminder(
@@ -526,3 +491,12 @@ def _escalation(
 
 def _hours(hours: float) -> str:
     return f"{hours:g} business hour" + ("" if hours == 1 else "s")
+
+
+_TIMERS = RequestTimers(
+    model=ClearanceRequest,
+    pending=PENDING,
+    hours=lambda t: (t.clearance_remind_hours, t.clearance_escalate_hours),
+    remind=_reminder,
+    escalate=_escalation,
+)

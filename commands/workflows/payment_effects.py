@@ -18,11 +18,23 @@ from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.retainer_replenishment import replenishment_requests
+from commands.retainers import Standing
 from commands.settlement import settle_payment
 from commands.wording import money, typed_name
+from commands.workflows import retainer_gate
 from commands.workflows.payment_card import CardFacts
 from storage.audit import record
-from storage.models import ConfirmationStatus, Customer, Hold, Payment, PaymentConfirmation, Promise, PromiseStatus
+from storage.models import (
+    ApprovalRequest,
+    ConfirmationStatus,
+    Customer,
+    Hold,
+    Payment,
+    PaymentConfirmation,
+    Promise,
+    PromiseStatus,
+    TeamMember,
+)
 
 RELEASE_REASON = "payment confirmed by finance"
 _NOT_RECEIVED_ADVICE = (
@@ -107,16 +119,21 @@ def _promise_line(customer: Customer, promise: Promise) -> str:
 def _free_held_account(
     session: Session, ctx: AppContext, confirmation: PaymentConfirmation, customer: Customer, actor: Actor, at: datetime
 ) -> tuple[list[str], list[Reply]]:
-    """A hold ends when the money it was placed for is paid (:func:`commands.holds.clearing`)
-    and the team's policy lets a confirmed payment release it. A smaller payment leaves it in
-    place and says in the hold's thread what is left; a policy that wants a person to decide
-    only tells the approvals channel the account can be released and how to ask."""
+    """A hold ends when the money it was placed for is paid (:func:`commands.holds.clearing`),
+    the retainer gate lets it (:func:`commands.workflows.retainer_gate.closed`, the same check
+    an approver's release passes) and the team's policy lets a confirmed payment release it. A
+    smaller payment leaves it in place and says in the hold's thread what is left; a short
+    retainer keeps it and says why and how to go on; a policy that wants a person to decide only
+    tells the approvals channel the account can be released and how to ask."""
     holds = active_holds(session, customer.id)
     if not holds:
         return [], []
     short = [(hold, owed) for hold in holds if not (owed := clearing(session, hold, today=ctx.today())).cleared]
     if short:
         return _still_held(ctx, customer, *short[0])
+    retainer = retainer_gate.closed(session, customer)
+    if retainer is not None:
+        return _retainer_keeps_hold(session, ctx, confirmation, customer, holds[0], retainer, actor, at)
     channels = ctx.team.workflow.channels
     if ctx.team.workflow.timers.release_on_confirmed_payment:
         announced = [
@@ -145,6 +162,59 @@ def _free_held_account(
         where=Where(channels.approvals),
     )
     return [f"The account stays on hold; #{channels.approvals} is told it can be released on request."], [note]
+
+
+def _retainer_keeps_hold(
+    session: Session,
+    ctx: AppContext,
+    confirmation: PaymentConfirmation,
+    customer: Customer,
+    hold: Hold,
+    retainer: Standing,
+    actor: Actor,
+    at: datetime,
+) -> tuple[list[str], list[Reply]]:
+    """The money the hold was for is paid, but the retainer is short: the same gate an
+    approver's release passes (:mod:`commands.workflows.retainer_gate`) keeps the hold, since
+    nobody is here to override it. The collector (in the answer) and whoever approved the hold
+    (directly) hear the shortfall and the two ways on: replenish it, or a release approved with
+    an override."""
+    record(
+        session,
+        at=at,
+        actor=actor.email,
+        action="hold.release_waits_for_retainer",
+        entity_type="hold",
+        entity_id=hold.id,
+        customer_id=customer.id,
+        confirmation_id=confirmation.id,
+        required=retainer.required,
+        held=retainer.held,
+        shortfall=retainer.shortfall,
+    )
+    why = f"The account stays on hold: its {retainer_gate.short_line(customer, retainer)}."
+    how = (
+        f"Get the {money(customer, retainer.shortfall)} replenished (the confirmed payment that meets the retainer "
+        f"releases the hold), or to release it now type: release {typed_name(customer)} <reason>, and an "
+        "approver answers approve override <reason> in the card's thread."
+    )
+    approver = _hold_approver(session, hold)
+    if approver is None or approver.id == confirmation.requested_by_id:
+        return [why, how], []
+    note = Reply(
+        title=f"{describe(customer)} has paid what its hold was for, but its retainer is short",
+        text=f"{why}\n{how}",
+        tone=Tone.WARNING,
+        to_user=approver.email,
+    )
+    return [why, how], [note]
+
+
+def _hold_approver(session: Session, hold: Hold) -> TeamMember | None:
+    """Who decided the hold: the approver of its request, else whoever placed it."""
+    request = session.get(ApprovalRequest, hold.request_id) if hold.request_id else None
+    member_id = request.decided_by_id if request is not None else hold.placed_by_id
+    return session.get(TeamMember, member_id) if member_id is not None else None
 
 
 def _still_held(ctx: AppContext, customer: Customer, hold: Hold, owed: Clearing) -> tuple[list[str], list[Reply]]:

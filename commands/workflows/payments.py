@@ -26,8 +26,10 @@ from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.refusal import Refusal
 from commands.wording import money
+from commands.workflows.adjustment_ledger import approved_not_shown
 from commands.workflows.payment_card import CardFacts, card_key, decision_line, payment_card
 from commands.workflows.payment_effects import effects_of_payment, in_thread_of, tell_requester
+from commands.workflows.request_timers import RequestTimers, run_request_timers
 from storage.audit import record
 from storage.models import ConfirmationStatus, Customer, PaymentConfirmation, TeamMember
 from storage.row_counts import rows_changed
@@ -127,9 +129,11 @@ def request_confirmation(
 
 def _claim_exceeds_balance(session: Session, customer: Customer, amount: Decimal) -> Refusal | None:
     """A claim for more than the customer owes is a typo or an overpayment; neither is finance's
-    confirmation to make. What it owes is the open balance less what finance already confirmed
-    since the last import and what is already waiting for confirmation."""
+    confirmation to make. What it owes is the open balance less the credits and write-offs
+    approved and not yet in the ERP (the customer no longer owes them), what finance already
+    confirmed since the last import and what is already waiting for confirmation."""
     balance = account_balance(session, customer.id)
+    credited = approved_not_shown(session, customer.id)
     confirmed = confirmed_unapplied(session, customer.id)
     waiting = (
         session.scalar(
@@ -139,16 +143,23 @@ def _claim_exceeds_balance(session: Session, customer: Customer, amount: Decimal
         )
         or 0
     )
-    owed = balance - confirmed - Decimal(waiting)
+    owed = balance - credited - confirmed - Decimal(waiting)
     if balance <= 0:
         state = "is in credit by " + money(customer, -balance) if balance < 0 else "owes nothing"
         return Refusal(
             f"{describe(customer)} {state}: there is no payment for finance to confirm. "
             "If the customer paid again, tell finance directly"
         )
+    if balance - credited <= 0:
+        return Refusal(
+            f"{describe(customer)} owes {money(customer, balance)}, all of it approved as credits or write-offs: "
+            "there is no payment for finance to confirm. If the customer paid anyway, tell finance directly"
+        )
     if amount <= owed:
         return None
     parts = [f"{describe(customer)} owes {money(customer, balance)}"]
+    if credited:
+        parts.append(f"{money(customer, credited)} of it approved as credits or write-offs")
     if confirmed:
         parts.append(f"{money(customer, confirmed)} of it already confirmed by finance")
     if waiting:
@@ -356,44 +367,9 @@ def member_name(session: Session, member_id: int | None) -> str | None:
 
 def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
     """Remind unanswered requests in their thread after the remind hours, and escalate to every
-    finance lead after the escalate hours (the urgent hours for urgent requests). Hours are
-    business hours inside the working day. Each step happens once per request, even with two
-    schedulers: it is stamped with a conditional UPDATE before anything is said."""
-    timers, now = ctx.team.workflow.timers, ctx.clock.now()
-    replies: list[Reply] = []
-    waiting = session.scalars(
-        select(PaymentConfirmation).where(PaymentConfirmation.status == PENDING).order_by(PaymentConfirmation.id)
-    ).all()
-    for confirmation in waiting:
-        waited = ctx.calendar.business_hours_between(
-            confirmation.created_at, now, ctx.team.timezone, timers.workday_start, timers.workday_end
-        )
-        remind, escalate = (
-            (timers.urgent_remind_hours, timers.urgent_escalate_hours)
-            if confirmation.urgent
-            else (timers.finance_remind_hours, timers.finance_escalate_hours)
-        )
-        if waited >= remind and _stamp(session, confirmation, "reminded_at", now):
-            replies += _reminder(session, ctx, confirmation, remind, now)
-        if waited >= escalate and _stamp(session, confirmation, "escalated_at", now):
-            replies += _escalation(session, ctx, confirmation, escalate, now)
-    return replies
-
-
-def _stamp(session: Session, confirmation: PaymentConfirmation, column: str, now: datetime) -> bool:
-    """Set ``column`` if it is still empty and the request still pending; True if this call did."""
-    stamped = rows_changed(
-        session,
-        update(PaymentConfirmation)
-        .where(
-            PaymentConfirmation.id == confirmation.id,
-            PaymentConfirmation.status == PENDING,
-            getattr(PaymentConfirmation, column).is_(None),
-        )
-        .values({column: now})
-        .execution_options(synchronize_session=False),
-    )
-    return stamped == 1
+    finance lead after the escalate hours (the urgent hours for urgent requests); the rule is
+    :mod:`commands.workflows.request_timers`'s, the words are below."""
+    return run_request_timers(session, ctx, _TIMERS)
 
 
 def _reminder(
@@ -465,3 +441,12 @@ def _hours(hours: float) -> str:
 def _in_thread(ctx: AppContext, confirmation: PaymentConfirmation, reply: Reply) -> Reply:
     """In the card's thread; in the finance channel itself if the card was never posted."""
     return in_thread_of(reply, card_key(confirmation.id), where=Where(ctx.team.workflow.channels.finance))
+
+
+_TIMERS = RequestTimers(
+    model=PaymentConfirmation,
+    pending=PENDING,
+    hours=lambda t: (t.finance_remind_hours, t.finance_escalate_hours),
+    remind=_reminder,
+    escalate=_escalation,
+)

@@ -63,12 +63,24 @@ def short_line(customer: Customer, found: Standing) -> str:
     )
 
 
+def closed(session: Session, customer: Customer) -> Standing | None:
+    """The customer's retainer when it keeps the gate shut (a requirement, and less held than
+    it), else None. Every release path asks here: an approver's (:func:`check`) and the one a
+    confirmed payment makes by itself, which has nobody to override and so just waits."""
+    return _shut(standing(session, customer.id))
+
+
+def _shut(found: Standing | None) -> Standing | None:
+    return found if found is not None and found.short else None
+
+
 def check(session: Session, customer: Customer, *, reason: str | None, what: str, typed: str) -> Passed | Reply:
     """Let an approval of ``what`` through, or say why not (an error reply). ``typed`` is how
     to override in words ("approve override <reason>")."""
-    found = standing(session, customer.id)
-    if found is None or not found.short:
-        return Passed(found)
+    met = standing(session, customer.id)
+    found = _shut(met)
+    if found is None:
+        return Passed(met)
     why = override_of(reason)
     if why:
         return Passed(found, why)
