@@ -19,6 +19,7 @@ from commands.accounts import ZERO, aging, confirmed_unapplied
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
+from commands.workflows.adjustment_ledger import approved_against_past_due
 from storage.audit import record
 from storage.models import (
     Customer,
@@ -125,8 +126,9 @@ def release_hold(
 
 
 def past_due_less_disputes(session: Session, customer_id: int, *, as_of: date) -> Decimal:
-    """Money past due on ``as_of`` (credits netted) less what is in open dispute: what the
-    customer has to pay for a hold to have done its job."""
+    """Money past due on ``as_of`` (credits netted) less what is in open dispute and what was
+    approved as credit or written off on it and not yet booked: what the customer has to pay for
+    a hold to have done its job, or for a clearance to go through."""
     owed = aging(session, customer_id, as_of=as_of)
     disputed = (
         session.scalar(
@@ -136,7 +138,8 @@ def past_due_less_disputes(session: Session, customer_id: int, *, as_of: date) -
         )
         or 0
     )
-    return max(owed.total - owed.current - Decimal(disputed), ZERO)
+    approved = approved_against_past_due(session, customer_id, as_of=as_of)
+    return max(owed.total - owed.current - Decimal(disputed) - approved, ZERO)
 
 
 @dataclass(frozen=True)

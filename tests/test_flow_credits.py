@@ -418,3 +418,21 @@ def test_the_task_card_is_redrawn_from_the_database_as_it_stands(ctx: AppContext
         drawn = current_card(session, ctx, key)
         assert current_card(session, ctx, "adjustment:999999") is None
     assert drawn is not None and drawn.buttons == () and drawn.text.startswith("Done by Priya Shah")
+
+
+def test_an_approved_write_off_of_what_is_past_due_lets_a_clearance_through(ctx: AppContext) -> None:
+    """Acme Ortho owes $800, all past due. While nothing is approved a clearance goes to the
+    collector; once the controller approves writing off $300 the card says $500; with all $800
+    written off (not yet booked by finance) nothing is left past due and it clears at once."""
+    seed_world(ctx)
+    chat = Conversation(ctx)
+    chat.say("jo.park@example.com", "clear acme ortho for scheduling on 12/1")
+    [card] = [s for s in chat.messenger.directs(DANA) if s.reply.buttons]
+    assert "Not cleared at once: $800.00 past due." in card.reply.text
+    decide(chat, ALEX, ask(chat, DANA, "writeoff acme ortho 300 customer closed one clinic"), "button")
+    [answer] = chat.say(CHRIS, "clear acme ortho for the product release on 12/1")
+    cards = [s for s in chat.messenger.directs(DANA) if s.reply.buttons]
+    assert "Not cleared at once: $500.00 past due." in cards[-1].reply.text, answer
+    decide(chat, ALEX, ask(chat, DANA, "writeoff acme ortho 500 customer closed its doors"), "button")
+    [answer] = chat.say(CHRIS, "clear acme ortho for billing on 12/1")
+    assert answer.tone is Tone.SUCCESS and answer.title.startswith("Cleared: Acme Ortho (C200)"), answer

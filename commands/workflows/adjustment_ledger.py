@@ -8,6 +8,7 @@ off twice."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -96,6 +97,28 @@ def approved_not_shown(session: Session, customer_id: int) -> Decimal:
             AdjustmentTask.customer_id == customer_id,
             AdjustmentTask.status.in_(STILL_BOOKING),
             ~adjustment_shown(),
+        )
+    )
+    return Decimal(total or 0).quantize(ZERO)
+
+
+def approved_against_past_due(session: Session, customer_id: int, *, as_of: date) -> Decimal:
+    """The part of :func:`approved_not_shown` that lowers what is past due on ``as_of``: every
+    write-off (it is on the account, and what cannot be collected is the oldest money) and each
+    credit on an invoice already due. A credit on an invoice not yet due lowers only what is
+    current, so a hold or a clearance is not let through on it."""
+    due = (
+        select(Invoice.due_date)
+        .where(Invoice.id == AdjustmentTask.invoice_id)
+        .correlate(AdjustmentTask)
+        .scalar_subquery()
+    )
+    total = session.scalar(
+        select(func.coalesce(func.sum(AdjustmentTask.amount), 0)).where(
+            AdjustmentTask.customer_id == customer_id,
+            AdjustmentTask.status.in_(STILL_BOOKING),
+            ~adjustment_shown(),
+            or_(AdjustmentTask.invoice_id.is_(None), due < as_of),
         )
     )
     return Decimal(total or 0).quantize(ZERO)
