@@ -112,10 +112,7 @@ def _left_join(index: pd.Index, parts: Sequence[pd.DataFrame]) -> dict[str, np.n
         found = at >= 0
         for name in part.columns:
             values = part[name].to_numpy()
-            if name in COUNTS:
-                column = np.zeros(len(index), dtype=np.int64)
-            else:
-                column = np.full(len(index), np.nan)
+            column = np.zeros(len(index), dtype=np.int64) if name in COUNTS else np.full(len(index), np.nan)
             column[at[found]] = values[found]
             columns[str(name)] = column
     return columns
