@@ -7,6 +7,10 @@ database on that server (kept between runs too). Then it times ``build_call_list
 team and for one collector, and the same ranking done naively, one ORM query per customer,
 checking both give the same list.
 
+Last, the CPU one list costs in the shape `arbot serve` ranks it all day: one collector's 300
+past-due accounts of the soak portfolio (bench.bench_soak), in a throwaway database (on the
+PostgreSQL server when ``BENCH_DATABASE_URL`` is set).
+
     python -m bench.bench_calllist [--naive-full]
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import statistics
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -25,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from bench.cache import postgres_database, sqlite_file, timed
+from bench.cache import postgres_database, sqlite_file, throwaway_database, timed
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.calendar import BusinessCalendar
 from commands.calllist import Policy, build_call_list, load_policy
@@ -416,6 +421,40 @@ def measure_naive(ctx: AppContext, customers: int, label: str) -> float:
     return whole
 
 
+def measure_cpu_per_list(repeat: int = 40) -> None:
+    """Process CPU seconds for one collector's list of the soak portfolio: what a busy server
+    pays per `list` it has to rank (the wall time on a loaded machine says less)."""
+    import tempfile
+
+    from bench.bench_soak import MONDAY, TODAY, _prepare, team_file
+
+    with tempfile.TemporaryDirectory() as folder, throwaway_database("calllist_cpu") as url:
+        team_path = team_file(Path(folder))
+        _prepare(url, team_path)
+        team = load_team(team_path)
+        engine = make_engine(url)
+        ctx = AppContext(
+            sessions=make_session_factory(engine),
+            team=team,
+            calendar=BusinessCalendar(team.country),
+            clock=FixedClock(MONDAY),
+        )
+        emails = [m.email for m in team.collectors]
+        cpu = []
+        for n in range(repeat + 5):
+            started = time.process_time()
+            with ctx.sessions() as session:
+                rows = build_call_list(session, ctx, day=TODAY, collector_email=emails[n % len(emails)])
+            if n >= 5:  # the first lists warm the caches
+                cpu.append(time.process_time() - started)
+        engine.dispose()
+    where = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(
+        f"{where}: CPU per list, one collector of the soak portfolio (300 accounts, {len(rows)} rows): "
+        f"median {statistics.median(cpu) * 1000:.1f} ms, best {min(cpu) * 1000:.1f} ms (of {repeat})"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     naive_full = "--naive-full" in (argv or [])
     print(
@@ -426,6 +465,7 @@ def main(argv: list[str] | None = None) -> None:
     url = os.environ.get("BENCH_DATABASE_URL")
     if url:
         measure(postgres_engine(url), "PostgreSQL", naive_full)
+    measure_cpu_per_list()
 
 
 if __name__ == "__main__":

@@ -546,9 +546,12 @@ def report(planned: list[Planned], record: Record, sampler: Sampler, cpu_s: floa
     if notices:
         announced = Counter(outcomes[n].notice_s for n in notices)
         later = sum(1 for n in notices if n in answer_s and answer_s[n] > (outcomes[n].notice_s or 0))
+        never = sum(1 for n in notices if n not in answer_s)
+        kept = len(notices) - later - never
         print(
             f"busy notices: {len(notices)} ('Busy right now: your answer should come in about N seconds', "
-            f"N: {dict(sorted(announced.items()))}); answered later than announced: {later}"
+            f"N: {dict(sorted(announced.items()))}); answered later than announced: {later}, never: {never}; "
+            f"kept: {kept} ({kept / len(notices) * 100:.1f}%)"
         )
     else:
         print("busy notices: 0")

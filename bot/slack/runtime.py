@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from bot.runtime.backlog import turned_away
+from bot.runtime.backlog import Place, kind_of, turned_away
 from bot.runtime.requests import ChatRuntime
 from bot.slack.incoming import Request
 from bot.slack.messenger import AnswerTo, SlackMessenger
@@ -56,7 +56,7 @@ class SlackRuntime:
         if not self.chat.first_sight(request.request_id):
             log.info("Slack request %s already handled; dropped", request.request_id)
             return
-        place = self.chat.backlog.enter()
+        place = self.chat.backlog.enter(kind_of(request.text))
         if place is None:
             log.warning(
                 "Slack request %s turned away: %d requests inside", request.request_id, self.chat.backlog.inside
@@ -66,7 +66,7 @@ class SlackRuntime:
             return
         if place.announced:
             self.notify(request.to, place.notice())
-        self.in_thread(self._admitted, request, 1 if place.announced else 0)
+        self.in_thread(self._admitted, request, place)
 
     def notify(self, to: AnswerTo, reply: Reply) -> None:
         """Answer at once, on a thread of its own rather than behind the waiting requests."""
@@ -99,11 +99,11 @@ class SlackRuntime:
 
     # -- the work (worker thread side) --------------------------------------------------------
 
-    def _admitted(self, request: Request, used: int) -> None:
+    def _admitted(self, request: Request, place: Place) -> None:
         try:
-            self.process(request, used=used)
+            self.process(request, used=1 if place.announced else 0)
         finally:
-            self.chat.backlog.leave()
+            self.chat.backlog.leave(place)
 
     def process(self, request: Request, *, used: int = 0) -> None:
         """Run the core for one request and answer; never raises (it is nobody's to catch).

@@ -22,7 +22,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse, Attachment
 
-from bot.runtime.backlog import turned_away
+from bot.runtime.backlog import kind_of, turned_away
 from bot.runtime.requests import ChatRuntime
 from bot.teams import capture, inbound, references
 from bot.teams.cards import CARD_CONTENT_TYPE, REFRESH_VERB, read_action, render, render_pages
@@ -298,7 +298,7 @@ class TeamsBot:
         if not self.chat.first_sight(self._key(turn_context.activity)):
             log.info("dropped a redelivered Teams activity %s", turn_context.activity.id)
             return Answer(replies=[])
-        place = self.chat.backlog.enter()
+        place = self.chat.backlog.enter(kind_of(text))
         if place is None:
             log.warning(
                 "Teams activity %s turned away: %d requests inside", turn_context.activity.id, self.chat.backlog.inside
@@ -312,7 +312,7 @@ class TeamsBot:
         except Exception as exc:
             return Answer(replies=[self.chat.failed(exc, "request")])
         finally:
-            self.chat.backlog.leave()
+            self.chat.backlog.leave(place)
 
     async def _notify(self, turn_context: TurnContext, reply: Reply) -> None:
         """A short note into the conversation now, drawn on the event loop rather than behind

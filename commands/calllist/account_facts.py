@@ -4,14 +4,27 @@ the listed accounts only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import BigInteger, ColumnElement, and_, exists, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from commands.calllist.cutoffs import Cutoffs
-from commands.calllist.sql import days_between, number_frame, of_collector, scanned_customer, total, typed_frame
+from commands.calllist.sql import (
+    Statement,
+    customer_ids_param,
+    cut_params,
+    days_between,
+    dialect_of,
+    number_frame,
+    of_collector,
+    scanned_customer,
+    total,
+    typed_frame,
+)
 from commands.disputes import set_aside
 from commands.snapshots import awaiting_erp
 from commands.suspension.steps import step_words
@@ -56,21 +69,18 @@ COUNTS = (
 
 def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -> list[pd.DataFrame]:
     """Frames indexed by customer id, holding the columns in :data:`COUNTS` between them."""
+    dialect, params = dialect_of(session), cut_params(cut, collector_id)
     return [
-        part(session, cut, collector_id)
-        for part in (
-            _dispute_totals,
-            _adjustment_totals,
-            _unapplied_payments,
-            _promises,
-            _plans,
-            _contacts_today,
-            _suspension_steps,
-        )
+        number_frame(session, stmt(dialect, collector_id is not None), list(columns), params=params)
+        for stmt, columns in _FACTS
     ]
 
 
-def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+# Each statement is built once per dialect and shape (one collector's accounts or everyone's).
+
+
+@cache
+def _dispute_totals(dialect: str, by_collector: bool) -> Statement:
     """Disputes set aside, with or without an invoice: what comes off the collectible balance,
     apart as still in dispute and as settled for the customer with the credit not yet imported."""
     cents = type_coerce(Dispute.amount, BigInteger)
@@ -80,10 +90,11 @@ def _dispute_totals(session: Session, cut: Cutoffs, collector_id: int | None) ->
         .where(set_aside())
         .group_by(Dispute.customer_id)
     )
-    return number_frame(session, of_collector(stmt, Dispute.customer_id, collector_id), ["disputed", "credit_due"])
+    return of_collector(stmt, Dispute.customer_id, by_collector)
 
 
-def _adjustment_totals(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+@cache
+def _adjustment_totals(dialect: str, by_collector: bool) -> Statement:
     """Credit memos and write-offs approved and not yet shown by an import: off the collectible
     balance, apart from disputes (:mod:`commands.workflows.adjustment_ledger`)."""
     cents = type_coerce(AdjustmentTask.amount, BigInteger)
@@ -93,12 +104,11 @@ def _adjustment_totals(session: Session, cut: Cutoffs, collector_id: int | None)
         .where(set_aside_adjustments())
         .group_by(AdjustmentTask.customer_id)
     )
-    return number_frame(
-        session, of_collector(stmt, AdjustmentTask.customer_id, collector_id), ["credit_approved", "written_off"]
-    )
+    return of_collector(stmt, AdjustmentTask.customer_id, by_collector)
 
 
-def _unapplied_payments(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+@cache
+def _unapplied_payments(dialect: str, by_collector: bool) -> Statement:
     """Money finance confirmed that no import has shown yet: paid, but not yet off the imported
     open items (:mod:`commands.calllist.confirmed` takes it off them, oldest first)."""
     stmt = (
@@ -106,85 +116,106 @@ def _unapplied_payments(session: Session, cut: Cutoffs, collector_id: int | None
         .where(awaiting_erp())
         .group_by(Payment.customer_id)
     )
-    return number_frame(session, of_collector(stmt, Payment.customer_id, collector_id), ["unapplied"])
+    return of_collector(stmt, Payment.customer_id, by_collector)
 
 
-def _promise_conditions(cut: Cutoffs) -> dict[str, ColumnElement[bool]]:
+def _promise_conditions() -> dict[str, ColumnElement[bool]]:
     """An open promise is broken once its date plus the grace has passed, whether or not the
-    nightly job has marked it yet; "came due" is what the kept rate divides by."""
+    nightly job has marked it yet; "came due" is what the kept rate divides by. The dates are
+    the parameters of :func:`commands.calllist.sql.cut_params`."""
     day, status = Promise.promised_date, Promise.status
-    overdue_open = and_(status == PromiseStatus.OPEN, day <= cut.broken_by)
+    broken_by: Any = bindparam("broken_by")
+    promises_since: Any = bindparam("promises_since")
+    overdue_open = and_(status == PromiseStatus.OPEN, day <= broken_by)
     came_due = or_(status.in_([PromiseStatus.KEPT, PromiseStatus.BROKEN]), overdue_open)
     return {
-        "open_promises": and_(status == PromiseStatus.OPEN, day > cut.broken_by),
-        "broken_promises": and_(or_(status == PromiseStatus.BROKEN, overdue_open), day >= cut.broken_since),
-        "promises_kept": and_(status == PromiseStatus.KEPT, day >= cut.promises_since),
-        "promises_due": and_(came_due, day >= cut.promises_since),
+        "open_promises": and_(status == PromiseStatus.OPEN, day > broken_by),
+        "broken_promises": and_(or_(status == PromiseStatus.BROKEN, overdue_open), day >= bindparam("broken_since")),
+        "promises_kept": and_(status == PromiseStatus.KEPT, day >= promises_since),
+        "promises_due": and_(came_due, day >= promises_since),
     }
 
 
-def _promises(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
-    conditions = _promise_conditions(cut)
-    since = min(cut.broken_since, cut.promises_since)
+PROMISE_COUNTS = ("open_promises", "broken_promises", "promises_kept", "promises_due")
+
+
+@cache
+def _promises(dialect: str, by_collector: bool) -> Statement:
+    conditions = _promise_conditions()
     customer = scanned_customer(Promise.customer_id)
     stmt = (
-        select(customer, *(func.count().filter(c) for c in conditions.values()))
-        .where(Promise.promised_date >= since, Promise.status != PromiseStatus.CANCELLED)
+        select(customer, *(func.count().filter(conditions[name]) for name in PROMISE_COUNTS))
+        .where(Promise.promised_date >= bindparam("promises_from"), Promise.status != PromiseStatus.CANCELLED)
         .group_by(customer)
     )
-    return number_frame(session, of_collector(stmt, Promise.customer_id, collector_id), list(conditions))
+    return of_collector(stmt, Promise.customer_id, by_collector)
 
 
 def promise_dates(session: Session, cut: Cutoffs, customer_ids: Sequence[int]) -> pd.DataFrame:
     """The dates reasons name: the open promise's date and the latest broken one."""
-    conditions = _promise_conditions(cut)
-    stmt = (
+    params = {**cut_params(cut), "customer_ids": list(customer_ids)}
+    return typed_frame(session, _promise_dates(), ["open_promise_date", "broken_promise_date"], params)
+
+
+@cache
+def _promise_dates() -> Statement:
+    conditions = _promise_conditions()
+    return (
         select(
             Promise.customer_id,
             func.min(Promise.promised_date).filter(conditions["open_promises"]),
             func.max(Promise.promised_date).filter(conditions["broken_promises"]),
         )
-        .where(Promise.customer_id.in_(customer_ids))
+        .where(Promise.customer_id.in_(customer_ids_param()))
         .group_by(Promise.customer_id)
     )
-    return typed_frame(session, stmt, ["open_promise_date", "broken_promise_date"])
 
 
-def _plans(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+@cache
+def _plans(dialect: str, by_collector: bool) -> Statement:
     missed = exists().where(PlanInstalment.plan_id == PaymentPlan.id, PlanInstalment.status == "missed")
     stmt = (
         select(PaymentPlan.customer_id, func.count())
         .where(PaymentPlan.status == PlanStatus.ACTIVE, ~missed)
         .group_by(PaymentPlan.customer_id)
     )
-    return number_frame(session, of_collector(stmt, PaymentPlan.customer_id, collector_id), ["plan_ok"])
+    return of_collector(stmt, PaymentPlan.customer_id, by_collector)
 
 
-def _contacts_today(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+@cache
+def _contacts_today(dialect: str, by_collector: bool) -> Statement:
     """Today is the list day in the team's timezone."""
     attempt = Activity.kind.in_([ActivityKind.CALL, ActivityKind.VOICEMAIL])
     customer = scanned_customer(Activity.customer_id)
     stmt = (
         select(customer, func.count().filter(Activity.outcome == Outcome.REACHED), func.count().filter(attempt))
-        .where(Activity.occurred_at >= cut.day_start, Activity.occurred_at < cut.day_end)
+        .where(Activity.occurred_at >= bindparam("day_start"), Activity.occurred_at < bindparam("day_end"))
         .group_by(customer)
     )
-    return number_frame(
-        session, of_collector(stmt, Activity.customer_id, collector_id), ["reached_today", "attempts_today"]
-    )
+    return of_collector(stmt, Activity.customer_id, by_collector)
 
 
-def _suspension_steps(session: Session, cut: Cutoffs, collector_id: int | None) -> pd.DataFrame:
+@cache
+def _suspension_steps(dialect: str, by_collector: bool) -> Statement:
     """Accounts in the suspension sequence with a step still to do, and whether its day has passed."""
     seq = SuspensionSequence
     stmt = (
-        select(seq.customer_id, func.count(), func.count().filter(seq.step_due < cut.day))
+        select(seq.customer_id, func.count(), func.count().filter(seq.step_due < bindparam("day")))
         .where(seq.ended_on.is_(None), seq.step_due.is_not(None))
         .group_by(seq.customer_id)
     )
-    return number_frame(
-        session, of_collector(stmt, seq.customer_id, collector_id), ["suspension_step", "suspension_overdue"]
-    )
+    return of_collector(stmt, seq.customer_id, by_collector)
+
+
+_FACTS: tuple[tuple[Callable[[str, bool], Statement], tuple[str, ...]], ...] = (
+    (_dispute_totals, ("disputed", "credit_due")),
+    (_adjustment_totals, ("credit_approved", "written_off")),
+    (_unapplied_payments, ("unapplied",)),
+    (_promises, PROMISE_COUNTS),
+    (_plans, ("plan_ok",)),
+    (_contacts_today, ("reached_today", "attempts_today")),
+    (_suspension_steps, ("suspension_step", "suspension_overdue")),
+)
 
 
 def suspension_steps(session: Session, cut: Cutoffs, team: Team, customer_ids: Sequence[int]) -> pd.DataFrame:
@@ -204,20 +235,27 @@ def load_history(
     """Average days late of invoices closed recently (closed date minus due date), for the given
     customers (read through the (customer_id, number) index), or for everyone when None: closed
     invoices pile up for years, so reading them all is the expensive case."""
-    late = days_between(session, Invoice.due_date, Invoice.closed_on)
-    customer = Invoice.customer_id if customer_ids is not None else scanned_customer(Invoice.customer_id)
+    params = cut_params(cut, collector_id)
+    if customer_ids is not None:
+        params["customer_ids"] = list(customer_ids)
+    stmt = _history(dialect_of(session), customer_ids is not None, collector_id is not None)
+    return number_frame(session, stmt, ["avg_days_late", "paid_invoices"], floats={"avg_days_late"}, params=params)
+
+
+@cache
+def _history(dialect: str, by_customer: bool, by_collector: bool) -> Statement:
+    late = days_between(dialect, Invoice.due_date, Invoice.closed_on)
+    customer = Invoice.customer_id if by_customer else scanned_customer(Invoice.customer_id)
     stmt = (
         select(customer, func.avg(late), func.count())
         .where(
             Invoice.closed_on.is_not(None),
-            Invoice.closed_on >= cut.history_since,
-            Invoice.closed_on <= cut.day,
+            Invoice.closed_on >= bindparam("history_since"),
+            Invoice.closed_on <= bindparam("day"),
             Invoice.kind.not_in([InvoiceKind.CREDIT_MEMO, InvoiceKind.UNAPPLIED_PAYMENT]),
         )
         .group_by(customer)
     )
-    if customer_ids is None:
-        stmt = of_collector(stmt, Invoice.customer_id, collector_id)
-    else:
-        stmt = stmt.where(Invoice.customer_id.in_(customer_ids))
-    return number_frame(session, stmt, ["avg_days_late", "paid_invoices"], floats={"avg_days_late"})
+    if by_customer:
+        return stmt.where(Invoice.customer_id.in_(customer_ids_param()))
+    return of_collector(stmt, Invoice.customer_id, by_collector)

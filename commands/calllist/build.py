@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from datetime import date
+from functools import cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from commands.calllist import CallListError, CallListRow
 from commands.calllist.account_facts import load_history
 from commands.calllist.cutoffs import Cutoffs, cutoffs_for
-from commands.calllist.features import load_details, load_features
+from commands.calllist.features import load_details, load_features_and_items
 from commands.calllist.policy import Policy, load_policy
-from commands.calllist.ranking import cut_to_capacity, reasons, score, shortlist
+from commands.calllist.ranking import cut_to_capacity, reasons, rescore_history, score, shortlist
 from commands.calllist.rules import present
+from commands.calllist.sql import Statement
 from commands.context import AppContext
 from storage.models import TeamMember
 from storage.types import from_cents
@@ -30,16 +32,17 @@ def call_list(
     """See :func:`commands.calllist.build_call_list`."""
     policy = load_policy(ctx.policy_file)
     capacity = _capacity(capacity, policy, ctx)
-    emails = dict(session.execute(select(TeamMember.id, TeamMember.email)).all())
+    emails: dict[int, str] = {int(i): str(e) for i, e in session.execute(_member_emails())}
     collector_id = _collector_id(session, collector_email) if collector_email is not None else None
     cut = cutoffs_for(
         day, policy, ctx.calendar, ctx.team.timezone, promise_grace_days=ctx.team.workflow.timers.promise_grace_days
     )
-    features = load_features(session, cut, collector_id=collector_id)
-    candidates = shortlist(score(features, policy), capacity, headroom=policy.rules.days_late.weight)
-    features = _with_history(session, cut, features.loc[candidates], collector_id)
-    listed = cut_to_capacity(score(features, policy), capacity)
-    details = load_details(session, cut, [int(i) for i in listed.index], ctx.team).to_dict("index")
+    features, collectible = load_features_and_items(session, cut, collector_id=collector_id)
+    scored = score(features, policy)
+    candidates = shortlist(scored, capacity, headroom=policy.rules.days_late.weight)
+    listed = cut_to_capacity(_with_history(session, cut, scored.loc[candidates], collector_id, policy), capacity)
+    ids = [int(i) for i in listed.index]
+    details = load_details(session, cut, ids, ctx.team, collectible).to_dict("index")
     rows = [
         _row(int(cid), fields, details[cid], emails, policy, cut)
         for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)
@@ -52,15 +55,18 @@ def call_list(
 HISTORY_BY_CUSTOMER_LIMIT = 5000
 
 
-def _with_history(session: Session, cut: Cutoffs, features: pd.DataFrame, collector_id: int | None) -> pd.DataFrame:
-    """Payment history for the shortlisted accounts: the one input read only for those that
-    can still make the list."""
-    ids = [int(i) for i in features.index]
+def _with_history(
+    session: Session, cut: Cutoffs, scored: pd.DataFrame, collector_id: int | None, policy: Policy
+) -> pd.DataFrame:
+    """Payment history for the shortlisted accounts, the one input read only for those that can
+    still make the list, and their scores with its points (:func:`rescore_history`)."""
+    ids = [int(i) for i in scored.index]
     by_customer = ids if len(ids) <= HISTORY_BY_CUSTOMER_LIMIT else None
-    history = load_history(session, cut, by_customer, collector_id=collector_id).reindex(features.index)
-    return features.assign(
+    history = load_history(session, cut, by_customer, collector_id=collector_id).reindex(scored.index)
+    with_history = scored.assign(
         avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
     )
+    return rescore_history(with_history, policy)
 
 
 def _capacity(asked: int | None, policy: Policy, ctx: AppContext) -> int:
@@ -70,9 +76,19 @@ def _capacity(asked: int | None, policy: Policy, ctx: AppContext) -> int:
     return capacity
 
 
+@cache
+def _member_emails() -> Statement:
+    return select(TeamMember.id, TeamMember.email)
+
+
+@cache
+def _member_by_email() -> Statement:
+    return select(TeamMember.id).where(func.lower(TeamMember.email) == bindparam("email"))
+
+
 def _collector_id(session: Session, email: str) -> int:
     wanted = email.strip().lower()
-    member_id = session.scalar(select(TeamMember.id).where(func.lower(TeamMember.email) == wanted))
+    member_id: int | None = session.scalar(_member_by_email(), {"email": wanted})
     if member_id is None:
         raise CallListError(f"{email} is not a member of the team")
     return member_id

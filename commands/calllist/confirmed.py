@@ -15,11 +15,13 @@ not change the list; the bigger one is paid first so that fewer items stay part-
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, Connection, select, type_coerce
 
-from commands.calllist.sql import total
+from commands.calllist.sql import Statement, total
 from commands.snapshots import awaiting_erp
 from storage.models import Payment
 from storage.open_items import OpenItems
@@ -53,12 +55,16 @@ def take_oldest_first(open_items: OpenItems, amounts: pd.Series) -> OpenItems:
 
 def _awaiting_erp(connection: Connection) -> pd.Series:
     """Cents per customer that finance confirmed and no import has shown yet."""
-    stmt = (
+    with connection.execute(_awaiting_erp_stmt()) as result:
+        rows = result.cursor.fetchall()
+    customers, cents = zip(*rows, strict=True) if rows else ((), ())
+    return pd.Series(np.asarray(cents, dtype=np.int64), index=np.asarray(customers, dtype=np.int64))
+
+
+@cache
+def _awaiting_erp_stmt() -> Statement:
+    return (
         select(Payment.customer_id, total(type_coerce(Payment.amount, BigInteger)))
         .where(awaiting_erp())
         .group_by(Payment.customer_id)
     )
-    with connection.execute(stmt) as result:
-        rows = result.cursor.fetchall()
-    customers, cents = zip(*rows, strict=True) if rows else ((), ())
-    return pd.Series(np.asarray(cents, dtype=np.int64), index=np.asarray(customers, dtype=np.int64))

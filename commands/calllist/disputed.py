@@ -12,12 +12,14 @@ the same; alike disputed invoices are paired with alike items one to one.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, Connection, select, type_coerce, union_all
 
 from commands.calllist.confirmed import take_oldest_first
-from commands.calllist.sql import total
+from commands.calllist.sql import Statement, total
 from commands.disputes import set_aside
 from commands.workflows.adjustment_ledger import set_aside_adjustments
 from storage.models import AdjustmentTask, Dispute, Invoice
@@ -59,6 +61,23 @@ def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
 def _disputed_invoices(connection: Connection) -> pd.DataFrame:
     """Open invoices with disputes set aside or credits awaiting the memo: the item as packed,
     and their cents in all (one row per invoice, so an invoice with both is one deduction)."""
+    with connection.execute(_disputed_invoices_stmt()) as result:
+        rows = result.cursor.fetchall()  # driver values: dates as ISO text (SQLite) or dates, cents as int
+    customers, due, kinds, cents, deduct = zip(*rows, strict=True) if rows else ((), (), (), (), ())
+    return pd.DataFrame(
+        {
+            "customer_id": np.asarray(customers, dtype=np.int64),
+            "due": day_number(due),
+            "kind": kind_codes(kinds),
+            "cents": np.asarray(cents, dtype=np.int64),
+            "deduct": np.asarray(deduct, dtype=np.int64),
+        }
+    )
+
+
+@cache
+def _disputed_invoices_stmt() -> Statement:
+    """Built once: the set-aside conditions are correlated subqueries, costly to build."""
     disputes = (
         select(
             Invoice.id,
@@ -85,31 +104,23 @@ def _disputed_invoices(connection: Connection) -> pd.DataFrame:
     )
     both = union_all(disputes, credits).subquery()
     cols = both.c
-    stmt = select(cols[1], cols[2], cols[3], cols[4], total(cols[5])).group_by(
+    return select(cols[1], cols[2], cols[3], cols[4], total(cols[5])).group_by(
         cols[0], cols[1], cols[2], cols[3], cols[4]
-    )
-    with connection.execute(stmt) as result:
-        rows = result.cursor.fetchall()  # driver values: dates as ISO text (SQLite) or dates, cents as int
-    customers, due, kinds, cents, deduct = zip(*rows, strict=True) if rows else ((), (), (), (), ())
-    return pd.DataFrame(
-        {
-            "customer_id": np.asarray(customers, dtype=np.int64),
-            "due": day_number(due),
-            "kind": kind_codes(kinds),
-            "cents": np.asarray(cents, dtype=np.int64),
-            "deduct": np.asarray(deduct, dtype=np.int64),
-        }
     )
 
 
 def _writeoffs(connection: Connection) -> pd.Series:
     """Cents per customer of approved write-offs no import shows yet."""
-    stmt = (
+    with connection.execute(_writeoffs_stmt()) as result:
+        rows = result.cursor.fetchall()
+    customers, cents = zip(*rows, strict=True) if rows else ((), ())
+    return pd.Series(np.asarray(cents, dtype=np.int64), index=np.asarray(customers, dtype=np.int64))
+
+
+@cache
+def _writeoffs_stmt() -> Statement:
+    return (
         select(AdjustmentTask.customer_id, total(type_coerce(AdjustmentTask.amount, BigInteger)))
         .where(AdjustmentTask.invoice_id.is_(None), set_aside_adjustments())
         .group_by(AdjustmentTask.customer_id)
     )
-    with connection.execute(stmt) as result:
-        rows = result.cursor.fetchall()
-    customers, cents = zip(*rows, strict=True) if rows else ((), ())
-    return pd.Series(np.asarray(cents, dtype=np.int64), index=np.asarray(customers, dtype=np.int64))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from commands.calllist.account_facts import COUNTS, account_facts, promise_dates
 from commands.calllist.confirmed import less_confirmed
 from commands.calllist.cutoffs import BUCKETS, Cutoffs
 from commands.calllist.disputed import less_disputes
-from commands.calllist.sql import number_frame, of_collector, typed_frame
+from commands.calllist.sql import Statement, customer_ids_param, number_frame, of_collector, typed_frame
 from commands.team import Team
 from storage.models import Customer, InvoiceKind
 from storage.open_items import EPOCH, KIND_CODE, OpenItems, day_number, read_packs
@@ -37,20 +38,33 @@ def load_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -
     """One row per customer with open items (of one collector, or everyone's), indexed by
     customer id. Payment history is left empty: it is read later, and only for the accounts it
     can still move (:func:`commands.calllist.account_facts.load_history`)."""
-    return with_account_facts(
-        session, cut, open_item_features(session, cut, collector_id=collector_id), collector_id=collector_id
-    )
+    return load_features_and_items(session, cut, collector_id=collector_id)[0]
+
+
+def load_features_and_items(
+    session: Session, cut: Cutoffs, *, collector_id: int | None
+) -> tuple[pd.DataFrame, OpenItems]:
+    """:func:`load_features`, and the collectible items they were worked out from, which
+    :func:`load_details` takes the listed accounts' from instead of reading and adjusting them
+    again."""
+    features, items = _open_item_features(session, cut, collector_id=collector_id)
+    return with_account_facts(session, cut, features, collector_id=collector_id), items
 
 
 def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> pd.DataFrame:
     """The open-item columns per customer, less what is in dispute and less the confirmed money
     the ERP does not show yet (:func:`collectible_items`). The balance stays the ledger's:
     collectible() takes every open dispute and that money off it, once."""
+    return _open_item_features(session, cut, collector_id=collector_id)[0]
+
+
+def _open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> tuple[pd.DataFrame, OpenItems]:
     connection = session.connection()
     packed = read_packs(connection, collector_id=collector_id)
-    features = score_columns(collectible_items(connection, packed), cut)
+    collectible = collectible_items(connection, packed)
+    features = score_columns(collectible, cut)
     features.insert(0, "balance", _PerCustomer(packed).total())
-    return features
+    return features, collectible
 
 
 def collectible_items(connection: Connection, packed: OpenItems) -> OpenItems:
@@ -59,21 +73,54 @@ def collectible_items(connection: Connection, packed: OpenItems) -> OpenItems:
     return less_confirmed(connection, less_disputes(connection, packed))
 
 
+def of_customers(open_items: OpenItems, customer_ids: Sequence[int]) -> OpenItems:
+    """The items of the given customers only (those among them that have items). Disputes,
+    write-offs and confirmed payments are taken off each customer's own items, so the collectible
+    items of a few customers are these same rows of everyone's."""
+    wanted = np.isin(open_items.customer_ids, np.asarray(customer_ids, dtype=np.int64))
+    return OpenItems(
+        open_items.customer_ids[wanted],
+        open_items.counts[wanted],
+        open_items.items[np.repeat(wanted, open_items.counts)],
+    )
+
+
 def with_account_facts(
     session: Session, cut: Cutoffs, items: pd.DataFrame, *, collector_id: int | None
 ) -> pd.DataFrame:
     """The collector and the facts from the smaller tables, joined onto the open-item columns."""
     owners = number_frame(
         session,
-        of_collector(select(Customer.id, Customer.collector_id), Customer.id, collector_id),
+        _owners(collector_id is not None),
         ["collector_id"],
         floats={"collector_id"},
+        params={"collector_id": collector_id},
     )
-    frame = items
-    for part in (owners, *account_facts(session, cut, collector_id=collector_id)):
-        frame = frame.join(part, how="left")  # one at a time: a list would outer-join and widen dtypes
-    frame[list(COUNTS)] = frame[list(COUNTS)].fillna(0).astype("int64")
-    return frame.assign(avg_days_late=float("nan"), paid_invoices=0)
+    columns = _left_join(items.index, [owners, *account_facts(session, cut, collector_id=collector_id)])
+    columns.update(avg_days_late=np.full(len(items), np.nan), paid_invoices=np.zeros(len(items), dtype=np.int64))
+    return pd.concat([items, pd.DataFrame(columns, index=items.index)], axis=1)
+
+
+def _left_join(index: pd.Index, parts: Sequence[pd.DataFrame]) -> dict[str, np.ndarray]:
+    """The parts' columns lined up with ``index``: the counts 0 and anything else NaN where a
+    part has no row. The same as joining the parts one by one and filling the counts with 0, in
+    one numpy pass per column instead of a pandas join per part (a dozen joins cost more than
+    the queries for one collector's accounts)."""
+    columns: dict[str, np.ndarray] = {}
+    for part in parts:
+        at = index.get_indexer(part.index)  # -1 for a customer without open items
+        found = at >= 0
+        for name in part.columns:
+            values = part[name].to_numpy()
+            column = np.zeros(len(index), dtype=np.int64) if name in COUNTS else np.full(len(index), np.nan)
+            column[at[found]] = values[found]
+            columns[str(name)] = column
+    return columns
+
+
+@cache
+def _owners(by_collector: bool) -> Statement:
+    return of_collector(select(Customer.id, Customer.collector_id), Customer.id, by_collector)
 
 
 class _PerCustomer:
@@ -166,20 +213,27 @@ def detail_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
     )
 
 
-def load_details(session: Session, cut: Cutoffs, customer_ids: Sequence[int], team: Team) -> pd.DataFrame:
-    """Names and the amounts and dates behind the reasons, for the accounts on the list only."""
-    names = typed_frame(
-        session,
-        select(Customer.id, Customer.erp_id, Customer.name).where(Customer.id.in_(customer_ids)),
-        ["erp_id", "name"],
-    )
-    connection = session.connection()
-    details = detail_columns(collectible_items(connection, read_packs(connection, customer_ids=customer_ids)), cut)
+def load_details(
+    session: Session, cut: Cutoffs, customer_ids: Sequence[int], team: Team, collectible: OpenItems | None = None
+) -> pd.DataFrame:
+    """Names and the amounts and dates behind the reasons, for the accounts on the list only.
+    ``collectible``: items already made collectible (:func:`load_features_and_items`) that hold
+    these customers'; without them, theirs are read and adjusted here."""
+    names = typed_frame(session, _names(), ["erp_id", "name"], {"customer_ids": list(customer_ids)})
+    if collectible is None:
+        connection = session.connection()
+        collectible = collectible_items(connection, read_packs(connection, customer_ids=customer_ids))
+    details = detail_columns(of_customers(collectible, customer_ids), cut)
     return (
         names.join(details, how="left")
         .join(promise_dates(session, cut, customer_ids), how="left")
         .join(suspension_steps(session, cut, team, customer_ids), how="left")
     )
+
+
+@cache
+def _names() -> Statement:
+    return select(Customer.id, Customer.erp_id, Customer.name).where(Customer.id.in_(customer_ids_param()))
 
 
 def _dates(days: np.ndarray) -> list[date | None]:

@@ -75,6 +75,22 @@ def score(features: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return frame.assign(pushed=pushed, band=frame["tier"] + pushed.astype("int64") * (len(tiers) + 1))
 
 
+# The one rule whose input (payment history) is read after the shortlist.
+HISTORY_RULE = "days_late"
+
+
+def rescore_history(scored: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """The rows of :func:`score` with payment history filled in, scored again the cheap way: the
+    history moves no account between tiers (it is never a tier) and leaves no account out, so
+    only its rule's points and the total change; the total is summed over the rules in the same
+    order as :func:`score` sums them, so it is the very float a full second scoring gives."""
+    if HISTORY_RULE in policy.ranking.tiers:  # the policy loader allows no such tier; stay exact
+        return score(scored, policy)
+    history = RULES_BY_NAME[HISTORY_RULE].score(scored, getattr(policy.rules, HISTORY_RULE))
+    points = [history if r.name == HISTORY_RULE else scored[f"points_{r.name}"].to_numpy() for r in RULES]
+    return scored.assign(**{f"points_{HISTORY_RULE}": history}, score=np.sum(points, axis=0))
+
+
 def _tier_points(points: np.ndarray, in_tier: np.ndarray | None) -> np.ndarray:
     """A tier rule's points count only where its fact reaches the tier floor, or a small old
     item would lift an account within everything else as the tiers no longer can."""
@@ -104,11 +120,40 @@ def cut_to_capacity(scored: pd.DataFrame, capacity: int) -> pd.DataFrame:
     """Each collector's best ``capacity`` accounts in list order, with their ``rank``: by band
     (tier, pushed-down accounts after all others), then score; ties go to the bigger past-due
     amount, then the older debt, then the older customer record."""
-    frame = scored.assign(customer=scored.index).sort_values(
-        ["band", "score", "past_due", "oldest_dpd", "customer"], ascending=[True, False, False, False, True]
-    )
-    frame["rank"] = frame.groupby("collector_id", dropna=False, sort=False).cumcount() + 1
+    frame = scored.assign(customer=scored.index)
+    frame = frame.iloc[_list_order(frame)]
+    frame["rank"] = _rank_within(frame["collector_id"].to_numpy(dtype=np.float64))
     return frame[frame["rank"] <= capacity]
+
+
+_ORDER = ("band", "score", "past_due", "oldest_dpd", "customer")
+_ASCENDING = (True, False, False, False, True)
+
+
+def _list_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions in list order (see :func:`cut_to_capacity`): one numpy lexsort, where a
+    pandas sort on five columns cost more than all the scoring. The customer id is unique, so the
+    order is total and any correct sort gives it; a missing key (NaN, which pandas sorts last
+    either way) is left to pandas."""
+    keys = [frame[name].to_numpy() for name in _ORDER]
+    if any(key.dtype.kind == "f" and np.isnan(key).any() for key in keys):
+        return np.asarray(
+            frame.reset_index(drop=True).sort_values(list(_ORDER), ascending=list(_ASCENDING)).index.to_numpy()
+        )
+    signed = [key if up else -key for key, up in zip(keys, _ASCENDING, strict=True)]
+    return np.lexsort(signed[::-1])  # lexsort sorts by its last key first
+
+
+def _rank_within(collectors: np.ndarray) -> np.ndarray:
+    """1, 2, 3... down the rows within each collector (no collector, NaN, is a group too)."""
+    codes = pd.factorize(np.where(np.isnan(collectors), -1.0, collectors))[0]
+    order = np.argsort(codes, kind="stable")
+    grouped = codes[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    within = np.arange(len(codes)) - np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+    rank = np.empty(len(codes), dtype=np.int64)
+    rank[order] = within + 1
+    return rank
 
 
 def shortlist(scored: pd.DataFrame, capacity: int, headroom: float) -> pd.Index:

@@ -1,9 +1,15 @@
 """Small helpers the call-list queries share: one collector's accounts, day differences that
-work on SQLite and PostgreSQL, sums of cents, and turning results into frames quickly."""
+work on SQLite and PostgreSQL, sums of cents, and turning results into frames quickly.
+
+The queries are built once per process and shape (SQLite or PostgreSQL, one collector's or
+everyone's) with bound parameters for the day's dates, the collector and the customer ids:
+building a statement (columns, aliases, correlated subqueries) cost more CPU than running it for
+one collector's few hundred accounts, and a statement object used again also finds its compiled
+form in SQLAlchemy's cache at once. :func:`cut_params` gives the parameters' values."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVarTuple
 
 import numpy as np
@@ -14,6 +20,7 @@ from sqlalchemy import (
     Integer,
     Select,
     SQLColumnExpression,
+    bindparam,
     cast,
     func,
     literal_column,
@@ -21,16 +28,45 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from commands.calllist.cutoffs import Cutoffs
 from storage.models import Customer
 
 Columns = TypeVarTuple("Columns")
+Statement = Select[*tuple[Any, ...]]  # a call-list query, built once (see above)
 
 
-def of_collector(stmt: Select[*Columns], customer_column: Any, collector_id: int | None) -> Select[*Columns]:
-    """Restrict a per-customer query to one collector's accounts, in SQL."""
-    if collector_id is None:
+def of_collector(stmt: Select[*Columns], customer_column: Any, by_collector: bool) -> Select[*Columns]:
+    """Restrict a per-customer query to one collector's accounts (the ``collector_id``
+    parameter), in SQL; ``by_collector`` False leaves it everyone's."""
+    if not by_collector:
         return stmt
-    return stmt.where(customer_column.in_(select(Customer.id).where(Customer.collector_id == collector_id)))
+    mine = select(Customer.id).where(Customer.collector_id == bindparam("collector_id"))
+    return stmt.where(customer_column.in_(mine))
+
+
+def customer_ids_param() -> Any:
+    """The ``customer_ids`` parameter: a list, expanded into ``IN (...)`` when run."""
+    return bindparam("customer_ids", expanding=True)
+
+
+def cut_params(cut: Cutoffs, collector_id: int | None = None) -> dict[str, Any]:
+    """The values of the parameters the call-list statements compare with, by name."""
+    return {
+        "day": cut.day,
+        "broken_by": cut.broken_by,
+        "broken_since": cut.broken_since,
+        "promises_since": cut.promises_since,
+        "promises_from": min(cut.broken_since, cut.promises_since),
+        "history_since": cut.history_since,
+        "day_start": cut.day_start,
+        "day_end": cut.day_end,
+        "collector_id": collector_id,
+    }
+
+
+def dialect_of(session: Session) -> str:
+    """The database's dialect name, which the statements built once are keyed by."""
+    return session.get_bind().dialect.name
 
 
 def scanned_customer(column: SQLColumnExpression[Any]) -> ColumnElement[Any]:
@@ -42,11 +78,11 @@ def scanned_customer(column: SQLColumnExpression[Any]) -> ColumnElement[Any]:
 
 
 def days_between(
-    session: Session, earlier: SQLColumnExpression[Any], later: SQLColumnExpression[Any]
+    dialect: str, earlier: SQLColumnExpression[Any], later: SQLColumnExpression[Any]
 ) -> ColumnElement[Any]:
     """Whole days from one date to another: PostgreSQL subtracts dates natively, SQLite keeps
     them as ISO text and needs julianday()."""
-    if session.get_bind().dialect.name == "sqlite":
+    if dialect == "sqlite":
         return cast(func.julianday(later) - func.julianday(earlier), Integer)
     return later - earlier
 
@@ -59,13 +95,18 @@ def total(cents: Any, *conditions: ColumnElement[bool]) -> ColumnElement[Any]:
 
 
 def number_frame(
-    session: Session, stmt: Select[*tuple[Any, ...]], columns: Sequence[str], *, floats: Collection[str] = ()
+    session: Session,
+    stmt: Select[*tuple[Any, ...]],
+    columns: Sequence[str],
+    *,
+    floats: Collection[str] = (),
+    params: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """A per-customer query whose columns are all numbers, as a frame indexed by customer id.
     The rows go from the DBAPI cursor straight into numpy: SQLAlchemy's row objects and pandas'
     row-by-row type inference cost more than the query itself at 100,000 rows. Columns named in
     ``floats`` may be NULL (NaN); the others must not be (sum with :func:`total`)."""
-    with session.connection().execute(stmt) as result:
+    with session.connection().execute(stmt, dict(params or {})) as result:
         rows = result.cursor.fetchall()
     table = np.array(rows, dtype=object).reshape(len(rows), len(columns) + 1)
     return pd.DataFrame(
@@ -74,7 +115,9 @@ def number_frame(
     )
 
 
-def typed_frame(session: Session, stmt: Select[*tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+def typed_frame(
+    session: Session, stmt: Select[*tuple[Any, ...]], columns: Sequence[str], params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
     """A small per-customer query with dates or text, converted by SQLAlchemy as usual."""
-    rows = [tuple(row) for row in session.connection().execute(stmt)]
+    rows = [tuple(row) for row in session.connection().execute(stmt, dict(params or {}))]
     return pd.DataFrame(rows, columns=["customer_id", *columns]).set_index("customer_id")
