@@ -136,3 +136,26 @@ def test_an_example_that_no_longer_parses_is_caught(ctx: AppContext, cards: dict
     card's thread goes nowhere."""
     assert isinstance(parsed(ctx, "promise acme dental 1,2,00 fri", by=DANA, where=Where(f"dm:{DANA}")), Refusal)
     assert isinstance(parsed(ctx, "Approved, thanks", by=MARIA, where=Where(f"dm:{MARIA}")), Refusal)
+
+
+def test_help_fills_an_example_with_one_of_the_askers_own_accounts(ctx: AppContext) -> None:
+    """On the demo portfolio alone the documented examples' accounts do not exist (`status C100`
+    is refused), so `help <command>` also shows one example on an account of the asker's, and
+    that line is one the bot takes."""
+    with ctx.sessions.begin() as session:
+        load_demo(session, ctx)
+    dm = Where(f"dm:{DANA}")
+    assert isinstance(parsed(ctx, "status C100", by=DANA, where=dm), Refusal)
+    with_template = [command for command in default_registry().commands if command.try_it]
+    assert len(with_template) >= 16
+    chat = Conversation(ctx)
+    refused = {}
+    for command in with_template:
+        [reply] = chat.say(DANA, f"help {command.name}")
+        [line] = [line for line in reply.text.splitlines() if line.startswith("On one of your accounts: ")]
+        tried = line.removeprefix("On one of your accounts: ")
+        assert tried.split()[0] == command.name and " DEMO-C" in tried, tried
+        result = parsed(ctx, tried, by=DANA, where=dm)
+        if isinstance(result, Refusal):
+            refused[tried] = result.message
+    assert refused == {}

@@ -197,6 +197,7 @@ COMMAND: Command[ClearanceAsk | ThreadLine] = Command(
         "clear because they paid this morning",
         "refuse because 95 days past due",
     ),
+    try_it="clear <customer> for scheduling",
 )
 
 

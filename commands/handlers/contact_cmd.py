@@ -98,6 +98,7 @@ COMMAND = Command(
     handle=handle,
     summary="Add or change a customer's contact: a name with an email or phone, and a role (billing gets statements).",
     examples=('contact acme "Jane Doe" jane@acme.example billing', "contact C200 Raj Patel +1 555 010 2030 AP manager"),
+    try_it='contact <customer> "Jane Doe" jane@example.com billing',
 )
 
 

@@ -159,6 +159,7 @@ COMMAND = Command(
         "credit acme dental INV-1 400 rate charged above the contract",
         'credit "Summit Ortho, P.C." S-1 $150 visit cancelled by us',
     ),
+    try_it="credit <customer> <invoice> <amount> rate charged above the contract",
 )
 
 

@@ -196,6 +196,7 @@ COMMAND = Command(
         "dispute acme dental INV-1 450 billed twice for the October cleaning",
         'dispute "Summit Ortho, P.C." S-1 $1,500 service never delivered',
     ),
+    try_it="dispute <customer> <invoice> <amount> billed twice",
 )
 
 

@@ -182,6 +182,7 @@ COMMAND = Command(
     handle=handle,
     summary="Draft a follow-up email to the customer's billing contact (open items, how to pay); edit and send.",
     examples=("email acme dental", "email C200"),
+    try_it="email <customer>",
 )
 
 

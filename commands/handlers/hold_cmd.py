@@ -148,6 +148,7 @@ COMMAND = Command(
         "hold acme ortho scheduling 95 days past due",
         'hold "Summit Ortho, P.C." --suspension retainer unpaid',
     ),
+    try_it="hold <customer> 95 days past due",
 )
 
 

@@ -196,6 +196,7 @@ COMMAND = Command(
         "log C100 voicemail",
         "log acme email-sent statement resent",
     ),
+    try_it='log <customer> reached with "Jane Doe" will pay Friday',
 )
 
 

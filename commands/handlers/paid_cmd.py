@@ -235,6 +235,7 @@ COMMAND = Command(
         "paid C100 1200 fri wire FED-REF 8841",
         'paid "Summit Ortho, P.C." 1,500 11/20 check 10233 --urgent',
     ),
+    try_it="paid <customer> <amount> today wire",
 )
 
 

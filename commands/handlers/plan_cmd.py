@@ -179,6 +179,7 @@ COMMAND = Command(
         "plan acme dental 3,000 6 monthly 12/1 cash flow after losing a contract",
         "plan C100 1200 4 weekly next fri",
     ),
+    try_it="plan <customer> <amount> 4 weekly next fri cash flow after losing a contract",
 )
 
 

@@ -313,6 +313,7 @@ COMMAND = Command[PromiseRequest | CancelRequest](
         "promise acme dental 500 eow",
         "promise cancel acme dental customer withdrew it",
     ),
+    try_it="promise <customer> <amount> fri",
 )
 
 

@@ -65,6 +65,9 @@ class Command(Generic[R]):
     handle: Handler[R]
     aliases: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    # One example as a template (<customer>, and <invoice> and <amount> where the command needs
+    # them) that ``help`` fills with one of the asker's own accounts, so it can be typed as shown.
+    try_it: str = ""
     # Only looks: runs in a read-only transaction that takes no write lock and stores no request
     # key (asked again, it is answered again from the ledger as it is then, which is as true).
     reads_only: bool = False

@@ -45,6 +45,7 @@ COMMAND = Command(
     handle=handle,
     summary="Ask to lift an account's hold; an approver decides in the approvals channel.",
     examples=("release acme dental paid in full by wire", "release C100"),
+    try_it="release <customer> paid in full by wire",
 )
 
 

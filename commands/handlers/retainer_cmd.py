@@ -113,6 +113,7 @@ COMMAND: Command[RetainerChange | Look] = Command(
         "(0 removes it). Releases and clearances wait while it is short."
     ),
     examples=("retainer acme dental", "retainer C100 5000", 'retainer C100 2,500 "spring campaign"', "retainer C100 0"),
+    try_it="retainer <customer>",
 )
 
 

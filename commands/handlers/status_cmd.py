@@ -76,6 +76,7 @@ COMMAND = Command(
         "retainer for one customer."
     ),
     examples=("status acme", "status C100", 'status "Summit Ortho, P.C."'),
+    try_it="status <customer>",
 )
 
 

@@ -87,6 +87,7 @@ COMMAND: Command[ListAsk | StopAsk] = Command(
         "can stop an account's sequence."
     ),
     examples=("suspension", "suspension stop acme dental paying weekly, agreed with the CFO"),
+    try_it="suspension stop <customer> paying weekly, agreed with the CFO",
 )
 
 

@@ -129,6 +129,7 @@ COMMAND = Command(
         "waive acme dental 35 surcharge paid by card at our request",
         'waive C100 300 "late fee" invoice was sent to the wrong address',
     ),
+    try_it="waive <customer> <amount> late fee charged in error",
 )
 
 

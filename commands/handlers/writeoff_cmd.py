@@ -95,6 +95,7 @@ COMMAND = Command(
         "writeoff acme dental 120 customer closed, no assets left",
         'writeoff "Summit Ortho, P.C." 1,500 bankruptcy discharge received',
     ),
+    try_it="writeoff <customer> <amount> customer closed, no assets left",
 )
 
 
