@@ -60,13 +60,16 @@ def outstanding(slack: SlackOutbox) -> int:
 def work(
     dispatcher: Dispatcher, slack: SlackOutbox, totals: RoundReport, errors: list[BaseException], *, until: float
 ) -> None:
-    """Rounds until nothing is outstanding (or the deadline), adding up what this replica did."""
+    """Rounds until nothing is outstanding (or the deadline), adding up what this replica did.
+    A round that settles nothing moves the test clock on a second, as time would move: on a loaded
+    machine a send can time out, and its retry must come due."""
     try:
         while outstanding(slack) and time.monotonic() < until:
             report = dispatcher.run_once()
             for name in ("sent", "retried", "failed", "taken_over"):
                 setattr(totals, name, getattr(totals, name) + getattr(report, name))
             if report.settled == 0:
+                slack.ctx.clock.advance(seconds=1)  # type: ignore[attr-defined]
                 time.sleep(0.01)
     except BaseException as exc:  # noqa: BLE001 - reported by the test thread
         errors.append(exc)
