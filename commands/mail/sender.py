@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.mail.config import MailSettings
-from commands.mail.queue import FAILED, PENDING, SENDING, SENT
+from commands.mail.queue import BOUNCED, FAILED, PENDING, SENDING, SENT
 from commands.mail.transport import MailRefused, MailUnreachable, send_message
 from commands.messages import Reply, Tone, Where
 from commands.outbox import enqueue
@@ -246,7 +246,8 @@ class MailSender:
                 )
                 if counts.get(PENDING) or counts.get(SENDING):
                     return
-                sent, failed = counts.get(SENT, 0), counts.get(FAILED, 0)
+                # one that bounced before the last was settled was sent (its collector was told)
+                sent, failed = counts.get(SENT, 0) + counts.get(BOUNCED, 0), counts.get(FAILED, 0)
                 enqueue(
                     session,
                     self.ctx,
