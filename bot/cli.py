@@ -1,6 +1,7 @@
 """The ``arbot`` command line. Parses arguments, builds the context, and hands each subcommand
 to the module that owns it. Exit codes: 0 ok, 1 refused input, 2 usage error, 3 the database
-cannot be used (unreachable, locked, read-only, full: said in one line, never a traceback)."""
+cannot be used (unreachable, locked, read-only, full: said in one line, never a traceback; 75,
+EX_TEMPFAIL, for ``mail bounce``, which a mail server runs and retries on that code)."""
 
 from __future__ import annotations
 
@@ -152,6 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--failed", dest="all_failed", action="store_true", help="every failed entry")
     outbox.set_defaults(handler=_with_context(_lazy("bot.cli_outbox", "run")))
 
+    mail = sub.add_parser("mail", help="customer email: bounces that come back later")
+    bounce = mail.add_subparsers(dest="mail_action", required=True).add_parser(
+        "bounce", help="take bounce reports (DSN) from stdin, as a mail alias pipes them, or from .eml files"
+    )
+    bounce.add_argument("files", nargs="*", help="saved messages (.eml); none: one message on stdin")
+    # The database away: EX_TEMPFAIL, so the mail server delivers the bounce again later.
+    bounce.set_defaults(handler=_with_context(_lazy("bot.cli_mail", "run_bounce")), database_unusable=75)
+
     audit = sub.add_parser("audit", help="check the audit log's hash chain")
     audit_verify = audit.add_subparsers(dest="audit_action", required=True).add_parser(
         "verify", help="walk the chain; exit 1 at the first broken link"
@@ -193,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem is None:
             raise
         print(f"arbot {args.command}: {problem} ({_database_named()})", file=sys.stderr)
-        return DATABASE_UNUSABLE
+        return int(getattr(args, "database_unusable", DATABASE_UNUSABLE))
 
 
 def _database_named() -> str:
