@@ -1,7 +1,8 @@
 """The ``arbot`` command line. Parses arguments, builds the context, and hands each subcommand
 to the module that owns it. Exit codes: 0 ok, 1 refused input, 2 usage error, 3 the database
-cannot be used (unreachable, locked, read-only, full: said in one line, never a traceback; 75,
-EX_TEMPFAIL, for ``mail bounce``, which a mail server runs and retries on that code)."""
+cannot be used (unreachable, locked, read-only, full: said in one line, never a traceback).
+``mail bounce``, which a mail server runs, says 75 (EX_TEMPFAIL) for both of the last two: the
+server keeps the message and tries again later."""
 
 from __future__ import annotations
 
@@ -158,8 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
         "bounce", help="take bounce reports (DSN) from stdin, as a mail alias pipes them, or from .eml files"
     )
     bounce.add_argument("files", nargs="*", help="saved messages (.eml); none: one message on stdin")
-    # The database away: EX_TEMPFAIL, so the mail server delivers the bounce again later.
-    bounce.set_defaults(handler=_with_context(_lazy("bot.cli_mail", "run_bounce")), database_unusable=75)
+    # The database or the settings unusable: EX_TEMPFAIL, so the mail server keeps the bounce
+    # and delivers it again later instead of bouncing it.
+    bounce.set_defaults(handler=_with_context(_lazy("bot.cli_mail", "run_bounce")), cannot_run_exit=75)
 
     audit = sub.add_parser("audit", help="check the audit log's hash chain")
     audit_verify = audit.add_subparsers(dest="audit_action", required=True).add_parser(
@@ -196,13 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except (TeamFileError, MailConfigError) as exc:
         print(f"arbot: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(args, "cannot_run_exit", 2))
     except Exception as exc:
         problem = database_problem(exc)
         if problem is None:
             raise
         print(f"arbot {args.command}: {problem} ({_database_named()})", file=sys.stderr)
-        return int(getattr(args, "database_unusable", DATABASE_UNUSABLE))
+        return int(getattr(args, "cannot_run_exit", DATABASE_UNUSABLE))
 
 
 def _database_named() -> str:

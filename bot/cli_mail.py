@@ -5,8 +5,8 @@ saved .eml files, one message each.
 
 Exit 0 when every message was taken or deliberately ignored (a non-bounce, an unknown
 Message-ID, garbage), so the mail server does not bounce the bounce; 75 (EX_TEMPFAIL) when the
-database cannot be used, so it tries again later (set in bot.cli); 1 when a named file cannot
-be read. Each message leaves one line on stdout and one log line."""
+database or the settings cannot be used, so it tries again later (set in bot.cli); 1 when a
+named file cannot be read. Each message leaves one line on stdout and one log line."""
 
 from __future__ import annotations
 

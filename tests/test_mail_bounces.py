@@ -210,7 +210,7 @@ def test_without_a_bounce_address_the_envelope_sender_is_the_from_address(ctx: A
 
 
 def test_the_database_away_asks_the_mail_server_to_try_again(
-    arbot: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    arbot: Cli, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tests.support.mail import free_port
 
@@ -218,6 +218,8 @@ def test_the_database_away_asks_the_mail_server_to_try_again(
     stdin = io.TextIOWrapper(io.BytesIO(b"Subject: Undelivered Mail Returned to Sender\n\nMessage-ID: <a@b>\n"))
     monkeypatch.setattr(sys, "stdin", stdin)
     assert arbot(["mail", "bounce"]) == 75
+    said = capsys.readouterr().err
+    assert "arbot mail:" in said and "Traceback" not in said
 
 
 def test_a_plain_bounce_that_quotes_the_original_headers_is_read_too(
@@ -297,3 +299,12 @@ def test_a_bounce_address_that_is_no_address_stops_the_start_with_a_message() ->
     assert with_bounces is not None and with_bounces.envelope_sender == BOUNCES
     with pytest.raises(MailConfigError, match="SMTP_BOUNCE_ADDRESS must be an email address"):
         mail_from_env({**base, "SMTP_BOUNCE_ADDRESS": "bounces at ridgeview"})
+
+
+def test_settings_that_cannot_be_used_also_ask_the_mail_server_to_try_again(
+    arbot: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ARBOT_TEAM_FILE", str(tmp_path / "missing-team.toml"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Subject: hello\n\nhi\n")))
+    assert arbot(["mail", "bounce"]) == 75
+    assert "missing-team.toml" in capsys.readouterr().err
