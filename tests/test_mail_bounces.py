@@ -308,3 +308,18 @@ def test_settings_that_cannot_be_used_also_ask_the_mail_server_to_try_again(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Subject: hello\n\nhi\n")))
     assert arbot(["mail", "bounce"]) == 75
     assert "missing-team.toml" in capsys.readouterr().err
+
+
+def test_control_characters_in_a_bounce_never_reach_the_database_or_the_log(
+    ctx: AppContext, arbot: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A NUL (PostgreSQL text refuses it) and a terminal escape in the server's words."""
+    seed_world(ctx)
+    got = _sent_follow_up(ctx, Conversation(ctx))
+    dsn = postfix_bounce(got, diagnostic="User\x00unknown\x1b[31m in virtual mailbox table")
+    assert arbot(["mail", "bounce", _file(tmp_path, "nul.eml", dsn)]) == 0
+    assert len([line for line in capsys.readouterr().out.splitlines() if line]) == 1
+    with ctx.sessions() as session:
+        row = session.scalars(select(OutgoingEmail)).one()
+        assert row.status == "bounced" and (row.last_error or "").isprintable()
+        assert (row.last_error or "").endswith("User unknown [31m in virtual mailbox table")

@@ -28,9 +28,9 @@ _BOUNCE_SUBJECT = re.compile(
 )
 _DAEMON_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery (subsystem|system)", re.IGNORECASE)
 _DELAY_SUBJECT = re.compile(r"delay|warning|not yet been delivered", re.IGNORECASE)
-_MESSAGE_ID_LINE = re.compile(r"^message-id:\s*(<[^<>\s]{1,290}>)", re.IGNORECASE | re.MULTILINE)
+_MESSAGE_ID_LINE = re.compile(r"^message-id:\s*(<[!-;=?-~]{1,290}>)", re.IGNORECASE | re.MULTILINE)
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-_ADDRESS = re.compile(r"<?([^\s<>@;:\"]{1,64}@[A-Za-z0-9.-]{1,253})>?")
+_ADDRESS = re.compile(r"<?([^\s<>@;:\"\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253})>?")
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,11 @@ def _from_report(message: Message) -> Bounce | NotABounce:
     """RFC 3464: the per-recipient fields, and the original's Message-ID from its returned headers."""
     report_type = str(message.get_param("report-type") or "").lower()
     if report_type != "delivery-status":
-        return NotABounce(f"a report, but not of delivery status ({report_type or 'no report-type'})")
+        return NotABounce(f"a report, but not of delivery status ({_one_line(report_type)[:40] or 'none given'})")
     fields = _recipient_fields(message)
     if fields is None:
         return NotABounce("a delivery report without a message/delivery-status part")
-    action = (fields.get("action") or "").strip().lower()
+    action = _one_line(fields.get("action") or "").lower()[:40]
     status = _status(fields.get("status") or "")
     if action not in (FAILED, DELAYED):
         if action or status is None or status[0] == "2":
@@ -190,11 +190,17 @@ def _diagnostic_line(text: str) -> str:
 
 def _message_id(value: str) -> str | None:
     """``<id@host>`` as our rows store it, or None when ``value`` holds none."""
-    found = re.search(r"<[^<>\s]{1,290}>", value)
+    found = re.search(r"<[!-;=?-~]{1,290}>", value)  # printable ASCII but < and >, as RFC 5322 has it
     if found:
         return found.group(0)
-    bare = value.strip()
-    return f"<{bare}>" if bare and "@" in bare and " " not in bare and len(bare) < 290 else None
+    bare = re.fullmatch(r"[!-;=?-~]{1,290}", value.strip())
+    return f"<{bare.group(0)}>" if bare and "@" in bare.group(0) else None
+
+
+def _one_line(value: str) -> str:
+    """``value`` with control characters (a NUL no database text takes, a newline that would
+    forge a log line) turned into spaces, and runs of spaces into one."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
 
 
 def _status(value: str) -> str | None:
@@ -210,7 +216,7 @@ def _address(value: str) -> str | None:
 
 def _diagnostic(value: str) -> str | None:
     """The server's words on one line (``smtp; 550 5.1.1 ...`` without its type), at most 300 chars."""
-    words = " ".join(value.split())
+    words = _one_line(value)
     if ";" in words[:12]:
         words = words.partition(";")[2].strip()
     return words[:300] or None
