@@ -6,7 +6,8 @@ saved .eml files, one message each.
 Exit 0 when every message was taken or deliberately ignored (a non-bounce, an unknown
 Message-ID, garbage), so the mail server does not bounce the bounce; 75 (EX_TEMPFAIL) when the
 database or the settings cannot be used, so it tries again later (set in bot.cli); 1 when a
-named file cannot be read. Each message leaves one line on stdout and one log line."""
+named file cannot be read. Each message leaves one line on stdout (what became of it); one that
+was ignored leaves a warning in the log as well (``ARBOT_LOG_LEVEL=INFO`` logs the taken ones)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ EX_TEMPFAIL = 75  # sysexits.h: the mail server keeps the message and delivers i
 
 def run_bounce(ctx: AppContext, args: argparse.Namespace) -> int:
     if not args.files:
-        return _report("stdin", take_bounce(ctx, _read_limited(sys.stdin.buffer)))
+        _report("stdin", take_bounce(ctx, _read_limited(sys.stdin.buffer)))
+        return 0
     unreadable = 0
     for name in args.files:
         try:
@@ -43,6 +45,5 @@ def _read_limited(stream: BinaryIO) -> bytes:
     return stream.read(MAX_BYTES + 1)
 
 
-def _report(source: str, result: BounceResult) -> int:
+def _report(source: str, result: BounceResult) -> None:
     print(f"{source}: {result.text}")
-    return 0

@@ -168,6 +168,8 @@ def test_strangers_non_bounces_and_garbage_are_ignored_with_exit_0_and_a_log_lin
         [line] = [x for x in capsys.readouterr().err.splitlines() if "commands.mail.bounces" in x]
         assert "WARNING" in line and "bounce ignored" in line and said in line, (name, line)
     assert row_counts(ctx) == counts
+    assert arbot(["mail", "bounce", str(tmp_path / "nowhere.eml")]) == 1, "a file named by a person, not the MTA"
+    assert "nowhere.eml: cannot read" in capsys.readouterr().err
 
 
 def test_a_statement_bounce_tells_the_accounts_collector(
