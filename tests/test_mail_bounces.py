@@ -147,8 +147,9 @@ def test_strangers_non_bounces_and_garbage_are_ignored_with_exit_0_and_a_log_lin
     seed_world(ctx)
     chat = Conversation(ctx)
     got = _sent_follow_up(ctx, chat)
+    # (stripped: a long Message-ID is folded onto a line of its own, its value read with the fold's space)
     stranger = postfix_bounce(got).replace(
-        str(got.message["Message-ID"]).encode(), b"<someone-else.123@elsewhere.example>"
+        str(got.message["Message-ID"]).strip().encode(), b"<someone-else.123@elsewhere.example>"
     )
     reply = EmailMessage()
     reply["From"], reply["To"], reply["Subject"] = f"Raj Patel <{RAJ}>", "ar@ridgeview.example", "Re: open invoices"
@@ -196,6 +197,33 @@ def test_a_statement_bounce_tells_the_accounts_collector(
         assert session.scalars(select(OutgoingEmail.status)).one() == "bounced"
         entry = session.scalars(select(OutboxEntry).where(OutboxEntry.key.like("email:%:bounced#0"))).one()
         assert entry.status == "sent"
+
+
+def test_a_statement_that_bounces_before_the_days_last_is_settled_is_counted_as_bounced(
+    ctx: AppContext, clock: FixedClock, arbot: Cli, tmp_path: Path
+) -> None:
+    seed_world(ctx)
+    clock.at = datetime(2026, 12, 15, 15, 0, tzinfo=UTC)
+    messenger = RecordingMessenger()
+    chat = Conversation(ctx, messenger)
+    chat.say(DANA, 'contact C100 "Jane Doe" jane@acmedental.example billing')
+    chat.say(DANA, f'contact C200 "Raj Patel" {RAJ} billing')
+    with smtp_server() as (server, settings):
+        ctx.mail = settings
+        server.deferred.add(RAJ)
+        run_job(ctx, next(job for job in JOBS if job.name == "statements_reminder"), messenger)
+        first = send_mail(ctx, settings)
+        assert (first.sent, first.retried) == (1, 1)
+        [jane] = server.received
+        assert arbot(["mail", "bounce", _file(tmp_path, "jane.eml", postfix_bounce(jane))]) == 0
+        server.deferred.clear()
+        _deliver_after_the_cli(chat, clock)
+        clock.at += timedelta(hours=1)
+        assert send_mail(ctx, settings).sent == 1
+    chat.deliver()
+    [count] = [p.reply for p in messenger.posts("collections") if p.reply.title == "Statements sent"]
+    assert count.text == "2 statements sent, 0 failed, 1 bounced (their collectors were told)."
+    assert count.tone is Tone.WARNING
 
 
 def test_the_envelope_sender_is_the_bounce_address_when_one_is_set(ctx: AppContext) -> None:

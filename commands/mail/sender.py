@@ -246,16 +246,18 @@ class MailSender:
                 )
                 if counts.get(PENDING) or counts.get(SENDING):
                     return
-                # one that bounced before the last was settled was sent (its collector was told)
-                sent, failed = counts.get(SENT, 0) + counts.get(BOUNCED, 0), counts.get(FAILED, 0)
+                # one that bounced before the last was settled was sent, then came back
+                bounced, failed = counts.get(BOUNCED, 0), counts.get(FAILED, 0)
+                sent = counts.get(SENT, 0) + bounced
+                came_back = f", {bounced} bounced (their collectors were told)" if bounced else ""
                 enqueue(
                     session,
                     self.ctx,
                     [
                         Reply(
                             title="Statements sent",
-                            text=f"{plural(sent, 'statement')} sent, {failed} failed.",
-                            tone=Tone.WARNING if failed else Tone.SUCCESS,
+                            text=f"{plural(sent, 'statement')} sent, {failed} failed{came_back}.",
+                            tone=Tone.WARNING if failed or bounced else Tone.SUCCESS,
                             where=Where(self.ctx.team.workflow.channels.collections),
                         )
                     ],

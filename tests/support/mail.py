@@ -38,10 +38,12 @@ class Received:
 
 @dataclass
 class Recorder:
-    """The server's handler: keeps what it accepted, refuses ``refused`` at RCPT."""
+    """The server's handler: keeps what it accepted, refuses ``refused`` at RCPT for good and
+    ``deferred`` for now (450: try later)."""
 
     received: list[Received] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
+    deferred: set[str] = field(default_factory=set)
 
     async def handle_RCPT(
         self,
@@ -53,6 +55,8 @@ class Recorder:
     ) -> str:
         if address.lower() in self.refused:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address.lower() in self.deferred:
+            return f"450 4.2.1 <{address}>: Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
