@@ -25,6 +25,7 @@ from storage.db_problems import database_problem
 from storage.migrate import upgrade
 
 DATABASE_UNUSABLE = 3
+EX_TEMPFAIL = 75  # sysexits.h: a mail server keeps the message and delivers it again later
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -161,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     bounce.add_argument("files", nargs="*", help="saved messages (.eml); none: one message on stdin")
     # The database or the settings unusable: EX_TEMPFAIL, so the mail server keeps the bounce
     # and delivers it again later instead of bouncing it.
-    bounce.set_defaults(handler=_with_context(_lazy("bot.cli_mail", "run_bounce")), cannot_run_exit=75)
+    bounce.set_defaults(handler=_with_context(_lazy("bot.cli_mail", "run_bounce")), cannot_run_exit=EX_TEMPFAIL)
 
     audit = sub.add_parser("audit", help="check the audit log's hash chain")
     audit_verify = audit.add_subparsers(dest="audit_action", required=True).add_parser(

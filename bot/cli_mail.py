@@ -20,8 +20,6 @@ from commands.context import AppContext
 from commands.mail.bounces import BounceResult, take_bounce
 from commands.mail.dsn import MAX_BYTES
 
-EX_TEMPFAIL = 75  # sysexits.h: the mail server keeps the message and delivers it again later
-
 
 def run_bounce(ctx: AppContext, args: argparse.Namespace) -> int:
     if not args.files:
