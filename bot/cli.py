@@ -1,6 +1,8 @@
 """The ``arbot`` command line. Parses arguments, builds the context, and hands each subcommand
 to the module that owns it. Exit codes: 0 ok, 1 refused input, 2 usage error, 3 the database
-cannot be used (unreachable, locked, read-only, full: said in one line, never a traceback)."""
+cannot be used (unreachable, locked, read-only, full: said in one line, never a traceback).
+``mail bounce``, which a mail server runs, says 75 (EX_TEMPFAIL) for both of the last two: the
+server keeps the message and tries again later."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from storage.db_problems import database_problem
 from storage.migrate import upgrade
 
 DATABASE_UNUSABLE = 3
+EX_TEMPFAIL = 75  # sysexits.h: a mail server keeps the message and delivers it again later
 
 
 def _cmd_db(args: argparse.Namespace) -> int:
@@ -152,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("--failed", dest="all_failed", action="store_true", help="every failed entry")
     outbox.set_defaults(handler=_with_context(_lazy("bot.cli_outbox", "run")))
 
+    mail = sub.add_parser("mail", help="customer email: bounces that come back later")
+    bounce = mail.add_subparsers(dest="mail_action", required=True).add_parser(
+        "bounce", help="take bounce reports (DSN) from stdin, as a mail alias pipes them, or from .eml files"
+    )
+    bounce.add_argument("files", nargs="*", help="saved messages (.eml); none: one message on stdin")
+    # The database or the settings unusable: EX_TEMPFAIL, so the mail server keeps the bounce
+    # and delivers it again later instead of bouncing it.
+    bounce.set_defaults(handler=_with_context(_lazy("bot.cli_mail", "run_bounce")), cannot_run_exit=EX_TEMPFAIL)
+
     audit = sub.add_parser("audit", help="check the audit log's hash chain")
     audit_verify = audit.add_subparsers(dest="audit_action", required=True).add_parser(
         "verify", help="walk the chain; exit 1 at the first broken link"
@@ -187,13 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except (TeamFileError, MailConfigError) as exc:
         print(f"arbot: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(args, "cannot_run_exit", 2))
     except Exception as exc:
         problem = database_problem(exc)
         if problem is None:
             raise
         print(f"arbot {args.command}: {problem} ({_database_named()})", file=sys.stderr)
-        return DATABASE_UNUSABLE
+        return int(getattr(args, "cannot_run_exit", DATABASE_UNUSABLE))
 
 
 def _database_named() -> str:

@@ -24,7 +24,8 @@ class Settings:
     def from_env(cls) -> Settings:
         """``DATABASE_URL`` (default: arbot.db here), ``ARBOT_TEAM_FILE`` (default: ./team.toml,
         else the example team), ``ARBOT_POLICY_FILE`` (default: the built-in ranking policy),
-        ``SMTP_URL`` and ``SMTP_FROM`` (customer email; both or neither)."""
+        ``SMTP_URL`` and ``SMTP_FROM`` (customer email; both or neither), ``SMTP_BOUNCE_ADDRESS``
+        (optional envelope sender, where bounces go)."""
         team = os.environ.get("ARBOT_TEAM_FILE") or ("team.toml" if Path("team.toml").exists() else "")
         policy = os.environ.get("ARBOT_POLICY_FILE")
         return cls(
@@ -43,4 +44,9 @@ def mail_from_env(environ: Mapping[str, str]) -> MailSettings | None:
         return None
     if not sender:
         raise MailConfigError("SMTP_URL is set but SMTP_FROM is not: which address does email come from?")
-    return parse_smtp_url(url, sender, ca_file=environ.get("SMTP_CA_FILE", "").strip() or None)
+    return parse_smtp_url(
+        url,
+        sender,
+        ca_file=environ.get("SMTP_CA_FILE", "").strip() or None,
+        bounce_address=environ.get("SMTP_BOUNCE_ADDRESS", "").strip() or None,
+    )

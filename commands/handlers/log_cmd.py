@@ -29,10 +29,11 @@ from storage.audit import record
 from storage.models import Activity, ActivityKind, Outcome
 
 USAGE = "log <customer> <outcome> [with <person reached>] [note]"
-OUTCOMES_TEXT = ", ".join(o.value for o in Outcome)
+LOGGABLE = [o for o in Outcome if o is not Outcome.EMAIL_BOUNCED]  # a bounce is the mail's to log
+OUTCOMES_TEXT = ", ".join(o.value for o in LOGGABLE)
 MAX_CONTACT_WORDS = 4  # "with Jane Doe: ..." reads a name up to the colon, if it is this short
 OUTCOME_WORDS: dict[str, Outcome] = {
-    **{o.value: o for o in Outcome},
+    **{o.value: o for o in LOGGABLE},
     "no answer": Outcome.NO_ANSWER,
     "noanswer": Outcome.NO_ANSWER,
     "wrong number": Outcome.WRONG_NUMBER,

@@ -1,5 +1,6 @@
-"""How the bot reaches its mail server: ``SMTP_URL`` and ``SMTP_FROM``, read by the composition
-root and handed to the core as a :class:`MailSettings` (the core reads no environment)."""
+"""How the bot reaches its mail server: ``SMTP_URL``, ``SMTP_FROM`` and ``SMTP_BOUNCE_ADDRESS``,
+read by the composition root and handed to the core as a :class:`MailSettings` (the core reads
+no environment)."""
 
 from __future__ import annotations
 
@@ -29,13 +30,23 @@ class MailSettings:
     password: str | None = None
     timeout: float = TIMEOUT_SECONDS
     ca_file: str | None = None  # trust this CA too (a server with a private certificate)
+    # The envelope sender (MAIL FROM, the Return-Path the recipient's server writes): where
+    # bounces go, a mailbox piped to `arbot mail bounce`. None: the From address, as before.
+    bounce_address: str | None = None
+
+    @property
+    def envelope_sender(self) -> str:
+        return self.bounce_address or self.sender
 
     def __repr__(self) -> str:  # never the password in a log line
         return f"MailSettings(host={self.host!r}, port={self.port}, sender={self.sender!r})"
 
 
-def parse_smtp_url(url: str, sender: str, *, ca_file: str | None = None) -> MailSettings:
-    """``smtp://user:pass@host:587`` or ``smtps://host``; the sender address must be an address."""
+def parse_smtp_url(
+    url: str, sender: str, *, ca_file: str | None = None, bounce_address: str | None = None
+) -> MailSettings:
+    """``smtp://user:pass@host:587`` or ``smtps://host``; the sender address (and the bounce
+    address, when given) must be an address."""
     parts = urlsplit(url.strip())
     if parts.scheme not in DEFAULT_PORTS:
         raise MailConfigError(f"SMTP_URL must start with smtp:// or smtps://, not {parts.scheme or url[:10]!r}")
@@ -48,6 +59,9 @@ def parse_smtp_url(url: str, sender: str, *, ca_file: str | None = None) -> Mail
     address = read_email(sender)
     if address is None:
         raise MailConfigError(f"SMTP_FROM must be an email address, not {sender!r}")
+    bounces = read_email(bounce_address) if bounce_address else None
+    if bounce_address and bounces is None:
+        raise MailConfigError(f"SMTP_BOUNCE_ADDRESS must be an email address, not {bounce_address!r}")
     return MailSettings(
         host=parts.hostname,
         port=port,
@@ -56,4 +70,5 @@ def parse_smtp_url(url: str, sender: str, *, ca_file: str | None = None) -> Mail
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         ca_file=ca_file or None,
+        bounce_address=bounces,
     )

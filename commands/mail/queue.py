@@ -14,6 +14,7 @@ from storage.audit import record
 from storage.models import OutgoingEmail
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+BOUNCED = "bounced"  # sent, then returned by the recipient's side as undeliverable
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.mail.config import MailSettings
-from commands.mail.queue import FAILED, PENDING, SENDING, SENT
+from commands.mail.queue import BOUNCED, FAILED, PENDING, SENDING, SENT
 from commands.mail.transport import MailRefused, MailUnreachable, send_message
 from commands.messages import Reply, Tone, Where
 from commands.outbox import enqueue
@@ -246,15 +246,18 @@ class MailSender:
                 )
                 if counts.get(PENDING) or counts.get(SENDING):
                     return
-                sent, failed = counts.get(SENT, 0), counts.get(FAILED, 0)
+                # one that bounced before the last was settled was sent, then came back
+                bounced, failed = counts.get(BOUNCED, 0), counts.get(FAILED, 0)
+                sent = counts.get(SENT, 0) + bounced
+                came_back = f", {bounced} bounced (their collectors were told)" if bounced else ""
                 enqueue(
                     session,
                     self.ctx,
                     [
                         Reply(
                             title="Statements sent",
-                            text=f"{plural(sent, 'statement')} sent, {failed} failed.",
-                            tone=Tone.WARNING if failed else Tone.SUCCESS,
+                            text=f"{plural(sent, 'statement')} sent, {failed} failed{came_back}.",
+                            tone=Tone.WARNING if failed or bounced else Tone.SUCCESS,
                             where=Where(self.ctx.team.workflow.channels.collections),
                         )
                     ],

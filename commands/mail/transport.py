@@ -20,7 +20,8 @@ class MailUnreachable(Exception):
 
 
 def send_message(settings: MailSettings, message: EmailMessage) -> None:
-    """Deliver ``message`` (its To, From and Message-ID already set), or raise one of the two."""
+    """Deliver ``message`` (its To, From and Message-ID already set), or raise one of the two.
+    The envelope sender is the bounce address when one is set, so late bounces reach arbot."""
     try:
         with _connect(settings) as smtp:
             smtp.ehlo()
@@ -29,7 +30,7 @@ def send_message(settings: MailSettings, message: EmailMessage) -> None:
                 smtp.ehlo()
             if settings.username:
                 smtp.login(settings.username, settings.password or "")
-            smtp.send_message(message)
+            smtp.send_message(message, from_addr=settings.envelope_sender)
     except smtplib.SMTPRecipientsRefused as exc:
         code, reason = next(iter(exc.recipients.values()))
         raise _by_code(code, reason) from exc

@@ -27,6 +27,9 @@ class Outcome(str, enum.Enum):
     WRONG_NUMBER = "wrong-number"
     REFUSED = "refused"
     EMAIL_SENT = "email-sent"
+    # Written by the bot when an email it sent comes back undeliverable; not typed with `log`.
+    # Stored as text (str_enum), so a new value needs no migration.
+    EMAIL_BOUNCED = "email-bounced"
 
 
 class Activity(Base):

@@ -3,7 +3,8 @@
 Each message is a row written in the transaction that decided to send it; the mail sender
 (commands.mail.sender) delivers it after commit, one row at a time, so a refused recipient or a
 mail server that is away holds up nobody else and never undoes the ledger. ``key`` is unique:
-one statement per customer per statement day, however often the job runs."""
+one statement per customer per statement day, however often the job runs. A bounce that comes
+back later (``arbot mail bounce``) finds its row by ``message_id`` and marks it bounced."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ FOLLOW_UP, STATEMENT = "follow-up", "statement"
 
 class OutgoingEmail(Base):
     __tablename__ = "outgoing_emails"
-    __table_args__ = (Index("ix_outgoing_emails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outgoing_emails_due", "status", "next_attempt_at"),
+        Index("ix_outgoing_emails_message_id", "message_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -36,7 +40,7 @@ class OutgoingEmail(Base):
     attachment_mime: Mapped[str | None] = mapped_column(String(100))
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary())
     statement_day: Mapped[date | None]
-    status: Mapped[str] = mapped_column(String(10))  # pending | sending | sent | failed
+    status: Mapped[str] = mapped_column(String(10))  # pending | sending | sent | failed | bounced
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

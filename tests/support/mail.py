@@ -33,14 +33,17 @@ class Received:
     recipients: list[str]
     message: EmailMessage
     encrypted: bool = False  # the session had switched to TLS (STARTTLS) before the message
+    content: bytes = b""  # the message as it came over the wire (what a bounce returns)
 
 
 @dataclass
 class Recorder:
-    """The server's handler: keeps what it accepted, refuses ``refused`` at RCPT."""
+    """The server's handler: keeps what it accepted, refuses ``refused`` at RCPT for good and
+    ``deferred`` for now (450: try later)."""
 
     received: list[Received] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)
+    deferred: set[str] = field(default_factory=set)
 
     async def handle_RCPT(
         self,
@@ -52,6 +55,8 @@ class Recorder:
     ) -> str:
         if address.lower() in self.refused:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address.lower() in self.deferred:
+            return f"450 4.2.1 <{address}>: Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -59,7 +64,13 @@ class Recorder:
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.received.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, encrypted=session.ssl is not None)
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                parsed,
+                encrypted=session.ssl is not None,
+                content=bytes(envelope.original_content or envelope.content),
+            )
         )
         return "250 Message accepted for delivery"
 
@@ -158,3 +169,61 @@ def attachments(message: EmailMessage) -> list[tuple[str, str, bytes]]:
         (str(p.get_filename()), p.get_content_type(), bytes(p.get_payload(decode=True)))
         for p in message.iter_attachments()
     ]
+
+
+def postfix_bounce(
+    received: Received,
+    *,
+    status: str = "5.1.1",
+    action: str = "failed",
+    diagnostic: str = "Recipient address rejected: User unknown in virtual mailbox table",
+    mta: str = "mx.acmeortho.example",
+) -> bytes:
+    """The delivery status notification Postfix returns for ``received`` (RFC 3464): a
+    multipart/report with the explanation, the message/delivery-status fields and the
+    original's headers as text/rfc822-headers, addressed to the envelope sender."""
+    from email.message import Message
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+    from email.utils import format_datetime, make_msgid
+
+    [recipient] = received.recipients
+    code = "550" if status.startswith("5") else "451"
+    said = f"{code} {status} <{recipient}>: {diagnostic}"
+    report = MIMEMultipart("report", report_type="delivery-status")
+    report["From"] = f"MAILER-DAEMON@{mta} (Mail Delivery System)"
+    report["To"] = received.sender
+    report["Subject"] = (
+        "Undelivered Mail Returned to Sender" if action == "failed" else "Delayed Mail (still being retried)"
+    )
+    report["Date"] = format_datetime(datetime(2026, 11, 23, 15, 30, tzinfo=UTC))
+    report["Message-ID"] = make_msgid(domain=mta)
+    report["Auto-Submitted"] = "auto-replied"
+    report.attach(
+        MIMEText(
+            f"This is the mail system at host {mta}.\n\nI'm sorry to have to inform you that your message could\n"
+            f"not be delivered to one or more recipients.\n\n<{recipient}>: host {mta}[192.0.2.25] said:\n"
+            f"    {said} (in reply to RCPT TO command)\n"
+        )
+    )
+    per_message, per_recipient = Message(), Message()
+    per_message["Reporting-MTA"] = f"dns; {mta}"
+    per_message["X-Postfix-Queue-ID"] = "4F2D1C0042"
+    per_message["X-Postfix-Sender"] = f"rfc822; {received.sender}"
+    per_message["Arrival-Date"] = "Mon, 23 Nov 2026 09:00:01 -0600 (CST)"
+    per_recipient["Final-Recipient"] = f"rfc822; {recipient}"
+    per_recipient["Original-Recipient"] = f"rfc822;{recipient}"
+    per_recipient["Action"] = action
+    per_recipient["Status"] = status
+    per_recipient["Remote-MTA"] = f"dns; {mta}"
+    per_recipient["Diagnostic-Code"] = f"smtp; {said}"
+    delivery_status = Message()
+    delivery_status["Content-Description"] = "Delivery report"
+    delivery_status.set_type("message/delivery-status")
+    delivery_status.set_payload([per_message, per_recipient])
+    report.attach(delivery_status)
+    headers = received.content.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode()
+    returned = MIMEText(headers.replace("\r\n", "\n") + "\n", "rfc822-headers")
+    returned["Content-Description"] = "Undelivered Message Headers"
+    report.attach(returned)
+    return report.as_bytes()
