@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.mail.dsn import DELAYED, Bounce, NotABounce, read_bounce
+from commands.mail.ledger import email_activity, email_event
 from commands.mail.queue import BOUNCED, SENT
 from commands.messages import Reply, Tone
 from commands.outbox import enqueue
 from commands.parsing.customers import describe
-from storage.audit import record
-from storage.models import Activity, ActivityKind, Customer, OutboxEntry, Outcome, OutgoingEmail, TeamMember
+from storage.models import Customer, OutboxEntry, Outcome, OutgoingEmail, TeamMember
 from storage.models.mail import STATEMENT
 
 log = logging.getLogger(__name__)
@@ -71,25 +71,13 @@ def _bounced(session: Session, ctx: AppContext, row: OutgoingEmail, bounce: Boun
     now = ctx.clock.now()
     row.status, row.last_error = BOUNCED, bounce.reason
     to = bounce.recipient or row.to_address
-    activity = Activity(
-        customer_id=row.customer_id,
-        member_id=row.member_id,
-        kind=ActivityKind.EMAIL,
-        outcome=Outcome.EMAIL_BOUNCED,
-        contact_name=row.contact_name,
-        note=f"{row.purpose} to {to} bounced: {bounce.reason} (Message-ID {row.message_id})",
-        occurred_at=now,
-    )
-    session.add(activity)
-    session.flush()
-    record(
+    note = f"{row.purpose} to {to} bounced: {bounce.reason} (Message-ID {row.message_id})"
+    activity = email_activity(session, row, Outcome.EMAIL_BOUNCED, note, at=now)
+    email_event(
         session,
+        row,
+        "email.bounced",
         at=now,
-        actor="mail",
-        action="email.bounced",
-        entity_type="outgoing_email",
-        entity_id=row.id,
-        customer_id=row.customer_id,
         to=to,
         message_id=row.message_id,
         status=bounce.status,
@@ -117,14 +105,11 @@ def _delayed(session: Session, ctx: AppContext, row: OutgoingEmail, bounce: Boun
     told = session.scalar(select(OutboxEntry.id).where(OutboxEntry.key == f"{origin}#0")) is not None
     if row.status != SENT or told:
         return BounceResult(IGNORED_REPEAT, f"ignored: delay of email {row.id} ({row.status}) already known", row.id)
-    record(
+    email_event(
         session,
+        row,
+        "email.delayed",
         at=ctx.clock.now(),
-        actor="mail",
-        action="email.delayed",
-        entity_type="outgoing_email",
-        entity_id=row.id,
-        customer_id=row.customer_id,
         to=bounce.recipient or row.to_address,
         message_id=row.message_id,
         status=bounce.status,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from commands.context import AppContext
 from commands.mail.config import MailSettings
+from commands.mail.ledger import email_activity, email_event
 from commands.mail.queue import BOUNCED, FAILED, PENDING, SENDING, SENT
 from commands.mail.transport import MailRefused, MailUnreachable, send_message
 from commands.messages import Reply, Tone, Where
@@ -35,8 +36,7 @@ from commands.outbox import enqueue
 from commands.parsing.customers import describe
 from commands.suspension.sequence import tick
 from commands.wording import local_moment, plural
-from storage.audit import record
-from storage.models import Activity, ActivityKind, Customer, OutboxEntry, Outcome, OutgoingEmail
+from storage.models import Customer, OutboxEntry, Outcome, OutgoingEmail
 from storage.models.mail import STATEMENT
 
 log = logging.getLogger(__name__)
@@ -139,28 +139,10 @@ class MailSender:
         now = self.ctx.clock.now()
         row.status, row.message_id, row.sent_at, row.attempts = SENT, message_id, now, row.attempts + 1
         row.last_error, row.claimed_until = None, None
-        activity = Activity(
-            customer_id=row.customer_id,
-            member_id=row.member_id,
-            kind=ActivityKind.EMAIL,
-            outcome=Outcome.EMAIL_SENT,
-            contact_name=row.contact_name,
-            note=f"{row.purpose} to {row.to_address}: {row.subject} (Message-ID {message_id})",
-            occurred_at=now,
-        )
-        session.add(activity)
-        session.flush()
-        record(
-            session,
-            at=now,
-            actor="mail",
-            action="email.sent",
-            entity_type="outgoing_email",
-            entity_id=row.id,
-            customer_id=row.customer_id,
-            to=row.to_address,
-            message_id=message_id,
-            activity_id=activity.id,
+        note = f"{row.purpose} to {row.to_address}: {row.subject} (Message-ID {message_id})"
+        activity = email_activity(session, row, Outcome.EMAIL_SENT, note, at=now)
+        email_event(
+            session, row, "email.sent", at=now, to=row.to_address, message_id=message_id, activity_id=activity.id
         )
         if row.purpose != STATEMENT:  # a follow-up email does the suspension sequence's email step
             ticked = [
@@ -181,7 +163,7 @@ class MailSender:
     def _refused(self, session: Session, row: OutgoingEmail, reason: str) -> str:
         now = self.ctx.clock.now()
         row.status, row.last_error, row.attempts, row.claimed_until = FAILED, reason, row.attempts + 1, None
-        _record_failure(session, row, "email.refused", now, reason)
+        email_event(session, row, "email.refused", at=now, to=row.to_address, reason=reason)
         customer = session.get_one(Customer, row.customer_id)
         self._tell(
             session,
@@ -199,7 +181,7 @@ class MailSender:
         customer = session.get_one(Customer, row.customer_id)
         if row.attempts >= MAX_ATTEMPTS:
             row.status = FAILED
-            _record_failure(session, row, "email.failed", now, reason)
+            email_event(session, row, "email.failed", at=now, to=row.to_address, reason=reason)
             self._tell(
                 session,
                 row,
@@ -265,18 +247,3 @@ class MailSender:
                 )
         except IntegrityError:  # another sender posted it a moment ago
             return
-
-
-def _record_failure(session: Session, row: OutgoingEmail, action: str, now: datetime, reason: str) -> None:
-    """The audit event of an email that was refused or given up on."""
-    record(
-        session,
-        at=now,
-        actor="mail",
-        action=action,
-        entity_type="outgoing_email",
-        entity_id=row.id,
-        customer_id=row.customer_id,
-        to=row.to_address,
-        reason=reason,
-    )
