@@ -43,6 +43,7 @@ class DeliveryService:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._round: asyncio.Lock | None = None
+        self._stopping = False
 
     def kick(self) -> None:
         """Something was queued: deliver now rather than at the next poll. Thread-safe."""
@@ -62,7 +63,7 @@ class DeliveryService:
 
     async def run(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._stopping:
             try:
                 report = await self.round()
                 if report.sent + report.failed + report.skipped:
@@ -86,9 +87,21 @@ class DeliveryService:
     async def cleanup_context(self, _app: web.Application) -> AsyncIterator[None]:
         """Start with the server, stop with it after the endpoints' own work was drained."""
         self._loop, self._wake, self._round = asyncio.get_running_loop(), asyncio.Event(), asyncio.Lock()
+        self._stopping = False
         task = asyncio.create_task(self.run())
         yield
+        await self._stop(task)
+        await self.drain()
+
+    async def _stop(self, task: asyncio.Task[None]) -> None:
+        """End the loop: told by a flag and woken, and cancelled too (a round in progress ends at
+        once). The flag is what makes it certain: on Python 3.11 ``asyncio.wait_for`` swallows a
+        cancellation that arrives just as the wait it guards ends (a kick landing as the server
+        shuts down), and a loop that only listened for cancellation went on polling for ever,
+        holding the server's shutdown with it."""
+        assert self._wake is not None
+        self._stopping = True
+        self._wake.set()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await self.drain()
