@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.calendar import BusinessCalendar
-from commands.promise_checks import apply_payment_to_instalments
+from commands.plan_checks import apply_payment_to_instalments
 from storage.audit import record
 from storage.models import Payment, Promise, PromiseStatus
 

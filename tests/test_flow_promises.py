@@ -20,7 +20,8 @@ from commands.calllist import build_call_list
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
-from commands.promise_checks import apply_payment_to_instalments, check_promises
+from commands.plan_checks import apply_payment_to_instalments
+from commands.promise_checks import check_promises
 from commands.reports import promise_kept_rate
 from commands.settlement import apply_payment_to_promises
 from scheduler.jobs import JOBS

@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from commands.actor import Actor
+from commands.commitment_rules import reachable_email
 from commands.context import AppContext
 from commands.delivery import tracked_key
 from commands.disputes import (
@@ -30,7 +31,6 @@ from commands.messages import Field, Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.notes import read_note
 from commands.parsing.text import quote, tokenize
-from commands.promise_checks import reachable_email
 from commands.refusal import Refusal
 from commands.workflows.approvals import may_request, open_request
 from storage.models import ApprovalKind, Customer, Dispute, DisputeStatus, Invoice, TeamMember

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from commands import messages
 from commands.accounts import account_balance
 from commands.actor import Actor
+from commands.commitment_rules import reachable_email
 from commands.context import AppContext
 from commands.messages import Reply, Tone, Where
-from commands.promise_checks import reachable_email
 from commands.refusal import Refusal
 from commands.wording import money
 from commands.workflows.adjustment_card import TaskFacts, closed_line, task_card, task_key, what_to_do
