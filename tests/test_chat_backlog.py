@@ -229,3 +229,31 @@ def test_with_the_mean_alone_many_waits_told_would_be_late(monkeypatch: pytest.M
     monkeypatch.setattr(backlog_module, "_DEVIATIONS", 0.0)
     told, _, _ = _told(1.0, 0.9)
     assert len(_late(told)) > 0.02 * len(told), (len(_late(told)), len(told))
+
+
+def test_the_estimate_is_the_service_time_of_everyone_inside_kind_by_kind() -> None:
+    """Taking a place sums per kind rather than walking the queue: the figure must stay the sum,
+    request by request, of what each one inside is expected to take, through any mix of arrivals
+    and answers (the oldest, or one in the middle, leaving)."""
+    rng = random.Random(7)
+    clock = Clock()
+    backlog = Backlog(clock=clock)
+    kinds = ["list", "status", "promise", OTHER]
+    inside: list[Place] = []
+    for _ in range(2_000):
+        if inside and rng.random() < 0.45:
+            clock.now += rng.uniform(0.001, 0.2)
+            if rng.random() < 0.5:
+                backlog.leave()  # the oldest
+                inside.pop(0)
+            else:
+                backlog.leave(inside.pop(rng.randrange(len(inside))))
+            continue
+        kind = rng.choice(kinds)
+        place = backlog.enter(kind)
+        assert place is not None
+        expected = sum(backlog._seconds(p.kind) for p in inside) + backlog._seconds(kind)
+        assert place.estimate == pytest.approx(expected, rel=1e-9), (len(inside), place)
+        assert place.ahead == len(inside) == backlog.inside - 1
+        inside.append(place)
+    assert len(inside) == backlog.inside

@@ -32,7 +32,7 @@ import math
 import os
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -106,6 +106,9 @@ class Backlog:
         self._clock = clock
         self._lock = threading.Lock()
         self._inside: OrderedDict[int, Place] = OrderedDict()  # by ticket, oldest first
+        # How many of each kind are inside: an estimate sums over kinds, not over requests, so
+        # taking a place costs the same with 5 or 500 inside (it runs on the event loop).
+        self._kinds_inside: Counter[str] = Counter()
         self._tickets = itertools.count(1)
         self._service: dict[str, float] = {}  # seconds per request of a kind while busy
         self._last_answer: float | None = None
@@ -128,8 +131,7 @@ class Backlog:
         turned away."""
         with self._lock:
             kind = kind if kind in self._service or len(self._service) < _KINDS else OTHER
-            kinds = [p.kind for p in self._inside.values()] + [kind]
-            estimate = sum(self._seconds(k) for k in kinds)
+            estimate = self._seconds(kind) + sum(n * self._seconds(k) for k, n in self._kinds_inside.items())
             if len(self._inside) >= self.limit or estimate > MAX_WAIT:
                 return None
             now = self._clock()
@@ -139,12 +141,13 @@ class Backlog:
                 kind=kind,
                 estimate=estimate,
                 entered=now,
-                measured=all(k in self._service or OTHER in self._service for k in kinds),
+                measured=OTHER in self._service or all(k in self._service for k in (kind, *self._kinds_inside)),
                 ticket=next(self._tickets),
             )
             if not self._inside:
                 self._last_answer = None  # idle until now: the next gap is no measure of the pace
             self._inside[place.ticket] = place
+            self._kinds_inside[kind] += 1
             return place
 
     def leave(self, place: Place | None = None) -> None:
@@ -158,6 +161,9 @@ class Backlog:
                 place = self._inside.popitem(last=False)[1]
             else:
                 return
+            self._kinds_inside[place.kind] -= 1
+            if not self._kinds_inside[place.kind]:
+                del self._kinds_inside[place.kind]
             if self._last_answer is not None:
                 before = self._seconds(place.kind)
                 self._service[place.kind] = before + _SMOOTHING * ((now - self._last_answer) - before)
