@@ -60,6 +60,7 @@ OFF = {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off
 # Every promise must be written (the run checks): none may be turned away as too many at once.
 UNBOUNDED = {"ARBOT_CHAT_BACKLOG": "1000000"}
 ARBOTS = ("arbot", "arbot-off")
+OFF_ENV_VARIABLE = "BENCH_SLACK_ACK_OFF"
 TARGET_P99_MS, TARGET_RATIO = 20.0, 2.0
 
 
@@ -139,7 +140,7 @@ def serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
     if kind in ARBOTS:
         os.environ.update(UNBOUNDED)
     if kind == "arbot-off":
-        os.environ.update(OFF)
+        os.environ.update(_off_settings())
 
     logging.basicConfig(level=logging.ERROR)
     asyncio.run(_serve(kind, db_url, api_url, ports))
@@ -168,6 +169,13 @@ async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     ports.send(runner.addresses[0][1])
     await asyncio.Event().wait()
+
+
+def _off_settings() -> dict[str, str]:
+    """What ``arbot-off`` runs with: :data:`OFF`, or ``--off-env``'s settings (passed to the
+    server process through the environment, which a spawned process inherits)."""
+    given = os.environ.get(OFF_ENV_VARIABLE, "").split()
+    return dict(item.split("=", 1) for item in given) if given else OFF
 
 
 def _bare_app(slack: Any, *, process_before_response: bool) -> Any:
@@ -272,13 +280,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--default-bolt", action="store_true", help="also measure Bolt's default settings")
     parser.add_argument("--no-off", action="store_true", help="leave out arbot with the tuning switched off")
+    parser.add_argument(
+        "--off-env",
+        metavar="'K=V ...'",
+        help="run arbot-off with these settings instead (e.g. 'ARBOT_WORKERS=2') to compare one switch",
+    )
     args = parser.parse_args([] if argv is None else argv)  # `python -m bench` passes nothing
+    if args.off_env:
+        os.environ[OFF_ENV_VARIABLE] = args.off_env
     kinds = {
         "arbot": "/ar promise, arbot (promise written after the ack)",
         "bare": "bare Bolt, same settings, listener only acks",
     }
     if not args.no_off:
-        kinds["arbot-off"] = "/ar promise, arbot with gc, worker pool and writer lock switched off"
+        kinds["arbot-off"] = (
+            f"/ar promise, arbot with {args.off_env}"
+            if args.off_env
+            else "/ar promise, arbot with gc, worker pool and writer lock switched off"
+        )
     if args.default_bolt:
         kinds["bare-default"] = "bare Bolt, default settings (ack polled every 10 ms)"
     rounds = max(1, round(args.seconds / ROUND_SECONDS))
