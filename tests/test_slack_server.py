@@ -140,3 +140,16 @@ def test_the_scheduler_in_the_server_posts_the_morning_list_through_slack(ctx: A
     finally:
         loop.run(fake.stop())
         loop.close()
+
+
+def test_the_acknowledgement_leaves_before_the_request_is_taken_in(world: SlackWorld) -> None:
+    """Slack waits for the acknowledgement; the backlog, a busy notice and waking a worker come
+    after it. Held here: the backlog cannot be consulted (its lock is taken), and the command is
+    acknowledged all the same; once it can, the command is answered as usual."""
+    backlog_lock = world.runtime.chat.backlog._lock
+    with backlog_lock:  # the event loop stops at the backlog when it takes the request in
+        asked = world.command("U0DANA", "help")  # asserts the 200, read within urlopen's 10 s
+        assert world.answers(asked) == [], "nothing can be answered before the request is taken in"
+    world.settle()
+    [answer] = world.answers(asked)
+    assert "promise" in text_of(answer), "the help text, which names the commands"

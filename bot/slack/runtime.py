@@ -52,7 +52,27 @@ class SlackRuntime:
 
     def submit(self, request: Request) -> None:
         """Handle ``request`` on a worker thread, after the listener has returned; a redelivery
-        of one this process is handling or has answered is dropped here."""
+        of one this process is handling or has answered is dropped here.
+
+        Taken in on the event loop's next turn, not now: the listener returns at once, and the
+        acknowledgement is written to Slack's socket in the same step, before the backlog is
+        consulted, a busy notice is started or a worker thread is woken (a woken worker takes
+        the interpreter lock, and the acknowledgement would wait for it to give it back)."""
+        loop = asyncio.get_running_loop()
+        taken = loop.create_future()  # :meth:`drain` waits for it like any other background work
+        self._tasks.add(taken)
+        taken.add_done_callback(self._done)
+        loop.call_soon(self._take_in, request, taken)
+
+    def _take_in(self, request: Request, taken: asyncio.Future[None]) -> None:
+        try:
+            self._admit(request)
+        except Exception as exc:  # nobody is left to catch it: the listener has returned
+            taken.set_exception(exc)
+        else:
+            taken.set_result(None)
+
+    def _admit(self, request: Request) -> None:
         if not self.chat.first_sight(request.request_id):
             log.info("Slack request %s already handled; dropped", request.request_id)
             return
