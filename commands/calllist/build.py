@@ -5,6 +5,7 @@ built."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -60,7 +61,7 @@ def list_setup(
 def finish(session: Session, ctx: AppContext, portfolio: Portfolio) -> Ranked:
     """Every step across accounts, on the whole portfolio: scores and tiers, the shortlist, the
     cut at capacity, the ranks and the team's order. Payment history and the listed accounts'
-    details are read only for the accounts the portfolio does not hold them for yet."""
+    rows are read and made only for the accounts the portfolio does not hold them for yet."""
     setup = portfolio.setup
     policy, capacity = setup.policy, setup.capacity
     emails: dict[int, str] = {int(i): str(e) for i, e in session.execute(_member_emails())}
@@ -69,12 +70,13 @@ def finish(session: Session, ctx: AppContext, portfolio: Portfolio) -> Ranked:
     portfolio = portfolio.with_history(_history_of(session, portfolio, [int(i) for i in candidates]))
     listed = cut_to_capacity(_with_history(scored.loc[candidates], portfolio.history, policy), capacity)
     ids = [int(i) for i in listed.index]
-    portfolio = portfolio.with_details(_details_of(session, ctx, portfolio, ids))
-    details = portfolio.details.loc[ids].to_dict("index") if portfolio.details is not None and ids else {}
+    fresh = portfolio.lacking_rows(ids, emails)
+    made = _rows(session, ctx, portfolio, listed.loc[fresh], emails)
     rows = [
-        _row(int(cid), fields, details[cid], emails, policy, setup.cut)
-        for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)
+        replace(made[cid] if cid in made else portfolio.rows[cid], rank=int(rank))
+        for cid, rank in zip(ids, listed["rank"].tolist(), strict=True)
     ]
+    portfolio = portfolio.with_rows(made, emails)
     return Ranked(sorted(rows, key=_team_order(ctx)), portfolio)
 
 
@@ -106,13 +108,20 @@ def _with_history(scored: pd.DataFrame, history: pd.DataFrame, policy: Policy) -
     return rescore_history(with_history, policy)
 
 
-def _details_of(session: Session, ctx: AppContext, portfolio: Portfolio, ids: list[int]) -> pd.DataFrame | None:
-    """Names and the amounts and dates behind the reasons of the listed accounts the portfolio
-    has none for yet."""
-    wanted = portfolio.lacking_details(ids)
-    if not wanted:
-        return None
-    return load_details(session, portfolio.setup.cut, wanted, ctx.team, portfolio.collectible)
+def _rows(
+    session: Session, ctx: AppContext, portfolio: Portfolio, listed: pd.DataFrame, emails: dict[int, str]
+) -> dict[int, CallListRow]:
+    """The rows of listed accounts the portfolio holds none for yet, with their names and the
+    amounts and dates behind their reasons (read for these accounts only)."""
+    if listed.empty:
+        return {}
+    ids = [int(i) for i in listed.index]
+    setup = portfolio.setup
+    details = load_details(session, setup.cut, ids, ctx.team, portfolio.collectible).to_dict("index")
+    return {
+        int(cid): _row(int(cid), fields, details[cid], emails, setup.policy, setup.cut)
+        for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)
+    }
 
 
 def _capacity(asked: int | None, policy: Policy, ctx: AppContext) -> int:

@@ -3,7 +3,8 @@ without reading every account again (:mod:`commands.calllist.rerank`).
 
 Everything here is per customer: the feature row of each account with open items (open-item
 columns and the facts from the smaller tables, before scoring), its collectible items, its payment
-history once it was shortlisted and its details once it was listed. None of it depends on another
+history once it was shortlisted and its row once it was listed (all of a row but its rank follows
+from the account's own features, history and details). None of it depends on another
 customer, so a changed customer's rows are replaced by freshly read ones and the rest stay right.
 What depends on several customers (tiers are per row, but the shortlist, the cut, the ranks and
 the order are not) is never kept: :func:`commands.calllist.build.finish` works it out again on the
@@ -12,8 +13,8 @@ whole portfolio every time.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,40 +54,41 @@ class Portfolio:
     features: pd.DataFrame  # one row per account with open items, before scoring (load_features_and_items)
     collectible: OpenItems  # their collectible items, which details are worked out from
     history: pd.DataFrame  # avg_days_late, paid_invoices of the accounts read so far (NaN: no history)
-    details: pd.DataFrame | None  # load_details of the accounts listed so far
+    rows: Mapping[int, CallListRow] = field(default_factory=dict)  # the accounts listed so far (any rank)
+    emails: Mapping[int, str] = field(default_factory=dict)  # the members' emails the rows name
 
     @classmethod
     def start(cls, setup: Setup, features: pd.DataFrame, collectible: OpenItems) -> Portfolio:
-        return cls(setup, features, collectible, NO_HISTORY, None)
+        return cls(setup, features, collectible, NO_HISTORY)
 
     def lacking_history(self, ids: Sequence[int]) -> list[int]:
         return _lacking(self.history.index, ids)
 
-    def lacking_details(self, ids: Sequence[int]) -> list[int]:
-        return list(ids) if self.details is None else _lacking(self.details.index, ids)
+    def lacking_rows(self, ids: Sequence[int], emails: Mapping[int, str]) -> list[int]:
+        """The listed accounts without a row yet (all of them once a member's email changed)."""
+        return list(ids) if emails != self.emails else [i for i in ids if i not in self.rows]
 
     def with_history(self, read: pd.DataFrame) -> Portfolio:
         return replace(self, history=_appended(self.history, read))
 
-    def with_details(self, read: pd.DataFrame | None) -> Portfolio:
-        if read is None or read.empty:
-            return self
-        return replace(self, details=read if self.details is None else _appended(self.details, read))
+    def with_rows(self, made: Mapping[int, CallListRow], emails: Mapping[int, str]) -> Portfolio:
+        rows = {**self.rows, **made} if emails == self.emails else dict(made)
+        return replace(self, rows=rows, emails=emails)
 
     def with_changed(self, changed: Collection[int], features: pd.DataFrame, collectible: OpenItems) -> Portfolio:
         """The ``changed`` customers' rows replaced by ``features`` and ``collectible``, freshly
         read for them (a changed customer missing from those has left the list's accounts or has
-        nothing open); their history and details are read again when needed."""
+        nothing open); their history and rows are made again when needed."""
         gone = np.asarray(sorted(changed), dtype=np.int64)
         kept = self.features[~self.features.index.isin(gone)]
         merged = kept if features.empty else pd.concat([kept, features]).sort_index()
-        details = None if self.details is None else self.details[~self.details.index.isin(gone)]
         return Portfolio(
             self.setup,
             merged,
             merged_items(self.collectible, gone, collectible),
             self.history[~self.history.index.isin(gone)],
-            details,
+            {c: row for c, row in self.rows.items() if c not in changed},
+            self.emails,
         )
 
 
