@@ -423,7 +423,9 @@ def measure_naive(ctx: AppContext, customers: int, label: str) -> float:
 
 def measure_cpu_per_list(repeat: int = 40) -> None:
     """Process CPU seconds for one collector's list of the soak portfolio: what a busy server
-    pays per `list` it has to rank (the wall time on a loaded machine says less)."""
+    pays per `list` it has to rank (the wall time on a loaded machine says less). Then the same
+    list after a call logged on one of its accounts, ranked again for that account only by the
+    cache (commands.calllist.rerank), against a full ranking of the same ledger, alternating."""
     import tempfile
 
     from bench.bench_soak import MONDAY, TODAY, _prepare, team_file
@@ -447,12 +449,68 @@ def measure_cpu_per_list(repeat: int = 40) -> None:
                 rows = build_call_list(session, ctx, day=TODAY, collector_email=emails[n % len(emails)])
             if n >= 5:  # the first lists warm the caches
                 cpu.append(time.process_time() - started)
+        full, again, same = _after_one_call(ctx, emails[0], TODAY, repeat)
         engine.dispose()
     where = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(
         f"{where}: CPU per list, one collector of the soak portfolio (300 accounts, {len(rows)} rows): "
         f"median {statistics.median(cpu) * 1000:.1f} ms, best {min(cpu) * 1000:.1f} ms (of {repeat})"
     )
+    print(
+        f"{where}: CPU per list after a call on one account: ranked again for it "
+        f"{statistics.median(again) * 1000:.1f} ms median ({min(again) * 1000:.1f}-{max(again) * 1000:.1f}), "
+        f"full ranking {statistics.median(full) * 1000:.1f} ms ({min(full) * 1000:.1f}-{max(full) * 1000:.1f}) "
+        f"(of {len(again)}, alternating; {ctx.call_lists.incremental} incremental); same rows: "
+        f"{'yes' if same else 'NO'}"
+    )
+
+
+def _after_one_call(ctx: AppContext, email: str, day: date, repeat: int) -> tuple[list[float], list[float], bool]:
+    """CPU seconds of a full ranking and of the cache's ranking again, each after a call logged
+    (with its audit event) on the next of the collector's accounts; and whether every list the
+    cache gave was the full ranking's."""
+    from storage.audit import record
+    from storage.models import Activity, ActivityKind, Outcome, TeamMember
+
+    with ctx.sessions() as session:
+        member = session.scalars(select(TeamMember).where(TeamMember.email == email)).one()
+        accounts = list(session.scalars(select(Customer.id).where(Customer.collector_id == member.id)))
+        member_id = member.id
+    full, again, same = [], [], True
+    for n in range(repeat + 2):
+        with ctx.sessions.begin() as session:
+            at = ctx.clock.now()
+            customer = accounts[n % len(accounts)]
+            session.add(
+                Activity(
+                    customer_id=customer,
+                    member_id=member_id,
+                    kind=ActivityKind.CALL,
+                    outcome=Outcome.NO_ANSWER,
+                    occurred_at=at,
+                )
+            )
+            record(
+                session,
+                at=at,
+                actor=email,
+                action="call.logged",
+                entity_type="customer",
+                entity_id=customer,
+                customer_id=customer,
+            )
+        started = time.process_time()
+        with ctx.sessions() as session:
+            kept = ctx.call_lists.call_list(session, ctx, day=day, collector_email=email)
+        if n >= 2:  # the first one ranks in full and is kept
+            again.append(time.process_time() - started)
+        started = time.process_time()
+        with ctx.sessions() as session:
+            fresh = build_call_list(session, ctx, day=day, collector_email=email)
+        if n >= 2:
+            full.append(time.process_time() - started)
+        same = same and kept == fresh
+    return full, again, same
 
 
 def main(argv: list[str] | None = None) -> None:

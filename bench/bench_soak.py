@@ -211,7 +211,8 @@ async def _serve(db_url: str, team_path: str, api_url: str, ports: Any) -> None:
     async def stats(_request: web.Request) -> web.Response:
         """The bench's own window into the server: lists ranked (the rest were reused) and
         requests inside the backlog now."""
-        return web.json_response({"computed": ctx.call_lists.computed, "inside": runtime.chat.backlog.inside})  # type: ignore[union-attr]
+        lists, inside = ctx.call_lists, runtime.chat.backlog.inside  # type: ignore[union-attr]
+        return web.json_response({"computed": lists.computed, "incremental": lists.incremental, "inside": inside})
 
     app.router.add_get("/bench/stats", stats)
     runner = web.AppRunner(app, access_log=None)
@@ -386,6 +387,7 @@ class Sampler:
         self.samples: list[tuple[float, float]] = []  # (monotonic, MiB)
         self.inside: list[int] = []  # requests inside the server's backlog, at each sample
         self.computed = 0  # lists ranked by the server (the others were reused)
+        self.incremental = 0  # of those, ranked again for the changed accounts only
         self._stop = asyncio.Event()
 
     def rss_mib(self) -> float:
@@ -415,6 +417,7 @@ class Sampler:
             return
         self.inside.append(int(body["inside"]))
         self.computed = int(body["computed"])
+        self.incremental = int(body.get("incremental", 0))
 
     def stop(self) -> None:
         self.samples.append((time.monotonic(), self.rss_mib()))
@@ -557,9 +560,10 @@ def report(planned: list[Planned], record: Record, sampler: Sampler, cpu_s: floa
         print("busy notices: 0")
     lists = sum(item.command == "list" for item in planned)
     print(
-        f"lists asked {lists}, ranked {sampler.computed} (the rest reused: "
-        f"{(1 - sampler.computed / lists) * 100 if lists else 0:.0f}%); requests inside the backlog at the "
-        f"5 s samples: max {max(sampler.inside, default=0)}, last {sampler.inside[-1] if sampler.inside else 0}"
+        f"lists asked {lists}, ranked {sampler.computed}, {sampler.incremental} of them for the changed accounts "
+        f"only (the rest reused: {(1 - sampler.computed / lists) * 100 if lists else 0:.0f}%); requests inside the "
+        f"backlog at the 5 s samples: max {max(sampler.inside, default=0)}, "
+        f"last {sampler.inside[-1] if sampler.inside else 0}"
     )
     rss = [m for _, m in sampler.samples]
     print(

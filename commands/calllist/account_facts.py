@@ -22,6 +22,7 @@ from commands.calllist.sql import (
     number_frame,
     of_collector,
     scanned_customer,
+    scoped,
     total,
     typed_frame,
 )
@@ -67,20 +68,27 @@ COUNTS = (
 )
 
 
-def account_facts(session: Session, cut: Cutoffs, *, collector_id: int | None) -> list[pd.DataFrame]:
-    """Frames indexed by customer id, holding the columns in :data:`COUNTS` between them."""
+def account_facts(
+    session: Session, cut: Cutoffs, *, collector_id: int | None, customer_ids: Sequence[int] | None = None
+) -> list[pd.DataFrame]:
+    """Frames indexed by customer id, holding the columns in :data:`COUNTS` between them (of the
+    given customers only, when given)."""
     dialect, params = dialect_of(session), cut_params(cut, collector_id)
+    if customer_ids is not None:
+        params["customer_ids"] = list(customer_ids)
+    by_collector, by_customers = collector_id is not None, customer_ids is not None
     return [
-        number_frame(session, stmt(dialect, collector_id is not None), list(columns), params=params)
+        number_frame(session, stmt(dialect, by_collector, by_customers), list(columns), params=params)
         for stmt, columns in _FACTS
     ]
 
 
-# Each statement is built once per dialect and shape (one collector's accounts or everyone's).
+# Each statement is built once per dialect and shape (one collector's accounts or everyone's, a few
+# customers of them or all).
 
 
 @cache
-def _dispute_totals(dialect: str, by_collector: bool) -> Statement:
+def _dispute_totals(dialect: str, by_collector: bool, by_customers: bool) -> Statement:
     """Disputes set aside, with or without an invoice: what comes off the collectible balance,
     apart as still in dispute and as settled for the customer with the credit not yet imported."""
     cents = type_coerce(Dispute.amount, BigInteger)
@@ -90,11 +98,11 @@ def _dispute_totals(dialect: str, by_collector: bool) -> Statement:
         .where(set_aside())
         .group_by(Dispute.customer_id)
     )
-    return of_collector(stmt, Dispute.customer_id, by_collector)
+    return scoped(stmt, Dispute.customer_id, by_collector, by_customers)
 
 
 @cache
-def _adjustment_totals(dialect: str, by_collector: bool) -> Statement:
+def _adjustment_totals(dialect: str, by_collector: bool, by_customers: bool) -> Statement:
     """Credit memos and write-offs approved and not yet shown by an import: off the collectible
     balance, apart from disputes (:mod:`commands.workflows.adjustment_ledger`)."""
     cents = type_coerce(AdjustmentTask.amount, BigInteger)
@@ -104,11 +112,11 @@ def _adjustment_totals(dialect: str, by_collector: bool) -> Statement:
         .where(set_aside_adjustments())
         .group_by(AdjustmentTask.customer_id)
     )
-    return of_collector(stmt, AdjustmentTask.customer_id, by_collector)
+    return scoped(stmt, AdjustmentTask.customer_id, by_collector, by_customers)
 
 
 @cache
-def _unapplied_payments(dialect: str, by_collector: bool) -> Statement:
+def _unapplied_payments(dialect: str, by_collector: bool, by_customers: bool) -> Statement:
     """Money finance confirmed that no import has shown yet: paid, but not yet off the imported
     open items (:mod:`commands.calllist.confirmed` takes it off them, oldest first)."""
     stmt = (
@@ -116,7 +124,7 @@ def _unapplied_payments(dialect: str, by_collector: bool) -> Statement:
         .where(awaiting_erp())
         .group_by(Payment.customer_id)
     )
-    return of_collector(stmt, Payment.customer_id, by_collector)
+    return scoped(stmt, Payment.customer_id, by_collector, by_customers)
 
 
 def _promise_conditions() -> dict[str, ColumnElement[bool]]:
@@ -140,15 +148,15 @@ PROMISE_COUNTS = ("open_promises", "broken_promises", "promises_kept", "promises
 
 
 @cache
-def _promises(dialect: str, by_collector: bool) -> Statement:
+def _promises(dialect: str, by_collector: bool, by_customers: bool) -> Statement:
     conditions = _promise_conditions()
-    customer = scanned_customer(Promise.customer_id)
+    customer = Promise.customer_id if by_customers else scanned_customer(Promise.customer_id)
     stmt = (
         select(customer, *(func.count().filter(conditions[name]) for name in PROMISE_COUNTS))
         .where(Promise.promised_date >= bindparam("promises_from"), Promise.status != PromiseStatus.CANCELLED)
         .group_by(customer)
     )
-    return of_collector(stmt, Promise.customer_id, by_collector)
+    return scoped(stmt, Promise.customer_id, by_collector, by_customers)
 
 
 def promise_dates(session: Session, cut: Cutoffs, customer_ids: Sequence[int]) -> pd.DataFrame:
@@ -172,31 +180,31 @@ def _promise_dates() -> Statement:
 
 
 @cache
-def _plans(dialect: str, by_collector: bool) -> Statement:
+def _plans(dialect: str, by_collector: bool, by_customers: bool) -> Statement:
     missed = exists().where(PlanInstalment.plan_id == PaymentPlan.id, PlanInstalment.status == "missed")
     stmt = (
         select(PaymentPlan.customer_id, func.count())
         .where(PaymentPlan.status == PlanStatus.ACTIVE, ~missed)
         .group_by(PaymentPlan.customer_id)
     )
-    return of_collector(stmt, PaymentPlan.customer_id, by_collector)
+    return scoped(stmt, PaymentPlan.customer_id, by_collector, by_customers)
 
 
 @cache
-def _contacts_today(dialect: str, by_collector: bool) -> Statement:
+def _contacts_today(dialect: str, by_collector: bool, by_customers: bool) -> Statement:
     """Today is the list day in the team's timezone."""
     attempt = Activity.kind.in_([ActivityKind.CALL, ActivityKind.VOICEMAIL])
-    customer = scanned_customer(Activity.customer_id)
+    customer = Activity.customer_id if by_customers else scanned_customer(Activity.customer_id)
     stmt = (
         select(customer, func.count().filter(Activity.outcome == Outcome.REACHED), func.count().filter(attempt))
         .where(Activity.occurred_at >= bindparam("day_start"), Activity.occurred_at < bindparam("day_end"))
         .group_by(customer)
     )
-    return of_collector(stmt, Activity.customer_id, by_collector)
+    return scoped(stmt, Activity.customer_id, by_collector, by_customers)
 
 
 @cache
-def _suspension_steps(dialect: str, by_collector: bool) -> Statement:
+def _suspension_steps(dialect: str, by_collector: bool, by_customers: bool) -> Statement:
     """Accounts in the suspension sequence with a step still to do, and whether its day has passed."""
     seq = SuspensionSequence
     stmt = (
@@ -204,10 +212,10 @@ def _suspension_steps(dialect: str, by_collector: bool) -> Statement:
         .where(seq.ended_on.is_(None), seq.step_due.is_not(None))
         .group_by(seq.customer_id)
     )
-    return of_collector(stmt, seq.customer_id, by_collector)
+    return scoped(stmt, seq.customer_id, by_collector, by_customers)
 
 
-_FACTS: tuple[tuple[Callable[[str, bool], Statement], tuple[str, ...]], ...] = (
+_FACTS: tuple[tuple[Callable[[str, bool, bool], Statement], tuple[str, ...]], ...] = (
     (_dispute_totals, ("disputed", "credit_due")),
     (_adjustment_totals, ("credit_approved", "written_off")),
     (_unapplied_payments, ("unapplied",)),

@@ -5,6 +5,7 @@ built."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from typing import Any
@@ -18,6 +19,7 @@ from commands.calllist.account_facts import load_history
 from commands.calllist.cutoffs import Cutoffs, cutoffs_for
 from commands.calllist.features import load_details, load_features_and_items
 from commands.calllist.policy import Policy, load_policy
+from commands.calllist.portfolio import NO_HISTORY, Portfolio, Ranked, Setup
 from commands.calllist.ranking import cut_to_capacity, reasons, rescore_history, score, shortlist
 from commands.calllist.rules import present
 from commands.calllist.sql import Statement
@@ -30,24 +32,52 @@ def call_list(
     session: Session, ctx: AppContext, *, day: date, collector_email: str | None = None, capacity: int | None = None
 ) -> list[CallListRow]:
     """See :func:`commands.calllist.build_call_list`."""
+    return rank(session, ctx, day=day, collector_email=collector_email, capacity=capacity).rows
+
+
+def rank(
+    session: Session, ctx: AppContext, *, day: date, collector_email: str | None = None, capacity: int | None = None
+) -> Ranked:
+    """The list ranked from everything its accounts hold, with what it was made of
+    (:class:`commands.calllist.portfolio.Portfolio`), so that a few accounts' changes can rank it
+    again (:func:`commands.calllist.rerank.rerank`)."""
+    setup = list_setup(session, ctx, day=day, collector_email=collector_email, capacity=capacity)
+    features, collectible = load_features_and_items(session, setup.cut, collector_id=setup.collector_id)
+    return finish(session, ctx, Portfolio.start(setup, features, collectible))
+
+
+def list_setup(
+    session: Session, ctx: AppContext, *, day: date, collector_email: str | None, capacity: int | None
+) -> Setup:
+    """The policy, capacity, collector and cut-offs a list on ``day`` is ranked with."""
     policy = load_policy(ctx.policy_file)
-    capacity = _capacity(capacity, policy, ctx)
-    emails: dict[int, str] = {int(i): str(e) for i, e in session.execute(_member_emails())}
     collector_id = _collector_id(session, collector_email) if collector_email is not None else None
     cut = cutoffs_for(
         day, policy, ctx.calendar, ctx.team.timezone, promise_grace_days=ctx.team.workflow.timers.promise_grace_days
     )
-    features, collectible = load_features_and_items(session, cut, collector_id=collector_id)
-    scored = score(features, policy)
+    return Setup(policy, _capacity(capacity, policy, ctx), collector_id, cut)
+
+
+def finish(session: Session, ctx: AppContext, portfolio: Portfolio) -> Ranked:
+    """Every step across accounts, on the whole portfolio: scores and tiers, the shortlist, the
+    cut at capacity, the ranks and the team's order. Payment history and the listed accounts'
+    rows are read and made only for the accounts the portfolio does not hold them for yet."""
+    setup = portfolio.setup
+    policy, capacity = setup.policy, setup.capacity
+    emails: dict[int, str] = {int(i): str(e) for i, e in session.execute(_member_emails())}
+    scored = score(portfolio.features, policy)
     candidates = shortlist(scored, capacity, headroom=policy.rules.days_late.weight)
-    listed = cut_to_capacity(_with_history(session, cut, scored.loc[candidates], collector_id, policy), capacity)
+    portfolio = portfolio.with_history(_history_of(session, portfolio, [int(i) for i in candidates]))
+    listed = cut_to_capacity(_with_history(scored.loc[candidates], portfolio.history, policy), capacity)
     ids = [int(i) for i in listed.index]
-    details = load_details(session, cut, ids, ctx.team, collectible).to_dict("index")
+    fresh = portfolio.lacking_rows(ids, emails)
+    made = _rows(session, ctx, portfolio, listed.loc[fresh], emails)
     rows = [
-        _row(int(cid), fields, details[cid], emails, policy, cut)
-        for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)
+        replace(made[cid] if cid in made else portfolio.rows[cid], rank=int(rank))
+        for cid, rank in zip(ids, listed["rank"].tolist(), strict=True)
     ]
-    return sorted(rows, key=_team_order(ctx))
+    portfolio = portfolio.with_rows(made, emails)
+    return Ranked(sorted(rows, key=_team_order(ctx)), portfolio)
 
 
 # Up to this many accounts, payment history is read customer by customer through an index;
@@ -55,18 +85,43 @@ def call_list(
 HISTORY_BY_CUSTOMER_LIMIT = 5000
 
 
-def _with_history(
-    session: Session, cut: Cutoffs, scored: pd.DataFrame, collector_id: int | None, policy: Policy
-) -> pd.DataFrame:
-    """Payment history for the shortlisted accounts, the one input read only for those that can
-    still make the list, and their scores with its points (:func:`rescore_history`)."""
-    ids = [int(i) for i in scored.index]
-    by_customer = ids if len(ids) <= HISTORY_BY_CUSTOMER_LIMIT else None
-    history = load_history(session, cut, by_customer, collector_id=collector_id).reindex(scored.index)
+def _history_of(session: Session, portfolio: Portfolio, ids: list[int]) -> pd.DataFrame:
+    """Payment history of the shortlisted accounts the portfolio has none for yet, the one input
+    read only for those that can still make the list."""
+    wanted = portfolio.lacking_history(ids)
+    if not wanted:
+        return NO_HISTORY
+    setup = portfolio.setup
+    by_customer = wanted if len(wanted) <= HISTORY_BY_CUSTOMER_LIMIT else None
+    return load_history(session, setup.cut, by_customer, collector_id=setup.collector_id).reindex(
+        pd.Index(wanted, name="customer_id")
+    )
+
+
+def _with_history(scored: pd.DataFrame, history: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """The shortlisted accounts with their payment history, and their scores with its points
+    (:func:`rescore_history`)."""
+    known = history.reindex(scored.index)
     with_history = scored.assign(
-        avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
+        avg_days_late=known["avg_days_late"], paid_invoices=known["paid_invoices"].fillna(0).astype("int64")
     )
     return rescore_history(with_history, policy)
+
+
+def _rows(
+    session: Session, ctx: AppContext, portfolio: Portfolio, listed: pd.DataFrame, emails: dict[int, str]
+) -> dict[int, CallListRow]:
+    """The rows of listed accounts the portfolio holds none for yet, with their names and the
+    amounts and dates behind their reasons (read for these accounts only)."""
+    if listed.empty:
+        return {}
+    ids = [int(i) for i in listed.index]
+    setup = portfolio.setup
+    details = load_details(session, setup.cut, ids, ctx.team, portfolio.collectible).to_dict("index")
+    return {
+        int(cid): _row(int(cid), fields, details[cid], emails, setup.policy, setup.cut)
+        for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)
+    }
 
 
 def _capacity(asked: int | None, policy: Policy, ctx: AppContext) -> int:

@@ -26,7 +26,7 @@ from commands.calllist.account_facts import COUNTS, account_facts, promise_dates
 from commands.calllist.confirmed import less_confirmed
 from commands.calllist.cutoffs import BUCKETS, Cutoffs
 from commands.calllist.disputed import less_disputes
-from commands.calllist.sql import Statement, customer_ids_param, number_frame, of_collector, typed_frame
+from commands.calllist.sql import Statement, customer_ids_param, number_frame, scoped, typed_frame
 from commands.team import Team
 from storage.models import Customer, InvoiceKind
 from storage.open_items import EPOCH, KIND_CODE, OpenItems, day_number, read_packs
@@ -42,13 +42,14 @@ def load_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -
 
 
 def load_features_and_items(
-    session: Session, cut: Cutoffs, *, collector_id: int | None
+    session: Session, cut: Cutoffs, *, collector_id: int | None, customer_ids: Sequence[int] | None = None
 ) -> tuple[pd.DataFrame, OpenItems]:
     """:func:`load_features`, and the collectible items they were worked out from, which
     :func:`load_details` takes the listed accounts' from instead of reading and adjusting them
-    again."""
-    features, items = _open_item_features(session, cut, collector_id=collector_id)
-    return with_account_facts(session, cut, features, collector_id=collector_id), items
+    again. With ``customer_ids``, only those of the given customers (every column is worked out
+    per customer, so these are the same rows as everyone's)."""
+    features, items = _open_item_features(session, cut, collector_id=collector_id, customer_ids=customer_ids)
+    return with_account_facts(session, cut, features, collector_id=collector_id, customer_ids=customer_ids), items
 
 
 def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> pd.DataFrame:
@@ -58,9 +59,11 @@ def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | No
     return _open_item_features(session, cut, collector_id=collector_id)[0]
 
 
-def _open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> tuple[pd.DataFrame, OpenItems]:
+def _open_item_features(
+    session: Session, cut: Cutoffs, *, collector_id: int | None, customer_ids: Sequence[int] | None = None
+) -> tuple[pd.DataFrame, OpenItems]:
     connection = session.connection()
-    packed = read_packs(connection, collector_id=collector_id)
+    packed = read_packs(connection, collector_id=collector_id, customer_ids=customer_ids)
     collectible = collectible_items(connection, packed)
     features = score_columns(collectible, cut)
     features.insert(0, "balance", _PerCustomer(packed).total())
@@ -86,17 +89,27 @@ def of_customers(open_items: OpenItems, customer_ids: Sequence[int]) -> OpenItem
 
 
 def with_account_facts(
-    session: Session, cut: Cutoffs, items: pd.DataFrame, *, collector_id: int | None
+    session: Session,
+    cut: Cutoffs,
+    items: pd.DataFrame,
+    *,
+    collector_id: int | None,
+    customer_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """The collector and the facts from the smaller tables, joined onto the open-item columns."""
+    """The collector and the facts from the smaller tables, joined onto the open-item columns
+    (the facts read for the given customers only, when given)."""
+    params: dict[str, object] = {"collector_id": collector_id}
+    if customer_ids is not None:
+        params["customer_ids"] = list(customer_ids)
     owners = number_frame(
         session,
-        _owners(collector_id is not None),
+        _owners(collector_id is not None, customer_ids is not None),
         ["collector_id"],
         floats={"collector_id"},
-        params={"collector_id": collector_id},
+        params=params,
     )
-    columns = _left_join(items.index, [owners, *account_facts(session, cut, collector_id=collector_id)])
+    facts = account_facts(session, cut, collector_id=collector_id, customer_ids=customer_ids)
+    columns = _left_join(items.index, [owners, *facts])
     columns.update(avg_days_late=np.full(len(items), np.nan), paid_invoices=np.zeros(len(items), dtype=np.int64))
     return pd.concat([items, pd.DataFrame(columns, index=items.index)], axis=1)
 
@@ -119,8 +132,8 @@ def _left_join(index: pd.Index, parts: Sequence[pd.DataFrame]) -> dict[str, np.n
 
 
 @cache
-def _owners(by_collector: bool) -> Statement:
-    return of_collector(select(Customer.id, Customer.collector_id), Customer.id, by_collector)
+def _owners(by_collector: bool, by_customers: bool) -> Statement:
+    return scoped(select(Customer.id, Customer.collector_id), Customer.id, by_collector, by_customers)
 
 
 class _PerCustomer:

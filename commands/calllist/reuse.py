@@ -9,9 +9,12 @@ the customer it concerns (or none, for a change such as an import that touches m
 audit ids are handed out under one lock held until COMMIT (storage.audit), so they grow in
 commit order: a reader that sees event N sees every event before it. A list is kept with the
 newest event id seen *before* it was computed. To reuse it, the events since are looked at (a
-range of the primary key, usually a few rows): one without a customer, one about a customer of
-the collector's, or one about a customer on the kept list (it may have moved to someone else)
-means the list is computed again. The day, the policy file and the team are part of the key.
+range of the primary key, usually a few rows): one without a customer means the list is ranked
+again in full; events about customers of the collector's, or about customers among the kept
+list's accounts (they may have moved to someone else), mean those customers are read again and
+the list is ranked again from the kept accounts and them (:mod:`commands.calllist.rerank`),
+exactly as a full ranking would rank it; events about anyone else leave the list as it is.
+The day, the policy file and the team are part of the key.
 What changes the ledger behind the application's back (plain SQL writes no audit event) is not
 seen; ``arbot db repack`` and the like run in another process, and a restart forgets every list.
 
@@ -25,27 +28,32 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import AuditEvent, Customer, TeamMember
+from storage.models import AuditEvent, Customer
 
 if TYPE_CHECKING:
     from commands.calllist import CallListRow
+    from commands.calllist.portfolio import Portfolio, Ranked
     from commands.context import AppContext
 
 KEPT = 256  # lists kept (one per collector and day, and the team's)
+
+# Customers named by the events since a list was kept, beyond which it is ranked in full
+# without looking at them one by one (a list nobody asked for in a long while).
+NAMED_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
 class _Kept:
     seen: int  # the newest audit event id seen before the list was computed
     rows: tuple[CallListRow, ...]
-    customer_ids: frozenset[int]
+    portfolio: Portfolio  # what it was ranked from (commands.calllist.portfolio)
 
 
 class CallListCache:
@@ -56,15 +64,15 @@ class CallListCache:
         self._lock = threading.Lock()
         self._ranking_locks: dict[tuple[str | None, date, object], threading.Lock] = {}
         self._limit = kept
-        self.computed = 0  # lists ranked so far (the others were reused)
+        self.computed = 0  # lists ranked so far, in full or incrementally (the others were reused)
+        self.incremental = 0  # of those, ranked again for a few changed accounts only
 
     def call_list(
         self, session: Session, ctx: AppContext, *, day: date, collector_email: str | None = None
     ) -> list[CallListRow]:
         """The list :func:`commands.calllist.build_call_list` would give now, reused when the
-        ledger has not changed for it since it was ranked."""
-        from commands.calllist import build_call_list
-
+        ledger has not changed for it since it was ranked, ranked again for the changed accounts
+        only when a few of them changed."""
         key = (collector_email.strip().lower() if collector_email else None, day, _policy_version(ctx))
         newest = session.scalar(select(func.max(AuditEvent.id))) or 0  # before the list: see the doc
         reused = self._reused(session, key, newest)
@@ -74,21 +82,42 @@ class CallListCache:
             reused = self._reused(session, key, newest)  # ranked by another request meanwhile?
             if reused is not None:
                 return reused
-            rows = build_call_list(session, ctx, day=day, collector_email=collector_email)
-            self._keep(key, _Kept(newest, tuple(rows), frozenset(row.customer_id for row in rows)))
+            ranked, incremental = self._rank(session, ctx, key, newest)
+            self._keep(key, _Kept(newest, tuple(ranked.rows), ranked.portfolio))
         with self._lock:
             self.computed += 1
-        return rows
+            self.incremental += incremental
+        return ranked.rows
+
+    def _rank(
+        self, session: Session, ctx: AppContext, key: tuple[str | None, date, object], newest: int
+    ) -> tuple[Ranked, bool]:
+        """The list ranked again for the accounts changed since it was kept when that is
+        possible (True), else in full (False)."""
+        from commands.calllist.build import rank
+        from commands.calllist.rerank import rerank
+
+        collector_email, day = key[0], key[1]
+        kept = self._get(key)
+        changed = _changes(session, kept, collector_email, newest) if kept is not None else None
+        if kept is not None and changed is not None:
+            again = rerank(session, ctx, kept.portfolio, changed, day=day, collector_email=collector_email)
+            if again is not None:
+                return again, True
+        return rank(session, ctx, day=day, collector_email=collector_email), False
 
     def _reused(self, session: Session, key: tuple[str | None, date, object], newest: int) -> list[CallListRow] | None:
         """The kept list when no event up to ``newest`` may have changed it. A list kept by a
         request that began later (``seen`` past ``newest``) is at least as new as a ranking now."""
-        with self._lock:
-            kept = self._kept.get(key)
-        if kept is None or _changed(session, kept, key[0], newest):
+        kept = self._get(key)
+        if kept is None or _changes(session, kept, key[0], newest) != set():
             return None
-        self._keep(key, _Kept(max(newest, kept.seen), kept.rows, kept.customer_ids))
+        self._keep(key, replace(kept, seen=max(newest, kept.seen)))
         return list(kept.rows)
+
+    def _get(self, key: tuple[str | None, date, object]) -> _Kept | None:
+        with self._lock:
+            return self._kept.get(key)
 
     @contextmanager
     def _ranking(self, key: tuple[str | None, date, object]) -> Iterator[None]:
@@ -110,25 +139,27 @@ class CallListCache:
                 self._ranking_locks.pop(gone, None)
 
 
-def _changed(session: Session, kept: _Kept, collector_email: str | None, newest: int) -> bool:
-    """Whether an event since the list was kept may change it."""
-    if newest == kept.seen:
-        return False
-    if collector_email is None:
-        return True  # the team's list: any change may move it
-    collector = select(TeamMember.id).where(func.lower(TeamMember.email) == collector_email)
-    touching = or_(
-        AuditEvent.customer_id.is_(None),
-        Customer.collector_id == collector.scalar_subquery(),
-        AuditEvent.customer_id.in_(kept.customer_ids) if kept.customer_ids else false(),
-    )
-    found = session.scalar(
-        select(AuditEvent.id)
+def _changes(session: Session, kept: _Kept, collector_email: str | None, newest: int) -> set[int] | None:
+    """The customers named by events since the list was kept that may change it (none: it
+    stands), or None when one names no customer or too many are named (rank it in full). For a
+    collector's list those are the collector's customers now and the customers among its accounts
+    then (moved away since, perhaps); for the team's list, every customer named."""
+    if newest <= kept.seen:
+        return set()
+    named = session.execute(
+        select(AuditEvent.customer_id, Customer.collector_id)
         .outerjoin(Customer, Customer.id == AuditEvent.customer_id)
-        .where(AuditEvent.id > kept.seen, AuditEvent.id <= newest, touching)
-        .limit(1)
-    )
-    return found is not None
+        .where(AuditEvent.id > kept.seen, AuditEvent.id <= newest)
+        .distinct()
+        .limit(NAMED_LIMIT + 1)
+    ).all()
+    customers = [(customer, owner) for customer, owner in named if customer is not None]
+    if len(named) > NAMED_LIMIT or len(customers) < len(named):
+        return None
+    if collector_email is None:
+        return {int(customer) for customer, _ in customers}
+    mine, accounts = kept.portfolio.setup.collector_id, kept.portfolio.features.index
+    return {int(c) for c, owner in customers if owner == mine or c in accounts}
 
 
 def _policy_version(ctx: AppContext) -> object:

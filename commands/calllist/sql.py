@@ -44,6 +44,14 @@ def of_collector(stmt: Select[*Columns], customer_column: Any, by_collector: boo
     return stmt.where(customer_column.in_(mine))
 
 
+def scoped(stmt: Select[*Columns], customer_column: Any, by_collector: bool, by_customers: bool) -> Select[*Columns]:
+    """:func:`of_collector`, and with ``by_customers`` also only the customers of the
+    ``customer_ids`` parameter: the few accounts a list is ranked again for
+    (:mod:`commands.calllist.rerank`)."""
+    stmt = of_collector(stmt, customer_column, by_collector)
+    return stmt.where(customer_column.in_(customer_ids_param())) if by_customers else stmt
+
+
 def customer_ids_param() -> Any:
     """The ``customer_ids`` parameter: a list, expanded into ``IN (...)`` when run."""
     return bindparam("customer_ids", expanding=True)
