@@ -35,18 +35,22 @@ from tests.support.slack import FakeSlack, LoopThread
 
 @dataclass
 class CountingSlack(FakeSlack):
-    """The fake Slack, noting which client connection (its port) carried each request, and
-    able to close the connections it holds, as a server closes idle ones."""
+    """The fake Slack, noting which client connection carried each request (its transport:
+    one per TCP connection it accepted), and able to close the connections it holds, as a
+    server closes idle ones."""
 
-    peers: list[int] = field(default_factory=list)
-    transports: list[asyncio.Transport] = field(default_factory=list)
+    carried_by: list[int] = field(default_factory=list)  # per request: the connection's number
+    seen: list[asyncio.BaseTransport] = field(default_factory=list)  # kept alive: distinct objects
+    held: list[asyncio.BaseTransport] = field(default_factory=list)
 
     def _note(self, request: web.Request) -> None:
-        peer = request.transport.get_extra_info("peername") if request.transport else None
+        transport = request.transport
+        assert transport is not None
         with self._lock:
-            self.peers.append(peer[1] if peer else -1)
-            if request.transport is not None and request.transport not in self.transports:
-                self.transports.append(request.transport)  # type: ignore[arg-type]
+            if not any(t is transport for t in self.seen):
+                self.seen.append(transport)
+                self.held.append(transport)
+            self.carried_by.append(next(n for n, t in enumerate(self.seen) if t is transport))
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         self._note(request)
@@ -58,14 +62,14 @@ class CountingSlack(FakeSlack):
 
     async def close_connections(self) -> None:
         with self._lock:
-            held, self.transports = self.transports, []
+            held, self.held = self.held, []
         for transport in held:
             transport.close()
         await asyncio.sleep(0.05)  # the sockets close on the loop's next turns
 
     def connections(self) -> int:
         with self._lock:
-            return len(set(self.peers))
+            return len(self.seen)
 
 
 @pytest.fixture
@@ -122,7 +126,7 @@ def test_many_answers_and_posts_reuse_one_connection(ctx: AppContext, slack: Cou
         bot.post(Where("finance"), Reply(title=f"post {n}"))
     assert answered(slack) == [(f"cmd{n}", f"answer {n}") for n in range(60)]
     assert [c.params["text"] for c in slack.made("chat.postMessage")] == [f"post {n}" for n in range(60)]
-    assert len(slack.peers) == 120
+    assert len(slack.carried_by) == 120
     assert slack.connections() == 1 and pool.connections_opened() == 1
 
 

@@ -56,7 +56,9 @@ from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
-PER_HOST = 8  # the answers to a burst of slash commands go out from a handful of worker threads
+# As many as can send at once: the server's worker threads (bot.tuning caps them at 15) and the
+# outbox's sender; a request that finds them all busy waits for one, up to its timeout.
+PER_HOST = 16
 MAX_IDLE_SECONDS = 30.0  # below the common 60 s (load balancers) and 75 s (nginx) idle limits
 
 Connection = http.client.HTTPConnection
@@ -64,7 +66,7 @@ Connection = http.client.HTTPConnection
 
 @dataclass(frozen=True)
 class Answer:
-    """A 2xx answer, read whole (its connection went back to the pool already)."""
+    """An answer, read whole (its connection was kept or closed already)."""
 
     status: int
     reason: str
