@@ -26,9 +26,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.webhook import WebhookClient
 
+from bot.slack.http_pool import HttpPool
 from bot.slack.identity import SlackIdentity, UnknownSlackUser
+from bot.slack.pooled_clients import PooledWebClient, PooledWebhookClient, shared_pool
 from bot.slack.render import MAX_BLOCKS, SlackMessage, escape, render, render_one
 from bot.slack.settings import SlackSettings
 from commands.messages import Attachment, DeliveryFailed, PostedRef, Reply, Where
@@ -49,14 +50,20 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
-def web_client(settings: SlackSettings, *, outbox: bool = False) -> WebClient:
+def web_client(settings: SlackSettings, *, outbox: bool = False, pool: HttpPool | None = None) -> WebClient:
     """The fast path's client retries in place. The outbox's never does: a 429 or a 5xx is
     rescheduled by the dispatcher instead of holding a worker asleep, and a connection dropped
     after Slack may already have posted must not be blindly sent again; the dispatcher's retry
-    first looks for the earlier attempt (:meth:`SlackMessenger.post` with ``unsure_since``)."""
+    first looks for the earlier attempt (:meth:`SlackMessenger.post` with ``unsure_since``).
+    Both keep their connections to Slack open between calls (``pool``, the process's by
+    default), which repeats a request only when it provably did not go out."""
     handlers: list[RetryHandler] = [] if outbox else retry_handlers()
-    return WebClient(
-        token=settings.bot_token, base_url=settings.api_url, timeout=TIMEOUT_SECONDS, retry_handlers=handlers
+    return PooledWebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        timeout=TIMEOUT_SECONDS,
+        retry_handlers=handlers,
+        pool=pool or shared_pool(),
     )
 
 
@@ -183,9 +190,11 @@ class SlackMessenger:
     finds_earlier_attempts = True  # the dispatcher passes ``key`` and ``unsure_since``
     resumes_parts = True  # and ``parts_sent``
 
-    def __init__(self, client: WebClient, identity: SlackIdentity) -> None:
+    def __init__(self, client: WebClient, identity: SlackIdentity, *, pool: HttpPool | None = None) -> None:
         self.client = client
         self.identity = identity
+        # response_url answers share the Web API client's kept connections (by default)
+        self.pool = pool or (client.pool if isinstance(client, PooledWebClient) else shared_pool())
         self._channel_ids: dict[str, str] = {}  # a channel as the team file names it -> its id
 
     def post(
@@ -428,7 +437,7 @@ class SlackMessenger:
             self._in_direct_messages(to.user_id, lambda dm, _: self._share_all(dm, reply.files))
 
     def _respond(self, url: str, messages: list[SlackMessage]) -> None:
-        hook = WebhookClient(url, timeout=TIMEOUT_SECONDS, retry_handlers=retry_handlers())
+        hook = PooledWebhookClient(url, timeout=TIMEOUT_SECONDS, retry_handlers=retry_handlers(), pool=self.pool)
         for message in messages:
             response = hook.send(
                 text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
