@@ -409,6 +409,12 @@ class Figures:
     lookups: int  # history reads before a retry
     openings: int  # users.lookupByEmail and conversations.open calls during the morning
     queued_floor: float  # a second view, not the target's: see queued_floor()
+    last_429: float  # the last random 429, from the job's end (the floor's perfect sender has it at 0)
+
+    @property
+    def above(self) -> float:
+        """What the total spends above the target's floor."""
+        return self.total - self.rules_floor
 
     @property
     def ratio(self) -> float:
@@ -440,6 +446,7 @@ def figures(m: Morning) -> Figures:
         lookups=sum(c.method == "conversations.history" for c in m.calls),
         openings=sum(c.method in ("users.lookupByEmail", "conversations.open") for c in m.calls),
         queued_floor=queued_floor(m),
+        last_429=max((at for _, why, at in m.refusals if why == "random"), default=m.job_ended) - m.job_ended,
     )
 
 
@@ -556,6 +563,10 @@ def report(n: int, m: Morning, f: Figures) -> None:
         f"    job's end -> first round: {f.first_round_wait * 1000:+.0f} ms (the commit kicks it); first round: "
         f"{f.first_wave:.2f} s to its last accepted post"
     )
+    print(
+        f"    above the floor: {f.above:.2f} s; the last random 429 came {f.last_429:+.2f} s after the job's end "
+        f"(the floor's perfect sender gets every 429 at the job's end and retries exactly Retry-After later)"
+    )
     if waits:
         print(
             f"    after a 429 (Retry-After {RETRY_AFTER} s) the dispatcher asked a backoff of "
@@ -575,6 +586,12 @@ def summary(all_figures: list[Figures]) -> None:
         return f"median {statistics.median(values):{fmt}}{unit} (range {min(values):{fmt}}-{max(values):{fmt}}{unit})"
 
     print(f"total {span([f.total for f in all_figures])}; job {span([f.job for f in all_figures])}")
+    waits = [w for f in all_figures for w in f.retry_waits]
+    print(
+        f"above the floor {span([f.above for f in all_figures])}; last random 429 after the job's end "
+        f"{span([f.last_429 for f in all_figures])}"
+        + (f"; retried after {span(waits)} (every 429 of every run)" if waits else "")
+    )
     print(
         f"pacing floor {span([f.pacing_floor for f in all_figures], fmt='.1f')}; "
         f"floor with the 429s {span([f.rules_floor for f in all_figures])}"

@@ -3,8 +3,12 @@ through every mounted platform.
 
 The loop runs a round on a worker thread (sessions and the platform clients block), then sleeps
 until the next thing is due and no longer: the earliest retry (a 429's Retry-After, a backoff), a
-lane's next turn at its pace, or a claim whose lease runs out (:meth:`Dispatcher.next_due`). A
-retry Slack asked for in one second is tried one second later, not at the next poll. A kick (the
+lane's next turn at its pace, or a claim whose lease runs out (:meth:`Dispatcher.next_due`). It
+wakes :data:`WAKE_EARLY` before that instant and its round claims what comes due within
+:data:`GATHER` (``run_once(ahead=...)``): the claim is done while the entry is still waiting, each
+lane sleeps until its own entry is due, and retries that come due together go out in one round.
+A retry Slack asked for in one second is sent one second later, not at the next poll and not a
+claim later. A kick (the
 core queued something: :meth:`DeliveryService.kick`, wired to the context's ``on_enqueued``)
 wakes it at once. It never sleeps longer than ``poll_seconds``: entries queued by another
 process (``arbot scheduler``, another replica) send no kick here and are found by that poll.
@@ -30,7 +34,10 @@ from commands.outbox import Dispatcher, RoundReport
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0  # the longest idle sleep: how soon work queued by another process is seen
-WAKE_MARGIN = 0.002  # wake just after the due instant, not a hair before it
+WAKE_EARLY = 0.05  # wake this long before the next entry is due, to have claimed it by then
+# A round claims what comes due within this; its lanes sleep until then, so a kick meanwhile waits
+# at most this long for the next round.
+GATHER = 0.1
 
 
 class DeliveryService:
@@ -53,7 +60,7 @@ class DeliveryService:
     async def round(self) -> RoundReport:
         assert self._round is not None
         async with self._round:
-            return await asyncio.to_thread(self.dispatcher.run_once)
+            return await asyncio.to_thread(self.dispatcher.run_once, ahead=GATHER)
 
     async def drain(self) -> RoundReport:
         """Wait for the running round, then deliver everything due now."""
@@ -77,11 +84,12 @@ class DeliveryService:
             self._wake.clear()
 
     def idle_seconds(self) -> float:
-        """How long the loop may sleep: until the next entry comes due, at most the poll."""
+        """How long the loop may sleep: until just before the next entry comes due (the round
+        that claims it sleeps out the rest), at most the poll."""
         due = self.dispatcher.next_due()
         if due is None:
             return self.poll_seconds
-        until = (due - self.ctx.clock.now()).total_seconds() + WAKE_MARGIN
+        until = (due - self.ctx.clock.now()).total_seconds() - WAKE_EARLY
         return min(self.poll_seconds, max(0.0, until))
 
     async def cleanup_context(self, _app: web.Application) -> AsyncIterator[None]:

@@ -21,16 +21,25 @@ is left of the pace is a fraction of a second); :meth:`Dispatcher.drain` (a term
 Each entry is settled in its own transaction with its outcome (:mod:`commands.outbox.outcomes`):
 
 - sent: the platform's message id is stored; a tracked post is remembered (``posted_messages``);
-- transient failure (429, 5xx, timeout): tried again when the platform's Retry-After has passed
-  (plus a jitter of at most :data:`RETRY_AFTER_JITTER` of it, so replicas do not retry in step),
+- transient failure (429, 5xx, timeout): tried again when the platform's Retry-After has passed,
   or after an exponential backoff when it named no time; a 429 also pushes its lane's next send
-  back by Retry-After. After :data:`commands.outbox.outcomes.MAX_ATTEMPTS` it counts as permanent;
+  back by Retry-After. A dispatcher alone waits exactly Retry-After; one that has seen another
+  replica at work lately (:mod:`commands.outbox.replicas`) adds a jitter of at most
+  :data:`RETRY_AFTER_JITTER` of it, so replicas do not retry in step. After
+  :data:`commands.outbox.outcomes.MAX_ATTEMPTS` it counts as permanent;
 - permanent failure (unknown user, bot not in the channel, no conversation): marked failed and
   reported once in the admins channel with what to do; ``arbot outbox retry`` requeues it.
 
 A long message (a Slack list over 50 blocks, a Teams list over 40 KB) goes out in parts; when a
 later part fails, the parts that landed are stored with the entry and the retry sends only the
 rest, so nobody sees page 1 twice.
+
+A round may claim ahead (``run_once(ahead=...)``: the delivery loop wakes a moment before the
+next entry comes due and claims everything due within that moment): a lane whose entry is not
+due yet sleeps until it is, so the claim's work is done by the time Slack's Retry-After has
+passed and retries coming due together go out in one round. Nothing is sent before its due
+instant: when the clock says it is still early after the sleep (a clock set back, a test's
+clock), the entry goes back to the queue as it was.
 
 Right before each send the dispatcher makes sure its claim on the entry is still its own: while
 most of the lease is left that is certain; later, one short UPDATE renews it and only succeeds
@@ -75,6 +84,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy.orm import defer
 
 from commands.context import AppContext
 from commands.messages import DeliveryFailed, Messenger, PostedRef, Reply, Where
@@ -84,6 +94,7 @@ from commands.outbox.outcomes import (
     Behind,
     Deferred,
     Failure,
+    NotYet,
     Outcome,
     Paced,
     Sent,
@@ -91,6 +102,7 @@ from commands.outbox.outcomes import (
     TakenOver,
     parts_from_row,
 )
+from commands.outbox.replicas import Replicas, identity
 from storage.models import OutboxEntry, PostedMessage
 from storage.models.outbox import PENDING, SENDING
 from storage.row_counts import rows_changed
@@ -98,7 +110,7 @@ from storage.row_counts import rows_changed
 log = logging.getLogger(__name__)
 
 BACKOFF_CAP_SECONDS = 300
-RETRY_AFTER_JITTER = 0.05  # at most this share of Retry-After is added, so replicas do not retry in step
+RETRY_AFTER_JITTER = 0.05  # with other replicas at work, at most this share of Retry-After is added
 WAIT_FOR_TRACKED_SECONDS = 2  # an update or thread reply whose card is still on its way
 # Seconds between messages in one lane. Slack: about one a second per channel, with a margin.
 # Teams paces itself per thread (bot/teams/pacing.py), to the limits Teams documents.
@@ -139,25 +151,31 @@ class Dispatcher:
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic  # the pace's clock: platforms count real seconds
     name: str = field(default_factory=lambda: f"{socket.gethostname()[:30]}:{os.getpid()}")
+    jitter: Callable[[], float] = random.random  # the share of RETRY_AFTER_JITTER a retry adds
     _pace: Pace = field(init=False)
+    _replicas: Replicas = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._pace = Pace(self.pacing, now=self.monotonic)
+        self._replicas = Replicas(identity(self.name))
 
     # -- a round ----------------------------------------------------------------------------
 
-    def run_once(self, *, queue_paced: bool = True) -> RoundReport:
-        """Claim what is due and deliver it; never raises for a delivery problem. With
-        ``queue_paced`` a lane's wait for its pace goes back to the queue (the delivery loop
-        wakes for it); without, the round sleeps it out in that lane."""
+    def run_once(self, *, queue_paced: bool = True, ahead: float = 0.0) -> RoundReport:
+        """Claim what is due (or comes due within ``ahead`` seconds: its lane sleeps until then)
+        and deliver it; never raises for a delivery problem. With ``queue_paced`` a lane's wait
+        for its pace goes back to the queue (the delivery loop wakes for it); without, the round
+        sleeps it out in that lane."""
         report = RoundReport()
-        entries, unsure = self._claim()
+        entries, unsure = self._claim(ahead)
         if not entries:
             return report
         lanes: dict[Lane, list[OutboxEntry]] = {}
-        for entry in entries:
+        for entry in sorted(entries, key=lambda e: (e.next_attempt_at, e.id)):  # the soonest due start first
             lanes.setdefault(lane_of(entry), []).append(entry)
+        for queued in lanes.values():
+            queued.sort(key=lambda e: e.id)  # in its lane, the order it was queued in
         if len(lanes) == 1 or self.workers <= 1:
             for lane, queued in lanes.items():
                 self._work_lane(lane, queued, unsure, report, queue_paced=queue_paced)
@@ -211,6 +229,7 @@ class Dispatcher:
         now = self.ctx.clock.now()
         ours = OutboxEntry.platform.in_(list(self.senders))
         with self.ctx.sessions() as session:
+            self._replicas.look(session, now)
             retry = session.scalar(
                 select(func.min(OutboxEntry.next_attempt_at)).where(
                     ours, OutboxEntry.status == PENDING, not_(behind_a_waiting_entry(now))
@@ -230,23 +249,25 @@ class Dispatcher:
         """Take the due entries for a lease (what a round does first)."""
         return self._claim()[0]
 
-    def _claim(self) -> tuple[list[OutboxEntry], frozenset[int]]:
-        """The claimed entries, and the ids of the unsure ones: taken back from a dispatcher
-        whose lease ran out mid-send, or whose last attempt may have landed (see the module
-        docstring)."""
+    def _claim(self, ahead: float = 0.0) -> tuple[list[OutboxEntry], frozenset[int]]:
+        """The claimed entries (due now, or within ``ahead`` seconds), and the ids of the unsure
+        ones: taken back from a dispatcher whose lease ran out mid-send, or whose last attempt may
+        have landed (see the module docstring)."""
         now = self.ctx.clock.now()
-        token = f"{self.name}:{uuid.uuid4().hex[:8]}"
+        horizon = now + timedelta(seconds=max(0.0, ahead))
+        token = f"{self._replicas.mine}:{uuid.uuid4().hex[:8]}"
         claimable = and_(
             OutboxEntry.platform.in_(list(self.senders)),
             or_(
-                and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= now),
+                and_(OutboxEntry.status == PENDING, OutboxEntry.next_attempt_at <= horizon),
                 and_(OutboxEntry.status == SENDING, OutboxEntry.claimed_until < now),
             ),
         )
         with self.ctx.sessions.begin() as session:
+            self._replicas.look(session, now)
             due = session.execute(
                 select(OutboxEntry.id, OutboxEntry.status, OutboxEntry.may_have_landed)
-                .where(claimable, not_(behind_a_waiting_entry(now)))
+                .where(claimable, not_(behind_a_waiting_entry(horizon)))
                 .order_by(OutboxEntry.id)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
@@ -305,6 +326,8 @@ class Dispatcher:
     def _deliver(self, lane: Lane, entry: OutboxEntry, *, unsure: bool = False, queue_paced: bool = True) -> Outcome:
         reply = decode(entry.payload)
         messenger = self.senders[entry.platform]
+        if not self._until_due(entry):
+            return self._settle(entry, NotYet(entry.next_attempt_at))
         target = self._tracked(entry)
         if isinstance(target, Outcome):
             return self._settle(entry, target)
@@ -316,14 +339,23 @@ class Dispatcher:
         if not self._renew(entry):
             log.info("outbox entry %s: taken over by another dispatcher before it was sent", entry.id)
             return TakenOver()
-        self._pace.sending(lane)
+        turn = self._pace.sending(lane)
         try:
             ref = self._send(entry, messenger, reply, target, unsure=unsure)
         except DeliveryFailed as exc:
             if exc.retry_after is not None:
-                self._pace.push_back(lane, exc.retry_after)
+                self._pace.refused(lane, None if exc.parts else turn, exc.retry_after)
             return self._settle(entry, Failure(exc))
         return self._settle(entry, Sent(ref))
+
+    def _until_due(self, entry: OutboxEntry) -> bool:
+        """Sleep until an entry claimed ahead comes due; False if the clock still says it is early
+        (never sent before its due instant: a retry before Slack's Retry-After has passed)."""
+        early = (entry.next_attempt_at - self.ctx.clock.now()).total_seconds()
+        if early <= 0:
+            return True
+        self.sleep(early)
+        return entry.next_attempt_at <= self.ctx.clock.now()
 
     def _tracked(self, entry: OutboxEntry) -> PostedRef | None | Outcome:
         """The tracked post an update or thread reply needs: found, still on its way (wait), or
@@ -394,19 +426,22 @@ class Dispatcher:
     def _settle(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
         now = self.ctx.clock.now()
         with self.ctx.sessions.begin() as session:
-            row = session.get(OutboxEntry, entry.id, with_for_update=True)
+            row = session.get(OutboxEntry, entry.id, with_for_update=True, options=[defer(OutboxEntry.payload)])
             if row is None or row.claimed_by != entry.claimed_by or row.status != SENDING:
                 log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out", entry.id)
                 return TakenOver()
-            row.claimed_by, row.claimed_until = None, None
+            row.claimed_until = None  # the token stays: who worked it last (commands.outbox.replicas)
             outcome.apply(session, row, now, self)
         return outcome
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
-        """Seconds until the next attempt: the platform's Retry-After when it named one (and a
-        little jitter), else an exponential backoff."""
+        """Seconds until the next attempt: the platform's Retry-After when it named one (exactly,
+        or with a little jitter when other replicas are at work, so they do not retry in step),
+        else an exponential backoff."""
         if retry_after is not None:
-            return retry_after * (1 + RETRY_AFTER_JITTER * random.random())
+            if not self._replicas.present(self.ctx.clock.now()):
+                return retry_after
+            return retry_after * (1 + RETRY_AFTER_JITTER * self.jitter())
         return min(BACKOFF_CAP_SECONDS, 2.0**attempts) * (0.75 + random.random() / 2)
 
 

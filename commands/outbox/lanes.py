@@ -8,7 +8,9 @@ up another.
 
 The pace is per lane and per process: Slack takes about one message a second in a channel, so
 each lane's next send waits for the spacing after its last one, and a 429 pushes that lane's
-next send back by the platform's Retry-After."""
+next send back by the platform's Retry-After. A post the platform refused with a 429 was not
+posted, so it does not count as the lane's last one: the retry waits Retry-After, not the
+spacing after the refused attempt (on Slack, 1.1 s after a post refused with Retry-After 1 s)."""
 
 from __future__ import annotations
 
@@ -69,19 +71,26 @@ class Pace:
         with self._lock:
             return max(0.0, self._next.get(lane, 0.0) - self._now())
 
-    def sending(self, lane: Lane) -> None:
-        """A send to ``lane`` starts now: the next one waits the platform's spacing."""
+    def sending(self, lane: Lane) -> float:
+        """A send to ``lane`` starts now: the next one waits the platform's spacing. Returns when
+        the lane could send before this one (for :meth:`refused`)."""
         gap = self._gaps.get(lane[0], 0.0)
-        if gap > 0:
-            with self._lock:
-                self._next[lane] = max(self._next.get(lane, 0.0), self._now() + gap)
+        with self._lock:
+            before = self._next.get(lane, 0.0)
+            if gap > 0:
+                self._next[lane] = max(before, self._now() + gap)
                 if len(self._next) > _REMEMBERED:
                     self._forget_quiet()
+            return before
 
-    def push_back(self, lane: Lane, seconds: float) -> None:
-        """The platform asked ``lane`` to wait ``seconds`` (a 429's Retry-After)."""
+    def refused(self, lane: Lane, before: float | None, retry_after: float) -> None:
+        """The send that started when the lane's turn was ``before`` was refused with a 429: it
+        was not posted, so the spacing it took is given back, and the lane waits ``retry_after``
+        (the platform's Retry-After) from now. ``before`` None: parts of it were posted, so the
+        spacing stands."""
         with self._lock:
-            self._next[lane] = max(self._next.get(lane, 0.0), self._now() + seconds)
+            spaced = self._next.get(lane, 0.0) if before is None else before
+            self._next[lane] = max(spaced, self._now() + retry_after)
 
     def _forget_quiet(self) -> None:
         now = self._now()

@@ -93,6 +93,13 @@ class Deferred(Requeued):
     counter = "deferred"
 
 
+class NotYet(Requeued):
+    """Claimed ahead of its due instant and still early when its lane got to it: it goes when due,
+    as it would have."""
+
+    counter = "deferred"
+
+
 class Paced(Requeued):
     """Its lane's pace says not yet: it goes at its turn."""
 
