@@ -58,7 +58,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bench.fake_slack import fake_slack_process
-from bot.server import DELIVERY, ServerSettings, build_web_app
+from bot.server import DELIVERY, ServerSettings, build_web_app, tuned
 from bot.settings import EXAMPLE_TEAM_FILE
 from bot.slack.settings import SlackSettings
 from commands.calendar import BusinessCalendar
@@ -328,9 +328,13 @@ async def morning(
     with fake_slack_process(partial(strict_slack, users, random_429, clock.start, clock.origin)) as fake:
         if not first:
             await asyncio.to_thread(known_team, ctx, fake.api_url, list(users.values()))
-        app = build_web_app(
-            ctx,
-            ServerSettings(slack=SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url)),
+        app = tuned(  # the worker pool, collector and switch interval `arbot serve` runs with
+            build_web_app(
+                ctx,
+                ServerSettings(
+                    slack=SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url)
+                ),
+            )
         )
         seen = watch(app[DELIVERY].dispatcher)
         job: dict[str, Any] = {}
