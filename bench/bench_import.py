@@ -4,11 +4,16 @@ with ``--database`` or ``BENCH_DATABASE_URL`` (a PostgreSQL server, where a thro
 is made), on PostgreSQL in the same run.
 
 Each measurement runs in its own child process, so its peak resident memory (ru_maxrss) is the
-import's alone. Each prints where its time went, by the stages the import reports through its
-progress port (and the commit). Run from the repository root::
+import's alone. Each prints where its time and its CPU went, by the stages the import reports
+through its progress port (and the commit). Run from the repository root::
 
     python -m bench.bench_import                      # SQLite file under bench/data/
     python -m bench.bench_import --database postgresql://postgres@127.0.0.1:5432/postgres
+    python -m bench import --against ../other-checkout --rounds 2
+
+``--against`` measures another checkout of arbot (its commands/ and storage/, run by this
+benchmark) on the same file, alternating with this one round by round, so both meet the same
+load on a shared machine; it ends with the medians and ranges of each.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -98,7 +105,7 @@ def child(database: str, file: Path, as_of: date) -> dict[str, object]:
     stages = _Stages()
     event.listen(engine, "commit", lambda _connection: stages.stage("commit", 0))
     server_before = _server_cpu(engine)
-    start, cpu = time.perf_counter(), _cpu_seconds()
+    start, cpu_start = time.perf_counter(), _cpu_seconds()
     try:
         result = import_aging_file(ctx, file, as_of=as_of, progress=stages)
         outcome = (
@@ -107,7 +114,7 @@ def child(database: str, file: Path, as_of: date) -> dict[str, object]:
         )
     except ImportRefused as refused:
         outcome = "refused: " + refused.messages[0]
-    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     server_after = _server_cpu(engine)
     server = (
@@ -121,7 +128,7 @@ def child(database: str, file: Path, as_of: date) -> dict[str, object]:
         "server_cpu": server,
         "rss_mb": rss_mb,
         "outcome": outcome,
-        "stages": stages.seconds(start, start + seconds),
+        "stages": stages.seconds((start, cpu_start), (start + seconds, cpu_start + cpu)),
     }
 
 
@@ -145,25 +152,27 @@ def _server_cpu(engine: Any) -> dict[int, float] | None:
 
 
 class _Stages:
-    """The import's progress port, keeping when each stage began."""
+    """The import's progress port, keeping when each stage began, in wall and CPU seconds."""
 
     def __init__(self) -> None:
-        self.began: list[tuple[str, float]] = []
+        self.began: list[tuple[str, float, float]] = []
 
     def stage(self, name: str, total: int) -> None:
-        self.began.append((name, time.perf_counter()))
+        self.began.append((name, time.perf_counter(), _cpu_seconds()))
 
     def advance(self, count: int) -> None:
         """Rows within a stage do not matter here."""
 
-    def seconds(self, start: float, end: float) -> list[tuple[str, float]]:
-        """Seconds per stage, in order; the same name twice is added up; time before the first
-        stage counts as the first."""
-        spans: dict[str, float] = {}
-        marks = [*self.began, ("", end)]
-        for i, (name, began) in enumerate(marks[:-1]):
-            spans[name] = spans.get(name, 0.0) + marks[i + 1][1] - (start if i == 0 else began)
-        return list(spans.items())
+    def seconds(self, start: tuple[float, float], end: tuple[float, float]) -> list[tuple[str, float, float]]:
+        """(stage, wall seconds, CPU seconds) in order; the same name twice is added up; time
+        before the first stage counts as the first."""
+        spans: dict[str, tuple[float, float]] = {}
+        marks = [*self.began, ("", *end)]
+        for i, (name, wall, cpu) in enumerate(marks[:-1]):
+            began = start if i == 0 else (wall, cpu)
+            before = spans.get(name, (0.0, 0.0))
+            spans[name] = (before[0] + marks[i + 1][1] - began[0], before[1] + marks[i + 1][2] - began[1])
+        return [(name, wall, cpu) for name, (wall, cpu) in spans.items()]
 
 
 def _cpu_seconds() -> float:
@@ -182,33 +191,41 @@ AFTER_THE_LEDGER = (
 )
 
 
-def _measure(label: str, database: str, file: Path, rows: int) -> None:
+def _measure(label: str, database: str, file: Path, rows: int, code: Path | None = None) -> dict[str, Any]:
+    """One import in a child process running this benchmark with the arbot of ``code`` (a
+    checkout's root; default: this one); prints and returns its report."""
+    root = code or Path(__file__).resolve().parent.parent
+    load = os.getloadavg()[0]
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.bench_import", "--child", "--database", database, "--file", str(file)],
+        [sys.executable, str(Path(__file__).resolve()), "--child", "--database", database, "--file", str(file)],
         check=True,
         capture_output=True,
         text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
     )
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    report["load"] = (load + os.getloadavg()[0]) / 2
     rate = rows / report["seconds"] if report["seconds"] else 0
     server = f", server {report['server_cpu']:.2f} s CPU" if report.get("server_cpu") is not None else ""
     print(
         f"{label}: {report['seconds']:.2f} s ({report['cpu']:.2f} s CPU{server}), "
-        f"peak RSS {report['rss_mb']:.0f} MB, {rate:,.0f} rows/s ({report['outcome']})",
+        f"peak RSS {report['rss_mb']:.0f} MB, {rate:,.0f} rows/s, load {report['load']:.1f} ({report['outcome']})",
         flush=True,
     )
     stages = report["stages"]
     if len(stages) > 1:
-        after = sum(seconds for name, seconds in stages if name in AFTER_THE_LEDGER)
-        print("    " + "; ".join(f"{name} {seconds:.2f}" for name, seconds in stages), flush=True)
+        after = sum(wall for name, wall, _cpu in stages if name in AFTER_THE_LEDGER)
+        print("    " + "; ".join(f"{name} {wall:.2f} ({cpu:.2f} CPU)" for name, wall, cpu in stages), flush=True)
         print(
             f"    after the ledger's write (reconciliation, promises, rollups and sales by day, targets, audit):"
             f" {after:.2f} s",
             flush=True,
         )
+    return report
 
 
-def _fresh_database(database: str | None) -> tuple[str, callable]:
+def _fresh_database(database: str | None) -> tuple[str, Callable[[], None]]:
     """A new SQLite file, or a throwaway PostgreSQL database on the given server."""
     if not database:
         path = DATA / "bench_import.db"
@@ -246,6 +263,8 @@ def main(argv: list[str] | None = None) -> None:
         help="PostgreSQL server URL, measured after SQLite (default: $BENCH_DATABASE_URL)",
     )
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="measure one database only")
+    parser.add_argument("--against", type=Path, help="another checkout of arbot, measured alternately with this one")
+    parser.add_argument("--rounds", type=int, default=2, help="with --against: fresh imports of each, alternating")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv or [])
@@ -263,7 +282,10 @@ def main(argv: list[str] | None = None) -> None:
     backends = [("sqlite", None), ("postgresql", args.database)] if args.database else [("sqlite", None)]
     for backend, server in backends:
         if args.only in (None, backend):
-            _measure_on(backend, server, file, same_content, args.rows)
+            if args.against:
+                _compare_on(backend, server, file, args.rows, args.against.resolve(), args.rounds)
+            else:
+                _measure_on(backend, server, file, same_content, args.rows)
 
 
 def _measure_on(backend: str, server: str | None, file: Path, same_content: Path, rows: int) -> None:
@@ -275,6 +297,40 @@ def _measure_on(backend: str, server: str | None, file: Path, same_content: Path
         _measure("re-import, same content in other bytes", database, same_content, rows)
     finally:
         drop()
+
+
+def _compare_on(backend: str, server: str | None, file: Path, rows: int, other: Path, rounds: int) -> None:
+    """Fresh imports by this checkout and by ``other``, alternating (this one first in odd
+    rounds, the other first in even ones), each into its own fresh database; then each one's
+    median and range."""
+    here = Path(__file__).resolve().parent.parent
+    reports: dict[str, list[dict[str, Any]]] = {"this": [], "other": []}
+    for round_number in range(rounds):
+        order = [("this", here), ("other", other)]
+        for name, code in order if round_number % 2 == 0 else order[::-1]:
+            database, drop = _fresh_database(server)
+            try:
+                label = f"round {round_number + 1}, {name} ({code}), {backend}"
+                reports[name].append(_measure(label, database, file, rows, code))
+            finally:
+                drop()
+    for name, runs in reports.items():
+        print(f"{backend}, {name}: " + _spread(runs), flush=True)
+
+
+def _spread(runs: list[dict[str, Any]]) -> str:
+    """Median and range of wall, client CPU, server CPU and peak RSS over runs."""
+
+    def figure(key: str, unit: str = " s") -> str:
+        values = [run[key] for run in runs if run.get(key) is not None]
+        if not values:
+            return "-"
+        return f"{statistics.median(values):.2f}{unit} ({min(values):.2f}-{max(values):.2f})"
+
+    return (
+        f"wall {figure('seconds')}, client CPU {figure('cpu')}, server CPU {figure('server_cpu')}, "
+        f"peak RSS {figure('rss_mb', ' MB')}, load {figure('load', '')}"
+    )
 
 
 if __name__ == "__main__":

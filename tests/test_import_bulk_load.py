@@ -5,6 +5,7 @@ the definitions come back exactly as they were, and a failure or a dry run rolls
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +140,62 @@ def test_a_row_the_constraints_refuse_fails_the_rebuild_and_the_rollback_restore
         transaction.rollback()
         assert _definitions(conn) == before
         assert conn.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+def test_bulk_insert_keeps_text_exactly_and_nulls_apart(ctx: AppContext, engine: Engine) -> None:
+    """The rows a bulk insert writes read back as given: an empty text stays empty and a missing
+    one NULL; quotes, separators, line breaks and backslashes survive. On PostgreSQL integer and
+    text columns go as CSV (the invoices here) and a frame with an instant row by row (the
+    customers)."""
+    import pandas as pd
+
+    from storage.aging.bulk import Bulk
+
+    texts = ["plain", "", 'say "hi", then\nleave', "back\\slash;tab\t", "ümlaut €"]
+    segments = [None, "", "a,b", None, "x"]
+    with ctx.sessions.begin() as session:
+        bulk = Bulk(session)
+        customers = pd.DataFrame(
+            {
+                "erp_id": [f"T{i}" for i in range(len(texts))],
+                "name": texts,
+                "segment": pd.Series(segments, dtype=object),
+                "currency": "USD",
+                "created_at": bulk.instant(Customer.__table__.c.created_at, ctx.clock.now()),
+            }
+        )
+        bulk.insert("customers", list(customers.columns), customers, stage="customers")
+        ids = session.scalars(select(Customer.id).where(Customer.erp_id.like("T%")).order_by(Customer.erp_id)).all()
+        invoices = pd.DataFrame(
+            {
+                "customer_id": pd.Series(ids, dtype="int64"),
+                "number": texts,
+                "kind": "standard",
+                "issue_date": pd.Series([None, "2026-11-01", None, None, None], dtype=object),
+                "due_date": "2026-12-01",
+                "amount": pd.Series([100, -5, 0, 7, 12_345_678_901], dtype="int64"),
+                "open_balance": pd.Series([100, -5, 0, 7, 1], dtype="int64"),
+                "currency": pd.Series(["USD", "EUR", "USD", "USD", "GBP"], dtype=object),
+            }
+        )
+        bulk.insert("invoices", list(invoices.columns), invoices, stage="invoices")
+        stored = session.execute(
+            select(
+                Customer.name, Customer.segment, Invoice.number, Invoice.issue_date, Invoice.amount, Invoice.currency
+            )
+            .join(Invoice, Invoice.customer_id == Customer.id)
+            .where(Customer.erp_id.like("T%"))
+            .order_by(Customer.erp_id)
+        ).all()
+        session.rollback()
+    assert [tuple(row) for row in stored] == [
+        (text_, segment, text_, issue, amount, currency)
+        for text_, segment, issue, amount, currency in zip(
+            texts,
+            segments,
+            [None, date(2026, 11, 1), None, None, None],
+            [Decimal("1.00"), Decimal("-0.05"), Decimal("0.00"), Decimal("0.07"), Decimal("123456789.01")],
+            ["USD", "EUR", "USD", "USD", "GBP"],
+            strict=True,
+        )
+    ]

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
@@ -175,12 +177,22 @@ class Bulk:
             cursor.close()
 
     def _copy(self, table: str, names: str, rows: pd.DataFrame) -> None:
+        """Integer and text columns go as CSV that Arrow writes in C++ a slice at a time (a
+        million invoices: a fraction of a second, where a ``write_row`` call per row took 2.5 s of
+        Python); other columns (instants, bytes) through psycopg's own row formatting."""
         raw = self._driver()
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for count, chunk in _chunks(rows):
-                for row in chunk:
-                    copy.write_row(row)
-                self.progress.advance(count)
+        arrow = _arrow_columns(rows)
+        if arrow is None:
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for count, chunk in _chunks(rows):
+                    for row in chunk:
+                        copy.write_row(row)
+                    self.progress.advance(count)
+            return
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
+            for start in range(0, arrow.num_rows, CHUNK):
+                copy.write(_csv(arrow.slice(start, CHUNK)))
+                self.progress.advance(min(CHUNK, arrow.num_rows - start))
 
 
 def lock_imports(session: Session) -> None:
@@ -189,6 +201,35 @@ def lock_imports(session: Session) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("LOCK TABLE import_batches IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _arrow_columns(rows: pd.DataFrame) -> pa.Table | None:
+    """``rows`` as an Arrow table when every column is integers or text (None for NULL), else None."""
+    columns = {}
+    for name in rows.columns:
+        column = rows[name]
+        if pd.api.types.is_integer_dtype(column.dtype):
+            columns[str(name)] = pa.array(column, pa.int64(), from_pandas=True)
+        elif column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            try:
+                array = pa.array(column, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):  # values of mixed types
+                return None
+            if not (
+                pa.types.is_string(array.type) or pa.types.is_large_string(array.type) or pa.types.is_null(array.type)
+            ):
+                return None  # bytes (a pack), instants, numbers as objects
+            columns[str(name)] = array.cast(pa.large_string())
+        else:
+            return None
+    return pa.table(columns)
+
+
+def _csv(rows: pa.Table) -> memoryview:
+    """PostgreSQL's CSV: every text value quoted (so an empty string stays one), NULL as nothing."""
+    out = pa.BufferOutputStream()
+    pa_csv.write_csv(rows, out, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+    return memoryview(out.getvalue())
 
 
 def _chunks(rows: pd.DataFrame) -> Iterator[tuple[int, Iterator[tuple[Any, ...]]]]:

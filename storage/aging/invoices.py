@@ -78,7 +78,7 @@ def apply_invoices(
         _customers(inserts, updates, closing),
         pd.concat([matched[found], fresh]),
         unlisted_kept,
-        packed_before=int(held["customer_id"].nunique()),
+        packed_before=np.unique(held["customer_id"].to_numpy(dtype=np.int64)),
     )
     reopened = fresh[fresh["id"].notna()]
     return InvoiceChanges(
@@ -95,13 +95,14 @@ def _customers(*frames: pd.DataFrame) -> np.ndarray:
 
 
 def _write_packs(
-    bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd.DataFrame, *, packed_before: int
+    bulk: Bulk, changed: np.ndarray, listed: pd.DataFrame, kept: pd.DataFrame, *, packed_before: np.ndarray
 ) -> None:
     """The call list's packed open items of every customer this import changed, from the frames
     in hand rather than a re-read of a million rows: what is open now is every listed item (its
     kind as the file says, else as the ledger had it, else the default) and the unlisted items
-    of customers whose missing rows prove nothing. ``packed_before``: customers that had open
-    items (a pack) before the import."""
+    of customers whose missing rows prove nothing. ``packed_before``: the customers that had open
+    items, hence a pack, before the import; only theirs can need deleting (a first import deletes
+    nothing, where sending 100,000 ids to delete from an empty table took half a second)."""
     bulk.progress.stage("packing open items for the call list", 0)
     columns = ["customer_id", "due_date", "kind", "open_balance"]
     listed = listed.assign(kind=listed["kind"].fillna(listed["kind_db"]).fillna("standard"))
@@ -113,10 +114,10 @@ def _write_packs(
         now_open["kind"].to_numpy(dtype=object),
         now_open["open_balance"].to_numpy(dtype=np.int64),
     )
-    with bulk.loading("open_item_packs", len(packed), held=packed_before):
+    with bulk.loading("open_item_packs", len(packed), held=len(packed_before)):
         write_packs(
             bulk.connection,
-            changed,
+            np.intersect1d(changed, packed_before, assume_unique=True),
             packed,
             insert_rows=lambda rows: bulk.insert(
                 "open_item_packs", ["customer_id", "items"], rows, stage="writing the call list's packs"
