@@ -85,7 +85,8 @@ def child(database: str, file: Path, as_of: date) -> dict[str, object]:
     from commands.calendar import BusinessCalendar
     from commands.clock import FixedClock
     from commands.context import AppContext
-    from commands.importing import ImportRefused, import_aging_file
+    from commands.import_refusals import ImportRefused
+    from commands.importing import import_aging_file
     from commands.team import load_team, sync_members
     from storage.db import make_engine, make_session_factory
     from storage.migrate import upgrade

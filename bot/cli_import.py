@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from commands.context import AppContext
-from commands.importing import ImportRefused, ImportResult, import_aging_file
+from commands.import_refusals import ImportRefused
+from commands.import_report import ImportResult
+from commands.importing import import_aging_file
 from storage.db_problems import database_problem
 
 # Below this a file imports in about a second: no bar to flash on screen.

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from bot.cli import build_parser
 from bot.cli_import import run
 from commands.context import AppContext
-from commands.importing import ImportRefused, import_aging_file
+from commands.import_refusals import ImportRefused
+from commands.importing import import_aging_file
 from storage.aging.dates import DateOrderError, date_order
 from storage.models import Invoice
 

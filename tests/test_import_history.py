@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from bot.cli import build_parser
 from bot.cli_import import run
 from commands.context import AppContext
-from commands.importing import ImportRefused, import_aging_file
+from commands.import_refusals import ImportRefused
+from commands.importing import import_aging_file
 from commands.settlement import settle_payment
 from commands.snapshots import awaiting_erp
 from storage.models import (

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from commands.context import AppContext
-from commands.importing import ImportRefused, import_aging_file
+from commands.import_refusals import ImportRefused
+from commands.importing import import_aging_file
 from storage.models import Base, ImportBatch, Invoice
 
 BAD_FILE = """Open items export

@@ -1,7 +1,7 @@
 """Aging / open-items imports: read an export (CSV or XLSX, QuickBooks or ERP layout), check
 every row, and apply it to the ledger as a snapshot with set-at-a-time SQL.
 
-The steps are separate so the use case (commands.importing) can refuse a file before opening a
+The steps are separate so the use case (commands.importing, commands.import_file) can refuse a file before opening a
 write transaction: :func:`read_table` -> :func:`parse_items` -> :func:`check_items` ->
 :func:`apply_snapshot`.
 """
