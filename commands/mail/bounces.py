@@ -85,12 +85,11 @@ def _bounced(session: Session, ctx: AppContext, row: OutgoingEmail, bounce: Boun
         activity_id=activity.id,
     )
     customer = session.get_one(Customer, row.customer_id)
-    what = "Statement" if row.purpose == STATEMENT else "Email"
     _tell(
         session,
         ctx,
         row,
-        f"{what} to {describe(customer)} bounced",
+        _title(row, customer, "bounced"),
         Tone.ERROR,
         f"{to} could not be delivered: {bounce.reason}\nSubject: {row.subject}\nCheck the address "
         f"(`contact {customer.erp_id} <name> <email>` changes it) and send again.",
@@ -115,19 +114,23 @@ def _delayed(session: Session, ctx: AppContext, row: OutgoingEmail, bounce: Boun
         status=bounce.status,
         reason=bounce.reason,
     )
-    customer = session.get_one(Customer, row.customer_id)
-    what = "Statement" if row.purpose == STATEMENT else "Email"
     _tell(
         session,
         ctx,
         row,
-        f"{what} to {describe(customer)} delayed",
+        _title(row, session.get_one(Customer, row.customer_id), "delayed"),
         Tone.WARNING,
         f"{row.to_address} has not received it yet: {bounce.reason}\nThe recipient's server keeps "
         "trying; I will tell you if it gives up.",
         origin=origin,
     )
     return BounceResult(DELAY_TOLD, f"email {row.id} to {row.to_address} delayed: {bounce.reason}", row.id)
+
+
+def _title(row: OutgoingEmail, customer: Customer, happened: str) -> str:
+    """The title the asker hears first, such as "Statement to Acme Dental (C100) bounced"."""
+    what = "Statement" if row.purpose == STATEMENT else "Email"
+    return f"{what} to {describe(customer)} {happened}"
 
 
 def _tell(
