@@ -9,7 +9,7 @@ Requests are sent open-loop on a fixed schedule, so a slow reply does not slow t
 The mix is 70% ``status <customer>`` (reads) and 30% ``log <customer> voicemail`` (writes), from
 50 collectors in their personal chats, one message a second each (Teams paces a bot at 7 messages
 a second per thread, so the load is spread as real people spread it). SQLite in a temporary
-folder unless ``BENCH_DATABASE_URL`` names a (throwaway) PostgreSQL database.
+folder, or with ``BENCH_DATABASE_URL`` (a PostgreSQL server) a throwaway database made there.
 
 Two servers built as ``arbot serve`` builds itself take turns in 10-second rounds, so a noisy
 neighbour hits both alike: ``on`` as shipped (bot.tuning: the garbage collector frozen after
@@ -31,18 +31,17 @@ import logging
 import multiprocessing
 import os
 import statistics
-import tempfile
 import time
 import tomllib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
 
+from bench.cache import throwaway_database
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.calendar import BusinessCalendar
 from commands.clock import SystemClock
@@ -263,8 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     rounds = max(1, round(args.seconds / ROUND_SECONDS))
     where = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
     results: dict[str, tuple[list[float], int, float]] = {v: ([], 0, 0.0) for v in variants}
-    with tempfile.TemporaryDirectory() as folder:
-        url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench_teams.db'}"
+    with throwaway_database("teams") as url:
         _seed(url)
         spawn = multiprocessing.get_context("spawn")
         servers, urls, collections = {}, {}, {}
