@@ -166,8 +166,19 @@ async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
         app = _bare_app(slack, process_before_response=kind == "bare")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    ports.send(runner.addresses[0][1])
+    if kind in ARBOTS and os.environ.get("ARBOT_SLACK_FRONT") == "process":
+        import tempfile
+
+        from bot.slack.front_process import FrontProcess
+
+        socket_path = os.path.join(tempfile.mkdtemp(prefix="arbot-bench-"), "server.sock")
+        await web.UnixSite(runner, socket_path).start()
+        front = FrontProcess("127.0.0.1", 0, socket_path, SECRET, log_level="ERROR")
+        await asyncio.to_thread(front.start)
+        ports.send(front.port)
+    else:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        ports.send(runner.addresses[0][1])
     await asyncio.Event().wait()
 
 

@@ -35,8 +35,9 @@ def run(ctx: AppContext, args: argparse.Namespace) -> int:
 
 def banner(settings: ServerSettings) -> str:
     base = f"http://{settings.host}:{settings.port}"
+    front = " (acknowledged by a front process)" if settings.slack.front else ""
     slack = {
-        "http": f"Slack requests at {base}{SLACK_PATH}",
+        "http": f"Slack requests at {base}{SLACK_PATH}{front}",
         "socket": "Slack over Socket Mode",
         "off": "Slack off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN)",
     }

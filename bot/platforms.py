@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +25,16 @@ if TYPE_CHECKING:
 PLATFORMS: dict[str, str] = {"slack": "bot.slack.mount", "teams": "bot.teams.mount"}
 
 
+class Front(Protocol):
+    """A process that owns the server's public port and hands requests to the server, which
+    then listens on a Unix socket (Slack's acknowledging front, bot.slack.front)."""
+
+    def running(self) -> AbstractAsyncContextManager[None]: ...
+
+
+FrontFactory = Callable[[str, int, str], Front]  # (host, port, the server's socket path)
+
+
 class Background(Protocol):
     """Work a platform runs after answering a request; drained before the server stops."""
 
@@ -33,13 +44,15 @@ class Background(Protocol):
 @dataclass(frozen=True)
 class Mounted:
     """What a platform did: its mode (``http``, ``socket``, ``off``), the messenger it offers
-    for posts nobody asked for (the outbox's), its background work, and (when the mode alone
-    does not say whether it works yet, as with Socket Mode still connecting) its live status."""
+    for posts nobody asked for (the outbox's), its background work, (when the mode alone does
+    not say whether it works yet, as with Socket Mode still connecting) its live status, and
+    the front it wants on the public port, if any."""
 
     mode: str
     messenger: Messenger | None = None
     background: Background | None = None
     status: Callable[[], str] | None = None  # the live state /healthz reports instead of the mode
+    front: FrontFactory | None = None  # a front to put on the public port, the server behind it
 
 
 Mount = Callable[["web.Application", "AppContext", Any], Mounted]

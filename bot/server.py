@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,7 +28,7 @@ from sqlalchemy import text
 from bot import platforms
 from bot.delivery import DeliveryService
 from bot.mail_delivery import MailService
-from bot.platforms import Background, Mount, Mounted
+from bot.platforms import Background, Front, Mount, Mounted
 from commands.context import AppContext
 
 if TYPE_CHECKING:
@@ -161,9 +163,39 @@ def tuned(app: web.Application) -> web.Application:
 
 
 def serve(ctx: AppContext, settings: ServerSettings) -> None:
-    """Serve until interrupted (Ctrl-C, SIGTERM)."""
+    """Serve until interrupted (Ctrl-C, SIGTERM). When a platform puts a front on the public port
+    (Slack over HTTP does, bot.slack.front), the server listens behind it on a Unix socket in a
+    private folder, gone when the server stops."""
     app = build_web_app(ctx, settings)
     tuned(app)
     if not settings.dev:
         with_scheduler(app, ctx)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=log if settings.dev else None)
+    access_log = log if settings.dev else None
+    fronts = [m.front for m in app[MOUNTED].values() if m.front is not None]
+    if not fronts:
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=access_log)
+        return
+    with tempfile.TemporaryDirectory(prefix="arbot-") as folder:
+        socket_path = os.path.join(folder, "server.sock")
+        front = fronts[0](settings.host, settings.port, socket_path)
+        asyncio.run(serve_behind(app, front, socket_path, access_log=access_log))
+
+
+async def serve_behind(
+    app: web.Application, front: Front, socket_path: str, *, access_log: logging.Logger | None = None
+) -> None:
+    """Serve ``app`` on ``socket_path`` with ``front`` on the public port, until SIGTERM or
+    Ctrl-C. Stopping goes front first: it stops listening and hands what it acknowledged to the
+    server, which then stops as ``run_app`` stops it (draining its background work)."""
+    runner = web.AppRunner(app, access_log=access_log, handle_signals=False)
+    await runner.setup()
+    try:
+        await web.UnixSite(runner, socket_path).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, stop.set)
+        async with front.running():
+            await stop.wait()
+    finally:
+        await runner.cleanup()

@@ -7,35 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from commands.outbox import enqueue
-from scheduler.jobs import daily_lists
 from storage.models import Activity, PaymentConfirmation, Promise
-from tests.support.slack import FRIDAY, Call, SlackWorld, rows_of
+from tests.support.slack import FRIDAY, SlackWorld, rows_of
+from tests.support.slack_forms import fill, morning_list, open_form
 
 TODAY = date(2026, 11, 23)
-
-
-def morning_list(world: SlackWorld) -> Call:
-    """Dana's daily list, every line with its Log call / Promise / Paid buttons."""
-    with world.ctx.sessions.begin() as session:
-        enqueue(session, world.ctx, daily_lists(world.ctx, session).replies)
-    world.settle()
-    return world.posts("D0DANA")[-1]
-
-
-def open_form(world: SlackWorld, listed: Call, label: str, customer: str) -> Call:
-    world.click("U0DANA", listed, label, customer=customer)
-    world.settle()
-    return world.fake.made("views.open")[-1]
-
-
-def fill(world: SlackWorld, form: Call, values: dict[str, Any]) -> dict[str, Any]:
-    status, answer = world.submit("U0DANA", form, values)
-    assert status == 200
-    world.settle()
-    return answer
 
 
 def typed(world: SlackWorld, text: str) -> None:

@@ -19,11 +19,9 @@ Socket Mode connects in the background (:class:`SocketConnection`), so the rest 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -45,6 +43,7 @@ from bot.slack.identity import SlackIdentity
 from bot.slack.messenger import SlackMessenger, web_client
 from bot.slack.runtime import SlackRuntime
 from bot.slack.settings import SlackSettings
+from bot.slack.signature import REFUSED_BODY, signature_problem
 from commands.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -84,11 +83,6 @@ def build_app(settings: SlackSettings, runtime: SlackRuntime) -> AsyncApp:
     return app
 
 
-SIGNATURE_MAX_AGE_SECONDS = 60 * 5  # Slack's rule, and Bolt's
-TIMESTAMP_MAX_DIGITS = 12  # seconds since 1970 have 10 digits until the year 2286
-REFUSED_BODY = {"error": "invalid request"}  # what Bolt answers an unverified request with
-
-
 def http_handler(
     app: AsyncApp, signing_secret: str | None = None, *, clock: Callable[[], float] = time.time
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -111,25 +105,6 @@ def http_handler(
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
     return slack_events
-
-
-def signature_problem(secret: bytes, body: bytes, headers: Mapping[str, str], *, now: float) -> str | None:
-    """Why this request is not provably from Slack (None when it is): Slack's v0 scheme, HMAC-SHA256
-    of ``v0:{timestamp}:{body}`` with the signing secret, no more than five minutes old."""
-    timestamp = headers.get("X-Slack-Request-Timestamp")
-    signature = headers.get("X-Slack-Signature")
-    if not timestamp:
-        return "no X-Slack-Request-Timestamp header"
-    if not signature:
-        return "no X-Slack-Signature header"
-    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > TIMESTAMP_MAX_DIGITS:
-        return "its X-Slack-Request-Timestamp is not a number of seconds"
-    if abs(now - int(timestamp)) > SIGNATURE_MAX_AGE_SECONDS:
-        return "its X-Slack-Request-Timestamp is more than 5 minutes away from now"
-    expected = "v0=" + hmac.new(secret, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
-        return "its X-Slack-Signature does not match the body"
-    return None
 
 
 class SocketConnection:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.platforms import Mounted
+from bot.platforms import FrontFactory, Mounted
 from bot.slack.settings import SlackSettings
 
 if TYPE_CHECKING:
@@ -34,7 +34,19 @@ def mount(app: web.Application, ctx: AppContext, settings: Any) -> Mounted:
     bolt = build_app(slack, runtime)
     if slack.mode == "http":
         app.router.add_post(SLACK_PATH, http_handler(bolt, slack.signing_secret))
-        return Mounted(slack.mode, runtime.messenger, runtime)
+        return Mounted(slack.mode, runtime.messenger, runtime, front=_front(slack))
     connection = socket_mode(bolt, slack.app_token)
     app.cleanup_ctx.append(connection.cleanup_context)
     return Mounted(slack.mode, runtime.messenger, runtime, status=connection.status)
+
+
+def _front(slack: SlackSettings) -> FrontFactory | None:
+    """The acknowledging front (bot.slack.front) unless ``ARBOT_SLACK_FRONT=off``."""
+    if not slack.front:
+        return None
+    from bot.slack.front_process import FrontProcess
+
+    def front(host: str, port: int, socket_path: str) -> FrontProcess:
+        return FrontProcess(host, port, socket_path, slack.signing_secret)
+
+    return front

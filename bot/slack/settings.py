@@ -3,7 +3,9 @@
 ``SLACK_BOT_TOKEN`` (xoxb-) is needed for anything; with ``SLACK_APP_TOKEN`` (xapp-) the app
 talks to Slack over Socket Mode and needs no public URL; otherwise ``SLACK_SIGNING_SECRET``
 lets Slack's HTTP requests to ``/slack/events`` be verified. ``SLACK_API_URL`` points the Web
-API client elsewhere (a local fake in tests)."""
+API client elsewhere (a local fake in tests). Over HTTP, ``arbot serve`` acknowledges Slack from
+a small front process (bot.slack.front); ``ARBOT_SLACK_FRONT=off`` serves Slack from the one
+process instead."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ class SlackSettings:
     signing_secret: str = ""
     app_token: str = ""
     api_url: str = DEFAULT_API_URL
+    front: bool = False  # HTTP mode: acknowledge in a front process (bot.slack.front)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SlackSettings:
@@ -31,6 +34,7 @@ class SlackSettings:
             app_token=env.get("SLACK_APP_TOKEN", "").strip(),
             # slack_sdk joins method names onto the base URL, so it must end with a slash.
             api_url=api_url if api_url.endswith("/") else api_url + "/",
+            front=env.get("ARBOT_SLACK_FRONT", "process").strip().lower() != "off",
         )
 
     @property

@@ -36,6 +36,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.server import DELIVERY, MOUNTED, ServerSettings, build_web_app
+from bot.slack.front_process import FrontProcess
 from bot.slack.settings import SlackSettings
 from commands.context import AppContext
 from storage.models import Customer, Invoice, InvoiceKind, TeamMember
@@ -465,7 +466,8 @@ def sign(body: str, timestamp: int, secret: str = SECRET) -> str:
 class SlackWorld:
     """The arbot server (built by ``build_web_app``) against the fake, for one test."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, *, front: str | None = None) -> None:
+        """``front``: a Unix socket path to serve on, behind the acknowledging front."""
         self.ctx = ctx
         self.loop = LoopThread()
         self.fake = FakeSlack()
@@ -475,14 +477,26 @@ class SlackWorld:
         )
         self.app = build_web_app(ctx, self.settings)
         self.runtime = self.app[MOUNTED]["slack"].background
+        self.sent = 0  # Slack requests answered 200 (through a front: acknowledged)
+        self.arrived = 0  # Slack requests the server itself has answered
+        self.app.middlewares.append(self._count_arrivals)
         self._runner = web.AppRunner(self.app, access_log=None)
         self.loop.run(self._runner.setup())
-        self.loop.run(web.TCPSite(self._runner, "127.0.0.1", 0).start())
-        host, port = self._runner.addresses[0][:2]
+        self.front: FrontProcess | None = None
+        if front is None:
+            self.loop.run(web.TCPSite(self._runner, "127.0.0.1", 0).start())
+            host, port = self._runner.addresses[0][:2]
+        else:  # as `arbot serve` runs it: the front on the port, the server on a Unix socket
+            self.loop.run(web.UnixSite(self._runner, front).start())
+            self.front = FrontProcess("127.0.0.1", 0, front, SECRET, log_level="WARNING")
+            self.front.start()
+            host, port = "127.0.0.1", self.front.port
         self.url = f"http://{host}:{port}"
         self._responses = itertools.count(1)
 
     def close(self) -> None:
+        if self.front is not None:
+            self.front.stop()
         self.loop.run(self._runner.cleanup())
         self.loop.run(self.fake.stop())
         self.loop.close()
@@ -512,9 +526,17 @@ class SlackWorld:
         request = urllib.request.Request(self.url + path, data=body.encode(), headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
+                self.sent += path == "/slack/events" and response.status == 200
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
+
+    @web.middleware
+    async def _count_arrivals(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        finally:
+            self.arrived += request.path == "/slack/events"
 
     def command(self, user: str, text: str, *, command: str = "/ar", channel: str = "C0COLLECT") -> str:
         """A slash command; returns the name of its response URL (to find the answer)."""
@@ -600,7 +622,11 @@ class SlackWorld:
 
     def settle(self) -> None:
         """Wait until the work the requests started (and the work it started) is done, and
-        what it queued in the outbox is delivered."""
+        what it queued in the outbox is delivered. Behind a front, first until every request
+        it acknowledged has reached the server."""
+        deadline = time.monotonic() + 10
+        while self.arrived < self.sent and time.monotonic() < deadline:
+            time.sleep(0.005)
         self.loop.run(self.runtime.drain())
         self.loop.run(self.app[DELIVERY].drain())
         self.loop.run(self.runtime.drain())
