@@ -10,11 +10,12 @@ every request writes a row; the run checks they were all written.
 
     python -m bench.bench_slack_ack [--seconds 60] [--rate 100] [--default-bolt] [--no-off]
 
-``arbot`` runs as ``arbot serve`` does (bot.tuning: the garbage collector frozen after start-up,
+``arbot`` runs as ``arbot serve`` does (Slack acknowledged by the front process, bot.slack.front,
+the server behind it on a Unix socket; bot.tuning: the garbage collector frozen after start-up,
 the worker pool sized for the load; SQLite writers queued on the in-process writer lock);
-``arbot-off`` beside it has those switched off (``ARBOT_GC=default``, ``ARBOT_WORKERS=6``, the
-pool asyncio gives two cores, ``ARBOT_DB_WRITER_LOCK=off``, Python's 5 ms switch interval), in the
-same rounds.
+``arbot-off`` beside it has those switched off (one process, ``ARBOT_SLACK_FRONT=off``;
+``ARBOT_GC=default``, ``ARBOT_WORKERS=6``, the pool asyncio gives two cores,
+``ARBOT_DB_WRITER_LOCK=off``, Python's 5 ms switch interval), in the same rounds.
 ``--default-bolt`` also measures a bare app with Bolt's default settings, where the
 acknowledgement is polled every 10 ms. SQLite in a temporary folder by default; with
 ``BENCH_DATABASE_URL`` (a PostgreSQL server) a throwaway database is made there."""
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -56,7 +58,13 @@ WARMUP = 50
 ROUND_SECONDS = 10  # servers take turns, so a noisy neighbour hits both alike
 SECRET = "bench-signing-secret"
 USER = "U0DANA"
-OFF = {"ARBOT_GC": "default", "ARBOT_WORKERS": "6", "ARBOT_DB_WRITER_LOCK": "off", "ARBOT_SWITCH_INTERVAL_MS": "5"}
+OFF = {
+    "ARBOT_GC": "default",
+    "ARBOT_WORKERS": "6",
+    "ARBOT_DB_WRITER_LOCK": "off",
+    "ARBOT_SWITCH_INTERVAL_MS": "5",
+    "ARBOT_SLACK_FRONT": "off",
+}
 # Every promise must be written (the run checks): none may be turned away as too many at once.
 UNBOUNDED = {"ARBOT_CHAT_BACKLOG": "1000000"}
 ARBOTS = ("arbot", "arbot-off")
@@ -149,10 +157,11 @@ def serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
 async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
     from aiohttp import web
 
-    from bot.server import ServerSettings, build_web_app, tuned
+    from bot.server import MOUNTED, ServerSettings, build_web_app, tuned
     from bot.slack.settings import SlackSettings
 
-    slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url)
+    front = os.environ.get("ARBOT_SLACK_FRONT", "process") != "off"  # arbot serve's default
+    slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url, front=front)
     if kind in ARBOTS:
         team = load_team(EXAMPLE_TEAM_FILE)
         ctx = AppContext(
@@ -166,20 +175,18 @@ async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
         app = _bare_app(slack, process_before_response=kind == "bare")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    if kind in ARBOTS and os.environ.get("ARBOT_SLACK_FRONT") == "process":
-        import tempfile
-
-        from bot.slack.front_process import FrontProcess
-
-        socket_path = os.path.join(tempfile.mkdtemp(prefix="arbot-bench-"), "server.sock")
-        await web.UnixSite(runner, socket_path).start()
-        front = FrontProcess("127.0.0.1", 0, socket_path, SECRET, log_level="ERROR")
-        await asyncio.to_thread(front.start)
-        ports.send(front.port)
-    else:
+    front = app[MOUNTED]["slack"].front if kind in ARBOTS else None
+    if front is None:
         await web.TCPSite(runner, "127.0.0.1", 0).start()
         ports.send(runner.addresses[0][1])
-    await asyncio.Event().wait()
+        await asyncio.Event().wait()
+    with tempfile.TemporaryDirectory(prefix="arbot-bench-") as folder:  # as `arbot serve` runs
+        socket_path = os.path.join(folder, "server.sock")
+        await web.UnixSite(runner, socket_path).start()
+        behind = front("127.0.0.1", 0, socket_path)
+        async with behind.running():
+            ports.send(behind.port)
+            await asyncio.Event().wait()
 
 
 def _off_settings() -> dict[str, str]:

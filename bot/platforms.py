@@ -29,6 +29,8 @@ class Front(Protocol):
     """A process that owns the server's public port and hands requests to the server, which
     then listens on a Unix socket (Slack's acknowledging front, bot.slack.front)."""
 
+    port: int  # where it listens (a port of 0 asked for any free one)
+
     def running(self) -> AbstractAsyncContextManager[None]: ...
 
 
