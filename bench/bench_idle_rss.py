@@ -7,7 +7,9 @@ measured beside it for comparison. Each server is the real command line in its o
 ``arbot db upgrade`` does on a deployment) in a temporary folder; Slack's Web API points at a
 closed local port, so nothing leaves the machine.
 
-The figure is VmRSS from ``/proc/<pid>/status`` (Linux), read a few seconds after the first
+The figure is VmRSS from ``/proc/<pid>/status`` (Linux), the server's plus its children's (Slack
+over HTTP is acknowledged by a front process, bot.slack.front; counted whole, though the two
+share the interpreter's pages), read a few seconds after the first
 healthy answer so that the scheduler's first tick, which runs at start, is over. The memory map
 says whether numpy or pandas were loaded; the scheduler's job runs are read from the database
 afterwards, because on a business morning the first tick posts the daily lists, which loads
@@ -59,15 +61,20 @@ SETUPS = (
 
 @dataclass(frozen=True)
 class Sample:
-    rss_mib: float
-    peak_mib: float  # VmHWM: the most it held since start
+    rss_mib: float  # the server's and its front's together (the front: Slack over HTTP)
+    front_mib: float  # of which the front process's
+    peak_mib: float  # VmHWM: the most the server held since start
     libraries: tuple[str, ...]  # HEAVY_LIBRARIES in its memory map
     job_runs: tuple[str, ...]  # scheduled jobs it ran (a non-idle start when not empty)
 
     def line(self) -> str:
         loaded = ", ".join(self.libraries) or "none"
         jobs = f"; ran {', '.join(self.job_runs)} at start (not idle)" if self.job_runs else ""
-        return f"{self.rss_mib:.1f} MiB (peak {self.peak_mib:.1f} MiB); numpy/pandas/pyarrow loaded: {loaded}{jobs}"
+        front = f", of which the front {self.front_mib:.1f} MiB" if self.front_mib else ""
+        return (
+            f"{self.rss_mib:.1f} MiB{front} (server peak {self.peak_mib:.1f} MiB); "
+            f"numpy/pandas/pyarrow loaded: {loaded}{jobs}"
+        )
 
 
 def environment(folder: Path) -> dict[str, str]:
@@ -142,6 +149,12 @@ def status_mib(pid: int, field: str) -> float:
     raise RuntimeError(f"no {field} in /proc/{pid}/status")
 
 
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (``arbot serve``'s Slack front)."""
+    threads = Path(f"/proc/{pid}/task").iterdir()  # a child is listed under the thread that started it
+    return [int(child) for thread in threads for child in (thread / "children").read_text().split()]
+
+
 def mapped_libraries(pid: int) -> tuple[str, ...]:
     """HEAVY_LIBRARIES whose compiled modules are in the process's memory map."""
     maps = Path(f"/proc/{pid}/maps").read_text()
@@ -162,8 +175,9 @@ def measure(setup: Setup) -> Sample:
         subprocess.run(arbot("db", "upgrade"), cwd=ROOT, env=env, check=True, capture_output=True)
         with serving(env, setup.args, folder / "serve.log") as (pid, _base):
             time.sleep(SETTLE_SECONDS)
+            front = sum(status_mib(child, "VmRSS") for child in children(pid))
             rss, peak, libraries = status_mib(pid, "VmRSS"), status_mib(pid, "VmHWM"), mapped_libraries(pid)
-        return Sample(rss, peak, libraries, job_runs(folder / "arbot.db"))
+        return Sample(rss + front, front, peak, libraries, job_runs(folder / "arbot.db"))
 
 
 def report(setup: Setup, samples: list[Sample]) -> None:

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import os
 import sys
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -155,12 +154,11 @@ def serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
 
 
 async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
-    from aiohttp import web
 
-    from bot.server import MOUNTED, ServerSettings, build_web_app, tuned
+    from bot.server import ServerSettings, build_web_app, listening, tuned
     from bot.slack.settings import SlackSettings
 
-    front = os.environ.get("ARBOT_SLACK_FRONT", "process") != "off"  # arbot serve's default
+    front = SlackSettings.from_env().front  # on unless ARBOT_SLACK_FRONT=off, as for `arbot serve`
     slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url, front=front)
     if kind in ARBOTS:
         team = load_team(EXAMPLE_TEAM_FILE)
@@ -173,20 +171,9 @@ async def _serve(kind: str, db_url: str, api_url: str, ports: Any) -> None:
         app = tuned(build_web_app(ctx, ServerSettings(slack=slack)))
     else:
         app = _bare_app(slack, process_before_response=kind == "bare")
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    front = app[MOUNTED]["slack"].front if kind in ARBOTS else None
-    if front is None:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        ports.send(runner.addresses[0][1])
+    async with listening(app, "127.0.0.1", 0) as port:  # behind its front, as `arbot serve` runs
+        ports.send(port)
         await asyncio.Event().wait()
-    with tempfile.TemporaryDirectory(prefix="arbot-bench-") as folder:  # as `arbot serve` runs
-        socket_path = os.path.join(folder, "server.sock")
-        await web.UnixSite(runner, socket_path).start()
-        behind = front("127.0.0.1", 0, socket_path)
-        async with behind.running():
-            ports.send(behind.port)
-            await asyncio.Event().wait()
 
 
 def _off_settings() -> dict[str, str]:

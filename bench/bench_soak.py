@@ -191,7 +191,7 @@ def serve(db_url: str, team_path: str, api_url: str, before: bool, ports: Any) -
 
 
 async def _serve(db_url: str, team_path: str, api_url: str, ports: Any) -> None:
-    from bot.server import MOUNTED, ServerSettings, build_web_app, tuned
+    from bot.server import MOUNTED, ServerSettings, build_web_app, listening, tuned
     from bot.slack.settings import SlackSettings
     from commands.calendar import BusinessCalendar
     from commands.clock import FixedClock
@@ -204,7 +204,8 @@ async def _serve(db_url: str, team_path: str, api_url: str, ports: Any) -> None:
         calendar=BusinessCalendar(team.country),
         clock=FixedClock(MONDAY),
     )
-    slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url)
+    front = SlackSettings.from_env().front  # on unless ARBOT_SLACK_FRONT=off, as for `arbot serve`
+    slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url, front=front)
     app = tuned(build_web_app(ctx, ServerSettings(slack=slack)))
     runtime = app[MOUNTED]["slack"].background
 
@@ -215,11 +216,9 @@ async def _serve(db_url: str, team_path: str, api_url: str, ports: Any) -> None:
         return web.json_response({"computed": lists.computed, "incremental": lists.incremental, "inside": inside})
 
     app.router.add_get("/bench/stats", stats)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    ports.put(runner.addresses[0][1])
-    await asyncio.Event().wait()
+    async with listening(app, "127.0.0.1", 0) as port:  # behind its front, as `arbot serve` runs
+        ports.put(port)
+        await asyncio.Event().wait()
 
 
 def fake_slack(users: dict[str, str], urls: Any) -> None:
@@ -379,7 +378,8 @@ def _parts_total(fallback: str) -> int:
 
 
 class Sampler:
-    """The server's resident memory every SAMPLE_SECONDS, and its CPU time, from /proc."""
+    """The server's resident memory every SAMPLE_SECONDS, and its CPU time, from /proc (with its
+    front's, bot.slack.front, which acknowledges Slack in a process of its own)."""
 
     def __init__(self, pid: int, stats_url: str = "") -> None:
         self.pid = pid
@@ -390,15 +390,25 @@ class Sampler:
         self.incremental = 0  # of those, ranked again for the changed accounts only
         self._stop = asyncio.Event()
 
+    def family(self) -> list[int]:
+        """The server and the processes it started (its Slack front): their memory and CPU count."""
+        threads = Path(f"/proc/{self.pid}/task").iterdir()  # a child is listed under the thread that started it
+        return [self.pid, *(int(child) for thread in threads for child in (thread / "children").read_text().split())]
+
     def rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        total = 0.0
+        for pid in self.family():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        return total
 
     def cpu_s(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        ticks = 0
+        for pid in self.family():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     async def run(self) -> None:
         while not self._stop.is_set():

@@ -14,6 +14,7 @@ person gets their messages where they work."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -28,13 +29,13 @@ from sqlalchemy import text
 from bot import platforms
 from bot.delivery import DeliveryService
 from bot.mail_delivery import MailService
-from bot.platforms import Background, Front, Mount, Mounted
+from bot.platforms import Background, FrontFactory, Mount, Mounted
 from commands.context import AppContext
 
 if TYPE_CHECKING:
     from bot.slack.settings import SlackSettings
 
-__all__ = ["Background", "Mounted", "ServerSettings", "build_web_app", "serve", "tuned", "with_scheduler"]
+__all__ = ["Background", "Mounted", "ServerSettings", "build_web_app", "listening", "serve", "tuned", "with_scheduler"]
 
 log = logging.getLogger(__name__)
 
@@ -164,38 +165,54 @@ def tuned(app: web.Application) -> web.Application:
 
 def serve(ctx: AppContext, settings: ServerSettings) -> None:
     """Serve until interrupted (Ctrl-C, SIGTERM). When a platform puts a front on the public port
-    (Slack over HTTP does, bot.slack.front), the server listens behind it on a Unix socket in a
-    private folder, gone when the server stops."""
+    (Slack over HTTP does, bot.slack.front), the server listens behind it (:func:`listening`)."""
     app = build_web_app(ctx, settings)
     tuned(app)
     if not settings.dev:
         with_scheduler(app, ctx)
     access_log = log if settings.dev else None
-    fronts = [m.front for m in app[MOUNTED].values() if m.front is not None]
-    if not fronts:
+    if not _fronts(app):
         web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=access_log)
         return
-    with tempfile.TemporaryDirectory(prefix="arbot-") as folder:
-        socket_path = os.path.join(folder, "server.sock")
-        front = fronts[0](settings.host, settings.port, socket_path)
-        asyncio.run(serve_behind(app, front, socket_path, access_log=access_log))
+    asyncio.run(_until_stopped(app, settings.host, settings.port, access_log))
 
 
-async def serve_behind(
-    app: web.Application, front: Front, socket_path: str, *, access_log: logging.Logger | None = None
-) -> None:
-    """Serve ``app`` on ``socket_path`` with ``front`` on the public port, until SIGTERM or
-    Ctrl-C. Stopping goes front first: it stops listening and hands what it acknowledged to the
-    server, which then stops as ``run_app`` stops it (draining its background work)."""
+def _fronts(app: web.Application) -> list[FrontFactory]:
+    return [m.front for m in app.get(MOUNTED, {}).values() if m.front is not None]
+
+
+async def _until_stopped(app: web.Application, host: str, port: int, access_log: logging.Logger | None) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with listening(app, host, port, access_log=access_log):
+        await stop.wait()
+
+
+@contextlib.asynccontextmanager
+async def listening(
+    app: web.Application, host: str, port: int, *, access_log: logging.Logger | None = None
+) -> AsyncIterator[int]:
+    """``app`` served as ``arbot serve`` serves it while the block runs; gives the public port.
+
+    With a platform's front (bot.platforms.Front) the front owns ``host:port`` and the server
+    listens on a Unix socket in a private folder, gone afterwards; without, the server listens
+    on ``host:port`` itself. Stopping goes front first: it stops listening and hands what it
+    acknowledged to the server, which then stops (draining its background work)."""
     runner = web.AppRunner(app, access_log=access_log, handle_signals=False)
     await runner.setup()
     try:
-        await web.UnixSite(runner, socket_path).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signal_number, stop.set)
-        async with front.running():
-            await stop.wait()
+        fronts = _fronts(app)
+        if not fronts:
+            await web.TCPSite(runner, host, port).start()
+            yield int(runner.addresses[0][1])
+            return
+        with tempfile.TemporaryDirectory(prefix="arbot-") as folder:
+            socket_path = os.path.join(folder, "server.sock")
+            await web.UnixSite(runner, socket_path).start()
+            front = fronts[0](host, port, socket_path)
+            async with front.running():
+                yield front.port
     finally:
         await runner.cleanup()

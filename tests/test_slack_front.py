@@ -263,13 +263,5 @@ def free_port() -> int:
 
 
 def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+    threads = Path(f"/proc/{pid}/task").iterdir()  # a child is listed under the thread that started it
+    return [int(child) for thread in threads for child in (thread / "children").read_text().split()]
