@@ -15,6 +15,7 @@ from commands.calllist.account_facts import load_history
 from commands.calllist.cutoffs import cutoffs_for
 from commands.calllist.features import load_features
 from commands.calllist.ranking import cut_to_capacity, score
+from commands.calllist.table import Table
 from commands.context import AppContext
 from storage.models import InvoiceKind, PromiseStatus
 from tests.support.ledger import DANA, LEE, MONDAY, SAM, Ledger, call_list
@@ -88,7 +89,7 @@ def test_shortlisting_gives_the_list_that_reading_everyones_history_would(
     features = features.assign(
         avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
     )
-    expected = cut_to_capacity(score(features, policy), 6)
+    expected = cut_to_capacity(score(Table.from_frame(features), policy), 6).frame()
     rows = call_list(ctx, capacity=6)
     assert [r.customer_id for r in rows] == sorted(
         expected.index, key=lambda i: (expected.loc[i, "collector_id"], expected.loc[i, "rank"])
