@@ -26,6 +26,7 @@ from commands.calllist.account_facts import COUNTS, account_facts, promise_dates
 from commands.calllist.confirmed import less_confirmed
 from commands.calllist.cutoffs import BUCKETS, Cutoffs
 from commands.calllist.disputed import less_disputes
+from commands.calllist.packs import read_owned_packs
 from commands.calllist.sql import Statement, customer_ids_param, number_frame, scoped, typed_frame
 from commands.calllist.table import Table
 from commands.team import Team
@@ -65,12 +66,11 @@ def _open_item_features(
     session: Session, cut: Cutoffs, *, collector_id: int | None, customer_ids: Sequence[int] | None = None
 ) -> tuple[Table, OpenItems]:
     connection = session.connection()
-    packed = read_packs(connection, collector_id=collector_id, customer_ids=customer_ids)
+    packed, collectors = read_owned_packs(connection, collector_id=collector_id, customer_ids=customer_ids)
     collectible = collectible_items(connection, packed)
     columns = score_columns(collectible, cut)
-    return Table(
-        columns.ids, {"balance": _PerCustomer(packed).total(), **{n: columns[n] for n in columns}}
-    ), collectible
+    features = {"balance": _PerCustomer(packed).total(), **{n: columns[n] for n in columns}, "collector_id": collectors}
+    return Table(columns.ids, features), collectible
 
 
 def collectible_items(connection: Connection, packed: OpenItems) -> OpenItems:
@@ -99,20 +99,13 @@ def with_account_facts(
     collector_id: int | None,
     customer_ids: Sequence[int] | None = None,
 ) -> Table:
-    """The collector and the facts from the smaller tables, joined onto the open-item columns
-    (the facts read for the given customers only, when given)."""
-    params: dict[str, object] = {"collector_id": collector_id}
-    if customer_ids is not None:
-        params["customer_ids"] = list(customer_ids)
-    owners = number_frame(
-        session,
-        _owners(collector_id is not None, customer_ids is not None),
-        ["collector_id"],
-        floats={"collector_id"},
-        params=params,
-    )
+    """The facts from the smaller tables, and the collector unless the open-item columns came
+    with it (:func:`commands.calllist.packs.read_owned_packs`), joined onto those columns (the
+    facts read for the given customers only, when given)."""
     facts = account_facts(session, cut, collector_id=collector_id, customer_ids=customer_ids)
-    columns = _left_join(pd.Index(items.ids), [owners, *facts])
+    if "collector_id" not in items:
+        facts.insert(0, _owners_of(session, collector_id=collector_id, customer_ids=customer_ids))
+    columns = _left_join(pd.Index(items.ids), facts)
     columns.update(avg_days_late=np.full(len(items), np.nan), paid_invoices=np.zeros(len(items), dtype=np.int64))
     return items.assign(**columns)
 
@@ -132,6 +125,14 @@ def _left_join(index: pd.Index, parts: Sequence[pd.DataFrame]) -> dict[str, np.n
             column[at[found]] = values[found]
             columns[str(name)] = column
     return columns
+
+
+def _owners_of(session: Session, *, collector_id: int | None, customer_ids: Sequence[int] | None) -> pd.DataFrame:
+    params: dict[str, object] = {"collector_id": collector_id}
+    if customer_ids is not None:
+        params["customer_ids"] = list(customer_ids)
+    stmt = _owners(collector_id is not None, customer_ids is not None)
+    return number_frame(session, stmt, ["collector_id"], floats={"collector_id"}, params=params)
 
 
 @cache
