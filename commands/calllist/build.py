@@ -21,7 +21,7 @@ from commands.calllist.cutoffs import Cutoffs, cutoffs_for
 from commands.calllist.features import load_details, load_features_and_items
 from commands.calllist.policy import Policy, load_policy
 from commands.calllist.portfolio import NO_HISTORY, Portfolio, Ranked, Setup
-from commands.calllist.ranking import cut_to_capacity, reasons, rescore_history, score, shortlist
+from commands.calllist.ranking import SORT_KEYS, cut_to_capacity, reasons, rescore_history, score_every, shortlist
 from commands.calllist.rules import present
 from commands.calllist.sql import Statement
 from commands.calllist.table import Table
@@ -67,15 +67,16 @@ def finish(session: Session, ctx: AppContext, portfolio: Portfolio) -> Ranked:
     setup = portfolio.setup
     policy, capacity = setup.policy, setup.capacity
     emails: dict[int, str] = {int(i): str(e) for i, e in session.execute(_member_emails())}
-    scored = score(portfolio.features, policy)
-    candidates = scored.take(shortlist(scored, capacity, headroom=policy.rules.days_late.weight))
+    every, scored = score_every(portfolio.features, policy)
+    keys = every.select(SORT_KEYS).take(scored)  # a few columns of the scored rows, not all of them
+    candidates = every.take(scored[shortlist(keys, capacity, headroom=policy.rules.days_late.weight)])
     portfolio = portfolio.with_history(_history_of(session, portfolio, candidates.ids.tolist()))
     listed = cut_to_capacity(_with_history(candidates, portfolio.history, policy), capacity)
     ids: list[int] = listed.ids.tolist()
     fresh = portfolio.lacking_rows(ids, emails)
     made = _rows(session, ctx, portfolio, listed.take(listed.positions(fresh)), emails)
     rows = [
-        replace(made[cid] if cid in made else portfolio.rows[cid], rank=rank)
+        made[cid] if cid in made else replace(portfolio.rows[cid], rank=rank)  # made rows carry their rank
         for cid, rank in zip(ids, listed["rank"].tolist(), strict=True)
     ]
     portfolio = portfolio.with_rows(made, emails)

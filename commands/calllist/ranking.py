@@ -57,9 +57,15 @@ EXCLUSIONS: tuple[Exclusion, ...] = (
 def score(features: Table, policy: Policy) -> Table:
     """Every account that has something to collect, with ``tier``, ``score``, ``points_<rule>``,
     ``pushed_<exclusion>``, ``pushed`` and ``band`` (the list's first sort key: the tier, after
-    every account not pushed down); accounts the policy leaves out are gone. Every column is
-    worked out per row, so it is worked out on every row and the rows are picked once, at the
-    end: one copy of each column instead of one per filter."""
+    every account not pushed down); accounts the policy leaves out are gone."""
+    every, scored = score_every(features, policy)
+    return every.take(scored)
+
+
+def score_every(features: Table, policy: Policy) -> tuple[Table, np.ndarray]:
+    """:func:`score`'s columns on every row, and the positions of the rows :func:`score` keeps.
+    Every column is worked out per row, so working it out on the rows left out changes nothing
+    for the others; the caller copies only the rows it goes on with, and only once."""
     frame = with_collectible(features)
     has_debt = (
         (frame["balance"] > 0) & (frame["collectible"] > 0) & (frame["oldest_dpd"] >= policy.list.min_days_past_due)
@@ -73,14 +79,15 @@ def score(features: Table, policy: Policy) -> Table:
     pushed_down, left_out = _exclusions(frame, policy.exclusions)
     pushed = np.logical_or.reduce(list(pushed_down.values()))
     tier = tier_of(in_tier, tiers, len(frame))
-    return frame.assign(
+    every = frame.assign(
         **points,
         score=np.sum(list(points.values()), axis=0),
         tier=tier,
         **pushed_down,
         pushed=pushed,
         band=tier + pushed.astype(np.int64) * (len(tiers) + 1),
-    ).take(np.flatnonzero(has_debt & ~left_out))
+    )
+    return every, np.flatnonzero(has_debt & ~left_out)
 
 
 # The one rule whose input (payment history) is read after the shortlist.
@@ -141,6 +148,7 @@ def cut_to_capacity(scored: Table, capacity: int) -> Table:
 
 
 _ORDER = ("band", "score", "past_due", "oldest_dpd", "customer")
+SORT_KEYS = ("band", "score", "past_due", "oldest_dpd", "collector_id")  # all the shortlist and the cut read
 _ASCENDING = (True, False, False, False, True)
 
 

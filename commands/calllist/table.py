@@ -51,6 +51,10 @@ class Table:
         """This table with ``columns`` added or replaced (the last ones added go last)."""
         return Table(self.ids, {**self._columns, **{k: np.asarray(v) for k, v in columns.items()}})
 
+    def select(self, names: Sequence[str]) -> Table:
+        """Only the named columns (the arrays shared, not copied)."""
+        return Table(self.ids, {name: self._columns[name] for name in names})
+
     def take(self, rows: np.ndarray) -> Table:
         """The rows a boolean mask or an array of positions picks, in that order."""
         return Table(self.ids[rows], {name: column[rows] for name, column in self._columns.items()})
