@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from commands.calllist import load_policy
 from commands.calllist.account_facts import COUNTS, load_history
 from commands.calllist.cutoffs import cutoffs_for
+from commands.calllist.disputed import _alike_pairs
 from commands.calllist.features import _left_join, load_details, load_features_and_items
 from commands.calllist.ranking import cut_to_capacity, rescore_history, score
 from commands.calllist.table import Table
@@ -159,3 +160,30 @@ def test_the_cheap_paths_give_what_the_plain_ones_give(ctx: AppContext, tmp_path
         for i, rank, points in zip(expected.ids, expected["rank"], expected["score"], strict=True)
     }
     assert any(r.collector_email == DANA for r in rows) and any(r.collector_email is None for r in rows)
+
+
+_keyed_rows = st.lists(
+    st.tuples(st.integers(1, 3), st.integers(0, 2), st.sampled_from([100, 100, 250, -40])), max_size=25
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=_keyed_rows, disputes=_keyed_rows)
+def test_pairing_alike_items_with_alike_disputes_is_numbering_and_joining_them(
+    items: list[tuple[int, int, int]], disputes: list[tuple[int, int, int]]
+) -> None:
+    """The n-th item alike in (customer, due day, cents) pairs with the n-th dispute alike in them,
+    as pandas numbers alike rows and joins them."""
+    columns = ["customer_id", "due", "cents"]
+    left = pd.DataFrame(items, columns=columns, dtype="int64")
+    right = pd.DataFrame(disputes, columns=columns, dtype="int64")
+    numbered = [
+        frame.assign(nth=frame.groupby(columns, sort=False).cumcount()).reset_index() for frame in (left, right)
+    ]
+    joined = numbered[0].merge(numbered[1], on=[*columns, "nth"])
+    item_at, dispute_at = _alike_pairs(
+        [left[name].to_numpy() for name in columns], [right[name].to_numpy() for name in columns]
+    )
+    assert sorted(zip(item_at.tolist(), dispute_at.tolist(), strict=True)) == sorted(
+        zip(joined["index_x"].tolist(), joined["index_y"].tolist(), strict=True)
+    )
