@@ -38,6 +38,7 @@ from commands.calllist.account_facts import load_history
 from commands.calllist.cutoffs import Cutoffs, cutoffs_for
 from commands.calllist.features import open_item_features, with_account_facts
 from commands.calllist.ranking import cut_to_capacity, score
+from commands.calllist.table import Table
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.team import load_team, sync_members
@@ -346,12 +347,13 @@ def _context(engine: Engine) -> AppContext:
     )
 
 
-def _ranked(session: Session, cut: Cutoffs, items: pd.DataFrame, policy: Policy, capacity: int) -> pd.DataFrame:
+def _ranked(session: Session, cut: Cutoffs, items: Table, policy: Policy, capacity: int) -> Table:
     """The list from open-item columns, with every account's facts and payment history."""
     features = with_account_facts(session, cut, items, collector_id=None)
-    history = load_history(session, cut, None, collector_id=None).reindex(features.index)
+    history = load_history(session, cut, None, collector_id=None).reindex(pd.Index(features.ids))
     features = features.assign(
-        avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
+        avg_days_late=history["avg_days_late"].to_numpy(),
+        paid_invoices=history["paid_invoices"].fillna(0).astype("int64").to_numpy(),
     )
     return cut_to_capacity(score(features, policy), capacity)
 
@@ -400,11 +402,11 @@ def measure_naive(ctx: AppContext, customers: int, label: str) -> float:
         started = time.perf_counter()
         items = naive_items(session, cut, subset)
         per_customer = time.perf_counter() - started
-        naive = _ranked(session, cut, items, policy, capacity)
+        naive = _ranked(session, cut, Table.from_frame(items), policy, capacity)
         once = time.perf_counter() - started - per_customer
         fast = open_item_features(session, cut, collector_id=None)
-        fast = _ranked(session, cut, fast[fast.index.isin(subset)], policy, capacity)
-    same = naive.index.tolist() == fast.index.tolist() and np.allclose(naive["score"], fast["score"])
+        fast = _ranked(session, cut, fast.take(np.isin(fast.ids, subset)), policy, capacity)
+    same = naive.ids.tolist() == fast.ids.tolist() and np.allclose(naive["score"], fast["score"])
     whole = per_customer * CUSTOMERS / customers + once
     how = (
         "measured"

@@ -15,6 +15,7 @@ from commands.calllist.account_facts import load_history
 from commands.calllist.cutoffs import cutoffs_for
 from commands.calllist.features import load_features
 from commands.calllist.ranking import cut_to_capacity, score
+from commands.calllist.table import Table
 from commands.context import AppContext
 from storage.models import InvoiceKind, PromiseStatus
 from tests.support.ledger import DANA, LEE, MONDAY, SAM, Ledger, call_list
@@ -88,9 +89,46 @@ def test_shortlisting_gives_the_list_that_reading_everyones_history_would(
     features = features.assign(
         avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
     )
-    expected = cut_to_capacity(score(features, policy), 6)
+    expected = cut_to_capacity(score(Table.from_frame(features), policy), 6).frame()
     rows = call_list(ctx, capacity=6)
     assert [r.customer_id for r in rows] == sorted(
         expected.index, key=lambda i: (expected.loc[i, "collector_id"], expected.loc[i, "rank"])
     )
     assert any("late on average" in reason for r in rows for reason in r.reasons)
+
+
+def test_when_every_account_is_left_out_every_list_is_empty(ctx: AppContext) -> None:
+    with ctx.sessions.begin() as session:
+        ledger = Ledger(session)
+        netted = ledger.customer("NETTED")  # a zero balance: the credit memo nets the invoice
+        ledger.invoice(netted, "500.00", 40)
+        ledger.invoice(netted, "-500.00", 10, InvoiceKind.CREDIT_MEMO)
+        disputed = ledger.customer("DISPUTED", collector=SAM)  # everything open is in dispute
+        ledger.dispute(disputed, "900.00", ledger.invoice(disputed, "900.00", 50))
+        promised = ledger.customer("PROMISED", collector=None)  # a promise not yet due
+        ledger.invoice(promised, "2000.00", 35)
+        ledger.promise(promised, MONDAY + timedelta(days=3))
+        not_due = ledger.customer("NOTDUE")  # nothing past due yet
+        ledger.invoice(not_due, "700.00", -5)
+    assert call_list(ctx) == []
+    assert call_list(ctx, collector_email=DANA) == []
+    assert call_list(ctx, capacity=1) == []
+
+
+def test_alike_accounts_are_listed_oldest_record_first_and_the_cap_cuts_between_them(ctx: AppContext) -> None:
+    with ctx.sessions.begin() as session:
+        ledger = Ledger(session)
+        alike = []
+        for n, collector in enumerate([DANA, DANA, SAM, DANA, DANA]):
+            customer = ledger.customer(f"A{n}", collector=collector)
+            ledger.invoice(customer, "1500.00", 45)
+            ledger.invoice(customer, "250.00", 12)
+            alike.append(customer.id)
+    rows = call_list(ctx, capacity=3)
+    assert [(r.customer_id, r.rank) for r in rows] == [
+        (alike[0], 1),
+        (alike[1], 2),
+        (alike[3], 3),
+        (alike[2], 1),
+    ]
+    assert len({(r.score, r.reasons) for r in rows}) == 1

@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 from commands.calllist import load_policy
 from commands.calllist.account_facts import COUNTS, load_history
 from commands.calllist.cutoffs import cutoffs_for
+from commands.calllist.disputed import _alike_pairs
 from commands.calllist.features import _left_join, load_details, load_features_and_items
 from commands.calllist.ranking import cut_to_capacity, rescore_history, score
+from commands.calllist.table import Table
 from commands.context import AppContext
 from storage.models import DisputeStatus, InvoiceKind, Payment, PromiseStatus
 from tests.support.ledger import CREATED, DANA, LEE, MONDAY, SAM, Ledger, call_list
@@ -58,10 +60,13 @@ def test_the_numpy_order_is_pandas_order(
         rows = [(b, 0.0 if np.isnan(s) else s, p, o, c) for b, s, p, o, c in rows]
     customers = random.Random(seed).sample(range(1, 10_000), len(rows))
     scored = pd.DataFrame(
-        rows, columns=["band", "score", "past_due", "oldest_dpd", "collector_id"], index=pd.Index(customers)
+        rows,
+        columns=["band", "score", "past_due", "oldest_dpd", "collector_id"],
+        index=pd.Index(customers, dtype="int64"),
     )
-    expected, got = pandas_cut(scored, capacity), cut_to_capacity(scored, capacity)
-    pd.testing.assert_frame_equal(got, expected)
+    expected = pandas_cut(scored, capacity).drop(columns="customer")
+    got = cut_to_capacity(Table.from_frame(scored), capacity).frame()
+    pd.testing.assert_frame_equal(got, expected, check_names=False)
 
 
 _part = st.dictionaries(st.integers(1, 40), st.integers(-(10**12), 10**12), max_size=30)
@@ -131,18 +136,19 @@ def test_the_cheap_paths_give_what_the_plain_ones_give(ctx: AppContext, tmp_path
     cut = cutoffs_for(MONDAY, policy, ctx.calendar, ctx.team.timezone)
     with ctx.sessions() as session:
         features, collectible = load_features_and_items(session, cut, collector_id=None)
-        history = load_history(session, cut, None, collector_id=None).reindex(features.index)
+        history = load_history(session, cut, None, collector_id=None).reindex(pd.Index(features.ids))
         with_history = features.assign(
-            avg_days_late=history["avg_days_late"], paid_invoices=history["paid_invoices"].fillna(0).astype("int64")
+            avg_days_late=history["avg_days_late"].to_numpy(),
+            paid_invoices=history["paid_invoices"].fillna(0).astype("int64").to_numpy(),
         )
         full = score(with_history, policy)
         cheap = rescore_history(
             score(features, policy).assign(avg_days_late=full["avg_days_late"], paid_invoices=full["paid_invoices"]),
             policy,
         )
-        pd.testing.assert_frame_equal(cheap, full)
+        pd.testing.assert_frame_equal(cheap.frame(), full.frame())
         assert (full["points_days_late"] > 0).any(), "the history must weigh for the check to mean anything"
-        listed = [int(i) for i in cut_to_capacity(full, 10).index]
+        listed: list[int] = cut_to_capacity(full, 10).ids.tolist()
         read_again = load_details(session, cut, listed, ctx.team)
         taken = load_details(session, cut, listed, ctx.team, collectible)
     pd.testing.assert_frame_equal(taken, read_again)
@@ -151,6 +157,33 @@ def test_the_cheap_paths_give_what_the_plain_ones_give(ctx: AppContext, tmp_path
     rows = call_list(ctx, capacity=10)
     assert {(r.customer_id, r.rank, r.score) for r in rows} == {
         (int(i), int(rank), round(float(points), 1))
-        for i, rank, points in zip(expected.index, expected["rank"], expected["score"], strict=True)
+        for i, rank, points in zip(expected.ids, expected["rank"], expected["score"], strict=True)
     }
     assert any(r.collector_email == DANA for r in rows) and any(r.collector_email is None for r in rows)
+
+
+_keyed_rows = st.lists(
+    st.tuples(st.integers(1, 3), st.integers(0, 2), st.sampled_from([100, 100, 250, -40])), max_size=25
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=_keyed_rows, disputes=_keyed_rows)
+def test_pairing_alike_items_with_alike_disputes_is_numbering_and_joining_them(
+    items: list[tuple[int, int, int]], disputes: list[tuple[int, int, int]]
+) -> None:
+    """The n-th item alike in (customer, due day, cents) pairs with the n-th dispute alike in them,
+    as pandas numbers alike rows and joins them."""
+    columns = ["customer_id", "due", "cents"]
+    left = pd.DataFrame(items, columns=columns, dtype="int64")
+    right = pd.DataFrame(disputes, columns=columns, dtype="int64")
+    numbered = [
+        frame.assign(nth=frame.groupby(columns, sort=False).cumcount()).reset_index() for frame in (left, right)
+    ]
+    joined = numbered[0].merge(numbered[1], on=[*columns, "nth"])
+    item_at, dispute_at = _alike_pairs(
+        [left[name].to_numpy() for name in columns], [right[name].to_numpy() for name in columns]
+    )
+    assert sorted(zip(item_at.tolist(), dispute_at.tolist(), strict=True)) == sorted(
+        zip(joined["index_x"].tolist(), joined["index_y"].tolist(), strict=True)
+    )

@@ -4,12 +4,13 @@ built."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -20,9 +21,10 @@ from commands.calllist.cutoffs import Cutoffs, cutoffs_for
 from commands.calllist.features import load_details, load_features_and_items
 from commands.calllist.policy import Policy, load_policy
 from commands.calllist.portfolio import NO_HISTORY, Portfolio, Ranked, Setup
-from commands.calllist.ranking import cut_to_capacity, reasons, rescore_history, score, shortlist
+from commands.calllist.ranking import SORT_KEYS, cut_to_capacity, reasons, rescore_history, score_every, shortlist
 from commands.calllist.rules import present
 from commands.calllist.sql import Statement
+from commands.calllist.table import Table
 from commands.context import AppContext
 from storage.models import TeamMember
 from storage.types import from_cents
@@ -65,15 +67,16 @@ def finish(session: Session, ctx: AppContext, portfolio: Portfolio) -> Ranked:
     setup = portfolio.setup
     policy, capacity = setup.policy, setup.capacity
     emails: dict[int, str] = {int(i): str(e) for i, e in session.execute(_member_emails())}
-    scored = score(portfolio.features, policy)
-    candidates = shortlist(scored, capacity, headroom=policy.rules.days_late.weight)
-    portfolio = portfolio.with_history(_history_of(session, portfolio, [int(i) for i in candidates]))
-    listed = cut_to_capacity(_with_history(scored.loc[candidates], portfolio.history, policy), capacity)
-    ids = [int(i) for i in listed.index]
+    every, scored = score_every(portfolio.features, policy)
+    keys = every.select(SORT_KEYS).take(scored)  # a few columns of the scored rows, not all of them
+    candidates = every.take(scored[shortlist(keys, capacity, headroom=policy.rules.days_late.weight)])
+    portfolio = portfolio.with_history(_history_of(session, portfolio, candidates.ids.tolist()))
+    listed = cut_to_capacity(_with_history(candidates, portfolio.history, policy), capacity)
+    ids: list[int] = listed.ids.tolist()
     fresh = portfolio.lacking_rows(ids, emails)
-    made = _rows(session, ctx, portfolio, listed.loc[fresh], emails)
+    made = _rows(session, ctx, portfolio, listed.take(listed.positions(fresh)), emails)
     rows = [
-        replace(made[cid] if cid in made else portfolio.rows[cid], rank=int(rank))
+        made[cid] if cid in made else replace(portfolio.rows[cid], rank=rank)  # made rows carry their rank
         for cid, rank in zip(ids, listed["rank"].tolist(), strict=True)
     ]
     portfolio = portfolio.with_rows(made, emails)
@@ -98,29 +101,43 @@ def _history_of(session: Session, portfolio: Portfolio, ids: list[int]) -> pd.Da
     )
 
 
-def _with_history(scored: pd.DataFrame, history: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """The shortlisted accounts with their payment history, and their scores with its points
-    (:func:`rescore_history`)."""
-    known = history.reindex(scored.index)
-    with_history = scored.assign(
-        avg_days_late=known["avg_days_late"], paid_invoices=known["paid_invoices"].fillna(0).astype("int64")
-    )
-    return rescore_history(with_history, policy)
+def _with_history(scored: Table, history: pd.DataFrame, policy: Policy) -> Table:
+    """The shortlisted accounts with their payment history (none: NaN days late, 0 paid), and
+    their scores with its points (:func:`rescore_history`)."""
+    at = history.index.get_indexer(pd.Index(scored.ids))
+    known = at >= 0
+    avg_days_late = np.full(len(scored), np.nan)
+    avg_days_late[known] = history["avg_days_late"].to_numpy(dtype=np.float64)[at[known]]
+    paid = np.nan_to_num(history["paid_invoices"].to_numpy(dtype=np.float64)[at[known]])
+    paid_invoices = np.zeros(len(scored), dtype=np.int64)
+    paid_invoices[known] = paid.astype(np.int64)
+    return rescore_history(scored.assign(avg_days_late=avg_days_late, paid_invoices=paid_invoices), policy)
 
 
 def _rows(
-    session: Session, ctx: AppContext, portfolio: Portfolio, listed: pd.DataFrame, emails: dict[int, str]
+    session: Session, ctx: AppContext, portfolio: Portfolio, listed: Table, emails: dict[int, str]
 ) -> dict[int, CallListRow]:
     """The rows of listed accounts the portfolio holds none for yet, with their names and the
     amounts and dates behind their reasons (read for these accounts only)."""
-    if listed.empty:
+    if len(listed) == 0:
         return {}
-    ids = [int(i) for i in listed.index]
+    ids: list[int] = listed.ids.tolist()
     setup = portfolio.setup
-    details = load_details(session, setup.cut, ids, ctx.team, portfolio.collectible).to_dict("index")
+    details = _records_by_id(load_details(session, setup.cut, ids, ctx.team, portfolio.collectible))
     return {
-        int(cid): _row(int(cid), fields, details[cid], emails, setup.policy, setup.cut)
-        for cid, fields in zip(listed.index, listed.to_dict("records"), strict=True)
+        cid: _row(cid, fields, details[cid], emails, setup.policy, setup.cut)
+        for cid, fields in zip(ids, listed.records(), strict=True)
+    }
+
+
+def _records_by_id(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
+    """A frame's rows as dicts of Python values by customer id, as ``to_dict("index")`` gives
+    them, column by column (pandas' own way goes cell by cell)."""
+    names = [str(name) for name in frame.columns]
+    values = [frame[name].tolist() for name in frame.columns]
+    return {
+        int(cid): dict(zip(names, row, strict=True))
+        for cid, row in zip(frame.index.tolist(), zip(*values, strict=True), strict=True)
     }
 
 
@@ -151,13 +168,13 @@ def _collector_id(session: Session, email: str) -> int:
 
 def _row(
     customer_id: int,
-    fields: Mapping[Hashable, Any],
-    details: Mapping[Hashable, Any],
+    fields: Mapping[str, Any],
+    details: Mapping[str, Any],
     emails: dict[int, str],
     policy: Policy,
     cut: Cutoffs,
 ) -> CallListRow:
-    row = {str(key): value for part in (fields, details) for key, value in part.items()}
+    row = {**fields, **details}
     oldest = row["oldest_due"]
     collector = row["collector_id"]
     return CallListRow(

@@ -41,21 +41,62 @@ def _less_per_invoice(connection: Connection, open_items: OpenItems) -> OpenItem
     disputed = disputed[np.isin(disputed["customer_id"].to_numpy(), open_items.customer_ids)]
     if disputed.empty:
         return open_items
-    owners = np.repeat(open_items.customer_ids, open_items.counts)
-    at = np.flatnonzero(np.isin(owners, disputed["customer_id"].to_numpy()))  # their customers' items
+    at, owners = _items_of(open_items, np.unique(disputed["customer_id"].to_numpy()))  # their customers' items
     picked = open_items.items[at]
-    items = pd.DataFrame(
-        {"customer_id": owners[at], "due": picked["due"], "kind": picked["kind"], "cents": picked["cents"]}, index=at
+    item_at, dispute_at = _alike_pairs(
+        [owners, picked["due"], picked["kind"], picked["cents"]], [disputed[name].to_numpy() for name in _KEY]
     )
-    pairs = _numbered(items).reset_index().merge(_numbered(disputed), on=[*_KEY, "nth"])
     adjusted = open_items.items.copy()
-    adjusted["cents"][pairs["index"].to_numpy()] -= pairs["deduct"].to_numpy(dtype=np.int64)
+    adjusted["cents"][at[item_at]] -= disputed["deduct"].to_numpy(dtype=np.int64)[dispute_at]
     return OpenItems(open_items.customer_ids, open_items.counts, adjusted)
 
 
-def _numbered(frame: pd.DataFrame) -> pd.DataFrame:
-    """Alike rows numbered 0, 1, 2... so the n-th alike item pairs with the n-th alike dispute."""
-    return frame.assign(nth=frame.groupby(_KEY, sort=False).cumcount())
+def _items_of(open_items: OpenItems, customers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the items of ``customers`` (ascending, all with items) and each one's
+    customer: their runs of the packed items, without spelling out the owner of every item."""
+    rows = np.searchsorted(open_items.customer_ids, customers)
+    counts = open_items.counts[rows]
+    first = np.cumsum(counts) - counts  # where each customer's run starts among the picked items
+    at = np.repeat(open_items.starts[rows] - first, counts) + np.arange(int(counts.sum()))
+    return at, np.repeat(customers, counts)
+
+
+def _alike_pairs(items: list[np.ndarray], disputes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of paired items and disputes: the n-th item alike in every key column with the
+    n-th dispute alike in them (n counted in order of appearance on each side), one to one."""
+    group = _alike(
+        [np.concatenate([mine, theirs]).astype(np.int64) for mine, theirs in zip(items, disputes, strict=True)]
+    )
+    on_items, on_disputes = group[: len(items[0])], group[len(items[0]) :]
+    nth_item, nth_dispute = _nth(on_items), _nth(on_disputes)
+    width = int(max(nth_item.max(initial=0), nth_dispute.max(initial=0))) + 1
+    _, item_at, dispute_at = np.intersect1d(
+        on_items * width + nth_item, on_disputes * width + nth_dispute, assume_unique=True, return_indices=True
+    )
+    return item_at, dispute_at
+
+
+def _alike(keys: list[np.ndarray]) -> np.ndarray:
+    """A number per row, the same for rows equal in every key."""
+    order = np.lexsort(keys[::-1])
+    changes = np.zeros(len(order), dtype=bool)
+    for key in keys:
+        ordered = key[order]
+        changes[1:] |= ordered[1:] != ordered[:-1]
+    group = np.empty(len(order), dtype=np.int64)
+    group[order] = np.cumsum(changes)
+    return group
+
+
+def _nth(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2... down the rows of each group, in row order."""
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(order) else np.zeros(0, np.int64)
+    within = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    nth = np.empty(len(order), dtype=np.int64)
+    nth[order] = within
+    return nth
 
 
 def _disputed_invoices(connection: Connection) -> pd.DataFrame:

@@ -26,7 +26,9 @@ from commands.calllist.account_facts import COUNTS, account_facts, promise_dates
 from commands.calllist.confirmed import less_confirmed
 from commands.calllist.cutoffs import BUCKETS, Cutoffs
 from commands.calllist.disputed import less_disputes
+from commands.calllist.packs import read_owned_packs
 from commands.calllist.sql import Statement, customer_ids_param, number_frame, scoped, typed_frame
+from commands.calllist.table import Table
 from commands.team import Team
 from storage.models import Customer, InvoiceKind
 from storage.open_items import EPOCH, KIND_CODE, OpenItems, day_number, read_packs
@@ -37,14 +39,15 @@ _NONE = np.iinfo(np.int32).max  # "no such item" while taking a minimum of due d
 def load_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> pd.DataFrame:
     """One row per customer with open items (of one collector, or everyone's), indexed by
     customer id. Payment history is left empty: it is read later, and only for the accounts it
-    can still move (:func:`commands.calllist.account_facts.load_history`)."""
-    return load_features_and_items(session, cut, collector_id=collector_id)[0]
+    can still move (:func:`commands.calllist.account_facts.load_history`). A pandas frame, for
+    looking at the features; the ranking itself works on :func:`load_features_and_items`'s table."""
+    return load_features_and_items(session, cut, collector_id=collector_id)[0].frame()
 
 
 def load_features_and_items(
     session: Session, cut: Cutoffs, *, collector_id: int | None, customer_ids: Sequence[int] | None = None
-) -> tuple[pd.DataFrame, OpenItems]:
-    """:func:`load_features`, and the collectible items they were worked out from, which
+) -> tuple[Table, OpenItems]:
+    """:func:`load_features` as a :class:`Table`, and the collectible items they were worked out from, which
     :func:`load_details` takes the listed accounts' from instead of reading and adjusting them
     again. With ``customer_ids``, only those of the given customers (every column is worked out
     per customer, so these are the same rows as everyone's)."""
@@ -52,7 +55,7 @@ def load_features_and_items(
     return with_account_facts(session, cut, features, collector_id=collector_id, customer_ids=customer_ids), items
 
 
-def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> pd.DataFrame:
+def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | None) -> Table:
     """The open-item columns per customer, less what is in dispute and less the confirmed money
     the ERP does not show yet (:func:`collectible_items`). The balance stays the ledger's:
     collectible() takes every open dispute and that money off it, once."""
@@ -61,13 +64,13 @@ def open_item_features(session: Session, cut: Cutoffs, *, collector_id: int | No
 
 def _open_item_features(
     session: Session, cut: Cutoffs, *, collector_id: int | None, customer_ids: Sequence[int] | None = None
-) -> tuple[pd.DataFrame, OpenItems]:
+) -> tuple[Table, OpenItems]:
     connection = session.connection()
-    packed = read_packs(connection, collector_id=collector_id, customer_ids=customer_ids)
+    packed, collectors = read_owned_packs(connection, collector_id=collector_id, customer_ids=customer_ids)
     collectible = collectible_items(connection, packed)
-    features = score_columns(collectible, cut)
-    features.insert(0, "balance", _PerCustomer(packed).total())
-    return features, collectible
+    columns = score_columns(collectible, cut)
+    features = {"balance": _PerCustomer(packed).total(), **{n: columns[n] for n in columns}, "collector_id": collectors}
+    return Table(columns.ids, features), collectible
 
 
 def collectible_items(connection: Connection, packed: OpenItems) -> OpenItems:
@@ -91,27 +94,20 @@ def of_customers(open_items: OpenItems, customer_ids: Sequence[int]) -> OpenItem
 def with_account_facts(
     session: Session,
     cut: Cutoffs,
-    items: pd.DataFrame,
+    items: Table,
     *,
     collector_id: int | None,
     customer_ids: Sequence[int] | None = None,
-) -> pd.DataFrame:
-    """The collector and the facts from the smaller tables, joined onto the open-item columns
-    (the facts read for the given customers only, when given)."""
-    params: dict[str, object] = {"collector_id": collector_id}
-    if customer_ids is not None:
-        params["customer_ids"] = list(customer_ids)
-    owners = number_frame(
-        session,
-        _owners(collector_id is not None, customer_ids is not None),
-        ["collector_id"],
-        floats={"collector_id"},
-        params=params,
-    )
+) -> Table:
+    """The facts from the smaller tables, and the collector unless the open-item columns came
+    with it (:func:`commands.calllist.packs.read_owned_packs`), joined onto those columns (the
+    facts read for the given customers only, when given)."""
     facts = account_facts(session, cut, collector_id=collector_id, customer_ids=customer_ids)
-    columns = _left_join(items.index, [owners, *facts])
+    if "collector_id" not in items:
+        facts.insert(0, _owners_of(session, collector_id=collector_id, customer_ids=customer_ids))
+    columns = _left_join(pd.Index(items.ids), facts)
     columns.update(avg_days_late=np.full(len(items), np.nan), paid_invoices=np.zeros(len(items), dtype=np.int64))
-    return pd.concat([items, pd.DataFrame(columns, index=items.index)], axis=1)
+    return items.assign(**columns)
 
 
 def _left_join(index: pd.Index, parts: Sequence[pd.DataFrame]) -> dict[str, np.ndarray]:
@@ -129,6 +125,14 @@ def _left_join(index: pd.Index, parts: Sequence[pd.DataFrame]) -> dict[str, np.n
             column[at[found]] = values[found]
             columns[str(name)] = column
     return columns
+
+
+def _owners_of(session: Session, *, collector_id: int | None, customer_ids: Sequence[int] | None) -> pd.DataFrame:
+    params: dict[str, object] = {"collector_id": collector_id}
+    if customer_ids is not None:
+        params["customer_ids"] = list(customer_ids)
+    stmt = _owners(collector_id is not None, customer_ids is not None)
+    return number_frame(session, stmt, ["collector_id"], floats={"collector_id"}, params=params)
 
 
 @cache
@@ -177,8 +181,11 @@ class _PerCustomer:
     def frame(self, columns: Mapping[str, np.ndarray | list[date | None]]) -> pd.DataFrame:
         return pd.DataFrame(columns, index=pd.Index(self.open_items.customer_ids, name="customer_id"))
 
+    def table(self, columns: Mapping[str, np.ndarray]) -> Table:
+        return Table(self.open_items.customer_ids, columns)
 
-def score_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
+
+def score_columns(open_items: OpenItems, cut: Cutoffs) -> Table:
     """What scoring and tiers read. The age buckets an account reaches all follow from its oldest
     positive item, so one minimum stands in for four sums. The ``amount_<rule>`` columns are the
     cents behind each tier's fact, which the tier floor compares (:mod:`commands.calllist.tiers`)."""
@@ -188,7 +195,7 @@ def score_columns(open_items: OpenItems, cut: Cutoffs) -> pd.DataFrame:
     final = positive & at.is_kind(InvoiceKind.FINAL) & at.between(cut.final_from, cut.final_until)
     mrr = past & at.is_kind(InvoiceKind.RECURRING)
     crossing = positive & np.isin(at.due, day_number(cut.crossing_due_dates))
-    return at.frame(
+    return at.table(
         {
             "past_due": at.total(past),
             "oldest_dpd": np.where(oldest == _NONE, np.nan, day_number(cut.day) - oldest.astype(np.float64)),

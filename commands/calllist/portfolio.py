@@ -22,6 +22,7 @@ import pandas as pd
 
 from commands.calllist.cutoffs import Cutoffs
 from commands.calllist.policy import Policy
+from commands.calllist.table import Table
 from storage.open_items import OpenItems
 
 if TYPE_CHECKING:
@@ -51,14 +52,14 @@ class Portfolio:
     new ones, so a portfolio kept by one thread can be read by another."""
 
     setup: Setup
-    features: pd.DataFrame  # one row per account with open items, before scoring (load_features_and_items)
+    features: Table  # one row per account with open items, before scoring (load_features_and_items)
     collectible: OpenItems  # their collectible items, which details are worked out from
     history: pd.DataFrame  # avg_days_late, paid_invoices of the accounts read so far (NaN: no history)
     rows: Mapping[int, CallListRow] = field(default_factory=dict)  # the accounts listed so far (any rank)
     emails: Mapping[int, str] = field(default_factory=dict)  # the members' emails the rows name
 
     @classmethod
-    def start(cls, setup: Setup, features: pd.DataFrame, collectible: OpenItems) -> Portfolio:
+    def start(cls, setup: Setup, features: Table, collectible: OpenItems) -> Portfolio:
         return cls(setup, features, collectible, NO_HISTORY)
 
     def lacking_history(self, ids: Sequence[int]) -> list[int]:
@@ -75,13 +76,13 @@ class Portfolio:
         rows = {**self.rows, **made} if emails == self.emails else dict(made)
         return replace(self, rows=rows, emails=emails)
 
-    def with_changed(self, changed: Collection[int], features: pd.DataFrame, collectible: OpenItems) -> Portfolio:
+    def with_changed(self, changed: Collection[int], features: Table, collectible: OpenItems) -> Portfolio:
         """The ``changed`` customers' rows replaced by ``features`` and ``collectible``, freshly
         read for them (a changed customer missing from those has left the list's accounts or has
         nothing open); their history and rows are made again when needed."""
         gone = np.asarray(sorted(changed), dtype=np.int64)
-        kept = self.features[~self.features.index.isin(gone)]
-        merged = kept if features.empty else pd.concat([kept, features]).sort_index()
+        kept = self.features.take(~np.isin(self.features.ids, gone))
+        merged = kept if len(features) == 0 else _by_id(Table.concat([kept, features]))
         return Portfolio(
             self.setup,
             merged,
@@ -115,6 +116,11 @@ def merged_items(kept: OpenItems, gone: np.ndarray, added: OpenItems) -> OpenIte
     within = np.arange(int(sorted_counts.sum())) - np.repeat(np.cumsum(sorted_counts) - sorted_counts, sorted_counts)
     positions = np.repeat(starts[order], sorted_counts) + within
     return OpenItems(ids[order], sorted_counts, items[positions])
+
+
+def _by_id(table: Table) -> Table:
+    """The rows in customer id order, as the features are read."""
+    return table.take(np.argsort(table.ids, kind="stable"))
 
 
 def _lacking(known: pd.Index, ids: Sequence[int]) -> list[int]:

@@ -158,8 +158,11 @@ def _changes(session: Session, kept: _Kept, collector_email: str | None, newest:
         return None
     if collector_email is None:
         return {int(customer) for customer, _ in customers}
-    mine, accounts = kept.portfolio.setup.collector_id, kept.portfolio.features.index
-    return {int(c) for c, owner in customers if owner == mine or c in accounts}
+    import numpy as np  # loaded already: the kept list was ranked with it
+
+    mine, accounts = kept.portfolio.setup.collector_id, kept.portfolio.features.ids
+    held = np.isin(np.asarray([c for c, _ in customers], dtype=np.int64), accounts)
+    return {int(c) for (c, owner), kept_one in zip(customers, held.tolist(), strict=True) if owner == mine or kept_one}
 
 
 def _policy_version(ctx: AppContext) -> object:

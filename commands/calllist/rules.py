@@ -5,7 +5,8 @@ that say yes or no about an account also have ``applies``, the same test as a bo
 that they can be tiers (:mod:`commands.calllist.tiers`).
 
 Scores read the counts and cents of :mod:`commands.calllist.features` and
-:mod:`commands.calllist.account_facts` (disputes already taken away); reasons also read the
+:mod:`commands.calllist.account_facts` (disputes already taken away) as plain numpy columns
+(:class:`commands.calllist.table.Table`); reasons also read the
 amounts and dates :func:`commands.calllist.features.load_details` adds for listed accounts.
 """
 
@@ -22,6 +23,7 @@ import pandas as pd
 
 from commands.calllist import policy as p
 from commands.calllist.cutoffs import Cutoffs
+from commands.calllist.table import Table
 from commands.wording import plural
 
 Row = Mapping[str, Any]
@@ -30,9 +32,9 @@ Row = Mapping[str, Any]
 @dataclass(frozen=True)
 class Rule:
     name: str  # the policy section, [rules.<name>]
-    score: Callable[[pd.DataFrame, Any], np.ndarray]
+    score: Callable[[Table, Any], np.ndarray]
     reason: Callable[[Row, Any, Cutoffs], str]
-    applies: Callable[[pd.DataFrame, Any], np.ndarray] | None = None  # set for the rules that can be tiers
+    applies: Callable[[Table, Any], np.ndarray] | None = None  # set for the rules that can be tiers
 
 
 def dollars(cents: int) -> str:
@@ -55,18 +57,18 @@ def _when(day: date, cut: Cutoffs) -> str:
     return f"on {day:%A}" if (day - cut.day).days < 7 else f"on {day_month(day)}"
 
 
-def _points(condition: pd.Series, points: float) -> np.ndarray:
-    return np.where(condition.to_numpy(), points, 0.0)
+def _points(condition: np.ndarray, points: float) -> np.ndarray:
+    return np.where(condition, points, 0.0)
 
 
 # -- final invoices just past due ------------------------------------------------------------------
 
 
-def final_invoice_applies(f: pd.DataFrame, rule: p.FinalInvoice) -> np.ndarray:
-    return f["finals"].to_numpy() > 0
+def final_invoice_applies(f: Table, rule: p.FinalInvoice) -> np.ndarray:
+    return f["finals"] > 0
 
 
-def final_invoice_score(f: pd.DataFrame, rule: p.FinalInvoice) -> np.ndarray:
+def final_invoice_score(f: Table, rule: p.FinalInvoice) -> np.ndarray:
     return np.where(final_invoice_applies(f, rule), rule.weight, 0.0)
 
 
@@ -77,12 +79,12 @@ def final_invoice_reason(row: Row, rule: p.FinalInvoice, cut: Cutoffs) -> str:
 # -- months of recurring invoices unpaid -----------------------------------------------------------
 
 
-def unpaid_mrr_applies(f: pd.DataFrame, rule: p.UnpaidMrr) -> np.ndarray:
-    return f["mrr_months"].to_numpy() >= rule.min_months
+def unpaid_mrr_applies(f: Table, rule: p.UnpaidMrr) -> np.ndarray:
+    return f["mrr_months"] >= rule.min_months
 
 
-def unpaid_mrr_score(f: pd.DataFrame, rule: p.UnpaidMrr) -> np.ndarray:
-    months = f["mrr_months"].to_numpy()
+def unpaid_mrr_score(f: Table, rule: p.UnpaidMrr) -> np.ndarray:
+    months = f["mrr_months"]
     return np.where(unpaid_mrr_applies(f, rule), rule.weight + (months - rule.min_months) * rule.per_extra_month, 0.0)
 
 
@@ -93,12 +95,12 @@ def unpaid_mrr_reason(row: Row, rule: p.UnpaidMrr, cut: Cutoffs) -> str:
 # -- money over 30 days past due -------------------------------------------------------------------
 
 
-def over_30_days_applies(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
-    over: np.ndarray = f["oldest_dpd"].to_numpy() > 30
+def over_30_days_applies(f: Table, rule: p.Over30Days) -> np.ndarray:
+    over: np.ndarray = f["oldest_dpd"] > 30
     return over
 
 
-def over_30_days_score(f: pd.DataFrame, rule: p.Over30Days) -> np.ndarray:
+def over_30_days_score(f: Table, rule: p.Over30Days) -> np.ndarray:
     oldest = f["oldest_dpd"]
     points: np.ndarray = (
         _points(oldest > 30, rule.weight)
@@ -116,11 +118,11 @@ def over_30_days_reason(row: Row, rule: p.Over30Days, cut: Cutoffs) -> str:
 # -- items about to age into the next bucket -------------------------------------------------------
 
 
-def crossing_soon_applies(f: pd.DataFrame, rule: p.CrossingSoon) -> np.ndarray:
-    return f["crossing"].to_numpy() > 0
+def crossing_soon_applies(f: Table, rule: p.CrossingSoon) -> np.ndarray:
+    return f["crossing"] > 0
 
 
-def crossing_soon_score(f: pd.DataFrame, rule: p.CrossingSoon) -> np.ndarray:
+def crossing_soon_score(f: Table, rule: p.CrossingSoon) -> np.ndarray:
     return np.where(crossing_soon_applies(f, rule), rule.weight, 0.0)
 
 
@@ -134,11 +136,11 @@ def crossing_soon_reason(row: Row, rule: p.CrossingSoon, cut: Cutoffs) -> str:
 # -- broken promises -------------------------------------------------------------------------------
 
 
-def broken_promise_applies(f: pd.DataFrame, rule: p.BrokenPromise) -> np.ndarray:
-    return f["broken_promises"].to_numpy() > 0
+def broken_promise_applies(f: Table, rule: p.BrokenPromise) -> np.ndarray:
+    return f["broken_promises"] > 0
 
 
-def broken_promise_score(f: pd.DataFrame, rule: p.BrokenPromise) -> np.ndarray:
+def broken_promise_score(f: Table, rule: p.BrokenPromise) -> np.ndarray:
     return np.where(broken_promise_applies(f, rule), rule.weight, 0.0)
 
 
@@ -149,7 +151,7 @@ def broken_promise_reason(row: Row, rule: p.BrokenPromise, cut: Cutoffs) -> str:
 # -- the 5-15 days window --------------------------------------------------------------------------
 
 
-def early_window_score(f: pd.DataFrame, rule: p.EarlyWindow) -> np.ndarray:
+def early_window_score(f: Table, rule: p.EarlyWindow) -> np.ndarray:
     return _points(f["window"] > 0, rule.weight)
 
 
@@ -161,8 +163,8 @@ def early_window_reason(row: Row, rule: p.EarlyWindow, cut: Cutoffs) -> str:
 # -- balance ---------------------------------------------------------------------------------------
 
 
-def balance_score(f: pd.DataFrame, rule: p.Balance) -> np.ndarray:
-    tenfolds = np.log10(np.maximum(f["past_due"].to_numpy() / (rule.from_amount * 100), 1.0))
+def balance_score(f: Table, rule: p.Balance) -> np.ndarray:
+    tenfolds = np.log10(np.maximum(f["past_due"] / (rule.from_amount * 100), 1.0))
     return rule.per_tenfold * tenfolds
 
 
@@ -173,20 +175,21 @@ def balance_reason(row: Row, rule: p.Balance, cut: Cutoffs) -> str:
 # -- payment history -------------------------------------------------------------------------------
 
 
-def days_late_score(f: pd.DataFrame, rule: p.DaysLate) -> np.ndarray:
+def days_late_score(f: Table, rule: p.DaysLate) -> np.ndarray:
     # Whole days, as the reason says them: an average that rounds to 0 days late is on time.
-    days = np.round(f["avg_days_late"].fillna(0).to_numpy())
+    late = f["avg_days_late"]
+    days = np.round(np.where(np.isnan(late), 0.0, late))
     share = np.clip(days / rule.full_at_days, 0.0, 1.0)
-    return np.where(f["paid_invoices"].to_numpy() >= rule.min_paid_invoices, rule.weight * share, 0.0)
+    return np.where(f["paid_invoices"] >= rule.min_paid_invoices, rule.weight * share, 0.0)
 
 
 def days_late_reason(row: Row, rule: p.DaysLate, cut: Cutoffs) -> str:
     return f"pays {plural(round(row['avg_days_late']), 'day')} late on average"
 
 
-def promise_kept_score(f: pd.DataFrame, rule: p.PromiseKept) -> np.ndarray:
-    due = f["promises_due"].to_numpy()
-    broken_share = 1.0 - f["promises_kept"].to_numpy() / np.maximum(due, 1)
+def promise_kept_score(f: Table, rule: p.PromiseKept) -> np.ndarray:
+    due = f["promises_due"]
+    broken_share = 1.0 - f["promises_kept"] / np.maximum(due, 1)
     return np.where(due >= rule.min_promises, rule.weight * broken_share, 0.0)
 
 
@@ -197,7 +200,7 @@ def promise_kept_reason(row: Row, rule: p.PromiseKept, cut: Cutoffs) -> str:
 # -- the suspension sequence -----------------------------------------------------------------------
 
 
-def suspension_step_score(f: pd.DataFrame, rule: p.SuspensionStep) -> np.ndarray:
+def suspension_step_score(f: Table, rule: p.SuspensionStep) -> np.ndarray:
     points: np.ndarray = _points(f["suspension_step"] > 0, rule.weight) + _points(
         f["suspension_overdue"] > 0, rule.extra_when_overdue
     )

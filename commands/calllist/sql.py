@@ -116,6 +116,12 @@ def number_frame(
     ``floats`` may be NULL (NaN); the others must not be (sum with :func:`total`)."""
     with session.connection().execute(stmt, dict(params or {})) as result:
         rows = result.cursor.fetchall()
+    if not floats:  # whole numbers only: straight into one integer array, no Python objects kept
+        whole = np.array(rows, dtype=np.int64).reshape(len(rows), len(columns) + 1)
+        return pd.DataFrame(
+            {name: whole[:, i] for i, name in enumerate(columns, start=1)},
+            index=pd.Index(whole[:, 0], name="customer_id"),
+        )
     table = np.array(rows, dtype=object).reshape(len(rows), len(columns) + 1)
     return pd.DataFrame(
         {name: table[:, i].astype("float64" if name in floats else "int64") for i, name in enumerate(columns, start=1)},

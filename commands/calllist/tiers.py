@@ -14,24 +14,24 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from commands.calllist.policy import Policy
 from commands.calllist.rules import RULES_BY_NAME
+from commands.calllist.table import Table
 
 
-def tier_amount(frame: pd.DataFrame, name: str) -> np.ndarray:
+def tier_amount(frame: Table, name: str) -> np.ndarray:
     """The cents behind a tier's fact, never more than the collectible past-due amount (disputes
     and confirmed payments are off it). A broken promise has no items of its own, so it is the
     whole past-due amount; so is any tier of a frame that carries no per-tier amounts."""
-    past_due = frame["past_due"].to_numpy()
+    past_due = frame["past_due"]
     column = f"amount_{name}"
     if column not in frame:
         return past_due
-    return np.asarray(np.minimum(frame[column].to_numpy(), past_due))
+    return np.asarray(np.minimum(frame[column], past_due))
 
 
-def qualified(frame: pd.DataFrame, policy: Policy) -> dict[str, np.ndarray]:
+def qualified(frame: Table, policy: Policy) -> dict[str, np.ndarray]:
     """For each tier the policy names, the accounts its rule holds for with at least the floor
     in past-due money behind it. A fact under the floor counts for nothing: the caller drops its
     points too, so a $79.94 account is graded with everything else."""
@@ -42,7 +42,7 @@ def qualified(frame: pd.DataFrame, policy: Policy) -> dict[str, np.ndarray]:
     }
 
 
-def _applies(name: str) -> Callable[[pd.DataFrame, Any], np.ndarray]:
+def _applies(name: str) -> Callable[[Table, Any], np.ndarray]:
     """The test that makes ``name`` a tier (the policy loader takes only rules that have one)."""
     applies = RULES_BY_NAME[name].applies
     if applies is None:
