@@ -16,7 +16,7 @@ neighbour hits both alike: ``on`` as shipped (bot.tuning: the garbage collector 
 start-up with raised thresholds, the worker pool sized for the load; SQLite writers queued on the
 in-process writer lock) and ``off`` with those switched off (``ARBOT_GC=default``,
 ``ARBOT_WORKERS=6``, ``ARBOT_DB_WRITER_LOCK=off``, ``ARBOT_SWITCH_INTERVAL_MS=5``). Each server reports its garbage
-collections (count and pause by generation).
+collections (count and pause by generation) and its CPU per reply.
 
     python -m bench.bench_teams_latency [--seconds 60] [--rate 50] [--skip on|off] [--also NAME:KEY=VALUE]
 """
@@ -33,6 +33,7 @@ import os
 import statistics
 import time
 import tomllib
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from multiprocessing.queues import Queue
@@ -142,14 +143,26 @@ def _serve_bot(url: str, environ: dict[str, str], ready: Queue, stop: Event) -> 
         app = tuned(build_web_app(ctx, ServerSettings(dev=True), endpoints={"teams": lazy("teams")}))
         runner, bot_url = await _start(app)
         gc.callbacks.append(timed)
+        cpu_at_start = time.process_time()
         ready.put(bot_url)
         while not stop.is_set():
             await asyncio.sleep(0.1)
         gc.callbacks.remove(timed)
-        ready.put({generation: (len(ms), sum(ms), max(ms, default=0.0)) for generation, ms in pauses.items()})
+        by_generation = {generation: (len(ms), sum(ms), max(ms, default=0.0)) for generation, ms in pauses.items()}
+        ready.put(ServerReport(by_generation, time.process_time() - cpu_at_start))
         await runner.cleanup()
 
     asyncio.run(run())
+
+
+@dataclass(frozen=True)
+class ServerReport:
+    """What a server process says when it stops: its garbage collections (count, CPU ms in all,
+    longest, by generation) and the CPU seconds it spent serving (all its threads, warm-up
+    included): CPU per reply depends far less on what else runs on the machine than latency."""
+
+    collections: dict[int, tuple[int, float, float]]
+    cpu: float
 
 
 class Connector:
@@ -234,7 +247,7 @@ async def measure(bot_url: str, seconds: float, rate: float) -> tuple[list[float
     return latencies, failures, elapsed
 
 
-def _percentile(values: list[float], q: float) -> float:
+def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
@@ -265,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     with throwaway_database("teams") as url:
         _seed(url)
         spawn = multiprocessing.get_context("spawn")
-        servers, urls, collections = {}, {}, {}
+        servers, urls, reports, served = {}, {}, {}, dict.fromkeys(variants, 0)
         for variant in variants:
             ready, stop = spawn.Queue(), spawn.Event()
             process = spawn.Process(target=_serve_bot, args=(url, overrides[variant], ready, stop), daemon=True)
@@ -274,26 +287,28 @@ def main(argv: list[str] | None = None) -> None:
         try:
             for variant, (_, ready, _) in servers.items():
                 urls[variant] = ready.get(timeout=120)
-                asyncio.run(measure(urls[variant], 2, args.rate))  # warm-up: first imports, pools, caches
+                warm, _, _ = asyncio.run(measure(urls[variant], 2, args.rate))  # first imports, pools, caches
+                served[variant] += len(warm)
             for _ in range(rounds):
                 for variant in variants:
                     got, failed, took = asyncio.run(measure(urls[variant], args.seconds / rounds, args.rate))
                     ms, failures, elapsed = results[variant]
                     results[variant] = (ms + got, failures + failed, elapsed + took)
+                    served[variant] += len(got)
         finally:
             for variant, (process, ready, stop) in servers.items():
                 stop.set()
                 try:
-                    collections[variant] = ready.get(timeout=30)
+                    reports[variant] = ready.get(timeout=30)
                 except Exception:
-                    collections[variant] = {}
+                    reports[variant] = ServerReport({}, float("nan"))
                 process.join(timeout=30)
     print(
         f"Teams message -> reply over HTTP, {args.rate:g} req/s offered for {args.seconds:g} s per server "
         f"in {rounds} alternating rounds ({where}):"
     )
     for variant in variants:
-        _report(variant, *results[variant], collections.get(variant, {}))
+        _report(variant, *results[variant], reports[variant], served[variant])
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
@@ -302,13 +317,16 @@ def _report(
     latencies: list[float],
     failures: int,
     elapsed: float,
-    collections: dict[int, tuple[int, float, float]],
+    server: ServerReport,
+    served: int,
 ) -> None:
     ms = sorted(v * 1000 for v in latencies)
     print(f"  {variant}: replies {len(ms)}, failures {failures}, achieved {len(ms) / max(elapsed, 1e-9):.1f} replies/s")
+    per_reply = server.cpu / max(served, 1) * 1000
+    print(f"    server CPU {server.cpu:.1f} s for {served} replies (warm-up included): {per_reply:.2f} ms per reply")
     if ms:
         print(f"    latency p50 {_percentile(ms, 50):.1f} ms, p99 {_percentile(ms, 99):.1f} ms, max {ms[-1]:.1f} ms")
-    for generation, (count, total, longest) in sorted(collections.items()):
+    for generation, (count, total, longest) in sorted(server.collections.items()):
         print(
             f"    gc generation {generation}: {count} collections, {total:.0f} ms CPU in all, longest {longest:.1f} ms"
         )

@@ -12,18 +12,28 @@ process, a writer lock that hands over at once (:mod:`storage.sqlite_writer`).""
 from __future__ import annotations
 
 import os
+import select
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.deadline import StatementDeadline
 from storage.sqlite_writer import install_writer_lock, writer_lock_wanted
 
 DEFAULT_SQLITE_FILE = "arbot.db"
+# PostgreSQL connections: at most 15 (as SQLAlchemy's default pool), of which 10 are kept open
+# between requests instead of SQLAlchemy's 5. The server runs chat work on cores + 4 threads
+# beside the outbox dispatcher and the scheduler; with 5 kept, the sixth and seventh concurrent
+# requests each opened a connection (a server process, its authentication, our settings) and
+# closed it again at the end, a few times a second at 50 messages a second.
+KEPT_CONNECTIONS = 10
+MAX_CONNECTIONS = 15
+_PQ_IDLE = 0  # libpq's PQTRANS_IDLE (psycopg.pq.TransactionStatus.IDLE), without importing psycopg for SQLite
 
 
 @dataclass(frozen=True)
@@ -88,9 +98,15 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args = kwargs.pop("connect_args", {})
-    engine = create_engine(url, pool_pre_ping=True, connect_args={**_postgres_args(timeouts), **connect_args}, **kwargs)
+    pool = (
+        {}
+        if kwargs.get("poolclass")
+        else {"pool_size": KEPT_CONNECTIONS, "max_overflow": MAX_CONNECTIONS - KEPT_CONNECTIONS}
+    )
+    engine = create_engine(url, connect_args={**_postgres_args(timeouts), **connect_args}, **{**pool, **kwargs})
     if timeouts.deadline is not None:
         StatementDeadline(timeouts.deadline).guard(engine)
+    event.listen(engine.pool, "checkout", _checkout_check(engine))
     event.listen(engine, "begin", _postgres_begin)
     return engine
 
@@ -141,10 +157,48 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def _postgres_begin(conn: Any) -> None:
-    """A transaction marked with :func:`read_only` is declared so to PostgreSQL: a write in it
-    is an error instead of a surprise."""
-    if conn.get_execution_options().get("read_only"):
-        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+    """A transaction marked with :func:`read_only` is declared so to PostgreSQL (a write in it
+    is an error instead of a surprise) in its BEGIN: psycopg starts the transaction with
+    ``BEGIN READ ONLY``, where a ``SET TRANSACTION READ ONLY`` after it cost a round trip of
+    its own on every read. Other transactions start with a plain BEGIN."""
+    driver = conn.connection.driver_connection
+    wanted = True if conn.get_execution_options().get("read_only") else None
+    if getattr(driver, "read_only", None) is not wanted:
+        driver.read_only = wanted  # no round trip: psycopg only changes the BEGIN it will send
+
+
+def _checkout_check(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """Instead of SQLAlchemy's pre-ping (a ``SELECT 1`` round trip each time a connection leaves
+    the pool, one or two per chat message), a pooled connection is pinged only when it shows
+    signs of trouble: psycopg says it is closed or not idle, or its socket has something to read
+    while nothing was asked (the server's "terminating connection" and the end of the stream
+    after a restart, or keepalives giving up on a peer that vanished). A ping that fails makes
+    the pool drop that connection and take another, as pre-ping did. A connection dead without
+    a sign (a network that swallows everything) is found out by its first statement, which the
+    deadline cuts."""
+
+    def check(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if _looks_alive(dbapi_conn):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection failed its ping: {exc}") from exc
+
+    return check
+
+
+def _looks_alive(dbapi_conn: Any) -> bool:
+    """Idle, open, and nothing waiting on its socket: one poll(2) of the socket, no round trip."""
+    pgconn = getattr(dbapi_conn, "pgconn", None)
+    try:
+        if pgconn is None or dbapi_conn.closed or pgconn.transaction_status != _PQ_IDLE:
+            return False
+        poller = select.poll()
+        poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
+        return not poller.poll(0)
+    except Exception:  # no socket any more (psycopg raises its own error): not alive
+        return False
 
 
 def read_only(session: Session) -> Session:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
@@ -58,6 +58,8 @@ class Answer:
     replies: list[Reply]
     card: Reply | None = None
     user: ChatUser | None = None
+    # The Teams messages of each reply (by its id), drawn on the worker thread that answered.
+    drawn: dict[int, list[Activity]] = field(default_factory=dict, compare=False)
 
 
 class TeamsBot:
@@ -88,7 +90,9 @@ class TeamsBot:
         text = None if action else " ".join(mention_free_text(activity).split())
         answer = await self._answer(turn_context, text, action)
         if activity.conversation.conversation_type == "personal" or answer.user is None or not answer.replies:
-            await self.chat.deliver_async(answer.replies, lambda reply: self._send(turn_context, reply))
+            await self.chat.deliver_async(
+                answer.replies, lambda reply: self._send(turn_context, reply, answer.drawn.get(id(reply)))
+            )
         else:
             await self._answer_privately(turn_context, answer.user, answer.replies)
         self.chat.finished(self._key(activity), answer.replies)
@@ -114,11 +118,14 @@ class TeamsBot:
             )
         await self._send(turn_context, Reply(title=note))
 
-    async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
-        """Into the turn's conversation: every page of a long reply, in order, then its files."""
-        personal = turn_context.activity.conversation.conversation_type == "personal"
-        activities = await asyncio.to_thread(self.messenger.activities, reply, personal=personal)
-        await self.outbox.send_all(turn_context, activities)
+    async def _send(self, turn_context: TurnContext, reply: Reply, drawn: list[Activity] | None = None) -> None:
+        """Into the turn's conversation: every page of a long reply, in order, then its files.
+        ``drawn`` is the reply already drawn on the worker thread that answered; otherwise it
+        is drawn on one now (mentions and file offers read the database)."""
+        if drawn is None:
+            personal = turn_context.activity.conversation.conversation_type == "personal"
+            drawn = await asyncio.to_thread(self.messenger.activities, reply, personal=personal)
+        await self.outbox.send_all(turn_context, drawn)
 
     async def _on_invoke(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -334,7 +341,22 @@ class TeamsBot:
         )
         after = self._current_card(clicked) if clicked else None
         # The click changed its own card (a decision): the clicker gets it redrawn at once.
-        return Answer(replies=replies, card=after if after != before else None, user=user)
+        card = after if after != before else None
+        return Answer(replies=replies, card=card, user=user, drawn=self._drawn(activity, replies))
+
+    def _drawn(self, activity: Activity, replies: list[Reply]) -> dict[int, list[Activity]]:
+        """In a personal chat, each reply drawn now, on this worker thread: sending it then needs
+        no second turn on a worker behind other people's requests. A reply that cannot be drawn
+        is left to the delivery, which tells the asker it was lost, each reply on its own."""
+        if activity.conversation.conversation_type != "personal":
+            return {}  # a channel's answer may go to the asker's personal chat instead
+        drawn = {}
+        for reply in replies:
+            try:
+                drawn[id(reply)] = self.messenger.activities(reply, personal=True)
+            except Exception:
+                log.debug("reply %r left to draw at delivery", reply.title[:80], exc_info=True)
+        return drawn
 
     def _current_card(self, message_id: str) -> Reply | None:
         """The clicked card as the database has it now (decided, or still pending)."""

@@ -14,15 +14,17 @@ import secrets
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes
-from botframework.connector.auth import AuthenticateRequestResult
+from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity, ConnectorFactory, UserTokenClient
 
 from bot.teams.bot import TeamsBot, error_response
 from bot.teams.capture import configured_ids
+from bot.teams.connectors import KeptClients, KeptConnectorFactory, app_id_of
 from bot.teams.identity import mention_of
 from bot.teams.messenger import Outbox, TeamsMessenger
 from bot.teams.settings import DEV_WARNING, TeamsSettings, teams_settings_of
@@ -121,9 +123,32 @@ class RefusingAuthentication(ConfigurationBotFrameworkAuthentication):
     failures while fetching Microsoft's signing keys stay what they are: the sender may be
     genuine, and the Bot Connector retries a 5xx."""
 
+    def __init__(self, configuration: Any, **kwargs: Any) -> None:
+        super().__init__(configuration, **kwargs)
+        self.kept = KeptClients()
+
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         with _token_refusals():
-            return await super().authenticate_request(activity, auth_header)
+            result = await super().authenticate_request(activity, auth_header)
+        if result.connector_factory is not None:
+            result.connector_factory = self._kept_factory(result.connector_factory, result.claims_identity)
+        return result
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        """Proactive posts (continue_conversation) take their clients from the same cache."""
+        return self._kept_factory(super().create_connector_factory(claims_identity), claims_identity)
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        """Made for every activity by CloudAdapter; the bot never signs users in, so one per bot
+        app id is plenty (bot.teams.connectors)."""
+        key = ("user-token", app_id_of(claims_identity))
+        client = self.kept.get(key)
+        if client is None:
+            client = self.kept.keep(key, await super().create_user_token_client(claims_identity))
+        return client  # type: ignore[no-any-return]
+
+    def _kept_factory(self, inner: ConnectorFactory, claims_identity: ClaimsIdentity | None) -> ConnectorFactory:
+        return KeptConnectorFactory(inner, app_id_of(claims_identity), self.kept)
 
     async def authenticate_streaming_request(
         self, auth_header: str, channel_id_header: str
