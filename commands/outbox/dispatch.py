@@ -84,7 +84,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, not_, or_, select, update
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 
 from commands.context import AppContext
 from commands.messages import DeliveryFailed, Messenger, PostedRef, Reply, Where
@@ -103,6 +103,7 @@ from commands.outbox.outcomes import (
     parts_from_row,
 )
 from commands.outbox.replicas import Replicas, identity
+from storage.db import read_only
 from storage.models import OutboxEntry, PostedMessage
 from storage.models.outbox import PENDING, SENDING
 from storage.row_counts import rows_changed
@@ -228,8 +229,8 @@ class Dispatcher:
         Entries behind a waiting one in their lane go with it, so they do not count."""
         now = self.ctx.clock.now()
         ours = OutboxEntry.platform.in_(list(self.senders))
-        with self.ctx.sessions() as session:
-            self._replicas.look(session, now)
+        with self.ctx.sessions() as session:  # a reader: on SQLite it waits for no writer
+            self._replicas.look(read_only(session), now)
             retry = session.scalar(
                 select(func.min(OutboxEntry.next_attempt_at)).where(
                     ours, OutboxEntry.status == PENDING, not_(behind_a_waiting_entry(now))
@@ -364,6 +365,7 @@ class Dispatcher:
         if key is None:
             return None
         with self.ctx.sessions() as session:
+            read_only(session)
             posted = select(PostedMessage).where(PostedMessage.key == key)
             row = session.scalar(posted)
             if row is None:
@@ -424,14 +426,35 @@ class Dispatcher:
     # -- settling -----------------------------------------------------------------------------
 
     def _settle(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
+        """Write ``outcome`` on the entry's row, if the claim is still this dispatcher's: one
+        guarded UPDATE when the outcome needs nothing of the row (:meth:`Outcome.values`), else
+        the row read and locked first."""
         now = self.ctx.clock.now()
         with self.ctx.sessions.begin() as session:
-            row = session.get(OutboxEntry, entry.id, with_for_update=True, options=[defer(OutboxEntry.payload)])
-            if row is None or row.claimed_by != entry.claimed_by or row.status != SENDING:
-                log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out", entry.id)
-                return TakenOver()
-            row.claimed_until = None  # the token stays: who worked it last (commands.outbox.replicas)
-            outcome.apply(session, row, now, self)
+            values = outcome.values(entry, now, self)
+            if values is None:
+                return self._settle_row(session, entry, outcome, now)
+            ours = rows_changed(
+                session,
+                update(OutboxEntry)
+                .where(
+                    OutboxEntry.id == entry.id,
+                    OutboxEntry.claimed_by == entry.claimed_by,
+                    OutboxEntry.status == SENDING,
+                )
+                .values(claimed_until=None, **values),  # the token stays: who worked it last (replicas)
+            )
+            if ours != 1:
+                return _taken_over(entry)
+            outcome.settled(session, entry, now)
+        return outcome
+
+    def _settle_row(self, session: Session, entry: OutboxEntry, outcome: Outcome, now: datetime) -> Outcome:
+        row = session.get(OutboxEntry, entry.id, with_for_update=True, options=[defer(OutboxEntry.payload)])
+        if row is None or row.claimed_by != entry.claimed_by or row.status != SENDING:
+            return _taken_over(entry)
+        row.claimed_until = None
+        outcome.apply(session, row, now, self)
         return outcome
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
@@ -443,6 +466,11 @@ class Dispatcher:
                 return retry_after
             return retry_after * (1 + RETRY_AFTER_JITTER * self.jitter())
         return min(BACKOFF_CAP_SECONDS, 2.0**attempts) * (0.75 + random.random() / 2)
+
+
+def _taken_over(entry: OutboxEntry) -> Outcome:
+    log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out", entry.id)
+    return TakenOver()
 
 
 @dataclass(frozen=True)
