@@ -1,20 +1,27 @@
-"""Settling an entry (writing what its send came to) is one guarded UPDATE and its commit: the
-row is not read first, since the dispatcher's claim already holds everything the UPDATE needs.
+"""Settling an entry (writing what its send came to) is one guarded UPDATE: the row is not read
+first, since the dispatcher's claim already holds everything the UPDATE needs; and the settles
+of lanes that wait at the same moment are written in one transaction.
 A claim another dispatcher took over meanwhile is still left alone, and a failure for good is
 still reported once."""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, update
 
 from commands.context import AppContext
+from commands.messages import PostedRef, Where
 from commands.outbox.dispatch import RoundReport
+from commands.outbox.outcomes import Outcome, Sent, Settler
+from commands.outbox.settling import GroupSettle
 from storage.models import OutboxEntry
 from tests.support.outbox import SlackOutbox, direct, entries, exactly_once, statuses
 
@@ -94,3 +101,74 @@ def test_a_retry_is_written_from_the_claim(slack: SlackOutbox) -> None:
     row = entries(slack.ctx)[key]
     assert (row.status, row.attempts, row.may_have_landed, row.claimed_until) == ("pending", 1, False, None)
     assert row.next_attempt_at == slack.ctx.clock.now() + timedelta(seconds=1)  # Retry-After, exactly
+
+
+@contextmanager
+def commits(ctx: AppContext) -> Iterator[list[int]]:
+    engine = ctx.sessions.kw["bind"]
+    seen: list[int] = []
+
+    def note(_conn: object) -> None:
+        seen.append(1)
+
+    event.listen(engine, "commit", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "commit", note)
+
+
+def settle_in_threads(settles: GroupSettle, work: list[tuple[OutboxEntry, Outcome]]) -> list[Outcome | Exception]:
+    """Each settle from its own lane thread, all queued while another batch is being written
+    (the test holds the turn), then let go together."""
+    results: list[Outcome | Exception] = [RuntimeError("not settled")] * len(work)
+
+    def lane(n: int, entry: OutboxEntry, outcome: Outcome) -> None:
+        try:
+            results[n] = settles.settle(entry, outcome)
+        except Exception as exc:
+            results[n] = exc
+
+    with settles._turn:
+        threads = [threading.Thread(target=lane, args=(n, *w)) for n, w in enumerate(work)]
+        for thread in threads:
+            thread.start()
+        while len(settles._queue) < len(work):
+            time.sleep(0.001)
+    for thread in threads:
+        thread.join(10)
+    return results
+
+
+def test_settles_waiting_together_are_written_in_one_transaction(slack: SlackOutbox) -> None:
+    slack.queue([direct(person, f"List for {person}") for person in PEOPLE])
+    dispatcher = slack.restarted()
+    claimed = dispatcher.claim()
+    settles = GroupSettle(slack.ctx, dispatcher)
+    ref = PostedRef(Where("D0TEST"), "1.0001")
+    with commits(slack.ctx) as seen:
+        results = settle_in_threads(settles, [(entry, Sent(ref)) for entry in claimed])
+    assert all(isinstance(r, Sent) for r in results)
+    assert len(seen) == 1
+    assert set(statuses(slack.ctx).values()) == {"sent"}
+
+
+class Broken(Outcome):
+    """An outcome whose write fails (a bug in one entry's settle)."""
+
+    counter = "sent"
+
+    def values(self, entry: OutboxEntry, now: datetime, dispatcher: Settler) -> dict[str, Any]:
+        raise RuntimeError("cannot settle this one")
+
+
+def test_one_entrys_failing_settle_does_not_undo_the_others(slack: SlackOutbox) -> None:
+    keys = slack.queue([direct(person, f"List for {person}") for person in PEOPLE])
+    dispatcher = slack.restarted()
+    first, second, third = dispatcher.claim()
+    settles = GroupSettle(slack.ctx, dispatcher)
+    ref = PostedRef(Where("D0TEST"), "1.0001")
+    results = settle_in_threads(settles, [(first, Sent(ref)), (second, Broken()), (third, Sent(ref))])
+    assert isinstance(results[0], Sent) and isinstance(results[2], Sent)
+    assert isinstance(results[1], RuntimeError)
+    assert [statuses(slack.ctx)[k] for k in keys] == ["sent", "sending", "sent"]  # its lease brings it back

@@ -18,7 +18,8 @@ lane, and so is the wait of an entry tried before (its retry came due after its 
 is left of the pace is a fraction of a second); :meth:`Dispatcher.drain` (a terminal,
 ``arbot scheduler --once``, shutdown) sleeps them all.
 
-Each entry is settled in its own transaction with its outcome (:mod:`commands.outbox.outcomes`):
+Each entry is settled with its outcome (:mod:`commands.outbox.outcomes`), in the next transaction
+that writes the settles the lanes have waiting (:mod:`commands.outbox.settling`):
 
 - sent: the platform's message id is stored; a tracked post is remembered (``posted_messages``);
 - transient failure (429, 5xx, timeout): tried again when the platform's Retry-After has passed,
@@ -84,7 +85,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, not_, or_, select, update
-from sqlalchemy.orm import Session, defer
 
 from commands.context import AppContext
 from commands.messages import DeliveryFailed, Messenger, PostedRef, Reply, Where
@@ -103,6 +103,7 @@ from commands.outbox.outcomes import (
     parts_from_row,
 )
 from commands.outbox.replicas import Replicas, identity
+from commands.outbox.settling import GroupSettle
 from storage.db import read_only
 from storage.models import OutboxEntry, PostedMessage
 from storage.models.outbox import PENDING, SENDING
@@ -156,10 +157,12 @@ class Dispatcher:
     _pace: Pace = field(init=False)
     _replicas: Replicas = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _settles: GroupSettle = field(init=False)
 
     def __post_init__(self) -> None:
         self._pace = Pace(self.pacing, now=self.monotonic)
         self._replicas = Replicas(identity(self.name))
+        self._settles = GroupSettle(self.ctx, self)
 
     # -- a round ----------------------------------------------------------------------------
 
@@ -426,36 +429,9 @@ class Dispatcher:
     # -- settling -----------------------------------------------------------------------------
 
     def _settle(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
-        """Write ``outcome`` on the entry's row, if the claim is still this dispatcher's: one
-        guarded UPDATE when the outcome needs nothing of the row (:meth:`Outcome.values`), else
-        the row read and locked first."""
-        now = self.ctx.clock.now()
-        with self.ctx.sessions.begin() as session:
-            values = outcome.values(entry, now, self)
-            if values is None:
-                return self._settle_row(session, entry, outcome, now)
-            ours = rows_changed(
-                session,
-                update(OutboxEntry)
-                .where(
-                    OutboxEntry.id == entry.id,
-                    OutboxEntry.claimed_by == entry.claimed_by,
-                    OutboxEntry.status == SENDING,
-                )
-                .values(claimed_until=None, **values),  # the token stays: who worked it last (replicas)
-            )
-            if ours != 1:
-                return _taken_over(entry)
-            outcome.settled(session, entry, now)
-        return outcome
-
-    def _settle_row(self, session: Session, entry: OutboxEntry, outcome: Outcome, now: datetime) -> Outcome:
-        row = session.get(OutboxEntry, entry.id, with_for_update=True, options=[defer(OutboxEntry.payload)])
-        if row is None or row.claimed_by != entry.claimed_by or row.status != SENDING:
-            return _taken_over(entry)
-        row.claimed_until = None
-        outcome.apply(session, row, now, self)
-        return outcome
+        """Write what the entry's attempt came to, with the other lanes' settles waiting at the
+        same moment (:mod:`commands.outbox.settling`)."""
+        return self._settles.settle(entry, outcome)
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Seconds until the next attempt: the platform's Retry-After when it named one (exactly,
@@ -466,11 +442,6 @@ class Dispatcher:
                 return retry_after
             return retry_after * (1 + RETRY_AFTER_JITTER * self.jitter())
         return min(BACKOFF_CAP_SECONDS, 2.0**attempts) * (0.75 + random.random() / 2)
-
-
-def _taken_over(entry: OutboxEntry) -> Outcome:
-    log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out", entry.id)
-    return TakenOver()
 
 
 @dataclass(frozen=True)
