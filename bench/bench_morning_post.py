@@ -28,7 +28,14 @@ where the time went: the job, the wait for the first round, and for each retried
 backoff and how long after its 429 the channel was tried again.
 
     python -m bench.bench_morning_post [--runs 3] [--collectors 20] [--accounts 40] [--random-429 0.1]
-                                       [--first-morning] [--channel-news N]
+                                       [--first-morning] [--channel-news N] [--round-cpu]
+
+``--round-cpu`` measures instead what one dispatcher round costs this process: the morning's
+entries queued by the job, then one round (:meth:`Dispatcher.run_once`, the server's lanes and
+settles, the real Slack messenger) delivering them to the fake without refusals; its CPU time
+(``time.process_time``: the fake runs in its own process) and wall time, per round and per
+entry. CPU is what a loaded machine cannot hide: the first round's wall time is that CPU
+stretched by the load.
 """
 
 from __future__ import annotations
@@ -617,6 +624,65 @@ def summary(all_figures: list[Figures]) -> None:
     )
 
 
+# -- one round's CPU ------------------------------------------------------------------------------
+
+
+def round_cost(url: str, team: Team, users: dict[str, str]) -> tuple[float, float, int]:
+    """The morning's job queued, then one dispatcher round delivering it, in this process:
+    (CPU seconds, wall seconds, entries sent)."""
+    from bot.slack.identity import SlackIdentity
+    from bot.slack.messenger import SlackMessenger, web_client
+    from scheduler.jobs import daily_lists
+    from scheduler.runs import run_claimed
+
+    clock = MorningClock()
+    ctx = AppContext(
+        sessions=make_session_factory(make_engine(url)),
+        team=team,
+        calendar=BusinessCalendar(team.country),
+        clock=clock,
+        platforms=("slack",),
+    )
+    with fake_slack_process(partial(strict_slack, users, 0.0, clock.start, clock.origin)) as fake:
+        known_team(ctx, fake.api_url, list(users.values()))
+
+        def job(session: Any) -> tuple[Any, dict[str, int], str]:
+            return daily_lists(ctx, session).replies, {}, ""
+
+        run_claimed(ctx, key="daily_lists", run_date=ctx.today(), work=job)
+        settings = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=fake.api_url)
+        client = web_client(settings, outbox=True)
+        dispatcher = Dispatcher(ctx, {"slack": SlackMessenger(client, SlackIdentity(client, ctx))})
+        cpu, wall = time.process_time(), time.perf_counter()
+        sent = dispatcher.run_once().sent
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    ctx.sessions.kw["bind"].dispose()
+    return cpu, wall, sent
+
+
+def round_cpu(args: argparse.Namespace, team: Team, emails: list[str], users: dict[str, str]) -> None:
+    """``--round-cpu``: :func:`round_cost` on a fresh database per run, and the medians."""
+    costs = []
+    for n in range(1, args.runs + 1):
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{Path(folder) / 'bench_morning.db'}"
+            seed(url, team, emails, args.accounts)
+            earlier_mornings(url, team)
+            cpu, wall, sent = round_cost(url, team, users)
+        print(
+            f"  run {n}: one round sent {sent}: CPU {cpu * 1000:.0f} ms "
+            f"({cpu / sent * 1000:.2f} ms per entry), wall {wall * 1000:.0f} ms",
+            flush=True,
+        )
+        costs.append((cpu / sent, wall))
+    per_entry, walls = [c for c, _ in costs], [w for _, w in costs]
+    print(
+        f"CPU per entry median {statistics.median(per_entry) * 1000:.2f} ms "
+        f"({min(per_entry) * 1000:.2f}-{max(per_entry) * 1000:.2f}); round wall median "
+        f"{statistics.median(walls) * 1000:.0f} ms ({min(walls) * 1000:.0f}-{max(walls) * 1000:.0f})"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_morning_post")
     parser.add_argument("--runs", type=int, default=3)
@@ -635,6 +701,9 @@ def main(argv: list[str] | None = None) -> None:
         default=0,
         help="extra posts queued for the collections channel with the morning (pacing)",
     )
+    parser.add_argument(
+        "--round-cpu", action="store_true", help="measure one dispatcher round's CPU per entry instead (no 429s)"
+    )
     args = parser.parse_args([] if argv is None else argv)  # `python -m bench` passes nothing
     logging.basicConfig(level=logging.ERROR)
     emails = collector_emails(args.collectors)
@@ -647,6 +716,10 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.runs} run(s); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,
     )
+    if args.round_cpu:
+        round_cpu(args, team, emails, users)
+        print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     results = []
     for n in range(1, args.runs + 1):
         with tempfile.TemporaryDirectory() as folder:

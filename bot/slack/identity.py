@@ -7,22 +7,38 @@ other way round, for direct messages, ``users.lookupByEmail``. Looked-up answers
 shared identity cache (bot.runtime.identities: memory and database, asked again after a week;
 an old answer stands in while Slack cannot be asked). The direct-message channel of each
 member is kept the same way (:meth:`SlackIdentity.kept_dm_channel`): ``conversations.open``
-once per person, not once per process."""
+once per person, not once per process.
+
+The morning's direct messages ask for each member's user id and channel; a database read for
+each (on SQLite, in a transaction that waits for the writer lock the outbox's settles and the
+jobs hold) made the identity the dearest part of a direct message. So the known identities are
+read in one query into :class:`KnownIdentities` and answered from memory. Changes made through
+this object update it at once; changes another process made (a replica that learned a new user
+id or opened a new channel) are read again after :data:`SNAPSHOT_SECONDS`, and a member missing
+from it is still looked for in the database before Slack is asked."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 
 from bot.runtime.identities import IdentityCache
 from commands.context import AppContext
+from storage.db import read_only
+from storage.models import ChatIdentity
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
+SNAPSHOT_SECONDS = 60.0  # how long identities another process changed may be answered from memory
 
 
 class UnknownSlackUser(LookupError):
@@ -39,6 +55,65 @@ def team_file_ids(raw: dict[str, Any]) -> dict[str, str]:
     return ids
 
 
+@dataclass
+class KnownIdentities:
+    """The Slack identities in ``chat_identities`` (email -> user id, user id -> direct-message
+    channel), read in one query and kept for :data:`SNAPSHOT_SECONDS`. Thread-safe: the
+    outbox's lanes ask it side by side."""
+
+    ctx: AppContext
+    seconds: float = SNAPSHOT_SECONDS
+    monotonic: Callable[[], float] = time.monotonic
+    _user_of: dict[str, str] = field(default_factory=dict)
+    _channel_of: dict[str, str] = field(default_factory=dict)
+    _read_at: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def user_id_of(self, email: str) -> str | None:
+        self._fresh()
+        return self._user_of.get(email)
+
+    def dm_channel(self, user_id: str) -> str | None:
+        self._fresh()
+        return self._channel_of.get(user_id)
+
+    def learned(self, user_id: str, email: str) -> None:
+        """``user_id`` is ``email`` now: an address it had before no longer leads to it."""
+        with self._lock:
+            for old in [e for e, u in self._user_of.items() if u == user_id and e != email]:
+                del self._user_of[old]
+            self._user_of[email] = user_id
+
+    def opened(self, user_id: str, channel: str | None) -> None:
+        """``user_id``'s direct messages are ``channel`` now (None: forgotten)."""
+        with self._lock:
+            if channel is None:
+                self._channel_of.pop(user_id, None)
+            else:
+                self._channel_of[user_id] = channel
+
+    def _fresh(self) -> None:
+        now = self.monotonic()
+        if self._read_at is not None and now - self._read_at < self.seconds:
+            return
+        with self._lock:
+            if self._read_at is not None and now - self._read_at < self.seconds:
+                return
+            with self.ctx.sessions() as session:
+                rows = (
+                    read_only(session)
+                    .execute(
+                        select(ChatIdentity.user_id, ChatIdentity.email, ChatIdentity.dm_channel)
+                        .where(ChatIdentity.platform == PLATFORM)
+                        .order_by(ChatIdentity.updated_at, ChatIdentity.id)  # the latest holder of an email last
+                    )
+                    .all()
+                )
+            self._user_of = {row.email: row.user_id for row in rows}
+            self._channel_of = {row.user_id: row.dm_channel for row in rows if row.dm_channel}
+            self._read_at = now
+
+
 class SlackIdentity:
     """Slack user ids and team emails, both ways. Synchronous: it runs in worker threads,
     beside the database session it shares the process with."""
@@ -49,6 +124,7 @@ class SlackIdentity:
         self._email_by_id = team_file_ids(ctx.team.raw)
         self._id_by_email = {email: user_id for user_id, email in self._email_by_id.items()}
         self.cache = IdentityCache(ctx, PLATFORM)
+        self.known = KnownIdentities(ctx)
 
     def email_of(self, user_id: str) -> str | None:
         """The email of Slack user ``user_id``, or None when Slack will not say (the core then
@@ -66,7 +142,7 @@ class SlackIdentity:
         email = str(profile.get("email") or "").strip().lower()
         if not email:
             return None
-        self.cache.remember(user_id, email)
+        self._remember(user_id, email)
         return email
 
     def user_id_of(self, email: str) -> str:
@@ -74,19 +150,23 @@ class SlackIdentity:
         email = email.strip().lower()
         if email in self._id_by_email:
             return self._id_by_email[email]
-        known = self.cache.user_id_of(email)
+        known = self.known.user_id_of(email) or self.cache.user_id_of(email)
         if known is not None:
             return known
         try:
             user_id = str(self._client.users_lookupByEmail(email=email)["user"]["id"])
         except SlackApiError as exc:
             raise UnknownSlackUser(f"no Slack user has the email {email} ({exc.response.get('error')})") from exc
-        self.cache.remember(user_id, email)
+        self._remember(user_id, email)
         return user_id
+
+    def _remember(self, user_id: str, email: str) -> None:
+        self.cache.remember(user_id, email)
+        self.known.learned(user_id, email)
 
     def kept_dm_channel(self, user_id: str) -> str | None:
         """The direct-message channel kept for ``user_id`` on an earlier day, if any."""
-        return self.cache.dm_channel(user_id)
+        return self.known.dm_channel(user_id) or self.cache.dm_channel(user_id)
 
     def open_dm_channel(self, user_id: str, *, email: str | None = None) -> str:
         """Ask Slack for the direct-message channel and keep it, with the member's email (given,
@@ -98,7 +178,9 @@ class SlackIdentity:
             known = self.cache.known(user_id)
             email = known.email if known is not None else None
         self.cache.remember_dm_channel(user_id, channel, email=email)
+        self.known.opened(user_id, channel)
         return channel
 
     def forget_dm_channel(self, user_id: str) -> None:
         self.cache.forget_dm_channel(user_id)
+        self.known.opened(user_id, None)

@@ -18,7 +18,8 @@ lane, and so is the wait of an entry tried before (its retry came due after its 
 is left of the pace is a fraction of a second); :meth:`Dispatcher.drain` (a terminal,
 ``arbot scheduler --once``, shutdown) sleeps them all.
 
-Each entry is settled in its own transaction with its outcome (:mod:`commands.outbox.outcomes`):
+Each entry is settled with its outcome (:mod:`commands.outbox.outcomes`), in the next transaction
+that writes the settles the lanes have waiting (:mod:`commands.outbox.settling`):
 
 - sent: the platform's message id is stored; a tracked post is remembered (``posted_messages``);
 - transient failure (429, 5xx, timeout): tried again when the platform's Retry-After has passed,
@@ -84,7 +85,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, not_, or_, select, update
-from sqlalchemy.orm import defer
 
 from commands.context import AppContext
 from commands.messages import DeliveryFailed, Messenger, PostedRef, Reply, Where
@@ -103,6 +103,8 @@ from commands.outbox.outcomes import (
     parts_from_row,
 )
 from commands.outbox.replicas import Replicas, identity
+from commands.outbox.settling import GroupSettle
+from storage.db import read_only
 from storage.models import OutboxEntry, PostedMessage
 from storage.models.outbox import PENDING, SENDING
 from storage.row_counts import rows_changed
@@ -155,10 +157,12 @@ class Dispatcher:
     _pace: Pace = field(init=False)
     _replicas: Replicas = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _settles: GroupSettle = field(init=False)
 
     def __post_init__(self) -> None:
         self._pace = Pace(self.pacing, now=self.monotonic)
         self._replicas = Replicas(identity(self.name))
+        self._settles = GroupSettle(self.ctx, self)
 
     # -- a round ----------------------------------------------------------------------------
 
@@ -228,8 +232,8 @@ class Dispatcher:
         Entries behind a waiting one in their lane go with it, so they do not count."""
         now = self.ctx.clock.now()
         ours = OutboxEntry.platform.in_(list(self.senders))
-        with self.ctx.sessions() as session:
-            self._replicas.look(session, now)
+        with self.ctx.sessions() as session:  # a reader: on SQLite it waits for no writer
+            self._replicas.look(read_only(session), now)
             retry = session.scalar(
                 select(func.min(OutboxEntry.next_attempt_at)).where(
                     ours, OutboxEntry.status == PENDING, not_(behind_a_waiting_entry(now))
@@ -364,6 +368,7 @@ class Dispatcher:
         if key is None:
             return None
         with self.ctx.sessions() as session:
+            read_only(session)
             posted = select(PostedMessage).where(PostedMessage.key == key)
             row = session.scalar(posted)
             if row is None:
@@ -424,15 +429,9 @@ class Dispatcher:
     # -- settling -----------------------------------------------------------------------------
 
     def _settle(self, entry: OutboxEntry, outcome: Outcome) -> Outcome:
-        now = self.ctx.clock.now()
-        with self.ctx.sessions.begin() as session:
-            row = session.get(OutboxEntry, entry.id, with_for_update=True, options=[defer(OutboxEntry.payload)])
-            if row is None or row.claimed_by != entry.claimed_by or row.status != SENDING:
-                log.warning("outbox entry %s was taken over by another dispatcher after its lease ran out", entry.id)
-                return TakenOver()
-            row.claimed_until = None  # the token stays: who worked it last (commands.outbox.replicas)
-            outcome.apply(session, row, now, self)
-        return outcome
+        """Write what the entry's attempt came to, with the other lanes' settles waiting at the
+        same moment (:mod:`commands.outbox.settling`)."""
+        return self._settles.settle(entry, outcome)
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         """Seconds until the next attempt: the platform's Retry-After when it named one (exactly,

@@ -3,7 +3,12 @@ message id stored, a tracked post remembered), back in the queue (its lane's tur
 yet posted, behind an earlier entry), skipped, taken over by another dispatcher, or failed (a
 retry after the platform's Retry-After or a backoff; after :data:`MAX_ATTEMPTS`, or at once when
 permanent, failed for good and reported once in the admins channel). The dispatcher
-(:mod:`commands.outbox.dispatch`) decides which; each outcome knows how to settle itself."""
+(:mod:`commands.outbox.dispatch`) decides which; each outcome knows how to settle itself.
+
+An outcome that needs nothing of the row but what the dispatcher's claimed copy already holds
+(sent, back in the queue, skipped, a retry) is written as one guarded UPDATE (:meth:`Outcome.values`):
+no read of the row first, so a settle is one statement and its commit. Only a failure for good
+reads the row, to report it."""
 
 from __future__ import annotations
 
@@ -53,8 +58,21 @@ def parts_for_row(parts: Mapping[int, PostedRef]) -> dict[str, Any] | None:
 class Outcome:
     counter: str = "sent"
 
+    def values(self, entry: OutboxEntry, now: datetime, dispatcher: Settler) -> dict[str, Any] | None:
+        """The columns to write, from the claimed copy ``entry`` (the claim keeps anyone else
+        from changing the row meanwhile); None: :meth:`apply` must read the row."""
+        return None
+
+    def settled(self, session: Session, entry: OutboxEntry, now: datetime) -> None:
+        """What else goes in the settle's transaction once :meth:`values` was written."""
+
     def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Settler) -> None:
-        raise NotImplementedError
+        values = self.values(row, now, dispatcher)
+        if values is None:
+            raise NotImplementedError
+        for name, value in values.items():
+            setattr(row, name, value)
+        self.settled(session, row, now)
 
     def holds_lane_until(self) -> datetime | None:
         """When this entry goes again, if it waits in the queue: the rest of its lane waits too."""
@@ -66,12 +84,20 @@ class Sent(Outcome):
     ref: PostedRef
     counter = "sent"
 
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Settler) -> None:
-        row.status, row.sent_at, row.attempts = SENT, now, row.attempts + 1
-        row.message_channel, row.message_id, row.last_error = self.ref.where.channel, self.ref.message_id, None
-        row.may_have_landed = False
-        if row.track_key and row.kind != "update":
-            remember(session, row.track_key, self.ref, platform=row.platform, at=now)
+    def values(self, entry: OutboxEntry, now: datetime, dispatcher: Settler) -> dict[str, Any]:
+        return {
+            "status": SENT,
+            "sent_at": now,
+            "attempts": entry.attempts + 1,
+            "message_channel": self.ref.where.channel,
+            "message_id": self.ref.message_id,
+            "last_error": None,
+            "may_have_landed": False,
+        }
+
+    def settled(self, session: Session, entry: OutboxEntry, now: datetime) -> None:
+        if entry.track_key and entry.kind != "update":
+            remember(session, entry.track_key, self.ref, platform=entry.platform, at=now)
 
 
 @dataclass
@@ -80,8 +106,8 @@ class Requeued(Outcome):
 
     until: datetime
 
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Settler) -> None:
-        row.status, row.next_attempt_at = PENDING, self.until
+    def values(self, entry: OutboxEntry, now: datetime, dispatcher: Settler) -> dict[str, Any]:
+        return {"status": PENDING, "next_attempt_at": self.until}
 
     def holds_lane_until(self) -> datetime | None:
         return self.until
@@ -124,8 +150,8 @@ class Skipped(Outcome):
     why: str
     counter = "skipped"
 
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Settler) -> None:
-        row.status, row.last_error = SKIPPED, self.why
+    def values(self, entry: OutboxEntry, now: datetime, dispatcher: Settler) -> dict[str, Any]:
+        return {"status": SKIPPED, "last_error": self.why}
 
 
 @dataclass
@@ -139,23 +165,31 @@ class Failure(Outcome):
     def holds_lane_until(self) -> datetime | None:
         return self.retry_at
 
-    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Settler) -> None:
-        row.attempts += 1
-        row.last_error = self.error.reason + (f" ({self.error.hint})" if self.error.hint else "")
-        row.may_have_landed = self.error.may_have_landed
+    def values(self, entry: OutboxEntry, now: datetime, dispatcher: Settler) -> dict[str, Any] | None:
+        """A retry is written from the claimed copy; a failure for good reads the row (:meth:`apply`)."""
+        attempts = entry.attempts + 1
+        if self.error.permanent or attempts >= MAX_ATTEMPTS:
+            return None
+        self.retry_at = now + timedelta(seconds=dispatcher.backoff(attempts, self.error.retry_after))
+        log.info("outbox entry %s: %s; attempt %d, next at %s", entry.id, self.error.reason, attempts, self.retry_at)
+        return {**self._attempt(entry), "status": PENDING, "next_attempt_at": self.retry_at}
+
+    def _attempt(self, entry: OutboxEntry) -> dict[str, Any]:
+        """What every failed attempt writes: its count, its error, and the parts that landed."""
+        values: dict[str, Any] = {
+            "attempts": entry.attempts + 1,
+            "last_error": self.error.reason + (f" ({self.error.hint})" if self.error.hint else ""),
+            "may_have_landed": self.error.may_have_landed,
+        }
         if self.error.parts:
-            row.parts_sent = parts_for_row({**parts_from_row(row.parts_sent), **self.error.parts})
-        if not self.error.permanent and row.attempts < MAX_ATTEMPTS:
-            row.status = PENDING
-            row.next_attempt_at = now + timedelta(seconds=dispatcher.backoff(row.attempts, self.error.retry_after))
-            self.retry_at = row.next_attempt_at
-            log.info(
-                "outbox entry %s: %s; attempt %d, next at %s",
-                row.id,
-                self.error.reason,
-                row.attempts,
-                row.next_attempt_at,
-            )
+            values["parts_sent"] = parts_for_row({**parts_from_row(entry.parts_sent), **self.error.parts})
+        return values
+
+    def apply(self, session: Session, row: OutboxEntry, now: datetime, dispatcher: Settler) -> None:
+        retry = self.values(row, now, dispatcher)
+        for name, value in (retry or self._attempt(row)).items():
+            setattr(row, name, value)
+        if retry is not None:
             return
         row.status = FAILED
         log.warning("outbox entry %s to %s on %s failed: %s", row.id, row.destination, row.platform, row.last_error)
