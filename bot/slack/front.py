@@ -37,7 +37,6 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs
 
 import aiohttp
@@ -138,57 +137,62 @@ class Front:
 
     async def _forward(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> web.StreamResponse:
         """Send the request to the server behind and answer with its answer; 503 when it cannot
-        be reached within :data:`CONNECT_PATIENCE_SECONDS`."""
-        deadline = self.clock() + CONNECT_PATIENCE_SECONDS
-        delay = 0.05
-        while True:
-            try:
-                async with self._open(method, path, headers, body) as answer:
-                    content = await answer.read()
-                    self.reachable = True
-                    return web.Response(status=answer.status, body=content, headers=_kept(answer.headers))
-            except aiohttp.ClientConnectorError as exc:
-                self.reachable = False
-                if self.clock() + delay > deadline:
-                    log.error("the server behind the front cannot be reached (%s); answered 503", exc)
-                    return web.json_response({"error": "arbot is not running"}, status=503)
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                log.error("the server behind the front did not answer (%s); answered 502", exc)
-                return web.json_response({"error": "arbot did not answer"}, status=502)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 1.0)
+        be reached within :data:`CONNECT_PATIENCE_SECONDS`, 502 when it did not answer."""
+        try:
+            status, answer_headers, content = await self._send(
+                method, path, headers, body, patience=CONNECT_PATIENCE_SECONDS, longest_wait=1.0
+            )
+        except aiohttp.ClientConnectorError as exc:
+            log.error("the server behind the front cannot be reached (%s); answered 503", exc)
+            return web.json_response({"error": "arbot is not running"}, status=503)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.error("the server behind the front did not answer (%s); answered 502", exc)
+            return web.json_response({"error": "arbot did not answer"}, status=502)
+        return web.Response(status=status, body=content, headers=_kept(answer_headers))
 
     async def _hand_over(self, path: str, headers: Mapping[str, str], body: bytes) -> None:
-        """Give an acknowledged request to the server behind; connections that could not be
-        opened are tried again, a request that was sent is never sent twice."""
-        deadline = self.clock() + HAND_OVER_PATIENCE_SECONDS
+        """Give an acknowledged request to the server behind (within
+        :data:`HAND_OVER_PATIENCE_SECONDS` of connection attempts)."""
+        try:
+            status, _, _ = await self._send(
+                "POST", path, headers, body, patience=HAND_OVER_PATIENCE_SECONDS, longest_wait=5.0
+            )
+        except aiohttp.ClientConnectorError as exc:
+            self.lost += 1
+            log.error("an acknowledged Slack request was lost: the server cannot be reached (%s)", exc)
+            return
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.lost += 1
+            log.error("an acknowledged Slack request may not have been handled: %s", exc)
+            return
+        self.handed_over += 1
+        if status >= 400:
+            log.warning("the server behind answered %d to an acknowledged Slack request", status)
+
+    async def _send(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, *, patience: float, longest_wait: float
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """The server's answer (status, headers, body). A connection that could not be opened
+        (nothing was sent) is tried again, waiting 50 ms, then twice as long each time up to
+        ``longest_wait``, until ``patience`` runs out; the last ClientConnectorError is raised
+        then. Any other failure is raised at once: the request may have reached the server, and
+        is never sent twice."""
+        assert self._session is not None, "the front's client is opened when its application starts"
+        deadline = self.clock() + patience
         delay = 0.05
         while True:
             try:
-                async with self._open("POST", path, headers, body) as answer:
-                    await answer.read()
+                url = self.upstream.url + path
+                async with self._session.request(method, url, headers=_kept(headers), data=body) as answer:
+                    content = await answer.read()
                     self.reachable = True
-                    self.handed_over += 1
-                    if answer.status >= 400:
-                        log.warning("the server behind answered %d to an acknowledged Slack request", answer.status)
-                    return
-            except aiohttp.ClientConnectorError as exc:
+                    return answer.status, answer.headers, content
+            except aiohttp.ClientConnectorError:
                 self.reachable = False
                 if self.clock() + delay > deadline:
-                    self.lost += 1
-                    log.error("an acknowledged Slack request was lost: the server cannot be reached (%s)", exc)
-                    return
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                self.lost += 1
-                log.error("an acknowledged Slack request may not have been handled: %s", exc)
-                return
+                    raise
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
-
-    def _open(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Any:
-        """The request to the server behind (an ``async with`` context giving its answer)."""
-        assert self._session is not None, "the front's client is opened when its application starts"
-        return self._session.request(method, self.upstream.url + path, headers=_kept(headers), data=body)
+            delay = min(delay * 2, longest_wait)
 
 
 def _kept(headers: Mapping[str, str]) -> dict[str, str]:
