@@ -144,6 +144,19 @@ def world(ctx: AppContext) -> Iterator[Any]:
 
 
 @pytest.fixture
+def slack(ctx: AppContext) -> Iterator[Any]:
+    """The outbox's dispatcher delivering through the Slack messenger to the fake Slack Web API
+    (tests.support.outbox.SlackOutbox), for the outbox tests; a module may define its own."""
+    from tests.support.outbox import SlackOutbox
+
+    world = SlackOutbox(ctx)
+    try:
+        yield world
+    finally:
+        world.close()
+
+
+@pytest.fixture
 def fake() -> Iterator[Any]:
     """The fake Slack Web API alone (tests.support.slack), serving on a loop of its own, for
     tests that drive a Slack client or messenger against it without the server."""

@@ -11,7 +11,7 @@ permanent case."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -33,15 +33,6 @@ from tests.support.teams_http import DELIVERED, FakeConnector, bot_and_teams
 MEMBERS = ["dana.reyes@example.com", "sam.okafor@example.com", "priya.shah@example.com", "tom.becker@example.com"]
 SAM = "sam.okafor@example.com"
 SAM_DM = "D0SAM"  # the fake's direct-message channel with U0SAM
-
-
-@pytest.fixture
-def slack(ctx: AppContext) -> Iterator[SlackOutbox]:
-    world = SlackOutbox(ctx)
-    try:
-        yield world
-    finally:
-        world.close()
 
 
 def queue_the_round(slack: SlackOutbox) -> dict[str, str]:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.slack.render import render
-from commands.context import AppContext
 from commands.messages import Reply, Row, Where
 from commands.outbox import Dispatcher
 from commands.outbox.outcomes import Outcome, Sent
@@ -39,15 +37,6 @@ class DiesAfterSend(Dispatcher):
         if isinstance(outcome, Sent):
             raise Killed
         return super()._settle(entry, outcome)
-
-
-@pytest.fixture
-def slack(ctx: AppContext) -> Iterator[SlackOutbox]:
-    world = SlackOutbox(ctx)
-    try:
-        yield world
-    finally:
-        world.close()
 
 
 def queue_some(slack: SlackOutbox) -> list[str]:

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import event, update
 
 from commands.context import AppContext
@@ -26,15 +25,6 @@ from storage.models import OutboxEntry
 from tests.support.outbox import SlackOutbox, direct, entries, exactly_once, statuses
 
 PEOPLE = ("sam.okafor@example.com", "dana.reyes@example.com", "priya.shah@example.com")
-
-
-@pytest.fixture
-def slack(ctx: AppContext) -> Iterator[SlackOutbox]:
-    world = SlackOutbox(ctx)
-    try:
-        yield world
-    finally:
-        world.close()
 
 
 @contextmanager

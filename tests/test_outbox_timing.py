@@ -13,14 +13,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 
 from bot.delivery import GATHER, WAKE_EARLY, DeliveryService
-from commands.context import AppContext
 from commands.messages import Reply, Row, Where
 from commands.outbox import Dispatcher
 from commands.outbox.dispatch import RETRY_AFTER_JITTER
@@ -31,15 +29,6 @@ from tests.support.slack import text_of
 SAM = "sam.okafor@example.com"
 DANA = "dana.reyes@example.com"
 GAP = 1.1
-
-
-@pytest.fixture
-def slack(ctx: AppContext) -> Iterator[SlackOutbox]:
-    world = SlackOutbox(ctx)
-    try:
-        yield world
-    finally:
-        world.close()
 
 
 def paced(slack: SlackOutbox) -> Dispatcher:
