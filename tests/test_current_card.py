@@ -13,7 +13,7 @@ from sqlalchemy import update
 from commands.clock import FixedClock
 from commands.context import AppContext
 from commands.messages import Reply
-from commands.workflows.approvals import run_timers
+from commands.workflows.approval_timers import run_timers
 from commands.workflows.current_card import current_card, current_card_for_message
 from storage.db import make_session_factory
 from storage.models import PostedMessage

@@ -23,7 +23,7 @@ from commands.holds import active_holds, place_hold, release_hold
 from commands.messages import Action, ChatUser, Incoming, Reply, Tone
 from commands.outbox import enqueue
 from commands.router import handle
-from commands.workflows.approvals import run_timers
+from commands.workflows.approval_timers import run_timers
 from commands.workflows.plans import schedule, split_total
 from storage.db import make_engine, make_session_factory
 from storage.models import (

@@ -24,7 +24,7 @@ from commands.context import AppContext
 from commands.importing import import_aging_file
 from commands.messages import Reply, Tone
 from commands.outbox import enqueue
-from commands.workflows.approvals import run_timers
+from commands.workflows.approval_timers import run_timers
 from commands.workflows.current_card import current_card
 from storage.models import (
     AdjustmentStatus,
