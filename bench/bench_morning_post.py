@@ -43,21 +43,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import math
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
-import tomllib
-from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from functools import partial
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -65,189 +58,32 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bench.fake_slack import fake_slack_process
+from bench.morning_figures import Morning, Round, figures, report, summary
+from bench.morning_world import (
+    PER_CHANNEL_SECONDS,
+    RETRY_AFTER,
+    SECRET,
+    MorningClock,
+    bench_team,
+    collector_emails,
+    earlier_mornings,
+    known_team,
+    seed,
+    slack_users,
+    strict_slack,
+    what_the_fake_saw,
+)
 from bot.server import DELIVERY, ServerSettings, build_web_app, tuned
-from bot.settings import EXAMPLE_TEAM_FILE
 from bot.slack.settings import SlackSettings
 from commands.calendar import BusinessCalendar
 from commands.context import AppContext
 from commands.outbox import Dispatcher, RoundReport
-from commands.team import Team, sync_members, team_from_dict
+from commands.team import Team
 from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade
-from storage.models import Customer, Invoice, InvoiceKind, OutboxEntry, TeamMember
+from storage.models import OutboxEntry
 from storage.models.outbox import PENDING, SENDING
 
-MORNING = datetime(2026, 11, 23, 14, 0, 30, tzinfo=UTC)  # Monday 08:00:30 in Chicago
-CREATED = datetime(2026, 9, 1, tzinfo=UTC)
-SECRET = "bench-signing-secret"
-PER_CHANNEL_SECONDS = 1.0  # what the fake enforces, and the floor is worked out from
-RETRY_AFTER = 1  # whole seconds, as Slack sends it
-TARGET_RATIO = 1.1
-SEED = 20261205
-
-
-# -- time and the team --------------------------------------------------------------------------
-
-
-@dataclass
-class MorningClock:
-    """Monday morning, moving with real time: the job is due at once, and a retry's
-    ``next_attempt_at`` comes due after the real seconds it asked for."""
-
-    start: datetime = MORNING
-    origin: float = field(default_factory=time.monotonic)
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.origin)
-
-
-def collector_emails(count: int) -> list[str]:
-    return [f"collector{n:02d}@example.com" for n in range(count)]
-
-
-def slack_users(emails: list[str]) -> dict[str, str]:
-    """Slack user id -> email, for the fake's ``users.lookupByEmail``."""
-    return {f"U0C{n:02d}": email for n, email in enumerate(emails)}
-
-
-def bench_team(emails: list[str]) -> Team:
-    """The example team's non-collectors (finance, managers) and ``emails`` as the collectors."""
-    data = tomllib.loads(EXAMPLE_TEAM_FILE.read_text(encoding="utf-8"))
-    data["members"] = [m for m in data["members"] if "collector" not in m["roles"]]
-    data["members"] += [
-        {"email": e, "name": f"Collector {n:02d}", "roles": ["collector"]} for n, e in enumerate(emails)
-    ]
-    return team_from_dict(data)
-
-
-def seed(url: str, team: Team, emails: list[str], accounts: int) -> None:
-    """``accounts`` past-due customers for each collector, two open invoices each."""
-    engine = make_engine(url)
-    upgrade(engine)
-    with make_session_factory(engine).begin() as session:
-        sync_members(session, team)
-        ids = {email: id_ for email, id_ in session.execute(select(TeamMember.email, TeamMember.id))}
-        for n in range(len(emails) * accounts):
-            customer = Customer(
-                erp_id=f"M{n:05d}",
-                name=f"Morning Customer {n:05d}",
-                currency="USD",
-                created_at=CREATED,
-                collector_id=ids[emails[n % len(emails)]],
-            )
-            session.add(customer)
-            session.flush()
-            for i in range(2):
-                session.add(
-                    Invoice(
-                        customer_id=customer.id,
-                        number=f"M{n:05d}-{i}",
-                        kind=InvoiceKind.STANDARD,
-                        due_date=date(2026, 9, 1 + (n + i) % 28),
-                        amount=Decimal(1000 + n % 900),
-                        open_balance=Decimal(1000 + n % 900),
-                        currency="USD",
-                    )
-                )
-    engine.dispose()
-
-
-def earlier_mornings(url: str, team: Team) -> None:
-    """What the suspension sequence's run on the business day before left: every account over
-    the threshold already in it. Only a team's first morning puts them all in at once (800
-    accounts, most of that morning's job); on the others it looks at them and moves on."""
-    from commands.clock import FixedClock
-    from commands.suspension.sequence import run_daily
-
-    engine = make_engine(url)
-    ctx = AppContext(
-        sessions=make_session_factory(engine),
-        team=team,
-        calendar=BusinessCalendar(team.country),
-        clock=FixedClock(MORNING - timedelta(days=3)),  # the Friday before, as early
-    )
-    with ctx.sessions.begin() as session:
-        run_daily(session, ctx)
-    engine.dispose()
-
-
-# -- the strict fake Slack ----------------------------------------------------------------------
-
-
-def strict_slack(users: dict[str, str], random_429: float, start: datetime, origin: float) -> Any:
-    """The tests' FakeSlack, made to enforce Slack's limit of one post a second per channel.
-    Built in the fake's own process (bench.fake_slack): its message timestamps follow the
-    bench's clock (``start`` at monotonic ``origin``, a clock every process on the machine
-    shares), so the history a retry reads first (``oldest`` = shortly before the entry was
-    queued) means what it says."""
-    from tests.support.slack import USERS, FakeSlack
-
-    @dataclass
-    class StrictSlack(FakeSlack):
-        """``chat.postMessage`` less than a second after the last one accepted in that channel
-        is answered 429 with Retry-After, and a seeded share of posts is answered 429 anyway
-        (Slack's other limits, which a bot cannot predict)."""
-
-        share: float = 0.0
-        rng: random.Random = field(default_factory=lambda: random.Random(SEED))
-        accepted_at: dict[str, float] = field(default_factory=dict)
-        refusals: list[tuple[str, str, float]] = field(default_factory=list)  # (channel, why, at)
-
-        def _fault(self, method: str, targets: list[str]) -> Any:
-            fault = super()._fault(method, targets)
-            if method != "chat.postMessage" or fault is not None or not targets:
-                return fault
-            return self._paced(targets[-1])
-
-        def _paced(self, channel: str) -> int | None:
-            """429 (pacing or random), or None: accepted, and the channel's second starts."""
-            with self._lock:
-                now = time.monotonic()
-                last = self.accepted_at.get(channel)
-                why = (
-                    "pacing"
-                    if last is not None and now - last < PER_CHANNEL_SECONDS
-                    else "random"
-                    if self.rng.random() < self.share
-                    else None
-                )
-                if why is None:
-                    self.accepted_at[channel] = now
-                    return None
-                self.refusals.append((channel, why, now))
-                return 429
-
-    clock = MorningClock(start, origin)
-    return StrictSlack(users={**USERS, **users}, share=random_429, clock=clock.now, retry_after=str(RETRY_AFTER))
-
-
-def what_the_fake_saw(fake: Any) -> tuple[list[Any], list[tuple[str, str, float]]]:
-    """Asked in the fake's process at the end: every call it answered, and its 429s."""
-    return fake.made(status=None), list(fake.refusals)
-
-
-def known_team(ctx: AppContext, api_url: str, emails: list[str]) -> None:
-    """What earlier mornings left: each collector's Slack identity and direct-message channel
-    in the database, found by the server's own code (``users.lookupByEmail``,
-    ``conversations.open``) before it starts, as a server restarted overnight finds them."""
-    from slack_sdk import WebClient
-
-    from bot.slack.identity import SlackIdentity
-
-    identity = SlackIdentity(WebClient(token="xoxb-bench", base_url=api_url), ctx)
-    for email in emails:
-        identity.open_dm_channel(identity.user_id_of(email), email=email)
-
-
 # -- watching the dispatcher --------------------------------------------------------------------
-
-
-@dataclass
-class Round:
-    started: float
-    ended: float
-    claimed: int  # entries the round settled one way or another: what it had claimed
-    report: RoundReport
 
 
 @dataclass
@@ -280,28 +116,6 @@ def watch(dispatcher: Dispatcher) -> Watch:
 
 
 # -- one morning --------------------------------------------------------------------------------
-
-
-@dataclass
-class Morning:
-    job_started: float
-    job_ended: float
-    delivered: float
-    rounds: list[Round]
-    backoffs: list[float]
-    calls: list[Any]  # every call the fake saw
-    refusals: list[tuple[str, str, float]]
-    entries: list[OutboxEntry]
-    outcomes: dict[str, str]
-    clock: MorningClock
-
-    def queued_at(self, entry: OutboxEntry) -> float:
-        """When ``entry`` was queued, on the monotonic clock the calls are timed by."""
-        return self.clock.origin + (entry.created_at - self.clock.start).total_seconds()
-
-    @property
-    def posts(self) -> list[Any]:
-        return [c for c in self.calls if c.method == "chat.postMessage"]
 
 
 def queue_channel_news(ctx: AppContext, count: int) -> None:
@@ -397,231 +211,6 @@ def _wait_until_delivered(ctx: AppContext, job: dict[str, Any], timeout: float =
                 return
         time.sleep(0.02)
     raise TimeoutError("the morning was not delivered in time")
-
-
-# -- what it says -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figures:
-    total: float
-    job: float
-    pacing_floor: float
-    rules_floor: float
-    pacing_429: int
-    random_429: int
-    duplicates: int
-    messages: int
-    channels: int
-    first_round_wait: float
-    first_wave: float  # first round's start to the last post accepted in it
-    retry_waits: list[float]  # per 429: until the channel was tried again
-    backoffs: list[float]  # per 429: the backoff the dispatcher asked for
-    lookups: int  # history reads before a retry
-    openings: int  # users.lookupByEmail and conversations.open calls during the morning
-    queued_floor: float  # a second view, not the target's: see queued_floor()
-    last_429: float  # the last random 429, from the job's end (the floor's perfect sender has it at 0)
-
-    @property
-    def above(self) -> float:
-        """What the total spends above the target's floor."""
-        return self.total - self.rules_floor
-
-    @property
-    def ratio(self) -> float:
-        return self.total / self.rules_floor if self.rules_floor else math.inf
-
-
-def figures(m: Morning) -> Figures:
-    accepted = [c for c in m.posts if c.status == 200]
-    per_channel = Counter(str(c.answer["channel"]) for c in accepted)
-    # Only the fake's random 429s raise the floor; a pacing 429 is the sender's own doing.
-    refused = Counter(channel for channel, why, _ in m.refusals if why == "random")
-    pacing_floor = max((n - 1) * PER_CHANNEL_SECONDS for n in per_channel.values())
-    rules = max((n - 1) * PER_CHANNEL_SECONDS + refused[ch] * RETRY_AFTER for ch, n in per_channel.items())
-    job = m.job_ended - m.job_started
-    return Figures(
-        total=m.delivered - m.job_started,
-        job=job,
-        pacing_floor=pacing_floor,
-        rules_floor=job + rules,
-        pacing_429=sum(why == "pacing" for _, why, _ in m.refusals),
-        random_429=sum(why == "random" for _, why, _ in m.refusals),
-        duplicates=duplicates(m),
-        messages=len(accepted),
-        channels=len(per_channel),
-        first_round_wait=_first_round_wait(m),
-        first_wave=_first_wave(m),
-        retry_waits=retry_waits(m),
-        backoffs=list(m.backoffs),
-        lookups=sum(c.method == "conversations.history" for c in m.calls),
-        openings=sum(c.method in ("users.lookupByEmail", "conversations.open") for c in m.calls),
-        queued_floor=queued_floor(m),
-        last_429=max((at for _, why, at in m.refusals if why == "random"), default=m.job_ended) - m.job_ended,
-    )
-
-
-def queued_floor(m: Morning) -> float:
-    """The earliest the fake's rules let the last message land, counted from when each message
-    was queued rather than from the job's end: the job commits in several transactions and the
-    dispatcher starts on the first while the job still runs, so the target's floor (the job's
-    whole time, then the channel's) can lie above the total. Per channel, in the order they
-    landed: a message goes no earlier than it was queued, a second after the one before it,
-    plus one Retry-After per random 429 it got. Shown beside the target's floor only."""
-    channel_of = {str(c.answer["ts"]): str(c.answer["channel"]) for c in m.posts if c.status == 200}
-    queued: dict[str, list[float]] = {}
-    for entry in m.entries:
-        channel = channel_of.get(entry.message_id or "")
-        if channel is not None:
-            queued.setdefault(channel, []).append(m.queued_at(entry))
-    random_429s = [(channel, at) for channel, why, at in m.refusals if why == "random"]
-    latest = 0.0
-    for channel, times in queued.items():
-        landed = sorted(c.at for c in m.posts if c.status == 200 and str(c.answer["channel"]) == channel)
-        earliest, previous = -math.inf, -math.inf
-        for at, queued_time in zip(landed, sorted(times), strict=False):
-            refused = sum(1 for ch, when in random_429s if ch == channel and previous < when <= at)
-            earliest = max(queued_time, earliest + PER_CHANNEL_SECONDS) + refused * RETRY_AFTER
-            previous = at
-        latest = max(latest, earliest - m.job_started)
-    return latest
-
-
-def duplicates(m: Morning) -> int:
-    """Messages accepted more than once for one outbox key: the key's stored message id names
-    one accepted post; any other accepted post with the same channel and text is a duplicate."""
-    from tests.support.slack import text_of
-
-    by_content = Counter((str(c.answer["channel"]), text_of(c.params)) for c in m.posts if c.status == 200)
-    content_of = {
-        str(c.answer["ts"]): (str(c.answer["channel"]), text_of(c.params)) for c in m.posts if c.status == 200
-    }
-    extra = 0
-    for entry in m.entries:
-        content = content_of.get(entry.message_id or "")
-        extra += by_content[content] - 1 if content else 0
-    return extra
-
-
-def _first_round_wait(m: Morning) -> float:
-    """From the tick's return to the start of the first round that claimed anything (negative:
-    the commit's kick started it while the tick was still returning)."""
-    working = [r.started for r in m.rounds if r.claimed]
-    return (min(working) - m.job_ended) if working else math.nan
-
-
-def _first_wave(m: Morning) -> float:
-    """The first round that claimed anything: its start to the last post it got accepted."""
-    first = next((r for r in m.rounds if r.claimed), None)
-    if first is None:
-        return math.nan
-    landed = [c.at for c in m.posts if c.status == 200 and first.started <= c.at <= first.ended]
-    return (max(landed) - first.started) if landed else math.nan
-
-
-def retry_waits(m: Morning) -> list[float]:
-    """For each 429: the time until the channel was tried again (a history read or a post),
-    which is what the message waited; Slack asked for Retry-After."""
-    attempts: dict[str, list[tuple[float, int]]] = {}
-    for call in m.calls:
-        if call.method in ("chat.postMessage", "conversations.history"):
-            attempts.setdefault(_channel_of(call), []).append((call.at, call.status))
-    waits = []
-    for tries in attempts.values():
-        for (at, status), (next_at, _) in pairwise(tries):
-            if status == 429:
-                waits.append(next_at - at)
-    return waits
-
-
-def _channel_of(call: Any) -> str:
-    from tests.support.slack import channel_id
-
-    return channel_id(str(call.params.get("channel", "")))
-
-
-def round_lines(m: Morning) -> list[str]:
-    """The dispatcher's rounds, relative to the job's start: when, how long, claimed, outcome."""
-    lines = []
-    for r in m.rounds:
-        if not r.claimed:
-            continue
-        rep = r.report
-        lines.append(
-            f"    round at +{r.started - m.job_started:5.2f} s, {r.ended - r.started:4.2f} s: claimed "
-            f"{r.claimed}, sent {rep.sent}, retried {rep.retried}, failed {rep.failed}"
-        )
-    empty = sum(1 for r in m.rounds if not r.claimed)
-    lines.append(f"    and {empty} round(s) that claimed nothing (waiting for a retry to come due)")
-    return lines
-
-
-def report(n: int, m: Morning, f: Figures) -> None:
-    waits = f.retry_waits
-    print(
-        f"  run {n}: total {f.total:.2f} s (job {f.job:.2f} s, then {f.total - f.job:.2f} s delivering); "
-        f"{f.messages} messages in {f.channels} channels; pacing floor {f.pacing_floor:.1f} s; "
-        f"floor with the fake's 429s {f.rules_floor:.2f} s; ratio {f.ratio:.2f}; "
-        f"429s {f.pacing_429 + f.random_429} ({f.pacing_429} pacing, {f.random_429} random); "
-        f"duplicates {f.duplicates}; {f.openings} users.lookupByEmail / conversations.open",
-        flush=True,
-    )
-    print(
-        f"    from when each message was queued, the rules allow {f.queued_floor:.2f} s at the earliest "
-        f"(total / that: {f.total / f.queued_floor:.2f}); not the target's floor"
-    )
-    print(
-        f"    job's end -> first round: {f.first_round_wait * 1000:+.0f} ms (the commit kicks it); first round: "
-        f"{f.first_wave:.2f} s to its last accepted post"
-    )
-    print(
-        f"    above the floor: {f.above:.2f} s; the last random 429 came {f.last_429:+.2f} s after the job's end "
-        f"(the floor's perfect sender gets every 429 at the job's end and retries exactly Retry-After later)"
-    )
-    if waits:
-        print(
-            f"    after a 429 (Retry-After {RETRY_AFTER} s) the dispatcher asked a backoff of "
-            f"{min(f.backoffs):.2f}-{max(f.backoffs):.2f} s (mean {statistics.mean(f.backoffs):.2f}); "
-            f"the channel was tried again {min(waits):.2f}-{max(waits):.2f} s later "
-            f"(mean {statistics.mean(waits):.2f}); {f.lookups} history read(s) before retries"
-        )
-    for line in round_lines(m):
-        print(line)
-    bad = {k: v for k, v in m.outcomes.items() if v != "done"}
-    if bad:
-        print(f"    job outcomes not done: {bad}")
-
-
-def summary(all_figures: list[Figures]) -> None:
-    def span(values: list[float], unit: str = " s", fmt: str = ".2f") -> str:
-        return f"median {statistics.median(values):{fmt}}{unit} (range {min(values):{fmt}}-{max(values):{fmt}}{unit})"
-
-    print(f"total {span([f.total for f in all_figures])}; job {span([f.job for f in all_figures])}")
-    waits = [w for f in all_figures for w in f.retry_waits]
-    print(
-        f"above the floor {span([f.above for f in all_figures])}; last random 429 after the job's end "
-        f"{span([f.last_429 for f in all_figures])}"
-        + (f"; retried after {span(waits)} (every 429 of every run)" if waits else "")
-    )
-    print(
-        f"pacing floor {span([f.pacing_floor for f in all_figures], fmt='.1f')}; "
-        f"floor with the 429s {span([f.rules_floor for f in all_figures])}"
-    )
-    print(
-        f"from each message's queueing: earliest {span([f.queued_floor for f in all_figures])}; "
-        f"total / that {span([f.total / f.queued_floor for f in all_figures], unit='')} (not the target)"
-    )
-    ratios = [f.ratio for f in all_figures]
-    print(
-        f"ratio total/floor {span(ratios, unit='')} (target <= {TARGET_RATIO}): "
-        f"{'met' if statistics.median(ratios) <= TARGET_RATIO else 'NOT met'}"
-    )
-    print(
-        f"429s per run {[f.pacing_429 + f.random_429 for f in all_figures]} "
-        f"(pacing {[f.pacing_429 for f in all_figures]}); "
-        f"duplicates {sum(f.duplicates for f in all_figures)} (must be 0)",
-        flush=True,
-    )
 
 
 # -- one round's CPU ------------------------------------------------------------------------------
