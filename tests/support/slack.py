@@ -260,10 +260,12 @@ class FakeSlack:
             self.calls.append(call)
 
     def _next_ts(self) -> str:
-        if self.clock is None:
-            return f"1763910{next(self._ts):03d}.000100"
+        """A message's ts, as Slack's: the moment it was posted (the test's clock, else the
+        wall clock), unique within the workspace. A retry's history search starts from when
+        its entry was queued, so timestamps from any other time would hide what landed."""
+        now = self.clock().timestamp() if self.clock is not None else time.time()
         with self._lock:
-            self._last_ts = max(self.clock().timestamp(), self._last_ts + 0.000001)
+            self._last_ts = max(now, self._last_ts + 0.000001)
             return f"{self._last_ts:.6f}"
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
