@@ -32,8 +32,3 @@ def reachable_email(session: Session, ctx: AppContext, member_id: int | None) ->
         return None
     email = session.scalar(select(TeamMember.email).where(TeamMember.id == member_id, TeamMember.active))
     return email if email is not None and ctx.team.member(email) is not None else None
-
-
-def member_name(session: Session, member_id: int | None) -> str:
-    name = session.scalar(select(TeamMember.name).where(TeamMember.id == member_id))
-    return name or "someone no longer on the team"

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from commands.calendar import BusinessCalendar
 from commands.call_row import account_buttons
-from commands.commitment_rules import SYSTEM_ACTOR, broken_from, member_name, reachable_email
+from commands.commitment_rules import SYSTEM_ACTOR, broken_from, reachable_email
 from commands.context import AppContext
+from commands.member_names import named
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
@@ -276,7 +277,7 @@ def _plan_replies(
             )
         )
     if collector is not None and collector != approver:
-        approved = f" approved by {member_name(session, plan.approved_by_id)}" if plan.approved_by_id else ""
+        approved = f" approved by {named(session, plan.approved_by_id)}" if plan.approved_by_id else ""
         replies.append(
             Reply(
                 title=title,

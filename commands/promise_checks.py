@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from commands.calendar import BusinessCalendar
 from commands.call_row import account_buttons
-from commands.commitment_rules import SYSTEM_ACTOR, broken_from, member_name, reachable_email
+from commands.commitment_rules import SYSTEM_ACTOR, broken_from, reachable_email
 from commands.context import AppContext
+from commands.member_names import named
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
@@ -143,7 +144,7 @@ def _broken_replies(session: Session, ctx: AppContext, promise: Promise, custome
             )
         ]
     if recorder is not None and recorder != owner:
-        owner_name = member_name(session, customer.collector_id) if owner else "nobody on the team"
+        owner_name = named(session, customer.collector_id) if owner else "nobody on the team"
         told.append(
             Reply(
                 title=title,

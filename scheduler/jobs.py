@@ -34,7 +34,7 @@ from commands.promise_checks import check_promises
 from commands.suspension import report as suspension_report_of
 from commands.suspension.sequence import run_daily as suspension_day
 from commands.wording import plural
-from commands.workflows import approval_timers, clearance, payments
+from commands.workflows import approval_timers, clearance_timers, payment_timers
 from scheduler.due import BUSINESS_DAYS, STATEMENTS_DAY, SUSPENSION_MEETING, WEEKLY, Schedule, nth_business_day
 from storage.db import read_only
 from storage.models import Customer, InboundEvent, Invoice, InvoiceKind, JobRun, OutboxEntry, TeamMember
@@ -382,6 +382,6 @@ JOBS: tuple[Job, ...] = (
     Job("suspension_report", Schedule(SUSPENSION_MEETING, at=SUSPENSION_REPORT), suspension_report),
     timer_job("promise_checks", check_promises),
     timer_job("approval_timers", approval_timers.run_timers),
-    timer_job("confirmation_timers", payments.run_timers),
-    timer_job("clearance_timers", clearance.run_timers),
+    timer_job("confirmation_timers", payment_timers.run_timers),
+    timer_job("clearance_timers", clearance_timers.run_timers),
 )

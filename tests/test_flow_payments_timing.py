@@ -18,7 +18,8 @@ from commands.handlers.registry import Actor
 from commands.messages import Action, ChatUser, Incoming, Reply
 from commands.outbox import enqueue
 from commands.router import find_actor, handle
-from commands.workflows.payments import Decision, decide, run_timers
+from commands.workflows.payment_timers import run_timers
+from commands.workflows.payments import Decision, decide
 from storage.db import make_engine, make_session_factory
 from storage.models import AuditEvent, ConfirmationStatus, Payment, PaymentConfirmation
 from tests.support.harness import Conversation, Sent

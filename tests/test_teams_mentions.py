@@ -18,7 +18,7 @@ from commands.context import AppContext
 from commands.messages import Reply
 from commands.outbox import enqueue
 from commands.team import team_from_dict
-from commands.workflows.payments import run_timers
+from commands.workflows.payment_timers import run_timers
 from storage.models import ChatIdentity
 from tests.support.teams import CHANNELS, DANA, PRIYA, TeamsWorld, card_of, channel, personal, run, teams_ctx, title_of
 

@@ -22,6 +22,7 @@ from commands.accounts import account_balance
 from commands.actor import Actor
 from commands.commitment_rules import reachable_email
 from commands.context import AppContext
+from commands.member_names import named
 from commands.messages import Reply, Tone, Where
 from commands.refusal import Refusal
 from commands.wording import money
@@ -36,7 +37,6 @@ from storage.models import (
     ApprovalRequest,
     Customer,
     Invoice,
-    TeamMember,
 )
 
 FINANCE_ROLES = frozenset({"finance", "finance_lead"})
@@ -286,16 +286,11 @@ def task_facts(session: Session, task: AdjustmentTask) -> TaskFacts:
         task=task,
         customer=session.get_one(Customer, task.customer_id),
         invoice_number=invoice.number if invoice else None,
-        requester=_name(session, request.requested_by_id),
-        approver=_name(session, request.decided_by_id),
+        requester=named(session, request.requested_by_id),
+        approver=named(session, request.decided_by_id),
         reason=request.reason,
-        closer=_name(session, task.closed_by_id) if task.closed_by_id else None,
+        closer=named(session, task.closed_by_id) if task.closed_by_id else None,
     )
-
-
-def _name(session: Session, member_id: int | None) -> str:
-    name = session.scalar(select(TeamMember.name).where(TeamMember.id == member_id)) if member_id else None
-    return name or "someone no longer on the team"
 
 
 def _finance(ctx: AppContext) -> tuple[str, ...]:

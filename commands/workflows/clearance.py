@@ -12,7 +12,7 @@ request) are answered with an error reply rather than a Refusal, so their audit 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -23,15 +23,14 @@ from commands.actor import Actor
 from commands.approval_rules import role_names
 from commands.context import AppContext
 from commands.holds import active_holds, hold_label, past_due_less_disputes
+from commands.member_names import member_name, named
 from commands.messages import Reply, Tone, Where
 from commands.parsing.customers import describe
-from commands.parsing.dates import format_day
 from commands.refusal import Refusal
 from commands.retainers import standing
 from commands.wording import money
 from commands.workflows import retainer_gate
 from commands.workflows.clearance_card import CardFacts, asked, card_key, clearance_card, decision_line
-from commands.workflows.request_timers import RequestTimers, run_request_timers
 from storage.audit import record
 from storage.models import ClearanceRequest, ClearanceStatus, Customer, TeamMember
 from storage.row_counts import rows_changed
@@ -169,7 +168,7 @@ def _route(
         clearance.routed_to_id = collector.id
         session.flush()
     card = replace(
-        _placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))),
+        placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))),
         track=card_key(clearance.id),
     )
     who = (
@@ -197,23 +196,23 @@ def _route(
     return [card, ack]
 
 
-def _placed(session: Session, ctx: AppContext, clearance: ClearanceRequest, reply: Reply) -> Reply:
+def placed(session: Session, ctx: AppContext, clearance: ClearanceRequest, reply: Reply) -> Reply:
     """``reply`` sent where the card goes (a reply in its thread falls back there): the routed
     person's direct messages, else the collections channel with the managers mentioned."""
     return (
-        replace(reply, to_user=_decider_emails(session, ctx, clearance)[0])
+        replace(reply, to_user=decider_emails(session, ctx, clearance)[0])
         if clearance.routed_to_id
         else replace(
-            reply, where=Where(ctx.team.workflow.channels.collections), mentions=reply.mentions or _managers(ctx)
+            reply, where=Where(ctx.team.workflow.channels.collections), mentions=reply.mentions or manager_emails(ctx)
         )
     )
 
 
-def _decider_emails(session: Session, ctx: AppContext, clearance: ClearanceRequest) -> tuple[str, ...]:
+def decider_emails(session: Session, ctx: AppContext, clearance: ClearanceRequest) -> tuple[str, ...]:
     """Who the card asks: the routed collector, else the managers."""
     if clearance.routed_to_id is not None:
         return (session.get_one(TeamMember, clearance.routed_to_id).email,)
-    return _managers(ctx)
+    return manager_emails(ctx)
 
 
 def _collector(session: Session, ctx: AppContext, customer: Customer) -> TeamMember | None:
@@ -222,7 +221,7 @@ def _collector(session: Session, ctx: AppContext, customer: Customer) -> TeamMem
     return member if member is not None and member.active and ctx.team.member(member.email) else None
 
 
-def _managers(ctx: AppContext) -> tuple[str, ...]:
+def manager_emails(ctx: AppContext) -> tuple[str, ...]:
     """Who decides when the collector cannot: the managers, else anyone more senior."""
     managers = tuple(m.email for m in ctx.team.members if m.has("manager"))
     return managers or tuple(m.email for m in ctx.team.members if m.roles & MANAGER_ROLES)
@@ -255,10 +254,10 @@ def _make_urgent(
     )
     key = card_key(clearance.id)
     card = replace(
-        _placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))), replaces=key
+        placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))), replaces=key
     )
     note = replace(
-        _placed(
+        placed(
             session,
             ctx,
             clearance,
@@ -324,7 +323,7 @@ def decide(
     )
     key = card_key(clearance.id)
     card = replace(
-        _placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))), replaces=key
+        placed(session, ctx, clearance, clearance_card(ctx, card_facts(session, ctx, clearance))), replaces=key
     )
     requester = session.get_one(TeamMember, clearance.requested_by_id)
     headline = f"{status.value.capitalize()}: {asked(clearance, describe(customer))} (request #{clearance.id})"
@@ -397,7 +396,7 @@ def _refuse_decider(
 
 
 def _already_decided(session: Session, ctx: AppContext, clearance: ClearanceRequest) -> Reply:
-    line = decision_line(ctx, clearance, _name(session, clearance.decided_by_id))
+    line = decision_line(ctx, clearance, member_name(session, clearance.decided_by_id))
     return Reply(
         title=f"Clearance request #{clearance.id} is no longer waiting",
         text=f"{line}.\nNothing was changed.",
@@ -412,91 +411,7 @@ def card_facts(session: Session, ctx: AppContext, clearance: ClearanceRequest) -
     return CardFacts(
         clearance=clearance,
         summary=account_summary(session, customer, as_of=ctx.today()),
-        requester=_name(session, clearance.requested_by_id) or "someone no longer on the team",
-        collector=_name(session, customer.collector_id),
-        decider=_name(session, clearance.decided_by_id),
+        requester=named(session, clearance.requested_by_id),
+        collector=member_name(session, customer.collector_id),
+        decider=member_name(session, clearance.decided_by_id),
     )
-
-
-def _name(session: Session, member_id: int | None) -> str | None:
-    member = session.get(TeamMember, member_id) if member_id is not None else None
-    return member.name if member is not None else None
-
-
-def run_timers(session: Session, ctx: AppContext) -> list[Reply]:
-    """Remind undecided requests in the card's thread after the remind hours, and tell the
-    managers after the escalate hours (the urgent hours for urgent requests); the rule is
-    :mod:`commands.workflows.request_timers`'s, the words are below."""
-    return run_request_timers(session, ctx, _TIMERS)
-
-
-def _reminder(
-    session: Session, ctx: AppContext, clearance: ClearanceRequest, hours: float, now: datetime
-) -> list[Reply]:
-    customer = session.get_one(Customer, clearance.customer_id)
-    record(
-        session,
-        at=now,
-        actor=TIMER_ACTOR,
-        action="clearance.reminded",
-        entity_type="clearance_request",
-        entity_id=clearance.id,
-        customer_id=customer.id,
-        business_hours=hours,
-    )
-    asker = _name(session, clearance.requested_by_id) or "Client services"
-    reminder = Reply(
-        title=f"Reminder: {asked(clearance, describe(customer))} has waited {_hours(hours)}",
-        text=f"{asker} is waiting. Press Clear or Refuse on the card.",
-        tone=Tone.WARNING,
-        mentions=_decider_emails(session, ctx, clearance),
-    )
-    return [replace(_placed(session, ctx, clearance, reminder), thread_of=card_key(clearance.id))]
-
-
-def _escalation(
-    session: Session, ctx: AppContext, clearance: ClearanceRequest, hours: float, now: datetime
-) -> list[Reply]:
-    customer = session.get_one(Customer, clearance.customer_id)
-    managers = _managers(ctx)
-    record(
-        session,
-        at=now,
-        actor=TIMER_ACTOR,
-        action="clearance.escalated",
-        entity_type="clearance_request",
-        entity_id=clearance.id,
-        customer_id=customer.id,
-        business_hours=hours,
-        to=list(managers),
-    )
-    asker = _name(session, clearance.requested_by_id) or "Client services"
-    routed = _name(session, clearance.routed_to_id)
-    waiting_on = f"{routed} has not decided it" if routed else "nobody has decided it"
-    urgent = " Urgent: needed the same day." if clearance.urgent else ""
-    needed = f" (needed {format_day(clearance.needed_on)})" if clearance.needed_on else ""
-    note = Reply(
-        title=f"Clearance unanswered for {_hours(hours)}: {describe(customer)}",
-        text=(
-            f"{asker} asked to clear {describe(customer)} for {clearance.what}{needed}; {waiting_on}. "
-            f"Not cleared at once: {'; '.join(clearance.blockers)}.{urgent}"
-        ),
-        tone=Tone.WARNING,
-    )
-    thread_note = Reply(title=f"Escalated to the managers after {_hours(hours)}", tone=Tone.WARNING, mentions=managers)
-    return [replace(note, to_user=m) for m in managers] + [
-        replace(_placed(session, ctx, clearance, thread_note), thread_of=card_key(clearance.id))
-    ]
-
-
-def _hours(hours: float) -> str:
-    return f"{hours:g} business hour" + ("" if hours == 1 else "s")
-
-
-_TIMERS = RequestTimers(
-    model=ClearanceRequest,
-    pending=PENDING,
-    hours=lambda t: (t.clearance_remind_hours, t.clearance_escalate_hours),
-    remind=_reminder,
-    escalate=_escalation,
-)

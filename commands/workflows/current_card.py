@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commands.context import AppContext
+from commands.member_names import member_name
 from commands.messages import Reply
 from commands.workflows.adjustment_card import task_card, task_id_of
 from commands.workflows.adjustments import task_facts
@@ -22,7 +23,7 @@ from commands.workflows.approvals import request_id_of
 from commands.workflows.clearance import card_facts as clearance_facts
 from commands.workflows.clearance_card import clearance_card, clearance_id_of
 from commands.workflows.payment_card import confirmation_id_of, payment_card
-from commands.workflows.payments import card_facts, member_name
+from commands.workflows.payments import card_facts
 from storage.models import (
     AdjustmentTask,
     ApprovalRequest,

@@ -72,3 +72,8 @@ def _stamp(session: Session, timed: RequestTimers[R], request: R, column: str, n
         .execution_options(synchronize_session=False),
     )
     return changed == 1
+
+
+def hours_text(hours: float) -> str:
+    """``1 business hour``, ``2.5 business hours``: how long a request has waited, in words."""
+    return f"{hours:g} business hour" + ("" if hours == 1 else "s")
