@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from storage.aging.items import ParsedItems, map_distinct
+from storage.aging.money import arrow_strings
 from storage.aging.source import RawTable
 
 MAX_LISTED = 50
@@ -167,15 +168,24 @@ def resolve_owners(owner: pd.Series, owners: Mapping[str, str]) -> pd.Series:
 
 
 def _duplicated(key: pd.Series, number: pd.Series) -> np.ndarray:
-    """Rows whose (customer, invoice number) pair occurs more than once: one hash pass in Arrow."""
-    pair = pc.binary_join_element_wise(_arrow(key), _arrow(number), pa.scalar("\x1f", pa.large_string()))
-    codes = np.asarray(pc.dictionary_encode(pair).indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return (np.bincount(codes)[codes] > 1) & (number != "").to_numpy(dtype=bool)
+    """Rows whose (customer, invoice number) pair occurs more than once. Invoice numbers rarely
+    repeat within a file, so the numbers are counted first (one Arrow hash pass over short
+    strings, without building a million joined pairs) and customers are looked at only on the
+    rows whose number repeats."""
+    codes = _codes(arrow_strings(number))
+    repeated = (np.bincount(codes)[codes] > 1) & (number != "").to_numpy(dtype=bool)
+    rows = np.flatnonzero(repeated)
+    if rows.size:
+        customers = _codes(arrow_strings(key).take(pa.array(rows)))
+        pairs = codes[rows] * (int(customers.max()) + 1) + customers  # < 1e6 * 1e6: fits int64
+        _distinct, inverse, counts = np.unique(pairs, return_inverse=True, return_counts=True)
+        repeated[rows] = counts[inverse] > 1
+    return repeated
 
 
-def _arrow(column: pd.Series) -> pa.Array:
-    array = pa.array(column, pa.large_string())
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+def _codes(values: pa.Array) -> np.ndarray:
+    """Dense int64 codes, equal for equal strings."""
+    return np.asarray(pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _duplicate_reasons(frame: pd.DataFrame, key: pd.Series, lines: np.ndarray, rows: np.ndarray) -> list[str]:
