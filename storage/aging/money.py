@@ -14,6 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from storage.aging.arrow_text import arrow_chunks, stripped
+
 # At most 13 integer digits: ten trillion in any currency is a typo, and 15 digits of cents
 # always fit an int64.
 _PLAIN = r"-?\d{1,13}(?:\.\d{1,2})?"
@@ -33,7 +35,7 @@ class MoneyColumn:
 def parse_money(values: pd.Series) -> MoneyColumn:
     """Parse a column of money text. The common plain spelling ("-1234.56") takes a fast path; only
     the other rows go through the slower normalisation of $, thousands separators and parentheses."""
-    text = values.astype("str").str.strip()
+    text = stripped(values.astype("str"))
     plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
     reason = pd.Series("", index=values.index, dtype="str")
     if plain.all():
@@ -80,15 +82,10 @@ def _to_cents(plain: pd.Series) -> np.ndarray:
     (at most 15 digits, exact), each value's unscaled integer *is* its cents, and it sits in the
     low 64 bits of the 128-bit decimal (little-endian, as on every platform arbot runs on), so
     the cents are every other word of the cast's buffer, with no string rewriting per row."""
-    if len(plain) == 0:
-        return np.zeros(0, dtype=np.int64)
-    decimals = pc.cast(arrow_strings(plain), pa.decimal128(15, 2))
-    words = np.frombuffer(decimals.buffers()[1], dtype=np.int64)
-    return words[2 * decimals.offset :: 2][: len(decimals)].copy()
-
-
-def arrow_strings(column: pd.Series) -> pa.Array:
-    """A string column as one Arrow array; zero-copy for the Arrow-backed columns the CSV reader
-    makes (no cast to another string type, which would copy every value)."""
-    array = pa.array(column, from_pandas=True)
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    parts = [np.zeros(0, dtype=np.int64)]
+    for chunk in arrow_chunks(plain):
+        decimals = pc.cast(chunk, pa.decimal128(15, 2))
+        if len(decimals):
+            words = np.frombuffer(decimals.buffers()[1], dtype=np.int64)
+            parts.append(words[2 * decimals.offset :: 2][: len(decimals)])
+    return np.concatenate(parts)
