@@ -13,6 +13,7 @@ from commands.import_file import _content_digest
 from storage.aging.arrow_text import stripped
 from storage.aging.checks import CheckedItems, _duplicated
 from storage.aging.money import parse_money
+from storage.aging.source import read_table
 
 SPACES = [" ", "\t", "\r", "\x1f", "\xa0", "\u2003", "\u3000"]
 
@@ -77,3 +78,11 @@ def test_content_digest_is_pandas_hash_of_the_items() -> None:
     for given in (hashes, None):
         checked = CheckedItems(items=items, problems=[], refused_customers=frozenset(), number_hashes=given)
         assert _content_digest(checked, fields) == by_frame.hexdigest()
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "utf-8", "cp1252"])
+def test_text_reads_the_same_whatever_the_encoding(encoding: str) -> None:
+    name = "Acme" if encoding == "ascii" else "Café Noël"
+    text = f"Customer,Invoice No.,Due Date,Open Balance\n{name},1,2026-11-01,5.00\n"
+    table = read_table(text.encode(encoding))
+    assert table.cells.iloc[0].tolist() == [name, "1", "2026-11-01", "5.00"]
