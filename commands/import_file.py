@@ -95,7 +95,7 @@ def _content_digest(checked: CheckedItems, fields: frozenset[str]) -> str:
     items = checked.items
     columns = (
         checked.number_hashes
-        if name == "number" and checked.number_hashes is not None
+        if name == "number" and checked.number_hashes is not None and len(checked.number_hashes) == len(items)
         else pd.util.hash_pandas_object(items[name], index=False, categorize=name != "number").to_numpy()
         for name in items.columns
     )
