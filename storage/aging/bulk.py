@@ -252,9 +252,11 @@ def _constant_integers(rows: pd.DataFrame) -> dict[str, int]:
     needs a parameter to be run many times)."""
     constant = {}
     for name in list(rows.columns)[1:]:
-        column = rows[name]
-        if column.dtype == np.int64 and len(column) and (column.to_numpy() == column.iat[0]).all():
-            constant[str(name)] = int(column.iat[0])
+        if rows[name].dtype != np.int64 or rows.empty:
+            continue
+        values = rows[name].to_numpy(dtype=np.int64)
+        if (values == values[0]).all():
+            constant[str(name)] = int(values[0])
     return constant
 
 
