@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.core.util.hashing import combine_hash_arrays  # type: ignore[attr-defined]  # not in the stubs
 
 from commands.context import AppContext
 from commands.import_refusals import ImportRefused
@@ -86,8 +87,19 @@ def check_file(
 
 def _content_digest(checked: CheckedItems, fields: frozenset[str]) -> str:
     """Order-free digest of the items as the ledger would take them: the same export saved with
-    other line endings, quoting or row order has the same content. One hash pass per column."""
-    row_hashes = np.sort(pd.util.hash_pandas_object(checked.items, index=False).to_numpy())
+    other line endings, quoting or row order has the same content. One hash pass per column,
+    combined as ``pandas.util.hash_pandas_object`` of the frame does (digests are kept in the audit
+    trail and compared with later imports, so they must not change); the invoice numbers, nearly
+    all distinct, are hashed as they are rather than first gathered into distinct values (the
+    same hashes without a hash table of a million strings), once, by the duplicate check."""
+    items = checked.items
+    columns = (
+        checked.number_hashes
+        if name == "number" and checked.number_hashes is not None and len(checked.number_hashes) == len(items)
+        else pd.util.hash_pandas_object(items[name], index=False, categorize=name != "number").to_numpy()
+        for name in items.columns
+    )
+    row_hashes = np.sort(combine_hash_arrays(columns, len(items.columns)))
     digest = hashlib.sha256(row_hashes.tobytes())
     digest.update("\x1f".join(sorted(fields)).encode())
     digest.update("\x1e".join(sorted(checked.refused_customers)).encode())

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from storage.aging.arrow_text import arrow_strings
 from storage.aging.items import ParsedItems, map_distinct
 from storage.aging.source import RawTable
 
@@ -36,6 +37,9 @@ class CheckedItems:
     items: pd.DataFrame
     problems: list[tuple[int, str]]  # (line, reasons), in file order
     refused_customers: frozenset[str]  # customer keys of refused rows (ERP id, else name)
+    # pandas' hash of each item's invoice number, computed once for the duplicate check and
+    # reused by the content digest (commands.import_file)
+    number_hashes: np.ndarray | None = None
 
 
 Reason = Callable[[np.ndarray], "pd.Series | np.ndarray | list[str]"]
@@ -66,7 +70,8 @@ def check_items(
     _check_dates(frame, parsed, as_of, flag)
     _check_money(frame, parsed, flag)
     _check_text(frame, parsed.fields, owners, flag)
-    duplicated = _duplicated(key, frame["number"])
+    number_hashes = pd.util.hash_array(frame["number"].array, categorize=False)
+    duplicated = _duplicated(key, frame["number"], number_hashes)
     lines = None
     if found or duplicated.any() or table.shape_problems:
         lines = table.line_numbers()[frame.index.to_numpy()]
@@ -79,6 +84,7 @@ def check_items(
         items=frame if ok.all() else frame[ok],
         problems=problems,
         refused_customers=frozenset(key[~ok & (key != "")].tolist()),
+        number_hashes=number_hashes if ok.all() else number_hashes[ok],
     )
 
 
@@ -166,16 +172,28 @@ def resolve_owners(owner: pd.Series, owners: Mapping[str, str]) -> pd.Series:
     return map_distinct(owner, lambda text: owners.get(text.lower(), ""))
 
 
-def _duplicated(key: pd.Series, number: pd.Series) -> np.ndarray:
-    """Rows whose (customer, invoice number) pair occurs more than once: one hash pass in Arrow."""
-    pair = pc.binary_join_element_wise(_arrow(key), _arrow(number), pa.scalar("\x1f", pa.large_string()))
-    codes = np.asarray(pc.dictionary_encode(pair).indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    return (np.bincount(codes)[codes] > 1) & (number != "").to_numpy(dtype=bool)
+def _duplicated(key: pd.Series, number: pd.Series, number_hashes: np.ndarray) -> np.ndarray:
+    """Rows whose (customer, invoice number) pair occurs more than once. Invoice numbers rarely
+    repeat within a file, so the rows that could be copies are found from the hashes of the
+    numbers (one sort of integers: equal numbers have equal hashes), and only those rows are
+    compared exactly, by customer and number."""
+    ordered = np.sort(number_hashes)
+    repeated_hashes = ordered[1:][ordered[1:] == ordered[:-1]]
+    rows = np.flatnonzero(np.isin(number_hashes, repeated_hashes) & (number != "").to_numpy(dtype=bool))
+    duplicated = np.zeros(len(number), dtype=bool)
+    if rows.size:
+        indices = pa.array(rows)
+        numbers = _codes(arrow_strings(number).take(indices))
+        customers = _codes(arrow_strings(key).take(indices))
+        pairs = numbers * (int(customers.max()) + 1) + customers  # < 1e6 * 1e6: fits int64
+        _distinct, inverse, counts = np.unique(pairs, return_inverse=True, return_counts=True)
+        duplicated[rows] = counts[inverse] > 1
+    return duplicated
 
 
-def _arrow(column: pd.Series) -> pa.Array:
-    array = pa.array(column, pa.large_string())
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+def _codes(values: pa.Array) -> np.ndarray:
+    """Dense int64 codes, equal for equal strings."""
+    return np.asarray(pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _duplicate_reasons(frame: pd.DataFrame, key: pd.Series, lines: np.ndarray, rows: np.ndarray) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from storage.aging.arrow_text import stripped
 from storage.aging.columns import layout_name, match_columns
 from storage.aging.dates import DateColumn, date_order, parse_dates
 from storage.aging.money import MoneyColumn, parse_money
@@ -123,7 +124,7 @@ def parse_items(table: RawTable, date_format: str | None = None) -> ParsedItems:
 def _text(column: pd.Series, field: str) -> pd.Series:
     """Cell text; trimmed here except money and dates, which their parsers trim themselves."""
     text = column.astype("str")
-    return text if field in UNTRIMMED else text.str.strip()
+    return text if field in UNTRIMMED else stripped(text)
 
 
 def _report_furniture(cells: pd.DataFrame, text: dict[str, pd.Series]) -> np.ndarray:

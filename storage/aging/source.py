@@ -57,6 +57,8 @@ def _utf8(data: bytes) -> bytes:
         return data[len(codecs.BOM_UTF8) :]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16").encode("utf-8")
+    if data.isascii():  # a scan without building the text: most exports are plain ASCII
+        return data
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
