@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from commands.calllist.build import finish, list_setup
 from commands.calllist.features import load_features_and_items
+from commands.calllist.gc_pause import gc_paused
 from commands.calllist.portfolio import Portfolio, Ranked
 from commands.context import AppContext
 
@@ -46,7 +47,8 @@ def rerank(
     if setup != kept.setup:
         return None
     ids = sorted(int(c) for c in changed)
-    features, collectible = load_features_and_items(
-        session, setup.cut, collector_id=setup.collector_id, customer_ids=ids
-    )
-    return finish(session, ctx, kept.with_changed(ids, features, collectible))
+    with gc_paused():  # finish() works across the whole kept portfolio (commands.calllist.gc_pause)
+        features, collectible = load_features_and_items(
+            session, setup.cut, collector_id=setup.collector_id, customer_ids=ids
+        )
+        return finish(session, ctx, kept.with_changed(ids, features, collectible))
