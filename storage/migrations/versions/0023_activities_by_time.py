@@ -1,4 +1,5 @@
-"""today's contacts are found by when they happened (the call list reads one day of a whole table)
+"""today's contacts are found by when they happened (the call list reads one day of a whole table,
+from the index alone)
 
 Revision ID: 0023
 Revises: 0022
@@ -14,9 +15,11 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('activities', schema=None) as batch_op:
-        batch_op.create_index('ix_activities_occurred_at', ['occurred_at'], unique=False)
+        batch_op.create_index(
+            'ix_activities_time_customer_outcome', ['occurred_at', 'customer_id', 'kind', 'outcome'], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table('activities', schema=None) as batch_op:
-        batch_op.drop_index('ix_activities_occurred_at')
+        batch_op.drop_index('ix_activities_time_customer_outcome')
