@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from commands.calllist import CallListError, CallListRow
 from commands.calllist.account_facts import load_history
-from commands.calllist.gc_pause import gc_paused
 from commands.calllist.cutoffs import Cutoffs, cutoffs_for
 from commands.calllist.features import load_details, load_features_and_items
+from commands.calllist.gc_pause import gc_paused
 from commands.calllist.policy import Policy, load_policy
 from commands.calllist.portfolio import NO_HISTORY, Portfolio, Ranked, Setup
 from commands.calllist.ranking import SORT_KEYS, cut_to_capacity, reasons, rescore_history, score_every, shortlist

@@ -89,8 +89,8 @@ def without_jit(session: Session) -> Iterator[None]:
         yield
         return
     connection = session.connection()
-    before = connection.exec_driver_sql("SELECT current_setting('jit')").scalar_one()
-    connection.exec_driver_sql("SELECT set_config('jit', 'off', true)")
+    # One round trip: the select list is evaluated left to right, so this reads the setting first.
+    before = connection.exec_driver_sql("SELECT current_setting('jit'), set_config('jit', 'off', true)").scalar()
     yield
     connection.exec_driver_sql("SELECT set_config('jit', %(before)s, true)", {"before": before})
 
