@@ -19,11 +19,12 @@ from commands.calllist import CallListError, CallListRow
 from commands.calllist.account_facts import load_history
 from commands.calllist.cutoffs import Cutoffs, cutoffs_for
 from commands.calllist.features import load_details, load_features_and_items
+from commands.calllist.gc_pause import gc_paused
 from commands.calllist.policy import Policy, load_policy
 from commands.calllist.portfolio import NO_HISTORY, Portfolio, Ranked, Setup
 from commands.calllist.ranking import SORT_KEYS, cut_to_capacity, reasons, rescore_history, score_every, shortlist
 from commands.calllist.rules import present
-from commands.calllist.sql import Statement
+from commands.calllist.sql import Statement, without_jit
 from commands.calllist.table import Table
 from commands.context import AppContext
 from storage.models import TeamMember
@@ -43,9 +44,10 @@ def rank(
     """The list ranked from everything its accounts hold, with what it was made of
     (:class:`commands.calllist.portfolio.Portfolio`), so that a few accounts' changes can rank it
     again (:func:`commands.calllist.rerank.rerank`)."""
-    setup = list_setup(session, ctx, day=day, collector_email=collector_email, capacity=capacity)
-    features, collectible = load_features_and_items(session, setup.cut, collector_id=setup.collector_id)
-    return finish(session, ctx, Portfolio.start(setup, features, collectible))
+    with gc_paused(), without_jit(session):
+        setup = list_setup(session, ctx, day=day, collector_email=collector_email, capacity=capacity)
+        features, collectible = load_features_and_items(session, setup.cut, collector_id=setup.collector_id)
+        return finish(session, ctx, Portfolio.start(setup, features, collectible))
 
 
 def list_setup(

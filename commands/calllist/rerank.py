@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from commands.calllist.build import finish, list_setup
 from commands.calllist.features import load_features_and_items
+from commands.calllist.gc_pause import gc_paused
 from commands.calllist.portfolio import Portfolio, Ranked
+from commands.calllist.sql import without_jit
 from commands.context import AppContext
 
 INCREMENTAL_LIMIT = 50  # changed accounts beyond which a list is ranked in full
@@ -46,7 +48,8 @@ def rerank(
     if setup != kept.setup:
         return None
     ids = sorted(int(c) for c in changed)
-    features, collectible = load_features_and_items(
-        session, setup.cut, collector_id=setup.collector_id, customer_ids=ids
-    )
-    return finish(session, ctx, kept.with_changed(ids, features, collectible))
+    with gc_paused(), without_jit(session):  # finish() works across the whole kept portfolio
+        features, collectible = load_features_and_items(
+            session, setup.cut, collector_id=setup.collector_id, customer_ids=ids
+        )
+        return finish(session, ctx, kept.with_changed(ids, features, collectible))

@@ -9,7 +9,8 @@ form in SQLAlchemy's cache at once. :func:`cut_params` gives the parameters' val
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVarTuple
 
 import numpy as np
@@ -75,6 +76,23 @@ def cut_params(cut: Cutoffs, collector_id: int | None = None) -> dict[str, Any]:
 def dialect_of(session: Session) -> str:
     """The database's dialect name, which the statements built once are keyed by."""
     return session.get_bind().dialect.name
+
+
+@contextmanager
+def without_jit(session: Session) -> Iterator[None]:
+    """PostgreSQL's JIT compilation off for the statements of one ranking. The set-aside
+    conditions (correlated subqueries per dispute) make the planner expect costs far beyond
+    ``jit_above_cost`` for queries that run in milliseconds, and compiling them took 80-100 ms
+    of a whole team's list. Set for this transaction only, and put back as it was afterwards (a
+    failure rolls the transaction back, which puts it back too)."""
+    if dialect_of(session) != "postgresql":
+        yield
+        return
+    connection = session.connection()
+    # One round trip: the select list is evaluated left to right, so this reads the setting first.
+    before = connection.exec_driver_sql("SELECT current_setting('jit'), set_config('jit', 'off', true)").scalar()
+    yield
+    connection.exec_driver_sql("SELECT set_config('jit', %(before)s, true)", {"before": before})
 
 
 def scanned_customer(column: SQLColumnExpression[Any]) -> ColumnElement[Any]:
