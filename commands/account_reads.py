@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    exists,
     func,
     literal,
     null,
@@ -54,6 +55,7 @@ from storage.models import (
     Promise,
     PromiseStatus,
     RetainerRequirement,
+    SuspensionSequence,
     TeamMember,
 )
 from storage.types import Money, UTCDateTime
@@ -69,7 +71,8 @@ BUCKETS = ("current", "days_1_30", "days_31_60", "days_61_90", "over_90")  # the
 def figures(session: Session, customer_id: int, collector_id: int | None, *, as_of: date) -> Any:
     """One row: ``current``, ``days_1_30`` ... ``over_90`` (NULL for an empty bucket),
     ``confirmed``, ``collector``, ``retainers`` (how many requirements), ``required``,
-    ``retainer_billed`` and ``retainer_open``."""
+    ``retainer_billed``, ``retainer_open`` and ``in_suspension`` (whether the account is in the
+    suspension sequence: most are not, and then the card needs nothing more about it)."""
     edges = {f"due_{days}": as_of - timedelta(days=days) for days in _EDGES}
     return session.execute(_figures(), {"customer_id": customer_id, "collector_id": collector_id, **edges}).one()
 
@@ -98,6 +101,9 @@ def _figures() -> Select[Any]:
         _total(RetainerRequirement.amount, RetainerRequirement.customer_id).label("required"),
         _total(Invoice.amount, Invoice.customer_id, *_retainer_invoice()).label("retainer_billed"),
         _total(Invoice.open_balance, Invoice.customer_id, *_retainer_invoice()).label("retainer_open"),
+        exists()
+        .where(_customer(SuspensionSequence.customer_id), SuspensionSequence.ended_on.is_(None))
+        .label("in_suspension"),
     )
 
 

@@ -113,6 +113,7 @@ class AccountSummary:
     adjustments: tuple[AdjustmentLine, ...] = ()  # credits and write-offs approved, not yet imported
     collector: str | None = None  # the collector's name; None when unassigned
     retainer: RetainerFigures | None = None  # None when no retainer is required
+    in_suspension: bool = True  # in the suspension sequence (True: look it up)
 
     @property
     def balance(self) -> Decimal:
@@ -197,6 +198,7 @@ def account_summary(session: Session, customer: Customer, *, as_of: date) -> Acc
         )
         if head.retainers
         else None,
+        in_suspension=bool(head.in_suspension),
     )
 
 

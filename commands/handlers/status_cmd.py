@@ -18,7 +18,7 @@ from commands.parsing.customers import resolve_customer
 from commands.parsing.text import phrase, tokenize
 from commands.refusal import Refusal
 from commands.retainers import standing_of
-from commands.suspension.position import suspension_position
+from commands.suspension.position import NOT_IN_SEQUENCE, suspension_position
 from commands.wording import money
 from storage.models import Customer
 
@@ -39,7 +39,11 @@ def handle(request: StatusRequest, actor: Actor, ctx: AppContext, *, session: Se
     customer = request.customer
     summary = account_summary(session, customer, as_of=ctx.today())
     card = status_reply(summary, ctx, collector=summary.collector)
-    suspension, steps_done = suspension_position(session, ctx, customer.id)
+    suspension, steps_done = (
+        suspension_position(session, ctx, customer.id)
+        if summary.in_suspension
+        else (Field("Suspension", NOT_IN_SEQUENCE), [])
+    )
     fields = [*card.fields, suspension, *_retainer_fields(summary)]
     return [replace(card, fields=tuple(fields), rows=(*steps_done, *card.rows))]
 
