@@ -69,6 +69,13 @@ def card_of(activity: Activity) -> dict[str, Any] | None:
     return attachments[0].content if attachments and attachments[0].content_type == CARD_CONTENT_TYPE else None
 
 
+def _copied(activity: Activity) -> Activity:
+    """A copy for the SDK to address (it sets ids and the conversation on what it sends), sharing
+    the cards: nothing changes a card on its way out, and copying one cost more than sending it."""
+    cards = {id(a.content): a.content for a in activity.attachments or [] if isinstance(a.content, dict)}
+    return copy.deepcopy(activity, cards)
+
+
 class Outbox:
     """Every message the bot sends goes through here, on the event loop."""
 
@@ -88,7 +95,7 @@ class Outbox:
     async def send(self, turn_context: TurnContext, activity: Activity) -> str:
         """Send into the turn's conversation (its thread, in a channel); returns the message id."""
         await self.throttle.wait_turn(turn_context.activity.conversation.id)
-        response = await self._retry(lambda: turn_context.send_activity(copy.deepcopy(activity)))
+        response = await self._retry(lambda: turn_context.send_activity(_copied(activity)))
         message_id = getattr(response, "id", None) or ""
         self._keep_card(message_id, activity)
         return message_id
