@@ -83,6 +83,13 @@ def lists(session: Session, customer_id: int) -> Sequence[Any]:
     return session.execute(_lists(), {"customer_id": customer_id}).all()
 
 
+@cache
+def balance() -> Select[Any]:
+    """Net open balance (commands.accounts.account_balance), which every ``log`` answers with."""
+    open_items = select(func.coalesce(func.sum(Invoice.open_balance), 0))
+    return open_items.where(_customer(Invoice.customer_id), Invoice.closed_on.is_(None))
+
+
 def _customer(column: Any) -> ColumnElement[bool]:
     same: ColumnElement[bool] = column == bindparam("customer_id", type_=Integer)
     return same

@@ -129,11 +129,7 @@ def confirmed_unapplied(session: Session, customer_id: int) -> Decimal:
 
 def account_balance(session: Session, customer_id: int) -> Decimal:
     """Net open balance: open invoices minus credit memos and unapplied payments."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(Invoice.open_balance), 0)).where(
-            Invoice.customer_id == customer_id, Invoice.closed_on.is_(None)
-        )
-    )
+    total = session.scalar(account_reads.balance(), {"customer_id": customer_id})
     return Decimal(total or 0).quantize(ZERO)
 
 
