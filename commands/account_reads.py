@@ -78,7 +78,7 @@ def figures(session: Session, customer_id: int, collector_id: int | None, *, as_
 
 
 def lists(session: Session, customer_id: int) -> Sequence[Any]:
-    """Rows of (section, amount, paid, day, at, text, note, kind, outcome, by), each section in
+    """Rows of (section, amount, paid, day, at, text, note, kind, outcome, by, n), each section in
     the card's order (see :func:`_lists`)."""
     return session.execute(_lists(), {"customer_id": customer_id}).all()
 
