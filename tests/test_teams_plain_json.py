@@ -3,6 +3,7 @@ is, and the body Teams receives is the same as msrest's own serializer makes of 
 
 from __future__ import annotations
 
+import copy
 import enum
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from botframework.connector.auth import MicrosoftAppCredentials
 from msrest.serialization import Serializer
 
 from bot.teams.cards import CARD_CONTENT_TYPE, render
-from bot.teams.connectors import PlainJsonSerializer, plain_json, with_plain_json
+from bot.teams.connectors import PlainJsonSerializer, SharedCard, plain_json, with_plain_json
 from commands.messages import Button, Field, Reply, Row
 
 
@@ -47,6 +48,17 @@ def test_a_rendered_card_is_sent_as_msrest_would_send_it() -> None:
     ours = PlainJsonSerializer(models).body(_activity(card), "Activity")
     assert ours == Serializer(models).body(_activity(card), "Activity")
     assert ours["attachments"][0]["content"] is card  # handed over, not walked
+
+
+def test_a_card_on_its_way_out_is_shared_by_the_sdks_copies_and_sent_as_it_is() -> None:
+    card = SharedCard(render(Reply(title="Acme Dental Group (C100)", fields=(Field("Balance", "$3,350.10"),))))
+    activity = _activity(card)
+    copied = copy.deepcopy(activity)
+    assert copied is not activity and copied.attachments[0].content is card
+    models = _models()
+    ours = PlainJsonSerializer(models).body(copied, "Activity")
+    assert ours["attachments"][0]["content"] is card
+    assert ours == Serializer(models).body(_activity(dict(card)), "Activity")
 
 
 def test_content_that_is_not_plain_json_is_left_to_msrest() -> None:

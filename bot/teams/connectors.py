@@ -67,11 +67,19 @@ class KeptConnectorFactory(ConnectorFactory):
 _LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
+class SharedCard(dict[str, Any]):
+    """A card's content on its way out. The SDK deep-copies every activity it sends, card and
+    all; a card is not changed once drawn, so its copies may share it."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedCard:
+        return self
+
+
 class PlainJsonSerializer(Serializer):  # type: ignore[misc]
     """msrest's serializer, but plain JSON data goes out as it is (see the module's docstring)."""
 
     def serialize_object(self, attr: Any, **kwargs: Any) -> Any:
-        if type(attr) in (dict, list) and not kwargs.get("is_xml") and plain_json(attr):
+        if type(attr) in (dict, list, SharedCard) and not kwargs.get("is_xml") and plain_json(attr):
             return attr
         return super().serialize_object(attr, **kwargs)
 
@@ -82,7 +90,7 @@ def plain_json(value: Any) -> bool:
     kind = type(value)
     if kind in _LEAVES:
         return True
-    if kind is dict:
+    if kind is dict or kind is SharedCard:
         return all(type(key) is str and plain_json(item) for key, item in value.items())
     if kind is list:
         return all(plain_json(item) for item in value)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.teams import references
 from bot.teams.cards import CARD_CONTENT_TYPE, Mention, render_pages, shown_inline, summary
+from bot.teams.connectors import SharedCard
 from bot.teams.file_offers import Offers
 from bot.teams.pacing import ThreadThrottle, retry_after, status_of, with_retries
 from commands.clock import Clock
@@ -70,9 +71,10 @@ def card_of(activity: Activity) -> dict[str, Any] | None:
 
 
 def _copied(activity: Activity) -> Activity:
-    """A copy for the SDK to address (it sets ids and the conversation on what it sends), sharing
-    the cards: nothing changes a card on its way out, and copying one cost more than sending it."""
-    cards = {id(a.content): a.content for a in activity.attachments or [] if isinstance(a.content, dict)}
+    """A copy for the SDK to address (it sets ids and the conversation on what it sends), its
+    cards shared (:class:`bot.teams.connectors.SharedCard`): nothing changes a card on its way
+    out, and copying one, here and again in the SDK, cost more than sending it."""
+    cards = {id(a.content): SharedCard(a.content) for a in activity.attachments or [] if type(a.content) is dict}
     return copy.deepcopy(activity, cards)
 
 
