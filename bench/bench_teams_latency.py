@@ -16,9 +16,15 @@ neighbour hits both alike: ``on`` as shipped (bot.tuning: the garbage collector 
 start-up with raised thresholds, the worker pool sized for the load; SQLite writers queued on the
 in-process writer lock) and ``off`` with those switched off (``ARBOT_GC=default``,
 ``ARBOT_WORKERS=6``, ``ARBOT_DB_WRITER_LOCK=off``, ``ARBOT_SWITCH_INTERVAL_MS=5``). Each server reports its garbage
-collections (count and pause by generation) and its CPU per reply.
+collections (count and pause by generation) and its CPU per reply; on PostgreSQL (on this
+machine) also the CPU of the database backends that served it (bench.backend_cpu).
+
+``--baseline DIR`` adds a server run from another checkout of the code (a worktree of the
+commit before a change, say), tuned as ``on``, taking its turns with the others: a change is
+measured side by side with the version before under the same noise.
 
     python -m bench.bench_teams_latency [--seconds 60] [--rate 50] [--skip on|off] [--also NAME:KEY=VALUE]
+                                        [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import logging
 import multiprocessing
 import os
 import statistics
+import sys
 import time
 import tomllib
 from dataclasses import dataclass
@@ -42,6 +49,7 @@ from multiprocessing.synchronize import Event
 import aiohttp
 from aiohttp import web
 
+from bench.backend_cpu import BackendCpu, app_name
 from bench.cache import throwaway_database
 from bot.settings import EXAMPLE_TEAM_FILE
 from commands.calendar import BusinessCalendar
@@ -266,14 +274,22 @@ def main(argv: list[str] | None = None) -> None:
         help="a further server, tuned as `on` but for these variables, `;` between (e.g. "
         "young:ARBOT_GC_THRESHOLDS=700,10,10)",
     )
+    parser.add_argument("--baseline", metavar="DIR", help="also a server run from the checkout in DIR, tuned as `on`")
     args = parser.parse_args(argv if argv is not None else [])
+    roots = {"baseline": os.path.abspath(args.baseline)} if args.baseline else {}
+    if args.baseline:
+        VARIANTS["baseline"] = {}
     for extra in args.also:
         name, _, settings = extra.partition(":")
         VARIANTS[name] = dict(item.split("=", 1) for item in settings.split(";") if item)
     variants = [name for name in VARIANTS if name not in args.skip]
     overrides = {name: VARIANTS[name] for name in variants}
     rounds = max(1, round(args.seconds / ROUND_SECONDS))
-    where = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
+    postgres = bool(os.environ.get("BENCH_DATABASE_URL"))
+    where = "PostgreSQL" if postgres else "SQLite"
+    if postgres:
+        overrides = {name: {**env, "PGAPPNAME": app_name(name)} for name, env in overrides.items()}
+    backends: dict[str, float] = {}
     results: dict[str, tuple[list[float], int, float]] = {v: ([], 0, 0.0) for v in variants}
     with throwaway_database("teams") as url:
         _seed(url)
@@ -283,18 +299,26 @@ def main(argv: list[str] | None = None) -> None:
             ready, stop = spawn.Queue(), spawn.Event()
             process = spawn.Process(target=_serve_bot, args=(url, overrides[variant], ready, stop), daemon=True)
             servers[variant] = (process, ready, stop)
-            servers[variant][0].start()
+            _start_from(process, roots.get(variant))
+        sampler = BackendCpu(url, [app_name(v) for v in variants]) if postgres else None
         try:
             for variant, (_, ready, _) in servers.items():
                 urls[variant] = ready.get(timeout=120)
+            if sampler:
+                sampler.start()
+            for variant in variants:
                 warm, _, _ = asyncio.run(measure(urls[variant], 2, args.rate))  # first imports, pools, caches
                 served[variant] += len(warm)
+            if sampler:
+                sampler.reset()
             for _ in range(rounds):
                 for variant in variants:
                     got, failed, took = asyncio.run(measure(urls[variant], args.seconds / rounds, args.rate))
                     ms, failures, elapsed = results[variant]
                     results[variant] = (ms + got, failures + failed, elapsed + took)
                     served[variant] += len(got)
+            if sampler:
+                backends = {v: sampler.stop()[app_name(v)] for v in variants}
         finally:
             for variant, (process, ready, stop) in servers.items():
                 stop.set()
@@ -309,7 +333,25 @@ def main(argv: list[str] | None = None) -> None:
     )
     for variant in variants:
         _report(variant, *results[variant], reports[variant], served[variant])
+        if variant in backends:
+            replies = len(results[variant][0])
+            print(
+                f"    database backends' CPU {backends[variant]:.1f} s after warm-up: "
+                f"{backends[variant] / max(replies, 1) * 1000:.2f} ms per reply"
+            )
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _start_from(process: multiprocessing.process.BaseProcess, root: str | None) -> None:
+    """Start the server process; with ``root``, from the code in that checkout (a spawned
+    process imports by the parent's ``sys.path`` as it was at start)."""
+    if root is not None:
+        sys.path.insert(0, root)
+    try:
+        process.start()
+    finally:
+        if root is not None:
+            sys.path.remove(root)
 
 
 def _report(
@@ -333,6 +375,4 @@ def _report(
 
 
 if __name__ == "__main__":
-    import sys
-
     main(sys.argv[1:])

@@ -4,13 +4,13 @@ and the finance and approval cards carry it, so an account looks the same wherev
 
 from __future__ import annotations
 
-from commands.accounts import AccountSummary, ContactLine
+from commands.accounts import AccountSummary, AdjustmentLine, ContactLine, PromiseLine
 from commands.context import AppContext
 from commands.messages import Field, Reply, Row
 from commands.parsing.customers import describe
 from commands.parsing.dates import format_day
 from commands.wording import local_moment, money
-from storage.models import ActivityKind, AdjustmentTask, ApprovalKind, Customer, Promise
+from storage.models import ActivityKind, ApprovalKind, Customer
 
 _BUCKET_TITLES = {"current": "Current"}
 
@@ -56,14 +56,14 @@ def status_reply(summary: AccountSummary, ctx: AppContext, *, collector: str | N
     return Reply(title=describe(customer), text=text, fields=tuple(fields), rows=tuple(rows))
 
 
-def _promise_row(customer: Customer, promise: Promise) -> Row:
+def _promise_row(customer: Customer, promise: PromiseLine) -> Row:
     title = f"Promise: {money(customer, promise.amount)} by {format_day(promise.promised_date)}"
     if promise.paid_amount:
         title += f" ({money(customer, promise.paid_amount)} paid so far)"
     return Row(title, detail=promise.note or "")
 
 
-def _adjustment_row(customer: Customer, task: AdjustmentTask) -> Row:
+def _adjustment_row(customer: Customer, task: AdjustmentLine) -> Row:
     """``$400.00 credit approved, awaiting the credit memo``: out of collection, not yet imported."""
     if task.kind is ApprovalKind.CREDIT:
         return Row(f"{money(customer, task.amount)} credit approved, awaiting the credit memo")

@@ -11,27 +11,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commands import account_reads
+from commands.account_reads import ADJUSTMENT, CONTACT, DISPUTE, HOLD, PROMISE
 from commands.snapshots import awaiting_erp
-from commands.workflows.adjustment_ledger import awaiting_adjustments
 from storage.models import (
-    Activity,
     ActivityKind,
-    AdjustmentTask,
+    ApprovalKind,
     Customer,
-    Dispute,
-    DisputeStatus,
-    Hold,
-    HoldStatus,
     Invoice,
     Outcome,
     Payment,
-    Promise,
-    PromiseStatus,
-    TeamMember,
 )
 
 ZERO = Decimal("0.00")
@@ -68,15 +62,58 @@ class ContactLine:
 
 
 @dataclass(frozen=True)
+class PromiseLine:
+    amount: Decimal
+    promised_date: date
+    paid_amount: Decimal
+    note: str | None
+
+
+@dataclass(frozen=True)
+class HoldLine:
+    placed_at: datetime
+    reason: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class DisputeLine:
+    amount: Decimal
+    opened_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class AdjustmentLine:
+    """A credit or write-off approved and set aside, not yet shown by an import."""
+
+    kind: ApprovalKind
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class RetainerFigures:
+    """What the retainer's standing is computed from (commands.retainers.standing_of)."""
+
+    required: Decimal
+    billed: Decimal  # amounts of its retainer invoices
+    still_open: Decimal  # what those invoices have open
+    confirmed: Decimal  # money finance confirmed that no import shows yet
+
+
+@dataclass(frozen=True)
 class AccountSummary:
     customer: Customer
     aging: Aging
-    open_promises: tuple[Promise, ...]
+    open_promises: tuple[PromiseLine, ...]
     recent_contacts: tuple[ContactLine, ...]
-    active_holds: tuple[Hold, ...]
-    open_disputes: tuple[Dispute, ...]
+    active_holds: tuple[HoldLine, ...]
+    open_disputes: tuple[DisputeLine, ...]
     confirmed_unapplied: Decimal = ZERO  # paid, confirmed by finance, not yet in an imported snapshot
-    adjustments: tuple[AdjustmentTask, ...] = ()  # credits and write-offs approved, not yet imported
+    adjustments: tuple[AdjustmentLine, ...] = ()  # credits and write-offs approved, not yet imported
+    collector: str | None = None  # the collector's name; None when unassigned
+    retainer: RetainerFigures | None = None  # None when no retainer is required
+    in_suspension: bool = True  # in the suspension sequence (True: look it up)
 
     @property
     def balance(self) -> Decimal:
@@ -92,11 +129,7 @@ def confirmed_unapplied(session: Session, customer_id: int) -> Decimal:
 
 def account_balance(session: Session, customer_id: int) -> Decimal:
     """Net open balance: open invoices minus credit memos and unapplied payments."""
-    total = session.scalar(
-        select(func.coalesce(func.sum(Invoice.open_balance), 0)).where(
-            Invoice.customer_id == customer_id, Invoice.closed_on.is_(None)
-        )
-    )
+    total = session.scalar(account_reads.balance(), {"customer_id": customer_id})
     return Decimal(total or 0).quantize(ZERO)
 
 
@@ -128,43 +161,50 @@ def _bucket(days_past_due: int) -> int:
     return 3 if days_past_due <= 90 else 4
 
 
-def recent_contacts(session: Session, customer_id: int, *, limit: int = 5) -> tuple[ContactLine, ...]:
-    rows = session.execute(
-        select(Activity, TeamMember.name)
-        .outerjoin(TeamMember, TeamMember.id == Activity.member_id)
-        .where(Activity.customer_id == customer_id)
-        .order_by(Activity.occurred_at.desc(), Activity.id.desc())
-        .limit(limit)
-    )
-    return tuple(ContactLine(a.occurred_at, a.kind, a.outcome, a.contact_name, a.note, by) for a, by in rows)
-
-
-def open_promises(session: Session, customer_id: int) -> tuple[Promise, ...]:
-    return tuple(
-        session.scalars(
-            select(Promise)
-            .where(Promise.customer_id == customer_id, Promise.status == PromiseStatus.OPEN)
-            .order_by(Promise.promised_date, Promise.id)
-        )
-    )
-
-
 def account_summary(session: Session, customer: Customer, *, as_of: date) -> AccountSummary:
-    holds = session.scalars(
-        select(Hold).where(Hold.customer_id == customer.id, Hold.status == HoldStatus.ACTIVE).order_by(Hold.placed_at)
-    )
-    disputes = session.scalars(
-        select(Dispute)
-        .where(Dispute.customer_id == customer.id, Dispute.status == DisputeStatus.OPEN)
-        .order_by(Dispute.opened_at)
-    )
+    """The whole card in two statements (commands.account_reads): one row of figures, one
+    UNION ALL of the short lists, each section sorted here as the card shows it."""
+    head = account_reads.figures(session, customer.id, customer.collector_id, as_of=as_of)
+    rows = account_reads.lists(session, customer.id)
+    section = _sections(rows)
     return AccountSummary(
         customer=customer,
-        aging=aging(session, customer.id, as_of=as_of),
-        open_promises=open_promises(session, customer.id),
-        recent_contacts=recent_contacts(session, customer.id),
-        active_holds=tuple(holds),
-        open_disputes=tuple(disputes),
-        confirmed_unapplied=confirmed_unapplied(session, customer.id),
-        adjustments=awaiting_adjustments(session, customer.id),
+        aging=Aging(*(_zero(head._mapping[name]) for name in account_reads.BUCKETS)),
+        open_promises=tuple(
+            PromiseLine(r.amount, r.day, r.paid, r.note) for r in sorted(section[PROMISE], key=lambda r: (r.day, r.n))
+        ),
+        recent_contacts=tuple(
+            ContactLine(r.at, ActivityKind(r.kind), Outcome(r.outcome), r.text, r.note, r.by)
+            for r in sorted(section[CONTACT], key=lambda r: (r.at, r.n), reverse=True)
+        ),
+        active_holds=tuple(HoldLine(r.at, r.note, r.kind) for r in sorted(section[HOLD], key=lambda r: (r.at, r.n))),
+        open_disputes=tuple(
+            DisputeLine(r.amount, r.at, r.note) for r in sorted(section[DISPUTE], key=lambda r: (r.at, r.n))
+        ),
+        confirmed_unapplied=_zero(head.confirmed),
+        adjustments=tuple(
+            AdjustmentLine(ApprovalKind(r.kind), r.amount) for r in sorted(section[ADJUSTMENT], key=lambda r: r.n)
+        ),
+        collector=head.collector,
+        retainer=RetainerFigures(
+            required=_zero(head.required),
+            billed=_zero(head.retainer_billed),
+            still_open=_zero(head.retainer_open),
+            confirmed=_zero(head.confirmed),
+        )
+        if head.retainers
+        else None,
+        in_suspension=bool(head.in_suspension),
     )
+
+
+def _sections(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {n: [] for n in (PROMISE, HOLD, DISPUTE, ADJUSTMENT, CONTACT)}
+    for row in rows:
+        found[row.section].append(row)
+    return found
+
+
+def _zero(value: Decimal | None) -> Decimal:
+    """A sum over no rows is NULL in SQL; on the card it is zero."""
+    return ZERO if value is None else value

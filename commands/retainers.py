@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commands.accounts import ZERO
+from commands.accounts import ZERO, RetainerFigures
 from commands.actor import Actor
 from commands.context import AppContext
 from commands.snapshots import awaiting_erp
@@ -121,6 +121,13 @@ def _confirmed(session: Session, scope: Any, on: date | None) -> dict[int, Decim
     if on is not None:
         query = query.where(Payment.received_on <= on)
     return {customer_id: total or ZERO for customer_id, total in session.execute(query)}
+
+
+def standing_of(figures: RetainerFigures) -> Standing:
+    """The standing from the figures the account card read in its one row of figures
+    (commands.account_reads), by the same rule as :func:`standings`."""
+    held = figures.billed - figures.still_open + min(figures.confirmed, max(figures.still_open, ZERO))
+    return Standing(required=figures.required, held=held.quantize(ZERO), engagements=())
 
 
 def standing(session: Session, customer_id: int) -> Standing | None:

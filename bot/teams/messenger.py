@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.teams import references
 from bot.teams.cards import CARD_CONTENT_TYPE, Mention, render_pages, shown_inline, summary
+from bot.teams.connectors import SharedCard
 from bot.teams.file_offers import Offers
 from bot.teams.pacing import ThreadThrottle, retry_after, status_of, with_retries
 from commands.clock import Clock
@@ -69,6 +70,14 @@ def card_of(activity: Activity) -> dict[str, Any] | None:
     return attachments[0].content if attachments and attachments[0].content_type == CARD_CONTENT_TYPE else None
 
 
+def _copied(activity: Activity) -> Activity:
+    """A copy for the SDK to address (it sets ids and the conversation on what it sends), its
+    cards shared (:class:`bot.teams.connectors.SharedCard`): nothing changes a card on its way
+    out, and copying one, here and again in the SDK, cost more than sending it."""
+    cards = {id(a.content): SharedCard(a.content) for a in activity.attachments or [] if type(a.content) is dict}
+    return copy.deepcopy(activity, cards)
+
+
 class Outbox:
     """Every message the bot sends goes through here, on the event loop."""
 
@@ -88,7 +97,7 @@ class Outbox:
     async def send(self, turn_context: TurnContext, activity: Activity) -> str:
         """Send into the turn's conversation (its thread, in a channel); returns the message id."""
         await self.throttle.wait_turn(turn_context.activity.conversation.id)
-        response = await self._retry(lambda: turn_context.send_activity(copy.deepcopy(activity)))
+        response = await self._retry(lambda: turn_context.send_activity(_copied(activity)))
         message_id = getattr(response, "id", None) or ""
         self._keep_card(message_id, activity)
         return message_id

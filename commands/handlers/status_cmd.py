@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session
 
 from commands.account_card import status_reply
-from commands.accounts import account_summary
+from commands.accounts import AccountSummary, account_summary
 from commands.actor import Actor
 from commands.context import AppContext
 from commands.handlers.registry import Command, ParseEnv, Registry
@@ -17,10 +17,10 @@ from commands.messages import Field, Reply
 from commands.parsing.customers import resolve_customer
 from commands.parsing.text import phrase, tokenize
 from commands.refusal import Refusal
-from commands.retainers import standing
-from commands.suspension.position import suspension_position
+from commands.retainers import standing_of
+from commands.suspension.position import NOT_IN_SEQUENCE, suspension_position
 from commands.wording import money
-from storage.models import Customer, TeamMember
+from storage.models import Customer
 
 USAGE = "status <customer>"
 
@@ -38,30 +38,27 @@ def parse(args: str, env: ParseEnv) -> StatusRequest | Refusal:
 def handle(request: StatusRequest, actor: Actor, ctx: AppContext, *, session: Session) -> list[Reply]:
     customer = request.customer
     summary = account_summary(session, customer, as_of=ctx.today())
-    card = status_reply(summary, ctx, collector=_collector_name(session, customer))
-    suspension, steps_done = suspension_position(session, ctx, customer.id)
-    fields = [*card.fields, suspension, *_retainer_fields(session, customer)]
+    card = status_reply(summary, ctx, collector=summary.collector)
+    suspension, steps_done = (
+        suspension_position(session, ctx, customer.id)
+        if summary.in_suspension
+        else (Field("Suspension", NOT_IN_SEQUENCE), [])
+    )
+    fields = [*card.fields, suspension, *_retainer_fields(summary)]
     return [replace(card, fields=tuple(fields), rows=(*steps_done, *card.rows))]
 
 
-def _retainer_fields(session: Session, customer: Customer) -> list[Field]:
+def _retainer_fields(summary: AccountSummary) -> list[Field]:
     """Required, held and short, only for an account with a requirement: the gate on its
     releases and clearances is what a collector needs to know before promising work."""
-    found = standing(session, customer.id)
-    if found is None:
+    if summary.retainer is None:
         return []
+    found, customer = standing_of(summary.retainer), summary.customer
     return [
         Field("Retainer required", money(customer, found.required)),
         Field("Retainer held", money(customer, found.held)),
         Field("Retainer short", money(customer, found.shortfall)),
     ]
-
-
-def _collector_name(session: Session, customer: Customer) -> str | None:
-    if customer.collector_id is None:
-        return None
-    member = session.get(TeamMember, customer.collector_id)
-    return member.name if member else None
 
 
 COMMAND = Command(
