@@ -124,17 +124,6 @@ def approved_against_past_due(session: Session, customer_id: int, *, as_of: date
     return Decimal(total or 0).quantize(ZERO)
 
 
-def awaiting_adjustments(session: Session, customer_id: int) -> tuple[AdjustmentTask, ...]:
-    """The account's credits and write-offs approved and set aside, oldest first."""
-    return tuple(
-        session.scalars(
-            select(AdjustmentTask)
-            .where(AdjustmentTask.customer_id == customer_id, set_aside_adjustments())
-            .order_by(AdjustmentTask.id)
-        )
-    )
-
-
 def already_asked(session: Session, *, customer_id: int, invoice_id: int | None = None) -> Decimal:
     """Credits and write-offs on the account (or on one invoice) waiting for a decision or
     approved and not yet shown: what a new request cannot ask for again."""
