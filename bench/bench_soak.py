@@ -615,7 +615,7 @@ def run(seconds: float, rate: float, *, before: bool) -> None:
                 f"{'BEFORE one ranking per list at a time: ' if before else ''}"
                 f"{rate:g} requests/s for {seconds:g} s ({count} requests: half list, the rest "
                 f"status, promise, log), {len(accounts)} collectors x {ACCOUNTS} accounts; database: {where}; "
-                f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+                f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; server pid {pid}",
                 flush=True,
             )
             sampler_cpu0 = Sampler(pid).cpu_s()

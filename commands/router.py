@@ -104,12 +104,17 @@ def reads_only(incoming: Incoming, registry: Registry) -> bool:
     """Whether the message is a command that only looks, known from its words alone (before any
     transaction): not a button, not a line that reads as a decision (in a card's thread that goes
     to the card's command), and its first word a ``reads_only`` command."""
-    if incoming.action is not None:
-        return False
-    text = clean_text(incoming.text or "").strip()
+    return incoming.action is None and words_only_look(incoming.text, registry)
+
+
+def words_only_look(text: str | None, registry: Registry | None = None) -> bool:
+    """Whether typed words are a command that only looks (see :func:`reads_only`): adapters ask
+    before anything runs, to let one run answer several people asking the same
+    (bot.runtime.shared_answers)."""
+    text = clean_text(text or "").strip()
     if not text or decisions.read(text) is not None:
         return False
-    command = registry.find(text.split(maxsplit=1)[0])
+    command = (registry if registry is not None else default_registry()).find(text.split(maxsplit=1)[0])
     return command is not None and command.reads_only
 
 

@@ -27,6 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.handler import RetryHandler
 
+from bot.slack.drawn import DrawnReplies
 from bot.slack.http_pool import HttpPool
 from bot.slack.identity import SlackIdentity, UnknownSlackUser
 from bot.slack.pooled_clients import PooledWebClient, PooledWebhookClient, shared_pool
@@ -196,6 +197,7 @@ class SlackMessenger:
         # response_url answers share the Web API client's kept connections (by default)
         self.pool = pool or (client.pool if isinstance(client, PooledWebClient) else shared_pool())
         self._channel_ids: dict[str, str] = {}  # a channel as the team file names it -> its id
+        self.drawn = DrawnReplies()  # answers drawn once for identical replies (a kept call list)
 
     def post(
         self,
@@ -425,7 +427,7 @@ class SlackMessenger:
         left, else ephemerally in the channel, else in their direct messages. ``uses`` counts
         the response_url's messages across the answers to one request."""
         uses = [0] if uses is None else uses
-        messages = render(reply)
+        messages = self.drawn.render(reply)
         if to.response_url and uses[0] + len(messages) <= RESPONSE_URL_USES:
             uses[0] += len(messages)
             self._respond(to.response_url, messages)

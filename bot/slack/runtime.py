@@ -20,10 +20,12 @@ from typing import Any
 
 from bot.runtime.backlog import Place, kind_of, turned_away
 from bot.runtime.requests import ChatRuntime
+from bot.runtime.shared_answers import SharedAnswers, Ticket
 from bot.slack.incoming import Request
 from bot.slack.messenger import AnswerTo, SlackMessenger
 from commands.context import AppContext
-from commands.messages import ChatUser, Incoming, Reply
+from commands.messages import ChatUser, Incoming, Reply, Tone
+from commands.router import words_only_look
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class SlackRuntime:
         self._tasks: set[asyncio.Future[Any]] = set()
         # Busy notices and turn-aways go out past the queue the requests wait in.
         self._notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="arbot-slack-notices")
+        # Look-only requests waiting in the backlog, by person and words: one run answers them all.
+        self.shared: SharedAnswers[tuple[Request, Place]] = SharedAnswers()
 
     # -- handing over (event loop side) -------------------------------------------------------
 
@@ -86,7 +90,9 @@ class SlackRuntime:
             return
         if place.announced:
             self.notify(request.to, place.notice())
-        self.in_thread(self._admitted, request, place)
+        key = _shared_key(request)
+        ticket = self.shared.arrive(key, (request, place)) if key is not None else None
+        self.in_thread(self._admitted, request, place, key, ticket)
 
     def notify(self, to: AnswerTo, reply: Reply) -> None:
         """Answer at once, on a thread of its own rather than behind the waiting requests."""
@@ -119,24 +125,40 @@ class SlackRuntime:
 
     # -- the work (worker thread side) --------------------------------------------------------
 
-    def _admitted(self, request: Request, place: Place) -> None:
+    def _admitted(
+        self, request: Request, place: Place, key: tuple[str, ...] | None = None, ticket: Ticket[Any] | None = None
+    ) -> None:
+        started = self.shared.start(key, ticket) if key is not None and ticket is not None else None
+        if key is not None and started is None:
+            return  # answered by a run of the same words (its place was left then)
         try:
-            self.process(request, used=1 if place.announced else 0)
+            replies = self.process(request, used=1 if place.announced else 0)
         finally:
             self.chat.backlog.leave(place)
+        if started is not None and not any(reply.tone is Tone.ERROR for reply in replies):
+            for other, other_place in self.shared.take(key, started):
+                try:
+                    self._answer(other, replies, used=1 if other_place.announced else 0)
+                finally:
+                    self.chat.backlog.leave(other_place)
 
-    def process(self, request: Request, *, used: int = 0) -> None:
+    def process(self, request: Request, *, used: int = 0) -> list[Reply]:
         """Run the core for one request and answer; never raises (it is nobody's to catch).
-        ``used``: messages the request's response_url already took (a busy notice)."""
+        ``used``: messages the request's response_url already took (a busy notice). Returns
+        the replies it answered with."""
         replies = self.chat.converse(lambda: self._incoming(request))
-        uses = [used]  # one request's response_url takes at most five messages
-        self.chat.deliver(replies, lambda reply: self.messenger.answer(request.to, reply, uses=uses))
-        self.chat.finished(request.request_id, replies)
+        self._answer(request, replies, used=used)
         if request.from_home and self._on_home_action is not None:
             try:
                 self._on_home_action(self, request.user_id)
             except Exception:
                 log.exception("could not redraw the Home tab of %s", request.user_id)
+        return replies
+
+    def _answer(self, request: Request, replies: list[Reply], *, used: int) -> None:
+        uses = [used]  # one request's response_url takes at most five messages
+        self.chat.deliver(replies, lambda reply: self.messenger.answer(request.to, reply, uses=uses))
+        self.chat.finished(request.request_id, replies)
 
     def _incoming(self, request: Request) -> Incoming:
         email = self.messenger.identity.email_of(request.user_id)
@@ -151,3 +173,12 @@ class SlackRuntime:
     def tell(self, to: AnswerTo, reply: Reply) -> None:
         """Answer someone without running the core (a button from an old message)."""
         self.in_thread(self.chat.deliver, [reply], lambda r: self.messenger.answer(to, r))
+
+
+def _shared_key(request: Request) -> tuple[str, ...] | None:
+    """Who asked what, where, for a typed look-only command (bot.runtime.shared_answers); None
+    for anything else (a button, a form, the Home tab, a command that changes something)."""
+    if request.action is not None or request.from_home or not words_only_look(request.text):
+        return None
+    words = " ".join((request.text or "").lower().split())
+    return (request.user_id, request.where.channel, request.where.thread or "", words)
