@@ -68,6 +68,34 @@ def test_pauses_nest_and_a_disabled_gc_stays_disabled(gc_enabled: None) -> None:
     gc.enable()
 
 
+def test_rankings_that_always_overlap_still_let_the_gc_collect(
+    gc_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one ranking holds the gc off, a ranking that starts after MAX_PAUSE_SECONDS first
+    collects: cycles made meanwhile do not wait for a moment when no ranking runs."""
+    import weakref
+
+    from commands.calllist import gc_pause
+
+    class Node:
+        other: Any = None
+
+    def cycle() -> weakref.ref[Node]:
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    with gc_paused():
+        gone = cycle()
+        with gc_paused():  # within the interval: nothing collected
+            assert gone() is not None
+        monkeypatch.setattr(gc_pause, "MAX_PAUSE_SECONDS", 0.0)
+        with gc_paused():
+            assert gone() is None, "the overdue ranking collected the cycle"
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
 def test_jit_is_off_inside_and_as_before_after(ctx: AppContext) -> None:
     with ctx.sessions() as session:
         if session.get_bind().dialect.name != "postgresql":

@@ -9,31 +9,44 @@ so the gc waits until the ranking is done and then runs as usual, on what is lef
 
 Pauses nest and may overlap across threads: the gc is enabled again only when the last
 ranking leaves, and only if it was enabled before the first one came in (a process that turned
-it off keeps it off).
+it off keeps it off). On a server busy enough that rankings always overlap, the gc would never
+run and cycles made elsewhere would pile up; so a ranking that starts while the gc has been held
+off for :data:`MAX_PAUSE_SECONDS` first collects (once per that interval, in that thread).
 """
 
 from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+MAX_PAUSE_SECONDS = 2.0
 
 _lock = threading.Lock()
 _inside = 0
 _was_enabled = False
+_held_since = 0.0  # when the gc was last held off or last collected while held
 
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """No automatic cyclic garbage collection inside the block (reference counting still frees
     everything that is not in a cycle at once)."""
-    global _inside, _was_enabled
+    global _inside, _was_enabled, _held_since
+    overdue = False
     with _lock:
+        now = time.monotonic()
         if _inside == 0:
             _was_enabled = gc.isenabled()
             gc.disable()
+            _held_since = now
+        elif _was_enabled and now - _held_since >= MAX_PAUSE_SECONDS:
+            overdue, _held_since = True, now
         _inside += 1
+    if overdue:
+        gc.collect()
     try:
         yield
     finally:
