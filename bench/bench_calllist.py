@@ -457,7 +457,7 @@ def measure_cpu_per_list(repeat: int = 40) -> None:
     cache (commands.calllist.rerank), against a full ranking of the same ledger, alternating."""
     import tempfile
 
-    from bench.bench_soak import MONDAY, TODAY, _prepare, team_file
+    from bench.soak_world import MONDAY, TODAY, _prepare, team_file
 
     with tempfile.TemporaryDirectory() as folder, throwaway_database("calllist_cpu") as url:
         team_path = team_file(Path(folder))

@@ -28,223 +28,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import random
-import re
 import sys
 import tempfile
 import time
 import urllib.parse
-from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from collections import Counter
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import insert, select, text
 
-from bench.cache import throwaway_database
-from bot.settings import EXAMPLE_TEAM_FILE
-from commands.team import load_team, sync_members
-from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade
-from storage.models import Customer, Invoice, InvoiceKind, TeamMember
-from storage.open_items import rebuild_packs
+from bench.soak_report import Arrival, Record, outcome, parts_total, report
+from bench.soak_world import (
+    ACCOUNTS,
+    DRAIN_SECONDS,
+    MIX,
+    SAMPLE_SECONDS,
+    SECRET,
+    SLACK_IDS,
+    TARGET_P99_S,
+    TODAY,
+    database,
+    fake_slack,
+    process,
+    serve,
+    team_file,
+)
 
-MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 09:00 in Chicago
-TODAY = date(2026, 11, 23)
-COLLECTORS = 10
-ACCOUNTS = 300  # past-due accounts per collector
-SECRET = "bench-soak-signing-secret"
-SAMPLE_SECONDS = 5.0
-SLOPE_SECONDS = 240.0  # RSS slope over the last 4 minutes
-DRAIN_SECONDS = 150.0  # after the last request: how long answers are waited for
-TARGET_P99_S = 2.0
-BUSY = re.compile(r"Busy right now: your answer should come in about (\d+) seconds")
-TURNED_AWAY = "more requests than I can answer"
 # The example team's three collectors and seven more, with the Slack ids the fake knows them by.
-EXTRA = [(f"U0COL{n:02d}", f"collector{n:02d}@example.com", f"Collector {n:02d}") for n in range(4, COLLECTORS + 1)]
-SLACK_IDS = {
-    "dana.reyes@example.com": "U0DANA",
-    "sam.okafor@example.com": "U0SAM",
-    "lee.marsh@example.com": "U0LEE",
-    **{email: uid for uid, email, _ in EXTRA},
-}
-MIX = ("list", "status", "list", "promise", "list", "log")  # half `list`
 
 
 # -- the team and the database ------------------------------------------------------------------
 
 
-def team_file(folder: Path) -> Path:
-    """The example team with seven more collectors."""
-    path = folder / "soak_team.toml"
-    extra = "".join(
-        f'\n[[members]]\nemail = "{email}"\nname = "{name}"\nroles = ["collector"]\n' for _, email, name in EXTRA
-    )
-    path.write_text(EXAMPLE_TEAM_FILE.read_text(encoding="utf-8") + extra, encoding="utf-8")
-    return path
-
-
-@contextmanager
-def database(team: Path) -> Iterator[tuple[str, dict[str, list[str]]]]:
-    """A migrated, seeded database; yields its URL and each collector's account ids (ERP)."""
-    with throwaway_database("soak") as url:
-        yield url, _prepare(url, team)
-
-
-def _prepare(url: str, team_path: Path) -> dict[str, list[str]]:
-    """Each collector's ACCOUNTS customers: 1-6 open invoices (mostly past due, some final or
-    recurring, now and then a credit memo) and a few closed ones for payment history."""
-    rng = random.Random(20261123)
-    engine = make_engine(url)
-    upgrade(engine)
-    team = load_team(team_path)
-    accounts: dict[str, list[str]] = {}
-    with make_session_factory(engine).begin() as session:
-        sync_members(session, team)
-        ids = {m.email: m.id for m in session.scalars(select(TeamMember))}
-        customers, invoices = [], []
-        n = 0
-        for member in team.collectors:
-            accounts[member.email] = []
-            for _ in range(ACCOUNTS):
-                n += 1
-                erp = f"S{n:05d}"
-                accounts[member.email].append(erp)
-                customers.append(
-                    {
-                        "id": n,
-                        "erp_id": erp,
-                        "name": f"Soak Customer {n:05d}",
-                        "collector_id": ids[member.email],
-                        "currency": "USD",
-                        "created_at": MONDAY,
-                    }
-                )
-                for k in range(rng.randint(1, 6)):
-                    kind = rng.choices(
-                        [InvoiceKind.STANDARD, InvoiceKind.RECURRING, InvoiceKind.FINAL, InvoiceKind.CREDIT_MEMO],
-                        [0.75, 0.12, 0.05, 0.08],
-                    )[0]
-                    cents = rng.randint(5_000, 2_500_000) * (-1 if kind is InvoiceKind.CREDIT_MEMO else 1)
-                    invoices.append(
-                        {
-                            "customer_id": n,
-                            "number": f"{erp}-{k}",
-                            "kind": kind,
-                            "due_date": TODAY - timedelta(days=rng.randint(-20, 200)),
-                            "amount": Decimal(cents) / 100,
-                            "open_balance": Decimal(cents) / 100,
-                            "currency": "USD",
-                            "closed_on": None,
-                        }
-                    )
-                for k in range(rng.randint(0, 4)):
-                    due = TODAY - timedelta(days=rng.randint(60, 500))
-                    invoices.append(
-                        {
-                            "customer_id": n,
-                            "number": f"{erp}-P{k}",
-                            "kind": InvoiceKind.STANDARD,
-                            "due_date": due,
-                            "amount": Decimal(rng.randint(5_000, 900_000)) / 100,
-                            "open_balance": Decimal(0),
-                            "currency": "USD",
-                            "closed_on": due + timedelta(days=rng.randint(-5, 60)),
-                        }
-                    )
-        session.execute(insert(Customer), customers)
-        session.execute(insert(Invoice), invoices)
-    with engine.begin() as conn:
-        rebuild_packs(conn)  # the rows went in around the ORM, as bench_calllist's do
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("SELECT setval('customers_id_seq', (SELECT max(id) FROM customers))"))
-            conn.execute(text("VACUUM ANALYZE"))
-    engine.dispose()
-    return accounts
-
-
 # -- the server and the fake Slack, each in a process of its own --------------------------------
-
-
-def serve(db_url: str, team_path: str, api_url: str, before: bool, ports: Any) -> None:
-    """The server; ``before``: as it was before one ranking per list at a time (each request
-    that finds its list stale ranks it, however many rank the same list at once)."""
-    import logging
-
-    if before:
-        from contextlib import nullcontext
-
-        from commands.calllist.reuse import CallListCache
-
-        CallListCache._ranking = lambda self, key: nullcontext()  # type: ignore[assignment,method-assign,misc,return-value]
-    logging.basicConfig(level=logging.ERROR)
-    asyncio.run(_serve(db_url, team_path, api_url, ports))
-
-
-async def _serve(db_url: str, team_path: str, api_url: str, ports: Any) -> None:
-    from bot.server import MOUNTED, ServerSettings, build_web_app, listening, tuned
-    from bot.slack.settings import SlackSettings
-    from commands.calendar import BusinessCalendar
-    from commands.clock import FixedClock
-    from commands.context import AppContext
-
-    team = load_team(Path(team_path))
-    ctx = AppContext(
-        sessions=make_session_factory(make_engine(db_url)),
-        team=team,
-        calendar=BusinessCalendar(team.country),
-        clock=FixedClock(MONDAY),
-    )
-    front = SlackSettings.from_env().front  # on unless ARBOT_SLACK_FRONT=off, as for `arbot serve`
-    slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url, front=front)
-    app = tuned(build_web_app(ctx, ServerSettings(slack=slack)))
-    runtime = app[MOUNTED]["slack"].background
-
-    async def stats(_request: web.Request) -> web.Response:
-        """The bench's own window into the server: lists ranked (the rest were reused) and
-        requests inside the backlog now."""
-        lists, inside = ctx.call_lists, runtime.chat.backlog.inside  # type: ignore[union-attr]
-        return web.json_response({"computed": lists.computed, "incremental": lists.incremental, "inside": inside})
-
-    app.router.add_get("/bench/stats", stats)
-    async with listening(app, "127.0.0.1", 0) as port:  # behind its front, as `arbot serve` runs
-        ports.put(port)
-        await asyncio.Event().wait()
-
-
-def fake_slack(users: dict[str, str], urls: Any) -> None:
-    from tests.support.slack import FakeSlack
-
-    async def run() -> None:
-        fake = FakeSlack(users=users)
-        await fake.start()
-        urls.put(fake.url)
-        await asyncio.Event().wait()
-
-    asyncio.run(run())
-
-
-@contextmanager
-def process(target: Any, *args: Any) -> Iterator[tuple[int, Any]]:
-    """Run ``target(*args, queue)`` in a fresh process; yield its pid and the first thing it puts."""
-    spawn = multiprocessing.get_context("spawn")
-    queue = spawn.Queue()
-    child = spawn.Process(target=target, args=(*args, queue), daemon=True)
-    child.start()
-    try:
-        yield child.pid or 0, queue.get(timeout=120)
-    finally:
-        child.terminate()
-        child.join(10)
 
 
 # -- the load -----------------------------------------------------------------------------------
@@ -315,23 +137,6 @@ def plan(count: int, rate: float, start_at: float, answer_base: str, accounts: d
     return out
 
 
-@dataclass
-class Arrival:
-    at: float
-    text: str
-
-
-@dataclass
-class Record:
-    """What happened to the requests, by number."""
-
-    sent: dict[int, float] = field(default_factory=dict)
-    ack_s: dict[int, float] = field(default_factory=dict)
-    ack_errors: int = 0
-    late_s: float = 0.0  # how far behind its schedule the latest request left (open-loop fidelity)
-    arrivals: dict[int, list[Arrival]] = field(default_factory=lambda: defaultdict(list))
-
-
 def answer_app(record: Record) -> web.Application:
     async def arrived(request: web.Request) -> web.Response:
         now = time.monotonic()
@@ -342,39 +147,6 @@ def answer_app(record: Record) -> web.Application:
     app = web.Application()
     app.router.add_post("/answer/{n}", arrived)
     return app
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One request's answer as the person saw it."""
-
-    answer_at: float | None  # arrival of the answer's last part
-    parts: int  # answer messages (a long list comes in several)
-    duplicated: bool
-    notice_s: int | None  # the wait a busy notice announced
-    turned_away: bool
-
-
-def outcome(arrivals: list[Arrival]) -> Outcome:
-    notice, away, answers = None, False, []
-    for arrival in arrivals:
-        busy = BUSY.search(arrival.text)
-        if busy:
-            notice = int(busy.group(1))
-        elif TURNED_AWAY in arrival.text:
-            away = True
-        else:
-            answers.append(arrival)
-    texts = Counter(a.text for a in answers)
-    total = _parts_total(answers[0].text) if answers else 0
-    duplicated = any(c > 1 for c in texts.values()) or len(answers) > max(total, 1)
-    return Outcome(max((a.at for a in answers), default=None), len(answers), duplicated, notice, away)
-
-
-def _parts_total(fallback: str) -> int:
-    """A reply sent in parts says so in each fallback text: "Title (2/3)"."""
-    found = re.search(r"\((\d+)/(\d+)\)$", fallback)
-    return int(found.group(2)) if found else 1
 
 
 class Sampler:
@@ -471,7 +243,7 @@ def _all_answered(planned: list[Planned], record: Record) -> bool:
         seen = outcome(record.arrivals.get(item.n, []))
         if seen.turned_away:
             continue
-        if seen.answer_at is None or seen.parts < _parts_total(record.arrivals[item.n][-1].text):
+        if seen.answer_at is None or seen.parts < parts_total(record.arrivals[item.n][-1].text):
             return False
     return True
 
@@ -494,96 +266,6 @@ async def soak(
 
 
 # -- the report ---------------------------------------------------------------------------------
-
-
-def pct(ordered: list[float], p: float) -> float:
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def spread(values: list[float]) -> str:
-    ordered = sorted(values)
-    if not ordered:
-        return "n=0"
-    return (
-        f"n={len(ordered)} p50 {pct(ordered, 50) * 1000:.0f} ms, p99 {pct(ordered, 99) * 1000:.0f} ms, "
-        f"max {ordered[-1] * 1000:.0f} ms"
-    )
-
-
-def slope_mib_per_min(samples: list[tuple[float, float]]) -> float:
-    """Least-squares slope of the RSS samples over the last SLOPE_SECONDS (MiB a minute)."""
-    end = samples[-1][0]
-    chosen = [(t, m) for t, m in samples if t >= end - SLOPE_SECONDS]
-    if len(chosen) < 2:
-        return float("nan")
-    mean_t = sum(t for t, _ in chosen) / len(chosen)
-    mean_m = sum(m for _, m in chosen) / len(chosen)
-    var = sum((t - mean_t) ** 2 for t, _ in chosen)
-    return 60 * sum((t - mean_t) * (m - mean_m) for t, m in chosen) / var if var else float("nan")
-
-
-def report(planned: list[Planned], record: Record, sampler: Sampler, cpu_s: float, drained: float) -> float:
-    """Prints the figures; returns the answer p99 in seconds."""
-    outcomes = {item.n: outcome(record.arrivals.get(item.n, [])) for item in planned}
-    answer_s: dict[int, float] = {
-        n: o.answer_at - record.sent[n] for n, o in outcomes.items() if o.answer_at is not None and n in record.sent
-    }
-    by_minute: dict[int, list[int]] = defaultdict(list)
-    for item in planned:
-        by_minute[int((item.at - planned[0].at) // 60)].append(item.n)
-    for minute, ns in sorted(by_minute.items()):
-        print(
-            f"  minute {minute + 1}: ack {spread([record.ack_s[n] for n in ns if n in record.ack_s])}; "
-            f"answer {spread([answer_s[n] for n in ns if n in answer_s])}"
-        )
-    print(
-        f"ack overall: {spread(list(record.ack_s.values()))}; errors {record.ack_errors}; "
-        f"over 3 s: {sum(v > 3 for v in record.ack_s.values())}; "
-        f"sends at most {record.late_s * 1000:.0f} ms late"
-    )
-    print(f"answer overall: {spread(list(answer_s.values()))}")
-    for command in sorted({item.command for item in planned}):
-        ns = [item.n for item in planned if item.command == command]
-        print(f"  {command}: {spread([answer_s[n] for n in ns if n in answer_s])}")
-    away = sum(o.turned_away for o in outcomes.values())
-    missing = sum(o.answer_at is None and not o.turned_away for o in outcomes.values())
-    print(
-        f"answered {len(answer_s)}/{len(planned)}; missing {missing}; duplicated "
-        f"{sum(o.duplicated for o in outcomes.values())}; turned away {away}; "
-        f"in several parts {sum(o.parts > 1 for o in outcomes.values())}; "
-        f"waited {drained:.1f} s after the last send"
-    )
-    notices = [n for n, o in outcomes.items() if o.notice_s is not None]
-    if notices:
-        announced = Counter(outcomes[n].notice_s for n in notices)
-        later = sum(1 for n in notices if n in answer_s and answer_s[n] > (outcomes[n].notice_s or 0))
-        never = sum(1 for n in notices if n not in answer_s)
-        kept = len(notices) - later - never
-        print(
-            f"busy notices: {len(notices)} ('Busy right now: your answer should come in about N seconds', "
-            f"N: {dict(sorted(announced.items()))}); answered later than announced: {later}, never: {never}; "
-            f"kept: {kept} ({kept / len(notices) * 100:.1f}%)"
-        )
-    else:
-        print("busy notices: 0")
-    lists = sum(item.command == "list" for item in planned)
-    print(
-        f"lists asked {lists}, ranked {sampler.computed}, {sampler.incremental} of them for the changed accounts "
-        f"only (the rest reused: {(1 - sampler.computed / lists) * 100 if lists else 0:.0f}%); requests inside the "
-        f"backlog at the 5 s samples: max {max(sampler.inside, default=0)}, "
-        f"last {sampler.inside[-1] if sampler.inside else 0}"
-    )
-    rss = [m for _, m in sampler.samples]
-    print(
-        f"server RSS: start {rss[0]:.1f} MiB, max {max(rss):.1f} MiB, end {rss[-1]:.1f} MiB; slope over the "
-        f"last {SLOPE_SECONDS / 60:.0f} min {slope_mib_per_min(sampler.samples):+.2f} MiB/min "
-        f"({len(rss)} samples)"
-    )
-    seconds = planned[-1].at - planned[0].at + 1 / (len(planned) / max(planned[-1].at - planned[0].at, 1e-9))
-    print(f"server CPU: {cpu_s:.1f} s over {seconds:.0f} s of load ({cpu_s / seconds * 100:.0f}% of one core)")
-    return pct(sorted(answer_s.values()), 99)
 
 
 def main(argv: list[str] | None = None) -> None:
