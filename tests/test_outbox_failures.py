@@ -26,7 +26,7 @@ from commands.outbox.entries import requeue
 from commands.outbox.outcomes import REPORT_PREFIX
 from storage.models import OutboxEntry
 from tests.support.outbox import SlackOutbox, direct, entries, exactly_once, landed, post, statuses
-from tests.support.slack import FakeSlack, text_of
+from tests.support.slack import FakeSlack, channel_id, text_of
 from tests.support.teams import teams_ctx
 from tests.support.teams_http import DELIVERED, FakeConnector, bot_and_teams
 
@@ -182,6 +182,23 @@ def test_a_transient_failure_is_delivered_later_exactly_once(slack: SlackOutbox,
     assert len(posts_there) == (1 if took_it else 2), "a post Slack took is not posted again"
     history = slack.fake.made("conversations.history")
     assert history, "the retry looked in the conversation before posting"
+    assert admin_reports(slack.fake) == []
+
+
+@pytest.mark.parametrize("refused", ["conversations.list", "conversations.history"])
+def test_a_look_up_slack_refuses_for_good_lets_the_retry_post_again(slack: SlackOutbox, refused: str) -> None:
+    """The post to #finance timed out (Slack may have taken it) and the bot may not read the
+    channel list or its history (a missing scope): the retry cannot tell, so it posts again
+    rather than lose the message, and nobody is bothered about it."""
+    keys = queue_the_round(slack)
+    slack.fake.fail_next("chat.postMessage", "timeout", target="finance")
+    slack.fake.refuse(refused, "" if refused == "conversations.list" else channel_id("finance"), "missing_scope")
+
+    slack.restarted().run_once()
+
+    assert rounds_until_sent(slack, keys["finance"]) == 1
+    assert len(slack.fake.made("chat.postMessage", status=None)) == len(keys) + 1, "finance posted again"
+    assert slack.fake.made(refused, status=None), "the retry tried to look first"
     assert admin_reports(slack.fake) == []
 
 

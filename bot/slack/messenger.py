@@ -11,11 +11,10 @@ names the channel (``finance``): ``chat.update`` and thread replies need the id.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
@@ -28,6 +27,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 
 from bot.slack.drawn import DrawnReplies
+from bot.slack.earlier_posts import EarlierPosts, outbox_metadata
 from bot.slack.http_pool import HttpPool
 from bot.slack.identity import SlackIdentity, UnknownSlackUser
 from bot.slack.pooled_clients import PooledWebClient, PooledWebhookClient, shared_pool
@@ -66,28 +66,6 @@ def web_client(settings: SlackSettings, *, outbox: bool = False, pool: HttpPool 
         retry_handlers=handlers,
         pool=pool or shared_pool(),
     )
-
-
-OUTBOX_EVENT = "arbot_outbox"  # the metadata event type that carries an outbox entry's key
-LOOKUP_MARGIN = timedelta(minutes=5)  # clocks disagree a little; look a bit before the entry was queued
-LOOKUP_PAGE_SIZE = 100
-LOOKUP_PAGES = 10  # at most 1,000 messages since the entry was queued: a busy channel, not a firehose
-CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{2,}")
-
-
-def outbox_metadata(key: str, part: int) -> dict[str, Any]:
-    """Slack message metadata naming outbox entry ``key`` (and which part of a long reply)."""
-    return {"event_type": OUTBOX_EVENT, "event_payload": {"key": key, "part": part}}
-
-
-def _outbox_part(message: dict[str, Any], key: str) -> int | None:
-    """Which part of entry ``key`` this history message is, if it is one."""
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    if metadata.get("event_type") != OUTBOX_EVENT or payload.get("key") != key:
-        return None
-    part = payload.get("part", 0)
-    return part if isinstance(part, int) else 0
 
 
 # A kept direct-message channel Slack refuses with one of these is stale: opened again, once.
@@ -196,7 +174,7 @@ class SlackMessenger:
         self.identity = identity
         # response_url answers share the Web API client's kept connections (by default)
         self.pool = pool or (client.pool if isinstance(client, PooledWebClient) else shared_pool())
-        self._channel_ids: dict[str, str] = {}  # a channel as the team file names it -> its id
+        self.earlier = EarlierPosts(client)  # what a retry finds of an attempt that landed
         self.drawn = DrawnReplies()  # answers drawn once for identical replies (a kept call list)
 
     def post(
@@ -231,12 +209,7 @@ class SlackMessenger:
     ) -> PostedRef:
         done = dict(parts_sent or {})
         if key and unsure_since:
-            try:
-                landed = self._landed(where, key, unsure_since)
-            except SlackApiError as exc:  # the look-up was refused for now: still unsure next time
-                failure = delivery_failure(exc)
-                failure.may_have_landed, failure.parts = True, done
-                raise failure from exc
+            landed = self._landed(where, key, unsure_since, done)
             done.update(
                 {n: PostedRef(Where(channel, where.thread), ts) for n, (channel, ts) in landed.items() if n not in done}
             )
@@ -254,7 +227,7 @@ class SlackMessenger:
                 failure.parts = done
                 raise failure from exc
             channel, ts = str(response["channel"]), str(response["ts"])
-            self._channel_ids.setdefault(where.channel, channel)
+            self.earlier.remember(where.channel, channel)
             done[n] = PostedRef(where=Where(channel, where.thread), message_id=ts)
         for n, file in enumerate(reply.files, start=len(messages)):
             if n not in done:
@@ -334,77 +307,28 @@ class SlackMessenger:
             done = exc.parts if isinstance(exc, DeliveryFailed) else parts_sent
             return send(self.identity.open_dm_channel(user_id, email=email), done)
 
-    # -- finding an earlier attempt ------------------------------------------------------------
-
-    def _landed(self, where: Where, key: str, since: datetime) -> dict[int, tuple[str, str]]:
-        """The parts of outbox entry ``key`` already in the conversation: part -> (channel, ts).
-
-        Reads the channel's history (or the thread's replies) since shortly before the entry
-        was queued, with ``include_all_metadata``. A look-up Slack refuses for good (the scope
-        is missing, the bot may post but not read there) cannot tell, and the post goes out: a
-        possible repeat beats a lost message. A 429, 5xx or timeout on the look-up is raised,
-        so the entry waits for the next attempt instead of posting blind."""
-        oldest = f"{(since - LOOKUP_MARGIN).timestamp():.6f}"
+    def _landed(
+        self, where: Where, key: str, since: datetime, done: dict[int, PostedRef]
+    ) -> dict[int, tuple[str, str]]:
+        """The parts of ``key`` an earlier attempt left in the conversation. A look-up Slack
+        refuses for good (the scope is missing, the bot may post but not read there) cannot
+        tell, and the post goes out: a possible repeat beats a lost message. A 429, 5xx or
+        timeout on the look-up fails the attempt, still unsure, so the entry waits for the next
+        one instead of posting blind."""
         try:
-            channel = self._channel_id(where.channel)
-            if channel is None:
-                return {}  # Slack knows no such channel: nothing was posted there
-            return self._search(channel, where.thread, key, oldest)
+            return self.earlier.landed(where, key, since)
         except SlackApiError as exc:
-            if delivery_failure(exc).permanent:
+            failure = delivery_failure(exc)
+            if failure.permanent:
                 log.warning(
                     "cannot look for earlier attempts of %s in %s (%s); sending it again",
                     key,
-                    channel,
+                    where.channel,
                     exc.response.get("error"),
                 )
                 return {}
-            raise
-
-    def _search(self, channel: str, thread: str | None, key: str, oldest: str) -> dict[int, tuple[str, str]]:
-        found: dict[int, tuple[str, str]] = {}
-        cursor: str | None = None
-        for _ in range(LOOKUP_PAGES):
-            params: dict[str, Any] = {
-                "channel": channel,
-                "oldest": oldest,
-                "limit": LOOKUP_PAGE_SIZE,
-                "include_all_metadata": True,
-                "cursor": cursor,
-            }
-            response = (
-                self.client.conversations_replies(ts=thread, **params)
-                if thread
-                else self.client.conversations_history(**params)
-            )
-            for message in response.get("messages") or []:
-                part = _outbox_part(message, key)
-                if part is not None:
-                    found.setdefault(part, (channel, str(message["ts"])))
-            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-            if not response.get("has_more") or not cursor:
-                break
-        return found
-
-    def _channel_id(self, name: str) -> str | None:
-        """The id of channel ``name`` (the team file may name it): history needs the id."""
-        if CHANNEL_ID.fullmatch(name):
-            return name
-        if name not in self._channel_ids:
-            wanted = name.removeprefix("#")
-            cursor: str | None = None
-            for _ in range(LOOKUP_PAGES):
-                response = self.client.conversations_list(
-                    types="public_channel,private_channel", exclude_archived=True, limit=1000, cursor=cursor
-                )
-                for channel in response.get("channels") or []:
-                    if channel.get("name") == wanted:
-                        self._channel_ids[name] = str(channel["id"])
-                        return self._channel_ids[name]
-                cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-                if not cursor:
-                    return None
-        return self._channel_ids.get(name)
+            failure.may_have_landed, failure.parts = True, done
+            raise failure from exc
 
     def _mentioning(self, reply: Reply, message: SlackMessage) -> SlackMessage:
         """The first message with a line that mentions ``reply.mentions`` (``<@U…>``), so their

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.slack.earlier_posts import OUTBOX_EVENT
 from bot.slack.identity import SlackIdentity
-from bot.slack.messenger import OUTBOX_EVENT, SlackMessenger, web_client
+from bot.slack.messenger import SlackMessenger, web_client
 from bot.slack.settings import SlackSettings
 from commands.context import AppContext
 from commands.messages import Reply, Where

@@ -111,8 +111,9 @@ class FakeSlack:
     connection closes before Slack did anything) or ``"lost"`` (Slack posts, then the
     connection closes before the answer). ``refuse(method, target, error)`` answers that error
     (HTTP 200, ``ok: false``, as Slack does) to every call of a method about one channel, user
-    or email. ``chaos`` (method -> fault or None) is asked about every call that has no fault
-    queued: a seeded random one makes a flaky Slack that replays exactly. ``clock`` makes
+    or email (target ``""``: every call of the method). ``chaos`` (method -> fault or None) is
+    asked about every call that has no fault queued: a seeded random one makes a flaky Slack
+    that replays exactly. ``clock`` makes
     message timestamps follow a test's clock (``oldest`` filters then mean what they say)."""
 
     users: dict[str, str] = field(default_factory=lambda: dict(USERS))
@@ -234,7 +235,7 @@ class FakeSlack:
         return self.chaos(method) if self.chaos is not None else None
 
     def _refusal(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        targets = _targets(params)
+        targets = [*_targets(params), ""]  # "": every call of the method
         with self._lock:
             error = next((self._refusals[(method, t)] for t in targets if (method, t) in self._refusals), None)
         return None if error is None else {"ok": False, "error": error}
