@@ -87,9 +87,10 @@ def standings(
     found = {}
     for customer_id, engagements in rows.items():
         amount, still_open = billed.get(customer_id, (ZERO, ZERO))
-        held = amount - still_open + min(confirmed.get(customer_id, ZERO), max(still_open, ZERO))
         found[customer_id] = Standing(
-            required=sum((a for _, a in engagements), ZERO), held=held.quantize(ZERO), engagements=tuple(engagements)
+            required=sum((a for _, a in engagements), ZERO),
+            held=held(amount, still_open, confirmed.get(customer_id, ZERO)),
+            engagements=tuple(engagements),
         )
     return found
 
@@ -126,8 +127,15 @@ def _confirmed(session: Session, scope: Any, on: date | None) -> dict[int, Decim
 def standing_of(figures: RetainerFigures) -> Standing:
     """The standing from the figures the account card read in its one row of figures
     (commands.account_reads), by the same rule as :func:`standings`."""
-    held = figures.billed - figures.still_open + min(figures.confirmed, max(figures.still_open, ZERO))
-    return Standing(required=figures.required, held=held.quantize(ZERO), engagements=())
+    return Standing(
+        required=figures.required, held=held(figures.billed, figures.still_open, figures.confirmed), engagements=()
+    )
+
+
+def held(billed: Decimal, still_open: Decimal, confirmed: Decimal) -> Decimal:
+    """What a retainer holds: its invoices' amounts less what is still open on them, plus money
+    finance confirmed against what is open (no more than that: the rest is not the retainer's)."""
+    return (billed - still_open + min(confirmed, max(still_open, ZERO))).quantize(ZERO)
 
 
 def standing(session: Session, customer_id: int) -> Standing | None:
